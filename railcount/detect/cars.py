@@ -1,0 +1,204 @@
+"""Find car bodies along the tracks, and split occupied runs into cars.
+
+All work happens in a :class:`~railcount.detect.frame.TrackFrame`, where
+tracks run along the rows. From above, a car is a band about 3.1 m wide:
+smooth inside (it hides the rails, sleepers and ballast grain, judged in log
+luminance so that shadows do not smooth a track), with a colour step on both
+long sides, and not darker than both sides (which is what a shadow is).
+
+An occupied run of centreline is a consist (or a single car). Where the gaps
+between coupled cars are visible, the run is cut at them ("gap" method);
+where a piece is longer than any single car, it is divided by the car pitch
+measured on the scene's clearly separated cars ("pitch" method).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from railcount.detect.params import DetectorParams
+
+
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """Occupied runs along car centrelines in frame pixels: one row each."""
+
+    y: np.ndarray       # centreline row (float)
+    x0: np.ndarray      # first occupied column
+    x1: np.ndarray      # one past the last occupied column
+    score: np.ndarray   # mean band strength, 0-1
+
+
+@dataclass(frozen=True, eq=False)
+class FrameCars:
+    """Cars found in one frame (frame pixel units)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    length: np.ndarray
+    score: np.ndarray
+    method: np.ndarray
+
+
+def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
+    """``out[y] = a[y + d]``, zero where ``y + d`` falls outside (d rounded to whole rows)."""
+    d = int(round(d))
+    out = np.zeros_like(a)
+    if d > 0:
+        out[:-d] = a[d:]
+    elif d < 0:
+        out[-d:] = a[:d]
+    else:
+        out[:] = a
+    return out
+
+
+def texture(log_lum: np.ndarray, gsd_m: float, band_px: int) -> np.ndarray:
+    """Fine-scale texture (mean |Laplacian| of log luminance) over a cross-track band centred on each row.
+
+    Rails, sleepers and ballast grain are fine texture; a roof is smooth. In
+    log space a shadow dims the track without smoothing it.
+    """
+    sigma = max(0.5, 0.08 / gsd_m)
+    lap = np.abs(cv2.Laplacian(cv2.GaussianBlur(log_lum, (0, 0), sigma), cv2.CV_32F, ksize=3))
+    return cv2.blur(lap, (1, band_px))
+
+
+def band_strength(rgb: np.ndarray, log_lum: np.ndarray, gsd_m: float,
+                  params: DetectorParams) -> np.ndarray:
+    """Evidence (0-1) that a car body's centreline runs along this row at this column.
+
+    A car seen from above is a band about ``car_width_m`` wide, smooth inside,
+    with a colour step on both long sides. Its shadow is a band too, but one
+    darker than both its sides (the car on one side, sunlit ground on the
+    other); such bands are rejected.
+    """
+    w = params.car_width_m / gsd_m
+    along = max(1, int(round(params.along_smooth_m / gsd_m)))
+    smooth = cv2.blur(rgb, (along, 1))
+    inner = max(1, int(round(0.6 * w)))
+    flank = max(1, int(round(0.6 / gsd_m)))
+    interior = cv2.blur(smooth, (1, inner))
+    flank_mean = cv2.blur(smooth, (1, flank))
+    off = w / 2.0 + flank / 2.0 + 0.5
+    above = shift_rows(flank_mean, -off)
+    below = shift_rows(flank_mean, off)
+    step_above = np.linalg.norm(interior - above, axis=2)
+    step_below = np.linalg.norm(interior - below, axis=2)
+    edge = np.minimum(step_above, step_below)
+    lum_in, lum_up, lum_dn = interior.mean(axis=2), above.mean(axis=2), below.mean(axis=2)
+    shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
+    tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
+    smoothness = np.clip(1.0 - tex / params.max_roof_texture, 0.0, 1.0)
+    strength = np.clip(edge / params.min_side_contrast, 0.0, 2.0) * 0.5 * smoothness
+    strength[shadow_like] = 0.0
+    return strength.astype(np.float32)
+
+
+def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float,
+                    params: DetectorParams) -> Runs:
+    """Runs of rows where the band strength is a cross-track maximum above threshold."""
+    half_w = max(1, int(round(0.5 * params.car_width_m / gsd_m)))
+    # Cross-track non-maximum suppression: a car gives one centreline.
+    col_max = cv2.dilate(strength, np.ones((2 * half_w + 1, 1), np.uint8))
+    on = core & (strength >= col_max - 1e-6) & (strength > 0.5)
+    # Bridge one-row wobbles of the centreline and remove blips shorter than a few metres.
+    on_u8 = cv2.dilate(on.astype(np.uint8), np.ones((3, 1), np.uint8))
+    k = max(1, int(round(3.0 / gsd_m)))
+    on_u8 = cv2.morphologyEx(on_u8, cv2.MORPH_OPEN, np.ones((1, k), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(on_u8, connectivity=8)
+    if n <= 1:
+        return Runs(*(np.zeros(0) for _ in range(4)))
+    lab = labels.ravel()
+    sel = lab > 0
+    w8 = strength.ravel()[sel]
+    ys = np.repeat(np.arange(labels.shape[0]), labels.shape[1])[sel]
+    wsum = np.bincount(lab[sel], weights=w8, minlength=n)
+    mean_y = np.bincount(lab[sel], weights=ys * w8, minlength=n) / np.maximum(wsum, 1e-9)
+    cnt = np.bincount(lab[sel], minlength=n).astype(float)
+    idx = np.arange(1, n)
+    x0 = stats[idx, cv2.CC_STAT_LEFT].astype(float)
+    x1 = x0 + stats[idx, cv2.CC_STAT_WIDTH]
+    score = np.clip(wsum[idx] / np.maximum(cnt[idx], 1) , 0.0, 1.0)
+    return Runs(y=mean_y[idx], x0=x0, x1=x1, score=score)
+
+
+def gap_signal(rgb: np.ndarray, y: float, x0: int, x1: int, gsd_m: float, band_px: int) -> np.ndarray:
+    """Strength of a coupling gap or car boundary at each column of a run (colour units).
+
+    A gap is a short stretch that differs from the roofs on both sides; a
+    boundary between differently coloured cars is a step. Both cut a run.
+    """
+    r0 = max(0, int(round(y)) - band_px // 2)
+    r1 = min(rgb.shape[0], r0 + band_px)
+    d = max(1, int(round(0.9 / gsd_m)))
+    pad0, pad1 = max(0, x0 - d), min(rgb.shape[1], x1 + d)
+    prof = rgb[r0:r1, pad0:pad1].mean(axis=0)  # (cols, 3)
+    n = prof.shape[0]
+    idx = np.arange(x0 - pad0, x1 - pad0)
+    left = prof[np.clip(idx - d, 0, n - 1)]
+    right = prof[np.clip(idx + d, 0, n - 1)]
+    mid = prof[idx]
+    d_left = np.linalg.norm(mid - left, axis=1)
+    d_right = np.linalg.norm(mid - right, axis=1)
+    step = np.linalg.norm(right - left, axis=1)
+    return np.maximum(np.minimum(d_left, d_right), 0.5 * step)
+
+
+def cut_points(signal: np.ndarray, gsd_m: float, params: DetectorParams) -> list[int]:
+    """Columns (relative to the run) where the run is cut, strongest first, keeping pieces >= a car."""
+    n = signal.size
+    min_len = params.car_length_min_m / gsd_m
+    is_max = (signal >= np.roll(signal, 1)) & (signal >= np.roll(signal, -1)) & (signal > params.gap_contrast)
+    cand = np.flatnonzero(is_max)
+    cand = cand[(cand >= min_len) & (cand <= n - min_len)]
+    cuts: list[int] = []
+    for c in cand[np.argsort(signal[cand])[::-1]]:
+        bounds = sorted([0, n, *cuts])
+        i = np.searchsorted(bounds, c)
+        if c - bounds[i - 1] >= min_len and bounds[i] - c >= min_len:
+            cuts.append(int(c))
+    return sorted(cuts)
+
+
+def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams,
+               pitch_m: float | None = None) -> tuple[FrameCars, list[float]]:
+    """Split runs into cars.
+
+    Returns the cars and the lengths (m) of pieces that were cut out cleanly
+    as single cars, from which the caller may estimate the scene's pitch.
+    """
+    band_px = max(1, int(round(0.5 * params.car_width_m / gsd_m)))
+    min_run = 0.7 * params.car_length_min_m / gsd_m
+    max_len = params.car_length_max_m / gsd_m
+    xs, ys, lengths, scores, methods = [], [], [], [], []
+    singles: list[float] = []
+    pieces_all = []
+    for y, x0f, x1f, score in zip(runs.y, runs.x0, runs.x1, runs.score, strict=True):
+        x0, x1 = int(x0f), int(x1f)
+        if x1 - x0 < min_run:
+            continue
+        sig = gap_signal(rgb, y, x0, x1, gsd_m, band_px)
+        bounds = [0, *cut_points(sig, gsd_m, params), x1 - x0]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            pieces_all.append((y, x0 + a, x0 + b, score, len(bounds) > 2))
+            if b - a <= max_len and len(bounds) > 2:
+                singles.append((b - a) * gsd_m)
+    pitch = pitch_m if pitch_m else (float(np.median(singles)) if len(singles) >= 3 else params.default_pitch_m)
+    pitch_px = pitch / gsd_m
+    for y, a, b, score, was_cut in pieces_all:
+        length = b - a
+        n = 1 if length <= max_len else max(1, int(round(length / pitch_px)))
+        seg = length / n
+        for i in range(n):
+            xs.append(a + (i + 0.5) * seg)
+            ys.append(y)
+            lengths.append(seg)
+            scores.append(score)
+            methods.append("gap" if (n == 1 and was_cut) else "pitch" if n > 1 else "gap")
+    cars = FrameCars(x=np.asarray(xs, float), y=np.asarray(ys, float), length=np.asarray(lengths, float),
+                     score=np.asarray(scores, float), method=np.asarray(methods, dtype="<U5"))
+    return cars, singles

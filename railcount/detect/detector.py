@@ -1,0 +1,101 @@
+"""The railcar detector: a SceneWindow in, Detections out. Pure compute, no I/O.
+
+Stages (each in its own module):
+
+1. :mod:`~railcount.detect.prepare` -- robust stretch, log luminance;
+2. :mod:`~railcount.detect.orientation` -- the yard's track directions;
+3. per direction, a :class:`~railcount.detect.frame.TrackFrame` with the
+   tracks along the rows, in which :mod:`~railcount.detect.cars` finds car
+   bodies' centrelines and splits occupied runs into cars;
+4. detections from all directions are mapped back to window pixels, merged,
+   and those whose centre lies in the station polygon are kept.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from railcount.detect.cars import band_strength, centreline_runs, split_runs
+from railcount.detect.frame import TrackFrame
+from railcount.detect.orientation import track_directions
+from railcount.detect.params import DetectorParams
+from railcount.detect.prepare import prepare
+from railcount.models import Detections, SceneWindow
+
+
+def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detections:
+    """Find the railcars in a window.
+
+    Parameters
+    ----------
+    window : SceneWindow
+        Pixels clipped to a station (with a margin), with their GSD.
+    params : DetectorParams, optional
+        Defaults to ``DetectorParams()``.
+
+    Returns
+    -------
+    Detections
+        Cars whose centre lies inside the station polygon, in window pixels.
+    """
+    params = params or DetectorParams()
+    prep = prepare(window)
+    gsd = window.gsd_m
+    directions = track_directions(prep.log_lum, window.data, gsd,
+                                  max_directions=params.max_directions,
+                                  min_share=params.direction_min_share)
+    found = [_detect_along(prep.rgb, prep.log_lum, window.data, gsd, angle, params)
+             for angle in directions]
+    dets = _merge(Detections.concat(found), gsd, params)
+    if not len(dets):
+        return dets
+    rows = np.clip(np.round(dets.center[:, 0]).astype(int), 0, window.shape[0] - 1)
+    cols = np.clip(np.round(dets.center[:, 1]).astype(int), 0, window.shape[1] - 1)
+    keep = window.inside[rows, cols] & window.data[rows, cols] & (dets.score >= params.min_score)
+    return dets.subset(keep)
+
+
+def _detect_along(rgb: np.ndarray, log_lum: np.ndarray, data: np.ndarray, gsd: float,
+                  angle: float, params: DetectorParams) -> Detections:
+    frame = TrackFrame.for_direction(data.shape, angle)
+    log_f = frame.warp(log_lum)
+    rgb_f = frame.warp(rgb)
+    data_f = frame.warp(data, nearest=True)
+    # Keep filters away from the edge of the data, where the fill makes false edges.
+    edge = max(1, int(round(1.0 / gsd)))
+    core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
+    strength = band_strength(rgb_f, log_f, gsd, params)
+    runs = centreline_runs(strength, core, gsd, params)
+    cars, _ = split_runs(runs, rgb_f, gsd, params)
+    if not cars.x.size:
+        return Detections.empty()
+    xy = frame.to_window(np.column_stack([cars.x, cars.y]))
+    n = cars.x.size
+    return Detections(
+        center=xy[:, ::-1].copy(),
+        length=cars.length,
+        width=np.full(n, params.car_width_m / gsd),
+        angle_deg=np.full(n, angle % 180.0),
+        score=cars.score,
+        kind=np.full(n, "railcar", dtype="<U10"),
+        method=cars.method,
+    )
+
+
+def _merge(dets: Detections, gsd: float, params: DetectorParams) -> Detections:
+    """Drop detections whose centre lies within half a short car of a stronger one (greedy NMS)."""
+    if len(dets) < 2:
+        return dets
+    radius = 0.5 * params.car_length_min_m / gsd
+    order = np.argsort(-dets.score, kind="stable")
+    c = dets.center[order]
+    d2 = ((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1)
+    close = d2 < radius * radius
+    keep = np.ones(len(order), dtype=bool)
+    for i in range(len(order)):
+        if keep[i]:
+            later = close[i].copy()
+            later[: i + 1] = False
+            keep[later] = False
+    return dets.subset(np.sort(order[keep]))

@@ -1,0 +1,80 @@
+"""Find the directions of the tracks in a window from its gradient energy.
+
+Rails, ballast edges and car sides all run along the tracks, so the gradient
+directions of a yard pile up perpendicular to them. A magnitude-weighted
+histogram of gradient direction (mod 180 degrees) has one peak per track
+direction.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+N_BINS = 360  # half-degree bins over [0, 180)
+
+
+def track_directions(log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, *,
+                     max_directions: int = 2, min_share: float = 0.45,
+                     min_separation_deg: float = 20.0) -> list[float]:
+    """Track directions in degrees from the +col axis towards the +row axis, in [0, 180).
+
+    Parameters
+    ----------
+    log_lum : ndarray, shape (rows, cols)
+        Log luminance of the window.
+    valid : ndarray of bool
+        Pixels to use.
+    gsd_m : float
+        Ground sample distance; the gradient scale is about 0.3 m on the ground.
+    max_directions : int
+        Most directions returned, strongest first.
+    min_share : float
+        A further direction must hold at least this share of the strongest
+        peak's energy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = np.arange(200)[:, None] + 0 * np.arange(300)[None, :]
+    >>> img = np.sin(rows / 3.0).astype(np.float32)
+    >>> round(track_directions(img, np.ones(img.shape, bool), 0.5)[0])
+    0
+    """
+    sigma = max(0.7, 0.3 / gsd_m)
+    blurred = cv2.GaussianBlur(log_lum, (0, 0), sigma)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    # Pixels next to the window's edge or nodata carry the mask's own edges.
+    inner = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    gx, gy = gx[inner], gy[inner]
+    if gx.size < 100:
+        return []
+    energy = gx * gx + gy * gy
+    grad_deg = np.degrees(np.arctan2(gy, gx)) % 180.0
+    bins = (grad_deg * (N_BINS / 180.0)).astype(np.int64) % N_BINS
+    hist = np.bincount(bins, weights=energy, minlength=N_BINS)
+    # Circular smoothing with a Gaussian of 2 degrees.
+    offsets = np.arange(-12, 13)
+    kernel = np.exp(-0.5 * (offsets / 4.0) ** 2)
+    padded = np.concatenate([hist[-12:], hist, hist[:12]])
+    smooth = np.convolve(padded, kernel / kernel.sum(), mode="valid")
+    order = np.argsort(smooth)[::-1]
+    picked: list[int] = []
+    min_sep = int(min_separation_deg * N_BINS / 180.0)
+    for b in order:
+        if smooth[b] < min_share * smooth[order[0]] or len(picked) >= max_directions:
+            break
+        if all(min(abs(b - p), N_BINS - abs(b - p)) >= min_sep for p in picked):
+            # Keep only true local maxima, not the shoulders of a picked peak.
+            if smooth[b] >= smooth[(b - 1) % N_BINS] and smooth[b] >= smooth[(b + 1) % N_BINS]:
+                picked.append(int(b))
+    # Sub-bin refinement by a parabola through the peak and its neighbours.
+    out = []
+    for b in picked:
+        y0, y1, y2 = smooth[(b - 1) % N_BINS], smooth[b], smooth[(b + 1) % N_BINS]
+        denom = y0 - 2 * y1 + y2
+        frac = 0.5 * (y0 - y2) / denom if denom != 0 else 0.0
+        grad_dir = (b + frac) * 180.0 / N_BINS
+        out.append(float((grad_dir + 90.0) % 180.0))
+    return out

@@ -1,0 +1,60 @@
+"""Detector parameters: one frozen record, stored with every count so any number can be reproduced.
+
+Every length is in metres on the ground; the detector converts to pixels with
+the window's ground sample distance, so nothing is tuned per scene.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DETECTOR_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Physical priors and decision thresholds of the classical detector.
+
+    Attributes
+    ----------
+    car_width_m : float
+        Width of a freight car body (about 3.0-3.3 m).
+    car_length_min_m, car_length_max_m : float
+        Shortest and longest single railcar accepted (coupler to coupler).
+    default_pitch_m : float
+        Car pitch (length plus coupling gap) assumed when a scene gives no
+        measurable single cars.
+    max_directions : int
+        Most track directions looked for in one window.
+    direction_min_share : float
+        A secondary direction is used when its gradient energy is at least
+        this share of the strongest.
+    along_smooth_m : float
+        Along-track smoothing before judging a band.
+    min_side_contrast : float
+        Colour step (RGB distance, stretched 0-1 units) on each long side of a
+        car body that gives full edge evidence.
+    max_roof_texture : float
+        Mean |Laplacian| of log luminance above which a band is too textured
+        to be a roof (rails and ballast show through).
+    gap_contrast : float
+        Minimum along-track contrast (log units) of a coupling gap.
+    min_score : float
+        Detections below this confidence are dropped.
+    """
+
+    car_width_m: float = 3.1
+    car_length_min_m: float = 10.0
+    car_length_max_m: float = 24.0
+    default_pitch_m: float = 16.0
+    max_directions: int = 2
+    direction_min_share: float = 0.45
+    along_smooth_m: float = 1.5
+    min_side_contrast: float = 0.3
+    max_roof_texture: float = 1.0
+    gap_contrast: float = 0.08
+    min_score: float = 0.2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

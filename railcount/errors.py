@@ -1,0 +1,53 @@
+"""Exceptions raised by railcount.
+
+Every error a user can cause derives from :class:`RailcountError` and also from
+the matching builtin, so callers may catch either. Messages say what was
+received, what was expected and what to do; the CLI prints them as one line.
+
+Exit codes used by the CLI:
+
+* 2 -- usage errors (:class:`UsageError` and its subclasses): bad arguments,
+  missing files, malformed station GeoJSON.
+* 1 -- data errors (:class:`DataError` and its subclasses): a scene that cannot
+  be read or used, a station outside the scene.
+"""
+
+from __future__ import annotations
+
+
+class RailcountError(Exception):
+    """Root of all railcount errors."""
+
+    exit_code: int = 1
+
+
+class UsageError(RailcountError, ValueError):
+    """The command or its arguments cannot be used as given."""
+
+    exit_code = 2
+
+
+class StationError(UsageError):
+    """A station file or polygon is missing, malformed or unusable."""
+
+
+class DataError(RailcountError):
+    """Input data exists but cannot be used."""
+
+    exit_code = 1
+
+
+class SceneReadError(DataError, OSError):
+    """A scene file cannot be opened or read (missing, corrupt, not a raster)."""
+
+
+class NotGeoreferencedError(DataError, ValueError):
+    """A scene has no coordinate reference system or no geotransform."""
+
+
+class NoOverlapError(DataError, ValueError):
+    """A station polygon does not overlap the scene's footprint."""
+
+
+class NoValidPixelsError(DataError, ValueError):
+    """The station's window holds no valid (non-nodata) pixels."""

@@ -1,0 +1,129 @@
+"""Write a count's outputs: detections GeoJSON, count JSON and the overlay PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from rasterio.warp import transform as warp_points
+
+from railcount.errors import UsageError
+from railcount.io.scenes import WGS84, station_in_crs
+from railcount.models import CountResult, Detections, SceneWindow
+
+# Colour-blind-safe palette (Okabe-Ito), as BGR for OpenCV.
+_STATION = (66, 228, 240)   # yellow
+_CAR = (233, 180, 86)      # sky blue
+_LOCO = (167, 121, 204)    # reddish purple
+_PITCH = (0, 159, 230)     # orange: cars counted by pitch, not seen apart
+
+
+def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
+    """Footprint corners of every detection as lon/lat, shape (n, 4, 2)."""
+    if not len(dets):
+        return np.zeros((0, 4, 2))
+    corners = dets.corners().reshape(-1, 2)
+    t = window.transform
+    mx = t.a * corners[:, 0] + t.b * corners[:, 1] + t.c
+    my = t.d * corners[:, 0] + t.e * corners[:, 1] + t.f
+    lon, lat = warp_points(window.crs, WGS84, mx, my)
+    return np.column_stack([lon, lat]).reshape(-1, 4, 2)
+
+
+def detections_geojson(window: SceneWindow, dets: Detections, result: CountResult) -> dict[str, Any]:
+    """RFC 7946 FeatureCollection: one Polygon per detected car, lon/lat."""
+    feats = []
+    for i, ring in enumerate(detections_lonlat(window, dets)):
+        coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring]
+        coords.append(coords[0])
+        # RFC 7946: exterior rings counter-clockwise.
+        if _signed_area(coords) < 0:
+            coords.reverse()
+        feats.append({
+            "type": "Feature",
+            "properties": {
+                "id": i + 1,
+                "type": str(dets.kind[i]),
+                "score": round(float(dets.score[i]), 3),
+                "method": str(dets.method[i]),
+                "length_m": round(float(dets.length[i]) * window.gsd_m, 2),
+                "station": result.station,
+                "acquired": result.to_dict()["acquired"],
+            },
+            "geometry": {"type": "Polygon", "coordinates": [coords]},
+        })
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) -> np.ndarray:
+    """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
+
+    Small windows are enlarged so outlines stay legible; pixels outside the
+    station are dimmed; a caption states the count.
+    """
+    from railcount.detect.prepare import prepare  # the same stretch the detector saw
+
+    rgb = prepare(window).rgb
+    img = (np.clip(rgb, 0, 1) * 255).astype(np.uint8)[:, :, ::-1].copy()
+    outside = ~window.inside
+    img[outside] = (img[outside] * 0.45).astype(np.uint8)
+    img[~window.data] = (40, 40, 40)
+    scale = max(1, int(np.ceil(1200 / max(window.shape))))
+    if scale > 1:
+        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    thick = max(1, round(scale * 0.6 + (window.gsd_m < 0.45)))
+    # Station outline
+    geom = station_in_crs(window.station.geometry, window.crs)
+    inv = ~window.transform
+    for poly in getattr(geom, "geoms", [geom]):
+        for ring in [poly.exterior, *poly.interiors]:
+            xy = np.array([inv * c for c in ring.coords]) * scale
+            cv2.polylines(img, [np.round(xy * 8).astype(np.int32)], True, _STATION, thick + 1,
+                          cv2.LINE_AA, shift=3)
+    corners = dets.corners() * scale
+    for i in range(len(dets)):
+        colour = _LOCO if dets.kind[i] == "locomotive" else _PITCH if dets.method[i] == "pitch" else _CAR
+        pts = np.round(corners[i] * 8).astype(np.int32)
+        cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
+        cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
+    caption = (f"{result.station}  {result.to_dict()['acquired'] or 'date unknown'}  "
+               f"{result.railcars} railcars ({result.railcars_low}-{result.railcars_high})  "
+               f"{result.locomotives} locomotives")
+    _caption(img, caption)
+    return img
+
+
+def write_outputs(out_dir: str | Path, window: SceneWindow, dets: Detections, result: CountResult,
+                  *, params: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot create output directory ({exc.strerror}); choose another --out") from None
+    paths = {"detections": out / "detections.geojson", "count": out / "count.json",
+             "overlay": out / "overlay.png"}
+    paths["detections"].write_text(json.dumps(detections_geojson(window, dets, result)), encoding="utf-8")
+    record = result.to_dict()
+    if params is not None:
+        record["detector_params"] = params
+    paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
+    if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result)):
+        raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
+    return paths
+
+
+def _caption(img: np.ndarray, text: str) -> None:
+    font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.5, img.shape[1] / 1800)
+    thick = max(1, round(size * 2))
+    (tw, th), base = cv2.getTextSize(text, font, size, thick)
+    cv2.rectangle(img, (0, 0), (min(img.shape[1], tw + 16), th + base + 14), (0, 0, 0), -1)
+    cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
+
+
+def _signed_area(coords: list[list[float]]) -> float:
+    a = np.asarray(coords)
+    return 0.5 * float(np.sum(a[:-1, 0] * a[1:, 1] - a[1:, 0] * a[:-1, 1]))

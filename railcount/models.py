@@ -1,0 +1,215 @@
+"""Plain data carried between the stages of railcount.
+
+The data flows one way::
+
+    Station + scene file --(io.scenes)--> SceneWindow --(detect)--> Detections
+        --(counting)--> CountResult --(io.outputs)--> files
+
+These classes hold data and small derived views; they never read or write
+files. Pixel-space quantities are in (row, col) order unless a name says ``x``
+or ``y``; ``x`` is the column axis and ``y`` the row axis (OpenCV's order).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+from shapely.geometry.base import BaseGeometry
+
+RAILCAR_TYPES = ("tank", "covered", "open", "flat")
+"""The railcar classes reported in ``by_type`` (locomotives are counted apart)."""
+
+
+@dataclass(frozen=True)
+class Station:
+    """A named station polygon in lon/lat (EPSG:4326, RFC 7946 axis order)."""
+
+    name: str
+    geometry: BaseGeometry
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class SceneWindow:
+    """Pixels of one scene clipped to one station, with their georeferencing.
+
+    Attributes
+    ----------
+    pixels : ndarray, shape (rows, cols, bands)
+        The window's pixels in the file's dtype, bands last.
+    data : ndarray of bool, shape (rows, cols)
+        True where a pixel holds data (not nodata, masked, or outside the raster).
+        The window extends a margin beyond the polygon so that cars on its
+        edge are seen whole; they are counted when their centre is inside.
+    inside : ndarray of bool, shape (rows, cols)
+        True where a pixel lies inside the station polygon, with or without data.
+    transform : Affine
+        Maps (col, row) of this window to map coordinates in ``crs``.
+    crs : CRS
+        The scene's coordinate reference system.
+    gsd_m : float
+        Ground sample distance in metres (mean of the two pixel sides).
+    scene_id : str
+        Path or URL the pixels came from.
+    station : Station
+        The station the window was clipped to.
+    acquired : datetime or None
+        Acquisition time, when the file carries one.
+    value_range : (float, float)
+        The range of meaningful pixel values (e.g. 0-2047 for 11-bit data).
+    """
+
+    pixels: np.ndarray
+    data: np.ndarray
+    inside: np.ndarray
+    transform: Affine
+    crs: CRS
+    gsd_m: float
+    scene_id: str
+    station: Station
+    acquired: datetime | None = None
+    value_range: tuple[float, float] = (0.0, 255.0)
+
+    def __post_init__(self) -> None:
+        rows, cols = self.pixels.shape[:2]
+        if self.pixels.ndim != 3:
+            raise ValueError(f"pixels must be (rows, cols, bands); got shape {self.pixels.shape}")
+        if self.data.shape != (rows, cols) or self.inside.shape != (rows, cols):
+            raise ValueError(
+                f"masks must have shape {(rows, cols)}; got {self.data.shape} and {self.inside.shape}"
+            )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) of the window."""
+        return self.pixels.shape[0], self.pixels.shape[1]
+
+    @property
+    def valid(self) -> np.ndarray:
+        """True where a pixel is inside the station polygon and holds data."""
+        return self.data & self.inside
+
+    @property
+    def observed_fraction(self) -> float:
+        """Share of the station polygon's pixels that hold valid data (0-1)."""
+        n_inside = int(self.inside.sum())
+        return float(self.valid.sum()) / n_inside if n_inside else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Detections:
+    """Detected cars as columns, one row per car, in the window's pixel frame.
+
+    Attributes
+    ----------
+    center : ndarray, shape (n, 2)
+        Car centres as (row, col) in window pixels (sub-pixel).
+    length, width : ndarray, shape (n,)
+        Footprint sides in pixels, along and across the track.
+    angle_deg : ndarray, shape (n,)
+        Direction of the long axis, degrees from the +col axis towards the
+        +row axis, in [0, 180).
+    score : ndarray, shape (n,)
+        Confidence in [0, 1].
+    kind : ndarray of str, shape (n,)
+        One of :data:`RAILCAR_TYPES`, ``"railcar"`` when unclassified, or
+        ``"locomotive"``.
+    method : ndarray of str, shape (n,)
+        How the car was separated from its neighbours: ``"gap"`` (a visible
+        gap between coupled cars) or ``"pitch"`` (run length over car pitch).
+    """
+
+    center: np.ndarray
+    length: np.ndarray
+    width: np.ndarray
+    angle_deg: np.ndarray
+    score: np.ndarray
+    kind: np.ndarray
+    method: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Detections:
+        z = np.zeros(0, dtype=float)
+        return cls(np.zeros((0, 2)), z, z.copy(), z.copy(), z.copy(),
+                   np.zeros(0, dtype="<U10"), np.zeros(0, dtype="<U5"))
+
+    def __len__(self) -> int:
+        return int(self.center.shape[0])
+
+    def corners(self) -> np.ndarray:
+        """Footprint corners as (n, 4, 2) pixel coordinates in (x, y) = (col, row) order.
+
+        Returned in (x, y) order because every consumer (OpenCV drawing, affine
+        transforms to map coordinates) wants it that way.
+        """
+        a = np.deg2rad(self.angle_deg)
+        ux, uy = np.cos(a), np.sin(a)  # along the car
+        vx, vy = -uy, ux  # across the car
+        hl, hw = self.length / 2.0, self.width / 2.0
+        cx, cy = self.center[:, 1], self.center[:, 0]
+        signs = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]], dtype=float)
+        xs = cx[:, None] + signs[None, :, 0] * (hl * ux)[:, None] + signs[None, :, 1] * (hw * vx)[:, None]
+        ys = cy[:, None] + signs[None, :, 0] * (hl * uy)[:, None] + signs[None, :, 1] * (hw * vy)[:, None]
+        return np.stack([xs, ys], axis=-1)
+
+    def subset(self, keep: np.ndarray) -> Detections:
+        """The detections selected by a boolean mask or index array."""
+        return Detections(self.center[keep], self.length[keep], self.width[keep],
+                          self.angle_deg[keep], self.score[keep], self.kind[keep],
+                          self.method[keep])
+
+    @staticmethod
+    def concat(parts: list[Detections]) -> Detections:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Detections.empty()
+        return Detections(
+            np.concatenate([p.center for p in parts]),
+            np.concatenate([p.length for p in parts]),
+            np.concatenate([p.width for p in parts]),
+            np.concatenate([p.angle_deg for p in parts]),
+            np.concatenate([p.score for p in parts]),
+            np.concatenate([p.kind for p in parts]),
+            np.concatenate([p.method for p in parts]),
+        )
+
+
+@dataclass(frozen=True)
+class CountResult:
+    """The count of one station in one scene: the record users and later stages rely on."""
+
+    station: str
+    scene: str
+    acquired: datetime | None
+    railcars: int
+    railcars_low: int
+    railcars_high: int
+    locomotives: int
+    by_type: dict[str, int]
+    observed_fraction: float
+    gsd_m: float
+    detector_version: str
+    count_method: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
+        return {
+            "station": self.station,
+            "scene": self.scene,
+            "acquired": self.acquired.isoformat() if self.acquired else None,
+            "railcars": self.railcars,
+            "railcars_low": self.railcars_low,
+            "railcars_high": self.railcars_high,
+            "locomotives": self.locomotives,
+            "by_type": dict(self.by_type),
+            "observed_fraction": round(self.observed_fraction, 4),
+            "gsd_m": round(self.gsd_m, 4) if math.isfinite(self.gsd_m) else None,
+            "detector_version": self.detector_version,
+            "count_method": dict(self.count_method),
+        }

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from railcount.errors import StationError, UsageError
+from railcount.io.stations import read_stations, stations_from_geojson
+
+SQUARE = [[130.0, 42.0], [130.01, 42.0], [130.01, 42.01], [130.0, 42.01], [130.0, 42.0]]
+
+
+def test_reads_every_named_feature(tmp_path):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "A"}, "geometry": {"type": "Polygon", "coordinates": [SQUARE]}},
+        {"type": "Feature", "properties": {"name": "B"},
+         "geometry": {"type": "MultiPolygon", "coordinates": [[SQUARE]]}},
+    ]}
+    p = tmp_path / "s.geojson"
+    p.write_text(json.dumps(doc))
+    stations = read_stations(p)
+    assert [s.name for s in stations] == ["A", "B"]
+    assert stations[0].geometry.area == pytest.approx(0.0001)
+
+
+def test_bare_geometry_and_feature_get_default_names():
+    geom = {"type": "Polygon", "coordinates": [SQUARE]}
+    assert stations_from_geojson(geom)[0].name == "station-1"
+    feat = {"type": "Feature", "properties": None, "geometry": geom}
+    assert stations_from_geojson(feat)[0].name == "station-1"
+
+
+def test_self_intersecting_polygon_is_repaired():
+    bowtie = [[130.0, 42.0], [130.01, 42.01], [130.01, 42.0], [130.0, 42.01], [130.0, 42.0]]
+    st = stations_from_geojson({"type": "Polygon", "coordinates": [bowtie]})[0]
+    assert st.geometry.is_valid and st.geometry.area > 0
+
+
+@pytest.mark.parametrize("doc, words", [
+    ({"type": "Point", "coordinates": [130, 42]}, "Point"),
+    ({"type": "FeatureCollection", "features": []}, "no station polygon"),
+    ({"type": "Polygon", "coordinates": [[[130, 42], [130, 42], [130, 42], [130, 42]]]}, "zero area"),
+    ({"type": "Polygon", "coordinates": [[[4697000, 634000], [4697100, 634000], [4697100, 634100],
+                                          [4697000, 634000]]]}, "longitude/latitude"),
+    ({"features": []}, "no 'type'"),
+])
+def test_bad_stations_are_refused_with_reason(doc, words):
+    with pytest.raises(StationError, match=words):
+        stations_from_geojson(doc, source="x.geojson")
+
+
+def test_duplicate_names_refused():
+    f = {"type": "Feature", "properties": {"name": "A"}, "geometry": {"type": "Polygon", "coordinates": [SQUARE]}}
+    with pytest.raises(StationError, match="unique"):
+        stations_from_geojson({"type": "FeatureCollection", "features": [f, f]})
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(StationError, match="not found"):
+        read_stations(tmp_path / "nope.geojson")
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{ not json")
+    with pytest.raises(UsageError, match=r"bad\.geojson: not valid JSON"):
+        read_stations(bad)
