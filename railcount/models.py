@@ -26,6 +26,17 @@ RAILCAR_TYPES = ("tank", "covered", "open", "flat")
 """The railcar classes reported in ``by_type`` (locomotives are counted apart)."""
 
 
+def apply_affine(t: Affine, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map arrays of points through an affine transform: ``(x, y) -> (a x + b y + c, d x + e y + f)``.
+
+    Written out so it is vectorised and independent of the ``affine``
+    package's operator conventions, which changed between versions.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
+
+
 @dataclass(frozen=True)
 class Station:
     """A named station polygon in lon/lat (EPSG:4326, RFC 7946 axis order)."""

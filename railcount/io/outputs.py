@@ -12,7 +12,7 @@ from rasterio.warp import transform as warp_points
 
 from railcount.errors import UsageError
 from railcount.io.scenes import WGS84, station_in_crs
-from railcount.models import CountResult, Detections, SceneWindow
+from railcount.models import CountResult, Detections, SceneWindow, apply_affine
 
 # Colour-blind-safe palette (Okabe-Ito), as BGR for OpenCV.
 _STATION = (66, 228, 240)   # yellow
@@ -26,9 +26,7 @@ def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
     if not len(dets):
         return np.zeros((0, 4, 2))
     corners = dets.corners().reshape(-1, 2)
-    t = window.transform
-    mx = t.a * corners[:, 0] + t.b * corners[:, 1] + t.c
-    my = t.d * corners[:, 0] + t.e * corners[:, 1] + t.f
+    mx, my = apply_affine(window.transform, corners[:, 0], corners[:, 1])
     lon, lat = warp_points(window.crs, WGS84, mx, my)
     return np.column_stack([lon, lat]).reshape(-1, 4, 2)
 
@@ -80,7 +78,8 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
     inv = ~window.transform
     for poly in getattr(geom, "geoms", [geom]):
         for ring in [poly.exterior, *poly.interiors]:
-            xy = np.array([inv * c for c in ring.coords]) * scale
+            rx, ry = np.asarray(ring.coords)[:, :2].T
+            xy = np.column_stack(apply_affine(inv, rx, ry)) * scale
             cv2.polylines(img, [np.round(xy * 8).astype(np.int32)], True, _STATION, thick + 1,
                           cv2.LINE_AA, shift=3)
     corners = dets.corners() * scale

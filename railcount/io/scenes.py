@@ -25,7 +25,6 @@ import cv2
 import numpy as np
 import rasterio
 import shapely
-import shapely.ops
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, MaskFlags
@@ -43,7 +42,7 @@ from railcount.errors import (
     NoValidPixelsError,
     SceneReadError,
 )
-from railcount.models import SceneWindow, Station
+from railcount.models import SceneWindow, Station, apply_affine
 
 WGS84 = CRS.from_epsg(4326)
 # WGS84 ellipsoid, for converting small lon/lat steps to metres.
@@ -104,9 +103,11 @@ def read_window(ds: rasterio.io.DatasetReader, station: Station, *,
     inv = ~ds.transform
     xs, ys = np.asarray(geom.exterior.coords if geom.geom_type == "Polygon"
                         else np.concatenate([np.asarray(p.exterior.coords) for p in geom.geoms])).T
-    cols, rows = inv * (xs, ys)
-    c0, c1 = math.floor(np.min(cols)), math.ceil(np.max(cols))
-    r0, r1 = math.floor(np.min(rows)), math.ceil(np.max(rows))
+    cols, rows = apply_affine(inv, xs, ys)
+    # The tolerance (1/50 px) absorbs the round trip through lon/lat and the slight
+    # curvature of a lon/lat edge in a projected CRS.
+    c0, c1 = math.floor(np.min(cols) + 0.02), math.ceil(np.max(cols) - 0.02)
+    r0, r1 = math.floor(np.min(rows) + 0.02), math.ceil(np.max(rows) - 0.02)
     if c1 <= 0 or r1 <= 0 or c0 >= ds.width or r0 >= ds.height:
         raise NoOverlapError(_no_overlap_message(ds, station, geom))
     gx0, gy0 = ground_pixel_size(ds.transform, crs, (ds.height, ds.width))
@@ -172,8 +173,8 @@ def ground_pixel_size(transform: Affine, crs: CRS, shape_rc: tuple[int, int]) ->
     rows, cols = shape_rc
     step = 16.0
     cc, rr = cols / 2.0, rows / 2.0
-    px = [transform * (cc, rr), transform * (cc + step, rr), transform * (cc, rr + step)]
-    lons, lats = warp_points(crs, WGS84, [p[0] for p in px], [p[1] for p in px])
+    mx, my = apply_affine(transform, [cc, cc + step, cc], [rr, rr, rr + step])
+    lons, lats = warp_points(crs, WGS84, mx.tolist(), my.tolist())
     lat0 = math.radians(lats[0])
     s = math.sin(lat0)
     n = _A / math.sqrt(1 - _E2 * s * s)
@@ -295,7 +296,9 @@ def _square_pixels(window: SceneWindow, gx: float, gy: float) -> SceneWindow:
     def resize_mask(m: np.ndarray) -> np.ndarray:
         return cv2.resize(m.astype(np.uint8), (new_cols, new_rows), interpolation=near).astype(bool)
 
-    transform = window.transform * Affine.scale(cols / new_cols, rows / new_rows)
+    sx, sy = cols / new_cols, rows / new_rows
+    t = window.transform
+    transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)
     return SceneWindow(
         pixels=pix, data=resize_mask(window.data), inside=resize_mask(window.inside),
         transform=transform, crs=window.crs, gsd_m=g, scene_id=window.scene_id,
@@ -312,7 +315,7 @@ def _no_overlap_message(ds: rasterio.io.DatasetReader, station: Station, geom: B
         f"{b.left:.1f}, {b.bottom:.1f}, {b.right:.1f}, {b.top:.1f}; both in {ds.crs.to_string()}); "
         "check the station's coordinates and that the scene images it"
     )
-    swapped = shapely.ops.transform(lambda x, y, z=None: (y, x), station.geometry)
+    swapped = shapely.transform(station.geometry, lambda xy: xy[:, ::-1])
     if swapped.bounds[1] >= -90 and swapped.bounds[3] <= 90:
         try:
             sw = station_in_crs(swapped, ds.crs)

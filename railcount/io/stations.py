@@ -100,12 +100,18 @@ def _polygon(geom_doc: dict[str, Any], name: str, source: str) -> Polygon | Mult
         raise StationError(f"{source}: station {name!r} has malformed coordinates ({exc})") from None
     if geom.is_empty:
         raise StationError(f"{source}: station {name!r} is empty; give it at least three corners")
+    distinct = {tuple(c) for poly in getattr(geom, "geoms", [geom]) for c in poly.exterior.coords}
+    if len(distinct) < 3:
+        raise StationError(f"{source}: station {name!r} has zero area (fewer than three distinct corners)")
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        hint = ""
+        if -90 <= minx <= maxx <= 90 and -180 <= miny <= maxy <= 180:
+            hint = "; they look like latitude, longitude: swap them (GeoJSON wants lon, lat)"
         raise StationError(
             f"{source}: station {name!r} has coordinates outside lon/lat range "
             f"(bounds {minx:.6g}, {miny:.6g}, {maxx:.6g}, {maxy:.6g}); "
-            "GeoJSON stations must be in longitude/latitude (EPSG:4326)"
+            f"GeoJSON stations must be in longitude/latitude (EPSG:4326){hint}"
         )
     if not geom.is_valid:
         reason = explain_validity(geom)

@@ -1,0 +1,56 @@
+"""Helpers that write real GeoTIFFs and station GeoJSON for tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.warp import transform as warp_points
+
+SHARED_REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
+
+# A small UTM (EPSG:32652) grid near Tumangang: 0.5 m pixels.
+UTM = "EPSG:32652"
+ORIGIN = (634000.0, 4697000.0)  # upper-left corner, metres
+
+
+def write_tif(path: Path, pixels: np.ndarray, *, crs: str | None = UTM, transform=None,
+              nodata=None, tags: dict | None = None, **extra) -> Path:
+    """Write (rows, cols, bands) pixels as a tiled GeoTIFF."""
+    rows, cols, bands = pixels.shape
+    profile = dict(driver="GTiff", width=cols, height=rows, count=bands, dtype=pixels.dtype,
+                   tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+    if crs is not None:
+        profile["crs"] = crs
+        profile["transform"] = transform or from_origin(*ORIGIN, 0.5, 0.5)
+    if nodata is not None:
+        profile["nodata"] = nodata
+    profile.update(extra)
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(np.moveaxis(pixels, -1, 0))
+        if tags:
+            ds.update_tags(**tags)
+    return path
+
+
+def lonlat_ring(crs: str, xs, ys) -> list[list[float]]:
+    lon, lat = warp_points(crs, "EPSG:4326", list(xs), list(ys))
+    ring = [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
+    return [*ring, ring[0]]
+
+
+def write_station(path: Path, rings: dict[str, list[list[float]]]) -> Path:
+    feats = [{"type": "Feature", "properties": {"name": name},
+              "geometry": {"type": "Polygon", "coordinates": [ring]}} for name, ring in rings.items()]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def box_ring(x0: float, y0: float, x1: float, y1: float, crs: str = UTM) -> list[list[float]]:
+    """A lon/lat ring of a map-coordinate box."""
+    return lonlat_ring(crs, [x0, x1, x1, x0], [y0, y0, y1, y1])
+
+
