@@ -67,35 +67,74 @@ def texture(log_lum: np.ndarray, gsd_m: float, band_px: int) -> np.ndarray:
     return cv2.blur(lap, (1, band_px))
 
 
-def band_strength(rgb: np.ndarray, log_lum: np.ndarray, gsd_m: float,
+def band_strength(rgb: np.ndarray, log_lum: np.ndarray, valid: np.ndarray, gsd_m: float,
                   params: DetectorParams) -> np.ndarray:
     """Evidence (0-1) that a car body's centreline runs along this row at this column.
 
-    A car seen from above is a band about ``car_width_m`` wide, smooth inside,
-    with a colour step on both long sides. Its shadow is a band too, but one
-    darker than both its sides (the car on one side, sunlit ground on the
-    other); such bands are rejected.
+    A car seen from above is a band about ``car_width_m`` wide. Two kinds of
+    evidence are combined:
+
+    * **body beside its shadow**: in sunlight every car casts a shadow on the
+      side away from the sun, so a car is a band that is not dark, with a dark
+      band along one long side (the same side for every car in the scene,
+      chosen here from the data) and a colour step on the other. A black car
+      is a dark band with its dark shadow beside it and a sunlit step on its
+      other side.
+    * **edged band**, used only when the window shows no clear sun side
+      (shadows along the track, diffuse light): smooth inside, a colour step on
+      both long sides, and not darker than both sides (which is what a shadow is).
     """
     w = params.car_width_m / gsd_m
     along = max(1, int(round(params.along_smooth_m / gsd_m)))
     smooth = cv2.blur(rgb, (along, 1))
+    lum = smooth.mean(axis=2)
     inner = max(1, int(round(0.6 * w)))
-    flank = max(1, int(round(0.6 / gsd_m)))
+    flank = max(1, int(round(0.8 / gsd_m)))
+    off = w / 2.0 + flank / 2.0 + 0.5
     interior = cv2.blur(smooth, (1, inner))
     flank_mean = cv2.blur(smooth, (1, flank))
-    off = w / 2.0 + flank / 2.0 + 0.5
-    above = shift_rows(flank_mean, -off)
-    below = shift_rows(flank_mean, off)
+    above, below = shift_rows(flank_mean, -off), shift_rows(flank_mean, off)
     step_above = np.linalg.norm(interior - above, axis=2)
     step_below = np.linalg.norm(interior - below, axis=2)
+    tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
+    smoothness = np.clip(1.0 - tex / params.max_roof_texture, 0.0, 1.0)
+
+    ground = float(np.percentile(lum[valid], 75)) if valid.any() else 1.0
+    dark_px = (lum < params.shadow_ratio * ground).astype(np.uint8)
+    # Shadows of cars are solid bands metres wide; rails and sleepers are thin
+    # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
+    rect = np.ones((max(1, int(round(1.0 / gsd_m))), max(1, int(round(1.5 / gsd_m)))), np.uint8)
+    dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect).astype(np.float32)
+    body_dark = cv2.blur(dark, (1, inner))
+    flank_dark = cv2.blur(dark, (1, flank))
+    dark_above, dark_below = shift_rows(flank_dark, -off), shift_rows(flank_dark, off)
+
+    def side_score(dark_side: np.ndarray, dark_other: np.ndarray, step_other: np.ndarray) -> np.ndarray:
+        sunlit_edge = np.clip(step_other / params.min_side_contrast, 0.0, 1.0) * (1.0 - dark_other)
+        solid = np.clip((dark_side - 0.5) / 0.4, 0.0, 1.0)
+        lit_body = (1.0 - body_dark) * solid
+        black_body = body_dark * solid
+        return np.maximum(lit_body, 0.8 * black_body) * sunlit_edge
+
+    shadow_up = side_score(dark_above, dark_below, step_below) * smoothness
+    shadow_dn = side_score(dark_below, dark_above, step_above) * smoothness
+    # One sun per scene. Beside every shadow lies the car that cast it (a smooth
+    # roof) and, on the far side, ground (textured); weighting by smoothness
+    # makes the car's side win.
+    up_total = float(np.square(shadow_up[valid]).sum())
+    dn_total = float(np.square(shadow_dn[valid]).sum())
+    if min(up_total, dn_total) <= 0.6 * max(up_total, dn_total):
+        # A clear sun side. Edged bands are not used then: the sunlit ballast
+        # between two tracks is an edged band of about a car's width too.
+        shadowed = shadow_up if up_total >= dn_total else shadow_dn
+        return shadowed.astype(np.float32)
+
     edge = np.minimum(step_above, step_below)
     lum_in, lum_up, lum_dn = interior.mean(axis=2), above.mean(axis=2), below.mean(axis=2)
     shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
-    tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
-    smoothness = np.clip(1.0 - tex / params.max_roof_texture, 0.0, 1.0)
-    strength = np.clip(edge / params.min_side_contrast, 0.0, 2.0) * 0.5 * smoothness
-    strength[shadow_like] = 0.0
-    return strength.astype(np.float32)
+    edged = np.clip(edge / (1.5 * params.min_side_contrast), 0.0, 1.0)
+    edged[shadow_like] = 0.0
+    return (edged * smoothness).astype(np.float32)
 
 
 def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float,

@@ -65,7 +65,7 @@ def _detect_along(rgb: np.ndarray, log_lum: np.ndarray, data: np.ndarray, gsd: f
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = max(1, int(round(1.0 / gsd)))
     core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
-    strength = band_strength(rgb_f, log_f, gsd, params)
+    strength = band_strength(rgb_f, log_f, core, gsd, params)
     runs = centreline_runs(strength, core, gsd, params)
     cars, _ = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:

@@ -35,6 +35,9 @@ class DetectorParams:
     min_side_contrast : float
         Colour step (RGB distance, stretched 0-1 units) on each long side of a
         car body that gives full edge evidence.
+    shadow_ratio : float
+        A pixel is in shadow when darker than this share of the window's
+        typical sunlit ground (its 75th percentile of luminance).
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
@@ -51,8 +54,9 @@ class DetectorParams:
     max_directions: int = 2
     direction_min_share: float = 0.45
     along_smooth_m: float = 1.5
-    min_side_contrast: float = 0.3
-    max_roof_texture: float = 1.0
+    min_side_contrast: float = 0.2
+    shadow_ratio: float = 0.45
+    max_roof_texture: float = 1.5
     gap_contrast: float = 0.08
     min_score: float = 0.2
 

@@ -17,6 +17,7 @@ import contextlib
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ import shapely
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, MaskFlags
-from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.features import geometry_mask
 from rasterio.warp import transform as warp_points
 from rasterio.warp import transform_geom
@@ -61,7 +62,10 @@ def open_scene(scene: str | os.PathLike[str]) -> Iterator[rasterio.io.DatasetRea
     if "://" not in name and not Path(name).exists():
         raise SceneReadError(f"{name}: scene file not found; check the path")
     try:
-        ds = rasterio.open(name)
+        with warnings.catch_warnings():
+            # Georeferencing is checked, with a message of our own, in _check_georeferenced.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(name)
     except RasterioIOError as exc:
         raise SceneReadError(f"{name}: cannot open as a raster ({_gdal_reason(exc)}); pass a GeoTIFF") from None
     except RasterioError as exc:

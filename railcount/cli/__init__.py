@@ -1,0 +1,82 @@
+"""The ``railcount`` command line: a thin typer layer over the library.
+
+Errors are handled here and only here: a :class:`~railcount.errors.RailcountError`
+becomes one line on stderr and its exit code (2 usage, 1 data); typer
+reports its own usage errors (exit 2); anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+
+from railcount import __version__
+from railcount.errors import RailcountError
+
+app = typer.Typer(
+    name="railcount",
+    help="Count freight railcars in rail yards on high-resolution satellite imagery.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"railcount {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Count freight railcars in rail yards on high-resolution satellite imagery."""
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a RailcountError raised by a command into one line on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RailcountError as exc:
+            print(f"railcount: error: {exc}", file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            print("railcount: interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _register() -> None:
+    from railcount.cli.count import count
+    from railcount.cli.synth import synth
+
+    app.command("count")(handle_errors(count))
+    app.command("synth")(handle_errors(synth))
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; with ``argv`` return the exit code instead of exiting (for tests)."""
+    if argv is None:
+        app()
+        return 0
+    try:
+        app(args=list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0

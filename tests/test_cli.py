@@ -1,0 +1,99 @@
+"""The command line as a user meets it: the real console script, its output and its errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from railcount.cli import main
+
+from .geofixtures import ORIGIN, box_ring, write_station, write_tif
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_help_lists_the_commands():
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for command in ("count", "synth"):
+        assert command in proc.stdout
+
+
+def test_version():
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("railcount ")
+
+
+def test_count_json_has_the_contract_fields(plain_scene, inner_station, capsys):
+    assert main(["count", str(plain_scene), "--station", str(inner_station), "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    rec = json.loads(lines[0])
+    for key in ("station", "scene", "acquired", "railcars", "railcars_low", "railcars_high",
+                "locomotives", "by_type", "observed_fraction", "gsd_m", "detector_version"):
+        assert key in rec, key
+    assert rec["station"] == "Inner"
+    assert rec["acquired"] == "2022-05-01T02:30:00+00:00"
+    assert rec["railcars"] == 0  # a plain grey field holds no cars
+    assert rec["railcars_low"] <= rec["railcars"] <= rec["railcars_high"]
+    assert rec["observed_fraction"] == pytest.approx(1.0)
+
+
+def test_several_stations_one_line_and_one_folder_each(tmp_path, plain_scene, capsys):
+    x0, y0 = ORIGIN
+    st = write_station(tmp_path / "two.geojson", {
+        "West yard": box_ring(x0 + 10, y0 - 100, x0 + 100, y0 - 10),
+        "East yard": box_ring(x0 + 150, y0 - 100, x0 + 290, y0 - 10),
+    })
+    out = tmp_path / "out"
+    assert main(["count", str(plain_scene), "--station", str(st), "--json", "--out", str(out)]) == 0
+    recs = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert [r["station"] for r in recs] == ["West yard", "East yard"]
+    for folder in ("West_yard", "East_yard"):
+        for name in ("detections.geojson", "overlay.png", "count.json"):
+            assert (out / folder / name).is_file()
+
+
+def test_human_summary(plain_scene, inner_station, capsys):
+    assert main(["count", str(plain_scene), "--station", str(inner_station)]) == 0
+    out = capsys.readouterr().out
+    assert "Inner" in out and "2022-05-01" in out and "railcars" in out
+
+
+@pytest.mark.parametrize("make_bad, exit_code, words", [
+    (lambda d: (d / "missing.tif", None), 1, "not found"),
+    (lambda d: (write_tif(d / "nogeo.tif", np.zeros((20, 20, 3), np.uint8), crs=None), None), 1,
+     "no coordinate reference system"),
+    (lambda d: ((d / "text.tif").write_text("hello") and d / "text.tif", None), 1, "cannot open"),
+    (lambda d: (None, d / "missing.geojson"), 2, "station file not found"),
+    (lambda d: (None, (d / "bad.geojson").write_text("[1, 2") and d / "bad.geojson"), 2, "not valid JSON"),
+    (lambda d: (None, write_station(d / "far.geojson", {"Far": box_ring(0, 0, 100, 100, crs="EPSG:3857")})), 1,
+     "station 'Far' does not overlap"),
+])
+def test_bad_input_is_one_line_with_exit_code(tmp_path, plain_scene, inner_station, make_bad,
+                                             exit_code, words):
+    scene, station = make_bad(tmp_path)
+    proc = run_cli("count", str(scene or plain_scene), "--station", str(station or inner_station))
+    assert proc.returncode == exit_code, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert words in lines[0]
+    # The message names the offending file (the scene, for a station that misses it).
+    named = scene if scene is not None else plain_scene if "overlap" in words else station
+    assert Path(str(named)).name in lines[0]
+
+
+def test_missing_required_option_is_a_usage_error():
+    proc = run_cli("count", "x.tif")
+    assert proc.returncode == 2
+    assert "--station" in proc.stderr and "Traceback" not in proc.stderr
