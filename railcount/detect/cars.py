@@ -1,10 +1,9 @@
 """Find car bodies along the tracks, and split occupied runs into cars.
 
 All work happens in a :class:`~railcount.detect.frame.TrackFrame`, where
-tracks run along the rows. From above, a car is a band about 3.1 m wide:
-smooth inside (it hides the rails, sleepers and ballast grain, judged in log
-luminance so that shadows do not smooth a track), with a colour step on both
-long sides, and not darker than both sides (which is what a shadow is).
+tracks run along the rows. From above, a car is a band about 3 m wide beside
+the solid dark band of its own shadow, on the side the sun puts shadows
+(see :func:`band_strength`).
 
 An occupied run of centreline is a consist (or a single car). Where the gaps
 between coupled cars are visible, the run is cut at them ("gap" method);
@@ -67,27 +66,40 @@ def texture(log_lum: np.ndarray, gsd_m: float, band_px: int) -> np.ndarray:
     return cv2.blur(lap, (1, band_px))
 
 
-def band_strength(rgb: np.ndarray, log_lum: np.ndarray, valid: np.ndarray, gsd_m: float,
-                  params: DetectorParams) -> np.ndarray:
+def band_strength(rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, valid: np.ndarray,
+                  gsd_m: float, params: DetectorParams, *, shadow_side: str | None = None,
+                  side_is_known: bool = False) -> np.ndarray:
     """Evidence (0-1) that a car body's centreline runs along this row at this column.
 
-    A car seen from above is a band about ``car_width_m`` wide. Two kinds of
-    evidence are combined:
+    A car seen from above is a band about ``car_width_m`` wide. In sunlight
+    it casts a shadow on the side away from the sun, so a car is:
 
-    * **body beside its shadow**: in sunlight every car casts a shadow on the
-      side away from the sun, so a car is a band that is not dark, with a dark
-      band along one long side (the same side for every car in the scene,
-      chosen here from the data) and a colour step on the other. A black car
-      is a dark band with its dark shadow beside it and a sunlit step on its
-      other side.
-    * **edged band**, used only when the window shows no clear sun side
-      (shadows along the track, diffuse light): smooth inside, a colour step on
-      both long sides, and not darker than both sides (which is what a shadow is).
+    * a band that is not shadow-dark, with solid shadow just beyond its long
+      side on the shadow side and a colour step to sunlit ground on the other
+      (a *lit body*); or
+    * a dark band (black roof, shaded gondola interior) with its shadow beyond
+      it and a sunlit step on its other side (a *black body*),
+
+    weighted by the smoothness of the band (roofs hide rails, sleepers and
+    ballast grain).
+
+    ``shadow_side`` ("up": towards smaller rows, or "down") is where the sun
+    puts shadows in this frame, from the solar position. With
+    ``side_is_known`` (the acquisition time was known) it decides; otherwise
+    the lit bodies decide when they are clear, and ``shadow_side`` breaks ties.
+    A dark roof beside its shadow is locally symmetric (the shadow, with
+    sunlit ground beyond it, looks the same mirrored), so black bodies are
+    only looked for on the side chosen.
+
+    Only when no side can be chosen (shadows along the track, diffuse light)
+    does it fall back to *edged bands*: smooth inside, a colour step on both
+    long sides, not darker than both (which is what a shadow is). In a yard
+    the sunlit ballast between two tracks is such a band too, so this fallback
+    over-counts on empty tracks.
     """
     w = params.car_width_m / gsd_m
     along = max(1, int(round(params.along_smooth_m / gsd_m)))
     smooth = cv2.blur(rgb, (along, 1))
-    lum = smooth.mean(axis=2)
     inner = max(1, int(round(0.6 * w)))
     flank = max(1, int(round(0.8 / gsd_m)))
     off = w / 2.0 + flank / 2.0 + 0.5
@@ -99,34 +111,46 @@ def band_strength(rgb: np.ndarray, log_lum: np.ndarray, valid: np.ndarray, gsd_m
     tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
     smoothness = np.clip(1.0 - tex / params.max_roof_texture, 0.0, 1.0)
 
-    ground = float(np.percentile(lum[valid], 75)) if valid.any() else 1.0
-    dark_px = (lum < params.shadow_ratio * ground).astype(np.uint8)
+    # A shadow is dark next to the sunlit ground around it: compare linear
+    # luminance with the brightest 1 m patch within about 5 m.
+    lin = cv2.blur(linear_lum, (along, 1))
+    patch = max(1, int(round(1.0 / gsd_m)))
+    reach = 2 * int(round(2.5 / gsd_m)) + 1
+    sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
+    dark_px = (lin < params.shadow_ratio * sunlit).astype(np.uint8)
     # Shadows of cars are solid bands metres wide; rails and sleepers are thin
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((max(1, int(round(1.0 / gsd_m))), max(1, int(round(1.5 / gsd_m)))), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect).astype(np.float32)
     body_dark = cv2.blur(dark, (1, inner))
     flank_dark = cv2.blur(dark, (1, flank))
+    # The shadow starts at the car's side, but blur and a centreline a pixel
+    # off smear that edge: take the darkest of flanks stepped out 0.3-1.1 m.
+    steps = [w / 2.0 + flank / 2.0 + d / gsd_m for d in (0.3, 0.7, 1.1)]
+    shade_above = np.max([shift_rows(flank_dark, -o) for o in steps], axis=0)
+    shade_below = np.max([shift_rows(flank_dark, o) for o in steps], axis=0)
+    # The sunlit side is judged right at the car's edge.
     dark_above, dark_below = shift_rows(flank_dark, -off), shift_rows(flank_dark, off)
 
-    def side_score(dark_side: np.ndarray, dark_other: np.ndarray, step_other: np.ndarray) -> np.ndarray:
+    def side_scores(shade: np.ndarray, dark_other: np.ndarray,
+                    step_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sunlit_edge = np.clip(step_other / params.min_side_contrast, 0.0, 1.0) * (1.0 - dark_other)
-        solid = np.clip((dark_side - 0.5) / 0.4, 0.0, 1.0)
-        lit_body = (1.0 - body_dark) * solid
-        black_body = body_dark * solid
-        return np.maximum(lit_body, 0.8 * black_body) * sunlit_edge
+        solid = np.clip((shade - 0.5) / 0.4, 0.0, 1.0)
+        lit_body = (1.0 - body_dark) * solid * sunlit_edge * smoothness
+        black_body = 0.8 * body_dark * solid * sunlit_edge * smoothness
+        return lit_body, black_body
 
-    shadow_up = side_score(dark_above, dark_below, step_below) * smoothness
-    shadow_dn = side_score(dark_below, dark_above, step_above) * smoothness
-    # One sun per scene. Beside every shadow lies the car that cast it (a smooth
-    # roof) and, on the far side, ground (textured); weighting by smoothness
-    # makes the car's side win.
-    up_total = float(np.square(shadow_up[valid]).sum())
-    dn_total = float(np.square(shadow_dn[valid]).sum())
-    if min(up_total, dn_total) <= 0.6 * max(up_total, dn_total):
-        # A clear sun side. Edged bands are not used then: the sunlit ballast
-        # between two tracks is an edged band of about a car's width too.
-        shadowed = shadow_up if up_total >= dn_total else shadow_dn
+    lit_up, black_up = side_scores(shade_above, dark_below, step_below)
+    lit_dn, black_dn = side_scores(shade_below, dark_above, step_above)
+    side = shadow_side if side_is_known else None
+    if side is None:
+        side = _clear_side(lit_up[valid], lit_dn[valid])
+    if side is None:
+        side = _clear_side(np.maximum(lit_up, black_up)[valid], np.maximum(lit_dn, black_dn)[valid])
+    if side is None:
+        side = shadow_side
+    if side is not None:
+        shadowed = np.maximum(lit_up, black_up) if side == "up" else np.maximum(lit_dn, black_dn)
         return shadowed.astype(np.float32)
 
     edge = np.minimum(step_above, step_below)
@@ -137,13 +161,21 @@ def band_strength(rgb: np.ndarray, log_lum: np.ndarray, valid: np.ndarray, gsd_m
     return (edged * smoothness).astype(np.float32)
 
 
+def _clear_side(up: np.ndarray, down: np.ndarray, *, ratio: float = 0.6) -> str | None:
+    """"up" or "down" when one side's squared evidence clearly exceeds the other's, else None."""
+    u, d = float(np.square(up).sum()), float(np.square(down).sum())
+    if max(u, d) <= 0 or min(u, d) > ratio * max(u, d):
+        return None
+    return "up" if u > d else "down"
+
+
 def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float,
                     params: DetectorParams) -> Runs:
     """Runs of rows where the band strength is a cross-track maximum above threshold."""
     half_w = max(1, int(round(0.5 * params.car_width_m / gsd_m)))
     # Cross-track non-maximum suppression: a car gives one centreline.
     col_max = cv2.dilate(strength, np.ones((2 * half_w + 1, 1), np.uint8))
-    on = core & (strength >= col_max - 1e-6) & (strength > 0.5)
+    on = core & (strength >= col_max - 1e-6) & (strength > params.min_band_strength)
     # Bridge one-row wobbles of the centreline and remove blips shorter than a few metres.
     on_u8 = cv2.dilate(on.astype(np.uint8), np.ones((3, 1), np.uint8))
     k = max(1, int(round(3.0 / gsd_m)))
@@ -228,8 +260,13 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
                 singles.append((b - a) * gsd_m)
     pitch = pitch_m if pitch_m else (float(np.median(singles)) if len(singles) >= 3 else params.default_pitch_m)
     pitch_px = pitch / gsd_m
+    gaps_visible = gsd_m <= params.gap_visible_gsd_m
     for y, a, b, score, was_cut in pieces_all:
         length = b - a
+        if gaps_visible and not was_cut and length * gsd_m > params.max_uncut_run_m:
+            # Where coupling gaps are resolved, a long stretch with none is
+            # ground (a dark track bed beside a bright one), not a consist.
+            continue
         n = 1 if length <= max_len else max(1, int(round(length / pitch_px)))
         seg = length / n
         for i in range(n):

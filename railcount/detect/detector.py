@@ -6,7 +6,8 @@ Stages (each in its own module):
 2. :mod:`~railcount.detect.orientation` -- the yard's track directions;
 3. per direction, a :class:`~railcount.detect.frame.TrackFrame` with the
    tracks along the rows, in which :mod:`~railcount.detect.cars` finds car
-   bodies' centrelines and splits occupied runs into cars;
+   bodies beside their shadows (the side from :mod:`~railcount.detect.sun`)
+   and splits occupied runs into cars;
 4. detections from all directions are mapped back to window pixels, merged,
    and those whose centre lies in the station polygon are kept.
 """
@@ -20,7 +21,8 @@ from railcount.detect.cars import band_strength, centreline_runs, split_runs
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams
-from railcount.detect.prepare import prepare
+from railcount.detect.prepare import Prepared, prepare
+from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
 from railcount.models import Detections, SceneWindow
 
 
@@ -45,8 +47,9 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     directions = track_directions(prep.log_lum, window.data, gsd,
                                   max_directions=params.max_directions,
                                   min_share=params.direction_min_share)
-    found = [_detect_along(prep.rgb, prep.log_lum, window.data, gsd, angle, params)
-             for angle in directions]
+    centre = window.station.geometry.centroid
+    sun = solar_position(centre.x, centre.y, window.acquired)
+    found = [_detect_along(prep, gsd, angle, params, sun) for angle in directions]
     dets = _merge(Detections.concat(found), gsd, params)
     if not len(dets):
         return dets
@@ -56,16 +59,19 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     return dets.subset(keep)
 
 
-def _detect_along(rgb: np.ndarray, log_lum: np.ndarray, data: np.ndarray, gsd: float,
-                  angle: float, params: DetectorParams) -> Detections:
-    frame = TrackFrame.for_direction(data.shape, angle)
-    log_f = frame.warp(log_lum)
-    rgb_f = frame.warp(rgb)
-    data_f = frame.warp(data, nearest=True)
+def _detect_along(prep: Prepared, gsd: float, angle: float, params: DetectorParams,
+                  sun: SunPosition) -> Detections:
+    frame = TrackFrame.for_direction(prep.data.shape, angle)
+    side = _shadow_side(frame, sun)
+    log_f = frame.warp(prep.log_lum)
+    rgb_f = frame.warp(prep.rgb)
+    lin_f = frame.warp(prep.linear_lum)
+    data_f = frame.warp(prep.data, nearest=True)
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = max(1, int(round(1.0 / gsd)))
     core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
-    strength = band_strength(rgb_f, log_f, core, gsd, params)
+    strength = band_strength(rgb_f, log_f, lin_f, core, gsd, params, shadow_side=side,
+                             side_is_known=not sun.assumed_time)
     runs = centreline_runs(strength, core, gsd, params)
     cars, _ = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:
@@ -81,6 +87,21 @@ def _detect_along(rgb: np.ndarray, log_lum: np.ndarray, data: np.ndarray, gsd: f
         kind=np.full(n, "railcar", dtype="<U10"),
         method=cars.method,
     )
+
+
+def _shadow_side(frame: TrackFrame, sun: SunPosition) -> str | None:
+    """The side ("up" = smaller rows) of the tracks shadows fall on in ``frame``, or None.
+
+    None when the sun is low or below the horizon, or shadows run within
+    about 17 degrees of the track (they then fall on the track itself).
+    """
+    if sun.elevation_deg < 5.0:
+        return None
+    dx, dy = shadow_vector_px(sun)
+    across = float(frame.matrix[1, 0] * dx + frame.matrix[1, 1] * dy)
+    if abs(across) < 0.3:
+        return None
+    return "up" if across < 0 else "down"
 
 
 def _merge(dets: Detections, gsd: float, params: DetectorParams) -> Detections:

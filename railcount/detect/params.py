@@ -19,7 +19,8 @@ class DetectorParams:
     Attributes
     ----------
     car_width_m : float
-        Width of a freight car body (about 3.0-3.3 m).
+        Width of the car-body band looked for. Bodies are 3.0-3.3 m wide;
+        a little less works better because their edges are blurred.
     car_length_min_m, car_length_max_m : float
         Shortest and longest single railcar accepted (coupler to coupler).
     default_pitch_m : float
@@ -36,27 +37,39 @@ class DetectorParams:
         Colour step (RGB distance, stretched 0-1 units) on each long side of a
         car body that gives full edge evidence.
     shadow_ratio : float
-        A pixel is in shadow when darker than this share of the window's
-        typical sunlit ground (its 75th percentile of luminance).
+        A pixel is in shadow when its linear luminance (no offset removed) is
+        below this share of the sunlit ground near it (the brightest 1 m
+        patch within about 5 m). Cast shadows sit near 0.25-0.35, dark track
+        beds near 0.45-0.5: a narrow margin (see docs/detector.md).
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
+    min_band_strength : float
+        Band evidence (0-1) a centreline must exceed to be part of a car.
+    gap_visible_gsd_m : float
+        At this ground sample distance and finer, coupling gaps are resolved.
+    max_uncut_run_m : float
+        Where gaps are resolved, a run longer than this with no cut at all is
+        rejected.
     gap_contrast : float
         Minimum along-track contrast (log units) of a coupling gap.
     min_score : float
         Detections below this confidence are dropped.
     """
 
-    car_width_m: float = 3.1
+    car_width_m: float = 2.9
     car_length_min_m: float = 10.0
     car_length_max_m: float = 24.0
     default_pitch_m: float = 16.0
     max_directions: int = 2
     direction_min_share: float = 0.45
-    along_smooth_m: float = 1.5
+    along_smooth_m: float = 2.5
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
-    max_roof_texture: float = 1.5
+    max_roof_texture: float = 1.25
+    min_band_strength: float = 0.4
+    gap_visible_gsd_m: float = 0.5
+    max_uncut_run_m: float = 60.0
     gap_contrast: float = 0.08
     min_score: float = 0.2
 

@@ -18,18 +18,25 @@ class Prepared:
     rgb : ndarray, float32, shape (rows, cols, 3)
         Colour stretched to [0, 1] (panchromatic data is repeated in all three).
     log_lum : ndarray, float32, shape (rows, cols)
-        Natural log of luminance. Shadows multiply brightness, so in log
-        space the texture of a shadowed track keeps its contrast.
-    valid : ndarray of bool, shape (rows, cols)
-        Pixels inside the station with data.
+        ``log(luminance + LOG_OFFSET)``. Shadows multiply brightness, so in
+        log space the texture of a shadowed track keeps its contrast; the
+        offset stops the log from magnifying sensor noise on dark roofs.
+    linear_lum : ndarray, float32, shape (rows, cols)
+        Luminance scaled by the file's value range only (no offset removed):
+        ratios of these are ratios of radiance, which is what separates a
+        cast shadow (a quarter to a third of the sunlit ground) from a dark
+        material (a track bed at nearly half).
+    data : ndarray of bool, shape (rows, cols)
+        Pixels with data (inside the station or in the margin around it).
     """
 
     rgb: np.ndarray
     log_lum: np.ndarray
-    valid: np.ndarray
+    linear_lum: np.ndarray
+    data: np.ndarray
 
 
-LOG_FLOOR = 0.02
+LOG_OFFSET = 0.08
 
 
 def prepare(window: SceneWindow) -> Prepared:
@@ -37,15 +44,16 @@ def prepare(window: SceneWindow) -> Prepared:
 
     The stretch is common to all bands so colours keep their hue; it makes
     the detector indifferent to bit depth (8, 11, 12, 16 bit) and to haze
-    that lifts the darkest values.
+    that lifts the darkest values. Statistics come from the station's pixels;
+    the margin around it keeps its pixels (cars straddling the edge are seen
+    whole) and only pixels without data are blanked.
     """
     pix = window.pixels.astype(np.float32)
     if pix.shape[2] >= 3:
         pix = pix[:, :, :3]
     else:
         pix = np.repeat(pix[:, :, :1], 3, axis=2)
-    valid = window.valid
-    sample = pix[valid]
+    sample = pix[window.valid]
     if sample.size:
         lo = float(np.percentile(sample, 0.5))
         hi = float(np.percentile(sample, 99.5))
@@ -54,7 +62,11 @@ def prepare(window: SceneWindow) -> Prepared:
     if hi <= lo:
         hi = lo + 1.0
     rgb = np.clip((pix - lo) / (hi - lo), 0.0, 1.0)
-    rgb[~valid] = 0.0
+    rgb[~window.data] = 0.0
     lum = rgb.mean(axis=2)
-    log_lum = np.log(np.maximum(lum, LOG_FLOOR)).astype(np.float32)
-    return Prepared(rgb=np.ascontiguousarray(rgb, dtype=np.float32), log_lum=log_lum, valid=valid)
+    log_lum = np.log(lum + LOG_OFFSET).astype(np.float32)
+    v0, v1 = window.value_range
+    linear = np.clip((pix.mean(axis=2) - v0) / max(v1 - v0, 1e-6), 0.0, 1.0).astype(np.float32)
+    linear[~window.data] = 0.0
+    return Prepared(rgb=np.ascontiguousarray(rgb, dtype=np.float32), log_lum=log_lum,
+                    linear_lum=linear, data=window.data)

@@ -69,10 +69,11 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
     outside = ~window.inside
     img[outside] = (img[outside] * 0.45).astype(np.uint8)
     img[~window.data] = (40, 40, 40)
-    scale = max(1, int(np.ceil(1200 / max(window.shape))))
+    # Enlarge small windows so a car is at least ~40 px long on screen.
+    scale = max(1, min(4, int(np.ceil(max(1600 / max(window.shape), 30.0 * window.gsd_m / 15.0)))))
     if scale > 1:
         img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    thick = max(1, round(scale * 0.6 + (window.gsd_m < 0.45)))
+    thick = 2 if scale < 3 else 3
     # Station outline
     geom = station_in_crs(window.station.geometry, window.crs)
     inv = ~window.transform
@@ -88,10 +89,15 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
         pts = np.round(corners[i] * 8).astype(np.int32)
         cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
         cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
-    caption = (f"{result.station}  {result.to_dict()['acquired'] or 'date unknown'}  "
-               f"{result.railcars} railcars ({result.railcars_low}-{result.railcars_high})  "
-               f"{result.locomotives} locomotives")
-    _caption(img, caption)
+    when = result.acquired.strftime("%Y-%m-%d %H:%M UTC") if result.acquired else "date unknown"
+    if result.acquired and result.acquired.strftime("%H:%M:%S") == "00:00:00":
+        when = result.acquired.strftime("%Y-%m-%d")
+    caption = (f"{result.station} | {when} | {result.railcars} railcars "
+               f"({result.railcars_low}-{result.railcars_high})")
+    if result.locomotives:
+        caption += f" | {result.locomotives} locomotives"
+    _caption(img, caption, [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch"),
+                            (_STATION, "station")])
     return img
 
 
@@ -115,12 +121,20 @@ def write_outputs(out_dir: str | Path, window: SceneWindow, dets: Detections, re
     return paths
 
 
-def _caption(img: np.ndarray, text: str) -> None:
-    font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.5, img.shape[1] / 1800)
+def _caption(img: np.ndarray, text: str, legend: list[tuple[tuple[int, int, int], str]]) -> None:
+    """A black banner at the top: the count, then a colour legend."""
+    font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.55, img.shape[1] / 2000)
     thick = max(1, round(size * 2))
     (tw, th), base = cv2.getTextSize(text, font, size, thick)
-    cv2.rectangle(img, (0, 0), (min(img.shape[1], tw + 16), th + base + 14), (0, 0, 0), -1)
+    line = th + base + 10
+    cv2.rectangle(img, (0, 0), (min(img.shape[1], max(tw + 16, 520)), 2 * line + 8), (0, 0, 0), -1)
     cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
+    x, y = 8, line + th + 4
+    small = 0.8 * size
+    for colour, label in legend:
+        cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
+        cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
+        x += 40 + cv2.getTextSize(label, font, small, thick)[0][0]
 
 
 def _signed_area(coords: list[list[float]]) -> float:

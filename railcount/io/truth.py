@@ -1,0 +1,52 @@
+"""Read ground-truth railcar footprints (GeoJSON, lon/lat) into a window's pixel frame."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from rasterio.warp import transform as warp_points
+
+from railcount.errors import UsageError
+from railcount.io.scenes import WGS84
+from railcount.models import SceneWindow, apply_affine
+
+
+def truth_centres(path: str | Path, window: SceneWindow) -> np.ndarray:
+    """Centres, as (row, col) window pixels, of the true railcars counted in ``window``'s station.
+
+    Features count when they are railcars (``is_railcar`` true, or no such
+    property and ``class``/``kind`` not ``locomotive``) and their centre lies
+    inside the station polygon (decided here, in the window's pixels, with
+    the same rule the detector's count uses).
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        feats = doc["features"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: cannot read truth GeoJSON ({exc}); pass a FeatureCollection") from None
+    lonlat = []
+    for f in feats:
+        props = f.get("properties") or {}
+        if props.get("is_railcar") is False:
+            continue
+        if "is_railcar" not in props and "locomotive" in (props.get("class"), props.get("kind")):
+            continue
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        ring = np.asarray(polys[0][0], dtype=float)[:-1]
+        lonlat.append(ring.mean(axis=0))
+    if not lonlat:
+        return np.zeros((0, 2))
+    ll = np.asarray(lonlat)
+    mx, my = warp_points(WGS84, window.crs, ll[:, 0].tolist(), ll[:, 1].tolist())
+    cols, rows = apply_affine(~window.transform, np.asarray(mx), np.asarray(my))
+    rc = np.column_stack([rows, cols])
+    r = np.round(rows).astype(int)
+    c = np.round(cols).astype(int)
+    ok = (r >= 0) & (r < window.shape[0]) & (c >= 0) & (c < window.shape[1])
+    keep = np.zeros(len(rc), dtype=bool)
+    keep[ok] = window.inside[r[ok], c[ok]]
+    return rc[keep]

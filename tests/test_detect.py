@@ -1,0 +1,117 @@
+"""The detector against exact truth: generated scenes, and the real scenes when present.
+
+Tolerances are the detector 0.1 targets stated in the README; the accuracy
+benchmark measures the figures themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from railcount.counting import summarise
+from railcount.detect.detector import detect
+from railcount.detect.sun import solar_position
+from railcount.evaluate import match_centres
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_centres
+from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A 0.5 m Tumangang scene from a seed the bundled samples do not use."""
+    out = tmp_path_factory.mktemp("gen")
+    scene = synthesize(SceneSpec(site="tumangang", date="2020-09-14", cars=45, gsd_m=0.5, seed=404))
+    paths = write_scene(scene, out)
+    station = write_station("tumangang", out)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    return window, paths
+
+
+def test_count_within_stated_tolerance_of_truth(generated):
+    window, paths = generated
+    dets = detect(window)
+    truth = truth_centres(paths["truth_geojson"], window)
+    assert len(truth) == 45
+    # Detector 0.1 target on generated 0.5 m scenes: within 15 % of the truth.
+    assert abs(len(dets) - len(truth)) <= 0.15 * len(truth), (len(dets), len(truth))
+    m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
+    assert m.precision >= 0.75 and m.recall >= 0.75, m
+
+
+def test_interval_brackets_count(generated):
+    window, _ = generated
+    r = summarise(window, detect(window))
+    assert r.railcars_low <= r.railcars <= r.railcars_high
+    assert r.by_type == {"railcar": r.railcars}
+    assert sum(r.count_method.values()) == r.railcars
+
+
+def test_empty_yard_counts_nothing(tmp_path):
+    scene = synthesize(SceneSpec(site="tumangang", date="2020-09-14", cars=0, gsd_m=0.5, seed=5,
+                                 locomotives=0, outside_cars=False))
+    paths = write_scene(scene, tmp_path)
+    (window,) = read_windows(paths["tif"], read_stations(write_station("tumangang", tmp_path)))
+    # Detector 0.1 still finds up to three "cars" among the lorries and containers.
+    assert len(detect(window)) <= 3
+
+
+def test_detections_are_pure_function_of_window(generated):
+    window, _ = generated
+    a, b = detect(window), detect(window)
+    np.testing.assert_array_equal(a.center, b.center)
+
+
+@pytest.mark.parametrize("lon, lat, when, az, el", [
+    # Greenwich at 12:00 UTC on the June solstice: sun due south (just east: equation of time), 62 deg up.
+    (0.0, 51.48, datetime(2024, 6, 21, 12, 0, tzinfo=timezone.utc), 179.1, 62.0),
+    # Equator at the March equinox, local noon: overhead.
+    (0.0, 0.0, datetime(2024, 3, 20, 12, 7, tzinfo=timezone.utc), None, 89.5),
+    # Sydney, 10:00 AEST on the June solstice: by hand, solar noon is about 11:53 AEST, so the
+    # hour angle is -28.4 deg; with declination +23.44 deg, sin(el) = 0.448, el = 26.6 deg,
+    # and the sun is in the north-east.
+    (151.2, -33.9, datetime(2024, 6, 21, 0, 0, 1, tzinfo=timezone.utc), 30.0, 26.6),
+])
+def test_solar_position(lon, lat, when, az, el):
+    p = solar_position(lon, lat, when)
+    assert p.elevation_deg == pytest.approx(el, abs=1.0)
+    if az is not None:
+        assert p.azimuth_deg == pytest.approx(az, abs=2.0)
+    assert not p.assumed_time
+
+
+def test_unknown_time_of_day_assumes_morning_pass():
+    p = solar_position(130.6, 42.4, datetime(2023, 10, 5, tzinfo=timezone.utc))
+    assert p.assumed_time
+    assert 120 < p.azimuth_deg < 170  # south-east, mid-morning
+    south = solar_position(151.2, -33.9, None)
+    assert south.azimuth_deg < 60 or south.azimuth_deg > 300  # the sun is in the north
+
+
+@pytest.mark.real
+def test_muttenz_west(shared_real):
+    st = read_stations(shared_real / "muttenz" / "station_west.geojson")
+    (window,) = read_windows(shared_real / "muttenz" / "muttenz_2018.tif", st)
+    dets = detect(window)
+    truth = truth_centres(shared_real / "muttenz" / "truth_west.geojson", window)
+    assert len(truth) == 45
+    m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
+    # Detector 0.1 on real aerial imagery: few false alarms, most wagons found.
+    assert m.precision >= 0.9 and m.recall >= 0.6, m
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("polygon, allowed", [
+    ("station_rail.geojson", 0),
+    # Detector 0.1 still takes a few sunlit strips beside the apartment blocks'
+    # shadows for cars; the goal (issue 3) is 0. This guards against it getting worse.
+    ("station_lot.geojson", 8),
+])
+def test_joplin_has_no_railcars(shared_real, polygon, allowed):
+    st = read_stations(shared_real / "joplin" / polygon)
+    (window,) = read_windows(shared_real / "joplin" / "joplin_2011.tif", st)
+    assert len(detect(window)) <= allowed

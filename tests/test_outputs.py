@@ -1,0 +1,58 @@
+"""What `--out` writes: GeoJSON that GDAL reads with the right CRS and the cars in place,
+a count.json with the parameters, and an overlay image."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from railcount.cli import main
+from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+pyogrio = pytest.importorskip("pyogrio", reason="pyogrio (test extra) reads GeoJSON through GDAL")
+
+
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory):
+    d = tmp_path_factory.mktemp("out")
+    scene = synthesize(SceneSpec(site="tumangang", date="2021-05-02", cars=30, gsd_m=0.5, seed=77))
+    paths = write_scene(scene, d)
+    station = write_station("tumangang", d)
+    assert main(["count", str(paths["tif"]), "--station", str(station), "--out", str(d / "result")]) == 0
+    return d / "result", paths
+
+
+def test_detections_open_in_gdal_with_wgs84_and_land_on_true_cars(counted):
+    out, paths = counted
+    info = pyogrio.read_info(out / "detections.geojson")
+    assert info["crs"] == "EPSG:4326" and info["geometry_type"] == "Polygon"
+    count = json.loads((out / "count.json").read_text())
+    assert info["features"] == count["railcars"] + count["locomotives"]
+    _, _, wkb, _ = pyogrio.raw.read(out / "detections.geojson")
+    detected = shapely.from_wkb(wkb)
+    truth = [shape(f["geometry"]) for f in json.loads(paths["truth_geojson"].read_text())["features"]
+             if f["properties"]["is_railcar"]]
+    hits = shapely.STRtree(truth).query(detected, predicate="intersects")
+    # Most detected footprints overlap a true car footprint.
+    assert len(np.unique(hits[0])) >= 0.8 * len(detected)
+
+
+def test_count_json_records_parameters(counted):
+    out, _ = counted
+    rec = json.loads((out / "count.json").read_text())
+    assert rec["detector_params"]["car_width_m"] > 2
+    assert rec["gsd_m"] == pytest.approx(0.5, rel=0.01)
+
+
+def test_overlay_is_an_image_of_the_station(counted):
+    out, _ = counted
+    img = cv2.imread(str(out / "overlay.png"))
+    assert img is not None and img.ndim == 3 and min(img.shape[:2]) > 500
+    # The station outline is drawn in yellow (BGR 66, 228, 240).
+    yellow = np.all(np.abs(img.astype(int) - (66, 228, 240)) < 30, axis=2)
+    assert yellow.sum() > 1000
