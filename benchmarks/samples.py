@@ -30,8 +30,10 @@ def main(sample_dir: str = "sample_tiles") -> int:
         print(f"no *_station.geojson in {root}", file=sys.stderr)
         return 2
     stations = read_stations(station_files[0])
-    header = f"{'scene':<28} {'gsd':>5} {'crs':>10} {'truth':>5} {'count':>5} {'interval':>9} {'err':>4} " \
-             f"{'P':>5} {'R':>5} {'F1':>5} {'in':>3} {'time_s':>6}"
+    header = (
+        f"{'scene':<28} {'gsd':>5} {'crs':>10} {'truth':>5} {'count':>5} {'interval':>9} {'err':>4} "
+        f"{'P':>5} {'R':>5} {'F1':>5} {'in':>3} {'time_s':>6}"
+    )
     print(header)
     print("-" * len(header))
     abs_err = total = 0
@@ -48,9 +50,11 @@ def main(sample_dir: str = "sample_tiles") -> int:
         inside = result.railcars_low <= len(true_rc) <= result.railcars_high
         abs_err += abs(result.railcars - len(true_rc))
         total += len(true_rc)
-        print(f"{tif.name:<28} {window.gsd_m:5.2f} {meta['crs']:>10} {len(true_rc):5d} {result.railcars:5d} "
-              f"{result.railcars_low:>4}-{result.railcars_high:<4} {result.railcars - len(true_rc):+4d} "
-              f"{m.precision:5.2f} {m.recall:5.2f} {m.f1:5.2f} {'yes' if inside else 'no':>3} {elapsed:6.2f}")
+        print(
+            f"{tif.name:<28} {window.gsd_m:5.2f} {meta['crs']:>10} {len(true_rc):5d} {result.railcars:5d} "
+            f"{result.railcars_low:>4}-{result.railcars_high:<4} {result.railcars - len(true_rc):+4d} "
+            f"{m.precision:5.2f} {m.recall:5.2f} {m.f1:5.2f} {'yes' if inside else 'no':>3} {elapsed:6.2f}"
+        )
     print("-" * len(header))
     print(f"weighted absolute count error: {abs_err}/{total} = {abs_err / max(total, 1):.1%}")
     return 0

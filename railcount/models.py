@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from affine import Affine
+from numpy.typing import ArrayLike
 from rasterio.crs import CRS
 from shapely.geometry.base import BaseGeometry
 
@@ -26,7 +27,7 @@ RAILCAR_TYPES = ("tank", "covered", "open", "flat")
 """The railcar classes reported in ``by_type`` (locomotives are counted apart)."""
 
 
-def apply_affine(t: Affine, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def apply_affine(t: Affine, x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Map arrays of points through an affine transform: ``(x, y) -> (a x + b y + c, d x + e y + f)``.
 
     Written out so it is vectorised and independent of the ``affine``
@@ -147,8 +148,15 @@ class Detections:
     @classmethod
     def empty(cls) -> Detections:
         z = np.zeros(0, dtype=float)
-        return cls(np.zeros((0, 2)), z, z.copy(), z.copy(), z.copy(),
-                   np.zeros(0, dtype="<U10"), np.zeros(0, dtype="<U5"))
+        return cls(
+            np.zeros((0, 2)),
+            z,
+            z.copy(),
+            z.copy(),
+            z.copy(),
+            np.zeros(0, dtype="<U10"),
+            np.zeros(0, dtype="<U5"),
+        )
 
     def __len__(self) -> int:
         return int(self.center.shape[0])
@@ -171,9 +179,15 @@ class Detections:
 
     def subset(self, keep: np.ndarray) -> Detections:
         """The detections selected by a boolean mask or index array."""
-        return Detections(self.center[keep], self.length[keep], self.width[keep],
-                          self.angle_deg[keep], self.score[keep], self.kind[keep],
-                          self.method[keep])
+        return Detections(
+            self.center[keep],
+            self.length[keep],
+            self.width[keep],
+            self.angle_deg[keep],
+            self.score[keep],
+            self.kind[keep],
+            self.method[keep],
+        )
 
     @staticmethod
     def concat(parts: list[Detections]) -> Detections:

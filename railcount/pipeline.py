@@ -26,9 +26,13 @@ class StationCount:
     outputs: dict[str, Path]
 
 
-def count_scene(scene: str | os.PathLike[str], stations: Sequence[Station], *,
-                params: DetectorParams | None = None,
-                out_dir: str | os.PathLike[str] | None = None) -> list[StationCount]:
+def count_scene(
+    scene: str | os.PathLike[str],
+    stations: Sequence[Station],
+    *,
+    params: DetectorParams | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
     With ``out_dir`` and more than one station, each station's files go in a

@@ -22,8 +22,9 @@ def plain_scene(tmp_path: Path) -> Path:
 def inner_station(tmp_path: Path) -> Path:
     """A station covering the middle of ``plain_scene``."""
     x0, y0 = ORIGIN
-    return write_station(tmp_path / "station.geojson",
-                         {"Inner": box_ring(x0 + 50, y0 - 150, x0 + 250, y0 - 50)})
+    return write_station(
+        tmp_path / "station.geojson", {"Inner": box_ring(x0 + 50, y0 - 150, x0 + 250, y0 - 50)}
+    )
 
 
 @pytest.fixture

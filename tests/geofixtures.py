@@ -17,12 +17,29 @@ UTM = "EPSG:32652"
 ORIGIN = (634000.0, 4697000.0)  # upper-left corner, metres
 
 
-def write_tif(path: Path, pixels: np.ndarray, *, crs: str | None = UTM, transform=None,
-              nodata=None, tags: dict | None = None, **extra) -> Path:
+def write_tif(
+    path: Path,
+    pixels: np.ndarray,
+    *,
+    crs: str | None = UTM,
+    transform=None,
+    nodata=None,
+    tags: dict | None = None,
+    **extra,
+) -> Path:
     """Write (rows, cols, bands) pixels as a tiled GeoTIFF."""
     rows, cols, bands = pixels.shape
-    profile = dict(driver="GTiff", width=cols, height=rows, count=bands, dtype=pixels.dtype,
-                   tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+    profile = dict(
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=bands,
+        dtype=pixels.dtype,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+    )
     if crs is not None:
         profile["crs"] = crs
         profile["transform"] = transform or from_origin(*ORIGIN, 0.5, 0.5)
@@ -43,8 +60,14 @@ def lonlat_ring(crs: str, xs, ys) -> list[list[float]]:
 
 
 def write_station(path: Path, rings: dict[str, list[list[float]]]) -> Path:
-    feats = [{"type": "Feature", "properties": {"name": name},
-              "geometry": {"type": "Polygon", "coordinates": [ring]}} for name, ring in rings.items()]
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"name": name},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+        for name, ring in rings.items()
+    ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     return path
 
@@ -52,5 +75,3 @@ def write_station(path: Path, rings: dict[str, list[list[float]]]) -> Path:
 def box_ring(x0: float, y0: float, x1: float, y1: float, crs: str = UTM) -> list[list[float]]:
     """A lon/lat ring of a map-coordinate box."""
     return lonlat_ring(crs, [x0, x1, x1, x0], [y0, y0, y1, y1])
-
-

@@ -38,8 +38,19 @@ def test_count_json_has_the_contract_fields(plain_scene, inner_station, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     rec = json.loads(lines[0])
-    for key in ("station", "scene", "acquired", "railcars", "railcars_low", "railcars_high",
-                "locomotives", "by_type", "observed_fraction", "gsd_m", "detector_version"):
+    for key in (
+        "station",
+        "scene",
+        "acquired",
+        "railcars",
+        "railcars_low",
+        "railcars_high",
+        "locomotives",
+        "by_type",
+        "observed_fraction",
+        "gsd_m",
+        "detector_version",
+    ):
         assert key in rec, key
     assert rec["station"] == "Inner"
     assert rec["acquired"] == "2022-05-01T02:30:00+00:00"
@@ -50,10 +61,13 @@ def test_count_json_has_the_contract_fields(plain_scene, inner_station, capsys):
 
 def test_several_stations_one_line_and_one_folder_each(tmp_path, plain_scene, capsys):
     x0, y0 = ORIGIN
-    st = write_station(tmp_path / "two.geojson", {
-        "West yard": box_ring(x0 + 10, y0 - 100, x0 + 100, y0 - 10),
-        "East yard": box_ring(x0 + 150, y0 - 100, x0 + 290, y0 - 10),
-    })
+    st = write_station(
+        tmp_path / "two.geojson",
+        {
+            "West yard": box_ring(x0 + 10, y0 - 100, x0 + 100, y0 - 10),
+            "East yard": box_ring(x0 + 150, y0 - 100, x0 + 290, y0 - 10),
+        },
+    )
     out = tmp_path / "out"
     assert main(["count", str(plain_scene), "--station", str(st), "--json", "--out", str(out)]) == 0
     recs = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
@@ -69,18 +83,35 @@ def test_human_summary(plain_scene, inner_station, capsys):
     assert "Inner" in out and "2022-05-01" in out and "railcars" in out
 
 
-@pytest.mark.parametrize("make_bad, exit_code, words", [
-    (lambda d: (d / "missing.tif", None), 1, "not found"),
-    (lambda d: (write_tif(d / "nogeo.tif", np.zeros((20, 20, 3), np.uint8), crs=None), None), 1,
-     "no coordinate reference system"),
-    (lambda d: ((d / "text.tif").write_text("hello") and d / "text.tif", None), 1, "cannot open"),
-    (lambda d: (None, d / "missing.geojson"), 2, "station file not found"),
-    (lambda d: (None, (d / "bad.geojson").write_text("[1, 2") and d / "bad.geojson"), 2, "not valid JSON"),
-    (lambda d: (None, write_station(d / "far.geojson", {"Far": box_ring(0, 0, 100, 100, crs="EPSG:3857")})), 1,
-     "station 'Far' does not overlap"),
-])
-def test_bad_input_is_one_line_with_exit_code(tmp_path, plain_scene, inner_station, make_bad,
-                                             exit_code, words):
+@pytest.mark.parametrize(
+    "make_bad, exit_code, words",
+    [
+        (lambda d: (d / "missing.tif", None), 1, "not found"),
+        (
+            lambda d: (write_tif(d / "nogeo.tif", np.zeros((20, 20, 3), np.uint8), crs=None), None),
+            1,
+            "no coordinate reference system",
+        ),
+        (lambda d: ((d / "text.tif").write_text("hello") and d / "text.tif", None), 1, "cannot open"),
+        (lambda d: (None, d / "missing.geojson"), 2, "station file not found"),
+        (
+            lambda d: (None, (d / "bad.geojson").write_text("[1, 2") and d / "bad.geojson"),
+            2,
+            "not valid JSON",
+        ),
+        (
+            lambda d: (
+                None,
+                write_station(d / "far.geojson", {"Far": box_ring(0, 0, 100, 100, crs="EPSG:3857")}),
+            ),
+            1,
+            "station 'Far' does not overlap",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code(
+    tmp_path, plain_scene, inner_station, make_bad, exit_code, words
+):
     scene, station = make_bad(tmp_path)
     proc = run_cli("count", str(scene or plain_scene), "--station", str(station or inner_station))
     assert proc.returncode == exit_code, proc.stderr

@@ -52,8 +52,11 @@ def test_interval_brackets_count(generated):
 
 
 def test_empty_yard_counts_nothing(tmp_path):
-    scene = synthesize(SceneSpec(site="tumangang", date="2020-09-14", cars=0, gsd_m=0.5, seed=5,
-                                 locomotives=0, outside_cars=False))
+    scene = synthesize(
+        SceneSpec(
+            site="tumangang", date="2020-09-14", cars=0, gsd_m=0.5, seed=5, locomotives=0, outside_cars=False
+        )
+    )
     paths = write_scene(scene, tmp_path)
     (window,) = read_windows(paths["tif"], read_stations(write_station("tumangang", tmp_path)))
     # Detector 0.1 still finds up to three "cars" among the lorries and containers.
@@ -66,16 +69,19 @@ def test_detections_are_pure_function_of_window(generated):
     np.testing.assert_array_equal(a.center, b.center)
 
 
-@pytest.mark.parametrize("lon, lat, when, az, el", [
-    # Greenwich at 12:00 UTC on the June solstice: sun due south (just east: equation of time), 62 deg up.
-    (0.0, 51.48, datetime(2024, 6, 21, 12, 0, tzinfo=timezone.utc), 179.1, 62.0),
-    # Equator at the March equinox, local noon: overhead.
-    (0.0, 0.0, datetime(2024, 3, 20, 12, 7, tzinfo=timezone.utc), None, 89.5),
-    # Sydney, 10:00 AEST on the June solstice: by hand, solar noon is about 11:53 AEST, so the
-    # hour angle is -28.4 deg; with declination +23.44 deg, sin(el) = 0.448, el = 26.6 deg,
-    # and the sun is in the north-east.
-    (151.2, -33.9, datetime(2024, 6, 21, 0, 0, 1, tzinfo=timezone.utc), 30.0, 26.6),
-])
+@pytest.mark.parametrize(
+    "lon, lat, when, az, el",
+    [
+        # Greenwich at 12:00 UTC on the June solstice: sun due south (just east: equation of time), 62 deg up.
+        (0.0, 51.48, datetime(2024, 6, 21, 12, 0, tzinfo=timezone.utc), 179.1, 62.0),
+        # Equator at the March equinox, local noon: overhead.
+        (0.0, 0.0, datetime(2024, 3, 20, 12, 7, tzinfo=timezone.utc), None, 89.5),
+        # Sydney, 10:00 AEST on the June solstice: by hand, solar noon is about 11:53 AEST, so the
+        # hour angle is -28.4 deg; with declination +23.44 deg, sin(el) = 0.448, el = 26.6 deg,
+        # and the sun is in the north-east.
+        (151.2, -33.9, datetime(2024, 6, 21, 0, 0, 1, tzinfo=timezone.utc), 30.0, 26.6),
+    ],
+)
 def test_solar_position(lon, lat, when, az, el):
     p = solar_position(lon, lat, when)
     assert p.elevation_deg == pytest.approx(el, abs=1.0)
@@ -105,12 +111,15 @@ def test_muttenz_west(shared_real):
 
 
 @pytest.mark.real
-@pytest.mark.parametrize("polygon, allowed", [
-    ("station_rail.geojson", 0),
-    # Detector 0.1 still takes a few sunlit strips beside the apartment blocks'
-    # shadows for cars; the goal (issue 3) is 0. This guards against it getting worse.
-    ("station_lot.geojson", 8),
-])
+@pytest.mark.parametrize(
+    "polygon, allowed",
+    [
+        ("station_rail.geojson", 0),
+        # Detector 0.1 still takes a few sunlit strips beside the apartment blocks'
+        # shadows for cars; the goal (issue 3) is 0. This guards against it getting worse.
+        ("station_lot.geojson", 8),
+    ],
+)
 def test_joplin_has_no_railcars(shared_real, polygon, allowed):
     st = read_stations(shared_real / "joplin" / polygon)
     (window,) = read_windows(shared_real / "joplin" / "joplin_2011.tif", st)

@@ -35,8 +35,11 @@ def test_detections_open_in_gdal_with_wgs84_and_land_on_true_cars(counted):
     assert info["features"] == count["railcars"] + count["locomotives"]
     _, _, wkb, _ = pyogrio.raw.read(out / "detections.geojson")
     detected = shapely.from_wkb(wkb)
-    truth = [shape(f["geometry"]) for f in json.loads(paths["truth_geojson"].read_text())["features"]
-             if f["properties"]["is_railcar"]]
+    truth = [
+        shape(f["geometry"])
+        for f in json.loads(paths["truth_geojson"].read_text())["features"]
+        if f["properties"]["is_railcar"]
+    ]
     hits = shapely.STRtree(truth).query(detected, predicate="intersects")
     # Most detected footprints overlap a true car footprint.
     assert len(np.unique(hits[0])) >= 0.8 * len(detected)

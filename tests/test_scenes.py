@@ -10,9 +10,14 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.warp import calculate_default_transform, reproject
 
-from railcount.errors import NoOverlapError, NotGeoreferencedError, NoValidPixelsError, SceneReadError
+from railcount.errors import (
+    NoOverlapError,
+    NotGeoreferencedError,
+    NoValidPixelsError,
+    SceneReadError,
+    StationError,
+)
 from railcount.io.scenes import read_windows
-from railcount.errors import StationError
 from railcount.io.stations import read_stations
 
 from .geofixtures import ORIGIN, UTM, box_ring, write_station, write_tif
@@ -39,7 +44,7 @@ def test_pixels_match_the_file(tmp_path, inner_station):
     scene = write_tif(tmp_path / "s.tif", pix)
     (w,) = read_windows(scene, read_stations(inner_station), margin_m=0.0)
     r0, c0 = 100, 100  # the station's upper-left in scene pixels
-    np.testing.assert_array_equal(w.pixels, pix[r0:r0 + 200, c0:c0 + 400])
+    np.testing.assert_array_equal(w.pixels, pix[r0 : r0 + 200, c0 : c0 + 400])
 
 
 def test_station_partly_outside_counts_imaged_part(tmp_path, plain_scene):
@@ -68,8 +73,12 @@ def test_all_nodata_window_is_an_error(tmp_path, inner_station):
 def test_station_outside_names_both_extents_and_hints_at_swapped_axes(tmp_path):
     # Near Basel both axis orders are valid lon/lat, so the swap is only caught by the overlap test.
     crs, x0, y0 = "EPSG:32632", 390000.0, 5265000.0
-    scene = write_tif(tmp_path / "basel.tif", np.full((400, 600, 3), 90, np.uint8), crs=crs,
-                      transform=from_origin(x0, y0, 0.5, 0.5))
+    scene = write_tif(
+        tmp_path / "basel.tif",
+        np.full((400, 600, 3), 90, np.uint8),
+        crs=crs,
+        transform=from_origin(x0, y0, 0.5, 0.5),
+    )
     ring = box_ring(x0 + 50, y0 - 150, x0 + 250, y0 - 50, crs=crs)
     swapped = [[lat, lon] for lon, lat in ring]
     st = write_station(tmp_path / "swapped.geojson", {"Swapped": swapped})
@@ -101,7 +110,7 @@ def test_missing_corrupt_and_ungeoreferenced(tmp_path, inner_station):
         read_windows(tmp_path / "missing.tif", stations)
     junk = tmp_path / "junk.tif"
     junk.write_bytes(b"II*\x00" + b"\x17" * 300)
-    with pytest.raises(SceneReadError, match="junk.tif"):
+    with pytest.raises(SceneReadError, match=r"junk\.tif"):
         read_windows(junk, stations)
     plain = write_tif(tmp_path / "nocrs.tif", np.zeros((50, 50, 3), np.uint8), crs=None)
     with pytest.raises(NotGeoreferencedError, match="no coordinate reference system"):
@@ -129,12 +138,16 @@ def test_gsd_in_metres_for_geographic_and_web_mercator(tmp_path, inner_station, 
     rng = np.random.default_rng(1)
     src = rng.integers(0, 255, (400, 600), dtype=np.uint8)
     src_t = from_origin(*ORIGIN, 0.5, 0.5)
-    t, w, h = calculate_default_transform(UTM, dst_crs, 600, 400, *rasterio.transform.array_bounds(400, 600, src_t))
+    t, w, h = calculate_default_transform(
+        UTM, dst_crs, 600, 400, *rasterio.transform.array_bounds(400, 600, src_t)
+    )
     dst = np.zeros((h, w), np.uint8)
     reproject(src, dst, src_transform=src_t, src_crs=UTM, dst_transform=t, dst_crs=dst_crs)
-    scene = write_tif(tmp_path / "warped.tif", np.repeat(dst[:, :, None], 3, axis=2), crs=dst_crs, transform=t)
+    scene = write_tif(
+        tmp_path / "warped.tif", np.repeat(dst[:, :, None], 3, axis=2), crs=dst_crs, transform=t
+    )
     (win,) = read_windows(scene, read_stations(inner_station), margin_m=0.0)
     assert win.gsd_m == pytest.approx(0.5, rel=0.08)
     # Pixels are square on the ground after loading; the station is 200 m x 100 m.
-    area_m2 = win.inside.sum() * win.gsd_m ** 2
+    area_m2 = win.inside.sum() * win.gsd_m**2
     assert area_m2 == pytest.approx(20000, rel=0.05)

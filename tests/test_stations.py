@@ -11,11 +11,21 @@ SQUARE = [[130.0, 42.0], [130.01, 42.0], [130.01, 42.01], [130.0, 42.01], [130.0
 
 
 def test_reads_every_named_feature(tmp_path):
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "A"}, "geometry": {"type": "Polygon", "coordinates": [SQUARE]}},
-        {"type": "Feature", "properties": {"name": "B"},
-         "geometry": {"type": "MultiPolygon", "coordinates": [[SQUARE]]}},
-    ]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "A"},
+                "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"name": "B"},
+                "geometry": {"type": "MultiPolygon", "coordinates": [[SQUARE]]},
+            },
+        ],
+    }
     p = tmp_path / "s.geojson"
     p.write_text(json.dumps(doc))
     stations = read_stations(p)
@@ -36,21 +46,33 @@ def test_self_intersecting_polygon_is_repaired():
     assert st.geometry.is_valid and st.geometry.area > 0
 
 
-@pytest.mark.parametrize("doc, words", [
-    ({"type": "Point", "coordinates": [130, 42]}, "Point"),
-    ({"type": "FeatureCollection", "features": []}, "no station polygon"),
-    ({"type": "Polygon", "coordinates": [[[130, 42], [130, 42], [130, 42], [130, 42]]]}, "zero area"),
-    ({"type": "Polygon", "coordinates": [[[4697000, 634000], [4697100, 634000], [4697100, 634100],
-                                          [4697000, 634000]]]}, "longitude/latitude"),
-    ({"features": []}, "no 'type'"),
-])
+@pytest.mark.parametrize(
+    "doc, words",
+    [
+        ({"type": "Point", "coordinates": [130, 42]}, "Point"),
+        ({"type": "FeatureCollection", "features": []}, "no station polygon"),
+        ({"type": "Polygon", "coordinates": [[[130, 42], [130, 42], [130, 42], [130, 42]]]}, "zero area"),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[4697000, 634000], [4697100, 634000], [4697100, 634100], [4697000, 634000]]],
+            },
+            "longitude/latitude",
+        ),
+        ({"features": []}, "no 'type'"),
+    ],
+)
 def test_bad_stations_are_refused_with_reason(doc, words):
     with pytest.raises(StationError, match=words):
         stations_from_geojson(doc, source="x.geojson")
 
 
 def test_duplicate_names_refused():
-    f = {"type": "Feature", "properties": {"name": "A"}, "geometry": {"type": "Polygon", "coordinates": [SQUARE]}}
+    f = {
+        "type": "Feature",
+        "properties": {"name": "A"},
+        "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
+    }
     with pytest.raises(StationError, match="unique"):
         stations_from_geojson({"type": "FeatureCollection", "features": [f, f]})
 

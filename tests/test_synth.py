@@ -39,12 +39,16 @@ def _footprint_masks(scene, geoms_lonlat):
     out = []
     for g in geoms_lonlat:
         gm = transform_geom("EPSG:4326", scene.crs, shapely.geometry.mapping(g))
-        out.append(rasterize([(gm, 1)], out_shape=(rows, cols), transform=scene.transform,
-                             dtype="uint8").astype(bool))
+        out.append(
+            rasterize([(gm, 1)], out_shape=(rows, cols), transform=scene.transform, dtype="uint8").astype(
+                bool
+            )
+        )
     return np.array(out)
 
 
 # ------------------------------------------------------------------ determinism
+
 
 def test_same_spec_gives_identical_pixels_and_truth(scene_utm):
     again = synthesize(SceneSpec(cars=30, **FAST))
@@ -68,11 +72,11 @@ def test_gsd_and_crs_do_not_change_the_cars(scene_utm):
 
 # ------------------------------------------------------------------ counts
 
+
 @pytest.mark.parametrize("cars", [0, 1, 15, 40, 73, 160])
 def test_inside_railcar_count_is_exact(cars):
     rng = np.random.Generator(np.random.PCG64(cars + 100))
-    v = plan_scene(SITE, cars=cars, locomotives=2, outside_cars=True, distractors=True,
-                   rng=rng)
+    v = plan_scene(SITE, cars=cars, locomotives=2, outside_cars=True, distractors=True, rng=rng)
     counts = build_truth(v, SITE).counts()
     assert counts["railcars"] == cars
     assert counts["locomotives"] == 2
@@ -84,9 +88,17 @@ def test_too_many_cars_is_a_usage_error():
         synthesize(SceneSpec(cars=5000, **FAST))
 
 
-@pytest.mark.parametrize("bad", [dict(date="2023-13-01"), dict(date="5 Oct 2023"),
-                                 dict(gsd_m=0.1), dict(site="nowhere"), dict(cars=-1),
-                                 dict(crs="EPSG:999999")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(date="2023-13-01"),
+        dict(date="5 Oct 2023"),
+        dict(gsd_m=0.1),
+        dict(site="nowhere"),
+        dict(cars=-1),
+        dict(crs="EPSG:999999"),
+    ],
+)
 def test_bad_spec_is_a_usage_error(bad):
     with pytest.raises(UsageError):
         SceneSpec(**{**FAST, **bad})
@@ -94,8 +106,7 @@ def test_bad_spec_is_a_usage_error(bad):
 
 def test_vehicles_do_not_overlap_on_a_track():
     rng = np.random.Generator(np.random.PCG64(3))
-    v = plan_scene(SITE, cars=160, locomotives=2, outside_cars=True, distractors=True,
-                   rng=rng)
+    v = plan_scene(SITE, cars=160, locomotives=2, outside_cars=True, distractors=True, rng=rng)
     polys = [shapely.Polygon(c) for c in v.corners()]
     tree = shapely.STRtree(polys)
     left, right = tree.query(polys, predicate="intersects")
@@ -104,10 +115,14 @@ def test_vehicles_do_not_overlap_on_a_track():
 
 # ------------------------------------------------------------------ truth on pixels
 
+
 def _empty_twin(spec: SceneSpec):
     """The same scene with nothing on it: same ground, sun and noise streams."""
-    return synthesize(SceneSpec(**{**spec.__dict__, "cars": 0, "locomotives": 0,
-                                   "outside_cars": False, "distractors": False}))
+    return synthesize(
+        SceneSpec(
+            **{**spec.__dict__, "cars": 0, "locomotives": 0, "outside_cars": False, "distractors": False}
+        )
+    )
 
 
 @pytest.mark.parametrize("crs", ["EPSG:32652", "EPSG:4326"])
@@ -125,12 +140,14 @@ def test_truth_footprints_land_where_vehicles_were_drawn(crs):
         floor = 8 if scene.truth.kind[i] not in ("container", "truck") else 3
         assert diff[core].mean() > floor, f"nothing drawn under truth footprint {i}"
     # far from every vehicle (and its shadow) the two rasters are the same
-    near = cv2.dilate(masks.any(axis=0).astype(np.uint8), np.ones((3, 3), np.uint8),
-                      iterations=int(12 / 0.75)).astype(bool)
+    near = cv2.dilate(
+        masks.any(axis=0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=int(12 / 0.75)
+    ).astype(bool)
     assert diff[~near].max() == 0
 
 
 # ------------------------------------------------------------------ files and CRSs
+
 
 @pytest.mark.parametrize("crs", ["EPSG:32652", "EPSG:4326", "EPSG:3857"])
 def test_written_files_are_georeferenced_and_consistent(tmp_path, crs):
@@ -148,8 +165,7 @@ def test_written_files_are_georeferenced_and_consistent(tmp_path, crs):
         bounds = shapely.box(*ds.bounds)
         # ground pixel size is the GSD whatever the CRS
         cx, cy = (ds.bounds.left + ds.bounds.right) / 2, (ds.bounds.bottom + ds.bounds.top) / 2
-        (lx, rx), (ly, ry) = rasterio.warp.transform(ds.crs, "EPSG:32652",
-                                                     [cx, cx + ds.res[0]], [cy, cy])
+        (lx, rx), (ly, ry) = rasterio.warp.transform(ds.crs, "EPSG:32652", [cx, cx + ds.res[0]], [cy, cy])
         assert np.hypot(rx - lx, ry - ly) == pytest.approx(1.0, rel=0.02)
     assert np.abs(pixels.astype(int) - scene.pixels).mean() < 3  # JPEG, not another image
     features = json.loads(paths["truth_geojson"].read_text())["features"]
@@ -168,8 +184,7 @@ def test_written_files_are_georeferenced_and_consistent(tmp_path, crs):
 def test_inside_station_matches_the_written_station_polygon(tmp_path):
     scene = synthesize(SceneSpec(cars=60, locomotives=2, **FAST))
     paths = write_scene(scene, tmp_path)
-    station = shape(json.loads(write_station("tumangang", tmp_path).read_text())
-                    ["features"][0]["geometry"])
+    station = shape(json.loads(write_station("tumangang", tmp_path).read_text())["features"][0]["geometry"])
     features = json.loads(paths["truth_geojson"].read_text())["features"]
     inside = [station.contains(shape(f["geometry"]).centroid) for f in features]
     assert inside == [f["properties"]["inside_station"] for f in features]
@@ -177,8 +192,7 @@ def test_inside_station_matches_the_written_station_polygon(tmp_path):
     rail_in = [p for p in props if p["inside_station"] and p["is_railcar"]]
     assert len(rail_in) == 60
     assert sum(p["kind"] == "locomotive" and p["inside_station"] for p in props) == 2
-    assert all(p["class"] == "locomotive" and not p["is_railcar"]
-               for p in props if p["kind"] == "locomotive")
+    assert all(p["class"] == "locomotive" and not p["is_railcar"] for p in props if p["kind"] == "locomotive")
     # the scene holds cars outside the station and look-alikes, which must not count
     assert any(p["is_railcar"] and not p["inside_station"] for p in props)
     trucks = [p for p in props if p["kind"] == "truck"]
@@ -186,30 +200,41 @@ def test_inside_station_matches_the_written_station_polygon(tmp_path):
     assert any(p["inside_station"] for p in trucks), "the apron should hold a truck"
     assert {p["class"] for p in rail_in} <= {"tank", "covered", "open", "flat"}
     # railcar centroids keep clear of the boundary, so frames agree on inside/outside
-    xy = np.array([shapely.centroid(shape(transform_geom("EPSG:4326", "EPSG:32652",
-                                                          f["geometry"]))).coords[0]
-                   for f in features if f["properties"]["is_railcar"]])
+    xy = np.array(
+        [
+            shapely.centroid(shape(transform_geom("EPSG:4326", "EPSG:32652", f["geometry"]))).coords[0]
+            for f in features
+            if f["properties"]["is_railcar"]
+        ]
+    )
     dist = shapely.distance(SITE.station.exterior, shapely.points(xy))
     assert dist.min() > CAR_MARGIN_M * 0.9
 
 
 # ------------------------------------------------------------------ bundled samples
 
+
 def test_sample_scenes_match_regenerate_script():
     script = (SAMPLES / "regenerate.sh").read_text()
     for spec in SAMPLE_SCENES:
-        line = (f"railcount synth \"$out\" --site {spec.site} --date {spec.date} --cars "
-                f"{spec.cars} --gsd {spec.gsd_m} --crs {spec.crs} --seed {spec.seed}")
+        line = (
+            f'railcount synth "$out" --site {spec.site} --date {spec.date} --cars '
+            f"{spec.cars} --gsd {spec.gsd_m} --crs {spec.crs} --seed {spec.seed}"
+        )
         assert line in script, line
 
 
 @pytest.mark.slow
 def test_regenerate_reproduces_the_committed_samples(tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(["bash", str(SAMPLES / "regenerate.sh"), str(tmp_path)], check=True,
-                   cwd=REPO, env=env, capture_output=True)
-    committed = sorted(p.name for p in SAMPLES.iterdir() if p.suffix in (".tif", ".geojson",
-                                                                         ".json"))
+    subprocess.run(
+        ["bash", str(SAMPLES / "regenerate.sh"), str(tmp_path)],
+        check=True,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+    )
+    committed = sorted(p.name for p in SAMPLES.iterdir() if p.suffix in (".tif", ".geojson", ".json"))
     assert committed == sorted(p.name for p in tmp_path.iterdir())
     assert len([n for n in committed if n.endswith(".tif")]) == len(SAMPLE_SCENES)
     for name in committed:
@@ -235,12 +260,16 @@ def test_cli_writes_scene_and_station(tmp_path):
 
     from railcount.cli import app
 
-    res = CliRunner().invoke(app, ["synth", str(tmp_path), "--cars", "5", "--gsd", "1.0",
-                                   "--seed", "2", "--date", "2020-01-15"])
+    res = CliRunner().invoke(
+        app, ["synth", str(tmp_path), "--cars", "5", "--gsd", "1.0", "--seed", "2", "--date", "2020-01-15"]
+    )
     assert res.exit_code == 0, res.output
     assert {p.name for p in tmp_path.iterdir()} == {
-        "tumangang_2020-01-15.tif", "tumangang_2020-01-15.truth.geojson",
-        "tumangang_2020-01-15.truth.json", "tumangang_station.geojson"}
+        "tumangang_2020-01-15.tif",
+        "tumangang_2020-01-15.truth.geojson",
+        "tumangang_2020-01-15.truth.json",
+        "tumangang_station.geojson",
+    }
     assert json.loads((tmp_path / "tumangang_2020-01-15.truth.json").read_text())["railcars"] == 5
 
 

@@ -13,22 +13,23 @@ measured on the scene's clearly separated cars ("pitch" method).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from railcount.detect.params import DetectorParams
+from railcount.detect.params import DetectorParams, to_px
 
 
 @dataclass(frozen=True, eq=False)
 class Runs:
     """Occupied runs along car centrelines in frame pixels: one row each."""
 
-    y: np.ndarray       # centreline row (float)
-    x0: np.ndarray      # first occupied column
-    x1: np.ndarray      # one past the last occupied column
-    score: np.ndarray   # mean band strength, 0-1
+    y: np.ndarray  # centreline row (float)
+    x0: np.ndarray  # first occupied column
+    x1: np.ndarray  # one past the last occupied column
+    score: np.ndarray  # mean band strength, 0-1
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +45,7 @@ class FrameCars:
 
 def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
     """``out[y] = a[y + d]``, zero where ``y + d`` falls outside (d rounded to whole rows)."""
-    d = int(round(d))
+    d = round(d)
     out = np.zeros_like(a)
     if d > 0:
         out[:-d] = a[d:]
@@ -66,9 +67,17 @@ def texture(log_lum: np.ndarray, gsd_m: float, band_px: int) -> np.ndarray:
     return cv2.blur(lap, (1, band_px))
 
 
-def band_strength(rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, valid: np.ndarray,
-                  gsd_m: float, params: DetectorParams, *, shadow_side: str | None = None,
-                  side_is_known: bool = False) -> np.ndarray:
+def band_strength(
+    rgb: np.ndarray,
+    log_lum: np.ndarray,
+    linear_lum: np.ndarray,
+    valid: np.ndarray,
+    gsd_m: float,
+    params: DetectorParams,
+    *,
+    shadow_side: str | None = None,
+    side_is_known: bool = False,
+) -> np.ndarray:
     """Evidence (0-1) that a car body's centreline runs along this row at this column.
 
     A car seen from above is a band about ``car_width_m`` wide. In sunlight
@@ -98,10 +107,10 @@ def band_strength(rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, 
     over-counts on empty tracks.
     """
     w = params.car_width_m / gsd_m
-    along = max(1, int(round(params.along_smooth_m / gsd_m)))
+    along = to_px(params.along_smooth_m, gsd_m)
     smooth = cv2.blur(rgb, (along, 1))
-    inner = max(1, int(round(0.6 * w)))
-    flank = max(1, int(round(0.8 / gsd_m)))
+    inner = max(1, round(0.6 * w))
+    flank = to_px(0.8, gsd_m)
     off = w / 2.0 + flank / 2.0 + 0.5
     interior = cv2.blur(smooth, (1, inner))
     flank_mean = cv2.blur(smooth, (1, flank))
@@ -114,13 +123,13 @@ def band_strength(rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, 
     # A shadow is dark next to the sunlit ground around it: compare linear
     # luminance with the brightest 1 m patch within about 5 m.
     lin = cv2.blur(linear_lum, (along, 1))
-    patch = max(1, int(round(1.0 / gsd_m)))
-    reach = 2 * int(round(2.5 / gsd_m)) + 1
+    patch = to_px(1.0, gsd_m)
+    reach = 2 * to_px(2.5, gsd_m) + 1
     sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
     dark_px = (lin < params.shadow_ratio * sunlit).astype(np.uint8)
     # Shadows of cars are solid bands metres wide; rails and sleepers are thin
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
-    rect = np.ones((max(1, int(round(1.0 / gsd_m))), max(1, int(round(1.5 / gsd_m)))), np.uint8)
+    rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect).astype(np.float32)
     body_dark = cv2.blur(dark, (1, inner))
     flank_dark = cv2.blur(dark, (1, flank))
@@ -132,8 +141,9 @@ def band_strength(rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, 
     # The sunlit side is judged right at the car's edge.
     dark_above, dark_below = shift_rows(flank_dark, -off), shift_rows(flank_dark, off)
 
-    def side_scores(shade: np.ndarray, dark_other: np.ndarray,
-                    step_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def side_scores(
+        shade: np.ndarray, dark_other: np.ndarray, step_other: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         sunlit_edge = np.clip(step_other / params.min_side_contrast, 0.0, 1.0) * (1.0 - dark_other)
         solid = np.clip((shade - 0.5) / 0.4, 0.0, 1.0)
         lit_body = (1.0 - body_dark) * solid * sunlit_edge * smoothness
@@ -162,23 +172,22 @@ def band_strength(rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, 
 
 
 def _clear_side(up: np.ndarray, down: np.ndarray, *, ratio: float = 0.6) -> str | None:
-    """"up" or "down" when one side's squared evidence clearly exceeds the other's, else None."""
+    """ "up" or "down" when one side's squared evidence clearly exceeds the other's, else None."""
     u, d = float(np.square(up).sum()), float(np.square(down).sum())
     if max(u, d) <= 0 or min(u, d) > ratio * max(u, d):
         return None
     return "up" if u > d else "down"
 
 
-def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float,
-                    params: DetectorParams) -> Runs:
+def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params: DetectorParams) -> Runs:
     """Runs of rows where the band strength is a cross-track maximum above threshold."""
-    half_w = max(1, int(round(0.5 * params.car_width_m / gsd_m)))
+    half_w = to_px(0.5 * params.car_width_m, gsd_m)
     # Cross-track non-maximum suppression: a car gives one centreline.
     col_max = cv2.dilate(strength, np.ones((2 * half_w + 1, 1), np.uint8))
     on = core & (strength >= col_max - 1e-6) & (strength > params.min_band_strength)
     # Bridge one-row wobbles of the centreline and remove blips shorter than a few metres.
     on_u8 = cv2.dilate(on.astype(np.uint8), np.ones((3, 1), np.uint8))
-    k = max(1, int(round(3.0 / gsd_m)))
+    k = to_px(3.0, gsd_m)
     on_u8 = cv2.morphologyEx(on_u8, cv2.MORPH_OPEN, np.ones((1, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(on_u8, connectivity=8)
     if n <= 1:
@@ -193,7 +202,7 @@ def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float,
     idx = np.arange(1, n)
     x0 = stats[idx, cv2.CC_STAT_LEFT].astype(float)
     x1 = x0 + stats[idx, cv2.CC_STAT_WIDTH]
-    score = np.clip(wsum[idx] / np.maximum(cnt[idx], 1) , 0.0, 1.0)
+    score = np.clip(wsum[idx] / np.maximum(cnt[idx], 1), 0.0, 1.0)
     return Runs(y=mean_y[idx], x0=x0, x1=x1, score=score)
 
 
@@ -203,9 +212,9 @@ def gap_signal(rgb: np.ndarray, y: float, x0: int, x1: int, gsd_m: float, band_p
     A gap is a short stretch that differs from the roofs on both sides; a
     boundary between differently coloured cars is a step. Both cut a run.
     """
-    r0 = max(0, int(round(y)) - band_px // 2)
+    r0 = max(0, round(y) - band_px // 2)
     r1 = min(rgb.shape[0], r0 + band_px)
-    d = max(1, int(round(0.9 / gsd_m)))
+    d = to_px(0.9, gsd_m)
     pad0, pad1 = max(0, x0 - d), min(rgb.shape[1], x1 + d)
     prof = rgb[r0:r1, pad0:pad1].mean(axis=0)  # (cols, 3)
     n = prof.shape[0]
@@ -235,14 +244,15 @@ def cut_points(signal: np.ndarray, gsd_m: float, params: DetectorParams) -> list
     return sorted(cuts)
 
 
-def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams,
-               pitch_m: float | None = None) -> tuple[FrameCars, list[float]]:
+def split_runs(
+    runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams, pitch_m: float | None = None
+) -> tuple[FrameCars, list[float]]:
     """Split runs into cars.
 
     Returns the cars and the lengths (m) of pieces that were cut out cleanly
     as single cars, from which the caller may estimate the scene's pitch.
     """
-    band_px = max(1, int(round(0.5 * params.car_width_m / gsd_m)))
+    band_px = to_px(0.5 * params.car_width_m, gsd_m)
     min_run = 0.7 * params.car_length_min_m / gsd_m
     max_len = params.car_length_max_m / gsd_m
     xs, ys, lengths, scores, methods = [], [], [], [], []
@@ -254,11 +264,13 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
             continue
         sig = gap_signal(rgb, y, x0, x1, gsd_m, band_px)
         bounds = [0, *cut_points(sig, gsd_m, params), x1 - x0]
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in itertools.pairwise(bounds):
             pieces_all.append((y, x0 + a, x0 + b, score, len(bounds) > 2))
             if b - a <= max_len and len(bounds) > 2:
                 singles.append((b - a) * gsd_m)
-    pitch = pitch_m if pitch_m else (float(np.median(singles)) if len(singles) >= 3 else params.default_pitch_m)
+    pitch = (
+        pitch_m if pitch_m else (float(np.median(singles)) if len(singles) >= 3 else params.default_pitch_m)
+    )
     pitch_px = pitch / gsd_m
     gaps_visible = gsd_m <= params.gap_visible_gsd_m
     for y, a, b, score, was_cut in pieces_all:
@@ -267,7 +279,7 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
             # Where coupling gaps are resolved, a long stretch with none is
             # ground (a dark track bed beside a bright one), not a consist.
             continue
-        n = 1 if length <= max_len else max(1, int(round(length / pitch_px)))
+        n = 1 if length <= max_len else max(1, round(length / pitch_px))
         seg = length / n
         for i in range(n):
             xs.append(a + (i + 0.5) * seg)
@@ -275,6 +287,11 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
             lengths.append(seg)
             scores.append(score)
             methods.append("gap" if (n == 1 and was_cut) else "pitch" if n > 1 else "gap")
-    cars = FrameCars(x=np.asarray(xs, float), y=np.asarray(ys, float), length=np.asarray(lengths, float),
-                     score=np.asarray(scores, float), method=np.asarray(methods, dtype="<U5"))
+    cars = FrameCars(
+        x=np.asarray(xs, float),
+        y=np.asarray(ys, float),
+        length=np.asarray(lengths, float),
+        score=np.asarray(scores, float),
+        method=np.asarray(methods, dtype="<U5"),
+    )
     return cars, singles

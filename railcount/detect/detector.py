@@ -20,7 +20,7 @@ import numpy as np
 from railcount.detect.cars import band_strength, centreline_runs, split_runs
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
-from railcount.detect.params import DetectorParams
+from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
 from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
 from railcount.models import Detections, SceneWindow
@@ -44,9 +44,13 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     params = params or DetectorParams()
     prep = prepare(window)
     gsd = window.gsd_m
-    directions = track_directions(prep.log_lum, window.data, gsd,
-                                  max_directions=params.max_directions,
-                                  min_share=params.direction_min_share)
+    directions = track_directions(
+        prep.log_lum,
+        window.data,
+        gsd,
+        max_directions=params.max_directions,
+        min_share=params.direction_min_share,
+    )
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
     found = [_detect_along(prep, gsd, angle, params, sun) for angle in directions]
@@ -59,8 +63,9 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     return dets.subset(keep)
 
 
-def _detect_along(prep: Prepared, gsd: float, angle: float, params: DetectorParams,
-                  sun: SunPosition) -> Detections:
+def _detect_along(
+    prep: Prepared, gsd: float, angle: float, params: DetectorParams, sun: SunPosition
+) -> Detections:
     frame = TrackFrame.for_direction(prep.data.shape, angle)
     side = _shadow_side(frame, sun)
     log_f = frame.warp(prep.log_lum)
@@ -68,10 +73,11 @@ def _detect_along(prep: Prepared, gsd: float, angle: float, params: DetectorPara
     lin_f = frame.warp(prep.linear_lum)
     data_f = frame.warp(prep.data, nearest=True)
     # Keep filters away from the edge of the data, where the fill makes false edges.
-    edge = max(1, int(round(1.0 / gsd)))
+    edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
-    strength = band_strength(rgb_f, log_f, lin_f, core, gsd, params, shadow_side=side,
-                             side_is_known=not sun.assumed_time)
+    strength = band_strength(
+        rgb_f, log_f, lin_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
+    )
     runs = centreline_runs(strength, core, gsd, params)
     cars, _ = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:

@@ -49,8 +49,14 @@ class TrackFrame:
         """Resample a window-sized image into the frame (outside filled with 0)."""
         flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
         src = image.astype(np.uint8) if image.dtype == bool else image
-        out = cv2.warpAffine(src, self.matrix, (self.shape[1], self.shape[0]), flags=flags,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        out = cv2.warpAffine(
+            src,
+            self.matrix,
+            (self.shape[1], self.shape[0]),
+            flags=flags,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
         return out.astype(bool) if image.dtype == bool else out
 
     def to_window(self, xy: np.ndarray) -> np.ndarray:

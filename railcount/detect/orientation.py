@@ -14,9 +14,15 @@ import numpy as np
 N_BINS = 360  # half-degree bins over [0, 180)
 
 
-def track_directions(log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, *,
-                     max_directions: int = 2, min_share: float = 0.45,
-                     min_separation_deg: float = 20.0) -> list[float]:
+def track_directions(
+    log_lum: np.ndarray,
+    valid: np.ndarray,
+    gsd_m: float,
+    *,
+    max_directions: int = 2,
+    min_share: float = 0.45,
+    min_separation_deg: float = 20.0,
+) -> list[float]:
     """Track directions in degrees from the +col axis towards the +row axis, in [0, 180).
 
     Parameters

@@ -12,6 +12,15 @@ from typing import Any
 DETECTOR_VERSION = "0.1.0"
 
 
+def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
+    """A ground length in whole pixels (at least ``minimum``).
+
+    >>> to_px(2.5, 0.5), to_px(0.1, 1.0)
+    (5, 1)
+    """
+    return max(minimum, round(float(metres) / gsd_m))
+
+
 @dataclass(frozen=True)
 class DetectorParams:
     """Physical priors and decision thresholds of the classical detector.

@@ -68,5 +68,6 @@ def prepare(window: SceneWindow) -> Prepared:
     v0, v1 = window.value_range
     linear = np.clip((pix.mean(axis=2) - v0) / max(v1 - v0, 1e-6), 0.0, 1.0).astype(np.float32)
     linear[~window.data] = 0.0
-    return Prepared(rgb=np.ascontiguousarray(rgb, dtype=np.float32), log_lum=log_lum,
-                    linear_lum=linear, data=window.data)
+    return Prepared(
+        rgb=np.ascontiguousarray(rgb, dtype=np.float32), log_lum=log_lum, linear_lum=linear, data=window.data
+    )

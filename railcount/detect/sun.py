@@ -46,8 +46,10 @@ def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition
     >>> round(p.elevation_deg), round(p.azimuth_deg)
     (62, 179)
     """
-    assumed = when is None or (when.timetz().replace(tzinfo=None) == time(0, 0) and
-                               (when.tzinfo is None or when.utcoffset() == timezone.utc.utcoffset(None)))
+    assumed = when is None or (
+        when.timetz().replace(tzinfo=None) == time(0, 0)
+        and (when.tzinfo is None or when.utcoffset() == timezone.utc.utcoffset(None))
+    )
     if when is None:
         when = datetime(2000, 3, 20, 12, 0, tzinfo=timezone.utc)
     if when.tzinfo is None:
@@ -64,8 +66,9 @@ def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition
     cos_zen = math.sin(phi) * math.sin(d) + math.cos(phi) * math.cos(d) * math.cos(h)
     zen = math.acos(max(-1.0, min(1.0, cos_zen)))
     az = math.degrees(math.atan2(math.sin(h), math.cos(h) * math.sin(phi) - math.tan(d) * math.cos(phi)))
-    return SunPosition(azimuth_deg=(az + 180.0) % 360.0, elevation_deg=90.0 - math.degrees(zen),
-                       assumed_time=assumed)
+    return SunPosition(
+        azimuth_deg=(az + 180.0) % 360.0, elevation_deg=90.0 - math.degrees(zen), assumed_time=assumed
+    )
 
 
 def shadow_vector_px(sun: SunPosition) -> tuple[float, float]:
@@ -82,8 +85,11 @@ def _declination_and_equation_of_time(when: datetime) -> tuple[float, float]:
     m = 357.52911 + t * (35999.05029 - 0.0001537 * t)
     e = 0.016708634 - t * (0.000042037 + 0.0000001267 * t)
     mr = math.radians(m)
-    c = (math.sin(mr) * (1.914602 - t * (0.004817 + 0.000014 * t))
-         + math.sin(2 * mr) * (0.019993 - 0.000101 * t) + math.sin(3 * mr) * 0.000289)
+    c = (
+        math.sin(mr) * (1.914602 - t * (0.004817 + 0.000014 * t))
+        + math.sin(2 * mr) * (0.019993 - 0.000101 * t)
+        + math.sin(3 * mr) * 0.000289
+    )
     omega = math.radians(125.04 - 1934.136 * t)
     app_long = math.radians(l0 + c - 0.00569 - 0.00478 * math.sin(omega))
     eps0 = 23.0 + (26.0 + (21.448 - t * (46.815 + t * (0.00059 - t * 0.001813))) / 60.0) / 60.0
@@ -91,7 +97,11 @@ def _declination_and_equation_of_time(when: datetime) -> tuple[float, float]:
     decl = math.degrees(math.asin(math.sin(eps) * math.sin(app_long)))
     y = math.tan(eps / 2.0) ** 2
     l0r = math.radians(l0)
-    eq = 4.0 * math.degrees(y * math.sin(2 * l0r) - 2 * e * math.sin(mr)
-                            + 4 * e * y * math.sin(mr) * math.cos(2 * l0r)
-                            - 0.5 * y * y * math.sin(4 * l0r) - 1.25 * e * e * math.sin(2 * mr))
+    eq = 4.0 * math.degrees(
+        y * math.sin(2 * l0r)
+        - 2 * e * math.sin(mr)
+        + 4 * e * y * math.sin(mr) * math.cos(2 * l0r)
+        - 0.5 * y * y * math.sin(4 * l0r)
+        - 1.25 * e * e * math.sin(2 * mr)
+    )
     return decl, eq

@@ -15,10 +15,10 @@ from railcount.io.scenes import WGS84, station_in_crs
 from railcount.models import CountResult, Detections, SceneWindow, apply_affine
 
 # Colour-blind-safe palette (Okabe-Ito), as BGR for OpenCV.
-_STATION = (66, 228, 240)   # yellow
-_CAR = (233, 180, 86)      # sky blue
-_LOCO = (167, 121, 204)    # reddish purple
-_PITCH = (0, 159, 230)     # orange: cars counted by pitch, not seen apart
+_STATION = (66, 228, 240)  # yellow
+_CAR = (233, 180, 86)  # sky blue
+_LOCO = (167, 121, 204)  # reddish purple
+_PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
 
 
 def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
@@ -40,19 +40,21 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
         # RFC 7946: exterior rings counter-clockwise.
         if _signed_area(coords) < 0:
             coords.reverse()
-        feats.append({
-            "type": "Feature",
-            "properties": {
-                "id": i + 1,
-                "type": str(dets.kind[i]),
-                "score": round(float(dets.score[i]), 3),
-                "method": str(dets.method[i]),
-                "length_m": round(float(dets.length[i]) * window.gsd_m, 2),
-                "station": result.station,
-                "acquired": result.to_dict()["acquired"],
-            },
-            "geometry": {"type": "Polygon", "coordinates": [coords]},
-        })
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": i + 1,
+                    "type": str(dets.kind[i]),
+                    "score": round(float(dets.score[i]), 3),
+                    "method": str(dets.method[i]),
+                    "length_m": round(float(dets.length[i]) * window.gsd_m, 2),
+                    "station": result.station,
+                    "acquired": result.to_dict()["acquired"],
+                },
+                "geometry": {"type": "Polygon", "coordinates": [coords]},
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -81,8 +83,9 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
         for ring in [poly.exterior, *poly.interiors]:
             rx, ry = np.asarray(ring.coords)[:, :2].T
             xy = np.column_stack(apply_affine(inv, rx, ry)) * scale
-            cv2.polylines(img, [np.round(xy * 8).astype(np.int32)], True, _STATION, thick + 1,
-                          cv2.LINE_AA, shift=3)
+            cv2.polylines(
+                img, [np.round(xy * 8).astype(np.int32)], True, _STATION, thick + 1, cv2.LINE_AA, shift=3
+            )
     corners = dets.corners() * scale
     for i in range(len(dets)):
         colour = _LOCO if dets.kind[i] == "locomotive" else _PITCH if dets.method[i] == "pitch" else _CAR
@@ -92,25 +95,39 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
     when = result.acquired.strftime("%Y-%m-%d %H:%M UTC") if result.acquired else "date unknown"
     if result.acquired and result.acquired.strftime("%H:%M:%S") == "00:00:00":
         when = result.acquired.strftime("%Y-%m-%d")
-    caption = (f"{result.station} | {when} | {result.railcars} railcars "
-               f"({result.railcars_low}-{result.railcars_high})")
+    caption = (
+        f"{result.station} | {when} | {result.railcars} railcars "
+        f"({result.railcars_low}-{result.railcars_high})"
+    )
     if result.locomotives:
         caption += f" | {result.locomotives} locomotives"
-    _caption(img, caption, [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch"),
-                            (_STATION, "station")])
+    _caption(
+        img, caption, [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch"), (_STATION, "station")]
+    )
     return img
 
 
-def write_outputs(out_dir: str | Path, window: SceneWindow, dets: Detections, result: CountResult,
-                  *, params: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_outputs(
+    out_dir: str | Path,
+    window: SceneWindow,
+    dets: Detections,
+    result: CountResult,
+    *,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Path]:
     """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"{out}: cannot create output directory ({exc.strerror}); choose another --out") from None
-    paths = {"detections": out / "detections.geojson", "count": out / "count.json",
-             "overlay": out / "overlay.png"}
+        raise UsageError(
+            f"{out}: cannot create output directory ({exc.strerror}); choose another --out"
+        ) from None
+    paths = {
+        "detections": out / "detections.geojson",
+        "count": out / "count.json",
+        "overlay": out / "overlay.png",
+    }
     paths["detections"].write_text(json.dumps(detections_geojson(window, dets, result)), encoding="utf-8")
     record = result.to_dict()
     if params is not None:

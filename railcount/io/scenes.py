@@ -67,7 +67,9 @@ def open_scene(scene: str | os.PathLike[str]) -> Iterator[rasterio.io.DatasetRea
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             ds = rasterio.open(name)
     except RasterioIOError as exc:
-        raise SceneReadError(f"{name}: cannot open as a raster ({_gdal_reason(exc)}); pass a GeoTIFF") from None
+        raise SceneReadError(
+            f"{name}: cannot open as a raster ({_gdal_reason(exc)}); pass a GeoTIFF"
+        ) from None
     except RasterioError as exc:
         raise SceneReadError(f"{name}: cannot open ({_gdal_reason(exc)})") from None
     try:
@@ -79,8 +81,9 @@ def open_scene(scene: str | os.PathLike[str]) -> Iterator[rasterio.io.DatasetRea
 DEFAULT_MARGIN_M = 25.0
 
 
-def read_windows(scene: str | os.PathLike[str], stations: Sequence[Station], *,
-                 margin_m: float = DEFAULT_MARGIN_M) -> list[SceneWindow]:
+def read_windows(
+    scene: str | os.PathLike[str], stations: Sequence[Station], *, margin_m: float = DEFAULT_MARGIN_M
+) -> list[SceneWindow]:
     """Read one window per station from a scene, opening the file once.
 
     Raises
@@ -91,8 +94,9 @@ def read_windows(scene: str | os.PathLike[str], stations: Sequence[Station], *,
         return [read_window(ds, st, margin_m=margin_m) for st in stations]
 
 
-def read_window(ds: rasterio.io.DatasetReader, station: Station, *,
-                margin_m: float = DEFAULT_MARGIN_M) -> SceneWindow:
+def read_window(
+    ds: rasterio.io.DatasetReader, station: Station, *, margin_m: float = DEFAULT_MARGIN_M
+) -> SceneWindow:
     """Read the window of an open dataset that covers ``station``.
 
     The window is the polygon's bounding box in pixel space; pixels outside
@@ -105,8 +109,11 @@ def read_window(ds: rasterio.io.DatasetReader, station: Station, *,
     crs = ds.crs
     geom = station_in_crs(station.geometry, crs)
     inv = ~ds.transform
-    xs, ys = np.asarray(geom.exterior.coords if geom.geom_type == "Polygon"
-                        else np.concatenate([np.asarray(p.exterior.coords) for p in geom.geoms])).T
+    xs, ys = np.asarray(
+        geom.exterior.coords
+        if geom.geom_type == "Polygon"
+        else np.concatenate([np.asarray(p.exterior.coords) for p in geom.geoms])
+    ).T
     cols, rows = apply_affine(inv, xs, ys)
     # The tolerance (1/50 px) absorbs the round trip through lon/lat and the slight
     # curvature of a lon/lat edge in a projected CRS.
@@ -120,12 +127,22 @@ def read_window(ds: rasterio.io.DatasetReader, station: Station, *,
 
     full = Window(c0, r0, c1 - c0, r1 - r0)
     win_transform = ds.window_transform(full)
-    inside = geometry_mask([mapping(geom)], out_shape=(full.height, full.width),
-                           transform=win_transform, invert=True, all_touched=False)
+    inside = geometry_mask(
+        [mapping(geom)],
+        out_shape=(full.height, full.width),
+        transform=win_transform,
+        invert=True,
+        all_touched=False,
+    )
     if not inside.any():
         # A sliver narrower than a pixel: take the pixels it touches.
-        inside = geometry_mask([mapping(geom)], out_shape=(full.height, full.width),
-                               transform=win_transform, invert=True, all_touched=True)
+        inside = geometry_mask(
+            [mapping(geom)],
+            out_shape=(full.height, full.width),
+            transform=win_transform,
+            invert=True,
+            all_touched=True,
+        )
 
     band_idx = _rgb_band_indexes(ds)
     pixels = np.zeros((full.height, full.width, len(band_idx)), dtype=ds.dtypes[band_idx[0] - 1])
@@ -138,10 +155,12 @@ def read_window(ds: rasterio.io.DatasetReader, station: Station, *,
         data = ds.read(band_idx, window=sub)
         masks = _read_validity(ds, band_idx, sub)
     except RasterioError as exc:
-        raise SceneReadError(f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt") from None
+        raise SceneReadError(
+            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt"
+        ) from None
     dr, dc = rr0 - r0, rc0 - c0
-    pixels[dr:dr + sub.height, dc:dc + sub.width] = np.moveaxis(data, 0, -1)
-    valid_data[dr:dr + sub.height, dc:dc + sub.width] = masks
+    pixels[dr : dr + sub.height, dc : dc + sub.width] = np.moveaxis(data, 0, -1)
+    valid_data[dr : dr + sub.height, dc : dc + sub.width] = masks
 
     valid = inside & valid_data
     if not valid.any():
@@ -151,9 +170,16 @@ def read_window(ds: rasterio.io.DatasetReader, station: Station, *,
         )
     gx, gy = ground_pixel_size(win_transform, crs, (full.height, full.width))
     window = SceneWindow(
-        pixels=pixels, data=valid_data, inside=inside, transform=win_transform, crs=crs,
-        gsd_m=math.sqrt(gx * gy), scene_id=name, station=station,
-        acquired=acquisition_time(ds), value_range=_value_range(ds, pixels, valid),
+        pixels=pixels,
+        data=valid_data,
+        inside=inside,
+        transform=win_transform,
+        crs=crs,
+        gsd_m=math.sqrt(gx * gy),
+        scene_id=name,
+        station=station,
+        acquired=acquisition_time(ds),
+        value_range=_value_range(ds, pixels, valid),
     )
     return _square_pixels(window, gx, gy)
 
@@ -247,7 +273,7 @@ def _check_georeferenced(ds: rasterio.io.DatasetReader) -> None:
 
 
 def _rgb_band_indexes(ds: rasterio.io.DatasetReader) -> list[int]:
-    """1-based band indexes to use: R, G, B by colour interpretation, else the first three, or the one band."""
+    """1-based band indexes: R, G, B by colour interpretation, else the first three, or the one band."""
     interp = list(ds.colorinterp)
     data_bands = [i + 1 for i, ci in enumerate(interp) if ci != ColorInterp.alpha]
     if len(data_bands) < 3:
@@ -304,9 +330,16 @@ def _square_pixels(window: SceneWindow, gx: float, gy: float) -> SceneWindow:
     t = window.transform
     transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)
     return SceneWindow(
-        pixels=pix, data=resize_mask(window.data), inside=resize_mask(window.inside),
-        transform=transform, crs=window.crs, gsd_m=g, scene_id=window.scene_id,
-        station=window.station, acquired=window.acquired, value_range=window.value_range,
+        pixels=pix,
+        data=resize_mask(window.data),
+        inside=resize_mask(window.inside),
+        transform=transform,
+        crs=window.crs,
+        gsd_m=g,
+        scene_id=window.scene_id,
+        station=window.station,
+        acquired=window.acquired,
+        value_range=window.value_range,
     )
 
 

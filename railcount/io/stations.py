@@ -44,7 +44,9 @@ def read_stations(path: str | Path) -> list[Station]:
     except FileNotFoundError:
         raise StationError(f"{path}: station file not found; pass a GeoJSON polygon file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise StationError(f"{path}: cannot read station file ({exc}); check the path and permissions") from None
+        raise StationError(
+            f"{path}: cannot read station file ({exc}); check the path and permissions"
+        ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -58,7 +60,9 @@ def read_stations(path: str | Path) -> list[Station]:
 def stations_from_geojson(doc: Any, *, source: str = "<geojson>") -> list[Station]:
     """Stations from a parsed GeoJSON object (geometry, Feature or FeatureCollection)."""
     if not isinstance(doc, dict) or "type" not in doc:
-        raise StationError(f"{source}: not a GeoJSON object (no 'type'); expected a Polygon, Feature or FeatureCollection")
+        raise StationError(
+            f"{source}: not a GeoJSON object (no 'type'); expected a Polygon, Feature or FeatureCollection"
+        )
     kind = doc["type"]
     if kind == "FeatureCollection":
         features = doc.get("features")
@@ -69,7 +73,9 @@ def stations_from_geojson(doc: Any, *, source: str = "<geojson>") -> list[Statio
     elif kind in _AREA_TYPES:
         features = [{"type": "Feature", "properties": {}, "geometry": doc}]
     else:
-        raise StationError(f"{source}: GeoJSON type {kind!r} is not a station; expected a Polygon or MultiPolygon")
+        raise StationError(
+            f"{source}: GeoJSON type {kind!r} is not a station; expected a Polygon or MultiPolygon"
+        )
 
     stations: list[Station] = []
     for i, feat in enumerate(features):
@@ -85,7 +91,9 @@ def stations_from_geojson(doc: Any, *, source: str = "<geojson>") -> list[Statio
         name = str(props.get("name") or f"station-{i + 1}")
         stations.append(Station(name=name, geometry=_polygon(geom_doc, name, source), properties=dict(props)))
     if not stations:
-        raise StationError(f"{source}: holds no station polygon; add a Polygon feature with a 'name' property")
+        raise StationError(
+            f"{source}: holds no station polygon; add a Polygon feature with a 'name' property"
+        )
     names = [s.name for s in stations]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -119,7 +127,11 @@ def _polygon(geom_doc: dict[str, Any], name: str, source: str) -> Polygon | Mult
         polys = [g for g in getattr(repaired, "geoms", [repaired]) if g.geom_type in _AREA_TYPES]
         geom = shapely.union_all(polys) if polys else Polygon()
         if geom.is_empty or geom.area == 0:
-            raise StationError(f"{source}: station {name!r} is an invalid polygon ({reason}) and cannot be repaired")
+            raise StationError(
+                f"{source}: station {name!r} is an invalid polygon ({reason}) and cannot be repaired"
+            )
     if geom.area == 0:
-        raise StationError(f"{source}: station {name!r} has zero area; give it at least three distinct corners")
+        raise StationError(
+            f"{source}: station {name!r} has zero area; give it at least three distinct corners"
+        )
     return geom

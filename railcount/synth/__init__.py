@@ -20,5 +20,13 @@ from railcount.synth.render import SynthScene, synthesize
 from railcount.synth.sites import SAMPLE_SCENES, SITES
 from railcount.synth.write import write_scene, write_station
 
-__all__ = ["SAMPLE_SCENES", "SITES", "SceneSpec", "SynthScene", "Truth", "synthesize",
-           "write_scene", "write_station"]
+__all__ = [
+    "SAMPLE_SCENES",
+    "SITES",
+    "SceneSpec",
+    "SynthScene",
+    "Truth",
+    "synthesize",
+    "write_scene",
+    "write_station",
+]

@@ -88,8 +88,13 @@ _LOAD_COLOURS = {
     "container": ((0.5, 0.5, 0.5), 0.0),  # replaced by a container livery below
     "empty": ((0.30, 0.22, 0.17), 0.04),
 }
-_TARP_COLOURS = ((0.24, 0.37, 0.26), (0.20, 0.30, 0.50), (0.45, 0.46, 0.45), (0.30, 0.33, 0.22),
-                 (0.62, 0.62, 0.58))
+_TARP_COLOURS = (
+    (0.24, 0.37, 0.26),
+    (0.20, 0.30, 0.50),
+    (0.45, 0.46, 0.45),
+    (0.30, 0.33, 0.22),
+    (0.62, 0.62, 0.58),
+)
 
 CAR_MARGIN_M = 1.0
 """Car centroids are kept at least this far from the station boundary, so that
@@ -146,8 +151,7 @@ class Track:
         xy, cum = self._xy, self._cum
         d = np.diff(xy, axis=0)
         ang = np.arctan2(d[:, 1], d[:, 0])
-        idx = np.clip(np.searchsorted(cum, np.asarray(s, dtype=float), side="right") - 1,
-                      0, len(ang) - 1)
+        idx = np.clip(np.searchsorted(cum, np.asarray(s, dtype=float), side="right") - 1, 0, len(ang) - 1)
         return ang[idx]
 
 
@@ -351,16 +355,14 @@ class SceneSpec:
         if self.site not in SITES:
             raise UsageError(f"unknown site {self.site!r}; known sites: {', '.join(sorted(SITES))}")
         parse_date(self.date)
-        if isinstance(self.cars, bool) or not isinstance(self.cars, (int, np.integer)) \
-                or self.cars < 0:
+        if isinstance(self.cars, bool) or not isinstance(self.cars, (int, np.integer)) or self.cars < 0:
             raise UsageError(f"cars must be an integer >= 0; got {self.cars!r}")
         if not 0.3 <= float(self.gsd_m) <= 1.0:
             raise UsageError(f"gsd_m must be between 0.3 and 1.0 m; got {self.gsd_m!r}")
         if self.locomotives is not None and self.locomotives < 0:
             raise UsageError(f"locomotives must be >= 0; got {self.locomotives!r}")
         if self.sun_elevation_deg is not None and not 5 <= self.sun_elevation_deg <= 90:
-            raise UsageError(
-                f"sun_elevation_deg must be 5-90; got {self.sun_elevation_deg!r}")
+            raise UsageError(f"sun_elevation_deg must be 5-90; got {self.sun_elevation_deg!r}")
         if self.time_utc is not None and not re.fullmatch(r"\d{2}:\d{2}:\d{2}", self.time_utc):
             raise UsageError(f"time_utc must be HH:MM:SS; got {self.time_utc!r}")
         if self.supersample is not None and not 1 <= self.supersample <= 8:
@@ -372,8 +374,10 @@ class SceneSpec:
             try:
                 CRS.from_user_input(self.crs)
             except CRSError as exc:
-                raise UsageError(f"crs {self.crs!r} is not a CRS rasterio knows ({exc}); "
-                                 "give an EPSG code such as EPSG:32652") from None
+                raise UsageError(
+                    f"crs {self.crs!r} is not a CRS rasterio knows ({exc}); "
+                    "give an EPSG code such as EPSG:32652"
+                ) from None
 
     def streams(self) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
         """Independent generators for (layout, textures, sensor noise).
@@ -388,6 +392,7 @@ class SceneSpec:
 
 # ----------------------------------------------------------------------------- sun
 
+
 def solar_position(when: datetime, lon: float, lat: float) -> Sun:
     """Sun azimuth/elevation at ``when`` (aware UTC) from the NOAA approximations.
 
@@ -401,18 +406,28 @@ def solar_position(when: datetime, lon: float, lat: float) -> Sun:
     doy = when.timetuple().tm_yday
     hour = when.hour + when.minute / 60 + when.second / 3600
     g = 2 * math.pi / 365 * (doy - 1 + (hour - 12) / 24)
-    eqtime = 229.18 * (0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
-                       - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g))
-    decl = (0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
-            - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g)
-            - 0.002697 * math.cos(3 * g) + 0.00148 * math.sin(3 * g))
+    eqtime = 229.18 * (
+        0.000075
+        + 0.001868 * math.cos(g)
+        - 0.032077 * math.sin(g)
+        - 0.014615 * math.cos(2 * g)
+        - 0.040849 * math.sin(2 * g)
+    )
+    decl = (
+        0.006918
+        - 0.399912 * math.cos(g)
+        + 0.070257 * math.sin(g)
+        - 0.006758 * math.cos(2 * g)
+        + 0.000907 * math.sin(2 * g)
+        - 0.002697 * math.cos(3 * g)
+        + 0.00148 * math.sin(3 * g)
+    )
     tst = hour * 60 + eqtime + 4 * lon  # true solar time, minutes
     ha = math.radians(tst / 4 - 180)
     phi = math.radians(lat)
     cos_zen = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(ha)
     zen = math.acos(max(-1.0, min(1.0, cos_zen)))
-    az = math.degrees(math.atan2(math.sin(ha),
-                                 math.cos(ha) * math.sin(phi) - math.tan(decl) * math.cos(phi)))
+    az = math.degrees(math.atan2(math.sin(ha), math.cos(ha) * math.sin(phi) - math.tan(decl) * math.cos(phi)))
     return Sun(azimuth_deg=(az + 180) % 360, elevation_deg=90 - math.degrees(zen))
 
 
@@ -435,6 +450,7 @@ def acquisition_time(day: Date, lon: float, rng: np.random.Generator) -> datetim
 
 
 # ------------------------------------------------------------------------ placing
+
 
 @dataclass
 class _Occupancy:
@@ -491,8 +507,9 @@ class _Planner:
         self.consists: list[tuple[int, float, float]] = []  # (track, s0, s1) of inside consists
 
     # -- appearance -------------------------------------------------------------
-    def _columns(self, kinds: list[str], centers: np.ndarray, headings: np.ndarray,
-                 lengths: np.ndarray, track: int) -> dict[str, np.ndarray]:
+    def _columns(
+        self, kinds: list[str], centers: np.ndarray, headings: np.ndarray, lengths: np.ndarray, track: int
+    ) -> dict[str, np.ndarray]:
         rng, n = self.rng, len(kinds)
         width, height = np.empty(n), np.empty(n)
         body, load_rgb = np.empty((n, 3)), np.empty((n, 3))
@@ -504,8 +521,9 @@ class _Planner:
             width[i] = rng.uniform(*dims[1])
             height[i] = rng.uniform(*dims[2])
             name = shared[k] if rng.random() < 0.75 else rng.choice(_KIND_LIVERIES[k])
-            body[i] = np.clip(np.array(LIVERIES[name]) * rng.uniform(0.85, 1.15)
-                              + rng.normal(0, 0.02, 3), 0.03, 0.95)
+            body[i] = np.clip(
+                np.array(LIVERIES[name]) * rng.uniform(0.85, 1.15) + rng.normal(0, 0.02, 3), 0.03, 0.95
+            )
             loads[i] = ""
             load_rgb[i] = body[i]
             if k in _LOADS:
@@ -523,10 +541,17 @@ class _Planner:
                     height[i] = rng.uniform(2.5, 3.3)
                 load_rgb[i] = np.clip(np.array(base) + rng.normal(0, jit + 0.01, 3), 0.02, 0.95)
         return {
-            "kind": np.array(kinds, dtype="<U10"), "center": centers, "heading": headings,
-            "length": lengths, "width": width, "height": height,
-            "track": np.full(n, track, dtype=np.int64), "load": loads,
-            "body_rgb": body, "load_rgb": load_rgb, "dirt": rng.uniform(0.0, 1.0, n),
+            "kind": np.array(kinds, dtype="<U10"),
+            "center": centers,
+            "heading": headings,
+            "length": lengths,
+            "width": width,
+            "height": height,
+            "track": np.full(n, track, dtype=np.int64),
+            "load": loads,
+            "body_rgb": body,
+            "load_rgb": load_rgb,
+            "dirt": rng.uniform(0.0, 1.0, n),
             "look_seed": rng.integers(0, 2**31, n, dtype=np.int64),
         }
 
@@ -534,8 +559,7 @@ class _Planner:
         rng = self.rng
         if rng.random() < 0.7:  # block train: mostly one kind
             main = str(rng.choice(RAILCAR_KINDS, p=[0.12, 0.2, 0.3, 0.22, 0.16]))
-            return [main if rng.random() < 0.9 else str(rng.choice(RAILCAR_KINDS))
-                    for _ in range(n)]
+            return [main if rng.random() < 0.9 else str(rng.choice(RAILCAR_KINDS)) for _ in range(n)]
         return [str(rng.choice(RAILCAR_KINDS)) for _ in range(n)]
 
     # -- geometry ---------------------------------------------------------------
@@ -554,8 +578,9 @@ class _Planner:
         dist = shapely.distance(self.boundary, shapely.points(xy))
         return inside, dist < CAR_MARGIN_M
 
-    def _try_place(self, track: Track, kinds: list[str], lo: float, hi: float,
-                   want_inside: bool | None) -> dict[str, np.ndarray] | None:
+    def _try_place(
+        self, track: Track, kinds: list[str], lo: float, hi: float, want_inside: bool | None
+    ) -> dict[str, np.ndarray] | None:
         """Place ``kinds`` coupled on ``track`` inside the free range [lo, hi]."""
         occ = self.occ[track.id]
         total = sum(_DIMENSIONS[k][0][1] for k in kinds) + 1.5 * len(kinds)
@@ -594,8 +619,9 @@ class _Planner:
 
     def capacity(self) -> int:
         """Rough number of railcars that fit inside the station."""
-        inside_m = sum(o.inside.sum() * self.STEP for o in self.occ.values()
-                       if o.track.kind not in ("main", "road"))
+        inside_m = sum(
+            o.inside.sum() * self.STEP for o in self.occ.values() if o.track.kind not in ("main", "road")
+        )
         return int(inside_m / 17.5 * 0.8)
 
     # -- phases -----------------------------------------------------------------
@@ -613,7 +639,7 @@ class _Planner:
             if not opts:
                 return
             track, a, b = opts[self.rng.integers(len(opts))]
-            n = int(min(self.rng.integers(1, 7), (b - a) // 17))
+            n = min(int(self.rng.integers(1, 7)), int((b - a) // 17))
             cols = self._try_place(track, self._consist_kinds(max(n, 1)), a, b, want_inside=False)
             if cols is not None:
                 self._commit(track, cols, record=False)
@@ -625,16 +651,19 @@ class _Planner:
         for _attempt in range(4000):
             if placed == target:
                 return
-            weights = np.array([(0.15 if o.track.kind == "main" else 1.0)
-                                * sum(b - a for a, b in o.free(*o.track.usable)) + 1e-6
-                                for o in yard])
+            weights = np.array(
+                [
+                    (0.15 if o.track.kind == "main" else 1.0) * sum(b - a for a, b in o.free(*o.track.usable))
+                    + 1e-6
+                    for o in yard
+                ]
+            )
             o = yard[self.rng.choice(len(yard), p=weights / weights.sum())]
             fill = target / cap
             k = int(self.rng.integers(1, kmax + 1))
             if fill > 0.5 and self.rng.random() < 0.7:
                 k = int(self.rng.integers(kmax // 2 + 1, kmax + 1))
-            cols = self._try_place(o.track, self._consist_kinds(k), *o.track.usable,
-                                   want_inside=None)
+            cols = self._try_place(o.track, self._consist_kinds(k), *o.track.usable, want_inside=None)
             if cols is None or not cols["_inside"].any():
                 continue
             # trim from the far end until the inside count does not overshoot
@@ -649,7 +678,8 @@ class _Planner:
             self._commit(o.track, trimmed, record=True)
         raise UsageError(
             f"could only place {placed} of {target} railcars inside station "
-            f"{self.site.station_name!r} (capacity about {self.capacity()}); ask for fewer cars")
+            f"{self.site.station_name!r} (capacity about {self.capacity()}); ask for fewer cars"
+        )
 
     def locomotives(self, count: int) -> None:
         placed = 0
@@ -671,8 +701,7 @@ class _Planner:
             if cols is not None:
                 self._commit(track, cols, record=False)
                 placed += 1
-        raise UsageError(f"could not place {count} locomotives in {self.site.station_name!r}; "
-                         "ask for fewer")
+        raise UsageError(f"could not place {count} locomotives in {self.site.station_name!r}; ask for fewer")
 
     def trucks(self) -> None:
         for road in self.site.roads:
@@ -701,18 +730,28 @@ class _Planner:
             if not centres:
                 continue
             n = len(centres)
-            cols = self._columns(["container"] * n, np.array(centres), np.full(n, heading),
-                                 np.full(n, 12.19), -1)
+            cols = self._columns(
+                ["container"] * n, np.array(centres), np.full(n, heading), np.full(n, 12.19), -1
+            )
             cols["height"] = 2.6 * rng.integers(1, 3, n)  # stacked one or two high
             for i in range(n):
                 cols["body_rgb"][i] = np.clip(
-                    np.array(LIVERIES[rng.choice(_KIND_LIVERIES["container"])])
-                    * rng.uniform(0.85, 1.1), 0.03, 0.95)
+                    np.array(LIVERIES[rng.choice(_KIND_LIVERIES["container"])]) * rng.uniform(0.85, 1.1),
+                    0.03,
+                    0.95,
+                )
             self.parts.append(cols)
 
 
-def plan_scene(site: SiteLayout, *, cars: int, locomotives: int, outside_cars: bool,
-               distractors: bool, rng: np.random.Generator) -> Vehicles:
+def plan_scene(
+    site: SiteLayout,
+    *,
+    cars: int,
+    locomotives: int,
+    outside_cars: bool,
+    distractors: bool,
+    rng: np.random.Generator,
+) -> Vehicles:
     """Place vehicles on a site so that exactly ``cars`` railcars (and ``locomotives``
     locomotives) have their centroid inside the station polygon.
 
@@ -742,8 +781,10 @@ def plan_scene(site: SiteLayout, *, cars: int, locomotives: int, outside_cars: b
         raise UsageError(f"cars and locomotives must be >= 0; got {cars} and {locomotives}")
     p = _Planner(site, rng)
     if cars > p.capacity():
-        raise UsageError(f"cars={cars} exceeds what station {site.station_name!r} holds "
-                         f"(about {p.capacity()}); ask for fewer cars")
+        raise UsageError(
+            f"cars={cars} exceeds what station {site.station_name!r} holds "
+            f"(about {p.capacity()}); ask for fewer cars"
+        )
     if outside_cars:
         p.outside_cars()
     p.inside_cars(cars)
@@ -755,6 +796,7 @@ def plan_scene(site: SiteLayout, *, cars: int, locomotives: int, outside_cars: b
 
 
 # -------------------------------------------------------------------------- truth
+
 
 @dataclass(frozen=True, eq=False)
 class Truth:
@@ -786,22 +828,33 @@ class Truth:
 
     def records(self) -> list[dict[str, object]]:
         """One plain dict per vehicle (the GeoJSON properties)."""
-        return [{
-            "id": int(self.id[i]), "kind": str(self.kind[i]), "class": str(self.cls[i]),
-            "is_railcar": bool(self.is_railcar[i]),
-            "inside_station": bool(self.inside_station[i]),
-            "track": int(self.track[i]) if self.track[i] >= 0 else None,
-            "tarped": bool(self.tarped[i]), "length_m": round(float(self.length_m[i]), 2),
-            "width_m": round(float(self.width_m[i]), 2),
-        } for i in range(len(self))]
+        return [
+            {
+                "id": int(self.id[i]),
+                "kind": str(self.kind[i]),
+                "class": str(self.cls[i]),
+                "is_railcar": bool(self.is_railcar[i]),
+                "inside_station": bool(self.inside_station[i]),
+                "track": int(self.track[i]) if self.track[i] >= 0 else None,
+                "tarped": bool(self.tarped[i]),
+                "length_m": round(float(self.length_m[i]), 2),
+                "width_m": round(float(self.width_m[i]), 2),
+            }
+            for i in range(len(self))
+        ]
 
     def to_geojson(self) -> dict[str, object]:
         """RFC 7946 FeatureCollection, one Polygon per vehicle."""
         feats = []
         for rec, fp in zip(self.records(), self.footprint, strict=False):
             ring = [[round(float(x), 8), round(float(y), 8)] for x, y in fp]
-            feats.append({"type": "Feature", "properties": rec,
-                          "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": rec,
+                    "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+                }
+            )
         return {"type": "FeatureCollection", "features": feats}
 
     def counts(self) -> dict[str, object]:
@@ -810,8 +863,9 @@ class Truth:
         return {
             "railcars": int(inside_cars.sum()),
             "locomotives": int((self.inside_station & (self.kind == "locomotive")).sum()),
-            "by_class": {c: int((inside_cars & (self.cls == c)).sum())
-                         for c in ("tank", "covered", "open", "flat")},
+            "by_class": {
+                c: int((inside_cars & (self.cls == c)).sum()) for c in ("tank", "covered", "open", "flat")
+            },
             "tarped": int((inside_cars & self.tarped).sum()),
             "railcars_in_scene": int(self.is_railcar.sum()),
         }
@@ -835,7 +889,16 @@ def build_truth(vehicles: Vehicles, site: SiteLayout, keep: np.ndarray | None = 
     fp = to_lonlat(v.corners(), site.epsg)
     inside = shapely.contains_xy(site.station_lonlat, center[:, 0], center[:, 1])
     return Truth(
-        id=np.arange(1, len(v) + 1), kind=v.kind,
+        id=np.arange(1, len(v) + 1),
+        kind=v.kind,
         cls=np.array([KIND_CLASS[k] for k in v.kind], dtype="<U10"),
-        is_railcar=v.is_railcar, inside_station=inside, track=v.track, tarped=v.tarped,
-        length_m=v.length, width_m=v.width, height_m=v.height, center=center, footprint=fp)
+        is_railcar=v.is_railcar,
+        inside_station=inside,
+        track=v.track,
+        tarped=v.tarped,
+        length_m=v.length,
+        width_m=v.width,
+        height_m=v.height,
+        center=center,
+        footprint=fp,
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -64,14 +65,14 @@ class Grid:
         """Map (..., 2) -> continuous pixel (..., 2) as (col, row); pixel centres at +0.5."""
         t = ~self.transform
         xy = np.asarray(xy, dtype=float)
-        return np.stack([t.a * xy[..., 0] + t.b * xy[..., 1] + t.c,
-                         t.d * xy[..., 0] + t.e * xy[..., 1] + t.f], axis=-1)
+        return np.stack(
+            [t.a * xy[..., 0] + t.b * xy[..., 1] + t.c, t.d * xy[..., 0] + t.e * xy[..., 1] + t.f], axis=-1
+        )
 
     def cv_points(self, polys: list[np.ndarray]) -> list[np.ndarray]:
         """Map polygons -> int32 OpenCV vertex arrays in (x, y) with ``_SHIFT`` bits."""
         scale = float(1 << _SHIFT)
-        return [np.round((self.to_px(p) - 0.5) * scale).astype(np.int32).reshape(-1, 1, 2)
-                for p in polys]
+        return [np.round((self.to_px(p) - 0.5) * scale).astype(np.int32).reshape(-1, 1, 2) for p in polys]
 
     def mask(self, polys: list[np.ndarray]) -> np.ndarray:
         """Anti-aliased coverage (rows, cols) float32 in 0-1 of the union of ``polys``."""
@@ -90,10 +91,22 @@ class Grid:
 
 # ------------------------------------------------------------------------- ground
 
+
 def _season(month: int) -> str:
-    return {12: "winter", 1: "winter", 2: "winter", 3: "winter", 4: "spring", 5: "spring",
-            6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn",
-            11: "winter"}[month]
+    return {
+        12: "winter",
+        1: "winter",
+        2: "winter",
+        3: "winter",
+        4: "spring",
+        5: "spring",
+        6: "summer",
+        7: "summer",
+        8: "summer",
+        9: "autumn",
+        10: "autumn",
+        11: "winter",
+    }[month]
 
 
 _VEGETATION = {  # (lush, dry) display reflectance per season
@@ -141,8 +154,7 @@ def _blend(canvas: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
     canvas += np.asarray(colour, np.float32) * a
 
 
-def _terrain(shape: tuple[int, int], px: float, season: str,
-             rng: np.random.Generator) -> np.ndarray:
+def _terrain(shape: tuple[int, int], px: float, season: str, rng: np.random.Generator) -> np.ndarray:
     """Vegetation/soil mix, computed on a ~1 m grid and upsampled (it is all low-frequency)."""
     f = max(1, round(1.0 / px))
     small = (shape[0] // f + 2, shape[1] // f + 2)
@@ -171,10 +183,14 @@ def _quad(a: np.ndarray, b: np.ndarray, half: float) -> np.ndarray:
 def _track_shapes(grid: Grid, site: SiteLayout) -> dict[str, list[np.ndarray]]:
     """Ballast, sleeper and rail polygons of every track, clipped near the grid."""
     t = grid.transform
-    view = shapely.box(t.c - 5, t.f + t.e * grid.shape[0] - 5,
-                       t.c + t.a * grid.shape[1] + 5, t.f + 5)
-    out: dict[str, list[np.ndarray]] = {"ballast": [], "ballast_inner": [], "concrete": [],
-                                        "timber": [], "rail": []}
+    view = shapely.box(t.c - 5, t.f + t.e * grid.shape[0] - 5, t.c + t.a * grid.shape[1] + 5, t.f + 5)
+    out: dict[str, list[np.ndarray]] = {
+        "ballast": [],
+        "ballast_inner": [],
+        "concrete": [],
+        "timber": [],
+        "rail": [],
+    }
     for tr in site.tracks:
         line = shapely.LineString(tr.points).intersection(view)
         if line.is_empty:
@@ -189,8 +205,11 @@ def _track_shapes(grid: Grid, site: SiteLayout) -> dict[str, list[np.ndarray]]:
             s = np.arange(0.3, ln, 0.6)[:, None]
             c = a + u * s
             hw, hl = 0.13, 1.3
-            out[tr.sleepers].extend(np.stack([c - u * hw - n * hl, c + u * hw - n * hl,
-                                              c + u * hw + n * hl, c - u * hw + n * hl], 1))
+            out[tr.sleepers].extend(
+                np.stack(
+                    [c - u * hw - n * hl, c + u * hw - n * hl, c + u * hw + n * hl, c - u * hw + n * hl], 1
+                )
+            )
             for side in (-1, 1):
                 off = n * side * (tr.gauge_m / 2 + 0.035)
                 out["rail"].append(np.array([a + off, b + off]))
@@ -205,24 +224,23 @@ def _road_markings(poly: Polygon) -> list[np.ndarray]:
     quads = []
     for f, dash in ((0.06, False), (0.5, True), (0.94, False)):
         p0 = xy[0] + n * width * f
-        for s in (np.arange(0, length, 9.0) if dash else [0.0]):
+        for s in np.arange(0, length, 9.0) if dash else [0.0]:
             quads.append(_quad(p0 + u * s, p0 + u * (s + (3.0 if dash else length)), 0.07))
     return quads
 
 
-def _ground(grid: Grid, site: SiteLayout, season: str, rng: np.random.Generator,
-            grain: np.ndarray) -> np.ndarray:
+def _ground(
+    grid: Grid, site: SiteLayout, season: str, rng: np.random.Generator, grain: np.ndarray
+) -> np.ndarray:
     """Terrain, paved areas, track beds, sleepers and rails as (rows, cols, 3) float32."""
     ids = np.zeros(grid.shape, np.uint8)
 
     def fill(polys: list[np.ndarray], name: str) -> None:
         if polys:
-            cv2.fillPoly(ids, grid.cv_points(polys), _MAT[name], lineType=cv2.LINE_8,
-                         shift=_SHIFT)
+            cv2.fillPoly(ids, grid.cv_points(polys), _MAT[name], lineType=cv2.LINE_8, shift=_SHIFT)
 
     # the formation: gravel walkways around every track, following the fan of the ladders
-    bed = shapely.union_all([shapely.LineString(t.points).buffer(3.3, cap_style="flat")
-                             for t in site.tracks])
+    bed = shapely.union_all([shapely.LineString(t.points).buffer(3.3, cap_style="flat") for t in site.tracks])
     for area in site.areas:
         if area.kind == "yard_bed":
             bed = bed.union(area.polygon)
@@ -239,8 +257,15 @@ def _ground(grid: Grid, site: SiteLayout, season: str, rng: np.random.Generator,
     for name in ("ballast", "ballast_inner", "concrete", "timber"):
         fill(shapes[name], name)
     # rails as connected one-pixel lines; their palette colour fades with pixel size
-    cv2.polylines(ids, grid.cv_points(shapes["rail"]), False, _MAT["rail"], thickness=1,
-                  lineType=cv2.LINE_8, shift=_SHIFT)
+    cv2.polylines(
+        ids,
+        grid.cv_points(shapes["rail"]),
+        False,
+        _MAT["rail"],
+        thickness=1,
+        lineType=cv2.LINE_8,
+        shift=_SHIFT,
+    )
 
     palette = np.array([c for _, c, _ in _MATERIALS], np.float32)
     rail_w = min(1.0, 0.13 / grid.px)  # rail + its shadow cover ~0.13 m: fade it on coarse grids
@@ -272,8 +297,7 @@ def _shadow_polys(vehicles: Vehicles, site: SiteLayout, sun: Sun) -> list[np.nda
     return polys
 
 
-def _buildings(canvas: np.ndarray, grid: Grid, site: SiteLayout, sun: Sun,
-               grain: np.ndarray) -> None:
+def _buildings(canvas: np.ndarray, grid: Grid, site: SiteLayout, sun: Sun, grain: np.ndarray) -> None:
     """Shallow-pitched metal roofs with ribs and a ridge, lit by the sun."""
     for area in site.areas:
         if area.kind != "building":
@@ -298,8 +322,7 @@ def _buildings(canvas: np.ndarray, grid: Grid, site: SiteLayout, sun: Sun,
         panel = 1 - 0.05 * ((u // 30) % 2) - 0.1 * (np.abs(v) < 0.3)
         roof = np.array([0.66, 0.67, 0.66]) * (light * rib * panel)[..., None]
         roof = roof * (1 + 0.03 * grain[r0:r1, c0:c1])[..., None]
-        a = (_ramp(u, grid.px) * _ramp(length - u, grid.px)
-             * _ramp(width / 2 - np.abs(v), grid.px))
+        a = _ramp(u, grid.px) * _ramp(length - u, grid.px) * _ramp(width / 2 - np.abs(v), grid.px)
         _blend(canvas[r0:r1, c0:c1], a.astype(np.float32), roof.astype(np.float32))
 
 
@@ -331,6 +354,7 @@ def paint(layout: SceneLayout, grid: Grid, *, rng: np.random.Generator) -> np.nd
     paint_vehicles(canvas, grid, layout.vehicles, layout.sun, grain)
     return canvas
 
+
 # ------------------------------------------------------------------------ vehicles
 
 _AMBIENT = 0.42
@@ -348,8 +372,9 @@ def _ramp(d: np.ndarray, px: float) -> np.ndarray:
     return np.clip(d / px + 0.5, 0.0, 1.0)
 
 
-def _heap(u: np.ndarray, v: np.ndarray, lu: float, lv: float, rng: np.random.Generator,
-          amp: float) -> tuple[np.ndarray, np.ndarray]:
+def _heap(
+    u: np.ndarray, v: np.ndarray, lu: float, lv: float, rng: np.random.Generator, amp: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Slopes (dz/du, dz/dv) of a heaped load: a ridge along the car plus random waves."""
     dzu = np.zeros(np.broadcast(u, v).shape)
     dzv = -2 * amp * v / (lv * lv) + dzu
@@ -364,8 +389,9 @@ def _heap(u: np.ndarray, v: np.ndarray, lu: float, lv: float, rng: np.random.Gen
     return dzu, dzv
 
 
-def _inner_shadow(u: np.ndarray, v: np.ndarray, lu: float, lv: float, depth: float,
-                  s: np.ndarray) -> np.ndarray:
+def _inner_shadow(
+    u: np.ndarray, v: np.ndarray, lu: float, lv: float, depth: float, s: np.ndarray
+) -> np.ndarray:
     """True where the floor of an open box (half sizes lu, lv) is shaded by its walls."""
     reach = depth * math.hypot(s[0], s[1]) / s[2]
     su, sv = s[0] / math.hypot(s[0], s[1]), s[1] / math.hypot(s[0], s[1])
@@ -456,8 +482,9 @@ def _flat(u, v, L, W, body, s, rng, px, load="empty", load_rgb=None):
     elif load in ("tarp", "timber"):
         lt = L / 2 - rng.uniform(0.4, 1.6)
         wt = W / 2 - 0.08
-        wob = 0.35 * np.sin(v * rng.uniform(1, 3) + rng.uniform(0, 6)) \
-            + 0.25 * np.sin(u * rng.uniform(0.5, 1.5) + rng.uniform(0, 6)) * (load == "tarp")
+        wob = 0.35 * np.sin(v * rng.uniform(1, 3) + rng.uniform(0, 6)) + 0.25 * np.sin(
+            u * rng.uniform(0.5, 1.5) + rng.uniform(0, 6)
+        ) * (load == "tarp")
         m = _ramp(lt - np.abs(u) + wob, px) * _ramp(wt - np.abs(v), px)
         if load == "tarp":
             dzu, dzv = _heap(u, v, lt, wt, rng, 0.9)
@@ -499,8 +526,7 @@ def _truck(u, v, L, W, body, s, rng, px):
     flat = _shade(0 * u, 0 * v, 1 + 0 * u, s)
     style = rng.integers(3)
     if style == 0:  # box or curtain trailer
-        trailer = (np.array([0.82, 0.82, 0.80]) * rng.uniform(0.8, 1.05)
-                   * _corrugated(u, 1.2)[..., None])
+        trailer = np.array([0.82, 0.82, 0.80]) * rng.uniform(0.8, 1.05) * _corrugated(u, 1.2)[..., None]
     elif style == 1:  # container chassis
         trailer = np.clip(body[::-1], 0, 1) * _corrugated(u, 0.3)[..., None]
     else:  # tanker
@@ -516,13 +542,19 @@ def _ground_container(u, v, L, W, body, s, rng, px):
     return top, 1.0
 
 
-_PAINTERS = {"boxcar": _box_roof, "hopper": _hopper, "tank": _tank, "gondola": _gondola,
-             "flat": _flat, "locomotive": _locomotive, "truck": _truck,
-             "container": _ground_container}
+_PAINTERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "boxcar": _box_roof,
+    "hopper": _hopper,
+    "tank": _tank,
+    "gondola": _gondola,
+    "flat": _flat,
+    "locomotive": _locomotive,
+    "truck": _truck,
+    "container": _ground_container,
+}
 
 
-def paint_vehicles(canvas: np.ndarray, grid: Grid, vehicles: Vehicles, sun: Sun,
-                   grain: np.ndarray) -> None:
+def paint_vehicles(canvas: np.ndarray, grid: Grid, vehicles: Vehicles, sun: Sun, grain: np.ndarray) -> None:
     """Draw every vehicle's top in place; shadows are drawn beforehand by :func:`paint`."""
     h, w = grid.shape
     px = grid.px
@@ -549,8 +581,9 @@ def paint_vehicles(canvas: np.ndarray, grid: Grid, vehicles: Vehicles, sun: Sun,
         body = vehicles.body_rgb[i]
         painter = _PAINTERS[kind]
         if kind in ("gondola", "flat"):
-            rgb, alpha = painter(u, v, L, W, body, s, rng, px, load=str(vehicles.load[i]),
-                                 load_rgb=vehicles.load_rgb[i])
+            rgb, alpha = painter(
+                u, v, L, W, body, s, rng, px, load=str(vehicles.load[i]), load_rgb=vehicles.load_rgb[i]
+            )
         else:
             rgb, alpha = painter(u, v, L, W, body, s, rng, px)
         cover = _ramp(L / 2 - np.abs(u), px) * _ramp(W / 2 - np.abs(v), px) * alpha
@@ -566,9 +599,17 @@ def paint_vehicles(canvas: np.ndarray, grid: Grid, vehicles: Vehicles, sun: Sun,
 
 # -------------------------------------------------------------------------- sensor
 
-def sense(reflectance: np.ndarray, supersample: int, rng: np.random.Generator, *,
-          psf_sigma_px: float = 0.55, haze: tuple[float, float, float] = (0.02, 0.026, 0.042),
-          shot: float = 0.05, read: float = 1.1) -> np.ndarray:
+
+def sense(
+    reflectance: np.ndarray,
+    supersample: int,
+    rng: np.random.Generator,
+    *,
+    psf_sigma_px: float = 0.55,
+    haze: tuple[float, float, float] = (0.02, 0.026, 0.042),
+    shot: float = 0.05,
+    read: float = 1.1,
+) -> np.ndarray:
     """Image fine-grid reflectance through a simple sensor.
 
     Parameters
@@ -603,6 +644,7 @@ def sense(reflectance: np.ndarray, supersample: int, rng: np.random.Generator, *
 
 
 # --------------------------------------------------------------------------- scene
+
 
 @dataclass(frozen=True, eq=False)
 class SynthScene:
@@ -672,13 +714,13 @@ def _output_grids(site: SiteLayout, gsd: float, dst: CRS) -> tuple[Grid, Grid | 
         return Grid(Affine(gsd, 0, xmin, 0, -gsd, ymax), (rows, cols)), None
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     ex, ey = warp_transform(site.crs, dst, [cx, cx + gsd, cx], [cy, cy, cy + gsd])
-    res_x, res_y = math.hypot(ex[1] - ex[0], ey[1] - ey[0]), math.hypot(ex[2] - ex[0],
-                                                                        ey[2] - ey[0])
+    res_x, res_y = math.hypot(ex[1] - ex[0], ey[1] - ey[0]), math.hypot(ex[2] - ex[0], ey[2] - ey[0])
     left, bottom, right, top = transform_bounds(site.crs, dst, *site.extent, densify_pts=21)
     d_cols, d_rows = math.ceil((right - left) / res_x), math.ceil((top - bottom) / res_y)
     out = Grid(Affine(res_x, 0, left, 0, -res_y, top), (d_rows, d_cols))
-    sx0, sy0, sx1, sy1 = transform_bounds(dst, site.crs, left, top - d_rows * res_y,
-                                          left + d_cols * res_x, top, densify_pts=21)
+    sx0, sy0, sx1, sy1 = transform_bounds(
+        dst, site.crs, left, top - d_rows * res_y, left + d_cols * res_x, top, densify_pts=21
+    )
     c0 = math.floor((sx0 - xmin) / gsd) - 2
     c1 = math.ceil((sx1 - xmin) / gsd) + 2
     r0 = math.floor((ymax - sy1) / gsd) - 2
@@ -687,17 +729,17 @@ def _output_grids(site: SiteLayout, gsd: float, dst: CRS) -> tuple[Grid, Grid | 
     return src, out
 
 
-def _acquisition(spec: SceneSpec, site: SiteLayout,
-                 rng: np.random.Generator) -> tuple[datetime, Sun]:
+def _acquisition(spec: SceneSpec, site: SiteLayout, rng: np.random.Generator) -> tuple[datetime, Sun]:
     day = parse_date(spec.date)
     when = acquisition_time(day, site.lonlat[0], rng)  # always drawn: keeps streams aligned
     if spec.time_utc is not None:
         hh, mm, ss = (int(p) for p in spec.time_utc.split(":"))
         when = datetime(day.year, day.month, day.day, hh, mm, ss, tzinfo=timezone.utc)
     sun = solar_position(when, *site.lonlat)
-    sun = Sun(spec.sun_azimuth_deg if spec.sun_azimuth_deg is not None else sun.azimuth_deg,
-              spec.sun_elevation_deg if spec.sun_elevation_deg is not None
-              else max(sun.elevation_deg, 8.0))
+    sun = Sun(
+        spec.sun_azimuth_deg if spec.sun_azimuth_deg is not None else sun.azimuth_deg,
+        spec.sun_elevation_deg if spec.sun_elevation_deg is not None else max(sun.elevation_deg, 8.0),
+    )
     return when, sun
 
 
@@ -716,9 +758,14 @@ def synthesize(spec: SceneSpec) -> SynthScene:
     locos = int(r_layout.integers(0, 3))
     if spec.locomotives is not None:
         locos = spec.locomotives
-    vehicles = plan_scene(site, cars=spec.cars, locomotives=locos,
-                          outside_cars=spec.outside_cars, distractors=spec.distractors,
-                          rng=r_layout)
+    vehicles = plan_scene(
+        site,
+        cars=spec.cars,
+        locomotives=locos,
+        outside_cars=spec.outside_cars,
+        distractors=spec.distractors,
+        rng=r_layout,
+    )
     layout = SceneLayout(site, vehicles, sun, acquired)
 
     dst = CRS.from_user_input(spec.crs) if spec.crs else CRS.from_epsg(site.epsg)
@@ -732,16 +779,35 @@ def synthesize(spec: SceneSpec) -> SynthScene:
         out = src
     else:
         dst_pixels = np.zeros((3, *out.shape), np.uint8)
-        reproject(np.moveaxis(pixels, -1, 0), dst_pixels, src_transform=src.transform,
-                  src_crs=CRS.from_epsg(site.epsg), dst_transform=out.transform, dst_crs=dst,
-                  resampling=Resampling.bilinear, num_threads=1)
+        reproject(
+            np.moveaxis(pixels, -1, 0),
+            dst_pixels,
+            src_transform=src.transform,
+            src_crs=CRS.from_epsg(site.epsg),
+            dst_transform=out.transform,
+            dst_crs=dst,
+            resampling=Resampling.bilinear,
+            num_threads=1,
+        )
         pixels = np.ascontiguousarray(np.moveaxis(dst_pixels, 0, -1))
     # truth: vehicles whose centre falls inside the output raster
     cx, cy = warp_transform(site.crs, dst, vehicles.center[:, 0], vehicles.center[:, 1])
     col_row = out.to_px(np.stack([cx, cy], -1))
-    keep = ((col_row[:, 0] >= 0) & (col_row[:, 0] < out.shape[1])
-            & (col_row[:, 1] >= 0) & (col_row[:, 1] < out.shape[0]))
+    keep = (
+        (col_row[:, 0] >= 0)
+        & (col_row[:, 0] < out.shape[1])
+        & (col_row[:, 1] >= 0)
+        & (col_row[:, 1] < out.shape[0])
+    )
     truth = build_truth(vehicles, site, keep)
-    return SynthScene(spec=spec, pixels=pixels, transform=out.transform, crs=dst, truth=truth,
-                      station=site.station_lonlat, station_name=site.station_name,
-                      acquired=acquired, sun=sun)
+    return SynthScene(
+        spec=spec,
+        pixels=pixels,
+        transform=out.transform,
+        crs=dst,
+        truth=truth,
+        station=site.station_lonlat,
+        station_name=site.station_name,
+        acquired=acquired,
+        sun=sun,
+    )

@@ -33,8 +33,10 @@ class _Frame:
 
     def xy(self, u: float, v: float) -> tuple[float, float]:
         a = math.radians(self.angle_deg)
-        return (self.origin[0] + u * math.cos(a) - v * math.sin(a),
-                self.origin[1] + u * math.sin(a) + v * math.cos(a))
+        return (
+            self.origin[0] + u * math.cos(a) - v * math.sin(a),
+            self.origin[1] + u * math.sin(a) + v * math.cos(a),
+        )
 
     def poly(self, uv: list[tuple[float, float]]) -> Polygon:
         return Polygon([self.xy(u, v) for u, v in uv])
@@ -43,8 +45,7 @@ class _Frame:
         return self.poly([(u0, v0), (u1, v0), (u1, v1), (u0, v1)])
 
 
-def _clip_usable(points: tuple[tuple[float, float], ...], box: Polygon,
-                 margin: float) -> tuple[float, float]:
+def _clip_usable(points: tuple[tuple[float, float], ...], box: Polygon, margin: float) -> tuple[float, float]:
     """Arc-length range of a straight line that stays ``margin`` inside ``box``."""
     line = shapely.LineString(points)
     inner = line.intersection(box.buffer(-margin))
@@ -71,8 +72,7 @@ def _tumangang() -> SiteLayout:
     v_yard = [0.0]
     wide_after = int(rng.integers(5, n_yard - 4))  # one wider walkway between track groups
     for i in range(1, n_yard):
-        v_yard.append(v_yard[-1] + (rng.uniform(6.4, 7.2) if i == wide_after
-                                    else rng.uniform(4.5, 5.5)))
+        v_yard.append(v_yard[-1] + (rng.uniform(6.4, 7.2) if i == wide_after else rng.uniform(4.5, 5.5)))
     v_top = v_yard[-1]
     slope = 3.5  # ladder: u shift per metre of v (about 16 degrees)
     track_len = float(rng.uniform(440, 480))
@@ -91,8 +91,7 @@ def _tumangang() -> SiteLayout:
     for i, v in enumerate(v_yard):
         pts = (f.xy(u_left(v), v), f.xy(u_right(v), v))
         sleepers = "timber" if rng.random() < 0.3 else "concrete"
-        tracks.append(Track(i + 3, "yard", pts, usable=(16.0, track_len - 16.0),
-                            sleepers=sleepers))
+        tracks.append(Track(i + 3, "yard", pts, usable=(16.0, track_len - 16.0), sleepers=sleepers))
     # warehouse siding, leaving the top track through its own turnout
     v_sid = v_top + 9.5
     u_sid0 = u_right(v_top) - 300.0
@@ -104,8 +103,15 @@ def _tumangang() -> SiteLayout:
         pts = (f.xy(u_of(v_main[1]), v_main[1]), f.xy(u_of(v_top), v_top))
         tracks.append(Track(ladder_id, "ladder", pts, usable=(0.0, 0.0)))
         ladder_id += 1
-    tracks.append(Track(ladder_id, "ladder", (f.xy(u_sid0 - 45.0, v_top), f.xy(u_sid0, v_sid)),
-                        usable=(0.0, 0.0), sleepers="timber"))
+    tracks.append(
+        Track(
+            ladder_id,
+            "ladder",
+            (f.xy(u_sid0 - 45.0, v_top), f.xy(u_sid0, v_sid)),
+            usable=(0.0, 0.0),
+            sleepers="timber",
+        )
+    )
 
     # -- station polygon: takes in the truck apron, leaves the west track ends out
     v_lo, v_hi = -14.5, v_top + 3.0
@@ -116,8 +122,16 @@ def _tumangang() -> SiteLayout:
     def edge_e(v: float) -> float:
         return 195.0 + 3.0 * (v - v_lo)
 
-    station_uv = [(edge_w(v_lo), v_lo), (-70.0, v_lo), (-62.0, -36.0), (95.0, -36.0),
-                  (103.0, v_lo), (edge_e(v_lo), v_lo), (edge_e(v_hi), v_hi), (edge_w(v_hi), v_hi)]
+    station_uv = [
+        (edge_w(v_lo), v_lo),
+        (-70.0, v_lo),
+        (-62.0, -36.0),
+        (95.0, -36.0),
+        (103.0, v_lo),
+        (edge_e(v_lo), v_lo),
+        (edge_e(v_hi), v_hi),
+        (edge_w(v_hi), v_hi),
+    ]
     station = f.poly(station_uv)
     ring = np.round(to_lonlat(np.asarray(station.exterior.coords), epsg), 7)
     station_lonlat = Polygon(ring)
@@ -129,11 +143,19 @@ def _tumangang() -> SiteLayout:
     core = shapely.union_all([station, warehouse, lot_poly])
     xmin, ymin, xmax, ymax = core.bounds
     m = 50.0
-    extent = (math.floor((xmin - m) / 10) * 10, math.floor((ymin - m) / 10) * 10,
-              math.ceil((xmax + m) / 10) * 10, math.ceil((ymax + m) / 10) * 10)
+    extent = (
+        math.floor((xmin - m) / 10) * 10,
+        math.floor((ymin - m) / 10) * 10,
+        math.ceil((xmax + m) / 10) * 10,
+        math.ceil((ymax + m) / 10) * 10,
+    )
     box = shapely.box(*extent)
-    tracks = [Track(t.id, t.kind, t.points, _clip_usable(t.points, box, 30.0), t.sleepers)
-              if t.kind == "main" else t for t in tracks]
+    tracks = [
+        Track(t.id, t.kind, t.points, _clip_usable(t.points, box, 30.0), t.sleepers)
+        if t.kind == "main"
+        else t
+        for t in tracks
+    ]
 
     areas = (
         Area("grass", f.rect(-far, far, -52.0, road_v - 6.0)),
@@ -151,22 +173,27 @@ def _tumangang() -> SiteLayout:
     roads.append(Track(102, "road", park, usable=(2.0, 145.0)))
     lots = (f.rect(*lot),)
     return SiteLayout(
-        name="tumangang", station_name="Tumangang", epsg=epsg, lonlat=(lon, lat),
-        tracks=tuple(tracks), station=station, station_lonlat=station_lonlat, extent=extent,
-        areas=areas, roads=tuple(roads), lots=lots)
+        name="tumangang",
+        station_name="Tumangang",
+        epsg=epsg,
+        lonlat=(lon, lat),
+        tracks=tuple(tracks),
+        station=station,
+        station_lonlat=station_lonlat,
+        extent=extent,
+        areas=areas,
+        roads=tuple(roads),
+        lots=lots,
+    )
 
 
 SITES: Mapping[str, SiteLayout] = MappingProxyType({"tumangang": _tumangang()})
 """Named sites, keyed by name."""
 
 SAMPLE_SCENES: tuple[SceneSpec, ...] = (
-    SceneSpec(site="tumangang", date="2019-06-12", cars=40, gsd_m=0.5, crs="EPSG:32652",
-              seed=11),
-    SceneSpec(site="tumangang", date="2021-03-18", cars=15, gsd_m=0.5, crs="EPSG:4326",
-              seed=23),
-    SceneSpec(site="tumangang", date="2022-08-30", cars=28, gsd_m=0.3, crs="EPSG:3857",
-              seed=5),
-    SceneSpec(site="tumangang", date="2023-10-05", cars=73, gsd_m=0.5, crs="EPSG:32652",
-              seed=7),
+    SceneSpec(site="tumangang", date="2019-06-12", cars=40, gsd_m=0.5, crs="EPSG:32652", seed=11),
+    SceneSpec(site="tumangang", date="2021-03-18", cars=15, gsd_m=0.5, crs="EPSG:4326", seed=23),
+    SceneSpec(site="tumangang", date="2022-08-30", cars=28, gsd_m=0.3, crs="EPSG:3857", seed=5),
+    SceneSpec(site="tumangang", date="2023-10-05", cars=73, gsd_m=0.5, crs="EPSG:32652", seed=7),
 )
 """The scenes bundled in ``sample_tiles/`` (see ``sample_tiles/regenerate.sh``)."""

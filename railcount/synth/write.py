@@ -38,27 +38,34 @@ def _dump_features(collection: dict[str, Any]) -> str:
     return '{"type": "FeatureCollection", "features": [\n' + feats + "\n]}\n"
 
 
-def write_geotiff(path: Path, pixels: np.ndarray, scene: SynthScene, *,
-                  compress: str = "jpeg") -> None:
+def write_geotiff(path: Path, pixels: np.ndarray, scene: SynthScene, *, compress: str = "jpeg") -> None:
     """Write (rows, cols, 3) uint8 RGB ``pixels`` with the scene's georeferencing."""
     if compress not in _COMPRESSION:
         raise UsageError(f"compress must be one of {sorted(_COMPRESSION)}; got {compress!r}")
     rows, cols, bands = pixels.shape
     profile = {
-        "driver": "GTiff", "width": cols, "height": rows, "count": bands, "dtype": "uint8",
-        "crs": scene.crs, "transform": scene.transform, "tiled": True,
-        "blockxsize": 256, "blockysize": 256, "interleave": "pixel",
+        "driver": "GTiff",
+        "width": cols,
+        "height": rows,
+        "count": bands,
+        "dtype": "uint8",
+        "crs": scene.crs,
+        "transform": scene.transform,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "interleave": "pixel",
         **_COMPRESSION[compress],
     }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.moveaxis(pixels, -1, 0))
         dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
-        dst.update_tags(TIFFTAG_DATETIME=scene.acquired.strftime("%Y:%m:%d %H:%M:%S"),
-                        AREA_OR_POINT="Area")
+        dst.update_tags(TIFFTAG_DATETIME=scene.acquired.strftime("%Y:%m:%d %H:%M:%S"), AREA_OR_POINT="Area")
 
 
-def write_scene(scene: SynthScene, out_dir: str | Path, stem: str | None = None, *,
-                compress: str = "jpeg") -> dict[str, Path]:
+def write_scene(
+    scene: SynthScene, out_dir: str | Path, stem: str | None = None, *, compress: str = "jpeg"
+) -> dict[str, Path]:
     """Write a scene's GeoTIFF and truth files into ``out_dir``.
 
     Parameters
@@ -79,8 +86,11 @@ def write_scene(scene: SynthScene, out_dir: str | Path, stem: str | None = None,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = stem or f"{scene.spec.site}_{scene.spec.date}"
-    paths = {"tif": out / f"{stem}.tif", "truth_geojson": out / f"{stem}.truth.geojson",
-             "truth_json": out / f"{stem}.truth.json"}
+    paths = {
+        "tif": out / f"{stem}.tif",
+        "truth_geojson": out / f"{stem}.truth.geojson",
+        "truth_json": out / f"{stem}.truth.json",
+    }
     write_geotiff(paths["tif"], scene.pixels, scene, compress=compress)
     paths["truth_geojson"].write_text(_dump_features(scene.truth.to_geojson()))
     counts = {"scene": paths["tif"].name, **scene.counts()}
@@ -96,7 +106,10 @@ def write_station(site: str, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{site}_station.geojson"
-    feature = {"type": "Feature", "properties": {"name": layout.station_name},
-               "geometry": mapping(layout.station_lonlat)}
+    feature = {
+        "type": "Feature",
+        "properties": {"name": layout.station_name},
+        "geometry": mapping(layout.station_lonlat),
+    }
     path.write_text(_dump_features({"features": [feature]}))
     return path
