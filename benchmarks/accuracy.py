@@ -37,12 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.counting import summarise
-from railcount.detect.detector import detect
-from railcount.evaluate import match_centres
-from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_centres
+from railcount.pipeline import StationEvaluation, evaluate_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_REAL = ROOT.parent / "shared" / "real"
@@ -93,35 +89,45 @@ def run_one(args: tuple[str, int, str]) -> Outcome:
     if not station.exists():
         write_station("tumangang", folder)
     t0 = time.perf_counter()
-    (window,) = read_windows(tif, read_stations(station))
-    dets = detect(window)
-    result = summarise(window, dets)
-    seconds = time.perf_counter() - t0
-    truth = truth_centres(tif.with_suffix(".truth.geojson"), window)
-    m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
-    return Outcome(suite, stem, float(spec["gsd_m"]), len(truth), result.railcars,  # type: ignore[arg-type]
-                   result.railcars_low, result.railcars_high, m.true_positives, seconds)
+    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))
+    return outcome(suite, stem, ev, time.perf_counter() - t0)
+
+
+def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Outcome:
+    r = ev.count.result
+    return Outcome(
+        suite,
+        name,
+        round(r.gsd_m, 3),
+        ev.truth_count,
+        r.railcars,
+        r.railcars_low,
+        r.railcars_high,
+        ev.match.true_positives,
+        seconds,
+    )
 
 
 def real_outcomes() -> list[Outcome]:
     if not SHARED_REAL.is_dir():
         return []
     cases = [
-        ("muttenz west", "muttenz/muttenz_2018.tif", "muttenz/station_west.geojson", "muttenz/truth_west.geojson"),
+        (
+            "muttenz west",
+            "muttenz/muttenz_2018.tif",
+            "muttenz/station_west.geojson",
+            "muttenz/truth_west.geojson",
+        ),
         ("joplin rail", "joplin/joplin_2011.tif", "joplin/station_rail.geojson", None),
         ("joplin lot", "joplin/joplin_2011.tif", "joplin/station_lot.geojson", None),
     ]
+    empty = ROOT / "benchmarks" / "no_railcars.geojson"
     out = []
     for name, tif, st, truth_file in cases:
         t0 = time.perf_counter()
-        (window,) = read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / st))
-        dets = detect(window)
-        r = summarise(window, dets)
-        seconds = time.perf_counter() - t0
-        truth = truth_centres(SHARED_REAL / truth_file, window) if truth_file else np.zeros((0, 2))
-        m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
-        out.append(Outcome("real", name, round(window.gsd_m, 3), len(truth), r.railcars,
-                           r.railcars_low, r.railcars_high, m.true_positives, seconds))
+        truth = SHARED_REAL / truth_file if truth_file else empty
+        (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / st), truth)
+        out.append(outcome("real", name, ev, time.perf_counter() - t0))
     return out
 
 
@@ -136,8 +142,10 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     inside = np.mean([o.low <= o.truth <= o.high for o in rows])
     secs = np.mean([o.seconds for o in rows])
-    return (f"{label:<22} {len(rows):>4} {truth:>6} {count:>6} {wape:>6.1%} {bias:>+7.1%} "
-            f"{p:>5.2f} {r:>5.2f} {f1:>5.2f} {inside:>5.0%} {secs:>6.2f}")
+    return (
+        f"{label:<22} {len(rows):>4} {truth:>6} {count:>6} {wape:>6.1%} {bias:>+7.1%} "
+        f"{p:>5.2f} {r:>5.2f} {f1:>5.2f} {inside:>5.0%} {secs:>6.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(s, i, args.cache) for s in SUITES for i in range(args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         outcomes = list(pool.map(run_one, jobs, chunksize=2))
-    header = (f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-              f"{'P':>5} {'R':>5} {'F1':>5} {'in':>5} {'sec':>6}")
+    header = (
+        f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
+        f"{'P':>5} {'R':>5} {'F1':>5} {'in':>5} {'sec':>6}"
+    )
     print(header)
     print("-" * len(header))
     for suite in SUITES:
@@ -167,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         print()
         for o in outcomes:
-            print(f"{o.suite:<10} {o.name:<28} gsd {o.gsd:4.2f} truth {o.truth:3d} count {o.count:3d} "
-                  f"[{o.low}-{o.high}] tp {o.tp:3d} {o.seconds:5.2f}s")
+            print(
+                f"{o.suite:<10} {o.name:<28} gsd {o.gsd:4.2f} truth {o.truth:3d} count {o.count:3d} "
+                f"[{o.low}-{o.high}] tp {o.tp:3d} {o.seconds:5.2f}s"
+            )
     return 0
 
 

@@ -5,7 +5,7 @@ Usage:  python benchmarks/samples.py [SAMPLE_DIR]
 Columns: scene, GSD, CRS, true railcars in the station, counted railcars and
 interval, count error, detection precision / recall / F1 (centres within
 half a car length), whether the interval holds the truth, and the wall time
-of the whole count (read + detect + summarise) for that scene.
+of the whole count and comparison (read + detect + summarise + match).
 """
 
 from __future__ import annotations
@@ -15,12 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from railcount.counting import summarise
-from railcount.detect.detector import detect
-from railcount.evaluate import match_centres
-from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_centres
+from railcount.pipeline import evaluate_scene
 
 
 def main(sample_dir: str = "sample_tiles") -> int:
@@ -38,22 +34,18 @@ def main(sample_dir: str = "sample_tiles") -> int:
     print("-" * len(header))
     abs_err = total = 0
     for tif in sorted(root.glob("*.tif")):
-        truth_file = tif.with_suffix(".truth.geojson")
         meta = json.loads(tif.with_suffix(".truth.json").read_text())
         t0 = time.perf_counter()
-        (window,) = read_windows(tif, stations)
-        dets = detect(window)
-        result = summarise(window, dets)
+        (ev,) = evaluate_scene(tif, stations, tif.with_suffix(".truth.geojson"))
         elapsed = time.perf_counter() - t0
-        true_rc = truth_centres(truth_file, window)
-        m = match_centres(dets.center, true_rc, 7.5 / window.gsd_m)
-        inside = result.railcars_low <= len(true_rc) <= result.railcars_high
-        abs_err += abs(result.railcars - len(true_rc))
-        total += len(true_rc)
+        r = ev.to_dict()
+        abs_err += abs(r["count_error"])
+        total += ev.truth_count
         print(
-            f"{tif.name:<28} {window.gsd_m:5.2f} {meta['crs']:>10} {len(true_rc):5d} {result.railcars:5d} "
-            f"{result.railcars_low:>4}-{result.railcars_high:<4} {result.railcars - len(true_rc):+4d} "
-            f"{m.precision:5.2f} {m.recall:5.2f} {m.f1:5.2f} {'yes' if inside else 'no':>3} {elapsed:6.2f}"
+            f"{tif.name:<28} {r['gsd_m']:5.2f} {meta['crs']:>10} {ev.truth_count:5d} {r['railcars']:5d} "
+            f"{r['railcars_low']:>4}-{r['railcars_high']:<4} {r['count_error']:+4d} "
+            f"{r['precision']:5.2f} {r['recall']:5.2f} {r['f1']:5.2f} "
+            f"{'yes' if r['interval_holds_truth'] else 'no':>3} {elapsed:6.2f}"
         )
     print("-" * len(header))
     print(f"weighted absolute count error: {abs_err}/{total} = {abs_err / max(total, 1):.1%}")

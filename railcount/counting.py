@@ -9,7 +9,6 @@ import numpy as np
 from railcount.detect.params import DETECTOR_VERSION
 from railcount.models import CountResult, Detections, SceneWindow
 
-
 INTERVAL_SHARE = 0.25
 """Half-width of the count interval as a share of the count (plus one car)."""
 

@@ -1,4 +1,7 @@
-"""Count the railcars of every station in a scene: read -> detect -> summarise -> write."""
+"""Count the railcars of every station in a scene: read -> detect -> summarise -> write.
+
+Also the evaluation path: the same count compared with ground truth.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ from pathlib import Path
 from railcount.counting import summarise
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
+from railcount.evaluate import Match, match_centres
 from railcount.io.outputs import write_outputs
 from railcount.io.scenes import read_windows
+from railcount.io.truth import truth_centres
 from railcount.models import CountResult, Detections, SceneWindow, Station
 
 
@@ -58,3 +63,52 @@ def safe_name(name: str) -> str:
     """A file-system-safe folder name for a station."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
     return cleaned or "station"
+
+
+@dataclass(frozen=True, eq=False)
+class StationEvaluation:
+    """A station's count compared with ground truth."""
+
+    count: StationCount
+    truth_count: int
+    match: Match
+
+    def to_dict(self) -> dict[str, object]:
+        r = self.count.result
+        return {
+            "station": r.station,
+            "scene": r.scene,
+            "railcars": r.railcars,
+            "railcars_low": r.railcars_low,
+            "railcars_high": r.railcars_high,
+            "truth": self.truth_count,
+            "count_error": r.railcars - self.truth_count,
+            "interval_holds_truth": r.railcars_low <= self.truth_count <= r.railcars_high,
+            "true_positives": self.match.true_positives,
+            "precision": round(self.match.precision, 4),
+            "recall": round(self.match.recall, 4),
+            "f1": round(self.match.f1, 4),
+            "gsd_m": round(r.gsd_m, 4),
+            "detector_version": r.detector_version,
+        }
+
+
+def evaluate_scene(
+    scene: str | os.PathLike[str],
+    stations: Sequence[Station],
+    truth: str | os.PathLike[str],
+    *,
+    params: DetectorParams | None = None,
+    match_radius_m: float = 7.5,
+) -> list[StationEvaluation]:
+    """Count ``scene`` and compare each station with the railcars in ``truth`` (GeoJSON, lon/lat).
+
+    A detection matches a true car when their centres lie within
+    ``match_radius_m`` (half a car length) of each other.
+    """
+    out = []
+    for sc in count_scene(scene, stations, params=params):
+        true_rc = truth_centres(truth, sc.window)
+        m = match_centres(sc.detections.center, true_rc, match_radius_m / sc.window.gsd_m)
+        out.append(StationEvaluation(sc, len(true_rc), m))
+    return out

@@ -128,3 +128,27 @@ def test_missing_required_option_is_a_usage_error():
     proc = run_cli("count", "x.tif")
     assert proc.returncode == 2
     assert "--station" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_evaluate_reports_error_and_f1_against_truth(tmp_path, capsys):
+    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+    paths = write_scene(
+        synthesize(SceneSpec(site="tumangang", date="2022-04-20", cars=20, gsd_m=0.5, seed=31)), tmp_path
+    )
+    station = write_station("tumangang", tmp_path)
+    args = ["evaluate", str(paths["tif"]), "--station", str(station), "--truth", str(paths["truth_geojson"])]
+    assert main([*args, "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["truth"] == 20
+    assert rec["count_error"] == rec["railcars"] - 20
+    assert 0 <= rec["precision"] <= 1 and 0 <= rec["recall"] <= 1
+    assert rec["true_positives"] <= min(rec["railcars"], 20)
+    # Against an empty truth every detection is a false positive.
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    assert main([*args[:4], "--truth", str(empty), "--json"]) == 0
+    rec0 = json.loads(capsys.readouterr().out)
+    assert rec0["truth"] == 0 and rec0["true_positives"] == 0 and rec0["recall"] == 1.0
+    assert main(args) == 0
+    assert "precision" in capsys.readouterr().out

@@ -62,9 +62,11 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _register() -> None:
     from railcount.cli.count import count
+    from railcount.cli.evaluate import evaluate
     from railcount.cli.synth import synth
 
     app.command("count")(handle_errors(count))
+    app.command("evaluate")(handle_errors(evaluate))
     app.command("synth")(handle_errors(synth))
 
 

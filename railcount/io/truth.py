@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from railcount.io.scenes import WGS84
 from railcount.models import SceneWindow, apply_affine
 
 
-def truth_centres(path: str | Path, window: SceneWindow) -> np.ndarray:
+def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarray:
     """Centres, as (row, col) window pixels, of the true railcars counted in ``window``'s station.
 
     Features count when they are railcars (``is_railcar`` true, or no such

@@ -1,0 +1,46 @@
+"""``railcount evaluate``: compare a scene's count with ground truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from railcount.io.stations import read_stations
+
+
+def evaluate(
+    scene: str = typer.Argument(..., help="GeoTIFF scene (path or URL)."),
+    station: Path = typer.Option(..., "--station", "-s", help="GeoJSON station polygon(s), lon/lat."),
+    truth: Path = typer.Option(
+        ...,
+        "--truth",
+        "-t",
+        help="GeoJSON of the true railcar footprints (lon/lat); features with is_railcar false "
+        "or class/kind 'locomotive' are not railcars.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
+) -> None:
+    """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
+
+    A detection matches a true car when their centres lie within half a car
+    length (7.5 m). Only true cars whose centre lies inside the station count.
+
+    Example:
+    railcount evaluate sample_tiles/tumangang_2023-10-05.tif
+    --station sample_tiles/tumangang_station.geojson
+    --truth sample_tiles/tumangang_2023-10-05.truth.geojson
+    """
+    from railcount.pipeline import evaluate_scene
+
+    for ev in evaluate_scene(scene, read_stations(station), truth):
+        rec = ev.to_dict()
+        if as_json:
+            typer.echo(json.dumps(rec))
+            continue
+        typer.echo(
+            f"{rec['station']}: counted {rec['railcars']} ({rec['railcars_low']}-{rec['railcars_high']}), "
+            f"truth {rec['truth']}, error {rec['count_error']:+d}; "
+            f"precision {rec['precision']:.2f}, recall {rec['recall']:.2f}, F1 {rec['f1']:.2f}"
+        )
