@@ -189,6 +189,22 @@ class Detections:
             self.method[keep],
         )
 
+    def scaled(self, factor: float) -> Detections:
+        """The detections in a pixel grid ``factor`` times finer (centres and sizes scaled).
+
+        Pixel centres sit at half-integers, so (row, col) maps to
+        ((row + 0.5) * factor - 0.5, ...).
+        """
+        return Detections(
+            (self.center + 0.5) * factor - 0.5,
+            self.length * factor,
+            self.width * factor,
+            self.angle_deg,
+            self.score,
+            self.kind,
+            self.method,
+        )
+
     @staticmethod
     def concat(parts: list[Detections]) -> Detections:
         parts = [p for p in parts if len(p)]

@@ -13,6 +13,7 @@ measured on the scene's clearly separated cars ("pitch" method).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -53,6 +54,25 @@ def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
         out[-d:] = a[:d]
     else:
         out[:] = a
+    return out
+
+
+def colour_step(a: np.ndarray, b: np.ndarray, d: float) -> np.ndarray:
+    """Euclidean colour distance between ``a[y]`` and ``b[y + d]`` for every row (0 where out of range).
+
+    Works on row slices (no shifted copies of the three-band images) and sums
+    the bands with OpenCV, which is several times faster than numpy here.
+    """
+    d = round(d)
+    rows = a.shape[0]
+    out = np.zeros(a.shape[:2], np.float32)
+    if abs(d) >= rows:
+        return out
+    dst = slice(max(0, -d), rows - max(0, d))
+    src = slice(max(0, d), rows - max(0, -d))
+    diff = cv2.subtract(a[dst], b[src])
+    sq = cv2.multiply(diff, diff)
+    out[dst] = cv2.sqrt(cv2.transform(sq, np.ones((1, 3), np.float32)))
     return out
 
 
@@ -114,9 +134,8 @@ def band_strength(
     off = w / 2.0 + flank / 2.0 + 0.5
     interior = cv2.blur(smooth, (1, inner))
     flank_mean = cv2.blur(smooth, (1, flank))
-    above, below = shift_rows(flank_mean, -off), shift_rows(flank_mean, off)
-    step_above = np.linalg.norm(interior - above, axis=2)
-    step_below = np.linalg.norm(interior - below, axis=2)
+    step_above = colour_step(interior, flank_mean, -off)
+    step_below = colour_step(interior, flank_mean, off)
     tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
     smoothness = np.clip(1.0 - tex / params.max_roof_texture, 0.0, 1.0)
 
@@ -136,8 +155,8 @@ def band_strength(
     # The shadow starts at the car's side, but blur and a centreline a pixel
     # off smear that edge: take the darkest of flanks stepped out 0.3-1.1 m.
     steps = [w / 2.0 + flank / 2.0 + d / gsd_m for d in (0.3, 0.7, 1.1)]
-    shade_above = np.max([shift_rows(flank_dark, -o) for o in steps], axis=0)
-    shade_below = np.max([shift_rows(flank_dark, o) for o in steps], axis=0)
+    shade_above = functools.reduce(np.maximum, [shift_rows(flank_dark, -o) for o in steps])
+    shade_below = functools.reduce(np.maximum, [shift_rows(flank_dark, o) for o in steps])
     # The sunlit side is judged right at the car's edge.
     dark_above, dark_below = shift_rows(flank_dark, -off), shift_rows(flank_dark, off)
 
@@ -164,7 +183,8 @@ def band_strength(
         return shadowed.astype(np.float32)
 
     edge = np.minimum(step_above, step_below)
-    lum_in, lum_up, lum_dn = interior.mean(axis=2), above.mean(axis=2), below.mean(axis=2)
+    lum_flank = flank_mean.mean(axis=2)
+    lum_in, lum_up, lum_dn = interior.mean(axis=2), shift_rows(lum_flank, -off), shift_rows(lum_flank, off)
     shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
     edged = np.clip(edge / (1.5 * params.min_side_contrast), 0.0, 1.0)
     edged[shadow_like] = 0.0

@@ -35,6 +35,9 @@ class DetectorParams:
     default_pitch_m : float
         Car pitch (length plus coupling gap) assumed when a scene gives no
         measurable single cars.
+    work_gsd_m : float
+        Finer imagery is averaged down to this ground sample distance before
+        detection (detections are mapped back to the window's pixels).
     max_directions : int
         Most track directions looked for in one window.
     direction_min_share : float
@@ -70,6 +73,7 @@ class DetectorParams:
     car_length_min_m: float = 10.0
     car_length_max_m: float = 24.0
     default_pitch_m: float = 16.0
+    work_gsd_m: float = 0.35
     max_directions: int = 2
     direction_min_share: float = 0.45
     along_smooth_m: float = 2.5

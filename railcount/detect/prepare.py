@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from railcount.models import SceneWindow
@@ -39,7 +40,7 @@ class Prepared:
 LOG_OFFSET = 0.08
 
 
-def prepare(window: SceneWindow) -> Prepared:
+def prepare(window: SceneWindow, *, scale: float = 1.0) -> Prepared:
     """Stretch the window to [0, 1] with robust percentiles of its valid pixels.
 
     The stretch is common to all bands so colours keep their hue; it makes
@@ -47,27 +48,45 @@ def prepare(window: SceneWindow) -> Prepared:
     that lifts the darkest values. Statistics come from the station's pixels;
     the margin around it keeps its pixels (cars straddling the edge are seen
     whole) and only pixels without data are blanked.
+
+    With ``scale`` < 1 the pixels are first averaged down (``cv2.INTER_AREA``
+    on the file's own dtype, which is cheap), so nothing else runs at full
+    resolution.
     """
-    pix = window.pixels.astype(np.float32)
-    if pix.shape[2] >= 3:
-        pix = pix[:, :, :3]
-    else:
-        pix = np.repeat(pix[:, :, :1], 3, axis=2)
-    sample = pix[window.valid]
+    pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
+    data, valid = window.data, window.valid
+    if scale < 1.0:
+        rows, cols = data.shape
+        size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+        if pix.dtype not in (np.uint8, np.uint16, np.float32):
+            pix = pix.astype(np.float32)
+        pix = cv2.resize(np.ascontiguousarray(pix), size, interpolation=cv2.INTER_AREA)
+        pix = pix.reshape(size[1], size[0], -1)
+        data = _resize_mask(data, size)
+        valid = _resize_mask(valid, size)
+    pix = pix.astype(np.float32)
+    if pix.shape[2] == 1:
+        pix = np.repeat(pix, 3, axis=2)
+    # Percentiles of a regular subsample: exact enough, and a tenth of the work.
+    sample = pix[valid][::7]
     if sample.size:
-        lo = float(np.percentile(sample, 0.5))
-        hi = float(np.percentile(sample, 99.5))
+        lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
     else:
         lo, hi = window.value_range
     if hi <= lo:
         hi = lo + 1.0
-    rgb = np.clip((pix - lo) / (hi - lo), 0.0, 1.0)
-    rgb[~window.data] = 0.0
-    lum = rgb.mean(axis=2)
-    log_lum = np.log(lum + LOG_OFFSET).astype(np.float32)
+    mean = pix.mean(axis=2)
+    rgb = np.clip((pix - lo) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    rgb[~data] = 0.0
+    lum = np.clip((mean - lo) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    log_lum = np.log(lum + np.float32(LOG_OFFSET))
     v0, v1 = window.value_range
-    linear = np.clip((pix.mean(axis=2) - v0) / max(v1 - v0, 1e-6), 0.0, 1.0).astype(np.float32)
-    linear[~window.data] = 0.0
+    linear = np.clip((mean - v0) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
+    linear[~data] = 0.0
     return Prepared(
-        rgb=np.ascontiguousarray(rgb, dtype=np.float32), log_lum=log_lum, linear_lum=linear, data=window.data
+        rgb=rgb, log_lum=log_lum.astype(np.float32), linear_lum=linear.astype(np.float32), data=data
     )
+
+
+def _resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)

@@ -1,0 +1,131 @@
+"""Speed of railcount's detector and of `railcount count`; prints a table.
+
+Usage:  python benchmarks/speed.py [--repeat N]
+
+Builds a 4000 x 1500 px, 0.3 m, tiled GeoTIFF (the 0.3 m bundled sample
+tiled with its mirror image, so the pixels are yard, not noise) and a
+station whose window covers it, then reports:
+
+* detector throughput in megapixels per second on one thread
+  (``cv2.setNumThreads(1)``), best of N runs of ``detect`` on the loaded window;
+* the wall time of the loader alone (read the window from the tiled file);
+* the wall time of ``railcount count SCENE --station S --json`` end to end in
+  a fresh process (interpreter start-up, imports, read, detect, print),
+  median of N runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.warp import transform as warp_points
+
+from railcount.detect.detector import detect
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_tiles" / "tumangang_2022-08-30.tif"
+COLS, ROWS, GSD = 4000, 1500, 0.3
+MARGIN_M = 25.0  # the loader's margin around the station
+
+
+def build_scene(folder: Path) -> tuple[Path, Path]:
+    with rasterio.open(SAMPLE) as ds:
+        src = np.moveaxis(ds.read(), 0, -1)
+    tile = np.concatenate([src, src[:, ::-1]], axis=1)  # 2x width, seamless at the join
+    pixels = np.ascontiguousarray(tile[:ROWS, :COLS])
+    x0, y0 = 634000.0, 4697000.0
+    transform = from_origin(x0, y0, GSD, GSD)
+    tif = folder / "speed_4000x1500.tif"
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        width=COLS,
+        height=ROWS,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:32652",
+        transform=transform,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+    ) as ds:
+        ds.write(np.moveaxis(pixels, -1, 0))
+        ds.update_tags(TIFFTAG_DATETIME="2022:08:30 02:02:39")
+    # The station sits MARGIN_M inside the raster so the window (station + margin) is the raster.
+    xs = [x0 + MARGIN_M, x0 + COLS * GSD - MARGIN_M]
+    ys = [y0 - ROWS * GSD + MARGIN_M, y0 - MARGIN_M]
+    lon, lat = warp_points(
+        "EPSG:32652", "EPSG:4326", [xs[0], xs[1], xs[1], xs[0]], [ys[0], ys[0], ys[1], ys[1]]
+    )
+    ring = [[a, b] for a, b in zip(lon, lat, strict=True)]
+    station = folder / "speed_station.geojson"
+    station.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "properties": {"name": "speed"},
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            }
+        )
+    )
+    return tif, station
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    cv2.setNumThreads(1)
+    with tempfile.TemporaryDirectory() as d:
+        tif, station = build_scene(Path(d))
+        stations = read_stations(station)
+        t0 = time.perf_counter()
+        (window,) = read_windows(tif, stations)
+        read_s = time.perf_counter() - t0
+        mpx = window.shape[0] * window.shape[1] / 1e6
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            dets = detect(window)
+            times.append(time.perf_counter() - t0)
+        exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
+        walls = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            subprocess.run(
+                [exe, "count", str(tif), "--station", str(station), "--json"],
+                check=True,
+                capture_output=True,
+                env={"OMP_NUM_THREADS": "1", "PATH": ""},
+            )
+            walls.append(time.perf_counter() - t0)
+    best = min(times)
+    print(f"{'measure':<46} {'value':>12}")
+    print("-" * 59)
+    print(f"{'window (rows x cols)':<46} {window.shape[0]:>5} x {window.shape[1]:<5}")
+    print(f"{'cars detected':<46} {len(dets):>12}")
+    print(f"{'detector, one thread, best of ' + str(args.repeat) + ' (s)':<46} {best:>12.3f}")
+    print(f"{'detector throughput (Mpx/s, one thread)':<46} {mpx / best:>12.1f}")
+    print(f"{'loader: read window from tiled GeoTIFF (s)':<46} {read_s:>12.3f}")
+    print(f"{'railcount count end to end, median (s)':<46} {statistics.median(walls):>12.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
