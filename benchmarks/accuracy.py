@@ -76,17 +76,16 @@ def scene_spec(suite: str, i: int) -> dict[str, object]:
 
 def run_one(args: tuple[str, int, str]) -> Outcome:
     suite, i, cache = args
-    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
-
     spec = scene_spec(suite, i)
     folder = Path(cache) / suite
     stem = f"s{spec['seed']}_{spec['date']}"
     tif = folder / f"{stem}.tif"
-    if not tif.exists() or not tif.with_suffix(".truth.geojson").exists():
+    station = folder / "tumangang_station.geojson"
+    if not tif.exists() or not tif.with_suffix(".truth.geojson").exists() or not station.exists():
+        from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
         folder.mkdir(parents=True, exist_ok=True)
         write_scene(synthesize(SceneSpec(**spec)), folder, stem)  # type: ignore[arg-type]
-    station = folder / "tumangang_station.geojson"
-    if not station.exists():
         write_station("tumangang", folder)
     t0 = time.perf_counter()
     (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))

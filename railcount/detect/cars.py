@@ -137,7 +137,10 @@ def band_strength(
     step_above = colour_step(interior, flank_mean, -off)
     step_below = colour_step(interior, flank_mean, off)
     tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
-    smoothness = np.clip(1.0 - tex / params.max_roof_texture, 0.0, 1.0)
+    # Coarser than 0.6 m a roof is two or three pixels across and the texture
+    # measure sees its edges, so the limit grows with the GSD from there.
+    limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
+    smoothness = np.clip(1.0 - tex / limit, 0.0, 1.0)
 
     # A shadow is dark next to the sunlit ground around it: compare linear
     # luminance with the brightest 1 m patch within about 5 m.
@@ -207,6 +210,10 @@ def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params
     on = core & (strength >= col_max - 1e-6) & (strength > params.min_band_strength)
     # Bridge one-row wobbles of the centreline and remove blips shorter than a few metres.
     on_u8 = cv2.dilate(on.astype(np.uint8), np.ones((3, 1), np.uint8))
+    if gsd_m > params.gap_visible_gsd_m:
+        # Coupling gaps are not resolved: bridge short breaks so a consist is one run.
+        bridge = to_px(params.bridge_gap_m, gsd_m)
+        on_u8 = cv2.morphologyEx(on_u8, cv2.MORPH_CLOSE, np.ones((1, 2 * bridge + 1), np.uint8))
     k = to_px(3.0, gsd_m)
     on_u8 = cv2.morphologyEx(on_u8, cv2.MORPH_OPEN, np.ones((1, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(on_u8, connectivity=8)
@@ -282,8 +289,11 @@ def split_runs(
         x0, x1 = int(x0f), int(x1f)
         if x1 - x0 < min_run:
             continue
-        sig = gap_signal(rgb, y, x0, x1, gsd_m, band_px)
-        bounds = [0, *cut_points(sig, gsd_m, params), x1 - x0]
+        if gsd_m <= params.gap_visible_gsd_m:
+            sig = gap_signal(rgb, y, x0, x1, gsd_m, band_px)
+            bounds = [0, *cut_points(sig, gsd_m, params), x1 - x0]
+        else:
+            bounds = [0, x1 - x0]  # gaps unresolved: the run is counted by pitch
         for a, b in itertools.pairwise(bounds):
             pieces_all.append((y, x0 + a, x0 + b, score, len(bounds) > 2))
             if b - a <= max_len and len(bounds) > 2:

@@ -56,10 +56,19 @@ class DetectorParams:
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
+    texture_gsd_power : float
+        Coarser than 0.6 m, ``max_roof_texture`` is multiplied by
+        (GSD / 0.6 m) to this power.
     min_band_strength : float
         Band evidence (0-1) a centreline must exceed to be part of a car.
     gap_visible_gsd_m : float
-        At this ground sample distance and finer, coupling gaps are resolved.
+        At this ground sample distance and finer, coupling gaps are resolved
+        and cut runs into cars; coarser, runs are counted by pitch. Set between
+        the nominal 0.6 and 0.75 m products, since a nominal GSD measures a
+        little over itself on the ground.
+    bridge_gap_m : float
+        Coarser than ``gap_visible_gsd_m``, breaks up to this long in a car
+        centreline are bridged before runs are counted by pitch.
     max_uncut_run_m : float
         Where gaps are resolved, a run longer than this with no cut at all is
         rejected.
@@ -73,15 +82,17 @@ class DetectorParams:
     car_length_min_m: float = 10.0
     car_length_max_m: float = 24.0
     default_pitch_m: float = 16.0
-    work_gsd_m: float = 0.35
+    work_gsd_m: float = 0.3
     max_directions: int = 2
     direction_min_share: float = 0.45
     along_smooth_m: float = 2.5
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     max_roof_texture: float = 1.25
+    texture_gsd_power: float = 2.0
     min_band_strength: float = 0.4
-    gap_visible_gsd_m: float = 0.5
+    gap_visible_gsd_m: float = 0.65
+    bridge_gap_m: float = 2.0
     max_uncut_run_m: float = 60.0
     gap_contrast: float = 0.08
     min_score: float = 0.2
