@@ -22,6 +22,9 @@ Rows per suite and GSD:
   matches a true car when centres lie within half a car length, 7.5 m);
 * ``in`` -- share of scenes whose interval railcars_low..railcars_high holds the truth.
 
+With ``--classify``, also the confusion of detected type against true class
+(type classification is off by default in detector 0.1).
+
 Then rows for the real scenes in ../shared/real when present: Muttenz west
 against its 45 labelled wagons, and both Joplin polygons (truth 0).
 """
@@ -37,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
 from railcount.pipeline import StationEvaluation, evaluate_scene
 
@@ -57,6 +61,7 @@ class Outcome:
     high: int
     tp: int
     seconds: float
+    types: tuple[tuple[str, str], ...] = ()
 
 
 def scene_spec(suite: str, i: int) -> dict[str, object]:
@@ -74,8 +79,8 @@ def scene_spec(suite: str, i: int) -> dict[str, object]:
     }
 
 
-def run_one(args: tuple[str, int, str]) -> Outcome:
-    suite, i, cache = args
+def run_one(args: tuple[str, int, str, bool]) -> Outcome:
+    suite, i, cache, classify = args
     spec = scene_spec(suite, i)
     folder = Path(cache) / suite
     stem = f"s{spec['seed']}_{spec['date']}"
@@ -88,7 +93,8 @@ def run_one(args: tuple[str, int, str]) -> Outcome:
         write_scene(synthesize(SceneSpec(**spec)), folder, stem)  # type: ignore[arg-type]
         write_station("tumangang", folder)
     t0 = time.perf_counter()
-    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))
+    params = DetectorParams(classify_types=classify)
+    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
     return outcome(suite, stem, ev, time.perf_counter() - t0)
 
 
@@ -104,6 +110,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         r.railcars_high,
         ev.match.true_positives,
         seconds,
+        tuple(ev.type_pairs),
     )
 
 
@@ -147,14 +154,44 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
     )
 
 
+def print_types(outcomes: list[Outcome]) -> None:
+    """Confusion of detected type against true class, for matched cars of the untouched suite."""
+    classes = ["tank", "covered", "open", "flat", "locomotive"]
+    kinds = [*classes, "railcar"]
+    pairs = [p for o in outcomes if o.suite == "untouched" for p in o.types]
+    if not pairs:
+        return
+    print(
+        "types, untouched suite, matched cars (rows: true class; columns: detected; railcar = unclassified)"
+    )
+    print(f"{'':<12}" + "".join(f"{k:>11}" for k in kinds) + f"{'correct':>10}")
+    for c in classes:
+        row = [sum(1 for d, t in pairs if t == c and d == k) for k in kinds]
+        classified = sum(row) - row[-1]
+        share = row[kinds.index(c)] / classified if classified else float("nan")
+        print(f"{c:<12}" + "".join(f"{v:>11}" for v in row) + f"{share:>10.0%}")
+    classified = [(d, t) for d, t in pairs if d != "railcar"]
+    right = sum(1 for d, t in classified if d == t)
+    print(
+        f"type accuracy of classified cars: {right}/{len(classified)} = {right / max(len(classified), 1):.0%}"
+        f"; unclassified: {len(pairs) - len(classified)} of {len(pairs)}"
+    )
+    print("-" * 87)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=40, help="scenes per suite (default 40)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
+    ap.add_argument(
+        "--classify",
+        action="store_true",
+        help="turn on type classification (off by default in detector 0.1) and print its confusion",
+    )
     args = ap.parse_args(argv)
-    jobs = [(s, i, args.cache) for s in SUITES for i in range(args.scenes)]
+    jobs = [(s, i, args.cache, args.classify) for s in SUITES for i in range(args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         outcomes = list(pool.map(run_one, jobs, chunksize=2))
     header = (
@@ -169,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if o.gsd == g]))
         print(summary_row(f"{suite} all", rows))
         print("-" * len(header))
+    if args.classify:
+        print_types(outcomes)
     for o in real_outcomes():
         print(summary_row(f"real {o.name}", [o]))
     if not SHARED_REAL.is_dir():

@@ -44,6 +44,7 @@ def summarise(window: SceneWindow, detections: Detections) -> CountResult:
         railcars_high=railcars + half + hidden,
         locomotives=int(is_loco.sum()),
         by_type=by_type,
+        tarped=int((detections.tarped & ~is_loco).sum()),
         observed_fraction=observed,
         gsd_m=window.gsd_m,
         detector_version=DETECTOR_VERSION,

@@ -39,6 +39,26 @@ class Match:
         return self.detected - self.truth
 
 
+def match_pairs(detected: np.ndarray, truth: np.ndarray, radius: float) -> np.ndarray:
+    """Greedy one-to-one (detection index, truth index) pairs within ``radius``, closest first: (k, 2)."""
+    detected = np.asarray(detected, dtype=float).reshape(-1, 2)
+    truth = np.asarray(truth, dtype=float).reshape(-1, 2)
+    if not len(detected) or not len(truth):
+        return np.zeros((0, 2), dtype=int)
+    d = np.linalg.norm(detected[:, None, :] - truth[None, :, :], axis=2)
+    pairs = np.argwhere(d <= radius)
+    order = np.argsort(d[pairs[:, 0], pairs[:, 1]], kind="stable")
+    used_d: set[int] = set()
+    used_t: set[int] = set()
+    kept = []
+    for i, j in pairs[order]:
+        if i not in used_d and j not in used_t:
+            used_d.add(int(i))
+            used_t.add(int(j))
+            kept.append((int(i), int(j)))
+    return np.asarray(kept, dtype=int).reshape(-1, 2)
+
+
 def match_centres(detected: np.ndarray, truth: np.ndarray, radius: float) -> Match:
     """Greedy one-to-one matching of (n, 2) and (m, 2) centre arrays within ``radius``.
 
@@ -49,17 +69,6 @@ def match_centres(detected: np.ndarray, truth: np.ndarray, radius: float) -> Mat
     >>> (m.true_positives, m.precision, m.recall)
     (1, 0.5, 1.0)
     """
-    detected = np.asarray(detected, dtype=float).reshape(-1, 2)
-    truth = np.asarray(truth, dtype=float).reshape(-1, 2)
-    if not len(detected) or not len(truth):
-        return Match(len(truth), len(detected), 0)
-    d = np.linalg.norm(detected[:, None, :] - truth[None, :, :], axis=2)
-    pairs = np.argwhere(d <= radius)
-    order = np.argsort(d[pairs[:, 0], pairs[:, 1]], kind="stable")
-    used_d: set[int] = set()
-    used_t: set[int] = set()
-    for i, j in pairs[order]:
-        if i not in used_d and j not in used_t:
-            used_d.add(int(i))
-            used_t.add(int(j))
-    return Match(len(truth), len(detected), len(used_d))
+    n_det = np.asarray(detected).reshape(-1, 2).shape[0]
+    n_true = np.asarray(truth).reshape(-1, 2).shape[0]
+    return Match(n_true, n_det, len(match_pairs(detected, truth, radius)))

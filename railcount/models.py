@@ -135,6 +135,8 @@ class Detections:
     method : ndarray of str, shape (n,)
         How the car was separated from its neighbours: ``"gap"`` (a visible
         gap between coupled cars) or ``"pitch"`` (run length over car pitch).
+    tarped : ndarray of bool, shape (n,)
+        The car carries a tarp-covered load.
     """
 
     center: np.ndarray
@@ -144,6 +146,7 @@ class Detections:
     score: np.ndarray
     kind: np.ndarray
     method: np.ndarray
+    tarped: np.ndarray
 
     @classmethod
     def empty(cls) -> Detections:
@@ -156,6 +159,7 @@ class Detections:
             z.copy(),
             np.zeros(0, dtype="<U10"),
             np.zeros(0, dtype="<U5"),
+            np.zeros(0, dtype=bool),
         )
 
     def __len__(self) -> int:
@@ -187,6 +191,7 @@ class Detections:
             self.score[keep],
             self.kind[keep],
             self.method[keep],
+            self.tarped[keep],
         )
 
     def scaled(self, factor: float) -> Detections:
@@ -203,6 +208,7 @@ class Detections:
             self.score,
             self.kind,
             self.method,
+            self.tarped,
         )
 
     @staticmethod
@@ -218,6 +224,7 @@ class Detections:
             np.concatenate([p.score for p in parts]),
             np.concatenate([p.kind for p in parts]),
             np.concatenate([p.method for p in parts]),
+            np.concatenate([p.tarped for p in parts]),
         )
 
 
@@ -233,6 +240,7 @@ class CountResult:
     railcars_high: int
     locomotives: int
     by_type: dict[str, int]
+    tarped: int
     observed_fraction: float
     gsd_m: float
     detector_version: str
@@ -249,6 +257,7 @@ class CountResult:
             "railcars_high": self.railcars_high,
             "locomotives": self.locomotives,
             "by_type": dict(self.by_type),
+            "tarped": self.tarped,
             "observed_fraction": round(self.observed_fraction, 4),
             "gsd_m": round(self.gsd_m, 4) if math.isfinite(self.gsd_m) else None,
             "detector_version": self.detector_version,

@@ -14,10 +14,10 @@ from pathlib import Path
 from railcount.counting import summarise
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
-from railcount.evaluate import Match, match_centres
+from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
 from railcount.io.scenes import read_windows
-from railcount.io.truth import truth_centres
+from railcount.io.truth import truth_cars
 from railcount.models import CountResult, Detections, SceneWindow, Station
 
 
@@ -72,6 +72,8 @@ class StationEvaluation:
     count: StationCount
     truth_count: int
     match: Match
+    type_pairs: list[tuple[str, str]]
+    """(detected kind, true class) of every matched car."""
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
@@ -108,7 +110,10 @@ def evaluate_scene(
     """
     out = []
     for sc in count_scene(scene, stations, params=params):
-        true_rc = truth_centres(truth, sc.window)
-        m = match_centres(sc.detections.center, true_rc, match_radius_m / sc.window.gsd_m)
-        out.append(StationEvaluation(sc, len(true_rc), m))
+        true_rc, true_cls = truth_cars(truth, sc.window)
+        radius = match_radius_m / sc.window.gsd_m
+        m = match_centres(sc.detections.center, true_rc, radius)
+        pairs = match_pairs(sc.detections.center, true_rc, radius)
+        types = [(str(sc.detections.kind[i]), str(true_cls[j])) for i, j in pairs]
+        out.append(StationEvaluation(sc, len(true_rc), m, types))
     return out

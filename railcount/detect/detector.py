@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from railcount.detect.cars import band_strength, centreline_runs, split_runs
+from railcount.detect.classify import car_features, classify
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
@@ -88,6 +89,12 @@ def _detect_along(
     cars, _ = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:
         return Detections.empty()
+    if params.classify_types:
+        curvature, roughness = car_features(log_f, cars.x, cars.y, cars.length, gsd, params)
+        seen_apart = (cars.method == "gap") & (gsd <= params.gap_visible_gsd_m)
+        kind, tarped = classify(curvature, roughness, cars.length * gsd, seen_apart)
+    else:
+        kind, tarped = np.full(cars.x.size, "railcar", dtype="<U10"), np.zeros(cars.x.size, bool)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
     n = cars.x.size
     return Detections(
@@ -96,8 +103,9 @@ def _detect_along(
         width=np.full(n, params.car_width_m / gsd),
         angle_deg=np.full(n, angle % 180.0),
         score=cars.score,
-        kind=np.full(n, "railcar", dtype="<U10"),
+        kind=kind,
         method=cars.method,
+        tarped=tarped,
     )
 
 

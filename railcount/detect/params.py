@@ -72,6 +72,11 @@ class DetectorParams:
     max_uncut_run_m : float
         Where gaps are resolved, a run longer than this with no cut at all is
         rejected.
+    classify_types : bool
+        Classify cars (tank / covered / open / flat, tarped, locomotive).
+        Off by default: on generated scenes detector 0.1 gets only about a
+        third of classified cars right (``benchmarks/accuracy.py --classify``),
+        so every car is reported as ``railcar`` rather than a wrong type.
     gap_contrast : float
         Minimum along-track contrast (log units) of a coupling gap.
     min_score : float
@@ -94,6 +99,7 @@ class DetectorParams:
     gap_visible_gsd_m: float = 0.65
     bridge_gap_m: float = 2.0
     max_uncut_run_m: float = 60.0
+    classify_types: bool = False
     gap_contrast: float = 0.08
     min_score: float = 0.2
 

@@ -48,6 +48,7 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
                     "type": str(dets.kind[i]),
                     "score": round(float(dets.score[i]), 3),
                     "method": str(dets.method[i]),
+                    "tarped": bool(dets.tarped[i]),
                     "length_m": round(float(dets.length[i]) * window.gsd_m, 2),
                     "station": result.station,
                     "acquired": result.to_dict()["acquired"],

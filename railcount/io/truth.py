@@ -17,6 +17,14 @@ from railcount.models import SceneWindow, apply_affine
 def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarray:
     """Centres, as (row, col) window pixels, of the true railcars counted in ``window``'s station.
 
+    See :func:`truth_cars`.
+    """
+    return truth_cars(path, window)[0]
+
+
+def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (row, col window pixels) and classes of the true railcars in ``window``'s station.
+
     Features count when they are railcars (``is_railcar`` true, or no such
     property and ``class``/``kind`` not ``locomotive``) and their centre lies
     inside the station polygon (decided here, in the window's pixels, with
@@ -28,7 +36,7 @@ def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarr
         feats = doc["features"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: cannot read truth GeoJSON ({exc}); pass a FeatureCollection") from None
-    lonlat = []
+    lonlat, classes = [], []
     for f in feats:
         props = f.get("properties") or {}
         if props.get("is_railcar") is False:
@@ -39,8 +47,9 @@ def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarr
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
         ring = np.asarray(polys[0][0], dtype=float)[:-1]
         lonlat.append(ring.mean(axis=0))
+        classes.append(str(props.get("class") or props.get("kind") or "railcar"))
     if not lonlat:
-        return np.zeros((0, 2))
+        return np.zeros((0, 2)), np.zeros(0, dtype="<U10")
     ll = np.asarray(lonlat)
     mx, my = warp_points(WGS84, window.crs, ll[:, 0].tolist(), ll[:, 1].tolist())
     cols, rows = apply_affine(~window.transform, np.asarray(mx), np.asarray(my))
@@ -50,4 +59,4 @@ def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarr
     ok = (r >= 0) & (r < window.shape[0]) & (c >= 0) & (c < window.shape[1])
     keep = np.zeros(len(rc), dtype=bool)
     keep[ok] = window.inside[r[ok], c[ok]]
-    return rc[keep]
+    return rc[keep], np.asarray(classes, dtype="<U10")[keep]
