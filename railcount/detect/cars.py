@@ -128,12 +128,12 @@ def band_strength(
     """
     w = params.car_width_m / gsd_m
     along = to_px(params.along_smooth_m, gsd_m)
-    smooth = cv2.blur(rgb, (along, 1))
     inner = max(1, round(0.6 * w))
     flank = to_px(0.8, gsd_m)
     off = w / 2.0 + flank / 2.0 + 0.5
-    interior = cv2.blur(smooth, (1, inner))
-    flank_mean = cv2.blur(smooth, (1, flank))
+    # Box means over along-track x cross-track rectangles (one 2-D pass each).
+    interior = cv2.blur(rgb, (along, inner))
+    flank_mean = cv2.blur(rgb, (along, flank))
     step_above = colour_step(interior, flank_mean, -off)
     step_below = colour_step(interior, flank_mean, off)
     tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
@@ -163,27 +163,32 @@ def band_strength(
     # The sunlit side is judged right at the car's edge.
     dark_above, dark_below = shift_rows(flank_dark, -off), shift_rows(flank_dark, off)
 
-    def side_scores(
-        shade: np.ndarray, dark_other: np.ndarray, step_other: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    # Body brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
+    body = np.maximum(1.0 - body_dark, 0.8 * body_dark)
+
+    def evidence(shade: np.ndarray, dark_other: np.ndarray, step_other: np.ndarray) -> np.ndarray:
+        """Shadow beyond one side, sunlit step on the other, smooth: shared by lit and black bodies."""
         sunlit_edge = np.clip(step_other / params.min_side_contrast, 0.0, 1.0) * (1.0 - dark_other)
         solid = np.clip((shade - 0.5) / 0.4, 0.0, 1.0)
-        lit_body = (1.0 - body_dark) * solid * sunlit_edge * smoothness
-        black_body = 0.8 * body_dark * solid * sunlit_edge * smoothness
-        return lit_body, black_body
+        return solid * sunlit_edge * smoothness
 
-    lit_up, black_up = side_scores(shade_above, dark_below, step_below)
-    lit_dn, black_dn = side_scores(shade_below, dark_above, step_above)
-    side = shadow_side if side_is_known else None
+    if side_is_known and shadow_side is not None:
+        # The sun decides: compute the chosen side only.
+        if shadow_side == "up":
+            ev = evidence(shade_above, dark_below, step_below)
+        else:
+            ev = evidence(shade_below, dark_above, step_above)
+        return (ev * body).astype(np.float32)
+    ev_up = evidence(shade_above, dark_below, step_below)
+    ev_dn = evidence(shade_below, dark_above, step_above)
+    lit_share = (1.0 - body_dark)[valid]
+    side = _clear_side(ev_up[valid] * lit_share, ev_dn[valid] * lit_share)
     if side is None:
-        side = _clear_side(lit_up[valid], lit_dn[valid])
-    if side is None:
-        side = _clear_side(np.maximum(lit_up, black_up)[valid], np.maximum(lit_dn, black_dn)[valid])
+        side = _clear_side(ev_up[valid] * body[valid], ev_dn[valid] * body[valid])
     if side is None:
         side = shadow_side
     if side is not None:
-        shadowed = np.maximum(lit_up, black_up) if side == "up" else np.maximum(lit_dn, black_dn)
-        return shadowed.astype(np.float32)
+        return ((ev_up if side == "up" else ev_dn) * body).astype(np.float32)
 
     edge = np.minimum(step_above, step_below)
     lum_flank = flank_mean.mean(axis=2)
