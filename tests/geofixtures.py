@@ -75,3 +75,15 @@ def write_station(path: Path, rings: dict[str, list[list[float]]]) -> Path:
 def box_ring(x0: float, y0: float, x1: float, y1: float, crs: str = UTM) -> list[list[float]]:
     """A lon/lat ring of a map-coordinate box."""
     return lonlat_ring(crs, [x0, x1, x1, x0], [y0, y0, y1, y1])
+
+
+def write_synth(folder: Path, **spec) -> tuple[dict[str, Path], Path]:
+    """Generate a Tumangang scene (keyword arguments of SceneSpec) into ``folder``.
+
+    Returns the written scene paths and the station file.
+    """
+    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+    spec.setdefault("site", "tumangang")
+    paths = write_scene(synthesize(SceneSpec(**spec)), folder)
+    return paths, write_station(spec["site"], folder)

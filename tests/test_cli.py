@@ -13,7 +13,7 @@ import pytest
 
 from railcount.cli import main
 
-from .geofixtures import ORIGIN, box_ring, write_station, write_tif
+from .geofixtures import ORIGIN, box_ring, write_station, write_synth, write_tif
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -131,12 +131,7 @@ def test_missing_required_option_is_a_usage_error():
 
 
 def test_evaluate_reports_error_and_f1_against_truth(tmp_path, capsys):
-    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
-
-    paths = write_scene(
-        synthesize(SceneSpec(site="tumangang", date="2022-04-20", cars=20, gsd_m=0.5, seed=31)), tmp_path
-    )
-    station = write_station("tumangang", tmp_path)
+    paths, station = write_synth(tmp_path, date="2022-04-20", cars=20, gsd_m=0.5, seed=31)
     args = ["evaluate", str(paths["tif"]), "--station", str(station), "--truth", str(paths["truth_geojson"])]
     assert main([*args, "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)

@@ -18,16 +18,16 @@ from railcount.evaluate import match_centres
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_centres
-from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+from .geofixtures import write_synth
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A 0.5 m Tumangang scene from a seed the bundled samples do not use."""
-    out = tmp_path_factory.mktemp("gen")
-    scene = synthesize(SceneSpec(site="tumangang", date="2020-09-14", cars=45, gsd_m=0.5, seed=404))
-    paths = write_scene(scene, out)
-    station = write_station("tumangang", out)
+    paths, station = write_synth(
+        tmp_path_factory.mktemp("gen"), date="2020-09-14", cars=45, gsd_m=0.5, seed=404
+    )
     (window,) = read_windows(paths["tif"], read_stations(station))
     return window, paths
 
@@ -52,13 +52,10 @@ def test_interval_brackets_count(generated):
 
 
 def test_empty_yard_counts_nothing(tmp_path):
-    scene = synthesize(
-        SceneSpec(
-            site="tumangang", date="2020-09-14", cars=0, gsd_m=0.5, seed=5, locomotives=0, outside_cars=False
-        )
+    paths, station = write_synth(
+        tmp_path, date="2020-09-14", cars=0, gsd_m=0.5, seed=5, locomotives=0, outside_cars=False
     )
-    paths = write_scene(scene, tmp_path)
-    (window,) = read_windows(paths["tif"], read_stations(write_station("tumangang", tmp_path)))
+    (window,) = read_windows(paths["tif"], read_stations(station))
     # Detector 0.1 still finds up to three "cars" among the lorries and containers.
     assert len(detect(window)) <= 3
 

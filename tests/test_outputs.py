@@ -12,7 +12,8 @@ import shapely
 from shapely.geometry import shape
 
 from railcount.cli import main
-from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+from .geofixtures import write_synth
 
 pyogrio = pytest.importorskip("pyogrio", reason="pyogrio (test extra) reads GeoJSON through GDAL")
 
@@ -20,9 +21,7 @@ pyogrio = pytest.importorskip("pyogrio", reason="pyogrio (test extra) reads GeoJ
 @pytest.fixture(scope="module")
 def counted(tmp_path_factory):
     d = tmp_path_factory.mktemp("out")
-    scene = synthesize(SceneSpec(site="tumangang", date="2021-05-02", cars=30, gsd_m=0.5, seed=77))
-    paths = write_scene(scene, d)
-    station = write_station("tumangang", d)
+    paths, station = write_synth(d, date="2021-05-02", cars=30, gsd_m=0.5, seed=77)
     assert main(["count", str(paths["tif"]), "--station", str(station), "--out", str(d / "result")]) == 0
     return d / "result", paths
 

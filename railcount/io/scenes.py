@@ -127,21 +127,12 @@ def read_window(
 
     full = Window(c0, r0, c1 - c0, r1 - r0)
     win_transform = ds.window_transform(full)
-    inside = geometry_mask(
-        [mapping(geom)],
-        out_shape=(full.height, full.width),
-        transform=win_transform,
-        invert=True,
-        all_touched=False,
-    )
+    shape_rc = (full.height, full.width)
+    inside = geometry_mask([mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True)
     if not inside.any():
         # A sliver narrower than a pixel: take the pixels it touches.
         inside = geometry_mask(
-            [mapping(geom)],
-            out_shape=(full.height, full.width),
-            transform=win_transform,
-            invert=True,
-            all_touched=True,
+            [mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True, all_touched=True
         )
 
     band_idx = _rgb_band_indexes(ds)
