@@ -20,6 +20,8 @@ Rows per suite and GSD:
 * ``bias`` -- sum (count - truth) / sum truth;
 * ``P``, ``R``, ``F1`` -- detection precision / recall / F1, pooled (a detection
   matches a true car when centres lie within half a car length, 7.5 m);
+* ``P2.5``, ``R2.5`` -- the same with centres within 2.5 m: is the box on its
+  car, or beside it (a shadow band, the next track)?
 * ``in`` -- share of scenes whose interval railcars_low..railcars_high holds the truth.
 
 With ``--classify``, also the confusion of detected type against true class
@@ -60,6 +62,7 @@ class Outcome:
     low: int
     high: int
     tp: int
+    tp_strict: int
     seconds: float
     types: tuple[tuple[str, str], ...] = ()
 
@@ -109,6 +112,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         r.railcars_low,
         r.railcars_high,
         ev.match.true_positives,
+        ev.strict.true_positives,
         seconds,
         tuple(ev.type_pairs),
     )
@@ -146,11 +150,14 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
     p = tp / count if count else 1.0
     r = tp / truth if truth else 1.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
+    tp2 = sum(o.tp_strict for o in rows)
+    p2 = tp2 / count if count else 1.0
+    r2 = tp2 / truth if truth else 1.0
     inside = np.mean([o.low <= o.truth <= o.high for o in rows])
     secs = np.mean([o.seconds for o in rows])
     return (
         f"{label:<22} {len(rows):>4} {truth:>6} {count:>6} {wape:>6.1%} {bias:>+7.1%} "
-        f"{p:>5.2f} {r:>5.2f} {f1:>5.2f} {inside:>5.0%} {secs:>6.2f}"
+        f"{p:>5.2f} {r:>5.2f} {f1:>5.2f} {p2:>6.2f} {r2:>6.2f} {inside:>5.0%} {secs:>6.2f}"
     )
 
 
@@ -196,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = list(pool.map(run_one, jobs, chunksize=2))
     header = (
         f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-        f"{'P':>5} {'R':>5} {'F1':>5} {'in':>5} {'sec':>6}"
+        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'sec':>6}"
     )
     print(header)
     print("-" * len(header))

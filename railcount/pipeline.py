@@ -65,6 +65,10 @@ def safe_name(name: str) -> str:
     return cleaned or "station"
 
 
+STRICT_RADIUS_M = 2.5
+"""A detection within this distance of a true car's centre is on that car, not beside it."""
+
+
 @dataclass(frozen=True, eq=False)
 class StationEvaluation:
     """A station's count compared with ground truth."""
@@ -74,6 +78,8 @@ class StationEvaluation:
     match: Match
     type_pairs: list[tuple[str, str]]
     """(detected kind, true class) of every matched car."""
+    strict: Match
+    """The same comparison with centres within 2.5 m: is each detection on its car?"""
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
@@ -90,6 +96,8 @@ class StationEvaluation:
             "precision": round(self.match.precision, 4),
             "recall": round(self.match.recall, 4),
             "f1": round(self.match.f1, 4),
+            "precision_2_5m": round(self.strict.precision, 4),
+            "recall_2_5m": round(self.strict.recall, 4),
             "gsd_m": round(r.gsd_m, 4),
             "detector_version": r.detector_version,
         }
@@ -115,5 +123,6 @@ def evaluate_scene(
         m = match_centres(sc.detections.center, true_rc, radius)
         pairs = match_pairs(sc.detections.center, true_rc, radius)
         types = [(str(sc.detections.kind[i]), str(true_cls[j])) for i, j in pairs]
-        out.append(StationEvaluation(sc, len(true_rc), m, types))
+        strict = match_centres(sc.detections.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
+        out.append(StationEvaluation(sc, len(true_rc), m, types, strict))
     return out
