@@ -18,14 +18,30 @@ from rasterio.warp import transform_geom
 from shapely.geometry import shape
 
 from railcount.errors import UsageError
-from railcount.synth import SAMPLE_SCENES, SITES, SceneSpec, synthesize, write_scene, write_station
-from railcount.synth.layout import CAR_MARGIN_M, build_truth, plan_scene
+from railcount.synth import (
+    SAMPLE_SCENES,
+    SITES,
+    Conditions,
+    Product,
+    SceneSpec,
+    site_layout,
+    synthesize,
+    write_scene,
+    write_station,
+)
+from railcount.synth.atmosphere import lean_vector
+from railcount.synth.layout import CAR_MARGIN_M, STRUCTURE_KINDS, Overhead, SiteLayout, Sun
+from railcount.synth.placement import plan_scene
+from railcount.synth.raster import Grid
+from railcount.synth.structures import OverheadShadows
+from railcount.synth.truth import build_truth
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_tiles"
 SITE = SITES["tumangang"]
 
 FAST = dict(site="tumangang", date="2023-10-05", gsd_m=1.0, seed=7)
+V2 = dict(FAST, realism="v2")
 
 
 @pytest.fixture(scope="module")
@@ -125,19 +141,23 @@ def _empty_twin(spec: SceneSpec):
     )
 
 
-@pytest.mark.parametrize("crs", ["EPSG:32652", "EPSG:4326"])
-def test_truth_footprints_land_where_vehicles_were_drawn(crs):
-    spec = SceneSpec(cars=25, crs=crs, **{**FAST, "gsd_m": 0.75})
+@pytest.mark.parametrize(
+    ("crs", "realism"), [("EPSG:32652", "v1"), ("EPSG:4326", "v1"), ("EPSG:32652", "v2")]
+)
+def test_truth_footprints_land_where_vehicles_were_drawn(crs, realism):
+    spec = SceneSpec(cars=25, crs=crs, **{**FAST, "gsd_m": 0.75, "realism": realism})
     scene, empty = synthesize(spec), _empty_twin(spec)
     assert scene.sun == empty.sun
     diff = np.abs(scene.pixels.astype(int) - empty.pixels.astype(int)).max(axis=2)
-    masks = _footprint_masks(scene, scene.truth.polygons())
-    assert len(masks) == len(scene.truth) > 25
+    vehicle = ~np.isin(scene.truth.kind, STRUCTURE_KINDS)  # structures stand in both scenes
+    assert (~vehicle).any() == (realism == "v2")
+    masks = _footprint_masks(scene, [p for p, v in zip(scene.truth.polygons(), vehicle, strict=True) if v])
+    assert len(masks) == vehicle.sum() > 25
     for i, m in enumerate(masks):
         core = cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         assert core.sum() >= 4, f"vehicle {i} covers almost no pixels"
         # a light-grey container on concrete may be faint; a railcar on ballast may not
-        floor = 8 if scene.truth.kind[i] not in ("container", "truck") else 3
+        floor = 8 if scene.truth.kind[i] not in ("container", "truck", "trailer") else 3
         assert diff[core].mean() > floor, f"nothing drawn under truth footprint {i}"
     # far from every vehicle (and its shadow) the two rasters are the same
     near = cv2.dilate(
@@ -280,3 +300,285 @@ def test_cli_reports_bad_arguments_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "gsd_m must be between 0.3 and 1.0" in err
     assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ realism v2, conditions, products
+
+ALL_CONDITIONS = "snow,haze=0.3,thin_cloud=0.3,cloud=0.3,off_nadir=15,blur=1.2,noise=1.5"
+
+
+@pytest.fixture(scope="module")
+def scene_v2():
+    return synthesize(SceneSpec(cars=30, **V2))
+
+
+@pytest.fixture(scope="module")
+def scene_all():
+    """Every condition and a 16-bit product with a swath edge, at 1 m."""
+    return synthesize(SceneSpec(cars=30, conditions=ALL_CONDITIONS, product="bgrn16+edge", **V2))
+
+
+def test_v2_and_conditions_are_deterministic(scene_v2, scene_all):
+    for scene in (scene_v2, scene_all):
+        again = synthesize(scene.spec)
+        assert np.array_equal(again.pixels, scene.pixels)
+        assert again.truth.to_geojson() == scene.truth.to_geojson()
+        assert again.counts() == scene.counts()
+    assert np.array_equal(synthesize(scene_all.spec).valid, scene_all.valid)
+
+
+def test_conditions_and_products_do_not_move_the_cars(scene_v2, scene_all):
+    assert np.array_equal(scene_all.truth.footprint, scene_v2.truth.footprint)
+    assert list(scene_all.truth.kind) == list(scene_v2.truth.kind)
+    # nor does the realism-v1 layout change when a v1 scene asks for a product
+    plain = synthesize(SceneSpec(cars=30, **FAST))
+    product = synthesize(SceneSpec(cars=30, product="pan16", **FAST))
+    assert np.array_equal(product.truth.footprint, plain.truth.footprint)
+
+
+def test_v1_files_keep_their_layout_and_v2_adds_visibility(scene_utm, scene_v2):
+    assert set(scene_utm.truth.records()[0]) == {
+        "id", "kind", "class", "is_railcar", "inside_station", "track", "tarped", "length_m", "width_m"
+    }  # fmt: skip
+    assert "railcars_visible" not in scene_utm.counts() and "realism" not in scene_utm.counts()
+    rec = scene_v2.truth.records()[0]
+    assert rec["hidden_by_cloud"] is False and rec["in_nodata"] is False
+    c = scene_v2.counts()
+    assert c["railcars_visible"] == c["railcars"] == 30 and c["realism"] == "v2"
+
+
+def test_v2_has_structures_as_non_railcar_truth(scene_v2):
+    t = scene_v2.truth
+    kinds = set(t.kind)
+    assert {"building", "shed", "platform", "canopy", "trailer", "truck", "container"} <= kinds
+    look_alikes = ~np.isin(t.kind, ("boxcar", "hopper", "tank", "gondola", "flat"))
+    assert not t.is_railcar[look_alikes].any()
+    assert scene_v2.counts()["railcars"] == 30  # structures never count
+
+
+def test_cloud_hides_cars_and_the_truth_says_which(scene_all):
+    c = scene_all.counts()
+    hidden = scene_all.truth.hidden_by_cloud & scene_all.truth.is_railcar
+    assert hidden.any(), "the cloud should cover some railcars (it always passes over the station)"
+    t = scene_all.truth
+    both = int((t.hidden_by_cloud & t.in_nodata & t.inside_station & t.is_railcar).sum())
+    assert (
+        c["railcars_visible"]
+        == c["railcars"] - c["railcars_hidden_by_cloud"] - c["railcars_in_nodata"] + both
+    )
+    # under a hidden car the image is flat cloud: little of the car is left
+    lum = scene_all.pixels[..., :3].astype(float).mean(axis=2)
+    contrast = {True: [], False: []}
+    for m, h, nodata in zip(
+        _footprint_masks(scene_all, scene_all.truth.polygons()),
+        hidden,
+        scene_all.truth.in_nodata,
+        strict=True,
+    ):
+        core = cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        if core.sum() >= 4 and not nodata:
+            contrast[bool(h)].append(lum[core].std() / lum[core].mean())
+    assert np.median(contrast[True]) < 0.5 * np.median(contrast[False])
+
+
+def test_swath_edge_is_nodata_and_flagged(scene_all):
+    px, valid = scene_all.pixels, scene_all.valid
+    assert 0.1 < valid.mean() < 0.9
+    assert (px[~valid] == 0).all() and (px[valid] > 0).all()
+    centres = _footprint_masks(scene_all, [shapely.Point(c).buffer(1e-6) for c in scene_all.truth.center])
+    for m, nodata in zip(centres, scene_all.truth.in_nodata, strict=True):
+        if m.any():
+            assert valid[m].any() != nodata
+
+
+@pytest.mark.parametrize(
+    ("product", "dtype", "bands", "interp"),
+    [
+        ("bgrn16+edge", "uint16", 4, ["blue", "green", "red", "nir"]),
+        ("pan16", "uint16", 1, ["pan"]),
+        ("pan8+edge", "uint8", 1, ["pan"]),
+        ("rgb8+edge", "uint8", 3, ["red", "green", "blue"]),
+    ],
+)
+def test_products_are_written_with_bands_bit_depth_and_nodata(tmp_path, product, dtype, bands, interp):
+    scene = synthesize(SceneSpec(cars=10, product=product, **FAST))
+    assert scene.pixels.dtype == np.dtype(dtype) and scene.pixels.shape[-1] == bands
+    assert scene.band_names == tuple(interp)
+    if dtype == "uint16":
+        assert scene.pixels.max() <= 2047 and np.percentile(scene.pixels, 50) > 150
+    paths = write_scene(scene, tmp_path)
+    with rasterio.open(paths["tif"]) as ds:
+        assert ds.count == bands and ds.dtypes[0] == dtype
+        assert [c.name for c in ds.colorinterp] == interp
+        assert list(ds.descriptions) == interp
+        if dtype == "uint16":
+            assert ds.tags(1, "IMAGE_STRUCTURE")["NBITS"] == "11"
+            assert ds.profile["compress"] == "deflate"
+        data = ds.read()
+        if "+edge" in product:
+            valid = ds.read_masks(1) > 0
+            assert np.array_equal(valid, scene.valid)
+            if dtype == "uint16":
+                assert ds.nodata == 0 and np.array_equal(data[0] != 0, scene.valid)
+            else:  # JPEG: the edge is an internal mask, not a lossy zero
+                assert ds.nodata is None and ds.mask_flag_enums[0] == [rasterio.enums.MaskFlags.per_dataset]
+        if dtype == "uint16":
+            assert np.array_equal(np.moveaxis(data, 0, -1), scene.pixels)
+    counts = json.loads(paths["truth_json"].read_text())
+    assert counts["product"] == product and counts["bands"] == interp
+
+
+def test_jpeg_condition_leaves_block_artefacts():
+    clean = synthesize(SceneSpec(cars=10, product="pan8", **FAST))
+    blocky = synthesize(SceneSpec(cars=10, product="pan8", conditions="jpeg=10", **FAST))
+    d = blocky.pixels[..., 0].astype(float) - clean.pixels[..., 0].astype(float)
+    assert np.abs(d).mean() > 1
+    # JPEG works in 8x8 blocks: steps across block borders are larger than inside them
+    step = np.abs(np.diff(blocky.pixels[..., 0].astype(float), axis=1))
+    assert step[:, 7::8].mean() > 1.1 * step[:, 3::8].mean()
+
+
+def test_lean_points_away_from_the_satellite():
+    lean = lean_vector(Conditions(off_nadir_deg=30, view_azimuth_deg=90.0), np.random.default_rng(0))
+    # the satellite is east: tops move west by tan(30 deg) per metre
+    assert lean == pytest.approx([-np.tan(np.radians(30)), 0.0], abs=1e-12)
+    assert not lean_vector(Conditions(), np.random.default_rng(0)).any()
+
+
+def test_off_nadir_moves_tops_not_footprints(scene_v2):
+    spec = SceneSpec(cars=30, conditions="off_nadir=30,view_azimuth=90", **V2)
+    leaning = synthesize(spec)
+    assert np.array_equal(leaning.truth.footprint, scene_v2.truth.footprint)
+    # a railcar's top (about 4 m up) now lies about 2.3 m west: the scene changes mostly there
+    diff = np.abs(leaning.pixels.astype(int) - scene_v2.pixels.astype(int)).max(axis=2)
+    assert diff.mean() > 0.5
+
+
+def test_overhead_shadows_fall_away_from_the_sun():
+    sun = Sun(azimuth_deg=180.0, elevation_deg=45.0)  # sun in the south: shadows point north
+    portal = Overhead("portal", ((0.0, 0.0), (40.0, 0.0)), 10.0)
+    site = SiteLayout(
+        "t", "T", 32652, (0, 0), (), shapely.box(0, 0, 1, 1), shapely.box(0, 0, 1, 1), (0, 0, 1, 1),
+        overhead=(portal,),
+    )  # fmt: skip
+    grid = Grid(rasterio.Affine(0.1, 0, -5.0, 0, -0.1, 20.0), (250, 500))
+    shade = OverheadShadows(site, sun).shade(grid, z=0.0)
+    row = lambda y: int((20.0 - y) / 0.1)  # noqa: E731
+    assert shade[row(10.0), 200] > 0.5  # the beam's shadow: 10 m north of the beam, on the ground
+    assert shade[row(0.0) - 3, 200] == 0  # nothing just north of the beam itself
+    on_roof = OverheadShadows(site, sun).shade(grid, z=4.0)
+    assert on_roof[row(6.0), 200] > 0.5 and on_roof[row(10.0), 200] == 0  # nearer on a 4 m roof
+
+
+def test_v2_roofs_are_smoother_than_the_ground_around_them():
+    """Real yards (Muttenz, 0.25 m): roofs about half as rough as the ballast; v1 had them alike."""
+
+    def roughness(scene):
+        lum = scene.pixels.astype(np.float32).mean(axis=2)
+        lap = np.abs(cv2.Laplacian(np.log(lum / 255 + 0.08), cv2.CV_32F))
+        lap = cv2.blur(lap, (2, 2))
+        inside = _footprint_masks(scene, [scene.station])[0]
+        rail = scene.truth.is_railcar & scene.truth.inside_station
+        lon, lat = scene.truth.center[rail].T
+        xs, ys = rasterio.warp.transform("EPSG:4326", scene.crs, lon.tolist(), lat.tolist())
+        t = ~scene.transform
+        cols, rows = (np.array([t * xy for xy in zip(xs, ys, strict=True)]).T).astype(int)
+        return lap[rows, cols].mean() / np.median(lap[inside])
+
+    v2 = roughness(synthesize(SceneSpec(cars=40, **{**V2, "gsd_m": 0.5})))
+    v1 = roughness(synthesize(SceneSpec(cars=40, **{**FAST, "gsd_m": 0.5})))
+    assert v2 < 0.8 < v1
+
+
+# ------------------------------------------------------------------ sites and track geometry
+
+
+def test_v2_tumangang_keeps_the_station_and_adds_trackwork():
+    v1, v2 = SITES["tumangang"], site_layout("tumangang", realism="v2")
+    assert v2.station_lonlat.equals(v1.station_lonlat) and v2.extent == v1.extent
+    kinds = [t.kind for t in v2.tracks]
+    assert kinds.count("branch") >= 3 and kinds.count("ladder") > [t.kind for t in v1.tracks].count("ladder")
+    assert {o.kind for o in v2.overhead} == {"mast", "portal"}
+    headings = []
+    for t in v2.tracks:
+        d = np.diff(np.asarray(t.points), axis=0)
+        ang = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+        if t.kind in ("yard", "branch"):
+            headings.append(np.degrees(t.heading_at(t.length / 2)))
+        if t.kind == "branch":
+            assert np.ptp(ang) > 15, "branch tracks curve"
+    assert np.ptp(headings) > 25, "a second track direction"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generic_sites_differ_and_hold_exact_counts(tmp_path, seed):
+    site = site_layout("generic", seed=seed)
+    assert site.name == f"generic-{seed}" and site.station.is_valid
+    scene = synthesize(SceneSpec(cars=20, locomotives=1, **{**V2, "site": "generic", "seed": seed}))
+    assert scene.counts()["railcars"] == 20 and scene.counts()["locomotives"] == 1
+    path = write_station(scene.site, tmp_path)
+    assert path.name == f"generic-{seed}_station.geojson"
+    written = shape(json.loads(path.read_text())["features"][0]["geometry"])
+    assert written.equals(scene.station)
+
+
+def test_generic_sites_vary_in_angle_and_curvature():
+    angles, curved = set(), 0
+    for seed in range(8):
+        site = site_layout("generic", seed=seed)
+        yard = [t for t in site.tracks if t.kind == "yard"]
+        p = np.asarray(yard[0].points)
+        angles.add(round(float(np.degrees(np.arctan2(*(p[-1] - p[0])[::-1]))) % 180 / 20))
+        mid = np.asarray(yard[0].points)[len(yard[0].points) // 2]
+        chord = shapely.LineString([p[0], p[-1]])
+        curved += shapely.distance(chord, shapely.Point(mid)) > 3.0
+    assert len(angles) >= 4 and 1 <= curved <= 7
+
+
+# ------------------------------------------------------------------ spec validation and CLI
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        (dict(realism="v3"), "realism"),
+        (dict(conditions="fog"), "unknown condition"),
+        (dict(conditions="cloud=2"), "cloud"),
+        (dict(conditions="snow"), "realism 'v2'"),
+        (dict(product="cmyk8"), "product bands"),
+        (dict(product="rgb8+blur"), "edge"),
+        (dict(product="bgrn16", conditions="jpeg"), "8-bit"),
+    ],
+)
+def test_bad_conditions_and_products_are_usage_errors(bad, match):
+    with pytest.raises(UsageError, match=match):
+        SceneSpec(**{**FAST, **bad})
+
+
+def test_conditions_text_round_trips():
+    c = Conditions.parse("snow, cloud=0.25,off-nadir=12,view_azimuth=100,jpeg")
+    assert c == Conditions(snow=True, cloud=0.25, off_nadir_deg=12.0, view_azimuth_deg=100.0, jpeg_quality=35)
+    assert Conditions.parse(c.to_text()) == c and Conditions.parse("").clear
+    assert Product.parse("bgrn16+edge").to_text() == "bgrn16+edge"
+
+
+def test_cli_writes_v2_products_with_conditions(tmp_path):
+    from typer.testing import CliRunner
+
+    from railcount.cli import app
+
+    args = ["synth", str(tmp_path), "--site", "generic", "--cars", "8", "--gsd", "1.0", "--seed", "4"]
+    args += ["--realism", "v2", "--conditions", "cloud=0.3,haze", "--product", "pan16+edge"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "visible" in res.output
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {
+        "generic-4_2023-10-05.tif",
+        "generic-4_2023-10-05.truth.geojson",
+        "generic-4_2023-10-05.truth.json",
+        "generic-4_station.geojson",
+    }
+    counts = json.loads((tmp_path / "generic-4_2023-10-05.truth.json").read_text())
+    assert counts["railcars"] == 8 and counts["conditions"] == "haze=0.5,cloud=0.3"
+    assert counts["product"] == "pan16+edge"

@@ -10,7 +10,9 @@ import typer
 
 def synth(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the scene into (created).")],
-    site: Annotated[str, typer.Option(help="Named site (see railcount.synth.SITES).")] = "tumangang",
+    site: Annotated[
+        str, typer.Option(help="Site: tumangang, or generic (a different yard for every seed).")
+    ] = "tumangang",
     date: Annotated[str, typer.Option(help="Acquisition date YYYY-MM-DD.")] = "2023-10-05",
     cars: Annotated[
         int, typer.Option(help="Railcars (locomotives excluded) inside the station polygon.")
@@ -35,10 +37,32 @@ def synth(
             "--distractors/--no-distractors", help="Trucks on the road and containers on the ground."
         ),
     ] = True,
+    realism: Annotated[
+        str,
+        typer.Option(
+            help="v1 (the bundled samples) or v2 (masts, turnouts, curves, smooth roofs, look-alikes)."
+        ),
+    ] = "v1",
+    conditions: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated conditions, e.g. 'snow,haze=0.4,cloud=0.3,thin_cloud,off_nadir=20,"
+            "view_azimuth=135,blur=1.5,noise=2,jpeg=35' (snow and off_nadir need --realism v2)."
+        ),
+    ] = "",
+    product: Annotated[
+        str,
+        typer.Option(
+            help="rgb8, bgrn16 (11-bit B,G,R,NIR), pan16 or pan8; add +edge for a nodata swath edge."
+        ),
+    ] = "rgb8",
     stem: Annotated[str | None, typer.Option(help="File stem (default SITE_DATE).")] = None,
     compress: Annotated[
-        str, typer.Option(help="GeoTIFF compression: jpeg (YCbCr, quality 90) or deflate.")
-    ] = "jpeg",
+        str | None,
+        typer.Option(
+            help="GeoTIFF compression: jpeg (YCbCr, quality 90; 8-bit default) or deflate (16-bit)."
+        ),
+    ] = None,
 ) -> None:
     """Synthesise one scene of SITE on DATE and write it to OUT_DIR.
 
@@ -46,11 +70,14 @@ def synth(
 
     Example: railcount synth sample_tiles --site tumangang --date 2023-10-05
     --cars 73 --gsd 0.5 --crs EPSG:32652 --seed 7
+
+    Example: railcount synth out --site generic --seed 3 --realism v2
+    --conditions cloud=0.3,off_nadir=15 --product bgrn16+edge
     """
     from railcount.errors import UsageError
     from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
-    if compress not in ("jpeg", "deflate"):
+    if compress not in (None, "jpeg", "deflate"):
         raise UsageError(f"--compress must be jpeg or deflate; got {compress!r}")
     spec = SceneSpec(
         site=site,
@@ -62,15 +89,19 @@ def synth(
         locomotives=locomotives,
         outside_cars=outside_cars,
         distractors=distractors,
+        realism=realism,
+        conditions=conditions,  # type: ignore[arg-type]  # SceneSpec parses the text forms
+        product=product,  # type: ignore[arg-type]
     )
     scene = synthesize(spec)
     paths = write_scene(scene, out_dir, stem, compress=compress)
-    station = write_station(site, out_dir)
+    station = write_station(scene.site if scene.site is not None else site, out_dir)
     c = scene.truth.counts()
     rows, cols = scene.pixels.shape[:2]
     typer.echo(
         f"{paths['tif']}  {cols}x{rows} px  {scene.crs.to_string()}  "
         f"{c['railcars']} railcars + {c['locomotives']} locomotives in "
         f"{scene.station_name} ({c['railcars_in_scene']} railcars in the scene)"
+        + (f", {c['railcars_visible']} of them visible" if "railcars_visible" in c else "")
     )
     typer.echo(f"  wrote {paths['truth_geojson'].name}, {paths['truth_json'].name}, {station.name}")
