@@ -1,13 +1,19 @@
 """Accuracy of railcount's detector on generated suites and the real scenes; prints tables.
 
 Usage:
-    python benchmarks/accuracy.py [--scenes N] [--workers W] [--cache DIR] [--verbose]
+    python benchmarks/accuracy.py [--scenes N] [--realism v1|v2] [--workers W] [--cache DIR]
+                                  [--classify] [--verbose]
 
 Two suites of generated Tumangang scenes, N each (default 40), with GSD
 cycling through 0.3 / 0.5 / 0.75 / 1.0 m, 5-90 railcars, dates 2018-2024
 (so sun angles vary), UTM. Scenes are cached in DIR (default
 ``bench_cache/``) and regenerated only when missing; everything is
 deterministic from the seeds.
+
+With ``--realism v2`` the scenes carry masts, turnouts and look-alikes, and
+each draws one condition (haze, snow, thin cloud, opaque cloud, off-nadir
+view, noise, JPEG, or none) and one product (RGB 8-bit, 4-band 11-bit,
+panchromatic, a nodata swath edge) from its seed; rows per condition follow.
 
 * ``tuned``: seeds 1000+ -- the development suite, looked at while choosing
   detector parameters.
@@ -34,6 +40,7 @@ against its 45 labelled wagons, and both Joplin polygons (truth 0).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -65,27 +72,60 @@ class Outcome:
     tp_strict: int
     seconds: float
     types: tuple[tuple[str, str], ...] = ()
+    condition: str = "plain"
 
 
-def scene_spec(suite: str, i: int) -> dict[str, object]:
-    """The i-th scene of a suite, from its seed alone."""
+# v2 scenes: one condition (or none) and one product per scene, from its seed.
+V2_CONDITIONS = (
+    "plain",
+    "plain",
+    "plain",
+    "haze=0.4",
+    "snow",
+    "thin_cloud=0.4",
+    "cloud=0.25",
+    "off_nadir=20",
+    "noise=3",
+    "jpeg=40",
+)
+V2_PRODUCTS = ("rgb8", "rgb8", "rgb8", "bgrn16", "pan16", "rgb8+edge")
+
+
+def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
+    """The i-th scene of a suite, from its seed alone (v1: plain Tumangang scenes)."""
     seed = SUITES[suite] + i
     rng = np.random.default_rng(seed)
     year = int(rng.integers(2018, 2025))
     month, day = int(rng.integers(1, 13)), int(rng.integers(1, 29))
-    return {
+    spec: dict[str, object] = {
         "site": "tumangang",
         "date": f"{year}-{month:02d}-{day:02d}",
         "cars": int(rng.integers(5, 91)),
         "gsd_m": GSDS[i % len(GSDS)],
         "seed": seed,
     }
+    if realism == "v2":
+        extra = np.random.default_rng([seed, 2])
+        condition = V2_CONDITIONS[int(extra.integers(len(V2_CONDITIONS)))]
+        product = V2_PRODUCTS[int(extra.integers(len(V2_PRODUCTS)))]
+        if condition.startswith("jpeg") and not product.startswith(("rgb8", "pan8")):
+            product = "rgb8"
+        if condition == "snow" and month not in (11, 12, 1, 2, 3):
+            spec["date"] = f"{year}-01-{day:02d}"
+        spec.update(realism="v2", product=product, conditions="" if condition == "plain" else condition)
+    return spec
 
 
-def run_one(args: tuple[str, int, str, bool]) -> Outcome:
-    suite, i, cache, classify = args
-    spec = scene_spec(suite, i)
-    folder = Path(cache) / suite
+def condition_of(spec: dict[str, object]) -> str:
+    cond = str(spec.get("conditions") or "plain").split("=")[0]
+    product = str(spec.get("product", "rgb8"))
+    return cond if product == "rgb8" else f"{cond} ({product})"
+
+
+def run_one(args: tuple[str, int, str, bool, str]) -> Outcome:
+    suite, i, cache, classify, realism = args
+    spec = scene_spec(suite, i, realism)
+    folder = Path(cache) / (suite if realism == "v1" else f"{suite}-{realism}")
     stem = f"s{spec['seed']}_{spec['date']}"
     tif = folder / f"{stem}.tif"
     station = folder / "tumangang_station.geojson"
@@ -98,7 +138,9 @@ def run_one(args: tuple[str, int, str, bool]) -> Outcome:
     t0 = time.perf_counter()
     params = DetectorParams(classify_types=classify)
     (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
-    return outcome(suite, stem, ev, time.perf_counter() - t0)
+    return dataclasses.replace(
+        outcome(suite, stem, ev, time.perf_counter() - t0), condition=condition_of(spec)
+    )
 
 
 def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Outcome:
@@ -193,12 +235,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
     ap.add_argument(
+        "--realism",
+        choices=("v1", "v2"),
+        default="v1",
+        help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products)",
+    )
+    ap.add_argument(
         "--classify",
         action="store_true",
         help="turn on type classification (off by default in detector 0.1) and print its confusion",
     )
     args = ap.parse_args(argv)
-    jobs = [(s, i, args.cache, args.classify) for s in SUITES for i in range(args.scenes)]
+    jobs = [(s, i, args.cache, args.classify, args.realism) for s in SUITES for i in range(args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         outcomes = list(pool.map(run_one, jobs, chunksize=2))
     header = (
@@ -213,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
             print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if o.gsd == g]))
         print(summary_row(f"{suite} all", rows))
         print("-" * len(header))
+        if args.realism == "v2":
+            for cond in sorted({o.condition for o in rows}):
+                print(summary_row(f"{suite} {cond}"[:22], [o for o in rows if o.condition == cond]))
+            print("-" * len(header))
     if args.classify:
         print_types(outcomes)
     for o in real_outcomes():

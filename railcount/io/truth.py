@@ -26,7 +26,8 @@ def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.nd
     """Centres (row, col window pixels) and classes of the true railcars in ``window``'s station.
 
     Features count when they are railcars (``is_railcar`` true, or no such
-    property and ``class``/``kind`` not ``locomotive``) and their centre lies
+    property and ``class``/``kind`` not ``locomotive``), are observable (not
+    flagged ``hidden_by_cloud`` or ``in_nodata``), and their centre lies
     inside the station polygon (decided here, in the window's pixels, with
     the same rule the detector's count uses).
     """
@@ -40,6 +41,9 @@ def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.nd
     for f in feats:
         props = f.get("properties") or {}
         if props.get("is_railcar") is False:
+            continue
+        # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
+        if props.get("hidden_by_cloud") or props.get("in_nodata"):
             continue
         if "is_railcar" not in props and "locomotive" in (props.get("class"), props.get("kind")):
             continue
