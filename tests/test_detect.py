@@ -145,34 +145,3 @@ def test_types_are_unclassified_unless_asked(generated):
     assert set(detect(window).kind) == {"railcar"}
     kinds = set(detect(window, DetectorParams(classify_types=True)).kind)
     assert kinds <= {"tank", "covered", "open", "flat", "locomotive", "railcar"} and kinds != {"railcar"}
-
-
-def _window(pixels: np.ndarray):
-    from affine import Affine
-    from rasterio.crs import CRS
-    from shapely.geometry import box
-
-    from railcount.models import SceneWindow, Station
-
-    mask = np.ones(pixels.shape[:2], bool)
-    return SceneWindow(
-        pixels=pixels,
-        data=mask,
-        inside=mask,
-        transform=Affine(0.5, 0, 0, 0, -0.5, 0),
-        crs=CRS.from_epsg(32652),
-        gsd_m=0.5,
-        scene_id="test",
-        station=Station("t", box(130.5, 42.4, 130.6, 42.5)),
-    )
-
-
-def test_haze_is_removed_but_clear_scenes_keep_their_ratios():
-    from railcount.detect.prepare import prepare
-
-    ground = np.full((100, 100, 3), 200.0)
-    ground[40:60] = 50.0  # a shadow band at a quarter of the sunlit ground
-    clear = prepare(_window(ground.astype(np.uint8))).linear_lum
-    assert clear[50, 50] / clear[10, 10] == pytest.approx(0.25, abs=0.01)
-    hazy = prepare(_window((0.6 * ground + 90).astype(np.uint8))).linear_lum  # path radiance added
-    assert hazy[50, 50] / hazy[10, 10] < 0.45  # the shadow reads as shadow again

@@ -38,10 +38,6 @@ class Prepared:
 
 
 LOG_OFFSET = 0.08
-HAZE_TRIGGER = 0.4
-"""Darkest 1 % over brightest 1 % of the station's linear luminance above which haze is removed."""
-HAZE_FLOOR = 0.2
-"""What that ratio is taken to be once the haze is removed."""
 
 
 def prepare(window: SceneWindow, *, scale: float = 1.0) -> Prepared:
@@ -86,17 +82,6 @@ def prepare(window: SceneWindow, *, scale: float = 1.0) -> Prepared:
     log_lum = np.log(lum + np.float32(LOG_OFFSET))
     v0, v1 = window.value_range
     linear = np.clip((mean - v0) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
-    # Haze adds path radiance to every pixel and lifts shadows towards the sunlit
-    # ground. In clear scenes (generated yards, Muttenz, Joplin) the darkest 1 % of
-    # the station sits at 0.13-0.35 of its brightest 1 %; a hazy one at 0.45. Only
-    # above HAZE_TRIGGER is the floor above HAZE_FLOOR taken as haze and removed:
-    # a dark-object subtraction on clear scenes made dark track beds pass for shadow.
-    lin_sample = linear[valid][::7]
-    if lin_sample.size:
-        p1, p99 = (float(v) for v in np.percentile(lin_sample, [1.0, 99.0]))
-        if p99 > 0 and p1 / p99 > HAZE_TRIGGER:
-            haze = p1 - HAZE_FLOOR * p99
-            linear = np.clip((linear - haze) * np.float32(1.0 / max(1.0 - haze, 1e-6)), 0.0, 1.0)
     linear[~data] = 0.0
     return Prepared(
         rgb=rgb, log_lum=log_lum.astype(np.float32), linear_lum=linear.astype(np.float32), data=data
