@@ -13,7 +13,7 @@ or ``y``; ``x`` is the column axis and ``y`` the row axis (OpenCV's order).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -183,16 +183,7 @@ class Detections:
 
     def subset(self, keep: np.ndarray) -> Detections:
         """The detections selected by a boolean mask or index array."""
-        return Detections(
-            self.center[keep],
-            self.length[keep],
-            self.width[keep],
-            self.angle_deg[keep],
-            self.score[keep],
-            self.kind[keep],
-            self.method[keep],
-            self.tarped[keep],
-        )
+        return Detections(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
 
     def scaled(self, factor: float) -> Detections:
         """The detections in a pixel grid ``factor`` times finer (centres and sizes scaled).
@@ -200,15 +191,11 @@ class Detections:
         Pixel centres sit at half-integers, so (row, col) maps to
         ((row + 0.5) * factor - 0.5, ...).
         """
-        return Detections(
-            (self.center + 0.5) * factor - 0.5,
-            self.length * factor,
-            self.width * factor,
-            self.angle_deg,
-            self.score,
-            self.kind,
-            self.method,
-            self.tarped,
+        return replace(
+            self,
+            center=(self.center + 0.5) * factor - 0.5,
+            length=self.length * factor,
+            width=self.width * factor,
         )
 
     @staticmethod
@@ -217,14 +204,7 @@ class Detections:
         if not parts:
             return Detections.empty()
         return Detections(
-            np.concatenate([p.center for p in parts]),
-            np.concatenate([p.length for p in parts]),
-            np.concatenate([p.width for p in parts]),
-            np.concatenate([p.angle_deg for p in parts]),
-            np.concatenate([p.score for p in parts]),
-            np.concatenate([p.kind for p in parts]),
-            np.concatenate([p.method for p in parts]),
-            np.concatenate([p.tarped for p in parts]),
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Detections)}
         )
 
 

@@ -119,9 +119,8 @@ def evaluate_scene(
     out = []
     for sc in count_scene(scene, stations, params=params):
         true_rc, true_cls = truth_cars(truth, sc.window)
-        radius = match_radius_m / sc.window.gsd_m
-        m = match_centres(sc.detections.center, true_rc, radius)
-        pairs = match_pairs(sc.detections.center, true_rc, radius)
+        pairs = match_pairs(sc.detections.center, true_rc, match_radius_m / sc.window.gsd_m)
+        m = Match(len(true_rc), len(sc.detections), len(pairs))
         types = [(str(sc.detections.kind[i]), str(true_cls[j])) for i, j in pairs]
         strict = match_centres(sc.detections.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
         out.append(StationEvaluation(sc, len(true_rc), m, types, strict))

@@ -276,17 +276,17 @@ def cut_points(signal: np.ndarray, gsd_m: float, params: DetectorParams) -> list
     return sorted(cuts)
 
 
-def split_runs(
-    runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams, pitch_m: float | None = None
-) -> tuple[FrameCars, list[float]]:
+def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams) -> FrameCars:
     """Split runs into cars.
 
-    Returns the cars and the lengths (m) of pieces that were cut out cleanly
-    as single cars, from which the caller may estimate the scene's pitch.
+    The car pitch for runs longer than any single car is the median length of
+    the pieces cut out cleanly as single cars (``default_pitch_m`` when fewer
+    than three).
     """
     band_px = to_px(0.5 * params.car_width_m, gsd_m)
     min_run = 0.7 * params.car_length_min_m / gsd_m
     max_len = params.car_length_max_m / gsd_m
+    gaps_visible = gsd_m <= params.gap_visible_gsd_m
     xs, ys, lengths, scores, methods = [], [], [], [], []
     singles: list[float] = []
     pieces_all = []
@@ -294,7 +294,7 @@ def split_runs(
         x0, x1 = int(x0f), int(x1f)
         if x1 - x0 < min_run:
             continue
-        if gsd_m <= params.gap_visible_gsd_m:
+        if gaps_visible:
             sig = gap_signal(rgb, y, x0, x1, gsd_m, band_px)
             bounds = [0, *cut_points(sig, gsd_m, params), x1 - x0]
         else:
@@ -303,11 +303,8 @@ def split_runs(
             pieces_all.append((y, x0 + a, x0 + b, score, len(bounds) > 2))
             if b - a <= max_len and len(bounds) > 2:
                 singles.append((b - a) * gsd_m)
-    pitch = (
-        pitch_m if pitch_m else (float(np.median(singles)) if len(singles) >= 3 else params.default_pitch_m)
-    )
+    pitch = float(np.median(singles)) if len(singles) >= 3 else params.default_pitch_m
     pitch_px = pitch / gsd_m
-    gaps_visible = gsd_m <= params.gap_visible_gsd_m
     for y, a, b, score, was_cut in pieces_all:
         length = b - a
         if gaps_visible and not was_cut and length * gsd_m > params.max_uncut_run_m:
@@ -321,7 +318,7 @@ def split_runs(
             ys.append(y)
             lengths.append(seg)
             scores.append(score)
-            methods.append("gap" if (n == 1 and was_cut) else "pitch" if n > 1 else "gap")
+            methods.append("pitch" if n > 1 else "gap")
     cars = FrameCars(
         x=np.asarray(xs, float),
         y=np.asarray(ys, float),
@@ -329,4 +326,4 @@ def split_runs(
         score=np.asarray(scores, float),
         method=np.asarray(methods, dtype="<U5"),
     )
-    return cars, singles
+    return cars

@@ -86,7 +86,7 @@ def _detect_along(
         rgb_f, log_f, lin_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
     )
     runs = centreline_runs(strength, core, gsd, params)
-    cars, _ = split_runs(runs, rgb_f, gsd, params)
+    cars = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:
         return Detections.empty()
     if params.classify_types:
