@@ -13,7 +13,7 @@ from railcount.models import CountResult, Detections, SceneWindow
 # the ``tuned`` suite (``python benchmarks/accuracy.py --scenes 100 --calibrate``),
 # for windows where coupling gaps are resolved ("gap") and where runs are
 # counted by pitch ("pitch"). Checked on the ``untouched`` suite.
-INTERVAL_RATIOS = {"gap": (0.60, 1.39), "pitch": (0.63, 1.80)}
+INTERVAL_RATIOS = {"gap": (0.60, 1.35), "pitch": (0.71, 1.27)}
 GAP_VISIBLE_GSD_M = DetectorParams().gap_visible_gsd_m
 
 
@@ -25,7 +25,7 @@ def interval(railcars: int, gsd_m: float, observed: float = 1.0) -> tuple[int, i
     station, which are not guessed.
 
     >>> interval(73, 0.5), interval(0, 1.0)
-    ((42, 103), (0, 1))
+    ((42, 100), (0, 1))
     """
     regime = "gap" if gsd_m <= GAP_VISIBLE_GSD_M else "pitch"
     lo_ratio, hi_ratio = INTERVAL_RATIOS[regime]
@@ -40,8 +40,8 @@ def summarise(window: SceneWindow, detections: Detections) -> CountResult:
     """The count of railcars (and, apart, locomotives) in a window's detections.
 
     ``railcars_low``-``railcars_high`` is the calibrated interval of
-    :func:`interval`: detector 0.1's measured spread of the truth around its
-    count on generated scenes, wider where runs are counted by pitch.
+    :func:`interval`: the detector's measured spread of the truth around its
+    count on generated scenes, per counting regime.
     """
     kinds = detections.kind
     is_loco = kinds == "locomotive"

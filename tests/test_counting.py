@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,9 +26,11 @@ def test_interval_follows_calibrated_ratios(n):
         assert hi_ratio * n <= high <= hi_ratio * n + 2
 
 
-def test_pitch_counting_is_less_certain_than_seen_gaps():
-    assert GAP_VISIBLE_GSD_M < 0.75
-    assert interval(60, 1.0)[1] > interval(60, 0.5)[1]
+def test_regime_follows_the_gap_visibility_threshold():
+    # The suites' GSDs fall on either side of it: 0.3 and 0.5 m see gaps, 0.75 and 1.0 m count by pitch.
+    assert 0.5 < GAP_VISIBLE_GSD_M < 0.75
+    lo_ratio, hi_ratio = INTERVAL_RATIOS["pitch"]
+    assert interval(60, 0.75) == (int(lo_ratio * 60) - 1, int(np.ceil(hi_ratio * 60)) + 1)
 
 
 def test_unobserved_part_widens_only_the_upper_bound():

@@ -44,6 +44,29 @@ class FrameCars:
     method: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class BandTerms:
+    """The per-pixel terms behind :func:`band_strength`, for the side shadows were judged to fall on.
+
+    All maps are frame-sized float32 and are read along car centrelines by
+    :mod:`~railcount.detect.candidates` to describe each candidate car.
+    """
+
+    shadow_side: str  # "up" or "down"
+    half_width_px: float  # car_width_m / 2 in frame pixels
+    flank_offset_px: float  # centreline to the middle of a flank band
+    smoothness: np.ndarray
+    body_dark: np.ndarray  # share of the body band that is shadow-dark
+    shade: np.ndarray  # solid shadow just beyond the shadow-side edge (0-1)
+    step_sun: np.ndarray  # colour step from the body to the sun-side flank
+    dark_sun: np.ndarray  # shadow-dark share of the sun-side flank
+    step_shadow: np.ndarray  # colour step from the body to the shadow-side flank
+    flank_dark: np.ndarray  # shadow-dark share of a flank-wide band centred on each row
+    lin: np.ndarray  # linear luminance, smoothed along the track
+    sunlit: np.ndarray  # the sunlit ground level near each pixel
+    interior: np.ndarray  # mean colour of the body band, (rows, cols, 3)
+
+
 def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
     """``out[y] = a[y + d]``, zero where ``y + d`` falls outside (d rounded to whole rows)."""
     d = round(d)
@@ -97,8 +120,8 @@ def band_strength(
     *,
     shadow_side: str | None = None,
     side_is_known: bool = False,
-) -> np.ndarray:
-    """Evidence (0-1) that a car body's centreline runs along this row at this column.
+) -> tuple[np.ndarray, BandTerms | None]:
+    """Evidence (0-1) that a car body's centreline runs along this row at this column, and its terms.
 
     A car seen from above is a band about ``car_width_m`` wide. In sunlight
     it casts a shadow on the side away from the sun, so a car is:
@@ -125,6 +148,9 @@ def band_strength(
     long sides, not darker than both (which is what a shadow is). In a yard
     the sunlit ballast between two tracks is such a band too, so this fallback
     over-counts on empty tracks.
+
+    The terms are returned too (None for the edged-band fallback), so that
+    candidate cars can be described by more than their strength.
     """
     w = params.car_width_m / gsd_m
     along = to_px(params.along_smooth_m, gsd_m)
@@ -143,10 +169,10 @@ def band_strength(
     smoothness = np.clip(1.0 - tex / limit, 0.0, 1.0)
 
     # A shadow is dark next to the sunlit ground around it: compare linear
-    # luminance with the brightest 1 m patch within about 5 m.
+    # luminance with the brightest 1 m patch within ``sunlit_reach_m``.
     lin = cv2.blur(linear_lum, (along, 1))
     patch = to_px(1.0, gsd_m)
-    reach = 2 * to_px(2.5, gsd_m) + 1
+    reach = 2 * to_px(params.sunlit_reach_m, gsd_m) + 1
     sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
     dark_px = (lin < params.shadow_ratio * sunlit).astype(np.uint8)
     # Shadows of cars are solid bands metres wide; rails and sleepers are thin
@@ -172,13 +198,31 @@ def band_strength(
         solid = np.clip((shade - 0.5) / 0.4, 0.0, 1.0)
         return solid * sunlit_edge * smoothness
 
+    def terms(side: str) -> BandTerms:
+        up = side == "up"
+        return BandTerms(
+            shadow_side=side,
+            half_width_px=w / 2.0,
+            flank_offset_px=off,
+            smoothness=smoothness,
+            body_dark=body_dark,
+            shade=shade_above if up else shade_below,
+            step_sun=step_below if up else step_above,
+            dark_sun=dark_below if up else dark_above,
+            step_shadow=step_above if up else step_below,
+            flank_dark=flank_dark,
+            lin=lin,
+            sunlit=sunlit,
+            interior=interior,
+        )
+
     if side_is_known and shadow_side is not None:
         # The sun decides: compute the chosen side only.
         if shadow_side == "up":
             ev = evidence(shade_above, dark_below, step_below)
         else:
             ev = evidence(shade_below, dark_above, step_above)
-        return (ev * body).astype(np.float32)
+        return (ev * body).astype(np.float32), terms(shadow_side)
     ev_up = evidence(shade_above, dark_below, step_below)
     ev_dn = evidence(shade_below, dark_above, step_above)
     lit_share = (1.0 - body_dark)[valid]
@@ -188,7 +232,7 @@ def band_strength(
     if side is None:
         side = shadow_side
     if side is not None:
-        return ((ev_up if side == "up" else ev_dn) * body).astype(np.float32)
+        return ((ev_up if side == "up" else ev_dn) * body).astype(np.float32), terms(side)
 
     edge = np.minimum(step_above, step_below)
     lum_flank = flank_mean.mean(axis=2)
@@ -196,7 +240,7 @@ def band_strength(
     shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
     edged = np.clip(edge / (1.5 * params.min_side_contrast), 0.0, 1.0)
     edged[shadow_like] = 0.0
-    return (edged * smoothness).astype(np.float32)
+    return (edged * smoothness).astype(np.float32), None
 
 
 def _clear_side(up: np.ndarray, down: np.ndarray, *, ratio: float = 0.6) -> str | None:

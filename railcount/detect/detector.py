@@ -8,17 +8,24 @@ Stages (each in its own module):
    tracks along the rows, in which :mod:`~railcount.detect.cars` finds car
    bodies beside their shadows (the side from :mod:`~railcount.detect.sun`)
    and splits occupied runs into cars;
-4. detections from all directions are mapped back to window pixels, merged,
-   and those whose centre lies in the station polygon are kept.
+4. each candidate car is described by what the evidence saw along it and
+   scored by a fitted logistic model (:mod:`~railcount.detect.candidates`);
+5. candidates from all directions are mapped back to window pixels, those
+   the model believes are kept and merged, and those whose centre lies in
+   the station polygon are returned.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 
+from railcount.detect.candidates import FEATURES, car_features, car_probability
 from railcount.detect.cars import band_strength, centreline_runs, split_runs
-from railcount.detect.classify import car_features, classify
+from railcount.detect.classify import car_features as car_features_for_type
+from railcount.detect.classify import classify
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
@@ -41,6 +48,30 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     -------
     Detections
         Cars whose centre lies inside the station polygon, in window pixels.
+        ``score`` is the car model's probability (or, where no shadow side
+        could be chosen, the band strength of the run).
+    """
+    params = params or DetectorParams()
+    dets, features = candidates(window, params)
+    if not len(dets):
+        return dets
+    described = np.isfinite(features).all(axis=1)
+    if params.car_model and described.any():
+        prob = np.zeros(len(dets))
+        prob[described] = car_probability(features[described])
+        score = np.where(described, prob, dets.score)
+        dets = dataclasses.replace(dets, score=score)
+        dets = dets.subset(~described | (prob >= params.min_car_probability))
+    dets = _merge(dets, window.gsd_m, params)
+    return dets.subset(_in_station(window, dets) & (dets.score >= params.min_score))
+
+
+def candidates(window: SceneWindow, params: DetectorParams | None = None) -> tuple[Detections, np.ndarray]:
+    """Every candidate car before scoring and merging, in window pixels, with its :data:`FEATURES` row.
+
+    Rows of ``features`` are NaN where no shadow side could be chosen (the
+    candidate then keeps its band strength as score). Used by :func:`detect`
+    and, to fit the car model, by ``benchmarks/fit_car_model.py``.
     """
     params = params or DetectorParams()
     # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
@@ -59,20 +90,33 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
     found = [_detect_along(prep, gsd, angle, params, sun) for angle in directions]
-    dets = _merge(Detections.concat(found), gsd, params)
-    if not len(dets):
-        return dets
-    if scale < 1.0:
+    dets = Detections.concat([d for d, _ in found])
+    features = np.vstack([f for _, f in found]) if found else np.zeros((0, len(FEATURES)))
+    if scale < 1.0 and len(dets):
         dets = dets.scaled(1.0 / scale)
+    return dets, features
+
+
+def _in_station(window: SceneWindow, dets: Detections) -> np.ndarray:
     rows = np.clip(np.round(dets.center[:, 0]).astype(int), 0, window.shape[0] - 1)
     cols = np.clip(np.round(dets.center[:, 1]).astype(int), 0, window.shape[1] - 1)
-    keep = window.inside[rows, cols] & window.data[rows, cols] & (dets.score >= params.min_score)
-    return dets.subset(keep)
+    return window.inside[rows, cols] & window.data[rows, cols]
+
+
+def candidates_in_station(
+    window: SceneWindow, params: DetectorParams | None = None
+) -> tuple[Detections, np.ndarray]:
+    """:func:`candidates` whose centre lies inside the station polygon."""
+    dets, features = candidates(window, params)
+    if not len(dets):
+        return dets, features
+    keep = _in_station(window, dets)
+    return dets.subset(keep), features[keep]
 
 
 def _detect_along(
     prep: Prepared, gsd: float, angle: float, params: DetectorParams, sun: SunPosition
-) -> Detections:
+) -> tuple[Detections, np.ndarray]:
     frame = TrackFrame.for_direction(prep.data.shape, angle)
     side = _shadow_side(frame, sun)
     log_f = frame.warp(prep.log_lum)
@@ -82,22 +126,26 @@ def _detect_along(
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
-    strength = band_strength(
+    strength, terms = band_strength(
         rgb_f, log_f, lin_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
     )
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:
-        return Detections.empty()
+        return Detections.empty(), np.zeros((0, len(FEATURES)))
+    if terms is not None:
+        features = car_features(terms, strength, cars, gsd, sun.elevation_deg)
+    else:
+        features = np.full((cars.x.size, len(FEATURES)), np.nan)
     if params.classify_types:
-        curvature, roughness = car_features(log_f, cars.x, cars.y, cars.length, gsd, params)
+        curvature, roughness = car_features_for_type(log_f, cars.x, cars.y, cars.length, gsd, params)
         seen_apart = (cars.method == "gap") & (gsd <= params.gap_visible_gsd_m)
         kind, tarped = classify(curvature, roughness, cars.length * gsd, seen_apart)
     else:
         kind, tarped = np.full(cars.x.size, "railcar", dtype="<U10"), np.zeros(cars.x.size, bool)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
     n = cars.x.size
-    return Detections(
+    dets = Detections(
         center=xy[:, ::-1].copy(),
         length=cars.length,
         width=np.full(n, params.car_width_m / gsd),
@@ -107,6 +155,7 @@ def _detect_along(
         method=cars.method,
         tarped=tarped,
     )
+    return dets, features
 
 
 def _shadow_side(frame: TrackFrame, sun: SunPosition) -> str | None:

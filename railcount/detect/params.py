@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.1.0"
+DETECTOR_VERSION = "0.2.0"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -53,6 +53,11 @@ class DetectorParams:
         below this share of the sunlit ground near it (the brightest 1 m
         patch within about 5 m). Cast shadows sit near 0.25-0.35, dark track
         beds near 0.45-0.5: a narrow margin (see docs/detector.md).
+    sunlit_reach_m : float
+        The sunlit level a pixel is compared with is the brightest 1 m patch
+        within this distance. It must reach past a car and its shadow: with
+        2.5 m, the middle of a winter shadow (8-12 m with its car) found no
+        sunlit ground and did not count as dark.
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
@@ -77,6 +82,13 @@ class DetectorParams:
         Off by default: on generated scenes detector 0.1 gets only about a
         third of classified cars right (``benchmarks/accuracy.py --classify``),
         so every car is reported as ``railcar`` rather than a wrong type.
+    car_model : bool
+        Score candidates with the fitted car model
+        (:mod:`railcount.detect.candidates`) and keep those at or above
+        ``min_car_probability``. Off, candidates keep their band strength as
+        score (detector 0.1's behaviour, used to fit the model).
+    min_car_probability : float
+        Candidates the car model gives less than this are dropped.
     gap_contrast : float
         Minimum along-track contrast (log units) of a coupling gap.
     min_score : float
@@ -93,6 +105,7 @@ class DetectorParams:
     along_smooth_m: float = 2.5
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
+    sunlit_reach_m: float = 4.0
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0
     min_band_strength: float = 0.4
@@ -100,6 +113,8 @@ class DetectorParams:
     bridge_gap_m: float = 2.0
     max_uncut_run_m: float = 60.0
     classify_types: bool = False
+    car_model: bool = True
+    min_car_probability: float = 0.5
     gap_contrast: float = 0.08
     min_score: float = 0.2
 

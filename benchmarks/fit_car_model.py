@@ -1,0 +1,143 @@
+"""Fit the car model (railcount/detect/car_model.py) on the tuned generated suites.
+
+Usage:
+    python benchmarks/fit_car_model.py [--scenes N] [--workers W] [--cache DIR] [--check]
+
+Runs the detector with the model off over the first N (default 100) scenes
+of the ``tuned`` suite, plain (v1) and v2 (conditions, products,
+look-alikes), generating any that are missing into the benchmark cache
+exactly as ``benchmarks/accuracy.py`` does. Every candidate car inside the
+station is described (``railcount.detect.candidates.FEATURES``) and
+labelled 1 when its centre lies within half a car length (7.5 m) of a true
+railcar. A logistic model with squared terms is fitted by Newton's method
+(numpy only) and written to ``railcount/detect/car_model.py``.
+
+Only ``tuned`` seeds are used; ``untouched`` and ``fresh`` stay out of the
+fit so that ``benchmarks/accuracy.py`` measures the model on scenes it never
+saw. ``--check`` prints the fit's figures without writing the module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import textwrap
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from accuracy import ROOT, scene_spec
+
+from railcount.detect.candidates import FEATURES, design, fit_logistic
+from railcount.detect.detector import candidates_in_station
+from railcount.detect.params import DetectorParams
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_centres
+
+MODULE = ROOT / "railcount" / "detect" / "car_model.py"
+MATCH_M = 7.5
+
+
+def ensure_scene(i: int, realism: str, cache: str) -> Path:
+    spec = scene_spec("tuned", i, realism)
+    folder = Path(cache) / ("tuned" if realism == "v1" else f"tuned-{realism}")
+    stem = f"s{spec['seed']}_{spec['date']}"
+    tif = folder / f"{stem}.tif"
+    if not tif.exists() or not tif.with_suffix(".truth.geojson").exists():
+        from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+        folder.mkdir(parents=True, exist_ok=True)
+        write_scene(synthesize(SceneSpec(**spec)), folder, stem)  # type: ignore[arg-type]
+        write_station("tumangang", folder)
+    return tif
+
+
+def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
+    i, realism, cache = args
+    tif = ensure_scene(i, realism, cache)
+    params = dataclasses.replace(DetectorParams(), car_model=False)
+    (window,) = read_windows(tif, read_stations(tif.parent / "tumangang_station.geojson"))
+    dets, features = candidates_in_station(window, params)
+    truth = truth_centres(tif.with_suffix(".truth.geojson"), window)
+    if not len(dets):
+        return np.zeros((0, len(FEATURES))), np.zeros(0)
+    if len(truth):
+        dist = np.linalg.norm(dets.center[:, None, :] - truth[None, :, :], axis=2).min(axis=1)
+        label = dist * window.gsd_m <= MATCH_M
+    else:
+        label = np.zeros(len(dets), bool)
+    described = np.isfinite(features).all(axis=1)
+    return features[described], label[described].astype(float)
+
+
+def auc(score: np.ndarray, label: np.ndarray) -> float:
+    """Area under the ROC curve (probability a random positive outranks a random negative)."""
+    order = np.argsort(score)
+    ranks = np.empty(len(score))
+    ranks[order] = np.arange(1, len(score) + 1)
+    pos = label > 0.5
+    n_pos, n_neg = pos.sum(), (~pos).sum()
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / max(n_pos * n_neg, 1))
+
+
+def write_module(weights: np.ndarray, mean: np.ndarray, scale: np.ndarray, provenance: str) -> None:
+    def fmt(values: np.ndarray) -> str:
+        return "(\n" + "".join(f"    {v!r},\n" for v in (float(x) for x in values)) + ")"
+
+    names = "(\n" + "".join(f'    "{name}",\n' for name in FEATURES) + ")"
+    text = (
+        '"""The fitted car model: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
+        + "\n".join(textwrap.wrap(provenance, 88))
+        + '\n"""\n\n'
+        f"FEATURES = {names}\n\n"
+        f"MEAN = {fmt(mean)}\n\n"
+        f"SCALE = {fmt(scale)}\n\n"
+        "# Intercept first, then one weight per standardised input (features, then squares).\n"
+        f"WEIGHTS = {fmt(weights)}\n"
+    )
+    MODULE.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenes", type=int, default=100, help="tuned scenes per realism (default 100)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
+    ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
+    args = ap.parse_args(argv)
+    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in range(args.scenes)]
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        parts = list(pool.map(scene_rows, jobs, chunksize=2))
+    features = np.vstack([f for f, _ in parts])
+    labels = np.concatenate([y for _, y in parts])
+    weights, mean, scale = fit_logistic(design(features), labels)
+    z = (design(features) - mean) / scale
+    prob = 1.0 / (1.0 + np.exp(-(weights[0] + z @ weights[1:])))
+    kept = prob >= DetectorParams().min_car_probability
+    print(f"candidates {len(labels)}, on a railcar {labels.mean():.1%}, fit AUC {auc(prob, labels):.3f}")
+    print(
+        f"at p >= {DetectorParams().min_car_probability}: kept {kept.mean():.1%}, of those on a railcar "
+        f"{labels[kept].mean():.1%}; railcar candidates kept {kept[labels > 0.5].mean():.1%}"
+    )
+    names = [*FEATURES, *(f"{f}^2" for f in FEATURES[: len(design(features[:1])[0]) - len(FEATURES)])]
+    for name, w in sorted(zip(names, weights[1:], strict=True), key=lambda t: -abs(t[1]))[:10]:
+        print(f"  {name:<22} {w:+.3f}")
+    if not args.check:
+        provenance = (
+            f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from the first "
+            f"{args.scenes} scenes of the tuned suite, plain (v1) and v2; label: centre within "
+            f"{MATCH_M} m of a true railcar; logistic with squared terms, L2 penalty 1."
+        )
+        write_module(weights, mean, scale, provenance)
+        print(f"wrote {MODULE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Describe each candidate car by what the band evidence saw along it, and score it.
+
+The band evidence (:func:`~railcount.detect.cars.band_strength`) finds more
+candidates than there are cars: the strip of ballast beside a dark car,
+bands inside wide winter shadows, trucks beside the yard. What separates
+them is not one threshold but the combination of a dozen measurements
+(how dark the body is against the sunlit ground, how uneven the roof, how
+solid the shadow, whether the dark band goes on a car width further...).
+
+A logistic model with squared terms combines them. Its 35 coefficients live
+in :mod:`railcount.detect.car_model`, written by
+``benchmarks/fit_car_model.py`` from the candidates of the ``tuned``
+generated suites (plain and v2). It is a few numbers in the source, fitted
+by a script in the repository; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from railcount.detect.cars import BandTerms, FrameCars, shift_rows
+
+FEATURES = (
+    "strength",  # the band evidence
+    "smoothness",  # 1 - roof texture / limit
+    "body_dark",  # shadow-dark share of the body band
+    "shade",  # solid shadow beyond the shadow-side edge
+    "step_sun",  # colour step to the sun-side flank
+    "dark_sun",  # shadow-dark share of the sun-side flank
+    "step_shadow",  # colour step to the shadow-side flank
+    "saturation",  # (max - min) / max of the body colour
+    "rel_lum",  # body luminance / sunlit ground level
+    "log_length",  # log of the car length in metres
+    "run_score",  # mean band strength of the run it came from
+    "lum_spread",  # std of luminance along the centreline / sunlit level
+    "sun_flank_rel",  # sun-side flank luminance / sunlit level
+    "dark_far_shadow",  # darkness 1.5 car widths out on the shadow side
+    "dark_far_sun",  # darkness 1.5 car widths out on the sun side
+    "gsd_m",
+    "by_pitch",  # 1 when the piece was counted by pitch
+    "sun_elevation",  # degrees
+)
+N_SQUARED = 15
+"""The first N_SQUARED features also enter squared."""
+
+
+def car_features(
+    terms: BandTerms,
+    strength: np.ndarray,
+    cars: FrameCars,
+    gsd_m: float,
+    sun_elevation_deg: float,
+) -> np.ndarray:
+    """One row of :data:`FEATURES` per car: means along the middle 80 % of its centreline."""
+    up = terms.shadow_side == "up"
+    sign = -1.0 if up else 1.0
+    far = 3.0 * terms.half_width_px
+    far_shadow = shift_rows(terms.flank_dark, sign * far)
+    far_sun = shift_rows(terms.flank_dark, -sign * far)
+    sunlit = np.maximum(terms.sunlit, 1e-3)
+    rel = terms.lin / sunlit
+    sun_flank_rel = shift_rows(rel, -sign * terms.flank_offset_px)
+    top, bottom = terms.interior.max(axis=2), terms.interior.min(axis=2)
+    saturation = (top - bottom) / np.maximum(top, 1e-3)
+    maps = (
+        strength,
+        terms.smoothness,
+        terms.body_dark,
+        terms.shade,
+        terms.step_sun,
+        terms.dark_sun,
+        terms.step_shadow,
+        saturation,
+        rel,
+    )
+    rows, cols = strength.shape
+    out = np.empty((cars.x.size, len(FEATURES)))
+    for i, (x, y, length, score, method) in enumerate(
+        zip(cars.x, cars.y, cars.length, cars.score, cars.method, strict=True)
+    ):
+        r = int(np.clip(round(y), 0, rows - 1))
+        a = int(max(0, x - 0.4 * length))
+        b = int(min(cols, max(a + 1, x + 0.4 * length + 1)))
+        means = [float(m[r, a:b].mean()) for m in maps]
+        line = terms.lin[r, a:b]
+        out[i] = [
+            *means,
+            np.log(max(length * gsd_m, 1.0)),
+            score,
+            float(line.std() / max(float(sunlit[r, a:b].mean()), 1e-3)),
+            float(sun_flank_rel[r, a:b].mean()),
+            float(far_shadow[r, a:b].mean()),
+            float(far_sun[r, a:b].mean()),
+            gsd_m,
+            float(method == "pitch"),
+            sun_elevation_deg,
+        ]
+    return out
+
+
+def design(features: np.ndarray) -> np.ndarray:
+    """Model inputs: the features, then the first :data:`N_SQUARED` of them squared."""
+    features = np.asarray(features, dtype=float).reshape(-1, len(FEATURES))
+    return np.column_stack([features, features[:, :N_SQUARED] ** 2])
+
+
+def car_probability(features: np.ndarray) -> np.ndarray:
+    """Probability that each candidate is on a railcar (within half a car length), from the fitted model."""
+    from railcount.detect import car_model
+
+    if tuple(car_model.FEATURES) != FEATURES:
+        raise RuntimeError("railcount.detect.car_model was fitted on other features; rerun fit_car_model.py")
+    x = design(features)
+    z = (x - np.asarray(car_model.MEAN)) / np.asarray(car_model.SCALE)
+    logit = car_model.WEIGHTS[0] + z @ np.asarray(car_model.WEIGHTS[1:])
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -40.0, 40.0)))
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 60
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit P(y=1) = sigmoid(w0 + w . (x - mean) / scale) by Newton's method with an L2 penalty.
+
+    Returns (weights with the intercept first, mean, scale).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.column_stack([np.ones(len(x)), (x - mean) / scale])
+    w = np.zeros(z.shape[1])
+    penalty = l2 * np.eye(len(w))
+    penalty[0, 0] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -40.0, 40.0)))
+        hessian = z.T @ (z * (p * (1.0 - p))[:, None]) + penalty + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, z.T @ (y - p) - penalty @ w)
+        w += step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w, mean, scale

@@ -1,0 +1,85 @@
+"""The car model: its fitter, and that it separates cars from other candidates on an unseen scene."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from railcount.detect import car_model
+from railcount.detect.candidates import FEATURES, car_probability, design, fit_logistic
+from railcount.detect.detector import candidates_in_station, detect
+from railcount.detect.params import DetectorParams
+from railcount.evaluate import match_centres
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_centres
+
+from .geofixtures import write_synth
+
+
+def test_fit_logistic_recovers_known_coefficients():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(20000, 3)) * [1.0, 2.0, 0.5] + [0.0, 1.0, -2.0]
+    true_w = np.array([0.3, 1.5, -0.8, 2.0])  # on standardised inputs
+    z = (x - x.mean(0)) / x.std(0)
+    p = 1.0 / (1.0 + np.exp(-(true_w[0] + z @ true_w[1:])))
+    y = rng.random(len(p)) < p
+    w, mean, scale = fit_logistic(x, y, l2=0.0)
+    assert np.allclose(w, true_w, atol=0.08), w
+    assert np.allclose(mean, x.mean(0)) and np.allclose(scale, x.std(0), rtol=1e-6)
+
+
+def test_shipped_model_matches_the_feature_list():
+    assert tuple(car_model.FEATURES) == FEATURES
+    n_inputs = design(np.zeros((1, len(FEATURES)))).shape[1]
+    assert len(car_model.MEAN) == len(car_model.SCALE) == n_inputs
+    assert len(car_model.WEIGHTS) == n_inputs + 1
+
+
+UNSEEN = [  # (seed, GSD, date): seeds no suite or sample uses, summer and winter sun
+    (771, 0.3, "2021-12-20"),
+    (772, 0.5, "2022-06-01"),
+    (773, 0.75, "2019-02-11"),
+    (774, 1.0, "2020-09-03"),
+    (775, 0.5, "2023-11-20"),
+    (776, 0.75, "2018-07-07"),
+]
+
+
+@pytest.fixture(scope="module")
+def unseen(tmp_path_factory):
+    """Six generated scenes the model was not fitted on, with their true car centres."""
+    scenes = []
+    for seed, gsd, date in UNSEEN:
+        folder = tmp_path_factory.mktemp(f"unseen{seed}")
+        paths, station = write_synth(folder, date=date, cars=60, gsd_m=gsd, seed=seed)
+        (window,) = read_windows(paths["tif"], read_stations(station))
+        scenes.append((window, truth_centres(paths["truth_geojson"], window)))
+    return scenes
+
+
+def test_model_ranks_candidates_on_cars_above_the_rest(unseen):
+    probs, on_car = [], []
+    for window, truth in unseen:
+        dets, features = candidates_in_station(window, DetectorParams(car_model=False))
+        described = np.isfinite(features).all(axis=1)
+        dist = np.linalg.norm(dets.center[:, None] - truth[None], axis=2).min(axis=1) * window.gsd_m
+        on_car.append(dist[described] <= 7.5)
+        probs.append(car_probability(features[described]))
+    prob, on = np.concatenate(probs), np.concatenate(on_car)
+    assert on.sum() >= 50 and (~on).sum() >= 20
+    # Probability that a candidate on a car outranks one that is not (AUC), pooled.
+    auc = (prob[on][:, None] > prob[~on][None, :]).mean()
+    assert auc >= 0.7, auc
+
+
+def test_model_improves_f1_over_the_band_strength_alone(unseen):
+    totals = {True: np.zeros(3), False: np.zeros(3)}
+    for window, truth in unseen:
+        for use_model in (True, False):
+            dets = detect(window, DetectorParams(car_model=use_model))
+            m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
+            totals[use_model] += (m.truth, m.detected, m.true_positives)
+    f1 = {k: 2 * tp / (t + n) for k, (t, n, tp) in totals.items()}
+    assert f1[True] >= f1[False], totals
+    assert DetectorParams().car_model  # on by default
