@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from railcount.detect.cars import BandTerms, FrameCars, shift_rows
+from railcount.detect.cars import BandTerms, FrameCars
 
 FEATURES = (
     "strength",  # the band evidence
@@ -53,15 +53,10 @@ def car_features(
 ) -> np.ndarray:
     """One row of :data:`FEATURES` per car: means along the middle 80 % of its centreline."""
     up = terms.shadow_side == "up"
-    sign = -1.0 if up else 1.0
-    far = 3.0 * terms.half_width_px
-    far_shadow = shift_rows(terms.flank_dark, sign * far)
-    far_sun = shift_rows(terms.flank_dark, -sign * far)
-    sunlit = np.maximum(terms.sunlit, 1e-3)
-    rel = terms.lin / sunlit
-    sun_flank_rel = shift_rows(rel, -sign * terms.flank_offset_px)
-    top, bottom = terms.interior.max(axis=2), terms.interior.min(axis=2)
-    saturation = (top - bottom) / np.maximum(top, 1e-3)
+    sign = -1 if up else 1
+    far = round(3.0 * terms.half_width_px)
+    flank = round(terms.flank_offset_px)
+    rows, cols = strength.shape
     maps = (
         strength,
         terms.smoothness,
@@ -70,10 +65,7 @@ def car_features(
         terms.step_sun,
         terms.dark_sun,
         terms.step_shadow,
-        saturation,
-        rel,
     )
-    rows, cols = strength.shape
     out = np.empty((cars.x.size, len(FEATURES)))
     for i, (x, y, length, score, method) in enumerate(
         zip(cars.x, cars.y, cars.length, cars.score, cars.method, strict=True)
@@ -81,21 +73,38 @@ def car_features(
         r = int(np.clip(round(y), 0, rows - 1))
         a = int(max(0, x - 0.4 * length))
         b = int(min(cols, max(a + 1, x + 0.4 * length + 1)))
+        # Only the rows each feature needs are read (no full-frame shifted copies).
         means = [float(m[r, a:b].mean()) for m in maps]
+        colour = terms.interior[r, a:b]
+        top, bottom = colour.max(axis=1), colour.min(axis=1)
+        saturation = float(((top - bottom) / np.maximum(top, 1e-3)).mean())
+        sunlit = np.maximum(terms.sunlit[r, a:b], 1e-3)
         line = terms.lin[r, a:b]
         out[i] = [
             *means,
+            saturation,
+            float((line / sunlit).mean()),
             np.log(max(length * gsd_m, 1.0)),
             score,
-            float(line.std() / max(float(sunlit[r, a:b].mean()), 1e-3)),
-            float(sun_flank_rel[r, a:b].mean()),
-            float(far_shadow[r, a:b].mean()),
-            float(far_sun[r, a:b].mean()),
+            float(line.std() / max(float(sunlit.mean()), 1e-3)),
+            _row_mean(terms.lin, r - sign * flank, a, b, terms.sunlit),
+            _row_mean(terms.flank_dark, r + sign * far, a, b),
+            _row_mean(terms.flank_dark, r - sign * far, a, b),
             gsd_m,
             float(method == "pitch"),
             sun_elevation_deg,
         ]
     return out
+
+
+def _row_mean(image: np.ndarray, row: int, a: int, b: int, divide_by: np.ndarray | None = None) -> float:
+    """Mean of ``image[row, a:b]`` (divided elementwise by ``divide_by``); 0 outside the frame."""
+    if not 0 <= row < image.shape[0]:
+        return 0.0
+    values = image[row, a:b]
+    if divide_by is not None:
+        values = values / np.maximum(divide_by[row, a:b], 1e-3)
+    return float(values.mean())
 
 
 def design(features: np.ndarray) -> np.ndarray:
