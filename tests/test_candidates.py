@@ -83,3 +83,37 @@ def test_model_improves_f1_over_the_band_strength_alone(unseen):
     f1 = {k: 2 * tp / (t + n) for k, (t, n, tp) in totals.items()}
     assert f1[True] >= f1[False], totals
     assert DetectorParams().car_model  # on by default
+
+
+def test_haze_correction_finds_cars_without_inventing_them(tmp_path):
+    hazy, station = write_synth(
+        tmp_path / "hazy",
+        date="2020-09-14",
+        cars=50,
+        gsd_m=0.5,
+        seed=991,
+        realism="v2",
+        conditions="haze=0.4",
+    )
+    (window,) = read_windows(hazy["tif"], read_stations(station))
+    truth = truth_centres(hazy["truth_geojson"], window)
+    found = {h: len(detect(window, DetectorParams(haze_floor=h))) for h in (None, 0.11)}
+    assert found[0.11] >= found[None] + 0.3 * len(truth), (found, len(truth))
+    assert found[0.11] <= 1.25 * len(truth) + 2, (found, len(truth))
+    # An empty yard: corrected for haze, it shows no more false cars than the
+    # same yard in clear air (v2 yards carry trucks and containers, so that
+    # is not zero).
+    counts = {}
+    for condition in ("", "haze=0.4"):
+        empty, station = write_synth(
+            tmp_path / f"empty{condition}",
+            date="2020-09-14",
+            cars=0,
+            gsd_m=0.5,
+            seed=992,
+            realism="v2",
+            conditions=condition,
+        )
+        (window,) = read_windows(empty["tif"], read_stations(station))
+        counts[condition] = len(detect(window))
+    assert counts["haze=0.4"] <= counts[""], counts

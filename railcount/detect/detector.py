@@ -78,7 +78,7 @@ def candidates(window: SceneWindow, params: DetectorParams | None = None) -> tup
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
     # wagons lose precision: 0.77 against 0.92 at native resolution.)
     scale = min(1.0, window.gsd_m / params.work_gsd_m)
-    prep = prepare(window, scale=scale)
+    prep = prepare(window, scale=scale, haze_floor=params.haze_floor)
     gsd = window.gsd_m / scale
     directions = track_directions(
         prep.log_lum,

@@ -58,6 +58,12 @@ class DetectorParams:
         within this distance. It must reach past a car and its shadow: with
         2.5 m, the middle of a winter shadow (8-12 m with its car) found no
         sunlit ground and did not count as dark.
+    haze_floor : float or None
+        Linear luminance below which the darkest 0.1 % of a clear window's
+        pixels lie (deep shadow; 0.06-0.10 on generated plain scenes). When a
+        window has almost no shadow-dark pixels and its floor is above this,
+        the excess is taken as haze and subtracted (see ``prepare``). None
+        turns the correction off.
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
@@ -106,6 +112,7 @@ class DetectorParams:
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0
+    haze_floor: float | None = 0.11
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0
     min_band_strength: float = 0.4

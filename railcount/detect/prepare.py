@@ -38,9 +38,11 @@ class Prepared:
 
 
 LOG_OFFSET = 0.08
+HAZE_MAX_DARK_SHARE = 0.003
+"""A window with less than this share of shadow-dark pixels (below 0.45 of the median) may be hazy."""
 
 
-def prepare(window: SceneWindow, *, scale: float = 1.0) -> Prepared:
+def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None = None) -> Prepared:
     """Stretch the window to [0, 1] with robust percentiles of its valid pixels.
 
     The stretch is common to all bands so colours keep their hue; it makes
@@ -52,6 +54,15 @@ def prepare(window: SceneWindow, *, scale: float = 1.0) -> Prepared:
     With ``scale`` < 1 the pixels are first averaged down (``cv2.INTER_AREA``
     on the file's own dtype, which is cheap), so nothing else runs at full
     resolution.
+
+    With ``haze_floor``, linear luminance is corrected for haze when the
+    window looks hazy: almost no pixel (under ``HAZE_MAX_DARK_SHARE``) is
+    below 0.45 of the median, and the darkest 0.1 % sit above
+    ``haze_floor``. The excess is subtracted and the rest rescaled, so cast
+    shadows are dark again. Both conditions are needed: generated hazy yards
+    have floors of 0.19-0.26 and no dark pixels, but the clear Joplin scene
+    has a floor of 0.18 with 1.3-1.8 % dark pixels, and correcting it
+    invented false cars there.
     """
     pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
     data, valid = window.data, window.valid
@@ -82,6 +93,18 @@ def prepare(window: SceneWindow, *, scale: float = 1.0) -> Prepared:
     log_lum = np.log(lum + np.float32(LOG_OFFSET))
     v0, v1 = window.value_range
     linear = np.clip((mean - v0) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
+    if haze_floor is not None and sample.size:
+        # Haze adds light to every pixel, shadows included, so cast shadows stop
+        # looking dark. Clear scenes' darkest pixels (deep shadow) sit below
+        # haze_floor; whatever the floor rises above that is taken as haze --
+        # but only when almost nothing in the window is shadow-dark, since a
+        # clear scene can have a high floor too (Joplin's is 0.18).
+        lit = linear[data]
+        floor = float(np.percentile(lit, 0.1))
+        excess = floor - haze_floor
+        dark_share = float(np.mean(lit < 0.45 * float(np.median(lit))))
+        if excess > 0 and dark_share < HAZE_MAX_DARK_SHARE:
+            linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
     linear[~data] = 0.0
     return Prepared(
         rgb=rgb, log_lum=log_lum.astype(np.float32), linear_lum=linear.astype(np.float32), data=data
