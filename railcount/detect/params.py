@@ -92,7 +92,7 @@ class DetectorParams:
         Score candidates with the fitted car model
         (:mod:`railcount.detect.candidates`) and keep those at or above
         ``min_car_probability``. Off, candidates keep their band strength as
-        score (detector 0.1's behaviour, used to fit the model).
+        score (as in detector 0.1; used to fit the model).
     min_car_probability : float
         Candidates the car model gives less than this are dropped.
     gap_contrast : float
