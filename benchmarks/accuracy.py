@@ -38,6 +38,9 @@ Rows per suite and GSD:
   car, or beside it (a shadow band, the next track)?
 * ``in`` -- share of scenes whose interval railcars_low..railcars_high holds the truth.
 
+Detections called locomotives are counted apart and left out of the railcar
+columns; a line per suite compares them with the true locomotives.
+
 With ``--classify``, also the confusion of detected type against true class
 (type classification is off by default in detector 0.1).
 
@@ -82,6 +85,7 @@ class Outcome:
     seconds: float
     types: tuple[tuple[str, str], ...] = ()
     condition: str = "plain"
+    locos: tuple[int, int, int] = (0, 0, 0)  # true, called, matched
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -166,6 +170,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         ev.strict.true_positives,
         seconds,
         tuple(ev.type_pairs),
+        locos=(ev.locomotives.truth, ev.locomotives.detected, ev.locomotives.true_positives),
     )
 
 
@@ -293,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
         for g in GSDS:
             print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if o.gsd == g]))
         print(summary_row(f"{suite} all", rows))
+        t, d, k = (sum(o.locos[i] for o in rows) for i in range(3))
+        print(
+            f"{suite} locomotives (counted apart): {t} true, {d} called, {k} right"
+            f" (P {k / max(d, 1):.2f}, R {k / max(t, 1):.2f})"
+        )
         print("-" * len(header))
         if args.realism == "v2":
             for cond in sorted({o.condition for o in rows}):

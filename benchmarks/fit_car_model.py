@@ -1,4 +1,4 @@
-"""Fit the car model (railcount/detect/car_model.py) on the tuned generated suites.
+"""Fit the car and locomotive models (railcount/detect/car_model.py, loco_model.py) on the tuned suites.
 
 Usage:
     python benchmarks/fit_car_model.py [--scenes N] [--workers W] [--cache DIR] [--check]
@@ -10,7 +10,9 @@ exactly as ``benchmarks/accuracy.py`` does. Every candidate car inside the
 station is described (``railcount.detect.candidates.FEATURES``) and
 labelled 1 when its centre lies within half a car length (7.5 m) of a true
 railcar. A logistic model with squared terms is fitted by Newton's method
-(numpy only) and written to ``railcount/detect/car_model.py``.
+(numpy only) and written to ``railcount/detect/car_model.py``. A second
+model, fitted the same way on the candidates that lie on rolling stock,
+says whether the nearest piece is a locomotive (``loco_model.py``).
 
 Only ``tuned`` seeds are used; ``untouched`` and ``fresh`` stay out of the
 fit so that ``benchmarks/accuracy.py`` measures the model on scenes it never
@@ -38,9 +40,10 @@ from railcount.detect.detector import candidates_in_station
 from railcount.detect.params import DetectorParams
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_centres
+from railcount.io.truth import truth_centres, truth_locomotives
 
 MODULE = ROOT / "railcount" / "detect" / "car_model.py"
+LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
 MATCH_M = 7.5
 
 
@@ -65,15 +68,22 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     (window,) = read_windows(tif, read_stations(tif.parent / "tumangang_station.geojson"))
     dets, features = candidates_in_station(window, params)
     truth = truth_centres(tif.with_suffix(".truth.geojson"), window)
+    locos = truth_locomotives(tif.with_suffix(".truth.geojson"), window)
     if not len(dets):
-        return np.zeros((0, len(FEATURES))), np.zeros(0)
-    if len(truth):
-        dist = np.linalg.norm(dets.center[:, None, :] - truth[None, :, :], axis=2).min(axis=1)
-        label = dist * window.gsd_m <= MATCH_M
-    else:
-        label = np.zeros(len(dets), bool)
+        return np.zeros((0, len(FEATURES))), np.zeros((0, 2))
+    car_m, loco_m = _nearest_m(dets.center, truth, window.gsd_m), _nearest_m(dets.center, locos, window.gsd_m)
+    # Column 0: on a railcar (the car model's label). Column 1: on rolling stock,
+    # and the nearest piece is a locomotive (1) or a railcar (0); -1 off both.
+    on_stock = np.minimum(car_m, loco_m) <= MATCH_M
+    labels = np.column_stack([car_m <= MATCH_M, np.where(on_stock, loco_m < car_m, -1)]).astype(float)
     described = np.isfinite(features).all(axis=1)
-    return features[described], label[described].astype(float)
+    return features[described], labels[described]
+
+
+def _nearest_m(centres: np.ndarray, truth: np.ndarray, gsd_m: float) -> np.ndarray:
+    if not len(truth):
+        return np.full(len(centres), np.inf)
+    return np.linalg.norm(centres[:, None, :] - truth[None, :, :], axis=2).min(axis=1) * gsd_m
 
 
 def auc(score: np.ndarray, label: np.ndarray) -> float:
@@ -86,13 +96,15 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / max(n_pos * n_neg, 1))
 
 
-def write_module(weights: np.ndarray, mean: np.ndarray, scale: np.ndarray, provenance: str) -> None:
+def write_module(
+    path: Path, weights: np.ndarray, mean: np.ndarray, scale: np.ndarray, provenance: str, what: str
+) -> None:
     def fmt(values: np.ndarray) -> str:
         return "(\n" + "".join(f"    {v!r},\n" for v in (float(x) for x in values)) + ")"
 
     names = "(\n" + "".join(f'    "{name}",\n' for name in FEATURES) + ")"
     text = (
-        '"""The fitted car model: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
+        f'"""The fitted {what} model: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
         + "\n".join(textwrap.wrap(provenance, 88))
         + '\n"""\n\n'
         f"FEATURES = {names}\n\n"
@@ -101,7 +113,7 @@ def write_module(weights: np.ndarray, mean: np.ndarray, scale: np.ndarray, prove
         "# Intercept first, then one weight per standardised input (features, then squares).\n"
         f"WEIGHTS = {fmt(weights)}\n"
     )
-    MODULE.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         parts = list(pool.map(scene_rows, jobs, chunksize=2))
     features = np.vstack([f for f, _ in parts])
-    labels = np.concatenate([y for _, y in parts])
+    both = np.vstack([y for _, y in parts])
+    labels = both[:, 0]
     weights, mean, scale = fit_logistic(design(features), labels)
     z = (design(features) - mean) / scale
     prob = 1.0 / (1.0 + np.exp(-(weights[0] + z @ weights[1:])))
@@ -134,8 +147,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.scenes} scenes of the tuned suite, plain (v1) and v2; label: centre within "
             f"{MATCH_M} m of a true railcar; logistic with squared terms, L2 penalty 1."
         )
-        write_module(weights, mean, scale, provenance)
+        write_module(MODULE, weights, mean, scale, provenance, "car")
         print(f"wrote {MODULE.relative_to(ROOT)}")
+    # The locomotive model: among candidates on rolling stock, locomotive or railcar?
+    on_stock = both[:, 1] >= 0
+    loco = both[on_stock, 1]
+    lw, lmean, lscale = fit_logistic(design(features[on_stock]), loco)
+    lz = (design(features[on_stock]) - lmean) / lscale
+    lprob = 1.0 / (1.0 + np.exp(-(lw[0] + lz @ lw[1:])))
+    called = lprob >= DetectorParams().min_locomotive_probability
+    print(
+        f"locomotives: {int(loco.sum())} of {len(loco)} candidates on rolling stock, "
+        f"fit AUC {auc(lprob, loco):.3f}; "
+        f"called {int(called.sum())}, {loco[called].mean() if called.any() else 0:.0%} right, "
+        f"{called[loco > 0.5].mean():.0%} of locomotives"
+    )
+    if not args.check:
+        provenance = (
+            f"Fitted {date.today().isoformat()} on {len(loco)} candidates on rolling stock from the first "
+            f"{args.scenes} scenes of the tuned suite, plain (v1) and v2; label: the nearest piece of "
+            f"rolling stock within {MATCH_M} m is a locomotive; logistic with squared terms, L2 penalty 1."
+        )
+        write_module(LOCO_MODULE, lw, lmean, lscale, provenance, "locomotive")
+        print(f"wrote {LOCO_MODULE.relative_to(ROOT)}")
     return 0
 
 

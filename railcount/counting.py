@@ -13,7 +13,7 @@ from railcount.models import CountResult, Detections, SceneWindow
 # the ``tuned`` suite (``python benchmarks/accuracy.py --scenes 100 --calibrate``),
 # for windows where coupling gaps are resolved ("gap") and where runs are
 # counted by pitch ("pitch"). Checked on the ``untouched`` suite.
-INTERVAL_RATIOS = {"gap": (0.60, 1.34), "pitch": (0.71, 1.23)}
+INTERVAL_RATIOS = {"gap": (0.61, 1.37), "pitch": (0.74, 1.28)}
 GAP_VISIBLE_GSD_M = DetectorParams().gap_visible_gsd_m
 
 
@@ -25,7 +25,7 @@ def interval(railcars: int, gsd_m: float, observed: float = 1.0) -> tuple[int, i
     station, which are not guessed.
 
     >>> interval(73, 0.5), interval(0, 1.0)
-    ((42, 99), (0, 1))
+    ((43, 102), (0, 1))
     """
     regime = "gap" if gsd_m <= GAP_VISIBLE_GSD_M else "pitch"
     lo_ratio, hi_ratio = INTERVAL_RATIOS[regime]

@@ -17,7 +17,7 @@ from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
 from railcount.io.scenes import read_windows
-from railcount.io.truth import truth_cars
+from railcount.io.truth import truth_cars, truth_locomotives
 from railcount.models import CountResult, Detections, SceneWindow, Station
 
 
@@ -80,6 +80,8 @@ class StationEvaluation:
     """(detected kind, true class) of every matched car."""
     strict: Match
     """The same comparison with centres within 2.5 m: is each detection on its car?"""
+    locomotives: Match
+    """Detections called locomotives against the true locomotives (within the same radius)."""
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
@@ -98,6 +100,9 @@ class StationEvaluation:
             "f1": round(self.match.f1, 4),
             "precision_2_5m": round(self.strict.precision, 4),
             "recall_2_5m": round(self.strict.recall, 4),
+            "locomotives": r.locomotives,
+            "true_locomotives": self.locomotives.truth,
+            "locomotives_matched": self.locomotives.true_positives,
             "gsd_m": round(r.gsd_m, 4),
             "detector_version": r.detector_version,
         }
@@ -119,9 +124,13 @@ def evaluate_scene(
     out = []
     for sc in count_scene(scene, stations, params=params):
         true_rc, true_cls = truth_cars(truth, sc.window)
-        pairs = match_pairs(sc.detections.center, true_rc, match_radius_m / sc.window.gsd_m)
-        m = Match(len(true_rc), len(sc.detections), len(pairs))
-        types = [(str(sc.detections.kind[i]), str(true_cls[j])) for i, j in pairs]
-        strict = match_centres(sc.detections.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
-        out.append(StationEvaluation(sc, len(true_rc), m, types, strict))
+        is_loco = sc.detections.kind == "locomotive"
+        cars = sc.detections.subset(~is_loco)
+        radius = match_radius_m / sc.window.gsd_m
+        pairs = match_pairs(cars.center, true_rc, radius)
+        m = Match(len(true_rc), len(cars), len(pairs))
+        types = [(str(cars.kind[i]), str(true_cls[j])) for i, j in pairs]
+        strict = match_centres(cars.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
+        locos = match_centres(sc.detections.center[is_loco], truth_locomotives(truth, sc.window), radius)
+        out.append(StationEvaluation(sc, len(true_rc), m, types, strict, locos))
     return out

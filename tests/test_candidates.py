@@ -117,3 +117,22 @@ def test_haze_correction_finds_cars_without_inventing_them(tmp_path):
         (window,) = read_windows(empty["tif"], read_stations(station))
         counts[condition] = len(detect(window))
     assert counts["haze=0.4"] <= counts[""], counts
+
+
+def test_locomotives_are_read_and_counted_apart(tmp_path):
+    import json
+
+    from railcount.io.truth import truth_locomotives
+    from railcount.pipeline import evaluate_scene
+
+    paths, station = write_synth(tmp_path, date="2022-06-01", cars=60, gsd_m=0.5, seed=772)
+    summary = json.loads(paths["truth_json"].read_text())
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    assert len(truth_locomotives(paths["truth_geojson"], window)) == summary["locomotives"] >= 1
+    assert len(truth_centres(paths["truth_geojson"], window)) == summary["railcars"]
+    (ev,) = evaluate_scene(paths["tif"], read_stations(station), paths["truth_geojson"])
+    kinds = ev.count.detections.kind
+    # Detections called locomotives are neither railcars in the count nor in the railcar match.
+    assert ev.count.result.railcars == int((kinds != "locomotive").sum()) == ev.match.detected
+    assert ev.count.result.locomotives == int((kinds == "locomotive").sum()) == ev.locomotives.detected
+    assert ev.locomotives.truth == summary["locomotives"]

@@ -117,12 +117,22 @@ def car_probability(features: np.ndarray) -> np.ndarray:
     """Probability that each candidate is on a railcar (within half a car length), from the fitted model."""
     from railcount.detect import car_model
 
-    if tuple(car_model.FEATURES) != FEATURES:
-        raise RuntimeError("railcount.detect.car_model was fitted on other features; rerun fit_car_model.py")
-    x = design(features)
-    z = (x - np.asarray(car_model.MEAN)) / np.asarray(car_model.SCALE)
-    logit = car_model.WEIGHTS[0] + z @ np.asarray(car_model.WEIGHTS[1:])
-    return 1.0 / (1.0 + np.exp(-np.clip(logit, -40.0, 40.0)))
+    return _logistic(car_model, features)
+
+
+def locomotive_probability(features: np.ndarray) -> np.ndarray:
+    """Probability that a candidate on rolling stock is a locomotive, from the fitted locomotive model."""
+    from railcount.detect import loco_model
+
+    return _logistic(loco_model, features)
+
+
+def _logistic(model: object, features: np.ndarray) -> np.ndarray:
+    if tuple(model.FEATURES) != FEATURES:  # type: ignore[attr-defined]
+        raise RuntimeError("a fitted model does not match the feature list; rerun fit_car_model.py")
+    z = (design(features) - np.asarray(model.MEAN)) / np.asarray(model.SCALE)  # type: ignore[attr-defined]
+    weights = np.asarray(model.WEIGHTS)  # type: ignore[attr-defined]
+    return 1.0 / (1.0 + np.exp(-np.clip(weights[0] + z @ weights[1:], -40.0, 40.0)))
 
 
 def fit_logistic(

@@ -22,7 +22,7 @@ import dataclasses
 import cv2
 import numpy as np
 
-from railcount.detect.candidates import FEATURES, car_features, car_probability
+from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
 from railcount.detect.cars import band_strength, centreline_runs, split_runs
 from railcount.detect.classify import car_features as car_features_for_type
 from railcount.detect.classify import classify
@@ -61,7 +61,13 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         prob[described] = car_probability(features[described])
         score = np.where(described, prob, dets.score)
         dets = dataclasses.replace(dets, score=score)
-        dets = dets.subset(~described | (prob >= params.min_car_probability))
+        keep = ~described | (prob >= params.min_car_probability)
+        dets, features, described = dets.subset(keep), features[keep], described[keep]
+        if params.locomotive_model and described.any():
+            loco = np.zeros(len(dets), bool)
+            loco[described] = locomotive_probability(features[described]) >= params.min_locomotive_probability
+            kind = np.where(loco, "locomotive", dets.kind).astype(dets.kind.dtype)
+            dets = dataclasses.replace(dets, kind=kind)
     dets = _merge(dets, window.gsd_m, params)
     return dets.subset(_in_station(window, dets) & (dets.score >= params.min_score))
 

@@ -95,6 +95,12 @@ class DetectorParams:
         score (as in detector 0.1; used to fit the model).
     min_car_probability : float
         Candidates the car model gives less than this are dropped.
+    locomotive_model : bool
+        Call a kept candidate a locomotive (counted apart from railcars)
+        when the fitted locomotive model gives it at least
+        ``min_locomotive_probability``.
+    min_locomotive_probability : float
+        See ``locomotive_model``.
     gap_contrast : float
         Minimum along-track contrast (log units) of a coupling gap.
     min_score : float
@@ -122,6 +128,8 @@ class DetectorParams:
     classify_types: bool = False
     car_model: bool = True
     min_car_probability: float = 0.5
+    locomotive_model: bool = True
+    min_locomotive_probability: float = 0.5
     gap_contrast: float = 0.08
     min_score: float = 0.2
 

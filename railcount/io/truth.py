@@ -22,14 +22,22 @@ def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarr
     return truth_cars(path, window)[0]
 
 
-def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.ndarray, np.ndarray]:
+def truth_locomotives(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarray:
+    """Centres (row, col window pixels) of the true locomotives in ``window``'s station (same rules)."""
+    return truth_cars(path, window, locomotives=True)[0]
+
+
+def truth_cars(
+    path: str | os.PathLike[str], window: SceneWindow, *, locomotives: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Centres (row, col window pixels) and classes of the true railcars in ``window``'s station.
 
     Features count when they are railcars (``is_railcar`` true, or no such
     property and ``class``/``kind`` not ``locomotive``), are observable (not
     flagged ``hidden_by_cloud`` or ``in_nodata``), and their centre lies
     inside the station polygon (decided here, in the window's pixels, with
-    the same rule the detector's count uses).
+    the same rule the detector's count uses). With ``locomotives``, the
+    features whose ``class`` or ``kind`` is ``locomotive`` instead.
     """
     path = Path(path)
     try:
@@ -40,12 +48,14 @@ def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.nd
     lonlat, classes = [], []
     for f in feats:
         props = f.get("properties") or {}
-        if props.get("is_railcar") is False:
-            continue
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
         if props.get("hidden_by_cloud") or props.get("in_nodata"):
             continue
-        if "is_railcar" not in props and "locomotive" in (props.get("class"), props.get("kind")):
+        is_loco = "locomotive" in (props.get("class"), props.get("kind"))
+        if locomotives:
+            if not is_loco:
+                continue
+        elif props.get("is_railcar") is False or ("is_railcar" not in props and is_loco):
             continue
         geom = f["geometry"]
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
