@@ -100,11 +100,12 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
         f"{result.station} | {when} | {result.railcars} railcars "
         f"({result.railcars_low}-{result.railcars_high})"
     )
+    legend = [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch")]
     if result.locomotives:
-        caption += f" | {result.locomotives} locomotives"
-    _caption(
-        img, caption, [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch"), (_STATION, "station")]
-    )
+        plural = "s" if result.locomotives != 1 else ""
+        caption += f" | {result.locomotives} locomotive{plural}"
+        legend.append((_LOCO, "locomotive"))
+    _caption(img, caption, [*legend, (_STATION, "station")])
     return img
 
 
