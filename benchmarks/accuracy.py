@@ -135,8 +135,8 @@ def condition_of(spec: dict[str, object]) -> str:
     return cond if product == "rgb8" else f"{cond} ({product})"
 
 
-def run_one(args: tuple[str, int, str, bool, str]) -> Outcome:
-    suite, i, cache, classify, realism = args
+def ensure_scene(suite: str, i: int, cache: str, realism: str = "v1") -> tuple[Path, Path]:
+    """The i-th scene of a suite and its station file in the cache, generated first when missing."""
     spec = scene_spec(suite, i, realism)
     folder = Path(cache) / (suite if realism == "v1" else f"{suite}-{realism}")
     stem = f"s{spec['seed']}_{spec['date']}"
@@ -148,11 +148,18 @@ def run_one(args: tuple[str, int, str, bool, str]) -> Outcome:
         folder.mkdir(parents=True, exist_ok=True)
         write_scene(synthesize(SceneSpec(**spec)), folder, stem)  # type: ignore[arg-type]
         write_station("tumangang", folder)
+    return tif, station
+
+
+def run_one(args: tuple[str, int, str, bool, str]) -> Outcome:
+    suite, i, cache, classify, realism = args
+    spec = scene_spec(suite, i, realism)
+    tif, station = ensure_scene(suite, i, cache, realism)
     t0 = time.perf_counter()
     params = DetectorParams(classify_types=classify)
     (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
     return dataclasses.replace(
-        outcome(suite, stem, ev, time.perf_counter() - t0), condition=condition_of(spec)
+        outcome(suite, tif.stem, ev, time.perf_counter() - t0), condition=condition_of(spec)
     )
 
 

@@ -33,42 +33,27 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import ROOT, scene_spec
+from accuracy import ROOT, ensure_scene
 
-from railcount.detect.candidates import FEATURES, design, fit_logistic
+from railcount.detect.candidates import FEATURES, N_SQUARED, design, fit_logistic, logistic
 from railcount.detect.detector import candidates_in_station
 from railcount.detect.params import DetectorParams
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_centres, truth_locomotives
+from railcount.io.truth import truth_stock
 
 MODULE = ROOT / "railcount" / "detect" / "car_model.py"
 LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
 MATCH_M = 7.5
 
 
-def ensure_scene(i: int, realism: str, cache: str) -> Path:
-    spec = scene_spec("tuned", i, realism)
-    folder = Path(cache) / ("tuned" if realism == "v1" else f"tuned-{realism}")
-    stem = f"s{spec['seed']}_{spec['date']}"
-    tif = folder / f"{stem}.tif"
-    if not tif.exists() or not tif.with_suffix(".truth.geojson").exists():
-        from railcount.synth import SceneSpec, synthesize, write_scene, write_station
-
-        folder.mkdir(parents=True, exist_ok=True)
-        write_scene(synthesize(SceneSpec(**spec)), folder, stem)  # type: ignore[arg-type]
-        write_station("tumangang", folder)
-    return tif
-
-
 def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     i, realism, cache = args
-    tif = ensure_scene(i, realism, cache)
+    tif, station = ensure_scene("tuned", i, cache, realism)
     params = dataclasses.replace(DetectorParams(), car_model=False)
-    (window,) = read_windows(tif, read_stations(tif.parent / "tumangang_station.geojson"))
+    (window,) = read_windows(tif, read_stations(station))
     dets, features = candidates_in_station(window, params)
-    truth = truth_centres(tif.with_suffix(".truth.geojson"), window)
-    locos = truth_locomotives(tif.with_suffix(".truth.geojson"), window)
+    truth, _, locos = truth_stock(tif.with_suffix(".truth.geojson"), window)
     if not len(dets):
         return np.zeros((0, len(FEATURES))), np.zeros((0, 2))
     car_m, loco_m = _nearest_m(dets.center, truth, window.gsd_m), _nearest_m(dets.center, locos, window.gsd_m)
@@ -94,6 +79,13 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
     pos = label > 0.5
     n_pos, n_neg = pos.sum(), (~pos).sum()
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / max(n_pos * n_neg, 1))
+
+
+def fit(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit the logistic model on ``features`` (squared terms added); also return its fitted probabilities."""
+    x = design(features)
+    weights, mean, scale = fit_logistic(x, labels)
+    return weights, mean, scale, logistic(x, weights, mean, scale)
 
 
 def write_module(
@@ -129,16 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     features = np.vstack([f for f, _ in parts])
     both = np.vstack([y for _, y in parts])
     labels = both[:, 0]
-    weights, mean, scale = fit_logistic(design(features), labels)
-    z = (design(features) - mean) / scale
-    prob = 1.0 / (1.0 + np.exp(-(weights[0] + z @ weights[1:])))
+    weights, mean, scale, prob = fit(features, labels)
     kept = prob >= DetectorParams().min_car_probability
     print(f"candidates {len(labels)}, on a railcar {labels.mean():.1%}, fit AUC {auc(prob, labels):.3f}")
     print(
         f"at p >= {DetectorParams().min_car_probability}: kept {kept.mean():.1%}, of those on a railcar "
         f"{labels[kept].mean():.1%}; railcar candidates kept {kept[labels > 0.5].mean():.1%}"
     )
-    names = [*FEATURES, *(f"{f}^2" for f in FEATURES[: len(design(features[:1])[0]) - len(FEATURES)])]
+    names = [*FEATURES, *(f"{f}^2" for f in FEATURES[:N_SQUARED])]
     for name, w in sorted(zip(names, weights[1:], strict=True), key=lambda t: -abs(t[1]))[:10]:
         print(f"  {name:<22} {w:+.3f}")
     if not args.check:
@@ -152,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     # The locomotive model: among candidates on rolling stock, locomotive or railcar?
     on_stock = both[:, 1] >= 0
     loco = both[on_stock, 1]
-    lw, lmean, lscale = fit_logistic(design(features[on_stock]), loco)
-    lz = (design(features[on_stock]) - lmean) / lscale
-    lprob = 1.0 / (1.0 + np.exp(-(lw[0] + lz @ lw[1:])))
+    lw, lmean, lscale, lprob = fit(features[on_stock], loco)
     called = lprob >= DetectorParams().min_locomotive_probability
     print(
         f"locomotives: {int(loco.sum())} of {len(loco)} candidates on rolling stock, "

@@ -17,7 +17,7 @@ from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
 from railcount.io.scenes import read_windows
-from railcount.io.truth import truth_cars, truth_locomotives
+from railcount.io.truth import truth_stock
 from railcount.models import CountResult, Detections, SceneWindow, Station
 
 
@@ -123,7 +123,7 @@ def evaluate_scene(
     """
     out = []
     for sc in count_scene(scene, stations, params=params):
-        true_rc, true_cls = truth_cars(truth, sc.window)
+        true_rc, true_cls, true_locos = truth_stock(truth, sc.window)
         is_loco = sc.detections.kind == "locomotive"
         cars = sc.detections.subset(~is_loco)
         radius = match_radius_m / sc.window.gsd_m
@@ -131,6 +131,6 @@ def evaluate_scene(
         m = Match(len(true_rc), len(cars), len(pairs))
         types = [(str(cars.kind[i]), str(true_cls[j])) for i, j in pairs]
         strict = match_centres(cars.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
-        locos = match_centres(sc.detections.center[is_loco], truth_locomotives(truth, sc.window), radius)
+        locos = match_centres(sc.detections.center[is_loco], true_locos, radius)
         out.append(StationEvaluation(sc, len(true_rc), m, types, strict, locos))
     return out

@@ -130,8 +130,13 @@ def locomotive_probability(features: np.ndarray) -> np.ndarray:
 def _logistic(model: object, features: np.ndarray) -> np.ndarray:
     if tuple(model.FEATURES) != FEATURES:  # type: ignore[attr-defined]
         raise RuntimeError("a fitted model does not match the feature list; rerun fit_car_model.py")
-    z = (design(features) - np.asarray(model.MEAN)) / np.asarray(model.SCALE)  # type: ignore[attr-defined]
-    weights = np.asarray(model.WEIGHTS)  # type: ignore[attr-defined]
+    return logistic(design(features), model.WEIGHTS, model.MEAN, model.SCALE)  # type: ignore[attr-defined]
+
+
+def logistic(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """sigmoid(w0 + w . (x - mean) / scale) for model inputs ``x`` (:func:`design`; :func:`fit_logistic`)."""
+    z = (np.asarray(x, dtype=float) - np.asarray(mean)) / np.asarray(scale)
+    weights = np.asarray(weights)
     return 1.0 / (1.0 + np.exp(-np.clip(weights[0] + z @ weights[1:], -40.0, 40.0)))
 
 

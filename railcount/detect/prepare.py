@@ -100,9 +100,9 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
         # but only when almost nothing in the window is shadow-dark, since a
         # clear scene can have a high floor too (Joplin's is 0.18).
         lit = linear[data]
-        floor = float(np.percentile(lit, 0.1))
+        floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
         excess = floor - haze_floor
-        dark_share = float(np.mean(lit < 0.45 * float(np.median(lit))))
+        dark_share = float(np.mean(lit < 0.45 * median))
         if excess > 0 and dark_share < HAZE_MAX_DARK_SHARE:
             linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
     linear[~data] = 0.0

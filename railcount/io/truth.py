@@ -24,20 +24,29 @@ def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarr
 
 def truth_locomotives(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarray:
     """Centres (row, col window pixels) of the true locomotives in ``window``'s station (same rules)."""
-    return truth_cars(path, window, locomotives=True)[0]
+    return truth_stock(path, window)[2]
 
 
-def truth_cars(
-    path: str | os.PathLike[str], window: SceneWindow, *, locomotives: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
+def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.ndarray, np.ndarray]:
     """Centres (row, col window pixels) and classes of the true railcars in ``window``'s station.
 
-    Features count when they are railcars (``is_railcar`` true, or no such
-    property and ``class``/``kind`` not ``locomotive``), are observable (not
-    flagged ``hidden_by_cloud`` or ``in_nodata``), and their centre lies
-    inside the station polygon (decided here, in the window's pixels, with
-    the same rule the detector's count uses). With ``locomotives``, the
-    features whose ``class`` or ``kind`` is ``locomotive`` instead.
+    See :func:`truth_stock`.
+    """
+    cars, classes, _ = truth_stock(path, window)
+    return cars, classes
+
+
+def truth_stock(
+    path: str | os.PathLike[str], window: SceneWindow
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Railcar centres, railcar classes and locomotive centres (row, col window pixels), in one read.
+
+    Features count when they are observable (not flagged ``hidden_by_cloud``
+    or ``in_nodata``) and their centre lies inside the station polygon
+    (decided here, in the window's pixels, with the same rule the detector's
+    count uses). Railcars are those with ``is_railcar`` true, or no such
+    property and ``class``/``kind`` not ``locomotive``; locomotives are those
+    whose ``class`` or ``kind`` is ``locomotive``.
     """
     path = Path(path)
     try:
@@ -45,25 +54,25 @@ def truth_cars(
         feats = doc["features"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: cannot read truth GeoJSON ({exc}); pass a FeatureCollection") from None
-    lonlat, classes = [], []
+    lonlat, classes, is_car, is_loco = [], [], [], []
     for f in feats:
         props = f.get("properties") or {}
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
         if props.get("hidden_by_cloud") or props.get("in_nodata"):
             continue
-        is_loco = "locomotive" in (props.get("class"), props.get("kind"))
-        if locomotives:
-            if not is_loco:
-                continue
-        elif props.get("is_railcar") is False or ("is_railcar" not in props and is_loco):
+        loco = "locomotive" in (props.get("class"), props.get("kind"))
+        car = props["is_railcar"] is not False if "is_railcar" in props else not loco
+        if not (car or loco):
             continue
         geom = f["geometry"]
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
         ring = np.asarray(polys[0][0], dtype=float)[:-1]
         lonlat.append(ring.mean(axis=0))
         classes.append(str(props.get("class") or props.get("kind") or "railcar"))
+        is_car.append(car)
+        is_loco.append(loco)
     if not lonlat:
-        return np.zeros((0, 2)), np.zeros(0, dtype="<U10")
+        return np.zeros((0, 2)), np.zeros(0, dtype="<U10"), np.zeros((0, 2))
     ll = np.asarray(lonlat)
     mx, my = warp_points(WGS84, window.crs, ll[:, 0].tolist(), ll[:, 1].tolist())
     cols, rows = apply_affine(~window.transform, np.asarray(mx), np.asarray(my))
@@ -71,6 +80,7 @@ def truth_cars(
     r = np.round(rows).astype(int)
     c = np.round(cols).astype(int)
     ok = (r >= 0) & (r < window.shape[0]) & (c >= 0) & (c < window.shape[1])
-    keep = np.zeros(len(rc), dtype=bool)
-    keep[ok] = window.inside[r[ok], c[ok]]
-    return rc[keep], np.asarray(classes, dtype="<U10")[keep]
+    inside = np.zeros(len(rc), dtype=bool)
+    inside[ok] = window.inside[r[ok], c[ok]]
+    cars = inside & np.asarray(is_car)
+    return rc[cars], np.asarray(classes, dtype="<U10")[cars], rc[inside & np.asarray(is_loco)]
