@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/accuracy.py [--scenes N] [--realism v1|v2] [--workers W] [--cache DIR]
-                                  [--classify] [--calibrate] [--verbose]
+                                  [--calibrate] [--verbose]
 
 Three suites of generated Tumangang scenes, N each (default 100), with GSD
 cycling through 0.3 / 0.5 / 0.75 / 1.0 m, 5-90 railcars, dates 2018-2024
@@ -41,8 +41,10 @@ Rows per suite and GSD:
 Detections called locomotives are counted apart and left out of the railcar
 columns; a line per suite compares them with the true locomotives.
 
-With ``--classify``, also the confusion of detected type against true class
-(type classification is off by default in detector 0.1).
+Types: per suite, the share of matched railcars whose type is right, fine
+(gaps visible, 0.3-0.5 m) and coarse (0.75-1.0 m); and for the ``fresh``
+suite the confusion of detected type against true class. A line per suite
+compares cars called tarped with the true tarped cars.
 
 Then rows for the real scenes in ../shared/real when present: Muttenz west
 against its 45 labelled wagons, and both Joplin polygons (truth 0).
@@ -61,8 +63,8 @@ from pathlib import Path
 import numpy as np
 
 from railcount.counting import GAP_VISIBLE_GSD_M, INTERVAL_RATIOS
-from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
+from railcount.models import RAILCAR_TYPES
 from railcount.pipeline import StationEvaluation, evaluate_scene
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +88,7 @@ class Outcome:
     types: tuple[tuple[str, str], ...] = ()
     condition: str = "plain"
     locos: tuple[int, int, int] = (0, 0, 0)  # true, called, matched
+    tarps: tuple[int, int, int] = (0, 0, 0)  # true, called, matched
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -151,13 +154,12 @@ def ensure_scene(suite: str, i: int, cache: str, realism: str = "v1") -> tuple[P
     return tif, station
 
 
-def run_one(args: tuple[str, int, str, bool, str]) -> Outcome:
-    suite, i, cache, classify, realism = args
+def run_one(args: tuple[str, int, str, str]) -> Outcome:
+    suite, i, cache, realism = args
     spec = scene_spec(suite, i, realism)
     tif, station = ensure_scene(suite, i, cache, realism)
     t0 = time.perf_counter()
-    params = DetectorParams(classify_types=classify)
-    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
+    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))
     return dataclasses.replace(
         outcome(suite, tif.stem, ev, time.perf_counter() - t0), condition=condition_of(spec)
     )
@@ -178,6 +180,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         seconds,
         tuple(ev.type_pairs),
         locos=(ev.locomotives.truth, ev.locomotives.detected, ev.locomotives.true_positives),
+        tarps=(ev.tarped.truth, ev.tarped.detected, ev.tarped.true_positives),
     )
 
 
@@ -225,28 +228,49 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
 
 
 def print_types(outcomes: list[Outcome]) -> None:
-    """Confusion of detected type against true class, for matched cars of the untouched suite."""
-    classes = ["tank", "covered", "open", "flat", "locomotive"]
+    """Type accuracy of matched railcars per suite and regime, tarped calls, the fresh suite's confusion."""
+    classes = list(RAILCAR_TYPES)
     kinds = [*classes, "railcar"]
-    pairs = [p for o in outcomes if o.suite == "untouched" for p in o.types]
-    if not pairs:
-        return
-    print(
-        "types, untouched suite, matched cars (rows: true class; columns: detected; railcar = unclassified)"
-    )
-    print(f"{'':<12}" + "".join(f"{k:>11}" for k in kinds) + f"{'correct':>10}")
-    for c in classes:
-        row = [sum(1 for d, t in pairs if t == c and d == k) for k in kinds]
-        classified = sum(row) - row[-1]
-        share = row[kinds.index(c)] / classified if classified else float("nan")
-        print(f"{c:<12}" + "".join(f"{v:>11}" for v in row) + f"{share:>10.0%}")
-    classified = [(d, t) for d, t in pairs if d != "railcar"]
-    right = sum(1 for d, t in classified if d == t)
-    print(
-        f"type accuracy of classified cars: {right}/{len(classified)} = {right / max(len(classified), 1):.0%}"
-        f"; unclassified: {len(pairs) - len(classified)} of {len(pairs)}"
-    )
+    print("types of matched railcars: right / classified (share classified); railcar = unclassified")
+    for suite in SUITES:
+        parts = []
+        for regime, rows in _regimes([o for o in outcomes if o.suite == suite]):
+            pairs = [p for o in rows for p in o.types]
+            classified = [(d, t) for d, t in pairs if d != "railcar"]
+            right = sum(1 for d, t in classified if d == t)
+            parts.append(
+                f"{regime} {right}/{len(classified)} = {right / max(len(classified), 1):.0%}"
+                f" ({len(classified) / max(len(pairs), 1):.0%} classified)"
+            )
+        t, d, k = (sum(o.tarps[i] for o in outcomes if o.suite == suite) for i in range(3))
+        parts.append(f"tarped: {t} true, {d} called, {k} right")
+        print(f"{suite:<10} " + "; ".join(parts))
+    for regime, rows in _regimes([o for o in outcomes if o.suite == "fresh"]):
+        pairs = [p for o in rows for p in o.types]
+        if not pairs:
+            continue
+        print(f"confusion, fresh suite, {regime} (rows: true class; columns: detected; right: of classified)")
+        print(f"{'':<12}" + "".join(f"{k:>10}" for k in kinds) + f"{'right':>8}")
+        for c in classes:
+            row = [sum(1 for d, t in pairs if t == c and d == k) for k in kinds]
+            classified = sum(row) - row[-1]
+            share = row[kinds.index(c)] / classified if classified else float("nan")
+            print(f"{c:<12}" + "".join(f"{v:>10}" for v in row) + f"{share:>8.0%}")
+        # Per detected class: the share of cars called that class that are that class.
+        called = [[t for d, t in pairs if d == k] for k in classes]
+        print(
+            f"{'called right':<12}"
+            + "".join(
+                f"{(np.mean([t == k for t in ts]) if ts else float('nan')):>10.0%}"
+                for k, ts in zip(classes, called, strict=True)
+            )
+        )
     print("-" * 87)
+
+
+def _regimes(rows: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
+    fine = [o for o in rows if o.gsd <= GAP_VISIBLE_GSD_M]
+    return [("fine", fine), ("coarse", [o for o in rows if o.gsd > GAP_VISIBLE_GSD_M])]
 
 
 def print_calibration(outcomes: list[Outcome]) -> None:
@@ -281,17 +305,12 @@ def main(argv: list[str] | None = None) -> int:
         help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products)",
     )
     ap.add_argument(
-        "--classify",
-        action="store_true",
-        help="turn on type classification (off by default in detector 0.1) and print its confusion",
-    )
-    ap.add_argument(
         "--calibrate",
         action="store_true",
         help="print the truth/count percentiles of the tuned suite the count interval is built from",
     )
     args = ap.parse_args(argv)
-    jobs = [(s, i, args.cache, args.classify, args.realism) for s in SUITES for i in range(args.scenes)]
+    jobs = [(s, i, args.cache, args.realism) for s in SUITES for i in range(args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         outcomes = list(pool.map(run_one, jobs, chunksize=2))
     header = (
@@ -315,8 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             for cond in sorted({o.condition for o in rows}):
                 print(summary_row(f"{suite} {cond}"[:22], [o for o in rows if o.condition == cond]))
             print("-" * len(header))
-    if args.classify:
-        print_types(outcomes)
+    print_types(outcomes)
     if args.calibrate:
         print_calibration(outcomes)
     for o in real_outcomes():

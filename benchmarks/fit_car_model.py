@@ -38,37 +38,59 @@ from accuracy import ROOT, ensure_scene
 from railcount.detect.candidates import FEATURES, N_SQUARED, design, fit_logistic, logistic
 from railcount.detect.detector import candidates_in_station
 from railcount.detect.params import DetectorParams
+from railcount.detect.types import TYPE_CLASSES, TYPE_FEATURES, type_design
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_stock
 
 MODULE = ROOT / "railcount" / "detect" / "car_model.py"
 LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
+TYPE_MODULE = ROOT / "railcount" / "detect" / "type_model.py"
 MATCH_M = 7.5
+TYPE_MATCH_M = 3.0
 
 
-def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
+def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Described candidates of one tuned scene: (features, labels, type features).
+
+    Label columns: 0, on a railcar (the car model's label); 1, on rolling
+    stock and the nearest piece is a locomotive (1) or a railcar (0), -1 off
+    both; 2, the class (index into TYPE_CLASSES) of the railcar within
+    TYPE_MATCH_M, -1 if none; 3, that railcar is tarped (1) or not (0), -1
+    if none; 4, the scene's GSD.
+    """
     i, realism, cache = args
     tif, station = ensure_scene("tuned", i, cache, realism)
     params = dataclasses.replace(DetectorParams(), car_model=False)
     (window,) = read_windows(tif, read_stations(station))
-    dets, features = candidates_in_station(window, params)
-    truth, _, locos = truth_stock(tif.with_suffix(".truth.geojson"), window)
+    dets, features, types = candidates_in_station(window, params)
+    stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
     if not len(dets):
-        return np.zeros((0, len(FEATURES))), np.zeros((0, 2))
-    car_m, loco_m = _nearest_m(dets.center, truth, window.gsd_m), _nearest_m(dets.center, locos, window.gsd_m)
-    # Column 0: on a railcar (the car model's label). Column 1: on rolling stock,
-    # and the nearest piece is a locomotive (1) or a railcar (0); -1 off both.
+        return np.zeros((0, len(FEATURES))), np.zeros((0, 5)), np.zeros((0, len(TYPE_FEATURES)))
+    car_m, nearest = _nearest_m(dets.center, stock.cars, window.gsd_m)
+    loco_m, _ = _nearest_m(dets.center, stock.locomotives, window.gsd_m)
     on_stock = np.minimum(car_m, loco_m) <= MATCH_M
-    labels = np.column_stack([car_m <= MATCH_M, np.where(on_stock, loco_m < car_m, -1)]).astype(float)
-    described = np.isfinite(features).all(axis=1)
-    return features[described], labels[described]
+    on_car = car_m <= TYPE_MATCH_M
+    cls = np.array([TYPE_CLASSES.index(c) if c in TYPE_CLASSES else -1 for c in stock.classes], int)
+    labels = np.column_stack(
+        [
+            car_m <= MATCH_M,
+            np.where(on_stock, loco_m < car_m, -1),
+            np.where(on_car, cls[nearest] if len(cls) else -1, -1),
+            np.where(on_car, stock.tarped[nearest] if len(cls) else -1, -1),
+            np.full(len(dets), window.gsd_m),
+        ]
+    ).astype(float)
+    described = np.isfinite(features).all(axis=1) & np.isfinite(types).all(axis=1)
+    return features[described], labels[described], types[described]
 
 
-def _nearest_m(centres: np.ndarray, truth: np.ndarray, gsd_m: float) -> np.ndarray:
+def _nearest_m(centres: np.ndarray, truth: np.ndarray, gsd_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from each centre to the nearest truth point, and that point's index."""
     if not len(truth):
-        return np.full(len(centres), np.inf)
-    return np.linalg.norm(centres[:, None, :] - truth[None, :, :], axis=2).min(axis=1) * gsd_m
+        return np.full(len(centres), np.inf), np.zeros(len(centres), int)
+    d = np.linalg.norm(centres[:, None, :] - truth[None, :, :], axis=2)
+    return d.min(axis=1) * gsd_m, d.argmin(axis=1)
 
 
 def auc(score: np.ndarray, label: np.ndarray) -> float:
@@ -118,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in range(args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         parts = list(pool.map(scene_rows, jobs, chunksize=2))
-    features = np.vstack([f for f, _ in parts])
-    both = np.vstack([y for _, y in parts])
+    features = np.vstack([f for f, _, _ in parts])
+    both = np.vstack([y for _, y, _ in parts])
+    types = np.vstack([t for _, _, t in parts])
     labels = both[:, 0]
     weights, mean, scale, prob = fit(features, labels)
     kept = prob >= DetectorParams().min_car_probability
@@ -158,7 +181,93 @@ def main(argv: list[str] | None = None) -> int:
         )
         write_module(LOCO_MODULE, lw, lmean, lscale, provenance, "locomotive")
         print(f"wrote {LOCO_MODULE.relative_to(ROOT)}")
+    fit_types(features, both, types, kept, args)
     return 0
+
+
+def fit_types(
+    features: np.ndarray, labels: np.ndarray, types: np.ndarray, kept: np.ndarray, args: argparse.Namespace
+) -> None:
+    """The type models: per GSD regime, one-vs-rest logistic models of each class and of a tarped load.
+
+    Fitted on the candidates the car model keeps that lie within
+    TYPE_MATCH_M of a true railcar (labelled with its class), so the models
+    see what the detector will hand them.
+    """
+    fine_max = DetectorParams().gap_visible_gsd_m
+    on_car = kept & (labels[:, 2] >= 0)
+    x_all = type_design(features, types)
+    models: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    for regime in ("fine", "coarse"):
+        gsd = labels[:, 4]
+        sel = on_car & ((gsd <= fine_max) if regime == "fine" else (gsd > fine_max))
+        x, cls, tarp = x_all[sel], labels[sel, 2].astype(int), labels[sel, 3] > 0.5
+        models[regime] = {}
+        probs = []
+        for k, name in enumerate(TYPE_CLASSES):
+            w, mean, scale = fit_logistic(x, cls == k)
+            models[regime][name] = (w, mean, scale)
+            probs.append(logistic(x, w, mean, scale))
+        p = np.column_stack(probs)
+        best = p.argmax(axis=1)
+        sure = p.max(axis=1) >= DetectorParams().min_type_probability
+        print(
+            f"types, {regime} ({len(cls)} cars, fit): right {np.mean(best == cls):.0%}; "
+            f"at p >= {DetectorParams().min_type_probability}: {sure.mean():.0%} classified, "
+            f"{np.mean(best[sure] == cls[sure]):.0%} right"
+        )
+        w, mean, scale = fit_logistic(x, tarp)
+        models[regime]["tarped"] = (w, mean, scale)
+        pt = logistic(x, w, mean, scale)
+        for th in (0.3, 0.35, 0.4, 0.5):
+            called = pt >= th
+            print(
+                f"  tarped at p >= {th}: {int(called.sum())} called, "
+                f"{int((called & tarp).sum())} right, {int(tarp.sum())} true"
+            )
+    if not args.check:
+        write_type_module(TYPE_MODULE, models, fine_max, int(on_car.sum()), args.scenes)
+        print(f"wrote {TYPE_MODULE.relative_to(ROOT)}")
+
+
+def write_type_module(
+    path: Path,
+    models: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    fine_max: float,
+    n: int,
+    scenes: int,
+) -> None:
+    def fmt(values: np.ndarray) -> str:
+        nums = [repr(float(v)) for v in values]
+        lines = [", ".join(nums[i : i + 4]) for i in range(0, len(nums), 4)]
+        return "(\n" + "".join(f"                {line},\n" for line in lines) + "            )"
+
+    provenance = (
+        f"Fitted {date.today().isoformat()} on {n} kept candidate cars within {TYPE_MATCH_M} m of a true "
+        f"railcar, from the first {scenes} scenes of the tuned suite, plain (v1) and v2; one-vs-rest "
+        "logistic models with squared terms, L2 penalty 1, one set per GSD regime."
+    )
+    names = "(\n" + "".join(f'    "{name}",\n' for name in (*FEATURES, *TYPE_FEATURES)) + ")"
+    body = []
+    for regime, per in models.items():
+        body.append(f'    "{regime}": {{\n')
+        for name, (w, mean, scale) in per.items():
+            body.append(
+                f'        "{name}": {{\n            "mean": {fmt(mean)},\n'
+                f'            "scale": {fmt(scale)},\n'
+                f'            "weights": {fmt(w)},\n        }},\n'
+            )
+        body.append("    },\n")
+    text = (
+        '"""The fitted type models: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
+        + "\n".join(textwrap.wrap(provenance, 88))
+        + '\n"""\n\n'
+        f"FEATURES = {names}\n\n"
+        f"FINE_MAX_GSD_M = {fine_max!r}\n\n"
+        "# Per regime and model: input mean and scale, then weights (intercept first).\n"
+        "MODELS: dict[str, dict[str, dict[str, tuple[float, ...]]]] = {\n" + "".join(body) + "}\n"
+    )
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

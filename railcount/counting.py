@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
-from railcount.models import CountResult, Detections, SceneWindow
+from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow
 
 # Ratio truth / count at the 5th and 95th percentiles over the 100 scenes of
 # the ``tuned`` suite (``python benchmarks/accuracy.py --scenes 100 --calibrate``),
@@ -46,8 +46,9 @@ def summarise(window: SceneWindow, detections: Detections) -> CountResult:
     kinds = detections.kind
     is_loco = kinds == "locomotive"
     railcars = int((~is_loco).sum())
-    names, counts = np.unique(kinds[~is_loco], return_counts=True)
-    by_type = {str(k): int(c) for k, c in zip(names, counts, strict=True)}
+    # Every class is reported (0 when absent), so the schema is the same for every scene.
+    by_type = {name: int((kinds == name).sum()) for name in RAILCAR_TYPES}
+    by_type["unclassified"] = railcars - sum(by_type.values())
     methods, mcounts = np.unique(detections.method[~is_loco], return_counts=True)
     by_method = {str(k): int(c) for k, c in zip(methods, mcounts, strict=True)}
     observed = window.observed_fraction

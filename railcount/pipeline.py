@@ -82,6 +82,8 @@ class StationEvaluation:
     """The same comparison with centres within 2.5 m: is each detection on its car?"""
     locomotives: Match
     """Detections called locomotives against the true locomotives (within the same radius)."""
+    tarped: Match
+    """Railcars called tarped against the true tarped railcars (within the same radius)."""
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
@@ -103,6 +105,9 @@ class StationEvaluation:
             "locomotives": r.locomotives,
             "true_locomotives": self.locomotives.truth,
             "locomotives_matched": self.locomotives.true_positives,
+            "tarped": r.tarped,
+            "true_tarped": self.tarped.truth,
+            "tarped_matched": self.tarped.true_positives,
             "gsd_m": round(r.gsd_m, 4),
             "detector_version": r.detector_version,
         }
@@ -123,7 +128,7 @@ def evaluate_scene(
     """
     out = []
     for sc in count_scene(scene, stations, params=params):
-        true_rc, true_cls, true_locos = truth_stock(truth, sc.window)
+        true_rc, true_cls, true_tarped, true_locos = truth_stock(truth, sc.window)
         is_loco = sc.detections.kind == "locomotive"
         cars = sc.detections.subset(~is_loco)
         radius = match_radius_m / sc.window.gsd_m
@@ -132,5 +137,6 @@ def evaluate_scene(
         types = [(str(cars.kind[i]), str(true_cls[j])) for i, j in pairs]
         strict = match_centres(cars.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
         locos = match_centres(sc.detections.center[is_loco], true_locos, radius)
-        out.append(StationEvaluation(sc, len(true_rc), m, types, strict, locos))
+        tarps = match_centres(cars.center[cars.tarped], true_rc[true_tarped], radius)
+        out.append(StationEvaluation(sc, len(true_rc), m, types, strict, locos, tarps))
     return out

@@ -47,7 +47,10 @@ def test_interval_brackets_count(generated):
     window, _ = generated
     r = summarise(window, detect(window))
     assert r.railcars_low <= r.railcars <= r.railcars_high
-    assert r.by_type == {"railcar": r.railcars}
+    # Every class is reported, and the classes (with the unclassified) add up to the count.
+    assert set(r.by_type) == {"tank", "covered", "open", "flat", "unclassified"}
+    assert sum(r.by_type.values()) == r.railcars
+    assert r.tarped <= r.by_type["flat"]
     assert sum(r.count_method.values()) == r.railcars
 
 
@@ -123,26 +126,3 @@ def test_joplin_has_no_railcars(shared_real, polygon, allowed):
     st = read_stations(shared_real / "joplin" / polygon)
     (window,) = read_windows(shared_real / "joplin" / "joplin_2011.tif", st)
     assert len(detect(window)) <= allowed
-
-
-def test_classification_rules_follow_their_features():
-    from railcount.detect.classify import classify
-
-    curv = np.array([-0.3, -0.3, 0.3, 0.0, 0.0, 0.0])
-    rough = np.array([0.02, 0.06, 0.05, 0.02, 0.02, 0.3])
-    length = np.array([15.0, 17.5, 14.0, 15.5, 18.0, 21.0])
-    kind, tarped = classify(curv, rough, length, np.ones(6, bool))
-    assert kind.tolist() == ["tank", "flat", "open", "covered", "flat", "locomotive"]
-    assert tarped.tolist() == [False, True, False, False, False, False]
-    # Cars not seen apart (counted by pitch, or coarse imagery) stay unclassified.
-    kind, _ = classify(curv, rough, length, np.zeros(6, bool))
-    assert set(kind) == {"railcar"}
-
-
-def test_types_are_unclassified_unless_asked(generated):
-    from railcount.detect.params import DetectorParams
-
-    window, _ = generated
-    assert set(detect(window).kind) == {"railcar"}
-    kinds = set(detect(window, DetectorParams(classify_types=True)).kind)
-    assert kinds <= {"tank", "covered", "open", "flat", "locomotive", "railcar"} and kinds != {"railcar"}

@@ -80,6 +80,19 @@ def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
     return out
 
 
+def max_shifted(a: np.ndarray, shifts: list[float]) -> np.ndarray:
+    """``max over d of shift_rows(a, d)`` for non-negative ``a``, built in one array."""
+    rows = a.shape[0]
+    out = np.zeros_like(a)
+    for d in shifts:
+        d = round(d)
+        if abs(d) >= rows:
+            continue
+        dst = out[max(0, -d) : rows - max(0, d)]
+        np.maximum(dst, a[max(0, d) : rows - max(0, -d)], out=dst)
+    return out
+
+
 def colour_step(a: np.ndarray, b: np.ndarray, d: float) -> np.ndarray:
     """Euclidean colour distance between ``a[y]`` and ``b[y + d]`` for every row (0 where out of range).
 
@@ -184,10 +197,16 @@ def band_strength(
     # The shadow starts at the car's side, but blur and a centreline a pixel
     # off smear that edge: take the darkest of flanks stepped out 0.3-1.1 m.
     steps = [w / 2.0 + flank / 2.0 + d / gsd_m for d in (0.3, 0.7, 1.1)]
-    shade_above = functools.reduce(np.maximum, [shift_rows(flank_dark, -o) for o in steps])
-    shade_below = functools.reduce(np.maximum, [shift_rows(flank_dark, o) for o in steps])
-    # The sunlit side is judged right at the car's edge.
-    dark_above, dark_below = shift_rows(flank_dark, -off), shift_rows(flank_dark, off)
+
+    @functools.cache
+    def shade(side: str) -> np.ndarray:
+        """Solid shadow beyond the car's edge on ``side``."""
+        return max_shifted(flank_dark, [-o if side == "up" else o for o in steps])
+
+    @functools.cache
+    def dark_beside(side: str) -> np.ndarray:
+        """Shadow-dark share of the flank at the car's edge on ``side`` (where the sunlit side is judged)."""
+        return shift_rows(flank_dark, -off if side == "up" else off)
 
     # Body brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
     body = np.maximum(1.0 - body_dark, 0.8 * body_dark)
@@ -206,9 +225,9 @@ def band_strength(
             flank_offset_px=off,
             smoothness=smoothness,
             body_dark=body_dark,
-            shade=shade_above if up else shade_below,
+            shade=shade(side),
             step_sun=step_below if up else step_above,
-            dark_sun=dark_below if up else dark_above,
+            dark_sun=dark_beside("down" if up else "up"),
             step_shadow=step_above if up else step_below,
             flank_dark=flank_dark,
             lin=lin,
@@ -219,12 +238,12 @@ def band_strength(
     if side_is_known and shadow_side is not None:
         # The sun decides: compute the chosen side only.
         if shadow_side == "up":
-            ev = evidence(shade_above, dark_below, step_below)
+            ev = evidence(shade("up"), dark_beside("down"), step_below)
         else:
-            ev = evidence(shade_below, dark_above, step_above)
+            ev = evidence(shade("down"), dark_beside("up"), step_above)
         return (ev * body).astype(np.float32), terms(shadow_side)
-    ev_up = evidence(shade_above, dark_below, step_below)
-    ev_dn = evidence(shade_below, dark_above, step_above)
+    ev_up = evidence(shade("up"), dark_beside("down"), step_below)
+    ev_dn = evidence(shade("down"), dark_beside("up"), step_above)
     lit_share = (1.0 - body_dark)[valid]
     side = _clear_side(ev_up[valid] * lit_share, ev_dn[valid] * lit_share)
     if side is None:

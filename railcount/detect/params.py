@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.2.0"
+DETECTOR_VERSION = "0.3.0"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -84,10 +84,15 @@ class DetectorParams:
         Where gaps are resolved, a run longer than this with no cut at all is
         rejected.
     classify_types : bool
-        Classify cars (tank / covered / open / flat, tarped, locomotive).
-        Off by default: on generated scenes detector 0.1 gets only about a
-        third of classified cars right (``benchmarks/accuracy.py --classify``),
-        so every car is reported as ``railcar`` rather than a wrong type.
+        Classify kept railcars as tank / covered / open / flat with the
+        fitted type models (:mod:`railcount.detect.types`), and call tarped
+        loads. A car whose most probable class is below
+        ``min_type_probability`` stays ``railcar`` (unclassified).
+    min_type_probability : float
+        See ``classify_types``.
+    min_tarp_probability : float
+        A railcar is called tarped (and a flat car) when the tarp model gives
+        it at least this.
     car_model : bool
         Score candidates with the fitted car model
         (:mod:`railcount.detect.candidates`) and keep those at or above
@@ -125,7 +130,9 @@ class DetectorParams:
     gap_visible_gsd_m: float = 0.65
     bridge_gap_m: float = 2.0
     max_uncut_run_m: float = 60.0
-    classify_types: bool = False
+    classify_types: bool = True
+    min_type_probability: float = 0.5
+    min_tarp_probability: float = 0.3
     car_model: bool = True
     min_car_probability: float = 0.5
     locomotive_model: bool = True

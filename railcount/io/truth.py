@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from rasterio.warp import transform as warp_points
@@ -24,7 +25,7 @@ def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarr
 
 def truth_locomotives(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarray:
     """Centres (row, col window pixels) of the true locomotives in ``window``'s station (same rules)."""
-    return truth_stock(path, window)[2]
+    return truth_stock(path, window).locomotives
 
 
 def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.ndarray, np.ndarray]:
@@ -32,14 +33,21 @@ def truth_cars(path: str | os.PathLike[str], window: SceneWindow) -> tuple[np.nd
 
     See :func:`truth_stock`.
     """
-    cars, classes, _ = truth_stock(path, window)
-    return cars, classes
+    stock = truth_stock(path, window)
+    return stock.cars, stock.classes
 
 
-def truth_stock(
-    path: str | os.PathLike[str], window: SceneWindow
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Railcar centres, railcar classes and locomotive centres (row, col window pixels), in one read.
+class Stock(NamedTuple):
+    """The true rolling stock of a station, in window pixels (row, col)."""
+
+    cars: np.ndarray  # railcar centres, (n, 2)
+    classes: np.ndarray  # railcar classes ("tank", "covered", "open", "flat", ...), (n,)
+    tarped: np.ndarray  # railcars whose load is under a tarp, bool (n,)
+    locomotives: np.ndarray  # locomotive centres, (m, 2)
+
+
+def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
+    """Railcar centres, classes and tarped flags, and locomotive centres (row, col window pixels).
 
     Features count when they are observable (not flagged ``hidden_by_cloud``
     or ``in_nodata``) and their centre lies inside the station polygon
@@ -54,7 +62,7 @@ def truth_stock(
         feats = doc["features"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: cannot read truth GeoJSON ({exc}); pass a FeatureCollection") from None
-    lonlat, classes, is_car, is_loco = [], [], [], []
+    lonlat, classes, tarped, is_car, is_loco = [], [], [], [], []
     for f in feats:
         props = f.get("properties") or {}
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
@@ -69,10 +77,11 @@ def truth_stock(
         ring = np.asarray(polys[0][0], dtype=float)[:-1]
         lonlat.append(ring.mean(axis=0))
         classes.append(str(props.get("class") or props.get("kind") or "railcar"))
+        tarped.append(bool(props.get("tarped")))
         is_car.append(car)
         is_loco.append(loco)
     if not lonlat:
-        return np.zeros((0, 2)), np.zeros(0, dtype="<U10"), np.zeros((0, 2))
+        return Stock(np.zeros((0, 2)), np.zeros(0, dtype="<U10"), np.zeros(0, bool), np.zeros((0, 2)))
     ll = np.asarray(lonlat)
     mx, my = warp_points(WGS84, window.crs, ll[:, 0].tolist(), ll[:, 1].tolist())
     cols, rows = apply_affine(~window.transform, np.asarray(mx), np.asarray(my))
@@ -83,4 +92,9 @@ def truth_stock(
     inside = np.zeros(len(rc), dtype=bool)
     inside[ok] = window.inside[r[ok], c[ok]]
     cars = inside & np.asarray(is_car)
-    return rc[cars], np.asarray(classes, dtype="<U10")[cars], rc[inside & np.asarray(is_loco)]
+    return Stock(
+        rc[cars],
+        np.asarray(classes, dtype="<U10")[cars],
+        np.asarray(tarped)[cars],
+        rc[inside & np.asarray(is_loco)],
+    )
