@@ -75,6 +75,9 @@ _register()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; with ``argv`` return the exit code instead of exiting (for tests)."""
+    from railcount.runtime import reuse_freed_memory
+
+    reuse_freed_memory()
     if argv is None:
         app()
         return 0
