@@ -13,8 +13,8 @@ measured on the scene's clearly separated cars ("pitch" method).
 
 from __future__ import annotations
 
-import functools
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -151,20 +151,144 @@ def band_strength(
     ``shadow_side`` ("up": towards smaller rows, or "down") is where the sun
     puts shadows in this frame, from the solar position. With
     ``side_is_known`` (the acquisition time was known) it decides; otherwise
-    the lit bodies decide when they are clear, and ``shadow_side`` breaks ties.
-    A dark roof beside its shadow is locally symmetric (the shadow, with
-    sunlit ground beyond it, looks the same mirrored), so black bodies are
-    only looked for on the side chosen.
+    the lit bodies decide when they are clear (:func:`choose_side`), and
+    ``shadow_side`` breaks ties. A dark roof beside its shadow is locally
+    symmetric (the shadow, with sunlit ground beyond it, looks the same
+    mirrored), so black bodies are only looked for on the side chosen.
 
     Only when no side can be chosen (shadows along the track, diffuse light)
-    does it fall back to *edged bands*: smooth inside, a colour step on both
-    long sides, not darker than both (which is what a shadow is). In a yard
-    the sunlit ballast between two tracks is such a band too, so this fallback
-    over-counts on empty tracks.
+    does it fall back to *edged bands* (:meth:`BandMaps.edged`).
 
     The terms are returned too (None for the edged-band fallback), so that
-    candidate cars can be described by more than their strength.
+    candidate cars can be described by more than their strength. The work
+    is done by :func:`band_maps`; the detector calls that strip by strip.
     """
+    maps = band_maps(rgb, log_lum, linear_lum, gsd_m, params)
+    side = shadow_side if side_is_known else choose_side(maps.side_sums(valid), shadow_side)
+    if side is None:
+        return maps.edged(), None
+    return maps.strength(side), maps.terms(side)
+
+
+@dataclass(eq=False)
+class BandMaps:
+    """The side-independent maps behind the band evidence of one image; side-dependent ones on demand.
+
+    Every map is local: a pixel depends only on pixels within
+    :data:`SUPPORT_M` of it, which is what lets the detector compute them
+    strip by strip.
+    """
+
+    params: DetectorParams
+    w: float  # car width, px
+    off: float  # centreline to the middle of a flank band, px
+    steps: list[float]  # offsets of the flanks stepped out 0.3-1.1 m beyond the edge, px
+    interior: np.ndarray
+    flank_mean: np.ndarray
+    step_above: np.ndarray
+    step_below: np.ndarray
+    smoothness: np.ndarray
+    lin: np.ndarray
+    sunlit: np.ndarray
+    body_dark: np.ndarray
+    flank_dark: np.ndarray
+    body: np.ndarray  # brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof
+
+    def __post_init__(self) -> None:
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def _cached(self, key: tuple[str, str], make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def shade(self, side: str) -> np.ndarray:
+        """Solid shadow beyond the car's edge on ``side``: the darkest of flanks stepped out 0.3-1.1 m.
+
+        The shadow starts at the car's side, but blur and a centreline a
+        pixel off smear that edge.
+        """
+        shifts = [-o if side == "up" else o for o in self.steps]
+        return self._cached(("shade", side), lambda: max_shifted(self.flank_dark, shifts))
+
+    def dark_beside(self, side: str) -> np.ndarray:
+        """Shadow-dark share of the flank at the car's edge on ``side`` (where the sunlit side is judged)."""
+        shift = -self.off if side == "up" else self.off
+        return self._cached(("dark_beside", side), lambda: shift_rows(self.flank_dark, shift))
+
+    def evidence(self, side: str) -> np.ndarray:
+        """Shadow beyond ``side``, a sunlit step on the other side, smooth: shared by lit and black bodies."""
+
+        def make() -> np.ndarray:
+            other = "down" if side == "up" else "up"
+            step_other = self.step_below if side == "up" else self.step_above
+            contrast = np.clip(step_other / self.params.min_side_contrast, 0.0, 1.0)
+            sunlit_edge = contrast * (1.0 - self.dark_beside(other))
+            solid = np.clip((self.shade(side) - 0.5) / 0.4, 0.0, 1.0)
+            return solid * sunlit_edge * self.smoothness
+
+        return self._cached(("evidence", side), make)
+
+    def strength(self, side: str) -> np.ndarray:
+        """The band evidence for shadows falling on ``side``."""
+        return (self.evidence(side) * self.body).astype(np.float32)
+
+    def terms(self, side: str) -> BandTerms:
+        up = side == "up"
+        return BandTerms(
+            shadow_side=side,
+            half_width_px=self.w / 2.0,
+            flank_offset_px=self.off,
+            smoothness=self.smoothness,
+            body_dark=self.body_dark,
+            shade=self.shade(side),
+            step_sun=self.step_below if up else self.step_above,
+            dark_sun=self.dark_beside("down" if up else "up"),
+            step_shadow=self.step_above if up else self.step_below,
+            flank_dark=self.flank_dark,
+            lin=self.lin,
+            sunlit=self.sunlit,
+            interior=self.interior,
+        )
+
+    def side_sums(self, valid: np.ndarray) -> np.ndarray:
+        """Squared evidence over ``valid`` pixels: (up, down) for lit bodies, then (up, down) for all bodies.
+
+        Sums add up over strips, so :func:`choose_side` can decide for a whole frame.
+        """
+        up, down = self.evidence("up")[valid], self.evidence("down")[valid]
+        lit, body = (1.0 - self.body_dark)[valid], self.body[valid]
+        return np.array([float(np.square(e * f).sum()) for f in (lit, body) for e in (up, down)])
+
+    def edged(self) -> np.ndarray:
+        """The fallback when no side can be chosen: *edged bands*.
+
+        Smooth inside, a colour step on both long sides, not darker than
+        both (which is what a shadow is). In a yard the sunlit ballast
+        between two tracks is such a band too, so this fallback over-counts
+        on empty tracks.
+        """
+        edge = np.minimum(self.step_above, self.step_below)
+        lum_flank = self.flank_mean.mean(axis=2)
+        lum_in = self.interior.mean(axis=2)
+        lum_up, lum_dn = shift_rows(lum_flank, -self.off), shift_rows(lum_flank, self.off)
+        shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
+        edged = np.clip(edge / (1.5 * self.params.min_side_contrast), 0.0, 1.0)
+        edged[shadow_like] = 0.0
+        return (edged * self.smoothness).astype(np.float32)
+
+
+SUPPORT_M = 10.0
+"""How far (metres, along or across the track) a pixel of :class:`BandMaps` can be
+influenced by others: the sunlit reference's 4 m reach and 1 m patch, the 1 m x
+1.5 m opening of the dark map, the flank blur and the shade's steps out to about
+3 m from the centreline add up to under 9 m."""
+
+
+def band_maps(
+    rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, gsd_m: float, params: DetectorParams
+) -> BandMaps:
+    """The side-independent maps of the band evidence (see :func:`band_strength`)."""
     w = params.car_width_m / gsd_m
     along = to_px(params.along_smooth_m, gsd_m)
     inner = max(1, round(0.6 * w))
@@ -194,80 +318,34 @@ def band_strength(
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect).astype(np.float32)
     body_dark = cv2.blur(dark, (1, inner))
     flank_dark = cv2.blur(dark, (1, flank))
-    # The shadow starts at the car's side, but blur and a centreline a pixel
-    # off smear that edge: take the darkest of flanks stepped out 0.3-1.1 m.
-    steps = [w / 2.0 + flank / 2.0 + d / gsd_m for d in (0.3, 0.7, 1.1)]
-
-    @functools.cache
-    def shade(side: str) -> np.ndarray:
-        """Solid shadow beyond the car's edge on ``side``."""
-        return max_shifted(flank_dark, [-o if side == "up" else o for o in steps])
-
-    @functools.cache
-    def dark_beside(side: str) -> np.ndarray:
-        """Shadow-dark share of the flank at the car's edge on ``side`` (where the sunlit side is judged)."""
-        return shift_rows(flank_dark, -off if side == "up" else off)
-
-    # Body brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
-    body = np.maximum(1.0 - body_dark, 0.8 * body_dark)
-
-    def evidence(shade: np.ndarray, dark_other: np.ndarray, step_other: np.ndarray) -> np.ndarray:
-        """Shadow beyond one side, sunlit step on the other, smooth: shared by lit and black bodies."""
-        sunlit_edge = np.clip(step_other / params.min_side_contrast, 0.0, 1.0) * (1.0 - dark_other)
-        solid = np.clip((shade - 0.5) / 0.4, 0.0, 1.0)
-        return solid * sunlit_edge * smoothness
-
-    def terms(side: str) -> BandTerms:
-        up = side == "up"
-        return BandTerms(
-            shadow_side=side,
-            half_width_px=w / 2.0,
-            flank_offset_px=off,
-            smoothness=smoothness,
-            body_dark=body_dark,
-            shade=shade(side),
-            step_sun=step_below if up else step_above,
-            dark_sun=dark_beside("down" if up else "up"),
-            step_shadow=step_above if up else step_below,
-            flank_dark=flank_dark,
-            lin=lin,
-            sunlit=sunlit,
-            interior=interior,
-        )
-
-    if side_is_known and shadow_side is not None:
-        # The sun decides: compute the chosen side only.
-        if shadow_side == "up":
-            ev = evidence(shade("up"), dark_beside("down"), step_below)
-        else:
-            ev = evidence(shade("down"), dark_beside("up"), step_above)
-        return (ev * body).astype(np.float32), terms(shadow_side)
-    ev_up = evidence(shade("up"), dark_beside("down"), step_below)
-    ev_dn = evidence(shade("down"), dark_beside("up"), step_above)
-    lit_share = (1.0 - body_dark)[valid]
-    side = _clear_side(ev_up[valid] * lit_share, ev_dn[valid] * lit_share)
-    if side is None:
-        side = _clear_side(ev_up[valid] * body[valid], ev_dn[valid] * body[valid])
-    if side is None:
-        side = shadow_side
-    if side is not None:
-        return ((ev_up if side == "up" else ev_dn) * body).astype(np.float32), terms(side)
-
-    edge = np.minimum(step_above, step_below)
-    lum_flank = flank_mean.mean(axis=2)
-    lum_in, lum_up, lum_dn = interior.mean(axis=2), shift_rows(lum_flank, -off), shift_rows(lum_flank, off)
-    shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
-    edged = np.clip(edge / (1.5 * params.min_side_contrast), 0.0, 1.0)
-    edged[shadow_like] = 0.0
-    return (edged * smoothness).astype(np.float32), None
+    return BandMaps(
+        params=params,
+        w=w,
+        off=off,
+        steps=[w / 2.0 + flank / 2.0 + d / gsd_m for d in (0.3, 0.7, 1.1)],
+        interior=interior,
+        flank_mean=flank_mean,
+        step_above=step_above,
+        step_below=step_below,
+        smoothness=smoothness,
+        lin=lin,
+        sunlit=sunlit,
+        body_dark=body_dark,
+        flank_dark=flank_dark,
+        body=np.maximum(1.0 - body_dark, 0.8 * body_dark),
+    )
 
 
-def _clear_side(up: np.ndarray, down: np.ndarray, *, ratio: float = 0.6) -> str | None:
-    """ "up" or "down" when one side's squared evidence clearly exceeds the other's, else None."""
-    u, d = float(np.square(up).sum()), float(np.square(down).sum())
-    if max(u, d) <= 0 or min(u, d) > ratio * max(u, d):
-        return None
-    return "up" if u > d else "down"
+def choose_side(sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6) -> str | None:
+    """The shadow side from :meth:`BandMaps.side_sums`: lit bodies decide if clear, then all, then the sun.
+
+    A side is clear when its squared evidence exceeds the other's by more
+    than 1 / ``ratio``.
+    """
+    for u, d in ((sums[0], sums[1]), (sums[2], sums[3])):
+        if max(u, d) > 0 and min(u, d) <= ratio * max(u, d):
+            return "up" if u > d else "down"
+    return shadow_side
 
 
 def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params: DetectorParams) -> Runs:
