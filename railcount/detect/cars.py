@@ -285,15 +285,21 @@ influenced by others: the sunlit reference's 4 m reach and 1 m patch, the 1 m x
 3 m from the centreline add up to under 9 m."""
 
 
+def band_geometry(gsd_m: float, params: DetectorParams) -> tuple[float, float, list[float]]:
+    """Car width, centreline-to-flank offset and the shade's stepped-out flank offsets, in px."""
+    w = params.car_width_m / gsd_m
+    edge = w / 2.0 + to_px(0.8, gsd_m) / 2.0  # centreline to the middle of a flank hugging the car
+    return w, edge + 0.5, [edge + d / gsd_m for d in (0.3, 0.7, 1.1)]
+
+
 def band_maps(
     rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, gsd_m: float, params: DetectorParams
 ) -> BandMaps:
     """The side-independent maps of the band evidence (see :func:`band_strength`)."""
-    w = params.car_width_m / gsd_m
+    w, off, steps = band_geometry(gsd_m, params)
     along = to_px(params.along_smooth_m, gsd_m)
     inner = max(1, round(0.6 * w))
     flank = to_px(0.8, gsd_m)
-    off = w / 2.0 + flank / 2.0 + 0.5
     # Box means over along-track x cross-track rectangles (one 2-D pass each).
     interior = cv2.blur(rgb, (along, inner))
     flank_mean = cv2.blur(rgb, (along, flank))
@@ -322,7 +328,7 @@ def band_maps(
         params=params,
         w=w,
         off=off,
-        steps=[w / 2.0 + flank / 2.0 + d / gsd_m for d in (0.3, 0.7, 1.1)],
+        steps=steps,
         interior=interior,
         flank_mean=flank_mean,
         step_above=step_above,
@@ -365,13 +371,13 @@ def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params
     n, labels, stats, _ = cv2.connectedComponentsWithStats(on_u8, connectivity=8)
     if n <= 1:
         return Runs(*(np.zeros(0) for _ in range(4)))
-    lab = labels.ravel()
-    sel = lab > 0
-    w8 = strength.ravel()[sel]
-    ys = np.repeat(np.arange(labels.shape[0]), labels.shape[1])[sel]
-    wsum = np.bincount(lab[sel], weights=w8, minlength=n)
-    mean_y = np.bincount(lab[sel], weights=ys * w8, minlength=n) / np.maximum(wsum, 1e-9)
-    cnt = np.bincount(lab[sel], minlength=n).astype(float)
+    # Centreline pixels are few: work on their coordinates only (row-major, like a ravel).
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs]
+    w8 = strength[ys, xs].astype(np.float64)
+    wsum = np.bincount(lab, weights=w8, minlength=n)
+    mean_y = np.bincount(lab, weights=ys * w8, minlength=n) / np.maximum(wsum, 1e-9)
+    cnt = np.bincount(lab, minlength=n).astype(float)
     idx = np.arange(1, n)
     x0 = stats[idx, cv2.CC_STAT_LEFT].astype(float)
     x1 = x0 + stats[idx, cv2.CC_STAT_WIDTH]

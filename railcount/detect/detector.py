@@ -26,11 +26,12 @@ import cv2
 import numpy as np
 
 from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
-from railcount.detect.cars import band_strength, centreline_runs, split_runs
+from railcount.detect.cars import centreline_runs, split_runs
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
+from railcount.detect.strips import frame_evidence
 from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
 from railcount.detect.types import (
     TYPE_CLASSES,
@@ -169,8 +170,8 @@ def _detect_along(
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
-    strength, terms = band_strength(
-        rgb_f, log_f, lin_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
+    strength, terms = frame_evidence(
+        rgb_f, log_f, lin_f, data_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
     )
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
