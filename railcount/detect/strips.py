@@ -11,9 +11,10 @@ So the frame is cut into horizontal strips. Each strip is extended by
 columns where it has data (plus the same margin), its maps are computed
 with :func:`~railcount.detect.cars.band_maps`, and the strip's own rows are
 copied into frame-sized outputs. Every map is local to within
-``SUPPORT_M``, so the result is the one the whole frame would give; the
-outputs are only written where there is data, so the empty corners never
-take memory.
+``SUPPORT_M``, so the result is the one the whole frame would give (to
+float32 rounding: OpenCV's box filters keep running sums from each block's
+edge, so a few pixels differ in the last bit); the outputs are only written
+where there is data, so the empty corners never take memory.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def frame_evidence(
     *,
     shadow_side: str | None,
     side_is_known: bool,
+    strip_rows: int = STRIP_ROWS,
 ) -> tuple[np.ndarray, BandTerms | None]:
     """:func:`~railcount.detect.cars.band_strength` over a whole frame, strip by strip.
 
@@ -76,7 +78,7 @@ def frame_evidence(
             out[name] = np.zeros(shape, np.float32)  # untouched pages (no data) cost no memory
         out[name][rows, cols] = block[own]
 
-    for rows, cols, own in strips(data, margin):
+    for rows, cols, own in strips(data, margin, strip_rows):
         maps: BandMaps = band_maps(
             rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params
         )
