@@ -25,8 +25,10 @@ panchromatic, a nodata swath edge) from its seed; rows per condition follow.
   through this script's summary rows.
 
 With ``--calibrate``, also the 5th/50th/95th percentiles of truth / count
-over the ``tuned`` suite, per counting regime: the constants of the count
-interval (``railcount.counting.INTERVAL_RATIOS``) come from here.
+over the ``tuned`` suites, plain and v2 (the other realism's tuned scenes
+are run too), per band of the unsure share (the share of counted cars the
+car model gave less than 0.7): the constants of the count interval
+(``railcount.counting.INTERVAL_RATIOS``) come from here.
 
 Rows per suite and GSD:
 
@@ -62,10 +64,13 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.counting import GAP_VISIBLE_GSD_M, INTERVAL_RATIOS
+from railcount.counting import INTERVAL_RATIOS, UNSURE_EDGES
+from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
 from railcount.models import RAILCAR_TYPES
 from railcount.pipeline import StationEvaluation, evaluate_scene
+
+GAP_VISIBLE_GSD_M = DetectorParams().gap_visible_gsd_m
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_REAL = ROOT.parent / "shared" / "real"
@@ -89,6 +94,8 @@ class Outcome:
     condition: str = "plain"
     locos: tuple[int, int, int] = (0, 0, 0)  # true, called, matched
     tarps: tuple[int, int, int] = (0, 0, 0)  # true, called, matched
+    unsure: float = 0.0  # share of counted railcars the car model was unsure of
+    realism: str = "v1"
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -161,7 +168,7 @@ def run_one(args: tuple[str, int, str, str]) -> Outcome:
     t0 = time.perf_counter()
     (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))
     return dataclasses.replace(
-        outcome(suite, tif.stem, ev, time.perf_counter() - t0), condition=condition_of(spec)
+        outcome(suite, tif.stem, ev, time.perf_counter() - t0), condition=condition_of(spec), realism=realism
     )
 
 
@@ -181,6 +188,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         tuple(ev.type_pairs),
         locos=(ev.locomotives.truth, ev.locomotives.detected, ev.locomotives.true_positives),
         tarps=(ev.tarped.truth, ev.tarped.detected, ev.tarped.true_positives),
+        unsure=r.unsure_share,
     )
 
 
@@ -274,20 +282,20 @@ def _regimes(rows: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
 
 
 def print_calibration(outcomes: list[Outcome]) -> None:
-    """Percentiles of truth / count on the tuned suite, per counting regime (interval constants)."""
-    print("calibration (tuned suite): truth / count percentiles 5 / 50 / 95")
-    for regime in ("gap", "pitch"):
-        rows = [
-            o for o in outcomes if o.suite == "tuned" and (o.gsd <= GAP_VISIBLE_GSD_M) == (regime == "gap")
-        ]
+    """Percentiles of truth / count on the tuned suites (plain and v2) per unsure band: the interval."""
+    tuned = [o for o in outcomes if o.suite == "tuned"]
+    print(f"calibration ({len(tuned)} tuned scenes, plain and v2): truth / count percentiles 5 / 50 / 95")
+    bands = np.searchsorted(UNSURE_EDGES, [o.unsure for o in tuned], side="right")
+    edges = (0.0, *UNSURE_EDGES, 1.0)
+    for band, now in enumerate(INTERVAL_RATIOS):
+        rows = [o for o, b in zip(tuned, bands, strict=True) if b == band]
         if not rows:
             continue
         ratio = np.array([o.truth / max(o.count, 1) for o in rows])
         q = np.percentile(ratio, [5, 50, 95])
-        now = INTERVAL_RATIOS[regime]
         print(
-            f"  {regime:<6} n {len(rows):3d}  {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}"
-            f"   (in use: {now[0]:.2f} / {now[1]:.2f})"
+            f"  unsure {edges[band]:.2f}-{edges[band + 1]:.2f}  n {len(rows):3d}  "
+            f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   (in use: {now[0]:.2f} / {now[1]:.2f})"
         )
     print("-" * 87)
 
@@ -307,12 +315,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--calibrate",
         action="store_true",
-        help="print the truth/count percentiles of the tuned suite the count interval is built from",
+        help="print the truth/count percentiles of the tuned suites the count interval is built from",
     )
     args = ap.parse_args(argv)
     jobs = [(s, i, args.cache, args.realism) for s in SUITES for i in range(args.scenes)]
+    other = "v2" if args.realism == "v1" else "v1"
+    extra = [("tuned", i, args.cache, other) for i in range(args.scenes)] if args.calibrate else []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        outcomes = list(pool.map(run_one, jobs, chunksize=2))
+        everything = list(pool.map(run_one, jobs + extra, chunksize=2))
+    outcomes, calibration_only = everything[: len(jobs)], everything[len(jobs) :]
     header = (
         f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
         f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'sec':>6}"
@@ -336,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             print("-" * len(header))
     print_types(outcomes)
     if args.calibrate:
-        print_calibration(outcomes)
+        print_calibration(outcomes + calibration_only)
     for o in real_outcomes():
         print(summary_row(f"real {o.name}", [o]))
     if not SHARED_REAL.is_dir():

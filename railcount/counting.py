@@ -6,29 +6,42 @@ import math
 
 import numpy as np
 
-from railcount.detect.params import DETECTOR_VERSION, DetectorParams
+from railcount.detect.params import DETECTOR_VERSION
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow
 
-# Ratio truth / count at the 5th and 95th percentiles over the 100 scenes of
-# the ``tuned`` suite (``python benchmarks/accuracy.py --scenes 100 --calibrate``),
-# for windows where coupling gaps are resolved ("gap") and where runs are
-# counted by pitch ("pitch"). Checked on the ``untouched`` suite.
-INTERVAL_RATIOS = {"gap": (0.61, 1.37), "pitch": (0.74, 1.28)}
-GAP_VISIBLE_GSD_M = DetectorParams().gap_visible_gsd_m
+UNSURE_BELOW = 0.7
+"""A counted railcar is *unsure* when the car model gave it a probability below this."""
+
+# How far the truth strays from the count depends on how sure the car model
+# was of the cars it counted: scenes where many counted cars were unsure
+# (snow, thin cloud, low sun, JPEG, dense look-alikes) miss or invent more.
+# So the interval's ratios truth / count (5th and 95th percentiles) are
+# calibrated per band of the unsure share, over the 200 scenes of the
+# ``tuned`` suites, plain and v2 (``python benchmarks/accuracy.py --calibrate``).
+UNSURE_EDGES = (0.2, 0.35)
+"""Bands of the unsure share: below 0.2, 0.2-0.35, 0.35 and above."""
+INTERVAL_RATIOS = ((0.67, 1.35), (0.57, 1.56), (0.42, 1.86))
+"""(low, high) ratio truth / count per band of :data:`UNSURE_EDGES`."""
 
 
-def interval(railcars: int, gsd_m: float, observed: float = 1.0) -> tuple[int, int]:
-    """The calibrated interval (low, high) for a count at a ground sample distance.
+def unsure_share(scores: np.ndarray) -> float:
+    """Share of counted railcars the car model gave less than :data:`UNSURE_BELOW` (0 when none)."""
+    scores = np.asarray(scores, dtype=float)
+    return float((scores < UNSURE_BELOW).mean()) if scores.size else 0.0
 
-    About nine scenes in ten of the tuned suite have their truth inside it.
+
+def interval(railcars: int, unsure: float = 0.0, observed: float = 1.0) -> tuple[int, int]:
+    """The calibrated interval (low, high) for a count with a given unsure share.
+
+    About nine scenes in ten of the tuned suites have their truth inside it.
     The upper bound also allows for cars in the unobserved part of the
     station, which are not guessed.
 
-    >>> interval(73, 0.5), interval(0, 1.0)
-    ((43, 102), (0, 1))
+    >>> interval(73, 0.1), interval(73, 0.5), interval(0)
+    ((47, 100), (29, 137), (0, 1))
     """
-    regime = "gap" if gsd_m <= GAP_VISIBLE_GSD_M else "pitch"
-    lo_ratio, hi_ratio = INTERVAL_RATIOS[regime]
+    band = int(np.searchsorted(UNSURE_EDGES, unsure, side="right"))
+    lo_ratio, hi_ratio = INTERVAL_RATIOS[band]
     low = max(0, math.floor(lo_ratio * railcars) - 1)
     high = math.ceil(hi_ratio * railcars) + 1
     if 0 < observed < 1:
@@ -41,7 +54,8 @@ def summarise(window: SceneWindow, detections: Detections) -> CountResult:
 
     ``railcars_low``-``railcars_high`` is the calibrated interval of
     :func:`interval`: the detector's measured spread of the truth around its
-    count on generated scenes, per counting regime.
+    count on generated scenes, wider when more of the counted cars were
+    unsure (:func:`unsure_share`).
     """
     kinds = detections.kind
     is_loco = kinds == "locomotive"
@@ -52,7 +66,8 @@ def summarise(window: SceneWindow, detections: Detections) -> CountResult:
     methods, mcounts = np.unique(detections.method[~is_loco], return_counts=True)
     by_method = {str(k): int(c) for k, c in zip(methods, mcounts, strict=True)}
     observed = window.observed_fraction
-    low, high = interval(railcars, window.gsd_m, observed)
+    unsure = unsure_share(detections.score[~is_loco])
+    low, high = interval(railcars, unsure, observed)
     return CountResult(
         station=window.station.name,
         scene=window.scene_id,
@@ -67,4 +82,5 @@ def summarise(window: SceneWindow, detections: Detections) -> CountResult:
         gsd_m=window.gsd_m,
         detector_version=DETECTOR_VERSION,
         count_method=by_method,
+        unsure_share=unsure,
     )

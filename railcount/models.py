@@ -225,6 +225,7 @@ class CountResult:
     gsd_m: float
     detector_version: str
     count_method: dict[str, int] = field(default_factory=dict)
+    unsure_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -242,4 +243,5 @@ class CountResult:
             "gsd_m": round(self.gsd_m, 4) if math.isfinite(self.gsd_m) else None,
             "detector_version": self.detector_version,
             "count_method": dict(self.count_method),
+            "unsure_share": round(self.unsure_share, 4),
         }

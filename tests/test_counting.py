@@ -7,34 +7,40 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from railcount.counting import GAP_VISIBLE_GSD_M, INTERVAL_RATIOS, interval
+from railcount.counting import INTERVAL_RATIOS, UNSURE_BELOW, UNSURE_EDGES, interval, unsure_share
 
 
-@given(n=st.integers(0, 2000), gsd=st.floats(0.1, 2.0), observed=st.floats(0.01, 1.0))
-def test_interval_brackets_the_count(n, gsd, observed):
-    low, high = interval(n, gsd, observed)
+@given(n=st.integers(0, 2000), unsure=st.floats(0.0, 1.0), observed=st.floats(0.01, 1.0))
+def test_interval_brackets_the_count(n, unsure, observed):
+    low, high = interval(n, unsure, observed)
     assert 0 <= low <= n <= high
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 40, 73, 300])
-def test_interval_follows_calibrated_ratios(n):
-    for gsd, regime in ((0.5, "gap"), (1.0, "pitch")):
-        lo_ratio, hi_ratio = INTERVAL_RATIOS[regime]
-        low, high = interval(n, gsd)
-        # Within one car (the additive term) of the ratios times the count.
-        assert lo_ratio * n - 2 <= low <= lo_ratio * n
-        assert hi_ratio * n <= high <= hi_ratio * n + 2
+@pytest.mark.parametrize("band", [0, 1, 2])
+def test_interval_follows_calibrated_ratios(n, band):
+    lo_ratio, hi_ratio = INTERVAL_RATIOS[band]
+    unsure = (0.0, *UNSURE_EDGES)[band]  # the lower edge belongs to the band
+    low, high = interval(n, unsure)
+    # Within one car (the additive term) of the ratios times the count.
+    assert lo_ratio * n - 2 <= low <= lo_ratio * n
+    assert hi_ratio * n <= high <= hi_ratio * n + 2
 
 
-def test_regime_follows_the_gap_visibility_threshold():
-    # The suites' GSDs fall on either side of it: 0.3 and 0.5 m see gaps, 0.75 and 1.0 m count by pitch.
-    assert 0.5 < GAP_VISIBLE_GSD_M < 0.75
-    lo_ratio, hi_ratio = INTERVAL_RATIOS["pitch"]
-    assert interval(60, 0.75) == (int(lo_ratio * 60) - 1, int(np.ceil(hi_ratio * 60)) + 1)
+@given(n=st.integers(1, 500), a=st.floats(0.0, 1.0), b=st.floats(0.0, 1.0))
+def test_more_unsure_cars_never_narrow_the_interval(n, a, b):
+    lo_a, hi_a = interval(n, min(a, b))
+    lo_b, hi_b = interval(n, max(a, b))
+    assert lo_b <= lo_a and hi_a <= hi_b
+
+
+def test_unsure_share_counts_scores_below_the_threshold():
+    assert unsure_share(np.array([])) == 0.0
+    assert unsure_share(np.array([0.5, UNSURE_BELOW, 0.9, 0.69])) == 0.5
 
 
 def test_unobserved_part_widens_only_the_upper_bound():
-    full = interval(50, 0.5, 1.0)
-    half = interval(50, 0.5, 0.5)
+    full = interval(50, 0.1, 1.0)
+    half = interval(50, 0.1, 0.5)
     assert half[0] == full[0]
     assert half[1] == full[1] + 50

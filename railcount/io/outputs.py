@@ -105,7 +105,10 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
         plural = "s" if result.locomotives != 1 else ""
         caption += f" | {result.locomotives} locomotive{plural}"
         legend.append((_LOCO, "locomotive"))
-    _caption(img, caption, [*legend, (_STATION, "station")])
+    types = ", ".join(f"{n} {name}" for name, n in result.by_type.items() if n)
+    if result.tarped:
+        types += f"; {result.tarped} tarped"
+    _caption(img, caption, [*legend, (_STATION, "station")], f"types (indicative): {types}" if types else "")
     return img
 
 
@@ -140,16 +143,24 @@ def write_outputs(
     return paths
 
 
-def _caption(img: np.ndarray, text: str, legend: list[tuple[tuple[int, int, int], str]]) -> None:
-    """A black banner at the top: the count, then a colour legend."""
+def _caption(
+    img: np.ndarray, text: str, legend: list[tuple[tuple[int, int, int], str]], note: str = ""
+) -> None:
+    """A black banner at the top: the count, a colour legend, then an optional note line."""
     font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.55, img.shape[1] / 2000)
     thick = max(1, round(size * 2))
     (tw, th), base = cv2.getTextSize(text, font, size, thick)
     line = th + base + 10
-    cv2.rectangle(img, (0, 0), (min(img.shape[1], max(tw + 16, 520)), 2 * line + 8), (0, 0, 0), -1)
-    cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
-    x, y = 8, line + th + 4
     small = 0.8 * size
+    lines = 3 if note else 2
+    width = max(tw + 16, 520, cv2.getTextSize(note, font, small, thick)[0][0] + 16 if note else 0)
+    cv2.rectangle(img, (0, 0), (min(img.shape[1], width), lines * line + 8), (0, 0, 0), -1)
+    cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
+    if note:
+        cv2.putText(
+            img, note, (8, 2 * line + th + 4), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA
+        )
+    x, y = 8, line + th + 4
     for colour, label in legend:
         cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
         cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
