@@ -237,10 +237,11 @@ def write_type_module(
     n: int,
     scenes: int,
 ) -> None:
-    def fmt(values: np.ndarray) -> str:
+    def fmt(values: np.ndarray, indent: int = 4) -> str:
         nums = [repr(float(v)) for v in values]
         lines = [", ".join(nums[i : i + 4]) for i in range(0, len(nums), 4)]
-        return "(\n" + "".join(f"                {line},\n" for line in lines) + "            )"
+        pad = " " * indent
+        return "(\n" + "".join(f"{pad}    {line},\n" for line in lines) + f"{pad})"
 
     provenance = (
         f"Fitted {date.today().isoformat()} on {n} kept candidate cars within {TYPE_MATCH_M} m of a true "
@@ -248,24 +249,27 @@ def write_type_module(
         "logistic models with squared terms, L2 penalty 1, one set per GSD regime."
     )
     names = "(\n" + "".join(f'    "{name}",\n' for name in (*FEATURES, *TYPE_FEATURES)) + ")"
-    body = []
+    means, scales, weights = [], [], []
     for regime, per in models.items():
-        body.append(f'    "{regime}": {{\n')
-        for name, (w, mean, scale) in per.items():
-            body.append(
-                f'        "{name}": {{\n            "mean": {fmt(mean)},\n'
-                f'            "scale": {fmt(scale)},\n'
-                f'            "weights": {fmt(w)},\n        }},\n'
-            )
-        body.append("    },\n")
+        # Every model of a regime standardises the same inputs: one mean and scale each.
+        first = next(iter(per.values()))
+        assert all(np.array_equal(m[1], first[1]) and np.array_equal(m[2], first[2]) for m in per.values())
+        means.append(f'    "{regime}": {fmt(first[1])},\n')
+        scales.append(f'    "{regime}": {fmt(first[2])},\n')
+        weights.append(f'    "{regime}": {{\n')
+        weights.extend(f'        "{name}": {fmt(w, 8)},\n' for name, (w, _, _) in per.items())
+        weights.append("    },\n")
     text = (
         '"""The fitted type models: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
         + "\n".join(textwrap.wrap(provenance, 88))
         + '\n"""\n\n'
         f"FEATURES = {names}\n\n"
         f"FINE_MAX_GSD_M = {fine_max!r}\n\n"
-        "# Per regime and model: input mean and scale, then weights (intercept first).\n"
-        "MODELS: dict[str, dict[str, dict[str, tuple[float, ...]]]] = {\n" + "".join(body) + "}\n"
+        "# Per GSD regime: the mean and scale that standardise the inputs (type_design).\n"
+        "MEAN: dict[str, tuple[float, ...]] = {\n" + "".join(means) + "}\n\n"
+        "SCALE: dict[str, tuple[float, ...]] = {\n" + "".join(scales) + "}\n\n"
+        "# Per regime and model: weights, intercept first.\n"
+        "WEIGHTS: dict[str, dict[str, tuple[float, ...]]] = {\n" + "".join(weights) + "}\n"
     )
     path.write_text(text, encoding="utf-8")
 

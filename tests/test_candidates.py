@@ -182,6 +182,6 @@ def test_shipped_type_model_matches_the_feature_lists():
     assert tuple(type_model.FEATURES) == FEATURES + TYPE_FEATURES
     n_inputs = type_design(np.zeros((1, len(FEATURES))), np.zeros((1, len(TYPE_FEATURES)))).shape[1]
     for regime in ("fine", "coarse"):
+        assert len(type_model.MEAN[regime]) == len(type_model.SCALE[regime]) == n_inputs
         for name in (*TYPE_CLASSES, "tarped"):
-            m = type_model.MODELS[regime][name]
-            assert len(m["mean"]) == len(m["scale"]) == n_inputs and len(m["weights"]) == n_inputs + 1
+            assert len(type_model.WEIGHTS[regime][name]) == n_inputs + 1

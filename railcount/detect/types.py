@@ -161,10 +161,9 @@ def type_probabilities(
         raise RuntimeError("the fitted type model does not match the feature lists; rerun fit_car_model.py")
     regime = "fine" if gsd_m <= type_model.FINE_MAX_GSD_M else "coarse"
     x = type_design(features, types)
-    models = type_model.MODELS[regime]
+    mean, scale = np.asarray(type_model.MEAN[regime]), np.asarray(type_model.SCALE[regime])
 
     def prob(name: str) -> np.ndarray:
-        m = models[name]
-        return logistic(x, np.asarray(m["weights"]), np.asarray(m["mean"]), np.asarray(m["scale"]))
+        return logistic(x, np.asarray(type_model.WEIGHTS[regime][name]), mean, scale)
 
     return np.column_stack([prob(c) for c in TYPE_CLASSES]), prob("tarped")
