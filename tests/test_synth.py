@@ -239,7 +239,7 @@ def test_sample_scenes_match_regenerate_script():
     for spec in SAMPLE_SCENES:
         line = (
             f'railcount synth "$out" --site {spec.site} --date {spec.date} --cars '
-            f"{spec.cars} --gsd {spec.gsd_m} --crs {spec.crs} --seed {spec.seed}"
+            f"{spec.cars} --gsd {spec.gsd_m} --crs {spec.crs} --seed {spec.seed} --realism {spec.realism}"
         )
         assert line in script, line
 

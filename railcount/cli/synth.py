@@ -40,9 +40,10 @@ def synth(
     realism: Annotated[
         str,
         typer.Option(
-            help="v1 (the bundled samples) or v2 (masts, turnouts, curves, smooth roofs, look-alikes)."
+            help="v2 (the bundled samples: masts, turnouts, curves, smooth roofs, look-alikes) or v1 "
+            "(plain yards: the accuracy benchmark's plain suites)."
         ),
-    ] = "v1",
+    ] = "v2",
     conditions: Annotated[
         str,
         typer.Option(

@@ -320,9 +320,9 @@ def spec_site(spec: SceneSpec) -> SiteLayout:
 
 
 SAMPLE_SCENES: tuple[SceneSpec, ...] = (
-    SceneSpec(site="tumangang", date="2019-06-12", cars=40, gsd_m=0.5, crs="EPSG:32652", seed=11),
-    SceneSpec(site="tumangang", date="2021-03-18", cars=15, gsd_m=0.5, crs="EPSG:4326", seed=23),
-    SceneSpec(site="tumangang", date="2022-08-30", cars=28, gsd_m=0.3, crs="EPSG:3857", seed=5),
-    SceneSpec(site="tumangang", date="2023-10-05", cars=73, gsd_m=0.5, crs="EPSG:32652", seed=7),
+    SceneSpec(site="tumangang", date="2019-06-12", cars=40, gsd_m=0.5, crs="EPSG:32652", seed=11, realism="v2"),
+    SceneSpec(site="tumangang", date="2021-03-18", cars=15, gsd_m=0.5, crs="EPSG:4326", seed=23, realism="v2"),
+    SceneSpec(site="tumangang", date="2022-08-30", cars=28, gsd_m=0.3, crs="EPSG:3857", seed=5, realism="v2"),
+    SceneSpec(site="tumangang", date="2023-10-05", cars=73, gsd_m=0.5, crs="EPSG:32652", seed=7, realism="v2"),
 )
 """The scenes bundled in ``sample_tiles/`` (see ``sample_tiles/regenerate.sh``)."""
