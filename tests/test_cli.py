@@ -147,3 +147,21 @@ def test_evaluate_reports_error_and_f1_against_truth(tmp_path, capsys):
     assert rec0["truth"] == 0 and rec0["true_positives"] == 0 and rec0["recall"] == 1.0
     assert main(args) == 0
     assert "precision" in capsys.readouterr().out
+
+
+def test_readme_shows_what_the_first_command_prints(tmp_path):
+    """The README's example output of its first command is the real output on the bundled sample."""
+    repo = Path(__file__).resolve().parents[1]
+    proc = run_cli(
+        "count",
+        str(repo / "sample_tiles" / "tumangang_2023-10-05.tif"),
+        "--station",
+        str(repo / "sample_tiles" / "tumangang_station.geojson"),
+        "--out",
+        str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stdout.splitlines()[0]
+    # The scene is printed as given; the README gives the file name as the example line does.
+    shown = line.replace(str(repo / "sample_tiles") + "/", "")
+    assert shown in (repo / "README.md").read_text(encoding="utf-8"), shown
