@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from railcount.counting import summarise
+from railcount.detect.cloud import hide_cloud
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match, match_centres, match_pairs
@@ -48,6 +49,9 @@ def count_scene(
     results = []
     for window in windows:
         dets = detect(window, params)
+        if params.mask_cloud:
+            # What opaque cloud hides is not counted, and observed_fraction says so.
+            window, dets = hide_cloud(window, dets)
         result = summarise(window, dets)
         outputs: dict[str, Path] = {}
         if out_dir is not None:

@@ -64,6 +64,12 @@ class DetectorParams:
         window has almost no shadow-dark pixels and its floor is above this,
         the excess is taken as haze and subtracted (see ``prepare``). None
         turns the correction off.
+    mask_cloud : bool
+        Take opaque cloud out of the counted window
+        (:mod:`railcount.detect.cloud`, applied by the pipeline after
+        ``detect``): the cars it hides are not guessed, detections under it
+        are dropped, ``observed_fraction`` drops and the interval widens
+        upwards.
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
@@ -124,6 +130,7 @@ class DetectorParams:
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0
     haze_floor: float | None = 0.11
+    mask_cloud: bool = True
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0
     min_band_strength: float = 0.4

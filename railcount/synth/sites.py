@@ -319,10 +319,13 @@ def spec_site(spec: SceneSpec) -> SiteLayout:
     return site_layout(spec.site, seed=int(spec.seed), realism=spec.realism)
 
 
-SAMPLE_SCENES: tuple[SceneSpec, ...] = (
-    SceneSpec(site="tumangang", date="2019-06-12", cars=40, gsd_m=0.5, crs="EPSG:32652", seed=11, realism="v2"),
-    SceneSpec(site="tumangang", date="2021-03-18", cars=15, gsd_m=0.5, crs="EPSG:4326", seed=23, realism="v2"),
-    SceneSpec(site="tumangang", date="2022-08-30", cars=28, gsd_m=0.3, crs="EPSG:3857", seed=5, realism="v2"),
-    SceneSpec(site="tumangang", date="2023-10-05", cars=73, gsd_m=0.5, crs="EPSG:32652", seed=7, realism="v2"),
+SAMPLE_SCENES: tuple[SceneSpec, ...] = tuple(
+    SceneSpec(site="tumangang", realism="v2", date=date, cars=cars, gsd_m=gsd, crs=crs, seed=seed)
+    for date, cars, gsd, crs, seed in (
+        ("2019-06-12", 40, 0.5, "EPSG:32652", 11),
+        ("2021-03-18", 15, 0.5, "EPSG:4326", 23),
+        ("2022-08-30", 28, 0.3, "EPSG:3857", 5),
+        ("2023-10-05", 73, 0.5, "EPSG:32652", 7),
+    )
 )
 """The scenes bundled in ``sample_tiles/`` (see ``sample_tiles/regenerate.sh``)."""
