@@ -49,17 +49,18 @@ def count_scene(
     results = []
     for window in windows:
         dets = detect(window, params)
+        seen, cloud = window, None
         if params.mask_cloud:
             # What opaque cloud hides is not counted, and observed_fraction says so.
-            window, dets = hide_cloud(window, dets)
-        result = summarise(window, dets)
+            seen, dets, cloud = hide_cloud(window, dets)
+        result = summarise(seen, dets)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = Path(out_dir)
             if len(stations) > 1:
                 target = target / safe_name(window.station.name)
-            outputs = write_outputs(target, window, dets, result, params=params.to_dict())
-        results.append(StationCount(window, dets, result, outputs))
+            outputs = write_outputs(target, window, dets, result, params=params.to_dict(), cloud=cloud)
+        results.append(StationCount(seen, dets, result, outputs))
     return results
 
 

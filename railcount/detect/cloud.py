@@ -93,18 +93,19 @@ def opaque_cloud(window: SceneWindow) -> np.ndarray:
     return out & window.data
 
 
-def hide_cloud(window: SceneWindow, dets: Detections) -> tuple[SceneWindow, Detections]:
+def hide_cloud(window: SceneWindow, dets: Detections) -> tuple[SceneWindow, Detections, np.ndarray]:
     """Take opaque cloud out of a counted window: drop detections under it, and its pixels from ``data``.
 
     Detection itself runs on the whole window: taking the cloud out before
     it changes the contrast stretch, and on the real Joplin scene (where
     bright concrete passes for cloud) that invented railcars. So the cloud
-    only decides what was *seen*.
+    only decides what was *seen*. Returns the seen window, the detections
+    outside the cloud and the cloud mask.
     """
     cloud = opaque_cloud(window)
     if not cloud.any():
-        return window, dets
+        return window, dets, cloud
     rows = np.clip(np.round(dets.center[:, 0]).astype(int), 0, window.shape[0] - 1)
     cols = np.clip(np.round(dets.center[:, 1]).astype(int), 0, window.shape[1] - 1)
     seen = ~cloud[rows, cols]
-    return dataclasses.replace(window, data=window.data & ~cloud), dets.subset(seen)
+    return dataclasses.replace(window, data=window.data & ~cloud), dets.subset(seen), cloud

@@ -19,6 +19,7 @@ _STATION = (66, 228, 240)  # yellow
 _CAR = (233, 180, 86)  # sky blue
 _LOCO = (167, 121, 204)  # reddish purple
 _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
+_CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
 
 
 def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
@@ -59,11 +60,14 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
     return {"type": "FeatureCollection", "features": feats}
 
 
-def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) -> np.ndarray:
+def overlay_image(
+    window: SceneWindow, dets: Detections, result: CountResult, cloud: np.ndarray | None = None
+) -> np.ndarray:
     """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
 
     Small windows are enlarged so outlines stay legible; pixels outside the
-    station are dimmed; a caption states the count.
+    station are dimmed; opaque ``cloud`` (not counted) is hatched; a caption
+    states the count.
     """
     from railcount.detect.prepare import prepare  # the same stretch the detector saw
 
@@ -72,6 +76,11 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
     outside = ~window.inside
     img[outside] = (img[outside] * 0.45).astype(np.uint8)
     img[~window.data] = (40, 40, 40)
+    hatched = cloud is not None and bool(cloud.any())
+    if hatched:
+        rows, cols = np.indices(window.shape)
+        stripe = ((rows + cols) // 4) % 3 == 0
+        img[cloud & stripe] = _CLOUD
     # Enlarge small windows so a car is at least ~40 px long on screen.
     scale = max(1, min(4, int(np.ceil(max(1600 / max(window.shape), 30.0 * window.gsd_m / 15.0)))))
     if scale > 1:
@@ -105,6 +114,8 @@ def overlay_image(window: SceneWindow, dets: Detections, result: CountResult) ->
         plural = "s" if result.locomotives != 1 else ""
         caption += f" | {result.locomotives} locomotive{plural}"
         legend.append((_LOCO, "locomotive"))
+    if hatched:
+        legend.append((_CLOUD, "cloud: not seen"))
     types = ", ".join(f"{n} {name}" for name, n in result.by_type.items() if n)
     if result.tarped:
         types += f"; {result.tarped} tarped"
@@ -119,8 +130,12 @@ def write_outputs(
     result: CountResult,
     *,
     params: dict[str, Any] | None = None,
+    cloud: np.ndarray | None = None,
 ) -> dict[str, Path]:
-    """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``."""
+    """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``.
+
+    ``cloud`` marks window pixels under opaque cloud (hatched on the overlay).
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +153,7 @@ def write_outputs(
     if params is not None:
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
-    if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result)):
+    if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result, cloud)):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
 
