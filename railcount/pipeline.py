@@ -19,7 +19,7 @@ from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
 from railcount.io.scenes import read_windows
 from railcount.io.truth import truth_stock
-from railcount.models import CountResult, Detections, SceneWindow, Station
+from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +113,8 @@ class StationEvaluation:
             "tarped": r.tarped,
             "true_tarped": self.tarped.truth,
             "tarped_matched": self.tarped.true_positives,
+            "types_classified": sum(1 for d, _ in self.type_pairs if d in RAILCAR_TYPES),
+            "types_right": sum(1 for d, t in self.type_pairs if d in RAILCAR_TYPES and d == t),
             "gsd_m": round(r.gsd_m, 4),
             "detector_version": r.detector_version,
         }

@@ -145,8 +145,11 @@ def test_evaluate_reports_error_and_f1_against_truth(tmp_path, capsys):
     assert main([*args[:4], "--truth", str(empty), "--json"]) == 0
     rec0 = json.loads(capsys.readouterr().out)
     assert rec0["truth"] == 0 and rec0["true_positives"] == 0 and rec0["recall"] == 1.0
+    assert rec["types_right"] <= rec["types_classified"] <= rec["true_positives"]
+    assert rec["tarped_matched"] <= min(rec["tarped"], rec["true_tarped"])
     assert main(args) == 0
-    assert "precision" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "precision" in out and f"{rec['types_right']} of {rec['types_classified']} classified" in out
 
 
 def test_readme_shows_what_the_first_command_prints(tmp_path):

@@ -44,3 +44,9 @@ def evaluate(
             f"truth {rec['truth']}, error {rec['count_error']:+d}; "
             f"precision {rec['precision']:.2f}, recall {rec['recall']:.2f}, F1 {rec['f1']:.2f}"
         )
+        typer.echo(
+            f"  types: {rec['types_right']} of {rec['types_classified']} classified cars right "
+            f"({rec['true_positives']} matched); tarped: {rec['tarped']} called, "
+            f"{rec['tarped_matched']} right, of {rec['true_tarped']}; locomotives: "
+            f"{rec['locomotives']} called, {rec['locomotives_matched']} right, of {rec['true_locomotives']}"
+        )
