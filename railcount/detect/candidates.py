@@ -40,8 +40,28 @@ FEATURES = (
     "by_pitch",  # 1 when the piece was counted by pitch
     "sun_elevation",  # degrees
 )
+CONTEXT_OFFSETS_M = (1.0, 2.0, 3.0, 4.5, 6.0)
+"""Cross-track distances (metres, each side) at which the context profile is read."""
+
+CONTEXT_FEATURES = (
+    *(f"ctx_smooth_{side}{d:g}" for side in ("shadow", "sun") for d in CONTEXT_OFFSETS_M),
+    *(f"ctx_rel_{side}{d:g}" for side in ("shadow", "sun") for d in CONTEXT_OFFSETS_M),
+    *(f"ctx_dark_{side}{d:g}" for side in ("shadow", "sun") for d in CONTEXT_OFFSETS_M),
+    "ext_smooth_min",  # smoothness just beyond the car's ends (the smoother and the rougher end)
+    "ext_smooth_max",
+    "ext_rel_min",  # luminance / sunlit level just beyond the ends
+    "ext_rel_max",
+)
+"""What lies around a candidate: a cross-track profile of roof smoothness and
+relative luminance out to two track spacings on each side (shadow side and sun
+side told apart), and what the centreline meets just beyond the car's ends. A
+truck on a road has smooth asphalt beside it and no rails beyond its ends; a
+car in a yard has ballast, neighbouring tracks and often its coupled
+neighbour. These enter the models linearly."""
+
+FEATURES = (*FEATURES, *CONTEXT_FEATURES)
 N_SQUARED = 15
-"""The first N_SQUARED features also enter squared."""
+"""The first N_SQUARED features also enter squared (the context features do not)."""
 
 
 def car_features(
@@ -93,8 +113,38 @@ def car_features(
             gsd_m,
             float(method == "pitch"),
             sun_elevation_deg,
+            *_context(terms, r, a, b, x, length, sign, gsd_m),
         ]
     return out
+
+
+def _context(
+    terms: BandTerms, r: int, a: int, b: int, x: float, length: float, sign: int, gsd_m: float
+) -> list[float]:
+    """:data:`CONTEXT_FEATURES` of one candidate (frame pixels; ``sign`` points to the shadow side)."""
+    smooth: list[float] = []
+    rel: list[float] = []
+    dark: list[float] = []
+    for side in (sign, -sign):
+        for d in CONTEXT_OFFSETS_M:
+            row = r + side * round(d / gsd_m)
+            smooth.append(_row_mean(terms.smoothness, row, a, b))
+            rel.append(_row_mean(terms.lin, row, a, b, terms.sunlit))
+            dark.append(_row_mean(terms.flank_dark, row, a, b))
+    cols = terms.lin.shape[1]
+    reach = max(2, round(0.25 * length))
+    ends = []
+    for e0, e1 in (
+        (int(x - 0.5 * length) - reach, int(x - 0.5 * length)),
+        (int(x + 0.5 * length) + 1, int(x + 0.5 * length) + 1 + reach),
+    ):
+        e0, e1 = max(0, e0), min(cols, e1)
+        if e1 - e0 < 1:
+            ends.append((0.0, 0.0))
+            continue
+        ends.append((_row_mean(terms.smoothness, r, e0, e1), _row_mean(terms.lin, r, e0, e1, terms.sunlit)))
+    (s0, l0), (s1, l1) = ends
+    return [*smooth, *rel, *dark, min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
 
 
 def _row_mean(image: np.ndarray, row: int, a: int, b: int, divide_by: np.ndarray | None = None) -> float:

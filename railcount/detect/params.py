@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.3.0"
+DETECTOR_VERSION = "0.4.0"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -141,7 +141,7 @@ class DetectorParams:
     min_type_probability: float = 0.5
     min_tarp_probability: float = 0.3
     car_model: bool = True
-    min_car_probability: float = 0.5
+    min_car_probability: float = 0.4
     locomotive_model: bool = True
     min_locomotive_probability: float = 0.5
     gap_contrast: float = 0.08

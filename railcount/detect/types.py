@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from railcount.detect.candidates import FEATURES, logistic
+from railcount.detect.candidates import CONTEXT_FEATURES, FEATURES, logistic
 from railcount.detect.cars import BandTerms, FrameCars
 from railcount.detect.params import to_px
 from railcount.models import RAILCAR_TYPES
@@ -132,7 +132,11 @@ TYPE_CLASSES = RAILCAR_TYPES
 open cars (gondolas); flat cars, empty or loaded (containers, timber, tarped loads)."""
 NOT_SQUARED = ("gsd_m", "by_pitch", "sun_elevation")
 """Model inputs that enter the type model only linearly."""
-_SQUARED = [i for i, name in enumerate(FEATURES + TYPE_FEATURES) if name not in NOT_SQUARED]
+_SQUARED = [
+    i
+    for i, name in enumerate(FEATURES + TYPE_FEATURES)
+    if name not in NOT_SQUARED and name not in CONTEXT_FEATURES
+]
 
 
 def type_design(features: np.ndarray, types: np.ndarray) -> np.ndarray:
