@@ -17,7 +17,7 @@ from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
-from railcount.io.scenes import read_windows
+from railcount.io.scenes import Scene, read_windows
 from railcount.io.truth import truth_stock
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 
@@ -33,19 +33,24 @@ class StationCount:
 
 
 def count_scene(
-    scene: str | os.PathLike[str],
+    scene: Scene,
     stations: Sequence[Station],
     *,
     params: DetectorParams | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    bands: Sequence[int] | None = None,
 ) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
-    With ``out_dir`` and more than one station, each station's files go in a
-    subfolder named after it.
+    ``scene`` is a path or URL, a directory of tiles or a list of tiles of
+    one acquisition (read as one mosaic); the scene is opened once for all
+    stations. ``bands`` picks the bands used (three for R, G, B, or one);
+    by default they are chosen from the file's colour interpretation or band
+    descriptions. With ``out_dir`` and more than one station, each station's
+    files go in a subfolder named after it.
     """
     params = params or DetectorParams()
-    windows = read_windows(scene, stations)
+    windows = read_windows(scene, stations, bands=bands)
     results = []
     for window in windows:
         dets = detect(window, params)

@@ -11,7 +11,12 @@ from railcount.io.stations import read_stations
 
 
 def count(
-    scene: str = typer.Argument(..., help="GeoTIFF scene (path or URL)."),
+    scene: list[str] = typer.Argument(
+        ...,
+        help="GeoTIFF scene: a path, an http(s):// or s3:// URL (a COG is read by byte ranges), "
+        "a VRT, a directory of tiles, or several tiles of one acquisition (read as one mosaic).",
+        show_default=False,
+    ),
     station: Path = typer.Option(
         ..., "--station", "-s", help="GeoJSON with one or more station polygons (lon/lat), named by 'name'."
     ),
@@ -23,6 +28,12 @@ def count(
         "(one subfolder per station when there are several).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
+    bands: str | None = typer.Option(
+        None,
+        "--bands",
+        help="Bands to use, numbered from 1: three for red,green,blue (e.g. 3,2,1 for a BGRN file) "
+        "or one (panchromatic). Default: chosen from the file's colour interpretation or band names.",
+    ),
 ) -> None:
     """Count the railcars of each station in SCENE.
 
@@ -30,10 +41,13 @@ def count(
     railcount count sample_tiles/tumangang_2023-10-05.tif
     --station sample_tiles/tumangang_station.geojson --out out
     """
+    from railcount.io.bands import parse_bands
     from railcount.pipeline import count_scene
 
+    band_idx = parse_bands(bands)
     stations = read_stations(station)
-    for sc in count_scene(scene, stations, out_dir=out):
+    source = scene[0] if len(scene) == 1 else scene
+    for sc in count_scene(source, stations, out_dir=out, bands=band_idx):
         r = sc.result
         if as_json:
             typer.echo(json.dumps(r.to_dict()))
