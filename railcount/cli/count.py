@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
 
@@ -17,8 +18,11 @@ def count(
         "a VRT, a directory of tiles, or several tiles of one acquisition (read as one mosaic).",
         show_default=False,
     ),
-    station: Path = typer.Option(
-        ..., "--station", "-s", help="GeoJSON with one or more station polygons (lon/lat), named by 'name'."
+    station: Path | None = typer.Option(
+        None,
+        "--station",
+        "-s",
+        help="GeoJSON with one or more station polygons (lon/lat), named by 'name'. Required unless --gsd.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -34,6 +38,13 @@ def count(
         help="Bands to use, numbered from 1: three for red,green,blue (e.g. 3,2,1 for a BGRN file) "
         "or one (panchromatic). Default: chosen from the file's colour interpretation or band names.",
     ),
+    gsd: float | None = typer.Option(
+        None,
+        "--gsd",
+        help="Count an image WITHOUT georeferencing (PNG, JPEG, plain TIFF) in pixel space at this "
+        "ground sample distance in metres: the whole image is counted, no --station; --out writes "
+        "detections.csv in pixel coordinates instead of detections.geojson.",
+    ),
 ) -> None:
     """Count the railcars of each station in SCENE.
 
@@ -45,9 +56,13 @@ def count(
     from railcount.pipeline import count_scene
 
     band_idx = parse_bands(bands)
-    stations = read_stations(station)
+    if station is None and gsd is None:
+        raise UsageError(
+            "missing --station STATION.geojson (or --gsd METRES to count an ungeoreferenced image whole)"
+        )
+    stations = read_stations(station) if station is not None else []
     source = scene[0] if len(scene) == 1 else scene
-    for sc in count_scene(source, stations, out_dir=out, bands=band_idx):
+    for sc in count_scene(source, stations, out_dir=out, bands=band_idx, gsd_m=gsd):
         r = sc.result
         if as_json:
             typer.echo(json.dumps(r.to_dict()))

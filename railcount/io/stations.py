@@ -14,6 +14,8 @@ from railcount.errors import StationError
 from railcount.models import Station
 
 _AREA_TYPES = ("Polygon", "MultiPolygon")
+MIN_AREA_DEG2 = 1e-10
+"""Below this (about 1 m2) a polygon is a line or a point in floating-point disguise."""
 
 
 def read_stations(path: str | Path) -> list[Station]:
@@ -130,8 +132,9 @@ def _polygon(geom_doc: dict[str, Any], name: str, source: str) -> Polygon | Mult
             raise StationError(
                 f"{source}: station {name!r} is an invalid polygon ({reason}) and cannot be repaired"
             )
-    if geom.area == 0:
+    if geom.area < MIN_AREA_DEG2:
         raise StationError(
-            f"{source}: station {name!r} has zero area; give it at least three distinct corners"
+            f"{source}: station {name!r} has zero area (its corners lie on a line or on top of each "
+            "other); give it at least three corners that enclose the yard"
         )
     return geom
