@@ -130,8 +130,10 @@ def _open_one(name: str) -> Iterator[rasterio.io.DatasetReader]:
 
 
 DEFAULT_MARGIN_M = 25.0
-STRIPED_WARN_BYTES = 256 * 2**20
-"""Warn when a striped file makes a window read decode more than this many bytes."""
+STRIPED_WARN_BYTES = 64 * 2**20
+"""Warn when a striped file makes a window read decode more than this many bytes..."""
+STRIPED_WARN_RATIO = 8
+"""...and more than this many times the window's own bytes."""
 
 
 def read_windows(
@@ -351,11 +353,12 @@ def _warn_if_striped(ds: rasterio.io.DatasetReader, sub: Window, nbands: int, na
     costs a full row of the scene.
     """
     block_rows, block_cols = ds.block_shapes[0]
-    if block_cols < ds.width or sub.width * 4 > ds.width:
+    if block_cols < ds.width:
         return
     itemsize = np.dtype(ds.dtypes[0]).itemsize
     decoded = int(sub.height + block_rows) * ds.width * nbands * itemsize
-    if decoded < STRIPED_WARN_BYTES:
+    wanted = int(sub.height) * int(sub.width) * nbands * itemsize
+    if decoded < STRIPED_WARN_BYTES or decoded < STRIPED_WARN_RATIO * wanted:
         return
     warnings.warn(
         SlowReadWarning(
