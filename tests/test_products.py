@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -233,3 +234,29 @@ def test_cli_counts_several_tiles(tmp_path, sample, capsys):
     rec = json.loads(capsys.readouterr().out)
     assert rec["scene"].endswith("(+1 tiles)")
     assert rec["railcars"] == ref.railcars
+
+
+def test_striped_file_warns_with_the_reason_and_still_reads(tmp_path, monkeypatch, capsys):
+    from railcount.errors import SlowReadWarning
+    from railcount.io import scenes
+
+    from .geofixtures import box_ring, write_station
+
+    rng = np.random.default_rng(2)
+    pix = rng.integers(1, 255, (3, 200, 3000), dtype=np.uint8)
+    t = Affine(0.5, 0, ORIGIN[0], 0, -0.5, ORIGIN[1])
+    striped = _write(tmp_path / "striped.tif", pix, t, "EPSG:32652", {}, tiled=False, blockysize=1)
+    tiled = _write(tmp_path / "tiled.tif", pix, t, "EPSG:32652", {})
+    x0, y0 = ORIGIN
+    station = write_station(tmp_path / "s.geojson", {"S": box_ring(x0 + 50, y0 - 70, x0 + 70, y0 - 50)})
+    # The real threshold is 64 MB of decoded rows; a small file shows the same logic.
+    monkeypatch.setattr(scenes, "STRIPED_WARN_BYTES", 10_000)
+    with pytest.warns(SlowReadWarning, match="striped"):
+        (ws,) = read_windows(striped, read_stations(station))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SlowReadWarning)
+        (wt,) = read_windows(tiled, read_stations(station))
+    np.testing.assert_array_equal(ws.pixels, wt.pixels)
+    assert main(["count", str(striped), "-s", str(station), "--json"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("railcount: warning: ") and "TILED=YES" in err[0]
