@@ -260,3 +260,29 @@ def test_striped_file_warns_with_the_reason_and_still_reads(tmp_path, monkeypatc
     assert main(["count", str(striped), "-s", str(station), "--json"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("railcount: warning: ") and "TILED=YES" in err[0]
+
+
+@pytest.mark.parametrize(
+    "descriptions, interp, expected",
+    [
+        # WorldView-3's eight bands: red is band 5 (not "Red Edge", band 6).
+        (("Coastal", "Blue", "Green", "Yellow", "Red", "Red Edge", "NIR1", "NIR2"), None, [5, 3, 2]),
+        (("B04 red", "B03 green", "B02 blue", "B08 nir"), None, [1, 2, 3]),
+        (("pan", ""), [ColorInterp.gray, ColorInterp.alpha], [1]),
+        (
+            ("", "", "", ""),
+            [ColorInterp.blue, ColorInterp.green, ColorInterp.red, ColorInterp.undefined],
+            [3, 2, 1],
+        ),
+    ],
+)
+def test_band_choice_from_names_and_colour_interpretation(tmp_path, descriptions, interp, expected):
+    from railcount.io.bands import choose_bands
+
+    n = len(descriptions)
+    path = write_tif(tmp_path / "b.tif", np.zeros((16, 16, n), np.uint16))
+    with rasterio.open(path, "r+") as ds:
+        ds.descriptions = descriptions
+        ds.colorinterp = interp or [ColorInterp.undefined] * n
+    with rasterio.open(path) as ds:
+        assert choose_bands(ds) == expected
