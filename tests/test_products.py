@@ -18,7 +18,7 @@ from railcount.cli import main
 from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import parse_bands
 from railcount.io.mosaic import mosaic_vrt
-from railcount.io.scenes import _open_one, read_windows
+from railcount.io.scenes import open_file, read_windows
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
@@ -191,7 +191,7 @@ def test_tiles_count_as_the_whole_scene(tmp_path, sample, grid):
         assert got.observed_fraction == pytest.approx(whole.observed_fraction)
         assert got.acquired == whole.acquired
     vrt = tmp_path / "tiles.vrt"
-    vrt.write_text(mosaic_vrt([str(p) for p in tiles], open_tile=_open_one))
+    vrt.write_text(mosaic_vrt([str(p) for p in tiles], open_tile=open_file))
     assert _count(vrt).railcars == whole.railcars
 
 

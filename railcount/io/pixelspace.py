@@ -28,13 +28,13 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
 from shapely.geometry import box, mapping, shape
 
 from railcount.errors import SceneReadError, UsageError
-from railcount.io.bands import choose_bands, read_validity, value_range, working_dtype
+from railcount.io.bands import choose_bands, value_range
 from railcount.io.mosaic import scene_label
 from railcount.models import SceneWindow, Station
 
@@ -64,7 +64,7 @@ def read_image(
     SceneReadError
         The file cannot be opened or read.
     """
-    from railcount.io.scenes import _gdal_reason, _open_one, acquisition_time
+    from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
 
     name = scene_label(scene)
     if not (MIN_GSD_M <= gsd_m <= MAX_GSD_M) or not math.isfinite(gsd_m):
@@ -73,27 +73,14 @@ def read_image(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with _open_one(name) as ds:
-            t = ds.transform
-            no_transform = t.is_identity or (t.a == 1 and t.e == 1 and t.c == 0 and t.f == 0)
-            if ds.crs is not None and not no_transform:
+        with open_file(name) as ds:
+            if ds.crs is not None and has_geotransform(ds):
                 raise UsageError(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
                     "so the station polygon is clipped and the GSD measured from the file"
                 )
             band_idx = choose_bands(ds, bands)
-            dtype = working_dtype(ds.dtypes[band_idx[0] - 1])
-            try:
-                data = ds.read(band_idx, out_dtype=dtype)
-                data_mask = read_validity(ds, band_idx, Window(0, 0, ds.width, ds.height))
-            except RasterioError as exc:
-                raise SceneReadError(
-                    f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt"
-                ) from None
-            if dtype.kind == "f":
-                finite = np.all(np.isfinite(data), axis=0)
-                data_mask &= finite
-                data[:, ~finite] = 0
+            data, data_mask = read_bands(ds, band_idx, Window(0, 0, ds.width, ds.height), name)
             pixels = np.ascontiguousarray(np.moveaxis(data, 0, -1))
             rows, cols = pixels.shape[:2]
             transform = Affine(gsd_m, 0.0, -cols * gsd_m / 2, 0.0, -gsd_m, rows * gsd_m / 2)

@@ -76,9 +76,9 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
     with contextlib.ExitStack() as stack:
         stack.enter_context(gdal_env(remote=any(is_remote(s) for s in sources)))
         if len(sources) == 1:
-            ds = stack.enter_context(_open_one(sources[0]))
+            ds = stack.enter_context(open_file(sources[0]))
         else:
-            xml = mosaic_vrt(sources, open_tile=_open_one)
+            xml = mosaic_vrt(sources, open_tile=open_file)
             mem = stack.enter_context(vrt_file(xml))
             ds = stack.enter_context(mem.open())
         if ds.crs is not None and _is_rotated(ds.transform):
@@ -92,7 +92,8 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
 
 
 @contextlib.contextmanager
-def _open_one(name: str) -> Iterator[rasterio.io.DatasetReader]:
+def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
+    """Open one raster file or URL, turning GDAL's errors into one-line :class:`SceneReadError`s."""
     remote = is_remote(name)
     if not remote:
         path = Path(name)
@@ -217,17 +218,7 @@ def read_window(
     rr0, rr1 = max(r0, 0), min(r1, ds.height)
     sub = Window(rc0, rr0, rc1 - rc0, rr1 - rr0)
     _warn_if_striped(ds, sub, len(band_idx), name)
-    try:
-        data = ds.read(band_idx, window=sub, out_dtype=dtype)
-        masks = read_validity(ds, band_idx, sub)
-    except RasterioError as exc:
-        raise SceneReadError(
-            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt"
-        ) from None
-    if dtype.kind == "f":
-        finite = np.all(np.isfinite(data), axis=0)
-        masks &= finite
-        data[:, ~finite] = 0
+    data, masks = read_bands(ds, band_idx, sub, name)
     dr, dc = rr0 - r0, rc0 - c0
     pixels[dr : dr + sub.height, dc : dc + sub.width] = np.moveaxis(data, 0, -1)
     valid_data[dr : dr + sub.height, dc : dc + sub.width] = masks
@@ -252,6 +243,34 @@ def read_window(
         value_range=value_range(ds, pixels, valid),
     )
     return _square_pixels(window, gx, gy)
+
+
+def read_bands(
+    ds: rasterio.io.DatasetReader, band_idx: list[int], window: Window, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read bands (bands first, in :func:`~railcount.io.bands.working_dtype`) and their validity mask.
+
+    Non-finite float values are set to 0 and marked invalid.
+    """
+    dtype = working_dtype(ds.dtypes[band_idx[0] - 1])
+    try:
+        data = ds.read(band_idx, window=window, out_dtype=dtype)
+        masks = read_validity(ds, band_idx, window)
+    except RasterioError as exc:
+        raise SceneReadError(
+            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt"
+        ) from None
+    if dtype.kind == "f":
+        finite = np.all(np.isfinite(data), axis=0)
+        masks &= finite
+        data[:, ~finite] = 0
+    return data, masks
+
+
+def has_geotransform(ds: rasterio.io.DatasetReader) -> bool:
+    """False when the file has no geotransform (GDAL then reports the identity)."""
+    t = ds.transform
+    return not (t.is_identity or (t.a == 1 and t.e == 1 and t.c == 0 and t.f == 0))
 
 
 def station_in_crs(geom: BaseGeometry, crs: CRS) -> BaseGeometry:
@@ -333,8 +352,7 @@ def _check_georeferenced(ds: rasterio.io.DatasetReader, name: str) -> None:
             "GeoTIFF (assign one with gdal_translate -a_srs / -a_ullr), or count the whole "
             "image in pixel space with --gsd METRES"
         )
-    t = ds.transform
-    if t.is_identity or (t.a == 1 and t.e == 1 and t.c == 0 and t.f == 0):
+    if not has_geotransform(ds):
         raise NotGeoreferencedError(
             f"{name}: has no geotransform; railcount needs a georeferenced GeoTIFF "
             "(assign one with gdal_translate -a_ullr), or count the whole image in pixel space "
