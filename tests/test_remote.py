@@ -101,3 +101,29 @@ def test_gdal_remote_defaults_yield_to_the_environment(monkeypatch):
     monkeypatch.setenv("GDAL_HTTP_TIMEOUT", "5")
     assert "GDAL_HTTP_TIMEOUT" not in gdal_options(remote=True)
     assert gdal_options(remote=False) == {}
+
+
+def test_remote_tiles_read_as_one_mosaic(tmp_path):
+    """Two tiles of the sample served over HTTP count as the local whole scene."""
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
+
+    with rasterio.open(SCENE) as ds:
+        pix, profile, t, tags = ds.read(), ds.profile, ds.transform, ds.tags()
+    profile.pop("photometric", None)
+    half = pix.shape[2] // 2
+    names = []
+    for i, (c0, c1) in enumerate([(0, half), (half, pix.shape[2])]):
+        win = Window(c0, 0, c1 - c0, pix.shape[1])
+        part = profile | {"width": c1 - c0, "transform": window_transform(win, t), "compress": "deflate"}
+        with rasterio.open(tmp_path / f"tile{i}.tif", "w", **part) as dst:
+            dst.write(pix[:, :, c0:c1])
+            dst.update_tags(**tags)
+        names.append(f"tile{i}.tif")
+    stations = read_stations(STATION)
+    whole = count_scene(SCENE, stations)[0].result
+    with range_server(tmp_path) as (url, served):
+        got = count_scene([f"{url}/{n}" for n in names], stations)[0].result
+    assert served.requests >= 2
+    assert got.railcars == whole.railcars and got.by_type == whole.by_type
+    assert got.acquired == whole.acquired

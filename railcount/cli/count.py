@@ -17,6 +17,7 @@ def count(
         help="GeoTIFF scene: a path, an http(s):// or s3:// URL (a COG is read by byte ranges), "
         "a VRT, a directory of tiles, or several tiles of one acquisition (read as one mosaic).",
         show_default=False,
+        metavar="SCENE",
     ),
     station: Path | None = typer.Option(
         None,
@@ -48,9 +49,15 @@ def count(
 ) -> None:
     """Count the railcars of each station in SCENE.
 
-    Example:
+    Examples:
     railcount count sample_tiles/tumangang_2023-10-05.tif
     --station sample_tiles/tumangang_station.geojson --out out
+
+    railcount count https://example.org/yard_cog.tif --station yard.geojson --json
+
+    railcount count tiles/ --station yard.geojson --bands 3,2,1
+
+    railcount count photo.png --gsd 0.5 --out out
     """
     from railcount.io.bands import parse_bands
     from railcount.pipeline import count_scene
