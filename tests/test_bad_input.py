@@ -118,9 +118,13 @@ def test_gsd_on_a_georeferenced_scene_is_refused(capsys):
     [
         ([], "empty"),
         ([[[130.0, 42.0], [130.001, 42.001], [130.002, 42.002], [130.0, 42.0]]], "zero area"),
+        (
+            [[[130.0, 42.0], [130.001, 42.0], [130.002, 42.0], [130.001, 42.0], [130.0, 42.0]]],
+            "invalid polygon (Ring Self-intersection",
+        ),
     ],
 )
-def test_empty_and_zero_area_polygons_exit_2(tmp_path, plain_scene, capsys, coords, words):
+def test_empty_zero_area_and_unrepairable_polygons_exit_2(tmp_path, plain_scene, capsys, coords, words):
     st = tmp_path / "bad.geojson"
     st.write_text(json.dumps({"type": "Polygon", "coordinates": coords}))
     err = one_line_error(capsys, ["count", str(plain_scene), "-s", str(st)], 2)
