@@ -286,3 +286,34 @@ def test_band_choice_from_names_and_colour_interpretation(tmp_path, descriptions
         ds.colorinterp = interp or [ColorInterp.undefined] * n
     with rasterio.open(path) as ds:
         assert choose_bands(ds) == expected
+
+
+def test_paletted_band_is_expanded_to_rgb_and_transparent_entries_are_masks(tmp_path, inner_station):
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as copy_raster
+
+    from railcount.io.pixelspace import read_image
+
+    rng = np.random.default_rng(4)
+    idx = rng.integers(1, 200, (400, 600), dtype=np.uint8)
+    idx[:, :200] = 0  # palette entry 0 is transparent
+    colours = {i: (i, 255 - i, (7 * i) % 256, 255) for i in range(1, 256)}
+    colours[0] = (0, 0, 0, 0)
+    lut = np.array([colours[i][:3] for i in range(256)], np.uint8)
+    # A georeferenced indexed GeoTIFF (TIFF colour tables carry no transparency).
+    scene = write_tif(tmp_path / "indexed.tif", idx[:, :, None])
+    with rasterio.open(scene, "r+") as ds:
+        ds.write_colormap(1, colours)
+        ds.colorinterp = [ColorInterp.palette]
+    (w,) = read_windows(scene, read_stations(inner_station), margin_m=0.0)
+    assert w.pixels.shape[2] == 3
+    np.testing.assert_array_equal(w.pixels, lut[idx[100:300, 100:500]])
+    # An indexed PNG with a transparent entry, counted in pixel space: transparent is not data.
+    png = tmp_path / "indexed.png"
+    with MemoryFile() as mem, mem.open(driver="MEM", width=600, height=400, count=1, dtype="uint8") as m:
+        m.write(idx, 1)
+        m.write_colormap(1, colours)
+        copy_raster(m, png, driver="PNG")
+    img = read_image(png, gsd_m=0.5)
+    np.testing.assert_array_equal(img.pixels, lut[idx])
+    np.testing.assert_array_equal(img.data, idx > 0)

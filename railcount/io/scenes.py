@@ -28,6 +28,7 @@ import rasterio
 import shapely
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.features import geometry_mask
 from rasterio.warp import transform as warp_points
@@ -210,15 +211,14 @@ def read_window(
         )
 
     band_idx = choose_bands(ds, bands)
-    dtype = working_dtype(ds.dtypes[band_idx[0] - 1])
-    pixels = np.zeros((full.height, full.width, len(band_idx)), dtype=dtype)
-    valid_data = np.zeros((full.height, full.width), dtype=bool)
     # The part of the window that lies inside the raster.
     rc0, rc1 = max(c0, 0), min(c1, ds.width)
     rr0, rr1 = max(r0, 0), min(r1, ds.height)
     sub = Window(rc0, rr0, rc1 - rc0, rr1 - rr0)
     _warn_if_striped(ds, sub, len(band_idx), name)
     data, masks = read_bands(ds, band_idx, sub, name)
+    pixels = np.zeros((full.height, full.width, data.shape[0]), dtype=data.dtype)
+    valid_data = np.zeros((full.height, full.width), dtype=bool)
     dr, dc = rr0 - r0, rc0 - c0
     pixels[dr : dr + sub.height, dc : dc + sub.width] = np.moveaxis(data, 0, -1)
     valid_data[dr : dr + sub.height, dc : dc + sub.width] = masks
@@ -250,7 +250,9 @@ def read_bands(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read bands (bands first, in :func:`~railcount.io.bands.working_dtype`) and their validity mask.
 
-    Non-finite float values are set to 0 and marked invalid.
+    Non-finite float values are set to 0 and marked invalid; a paletted band
+    (e.g. an indexed PNG) is expanded to the RGB of its colour table, whose
+    transparent entries are not data.
     """
     dtype = working_dtype(ds.dtypes[band_idx[0] - 1])
     try:
@@ -264,6 +266,12 @@ def read_bands(
         finite = np.all(np.isfinite(data), axis=0)
         masks &= finite
         data[:, ~finite] = 0
+    if len(band_idx) == 1 and ds.colorinterp[band_idx[0] - 1] == ColorInterp.palette and dtype == np.uint8:
+        cmap = ds.colormap(band_idx[0])
+        lut = np.array([cmap.get(i, (0, 0, 0, 0)) for i in range(256)], dtype=np.uint8)
+        rgba = lut[data[0]]
+        data = np.ascontiguousarray(np.moveaxis(rgba[:, :, :3], -1, 0))
+        masks &= rgba[:, :, 3] > 0
     return data, masks
 
 
