@@ -49,7 +49,7 @@ def test_truncated_tiff_is_a_data_error(tmp_path, inner_station, capsys):
     cut = tmp_path / "cut.tif"
     cut.write_bytes(data[: len(data) // 2])  # the header survives, half the tiles do not
     err = one_line_error(capsys, ["count", str(cut), "-s", str(inner_station)], 1)
-    assert "cut.tif" in err and ("truncated or corrupt" in err or "cannot open" in err)
+    assert "cut.tif" in err and "truncated or corrupt" in err and "previous exception" not in err
 
 
 def test_png_without_georeferencing_names_the_gsd_option(tmp_path, inner_station, capsys):

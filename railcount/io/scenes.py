@@ -259,8 +259,9 @@ def read_bands(
         data = ds.read(band_idx, window=window, out_dtype=dtype)
         masks = read_validity(ds, band_idx, window)
     except RasterioError as exc:
+        lost = " or the connection was lost; check the network" if is_remote(name) else ""
         raise SceneReadError(
-            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt"
+            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt{lost}"
         ) from None
     if dtype.kind == "f":
         finite = np.all(np.isfinite(data), axis=0)
@@ -457,6 +458,9 @@ def _no_overlap_message(
     return msg
 
 
-def _gdal_reason(exc: Exception) -> str:
+def _gdal_reason(exc: BaseException) -> str:
+    """GDAL's own first line, following rasterio's "see previous exception" to its cause."""
+    if "previous exception" in str(exc) and exc.__cause__ is not None:
+        exc = exc.__cause__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text.rstrip(".")
