@@ -24,11 +24,13 @@ class Served:
     bytes_sent: int = 0
     requests: int = 0
     ranges: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Every path asked for (GET or HEAD), found or not."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         with self.lock:
-            self.bytes_sent, self.requests, self.ranges = 0, 0, []
+            self.bytes_sent, self.requests, self.ranges, self.paths = 0, 0, [], []
 
 
 def _handler(root: Path, served: Served) -> type[BaseHTTPRequestHandler]:
@@ -37,6 +39,8 @@ def _handler(root: Path, served: Served) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _file(self) -> Path | None:
+            with served.lock:
+                served.paths.append(self.path)
             path = (root / self.path.split("?", 1)[0].lstrip("/")).resolve()
             return path if path.is_file() and root in path.parents else None
 

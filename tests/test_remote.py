@@ -61,6 +61,8 @@ def test_remote_cog_reads_only_the_window_and_counts_as_the_local_file(cog):
     assert remote.railcars == local.railcars and remote.railcars > 0
     assert (remote.railcars_low, remote.railcars_high) == (local.railcars_low, local.railcars_high)
     assert remote.scene.startswith("http://127.0.0.1")
+    # GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR: no listing of the "directory", no side-car probes.
+    assert set(served.paths) == {f"/{cog.name}"}, served.paths
     assert remote.acquired == local.acquired  # the date comes from the file's tags, over HTTP too
 
 
