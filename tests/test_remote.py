@@ -66,13 +66,17 @@ def test_remote_cog_reads_only_the_window_and_counts_as_the_local_file(cog):
     assert remote.acquired == local.acquired  # the date comes from the file's tags, over HTTP too
 
 
-def test_remote_window_pixels_equal_local(cog):
+def test_remote_window_pixels_equal_local_with_or_without_an_extension(cog):
     stations = read_stations(STATION)
     (lw,) = read_windows(cog, stations)
+    bare = cog.with_name("download")  # e.g. https://host/download?id=5
+    bare.write_bytes(cog.read_bytes())
     with range_server(cog.parent) as (url, _):
-        (rw,) = read_windows(f"{url}/{cog.name}", stations)
-    np.testing.assert_array_equal(lw.pixels, rw.pixels)
-    assert lw.transform == rw.transform
+        (rw,) = read_windows(f"{url}/{cog.name}?token=abc", stations)
+        (bw,) = read_windows(f"{url}/download?id=5", stations)
+    for w in (rw, bw):
+        np.testing.assert_array_equal(lw.pixels, w.pixels)
+        assert lw.transform == w.transform
 
 
 def _closed_port() -> int:
@@ -103,6 +107,9 @@ def test_gdal_remote_defaults_yield_to_the_environment(monkeypatch):
     monkeypatch.setenv("GDAL_HTTP_TIMEOUT", "5")
     assert "GDAL_HTTP_TIMEOUT" not in gdal_options(remote=True)
     assert gdal_options(remote=False) == {}
+    with_ext = gdal_options(remote=True, names=["https://h/a.tif?sig=1"])
+    assert "CPL_VSIL_CURL_ALLOWED_EXTENSIONS" in with_ext
+    assert "CPL_VSIL_CURL_ALLOWED_EXTENSIONS" not in gdal_options(remote=True, names=["https://h/get?id=5"])
 
 
 def test_remote_tiles_read_as_one_mosaic(tmp_path):

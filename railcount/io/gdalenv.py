@@ -9,7 +9,9 @@ window needs. The defaults below keep that cheap and predictable:
   "directory" looking for side-car files (one request saved per open, and
   object stores often forbid listing).
 * ``CPL_VSIL_CURL_ALLOWED_EXTENSIONS``: only probe side-car files of raster
-  extensions, never ``.aux.xml`` guesses on odd URLs.
+  extensions, never ``.aux.xml`` guesses. Set only when every URL ends in
+  one of them (query strings aside): GDAL would otherwise refuse a URL such
+  as ``https://host/download?id=5`` as "does not exist".
 * ``GDAL_HTTP_MERGE_CONSECUTIVE_RANGES=YES``: one request for adjacent tiles.
 * ``GDAL_HTTP_TIMEOUT`` / ``GDAL_HTTP_CONNECTTIMEOUT`` / ``GDAL_HTTP_MAX_RETRY``:
   an unreachable server fails in seconds with a clear message instead of
@@ -25,15 +27,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import rasterio
 
 REMOTE_SCHEMES = ("http://", "https://", "s3://", "gs://", "az://", "azure://", "oss://", "zip+http")
 
+ALLOWED_EXTENSIONS = (".tif", ".tiff", ".vrt", ".ovr", ".msk", ".jp2")
+
 REMOTE_DEFAULTS: dict[str, str] = {
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF,.vrt,.VRT,.ovr,.msk,.jp2",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ",".join(
+        [*ALLOWED_EXTENSIONS, *(e.upper() for e in ALLOWED_EXTENSIONS)]
+    ),
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
     "GDAL_HTTP_TIMEOUT": "60",
     "GDAL_HTTP_CONNECTTIMEOUT": "10",
@@ -49,15 +55,19 @@ def is_remote(name: str) -> bool:
     return low.startswith(REMOTE_SCHEMES) or low.startswith("/vsicurl") or low.startswith("/vsis3")
 
 
-def gdal_options(*, remote: bool) -> dict[str, str]:
-    """GDAL configuration options for a read; the user's environment overrides each default."""
+def gdal_options(*, remote: bool, names: Sequence[str] = ()) -> dict[str, str]:
+    """GDAL configuration options for reading ``names``; the user's environment overrides each default."""
     if not remote:
         return {}
-    return {k: v for k, v in REMOTE_DEFAULTS.items() if k not in os.environ}
+    options = {k: v for k, v in REMOTE_DEFAULTS.items() if k not in os.environ}
+    remote_names = [n for n in names if is_remote(n)]
+    if not all(n.split("?", 1)[0].lower().endswith(ALLOWED_EXTENSIONS) for n in remote_names):
+        options.pop("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", None)
+    return options
 
 
 @contextlib.contextmanager
-def gdal_env(*, remote: bool) -> Iterator[None]:
+def gdal_env(*, remote: bool, names: Sequence[str] = ()) -> Iterator[None]:
     """A ``rasterio.Env`` with :func:`gdal_options`, active for as long as the dataset is read."""
-    with rasterio.Env(**gdal_options(remote=remote)):
+    with rasterio.Env(**gdal_options(remote=remote, names=names)):
         yield

@@ -75,7 +75,7 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
     """
     sources = scene_sources(scene)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(gdal_env(remote=any(is_remote(s) for s in sources)))
+        stack.enter_context(gdal_env(remote=any(is_remote(s) for s in sources), names=sources))
         if len(sources) == 1:
             ds = stack.enter_context(open_file(sources[0]))
         else:
