@@ -51,3 +51,11 @@ class NoOverlapError(DataError, ValueError):
 
 class NoValidPixelsError(DataError, ValueError):
     """The station's window holds no valid (non-nodata) pixels."""
+
+
+class RailcountWarning(UserWarning):
+    """Root of railcount's warnings: the input works, but the user should know something."""
+
+
+class SlowReadWarning(RailcountWarning):
+    """A scene can be read, but its layout makes reading slow (e.g. a striped, untiled file)."""

@@ -15,9 +15,11 @@ from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
+from railcount.errors import UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
-from railcount.io.scenes import read_windows
+from railcount.io.pixelspace import read_image
+from railcount.io.scenes import Scene, read_windows
 from railcount.io.truth import truth_stock
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 
@@ -33,19 +35,40 @@ class StationCount:
 
 
 def count_scene(
-    scene: str | os.PathLike[str],
+    scene: Scene,
     stations: Sequence[Station],
     *,
     params: DetectorParams | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    bands: Sequence[int] | None = None,
+    gsd_m: float | None = None,
 ) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
-    With ``out_dir`` and more than one station, each station's files go in a
-    subfolder named after it.
+    ``scene`` is a path or URL, a directory of tiles or a list of tiles of
+    one acquisition (read as one mosaic); the scene is opened once for all
+    stations. ``bands`` picks the bands used (three for R, G, B, or one);
+    by default they are chosen from the file's colour interpretation or band
+    descriptions. With ``out_dir`` and more than one station, each station's
+    files go in a subfolder named after it.
+
+    ``gsd_m`` counts an image without georeferencing in pixel space: the
+    whole image is counted and ``stations`` must be empty (see
+    :mod:`railcount.io.pixelspace`).
     """
     params = params or DetectorParams()
-    windows = read_windows(scene, stations)
+    if gsd_m is not None:
+        if stations:
+            raise UsageError(
+                "a station polygon (lon/lat) cannot be placed on an image counted in pixel space; "
+                "with --gsd the whole image is counted: drop --station"
+            )
+        if not isinstance(scene, (str, os.PathLike)):
+            raise UsageError("--gsd counts one ungeoreferenced image; pass a single file")
+        windows = [read_image(scene, gsd_m=gsd_m, bands=bands)]
+        stations = [windows[0].station]
+    else:
+        windows = read_windows(scene, stations, bands=bands)
     results = []
     for window in windows:
         dets = detect(window, params)

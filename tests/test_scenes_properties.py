@@ -87,3 +87,78 @@ def stations_transform():
     from rasterio.transform import from_origin
 
     return from_origin(*ORIGIN, GSD, GSD)
+
+
+# Random grids: CRS, pixel size, raster size and a box placed anywhere on, across, along or off the
+# raster's edges, in pixel units so that "touching the edge" is hit exactly and often.
+EDGE = st.sampled_from(["free", "left", "right", "top", "bottom", "corner", "whole"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    crs=st.sampled_from(["EPSG:32652", "EPSG:3857"]),
+    px=st.floats(0.3, 1.0),
+    shape=st.tuples(st.integers(24, 120), st.integers(24, 120)),
+    box=st.tuples(st.integers(-30, 130), st.integers(-30, 130), st.integers(3, 60), st.integers(3, 60)),
+    edge=EDGE,
+    margin_px=st.integers(0, 6),
+)
+def test_windows_on_random_grids_and_edges(tmp_path, crs, px, shape, box, edge, margin_px):
+    from rasterio.transform import from_origin
+
+    from railcount.errors import NoOverlapError
+    from railcount.io.scenes import ground_pixel_size
+
+    rows, cols = shape
+    c0, r0, w, h = box
+    if edge in ("left", "corner"):
+        c0 = 0
+    if edge == "right":
+        c0 = cols - w
+    if edge in ("top", "corner"):
+        r0 = 0
+    if edge == "bottom":
+        r0 = rows - h
+    if edge == "whole":
+        c0, r0, w, h = 0, 0, cols, rows
+    origin = (634000.0, 4697000.0) if crs == "EPSG:32652" else (14537000.0, 5225000.0)
+    transform = from_origin(*origin, px, px)
+    rng = np.random.default_rng(rows * 1000 + cols)
+    pix = rng.integers(1, 255, (rows, cols, 3), dtype=np.uint8)
+    path = write_tif(tmp_path / f"grid_{rows}_{cols}.tif", pix, crs=crs, transform=transform)
+    xs = [origin[0] + px * c for c in (c0, c0 + w, c0 + w, c0)]
+    ys = [origin[1] - px * r for r in (r0, r0, r0 + h, r0 + h)]
+    doc = {"type": "Polygon", "coordinates": [lonlat_ring(crs, xs, ys)]}
+    stations = stations_from_geojson(doc)
+    # Web Mercator's pixels are not quite square on the ellipsoid: the margin is whole pixels either way.
+    gx, gy = ground_pixel_size(transform, rasterio_crs(crs), (rows, cols))
+    margin_m = margin_px * min(gx, gy) * 0.999
+    overlap_c = min(c0 + w, cols) - max(c0, 0)
+    overlap_r = min(r0 + h, rows) - max(r0, 0)
+    if overlap_c <= 0 or overlap_r <= 0:
+        with pytest.raises(NoOverlapError):
+            read_windows(path, stations, margin_m=margin_m)
+        return
+    (win,) = read_windows(path, stations, margin_m=margin_m)
+    # The window is the box grown by the margin, on the raster's own pixel grid.
+    wc, wr = apply_affine(~transform, win.transform.c, win.transform.f)
+    assert (wc, wr) == (pytest.approx(c0 - margin_px, abs=1e-6), pytest.approx(r0 - margin_px, abs=1e-6))
+    assert win.shape == (h + 2 * margin_px, w + 2 * margin_px)
+    # Data is exactly the part of the window on the raster, holding the file's pixels.
+    rr, cc = np.indices(win.shape)
+    on_raster = (rr + r0 - margin_px >= 0) & (rr + r0 - margin_px < rows)
+    on_raster &= (cc + c0 - margin_px >= 0) & (cc + c0 - margin_px < cols)
+    np.testing.assert_array_equal(win.data, on_raster)
+    i, j = np.nonzero(on_raster)
+    np.testing.assert_array_equal(win.pixels[i, j], pix[i + r0 - margin_px, j + c0 - margin_px])
+    # The box is exactly the inside mask, and observed_fraction its imaged share.
+    assert win.inside.sum() == w * h
+    assert not win.inside[:margin_px].any() and not win.inside[:, :margin_px].any()
+    assert win.observed_fraction == pytest.approx(overlap_c * overlap_r / (w * h))
+    assert win.gsd_m == pytest.approx(math.sqrt(gx * gy), rel=1e-3)
+
+
+def rasterio_crs(code: str):
+    from rasterio.crs import CRS
+
+    return CRS.from_string(code)

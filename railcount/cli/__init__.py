@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
 
 from railcount import __version__
-from railcount.errors import RailcountError
+from railcount.errors import RailcountError, RailcountWarning
 
 app = typer.Typer(
     name="railcount",
@@ -49,7 +50,11 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                # railcount's own warnings (e.g. a slow striped file) as one line each, no source echo.
+                warnings.simplefilter("always", RailcountWarning)
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except RailcountError as exc:
             print(f"railcount: error: {exc}", file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
@@ -58,6 +63,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, *args: Any, **kwargs: Any
+) -> None:
+    if issubclass(category, RailcountWarning):
+        print(f"railcount: warning: {message}", file=sys.stderr)
+    else:
+        print(f"{filename}:{lineno}: {category.__name__}: {message}", file=sys.stderr)
 
 
 def _register() -> None:

@@ -7,13 +7,23 @@ from pathlib import Path
 
 import typer
 
+from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
 
 def count(
-    scene: str = typer.Argument(..., help="GeoTIFF scene (path or URL)."),
-    station: Path = typer.Option(
-        ..., "--station", "-s", help="GeoJSON with one or more station polygons (lon/lat), named by 'name'."
+    scene: list[str] = typer.Argument(
+        ...,
+        help="GeoTIFF scene: a path, an http(s):// or s3:// URL (a COG is read by byte ranges), "
+        "a VRT, a directory of tiles, or several tiles of one acquisition (read as one mosaic).",
+        show_default=False,
+        metavar="SCENE",
+    ),
+    station: Path | None = typer.Option(
+        None,
+        "--station",
+        "-s",
+        help="GeoJSON with one or more station polygons (lon/lat), named by 'name'. Required unless --gsd.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -23,17 +33,43 @@ def count(
         "(one subfolder per station when there are several).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
+    bands: str | None = typer.Option(
+        None,
+        "--bands",
+        help="Bands to use, numbered from 1: three for red,green,blue (e.g. 3,2,1 for a BGRN file) "
+        "or one (panchromatic). Default: chosen from the file's colour interpretation or band names.",
+    ),
+    gsd: float | None = typer.Option(
+        None,
+        "--gsd",
+        help="Count an image WITHOUT georeferencing (PNG, JPEG, plain TIFF) in pixel space at this "
+        "ground sample distance in metres: the whole image is counted, no --station; --out writes "
+        "detections.csv in pixel coordinates instead of detections.geojson.",
+    ),
 ) -> None:
     """Count the railcars of each station in SCENE.
 
-    Example:
+    Examples:
     railcount count sample_tiles/tumangang_2023-10-05.tif
     --station sample_tiles/tumangang_station.geojson --out out
+
+    railcount count https://example.org/yard_cog.tif --station yard.geojson --json
+
+    railcount count tiles/ --station yard.geojson --bands 3,2,1
+
+    railcount count photo.png --gsd 0.5 --out out
     """
+    from railcount.io.bands import parse_bands
     from railcount.pipeline import count_scene
 
-    stations = read_stations(station)
-    for sc in count_scene(scene, stations, out_dir=out):
+    band_idx = parse_bands(bands)
+    if station is None and gsd is None:
+        raise UsageError(
+            "missing --station STATION.geojson (or --gsd METRES to count an ungeoreferenced image whole)"
+        )
+    stations = read_stations(station) if station is not None else []
+    source = scene[0] if len(scene) == 1 else scene
+    for sc in count_scene(source, stations, out_dir=out, bands=band_idx, gsd_m=gsd):
         r = sc.result
         if as_json:
             typer.echo(json.dumps(r.to_dict()))

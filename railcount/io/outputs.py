@@ -11,6 +11,7 @@ import numpy as np
 from rasterio.warp import transform as warp_points
 
 from railcount.errors import UsageError
+from railcount.io.pixelspace import is_pixel_space
 from railcount.io.scenes import WGS84, station_in_crs
 from railcount.models import CountResult, Detections, SceneWindow, apply_affine
 
@@ -58,6 +59,18 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
             }
         )
     return {"type": "FeatureCollection", "features": feats}
+
+
+def detections_csv(window: SceneWindow, dets: Detections) -> str:
+    """Detections of an ungeoreferenced image as CSV in pixel coordinates (row, col of the centre)."""
+    lines = ["row,col,length_m,width_m,angle_deg,type,score,method,tarped"]
+    for i in range(len(dets)):
+        lines.append(
+            f"{dets.center[i, 0]:.1f},{dets.center[i, 1]:.1f},{dets.length[i] * window.gsd_m:.2f},"
+            f"{dets.width[i] * window.gsd_m:.2f},{dets.angle_deg[i]:.1f},{dets.kind[i]},"
+            f"{dets.score[i]:.3f},{dets.method[i]},{str(bool(dets.tarped[i])).lower()}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def overlay_image(
@@ -143,13 +156,21 @@ def write_outputs(
         raise UsageError(
             f"{out}: cannot create output directory ({exc.strerror}); choose another --out"
         ) from None
+    georeferenced = not is_pixel_space(window)
     paths = {
-        "detections": out / "detections.geojson",
+        "detections": out / ("detections.geojson" if georeferenced else "detections.csv"),
         "count": out / "count.json",
         "overlay": out / "overlay.png",
     }
-    paths["detections"].write_text(json.dumps(detections_geojson(window, dets, result)), encoding="utf-8")
+    if georeferenced:
+        text = json.dumps(detections_geojson(window, dets, result))
+    else:
+        # No real georeferencing: cars in pixel coordinates, never at a made-up place on a map.
+        text = detections_csv(window, dets)
+    paths["detections"].write_text(text, encoding="utf-8")
     record = result.to_dict()
+    if not georeferenced:
+        record["georeferenced"] = False
     if params is not None:
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")

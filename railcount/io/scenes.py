@@ -28,7 +28,7 @@ import rasterio
 import shapely
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.enums import ColorInterp, MaskFlags
+from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.features import geometry_mask
 from rasterio.warp import transform as warp_points
@@ -42,7 +42,11 @@ from railcount.errors import (
     NotGeoreferencedError,
     NoValidPixelsError,
     SceneReadError,
+    SlowReadWarning,
 )
+from railcount.io.bands import choose_bands, read_validity, value_range, working_dtype
+from railcount.io.gdalenv import gdal_env, is_remote
+from railcount.io.mosaic import gdal_path, mosaic_vrt, scene_label, scene_sources, vrt_file
 from railcount.models import SceneWindow, Station, apply_affine
 
 WGS84 = CRS.from_epsg(4326)
@@ -55,20 +59,69 @@ _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _DATETIME_TAGS = ("ACQUISITION_DATETIME", "ACQUISITIONDATETIME", "DATETIME_ACQUIRED", "TIFFTAG_DATETIME")
 
 
+Scene = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+"""A scene: a path or URL, a directory of tiles, or a list of tiles of one acquisition."""
+
+
 @contextlib.contextmanager
-def open_scene(scene: str | os.PathLike[str]) -> Iterator[rasterio.io.DatasetReader]:
-    """Open a raster scene, turning GDAL's errors into one-line :class:`SceneReadError`s."""
-    name = str(scene)
-    if "://" not in name and not Path(name).exists():
-        raise SceneReadError(f"{name}: scene file not found; check the path")
+def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
+    """Open a scene as one raster, turning GDAL's errors into one-line :class:`SceneReadError`s.
+
+    A path or URL opens as is (remote URLs through GDAL's network file
+    systems, with the settings of :mod:`railcount.io.gdalenv`); several tiles
+    or a directory of tiles open as one in-memory VRT mosaic. A rotated or
+    sheared geotransform is resampled on the fly to a north-up grid (a
+    ``WarpedVRT``), so the window arithmetic below stays axis-aligned.
+    """
+    sources = scene_sources(scene)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(gdal_env(remote=any(is_remote(s) for s in sources), names=sources))
+        if len(sources) == 1:
+            ds = stack.enter_context(open_file(sources[0]))
+        else:
+            xml = mosaic_vrt(sources, open_tile=open_file)
+            mem = stack.enter_context(vrt_file(xml))
+            ds = stack.enter_context(mem.open())
+        if ds.crs is not None and _is_rotated(ds.transform):
+            from rasterio.enums import Resampling
+            from rasterio.vrt import WarpedVRT
+
+            ds = stack.enter_context(
+                WarpedVRT(ds, crs=ds.crs, resampling=Resampling.bilinear, add_alpha=ds.nodata is None)
+            )
+        yield ds
+
+
+@contextlib.contextmanager
+def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
+    """Open one raster file or URL, turning GDAL's errors into one-line :class:`SceneReadError`s."""
+    remote = is_remote(name)
+    if not remote:
+        path = Path(name)
+        if not path.exists():
+            raise SceneReadError(f"{name}: scene file not found; check the path")
+        if path.is_file() and not os.access(path, os.R_OK):
+            raise SceneReadError(
+                f"{name}: permission denied; ask the file's owner for read access (chmod +r) or copy it"
+            )
     try:
         with warnings.catch_warnings():
             # Georeferencing is checked, with a message of our own, in _check_georeferenced.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(name)
+            ds = rasterio.open(gdal_path(name) if remote else name)
     except RasterioIOError as exc:
+        reason = _gdal_reason(exc)
+        if remote:
+            raise SceneReadError(
+                f"{name}: cannot open the remote scene ({reason}); check the URL, the network "
+                "and, for object stores, the credentials in the environment"
+            ) from None
+        if "permission denied" in reason.lower():
+            raise SceneReadError(
+                f"{name}: permission denied; ask the file's owner for read access (chmod +r) or copy it"
+            ) from None
         raise SceneReadError(
-            f"{name}: cannot open as a raster ({_gdal_reason(exc)}); pass a GeoTIFF"
+            f"{name}: cannot open as a raster ({reason}); pass a GeoTIFF (or another format GDAL reads)"
         ) from None
     except RasterioError as exc:
         raise SceneReadError(f"{name}: cannot open ({_gdal_reason(exc)})") from None
@@ -79,48 +132,70 @@ def open_scene(scene: str | os.PathLike[str]) -> Iterator[rasterio.io.DatasetRea
 
 
 DEFAULT_MARGIN_M = 25.0
+STRIPED_WARN_BYTES = 64 * 2**20
+"""Warn when a striped file makes a window read decode more than this many bytes..."""
+STRIPED_WARN_RATIO = 8
+"""...and more than this many times the window's own bytes."""
 
 
 def read_windows(
-    scene: str | os.PathLike[str], stations: Sequence[Station], *, margin_m: float = DEFAULT_MARGIN_M
+    scene: Scene,
+    stations: Sequence[Station],
+    *,
+    margin_m: float = DEFAULT_MARGIN_M,
+    bands: Sequence[int] | None = None,
 ) -> list[SceneWindow]:
-    """Read one window per station from a scene, opening the file once.
+    """Read one window per station from a scene, opening it once.
+
+    Parameters
+    ----------
+    scene : path, URL, directory or list of tiles
+        See :func:`open_scene`.
+    stations : sequence of Station
+    margin_m : float, default 25
+        How far beyond each polygon's bounding box to read.
+    bands : sequence of int, optional
+        1-based bands to use (three for R, G, B or one); by default chosen by
+        :func:`railcount.io.bands.choose_bands`.
 
     Raises
     ------
-    SceneReadError, NotGeoreferencedError, NoOverlapError, NoValidPixelsError
+    SceneReadError, NotGeoreferencedError, NoOverlapError, NoValidPixelsError, UsageError
     """
+    label = scene_label(scene)
     with open_scene(scene) as ds:
-        return [read_window(ds, st, margin_m=margin_m) for st in stations]
+        return [read_window(ds, st, margin_m=margin_m, bands=bands, name=label) for st in stations]
 
 
 def read_window(
-    ds: rasterio.io.DatasetReader, station: Station, *, margin_m: float = DEFAULT_MARGIN_M
+    ds: rasterio.io.DatasetReader,
+    station: Station,
+    *,
+    margin_m: float = DEFAULT_MARGIN_M,
+    bands: Sequence[int] | None = None,
+    name: str | None = None,
 ) -> SceneWindow:
     """Read the window of an open dataset that covers ``station``.
 
     The window is the polygon's bounding box in pixel space; pixels outside
     the raster are filled with zeros and marked invalid, so a station partly
     outside the scene is counted on the imaged part and ``observed_fraction``
-    says how much that was.
+    says how much that was. ``name`` is the scene's name in messages and
+    records (default: the dataset's).
     """
-    name = ds.name
-    _check_georeferenced(ds)
+    name = name or ds.name
+    _check_georeferenced(ds, name)
     crs = ds.crs
     geom = station_in_crs(station.geometry, crs)
     inv = ~ds.transform
-    xs, ys = np.asarray(
-        geom.exterior.coords
-        if geom.geom_type == "Polygon"
-        else np.concatenate([np.asarray(p.exterior.coords) for p in geom.geoms])
-    ).T
+    xs, ys = np.concatenate([np.asarray(p.exterior.coords) for p in getattr(geom, "geoms", [geom])]).T
     cols, rows = apply_affine(inv, xs, ys)
     # The tolerance (1/50 px) absorbs the round trip through lon/lat and the slight
     # curvature of a lon/lat edge in a projected CRS.
     c0, c1 = math.floor(np.min(cols) + 0.02), math.ceil(np.max(cols) - 0.02)
     r0, r1 = math.floor(np.min(rows) + 0.02), math.ceil(np.max(rows) - 0.02)
     if c1 <= 0 or r1 <= 0 or c0 >= ds.width or r0 >= ds.height:
-        raise NoOverlapError(_no_overlap_message(ds, station, geom))
+        raise NoOverlapError(_no_overlap_message(ds, station, geom, name))
     gx0, gy0 = ground_pixel_size(ds.transform, crs, (ds.height, ds.width))
     mc, mr = math.ceil(margin_m / gx0), math.ceil(margin_m / gy0)
     c0, c1, r0, r1 = c0 - mc, c1 + mc, r0 - mr, r1 + mr
@@ -135,20 +210,15 @@ def read_window(
             [mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True, all_touched=True
         )
 
-    band_idx = _rgb_band_indexes(ds)
-    pixels = np.zeros((full.height, full.width, len(band_idx)), dtype=ds.dtypes[band_idx[0] - 1])
-    valid_data = np.zeros((full.height, full.width), dtype=bool)
+    band_idx = choose_bands(ds, bands)
     # The part of the window that lies inside the raster.
     rc0, rc1 = max(c0, 0), min(c1, ds.width)
     rr0, rr1 = max(r0, 0), min(r1, ds.height)
     sub = Window(rc0, rr0, rc1 - rc0, rr1 - rr0)
-    try:
-        data = ds.read(band_idx, window=sub)
-        masks = _read_validity(ds, band_idx, sub)
-    except RasterioError as exc:
-        raise SceneReadError(
-            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt"
-        ) from None
+    _warn_if_striped(ds, sub, len(band_idx), name)
+    data, masks = read_bands(ds, band_idx, sub, name)
+    pixels = np.zeros((full.height, full.width, data.shape[0]), dtype=data.dtype)
+    valid_data = np.zeros((full.height, full.width), dtype=bool)
     dr, dc = rr0 - r0, rc0 - c0
     pixels[dr : dr + sub.height, dc : dc + sub.width] = np.moveaxis(data, 0, -1)
     valid_data[dr : dr + sub.height, dc : dc + sub.width] = masks
@@ -169,10 +239,47 @@ def read_window(
         gsd_m=math.sqrt(gx * gy),
         scene_id=name,
         station=station,
-        acquired=acquisition_time(ds),
-        value_range=_value_range(ds, pixels, valid),
+        acquired=acquisition_time(ds, name),
+        value_range=value_range(ds, pixels, valid),
     )
     return _square_pixels(window, gx, gy)
+
+
+def read_bands(
+    ds: rasterio.io.DatasetReader, band_idx: list[int], window: Window, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read bands (bands first, in :func:`~railcount.io.bands.working_dtype`) and their validity mask.
+
+    Non-finite float values are set to 0 and marked invalid; a paletted band
+    (e.g. an indexed PNG) is expanded to the RGB of its colour table, whose
+    transparent entries are not data.
+    """
+    dtype = working_dtype(ds.dtypes[band_idx[0] - 1])
+    try:
+        data = ds.read(band_idx, window=window, out_dtype=dtype)
+        masks = read_validity(ds, band_idx, window)
+    except RasterioError as exc:
+        lost = " or the connection was lost; check the network" if is_remote(name) else ""
+        raise SceneReadError(
+            f"{name}: cannot read pixels ({_gdal_reason(exc)}); the file may be truncated or corrupt{lost}"
+        ) from None
+    if dtype.kind == "f":
+        finite = np.all(np.isfinite(data), axis=0)
+        masks &= finite
+        data[:, ~finite] = 0
+    if len(band_idx) == 1 and ds.colorinterp[band_idx[0] - 1] == ColorInterp.palette and dtype == np.uint8:
+        cmap = ds.colormap(band_idx[0])
+        lut = np.array([cmap.get(i, (0, 0, 0, 0)) for i in range(256)], dtype=np.uint8)
+        rgba = lut[data[0]]
+        data = np.ascontiguousarray(np.moveaxis(rgba[:, :, :3], -1, 0))
+        masks &= rgba[:, :, 3] > 0
+    return data, masks
+
+
+def has_geotransform(ds: rasterio.io.DatasetReader) -> bool:
+    """False when the file has no geotransform (GDAL then reports the identity)."""
+    t = ds.transform
+    return not (t.is_identity or (t.a == 1 and t.e == 1 and t.c == 0 and t.f == 0))
 
 
 def station_in_crs(geom: BaseGeometry, crs: CRS) -> BaseGeometry:
@@ -209,15 +316,18 @@ def ground_pixel_size(transform: Affine, crs: CRS, shape_rc: tuple[int, int]) ->
     return dist(1), dist(2)
 
 
-def acquisition_time(ds: rasterio.io.DatasetReader) -> datetime | None:
-    """Acquisition time from the file's metadata, else from a YYYY-MM-DD date in its name (UTC)."""
+def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> datetime | None:
+    """Acquisition time from the file's metadata, else from a YYYY-MM-DD date in its name (UTC).
+
+    ``name`` is the scene's name when it differs from the dataset's (a mosaic).
+    """
     tags = ds.tags()
     for key in _DATETIME_TAGS:
         if key in tags:
             parsed = parse_datetime(tags[key])
             if parsed is not None:
                 return parsed
-    return date_from_name(ds.name)
+    return date_from_name(name or ds.name)
 
 
 def parse_datetime(text: str) -> datetime | None:
@@ -244,57 +354,48 @@ def date_from_name(name: str) -> datetime | None:
         return None
 
 
-def _check_georeferenced(ds: rasterio.io.DatasetReader) -> None:
+def _check_georeferenced(ds: rasterio.io.DatasetReader, name: str) -> None:
     if ds.crs is None:
         raise NotGeoreferencedError(
-            f"{ds.name}: has no coordinate reference system; railcount needs a georeferenced "
-            "GeoTIFF (assign one with gdal_translate -a_srs / -a_ullr)"
+            f"{name}: has no coordinate reference system; railcount needs a georeferenced "
+            "GeoTIFF (assign one with gdal_translate -a_srs / -a_ullr), or count the whole "
+            "image in pixel space with --gsd METRES"
         )
-    t = ds.transform
-    if t.is_identity or (t.a == 1 and t.e == 1 and t.c == 0 and t.f == 0):
+    if not has_geotransform(ds):
         raise NotGeoreferencedError(
-            f"{ds.name}: has no geotransform; railcount needs a georeferenced GeoTIFF "
-            "(assign one with gdal_translate -a_ullr)"
-        )
-    if abs(t.b) > 1e-12 * abs(t.a) or abs(t.d) > 1e-12 * abs(t.e):
-        raise NotGeoreferencedError(
-            f"{ds.name}: has a rotated or sheared geotransform, which railcount does not read yet; "
-            "warp it to a north-up grid first (gdalwarp)"
+            f"{name}: has no geotransform; railcount needs a georeferenced GeoTIFF "
+            "(assign one with gdal_translate -a_ullr), or count the whole image in pixel space "
+            "with --gsd METRES"
         )
 
 
-def _rgb_band_indexes(ds: rasterio.io.DatasetReader) -> list[int]:
-    """1-based band indexes: R, G, B by colour interpretation, else the first three, or the one band."""
-    interp = list(ds.colorinterp)
-    data_bands = [i + 1 for i, ci in enumerate(interp) if ci != ColorInterp.alpha]
-    if len(data_bands) < 3:
-        return data_bands[:1]
-    by_ci = {ci: i + 1 for i, ci in enumerate(interp)}
-    if all(c in by_ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
-        return [by_ci[ColorInterp.red], by_ci[ColorInterp.green], by_ci[ColorInterp.blue]]
-    return data_bands[:3]
+def _is_rotated(t: Affine) -> bool:
+    return abs(t.b) > 1e-12 * abs(t.a) or abs(t.d) > 1e-12 * abs(t.e)
 
 
-def _read_validity(ds: rasterio.io.DatasetReader, band_idx: list[int], window: Window) -> np.ndarray:
-    """True where every used band holds data (nodata values, internal masks and alpha honoured)."""
-    flags = [ds.mask_flag_enums[i - 1] for i in band_idx]
-    if all(f == [MaskFlags.all_valid] for f in flags):
-        return np.ones((int(window.height), int(window.width)), dtype=bool)
-    masks = ds.read_masks(band_idx, window=window)
-    return np.all(masks > 0, axis=0)
+def _warn_if_striped(ds: rasterio.io.DatasetReader, sub: Window, nbands: int, name: str) -> None:
+    """Warn when the file's blocks are full-width strips and the window is a small part of them.
 
-
-def _value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
-    dtype = np.dtype(ds.dtypes[0])
-    if dtype == np.uint8:
-        return 0.0, 255.0
-    nbits = ds.tags(1, "IMAGE_STRUCTURE").get("NBITS") or ds.tags().get("NBITS")
-    if nbits and nbits.isdigit() and dtype.kind in "ui":
-        return 0.0, float(2 ** int(nbits) - 1)
-    sample = pixels[valid]
-    if sample.size == 0:
-        return 0.0, 1.0
-    return float(np.min(sample)), float(np.max(sample))
+    GDAL decodes whole blocks: for a striped file every row of the window
+    costs a full row of the scene.
+    """
+    block_rows, block_cols = ds.block_shapes[0]
+    if block_cols < ds.width:
+        return
+    itemsize = np.dtype(ds.dtypes[0]).itemsize
+    decoded = int(sub.height + block_rows) * ds.width * nbands * itemsize
+    wanted = int(sub.height) * int(sub.width) * nbands * itemsize
+    if decoded < STRIPED_WARN_BYTES or decoded < STRIPED_WARN_RATIO * wanted:
+        return
+    warnings.warn(
+        SlowReadWarning(
+            f"{name}: the file is striped (untiled), so reading this {sub.width} x {sub.height} px window "
+            f"decodes {decoded / 2**20:.0f} MB of full-width rows; it works but is slow. For faster reads "
+            "convert it once to a tiled GeoTIFF (gdal_translate -co TILED=YES -co COMPRESS=DEFLATE) "
+            "or a COG (-of COG)"
+        ),
+        stacklevel=3,
+    )
 
 
 def _square_pixels(window: SceneWindow, gx: float, gy: float) -> SceneWindow:
@@ -334,11 +435,13 @@ def _square_pixels(window: SceneWindow, gx: float, gy: float) -> SceneWindow:
     )
 
 
-def _no_overlap_message(ds: rasterio.io.DatasetReader, station: Station, geom: BaseGeometry) -> str:
+def _no_overlap_message(
+    ds: rasterio.io.DatasetReader, station: Station, geom: BaseGeometry, name: str
+) -> str:
     b = ds.bounds
     g = geom.bounds
     msg = (
-        f"{ds.name}: station {station.name!r} does not overlap the scene "
+        f"{name}: station {station.name!r} does not overlap the scene "
         f"(station bounds {g[0]:.1f}, {g[1]:.1f}, {g[2]:.1f}, {g[3]:.1f}; scene bounds "
         f"{b.left:.1f}, {b.bottom:.1f}, {b.right:.1f}, {b.top:.1f}; both in {ds.crs.to_string()}); "
         "check the station's coordinates and that the scene images it"
@@ -355,6 +458,9 @@ def _no_overlap_message(ds: rasterio.io.DatasetReader, station: Station, geom: B
     return msg
 
 
-def _gdal_reason(exc: Exception) -> str:
+def _gdal_reason(exc: BaseException) -> str:
+    """GDAL's own first line, following rasterio's "see previous exception" to its cause."""
+    if "previous exception" in str(exc) and exc.__cause__ is not None:
+        exc = exc.__cause__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text.rstrip(".")

@@ -14,6 +14,8 @@ from railcount.errors import StationError
 from railcount.models import Station
 
 _AREA_TYPES = ("Polygon", "MultiPolygon")
+ZERO_AREA_SHARE = 1e-9
+"""A polygon filling less than this share of its bounding box is a line in floating-point disguise."""
 
 
 def read_stations(path: str | Path) -> list[Station]:
@@ -130,8 +132,10 @@ def _polygon(geom_doc: dict[str, Any], name: str, source: str) -> Polygon | Mult
             raise StationError(
                 f"{source}: station {name!r} is an invalid polygon ({reason}) and cannot be repaired"
             )
-    if geom.area == 0:
+    minx, miny, maxx, maxy = geom.bounds
+    if geom.area <= ZERO_AREA_SHARE * (maxx - minx) * (maxy - miny) or geom.area < 1e-16:
         raise StationError(
-            f"{source}: station {name!r} has zero area; give it at least three distinct corners"
+            f"{source}: station {name!r} has zero area (its corners lie on a line or on top of each "
+            "other); give it at least three corners that enclose the yard"
         )
     return geom

@@ -1,0 +1,118 @@
+"""Which bands of a scene are used, which pixels are valid, and what their values mean.
+
+RGB is chosen from multispectral files (BGRN, WorldView's eight bands...) by
+colour interpretation, else by band description, else the first three data
+bands; a single data band (panchromatic) is used as is; alpha bands are never
+data, they are masks. ``--bands`` overrides the choice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import rasterio
+from rasterio.enums import ColorInterp, MaskFlags
+from rasterio.windows import Window
+
+from railcount.errors import UsageError
+
+_COLOURS = ("red", "green", "blue")
+# Descriptions like "Red", "red (B4)", "B04 red", "RED_BAND" name the band; "red edge" does not.
+_DESCRIPTION = {c: re.compile(rf"(?<![a-z]){c}(?![a-z])(?!.*edge)", re.IGNORECASE) for c in _COLOURS}
+_DTYPES_KEPT = ("uint8", "uint16", "int16", "float32")
+
+
+def parse_bands(text: str | None) -> tuple[int, ...] | None:
+    """Parse a ``--bands`` value: ``"3,2,1"`` (R, G, B) or ``"1"`` (one panchromatic band).
+
+    >>> parse_bands("3, 2, 1")
+    (3, 2, 1)
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        idx = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--bands {text!r}: expected 1-based band numbers separated by commas, e.g. 3,2,1 or 1"
+        ) from None
+    if len(idx) not in (1, 3) or min(idx) < 1:
+        raise UsageError(
+            f"--bands {text!r}: give three bands (red, green, blue) or one (panchromatic), numbered from 1"
+        )
+    return idx
+
+
+def choose_bands(ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = None) -> list[int]:
+    """1-based indexes of the bands to read: R, G, B, or the one panchromatic band.
+
+    Parameters
+    ----------
+    ds : rasterio dataset
+    bands : sequence of int, optional
+        An explicit choice (one or three 1-based indexes), checked against the file.
+
+    Raises
+    ------
+    UsageError
+        ``bands`` names a band the file does not have.
+    """
+    if bands is not None:
+        bad = [b for b in bands if not 1 <= b <= ds.count]
+        if bad:
+            raise UsageError(
+                f"{ds.name}: --bands names band {bad[0]} but the file has {ds.count} "
+                f"band{'s' if ds.count != 1 else ''}; number bands from 1"
+            )
+        return list(bands)
+    interp = list(ds.colorinterp)
+    data_bands = [i + 1 for i, ci in enumerate(interp) if ci != ColorInterp.alpha]
+    if len(data_bands) < 3:
+        return data_bands[:1]
+    by_ci = {ci: i + 1 for i, ci in enumerate(interp)}
+    if all(c in by_ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
+        return [by_ci[ColorInterp.red], by_ci[ColorInterp.green], by_ci[ColorInterp.blue]]
+    by_desc: dict[str, int] = {}
+    for i, desc in enumerate(ds.descriptions):
+        for colour, pattern in _DESCRIPTION.items():
+            if desc and colour not in by_desc and pattern.search(desc):
+                by_desc[colour] = i + 1
+    if len(by_desc) == 3 and len(set(by_desc.values())) == 3:
+        return [by_desc[c] for c in _COLOURS]
+    return data_bands[:3]
+
+
+def read_validity(ds: rasterio.io.DatasetReader, band_idx: list[int], window: Window) -> np.ndarray:
+    """True where every used band holds data (nodata values, internal masks and alpha honoured)."""
+    flags = [ds.mask_flag_enums[i - 1] for i in band_idx]
+    if all(f == [MaskFlags.all_valid] for f in flags):
+        return np.ones((int(window.height), int(window.width)), dtype=bool)
+    masks = ds.read_masks(band_idx, window=window)
+    return np.all(masks > 0, axis=0)
+
+
+def working_dtype(dtype: str) -> np.dtype:
+    """The dtype pixels are held in: the file's when the detector handles it, else float32."""
+    return np.dtype(dtype) if dtype in _DTYPES_KEPT else np.dtype(np.float32)
+
+
+def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
+    """The range of meaningful values: the dtype's for 8 bit, ``NBITS`` when set, else the data's.
+
+    Float data within [0, 1] is taken as reflectance (0-1).
+    """
+    dtype = np.dtype(ds.dtypes[0])
+    if dtype == np.uint8:
+        return 0.0, 255.0
+    nbits = ds.tags(1, "IMAGE_STRUCTURE").get("NBITS") or ds.tags().get("NBITS")
+    if nbits and nbits.isdigit() and dtype.kind in "ui":
+        return 0.0, float(2 ** int(nbits) - 1)
+    sample = pixels[valid]
+    if sample.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(np.min(sample)), float(np.max(sample))
+    if dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
+        return 0.0, 1.0
+    return lo, hi if hi > lo else lo + 1.0

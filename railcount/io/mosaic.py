@@ -1,0 +1,194 @@
+"""Read the tiles of one acquisition as one image: an in-memory VRT mosaic.
+
+Providers often deliver a scene as several GeoTIFF tiles. A station on a
+tile edge needs pixels from two to four of them, so the tiles are stitched
+into a GDAL VRT (written here as XML into ``/vsimem/``, never to disk) and
+the loader reads the station's window from it as from any other raster: GDAL
+opens only the tiles the window touches.
+
+The tiles must share a CRS, pixel size, band layout and data type (they are
+pieces of one product); anything else is refused with the reason, because
+resampling one tile to match another would silently change the image. The
+VRT's mask is the union of the tiles' own masks (nodata, alpha, internal
+masks), so gaps between tiles are not data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from rasterio.io import DatasetReader, MemoryFile
+
+from railcount.errors import SceneReadError
+from railcount.io.gdalenv import is_remote
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
+
+_GDAL_TYPES = {
+    "uint8": "Byte",
+    "int8": "Int8",
+    "uint16": "UInt16",
+    "int16": "Int16",
+    "uint32": "UInt32",
+    "int32": "Int32",
+    "float32": "Float32",
+    "float64": "Float64",
+}
+
+
+def scene_sources(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The files that make up a scene: one path or URL, the rasters in a directory, or a list.
+
+    Raises
+    ------
+    SceneReadError
+        A directory holds no raster files, or a list is empty.
+    """
+    if isinstance(scene, (str, os.PathLike)):
+        name = os.fspath(scene)
+        if not is_remote(name) and Path(name).is_dir():
+            files = sorted(
+                str(p) for p in Path(name).iterdir() if p.is_file() and p.suffix.lower() in RASTER_SUFFIXES
+            )
+            if not files:
+                raise SceneReadError(
+                    f"{name}: directory holds no raster tiles ({', '.join(RASTER_SUFFIXES)}); "
+                    "pass a GeoTIFF or a directory of GeoTIFF tiles"
+                )
+            return files
+        return [name]
+    files = [os.fspath(s) for s in scene]
+    if not files:
+        raise SceneReadError("no scene given; pass a GeoTIFF, several tiles or a directory of tiles")
+    return files
+
+
+def scene_label(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> str:
+    """How a scene is named in records and messages: its path, or the first tile and how many more."""
+    if isinstance(scene, (str, os.PathLike)):
+        return os.fspath(scene)
+    files = [os.fspath(s) for s in scene]
+    if len(files) == 1:
+        return files[0]
+    return f"{files[0]} (+{len(files) - 1} tiles)"
+
+
+def gdal_path(name: str) -> str:
+    """A path GDAL opens directly (URLs mapped to its virtual file systems)."""
+    low = name.lower()
+    if low.startswith(("http://", "https://")):
+        return "/vsicurl/" + name
+    if low.startswith("s3://"):
+        return "/vsis3/" + name[5:]
+    if low.startswith("gs://"):
+        return "/vsigs/" + name[5:]
+    return name if name.startswith("/vsi") or is_remote(name) else str(Path(name).resolve())
+
+
+def mosaic_vrt(
+    tiles: Sequence[str], *, open_tile: Callable[[str], AbstractContextManager[DatasetReader]]
+) -> str:
+    """VRT XML that places each tile at its position in a common grid.
+
+    ``open_tile(name)`` opens one tile (so the caller's error handling applies).
+    """
+    infos: list[dict[str, Any]] = []
+    for name in tiles:
+        with open_tile(name) as ds:
+            infos.append(
+                {
+                    "name": name,
+                    "crs": ds.crs,
+                    "transform": ds.transform,
+                    "width": ds.width,
+                    "height": ds.height,
+                    "count": ds.count,
+                    "dtypes": ds.dtypes,
+                    "colorinterp": [ci.name for ci in ds.colorinterp],
+                    "descriptions": ds.descriptions,
+                    "nodata": ds.nodata,
+                    "tags": ds.tags(),
+                }
+            )
+    first = infos[0]
+    t0 = first["transform"]
+    for info in infos:
+        t = info["transform"]
+        north_up = info["crs"] is not None and t.b == 0 and t.d == 0
+        _require(north_up, info, "is not a north-up georeferenced tile")
+        _require(
+            info["crs"] == first["crs"], info, f"has CRS {info['crs']} but {first['name']} has {first['crs']}"
+        )
+        same_res = abs(t.a - t0.a) <= 1e-6 * abs(t0.a) and abs(t.e - t0.e) <= 1e-6 * abs(t0.e)
+        _require(
+            same_res, info, f"has pixel size {t.a:g} x {-t.e:g} but {first['name']} has {t0.a:g} x {-t0.e:g}"
+        )
+        _require(
+            info["count"] == first["count"] and info["dtypes"] == first["dtypes"],
+            info,
+            f"has {info['count']} {info['dtypes'][0]} bands but {first['name']} has "
+            f"{first['count']} {first['dtypes'][0]} bands",
+        )
+    lefts = [i["transform"].c for i in infos]
+    tops = [i["transform"].f for i in infos]
+    rights = [i["transform"].c + i["width"] * t0.a for i in infos]
+    bottoms = [i["transform"].f + i["height"] * t0.e for i in infos]
+    left, top = min(lefts), max(tops)
+    width = round((max(rights) - left) / t0.a)
+    height = round((min(bottoms) - top) / t0.e)
+    gt = f"{left!r}, {t0.a!r}, 0.0, {top!r}, 0.0, {t0.e!r}"
+
+    def placed(info: dict[str, Any], band: str) -> str:
+        t = info["transform"]
+        xoff, yoff = round((t.c - left) / t0.a), round((t.f - top) / t0.e)
+        return (
+            "<SimpleSource>"
+            f'<SourceFilename relativeToVRT="0">{escape(gdal_path(info["name"]))}</SourceFilename>'
+            f"<SourceBand>{band}</SourceBand>"
+            f'<SrcRect xOff="0" yOff="0" xSize="{info["width"]}" ySize="{info["height"]}"/>'
+            f'<DstRect xOff="{xoff}" yOff="{yoff}" xSize="{info["width"]}" ySize="{info["height"]}"/>'
+            "</SimpleSource>"
+        )
+
+    parts = [
+        f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
+        f"<SRS>{escape(first['crs'].to_wkt())}</SRS>",
+        f"<GeoTransform>{gt}</GeoTransform>",
+        "<Metadata>"
+        + "".join(f"<MDI key={quoteattr(k)}>{escape(v)}</MDI>" for k, v in first["tags"].items())
+        + "</Metadata>",
+    ]
+    for b in range(1, first["count"] + 1):
+        gdal_type = _GDAL_TYPES.get(first["dtypes"][b - 1], "Float32")
+        parts.append(f'<VRTRasterBand dataType="{gdal_type}" band="{b}">')
+        parts.append(f"<ColorInterp>{first['colorinterp'][b - 1].capitalize()}</ColorInterp>")
+        if first["descriptions"][b - 1]:
+            parts.append(f"<Description>{escape(first['descriptions'][b - 1])}</Description>")
+        if first["nodata"] is not None:
+            parts.append(f"<NoDataValue>{first['nodata']!r}</NoDataValue>")
+        parts.extend(placed(info, str(b)) for info in infos)
+        parts.append("</VRTRasterBand>")
+    # One mask for the mosaic: each tile's own mask where it lies, 0 (no data) between tiles.
+    parts.append('<MaskBand><VRTRasterBand dataType="Byte">')
+    parts.extend(placed(info, "mask,1") for info in infos)
+    parts.append("</VRTRasterBand></MaskBand>")
+    parts.append("</VRTDataset>")
+    return "".join(parts)
+
+
+def vrt_file(xml: str) -> MemoryFile:
+    """VRT XML as a GDAL in-memory file; open it with ``.open()`` and close it after the dataset."""
+    return MemoryFile(xml.encode("utf-8"), ext=".vrt")
+
+
+def _require(ok: bool, info: dict[str, Any], reason: str) -> None:
+    if not ok:
+        raise SceneReadError(
+            f"{info['name']}: {reason}; tiles read as one scene must be pieces of one product "
+            "(same CRS, pixel size, bands and data type)"
+        )

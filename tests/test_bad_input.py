@@ -1,0 +1,242 @@
+"""Bad and unusual input at the command line: one line on stderr, the right exit code, never a traceback.
+
+Also the pixel-space mode (``--gsd``) for imagery without georeferencing, and stations with holes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import rasterio
+from rasterio.warp import transform_geom
+from shapely.geometry import box, mapping
+
+from railcount.cli import main
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+
+from .geofixtures import ORIGIN, box_ring, write_station, write_tif
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SCENE = SAMPLES / "tumangang_2023-10-05.tif"
+STATION = SAMPLES / "tumangang_station.geojson"
+
+
+def one_line_error(capsys, argv: list[str], code: int) -> str:
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and err.startswith("railcount: error: ")
+    return err
+
+
+def test_truncated_tiff_is_a_data_error(tmp_path, inner_station, capsys):
+    rng = np.random.default_rng(5)
+    good = write_tif(tmp_path / "good.tif", rng.integers(0, 255, (400, 600, 3), dtype=np.uint8))
+    data = good.read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(data[: len(data) // 2])  # the header survives, half the tiles do not
+    err = one_line_error(capsys, ["count", str(cut), "-s", str(inner_station)], 1)
+    assert "cut.tif" in err and "truncated or corrupt" in err and "previous exception" not in err
+
+
+def test_png_without_georeferencing_names_the_gsd_option(tmp_path, inner_station, capsys):
+    png = tmp_path / "yard.png"
+    cv2.imwrite(str(png), np.full((100, 100, 3), 120, np.uint8))
+    err = one_line_error(capsys, ["count", str(png), "-s", str(inner_station)], 1)
+    assert "yard.png" in err and "no coordinate reference system" in err and "--gsd" in err
+
+
+@pytest.fixture(scope="module")
+def whole_scene_station(tmp_path_factory) -> Path:
+    """A station polygon that is the sample scene's whole footprint."""
+    with rasterio.open(SCENE) as ds:
+        geom = transform_geom(ds.crs, "EPSG:4326", mapping(box(*ds.bounds)))
+    path = tmp_path_factory.mktemp("whole") / "whole.geojson"
+    path.write_text(json.dumps({"type": "Feature", "properties": {"name": "whole"}, "geometry": geom}))
+    return path
+
+
+def test_gsd_counts_an_ungeoreferenced_image_whole(tmp_path, whole_scene_station, capsys):
+    """A PNG of the sample counted in pixel space finds what the georeferenced scene finds
+    when its station is the whole footprint; outputs stay in pixel coordinates."""
+    with rasterio.open(SCENE) as ds:
+        rgb = np.moveaxis(ds.read(), 0, -1)
+    png = tmp_path / "yard.png"
+    cv2.imwrite(str(png), np.ascontiguousarray(rgb[:, :, ::-1]))
+    assert main(["count", str(SCENE), "-s", str(whole_scene_station), "--json"]) == 0
+    ref = json.loads(capsys.readouterr().out)
+    out = tmp_path / "out"
+    assert main(["count", str(png), "--gsd", "0.5", "--json", "--out", str(out)]) == 0
+    got = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert got["station"] == "yard" and got["gsd_m"] == 0.5
+    assert got["observed_fraction"] == 1.0
+    assert ref["railcars_low"] <= got["railcars"] <= ref["railcars_high"]
+    assert not (out / "detections.geojson").exists()
+    rows = (out / "detections.csv").read_text().strip().splitlines()
+    assert rows[0].startswith("row,col,")
+    assert len(rows) - 1 == got["railcars"] + got["locomotives"]
+    centres = np.array([[float(v) for v in r.split(",")[:2]] for r in rows[1:]])
+    assert centres.min() >= 0 and centres[:, 0].max() < rgb.shape[0] and centres[:, 1].max() < rgb.shape[1]
+    assert json.loads((out / "count.json").read_text())["georeferenced"] is False
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--gsd", "0.5", "-s", str(STATION)], "drop --station"),
+        (["--gsd", "50"], "--gsd 50"),
+        ([], "missing --station"),
+    ],
+)
+def test_gsd_misuse_is_a_usage_error(tmp_path, capsys, args, words):
+    png = tmp_path / "img.png"
+    cv2.imwrite(str(png), np.full((64, 64, 3), 100, np.uint8))
+    err = one_line_error(capsys, ["count", str(png), *args], 2)
+    assert words in err
+
+
+def test_gsd_on_a_georeferenced_scene_is_refused(capsys):
+    err = one_line_error(capsys, ["count", str(SCENE), "--gsd", "0.5"], 2)
+    assert "is georeferenced (EPSG:32652)" in err
+
+
+@pytest.mark.parametrize(
+    "coords, words",
+    [
+        ([], "empty"),
+        ([[[130.0, 42.0], [130.001, 42.001], [130.002, 42.002], [130.0, 42.0]]], "zero area"),
+        (
+            [[[130.0, 42.0], [130.001, 42.0], [130.002, 42.0], [130.001, 42.0], [130.0, 42.0]]],
+            "invalid polygon (Ring Self-intersection",
+        ),
+    ],
+)
+def test_empty_zero_area_and_unrepairable_polygons_exit_2(tmp_path, plain_scene, capsys, coords, words):
+    st = tmp_path / "bad.geojson"
+    st.write_text(json.dumps({"type": "Polygon", "coordinates": coords}))
+    err = one_line_error(capsys, ["count", str(plain_scene), "-s", str(st)], 2)
+    assert "bad.geojson" in err and words in err
+
+
+def test_all_nodata_window_exit_1(tmp_path, inner_station, capsys):
+    scene = write_tif(tmp_path / "blank.tif", np.zeros((400, 600, 3), np.uint8), nodata=0)
+    err = one_line_error(capsys, ["count", str(scene), "-s", str(inner_station)], 1)
+    assert "blank.tif" in err and "only nodata" in err
+
+
+def test_station_with_a_hole_leaves_the_hole_out(tmp_path, plain_scene):
+    x0, y0 = ORIGIN
+    outer = box_ring(x0 + 50, y0 - 150, x0 + 250, y0 - 50)
+    hole = box_ring(x0 + 100, y0 - 125, x0 + 150, y0 - 75)[::-1]
+    doc = {"type": "Polygon", "coordinates": [outer, hole]}
+    path = tmp_path / "holed.geojson"
+    path.write_text(json.dumps(doc))
+    (w,) = read_windows(plain_scene, read_stations(path), margin_m=0.0)
+    # 200 x 100 m minus 50 x 50 m at 0.5 m pixels.
+    assert w.inside.sum() == pytest.approx((20000 - 2500) / 0.25, rel=0.01)
+    assert not w.inside[50:150, 100:200].any()  # the hole, in window pixels
+
+
+def test_several_stations_share_one_open(tmp_path, plain_scene, monkeypatch):
+    x0, y0 = ORIGIN
+    st = write_station(
+        tmp_path / "two.geojson",
+        {
+            "A": box_ring(x0 + 20, y0 - 100, x0 + 80, y0 - 20),
+            "B": box_ring(x0 + 150, y0 - 180, x0 + 280, y0 - 120),
+        },
+    )
+    opened: list[str] = []
+    real_open = rasterio.open
+
+    def counting_open(path, *args, **kwargs):  # passes through to rasterio, only counts
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(rasterio, "open", counting_open)
+    windows = read_windows(plain_scene, read_stations(st))
+    assert [w.station.name for w in windows] == ["A", "B"]
+    assert opened == [str(plain_scene)]
+
+
+CANNOT_DROP_ROOT = 98
+
+
+def _run_unprivileged(argv: list[str]) -> tuple[int, str]:
+    """Run the command line with a user's rights, not root's: root reads a chmod-000 file anyway.
+
+    As root, a forked child drops to 'nobody' and calls :func:`main` with the modules the
+    parent has already imported (the interpreter's own files may be unreadable to nobody).
+    Otherwise it runs in this process.
+    """
+    if os.geteuid() != 0:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(argv)
+        return code, err.getvalue()
+    try:
+        import pwd
+
+        uid = pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        uid = 65534
+    read_fd, write_fd = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the child only runs main
+        pid = os.fork()
+    if pid == 0:  # the child
+        code = 99
+        try:
+            os.close(read_fd)
+            sys.stderr = os.fdopen(write_fd, "w")
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+            except OSError:
+                code = CANNOT_DROP_ROOT
+                raise
+            code = main(argv)
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        err = f.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err
+
+
+def test_unreadable_scene_is_one_line_exit_1(inner_station, plain_scene):
+    folder = Path(tempfile.mkdtemp(prefix="railcount-perm-"))
+    try:
+        folder.chmod(0o755)
+        scene = write_tif(folder / "secret.tif", np.full((400, 600, 3), 50, np.uint8))
+        station = folder / "station.geojson"
+        shutil.copy(inner_station, station)
+        station.chmod(0o644)
+        # Import everything a count needs before the child gives up root's rights.
+        assert main(["count", str(scene), "-s", str(station), "--json"]) == 0
+        scene.chmod(0)
+        code, err = _run_unprivileged(["count", str(scene), "-s", str(station)])
+        if code == CANNOT_DROP_ROOT:  # e.g. a user namespace that maps only root
+            pytest.skip("running as root and cannot switch to another user to test a read permission")
+        assert code == 1, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err
+        assert "secret.tif" in lines[0] and "permission denied" in lines[0]
+    finally:
+        (folder / "secret.tif").chmod(stat.S_IRUSR | stat.S_IWUSR)
+        shutil.rmtree(folder)
