@@ -51,3 +51,7 @@ class NoOverlapError(DataError, ValueError):
 
 class NoValidPixelsError(DataError, ValueError):
     """The station's window holds no valid (non-nodata) pixels."""
+
+
+class StoreError(UsageError):
+    """A results store is missing, is not a railcount store, or was written by a newer railcount."""
