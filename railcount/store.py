@@ -122,44 +122,48 @@ class Store:
         self.conn = conn
         self.path = path
 
-    def write(self, record: Record) -> None:
-        """Write one record in its own transaction, replacing the same (station, scene, version).
+    def write(self, *records: Record) -> None:
+        """Write records in one transaction, each replacing the same (station, scene, version).
 
         An ``ok`` record removes the pair's failed or skipped record: it was retried.
         """
+        with self.conn:
+            for record in records:
+                self._write(record)
+
+    def _write(self, record: Record) -> None:
         if record.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}; got {record.status!r}")
         c = record.count or {}
         version = str(c.get("detector_version") or "") if record.status == "ok" else ""
-        with self.conn:
-            if record.status == "ok":
-                self.conn.execute(
-                    "DELETE FROM counts WHERE station = ? AND scene_key = ? AND status != 'ok'",
-                    (record.station, record.scene_key),
-                )
+        if record.status == "ok":
             self.conn.execute(
-                "INSERT OR REPLACE INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.station,
-                    record.scene_key,
-                    version,
-                    record.scene,
-                    record.acquired,
-                    record.status,
-                    record.reason,
-                    c.get("railcars"),
-                    c.get("railcars_low"),
-                    c.get("railcars_high"),
-                    c.get("locomotives"),
-                    c.get("observed_fraction"),
-                    c.get("gsd_m"),
-                    json.dumps(record.count) if record.count is not None else None,
-                    json.dumps(record.params) if record.params is not None else None,
-                    json.dumps(record.detections) if record.detections is not None else None,
-                    record.seconds,
-                    time.time(),
-                ),
+                "DELETE FROM counts WHERE station = ? AND scene_key = ? AND status != 'ok'",
+                (record.station, record.scene_key),
             )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.station,
+                record.scene_key,
+                version,
+                record.scene,
+                record.acquired,
+                record.status,
+                record.reason,
+                c.get("railcars"),
+                c.get("railcars_low"),
+                c.get("railcars_high"),
+                c.get("locomotives"),
+                c.get("observed_fraction"),
+                c.get("gsd_m"),
+                json.dumps(record.count) if record.count is not None else None,
+                json.dumps(record.params) if record.params is not None else None,
+                json.dumps(record.detections) if record.detections is not None else None,
+                record.seconds,
+                time.time(),
+            ),
+        )
 
     def states(self, detector_version: str) -> dict[tuple[str, str], str]:
         """Status of every stored (station, scene key) for ``detector_version``.
