@@ -184,6 +184,9 @@ def run_batch(
         raise UsageError(f"station names must be unique to be stored apart; repeated: {', '.join(dup)}")
     if start and end and end < start:
         raise UsageError(f"--from {start} is after --to {end}; swap them")
+    n_workers = workers if workers is not None else _cores()
+    if n_workers < 1:
+        raise UsageError(f"--workers must be 1 or more; got {n_workers}")
     params = params or DetectorParams()
     lo = datetime.combine(start, dtime(), timezone.utc) if start else None
     hi = datetime.combine(end + timedelta(days=1), dtime(), timezone.utc) if end else None
@@ -203,9 +206,6 @@ def run_batch(
                 f"{plan.found} scenes found, {len(plan.selected)} station-scene pairs selected, "
                 f"{len(plan.tasks)} scenes to count"
             )
-        n_workers = workers if workers is not None else _cores()
-        if n_workers < 1:
-            raise UsageError(f"--workers must be 1 or more; got {n_workers}")
         done = failed = 0
         for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, scheduler=scheduler):
             store.write(*_records(task, outcomes, params))
