@@ -29,7 +29,7 @@ from railcount.io.scenes import date_from_name
 from railcount.io.sources import SceneSource, list_scenes, probe_scene, scene_key
 from railcount.models import Station
 from railcount.store import Record, Store, count_states, open_store
-from railcount.workers import SceneTask, describe, run_tasks
+from railcount.workers import SceneTask, connect_dask, describe, run_tasks
 
 NO_DATE = (
     "no acquisition date (no STAC datetime, no TIFFTAG_DATETIME or acquisition tag, no YYYY-MM-DD in "
@@ -193,37 +193,42 @@ def run_batch(
     sources = list_scenes(scenes, bbox=_bbox(stations), start=lo, end=hi)
     if not sources:
         raise UsageError(f"{scenes}: holds no scenes (GeoTIFF files, paths or STAC items); check the SOURCE")
-    with open_store(db) as store:
-        plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force)
-        if not plan.selected:
-            raise UsageError(_nothing_selected(scenes, plan, start, end))
-        for rec in plan.records:
-            store.write(rec)
-        if log is not None:
-            for note in plan.notes:
-                log(note)
-            log(
-                f"{plan.found} scenes found, {len(plan.selected)} station-scene pairs selected, "
-                f"{len(plan.tasks)} scenes to count"
-            )
-        done = failed = 0
-        for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, scheduler=scheduler):
-            store.write(*_records(task, outcomes, params))
-            done += 1
-            failed += any(o["status"] != "ok" for o in outcomes)
-            if progress is not None:
-                elapsed = time.perf_counter() - t0
-                progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
-        tally = count_states(store.states(DETECTOR_VERSION), plan.selected)
-    return BatchSummary(
-        ok=tally["ok"],
-        failed=tally["failed"],
-        skipped=tally["skipped"],
-        db=str(db),
-        processed=len(plan.tasks),
-        duplicates=plan.duplicates,
-        seconds=time.perf_counter() - t0,
-    )
+    client = connect_dask(scheduler) if scheduler else None
+    try:
+        with open_store(db) as store:
+            plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force)
+            if not plan.selected:
+                raise UsageError(_nothing_selected(scenes, plan, lo, hi))
+            for rec in plan.records:
+                store.write(rec)
+            if log is not None:
+                for note in plan.notes:
+                    log(note)
+                log(
+                    f"{plan.found} scenes found, {len(plan.selected)} station-scene pairs selected, "
+                    f"{len(plan.tasks)} scenes to count"
+                )
+            done = failed = 0
+            for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client):
+                store.write(*_records(task, outcomes, params))
+                done += 1
+                failed += any(o["status"] != "ok" for o in outcomes)
+                if progress is not None:
+                    elapsed = time.perf_counter() - t0
+                    progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
+            tally = count_states(store.states(DETECTOR_VERSION), plan.selected)
+        return BatchSummary(
+            ok=tally["ok"],
+            failed=tally["failed"],
+            skipped=tally["skipped"],
+            db=str(db),
+            processed=len(plan.tasks),
+            duplicates=plan.duplicates,
+            seconds=time.perf_counter() - t0,
+        )
+    finally:
+        if client is not None:
+            client.close()
 
 
 def plan_batch(
@@ -332,7 +337,9 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _nothing_selected(scenes: Any, plan: Plan, start: date | None, end: date | None) -> str:
+def _nothing_selected(scenes: Any, plan: Plan, lo: datetime | None, hi: datetime | None) -> str:
+    start = lo.date() if lo else None
+    end = (hi - timedelta(days=1)).date() if hi else None
     if plan.dated:
         first, last = min(plan.dated).date(), max(plan.dated).date()
         return (

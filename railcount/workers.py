@@ -109,17 +109,17 @@ def run_tasks(
     params: DetectorParams,
     *,
     workers: int = 1,
-    scheduler: str | None = None,
+    client: Any = None,
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
     """Run every task and yield (task, outcomes) as each scene finishes, in completion order.
 
-    ``scheduler`` (a Dask address such as ``tcp://host:8786``) runs them on
-    that cluster; else ``workers`` > 1 local processes; else this process.
+    ``client`` (a ``distributed.Client``, see :func:`connect_dask`) runs them
+    on its Dask cluster; else ``workers`` > 1 local processes; else this process.
     """
     if not tasks:
         return
-    if scheduler:
-        yield from _run_dask(tasks, params, scheduler)
+    if client is not None:
+        yield from _run_dask(tasks, params, client)
     elif workers > 1 and len(tasks) > 1:
         yield from _run_pool(tasks, params, min(workers, len(tasks)))
     else:
@@ -162,32 +162,40 @@ def _run_pool(
                 os.environ[var] = value
 
 
-def _run_dask(
-    tasks: Sequence[SceneTask], params: DetectorParams, scheduler: str
-) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+def connect_dask(scheduler: str, *, timeout_s: float = 10.0) -> Any:
+    """A ``distributed.Client`` connected to ``scheduler``.
+
+    Raises
+    ------
+    UsageError
+        dask.distributed is not installed, or the scheduler cannot be reached.
+    """
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
     except ImportError:
         raise UsageError(
             f"--scheduler {scheduler}: running on a Dask cluster needs dask.distributed; "
             "pip install 'railcount[dask]'"
         ) from None
     try:
-        client = Client(scheduler, timeout=20, set_as_default=False)
+        return Client(scheduler, timeout=timeout_s)
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(
             f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc}); "
             "check the address (tcp://HOST:PORT) and that the scheduler is running"
         ) from None
-    try:
-        futures = {client.submit(count_task, t.scene, t.stations, params, pure=False): t for t in tasks}
-        for fut in dask_completed(futures):
-            task = futures[fut]
-            try:
-                outcomes = fut.result()
-            except Exception as exc:  # a worker lost, or the task could not run there
-                outcomes = failed_task(task, f"on the Dask cluster: {describe(exc)}")
-            yield task, outcomes
-    finally:
-        client.close()
+
+
+def _run_dask(
+    tasks: Sequence[SceneTask], params: DetectorParams, client: Any
+) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+    from distributed import as_completed as dask_completed
+
+    futures = {client.submit(count_task, t.scene, t.stations, params, pure=False): t for t in tasks}
+    for fut in dask_completed(futures):
+        task = futures[fut]
+        try:
+            outcomes = fut.result()
+        except Exception as exc:  # a worker lost, or the task could not run there
+            outcomes = failed_task(task, f"on the Dask cluster: {describe(exc)}")
+        yield task, outcomes

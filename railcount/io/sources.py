@@ -162,7 +162,7 @@ def _stac_scenes(
         footprint = shape(item.geometry) if item.geometry else None
         if box is not None and footprint is not None and not footprint.intersects(box):
             continue
-        asset = _pick_asset(item)
+        asset = _pick_asset(item, href)
         if asset is None:
             continue
         out.append(SceneSource(asset, acquired=when, footprint=footprint, from_stac=True))
@@ -190,17 +190,33 @@ def _parse_stac_time(value: Any) -> datetime | None:
         return None
 
 
-def _pick_asset(item: Any) -> str | None:
-    """Absolute href of the item's image asset: a well-known key, else the first GeoTIFF."""
+def _pick_asset(item: Any, base: str) -> str | None:
+    """Absolute href of the item's image asset: a well-known key, else the first GeoTIFF.
+
+    Relative hrefs resolve against the item's own location, else against ``base``
+    (the ItemCollection's file or URL).
+    """
     assets = item.assets
-    for key in _ASSET_KEYS:
-        if key in assets:
-            return str(assets[key].get_absolute_href())
-    for asset in assets.values():
-        media = (asset.media_type or "").lower()
-        if "tiff" in media or asset.href.lower().endswith(RASTER_SUFFIXES):
-            return str(asset.get_absolute_href())
-    return None
+    chosen = next((assets[k] for k in _ASSET_KEYS if k in assets), None)
+    if chosen is None:
+        chosen = next(
+            (
+                a
+                for a in assets.values()
+                if "tiff" in (a.media_type or "").lower() or a.href.lower().endswith(RASTER_SUFFIXES)
+            ),
+            None,
+        )
+    if chosen is None:
+        return None
+    href = chosen.get_absolute_href() or chosen.href
+    if is_url(href) or os.path.isabs(href):
+        return str(href)
+    if is_url(base):
+        from urllib.parse import urljoin
+
+        return urljoin(base, href)
+    return os.path.abspath(os.path.join(os.path.dirname(base), href))
 
 
 def probe_scene(scene: str) -> SceneInfo:

@@ -17,38 +17,10 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 from railcount.store import Record, open_store, read_counts
 
-from .geofixtures import ORIGIN, box_ring, write_station, write_tif
+from ..geofixtures import ORIGIN, box_ring, plain_tif, write_station, write_tif
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_tiles"
-
-
-def plain_tif(path: Path, seed: int, tags: dict | None = None, *, shift_m: float = 0.0) -> Path:
-    """A small (160 x 240 px, 80 x 120 m) noisy grey scene; distinct content per seed."""
-    rng = np.random.default_rng(seed)
-    pix = np.clip(120 + rng.normal(0, 6, (160, 240, 3)), 0, 255).astype(np.uint8)
-    from rasterio.transform import from_origin
-
-    return write_tif(path, pix, tags=tags, transform=from_origin(ORIGIN[0] + shift_m, ORIGIN[1], 0.5, 0.5))
-
-
-@pytest.fixture
-def station(tmp_path: Path) -> Path:
-    x0, y0 = ORIGIN
-    return write_station(
-        tmp_path / "station.geojson", {"Inner": box_ring(x0 + 30, y0 - 60, x0 + 90, y0 - 20)}
-    )
-
-
-@pytest.fixture
-def scenes(tmp_path: Path) -> Path:
-    """Three dated scenes, one dated only in its tags, in nested folders."""
-    folder = tmp_path / "scenes"
-    (folder / "2022").mkdir(parents=True)
-    plain_tif(folder / "a_2021-05-01.tif", 1)
-    plain_tif(folder / "2022" / "b_2022-02-03.tif", 2)
-    plain_tif(folder / "2022" / "c.tif", 3, {"TIFFTAG_DATETIME": "2022:07:09 03:04:05"})
-    return folder
 
 
 def _rows(db: Path) -> list[tuple]:
