@@ -105,9 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = rates["read-only pass (1 process)"]
     load_after = os.getloadavg()[0]
     print(f"{len(paths)} scenes, station window {shape[0]} x {shape[1]} px, tiled GeoTIFF, 0.3 m")
-    print(
-        f"cores usable: {len(os.sched_getaffinity(0))}; 1-min load average before/after: {load_before:.1f}/{load_after:.1f}"
-    )
+    cores = len(os.sched_getaffinity(0))
+    print(f"cores usable: {cores}; 1-min load average before/after: {load_before:.1f}/{load_after:.1f}")
     print()
     header = f"{'run':<32} {'wall s':>8} {'scenes/min':>11} {'x 1 worker':>11} {'of read':>8} {'of ideal':>9}"
     print(header)
