@@ -205,8 +205,8 @@ def run_batch(
                 for note in plan.notes:
                     log(note)
                 log(
-                    f"{plan.found} scenes found, {len(plan.selected)} station-scene pairs selected, "
-                    f"{len(plan.tasks)} scenes to count"
+                    f"{_n(plan.found, 'scene')} found, {_n(len(plan.selected), 'station-scene pair')} "
+                    f"selected, {_n(len(plan.tasks), 'scene')} to count"
                 )
             done = failed = 0
             for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client):
@@ -324,6 +324,10 @@ def _records(task: SceneTask, outcomes: list[dict[str, Any]], params: DetectorPa
 def _bbox(stations: Sequence[Station]) -> tuple[float, float, float, float]:
     b = [st.geometry.bounds for st in stations]
     return min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _names(stations: Sequence[Station]) -> str:

@@ -24,6 +24,10 @@ from railcount.detect.params import DetectorParams
 from railcount.errors import RailcountError, UsageError
 from railcount.models import Station
 
+_NO_START = (
+    "the worker processes stopped before counting any scene; from a Python script, call run_batch "
+    "under `if __name__ == \"__main__\":` (each worker imports the main module), or use one worker"
+)
 _THREAD_VARS = ("GDAL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -143,14 +147,19 @@ def _run_pool(
             futures: dict[Future[list[Outcome]], SceneTask] = {
                 pool.submit(count_task, t.scene, t.stations, params): t for t in tasks
             }
+            finished = 0
             try:
                 for fut in as_completed(futures):
                     task = futures[fut]
                     try:
-                        yield task, fut.result()
+                        outcomes = fut.result()
                     except BrokenProcessPool:
+                        if not finished:
+                            raise UsageError(_NO_START) from None
                         reason = "the worker process died (killed, or out of memory); rerun to retry"
-                        yield task, failed_task(task, reason)
+                        outcomes = failed_task(task, reason)
+                    finished += 1
+                    yield task, outcomes
             finally:
                 for fut in futures:
                     fut.cancel()
