@@ -265,28 +265,30 @@ def _prepare(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
         )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a killed process
+    stamp = f"railcount {__version__}".replace("'", "")
     if app_id != APPLICATION_ID:
-        with conn:
-            conn.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA application_id = {APPLICATION_ID}; "
-                f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('created_by', ?)", (f"railcount {__version__}",)
-            )
-        return
-    if version < SCHEMA_VERSION:
-        with conn:
-            for v in range(version, SCHEMA_VERSION):
-                conn.executescript(MIGRATIONS[v])
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"railcount {__version__}",)
-            )
+        _in_one_transaction(
+            conn,
+            f"{_SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; "
+            f"INSERT OR REPLACE INTO meta VALUES ('created_by', '{stamp}');",
+        )
+    elif version < SCHEMA_VERSION:
+        steps = " ".join(MIGRATIONS[v] for v in range(version, SCHEMA_VERSION))
+        _in_one_transaction(
+            conn,
+            f"{steps} PRAGMA user_version = {SCHEMA_VERSION}; "
+            f"INSERT OR REPLACE INTO meta VALUES ('migrated_by', '{stamp}');",
+        )
 
 
-def _stamp(conn: sqlite3.Connection, key: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, f"railcount {__version__}"))
+def _in_one_transaction(conn: sqlite3.Connection, script: str) -> None:
+    """Run an SQL script all or nothing (schema changes and PRAGMAs included)."""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE; {script} COMMIT;")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
 
 
 def read_counts(db: str | os.PathLike[str], station: str | None = None) -> list[dict[str, Any]]:

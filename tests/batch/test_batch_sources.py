@@ -282,3 +282,44 @@ def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
     assert {"station", "scene", "date", "type"} <= set(info["fields"])
     assert main(["export", "--db", str(db), "--format", "parquet"]) == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: Path, station: Path) -> None:
+    import pty
+
+    cmd = [
+        RAILCOUNT,
+        "batch",
+        "--station",
+        str(station),
+        "--scenes",
+        str(scenes),
+        "--db",
+        str(tmp_path / "r.db"),
+    ]
+    master, slave = pty.openpty()
+    with subprocess.Popen([*cmd, "-w", "1"], stdout=subprocess.PIPE, stderr=slave) as proc:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not data:
+                break
+            chunks.append(data)
+        out, _ = proc.communicate(timeout=120)
+    os.close(master)
+    tty = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "\r[" in tty and "3/3 done, 0 failed, 0 left" in tty and "scenes/min" in tty and "ETA" in tty
+    assert "[1/3]" not in tty  # no log lines on a terminal
+    assert out.decode().startswith("batch: 3 ok, 0 failed, 0 skipped")
+    piped = subprocess.run([*cmd, "-w", "1", "--force"], capture_output=True, text=True, timeout=120)
+    assert "\r" not in piped.stderr
+    assert [line.split("]")[0] for line in piped.stderr.splitlines() if "] " in line] == [
+        "railcount: [1/3",
+        "railcount: [2/3",
+        "railcount: [3/3",
+    ]

@@ -106,3 +106,21 @@ def test_store_written_by_this_version_reopens_with_its_records(tmp_path: Path) 
     with open_store(db) as s:
         s.write(_ok("A", "k2", "two.tif", None, 6, "0.1"))
     assert [r["railcars"] for r in read_counts(db)] == [5, 6]
+
+
+def test_older_store_is_migrated_in_place_with_its_records(tmp_path: Path, monkeypatch) -> None:
+    import railcount.store as store_module
+
+    db = tmp_path / "r.db"
+    with open_store(db) as s:
+        s.write(_ok("A", "k1", "one.tif", MARCH, 5, "0.1"))
+    # The next schema adds a column; this railcount becomes that next version.
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(store_module.MIGRATIONS, SCHEMA_VERSION, "ALTER TABLE counts ADD COLUMN note TEXT;")
+    (row,) = read_counts(db)
+    assert row["railcars"] == 5 and row["acquired"] == MARCH
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+        assert "note" in [r[1] for r in c.execute("PRAGMA table_info(counts)")]
+        assert c.execute("SELECT value FROM meta WHERE key = 'migrated_by'").fetchone() is not None
+    c.close()
