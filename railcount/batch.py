@@ -209,7 +209,7 @@ def run_batch(
                     f"selected, {_n(len(plan.tasks), 'scene')} to count"
                 )
             done = failed = 0
-            for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client):
+            for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client, log=log):
                 store.write(*_records(task, outcomes, params))
                 done += 1
                 failed += any(o["status"] != "ok" for o in outcomes)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +25,9 @@ from railcount.errors import RailcountError, UsageError
 from railcount.models import Station
 
 _NO_START = (
-    "the worker processes stopped before counting any scene; from a Python script, call run_batch "
-    "under `if __name__ == \"__main__\":` (each worker imports the main module), or use one worker"
+    "the worker processes stopped twice before counting any scene: out of memory (try fewer --workers), "
+    'or, from a Python script, run_batch is not called under `if __name__ == "__main__":` '
+    "(each worker imports the main module)"
 )
 _THREAD_VARS = ("GDAL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -114,6 +115,7 @@ def run_tasks(
     *,
     workers: int = 1,
     client: Any = None,
+    log: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
     """Run every task and yield (task, outcomes) as each scene finishes, in completion order.
 
@@ -125,44 +127,69 @@ def run_tasks(
     if client is not None:
         yield from _run_dask(tasks, params, client)
     elif workers > 1 and len(tasks) > 1:
-        yield from _run_pool(tasks, params, min(workers, len(tasks)))
+        yield from _run_pool(tasks, params, min(workers, len(tasks)), log or (lambda _: None))
     else:
         _init_worker()
         for task in tasks:
             yield task, count_task(task.scene, task.stations, params)
 
 
+MAX_POOL_RESTARTS = 3
+"""How many times a batch replaces a pool whose worker died before it gives up on the rest."""
+
+
 def _run_pool(
-    tasks: Sequence[SceneTask], params: DetectorParams, workers: int
+    tasks: Sequence[SceneTask], params: DetectorParams, workers: int, log: Callable[[str], None]
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+    """Run tasks in a pool of spawned processes; a dead worker costs a new pool, not the batch.
+
+    When a worker dies (killed, out of memory, a crash in native code) every
+    unfinished task of that pool is lost; they are submitted again to a new
+    pool, up to :data:`MAX_POOL_RESTARTS` times, after which the rest are
+    recorded as failed (a rerun retries them).
+    """
     import multiprocessing
 
     # "spawn": a fresh interpreter per worker, safe with GDAL's and OpenCV's own threads
     # (fork after they started is not); the thread limits are inherited from the environment.
+    ctx = multiprocessing.get_context("spawn")
     saved = {var: os.environ.get(var) for var in _THREAD_VARS}
     os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    pending = list(tasks)
+    finished = restarts = 0
     try:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
-            futures: dict[Future[list[Outcome]], SceneTask] = {
-                pool.submit(count_task, t.scene, t.stations, params): t for t in tasks
-            }
-            finished = 0
+        while pending:
+            pool = ProcessPoolExecutor(
+                max_workers=min(workers, len(pending)), mp_context=ctx, initializer=_init_worker
+            )
+            broken = False
             try:
+                futures = {pool.submit(count_task, t.scene, t.stations, params): t for t in pending}
                 for fut in as_completed(futures):
-                    task = futures[fut]
-                    try:
-                        outcomes = fut.result()
-                    except BrokenProcessPool:
-                        if not finished:
-                            raise UsageError(_NO_START) from None
-                        reason = "the worker process died (killed, or out of memory); rerun to retry"
-                        outcomes = failed_task(task, reason)
+                    task, exc = futures[fut], fut.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        broken = True
+                        continue
+                    outcomes = failed_task(task, describe(exc)) if exc is not None else fut.result()
+                    pending.remove(task)
                     finished += 1
                     yield task, outcomes
             finally:
-                for fut in futures:
-                    fut.cancel()
+                pool.shutdown(wait=not broken, cancel_futures=True)
+            if not broken:
+                continue
+            restarts += 1
+            if not finished and restarts > 1:
+                raise UsageError(_NO_START)
+            if restarts > MAX_POOL_RESTARTS:
+                reason = "worker processes kept dying (killed, or out of memory?); rerun to retry"
+                for task in pending:
+                    yield task, failed_task(task, reason)
+                return
+            log(
+                f"a worker process died (killed, or out of memory?); counting the {len(pending)} "
+                "unfinished scene(s) in new worker processes"
+            )
     finally:
         for var, value in saved.items():
             if value is None:

@@ -323,3 +323,51 @@ def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: 
         "railcount: [2/3",
         "railcount: [3/3",
     ]
+
+
+def _pool_workers(pid: int) -> list[int]:
+    """Process ids of the spawned pool workers of process ``pid`` (not its resource tracker)."""
+    out = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        if b"spawn_main" in cmdline:
+            out.append(int(child))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_killed_worker_costs_a_new_pool_not_the_batch(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    x0, y0 = ORIGIN
+    big = write_station(tmp_path / "big.geojson", {"Inner": box_ring(x0 + 10, y0 - 290, x0 + 440, y0 - 10)})
+    n = 6
+    for i in range(n):
+        rng = np.random.default_rng(100 + i)
+        pix = np.clip(120 + rng.normal(0, 6, (600, 900, 3)), 0, 255).astype(np.uint8)
+        write_tif(folder / f"s_2022-02-{i + 1:02d}.tif", pix, transform=from_origin(x0, y0, 0.5, 0.5))
+    db = tmp_path / "r.db"
+    cmd = [RAILCOUNT, "batch", "--station", str(big), "--scenes", str(folder), "--db", str(db), "-w", "2"]
+    proc = subprocess.Popen([*cmd, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db, timeout=1) as c:
+                done = c.execute("SELECT count(*) FROM counts").fetchone()[0]
+            c.close()
+        except sqlite3.Error:
+            done = 0
+        workers = _pool_workers(proc.pid) if done else []
+        if workers and done < n:
+            killed = workers[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=300)
+    assert killed is not None, "the batch finished before a worker could be killed"
+    assert proc.returncode == 0, err
+    assert "a worker process died" in err
+    summary = json.loads(out)
+    assert (summary["ok"], summary["failed"], summary["processed"]) == (n, 0, n)
+    assert [r["status"] for r in read_counts(db)] == ["ok"] * n
