@@ -7,8 +7,8 @@ write each finished scene to the store in its own transaction
 (:mod:`railcount.store`) -> summarise the state of every selected scene.
 
 Because only finished scenes are written, and each in one transaction,
-stopping the batch at any moment (Ctrl-C, ``kill -9``, a power cut) loses at
-most the scenes in flight; running it again does only what is missing or
+stopping the batch at any moment (Ctrl-C, ``kill -9``) loses at most the
+scenes in flight; running it again does only what is missing or
 failed.
 """
 

@@ -89,9 +89,12 @@ def batch(
     raise typer.Exit(summary.exit_code)
 
 
+_CLEAR = "\r" + " " * 100 + "\r"
+
+
 def _note(text: str) -> None:
     if sys.stderr.isatty():
-        sys.stderr.write("\r" + " " * 100 + "\r")
+        sys.stderr.write(_CLEAR)
     print(f"railcount: {text}", file=sys.stderr, flush=True)
 
 
@@ -116,6 +119,9 @@ class ProgressBar:
     width = 28
 
     def __call__(self, p: Progress) -> None:
+        if any(o["status"] != "ok" for o in p.outcomes):
+            sys.stderr.write(_CLEAR)  # the failure stays on screen, above the bar
+            log_line(p)
         filled = round(self.width * p.done / p.total) if p.total else self.width
         eta = p.eta_s
         eta_text = f"ETA {_duration(eta)}" if eta is not None else ""

@@ -297,6 +297,9 @@ def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: 
         "--db",
         str(tmp_path / "r.db"),
     ]
+    (scenes / "broken_2022-01-01.tif").write_text("not a raster")  # fails at listing: a note
+    blank = np.zeros((160, 240, 3), dtype=np.uint8)
+    write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)  # fails at counting: shown above the bar
     master, slave = pty.openpty()
     with subprocess.Popen([*cmd, "-w", "1"], stdout=subprocess.PIPE, stderr=slave) as proc:
         os.close(slave)
@@ -312,16 +315,16 @@ def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: 
         out, _ = proc.communicate(timeout=120)
     os.close(master)
     tty = b"".join(chunks).decode()
-    assert proc.returncode == 0
-    assert "\r[" in tty and "3/3 done, 0 failed, 0 left" in tty and "scenes/min" in tty and "ETA" in tty
-    assert "[1/3]" not in tty  # no log lines on a terminal
-    assert out.decode().startswith("batch: 3 ok, 0 failed, 0 skipped")
+    assert proc.returncode == 3
+    assert "\r[" in tty and "4/4 done, 1 failed, 0 left" in tty and "scenes/min" in tty and "ETA" in tty
+    assert "broken_2022-01-01.tif: failed for Inner" in tty
+    assert "blank_2022-04-04.tif: Inner FAILED:" in tty
+    assert "a_2021-05-01.tif: Inner" not in tty  # no log lines for counted scenes on a terminal
+    assert out.decode().startswith("batch: 3 ok, 2 failed, 0 skipped")
     piped = subprocess.run([*cmd, "-w", "1", "--force"], capture_output=True, text=True, timeout=120)
     assert "\r" not in piped.stderr
     assert [line.split("]")[0] for line in piped.stderr.splitlines() if "] " in line] == [
-        "railcount: [1/3",
-        "railcount: [2/3",
-        "railcount: [3/3",
+        f"railcount: [{i}/4" for i in range(1, 5)
     ]
 
 
