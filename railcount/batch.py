@@ -196,7 +196,8 @@ def run_batch(
     client = connect_dask(scheduler) if scheduler else None
     try:
         with open_store(db) as store:
-            plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force)
+            remote = client is not None
+            plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force, remote=remote)
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
             for rec in plan.records:
@@ -239,6 +240,7 @@ def plan_batch(
     start: datetime | None = None,
     end: datetime | None = None,
     force: bool = False,
+    remote: bool = False,
 ) -> Plan:
     """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
 
@@ -247,7 +249,9 @@ def plan_batch(
     failed for every station; an undated one is skipped for the stations it
     covers; one acquired outside [start, end) is left out. What the store
     already holds ``ok`` for this detector version is not counted again
-    unless ``force``.
+    unless ``force``. With ``remote`` (a Dask cluster does the reading), a
+    local path this process cannot see is left for the workers: it is dated
+    by its file name and identified by its path.
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
@@ -261,7 +265,9 @@ def plan_batch(
         seen[key] = src.path
         plan.found += 1
         acquired, footprint, problem = src.acquired, src.footprint, None
-        if not src.from_stac:
+        if remote and key.startswith("missing:"):
+            acquired = date_from_name(src.path)
+        elif not src.from_stac:
             try:
                 info = probe_scene(src.path)
                 acquired, footprint = info.acquired, info.footprint

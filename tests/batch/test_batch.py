@@ -235,3 +235,18 @@ def test_store_record_of_old_failure_replaced_by_success(tmp_path: Path, scenes:
     summary = run_batch(station, scenes, db=db, workers=1)
     assert summary.processed == 3 and summary.ok == 3
     assert [r[3] for r in _rows(db)] == ["ok", "ok", "ok"]
+
+
+def test_paths_only_the_cluster_sees_are_left_to_its_workers(tmp_path: Path, station: Path) -> None:
+    from railcount.batch import plan_batch
+    from railcount.io.sources import SceneSource
+
+    elsewhere = SceneSource("/data/on/the/workers/yard_2022-03-04.tif")
+    stations = read_stations(station)
+    with open_store(tmp_path / "r.db") as store:
+        local = plan_batch([elsewhere], stations, store)
+        remote = plan_batch([elsewhere], stations, store, remote=True)
+    assert not local.tasks and "scene file not found" in str(local.records[0].reason)
+    (task,) = remote.tasks
+    assert task.scene == elsewhere.path and task.acquired == "2022-03-04T00:00:00+00:00"
+    assert [st.name for st in task.stations] == ["Inner"] and not remote.records
