@@ -208,10 +208,12 @@ def test_dask_cluster_stores_what_local_workers_store(tmp_path: Path, scenes: Pa
             env=env,
             cwd=tmp_path,
         )
-        (scenes / "broken_2022-05-05.tif").write_text("not a raster")
+        (scenes / "broken_2022-05-05.tif").write_text("not a raster")  # refused when listed
+        blank = np.zeros((160, 240, 3), dtype=np.uint8)
+        write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)  # fails on a worker
         on_cluster = run_batch(station, scenes, db=tmp_path / "dask.db", scheduler=address)
         local = run_batch(station, scenes, db=tmp_path / "local.db", workers=1)
-        assert (on_cluster.ok, on_cluster.failed) == (3, 1) == (local.ok, local.failed)
+        assert (on_cluster.ok, on_cluster.failed) == (3, 2) == (local.ok, local.failed)
         assert read_counts(tmp_path / "dask.db") == read_counts(tmp_path / "local.db")
     finally:
         for proc in (worker, scheduler):
