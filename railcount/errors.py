@@ -59,3 +59,7 @@ class RailcountWarning(UserWarning):
 
 class SlowReadWarning(RailcountWarning):
     """A scene can be read, but its layout makes reading slow (e.g. a striped, untiled file)."""
+
+
+class StoreError(UsageError):
+    """A results store is missing, is not a railcount store, or was written by a newer railcount."""

@@ -87,3 +87,10 @@ def write_synth(folder: Path, **spec) -> tuple[dict[str, Path], Path]:
     spec.setdefault("site", "tumangang")
     paths = write_scene(synthesize(SceneSpec(**spec)), folder)
     return paths, write_station(spec["site"], folder)
+
+
+def plain_tif(path: Path, seed: int, tags: dict | None = None, *, shift_m: float = 0.0) -> Path:
+    """A small (160 x 240 px, 80 x 120 m) noisy grey scene; distinct content per seed."""
+    rng = np.random.default_rng(seed)
+    pix = np.clip(120 + rng.normal(0, 6, (160, 240, 3)), 0, 255).astype(np.uint8)
+    return write_tif(path, pix, tags=tags, transform=from_origin(ORIGIN[0] + shift_m, ORIGIN[1], 0.5, 0.5))

@@ -75,13 +75,17 @@ def _show_warning(
 
 
 def _register() -> None:
+    from railcount.cli.batch import batch
     from railcount.cli.count import count
     from railcount.cli.evaluate import evaluate
+    from railcount.cli.export import export
     from railcount.cli.synth import synth
 
     app.command("count")(handle_errors(count))
     app.command("evaluate")(handle_errors(evaluate))
     app.command("synth")(handle_errors(synth))
+    app.command("batch")(handle_errors(batch))
+    app.command("export")(handle_errors(export))
 
 
 _register()

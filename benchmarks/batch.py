@@ -1,0 +1,130 @@
+"""Throughput of `railcount batch`: scenes per minute with 1 and 2 workers; prints a table.
+
+Usage:  python benchmarks/batch.py [--scenes N] [--workers 1,2] [--cache DIR]
+
+Builds N distinct 4000 x 1500 px, 0.3 m, tiled GeoTIFFs (the scene of
+benchmarks/speed.py, each shifted by a different number of columns so no two
+have the same content, and dated a day apart) with a station whose window
+covers each whole, and caches them outside the repository (default
+``~/.cache/railcount/bench-batch``). Then it times, over the same scenes:
+
+* a read-only pass: every station window read with ``read_windows``, one
+  after another, in this process: how fast the machine delivers the pixels;
+* ``railcount batch --workers N`` for each worker count, in a fresh process
+  and into a fresh results store, as a user runs it: start-up, listing,
+  hashing, planning, counting and storing, wall clock from start to exit;
+
+and reports scenes per minute, the speed-up over one worker, and each rate
+as a share of the read-only pass and of the ideal (the 1-worker rate times
+the number of workers). Figures depend on what else the machine is doing:
+the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import rasterio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import build_scene
+
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+
+
+def build_scenes(cache: Path, n: int) -> tuple[list[Path], Path]:
+    """N distinct dated copies of the speed benchmark's scene, and its station (cached)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    station = cache / "speed_station.geojson"
+    base = cache / "speed_4000x1500.tif"
+    if not base.exists() or not station.exists():
+        with tempfile.TemporaryDirectory() as d:
+            tif, st = build_scene(Path(d))
+            base.write_bytes(tif.read_bytes())
+            station.write_bytes(st.read_bytes())
+    paths = []
+    day0 = date(2022, 1, 1)
+    with rasterio.open(base) as src:
+        profile = src.profile
+        pixels = None
+        for i in range(n):
+            when = day0 + timedelta(days=i)
+            path = cache / f"scenes/bench_{when.isoformat()}.tif"
+            paths.append(path)
+            if path.exists():
+                continue
+            if pixels is None:
+                pixels = src.read()
+            path.parent.mkdir(exist_ok=True)
+            with rasterio.open(path, "w", **profile) as dst:
+                dst.write(np.roll(pixels, 97 * i, axis=2))
+                dst.update_tags(TIFFTAG_DATETIME=f"{when:%Y:%m:%d} 02:00:00")
+    return paths, station
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenes", type=int, default=6, help="number of scenes (default 6)")
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "railcount" / "bench-batch")
+    args = ap.parse_args(argv)
+    counts = [int(w) for w in args.workers.split(",")]
+    paths, station = build_scenes(args.cache, args.scenes)
+    folder = paths[0].parent
+    for extra in set(folder.glob("*.tif")) - set(paths):
+        extra.unlink()  # a previous run with more scenes
+    stations = read_stations(station)
+    load_before = os.getloadavg()[0]
+
+    t0 = time.perf_counter()
+    for p in paths:
+        (window,) = read_windows(p, stations)
+    read_s = time.perf_counter() - t0
+    shape = window.shape
+    rates = {"read-only pass (1 process)": 60 * len(paths) / read_s}
+    walls = {"read-only pass (1 process)": read_s}
+    exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
+    for w in counts:
+        with tempfile.TemporaryDirectory() as d:
+            cmd = [exe, "batch", "--station", str(station), "--scenes", str(folder), "--db", f"{d}/bench.db"]
+            t0 = time.perf_counter()
+            run = subprocess.run([*cmd, "--workers", str(w), "--json"], capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+        ok = json.loads(run.stdout)["ok"] if run.returncode == 0 else 0
+        if ok != len(paths):
+            print(f"batch with {w} workers: {ok} ok of {len(paths)}: {run.stderr[-500:]}", file=sys.stderr)
+            return 1
+        label = f"railcount batch, {w} worker{'s' if w > 1 else ''}"
+        rates[label], walls[label] = 60 * len(paths) / wall, wall
+    one = rates.get("railcount batch, 1 worker")
+    ceiling = rates["read-only pass (1 process)"]
+    load_after = os.getloadavg()[0]
+    print(f"{len(paths)} scenes, station window {shape[0]} x {shape[1]} px, tiled GeoTIFF, 0.3 m")
+    cores = len(os.sched_getaffinity(0))
+    print(f"cores usable: {cores}; 1-min load average before/after: {load_before:.1f}/{load_after:.1f}")
+    print()
+    header = f"{'run':<32} {'wall s':>8} {'scenes/min':>11} {'x 1 worker':>11} {'of read':>8} {'of ideal':>9}"
+    print(header)
+    print("-" * len(header))
+    for label, rate in rates.items():
+        w = int(label.split(", ")[1].split()[0]) if label.startswith("railcount") else 0
+        speedup = f"{rate / one:.2f}" if one and w else ""
+        of_ideal = f"{rate / (one * w):.0%}" if one and w else ""
+        of_read = f"{rate / ceiling:.0%}"
+        print(f"{label:<32} {walls[label]:>8.1f} {rate:>11.1f} {speedup:>11} {of_read:>8} {of_ideal:>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

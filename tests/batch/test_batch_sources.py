@@ -1,0 +1,378 @@
+"""railcount batch from STAC catalogs (file and HTTP), scenes by URL, kill -9, a Dask cluster, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rasterio.transform import from_origin
+
+from railcount.batch import run_batch
+from railcount.cli import main
+from railcount.store import read_counts
+
+from ..geofixtures import ORIGIN, box_ring, plain_tif, write_station, write_tif
+
+RAILCOUNT = str(Path(sys.executable).with_name("railcount"))
+
+
+@pytest.fixture
+def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP (with range requests) by a separate process on 127.0.0.1."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("rangeserver.py")), str(root)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        yield root, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def _item(item_id: str, when: str, ring: list, asset: str, links: list | None = None) -> dict:
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": item_id,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": [min(lons), min(lats), max(lons), max(lats)],
+        "properties": {"datetime": when},
+        "links": links or [],
+        "assets": {"visual": {"href": asset, "type": "image/tiff; application=geotiff"}},
+    }
+
+
+def _footprint(shift_m: float = 0.0) -> list:
+    x0, y0 = ORIGIN
+    return box_ring(x0 + shift_m, y0 - 80, x0 + shift_m + 120, y0)
+
+
+def test_stac_item_collection_selects_by_date_and_footprint(tmp_path: Path, station: Path) -> None:
+    folder = tmp_path / "stac"
+    folder.mkdir()
+    plain_tif(folder / "a_2021-05-01.tif", 1)
+    plain_tif(folder / "b.tif", 2)
+    items = [
+        # STAC's date wins over the one in the name
+        _item("a", "2022-06-01T10:30:00Z", _footprint(), "a_2021-05-01.tif"),
+        _item("b", "2023-01-02T00:00:00Z", _footprint(), str(folder / "b.tif")),
+        _item("old", "2019-01-01T00:00:00Z", _footprint(), "never_opened_1.tif"),
+        _item("far", "2022-07-01T00:00:00Z", _footprint(50_000), "never_opened_2.tif"),
+    ]
+    collection = folder / "items.json"
+    collection.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    db = tmp_path / "r.db"
+    summary = run_batch(station, collection, db=db, workers=1, start=date(2020, 1, 1))
+    assert (summary.ok, summary.failed, summary.skipped) == (2, 0, 0)
+    rows = read_counts(db)
+    assert [r["acquired"] for r in rows] == ["2022-06-01T10:30:00+00:00", "2023-01-02T00:00:00+00:00"]
+    assert [Path(r["scene"]).name for r in rows] == ["a_2021-05-01.tif", "b.tif"]
+
+
+def test_stac_catalog_and_scenes_over_http(
+    tmp_path: Path, station: Path, http_root: tuple[Path, str]
+) -> None:
+    root, url = http_root
+    (root / "items").mkdir()
+    plain_tif(root / "a_2021-05-01.tif", 1)
+    plain_tif(root / "b_2021-06-01.tif", 2)
+    catalog = {
+        "type": "Catalog",
+        "stac_version": "1.0.0",
+        "id": "yard",
+        "description": "test catalog",
+        "links": [
+            {"rel": "root", "href": "./catalog.json", "type": "application/json"},
+            {"rel": "item", "href": "./items/a.json", "type": "application/json"},
+            {"rel": "item", "href": "./items/b.json", "type": "application/json"},
+        ],
+    }
+    parent = [{"rel": "root", "href": "../catalog.json"}, {"rel": "parent", "href": "../catalog.json"}]
+    (root / "catalog.json").write_text(json.dumps(catalog))
+    for name, when in (("a", "2021-05-01T00:00:00Z"), ("b", "2021-06-01T00:00:00Z")):
+        item = _item(name, when, _footprint(), f"../{name}_{when[:10]}.tif", parent)
+        (root / "items" / f"{name}.json").write_text(json.dumps(item))
+    db = tmp_path / "r.db"
+    summary = run_batch(station, f"{url}/catalog.json", db=db, workers=1)
+    assert (summary.ok, summary.failed) == (2, 0)
+    rows = read_counts(db)
+    assert [r["scene"] for r in rows] == [f"{url}/a_2021-05-01.tif", f"{url}/b_2021-06-01.tif"]
+    # The same scenes by URL in a list file are the same (station, scene) pairs: nothing new to count.
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"{url}/a_2021-05-01.tif\n{url}/b_2021-06-01.tif\n")
+    again = run_batch(station, listing, db=db, workers=1)
+    assert (again.ok, again.processed) == (2, 0)
+
+
+def test_kill_9_loses_only_scenes_in_flight_and_rerun_completes(tmp_path: Path, station: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    x0, y0 = ORIGIN
+
+    big = write_station(tmp_path / "big.geojson", {"Inner": box_ring(x0 + 10, y0 - 190, x0 + 290, y0 - 10)})
+
+    n = 8
+    for i in range(n):
+        rng = np.random.default_rng(i)
+        pix = np.clip(120 + rng.normal(0, 6, (400, 600, 3)), 0, 255).astype(np.uint8)
+        write_tif(folder / f"s_2022-01-{i + 1:02d}.tif", pix, transform=from_origin(x0, y0, 0.5, 0.5))
+    db = tmp_path / "r.db"
+    cmd = [RAILCOUNT, "batch", "--station", str(big), "--scenes", str(folder), "--db", str(db), "-w", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    done = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db, timeout=1) as c:
+                done = c.execute("SELECT count(*) FROM counts WHERE status = 'ok'").fetchone()[0]
+            c.close()
+        except sqlite3.Error:
+            done = 0
+        if done >= 1:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the batch finished before it could be killed"
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        before = dict(c.execute("SELECT scene, written FROM counts").fetchall())
+    c.close()
+    assert 1 <= len(before) < n
+    rerun = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["ok"] == n and summary["processed"] == n - len(before)
+    with sqlite3.connect(db) as c:
+        after = dict(c.execute("SELECT scene, written FROM counts").fetchall())
+        assert c.execute("SELECT count(*) FROM counts").fetchone() == (n,)
+    c.close()
+    assert {s: after[s] for s in before} == before  # kept, not recounted
+
+
+@pytest.mark.slow
+def test_dask_cluster_stores_what_local_workers_store(tmp_path: Path, scenes: Path, station: Path) -> None:
+    pytest.importorskip("distributed")
+    dask = str(Path(sys.executable).with_name("dask"))
+    sched_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    common = ["--no-dashboard"]  # and no fixed ports: the test may run beside others
+    scheduler = subprocess.Popen(
+        [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--scheduler-file",
+            str(sched_file),
+            *common,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() or not sched_file.read_text().strip():
+            assert time.monotonic() < deadline and scheduler.poll() is None, "dask scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        worker = subprocess.Popen(
+            [dask, "worker", address, "--nthreads", "1", "--nworkers", "2", "--host", "127.0.0.1", *common],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=tmp_path,
+        )
+        (scenes / "broken_2022-05-05.tif").write_text("not a raster")  # refused when listed
+        blank = np.zeros((160, 240, 3), dtype=np.uint8)
+        write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)  # fails on a worker
+        on_cluster = run_batch(station, scenes, db=tmp_path / "dask.db", scheduler=address)
+        local = run_batch(station, scenes, db=tmp_path / "local.db", workers=1)
+        assert (on_cluster.ok, on_cluster.failed) == (3, 2) == (local.ok, local.failed)
+        assert read_counts(tmp_path / "dask.db") == read_counts(tmp_path / "local.db")
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path, scenes: Path, station: Path, capsys) -> None:
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(tmp_path / "r.db")]
+    code = main([*args, "--scheduler", f"tcp://127.0.0.1:{port}"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "cannot reach the Dask scheduler" in err and len(err.splitlines()) == 1
+
+
+def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    root = Path(__file__).resolve().parents[2] / "sample_tiles"
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for name in ("tumangang_2021-03-18.tif", "tumangang_2019-06-12.tif"):
+        shutil.copy(root / name, folder / name)
+    (folder / "broken_2020-01-01.tif").write_text("not a raster")
+    db = tmp_path / "r.db"
+    run_batch(root / "tumangang_station.geojson", folder, db=db, workers=1)
+    rows = read_counts(db)
+
+    assert main(["export", "--db", str(db), "--format", "csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["acquired"][:10] for r in table] == ["2019-06-12", "2020-01-01", "2021-03-18"]
+    assert [r["status"] for r in table] == ["ok", "failed", "ok"]
+    stored = [r["railcars"] for r in rows if r["railcars"] is not None]
+    assert [int(r["railcars"]) for r in table if r["railcars"]] == stored
+    assert table[1]["railcars"] == "" and "cannot open" in table[1]["reason"]
+
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "counts.parquet"
+    assert main(["export", "--db", str(db), "--format", "parquet", "--output", str(out)]) == 0
+    pt = pq.read_table(out)
+    required = {"station", "scene", "acquired", "status", "railcars", "railcars_low", "railcars_high"}
+    required |= {"locomotives", "observed_fraction", "gsd_m", "detector_version"}
+    assert required <= set(pt.column_names)
+    assert pt.column("railcars").to_pylist() == [r["railcars"] for r in rows]
+    assert pt.schema.field("acquired").type.tz == "UTC"
+    assert [t.isoformat() for t in pt.column("acquired").to_pylist()] == [r["acquired"] for r in rows]
+
+    import pyogrio
+
+    gj = tmp_path / "dets.geojson"
+    args = ["export", "--db", str(db), "--station", "Tumangang", "--format", "geojson", "-o", str(gj)]
+    assert main(args) == 0
+    info = pyogrio.read_info(gj)
+    assert info["features"] == sum(len(r["detections"]["features"]) for r in rows if r["detections"])
+    assert info["features"] > 0 and info["geometry_type"] == "Polygon"
+    assert {"station", "scene", "date", "type"} <= set(info["fields"])
+    assert main(["export", "--db", str(db), "--format", "parquet"]) == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: Path, station: Path) -> None:
+    import pty
+
+    cmd = [
+        RAILCOUNT,
+        "batch",
+        "--station",
+        str(station),
+        "--scenes",
+        str(scenes),
+        "--db",
+        str(tmp_path / "r.db"),
+    ]
+    (scenes / "broken_2022-01-01.tif").write_text("not a raster")  # fails at listing: a note
+    blank = np.zeros((160, 240, 3), dtype=np.uint8)
+    write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)  # fails at counting: shown above the bar
+    master, slave = pty.openpty()
+    with subprocess.Popen([*cmd, "-w", "1"], stdout=subprocess.PIPE, stderr=slave) as proc:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not data:
+                break
+            chunks.append(data)
+        out, _ = proc.communicate(timeout=120)
+    os.close(master)
+    tty = b"".join(chunks).decode()
+    assert proc.returncode == 3
+    assert "\r[" in tty and "4/4 done, 1 failed, 0 left" in tty and "scenes/min" in tty and "ETA" in tty
+    assert "broken_2022-01-01.tif: failed for Inner" in tty
+    assert "blank_2022-04-04.tif: Inner FAILED:" in tty
+    assert "a_2021-05-01.tif: Inner" not in tty  # no log lines for counted scenes on a terminal
+    assert out.decode().startswith("batch: 3 ok, 2 failed, 0 skipped")
+    piped = subprocess.run([*cmd, "-w", "1", "--force"], capture_output=True, text=True, timeout=120)
+    assert "\r" not in piped.stderr
+    assert [line.split("]")[0] for line in piped.stderr.splitlines() if "] " in line] == [
+        f"railcount: [{i}/4" for i in range(1, 5)
+    ]
+
+
+def _pool_workers(pid: int) -> list[int]:
+    """Process ids of the spawned pool workers of process ``pid`` (not its resource tracker)."""
+    out = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        if b"spawn_main" in cmdline:
+            out.append(int(child))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_killed_worker_costs_a_new_pool_not_the_batch(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    x0, y0 = ORIGIN
+    big = write_station(tmp_path / "big.geojson", {"Inner": box_ring(x0 + 10, y0 - 290, x0 + 440, y0 - 10)})
+    n = 6
+    for i in range(n):
+        rng = np.random.default_rng(100 + i)
+        pix = np.clip(120 + rng.normal(0, 6, (600, 900, 3)), 0, 255).astype(np.uint8)
+        write_tif(folder / f"s_2022-02-{i + 1:02d}.tif", pix, transform=from_origin(x0, y0, 0.5, 0.5))
+    db = tmp_path / "r.db"
+    cmd = [RAILCOUNT, "batch", "--station", str(big), "--scenes", str(folder), "--db", str(db), "-w", "2"]
+    proc = subprocess.Popen([*cmd, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db, timeout=1) as c:
+                done = c.execute("SELECT count(*) FROM counts").fetchone()[0]
+            c.close()
+        except sqlite3.Error:
+            done = 0
+        workers = _pool_workers(proc.pid) if done else []
+        if workers and done < n:
+            killed = workers[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=300)
+    assert killed is not None, "the batch finished before a worker could be killed"
+    assert proc.returncode == 0, err
+    assert "a worker process died" in err
+    summary = json.loads(out)
+    assert (summary["ok"], summary["failed"], summary["processed"]) == (n, 0, n)
+    assert [r["status"] for r in read_counts(db)] == ["ok"] * n
