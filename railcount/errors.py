@@ -51,3 +51,15 @@ class NoOverlapError(DataError, ValueError):
 
 class NoValidPixelsError(DataError, ValueError):
     """The station's window holds no valid (non-nodata) pixels."""
+
+
+class HistoryError(UsageError):
+    """A counts history (CSV or results store) is missing, malformed or lacks the station asked for."""
+
+
+class NoObservationError(DataError, LookupError):
+    """The history holds no observation for the date or scene to be judged."""
+
+
+class EmptyBaselineError(DataError, ValueError):
+    """No earlier, well-observed observation lies in the baseline window."""

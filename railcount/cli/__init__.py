@@ -63,11 +63,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def _register() -> None:
     from railcount.cli.count import count
     from railcount.cli.evaluate import evaluate
+    from railcount.cli.report import report
     from railcount.cli.synth import synth
 
     app.command("count")(handle_errors(count))
     app.command("evaluate")(handle_errors(evaluate))
     app.command("synth")(handle_errors(synth))
+    app.command("report")(handle_errors(report))
 
 
 _register()
