@@ -78,8 +78,9 @@ def parse_period(text: str) -> Period:
     return p
 
 
-def load_history(station: str, *, history: str | os.PathLike[str] | None = None,
-                 db: str | os.PathLike[str] | None = None) -> tuple[list[Observation], str]:
+def load_history(
+    station: str, *, history: str | os.PathLike[str] | None = None, db: str | os.PathLike[str] | None = None
+) -> tuple[list[Observation], str]:
     """The station's observations and a name for their source (exactly one of ``history``/``db``)."""
     if (history is None) == (db is None):
         raise UsageError("give exactly one of --history FILE.csv or --db PATH")
@@ -89,8 +90,14 @@ def load_history(station: str, *, history: str | os.PathLike[str] | None = None,
     return read_history_db(db, station), str(db)
 
 
-def find_judged(obs: Sequence[Observation], source: str, station: str, *,
-                day: date | None = None, scene: str | None = None) -> Observation | None:
+def find_judged(
+    obs: Sequence[Observation],
+    source: str,
+    station: str,
+    *,
+    day: date | None = None,
+    scene: str | None = None,
+) -> Observation | None:
     """The observation on ``day`` (the best-observed one if several) or of ``scene``.
 
     Raises :class:`NoObservationError` for a date with no observation; returns
@@ -151,6 +158,8 @@ def build_report(
         raise UsageError(f"--baseline-years {baseline_years}: expected 1 or more")
     if baseline_from and baseline_to and baseline_to < baseline_from:
         raise UsageError("--baseline-to is before --baseline-from; give the window in order")
+    if evidence_dir is not None:
+        require_matplotlib()
     obs, source = load_history(station, history=history, db=db)
     judged = find_judged(obs, source, station, day=day, scene=scene)
     fresh = None
@@ -165,8 +174,15 @@ def build_report(
         fresh = _count(scene, station, station_file, folder)
         judged = fresh.observation
     comp = compare(
-        judged, obs, station=station, baseline_years=baseline_years, baseline_from=baseline_from,
-        baseline_to=baseline_to, periods=periods, min_observed=min_observed, thresholds=thresholds,
+        judged,
+        obs,
+        station=station,
+        baseline_years=baseline_years,
+        baseline_from=baseline_from,
+        baseline_to=baseline_to,
+        periods=periods,
+        min_observed=min_observed,
+        thresholds=thresholds,
     )
     if comp.baseline.n == 0:
         raise EmptyBaselineError(
@@ -184,39 +200,64 @@ def build_report(
     return _with_evidence(report, fresh, station, station_file, Path(evidence_dir), thumbnails, history)
 
 
-def _with_evidence(report: Report, fresh: Overlay | None, station: str,
-                   station_file: str | os.PathLike[str] | None, out: Path, thumbnails: int,
-                   history: str | os.PathLike[str] | None) -> Report:
+def _with_evidence(
+    report: Report,
+    fresh: Overlay | None,
+    station: str,
+    station_file: str | os.PathLike[str] | None,
+    out: Path,
+    thumbnails: int,
+    history: str | os.PathLike[str] | None,
+) -> Report:
     comp = report.comparison
     if station_file is None:
-        return Report(**{**report.__dict__, "overlay_note": (
-            "Overlay unavailable: give --station-file STATION.geojson (the station polygon) "
-            "to count the scene again and draw every car.")})
+        return Report(
+            **{
+                **report.__dict__,
+                "overlay_note": (
+                    "Overlay unavailable: give --station-file STATION.geojson (the station polygon) "
+                    "to count the scene again and draw every car."
+                ),
+            }
+        )
     base_dir = Path(history).parent if history is not None else Path.cwd()
     judged, note = fresh, ""
     if judged is None:
         judged, note = _try_count(comp.judged, station, station_file, out / "judged", base_dir)
-    picks = _pick_thumbnails(comp, thumbnails)
-    thumbs = []
-    for o in picks:
+    thumbs: list[Overlay] = []
+    tries = 0
+    for o in _thumbnail_candidates(comp):
+        if len(thumbs) >= thumbnails or tries >= 3 * thumbnails:
+            break
+        path = _resolve(o.scene or "", base_dir)
+        if "://" not in path and not Path(path).is_file():
+            continue  # a missing local file costs nothing to skip
+        tries += 1
         ov, _ = _try_count(o, station, station_file, out / "baseline" / o.date.isoformat(), base_dir)
         if ov is not None:
             thumbs.append(ov)
+    thumbs.sort(key=lambda t: t.observation.date)
     detector = report.detector
     if fresh is not None:
         detector = {"version": fresh.observation.detector_version, "params": fresh.observation.params}
-    return Report(**{**report.__dict__, "judged_overlay": judged, "overlay_note": note,
-                     "thumbnails": tuple(thumbs), "detector": detector})
+    return Report(
+        **{
+            **report.__dict__,
+            "judged_overlay": judged,
+            "overlay_note": note,
+            "thumbnails": tuple(thumbs),
+            "detector": detector,
+        }
+    )
 
 
-def _pick_thumbnails(comp: Comparison, k: int) -> list[Observation]:
-    """The previous high, then the most recent baseline scenes, ``k`` in all."""
+def _thumbnail_candidates(comp: Comparison) -> list[Observation]:
+    """Baseline counts worth a picture, best first: the previous high, then the most recent."""
     with_scene = [o for o in comp.baseline_obs if o.scene]
-    if k <= 0 or not with_scene:
+    if not with_scene:
         return []
     top = max(with_scene, key=lambda o: o.railcars)
-    rest = [o for o in reversed(with_scene) if o is not top][: k - 1]
-    return sorted([top, *rest], key=lambda o: o.date)
+    return [top, *(o for o in reversed(with_scene) if o is not top)]
 
 
 def _resolve(scene: str, base_dir: Path) -> str:
@@ -225,8 +266,9 @@ def _resolve(scene: str, base_dir: Path) -> str:
     return str(base_dir / scene)
 
 
-def _try_count(o: Observation, station: str, station_file: str | os.PathLike[str], folder: Path,
-               base_dir: Path) -> tuple[Overlay | None, str]:
+def _try_count(
+    o: Observation, station: str, station_file: str | os.PathLike[str], folder: Path, base_dir: Path
+) -> tuple[Overlay | None, str]:
     if not o.scene:
         return None, "Overlay unavailable: the history gives no scene for this count."
     try:
@@ -257,8 +299,19 @@ def _count(scene: str, station: str, station_file: str | os.PathLike[str], folde
     return Overlay(o, png, folder or Path("."))
 
 
+def require_matplotlib() -> None:
+    """Fail early, in one line, when the chart cannot be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "--out needs matplotlib for the chart; install it with: pip install 'railcount[report]'"
+        ) from None
+
+
 def write_report(report: Report, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``report.json``, ``chart.png``, ``chart.svg`` and ``report.html`` into ``out_dir``."""
+    require_matplotlib()
     from railcount.report.chart import baseline_chart
     from railcount.report.pack import render_html
 

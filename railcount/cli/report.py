@@ -24,8 +24,10 @@ def report(
     station: str = typer.Option(..., "--station", "-s", help="Station name, as in the history."),
     db: Path | None = typer.Option(None, "--db", help="Results store written by railcount batch."),
     history: Path | None = typer.Option(
-        None, "--history", help="CSV of counts: date,railcars[,railcars_low,railcars_high,observed_fraction,"
-        "scene,gsd_m,station]."
+        None,
+        "--history",
+        help="CSV of counts: date,railcars[,railcars_low,railcars_high,observed_fraction,"
+        "scene,gsd_m,station].",
     ),
     on: str | None = typer.Option(None, "--date", help="Judge the count on this date (YYYY-MM-DD)."),
     scene: str | None = typer.Option(None, "--scene", help="Judge the count of this scene."),
@@ -92,11 +94,16 @@ def report(
         typer.echo(f"{rep.comparison.verdict}: {rep.comparison.sentence}")
         for name, stats in rep.comparison.periods.items():
             if stats.n and stats.median is not None and stats.max is not None:
-                ratio = f"{stats.ratio_to_median:.1f}x its median of {stats.median:g}, " \
-                    if stats.ratio_to_median is not None else ""
+                ratio = (
+                    f"{stats.ratio_to_median:.1f}x its median of {stats.median:g}, "
+                    if stats.ratio_to_median is not None
+                    else ""
+                )
                 above = "above all" if stats.above_all else f"{stats.reached} at or above it, of"
-                typer.echo(f"  {name}: {ratio}{above} {stats.n} observations (high {stats.max:g} "
-                           f"on {stats.max_date})")
+                typer.echo(
+                    f"  {name}: {ratio}{above} {stats.n} observations (high {stats.max:g} "
+                    f"on {stats.max_date})"
+                )
             else:
                 typer.echo(f"  {name}: no well-observed earlier observations")
     if paths:

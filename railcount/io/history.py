@@ -129,9 +129,7 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         except ValueError:
             v = math.nan
         if not math.isfinite(v) or v < 0:
-            raise HistoryError(
-                f"{path}: line {line}: {col} is {text!r}; expected a number of 0 or more"
-            )
+            raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected a number of 0 or more")
         values[col] = int(v) if v.is_integer() and col.startswith("railcars") else v
     railcars = values.pop("railcars")
     assert railcars is not None

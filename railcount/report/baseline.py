@@ -204,15 +204,41 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def describe(values: Sequence[float], dates: Sequence[date], scenes: Sequence[str | None],
-             judged: Observation, *, use_interval: bool = True, elevated_percentile: float = 90.0) -> Stats:
+def describe(
+    values: Sequence[float],
+    dates: Sequence[date],
+    scenes: Sequence[str | None],
+    judged: Observation,
+    *,
+    use_interval: bool = True,
+    elevated_percentile: float = 90.0,
+) -> Stats:
     """Statistics of ``values`` (observed on ``dates``) and where ``judged`` stands among them."""
     x = float(judged.railcars)
     probe = float(judged.low) if use_interval else x
     n = len(values)
     if n == 0:
-        return Stats(0, None, None, None, None, None, None, None, None, None, None, None, None,
-                     None, None, None, None, 0, False)
+        return Stats(
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            0,
+            False,
+        )
     v = np.asarray(values, dtype=float)
     q10, q1, med, q3, q90 = (float(q) for q in np.percentile(v, [10, 25, 50, 75, 90]))
     imax = int(np.argmax(v))  # the first date the maximum was reached
@@ -328,8 +354,12 @@ def judge(stats: Stats, judged: Observation, thresholds: Thresholds) -> str:
 
 def _stats_of(obs: Sequence[Observation], judged: Observation, th: Thresholds) -> Stats:
     return describe(
-        [o.railcars for o in obs], [o.date for o in obs], [o.scene for o in obs], judged,
-        use_interval=th.use_interval, elevated_percentile=th.elevated_percentile,
+        [o.railcars for o in obs],
+        [o.date for o in obs],
+        [o.scene for o in obs],
+        judged,
+        use_interval=th.use_interval,
+        elevated_percentile=th.elevated_percentile,
     )
 
 
@@ -371,6 +401,8 @@ def sentence(c: Comparison) -> str:
             f"their median is {_num(s.median)} and their high {_num(s.max)} on {s.max_date.isoformat()}."
         )
     median = f"the {c.baseline_label} median of {_num(s.median)}"
+    if c.baseline_label == "baseline":
+        median = f"the median of {_num(s.median)} {span}"
     rel = f"{s.ratio_to_median:.1f}x {median}" if s.ratio_to_median is not None else f"{median} was 0"
     since = f"{s.n} observation{plural} since {s.first.isoformat()}"
     high = f"the previous high was {_num(s.max)} on {s.max_date.isoformat()}"

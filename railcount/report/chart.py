@@ -114,9 +114,19 @@ def baseline_chart(
         col = _PERIOD_COLOURS[i % len(_PERIOD_COLOURS)]
         ax.axvspan(_dt(p.start), _dt(p.end), ymin=0.965, ymax=1.0, color=col, alpha=0.85, lw=0, zorder=1)
         ax.axvspan(_dt(p.start), _dt(p.end), color=col, alpha=0.10, lw=0, zorder=0)
-        ax.annotate(p.name, (_dt(p.end), 0.96), xycoords=("data", "axes fraction"), xytext=(-4, -2),
-                    textcoords="offset points", ha="right", va="top", fontsize=9.5, color="#6b2f55",
-                    fontweight="bold", zorder=6)
+        ax.annotate(
+            p.name,
+            (_dt(p.end), 0.96),
+            xycoords=("data", "axes fraction"),
+            xytext=(-4, -2),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=9.5,
+            color="#6b2f55",
+            fontweight="bold",
+            zorder=6,
+        )
         legend.append(Patch(color=col, alpha=0.5, label=f"period: {p.name}"))
     if s.n and s.median is not None and s.p10 is not None and s.p90 is not None:
         ax.fill_between([x0, x1], [s.p10] * 2, [s.p90] * 2, color=SKY_BLUE, alpha=0.30, lw=0, zorder=1)
@@ -141,8 +151,18 @@ def baseline_chart(
     if any(id(o) not in base_ids and id(o) not in excl_ids for o in shown):
         legend.append(Line2D([], [], color=GREY, marker="o", ms=4, ls="", label="count outside the baseline"))
     if c.excluded:
-        legend.append(Line2D([], [], color=GREY, mfc="white", marker="o", ms=4, ls="",
-                             label=f"left out: under {c.min_observed:.0%} of station seen"))
+        legend.append(
+            Line2D(
+                [],
+                [],
+                color=GREY,
+                mfc="white",
+                marker="o",
+                ms=4,
+                ls="",
+                label=f"left out: under {c.min_observed:.0%} of station seen",
+            )
+        )
 
     # The previous maximum.
     if s.max is not None and s.max_date is not None:
@@ -150,24 +170,50 @@ def baseline_chart(
         ax.plot([_dt(s.max_date)], [s.max], marker="o", ms=13, mfc="none", mec=ORANGE, mew=2.2, zorder=5)
         ax.annotate(
             f"previous high: {s.max:g} ({s.max_date.isoformat()})",
-            (_dt(s.max_date), s.max), xytext=(0, 10), textcoords="offset points",
-            ha="center", va="bottom", fontsize=10, color="#8a5d00", fontweight="bold", zorder=6,
+            (_dt(s.max_date), s.max),
+            xytext=(0, 10),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            color="#8a5d00",
+            fontweight="bold",
+            zorder=6,
         )
         legend.append(Line2D([], [], color=ORANGE, lw=1.4, ls="--", label="previous high"))
 
     # The judged observation.
     jx = _dt(j.date)
-    ax.errorbar([jx], [j.railcars], yerr=[[j.railcars - j.low], [j.high - j.railcars]], fmt="D",
-                ms=11, color=VERMILLION, mec=BLACK, mew=1.0, lw=2.4, capsize=5, zorder=7)
+    ax.errorbar(
+        [jx],
+        [j.railcars],
+        yerr=[[j.railcars - j.low], [j.high - j.railcars]],
+        fmt="D",
+        ms=11,
+        color=VERMILLION,
+        mec=BLACK,
+        mew=1.0,
+        lw=2.4,
+        capsize=5,
+        zorder=7,
+    )
     interval = f" ({j.low:g}-{j.high:g})" if j.low != j.high else ""
     ax.annotate(
         f"{j.railcars:g}{interval}\n{j.date.isoformat()}",
-        (jx, j.railcars), xytext=(-14, 0), textcoords="offset points", ha="right", va="center",
-        fontsize=13, fontweight="bold", color=VERMILLION, zorder=8,
+        (jx, j.railcars),
+        xytext=(-14, 0),
+        textcoords="offset points",
+        ha="right",
+        va="center",
+        fontsize=13,
+        fontweight="bold",
+        color=VERMILLION,
+        zorder=8,
         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": VERMILLION, "alpha": 0.9},
     )
-    legend.append(Line2D([], [], color=VERMILLION, marker="D", ms=8, mec=BLACK, ls="",
-                         label="count being judged"))
+    legend.append(
+        Line2D([], [], color=VERMILLION, marker="D", ms=8, mec=BLACK, ls="", label="count being judged")
+    )
 
     top = max([j.high, *(o.high for o in shown)], default=1.0)
     ax.set_ylim(0, top * 1.15 + 1)
@@ -182,10 +228,17 @@ def baseline_chart(
     head, _, detail = title_of(c).partition("\n")
     if own:
         ax.set_title(detail, loc="left", fontsize=11)
-        fig.suptitle(head, x=0.01, ha="left", fontsize=15, fontweight="bold",
-                     color=VERMILLION if c.verdict in ("unprecedented", "elevated") else BLACK)
+        fig.suptitle(
+            head,
+            x=0.01,
+            ha="left",
+            fontsize=15,
+            fontweight="bold",
+            color=VERMILLION if c.verdict in ("unprecedented", "elevated") else BLACK,
+        )
     else:
         ax.set_title(f"{head}\n{detail}", loc="left", fontsize=11, fontweight="bold")
-    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=9,
-              frameon=False, ncols=4)
+    ax.legend(
+        handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=9, frameon=False, ncols=4
+    )
     return fig

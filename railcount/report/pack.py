@@ -94,14 +94,14 @@ def render_html(report: Report, chart_png: bytes) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # No network: forbid every fetch the page could make besides its inline images.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; style-src 'unsafe-inline'\">",
         f"<title>{station} {j.date.isoformat()}: {escape(c.verdict)} \N{EN DASH} railcount report</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{station} \N{EN DASH} {j.date.isoformat()}</h1>",
         f'<p><span class="verdict" id="verdict" style="background:{colour}">{escape(word)}</span></p>',
         f'<p class="sentence" id="sentence">{escape(c.sentence)}</p>',
-        '<h2>Chart</h2>',
+        "<h2>Chart</h2>",
         f'<img id="chart" alt="{escape(c.station)} railcar counts over time" src="{data_uri(chart_png)}">',
         "<h2>Statistics</h2>",
         _stats_table(report),
@@ -172,7 +172,7 @@ def _provenance(report: Report) -> list[str]:
         "<h2>Provenance</h2>",
         "<table id=provenance><tr><th>date</th><th>railcars</th><th>seen</th><th>GSD</th>"
         "<th>scene</th><th>detector</th></tr>",
-        f"<tr style=\"font-weight:700\">{_obs_cells(c.judged)}</tr>",
+        f'<tr style="font-weight:700">{_obs_cells(c.judged)}</tr>',
     ]
     out += [f"<tr>{_obs_cells(o)}</tr>" for o in reversed(c.baseline_obs)]
     out.append("</table>")
