@@ -53,6 +53,10 @@ class NoValidPixelsError(DataError, ValueError):
     """The station's window holds no valid (non-nodata) pixels."""
 
 
+class StoreError(UsageError):
+    """A results store is missing, is not a railcount store, or was written by a newer railcount."""
+
+
 class HistoryError(UsageError):
     """A counts history (CSV or results store) is missing, malformed or lacks the station asked for."""
 

@@ -61,14 +61,18 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _register() -> None:
+    from railcount.cli.batch import batch
     from railcount.cli.count import count
     from railcount.cli.evaluate import evaluate
+    from railcount.cli.export import export
     from railcount.cli.report import report
     from railcount.cli.synth import synth
 
     app.command("count")(handle_errors(count))
     app.command("evaluate")(handle_errors(evaluate))
     app.command("synth")(handle_errors(synth))
+    app.command("batch")(handle_errors(batch))
+    app.command("export")(handle_errors(export))
     app.command("report")(handle_errors(report))
 
 

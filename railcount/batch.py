@@ -1,0 +1,342 @@
+"""Count every scene of a station over a date range into a results store, resumably.
+
+The flow: list the SOURCE's scenes (:mod:`railcount.io.sources`) -> plan
+(date, footprint, duplicates, what the store already holds) -> run the scene
+tasks (:mod:`railcount.workers`: in process, local processes or Dask) ->
+write each finished scene to the store in its own transaction
+(:mod:`railcount.store`) -> summarise the state of every selected scene.
+
+Because only finished scenes are written, and each in one transaction,
+stopping the batch at any moment (Ctrl-C, ``kill -9``, a power cut) loses at
+most the scenes in flight; running it again does only what is missing or
+failed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from railcount.detect.params import DETECTOR_VERSION, DetectorParams
+from railcount.errors import UsageError
+from railcount.io.scenes import date_from_name
+from railcount.io.sources import SceneSource, list_scenes, probe_scene, scene_key
+from railcount.models import Station
+from railcount.store import Record, Store, count_states, open_store
+from railcount.workers import SceneTask, describe, run_tasks
+
+NO_DATE = (
+    "no acquisition date (no STAC datetime, no TIFFTAG_DATETIME or acquisition tag, no YYYY-MM-DD in "
+    "the file name); add one to count it"
+)
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """The state, in the store after the run, of every (station, scene) the batch selected.
+
+    ``ok``, ``failed`` and ``skipped`` count station-scene pairs (scenes, with
+    one station), whichever run did the work; ``processed`` is how many
+    scenes this run counted; ``duplicates`` how many scenes were found again
+    under another path and counted once.
+    """
+
+    ok: int
+    failed: int
+    skipped: int
+    db: str
+    processed: int = 0
+    duplicates: int = 0
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all selected scenes counted, 3 some failed, 1 none could be counted."""
+        if self.ok == 0:
+            return 1
+        return 3 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "db": self.db,
+            "processed": self.processed,
+            "duplicates": self.duplicates,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running batch stands, after one more scene finished."""
+
+    done: int
+    failed: int
+    total: int
+    elapsed_s: float
+    scene: str
+    outcomes: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+    @property
+    def rate_per_min(self) -> float:
+        return 60.0 * self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        return self.elapsed_s / self.done * self.remaining if self.done else None
+
+
+@dataclass
+class Plan:
+    """What a batch will do: the scene tasks, the records known without counting, the selection."""
+
+    tasks: list[SceneTask] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    selected: set[tuple[str, str]] = field(default_factory=set)
+    duplicates: int = 0
+    found: int = 0
+    dated: list[datetime] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """One line for each scene left out or not counted, and why."""
+
+
+def run_batch(
+    stations: str | os.PathLike[str] | Sequence[Station],
+    scenes: str | os.PathLike[str],
+    *,
+    db: str | os.PathLike[str] = "railcount.db",
+    start: date | None = None,
+    end: date | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    params: DetectorParams | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> BatchSummary:
+    """Count every station in every scene of ``scenes`` that covers it, into the store ``db``.
+
+    Parameters
+    ----------
+    stations : path or sequence of Station
+        Station GeoJSON (lon/lat), or stations already read.
+    scenes : str or PathLike
+        A folder of GeoTIFFs (recursive), a text file of paths or URLs, or a
+        STAC Catalog/Collection/ItemCollection (file or URL).
+    db : str or PathLike, default "railcount.db"
+        The results store (SQLite file), created if missing.
+    start, end : date, optional
+        Only scenes acquired on or after ``start`` and on or before ``end`` (UTC dates).
+    workers : int, optional
+        Local worker processes (default: the cores this process may use); 1
+        counts in this process.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``) to run the scene
+        tasks on instead; needs ``railcount[dask]``.
+    force : bool, default False
+        Recount scenes the store already holds for this detector version.
+    params : DetectorParams, optional
+        Detector parameters (defaults otherwise); stored with every count.
+    progress : callable, optional
+        Called with a :class:`Progress` after each scene finishes.
+    log : callable, optional
+        Called with one line for each scene left out, failed before counting
+        or skipped (and why), and one saying what will be counted.
+
+    Returns
+    -------
+    BatchSummary
+        ok/failed/skipped over the selection, after the run; ``exit_code`` is
+        what the command line exits with.
+
+    Raises
+    ------
+    UsageError
+        Bad stations, a missing or empty SOURCE, no scene in the date range,
+        or an unusable store.
+
+    Examples
+    --------
+    >>> s = run_batch("station.geojson", "scenes/", db="counts.db", start=date(2023, 1, 1))  # doctest: +SKIP
+    >>> s.ok, s.failed, s.skipped  # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    if isinstance(stations, (str, os.PathLike)):
+        from railcount.io.stations import read_stations
+
+        stations = read_stations(Path(stations))
+    stations = list(stations)
+    names = [st.name for st in stations]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise UsageError(f"station names must be unique to be stored apart; repeated: {', '.join(dup)}")
+    if start and end and end < start:
+        raise UsageError(f"--from {start} is after --to {end}; swap them")
+    n_workers = workers if workers is not None else _cores()
+    if n_workers < 1:
+        raise UsageError(f"--workers must be 1 or more; got {n_workers}")
+    params = params or DetectorParams()
+    lo = datetime.combine(start, dtime(), timezone.utc) if start else None
+    hi = datetime.combine(end + timedelta(days=1), dtime(), timezone.utc) if end else None
+    sources = list_scenes(scenes, bbox=_bbox(stations), start=lo, end=hi)
+    if not sources:
+        raise UsageError(f"{scenes}: holds no scenes (GeoTIFF files, paths or STAC items); check the SOURCE")
+    with open_store(db) as store:
+        plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force)
+        if not plan.selected:
+            raise UsageError(_nothing_selected(scenes, plan, start, end))
+        for rec in plan.records:
+            store.write(rec)
+        if log is not None:
+            for note in plan.notes:
+                log(note)
+            log(
+                f"{plan.found} scenes found, {len(plan.selected)} station-scene pairs selected, "
+                f"{len(plan.tasks)} scenes to count"
+            )
+        done = failed = 0
+        for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, scheduler=scheduler):
+            store.write(*_records(task, outcomes, params))
+            done += 1
+            failed += any(o["status"] != "ok" for o in outcomes)
+            if progress is not None:
+                elapsed = time.perf_counter() - t0
+                progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
+        tally = count_states(store.states(DETECTOR_VERSION), plan.selected)
+    return BatchSummary(
+        ok=tally["ok"],
+        failed=tally["failed"],
+        skipped=tally["skipped"],
+        db=str(db),
+        processed=len(plan.tasks),
+        duplicates=plan.duplicates,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def plan_batch(
+    sources: Sequence[SceneSource],
+    stations: Sequence[Station],
+    store: Store,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    force: bool = False,
+) -> Plan:
+    """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
+
+    Scenes whose content was already seen under another path are left out
+    (counted once). A scene that cannot be opened, or covers no station, is
+    failed for every station; an undated one is skipped for the stations it
+    covers; one acquired outside [start, end) is left out. What the store
+    already holds ``ok`` for this detector version is not counted again
+    unless ``force``.
+    """
+    plan = Plan()
+    states = {} if force else store.states(DETECTOR_VERSION)
+    seen: dict[str, str] = {}
+    for src in sources:
+        key = scene_key(src.path, store)
+        if key in seen:
+            plan.duplicates += 1
+            plan.notes.append(f"{src.path}: same content as {seen[key]}; counted once")
+            continue
+        seen[key] = src.path
+        plan.found += 1
+        acquired, footprint, problem = src.acquired, src.footprint, None
+        if not src.from_stac:
+            try:
+                info = probe_scene(src.path)
+                acquired, footprint = info.acquired, info.footprint
+            except Exception as exc:  # unreadable or corrupt: recorded, and the batch goes on
+                problem = describe(exc)
+                acquired = date_from_name(src.path)
+        if acquired is not None:
+            acquired = acquired.astimezone(timezone.utc)
+            plan.dated.append(acquired)
+            if (start and acquired < start) or (end and acquired >= end):
+                continue
+        iso = acquired.isoformat() if acquired else None
+        if problem is not None:
+            plan.records += _records_for(stations, key, src.path, iso, "failed", problem)
+            plan.selected.update((st.name, key) for st in stations)
+            continue
+        covered = [st for st in stations if footprint is None or footprint.intersects(st.geometry)]
+        if not covered:
+            reason = f"{src.path}: covers none of the stations ({_names(stations)}); check the scene's area"
+            plan.records += _records_for(stations, key, src.path, iso, "failed", reason)
+            plan.selected.update((st.name, key) for st in stations)
+            continue
+        plan.selected.update((st.name, key) for st in covered)
+        if acquired is None:
+            plan.records += _records_for(covered, key, src.path, None, "skipped", NO_DATE)
+            continue
+        todo = tuple(st for st in covered if states.get((st.name, key)) != "ok")
+        if todo:
+            plan.tasks.append(SceneTask(src.path, key, iso, todo))
+    plan.notes += [f"{r.scene}: {r.status} for {r.station}: {r.reason}" for r in plan.records]
+    plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
+    return plan
+
+
+def _records_for(
+    stations: Sequence[Station], key: str, scene: str, acquired: str | None, status: str, reason: str
+) -> list[Record]:
+    return [Record(st.name, key, scene, status, acquired=acquired, reason=reason) for st in stations]
+
+
+def _records(task: SceneTask, outcomes: list[dict[str, Any]], params: DetectorParams) -> list[Record]:
+    p = params.to_dict()
+    return [
+        Record(
+            o["station"],
+            task.key,
+            task.scene,
+            o["status"],
+            acquired=task.acquired,
+            reason=o.get("reason"),
+            count=o.get("count"),
+            params=p if o["status"] == "ok" else None,
+            detections=o.get("detections"),
+            seconds=o.get("seconds"),
+        )
+        for o in outcomes
+    ]
+
+
+def _bbox(stations: Sequence[Station]) -> tuple[float, float, float, float]:
+    b = [st.geometry.bounds for st in stations]
+    return min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b)
+
+
+def _names(stations: Sequence[Station]) -> str:
+    return ", ".join(st.name for st in stations)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _nothing_selected(scenes: Any, plan: Plan, start: date | None, end: date | None) -> str:
+    if plan.dated:
+        first, last = min(plan.dated).date(), max(plan.dated).date()
+        return (
+            f"{scenes}: no scene acquired between {start or 'the first'} and {end or 'the last'} "
+            f"({plan.found} scenes dated {first} to {last}); widen --from/--to"
+        )
+    return f"{Path(str(scenes))}: no scene to process; check the SOURCE and --from/--to"

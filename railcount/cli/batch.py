@@ -1,0 +1,134 @@
+"""``railcount batch``: count every scene of a source into a results store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from railcount.batch import Progress
+
+
+def batch(
+    station: Path = typer.Option(
+        ..., "--station", "-s", help="GeoJSON with one or more station polygons (lon/lat), named by 'name'."
+    ),
+    scenes: str = typer.Option(
+        ...,
+        "--scenes",
+        help="A folder of GeoTIFFs (searched recursively), a text file listing paths or URLs, "
+        "or a STAC catalog / ItemCollection (JSON file or URL).",
+    ),
+    date_from: datetime | None = typer.Option(
+        None, "--from", formats=["%Y-%m-%d"], help="First acquisition date (YYYY-MM-DD, UTC) to count."
+    ),
+    date_to: datetime | None = typer.Option(
+        None, "--to", formats=["%Y-%m-%d"], help="Last acquisition date (YYYY-MM-DD, UTC, inclusive)."
+    ),
+    db: Path = typer.Option(Path("railcount.db"), "--db", help="Results store (one SQLite file)."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        help="Worker processes, one OpenCV/GDAL thread each (default: the number of cores).",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Run on a Dask cluster at tcp://HOST:PORT "
+        "(needs the dask extra: pip install 'railcount\\[dask]').",
+    ),
+    force: bool = typer.Option(False, "--force", help="Recount scenes the store already holds."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the summary as one JSON object (ok, failed, skipped, db)."
+    ),
+) -> None:
+    """Count every station in every scene of SCENES that covers it, into a results store.
+
+    Finished scenes are written as they come, one transaction each: a batch
+    stopped at any moment (even kill -9) loses only the scenes in flight, and
+    the same command run again counts only what is missing or failed.
+
+    Exit codes: 0 every selected scene counted (undated ones are listed as
+    skipped); 3 some failed (the rest are stored); 1 none could be counted;
+    2 usage error (bad options, missing SOURCE or station file, unusable store).
+
+    Example:
+    railcount batch --station tumangang_station.geojson --scenes scenes/
+    --from 2022-01-01 --to 2023-12-31 --db tumangang.db
+    """
+    from railcount.batch import run_batch
+
+    summary = run_batch(
+        station,
+        scenes,
+        db=db,
+        start=date_from.date() if date_from else None,
+        end=date_to.date() if date_to else None,
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        progress=ProgressBar() if sys.stderr.isatty() else log_line,
+        log=_note,
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict()))
+    else:
+        dup = f", {summary.duplicates} duplicate scene(s) counted once" if summary.duplicates else ""
+        typer.echo(
+            f"batch: {summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped"
+            f" ({summary.processed} counted in this run, {summary.seconds:.0f} s{dup}) -> {summary.db}"
+        )
+    raise typer.Exit(summary.exit_code)
+
+
+def _note(text: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 100 + "\r")
+    print(f"railcount: {text}", file=sys.stderr, flush=True)
+
+
+def log_line(p: Progress) -> None:
+    """One plain line on stderr per finished scene (for logs and pipes)."""
+    parts = []
+    for o in p.outcomes:
+        if o["status"] == "ok":
+            parts.append(f"{o['station']} {o['count']['railcars']} railcars")
+        else:
+            parts.append(f"{o['station']} FAILED: {o['reason']}")
+    print(
+        f"railcount: [{p.done}/{p.total}] {Path(p.scene).name}: {'; '.join(parts)}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+class ProgressBar:
+    """A one-line bar on a terminal: done / failed / remaining, rate and ETA."""
+
+    width = 28
+
+    def __call__(self, p: Progress) -> None:
+        filled = round(self.width * p.done / p.total) if p.total else self.width
+        eta = p.eta_s
+        eta_text = f"ETA {_duration(eta)}" if eta is not None else ""
+        line = (
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total} done, {p.failed} failed, "
+            f"{p.remaining} left, {p.rate_per_min:.1f} scenes/min {eta_text}"
+        )
+        sys.stderr.write(line.ljust(100))
+        sys.stderr.flush()
+
+
+def _duration(seconds: float) -> str:
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

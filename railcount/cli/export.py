@@ -1,0 +1,35 @@
+"""``railcount export``: a results store's counts or detections as CSV, Parquet or GeoJSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def export(
+    db: Path = typer.Option(Path("railcount.db"), "--db", help="Results store written by railcount batch."),
+    station: str | None = typer.Option(None, "--station", help="Only this station (by name)."),
+    fmt: str = typer.Option(
+        ...,
+        "--format",
+        "-f",
+        help="csv or parquet: the counts time series, one row per station and scene; "
+        "geojson: the detected cars as lon/lat polygons.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write [default: stdout; required for parquet]."
+    ),
+) -> None:
+    """Export the counts time series (sorted by acquisition time) or the detections.
+
+    Example:
+    railcount export --db tumangang.db --format csv --output tumangang.csv
+    """
+    from railcount.io.export import export_rows
+    from railcount.store import read_counts
+
+    rows = read_counts(db, station=station)
+    text = export_rows(rows, fmt.lower(), output)
+    if text is not None:
+        typer.echo(text, nl=not text.endswith("\n"))

@@ -1,0 +1,257 @@
+"""Find the scenes of a batch: a folder, a list of paths or URLs, or a STAC catalog.
+
+Each scene is listed with what can be known before counting it: its
+acquisition time, its footprint in lon/lat, and a content key that
+identifies it whatever path it is found under. For files and URLs both come
+from the raster's header (:func:`probe_scene`, the tags that
+:func:`railcount.io.scenes.acquisition_time` reads, no pixels); for STAC items
+from the item's ``datetime`` and geometry, without opening the asset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+import shapely
+from rasterio.errors import RasterioError
+from rasterio.warp import transform_bounds
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from railcount.errors import UsageError
+from railcount.io.scenes import WGS84, acquisition_time, open_scene
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
+STAC_SUFFIXES = (".json", ".geojson")
+# STAC asset keys tried in order for the image to count.
+_ASSET_KEYS = ("visual", "image", "data", "analytic", "pan", "panchromatic")
+
+
+@dataclass(frozen=True)
+class SceneSource:
+    """A scene found in a SOURCE, before it is opened.
+
+    ``acquired`` and ``footprint`` (lon/lat) are set for STAC items, else None.
+    """
+
+    path: str
+    acquired: datetime | None = None
+    footprint: BaseGeometry | None = None
+    from_stac: bool = False
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    """What a scene's header says: acquisition time and lon/lat footprint."""
+
+    acquired: datetime | None
+    footprint: BaseGeometry
+
+
+class KeyCache(Protocol):
+    """Somewhere to remember content keys of local files (the results store is one)."""
+
+    def cached_key(self, path: str, size: int, mtime_ns: int) -> str | None: ...
+
+    def remember_key(self, path: str, size: int, mtime_ns: int, key: str) -> None: ...
+
+
+def is_url(name: str) -> bool:
+    return "://" in name
+
+
+def list_scenes(
+    source: str | os.PathLike[str],
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[SceneSource]:
+    """Every scene named by ``source``.
+
+    Parameters
+    ----------
+    source : str or PathLike
+        A directory (searched recursively for ``*.tif``/``*.tiff``), a text
+        file with one path or URL per line (``#`` starts a comment; relative
+        paths are relative to the file), or a STAC Catalog, Collection,
+        ItemCollection or Item (a ``.json`` file or a URL).
+    bbox, start, end
+        Only for STAC: items whose geometry misses ``bbox`` (lon/lat) or whose
+        datetime lies outside [start, end) are left out without being opened.
+
+    Raises
+    ------
+    UsageError
+        ``source`` does not exist or cannot be read.
+    """
+    name = str(source)
+    if is_url(name):
+        return _stac_scenes(name, bbox, start, end)
+    path = Path(name)
+    if path.is_dir():
+        found = [p for p in sorted(path.rglob("*")) if p.suffix.lower() in RASTER_SUFFIXES and p.is_file()]
+        return [SceneSource(os.path.abspath(p)) for p in found]
+    if not path.exists():
+        raise UsageError(
+            f"{path}: scene source not found; pass a folder of GeoTIFFs, a text file listing "
+            "scenes, or a STAC catalog"
+        )
+    if path.suffix.lower() in RASTER_SUFFIXES:
+        return [SceneSource(os.path.abspath(path))]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"{path}: cannot read the scene list ({exc}); pass a folder, a text file or a STAC catalog"
+        ) from None
+    if path.suffix.lower() in STAC_SUFFIXES or text.lstrip().startswith("{"):
+        return _stac_scenes(str(path), bbox, start, end)
+    out = []
+    for line in text.splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        if not is_url(entry) and not Path(entry).is_absolute():
+            entry = os.path.abspath(path.parent / entry)
+        out.append(SceneSource(entry))
+    return out
+
+
+def _stac_scenes(
+    href: str,
+    bbox: tuple[float, float, float, float] | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[SceneSource]:
+    try:
+        import pystac
+    except ImportError:
+        raise UsageError(
+            f"{href}: reading a STAC catalog needs pystac; pip install 'railcount[stac]'"
+        ) from None
+    try:
+        obj = pystac.read_file(href)
+        if isinstance(obj, pystac.Item):
+            items = [obj]
+        elif isinstance(obj, pystac.Catalog):
+            items = list(obj.get_items(recursive=True))
+        else:  # pragma: no cover - read_file returns one of the above
+            items = []
+    except pystac.STACTypeError:
+        items = _item_collection(href)
+    except (OSError, json.JSONDecodeError, pystac.STACError, KeyError, ValueError) as exc:
+        raise UsageError(
+            f"{href}: cannot read as a STAC catalog or item collection ({type(exc).__name__}: {exc}); "
+            "check the file or URL"
+        ) from None
+    box = shapely.box(*bbox) if bbox else None
+    out = []
+    for item in items:
+        when = item.datetime or _parse_stac_time(item.properties.get("start_datetime"))
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        if when is not None and ((start and when < start) or (end and when >= end)):
+            continue
+        footprint = shape(item.geometry) if item.geometry else None
+        if box is not None and footprint is not None and not footprint.intersects(box):
+            continue
+        asset = _pick_asset(item)
+        if asset is None:
+            continue
+        out.append(SceneSource(asset, acquired=when, footprint=footprint, from_stac=True))
+    return out
+
+
+def _item_collection(href: str) -> list[Any]:
+    import pystac
+
+    try:
+        return list(pystac.ItemCollection.from_file(href))
+    except Exception as exc:  # pystac raises a variety of types for malformed input
+        raise UsageError(
+            f"{href}: not a STAC Catalog, Collection, Item or ItemCollection ({type(exc).__name__}); "
+            "pass a STAC JSON file or URL"
+        ) from None
+
+
+def _parse_stac_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _pick_asset(item: Any) -> str | None:
+    """Absolute href of the item's image asset: a well-known key, else the first GeoTIFF."""
+    assets = item.assets
+    for key in _ASSET_KEYS:
+        if key in assets:
+            return str(assets[key].get_absolute_href())
+    for asset in assets.values():
+        media = (asset.media_type or "").lower()
+        if "tiff" in media or asset.href.lower().endswith(RASTER_SUFFIXES):
+            return str(asset.get_absolute_href())
+    return None
+
+
+def probe_scene(scene: str) -> SceneInfo:
+    """Read a scene's acquisition time and lon/lat footprint from its header (no pixels).
+
+    Raises
+    ------
+    RailcountError
+        The scene cannot be opened (see :func:`railcount.io.scenes.open_scene`)
+        or has no georeferencing.
+    """
+    from railcount.errors import NotGeoreferencedError, SceneReadError
+
+    with open_scene(scene) as ds:
+        if ds.crs is None:
+            raise NotGeoreferencedError(
+                f"{scene}: has no coordinate reference system; railcount needs a georeferenced GeoTIFF"
+            )
+        try:
+            box = transform_bounds(ds.crs, WGS84, *ds.bounds, densify_pts=21)
+        except RasterioError as exc:
+            raise SceneReadError(f"{scene}: cannot place the scene on the globe ({exc})") from None
+        return SceneInfo(acquisition_time(ds), shapely.box(*box))
+
+
+def scene_key(scene: str, cache: KeyCache | None = None) -> str:
+    """An identity for a scene's content: the SHA-256 of a local file, or the URL itself.
+
+    Two copies of one file under different paths get the same key. Hashes
+    of local files are remembered in ``cache`` by path, size and
+    modification time, so a rerun does not read every file again.
+    """
+    if is_url(scene):
+        return "url:" + scene
+    path = os.path.abspath(scene)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing:" + path
+    if cache is not None:
+        known = cache.cached_key(path, st.st_size, st.st_mtime_ns)
+        if known:
+            return known
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return "unreadable:" + path
+    key = "sha256:" + digest.hexdigest()
+    if cache is not None:
+        cache.remember_key(path, st.st_size, st.st_mtime_ns, key)
+    return key

@@ -1,0 +1,372 @@
+"""The results store: every count of a batch in one SQLite file.
+
+One record per (station, scene, detector version), holding every field of
+``railcount count --json``, the status (``ok``, ``failed`` or ``skipped``
+with its reason), the time the count took, the detector parameters and the
+detected cars' outlines (GeoJSON, lon/lat). A scene is identified by its
+content (see :func:`railcount.io.sources.scene_key`), so the same file
+under two paths is one scene.
+
+Each finished scene is written in its own transaction (WAL journal), by one
+process: killing the writer at any moment loses at most the scenes in flight,
+never a half-written record. Why SQLite is in ``docs/batch.md``.
+
+The store carries its format in its header (``PRAGMA application_id``) and a
+schema version (``PRAGMA user_version``). A file that is not a railcount
+store, or was written by a newer railcount, is refused and left untouched;
+an older one is migrated in place, in one transaction.
+
+The public reader for other stages is :func:`read_counts`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from railcount import __version__
+from railcount.errors import StoreError
+
+APPLICATION_ID = 0x72636E74  # "rcnt"
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "failed", "skipped")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counts (
+    station TEXT NOT NULL,
+    scene_key TEXT NOT NULL,
+    -- '' for records that never reached the detector (failed or skipped)
+    detector_version TEXT NOT NULL,
+    scene TEXT NOT NULL,
+    acquired TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'skipped')),
+    reason TEXT,
+    railcars INTEGER,
+    railcars_low INTEGER,
+    railcars_high INTEGER,
+    locomotives INTEGER,
+    observed_fraction REAL,
+    gsd_m REAL,
+    record TEXT,
+    params TEXT,
+    detections TEXT,
+    seconds REAL,
+    written REAL NOT NULL,
+    PRIMARY KEY (station, scene_key, detector_version)
+);
+CREATE INDEX IF NOT EXISTS counts_acquired ON counts (acquired);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    scene_key TEXT NOT NULL
+);
+"""
+
+# Schema migrations: MIGRATIONS[v] turns a version-v store into version v + 1.
+# Version 1 is the first released format, so there is nothing to migrate yet;
+# a later schema adds its step here and bumps SCHEMA_VERSION.
+MIGRATIONS: dict[int, str] = {}
+
+COLUMNS = (
+    "station",
+    "scene",
+    "acquired",
+    "status",
+    "reason",
+    "railcars",
+    "railcars_low",
+    "railcars_high",
+    "locomotives",
+    "observed_fraction",
+    "gsd_m",
+    "detector_version",
+)
+"""The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One result to store: a station in a scene, counted or not.
+
+    ``count`` is the ``railcount count --json`` record (None unless ``status`` is ok);
+    ``detections`` a GeoJSON FeatureCollection in lon/lat.
+    """
+
+    station: str
+    scene_key: str
+    scene: str
+    status: str
+    acquired: str | None = None
+    reason: str | None = None
+    count: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+    detections: dict[str, Any] | None = None
+    seconds: float | None = None
+
+
+class Store:
+    """An open results store. Use :func:`open_store`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def write(self, *records: Record) -> None:
+        """Write records in one transaction, each replacing the same (station, scene, version).
+
+        An ``ok`` record removes the pair's failed or skipped record: it was retried.
+        """
+        with self.conn:
+            for record in records:
+                self._write(record)
+
+    def _write(self, record: Record) -> None:
+        if record.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}; got {record.status!r}")
+        c = record.count or {}
+        version = str(c.get("detector_version") or "") if record.status == "ok" else ""
+        if record.status == "ok":
+            self.conn.execute(
+                "DELETE FROM counts WHERE station = ? AND scene_key = ? AND status != 'ok'",
+                (record.station, record.scene_key),
+            )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.station,
+                record.scene_key,
+                version,
+                record.scene,
+                record.acquired,
+                record.status,
+                record.reason,
+                c.get("railcars"),
+                c.get("railcars_low"),
+                c.get("railcars_high"),
+                c.get("locomotives"),
+                c.get("observed_fraction"),
+                c.get("gsd_m"),
+                json.dumps(record.count) if record.count is not None else None,
+                json.dumps(record.params) if record.params is not None else None,
+                json.dumps(record.detections) if record.detections is not None else None,
+                record.seconds,
+                time.time(),
+            ),
+        )
+
+    def states(self, detector_version: str) -> dict[tuple[str, str], str]:
+        """Status of every stored (station, scene key) for ``detector_version``.
+
+        ``ok`` when a record of that version is ok; otherwise the status of the
+        pair's failed or skipped record. Pairs counted only by other versions
+        are absent: they are still to do.
+        """
+        out: dict[tuple[str, str], str] = {}
+        rows = self.conn.execute(
+            "SELECT station, scene_key, status FROM counts WHERE detector_version IN (?, '')",
+            (detector_version,),
+        )
+        for station, key, status in rows:
+            if out.get((station, key)) != "ok":
+                out[(station, key)] = status
+        return out
+
+    def cached_key(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The scene key remembered for a file of this size and modification time, if any."""
+        row = self.conn.execute(
+            "SELECT scene_key FROM files WHERE path = ? AND size = ? AND mtime_ns = ?", (path, size, mtime_ns)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_key(self, path: str, size: int, mtime_ns: int, key: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (path, size, mtime_ns, key))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(db: str | os.PathLike[str], *, create: bool = True) -> Store:
+    """Open (and with ``create``, make) a results store, migrating an older schema.
+
+    Raises
+    ------
+    StoreError
+        The file is missing (without ``create``), is not a railcount store, or
+        was written by a newer railcount. The file is not modified.
+    """
+    path = Path(db)
+    if not path.exists() and not create:
+        raise StoreError(f"{path}: results store not found; run `railcount batch --db {path}` first")
+    if path.is_dir():
+        raise StoreError(f"{path}: is a directory; --db wants a file name such as railcount.db")
+    fresh = not path.exists() or path.stat().st_size == 0
+    if not fresh:
+        _check_header(path)
+    try:
+        conn = sqlite3.connect(path, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the results store ({exc}); check the path") from None
+    try:
+        _prepare(conn, path, fresh)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path}: not a railcount results store ({exc}); pass another --db file") from None
+    except StoreError:
+        conn.close()
+        raise
+    return Store(conn, path)
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a non-SQLite file before SQLite touches it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the results store ({exc.strerror})") from None
+    if not head.startswith(b"SQLite format 3\x00"):
+        raise StoreError(
+            f"{path}: is not a railcount results store (not an SQLite file); "
+            "pass another --db file, this one is left as it is"
+        )
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if app_id != APPLICATION_ID and (has_tables or not fresh):
+        raise StoreError(
+            f"{path}: is an SQLite database but not a railcount results store; "
+            "pass another --db file, this one is left as it is"
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: was written by a newer railcount (store schema {version}, this railcount "
+            f"reads up to {SCHEMA_VERSION}); upgrade railcount (pip install -U railcount)"
+        )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a killed process
+    if app_id != APPLICATION_ID:
+        with conn:
+            conn.executescript(
+                f"BEGIN; {_SCHEMA} PRAGMA application_id = {APPLICATION_ID}; "
+                f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('created_by', ?)", (f"railcount {__version__}",)
+            )
+        return
+    if version < SCHEMA_VERSION:
+        with conn:
+            for v in range(version, SCHEMA_VERSION):
+                conn.executescript(MIGRATIONS[v])
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"railcount {__version__}",)
+            )
+
+
+def _stamp(conn: sqlite3.Connection, key: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, f"railcount {__version__}"))
+
+
+def read_counts(db: str | os.PathLike[str], station: str | None = None) -> list[dict[str, Any]]:
+    """The counts time series stored in ``db``: one dict per (station, scene).
+
+    For each pair, the record of the newest detector version (the most
+    recently written) that counted it ``ok``, or else its failed or skipped
+    record. Sorted by acquisition time (undated last), then station and scene.
+
+    Parameters
+    ----------
+    db : str or PathLike
+        A results store written by ``railcount batch``.
+    station : str, optional
+        Only this station's records.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``station``, ``scene`` (path or URL), ``acquired`` (ISO 8601 or
+        None), ``status`` (``ok``, ``failed``, ``skipped``), ``reason`` (None
+        when ok), ``railcars``, ``railcars_low``, ``railcars_high``,
+        ``locomotives``, ``observed_fraction``, ``gsd_m`` (None unless ok),
+        ``detector_version`` (None for records that never reached the
+        detector), ``params`` (detector parameters dict or None) and
+        ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
+
+    Raises
+    ------
+    StoreError
+        ``db`` does not exist, is not a railcount store, or is newer than this railcount.
+
+    Examples
+    --------
+    >>> rows = read_counts("railcount.db", station="Tumangang")  # doctest: +SKIP
+    >>> [(r["acquired"], r["railcars"]) for r in rows if r["status"] == "ok"]  # doctest: +SKIP
+    """
+    with open_store(db, create=False) as store:
+        return list(_best_records(store, station))
+
+
+def _best_records(store: Store, station: str | None) -> Iterator[dict[str, Any]]:
+    sql = (
+        "SELECT station, scene_key, scene, acquired, status, reason, railcars, railcars_low, railcars_high, "
+        "locomotives, observed_fraction, gsd_m, detector_version, params, detections, written FROM counts"
+    )
+    args: tuple[str, ...] = ()
+    if station is not None:
+        sql += " WHERE station = ?"
+        args = (station,)
+    best: dict[tuple[str, str], tuple[tuple[int, float], tuple[Any, ...]]] = {}
+    for row in store.conn.execute(sql, args):
+        rank = (1 if row[4] == "ok" else 0, row[15])
+        key = (row[0], row[1])
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, row)
+    rows = [r for _, r in best.values()]
+    rows.sort(key=lambda r: (r[3] is None, r[3] or "", r[0], r[2]))
+    for r in rows:
+        yield {
+            "station": r[0],
+            "scene": r[2],
+            "acquired": r[3],
+            "status": r[4],
+            "reason": r[5],
+            "railcars": r[6],
+            "railcars_low": r[7],
+            "railcars_high": r[8],
+            "locomotives": r[9],
+            "observed_fraction": r[10],
+            "gsd_m": r[11],
+            "detector_version": r[12] or None,
+            "params": json.loads(r[13]) if r[13] else None,
+            "detections": json.loads(r[14]) if r[14] else None,
+        }
+
+
+def count_states(states: dict[tuple[str, str], str], pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """How many of ``pairs`` are ok, failed or skipped (missing ones count as failed)."""
+    tally = dict.fromkeys(STATUSES, 0)
+    for pair in pairs:
+        tally[states.get(pair, "failed")] += 1
+    return tally

@@ -1,0 +1,193 @@
+"""Where a batch's counting runs: in this process, in local worker processes, or on a Dask cluster.
+
+Every engine runs the same task, :func:`count_task` (one scene, the
+stations it covers), and hands each finished scene back to the caller, which
+alone writes the results store. A task never raises: a scene that cannot be
+counted comes back as ``failed`` with its reason, and the batch goes on.
+
+Each worker uses one OpenCV thread and one GDAL thread
+(:func:`limit_threads`), so N workers keep N cores busy instead of
+oversubscribing them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from railcount.detect.params import DetectorParams
+from railcount.errors import RailcountError, UsageError
+from railcount.models import Station
+
+_THREAD_VARS = ("GDAL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class SceneTask:
+    """One scene to count for the stations it covers (``acquired`` as ISO 8601 UTC)."""
+
+    scene: str
+    key: str
+    acquired: str | None
+    stations: tuple[Station, ...]
+
+
+Outcome = dict[str, Any]
+"""One station's result: ``station``, ``status`` (ok or failed), ``reason``, ``count``
+(the ``count --json`` record), ``detections`` (GeoJSON) and ``seconds``."""
+
+
+def limit_threads() -> None:
+    """One OpenCV and one GDAL/OpenMP thread in this process (idempotent)."""
+    import cv2
+
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    cv2.setNumThreads(1)
+
+
+def _init_worker() -> None:
+    from railcount.runtime import reuse_freed_memory
+
+    limit_threads()
+    reuse_freed_memory()
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a scene that could not be counted."""
+    if isinstance(exc, RailcountError):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"unexpected error ({type(exc).__name__}: {text}); please report it"
+
+
+def count_task(scene: str, stations: Sequence[Station], params: DetectorParams) -> list[Outcome]:
+    """Count ``scene`` for each station separately; never raises.
+
+    A station the scene cannot be counted for (no overlap, only nodata, a
+    corrupt tile) is ``failed`` with its reason; the others are still counted.
+    """
+    from railcount.io.outputs import detections_geojson
+    from railcount.pipeline import count_scene
+
+    limit_threads()
+    out: list[Outcome] = []
+    for st in stations:
+        t0 = time.perf_counter()
+        try:
+            (sc,) = count_scene(scene, [st], params=params)
+            out.append(
+                {
+                    "station": st.name,
+                    "status": "ok",
+                    "reason": None,
+                    "count": sc.result.to_dict(),
+                    "detections": detections_geojson(sc.window, sc.detections, sc.result),
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
+        except Exception as exc:  # one bad scene must not stop the batch
+            out.append(_failed(st.name, describe(exc), time.perf_counter() - t0))
+    return out
+
+
+def _failed(station: str, reason: str, seconds: float | None = None) -> Outcome:
+    return {"station": station, "status": "failed", "reason": reason, "seconds": seconds}
+
+
+def failed_task(task: SceneTask, reason: str) -> list[Outcome]:
+    return [_failed(st.name, reason) for st in task.stations]
+
+
+def run_tasks(
+    tasks: Sequence[SceneTask],
+    params: DetectorParams,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+    """Run every task and yield (task, outcomes) as each scene finishes, in completion order.
+
+    ``scheduler`` (a Dask address such as ``tcp://host:8786``) runs them on
+    that cluster; else ``workers`` > 1 local processes; else this process.
+    """
+    if not tasks:
+        return
+    if scheduler:
+        yield from _run_dask(tasks, params, scheduler)
+    elif workers > 1 and len(tasks) > 1:
+        yield from _run_pool(tasks, params, min(workers, len(tasks)))
+    else:
+        _init_worker()
+        for task in tasks:
+            yield task, count_task(task.scene, task.stations, params)
+
+
+def _run_pool(
+    tasks: Sequence[SceneTask], params: DetectorParams, workers: int
+) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+    import multiprocessing
+
+    # "spawn": a fresh interpreter per worker, safe with GDAL's and OpenCV's own threads
+    # (fork after they started is not); the thread limits are inherited from the environment.
+    saved = {var: os.environ.get(var) for var in _THREAD_VARS}
+    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    try:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
+            futures: dict[Future[list[Outcome]], SceneTask] = {
+                pool.submit(count_task, t.scene, t.stations, params): t for t in tasks
+            }
+            try:
+                for fut in as_completed(futures):
+                    task = futures[fut]
+                    try:
+                        yield task, fut.result()
+                    except BrokenProcessPool:
+                        reason = "the worker process died (killed, or out of memory); rerun to retry"
+                        yield task, failed_task(task, reason)
+            finally:
+                for fut in futures:
+                    fut.cancel()
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+
+def _run_dask(
+    tasks: Sequence[SceneTask], params: DetectorParams, scheduler: str
+) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise UsageError(
+            f"--scheduler {scheduler}: running on a Dask cluster needs dask.distributed; "
+            "pip install 'railcount[dask]'"
+        ) from None
+    try:
+        client = Client(scheduler, timeout=20, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc}); "
+            "check the address (tcp://HOST:PORT) and that the scheduler is running"
+        ) from None
+    try:
+        futures = {client.submit(count_task, t.scene, t.stations, params, pure=False): t for t in tasks}
+        for fut in dask_completed(futures):
+            task = futures[fut]
+            try:
+                outcomes = fut.result()
+            except Exception as exc:  # a worker lost, or the task could not run there
+                outcomes = failed_task(task, f"on the Dask cluster: {describe(exc)}")
+            yield task, outcomes
+    finally:
+        client.close()

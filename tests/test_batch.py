@@ -1,0 +1,265 @@
+"""railcount batch: selection, resume, failures recorded, duplicates, and the same records however run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from railcount.batch import run_batch
+from railcount.cli import main
+from railcount.io.stations import read_stations
+from railcount.pipeline import count_scene
+from railcount.store import Record, open_store, read_counts
+
+from .geofixtures import ORIGIN, box_ring, write_station, write_tif
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_tiles"
+
+
+def plain_tif(path: Path, seed: int, tags: dict | None = None, *, shift_m: float = 0.0) -> Path:
+    """A small (160 x 240 px, 80 x 120 m) noisy grey scene; distinct content per seed."""
+    rng = np.random.default_rng(seed)
+    pix = np.clip(120 + rng.normal(0, 6, (160, 240, 3)), 0, 255).astype(np.uint8)
+    from rasterio.transform import from_origin
+
+    return write_tif(path, pix, tags=tags, transform=from_origin(ORIGIN[0] + shift_m, ORIGIN[1], 0.5, 0.5))
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Path:
+    x0, y0 = ORIGIN
+    return write_station(
+        tmp_path / "station.geojson", {"Inner": box_ring(x0 + 30, y0 - 60, x0 + 90, y0 - 20)}
+    )
+
+
+@pytest.fixture
+def scenes(tmp_path: Path) -> Path:
+    """Three dated scenes, one dated only in its tags, in nested folders."""
+    folder = tmp_path / "scenes"
+    (folder / "2022").mkdir(parents=True)
+    plain_tif(folder / "a_2021-05-01.tif", 1)
+    plain_tif(folder / "2022" / "b_2022-02-03.tif", 2)
+    plain_tif(folder / "2022" / "c.tif", 3, {"TIFFTAG_DATETIME": "2022:07:09 03:04:05"})
+    return folder
+
+
+def _rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        rows = c.execute(
+            "SELECT station, scene_key, detector_version, status, written FROM counts"
+        ).fetchall()
+    c.close()
+    return sorted(rows)
+
+
+def test_batch_records_match_count_json_and_duplicates_count_once(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for name in ("tumangang_2019-06-12.tif", "tumangang_2021-03-18.tif"):
+        shutil.copy(SAMPLES / name, folder / name)
+    shutil.copy(SAMPLES / "tumangang_2019-06-12.tif", folder / "copy_of_june.tif")
+    station = SAMPLES / "tumangang_station.geojson"
+    notes: list[str] = []
+    summary = run_batch(station, folder, db=tmp_path / "r.db", workers=1, log=notes.append)
+    assert (summary.ok, summary.failed, summary.skipped, summary.duplicates) == (2, 0, 0, 1)
+    assert summary.exit_code == 0
+    assert any("same content as" in n for n in notes)
+    rows = read_counts(tmp_path / "r.db")
+    assert [r["acquired"][:10] for r in rows] == ["2019-06-12", "2021-03-18"]
+    for row in rows:
+        (sc,) = count_scene(row["scene"], read_stations(station))
+        expected = sc.result.to_dict()
+        for key in (
+            "station",
+            "railcars",
+            "railcars_low",
+            "railcars_high",
+            "locomotives",
+            "observed_fraction",
+        ):
+            assert row[key] == expected[key], key
+        assert row["detector_version"] == expected["detector_version"]
+        assert row["status"] == "ok" and row["reason"] is None
+        assert len(row["detections"]["features"]) == len(sc.detections)
+        assert row["params"]["car_width_m"] > 0
+
+
+def test_rerun_counts_only_missing_or_failed_and_force_recounts(
+    tmp_path: Path, scenes: Path, station: Path
+) -> None:
+    db = tmp_path / "r.db"
+    first = run_batch(station, scenes, db=db, workers=1)
+    assert (first.ok, first.failed, first.skipped, first.processed) == (3, 0, 0, 3)
+    before = _rows(db)
+    again = run_batch(station, scenes, db=db, workers=1)
+    assert (again.ok, again.processed) == (3, 0)
+    assert _rows(db) == before  # nothing rewritten
+    plain_tif(scenes / "d_2023-01-01.tif", 4)
+    more = run_batch(station, scenes, db=db, workers=1)
+    assert (more.ok, more.processed) == (4, 1)
+    assert [r for r in _rows(db) if r in before] == before
+    forced = run_batch(station, scenes, db=db, workers=1, force=True)
+    assert (forced.ok, forced.processed) == (4, 4)
+    after = _rows(db)
+    assert len(after) == 4  # replaced, never duplicated
+    written = {r[:4]: r[4] for r in after}
+    assert all(written[old[:4]] > old[4] for old in before)
+
+
+def test_failed_scenes_are_recorded_retried_and_the_batch_goes_on(
+    tmp_path: Path, scenes: Path, station: Path
+) -> None:
+    (scenes / "corrupt_2022-03-03.tif").write_bytes(b"II*\x00 not really a tiff")
+    # Images the same ground but only nodata where the station is: fails at counting time.
+    blank = np.zeros((160, 240, 3), dtype=np.uint8)
+    write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)
+    db = tmp_path / "r.db"
+    summary = run_batch(station, scenes, db=db, workers=1)
+    assert (summary.ok, summary.failed, summary.skipped) == (3, 2, 0)
+    assert summary.exit_code == 3
+    failed = {Path(r["scene"]).name: r["reason"] for r in read_counts(db) if r["status"] == "failed"}
+    assert "cannot open as a raster" in failed["corrupt_2022-03-03.tif"]
+    assert "only nodata" in failed["blank_2022-04-04.tif"]
+    rerun = run_batch(station, scenes, db=db, workers=1)
+    assert rerun.processed == 1  # the blank one is counted again; the corrupt one re-read and refused
+    assert (rerun.ok, rerun.failed) == (3, 2)
+    assert len(_rows(db)) == 5
+
+
+def test_undated_skipped_and_date_range_selects(tmp_path: Path, scenes: Path, station: Path) -> None:
+    plain_tif(scenes / "undated.tif", 9)
+    db = tmp_path / "r.db"
+    summary = run_batch(station, scenes, db=db, workers=1, start=date(2022, 2, 3), end=date(2022, 7, 9))
+    assert (summary.ok, summary.failed, summary.skipped) == (2, 0, 1)
+    rows = read_counts(db)
+    assert [Path(r["scene"]).name for r in rows] == ["b_2022-02-03.tif", "c.tif", "undated.tif"]
+    assert rows[1]["acquired"] == "2022-07-09T03:04:05+00:00"
+    assert rows[2]["status"] == "skipped" and "no acquisition date" in rows[2]["reason"]
+    assert summary.exit_code == 0
+
+
+def test_scene_elsewhere_fails_only_when_it_covers_no_station(tmp_path: Path, scenes: Path) -> None:
+    x0, y0 = ORIGIN
+    far = x0 + 5000
+    stations = write_station(
+        tmp_path / "two.geojson",
+        {
+            "Inner": box_ring(x0 + 30, y0 - 60, x0 + 90, y0 - 20),
+            "Far": box_ring(far + 30, y0 - 60, far + 90, y0 - 20),
+        },
+    )
+    plain_tif(scenes / "far_2022-09-09.tif", 5, shift_m=5000)
+    plain_tif(scenes / "nowhere_2022-10-10.tif", 6, shift_m=20000)
+    db = tmp_path / "r.db"
+    summary = run_batch(stations, scenes, db=db, workers=1)
+    # 3 scenes x Inner, 1 x Far, and the scene covering neither failed for both.
+    assert (summary.ok, summary.failed) == (4, 2)
+    bad = [r for r in read_counts(db) if r["status"] == "failed"]
+    assert {r["station"] for r in bad} == {"Inner", "Far"}
+    assert all("covers none of the stations" in r["reason"] for r in bad)
+
+
+def test_two_workers_store_what_one_stores(tmp_path: Path, scenes: Path, station: Path) -> None:
+    one = run_batch(station, scenes, db=tmp_path / "one.db", workers=1)
+    two = run_batch(station, scenes, db=tmp_path / "two.db", workers=2)
+    assert (one.ok, two.ok) == (3, 3)
+
+    assert read_counts(tmp_path / "one.db") == read_counts(tmp_path / "two.db")
+
+
+def test_a_new_detector_version_counts_again_and_keeps_the_old(
+    tmp_path: Path, scenes: Path, station: Path
+) -> None:
+    db = tmp_path / "r.db"
+    run_batch(station, scenes, db=db, workers=1)
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE counts SET detector_version = '0.0.1'")
+    c.close()
+    summary = run_batch(station, scenes, db=db, workers=1)
+    assert summary.processed == 3
+    versions = {r[2] for r in _rows(db)}
+    assert len(versions) == 2 and "0.0.1" in versions
+    assert all(r["detector_version"] != "0.0.1" for r in read_counts(db))
+
+
+def test_cli_batch_json_summary_and_exit_codes(tmp_path: Path, scenes: Path, station: Path, capsys) -> None:
+    db = tmp_path / "r.db"
+    args = ["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(db), "--workers", "1"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] == 3 and out["failed"] == 0 and out["skipped"] == 0 and out["db"] == str(db)
+    (scenes / "broken_2022-01-01.tif").write_text("not a raster")
+    assert main([*args, "--json"]) == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["failed"] == 1
+    assert "[" not in captured.out.splitlines()[0][:1]
+    # Only failures selected: nothing could be counted.
+    assert main([*args, "--from", "2022-01-01", "--to", "2022-01-01"]) == 1
+    assert "0 ok, 1 failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--scenes", "{tmp}/nothere"], "scene source not found"),
+        (["--scenes", "{tmp}/empty"], "holds no scenes"),
+        (["--scenes", "{scenes}", "--from", "2030-01-01"], "widen --from/--to"),
+        (["--scenes", "{scenes}", "--db", "{tmp}/notes.txt"], "not a railcount results store"),
+        (["--scenes", "{scenes}", "--workers", "0"], "--workers must be 1 or more"),
+    ],
+)
+def test_cli_batch_bad_input_is_one_line(
+    tmp_path: Path, scenes: Path, station: Path, capsys, extra, needle
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    args = [a.format(tmp=tmp_path, scenes=scenes) for a in extra]
+    if "--db" not in args:
+        args += ["--db", str(tmp_path / "r.db")]
+    assert main(["batch", "--station", str(station), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert (tmp_path / "notes.txt").read_text() == "my notes\n"
+
+
+def test_help_documents_exit_codes(capsys) -> None:
+    assert main(["batch", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for code in (
+        "0 every selected scene counted",
+        "3 some failed",
+        "1 none could be counted",
+        "2 usage error",
+    ):
+        assert code in text
+
+
+def test_list_file_with_relative_paths(tmp_path: Path, scenes: Path, station: Path) -> None:
+    listing = scenes / "list.txt"
+    listing.write_text("# my scenes\na_2021-05-01.tif\n\n2022/b_2022-02-03.tif  # the February one\n")
+    summary = run_batch(station, listing, db=tmp_path / "r.db", workers=1)
+    assert summary.ok == 2
+    assert {Path(r["scene"]).name for r in read_counts(tmp_path / "r.db")} == {
+        "a_2021-05-01.tif",
+        "b_2022-02-03.tif",
+    }
+
+
+def test_store_record_of_old_failure_replaced_by_success(tmp_path: Path, scenes: Path, station: Path) -> None:
+    db = tmp_path / "r.db"
+    from railcount.io.sources import scene_key
+
+    key = scene_key(str(scenes / "a_2021-05-01.tif"))
+    with open_store(db) as s:
+        s.write(Record("Inner", key, str(scenes / "a_2021-05-01.tif"), "failed", reason="disk was unplugged"))
+    summary = run_batch(station, scenes, db=db, workers=1)
+    assert summary.processed == 3 and summary.ok == 3
+    assert [r[3] for r in _rows(db)] == ["ok", "ok", "ok"]

@@ -1,0 +1,108 @@
+"""The results store: records, the best record per pair, and refusing what is not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from railcount.errors import RailcountError, StoreError
+from railcount.store import SCHEMA_VERSION, Record, open_store, read_counts
+
+MARCH = "2022-03-01T00:00:00+00:00"
+
+
+def _ok(station: str, key: str, scene: str, acquired: str | None, railcars: int, version: str) -> Record:
+    count = {
+        "railcars": railcars,
+        "railcars_low": railcars - 1,
+        "railcars_high": railcars + 2,
+        "locomotives": 1,
+        "observed_fraction": 0.9,
+        "gsd_m": 0.5,
+        "detector_version": version,
+    }
+    fc = {"type": "FeatureCollection", "features": []}
+    return Record(station, key, scene, "ok", acquired=acquired, count=count, params={"a": 1}, detections=fc)
+
+
+def test_read_counts_best_record_per_pair_sorted_by_date(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with open_store(db) as s:
+        s.write(Record("A", "k1", "one.tif", "failed", acquired=MARCH, reason="corrupt"))
+        s.write(_ok("A", "k1", "one.tif", MARCH, 7, "0.1"))
+        s.write(_ok("A", "k1", "one.tif", MARCH, 9, "0.2"))
+        s.write(Record("A", "k2", "two.tif", "failed", acquired="2021-01-01T00:00:00+00:00", reason="bad"))
+        s.write(Record("A", "k3", "undated.tif", "skipped", reason="no acquisition date"))
+        s.write(_ok("B", "k1", "one.tif", MARCH, 3, "0.2"))
+    rows = read_counts(db)
+    assert [(r["station"], r["scene"]) for r in rows] == [
+        ("A", "two.tif"),
+        ("A", "one.tif"),
+        ("B", "one.tif"),
+        ("A", "undated.tif"),
+    ]
+    a_one = rows[1]
+    assert a_one["status"] == "ok" and a_one["railcars"] == 9 and a_one["detector_version"] == "0.2"
+    assert a_one["reason"] is None and a_one["params"] == {"a": 1}
+    assert a_one["detections"]["type"] == "FeatureCollection"
+    assert rows[0]["status"] == "failed" and rows[0]["reason"] == "bad"
+    assert rows[0]["detector_version"] is None and rows[0]["railcars"] is None
+    assert rows[3]["acquired"] is None and rows[3]["status"] == "skipped"
+    assert [r["scene"] for r in read_counts(db, station="B")] == ["one.tif"]
+    # The retried pair left no failed record behind; the two versions stay.
+    with sqlite3.connect(db) as c:
+        assert c.execute(
+            "SELECT count(*) FROM counts WHERE scene_key = 'k1' AND station = 'A'"
+        ).fetchone() == (2,)
+
+
+def test_failed_after_ok_keeps_the_ok_record(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with open_store(db) as s:
+        s.write(_ok("A", "k1", "one.tif", None, 5, "0.1"))
+        s.write(Record("A", "k1", "one.tif", "failed", reason="later read error"))
+        assert s.states("0.2") == {("A", "k1"): "failed"}
+        assert s.states("0.1") == {("A", "k1"): "ok"}
+    (row,) = read_counts(db)
+    assert row["status"] == "ok" and row["railcars"] == 5
+
+
+def test_missing_store_is_a_railcount_error(tmp_path: Path) -> None:
+    with pytest.raises(RailcountError, match="not found"):
+        read_counts(tmp_path / "nope.db")
+    assert not (tmp_path / "nope.db").exists()
+
+
+@pytest.mark.parametrize("kind", ["text", "other_sqlite", "newer"])
+def test_foreign_or_newer_store_is_refused_and_left_untouched(tmp_path: Path, kind: str) -> None:
+    db = tmp_path / "x.db"
+    if kind == "text":
+        db.write_text("station,railcars\nA,3\n")
+    elif kind == "other_sqlite":
+        with sqlite3.connect(db) as c:
+            c.execute("CREATE TABLE notes (x TEXT)")
+            c.execute("INSERT INTO notes VALUES ('keep me')")
+        c.close()
+    else:
+        with open_store(db) as s:
+            s.write(_ok("A", "k1", "one.tif", None, 5, "0.1"))
+        with sqlite3.connect(db) as c:
+            c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        c.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="newer railcount" if kind == "newer" else "not a railcount"):
+        open_store(db)
+    with pytest.raises(StoreError):
+        read_counts(db)
+    assert db.read_bytes() == before
+
+
+def test_store_written_by_this_version_reopens_with_its_records(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with open_store(db) as s:
+        s.write(_ok("A", "k1", "one.tif", None, 5, "0.1"))
+    with open_store(db) as s:
+        s.write(_ok("A", "k2", "two.tif", None, 6, "0.1"))
+    assert [r["railcars"] for r in read_counts(db)] == [5, 6]
