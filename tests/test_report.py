@@ -346,3 +346,59 @@ def test_report_in_a_real_browser(tmp_path, capsys):
     # The chart was decoded and drawn: the vermillion of the judged count is on screen.
     b, g, r = (img[..., i].astype(int) for i in range(3))
     assert np.sum((abs(r - 0xD5) < 25) & (abs(g - 0x5E) < 25) & (b < 40)) > 200
+
+
+@pytest.mark.slow
+def test_report_from_a_real_batch_store(tmp_path, capsys):
+    """Generate a small series, run the real batch into a store, then judge the last date from the store."""
+    from railcount.batch import run_batch
+    from railcount.store import read_counts
+
+    scenes = tmp_path / "scenes"
+    days = [("2021-03-01", 12), ("2021-09-01", 15), ("2022-03-01", 10), ("2023-10-05", 45)]
+    for i, (day, cars) in enumerate(days):
+        _, station = write_synth(scenes, date=day, cars=cars, gsd_m=1.0, seed=40 + i, supersample=1)
+    (scenes / "tumangang_2022-06-01.tif").write_bytes(b"not a tiff")  # recorded as failed, not an observation
+    db = tmp_path / "counts.db"
+    summary = run_batch(station, scenes, db=db, workers=1)
+    assert summary.ok == 4 and summary.failed == 1
+    stored = {r["acquired"][:10]: r for r in read_counts(db, "Tumangang") if r["status"] == "ok"}
+    out = tmp_path / "pack"
+    rec = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--db",
+        str(db),
+        "--date",
+        "2023-10-05",
+        "--min-baseline",
+        "3",
+        "--station-file",
+        str(station),
+        "--out",
+        str(out),
+    )
+    judged = stored["2023-10-05"]
+    assert rec["railcars"] == judged["railcars"] and rec["railcars_low"] == judged["railcars_low"]
+    assert rec["baseline"]["n"] == 3
+    assert rec["baseline"]["max"] == max(stored[d]["railcars"] for d in stored if d < "2023")
+    assert rec["detector"]["version"] == judged["detector_version"]
+    assert rec["detector"]["params"] == judged["params"]
+    base = [stored[d]["railcars"] for d in stored if d < "2023"]
+    low = judged["railcars_low"]
+    expected = (
+        "unprecedented" if low > max(base) else "elevated" if low > np.percentile(base, 90) else "normal"
+    )
+    assert rec["verdict"] == expected  # the documented rule, on the interval's low end
+    page = (out / "report.html").read_text()
+    assert 'id="overlay"' in page and page.count("<figure>") == 3  # the three baseline scenes
+    # The store's counts are what the batch wrote; an unknown station says which ones there are.
+    assert main(["report", "--station", "Nowhere", "--db", str(db), "--date", "2023-10-05"]) == 2
+    assert "'Tumangang'" in capsys.readouterr().err
+    assert (
+        main(["report", "--station", "Tumangang", "--db", str(tmp_path / "none.db"), "--date", "2023-10-05"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none.db" in err
