@@ -129,8 +129,10 @@ def baseline_chart(
         )
         legend.append(Patch(color=col, alpha=0.5, label=f"period: {p.name}"))
     if s.n and s.median is not None and s.p10 is not None and s.p90 is not None:
-        ax.fill_between([x0, x1], [s.p10] * 2, [s.p90] * 2, color=SKY_BLUE, alpha=0.30, lw=0, zorder=1)
-        ax.plot([x0, x1], [s.median] * 2, color=BLUE, lw=2, zorder=3)
+        # The band spans the baseline's observations, not the empty part of the window.
+        b0 = _dt(s.first) if s.first else x0
+        ax.fill_between([b0, x1], [s.p10] * 2, [s.p90] * 2, color=SKY_BLUE, alpha=0.30, lw=0, zorder=1)
+        ax.plot([b0, x1], [s.median] * 2, color=BLUE, lw=2, zorder=3)
         legend.append(Patch(color=SKY_BLUE, alpha=0.45, label="baseline 10-90 % range"))
         legend.append(Line2D([], [], color=BLUE, lw=2, label=f"baseline median ({s.median:g})"))
 
@@ -166,14 +168,16 @@ def baseline_chart(
 
     # The previous maximum.
     if s.max is not None and s.max_date is not None:
+        left = min([c.baseline_start, *(o.date for o in shown)])
+        near_end = (s.max_date - left).days > 0.75 * max(1, (j.date - left).days)
         ax.axhline(s.max, color=ORANGE, lw=1.4, ls="--", zorder=2)
         ax.plot([_dt(s.max_date)], [s.max], marker="o", ms=13, mfc="none", mec=ORANGE, mew=2.2, zorder=5)
         ax.annotate(
             f"previous high: {s.max:g} ({s.max_date.isoformat()})",
             (_dt(s.max_date), s.max),
-            xytext=(0, 10),
+            xytext=(6 if near_end else 0, 10),
             textcoords="offset points",
-            ha="center",
+            ha="right" if near_end else "center",
             va="bottom",
             fontsize=10,
             color="#8a5d00",
@@ -218,6 +222,10 @@ def baseline_chart(
     top = max([j.high, *(o.high for o in shown)], default=1.0)
     ax.set_ylim(0, top * 1.15 + 1)
     ax.set_ylabel("railcars counted", fontsize=11)
+    # Start at the first count: an empty stretch of window says nothing.
+    first = min([j.date, *(o.date for o in shown)])
+    pad = max(15.0, 0.03 * (j.date - first).days)
+    ax.set_xlim(_dt(first) - pad, _dt(j.date) + pad)
     ax.xaxis_date()
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=10))
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
