@@ -63,6 +63,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def _register() -> None:
     from railcount.cli.batch import batch
     from railcount.cli.count import count
+    from railcount.cli.demo import demo
     from railcount.cli.evaluate import evaluate
     from railcount.cli.export import export
     from railcount.cli.report import report
@@ -74,6 +75,7 @@ def _register() -> None:
     app.command("batch")(handle_errors(batch))
     app.command("export")(handle_errors(export))
     app.command("report")(handle_errors(report))
+    app.command("demo")(handle_errors(demo))
 
 
 _register()

@@ -85,10 +85,7 @@ def baseline_chart(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    if ax is None:
-        matplotlib.use("Agg", force=False)
+    # A bare Figure draws with the Agg canvas whatever pyplot's backend is (and never opens a window).
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
