@@ -312,16 +312,11 @@ def require_matplotlib() -> None:
 def write_report(report: Report, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``report.json``, ``chart.png``, ``chart.svg`` and ``report.html`` into ``out_dir``."""
     require_matplotlib()
+    from railcount.io.outputs import output_dir
     from railcount.report.chart import baseline_chart
     from railcount.report.pack import render_html
 
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"{out}: cannot create output directory ({exc.strerror}); choose another --out"
-        ) from None
+    out = output_dir(Path(out_dir))
     paths = {name: out / name for name in ("report.json", "chart.png", "chart.svg", "report.html")}
     fig = baseline_chart(report.comparison, report.history)
     png = io.BytesIO()

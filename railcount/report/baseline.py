@@ -37,7 +37,7 @@ Definitions:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -218,27 +218,8 @@ def describe(
     probe = float(judged.low) if use_interval else x
     n = len(values)
     if n == 0:
-        return Stats(
-            0,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            0,
-            False,
-        )
+        empty: dict[str, Any] = {f.name: None for f in fields(Stats)}
+        return Stats(**{**empty, "n": 0, "reached": 0, "above_all": False})
     v = np.asarray(values, dtype=float)
     q10, q1, med, q3, q90 = (float(q) for q in np.percentile(v, [10, 25, 50, 75, 90]))
     imax = int(np.argmax(v))  # the first date the maximum was reached
