@@ -159,3 +159,16 @@ def test_invariants(values, count, spread):
     assert s.q1 <= s.median <= s.q3 and s.p10 <= s.median <= s.p90 <= s.max
     if c.verdict == "unprecedented":
         assert s.percentile == 100
+
+
+def test_caveats_name_what_weakens_the_comparison():
+    base = series([20, 22, 25, 21, 23], gsd_m=0.5, detector_version="0.3.0")
+    clean = compare(judged(60, 55, 65, observed_fraction=0.95, gsd_m=0.5, detector_version="0.3.0"), base)
+    assert clean.caveats == ()
+    rough = compare(judged(60, 55, 65, observed_fraction=0.5, gsd_m=1.0, detector_version="0.4.0"), base)
+    assert len(rough.caveats) == 3
+    assert "50% of the station" in rough.caveats[0]
+    assert "0.4.0" in rough.caveats[1] and "0.3.0" in rough.caveats[1]
+    assert "1.00 m" in rough.caveats[2] and "0.50 m" in rough.caveats[2]
+    assert rough.to_dict()["caveats"] == list(rough.caveats)
+    assert rough.verdict == clean.verdict == "unprecedented"  # caveats inform, they do not change the verdict

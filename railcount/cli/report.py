@@ -92,6 +92,8 @@ def report(
         typer.echo(json.dumps(rep.to_dict()))
     else:
         typer.echo(f"{rep.comparison.verdict}: {rep.comparison.sentence}")
+        for note in rep.comparison.caveats:
+            typer.echo(f"  caveat: {note}")
         for name, stats in rep.comparison.periods.items():
             if stats.n and stats.median is not None and stats.max is not None:
                 ratio = (

@@ -157,6 +157,8 @@ class Comparison:
     sentence: str
     thresholds: Thresholds
     min_observed: float
+    caveats: tuple[str, ...] = ()
+    """Things that weaken the comparison (a poorly seen judged scene, another detector or GSD)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object printed by ``railcount report --json``."""
@@ -193,6 +195,7 @@ class Comparison:
                 "use_interval": self.thresholds.use_interval,
             },
             "sentence": self.sentence,
+            "caveats": list(self.caveats),
         }
 
 
@@ -320,7 +323,32 @@ def compare(
         thresholds=th,
         min_observed=min_observed,
     )
-    return Comparison(**{**comp.__dict__, "sentence": sentence(comp)})
+    return Comparison(**{**comp.__dict__, "sentence": sentence(comp), "caveats": caveats(comp)})
+
+
+def caveats(c: Comparison) -> tuple[str, ...]:
+    """Plain warnings about what makes the judged count and its baseline hard to compare."""
+    j, out = c.judged, []
+    if j.observed_fraction is not None and j.observed_fraction < c.min_observed:
+        out.append(
+            f"only {j.observed_fraction:.0%} of the station was seen on {j.date.isoformat()}; "
+            "the count may miss cars that were not seen"
+        )
+    versions = sorted({o.detector_version for o in c.baseline_obs if o.detector_version})
+    if j.detector_version and versions and versions != [j.detector_version]:
+        out.append(
+            f"the judged count is from detector {j.detector_version}, the baseline's from "
+            f"{', '.join(versions)}; recount the history with one detector to compare like with like"
+        )
+    gsds = [o.gsd_m for o in c.baseline_obs if o.gsd_m]
+    if j.gsd_m and gsds:
+        med = float(np.median(gsds))
+        if max(j.gsd_m, med) / min(j.gsd_m, med) > 1.5:
+            out.append(
+                f"the judged scene's ground sample distance is {j.gsd_m:.2f} m, the baseline's median "
+                f"{med:.2f} m; counts at such different resolutions are not directly comparable"
+            )
+    return tuple(out)
 
 
 def judge(stats: Stats, judged: Observation, thresholds: Thresholds) -> str:

@@ -38,7 +38,8 @@ text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:ta
 img{max-width:100%;height:auto;border:1px solid #ddd}
 .thumbs{display:flex;flex-wrap:wrap;gap:12px}.thumbs figure{margin:0;width:270px}
 .thumbs img{width:270px}figcaption{font-size:.85em;color:#333}
-.note{color:#555;font-style:italic}code{font-size:.9em;word-break:break-all}
+.note{color:#555;font-style:italic}.caveat{border-left:4px solid #E69F00;padding-left:.6em}
+code{font-size:.9em;word-break:break-all}
 details pre{white-space:pre-wrap;font-size:.8em;background:#f6f6f6;padding:.6em}
 """
 
@@ -101,6 +102,7 @@ def render_html(report: Report, chart_png: bytes) -> str:
         f"<h1>{station} \N{EN DASH} {j.date.isoformat()}</h1>",
         f'<p><span class="verdict" id="verdict" style="background:{colour}">{escape(word)}</span></p>',
         f'<p class="sentence" id="sentence">{escape(c.sentence)}</p>',
+        *(f'<p class="caveat">Caveat: {escape(n)}</p>' for n in c.caveats),
         "<h2>Chart</h2>",
         f'<img id="chart" alt="{escape(c.station)} railcar counts over time" src="{data_uri(chart_png)}">',
         "<h2>Statistics</h2>",
