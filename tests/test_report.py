@@ -393,7 +393,25 @@ def test_report_from_a_real_batch_store(tmp_path, capsys):
     assert rec["verdict"] == expected  # the documented rule, on the interval's low end
     page = (out / "report.html").read_text()
     assert 'id="overlay"' in page and page.count("<figure>") == 3  # the three baseline scenes
-    # The store's counts are what the batch wrote; an unknown station says which ones there are.
+    # The same history exported to CSV (failed row included) gives the same comparison.
+    export = tmp_path / "export.csv"
+    assert main(["export", "--db", str(db), "--format", "csv", "--output", str(export)]) == 0
+    capsys.readouterr()
+    from_csv = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--history",
+        str(export),
+        "--date",
+        "2023-10-05",
+        "--min-baseline",
+        "3",
+    )
+    for key in ("verdict", "railcars", "railcars_low", "percentile", "robust_z", "sentence"):
+        assert from_csv[key] == rec[key], key
+    assert from_csv["baseline"] == rec["baseline"]
+    # An unknown station says which ones there are.
     assert main(["report", "--station", "Nowhere", "--db", str(db), "--date", "2023-10-05"]) == 2
     assert "'Tumangang'" in capsys.readouterr().err
     assert (
@@ -402,3 +420,14 @@ def test_report_from_a_real_batch_store(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "none.db" in err
+
+
+def test_ragged_rows_and_status_column(tmp_path, capsys):
+    lines = ["acquired,railcars,status"]
+    lines += [f"2020-0{m}-01T10:00:00+00:00,{10 + m},ok" for m in range(1, 7)]
+    lines += ["2020-07-01,,failed", "2020-08-01,99,skipped", "2020-09-01,30,ok,an extra cell"]
+    hist = tmp_path / "h.csv"
+    hist.write_text("\n".join(lines) + "\n")
+    rec = run_json(capsys, "--station", "T", "--history", str(hist), "--date", "2020-09-01")
+    assert rec["baseline"]["n"] == 6 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
+    assert rec["verdict"] == "unprecedented"

@@ -17,7 +17,15 @@ from railcount.errors import HistoryError
 from railcount.report.baseline import Observation
 
 REQUIRED = ("date", "railcars")
-OPTIONAL = ("railcars_low", "railcars_high", "observed_fraction", "scene", "gsd_m", "station")
+OPTIONAL = (
+    "railcars_low",
+    "railcars_high",
+    "observed_fraction",
+    "scene",
+    "gsd_m",
+    "station",
+    "detector_version",
+)
 
 
 def parse_date(text: str) -> date:
@@ -39,7 +47,9 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     ``railcars_high``, ``observed_fraction``, ``scene``, ``gsd_m`` (optional)
     and ``station``: when present, only rows naming ``station`` are kept
     (an unknown station is an error that lists the known ones); when absent
-    the file is taken to be the station's.
+    the file is taken to be the station's. A CSV written by ``railcount
+    export`` also works: its ``acquired`` stands for ``date``, and only rows
+    whose ``status`` is ``ok`` are read.
     """
     p = Path(path)
     try:
@@ -50,13 +60,20 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
         raise HistoryError(f"{p}: history file not found; give a CSV with columns date,railcars") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise HistoryError(f"{p}: cannot read the history CSV ({exc}); give a UTF-8 CSV file") from None
-    missing = [c for c in REQUIRED if c not in header]
+    if "date" not in header and "acquired" in header:
+        date_col = "acquired"  # a CSV written by `railcount export`
+    else:
+        date_col = "date"
+    missing = [c for c in REQUIRED if c not in header and not (c == "date" and date_col == "acquired")]
     if missing:
         raise HistoryError(
             f"{p}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(found: {', '.join(h for h in header if h) or 'none'}); the CSV needs date and railcars"
         )
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in rows]
+    # Cells beyond the header (key None) are ignored; missing cells read as empty.
+    rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k is not None} for r in rows]
+    for r in rows:
+        r["date"] = r.get(date_col, "")
     if "station" in header:
         names = sorted({r["station"] for r in rows})
         rows_for = [(i, r) for i, r in enumerate(rows, start=2) if r["station"] == station]
@@ -67,6 +84,9 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
             )
     else:
         rows_for = list(enumerate(rows, start=2))
+    if "status" in header:
+        # Failed or skipped scenes (and undated ones) are not observations.
+        rows_for = [(i, r) for i, r in rows_for if r["status"] == "ok" and r["date"]]
     out = [_row(p, line, r) for line, r in rows_for]
     if not out:
         raise HistoryError(f"{p}: the history has no rows; add one line per count (date,railcars)")
@@ -147,6 +167,7 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         observed_fraction=values["observed_fraction"],
         scene=r.get("scene") or None,
         gsd_m=values["gsd_m"],
+        detector_version=r.get("detector_version") or None,
     )
 
 
