@@ -119,10 +119,9 @@ def find_judged(
             )
         return max(same, key=lambda o: o.observed_fraction if o.observed_fraction is not None else 1.0)
     assert scene is not None
-    for o in obs:
-        if o.scene and (o.scene == scene or Path(o.scene).name == Path(scene).name):
-            return o
-    return None
+    exact = [o for o in obs if o.scene == scene]
+    by_name = [o for o in obs if o.scene and Path(o.scene).name == Path(scene).name]
+    return (exact or by_name or [None])[0]
 
 
 def build_report(
