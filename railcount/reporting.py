@@ -121,7 +121,8 @@ def find_judged(
     assert scene is not None
     exact = [o for o in obs if o.scene == scene]
     by_name = [o for o in obs if o.scene and Path(o.scene).name == Path(scene).name]
-    return (exact or by_name or [None])[0]
+    found = exact or by_name
+    return found[0] if found else None
 
 
 def build_report(
