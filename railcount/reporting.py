@@ -27,6 +27,7 @@ from railcount.errors import (
     UsageError,
 )
 from railcount.io.history import observation_from_record, read_history_csv, read_history_db
+from railcount.models import Station
 from railcount.report.baseline import Comparison, Observation, Period, Thresholds, compare
 
 
@@ -161,6 +162,8 @@ def build_report(
     if evidence_dir is not None:
         require_matplotlib()
     obs, source = load_history(station, history=history, db=db)
+    if station_file is not None:
+        station_polygon(station_file, station)  # a wrong polygon file is a usage error, found before any work
     judged = find_judged(obs, source, station, day=day, scene=scene)
     fresh = None
     if judged is None:
@@ -277,14 +280,22 @@ def _try_count(
         return None, f"Overlay unavailable: {exc}"
 
 
-def _count(scene: str, station: str, station_file: str | os.PathLike[str], folder: Path | None) -> Overlay:
+def station_polygon(station_file: str | os.PathLike[str], station: str) -> Station:
+    """The station named ``station`` in a GeoJSON file (a one-line error when it is not there)."""
     from railcount.io.stations import read_stations
+
+    stations = read_stations(Path(station_file))
+    for s in stations:
+        if s.name == station:
+            return s
+    names = ", ".join(repr(s.name) for s in stations[:8])
+    raise HistoryError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
+
+
+def _count(scene: str, station: str, station_file: str | os.PathLike[str], folder: Path | None) -> Overlay:
     from railcount.pipeline import count_scene
 
-    mine = [s for s in read_stations(Path(station_file)) if s.name == station]
-    if not mine:
-        raise HistoryError(f"{station_file}: no station named {station!r}; check --station-file")
-    (sc,) = count_scene(scene, mine, out_dir=folder)
+    (sc,) = count_scene(scene, [station_polygon(station_file, station)], out_dir=folder)
     record = sc.result.to_dict()
     from railcount.detect.params import DetectorParams
 

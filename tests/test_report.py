@@ -302,6 +302,14 @@ def test_unreadable_scene_says_why(tmp_path, capsys, synth_pair):
     )
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Overlay unavailable" in page and "tumangang_2023-10-05.tif" in page
+    # A polygon file without the station is a usage error, said before any work.
+    capsys.readouterr()
+    args = ["report", "--station", "Elsewhere", "--history", str(hist), "--date", "2023-10-05"]
+    assert main([*args, "--station-file", str(station)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no station named 'Elsewhere'" in err and "'Tumangang'" in err
+    assert main([*args, "--station-file", str(tmp_path / "none.geojson")]) == 2
+    assert "none.geojson" in capsys.readouterr().err
 
 
 def _browser() -> str | None:
