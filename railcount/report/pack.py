@@ -145,11 +145,15 @@ def _overlay_section(report: Report) -> list[str]:
     out = ["<h2>The judged scene</h2>"]
     ov = report.judged_overlay
     if ov is not None and ov.png:
-        o = ov.observation
+        o, judged = ov.observation, report.comparison.judged
+        differs = ""
+        if o.railcars != judged.railcars:
+            differs = f" (the history holds {_n(judged.railcars)}: another detector or parameters)"
         out.append(
             f'<figure style="margin:0"><img id="overlay" alt="every counted car outlined" '
-            f'src="{data_uri(ov.png)}"><figcaption>{escape(o.scene or "")}: counted again now, '
-            f"{_n(o.railcars)} railcars ({_n(o.low)}\N{EN DASH}{_n(o.high)}); "
+            f'src="{data_uri(ov.png)}"><figcaption>{escape(o.scene or "")}: counted with detector '
+            f"{escape(o.detector_version or '?')}, {_n(o.railcars)} railcars "
+            f"({_n(o.low)}\N{EN DASH}{_n(o.high)}){escape(differs)}; "
             "every counted car is outlined.</figcaption></figure>"
         )
     else:
