@@ -63,3 +63,15 @@ class SlowReadWarning(RailcountWarning):
 
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
+
+
+class HistoryError(UsageError):
+    """A counts history (CSV or results store) is missing, malformed or lacks the station asked for."""
+
+
+class NoObservationError(DataError, LookupError):
+    """The history holds no observation for the date or scene to be judged."""
+
+
+class EmptyBaselineError(DataError, ValueError):
+    """No earlier, well-observed observation lies in the baseline window."""

@@ -77,8 +77,10 @@ def _show_warning(
 def _register() -> None:
     from railcount.cli.batch import batch
     from railcount.cli.count import count
+    from railcount.cli.demo import demo
     from railcount.cli.evaluate import evaluate
     from railcount.cli.export import export
+    from railcount.cli.report import report
     from railcount.cli.synth import synth
 
     app.command("count")(handle_errors(count))
@@ -86,6 +88,8 @@ def _register() -> None:
     app.command("synth")(handle_errors(synth))
     app.command("batch")(handle_errors(batch))
     app.command("export")(handle_errors(export))
+    app.command("report")(handle_errors(report))
+    app.command("demo")(handle_errors(demo))
 
 
 _register()

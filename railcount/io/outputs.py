@@ -149,13 +149,7 @@ def write_outputs(
 
     ``cloud`` marks window pixels under opaque cloud (hatched on the overlay).
     """
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"{out}: cannot create output directory ({exc.strerror}); choose another --out"
-        ) from None
+    out = output_dir(out_dir)
     georeferenced = not is_pixel_space(window)
     paths = {
         "detections": out / ("detections.geojson" if georeferenced else "detections.csv"),
@@ -177,6 +171,18 @@ def write_outputs(
     if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result, cloud)):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
+
+
+def output_dir(path: str | Path) -> Path:
+    """Create ``path`` (and its parents) for outputs, or say in one line why it cannot be."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{out}: cannot create output directory ({exc.strerror}); choose another --out"
+        ) from None
+    return out
 
 
 def _caption(

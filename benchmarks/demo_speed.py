@@ -1,0 +1,39 @@
+"""Speed of `railcount demo`: generating, counting and reporting a synthetic series; prints a table.
+
+Usage:  python benchmarks/demo_speed.py [--dates 60] [--workers N]
+
+Runs :func:`railcount.demo.run_demo` in a fresh temporary folder (nothing
+reused), then again in the same folder (scenes and counts reused), and
+prints the seconds of each phase. Timings on a shared machine are noisy:
+run it twice and read the spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+
+from railcount.demo import run_demo
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dates", type=int, default=60)
+    ap.add_argument("--workers", type=int, default=None)
+    args = ap.parse_args()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"railcount demo, {args.dates} dates, workers={args.workers or 'default'}, {cores} cores")
+    print(f"{'run':<8} {'generate s':>11} {'count s':>8} {'report s':>9} {'total s':>8}  verdict")
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in ("fresh", "again"):
+            res = run_demo(tmp, n_dates=args.dates, workers=args.workers)
+            p = res.phases
+            print(
+                f"{run:<8} {p['generate']:>11.1f} {p['count']:>8.1f} {p['report']:>9.1f} {res.seconds:>8.1f}"
+                f"  {res.verdict}"
+            )
+
+
+if __name__ == "__main__":
+    main()

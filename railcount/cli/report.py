@@ -1,0 +1,112 @@
+"""``railcount report``: is a count out of line with the station's history?"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from railcount.errors import UsageError
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def report(
+    station: str = typer.Option(..., "--station", "-s", help="Station name, as in the history."),
+    db: Path | None = typer.Option(None, "--db", help="Results store written by railcount batch."),
+    history: Path | None = typer.Option(
+        None,
+        "--history",
+        help="CSV of counts: date,railcars[,railcars_low,railcars_high,observed_fraction,"
+        "scene,gsd_m,station].",
+    ),
+    on: str | None = typer.Option(None, "--date", help="Judge the count on this date (YYYY-MM-DD)."),
+    scene: str | None = typer.Option(None, "--scene", help="Judge the count of this scene."),
+    baseline_years: int = typer.Option(5, "--baseline-years", help="Baseline: the N years before the date."),
+    baseline_from: str | None = typer.Option(None, "--baseline-from", help="Baseline start (YYYY-MM-DD)."),
+    baseline_to: str | None = typer.Option(None, "--baseline-to", help="Baseline end (YYYY-MM-DD)."),
+    period: list[str] = typer.Option(
+        [], "--period", help="Named period compared too, NAME=FROM:TO (repeatable)."
+    ),
+    min_observed: float = typer.Option(
+        0.8, "--min-observed", help="Leave out counts that saw less than this share of the station."
+    ),
+    min_baseline: int = typer.Option(
+        5, "--min-baseline", help="Fewer baseline counts than this: insufficient-history."
+    ),
+    elevated_percentile: float = typer.Option(
+        90.0, "--elevated-percentile", help="Above this baseline percentile: elevated."
+    ),
+    point: bool = typer.Option(
+        False, "--point", help="Judge the count itself, not the low end of its interval."
+    ),
+    station_file: Path | None = typer.Option(
+        None, "--station-file", help="Station polygon GeoJSON: to draw overlays and count a --scene."
+    ),
+    thumbnails: int = typer.Option(4, "--thumbnails", help="Baseline scenes to draw in the report."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write report.json, chart.png, chart.svg and report.html here."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as one JSON object."),
+) -> None:
+    """Compare a station's count on a date with its history: verdict, statistics and one sentence.
+
+    Example:
+    railcount report --station Tumangang --history counts.csv --date 2023-10-05
+    --period pre-pandemic=2018-01-01:2020-01-31 --out report
+    """
+    from railcount.report.baseline import Thresholds
+    from railcount.reporting import build_report, parse_period, write_report
+
+    if not 0 < elevated_percentile < 100:
+        raise UsageError(f"--elevated-percentile {elevated_percentile}: expected between 0 and 100")
+    if min_baseline < 1:
+        raise UsageError(f"--min-baseline {min_baseline}: expected 1 or more")
+    rep = build_report(
+        station,
+        history=history,
+        db=db,
+        day=_date(on, "--date"),
+        scene=scene,
+        baseline_years=baseline_years,
+        baseline_from=_date(baseline_from, "--baseline-from"),
+        baseline_to=_date(baseline_to, "--baseline-to"),
+        periods=[parse_period(p) for p in period],
+        min_observed=min_observed,
+        thresholds=Thresholds(min_baseline, elevated_percentile, not point),
+        station_file=station_file,
+        evidence_dir=out,
+        thumbnails=thumbnails,
+    )
+    paths = write_report(rep, out) if out is not None else {}
+    if as_json:
+        typer.echo(json.dumps(rep.to_dict()))
+    else:
+        typer.echo(f"{rep.comparison.verdict}: {rep.comparison.sentence}")
+        for note in rep.comparison.caveats:
+            typer.echo(f"  caveat: {note}")
+        for name, stats in rep.comparison.periods.items():
+            if stats.n and stats.median is not None and stats.max is not None:
+                ratio = (
+                    f"{stats.ratio_to_median:.1f}x its median of {stats.median:g}, "
+                    if stats.ratio_to_median is not None
+                    else ""
+                )
+                above = "above all" if stats.above_all else f"{stats.reached} at or above it, of"
+                typer.echo(
+                    f"  {name}: {ratio}{above} {stats.n} observations (high {stats.max:g} "
+                    f"on {stats.max_date})"
+                )
+            else:
+                typer.echo(f"  {name}: no well-observed earlier observations")
+    if paths:
+        typer.echo(f"wrote {paths['report.html']} (and report.json, chart.png, chart.svg)", err=as_json)

@@ -1,0 +1,181 @@
+"""Read a station's counts history: an analyst's CSV or the batch results store.
+
+Both give :class:`~railcount.report.baseline.Observation` records sorted by
+date; everything after this module works on those, never on files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from railcount.errors import HistoryError
+from railcount.report.baseline import Observation
+
+REQUIRED = ("date", "railcars")
+OPTIONAL = (
+    "railcars_low",
+    "railcars_high",
+    "observed_fraction",
+    "scene",
+    "gsd_m",
+    "station",
+    "detector_version",
+)
+
+
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` or an ISO 8601 date-time (its date); raises ValueError otherwise."""
+    text = text.strip()
+    try:
+        if len(text) > 10 and text[10] in "T ":
+            return date.fromisoformat(text[:10])
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+
+
+def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observation]:
+    """Observations of ``station`` in a CSV of counts.
+
+    Columns: ``date`` and ``railcars`` (required), ``railcars_low``,
+    ``railcars_high``, ``observed_fraction``, ``scene``, ``gsd_m`` (optional)
+    and ``station``: when present, only rows naming ``station`` are kept
+    (an unknown station is an error that lists the known ones); when absent
+    the file is taken to be the station's. A CSV written by ``railcount
+    export`` also works: its ``acquired`` stands for ``date``, and only rows
+    whose ``status`` is ``ok`` are read.
+    """
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+            header = [h.strip() for h in (rows[0].keys() if rows else _header(p))]
+    except FileNotFoundError:
+        raise HistoryError(f"{p}: history file not found; give a CSV with columns date,railcars") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise HistoryError(f"{p}: cannot read the history CSV ({exc}); give a UTF-8 CSV file") from None
+    if "date" not in header and "acquired" in header:
+        date_col = "acquired"  # a CSV written by `railcount export`
+    else:
+        date_col = "date"
+    missing = [c for c in REQUIRED if c not in header and not (c == "date" and date_col == "acquired")]
+    if missing:
+        raise HistoryError(
+            f"{p}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(found: {', '.join(h for h in header if h) or 'none'}); the CSV needs date and railcars"
+        )
+    # Cells beyond the header (key None) are ignored; missing cells read as empty.
+    rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k is not None} for r in rows]
+    for r in rows:
+        r["date"] = r.get(date_col, "")
+    if "station" in header:
+        names = sorted({r["station"] for r in rows})
+        rows_for = [(i, r) for i, r in enumerate(rows, start=2) if r["station"] == station]
+        if not rows_for:
+            raise HistoryError(
+                f"{p}: no rows for station {station!r} (stations in the file: {_names(names)}); "
+                "check --station"
+            )
+    else:
+        rows_for = list(enumerate(rows, start=2))
+    if "status" in header:
+        # Failed or skipped scenes (and undated ones) are not observations.
+        rows_for = [(i, r) for i, r in rows_for if r["status"] == "ok" and r["date"]]
+    out = [_row(p, line, r) for line, r in rows_for]
+    if not out:
+        raise HistoryError(f"{p}: the history has no rows; add one line per count (date,railcars)")
+    return sorted(out, key=lambda o: o.date)
+
+
+def read_history_db(db: str | os.PathLike[str], station: str) -> list[Observation]:
+    """Observations of ``station`` in the batch results store (only rows whose status is ``ok``)."""
+    from railcount.store import read_counts  # type: ignore[import-not-found,unused-ignore]
+
+    rows = read_counts(db)
+    names = sorted({str(r["station"]) for r in rows})
+    mine = [r for r in rows if r["station"] == station]
+    if not mine:
+        raise HistoryError(
+            f"{db}: no counts for station {station!r} (stations in the store: {_names(names)}); "
+            "check --station"
+        )
+    out = [obs for r in mine if (obs := observation_from_record(r)) is not None]
+    if not out:
+        raise HistoryError(
+            f"{db}: station {station!r} has no successful dated counts in the store "
+            f"({len(mine)} failed, skipped or undated); run the batch again or check its failures"
+        )
+    return sorted(out, key=lambda o: o.date)
+
+
+def observation_from_record(r: dict[str, Any]) -> Observation | None:
+    """An observation from a store row or a count record; ``None`` unless it is ok and dated."""
+    if r.get("status", "ok") != "ok" or not r.get("acquired") or r.get("railcars") is None:
+        return None
+    return Observation(
+        date=parse_date(str(r["acquired"])),
+        railcars=r["railcars"],
+        railcars_low=r.get("railcars_low"),
+        railcars_high=r.get("railcars_high"),
+        observed_fraction=r.get("observed_fraction"),
+        scene=r.get("scene"),
+        gsd_m=r.get("gsd_m"),
+        detector_version=r.get("detector_version"),
+        params=r.get("params") or r.get("detector_params"),
+    )
+
+
+def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
+    try:
+        day = parse_date(r["date"])
+    except ValueError:
+        raise HistoryError(
+            f"{path}: line {line}: cannot read date {r['date']!r}; write dates as YYYY-MM-DD"
+        ) from None
+    values: dict[str, float | None] = {}
+    for col in ("railcars", "railcars_low", "railcars_high", "observed_fraction", "gsd_m"):
+        text = r.get(col, "")
+        if text == "" and col != "railcars":
+            values[col] = None
+            continue
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not math.isfinite(v) or v < 0:
+            raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected a number of 0 or more")
+        values[col] = int(v) if v.is_integer() and col.startswith("railcars") else v
+    railcars = values.pop("railcars")
+    assert railcars is not None
+    low, high = values["railcars_low"], values["railcars_high"]
+    if (low is not None and low > railcars) or (high is not None and high < railcars):
+        raise HistoryError(
+            f"{path}: line {line}: interval {low}-{high} does not contain the count {railcars}; "
+            "railcars_low <= railcars <= railcars_high"
+        )
+    return Observation(
+        date=day,
+        railcars=railcars,
+        railcars_low=low,
+        railcars_high=high,
+        observed_fraction=values["observed_fraction"],
+        scene=r.get("scene") or None,
+        gsd_m=values["gsd_m"],
+        detector_version=r.get("detector_version") or None,
+    )
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:8])
+    return shown + (f" and {len(names) - 8} more" if len(names) > 8 else "") if names else "none"

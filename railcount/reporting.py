@@ -1,0 +1,339 @@
+"""Judge a count against the station's history: load -> compare -> (evidence) -> write.
+
+The stage after counting and storing: read the history (an analyst's CSV or
+the batch results store), pick the observation being judged, compare it with
+its baseline (:mod:`railcount.report.baseline`), optionally gather the
+evidence (overlays of the judged scene and of some baseline scenes, counted
+again from their files) and write ``report.json``, ``chart.png``,
+``chart.svg`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from railcount.errors import (
+    EmptyBaselineError,
+    HistoryError,
+    NoObservationError,
+    RailcountError,
+    UsageError,
+)
+from railcount.io.history import observation_from_record, read_history_csv, read_history_db
+from railcount.models import Station
+from railcount.report.baseline import Comparison, Observation, Period, Thresholds, compare
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A counted scene's overlay picture (PNG bytes) and where its outputs were written."""
+
+    observation: Observation
+    png: bytes
+    folder: Path
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """Everything a report shows: the comparison, the history it came from and the evidence."""
+
+    comparison: Comparison
+    history: tuple[Observation, ...]
+    source: str
+    judged_overlay: Overlay | None = None
+    overlay_note: str = ""
+    """Why the judged scene's overlay is missing, when it is."""
+    thumbnails: tuple[Overlay, ...] = ()
+    detector: dict[str, Any] = field(default_factory=dict)
+    """Detector version and parameters of the judged count, when known."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.comparison.to_dict()
+        out["source"] = self.source
+        out["detector"] = self.detector
+        return out
+
+
+def parse_period(text: str) -> Period:
+    """``NAME=YYYY-MM-DD:YYYY-MM-DD`` as a :class:`Period`."""
+    name, eq, span = text.partition("=")
+    start, colon, end = span.partition(":")
+    try:
+        if not (eq and colon and name.strip()):
+            raise ValueError
+        p = Period(name.strip(), date.fromisoformat(start.strip()), date.fromisoformat(end.strip()))
+    except ValueError:
+        raise UsageError(
+            f"--period {text!r}: expected NAME=FROM:TO with dates YYYY-MM-DD, "
+            "e.g. pre-pandemic=2018-01-01:2020-01-31"
+        ) from None
+    if p.end < p.start:
+        raise UsageError(f"--period {text!r}: ends before it starts; give FROM:TO in order")
+    return p
+
+
+def load_history(
+    station: str, *, history: str | os.PathLike[str] | None = None, db: str | os.PathLike[str] | None = None
+) -> tuple[list[Observation], str]:
+    """The station's observations and a name for their source (exactly one of ``history``/``db``)."""
+    if (history is None) == (db is None):
+        raise UsageError("give exactly one of --history FILE.csv or --db PATH")
+    if history is not None:
+        return read_history_csv(history, station), str(history)
+    assert db is not None
+    return read_history_db(db, station), str(db)
+
+
+def find_judged(
+    obs: Sequence[Observation],
+    source: str,
+    station: str,
+    *,
+    day: date | None = None,
+    scene: str | None = None,
+) -> Observation | None:
+    """The observation on ``day`` (the best-observed one if several) or of ``scene``.
+
+    Raises :class:`NoObservationError` for a date with no observation; returns
+    ``None`` for a scene not in the history (the caller may count it).
+    """
+    if day is not None:
+        same = [o for o in obs if o.date == day]
+        if not same:
+            before = [o.date for o in obs if o.date < day]
+            after = [o.date for o in obs if o.date > day]
+            near = []
+            if before:
+                near.append(f"{max(before).isoformat()} before")
+            if after:
+                near.append(f"{min(after).isoformat()} after")
+            raise NoObservationError(
+                f"{source}: no observation of {station!r} on {day.isoformat()} "
+                f"(nearest: {', '.join(near) or 'none'}); choose a --date with a count"
+            )
+        return max(same, key=lambda o: o.observed_fraction if o.observed_fraction is not None else 1.0)
+    assert scene is not None
+    exact = [o for o in obs if o.scene == scene]
+    by_name = [o for o in obs if o.scene and Path(o.scene).name == Path(scene).name]
+    found = exact or by_name
+    return found[0] if found else None
+
+
+def build_report(
+    station: str,
+    *,
+    history: str | os.PathLike[str] | None = None,
+    db: str | os.PathLike[str] | None = None,
+    day: date | None = None,
+    scene: str | None = None,
+    baseline_years: int = 5,
+    baseline_from: date | None = None,
+    baseline_to: date | None = None,
+    periods: Sequence[Period] = (),
+    min_observed: float = 0.8,
+    thresholds: Thresholds | None = None,
+    station_file: str | os.PathLike[str] | None = None,
+    evidence_dir: str | os.PathLike[str] | None = None,
+    thumbnails: int = 4,
+) -> Report:
+    """Compare the count on ``day`` (or of ``scene``) with the station's earlier counts.
+
+    With ``evidence_dir`` and ``station_file`` (the station polygon, GeoJSON),
+    the judged scene and up to ``thumbnails`` baseline scenes are counted again
+    from their files and their outputs (overlay, detections, count) written
+    under ``evidence_dir``; scenes that cannot be read are left out.
+    A ``scene`` that is not in the history is counted (``station_file`` needed).
+    """
+    if (day is None) == (scene is None):
+        raise UsageError("give exactly one of --date YYYY-MM-DD or --scene SCENE")
+    if not 0.0 <= min_observed <= 1.0:
+        raise UsageError(f"--min-observed {min_observed}: expected a share between 0 and 1, e.g. 0.8")
+    if baseline_years < 1:
+        raise UsageError(f"--baseline-years {baseline_years}: expected 1 or more")
+    if baseline_from and baseline_to and baseline_to < baseline_from:
+        raise UsageError("--baseline-to is before --baseline-from; give the window in order")
+    if evidence_dir is not None:
+        require_matplotlib()
+    obs, source = load_history(station, history=history, db=db)
+    if station_file is not None:
+        station_polygon(station_file, station)  # a wrong polygon file is a usage error, found before any work
+    judged = find_judged(obs, source, station, day=day, scene=scene)
+    fresh = None
+    if judged is None:
+        assert scene is not None
+        if station_file is None:
+            raise NoObservationError(
+                f"{source}: scene {scene} is not in the history of {station!r}; "
+                "give --station-file STATION.geojson to count it, or choose a --date"
+            )
+        folder = None if evidence_dir is None else Path(evidence_dir) / "judged"
+        fresh = _count(scene, station, station_file, folder)
+        judged = fresh.observation
+    comp = compare(
+        judged,
+        obs,
+        station=station,
+        baseline_years=baseline_years,
+        baseline_from=baseline_from,
+        baseline_to=baseline_to,
+        periods=periods,
+        min_observed=min_observed,
+        thresholds=thresholds,
+    )
+    if comp.baseline.n == 0:
+        raise EmptyBaselineError(
+            f"{source}: no well-observed count of {station!r} between {comp.baseline_start.isoformat()} "
+            f"and {comp.baseline_end.isoformat()} ({len(comp.excluded)} left out for observed_fraction "
+            f"below {min_observed}); widen the window (--baseline-years, --baseline-from) "
+            "or lower --min-observed"
+        )
+    detector: dict[str, Any] = {}
+    if judged.detector_version:
+        detector = {"version": judged.detector_version, "params": judged.params}
+    report = Report(comp, tuple(obs), source, detector=detector)
+    if evidence_dir is None:
+        return report
+    return _with_evidence(report, fresh, station, station_file, Path(evidence_dir), thumbnails, history)
+
+
+def _with_evidence(
+    report: Report,
+    fresh: Overlay | None,
+    station: str,
+    station_file: str | os.PathLike[str] | None,
+    out: Path,
+    thumbnails: int,
+    history: str | os.PathLike[str] | None,
+) -> Report:
+    comp = report.comparison
+    if station_file is None:
+        return Report(
+            **{
+                **report.__dict__,
+                "overlay_note": (
+                    "Overlay unavailable: give --station-file STATION.geojson (the station polygon) "
+                    "to count the scene again and draw every car."
+                ),
+            }
+        )
+    base_dir = Path(history).parent if history is not None else Path.cwd()
+    judged, note = fresh, ""
+    if judged is None:
+        judged, note = _try_count(comp.judged, station, station_file, out / "judged", base_dir)
+    thumbs: list[Overlay] = []
+    tries = 0
+    for o in _thumbnail_candidates(comp):
+        if len(thumbs) >= thumbnails or tries >= 3 * thumbnails:
+            break
+        path = _resolve(o.scene or "", base_dir)
+        if "://" not in path and not Path(path).is_file():
+            continue  # a missing local file costs nothing to skip
+        tries += 1
+        ov, _ = _try_count(o, station, station_file, out / "baseline" / o.date.isoformat(), base_dir)
+        if ov is not None:
+            thumbs.append(ov)
+    thumbs.sort(key=lambda t: t.observation.date)
+    detector = report.detector
+    if fresh is not None:
+        detector = {"version": fresh.observation.detector_version, "params": fresh.observation.params}
+    return Report(
+        **{
+            **report.__dict__,
+            "judged_overlay": judged,
+            "overlay_note": note,
+            "thumbnails": tuple(thumbs),
+            "detector": detector,
+        }
+    )
+
+
+def _thumbnail_candidates(comp: Comparison) -> list[Observation]:
+    """Baseline counts worth a picture, best first: the previous high, then the most recent."""
+    with_scene = [o for o in comp.baseline_obs if o.scene]
+    if not with_scene:
+        return []
+    top = max(with_scene, key=lambda o: o.railcars)
+    return [top, *(o for o in reversed(with_scene) if o is not top)]
+
+
+def _resolve(scene: str, base_dir: Path) -> str:
+    if "://" in scene or Path(scene).is_absolute() or Path(scene).exists():
+        return scene
+    return str(base_dir / scene)
+
+
+def _try_count(
+    o: Observation, station: str, station_file: str | os.PathLike[str], folder: Path, base_dir: Path
+) -> tuple[Overlay | None, str]:
+    if not o.scene:
+        return None, "Overlay unavailable: the history gives no scene for this count."
+    try:
+        return _count(_resolve(o.scene, base_dir), station, station_file, folder), ""
+    except RailcountError as exc:
+        return None, f"Overlay unavailable: {exc}"
+
+
+def station_polygon(station_file: str | os.PathLike[str], station: str) -> Station:
+    """The station named ``station`` in a GeoJSON file (a one-line error when it is not there)."""
+    from railcount.io.stations import read_stations
+
+    stations = read_stations(Path(station_file))
+    for s in stations:
+        if s.name == station:
+            return s
+    names = ", ".join(repr(s.name) for s in stations[:8])
+    raise HistoryError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
+
+
+def _count(scene: str, station: str, station_file: str | os.PathLike[str], folder: Path | None) -> Overlay:
+    from railcount.pipeline import count_scene
+
+    (sc,) = count_scene(scene, [station_polygon(station_file, station)], out_dir=folder)
+    record = sc.result.to_dict()
+    from railcount.detect.params import DetectorParams
+
+    record["params"] = DetectorParams().to_dict()
+    o = observation_from_record(record)
+    if o is None:
+        raise NoObservationError(
+            f"{scene}: has no acquisition date (no date tag, no YYYY-MM-DD in its name); "
+            "name the file with its date or judge a --date from the history"
+        )
+    png = sc.outputs["overlay"].read_bytes() if sc.outputs else b""
+    return Overlay(o, png, folder or Path("."))
+
+
+def require_matplotlib() -> None:
+    """Fail early, in one line, when the chart cannot be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "--out needs matplotlib for the chart; install it with: pip install 'railcount[report]'"
+        ) from None
+
+
+def write_report(report: Report, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``report.json``, ``chart.png``, ``chart.svg`` and ``report.html`` into ``out_dir``."""
+    require_matplotlib()
+    from railcount.io.outputs import output_dir
+    from railcount.report.chart import baseline_chart
+    from railcount.report.pack import render_html
+
+    out = output_dir(Path(out_dir))
+    paths = {name: out / name for name in ("report.json", "chart.png", "chart.svg", "report.html")}
+    fig = baseline_chart(report.comparison, report.history)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    fig.savefig(paths["chart.svg"], format="svg")
+    paths["chart.png"].write_bytes(png.getvalue())
+    paths["report.json"].write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+    paths["report.html"].write_text(render_html(report, png.getvalue()), encoding="utf-8")
+    return paths

@@ -1,0 +1,441 @@
+"""``railcount report`` as a user meets it: history CSV in, verdict, JSON and evidence pack out."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from railcount.cli import main
+
+from .geofixtures import write_synth
+
+EVIL = "<script>alert(1)</script>"
+
+
+def write_history(path: Path, rows: list[dict], columns=None) -> Path:
+    columns = columns or list(rows[0])
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def tumangang_rows(station: str | None = None, judged_scene: str = "tumangang_2023-10-05.tif") -> list[dict]:
+    """About 120 ordinary counts 2018-2023 (a high of 41), then 73 (70-76) on 2023-10-05."""
+    rng = np.random.default_rng(11)
+    rows, day = [], date(2018, 1, 3)
+    while day < date(2023, 9, 25):
+        n = int(np.clip(rng.normal(23, 5), 6, 36))
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "railcars": n,
+                "railcars_low": n - 3,
+                "railcars_high": n + 3,
+                "observed_fraction": 0.95,
+                "scene": f"tumangang_{day}.tif",
+            }
+        )
+        day += timedelta(days=int(rng.integers(12, 20)))
+    rows[40].update(railcars=41, railcars_low=38, railcars_high=44)
+    rows[55].update(observed_fraction=0.4, railcars=60, railcars_low=55, railcars_high=66)  # poorly seen
+    rows.append(
+        {
+            "date": "2023-10-05",
+            "railcars": 73,
+            "railcars_low": 70,
+            "railcars_high": 76,
+            "observed_fraction": 1.0,
+            "scene": judged_scene,
+        }
+    )
+    if station:
+        for r in rows:
+            r["station"] = station
+    return rows
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    rows = tumangang_rows("Tumangang")
+    rows += [dict(r, station="Elsewhere", railcars=1, railcars_low=1, railcars_high=1) for r in rows[:10]]
+    return write_history(tmp_path / "counts.csv", rows)
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main(["report", *args, "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    return json.loads(out[0])
+
+
+def test_json_has_the_contract_and_the_right_numbers(history, capsys):
+    rec = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--history",
+        str(history),
+        "--date",
+        "2023-10-05",
+        "--period",
+        "pre-pandemic=2018-01-01:2020-01-31",
+    )
+    for key in ("verdict", "railcars", "baseline", "percentile", "robust_z", "periods", "sentence"):
+        assert key in rec, key
+    # The baseline by hand: Tumangang rows in the 5 years before, well observed, excluding the judged day.
+    with history.open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["station"] == "Tumangang"]
+    base = [
+        int(r["railcars"])
+        for r in rows
+        if "2018-10-05" <= r["date"] <= "2023-10-04" and float(r["observed_fraction"]) >= 0.8
+    ]
+    b = rec["baseline"]
+    assert b["n"] == len(base) and b["median"] == statistics.median(base) and b["max"] == max(base) == 41
+    assert b["excluded_poorly_observed"] == 1
+    assert rec["verdict"] == "unprecedented" and rec["railcars"] == 73 and rec["percentile"] == 100
+    assert rec["sentence"].startswith("73 railcars (70-76) on 2023-10-05: ")
+    assert f"above all {len(base)} observations" in rec["sentence"]
+    pre = [
+        int(r["railcars"]) for r in rows if r["date"] <= "2020-01-31" and float(r["observed_fraction"]) >= 0.8
+    ]
+    assert rec["periods"]["pre-pandemic"]["n"] == len(pre)
+    assert rec["periods"]["pre-pandemic"]["median"] == statistics.median(pre)
+
+
+def test_text_output_and_interval_rule(tmp_path, capsys):
+    rows = tumangang_rows()
+    rows[-1].update(railcars_low=30)  # 73 but possibly as few as 30: not above the previous high of 41
+    hist = write_history(tmp_path / "h.csv", rows)
+    assert main(["report", "--station", "T", "--history", str(hist), "--date", "2023-10-05"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("elevated: 73 railcars (30-76) on 2023-10-05")
+    assert main(["report", "--station", "T", "--history", str(hist), "--date", "2023-10-05", "--point"]) == 0
+    assert capsys.readouterr().out.startswith("unprecedented: ")
+
+
+def test_scene_picks_the_observation_by_file_name(history, capsys):
+    rec = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--history",
+        str(history),
+        "--scene",
+        "/somewhere/else/tumangang_2023-10-05.tif",
+    )
+    assert rec["date"] == "2023-10-05" and rec["railcars"] == 73
+
+
+BAD = [
+    ("missing column", "date,count\n2020-01-01,3\n", ["--date", "2020-01-01"], 2, "missing column railcars"),
+    ("bad date", "date,railcars\n2020-01-01,3\n01/02/2020,4\n", ["--date", "2020-01-01"], 2, "line 3"),
+    ("bad count", "date,railcars\n2020-01-01,many\n", ["--date", "2020-01-01"], 2, "railcars is 'many'"),
+    (
+        "unknown station",
+        "date,railcars,station\n2020-01-01,3,Other\n",
+        ["--date", "2020-01-01"],
+        2,
+        "'Other'",
+    ),
+    (
+        "no observation",
+        "date,railcars\n2020-01-01,3\n2020-03-01,3\n",
+        ["--date", "2020-02-01"],
+        1,
+        "nearest: 2020-01-01 before, 2020-03-01 after",
+    ),
+    (
+        "empty baseline",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01"],
+        1,
+        "no well-observed count",
+    ),
+    (
+        "bad period",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01", "--period", "pre:2019"],
+        2,
+        "NAME=FROM:TO",
+    ),
+    (
+        "date and scene",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01", "--scene", "x.tif"],
+        2,
+        "exactly one of --date",
+    ),
+    ("unknown scene", "date,railcars\n2020-01-01,3\n", ["--scene", "x.tif"], 1, "give --station-file"),
+    ("empty file", "", ["--date", "2020-01-01"], 2, "missing columns date, railcars"),
+]
+
+
+@pytest.mark.parametrize(("text", "args", "code", "needle"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line(tmp_path, capsys, text, args, code, needle):
+    hist = tmp_path / "hist.csv"
+    hist.write_text(text)
+    assert main(["report", "--station", "Tumangang", "--history", str(hist), *args]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("railcount: error: ")
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_missing_history_and_no_source(tmp_path, capsys):
+    assert (
+        main(["report", "--station", "T", "--history", str(tmp_path / "nope.csv"), "--date", "2020-01-01"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "nope.csv" in err and err.count("\n") == 1
+    assert main(["report", "--station", "T", "--date", "2020-01-01"]) == 2
+    assert "exactly one of --history" in capsys.readouterr().err
+
+
+def test_evidence_pack_is_self_contained_and_escaped(tmp_path, capsys):
+    hist = write_history(tmp_path / "evil.csv", tumangang_rows(EVIL, judged_scene=f"{EVIL}.tif"))
+    out = tmp_path / "pack"
+    rec = run_json(
+        capsys,
+        "--station",
+        EVIL,
+        "--history",
+        str(hist),
+        "--date",
+        "2023-10-05",
+        "--out",
+        str(out),
+        "--period",
+        f"{EVIL}=2018-01-01:2020-01-31",
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["chart.png", "chart.svg", "report.html", "report.json"]
+    assert json.loads((out / "report.json").read_text())["sentence"] == rec["sentence"]
+    png = cv2.imread(str(out / "chart.png"))
+    assert png is not None and png.shape[1] > 800 and png.std() > 10
+    ET.parse(out / "chart.svg")  # well-formed XML
+    page = (out / "report.html").read_text()
+    assert EVIL not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page.lower()
+    # Nothing fetched from elsewhere: every src is an inline image, no links to stylesheets.
+    srcs = re.findall(r'src="([^"]*)"', page)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "<link" not in page and "http://" not in page and "https://" not in page
+    assert rec["sentence"] in page
+    assert "Overlay unavailable" in page  # no station polygon given
+
+
+@pytest.fixture(scope="module")
+def synth_pair(tmp_path_factory):
+    """Two small generated Tumangang scenes (1 m GSD): a baseline date and the judged date."""
+    folder = tmp_path_factory.mktemp("synth")
+    base, station = write_synth(folder, date="2021-06-01", cars=18, gsd_m=1.0, seed=21, supersample=1)
+    judged, _ = write_synth(folder, date="2023-10-05", cars=40, gsd_m=1.0, seed=22, supersample=1)
+    return base["tif"], judged["tif"], station
+
+
+def test_scene_is_counted_and_drawn(tmp_path, capsys, synth_pair):
+    base_tif, judged_tif, station = synth_pair
+    rows = tumangang_rows()[:-1]
+    rows[-1].update(scene=base_tif.name, date="2021-06-01")  # relative to the CSV's folder: a thumbnail
+    hist = write_history(base_tif.parent / "hist.csv", rows)
+    out = tmp_path / "pack"
+    rec = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--history",
+        str(hist),
+        "--scene",
+        str(judged_tif),
+        "--station-file",
+        str(station),
+        "--out",
+        str(out),
+    )
+    assert main(["count", str(judged_tif), "--station", str(station), "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert rec["railcars"] == counted["railcars"] and rec["date"] == "2023-10-05"
+    assert rec["detector"]["version"] == counted["detector_version"] and rec["detector"]["params"]
+    assert (out / "judged" / "overlay.png").is_file() and (out / "judged" / "detections.geojson").is_file()
+    page = (out / "report.html").read_text()
+    assert 'id="overlay"' in page and "Overlay unavailable" not in page
+    assert f"overlay {rows[-1]['date']}" in page  # the baseline scene's thumbnail
+    assert (out / "baseline" / rows[-1]["date"] / "overlay.png").is_file()
+
+
+def test_unreadable_scene_says_why(tmp_path, capsys, synth_pair):
+    _, _, station = synth_pair
+    hist = write_history(tmp_path / "h.csv", tumangang_rows())  # scenes that do not exist
+    assert (
+        main(
+            [
+                "report",
+                "--station",
+                "Tumangang",
+                "--history",
+                str(hist),
+                "--date",
+                "2023-10-05",
+                "--station-file",
+                str(station),
+                "--out",
+                str(tmp_path / "o"),
+                "--thumbnails",
+                "1",
+            ]
+        )
+        == 0
+    )
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "Overlay unavailable" in page and "tumangang_2023-10-05.tif" in page
+    # A polygon file without the station is a usage error, said before any work.
+    capsys.readouterr()
+    args = ["report", "--station", "Elsewhere", "--history", str(hist), "--date", "2023-10-05"]
+    assert main([*args, "--station-file", str(station)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no station named 'Elsewhere'" in err and "'Tumangang'" in err
+    assert main([*args, "--station-file", str(tmp_path / "none.geojson")]) == 2
+    assert "none.geojson" in capsys.readouterr().err
+
+
+def _browser() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.slow
+def test_report_in_a_real_browser(tmp_path, capsys):
+    exe = _browser()
+    if exe is None:
+        pytest.skip("no headless browser installed (chromium); the evidence pack was not opened in one")
+    hist = write_history(tmp_path / "evil.csv", tumangang_rows(EVIL))
+    out = tmp_path / "pack"
+    assert (
+        main(["report", "--station", EVIL, "--history", str(hist), "--date", "2023-10-05", "--out", str(out)])
+        == 0
+    )
+    capsys.readouterr()
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    url = (out / "report.html").as_uri()
+    dom = subprocess.run(
+        [exe, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=90, check=True
+    ).stdout
+    # The station's name is text, not a script: the parsed page holds no script element.
+    assert "<script" not in dom.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert 'id="verdict"' in dom and "UNPRECEDENTED" in dom and 'id="stats"' in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [exe, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=90,
+        check=True,
+    )
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[:2] == (1600, 1200)
+    # The chart was decoded and drawn: the vermillion of the judged count is on screen.
+    b, g, r = (img[..., i].astype(int) for i in range(3))
+    assert np.sum((abs(r - 0xD5) < 25) & (abs(g - 0x5E) < 25) & (b < 40)) > 200
+
+
+@pytest.mark.slow
+def test_report_from_a_real_batch_store(tmp_path, capsys):
+    """Generate a small series, run the real batch into a store, then judge the last date from the store."""
+    from railcount.batch import run_batch
+    from railcount.store import read_counts
+
+    scenes = tmp_path / "scenes"
+    days = [("2021-03-01", 12), ("2021-09-01", 15), ("2022-03-01", 10), ("2023-10-05", 45)]
+    for i, (day, cars) in enumerate(days):
+        _, station = write_synth(scenes, date=day, cars=cars, gsd_m=1.0, seed=40 + i, supersample=1)
+    (scenes / "tumangang_2022-06-01.tif").write_bytes(b"not a tiff")  # recorded as failed, not an observation
+    db = tmp_path / "counts.db"
+    summary = run_batch(station, scenes, db=db, workers=1)
+    assert summary.ok == 4 and summary.failed == 1
+    stored = {r["acquired"][:10]: r for r in read_counts(db, "Tumangang") if r["status"] == "ok"}
+    out = tmp_path / "pack"
+    rec = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--db",
+        str(db),
+        "--date",
+        "2023-10-05",
+        "--min-baseline",
+        "3",
+        "--station-file",
+        str(station),
+        "--out",
+        str(out),
+    )
+    judged = stored["2023-10-05"]
+    assert rec["railcars"] == judged["railcars"] and rec["railcars_low"] == judged["railcars_low"]
+    assert rec["baseline"]["n"] == 3
+    assert rec["baseline"]["max"] == max(stored[d]["railcars"] for d in stored if d < "2023")
+    assert rec["detector"]["version"] == judged["detector_version"]
+    assert rec["detector"]["params"] == judged["params"]
+    base = [stored[d]["railcars"] for d in stored if d < "2023"]
+    low = judged["railcars_low"]
+    expected = (
+        "unprecedented" if low > max(base) else "elevated" if low > np.percentile(base, 90) else "normal"
+    )
+    assert rec["verdict"] == expected  # the documented rule, on the interval's low end
+    page = (out / "report.html").read_text()
+    assert 'id="overlay"' in page and page.count("<figure>") == 3  # the three baseline scenes
+    # The same history exported to CSV (failed row included) gives the same comparison.
+    export = tmp_path / "export.csv"
+    assert main(["export", "--db", str(db), "--format", "csv", "--output", str(export)]) == 0
+    capsys.readouterr()
+    from_csv = run_json(
+        capsys,
+        "--station",
+        "Tumangang",
+        "--history",
+        str(export),
+        "--date",
+        "2023-10-05",
+        "--min-baseline",
+        "3",
+    )
+    for key in ("verdict", "railcars", "railcars_low", "percentile", "robust_z", "sentence"):
+        assert from_csv[key] == rec[key], key
+    assert from_csv["baseline"] == rec["baseline"]
+    # An unknown station says which ones there are.
+    assert main(["report", "--station", "Nowhere", "--db", str(db), "--date", "2023-10-05"]) == 2
+    assert "'Tumangang'" in capsys.readouterr().err
+    assert (
+        main(["report", "--station", "Tumangang", "--db", str(tmp_path / "none.db"), "--date", "2023-10-05"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none.db" in err
+
+
+def test_ragged_rows_and_status_column(tmp_path, capsys):
+    lines = ["acquired,railcars,status"]
+    lines += [f"2020-0{m}-01T10:00:00+00:00,{10 + m},ok" for m in range(1, 7)]
+    lines += ["2020-07-01,,failed", "2020-08-01,99,skipped", "2020-09-01,30,ok,an extra cell"]
+    hist = tmp_path / "h.csv"
+    hist.write_text("\n".join(lines) + "\n")
+    rec = run_json(capsys, "--station", "T", "--history", str(hist), "--date", "2020-09-01")
+    assert rec["baseline"]["n"] == 6 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
+    assert rec["verdict"] == "unprecedented"
