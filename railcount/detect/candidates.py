@@ -20,7 +20,7 @@ import numpy as np
 
 from railcount.detect.cars import BandTerms, FrameCars
 
-FEATURES = (
+BASE_FEATURES = (
     "strength",  # the band evidence
     "smoothness",  # 1 - roof texture / limit
     "body_dark",  # shadow-dark share of the body band
@@ -59,7 +59,7 @@ truck on a road has smooth asphalt beside it and no rails beyond its ends; a
 car in a yard has ballast, neighbouring tracks and often its coupled
 neighbour. These enter the models linearly."""
 
-FEATURES = (*FEATURES, *CONTEXT_FEATURES)
+FEATURES: tuple[str, ...] = (*BASE_FEATURES, *CONTEXT_FEATURES)
 N_SQUARED = 15
 """The first N_SQUARED features also enter squared (the context features do not)."""
 
