@@ -2,11 +2,18 @@
 
 The standard library's SimpleHTTPRequestHandler ignores ``Range``; GDAL's
 /vsicurl/ needs it to read a Cloud-Optimized GeoTIFF a few tiles at a time.
+
+Two ways to run it: :func:`range_server` in a thread of the test process
+(enough when railcount runs in a subprocess), or as a process of its own,
+``python tests/rangeserver.py ROOT`` (it prints its port), for tests that
+read URLs with GDAL in the test process itself: GDAL holds the GIL while it
+waits for a URL, so a server thread in that process would never answer.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,3 +115,15 @@ def range_server(root: Path) -> Iterator[tuple[str, Served]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main() -> None:
+    """Serve the folder given as the first argument until killed; print the port first."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Path(sys.argv[1]).resolve(), Served()))
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

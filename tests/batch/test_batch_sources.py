@@ -34,7 +34,7 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root = tmp_path / "www"
     root.mkdir()
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("rangeserver.py")), str(root)],
+        [sys.executable, str(Path(__file__).parents[1] / "rangeserver.py"), str(root)],
         stdout=subprocess.PIPE,
         text=True,
     )
