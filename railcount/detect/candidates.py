@@ -7,7 +7,7 @@ them is not one threshold but the combination of a dozen measurements
 (how dark the body is against the sunlit ground, how uneven the roof, how
 solid the shadow, whether the dark band goes on a car width further...).
 
-A logistic model with squared terms combines them. Its 35 coefficients live
+A logistic model with squared terms combines them. Its 68 coefficients live
 in :mod:`railcount.detect.car_model`, written by
 ``benchmarks/fit_car_model.py`` from the candidates of the ``tuned``
 generated suites (plain and v2). It is a few numbers in the source, fitted
@@ -52,9 +52,10 @@ CONTEXT_FEATURES = (
     "ext_rel_min",  # luminance / sunlit level just beyond the ends
     "ext_rel_max",
 )
-"""What lies around a candidate: a cross-track profile of roof smoothness and
-relative luminance out to two track spacings on each side (shadow side and sun
-side told apart), and what the centreline meets just beyond the car's ends. A
+"""What lies around a candidate: a cross-track profile of roof smoothness,
+relative luminance and shadow-dark share out to two track spacings on each
+side (shadow side and sun side told apart), and what the centreline meets
+just beyond the car's ends. A
 truck on a road has smooth asphalt beside it and no rails beyond its ends; a
 car in a yard has ballast, neighbouring tracks and often its coupled
 neighbour. These enter the models linearly."""
