@@ -16,7 +16,8 @@ Then, in a fresh process per run (so each measures its own peak memory),
 ``read_windows`` reads the Tumangang station from each file. It prints the
 median read time of REPEAT runs, the ratio to the standalone window, the
 peak resident memory of the process, and how much of it the read added on
-top of the imports (``ru_maxrss`` before and after the read). Files come
+top of the imports (the process's own high-water mark, ``VmHWM``, before and
+after the read). Files come
 from the page cache after the first run: this measures decoding and
 copying, not the disk. Timings on a shared machine are noisy.
 """
@@ -45,14 +46,27 @@ import json, resource, sys, time, warnings
 from railcount.errors import RailcountWarning
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
+
+def peak_kb():
+    # Linux keeps ru_maxrss across exec (it would report the parent's size);
+    # VmHWM belongs to this process image alone.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 stations = read_stations(sys.argv[2])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", RailcountWarning)
     t0 = time.perf_counter()
     (w,) = read_windows(sys.argv[1], stations)
     dt = time.perf_counter() - t0
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kb()
 print(json.dumps({"time": dt, "before_kb": before, "after_kb": after, "shape": list(w.shape),
                   "warnings": [str(c.message)[:80] for c in caught]}))
 """
