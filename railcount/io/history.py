@@ -95,12 +95,12 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
 
 def read_history_db(db: str | os.PathLike[str], station: str) -> list[Observation]:
     """Observations of ``station`` in the batch results store (only rows whose status is ``ok``)."""
-    from railcount.store import read_counts  # type: ignore[import-not-found,unused-ignore]
+    from railcount.store import read_counts
 
-    rows = read_counts(db)
-    names = sorted({str(r["station"]) for r in rows})
-    mine = [r for r in rows if r["station"] == station]
+    # Only this station's rows (each carries its detections); all stations only to name them in the error.
+    mine = read_counts(db, station)
     if not mine:
+        names = sorted({str(r["station"]) for r in read_counts(db)})
         raise HistoryError(
             f"{db}: no counts for station {station!r} (stations in the store: {_names(names)}); "
             "check --station"
