@@ -277,6 +277,19 @@ def test_scene_is_counted_and_drawn(tmp_path, capsys, synth_pair):
     assert (out / "baseline" / rows[-1]["date"] / "overlay.png").is_file()
 
 
+def test_out_that_cannot_be_made_fails_before_counting(tmp_path, capsys, synth_pair):
+    _, judged_tif, station = synth_pair
+    hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
+    out = tmp_path / "a-file"
+    out.write_text("not a folder")
+    args = ["report", "--station", "Tumangang", "--history", str(hist), "--scene", str(judged_tif)]
+    assert main([*args, "--station-file", str(station), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    # The --out itself is named (not a sub-folder the counting reached first), in one line.
+    assert err.count("\n") == 1 and f"{out}: cannot create output directory" in err
+    assert out.read_text() == "not a folder"
+
+
 def test_unreadable_scene_says_why(tmp_path, capsys, synth_pair):
     _, _, station = synth_pair
     hist = write_history(tmp_path / "h.csv", tumangang_rows())  # scenes that do not exist
