@@ -157,6 +157,11 @@ def build_report(
         raise UsageError(f"--min-observed {min_observed}: expected a share between 0 and 1, e.g. 0.8")
     if baseline_years < 1:
         raise UsageError(f"--baseline-years {baseline_years}: expected 1 or more")
+    th = thresholds or Thresholds()
+    if not 0 < th.elevated_percentile < 100:
+        raise UsageError(f"--elevated-percentile {th.elevated_percentile}: expected between 0 and 100")
+    if th.min_observations < 1:
+        raise UsageError(f"--min-baseline {th.min_observations}: expected 1 or more")
     if baseline_from and baseline_to and baseline_to < baseline_from:
         raise UsageError("--baseline-to is before --baseline-from; give the window in order")
     if evidence_dir is not None:
@@ -190,7 +195,7 @@ def build_report(
         baseline_to=baseline_to,
         periods=periods,
         min_observed=min_observed,
-        thresholds=thresholds,
+        thresholds=th,
     )
     if comp.baseline.n == 0:
         raise EmptyBaselineError(

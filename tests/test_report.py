@@ -181,6 +181,20 @@ BAD = [
     ),
     ("unknown scene", "date,railcars\n2020-01-01,3\n", ["--scene", "x.tif"], 1, "give --station-file"),
     ("empty file", "", ["--date", "2020-01-01"], 2, "missing columns date, railcars"),
+    (
+        "bad percentile",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01", "--elevated-percentile", "100"],
+        2,
+        "--elevated-percentile 100.0: expected between 0 and 100",
+    ),
+    (
+        "bad min baseline",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01", "--min-baseline", "0"],
+        2,
+        "--min-baseline 0: expected 1 or more",
+    ),
 ]
 
 

@@ -37,7 +37,7 @@ Definitions:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -323,7 +323,7 @@ def compare(
         thresholds=th,
         min_observed=min_observed,
     )
-    return Comparison(**{**comp.__dict__, "sentence": sentence(comp), "caveats": caveats(comp)})
+    return replace(comp, sentence=sentence(comp), caveats=caveats(comp))
 
 
 def caveats(c: Comparison) -> tuple[str, ...]:
