@@ -458,11 +458,11 @@ def test_report_from_a_real_batch_store(tmp_path, capsys):
 
 
 def test_ragged_rows_and_status_column(tmp_path, capsys):
-    lines = ["acquired,railcars,status"]
+    lines = ["acquired,railcars,status", "2019-12-15,12,ok,an extra cell on the first row"]
     lines += [f"2020-0{m}-01T10:00:00+00:00,{10 + m},ok" for m in range(1, 7)]
     lines += ["2020-07-01,,failed", "2020-08-01,99,skipped", "2020-09-01,30,ok,an extra cell"]
     hist = tmp_path / "h.csv"
     hist.write_text("\n".join(lines) + "\n")
     rec = run_json(capsys, "--station", "T", "--history", str(hist), "--date", "2020-09-01")
-    assert rec["baseline"]["n"] == 6 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
+    assert rec["baseline"]["n"] == 7 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
     assert rec["verdict"] == "unprecedented"

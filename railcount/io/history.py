@@ -54,8 +54,10 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     p = Path(path)
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-            header = [h.strip() for h in (rows[0].keys() if rows else _header(p))]
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            # The header itself: a first row's keys would hold None for cells beyond it.
+            header = [h.strip() for h in reader.fieldnames or []]
     except FileNotFoundError:
         raise HistoryError(f"{p}: history file not found; give a CSV with columns date,railcars") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -169,11 +171,6 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         gsd_m=values["gsd_m"],
         detector_version=r.get("detector_version") or None,
     )
-
-
-def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return next(csv.reader(fh), [])
 
 
 def _names(names: list[str]) -> str:
