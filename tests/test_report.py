@@ -182,6 +182,13 @@ BAD = [
     ("unknown scene", "date,railcars\n2020-01-01,3\n", ["--scene", "x.tif"], 1, "give --station-file"),
     ("empty file", "", ["--date", "2020-01-01"], 2, "missing columns date, railcars"),
     (
+        "percent seen",
+        "date,railcars,observed_fraction\n2020-01-01,3,1\n2020-02-01,3,95\n",
+        ["--date", "2020-02-01"],
+        2,
+        "line 3: observed_fraction is '95'; expected a share between 0 and 1",
+    ),
+    (
         "bad percentile",
         "date,railcars\n2020-01-01,3\n",
         ["--date", "2020-01-01", "--elevated-percentile", "100"],

@@ -152,6 +152,12 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
             v = math.nan
         if not math.isfinite(v) or v < 0:
             raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected a number of 0 or more")
+        if col == "observed_fraction" and v > 1:
+            # A percentage (95 for 95 %) would make every count look well observed.
+            raise HistoryError(
+                f"{path}: line {line}: observed_fraction is {text!r}; expected a share between 0 and 1 "
+                "(0.95, not 95)"
+            )
         values[col] = int(v) if v.is_integer() and col.startswith("railcars") else v
     railcars = values.pop("railcars")
     assert railcars is not None
