@@ -21,9 +21,9 @@ from typing import Any
 
 from railcount.errors import (
     EmptyBaselineError,
-    HistoryError,
     NoObservationError,
     RailcountError,
+    StationError,
     UsageError,
 )
 from railcount.io.history import observation_from_record, read_history_csv, read_history_db
@@ -288,7 +288,7 @@ def station_polygon(station_file: str | os.PathLike[str], station: str) -> Stati
         if s.name == station:
             return s
     names = ", ".join(repr(s.name) for s in stations[:8])
-    raise HistoryError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
+    raise StationError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
 
 
 def _count(scene: str, polygon: Station, folder: Path | None) -> Overlay:
