@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from railcount.errors import UsageError
+
 STATION = "Tumangang"
 SURGE_DATE = date(2023, 10, 5)
 SURGE_CARS = 73
@@ -52,7 +54,7 @@ def demo_series(n_dates: int = 60, seed: int = 2023) -> list[tuple[date, int]]:
     apart from January 2018; the last pair is 73 railcars on 2023-10-05.
     """
     if n_dates < 2:
-        raise ValueError(f"n_dates must be 2 or more, got {n_dates}")
+        raise UsageError(f"--dates {n_dates}: expected 2 or more")
     rng = np.random.default_rng(seed)
     start, end = date(2018, 1, 15), date(2023, 9, 20)
     span = (end - start).days
@@ -72,15 +74,17 @@ def _make_scene(args: tuple[str, date, int, int]) -> str:
 
 def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | None = None) -> Path:
     """Write the series' scenes (skipping those already there) and the station; return the station file."""
+    from railcount.batch import _cores  # the batch's default: the cores this process may use
     from railcount.synth import write_station
 
+    _check_workers(workers)
     folder.mkdir(parents=True, exist_ok=True)
     todo = [
         (str(folder), day, cars, 1000 + i)
         for i, (day, cars) in enumerate(series)
         if not (folder / f"tumangang_{day.isoformat()}.tif").is_file()
     ]
-    n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    n = max(1, min(workers or _cores(), len(todo)))
     if n == 1:
         for job in todo:
             _make_scene(job)
@@ -89,6 +93,11 @@ def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | Non
         with ProcessPoolExecutor(n, mp_context=get_context("spawn")) as pool:
             list(pool.map(_make_scene, todo, chunksize=max(1, len(todo) // (4 * n))))
     return write_station("tumangang", folder)
+
+
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be 1 or more; got {workers}")
 
 
 def run_demo(
@@ -107,6 +116,7 @@ def run_demo(
     from railcount.reporting import build_report, parse_period, require_matplotlib, write_report
 
     require_matplotlib()  # before a minute's work, not after
+    _check_workers(workers)
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
     out = Path(out_dir)

@@ -14,16 +14,16 @@ import io
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from railcount.errors import (
     EmptyBaselineError,
-    HistoryError,
     NoObservationError,
     RailcountError,
+    StationError,
     UsageError,
 )
 from railcount.io.history import observation_from_record, read_history_csv, read_history_db
@@ -157,24 +157,34 @@ def build_report(
         raise UsageError(f"--min-observed {min_observed}: expected a share between 0 and 1, e.g. 0.8")
     if baseline_years < 1:
         raise UsageError(f"--baseline-years {baseline_years}: expected 1 or more")
+    th = thresholds or Thresholds()
+    if not 0 < th.elevated_percentile < 100:
+        raise UsageError(f"--elevated-percentile {th.elevated_percentile}: expected between 0 and 100")
+    if th.min_observations < 1:
+        raise UsageError(f"--min-baseline {th.min_observations}: expected 1 or more")
     if baseline_from and baseline_to and baseline_to < baseline_from:
         raise UsageError("--baseline-to is before --baseline-from; give the window in order")
     if evidence_dir is not None:
         require_matplotlib()
     obs, source = load_history(station, history=history, db=db)
-    if station_file is not None:
-        station_polygon(station_file, station)  # a wrong polygon file is a usage error, found before any work
+    # Read once, before any work: a wrong polygon file is a usage error.
+    polygon = None if station_file is None else station_polygon(station_file, station)
     judged = find_judged(obs, source, station, day=day, scene=scene)
+    if evidence_dir is not None:
+        from railcount.io.outputs import output_dir
+
+        # An --out that cannot be made fails here, not after every evidence scene was counted for nothing.
+        output_dir(Path(evidence_dir))
     fresh = None
     if judged is None:
         assert scene is not None
-        if station_file is None:
+        if polygon is None:
             raise NoObservationError(
                 f"{source}: scene {scene} is not in the history of {station!r}; "
                 "give --station-file STATION.geojson to count it, or choose a --date"
             )
         folder = None if evidence_dir is None else Path(evidence_dir) / "judged"
-        fresh = _count(scene, station, station_file, folder)
+        fresh = _count(scene, polygon, folder)
         judged = fresh.observation
     comp = compare(
         judged,
@@ -185,7 +195,7 @@ def build_report(
         baseline_to=baseline_to,
         periods=periods,
         min_observed=min_observed,
-        thresholds=thresholds,
+        thresholds=th,
     )
     if comp.baseline.n == 0:
         raise EmptyBaselineError(
@@ -200,33 +210,30 @@ def build_report(
     report = Report(comp, tuple(obs), source, detector=detector)
     if evidence_dir is None:
         return report
-    return _with_evidence(report, fresh, station, station_file, Path(evidence_dir), thumbnails, history)
+    return _with_evidence(report, fresh, polygon, Path(evidence_dir), thumbnails, history)
 
 
 def _with_evidence(
     report: Report,
     fresh: Overlay | None,
-    station: str,
-    station_file: str | os.PathLike[str] | None,
+    polygon: Station | None,
     out: Path,
     thumbnails: int,
     history: str | os.PathLike[str] | None,
 ) -> Report:
     comp = report.comparison
-    if station_file is None:
-        return Report(
-            **{
-                **report.__dict__,
-                "overlay_note": (
-                    "Overlay unavailable: give --station-file STATION.geojson (the station polygon) "
-                    "to count the scene again and draw every car."
-                ),
-            }
+    if polygon is None:
+        return replace(
+            report,
+            overlay_note=(
+                "Overlay unavailable: give --station-file STATION.geojson (the station polygon) "
+                "to count the scene again and draw every car."
+            ),
         )
     base_dir = Path(history).parent if history is not None else Path.cwd()
     judged, note = fresh, ""
     if judged is None:
-        judged, note = _try_count(comp.judged, station, station_file, out / "judged", base_dir)
+        judged, note = _try_count(comp.judged, polygon, out / "judged", base_dir)
     thumbs: list[Overlay] = []
     tries = 0
     for o in _thumbnail_candidates(comp):
@@ -236,21 +243,15 @@ def _with_evidence(
         if "://" not in path and not Path(path).is_file():
             continue  # a missing local file costs nothing to skip
         tries += 1
-        ov, _ = _try_count(o, station, station_file, out / "baseline" / o.date.isoformat(), base_dir)
+        ov, _ = _try_count(o, polygon, out / "baseline" / o.date.isoformat(), base_dir)
         if ov is not None:
             thumbs.append(ov)
     thumbs.sort(key=lambda t: t.observation.date)
     detector = report.detector
     if fresh is not None:
         detector = {"version": fresh.observation.detector_version, "params": fresh.observation.params}
-    return Report(
-        **{
-            **report.__dict__,
-            "judged_overlay": judged,
-            "overlay_note": note,
-            "thumbnails": tuple(thumbs),
-            "detector": detector,
-        }
+    return replace(
+        report, judged_overlay=judged, overlay_note=note, thumbnails=tuple(thumbs), detector=detector
     )
 
 
@@ -269,13 +270,11 @@ def _resolve(scene: str, base_dir: Path) -> str:
     return str(base_dir / scene)
 
 
-def _try_count(
-    o: Observation, station: str, station_file: str | os.PathLike[str], folder: Path, base_dir: Path
-) -> tuple[Overlay | None, str]:
+def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -> tuple[Overlay | None, str]:
     if not o.scene:
         return None, "Overlay unavailable: the history gives no scene for this count."
     try:
-        return _count(_resolve(o.scene, base_dir), station, station_file, folder), ""
+        return _count(_resolve(o.scene, base_dir), polygon, folder), ""
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
 
@@ -289,18 +288,16 @@ def station_polygon(station_file: str | os.PathLike[str], station: str) -> Stati
         if s.name == station:
             return s
     names = ", ".join(repr(s.name) for s in stations[:8])
-    raise HistoryError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
+    raise StationError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
 
 
-def _count(scene: str, station: str, station_file: str | os.PathLike[str], folder: Path | None) -> Overlay:
+def _count(scene: str, polygon: Station, folder: Path | None) -> Overlay:
+    from railcount.detect.params import DetectorParams
     from railcount.pipeline import count_scene
 
-    (sc,) = count_scene(scene, [station_polygon(station_file, station)], out_dir=folder)
-    record = sc.result.to_dict()
-    from railcount.detect.params import DetectorParams
-
-    record["params"] = DetectorParams().to_dict()
-    o = observation_from_record(record)
+    params = DetectorParams()  # passed, so that the parameters recorded are the ones used
+    (sc,) = count_scene(scene, [polygon], params=params, out_dir=folder)
+    o = observation_from_record({**sc.result.to_dict(), "params": params.to_dict()})
     if o is None:
         raise NoObservationError(
             f"{scene}: has no acquisition date (no date tag, no YYYY-MM-DD in its name); "

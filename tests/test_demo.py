@@ -28,6 +28,18 @@ def test_demo_series_is_ordinary_then_a_surge():
     assert max((b - a).days for a, b in itertools.pairwise(days[:-1])) < 60
 
 
+BAD_DEMO = [(["--workers", "0"], "--workers"), (["--dates", "1"], "--dates")]
+
+
+@pytest.mark.parametrize(("args", "needle"), BAD_DEMO)
+def test_demo_refuses_bad_options_before_any_work(tmp_path, capsys, args, needle):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--dates", "2", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("railcount: error: ") and needle in err
+    assert not out.exists()  # nothing generated
+
+
 @pytest.mark.slow
 def test_demo_command_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"

@@ -181,6 +181,27 @@ BAD = [
     ),
     ("unknown scene", "date,railcars\n2020-01-01,3\n", ["--scene", "x.tif"], 1, "give --station-file"),
     ("empty file", "", ["--date", "2020-01-01"], 2, "missing columns date, railcars"),
+    (
+        "percent seen",
+        "date,railcars,observed_fraction\n2020-01-01,3,1\n2020-02-01,3,95\n",
+        ["--date", "2020-02-01"],
+        2,
+        "line 3: observed_fraction is '95'; expected a share between 0 and 1",
+    ),
+    (
+        "bad percentile",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01", "--elevated-percentile", "100"],
+        2,
+        "--elevated-percentile 100.0: expected between 0 and 100",
+    ),
+    (
+        "bad min baseline",
+        "date,railcars\n2020-01-01,3\n",
+        ["--date", "2020-01-01", "--min-baseline", "0"],
+        2,
+        "--min-baseline 0: expected 1 or more",
+    ),
 ]
 
 
@@ -275,6 +296,19 @@ def test_scene_is_counted_and_drawn(tmp_path, capsys, synth_pair):
     assert 'id="overlay"' in page and "Overlay unavailable" not in page
     assert f"overlay {rows[-1]['date']}" in page  # the baseline scene's thumbnail
     assert (out / "baseline" / rows[-1]["date"] / "overlay.png").is_file()
+
+
+def test_out_that_cannot_be_made_fails_before_counting(tmp_path, capsys, synth_pair):
+    _, judged_tif, station = synth_pair
+    hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
+    out = tmp_path / "a-file"
+    out.write_text("not a folder")
+    args = ["report", "--station", "Tumangang", "--history", str(hist), "--scene", str(judged_tif)]
+    assert main([*args, "--station-file", str(station), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    # The --out itself is named (not a sub-folder the counting reached first), in one line.
+    assert err.count("\n") == 1 and f"{out}: cannot create output directory" in err
+    assert out.read_text() == "not a folder"
 
 
 def test_unreadable_scene_says_why(tmp_path, capsys, synth_pair):
@@ -431,11 +465,11 @@ def test_report_from_a_real_batch_store(tmp_path, capsys):
 
 
 def test_ragged_rows_and_status_column(tmp_path, capsys):
-    lines = ["acquired,railcars,status"]
+    lines = ["acquired,railcars,status", "2019-12-15,12,ok,an extra cell on the first row"]
     lines += [f"2020-0{m}-01T10:00:00+00:00,{10 + m},ok" for m in range(1, 7)]
     lines += ["2020-07-01,,failed", "2020-08-01,99,skipped", "2020-09-01,30,ok,an extra cell"]
     hist = tmp_path / "h.csv"
     hist.write_text("\n".join(lines) + "\n")
     rec = run_json(capsys, "--station", "T", "--history", str(hist), "--date", "2020-09-01")
-    assert rec["baseline"]["n"] == 6 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
+    assert rec["baseline"]["n"] == 7 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
     assert rec["verdict"] == "unprecedented"

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from railcount.errors import UsageError
-
 
 def demo(
     out: Path = typer.Option(
@@ -25,8 +23,6 @@ def demo(
     """
     from railcount.demo import run_demo
 
-    if dates < 2:
-        raise UsageError(f"--dates {dates}: expected 2 or more")
     res = run_demo(out, n_dates=dates, workers=workers, log=lambda msg: typer.echo(msg, err=True))
     typer.echo(f"{res.verdict}: {res.sentence}")
     typer.echo(f"report: {res.html}  ({res.seconds:.0f} s)")

@@ -67,10 +67,6 @@ def report(
     from railcount.report.baseline import Thresholds
     from railcount.reporting import build_report, parse_period, write_report
 
-    if not 0 < elevated_percentile < 100:
-        raise UsageError(f"--elevated-percentile {elevated_percentile}: expected between 0 and 100")
-    if min_baseline < 1:
-        raise UsageError(f"--min-baseline {min_baseline}: expected 1 or more")
     rep = build_report(
         station,
         history=history,

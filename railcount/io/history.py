@@ -54,8 +54,10 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     p = Path(path)
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-            header = [h.strip() for h in (rows[0].keys() if rows else _header(p))]
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            # The header itself: a first row's keys would hold None for cells beyond it.
+            header = [h.strip() for h in reader.fieldnames or []]
     except FileNotFoundError:
         raise HistoryError(f"{p}: history file not found; give a CSV with columns date,railcars") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -95,12 +97,12 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
 
 def read_history_db(db: str | os.PathLike[str], station: str) -> list[Observation]:
     """Observations of ``station`` in the batch results store (only rows whose status is ``ok``)."""
-    from railcount.store import read_counts  # type: ignore[import-not-found,unused-ignore]
+    from railcount.store import read_counts
 
-    rows = read_counts(db)
-    names = sorted({str(r["station"]) for r in rows})
-    mine = [r for r in rows if r["station"] == station]
+    # Only this station's rows (each carries its detections); all stations only to name them in the error.
+    mine = read_counts(db, station)
     if not mine:
+        names = sorted({str(r["station"]) for r in read_counts(db)})
         raise HistoryError(
             f"{db}: no counts for station {station!r} (stations in the store: {_names(names)}); "
             "check --station"
@@ -150,6 +152,12 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
             v = math.nan
         if not math.isfinite(v) or v < 0:
             raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected a number of 0 or more")
+        if col == "observed_fraction" and v > 1:
+            # A percentage (95 for 95 %) would make every count look well observed.
+            raise HistoryError(
+                f"{path}: line {line}: observed_fraction is {text!r}; expected a share between 0 and 1 "
+                "(0.95, not 95)"
+            )
         values[col] = int(v) if v.is_integer() and col.startswith("railcars") else v
     railcars = values.pop("railcars")
     assert railcars is not None
@@ -169,11 +177,6 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         gsd_m=values["gsd_m"],
         detector_version=r.get("detector_version") or None,
     )
-
-
-def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return next(csv.reader(fh), [])
 
 
 def _names(names: list[str]) -> str:

@@ -37,7 +37,7 @@ Definitions:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -323,7 +323,7 @@ def compare(
         thresholds=th,
         min_observed=min_observed,
     )
-    return Comparison(**{**comp.__dict__, "sentence": sentence(comp), "caveats": caveats(comp)})
+    return replace(comp, sentence=sentence(comp), caveats=caveats(comp))
 
 
 def caveats(c: Comparison) -> tuple[str, ...]:
@@ -372,9 +372,9 @@ def _stats_of(obs: Sequence[Observation], judged: Observation, th: Thresholds) -
     )
 
 
-def _num(x: float) -> str:
-    """A count for prose: no decimals when whole."""
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+def format_count(x: float, digits: int = 1) -> str:
+    """A number for prose and tables: no decimals when whole, else ``digits`` of them."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.{digits}f}"
 
 
 def _ordinal(p: float) -> str:
@@ -392,9 +392,9 @@ def _round(x: float | None) -> float | None:
 def sentence(c: Comparison) -> str:
     """One plain sentence stating the count, its standing and the previous high."""
     j, s = c.judged, c.baseline
-    head = f"{_num(j.railcars)} railcars"
+    head = f"{format_count(j.railcars)} railcars"
     if j.low != j.high:
-        head += f" ({_num(j.low)}-{_num(j.high)})"
+        head += f" ({format_count(j.low)}-{format_count(j.high)})"
     head += f" on {j.date.isoformat()}"
     if c.baseline_label == "baseline":
         span = f"from {c.baseline_start.isoformat()} to {c.baseline_end.isoformat()}"
@@ -407,21 +407,22 @@ def sentence(c: Comparison) -> str:
         return (
             f"{head}: only {s.n} well-observed observation{plural} {span} "
             f"(at least {c.thresholds.min_observations} needed), so no verdict; "
-            f"their median is {_num(s.median)} and their high {_num(s.max)} on {s.max_date.isoformat()}."
+            f"their median is {format_count(s.median)} and their high {format_count(s.max)} "
+            f"on {s.max_date.isoformat()}."
         )
-    median = f"the {c.baseline_label} median of {_num(s.median)}"
+    median = f"the {c.baseline_label} median of {format_count(s.median)}"
     if c.baseline_label == "baseline":
-        median = f"the median of {_num(s.median)} {span}"
+        median = f"the median of {format_count(s.median)} {span}"
     rel = f"{s.ratio_to_median:.1f}x {median}" if s.ratio_to_median is not None else f"{median} was 0"
     since = f"{s.n} observation{plural} since {s.first.isoformat()}"
-    high = f"the previous high was {_num(s.max)} on {s.max_date.isoformat()}"
+    high = f"the previous high was {format_count(s.max)} on {s.max_date.isoformat()}"
     if c.verdict == "unprecedented":
         return f"{head}: {rel} and above all {since}; {high}."
     if c.verdict == "elevated":
         reached = f"{s.reached} reached it" if s.reached else "its low end is not above all of them"
         return (
             f"{head}: {rel}, above the usual range ({_ordinal(c.thresholds.elevated_percentile)} "
-            f"percentile {_num(s.elevated_cut or 0)}) "
+            f"percentile {format_count(s.elevated_cut or 0)}) "
             f"of {since}, but not unprecedented ({reached}); {high}."
         )
     return f"{head}: {rel}, within the usual range of {since}; {high}."

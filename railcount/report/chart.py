@@ -58,7 +58,8 @@ def title_of(c: Comparison) -> str:
     elif c.verdict == "normal":
         tail = f"within the usual range of the previous {years}"
     else:
-        tail = f"only {s.n} earlier observations (need {c.thresholds.min_observations})"
+        plural = "s" if s.n != 1 else ""
+        tail = f"only {s.n} earlier observation{plural} (need {c.thresholds.min_observations})"
     return f"{c.station}: {word}\n{j.railcars:g} railcars on {j.date.isoformat()}, {tail}"
 
 

@@ -13,7 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from railcount import __version__
-from railcount.report.baseline import Observation, Stats
+from railcount.report.baseline import Observation, Stats, format_count
 from railcount.report.chart import VERDICT_WORDS
 
 if TYPE_CHECKING:
@@ -50,9 +50,7 @@ def data_uri(png: bytes, mime: str = "image/png") -> str:
 
 
 def _n(x: float | None, digits: int = 1) -> str:
-    if x is None:
-        return "\N{EN DASH}"
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.{digits}f}"
+    return "\N{EN DASH}" if x is None else format_count(x, digits)
 
 
 def _stats_rows(s: Stats) -> list[tuple[str, str]]:
