@@ -126,6 +126,9 @@ class Store:
         """Write records in one transaction, each replacing the same (station, scene, version).
 
         An ``ok`` record removes the pair's failed or skipped record: it was retried.
+        It also removes the station's failed or skipped record for the same path
+        under another key: the file there was broken (or missing) and has been
+        replaced, so the time series shows the scene once.
         """
         with self.conn:
             for record in records:
@@ -138,8 +141,8 @@ class Store:
         version = str(c.get("detector_version") or "") if record.status == "ok" else ""
         if record.status == "ok":
             self.conn.execute(
-                "DELETE FROM counts WHERE station = ? AND scene_key = ? AND status != 'ok'",
-                (record.station, record.scene_key),
+                "DELETE FROM counts WHERE station = ? AND (scene_key = ? OR scene = ?) AND status != 'ok'",
+                (record.station, record.scene_key, record.scene),
             )
         self.conn.execute(
             "INSERT OR REPLACE INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

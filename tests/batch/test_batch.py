@@ -250,3 +250,19 @@ def test_paths_only_the_cluster_sees_are_left_to_its_workers(tmp_path: Path, sta
     (task,) = remote.tasks
     assert task.scene == elsewhere.path and task.acquired == "2022-03-04T00:00:00+00:00"
     assert [st.name for st in task.stations] == ["Inner"] and not remote.records
+
+
+def test_a_repaired_file_leaves_no_failed_row_for_its_path(tmp_path: Path, scenes: Path, station: Path) -> None:
+    # A truncated download fails; the same path, downloaded again, counts: the time series
+    # shows the scene once, counted (its old failure was under the broken content's key).
+    good = scenes / "a_2021-05-01.tif"
+    content = good.read_bytes()
+    good.write_bytes(content[:300])
+    db = tmp_path / "r.db"
+    first = run_batch(station, scenes, db=db, workers=1)
+    assert (first.ok, first.failed) == (2, 1)
+    good.write_bytes(content)
+    second = run_batch(station, scenes, db=db, workers=1)
+    assert (second.ok, second.failed, second.processed) == (3, 0, 1)
+    rows = [r for r in read_counts(db) if r["scene"] == str(good)]
+    assert [r["status"] for r in rows] == ["ok"]
