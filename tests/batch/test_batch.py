@@ -252,7 +252,7 @@ def test_paths_only_the_cluster_sees_are_left_to_its_workers(tmp_path: Path, sta
     assert [st.name for st in task.stations] == ["Inner"] and not remote.records
 
 
-def test_a_repaired_file_leaves_no_failed_row_for_its_path(tmp_path: Path, scenes: Path, station: Path) -> None:
+def test_a_repaired_file_leaves_no_failed_row(tmp_path: Path, scenes: Path, station: Path) -> None:
     # A truncated download fails; the same path, downloaded again, counts: the time series
     # shows the scene once, counted (its old failure was under the broken content's key).
     good = scenes / "a_2021-05-01.tif"
