@@ -217,6 +217,14 @@ def test_tiles_of_different_products_are_refused(tmp_path, inner_station):
         np.full((100, 100, 3), 9, np.uint8),
         transform=Affine(1.0, 0, ORIGIN[0] + 50, 0, -1.0, ORIGIN[1]),
     )
+    # Half a pixel off a's grid: placing it would shift its pixels by a quarter of a metre.
+    d = write_tif(
+        tmp_path / "d.tif",
+        np.full((100, 100, 3), 9, np.uint8),
+        transform=Affine(0.5, 0, ORIGIN[0] + 50.25, 0, -0.5, ORIGIN[1]),
+    )
+    with pytest.raises(SceneReadError, match=r"offset by \+0\.50, \+0\.00 px"):
+        read_windows([a, d], read_stations(inner_station))
     with pytest.raises(SceneReadError, match="has CRS"):
         read_windows([a, b], read_stations(inner_station))
     with pytest.raises(SceneReadError, match="pixel size"):
