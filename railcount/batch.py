@@ -200,8 +200,7 @@ def run_batch(
             plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force, remote=remote)
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
-            for rec in plan.records:
-                store.write(rec)
+            store.write(*plan.records)
             if log is not None:
                 for note in plan.notes:
                     log(note)
