@@ -96,7 +96,7 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
 def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
     """Open one raster file or URL, turning GDAL's errors into one-line :class:`SceneReadError`s."""
     remote = is_remote(name)
-    if not remote:
+    if not remote and not name.startswith("/vsi"):  # GDAL's virtual paths (/vsizip/...) are GDAL's to check
         path = Path(name)
         if not path.exists():
             raise SceneReadError(f"{name}: scene file not found; check the path")
