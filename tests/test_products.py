@@ -102,6 +102,19 @@ def test_bands_beyond_the_file_exit_2(capsys):
     assert "has 3 bands" in err and len(err.strip().splitlines()) == 1
 
 
+def test_only_an_alpha_band_exits_1_with_the_way_out(tmp_path, plain_scene, inner_station, capsys):
+    with rasterio.open(plain_scene) as ds:
+        pix, t, crs = ds.read([1]), ds.transform, ds.crs
+    scene = _write(tmp_path / "alpha_only.tif", pix, t, crs, {})
+    with rasterio.open(scene, "r+") as ds:
+        ds.colorinterp = [ColorInterp.alpha]
+    assert main(["count", str(scene), "-s", str(inner_station)]) == 1
+    err = capsys.readouterr().err
+    assert "alpha_only.tif: every band is an alpha" in err and len(err.strip().splitlines()) == 1
+    assert main(["count", str(scene), "-s", str(inner_station), "--bands", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["observed_fraction"] > 0.99
+
+
 def test_float32_reflectance_and_panchromatic(tmp_path, sample):
     pix, t, crs, tags, ref = sample
     refl = _write(tmp_path / "refl.tif", (pix / 255.0).astype(np.float32), t, crs, tags)
