@@ -36,6 +36,7 @@ from shapely.geometry import box, mapping, shape
 from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import choose_bands, value_range
 from railcount.io.mosaic import scene_label
+from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
 from railcount.models import SceneWindow, Station
 
 PIXEL_CRS = CRS.from_proj4("+proj=aeqd +lat_0=45 +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
@@ -64,8 +65,6 @@ def read_image(
     SceneReadError
         The file cannot be opened or read.
     """
-    from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
-
     name = scene_label(scene)
     if not (MIN_GSD_M <= gsd_m <= MAX_GSD_M) or not math.isfinite(gsd_m):
         raise UsageError(
