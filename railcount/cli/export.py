@@ -29,7 +29,8 @@ def export(
     from railcount.io.export import export_rows
     from railcount.store import read_counts
 
-    rows = read_counts(db, station=station)
-    text = export_rows(rows, fmt.lower(), output)
+    fmt = fmt.lower()
+    rows = read_counts(db, station=station, detections=fmt == "geojson")
+    text = export_rows(rows, fmt, output)
     if text is not None:
         typer.echo(text, nl=not text.endswith("\n"))
