@@ -176,6 +176,23 @@ def test_rotated_geotransform_is_warped_north_up(tmp_path, sample):
     assert ref.railcars_low <= got.railcars <= ref.railcars_high
 
 
+def test_rotated_file_with_its_own_alpha_band(tmp_path, plain_scene, inner_station):
+    """A rotated RGBA file opens (its alpha is warped with it, none added) and its alpha stays a mask."""
+    with rasterio.open(plain_scene) as ds:
+        pix, t, crs = ds.read(), ds.transform, ds.crs
+    alpha = np.full((1, *pix.shape[1:]), 255, np.uint8)
+    alpha[:, :, :200] = 0  # the station's first quarter (columns 100-199 of 100-499)
+    cx, cy = t * (pix.shape[2] / 2, pix.shape[1] / 2)
+    rot = Affine.translation(cx, cy) * Affine.rotation(20) * Affine.translation(-cx, -cy) * t
+    out = np.zeros((4, *pix.shape[1:]), np.uint8)
+    src = np.concatenate([pix, alpha])
+    reproject(src, out, src_transform=t, src_crs=crs, dst_transform=rot, dst_crs=crs)
+    rgba = _write(tmp_path / "rot_rgba.tif", out, rot, crs, {}, photometric="RGB", alpha="YES")
+    (w,) = read_windows(rgba, read_stations(inner_station), margin_m=0.0)
+    assert w.transform.b == 0 and w.pixels.shape[2] == 3
+    assert w.observed_fraction == pytest.approx(0.75, abs=0.03)
+
+
 def _split(folder: Path, pix, t, crs, tags, rows: int, cols: int) -> list[Path]:
     folder.mkdir()
     h, w = pix.shape[1], pix.shape[2]
