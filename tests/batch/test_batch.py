@@ -266,3 +266,23 @@ def test_a_repaired_file_leaves_no_failed_row(tmp_path: Path, scenes: Path, stat
     assert (second.ok, second.failed, second.processed) == (3, 0, 1)
     rows = [r for r in read_counts(db) if r["scene"] == str(good)]
     assert [r["status"] for r in rows] == ["ok"]
+
+
+def test_an_in_process_batch_gives_back_the_callers_thread_settings(
+    tmp_path: Path, scenes: Path, station: Path, monkeypatch
+) -> None:
+    import os
+
+    import cv2
+
+    before = cv2.getNumThreads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("GDAL_NUM_THREADS", raising=False)
+    cv2.setNumThreads(3)
+    try:
+        summary = run_batch(station, scenes, db=tmp_path / "r.db", workers=1)
+        assert summary.ok == 3
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
+    assert os.environ["OMP_NUM_THREADS"] == "3" and "GDAL_NUM_THREADS" not in os.environ
