@@ -136,3 +136,23 @@ def test_remote_tiles_read_as_one_mosaic(tmp_path):
     assert served.requests >= 2
     assert got.railcars == whole.railcars and got.by_type == whole.by_type
     assert got.acquired == whole.acquired
+
+
+@pytest.mark.parametrize(
+    ("url", "gdal_name"),
+    [
+        ("https://host/a/t.tif?x=1", "/vsicurl/https://host/a/t.tif?x=1"),
+        ("s3://bucket/a/t.tif", "/vsis3/bucket/a/t.tif"),
+        ("gs://bucket/t.tif", "/vsigs/bucket/t.tif"),
+        ("az://container/t.tif", "/vsiaz/container/t.tif"),
+        ("oss://bucket/t.tif", "/vsioss/bucket/t.tif"),
+        ("/vsigs/bucket/t.tif", "/vsigs/bucket/t.tif"),
+    ],
+)
+def test_urls_named_as_gdal_opens_them_in_a_mosaic(url, gdal_name):
+    # A VRT's tiles are opened by GDAL itself, which knows only its /vsi names.
+    from railcount.io.gdalenv import is_remote
+    from railcount.io.mosaic import gdal_path
+
+    assert gdal_path(url) == gdal_name
+    assert is_remote(url) and is_remote(gdal_name)

@@ -81,15 +81,28 @@ def scene_label(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     return f"{files[0]} (+{len(files) - 1} tiles)"
 
 
+# Object-store URLs as GDAL names them (a VRT's tiles are opened by GDAL, not rasterio).
+_VSI_PREFIXES = {
+    "s3://": "/vsis3/",
+    "gs://": "/vsigs/",
+    "az://": "/vsiaz/",
+    "azure://": "/vsiaz/",
+    "oss://": "/vsioss/",
+}
+
+
 def gdal_path(name: str) -> str:
-    """A path GDAL opens directly (URLs mapped to its virtual file systems)."""
+    """A path GDAL opens directly, as a VRT names its tiles (URLs mapped to its virtual file systems).
+
+    >>> gdal_path("az://container/tile.tif")
+    '/vsiaz/container/tile.tif'
+    """
     low = name.lower()
     if low.startswith(("http://", "https://")):
         return "/vsicurl/" + name
-    if low.startswith("s3://"):
-        return "/vsis3/" + name[5:]
-    if low.startswith("gs://"):
-        return "/vsigs/" + name[5:]
+    for scheme, prefix in _VSI_PREFIXES.items():
+        if low.startswith(scheme):
+            return prefix + name[len(scheme) :]
     return name if name.startswith("/vsi") or is_remote(name) else str(Path(name).resolve())
 
 

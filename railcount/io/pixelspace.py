@@ -101,4 +101,3 @@ def read_image(
                 acquired=acquisition_time(ds, name),
                 value_range=value_range(ds, pixels, data_mask),
             )
-
