@@ -116,6 +116,11 @@ def test_undated_skipped_and_date_range_selects(tmp_path: Path, scenes: Path, st
     assert rows[1]["acquired"] == "2022-07-09T03:04:05+00:00"
     assert rows[2]["status"] == "skipped" and "no acquisition date" in rows[2]["reason"]
     assert summary.exit_code == 0
+    # The scene outside the range was dated from its header, never hashed.
+    with sqlite3.connect(db) as c:
+        hashed = {Path(p).name for (p,) in c.execute("SELECT path FROM files")}
+    c.close()
+    assert hashed == {"b_2022-02-03.tif", "c.tif", "undated.tif"}
 
 
 def test_scene_elsewhere_fails_only_when_it_covers_no_station(tmp_path: Path, scenes: Path) -> None:
