@@ -291,3 +291,13 @@ def test_an_in_process_batch_gives_back_the_callers_thread_settings(
     finally:
         cv2.setNumThreads(before)
     assert os.environ["OMP_NUM_THREADS"] == "3" and "GDAL_NUM_THREADS" not in os.environ
+
+
+def test_a_single_vrt_source_is_one_scene(tmp_path: Path, scenes: Path, station: Path) -> None:
+    from rasterio.shutil import copy as copy_raster
+
+    vrt = tmp_path / "yard_2021-05-01.vrt"  # XML: must not be read as a list of paths
+    copy_raster(scenes / "a_2021-05-01.tif", vrt, driver="VRT")
+    summary = run_batch(station, vrt, db=tmp_path / "r.db", workers=1)
+    assert (summary.ok, summary.failed, summary.processed) == (1, 0, 1)
+    assert [r["scene"] for r in read_counts(tmp_path / "r.db")] == [str(vrt)]
