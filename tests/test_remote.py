@@ -156,3 +156,18 @@ def test_urls_named_as_gdal_opens_them_in_a_mosaic(url, gdal_name):
 
     assert gdal_path(url) == gdal_name
     assert is_remote(url) and is_remote(gdal_name)
+
+
+def test_remote_image_in_pixel_space_asks_only_for_its_file(tmp_path):
+    from railcount.io.pixelspace import read_image
+
+    from .geofixtures import write_tif
+
+    rng = np.random.default_rng(5)
+    pix = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    write_tif(tmp_path / "photo.tif", pix, crs=None)
+    with range_server(tmp_path) as (url, served):
+        w = read_image(f"{url}/photo.tif", gsd_m=0.5)
+    np.testing.assert_array_equal(w.pixels, pix)
+    # The remote settings apply here too: no directory listing, no side-car probes.
+    assert set(served.paths) == {"/photo.tif"}, served.paths

@@ -35,6 +35,7 @@ from shapely.geometry import box, mapping, shape
 
 from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import choose_bands, value_range
+from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.mosaic import scene_label
 from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
 from railcount.models import SceneWindow, Station
@@ -72,7 +73,7 @@ def read_image(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with open_file(name) as ds:
+        with gdal_env(remote=is_remote(name), names=[name]), open_file(name) as ds:
             if ds.crs is not None and has_geotransform(ds):
                 raise UsageError(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
