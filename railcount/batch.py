@@ -26,7 +26,7 @@ from typing import Any
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
 from railcount.io.scenes import date_from_name
-from railcount.io.sources import SceneSource, list_scenes, probe_scene, scene_key
+from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key
 from railcount.models import Station
 from railcount.store import Record, Store, count_states, open_store
 from railcount.workers import SceneTask, connect_dask, describe, run_tasks
@@ -200,8 +200,7 @@ def run_batch(
             plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force, remote=remote)
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
-            for rec in plan.records:
-                store.write(rec)
+            store.write(*plan.records)
             if log is not None:
                 for note in plan.notes:
                     log(note)
@@ -244,28 +243,23 @@ def plan_batch(
 ) -> Plan:
     """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
 
-    Scenes whose content was already seen under another path are left out
-    (counted once). A scene that cannot be opened, or covers no station, is
-    failed for every station; an undated one is skipped for the stations it
-    covers; one acquired outside [start, end) is left out. What the store
-    already holds ``ok`` for this detector version is not counted again
-    unless ``force``. With ``remote`` (a Dask cluster does the reading), a
-    local path this process cannot see is left for the workers: it is dated
-    by its file name and identified by its path.
+    A scene acquired outside [start, end) is left out before its content is
+    hashed (an archive of years costs a month's hashing for a month's
+    batch). Scenes whose content was already seen under another path are
+    left out (counted once). A scene that cannot be opened, or covers no
+    station, is failed for every station; an undated one is skipped for the
+    stations it covers. What the store already holds ``ok`` for this
+    detector version is not counted again unless ``force``. With ``remote``
+    (a Dask cluster does the reading), a local path this process cannot see
+    is left for the workers: it is dated by its file name and identified by
+    its path.
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
     seen: dict[str, str] = {}
     for src in sources:
-        key = scene_key(src.path, store)
-        if key in seen:
-            plan.duplicates += 1
-            plan.notes.append(f"{src.path}: same content as {seen[key]}; counted once")
-            continue
-        seen[key] = src.path
-        plan.found += 1
         acquired, footprint, problem = src.acquired, src.footprint, None
-        if remote and key.startswith("missing:"):
+        if remote and not is_url(src.path) and not os.path.exists(src.path):
             acquired = date_from_name(src.path)
         elif not src.from_stac:
             try:
@@ -278,7 +272,15 @@ def plan_batch(
             acquired = acquired.astimezone(timezone.utc)
             plan.dated.append(acquired)
             if (start and acquired < start) or (end and acquired >= end):
+                plan.found += 1
                 continue
+        key = scene_key(src.path, store)
+        if key in seen:
+            plan.duplicates += 1
+            plan.notes.append(f"{src.path}: same content as {seen[key]}; counted once")
+            continue
+        seen[key] = src.path
+        plan.found += 1
         iso = acquired.isoformat() if acquired else None
         if problem is not None:
             plan.records += _records_for(stations, key, src.path, iso, "failed", problem)

@@ -126,6 +126,9 @@ class Store:
         """Write records in one transaction, each replacing the same (station, scene, version).
 
         An ``ok`` record removes the pair's failed or skipped record: it was retried.
+        It also removes the station's failed or skipped record for the same path
+        under another key: the file there was broken (or missing) and has been
+        replaced, so the time series shows the scene once.
         """
         with self.conn:
             for record in records:
@@ -138,8 +141,8 @@ class Store:
         version = str(c.get("detector_version") or "") if record.status == "ok" else ""
         if record.status == "ok":
             self.conn.execute(
-                "DELETE FROM counts WHERE station = ? AND scene_key = ? AND status != 'ok'",
-                (record.station, record.scene_key),
+                "DELETE FROM counts WHERE station = ? AND (scene_key = ? OR scene = ?) AND status != 'ok'",
+                (record.station, record.scene_key, record.scene),
             )
         self.conn.execute(
             "INSERT OR REPLACE INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -291,7 +294,9 @@ def _in_one_transaction(conn: sqlite3.Connection, script: str) -> None:
         raise
 
 
-def read_counts(db: str | os.PathLike[str], station: str | None = None) -> list[dict[str, Any]]:
+def read_counts(
+    db: str | os.PathLike[str], station: str | None = None, *, detections: bool = True
+) -> list[dict[str, Any]]:
     """The counts time series stored in ``db``: one dict per (station, scene).
 
     For each pair, the record of the newest detector version (the most
@@ -304,6 +309,9 @@ def read_counts(db: str | os.PathLike[str], station: str | None = None) -> list[
         A results store written by ``railcount batch``.
     station : str, optional
         Only this station's records.
+    detections : bool, default True
+        Load the detected cars' outlines; False leaves ``detections`` None
+        and spares reading and parsing them (a time series needs only counts).
 
     Returns
     -------
@@ -327,13 +335,14 @@ def read_counts(db: str | os.PathLike[str], station: str | None = None) -> list[
     >>> [(r["acquired"], r["railcars"]) for r in rows if r["status"] == "ok"]  # doctest: +SKIP
     """
     with open_store(db, create=False) as store:
-        return list(_best_records(store, station))
+        return list(_best_records(store, station, detections))
 
 
-def _best_records(store: Store, station: str | None) -> Iterator[dict[str, Any]]:
+def _best_records(store: Store, station: str | None, detections: bool) -> Iterator[dict[str, Any]]:
     sql = (
         "SELECT station, scene_key, scene, acquired, status, reason, railcars, railcars_low, railcars_high, "
-        "locomotives, observed_fraction, gsd_m, detector_version, params, detections, written FROM counts"
+        "locomotives, observed_fraction, gsd_m, detector_version, params, "
+        f"{'detections' if detections else 'NULL'}, written FROM counts"
     )
     args: tuple[str, ...] = ()
     if station is not None:

@@ -12,6 +12,7 @@ oversubscribing them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -54,6 +55,25 @@ def limit_threads() -> None:
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     cv2.setNumThreads(1)
+
+
+@contextlib.contextmanager
+def _one_thread_each() -> Iterator[None]:
+    """Thread limits for the batch's duration; the caller's own settings come back after."""
+    import cv2
+
+    saved = {var: os.environ.get(var) for var in _THREAD_VARS}
+    threads = cv2.getNumThreads()
+    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
 
 
 def _init_worker() -> None:
@@ -129,9 +149,11 @@ def run_tasks(
     elif workers > 1 and len(tasks) > 1:
         yield from _run_pool(tasks, params, min(workers, len(tasks)), log or (lambda _: None))
     else:
-        _init_worker()
-        for task in tasks:
-            yield task, count_task(task.scene, task.stations, params)
+        # In this process: a library caller (a notebook) keeps its thread settings and
+        # allocator afterwards; the command line has tuned the allocator already.
+        with _one_thread_each():
+            for task in tasks:
+                yield task, count_task(task.scene, task.stations, params)
 
 
 MAX_POOL_RESTARTS = 3
@@ -153,11 +175,9 @@ def _run_pool(
     # "spawn": a fresh interpreter per worker, safe with GDAL's and OpenCV's own threads
     # (fork after they started is not); the thread limits are inherited from the environment.
     ctx = multiprocessing.get_context("spawn")
-    saved = {var: os.environ.get(var) for var in _THREAD_VARS}
-    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
     pending = list(tasks)
     finished = restarts = 0
-    try:
+    with _one_thread_each():
         while pending:
             pool = ProcessPoolExecutor(
                 max_workers=min(workers, len(pending)), mp_context=ctx, initializer=_init_worker
@@ -190,12 +210,6 @@ def _run_pool(
                 f"a worker process died (killed, or out of memory?); counting the {len(pending)} "
                 "unfinished scene(s) in new worker processes"
             )
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
 
 
 def connect_dask(scheduler: str, *, timeout_s: float = 10.0) -> Any:

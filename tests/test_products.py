@@ -102,6 +102,19 @@ def test_bands_beyond_the_file_exit_2(capsys):
     assert "has 3 bands" in err and len(err.strip().splitlines()) == 1
 
 
+def test_only_an_alpha_band_exits_1_with_the_way_out(tmp_path, plain_scene, inner_station, capsys):
+    with rasterio.open(plain_scene) as ds:
+        pix, t, crs = ds.read([1]), ds.transform, ds.crs
+    scene = _write(tmp_path / "alpha_only.tif", pix, t, crs, {})
+    with rasterio.open(scene, "r+") as ds:
+        ds.colorinterp = [ColorInterp.alpha]
+    assert main(["count", str(scene), "-s", str(inner_station)]) == 1
+    err = capsys.readouterr().err
+    assert "alpha_only.tif: every band is an alpha" in err and len(err.strip().splitlines()) == 1
+    assert main(["count", str(scene), "-s", str(inner_station), "--bands", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["observed_fraction"] > 0.99
+
+
 def test_float32_reflectance_and_panchromatic(tmp_path, sample):
     pix, t, crs, tags, ref = sample
     refl = _write(tmp_path / "refl.tif", (pix / 255.0).astype(np.float32), t, crs, tags)
@@ -163,6 +176,23 @@ def test_rotated_geotransform_is_warped_north_up(tmp_path, sample):
     assert ref.railcars_low <= got.railcars <= ref.railcars_high
 
 
+def test_rotated_file_with_its_own_alpha_band(tmp_path, plain_scene, inner_station):
+    """A rotated RGBA file opens (its alpha is warped with it, none added) and its alpha stays a mask."""
+    with rasterio.open(plain_scene) as ds:
+        pix, t, crs = ds.read(), ds.transform, ds.crs
+    alpha = np.full((1, *pix.shape[1:]), 255, np.uint8)
+    alpha[:, :, :200] = 0  # the station's first quarter (columns 100-199 of 100-499)
+    cx, cy = t * (pix.shape[2] / 2, pix.shape[1] / 2)
+    rot = Affine.translation(cx, cy) * Affine.rotation(20) * Affine.translation(-cx, -cy) * t
+    out = np.zeros((4, *pix.shape[1:]), np.uint8)
+    src = np.concatenate([pix, alpha])
+    reproject(src, out, src_transform=t, src_crs=crs, dst_transform=rot, dst_crs=crs)
+    rgba = _write(tmp_path / "rot_rgba.tif", out, rot, crs, {}, photometric="RGB", alpha="YES")
+    (w,) = read_windows(rgba, read_stations(inner_station), margin_m=0.0)
+    assert w.transform.b == 0 and w.pixels.shape[2] == 3
+    assert w.observed_fraction == pytest.approx(0.75, abs=0.03)
+
+
 def _split(folder: Path, pix, t, crs, tags, rows: int, cols: int) -> list[Path]:
     folder.mkdir()
     h, w = pix.shape[1], pix.shape[2]
@@ -217,6 +247,14 @@ def test_tiles_of_different_products_are_refused(tmp_path, inner_station):
         np.full((100, 100, 3), 9, np.uint8),
         transform=Affine(1.0, 0, ORIGIN[0] + 50, 0, -1.0, ORIGIN[1]),
     )
+    # Half a pixel off a's grid: placing it would shift its pixels by a quarter of a metre.
+    d = write_tif(
+        tmp_path / "d.tif",
+        np.full((100, 100, 3), 9, np.uint8),
+        transform=Affine(0.5, 0, ORIGIN[0] + 50.25, 0, -0.5, ORIGIN[1]),
+    )
+    with pytest.raises(SceneReadError, match=r"offset by \+0\.50, \+0\.00 px"):
+        read_windows([a, d], read_stations(inner_station))
     with pytest.raises(SceneReadError, match="has CRS"):
         read_windows([a, b], read_stations(inner_station))
     with pytest.raises(SceneReadError, match="pixel size"):

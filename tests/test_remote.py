@@ -136,3 +136,38 @@ def test_remote_tiles_read_as_one_mosaic(tmp_path):
     assert served.requests >= 2
     assert got.railcars == whole.railcars and got.by_type == whole.by_type
     assert got.acquired == whole.acquired
+
+
+@pytest.mark.parametrize(
+    ("url", "gdal_name"),
+    [
+        ("https://host/a/t.tif?x=1", "/vsicurl/https://host/a/t.tif?x=1"),
+        ("s3://bucket/a/t.tif", "/vsis3/bucket/a/t.tif"),
+        ("gs://bucket/t.tif", "/vsigs/bucket/t.tif"),
+        ("az://container/t.tif", "/vsiaz/container/t.tif"),
+        ("oss://bucket/t.tif", "/vsioss/bucket/t.tif"),
+        ("/vsigs/bucket/t.tif", "/vsigs/bucket/t.tif"),
+    ],
+)
+def test_urls_named_as_gdal_opens_them_in_a_mosaic(url, gdal_name):
+    # A VRT's tiles are opened by GDAL itself, which knows only its /vsi names.
+    from railcount.io.gdalenv import is_remote
+    from railcount.io.mosaic import gdal_path
+
+    assert gdal_path(url) == gdal_name
+    assert is_remote(url) and is_remote(gdal_name)
+
+
+def test_remote_image_in_pixel_space_asks_only_for_its_file(tmp_path):
+    from railcount.io.pixelspace import read_image
+
+    from .geofixtures import write_tif
+
+    rng = np.random.default_rng(5)
+    pix = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    write_tif(tmp_path / "photo.tif", pix, crs=None)
+    with range_server(tmp_path) as (url, served):
+        w = read_image(f"{url}/photo.tif", gsd_m=0.5)
+    np.testing.assert_array_equal(w.pixels, pix)
+    # The remote settings apply here too: no directory listing, no side-car probes.
+    assert set(served.paths) == {"/photo.tif"}, served.paths

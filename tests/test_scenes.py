@@ -117,6 +117,20 @@ def test_missing_corrupt_and_ungeoreferenced(tmp_path, inner_station):
         read_windows(plain, stations)
 
 
+def test_scene_inside_a_zip_reads_as_the_file(tmp_path, plain_scene, inner_station):
+    import zipfile
+
+    stations = read_stations(inner_station)
+    with zipfile.ZipFile(tmp_path / "delivery.zip", "w") as z:
+        z.write(plain_scene, "scene.tif")
+    (zipped,) = read_windows(f"/vsizip/{tmp_path / 'delivery.zip'}/scene.tif", stations)
+    (plain,) = read_windows(plain_scene, stations)
+    np.testing.assert_array_equal(zipped.pixels, plain.pixels)
+    assert zipped.transform == plain.transform
+    with pytest.raises(SceneReadError, match=r"missing\.tif"):
+        read_windows(f"/vsizip/{tmp_path / 'delivery.zip'}/missing.tif", stations)
+
+
 def test_single_band_and_uint16(tmp_path, inner_station):
     pix = (np.arange(400 * 600, dtype=np.uint32).reshape(400, 600, 1) % 2048).astype(np.uint16)
     scene = write_tif(tmp_path / "pan.tif", pix, tags={"NBITS": "11"})

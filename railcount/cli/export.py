@@ -26,10 +26,18 @@ def export(
     Example:
     railcount export --db tumangang.db --format csv --output tumangang.csv
     """
+    from railcount.errors import UsageError
     from railcount.io.export import export_rows
     from railcount.store import read_counts
 
-    rows = read_counts(db, station=station)
-    text = export_rows(rows, fmt.lower(), output)
+    fmt = fmt.lower()
+    rows = read_counts(db, station=station, detections=fmt == "geojson")
+    if station is not None and not rows:  # a misspelt name must not export an empty table
+        names = sorted({r["station"] for r in read_counts(db, detections=False)})
+        raise UsageError(
+            f"{db}: no records for station {station!r} (stations in the store: "
+            f"{', '.join(repr(n) for n in names) or 'none'}); check --station"
+        )
+    text = export_rows(rows, fmt, output)
     if text is not None:
         typer.echo(text, nl=not text.endswith("\n"))

@@ -16,7 +16,7 @@ import rasterio
 from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.windows import Window
 
-from railcount.errors import UsageError
+from railcount.errors import DataError, UsageError
 
 _COLOURS = ("red", "green", "blue")
 # Descriptions like "Red", "red (B4)", "B04 red", "RED_BAND" name the band; "red edge" does not.
@@ -58,6 +58,8 @@ def choose_bands(ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = No
     ------
     UsageError
         ``bands`` names a band the file does not have.
+    DataError
+        Without ``bands``, the file has no band but alpha ones.
     """
     if bands is not None:
         bad = [b for b in bands if not 1 <= b <= ds.count]
@@ -69,6 +71,11 @@ def choose_bands(ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = No
         return list(bands)
     interp = list(ds.colorinterp)
     data_bands = [i + 1 for i, ci in enumerate(interp) if ci != ColorInterp.alpha]
+    if not data_bands:
+        raise DataError(
+            f"{ds.name}: every band is an alpha (transparency) band, so there is no image to count; "
+            "if a band does hold the image, name it with --bands N"
+        )
     if len(data_bands) < 3:
         return data_bands[:1]
     by_ci = {ci: i + 1 for i, ci in enumerate(interp)}

@@ -33,6 +33,9 @@ import rasterio
 
 REMOTE_SCHEMES = ("http://", "https://", "s3://", "gs://", "az://", "azure://", "oss://", "zip+http")
 
+# GDAL's network file systems, for names given in GDAL's own form.
+_NETWORK_VSI = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs")
+
 ALLOWED_EXTENSIONS = (".tif", ".tiff", ".vrt", ".ovr", ".msk", ".jp2")
 
 REMOTE_DEFAULTS: dict[str, str] = {
@@ -52,7 +55,7 @@ REMOTE_DEFAULTS: dict[str, str] = {
 def is_remote(name: str) -> bool:
     """True for URLs GDAL reads through a network virtual file system."""
     low = name.lower()
-    return low.startswith(REMOTE_SCHEMES) or low.startswith("/vsicurl") or low.startswith("/vsis3")
+    return low.startswith(REMOTE_SCHEMES) or low.startswith(_NETWORK_VSI)
 
 
 def gdal_options(*, remote: bool, names: Sequence[str] = ()) -> dict[str, str]:

@@ -6,8 +6,8 @@ into a GDAL VRT (written here as XML into ``/vsimem/``, never to disk) and
 the loader reads the station's window from it as from any other raster: GDAL
 opens only the tiles the window touches.
 
-The tiles must share a CRS, pixel size, band layout and data type (they are
-pieces of one product); anything else is refused with the reason, because
+The tiles must share a CRS, pixel size, pixel grid, band layout and data type
+(they are pieces of one product); anything else is refused with the reason, because
 resampling one tile to match another would silently change the image. The
 VRT's mask is the union of the tiles' own masks (nodata, alpha, internal
 masks), so gaps between tiles are not data.
@@ -28,6 +28,9 @@ from railcount.errors import SceneReadError
 from railcount.io.gdalenv import is_remote
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
+
+GRID_TOLERANCE_PX = 0.01
+"""How far (in pixels) a tile's corner may lie off the first tile's pixel grid."""
 
 _GDAL_TYPES = {
     "uint8": "Byte",
@@ -78,15 +81,28 @@ def scene_label(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     return f"{files[0]} (+{len(files) - 1} tiles)"
 
 
+# Object-store URLs as GDAL names them (a VRT's tiles are opened by GDAL, not rasterio).
+_VSI_PREFIXES = {
+    "s3://": "/vsis3/",
+    "gs://": "/vsigs/",
+    "az://": "/vsiaz/",
+    "azure://": "/vsiaz/",
+    "oss://": "/vsioss/",
+}
+
+
 def gdal_path(name: str) -> str:
-    """A path GDAL opens directly (URLs mapped to its virtual file systems)."""
+    """A path GDAL opens directly, as a VRT names its tiles (URLs mapped to its virtual file systems).
+
+    >>> gdal_path("az://container/tile.tif")
+    '/vsiaz/container/tile.tif'
+    """
     low = name.lower()
     if low.startswith(("http://", "https://")):
         return "/vsicurl/" + name
-    if low.startswith("s3://"):
-        return "/vsis3/" + name[5:]
-    if low.startswith("gs://"):
-        return "/vsigs/" + name[5:]
+    for scheme, prefix in _VSI_PREFIXES.items():
+        if low.startswith(scheme):
+            return prefix + name[len(scheme) :]
     return name if name.startswith("/vsi") or is_remote(name) else str(Path(name).resolve())
 
 
@@ -133,6 +149,15 @@ def mosaic_vrt(
             info,
             f"has {info['count']} {info['dtypes'][0]} bands but {first['name']} has "
             f"{first['count']} {first['dtypes'][0]} bands",
+        )
+    for info in infos:
+        t = info["transform"]
+        # How far off the grid, as a signed fraction of a pixel in [-0.5, 0.5].
+        fx, fy = ((off % 1.0) - (off % 1.0 > 0.5) for off in ((t.c - t0.c) / t0.a, (t.f - t0.f) / t0.e))
+        _require(
+            abs(fx) <= GRID_TOLERANCE_PX and abs(fy) <= GRID_TOLERANCE_PX,
+            info,
+            f"is offset by {fx:+.2f}, {fy:+.2f} px from {first['name']}'s pixel grid",
         )
     lefts = [i["transform"].c for i in infos]
     tops = [i["transform"].f for i in infos]
@@ -190,5 +215,5 @@ def _require(ok: bool, info: dict[str, Any], reason: str) -> None:
     if not ok:
         raise SceneReadError(
             f"{info['name']}: {reason}; tiles read as one scene must be pieces of one product "
-            "(same CRS, pixel size, bands and data type)"
+            "(same CRS, pixel size and grid, bands and data type)"
         )

@@ -35,7 +35,9 @@ from shapely.geometry import box, mapping, shape
 
 from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import choose_bands, value_range
+from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.mosaic import scene_label
+from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
 from railcount.models import SceneWindow, Station
 
 PIXEL_CRS = CRS.from_proj4("+proj=aeqd +lat_0=45 +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
@@ -64,8 +66,6 @@ def read_image(
     SceneReadError
         The file cannot be opened or read.
     """
-    from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
-
     name = scene_label(scene)
     if not (MIN_GSD_M <= gsd_m <= MAX_GSD_M) or not math.isfinite(gsd_m):
         raise UsageError(
@@ -73,7 +73,7 @@ def read_image(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with open_file(name) as ds:
+        with gdal_env(remote=is_remote(name), names=[name]), open_file(name) as ds:
             if ds.crs is not None and has_geotransform(ds):
                 raise UsageError(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
@@ -102,4 +102,3 @@ def read_image(
                 acquired=acquisition_time(ds, name),
                 value_range=value_range(ds, pixels, data_mask),
             )
-

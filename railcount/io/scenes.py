@@ -86,8 +86,11 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
             from rasterio.enums import Resampling
             from rasterio.vrt import WarpedVRT
 
+            # Pixels the rotated grid does not cover become nodata: an alpha band is added
+            # unless the file already has nodata or an alpha band, which the warp carries along.
+            no_mask = ds.nodata is None and ColorInterp.alpha not in ds.colorinterp
             ds = stack.enter_context(
-                WarpedVRT(ds, crs=ds.crs, resampling=Resampling.bilinear, add_alpha=ds.nodata is None)
+                WarpedVRT(ds, crs=ds.crs, resampling=Resampling.bilinear, add_alpha=no_mask)
             )
         yield ds
 
@@ -96,7 +99,7 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
 def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
     """Open one raster file or URL, turning GDAL's errors into one-line :class:`SceneReadError`s."""
     remote = is_remote(name)
-    if not remote:
+    if not remote and not name.startswith("/vsi"):  # GDAL's virtual paths (/vsizip/...) are GDAL's to check
         path = Path(name)
         if not path.exists():
             raise SceneReadError(f"{name}: scene file not found; check the path")

@@ -25,9 +25,13 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from railcount.errors import UsageError
+from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
 from railcount.io.scenes import WGS84, acquisition_time, open_scene
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
+"""Files a folder SOURCE is searched for."""
+# A SOURCE that is one file of these is one scene, never a list of paths to read line by line.
+SINGLE_RASTER_SUFFIXES = (*RASTER_SUFFIXES, *MOSAIC_SUFFIXES)
 STAC_SUFFIXES = (".json", ".geojson")
 # STAC asset keys tried in order for the image to count.
 _ASSET_KEYS = ("visual", "image", "data", "analytic", "pan", "panchromatic")
@@ -78,7 +82,8 @@ def list_scenes(
     Parameters
     ----------
     source : str or PathLike
-        A directory (searched recursively for ``*.tif``/``*.tiff``), a text
+        A directory (searched recursively for ``*.tif``/``*.tiff``), one raster
+        file (GeoTIFF, VRT, JPEG 2000...), a text
         file with one path or URL per line (``#`` starts a comment; relative
         paths are relative to the file), or a STAC Catalog, Collection,
         ItemCollection or Item (a ``.json`` file or a URL).
@@ -103,7 +108,7 @@ def list_scenes(
             f"{path}: scene source not found; pass a folder of GeoTIFFs, a text file listing "
             "scenes, or a STAC catalog"
         )
-    if path.suffix.lower() in RASTER_SUFFIXES:
+    if path.suffix.lower() in SINGLE_RASTER_SUFFIXES:
         return [SceneSource(os.path.abspath(path))]
     try:
         text = path.read_text(encoding="utf-8")

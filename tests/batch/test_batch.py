@@ -116,6 +116,11 @@ def test_undated_skipped_and_date_range_selects(tmp_path: Path, scenes: Path, st
     assert rows[1]["acquired"] == "2022-07-09T03:04:05+00:00"
     assert rows[2]["status"] == "skipped" and "no acquisition date" in rows[2]["reason"]
     assert summary.exit_code == 0
+    # The scene outside the range was dated from its header, never hashed.
+    with sqlite3.connect(db) as c:
+        hashed = {Path(p).name for (p,) in c.execute("SELECT path FROM files")}
+    c.close()
+    assert hashed == {"b_2022-02-03.tif", "c.tif", "undated.tif"}
 
 
 def test_scene_elsewhere_fails_only_when_it_covers_no_station(tmp_path: Path, scenes: Path) -> None:
@@ -250,3 +255,49 @@ def test_paths_only_the_cluster_sees_are_left_to_its_workers(tmp_path: Path, sta
     (task,) = remote.tasks
     assert task.scene == elsewhere.path and task.acquired == "2022-03-04T00:00:00+00:00"
     assert [st.name for st in task.stations] == ["Inner"] and not remote.records
+
+
+def test_a_repaired_file_leaves_no_failed_row(tmp_path: Path, scenes: Path, station: Path) -> None:
+    # A truncated download fails; the same path, downloaded again, counts: the time series
+    # shows the scene once, counted (its old failure was under the broken content's key).
+    good = scenes / "a_2021-05-01.tif"
+    content = good.read_bytes()
+    good.write_bytes(content[:300])
+    db = tmp_path / "r.db"
+    first = run_batch(station, scenes, db=db, workers=1)
+    assert (first.ok, first.failed) == (2, 1)
+    good.write_bytes(content)
+    second = run_batch(station, scenes, db=db, workers=1)
+    assert (second.ok, second.failed, second.processed) == (3, 0, 1)
+    rows = [r for r in read_counts(db) if r["scene"] == str(good)]
+    assert [r["status"] for r in rows] == ["ok"]
+
+
+def test_an_in_process_batch_gives_back_the_callers_thread_settings(
+    tmp_path: Path, scenes: Path, station: Path, monkeypatch
+) -> None:
+    import os
+
+    import cv2
+
+    before = cv2.getNumThreads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("GDAL_NUM_THREADS", raising=False)
+    cv2.setNumThreads(3)
+    try:
+        summary = run_batch(station, scenes, db=tmp_path / "r.db", workers=1)
+        assert summary.ok == 3
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
+    assert os.environ["OMP_NUM_THREADS"] == "3" and "GDAL_NUM_THREADS" not in os.environ
+
+
+def test_a_single_vrt_source_is_one_scene(tmp_path: Path, scenes: Path, station: Path) -> None:
+    from rasterio.shutil import copy as copy_raster
+
+    vrt = tmp_path / "yard_2021-05-01.vrt"  # XML: must not be read as a list of paths
+    copy_raster(scenes / "a_2021-05-01.tif", vrt, driver="VRT")
+    summary = run_batch(station, vrt, db=tmp_path / "r.db", workers=1)
+    assert (summary.ok, summary.failed, summary.processed) == (1, 0, 1)
+    assert [r["scene"] for r in read_counts(tmp_path / "r.db")] == [str(vrt)]

@@ -284,6 +284,9 @@ def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
     assert {"station", "scene", "date", "type"} <= set(info["fields"])
     assert main(["export", "--db", str(db), "--format", "parquet"]) == 2
     assert "--output" in capsys.readouterr().err
+    assert main(["export", "--db", str(db), "--station", "Tumangan", "--format", "csv"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "'Tumangan'" in captured.err and "'Tumangang'" in captured.err
 
 
 def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: Path, station: Path) -> None:

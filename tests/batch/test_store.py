@@ -51,6 +51,10 @@ def test_read_counts_best_record_per_pair_sorted_by_date(tmp_path: Path) -> None
     assert rows[0]["detector_version"] is None and rows[0]["railcars"] is None
     assert rows[3]["acquired"] is None and rows[3]["status"] == "skipped"
     assert [r["scene"] for r in read_counts(db, station="B")] == ["one.tif"]
+    # Without the outlines: the same rows, detections left out.
+    lean = read_counts(db, detections=False)
+    assert all(r["detections"] is None for r in lean)
+    assert lean == [{**r, "detections": None} for r in rows]
     # The retried pair left no failed record behind; the two versions stay.
     with sqlite3.connect(db) as c:
         assert c.execute(
