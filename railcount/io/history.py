@@ -99,10 +99,11 @@ def read_history_db(db: str | os.PathLike[str], station: str) -> list[Observatio
     """Observations of ``station`` in the batch results store (only rows whose status is ``ok``)."""
     from railcount.store import read_counts
 
-    # Only this station's rows (each carries its detections); all stations only to name them in the error.
-    mine = read_counts(db, station)
+    # Only this station's rows, without the cars' outlines (the report does not draw from them);
+    # all stations only to name them in the error.
+    mine = read_counts(db, station, detections=False)
     if not mine:
-        names = sorted({str(r["station"]) for r in read_counts(db)})
+        names = sorted({str(r["station"]) for r in read_counts(db, detections=False)})
         raise HistoryError(
             f"{db}: no counts for station {station!r} (stations in the store: {_names(names)}); "
             "check --station"
