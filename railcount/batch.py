@@ -184,7 +184,7 @@ def run_batch(
         raise UsageError(f"station names must be unique to be stored apart; repeated: {', '.join(dup)}")
     if start and end and end < start:
         raise UsageError(f"--from {start} is after --to {end}; swap them")
-    n_workers = workers if workers is not None else _cores()
+    n_workers = workers if workers is not None else usable_cores()
     if n_workers < 1:
         raise UsageError(f"--workers must be 1 or more; got {n_workers}")
     params = params or DetectorParams()
@@ -342,7 +342,8 @@ def _names(stations: Sequence[Station]) -> str:
     return ", ".join(st.name for st in stations)
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), the default number of workers."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux

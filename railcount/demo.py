@@ -74,7 +74,7 @@ def _make_scene(args: tuple[str, date, int, int]) -> str:
 
 def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | None = None) -> Path:
     """Write the series' scenes (skipping those already there) and the station; return the station file."""
-    from railcount.batch import _cores  # the batch's default: the cores this process may use
+    from railcount.batch import usable_cores  # the batch's default
     from railcount.synth import write_station
 
     _check_workers(workers)
@@ -84,7 +84,7 @@ def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | Non
         for i, (day, cars) in enumerate(series)
         if not (folder / f"tumangang_{day.isoformat()}.tif").is_file()
     ]
-    n = max(1, min(workers or _cores(), len(todo)))
+    n = max(1, min(workers or usable_cores(), len(todo)))
     if n == 1:
         for job in todo:
             _make_scene(job)
