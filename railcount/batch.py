@@ -299,9 +299,17 @@ def plan_batch(
         todo = tuple(st for st in covered if states.get((st.name, key)) != "ok")
         if todo:
             plan.tasks.append(SceneTask(src.path, key, iso, todo))
-    plan.notes += [f"{r.scene}: {r.status} for {r.station}: {r.reason}" for r in plan.records]
+    plan.notes += [_note(r) for r in plan.records]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan
+
+
+def _note(r: Record) -> str:
+    """A log line for a record made while planning; its reason names the scene, so it is not repeated."""
+    reason = r.reason or ""
+    if reason.startswith(f"{r.scene}: "):
+        reason = reason[len(r.scene) + 2 :]
+    return f"{r.scene}: {r.status} for {r.station}: {reason}"
 
 
 def _records_for(

@@ -323,6 +323,8 @@ def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: 
     assert proc.returncode == 3
     assert "\r[" in tty and "4/4 done, 1 failed, 0 left" in tty and "scenes/min" in tty and "ETA" in tty
     assert "broken_2022-01-01.tif: failed for Inner" in tty
+    note = next(line for line in tty.splitlines() if "failed for Inner" in line)
+    assert note.count("broken_2022-01-01.tif: ") == 1, note  # the reason does not repeat the scene
     assert "blank_2022-04-04.tif: Inner FAILED:" in tty
     assert "a_2021-05-01.tif: Inner" not in tty  # no log lines for counted scenes on a terminal
     assert out.decode().startswith("batch: 3 ok, 2 failed, 0 skipped")
