@@ -55,10 +55,9 @@ CONTEXT_FEATURES = (
 """What lies around a candidate: a cross-track profile of roof smoothness,
 relative luminance and shadow-dark share out to two track spacings on each
 side (shadow side and sun side told apart), and what the centreline meets
-just beyond the car's ends. A
-truck on a road has smooth asphalt beside it and no rails beyond its ends; a
-car in a yard has ballast, neighbouring tracks and often its coupled
-neighbour. These enter the models linearly."""
+just beyond the car's ends. A truck on a road has smooth asphalt beside it
+and no rails beyond its ends; a car in a yard has ballast, neighbouring
+tracks and often its coupled neighbour. These enter the models linearly."""
 
 FEATURES: tuple[str, ...] = (*BASE_FEATURES, *CONTEXT_FEATURES)
 N_SQUARED = 15
@@ -134,11 +133,9 @@ def _context(
             dark.append(_row_mean(terms.flank_dark, row, a, b))
     cols = terms.lin.shape[1]
     reach = max(2, round(0.25 * length))
+    first, last = int(x - 0.5 * length), int(x + 0.5 * length) + 1
     ends = []
-    for e0, e1 in (
-        (int(x - 0.5 * length) - reach, int(x - 0.5 * length)),
-        (int(x + 0.5 * length) + 1, int(x + 0.5 * length) + 1 + reach),
-    ):
+    for e0, e1 in ((first - reach, first), (last, last + reach)):
         e0, e1 = max(0, e0), min(cols, e1)
         if e1 - e0 < 1:
             ends.append((0.0, 0.0))
