@@ -115,7 +115,12 @@ V2_PRODUCTS = ("rgb8", "rgb8", "rgb8", "bgrn16", "pan16", "rgb8+edge")
 
 
 def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
-    """The i-th scene of a suite, from its seed alone (v1: plain Tumangang scenes)."""
+    """The i-th scene of a suite, from its seed alone (v1: plain Tumangang scenes).
+
+    ``realism="town"``: a look-alike block with no railcars (the ``town``
+    site: pitched-roof apartment blocks, car parks, trucks), drawn at realism
+    v2 with a condition and product as the v2 scenes draw them.
+    """
     seed = SUITES[suite] + i
     rng = np.random.default_rng(seed)
     year = int(rng.integers(2018, 2025))
@@ -127,7 +132,9 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
         "gsd_m": GSDS[i % len(GSDS)],
         "seed": seed,
     }
-    if realism == "v2":
+    if realism == "town":
+        spec.update(site="town", cars=0, locomotives=0)
+    if realism in ("v2", "town"):
         extra = np.random.default_rng([seed, 2])
         condition = V2_CONDITIONS[int(extra.integers(len(V2_CONDITIONS)))]
         product = V2_PRODUCTS[int(extra.integers(len(V2_PRODUCTS)))]
@@ -151,13 +158,15 @@ def ensure_scene(suite: str, i: int, cache: str, realism: str = "v1") -> tuple[P
     folder = Path(cache) / (suite if realism == "v1" else f"{suite}-{realism}")
     stem = f"s{spec['seed']}_{spec['date']}"
     tif = folder / f"{stem}.tif"
-    station = folder / "tumangang_station.geojson"
+    site = "tumangang" if spec["site"] == "tumangang" else f"{spec['site']}-{spec['seed']}"
+    station = folder / f"{site}_station.geojson"
     if not tif.exists() or not tif.with_suffix(".truth.geojson").exists() or not station.exists():
         from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
         folder.mkdir(parents=True, exist_ok=True)
-        write_scene(synthesize(SceneSpec(**spec)), folder, stem)  # type: ignore[arg-type]
-        write_station("tumangang", folder)
+        scene = synthesize(SceneSpec(**spec))  # type: ignore[arg-type]
+        write_scene(scene, folder, stem)
+        write_station(scene.site if scene.site is not None else "tumangang", folder)
     return tif, station
 
 
@@ -300,6 +309,22 @@ def print_calibration(outcomes: list[Outcome]) -> None:
     print("-" * 87)
 
 
+def print_lookalikes(rows: list[Outcome]) -> None:
+    """False railcars on the look-alike blocks (no railcars: apartment roofs, car parks, trucks)."""
+    print("look-alike blocks, truth 0 (site town: pitched-roof apartments, car parks, trucks; v2 conditions)")
+    print(f"{'suite / gsd':<22} {'n':>4} {'false railcars':>15} {'scenes with any':>16} {'most in one':>12}")
+    for suite in SUITES:
+        mine = [o for o in rows if o.suite == suite]
+        for label, part in [*((f"{g:.2f} m", [o for o in mine if o.gsd == g]) for g in GSDS), ("all", mine)]:
+            if part:
+                counts = [o.count for o in part]
+                print(
+                    f"{suite + ' ' + label:<22} {len(part):>4} {sum(counts):>15} "
+                    f"{sum(c > 0 for c in counts):>16} {max(counts):>12}"
+                )
+    print("-" * 87)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=100, help="scenes per suite (default 100)")
@@ -313,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products)",
     )
     ap.add_argument(
+        "--lookalikes",
+        type=int,
+        default=20,
+        help="look-alike blocks with no railcars (site town) per suite (default 20; 0: none)",
+    )
+    ap.add_argument(
         "--calibrate",
         action="store_true",
         help="print the truth/count percentiles of the tuned suites the count interval is built from",
@@ -321,9 +352,12 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(s, i, args.cache, args.realism) for s in SUITES for i in range(args.scenes)]
     other = "v2" if args.realism == "v1" else "v1"
     extra = [("tuned", i, args.cache, other) for i in range(args.scenes)] if args.calibrate else []
+    towns = [(s, i, args.cache, "town") for s in SUITES for i in range(args.lookalikes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        everything = list(pool.map(run_one, jobs + extra, chunksize=2))
-    outcomes, calibration_only = everything[: len(jobs)], everything[len(jobs) :]
+        everything = list(pool.map(run_one, jobs + extra + towns, chunksize=2))
+    outcomes = everything[: len(jobs)]
+    calibration_only = everything[len(jobs) : len(jobs) + len(extra)]
+    lookalikes = everything[len(jobs) + len(extra) :]
     header = (
         f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
         f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'sec':>6}"
@@ -348,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     print_types(outcomes)
     if args.calibrate:
         print_calibration(outcomes + calibration_only)
+    if lookalikes:
+        print_lookalikes(lookalikes)
     for o in real_outcomes():
         print(summary_row(f"real {o.name}", [o]))
     if not SHARED_REAL.is_dir():

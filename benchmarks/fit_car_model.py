@@ -1,12 +1,16 @@
 """Fit the car and locomotive models (railcount/detect/car_model.py, loco_model.py) on the tuned suites.
 
 Usage:
-    python benchmarks/fit_car_model.py [--scenes N] [--workers W] [--cache DIR] [--check]
+    python benchmarks/fit_car_model.py [--scenes N] [--lookalikes M] [--workers W] [--cache DIR] [--check]
 
 Runs the detector with the model off over the first N (default 100) scenes
 of the ``tuned`` suite, plain (v1) and v2 (conditions, products,
-look-alikes), generating any that are missing into the benchmark cache
-exactly as ``benchmarks/accuracy.py`` does. Every candidate car inside the
+look-alikes), and with ``--lookalikes M`` the first M tuned look-alike blocks
+(site ``town``: pitched-roof apartments, car parks, trucks, no railcars; off by
+default: as negatives they taught the model to refuse the real Muttenz wagons,
+whose surroundings are as smooth as a roof's, see docs/detector.md),
+generating any that are missing into the benchmark cache exactly as
+``benchmarks/accuracy.py`` does. Every candidate car inside the
 station is described (``railcount.detect.candidates.FEATURES``) and
 labelled 1 when its centre lies within half a car length (7.5 m) of a true
 railcar. A logistic model with squared terms is fitted by Newton's method
@@ -135,9 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenes", type=int, default=100, help="tuned scenes per realism (default 100)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
+    ap.add_argument(
+        "--lookalikes",
+        type=int,
+        default=0,
+        help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives (default 0)",
+    )
     ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
     args = ap.parse_args(argv)
     jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in range(args.scenes)]
+    jobs += [(i, "town", args.cache) for i in range(args.lookalikes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         parts = list(pool.map(scene_rows, jobs, chunksize=2))
     features = np.vstack([f for f, _, _ in parts])
@@ -157,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from the first "
-            f"{args.scenes} scenes of the tuned suite, plain (v1) and v2; label: centre within "
+            f"{args.scenes} scenes of the tuned suite, plain (v1) and v2"
+            + (f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else "")
+            + f"; label: centre within "
             f"{MATCH_M} m of a true railcar; logistic with squared terms, L2 penalty 1."
         )
         write_module(MODULE, weights, mean, scale, provenance, "car")

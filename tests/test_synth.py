@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -582,3 +583,67 @@ def test_cli_writes_v2_products_with_conditions(tmp_path):
     counts = json.loads((tmp_path / "generic-4_2023-10-05.truth.json").read_text())
     assert counts["railcars"] == 8 and counts["conditions"] == "haze=0.5,cloud=0.3"
     assert counts["product"] == "pan16+edge"
+
+
+# ------------------------------------------------------------------ town (look-alikes, no railcars)
+
+
+def _house_halves(scene, area):
+    """Mean luminance of the two roof halves of a house (pixels 1-3 m either side of the ridge)."""
+    xy = np.asarray(area.polygon.exterior.coords)[:4]
+    along = (xy[1] - xy[0]) / np.hypot(*(xy[1] - xy[0]))
+    across = (xy[3] - xy[0]) / np.hypot(*(xy[3] - xy[0]))
+    width = np.hypot(*(xy[3] - xy[0]))
+    centre = xy.mean(axis=0)
+    inv = ~scene.transform
+    lum = scene.pixels[..., :3].astype(float).mean(axis=-1)
+    means = []
+    for side in (-1, 1):
+        values = []
+        for t in np.linspace(-0.3, 0.3, 7) * np.hypot(*(xy[1] - xy[0])):
+            for d in np.linspace(1.0, min(3.0, width / 2 - 1.0), 3):
+                col, row = inv * tuple(centre + along * t + across * side * d)
+                values.append(lum[int(row), int(col)])
+        means.append(float(np.mean(values)))
+    return means
+
+
+def test_town_has_no_railcars_and_its_houses_are_buildings_in_the_station():
+    scene = synthesize(
+        SceneSpec(site="town", cars=0, locomotives=0, date="2021-06-01", gsd_m=0.5, seed=2, realism="v2")
+    )
+    counts = scene.counts()
+    assert counts["railcars"] == 0 and counts["locomotives"] == 0
+    houses = [a for a in scene.site.areas if a.kind == "house"]
+    assert len(houses) >= 2
+    assert all(scene.site.station.contains(h.polygon.centroid) for h in houses)
+    truth = scene.truth
+    assert (truth.cls == "building").sum() >= len(houses)
+    assert (truth.kind == "auto").sum() > 10, "parked cars fill the car parks"
+
+
+def test_town_roof_half_facing_the_sun_is_brighter():
+    site = site_layout("town", seed=5)
+    house = next(a for a in site.areas if a.kind == "house")
+    xy = np.asarray(house.polygon.exterior.coords)[:4]
+    across = (xy[3] - xy[0]) / np.hypot(*(xy[3] - xy[0]))
+    # the sun stands across the ridge, on the side of the half at +across
+    azimuth = float(np.degrees(np.arctan2(across[0], across[1])) % 360)
+    spec = SceneSpec(
+        site="town",
+        cars=0,
+        locomotives=0,
+        gsd_m=0.3,
+        seed=5,
+        realism="v2",
+        sun_azimuth_deg=azimuth,
+        sun_elevation_deg=35.0,
+    )
+    scene = synthesize(spec)
+    minus, plus = _house_halves(scene, house)
+    assert plus > 1.3 * minus, (minus, plus)
+    # with the sun along the ridge both halves are lit alike
+    along_az = float(np.degrees(np.arctan2(-across[1], across[0])) % 360)
+    scene = synthesize(dataclasses.replace(spec, sun_azimuth_deg=along_az))
+    minus, plus = _house_halves(scene, house)
+    assert abs(plus - minus) < 0.15 * max(plus, minus), (minus, plus)

@@ -11,7 +11,12 @@ import typer
 def synth(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the scene into (created).")],
     site: Annotated[
-        str, typer.Option(help="Site: tumangang, or generic (a different yard for every seed).")
+        str,
+        typer.Option(
+            help="Site: tumangang; generic (a different yard for every seed); or town (apartment "
+            "blocks and car parks with no railcars, a look-alike test; needs --cars 0 "
+            "--locomotives 0 --realism v2)."
+        ),
     ] = "tumangang",
     date: Annotated[str, typer.Option(help="Acquisition date YYYY-MM-DD.")] = "2023-10-05",
     cars: Annotated[

@@ -212,6 +212,8 @@ _MATERIALS_V2 = (
     ("rail", (0.07, 0.07, 0.07), 0.03, (0.10, 0.10, 0.11)),  # rail and its shadow
     ("crib_concrete", (0.0, 0.0, 0.0), 0.05, (0.0, 0.0, 0.0)),  # sleepers and crib, area-mixed (below)
     ("crib_timber", (0.0, 0.0, 0.0), 0.05, (0.0, 0.0, 0.0)),
+    ("parking", (0.31, 0.31, 0.32), 0.04, (0.42, 0.42, 0.45)),  # asphalt of car parks (town site)
+    ("stall", (0.52, 0.52, 0.50), 0.02, (0.55, 0.55, 0.57)),  # worn stall lines
 )
 _MAT_V2 = {name: i for i, (name, _, _, _) in enumerate(_MATERIALS_V2)}
 SLEEPER = {"concrete": (0.60, 0.28), "timber": (0.65, 0.24)}  # pitch and width along the track, m
@@ -282,6 +284,21 @@ def track_shapes_v2(grid: Grid, site: SiteLayout) -> dict[str, list[np.ndarray]]
     return out
 
 
+def _stall_lines(poly: Polygon) -> list[np.ndarray]:
+    """Painted stall lines across both long sides of a car park (2.7 m apart, 5 m long)."""
+    ring = np.asarray(poly.exterior.coords)[:4]
+    a, b, d = ring[0], ring[1], ring[3]
+    along = (b - a) / np.hypot(*(b - a))
+    across = (d - a) / np.hypot(*(d - a))
+    depth = np.hypot(*(d - a))
+    out = []
+    for s in np.arange(1.0, np.hypot(*(b - a)) - 1.0, 2.7):
+        for v0 in (0.3, depth - 5.3):
+            p = a + along * s + across * v0
+            out.append(quad(p, p + across * 5.0, 0.06))
+    return out
+
+
 def _platform_edges(poly: Polygon, tracks_near: shapely.Geometry) -> list[np.ndarray]:
     """The tactile/white line along the platform side that faces a track."""
     ring = np.asarray(poly.exterior.coords)
@@ -314,10 +331,12 @@ def paint_ground_v2(
     fill(holes, "terrain")
     rails_all = shapely.union_all([shapely.LineString(t.points) for t in site.tracks])
     for area in site.areas:
-        if area.kind in ("apron", "road", "lot", "platform"):
+        if area.kind in ("apron", "road", "lot", "platform", "parking"):
             fill([np.asarray(area.polygon.exterior.coords)], area.kind)
             if area.kind == "road":
                 fill(_road_markings(area.polygon), "marking")
+            if area.kind == "parking":
+                fill(_stall_lines(area.polygon), "stall")
             if area.kind == "platform":
                 fill(_platform_edges(area.polygon, rails_all), "platform_edge")
     shapes = track_shapes_v2(grid, site)

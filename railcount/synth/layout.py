@@ -43,10 +43,12 @@ KIND_CLASS = {
     "shed": "building",
     "platform": "platform",
     "canopy": "canopy",
+    "house": "building",
+    "auto": "auto",
 }
 """Truth ``class`` of each vehicle or structure kind (railcars map to tank/covered/open/flat)."""
 
-STRUCTURE_KINDS = ("building", "shed", "platform", "canopy")
+STRUCTURE_KINDS = ("building", "shed", "platform", "canopy", "house")
 """Area kinds written to the truth as non-railcar features (realism ``"v2"``)."""
 
 CAR_MARGIN_M = 1.0
@@ -116,7 +118,9 @@ class Area:
     ``height_m`` > 0 makes it cast a shadow (buildings).
     """
 
-    kind: str  # "road", "apron", "yard_bed", "lot", "grass", "building", "shed", "platform", "canopy"
+    # "road", "apron", "yard_bed", "lot", "grass", "building", "shed", "platform", "canopy",
+    # "house" (pitched roof), "parking" (car park)
+    kind: str
     polygon: Polygon
     height_m: float = 0.0
 
@@ -174,6 +178,9 @@ class SiteLayout:
     parking : tuple of Polygon
         Rectangles where semi-trailers park side by side, stalls along the
         first edge (realism ``"v2"``).
+    car_parks : tuple of Polygon
+        Rectangles where passenger cars park nose-in along both long edges
+        (realism ``"v2"``; the ``"town"`` site).
     """
 
     name: str
@@ -189,6 +196,7 @@ class SiteLayout:
     lots: tuple[Polygon, ...] = ()
     overhead: tuple[Overhead, ...] = ()
     parking: tuple[Polygon, ...] = ()
+    car_parks: tuple[Polygon, ...] = ()
 
     @property
     def crs(self) -> str:

@@ -29,6 +29,7 @@ _DIMENSIONS = {
     "locomotive": ((19.0, 22.0), (3.1, 3.2), (4.4, 4.7)),
     "truck": ((12.0, 17.0), (2.5, 2.55), (3.6, 4.1)),
     "trailer": ((13.4, 13.7), (2.5, 2.55), (3.8, 4.0)),
+    "auto": ((4.2, 5.0), (1.75, 1.9), (1.4, 1.6)),
 }
 
 # Paint (display reflectance, 0-1) per livery name; kinds pick from their own lists.
@@ -54,6 +55,7 @@ _KIND_LIVERIES = {
     "truck": ("white", "light_grey", "blue", "red", "green"),
     "trailer": ("white", "white", "light_grey", "blue", "red", "dark_grey", "green"),
     "container": ("red", "blue", "green", "light_grey", "white", "orange", "rust_brown"),
+    "auto": ("white", "black", "light_grey", "dark_grey", "red", "blue", "white", "light_grey", "beige"),
 }
 _LOADS = {  # kind -> (load names, probabilities)
     "gondola": (("empty", "coal", "ore", "scrap"), (0.35, 0.3, 0.15, 0.2)),
@@ -393,6 +395,31 @@ class _Planner:
             cols = self._columns(["trailer"] * n, np.array(centres), np.array(headings), lengths, -1)
             self.parts.append(cols)
 
+    def autos(self) -> None:
+        """Passenger cars nose-in in the stalls of the site's car parks (2.7 m apart, both long sides)."""
+        rng = self.rng
+        for park in self.site.car_parks:
+            xy = np.asarray(park.exterior.coords)[:4]
+            ux, vx = xy[1] - xy[0], xy[3] - xy[0]
+            lu, lv = float(np.hypot(*ux)), float(np.hypot(*vx))
+            along, across = ux / lu, vx / lv
+            centres, headings = [], []
+            for v in (2.8, lv - 2.8):
+                for k in range(int((lu - 2.0) // 2.7)):
+                    if rng.random() < 0.55:
+                        jitter = rng.normal(0, 0.12, 2)
+                        centres.append(
+                            xy[0] + along * (2.35 + k * 2.7 + jitter[0]) + across * (v + jitter[1])
+                        )
+                        headings.append(math.atan2(across[1], across[0]) + rng.normal(0, 0.04))
+            if not centres:
+                continue
+            n = len(centres)
+            lengths = np.array([rng.uniform(*_DIMENSIONS["auto"][0]) for _ in range(n)])
+            cols = self._columns(["auto"] * n, np.array(centres), np.array(headings), lengths, -1)
+            cols["body_rgb"] = np.clip(cols["body_rgb"] * rng.uniform(0.9, 1.1, (n, 1)), 0.03, 0.95)
+            self.parts.append(cols)
+
 
 def plan_scene(
     site: SiteLayout,
@@ -450,6 +477,7 @@ def plan_scene(
         if extras_rng is not None:
             p.rng = extras_rng
             p.trailers()
+            p.autos()
     return Vehicles.concat(p.parts)
 
 

@@ -156,6 +156,19 @@ def _ground_container(u, v, L, W, body, s, rng, px):
     return top, 1.0
 
 
+def _auto(u, v, L, W, body, s, rng, px):
+    """A parked passenger car: bonnet, dark windscreen and rear window, roof, boot; rounded ends."""
+    flat = shade(0 * u, 0 * v, 1 + 0 * u, s)
+    glass = ((np.abs(u) > 0.2 * L) & (np.abs(u) < 0.33 * L)) | (np.abs(v) > W / 2 - 0.25) & (
+        np.abs(u) < 0.33 * L
+    )
+    rgb = np.where(glass[..., None], np.array([0.08, 0.09, 0.10]), body * flat[..., None])
+    corner = np.clip((np.abs(u) - (L / 2 - 0.5)) / 0.5, 0, 1) * np.clip(
+        (np.abs(v) - (W / 2 - 0.5)) / 0.5, 0, 1
+    )
+    return rgb, np.where(np.hypot(corner, 0) > 0.7, 0.0, 1.0)
+
+
 PAINTERS_V2: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "boxcar": _box_roof,
     "hopper": _hopper,
@@ -166,6 +179,7 @@ PAINTERS_V2: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "truck": truck,
     "trailer": _trailer,
     "container": _ground_container,
+    "auto": _auto,
 }
 _SNOW_ZONE = {"tank": 0.33, "locomotive": 0.0}  # fraction of the width that holds snow, default all
 

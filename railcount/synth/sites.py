@@ -43,7 +43,7 @@ from railcount.synth.trackwork import (
     masts_along,
 )
 
-SITE_NAMES = ("tumangang", "generic")
+SITE_NAMES = ("tumangang", "generic", "town")
 """Names accepted as :attr:`SceneSpec.site`."""
 
 
@@ -311,6 +311,10 @@ def site_layout(name: str, *, seed: int = 0, realism: str = "v1") -> SiteLayout:
         from railcount.synth.generic import generic_site
 
         return generic_site(int(seed))
+    if name == "town":
+        from railcount.synth.town import town_site
+
+        return town_site(int(seed))
     raise UsageError(f"unknown site {name!r}; known sites: {', '.join(sorted(SITE_NAMES))}")
 
 

@@ -238,7 +238,9 @@ class SceneSpec:
     ----------
     site : str
         A name in :data:`railcount.synth.SITE_NAMES`: ``"tumangang"`` (default),
-        or ``"generic"``, a yard built from ``seed`` (angle, tracks, curves, branch).
+        or ``"generic"``, a yard built from ``seed`` (angle, tracks, curves, branch),
+        or ``"town"``, apartment blocks and car parks with no railcars (look-alikes;
+        realism ``"v2"``, ``cars=0``, ``locomotives=0``).
     date : str
         Acquisition date ``YYYY-MM-DD``; sets the season and, with ``seed``,
         the sun and the time of day. Default ``"2023-10-05"``.

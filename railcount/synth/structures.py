@@ -126,7 +126,7 @@ def paint_structures_v2(
     """Roofs of buildings, sheds and canopies, raised by ``lean * height`` when seen off nadir
     (the walls facing the satellite then show between footprint and roof)."""
     for k, area in enumerate(site.areas):
-        if area.kind not in ("building", "shed", "canopy"):
+        if area.kind not in ("building", "shed", "canopy", "house"):
             continue
         xy = np.asarray(area.polygon.exterior.coords)[:4]
         d = np.asarray(lean) * area.height_m
@@ -145,6 +145,13 @@ def paint_structures_v2(
         v = (x - corner[0]) * across[0] + (y - corner[1]) * across[1] - width / 2
         az, el = math.radians(sun.azimuth_deg), math.radians(sun.elevation_deg)
         s_v = math.sin(az) * across[0] + math.cos(az) * across[1]
+        if area.kind == "house":
+            roof = _pitched_roof(u, v, width, s_v, el, grain[r0:r1, c0:c1], xy, grid.px)
+            if snow:
+                roof = _SNOW * np.clip(roof.mean(axis=-1, keepdims=True) / 0.4, 0.6, 1.0)
+            a = ramp(u, grid.px) * ramp(length - u, grid.px) * ramp(width / 2 - np.abs(v), grid.px)
+            blend(canvas[r0:r1, c0:c1], a.astype(np.float32), roof.astype(np.float32))
+            continue
         light = 1 + 0.06 * np.sign(v) * s_v * math.cos(el) / math.sin(el)
         base = np.array(
             _ROOFS[0] if area.kind == "building" else _ROOFS[(k * 7 + 3) % len(_ROOFS)], np.float32
@@ -156,6 +163,48 @@ def paint_structures_v2(
             roof = _SNOW * (0.92 + 0.08 * light)[..., None]
         a = ramp(u, grid.px) * ramp(length - u, grid.px) * ramp(width / 2 - np.abs(v), grid.px)
         blend(canvas[r0:r1, c0:c1], a.astype(np.float32), roof.astype(np.float32))
+
+
+_SHINGLES = (
+    (0.36, 0.24, 0.18),
+    (0.42, 0.20, 0.15),
+    (0.30, 0.30, 0.31),
+    (0.20, 0.20, 0.22),
+    (0.40, 0.36, 0.30),
+)
+
+
+def _pitched_roof(
+    u: np.ndarray,
+    v: np.ndarray,
+    width: float,
+    s_v: float,
+    el: float,
+    grain: np.ndarray,
+    xy: np.ndarray,
+    px: float,
+) -> np.ndarray:
+    """A shingled gable roof (ridge along ``u``, halves at ``v`` < 0 and > 0) lit by the sun.
+
+    Each half is lit by the cosine of the angle between its normal and the
+    sun, relative to flat ground: the half facing the sun is brighter, the
+    other darker (black when the sun is behind it). Pitch and colour follow
+    from the footprint, so a building keeps them across acquisitions.
+    """
+    rng = np.random.default_rng([int(abs(xy[0][0] * 10)) % 2**31, int(abs(xy[0][1] * 10)) % 2**31, 5152])
+    pitch = math.radians(rng.uniform(20.0, 40.0))
+    base = np.array(_SHINGLES[int(rng.integers(len(_SHINGLES)))], np.float32)
+    # sun (across, up) components; the horizontal one along the ridge does not light either half
+    sun_across, sun_up = s_v * math.cos(el), math.sin(el)
+    half = np.sign(v)
+    cos_i = half * math.sin(pitch) * sun_across + math.cos(pitch) * sun_up
+    light = np.clip(0.18 + 0.82 * np.maximum(cos_i, 0.0) / max(sun_up, 0.2), 0.18, 1.7)
+    courses = 1 - 0.05 * (np.abs((v / 0.35) % 1 - 0.5) > 0.38)  # shingle courses parallel to the ridge
+    ridge = 1 + 0.12 * (np.abs(v) < max(0.3, 0.6 * px))
+    eaves = 1 - 0.15 * (width / 2 - np.abs(v) < 0.4)
+    stain = 1 + 0.06 * np.sin(u / rng.uniform(3.0, 9.0) + rng.uniform(0, 6.3))
+    shade = light * courses * ridge * eaves * stain * (1 + 0.05 * grain)
+    return base * shade[..., None].astype(np.float32)
 
 
 class OverheadShadows:
