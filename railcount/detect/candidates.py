@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from railcount.detect.cars import BandTerms, FrameCars
+from railcount.detect.cars import BandTerms, FrameCars, FrameMap
 
 BASE_FEATURES = (
     "strength",  # the band evidence
@@ -145,7 +145,7 @@ def _context(
     return [*smooth, *rel, *dark, min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
 
 
-def _row_mean(image: np.ndarray, row: int, a: int, b: int, divide_by: np.ndarray | None = None) -> float:
+def _row_mean(image: FrameMap, row: int, a: int, b: int, divide_by: FrameMap | None = None) -> float:
     """Mean of ``image[row, a:b]`` (divided elementwise by ``divide_by``); 0 outside the frame."""
     if not 0 <= row < image.shape[0]:
         return 0.0

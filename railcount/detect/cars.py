@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -44,27 +45,39 @@ class FrameCars:
     method: np.ndarray
 
 
+class FrameMap(Protocol):
+    """A frame-sized image read a row (or a few rows) at a time: ``m[row, a:b]``, ``m[rows, a:b]``."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __getitem__(self, index: tuple[Any, slice]) -> np.ndarray: ...
+
+
 @dataclass(frozen=True, eq=False)
 class BandTerms:
     """The per-pixel terms behind :func:`band_strength`, for the side shadows were judged to fall on.
 
-    All maps are frame-sized float32 and are read along car centrelines by
-    :mod:`~railcount.detect.candidates` to describe each candidate car.
+    All maps are frame-sized float32 :class:`FrameMap` s, read along car
+    centrelines by :mod:`~railcount.detect.candidates` and
+    :mod:`~railcount.detect.types` to describe each candidate car: arrays
+    from :func:`band_strength`, or, from the detector, maps left in the
+    blocks they were computed in (:class:`~railcount.detect.strips.StripMap`).
     """
 
     shadow_side: str  # "up" or "down"
     half_width_px: float  # car_width_m / 2 in frame pixels
     flank_offset_px: float  # centreline to the middle of a flank band
-    smoothness: np.ndarray
-    body_dark: np.ndarray  # share of the body band that is shadow-dark
-    shade: np.ndarray  # solid shadow just beyond the shadow-side edge (0-1)
-    step_sun: np.ndarray  # colour step from the body to the sun-side flank
-    dark_sun: np.ndarray  # shadow-dark share of the sun-side flank
-    step_shadow: np.ndarray  # colour step from the body to the shadow-side flank
-    flank_dark: np.ndarray  # shadow-dark share of a flank-wide band centred on each row
-    lin: np.ndarray  # linear luminance, smoothed along the track
-    sunlit: np.ndarray  # the sunlit ground level near each pixel
-    interior: np.ndarray  # mean colour of the body band, (rows, cols, 3)
+    smoothness: FrameMap
+    body_dark: FrameMap  # share of the body band that is shadow-dark
+    shade: FrameMap  # solid shadow just beyond the shadow-side edge (0-1)
+    step_sun: FrameMap  # colour step from the body to the sun-side flank
+    dark_sun: FrameMap  # shadow-dark share of the sun-side flank
+    step_shadow: FrameMap  # colour step from the body to the shadow-side flank
+    flank_dark: FrameMap  # shadow-dark share of a flank-wide band centred on each row
+    lin: FrameMap  # linear luminance, smoothed along the track
+    sunlit: FrameMap  # the sunlit ground level near each pixel
+    interior: FrameMap  # mean colour of the body band, (rows, cols, 3)
 
 
 def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
@@ -372,7 +385,9 @@ def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params
     if n <= 1:
         return Runs(*(np.zeros(0) for _ in range(4)))
     # Centreline pixels are few: work on their coordinates only (row-major, like a ravel).
-    ys, xs = np.nonzero(labels)
+    # OpenCV lists them several times faster than np.nonzero scans the labels.
+    xy = cv2.findNonZero(on_u8).reshape(-1, 2)  # (x, y) pairs; n > 1, so there is at least one
+    ys, xs = xy[:, 1], xy[:, 0]
     lab = labels[ys, xs]
     w8 = strength[ys, xs].astype(np.float64)
     wsum = np.bincount(lab, weights=w8, minlength=n)

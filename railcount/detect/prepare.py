@@ -75,21 +75,26 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
         pix = pix.reshape(size[1], size[0], -1)
         data = _resize_mask(data, size)
         valid = _resize_mask(valid, size)
-    pix = pix.astype(np.float32)
     if pix.shape[2] == 1:
         pix = np.repeat(pix, 3, axis=2)
-    # Percentiles of a regular subsample: exact enough, and a tenth of the work.
-    sample = pix[valid]
+    # Percentiles of every valid value. 8- and 16-bit values are taken as
+    # they are: float32 holds them exactly and np.percentile interpolates
+    # integers in float64 as it does float32, so the result is the same from
+    # a sample a quarter or half the size (and np.compress gathers it several
+    # times faster than a boolean index).
+    raw, pix = pix, pix.astype(np.float32)
+    exact = raw if raw.dtype in (np.uint8, np.uint16) else pix
+    sample = np.compress(valid.ravel(), exact.reshape(-1, 3), axis=0)
     if sample.size:
         lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
     else:
         lo, hi = window.value_range
     if hi <= lo:
         hi = lo + 1.0
-    mean = pix.mean(axis=2)
+    mean = _band_mean(pix)
     rgb = np.clip((pix - lo) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
     rgb[~data] = 0.0
-    lum = rgb.mean(axis=2)
+    lum = _band_mean(rgb)
     log_lum = np.log(lum + np.float32(LOG_OFFSET))
     v0, v1 = window.value_range
     linear = np.clip((mean - v0) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
@@ -109,6 +114,18 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     return Prepared(
         rgb=rgb, log_lum=log_lum.astype(np.float32), linear_lum=linear.astype(np.float32), data=data
     )
+
+
+def _band_mean(image: np.ndarray) -> np.ndarray:
+    """``image.mean(axis=2)`` of a float32 (rows, cols, 3) image, to the bit, several times faster.
+
+    numpy adds the three bands in order and divides by 3 in float32; its
+    reduction over so short a last axis is slow, adding whole bands is not.
+    """
+    out = np.add(image[..., 0], image[..., 1])
+    out += image[..., 2]
+    out /= np.float32(3.0)
+    return out
 
 
 def _resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:

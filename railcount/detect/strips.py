@@ -1,4 +1,4 @@
-"""The band evidence of a track frame, computed strip by strip.
+"""The band evidence of a track frame, computed strip by strip and kept in the strips' blocks.
 
 A track frame is the window rotated so the tracks run along its rows. For a
 window at an angle, the frame's bounding box is up to twice the window, and
@@ -8,19 +8,26 @@ each), which costs page faults as much as arithmetic.
 
 So the frame is cut into horizontal strips. Each strip is extended by
 :data:`~railcount.detect.cars.SUPPORT_M` above and below and cropped to the
-columns where it has data (plus the same margin), its maps are computed
-with :func:`~railcount.detect.cars.band_maps`, and the strip's own rows are
-copied into frame-sized outputs. Every map is local to within
-``SUPPORT_M``, so the result is the one the whole frame would give (to
-float32 rounding: OpenCV's box filters keep running sums from each block's
-edge, so a few pixels differ in the last bit); the outputs are only written
-where there is data, so the empty corners never take memory.
+columns where it has data (plus the same margin), and its maps are computed
+with :func:`~railcount.detect.cars.band_maps`. Every map is local to within
+``SUPPORT_M``, so a strip's own rows hold what the whole frame would give
+(to float32 rounding: OpenCV's box filters keep running sums from each
+block's edge, so a few pixels differ in the last bit).
+
+Only the band strength is needed over the whole frame (to find the
+centrelines, :func:`~railcount.detect.cars.centreline_runs`); it is copied
+into a frame-sized image. The maps that describe candidate cars are read
+only at a few rows around each car, so they stay in their strips' blocks:
+a :class:`StripMap` reads each row from the block of the strip that owns
+it, and gives exactly what a frame-sized copy would hold (zero in columns
+outside the block and in strips without data) without making one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,6 +54,91 @@ def strips(data: np.ndarray, margin: int, rows: int = STRIP_ROWS) -> Iterator[tu
         yield slice(ya, yb), slice(xa, xb), slice(y0 - ya, y1 - ya)
 
 
+@dataclass(frozen=True, eq=False)
+class Block:
+    """One strip's maps (block-sized, margins included) and where the block lies in the frame."""
+
+    rows: slice  # frame rows of the block
+    cols: slice  # frame columns of the block
+    own: slice  # the strip's own rows, in block rows
+    maps: dict[str, np.ndarray]
+
+
+class StripMap:
+    """One map of a frame, held in its strips' blocks, whose rows read like a frame-sized array's.
+
+    ``m[row, a:b]`` (one row) and ``m[rows, a:b]`` (an integer array of
+    rows, one output row each) give what ``frame[row, a:b]`` would, had the
+    strips' own rows been copied into a zero frame: each row comes from the
+    strip that owns it, columns outside its block and rows of strips
+    without data read as zero. Rows must lie in the frame (no negative
+    indices). A row inside one block is returned as a view of it.
+
+    Parameters
+    ----------
+    blocks : list of Block
+        The frame's strips that hold data.
+    name : str
+        The key of the map in each block's ``maps``.
+    shape : (rows, cols)
+        The frame's shape.
+    strip_rows : int
+        The rows each strip owns (the last may own fewer).
+    """
+
+    def __init__(self, blocks: list[Block], name: str, shape: tuple[int, int], strip_rows: int) -> None:
+        self._strip_rows = strip_rows
+        self._owner: list[tuple[int, int, np.ndarray] | None] = [None] * -(-shape[0] // strip_rows)
+        extra: tuple[int, ...] = ()
+        for block in blocks:
+            image = block.maps[name]
+            extra = image.shape[2:]
+            first = block.rows.start + block.own.start
+            self._owner[first // strip_rows] = (block.rows.start, block.cols.start, image)
+        self.shape: tuple[int, ...] = (*shape, *extra)
+
+    def __getitem__(self, index: tuple[int | np.ndarray, slice]) -> np.ndarray:
+        row, cols = index
+        a, b, step = cols.indices(self.shape[1])
+        if step != 1:
+            raise IndexError(f"StripMap reads contiguous columns; got a step of {step}")
+        if np.ndim(row) == 0:
+            return self._row(int(row), a, b)
+        rows = np.asarray(row)
+        out = np.empty((rows.size, max(0, b - a), *self.shape[2:]), np.float32)
+        for i, r in enumerate(rows.tolist()):
+            out[i] = self._row(r, a, b)
+        return out
+
+    def _row(self, row: int, a: int, b: int) -> np.ndarray:
+        if not 0 <= row < self.shape[0]:
+            raise IndexError(f"row {row} is outside the frame's {self.shape[0]} rows")
+        width = max(0, b - a)
+        owner = self._owner[row // self._strip_rows]
+        if owner is None:
+            return np.zeros((width, *self.shape[2:]), np.float32)
+        top, left, image = owner
+        right = left + image.shape[1]
+        if left <= a and b <= right:
+            return image[row - top, a - left : b - left]
+        out = np.zeros((width, *self.shape[2:]), np.float32)
+        lo, hi = max(a, left), min(b, right)
+        if lo < hi:
+            out[lo - a : hi - a] = image[row - top, lo - left : hi - left]
+        return out
+
+    def to_frame(self) -> np.ndarray:
+        """The frame-sized image (the strips' own rows in a zero frame)."""
+        out = np.zeros(self.shape, np.float32)
+        for k, owner in enumerate(self._owner):
+            if owner is None:
+                continue
+            top, left, image = owner
+            y0, y1 = k * self._strip_rows, min(self.shape[0], (k + 1) * self._strip_rows)
+            out[y0:y1, left : left + image.shape[1]] = image[y0 - top : y1 - top]
+        return out
+
+
 def frame_evidence(
     rgb: np.ndarray,
     log_lum: np.ndarray,
@@ -65,57 +157,65 @@ def frame_evidence(
     ``data`` marks the frame's pixels with data (the strips follow it);
     ``core`` is where candidates may lie (it decides the shadow side when
     the sun does not).
+
+    Returns the frame-sized band strength (or, when no side can be chosen,
+    the edged bands) and the terms, whose maps are :class:`StripMap` s
+    reading the strips' blocks.
     """
     margin = math.ceil(SUPPORT_M / gsd_m) + 2
     known = side_is_known and shadow_side is not None
     sides: list[str] = [shadow_side] if known and shadow_side is not None else ["up", "down"]
-    out: dict[str, np.ndarray] = {}
+    blocks: list[Block] = []
+    strength = np.zeros(data.shape, np.float32)  # untouched pages (no data) cost no memory
     sums = np.zeros(4)
-
-    def put(name: str, block: np.ndarray, rows: slice, cols: slice, own: slice) -> None:
-        if name not in out:
-            shape = data.shape + block.shape[2:]
-            out[name] = np.zeros(shape, np.float32)  # untouched pages (no data) cost no memory
-        out[name][rows, cols] = block[own]
-
     for rows, cols, own in strips(data, margin, strip_rows):
         maps: BandMaps = band_maps(
             rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params
         )
-        frame_rows = slice(rows.start + own.start, rows.start + own.stop)
-        for name in _SHARED:
-            put(name, getattr(maps, name), frame_rows, cols, own)
+        # Only the maps the candidates read are kept; the rest of BandMaps goes with it.
+        kept = {name: getattr(maps, name) for name in _SHARED}
         for s in sides:
             other = "down" if s == "up" else "up"
-            put(f"strength_{s}", maps.strength(s), frame_rows, cols, own)
-            put(f"shade_{s}", maps.shade(s), frame_rows, cols, own)
-            put(f"dark_beside_{other}", maps.dark_beside(other), frame_rows, cols, own)
-        if not known:
+            kept[f"shade_{s}"] = maps.shade(s)
+            kept[f"dark_beside_{other}"] = maps.dark_beside(other)
+        if known:
+            strength[rows.start + own.start : rows.start + own.stop, cols] = maps.strength(sides[0])[own]
+        else:
+            # The side is chosen once every strip has been seen: keep both strengths until then.
+            for s in sides:
+                kept[f"strength_{s}"] = maps.strength(s)
             mine = np.zeros(core[rows, cols].shape, bool)
             mine[own] = core[rows, cols][own]
             sums += maps.side_sums(mine)
             if shadow_side is None:
-                put("edged", maps.edged(), frame_rows, cols, own)
-    if not out:
-        return np.zeros(data.shape, np.float32), None
+                kept["edged"] = maps.edged()
+        blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
+    if not blocks:
+        return strength, None
+
+    def frame_map(name: str) -> StripMap:
+        return StripMap(blocks, name, data.shape, strip_rows)
+
     side = shadow_side if known else choose_side(sums, shadow_side)
     if side is None:
-        return out["edged"], None
+        return frame_map("edged").to_frame(), None
+    if not known:
+        strength = frame_map(f"strength_{side}").to_frame()
     up = side == "up"
     width, offset, _ = band_geometry(gsd_m, params)
     terms = BandTerms(
         shadow_side=side,
         half_width_px=width / 2.0,
         flank_offset_px=offset,
-        smoothness=out["smoothness"],
-        body_dark=out["body_dark"],
-        shade=out[f"shade_{side}"],
-        step_sun=out["step_below"] if up else out["step_above"],
-        dark_sun=out["dark_beside_down" if up else "dark_beside_up"],
-        step_shadow=out["step_above"] if up else out["step_below"],
-        flank_dark=out["flank_dark"],
-        lin=out["lin"],
-        sunlit=out["sunlit"],
-        interior=out["interior"],
+        smoothness=frame_map("smoothness"),
+        body_dark=frame_map("body_dark"),
+        shade=frame_map(f"shade_{side}"),
+        step_sun=frame_map("step_below" if up else "step_above"),
+        dark_sun=frame_map("dark_beside_down" if up else "dark_beside_up"),
+        step_shadow=frame_map("step_above" if up else "step_below"),
+        flank_dark=frame_map("flank_dark"),
+        lin=frame_map("lin"),
+        sunlit=frame_map("sunlit"),
+        interior=frame_map("interior"),
     )
-    return out[f"strength_{side}"], terms
+    return strength, terms
