@@ -12,11 +12,14 @@ whose surroundings are as smooth as a roof's, see docs/detector.md),
 generating any that are missing into the benchmark cache exactly as
 ``benchmarks/accuracy.py`` does. Every candidate car inside the
 station is described (``railcount.detect.candidates.FEATURES``) and
-labelled 1 when its centre lies within half a car length (7.5 m) of a true
-railcar. A logistic model with squared terms is fitted by Newton's method
-(numpy only) and written to ``railcount/detect/car_model.py``. A second
-model, fitted the same way on the candidates that lie on rolling stock,
-says whether the nearest piece is a locomotive (``loco_model.py``).
+labelled 1 when its centre lies within half a car length (7.5 m) of true
+rolling stock (a railcar or a locomotive). Gradient-boosted trees (``railcount.detect.boost``, numpy only)
+are fitted to those labels and written to ``railcount/detect/car_model.py``;
+the held-out AUC of the trees and of a logistic model with squared terms,
+each fitted on half the scenes, is printed first. A logistic model fitted by
+Newton's method on the candidates that lie on rolling stock says whether the
+nearest piece is a locomotive (``loco_model.py``), and logistic type models
+classify the cars the car model keeps (``type_model.py``).
 
 Only ``tuned`` seeds are used; ``untouched`` and ``fresh`` stay out of the
 fit so that ``benchmarks/accuracy.py`` measures the model on scenes it never
@@ -39,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import ROOT, ensure_scene
 
-from railcount.detect.candidates import FEATURES, N_SQUARED, design, fit_logistic, logistic
+from railcount.detect.boost import Forest, fit_forest
+from railcount.detect.candidates import FEATURES, design, fit_logistic, logistic
 from railcount.detect.detector import candidates_in_station
 from railcount.detect.params import DetectorParams
 from railcount.detect.types import TYPE_CLASSES, TYPE_FEATURES, type_design
@@ -57,7 +61,8 @@ TYPE_MATCH_M = 3.0
 def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Described candidates of one tuned scene: (features, labels, type features).
 
-    Label columns: 0, on a railcar (the car model's label); 1, on rolling
+    Label columns: 0, on rolling stock, a railcar or a locomotive (the car
+    model's label: the locomotive model tells the two apart); 1, on rolling
     stock and the nearest piece is a locomotive (1) or a railcar (0), -1 off
     both; 2, the class (index into TYPE_CLASSES) of the railcar within
     TYPE_MATCH_M, -1 if none; 3, that railcar is tarped (1) or not (0), -1
@@ -78,7 +83,7 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.n
     cls = np.array([TYPE_CLASSES.index(c) if c in TYPE_CLASSES else -1 for c in stock.classes], int)
     labels = np.column_stack(
         [
-            car_m <= MATCH_M,
+            on_stock,
             np.where(on_stock, loco_m < car_m, -1),
             np.where(on_car, cls[nearest] if len(cls) else -1, -1),
             np.where(on_car, stock.tarped[nearest] if len(cls) else -1, -1),
@@ -112,6 +117,54 @@ def fit(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarra
     x = design(features)
     weights, mean, scale = fit_logistic(x, labels)
     return weights, mean, scale, logistic(x, weights, mean, scale)
+
+
+FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
+"""Settings of the car model's boosted trees (railcount.detect.boost.fit_forest)."""
+
+
+def shipped_forest(forest: Forest) -> Forest:
+    """``forest`` as the written module stores it: thresholds as float32, leaf values to 9 digits."""
+    return Forest(
+        base=float(f"{forest.base:.9g}"),
+        feature=forest.feature,
+        threshold=forest.threshold.astype(np.float32).astype(float),
+        value=np.vectorize(lambda v: float(f"{v:.9g}"))(forest.value),
+    )
+
+
+def write_forest_module(path: Path, forest: Forest, provenance: str) -> None:
+    """Write the car model module: FEATURES, BASE and one row per tree of FEATURE, THRESHOLD, VALUE."""
+
+    def rows(table: np.ndarray, fmt) -> str:
+        return "(\n" + "".join("    (" + ", ".join(fmt(v) for v in row) + "),\n" for row in table) + ")"
+
+    names = "(\n" + "".join(f'    "{name}",\n' for name in FEATURES) + ")"
+    text = (
+        '"""The fitted car model: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
+        + "\n".join(textwrap.wrap(provenance, 88))
+        + '\n"""\n\n'
+        "# fmt: off\n"
+        f"FEATURES = {names}\n\n"
+        f"BASE = {forest.base:.9g}\n\n"
+        "# One row per tree; nodes level by level (the children of node i are 2i+1 and 2i+2).\n"
+        "# FEATURE: the feature a node tests (-1: a leaf); a sample goes right when the feature\n"
+        "# is above THRESHOLD (float32); VALUE: the log-odds a leaf adds.\n"
+        f"FEATURE = {rows(forest.feature, lambda v: str(int(v)))}\n\n"
+        f"THRESHOLD = {rows(forest.threshold, lambda v: str(np.float32(v)) if v else '0')}\n\n"
+        f"VALUE = {rows(forest.value, lambda v: f'{v:.9g}' if v else '0')}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def held_out_auc(features: np.ndarray, labels: np.ndarray, scene: np.ndarray) -> tuple[float, float]:
+    """AUC of the logistic model and of the boosted trees, each fitted on half the scenes and scored
+    on the other half (alternate blocks of four scenes, so both halves hold every GSD)."""
+    test = (scene // 4) % 2 == 1
+    w, m, s = fit_logistic(design(features[~test]), labels[~test])
+    p_logit = logistic(design(features[test]), w, m, s)
+    p_trees = fit_forest(features[~test], labels[~test], **FOREST).probability(features[test])
+    return auc(p_logit, labels[test]), auc(p_trees, labels[test])
 
 
 def write_module(
@@ -154,26 +207,34 @@ def main(argv: list[str] | None = None) -> int:
     features = np.vstack([f for f, _, _ in parts])
     both = np.vstack([y for _, y, _ in parts])
     types = np.vstack([t for _, _, t in parts])
+    scene = np.concatenate([np.full(len(f), k % max(args.scenes, 1)) for k, (f, _, _) in enumerate(parts)])
     labels = both[:, 0]
-    weights, mean, scale, prob = fit(features, labels)
+    a_logit, a_trees = held_out_auc(features, labels, scene)
+    print(f"held-out AUC (half the scenes each way): logistic {a_logit:.3f}, boosted trees {a_trees:.3f}")
+    forest = shipped_forest(fit_forest(features, labels, **FOREST))
+    prob = forest.probability(features)
     kept = prob >= DetectorParams().min_car_probability
-    print(f"candidates {len(labels)}, on a railcar {labels.mean():.1%}, fit AUC {auc(prob, labels):.3f}")
+    print(f"candidates {len(labels)}, on rolling stock {labels.mean():.1%}, fit AUC {auc(prob, labels):.3f}")
     print(
-        f"at p >= {DetectorParams().min_car_probability}: kept {kept.mean():.1%}, of those on a railcar "
-        f"{labels[kept].mean():.1%}; railcar candidates kept {kept[labels > 0.5].mean():.1%}"
+        f"at p >= {DetectorParams().min_car_probability}: kept {kept.mean():.1%}, of those on rolling stock "
+        f"{labels[kept].mean():.1%}; candidates on rolling stock kept {kept[labels > 0.5].mean():.1%}"
     )
-    names = [*FEATURES, *(f"{f}^2" for f in FEATURES[:N_SQUARED])]
-    for name, w in sorted(zip(names, weights[1:], strict=True), key=lambda t: -abs(t[1]))[:10]:
-        print(f"  {name:<22} {w:+.3f}")
+    used = np.bincount(forest.feature[forest.feature >= 0], minlength=len(FEATURES))
+    print(
+        "  splits per feature (most used): "
+        + ", ".join(f"{FEATURES[i]} {used[i]}" for i in np.argsort(-used)[:8])
+    )
     if not args.check:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from the first "
             f"{args.scenes} scenes of the tuned suite, plain (v1) and v2"
             + (f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else "")
-            + f"; label: centre within "
-            f"{MATCH_M} m of a true railcar; logistic with squared terms, L2 penalty 1."
+            + f"; label: centre within {MATCH_M} m of true rolling stock (railcar or locomotive); "
+            + "gradient-boosted trees "
+            + ", ".join(f"{k} {v}" for k, v in FOREST.items())
+            + "."
         )
-        write_module(MODULE, weights, mean, scale, provenance, "car")
+        write_forest_module(MODULE, forest, provenance)
         print(f"wrote {MODULE.relative_to(ROOT)}")
     # The locomotive model: among candidates on rolling stock, locomotive or railcar?
     on_stock = both[:, 1] >= 0

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from railcount.detect import car_model
-from railcount.detect.candidates import FEATURES, car_probability, design, fit_logistic
+from railcount.detect.boost import Forest, fit_forest
+from railcount.detect.candidates import FEATURES, car_forest, car_probability, fit_logistic
 from railcount.detect.detector import candidates_in_station, detect
 from railcount.detect.params import DetectorParams
 from railcount.evaluate import match_centres, match_pairs
@@ -32,9 +33,73 @@ def test_fit_logistic_recovers_known_coefficients():
 
 def test_shipped_model_matches_the_feature_list():
     assert tuple(car_model.FEATURES) == FEATURES
-    n_inputs = design(np.zeros((1, len(FEATURES)))).shape[1]
-    assert len(car_model.MEAN) == len(car_model.SCALE) == n_inputs
-    assert len(car_model.WEIGHTS) == n_inputs + 1
+    forest = car_forest()
+    trees, nodes = forest.feature.shape
+    assert trees >= 50 and nodes == 2 ** (forest.depth + 1) - 1
+    assert forest.threshold.shape == forest.value.shape == (trees, nodes)
+    assert forest.feature.max() < len(FEATURES) and forest.feature.min() >= -1
+    # inner nodes carry no value; every feature the model tests is one it was given
+    assert not forest.value[forest.feature >= 0].any()
+
+
+def _walk(forest: Forest, row: np.ndarray) -> float:
+    """One sample's log-odds, tree by tree, node by node (the reference for the vectorised walk)."""
+    total = forest.base
+    for t in range(forest.feature.shape[0]):
+        node = 0
+        while forest.feature[t, node] >= 0:
+            go_right = row[forest.feature[t, node]] > forest.threshold[t, node]
+            node = 2 * node + (2 if go_right else 1)
+        total += forest.value[t, node]
+    return total
+
+
+def test_forest_learns_an_interaction_a_sum_cannot():
+    # y = 1 when exactly one of x0, x1 is positive (XOR); x2 is noise.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4000, 3))
+    y = ((x[:, 0] > 0) != (x[:, 1] > 0)).astype(float)
+    test = rng.normal(size=(2000, 3))
+    y_test = (test[:, 0] > 0) != (test[:, 1] > 0)
+    forest = fit_forest(x, y, trees=60, depth=3, rate=0.3)
+    p = forest.probability(test)
+    assert ((p > 0.5) == y_test).mean() > 0.95
+    w, mean, scale = fit_logistic(x, y)
+    p_logit = 1 / (1 + np.exp(-(w[0] + ((test - mean) / scale) @ w[1:])))
+    assert ((p_logit > 0.5) == y_test).mean() < 0.65, "a logistic model cannot draw XOR"
+    assert set(np.unique(forest.feature)) <= {-1, 0, 1, 2}
+
+
+def test_forest_is_deterministic_and_its_walk_matches_a_plain_one():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(1500, 4))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] + 0.3 * rng.normal(size=1500) > 0).astype(float)
+    a = fit_forest(x, y, trees=25, depth=4)
+    b = fit_forest(x, y, trees=25, depth=4)
+    assert np.array_equal(a.feature, b.feature) and np.array_equal(a.value, b.value)
+    assert np.array_equal(a.threshold, b.threshold) and a.base == b.base
+    rows = rng.normal(size=(40, 4))
+    assert np.allclose(a.log_odds(rows), [_walk(a, r) for r in rows])
+    shipped = car_forest()
+    cand = rng.normal(size=(5, len(FEATURES)))
+    assert np.allclose(shipped.log_odds(cand), [_walk(shipped, r) for r in cand])
+    assert np.allclose(car_probability(cand), 1 / (1 + np.exp(-shipped.log_odds(cand))))
+
+
+def test_forest_respects_min_leaf():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(300, 2))
+    y = (x[:, 0] > 1.8).astype(float)  # about 10 positives: too few for a leaf of 20
+    forest = fit_forest(x, y, trees=5, depth=3, min_leaf=20)
+    for t in range(5):
+        node_of = np.zeros(len(x), int)
+        for _ in range(forest.depth):
+            f = forest.feature[t, node_of]
+            inner = f >= 0
+            right = x[np.arange(len(x)), np.maximum(f, 0)] > forest.threshold[t, node_of]
+            node_of = np.where(inner, 2 * node_of + 1 + right, node_of)
+        assert np.bincount(node_of).max() <= len(x)
+        assert np.bincount(node_of)[np.bincount(node_of) > 0].min() >= 20
 
 
 UNSEEN = [  # (seed, GSD, date): seeds no suite or sample uses, summer and winter sun

@@ -7,17 +7,22 @@ them is not one threshold but the combination of a dozen measurements
 (how dark the body is against the sunlit ground, how uneven the roof, how
 solid the shadow, whether the dark band goes on a car width further...).
 
-A logistic model with squared terms combines them. Its 68 coefficients live
-in :mod:`railcount.detect.car_model`, written by
-``benchmarks/fit_car_model.py`` from the candidates of the ``tuned``
-generated suites (plain and v2). It is a few numbers in the source, fitted
-by a script in the repository; nothing is downloaded.
+Boosted decision trees (:mod:`railcount.detect.boost`) combine them: 200
+trees of depth 4 whose splits and leaf values live in
+:mod:`railcount.detect.car_model`, written by ``benchmarks/fit_car_model.py``
+from the candidates of the ``tuned`` generated suites (plain and v2). They
+are numbers in the source, fitted by a script in the repository; nothing is
+downloaded. The locomotive model is a logistic model with squared terms
+(:func:`design`, :func:`fit_logistic`).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from railcount.detect.boost import Forest
 from railcount.detect.cars import BandTerms, FrameCars, FrameMap
 
 BASE_FEATURES = (
@@ -162,10 +167,29 @@ def design(features: np.ndarray) -> np.ndarray:
 
 
 def car_probability(features: np.ndarray) -> np.ndarray:
-    """Probability that each candidate is on a railcar (within half a car length), from the fitted model."""
+    """Probability that each candidate is on a railcar (within half a car length), from the fitted model.
+
+    The car model is an ensemble of boosted trees (:mod:`railcount.detect.boost`)
+    over :data:`FEATURES`, written into :mod:`railcount.detect.car_model` by
+    ``benchmarks/fit_car_model.py``.
+    """
+    return car_forest().probability(np.asarray(features, dtype=float).reshape(-1, len(FEATURES)))
+
+
+@functools.lru_cache(maxsize=1)
+def car_forest() -> Forest:
+    """The shipped car model as a :class:`~railcount.detect.boost.Forest` (read once)."""
     from railcount.detect import car_model
 
-    return _logistic(car_model, features)
+    if tuple(car_model.FEATURES) != FEATURES:
+        raise RuntimeError("the fitted car model does not match the feature list; rerun fit_car_model.py")
+    return Forest(
+        base=float(car_model.BASE),
+        feature=np.asarray(car_model.FEATURE, dtype=np.int64),
+        # thresholds were cut at float32 values: read them back exactly as the fit compared them
+        threshold=np.asarray(car_model.THRESHOLD, dtype=np.float32).astype(float),
+        value=np.asarray(car_model.VALUE, dtype=float),
+    )
 
 
 def locomotive_probability(features: np.ndarray) -> np.ndarray:

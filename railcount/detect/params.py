@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.4.0"
+DETECTOR_VERSION = "0.5.0"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -100,12 +100,13 @@ class DetectorParams:
         A railcar is called tarped (and a flat car) when the tarp model gives
         it at least this.
     car_model : bool
-        Score candidates with the fitted car model
-        (:mod:`railcount.detect.candidates`) and keep those at or above
+        Score candidates with the fitted car model (boosted trees,
+        :mod:`railcount.detect.candidates`) and keep those at or above
         ``min_car_probability``. Off, candidates keep their band strength as
         score (as in detector 0.1; used to fit the model).
     min_car_probability : float
-        Candidates the car model gives less than this are dropped.
+        Candidates the car model gives less than this are dropped (chosen
+        on the tuned suites for the lowest count error).
     locomotive_model : bool
         Call a kept candidate a locomotive (counted apart from railcars)
         when the fitted locomotive model gives it at least
@@ -141,7 +142,7 @@ class DetectorParams:
     min_type_probability: float = 0.5
     min_tarp_probability: float = 0.3
     car_model: bool = True
-    min_car_probability: float = 0.4
+    min_car_probability: float = 0.3
     locomotive_model: bool = True
     min_locomotive_probability: float = 0.5
     gap_contrast: float = 0.08
