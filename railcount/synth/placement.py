@@ -18,6 +18,7 @@ import shapely
 
 from railcount.errors import UsageError
 from railcount.synth.layout import CAR_MARGIN_M, RAILCAR_KINDS, SiteLayout, Track, Vehicles
+from railcount.synth.raster import rect_frame
 
 # kind -> ((length range), (width range), (height range)) in metres
 _DIMENSIONS = {
@@ -374,10 +375,7 @@ class _Planner:
         """Semi-trailers parked side by side in the site's parking rectangles (realism v2)."""
         rng = self.rng
         for lot in self.site.parking:
-            xy = np.asarray(lot.exterior.coords)[:4]
-            ux, vx = xy[1] - xy[0], xy[3] - xy[0]
-            lu, lv = float(np.hypot(*ux)), float(np.hypot(*vx))
-            along, across = ux / lu, vx / lv
+            corner, along, across, lu, lv = rect_frame(np.asarray(lot.exterior.coords))
             rows = 2 if lv >= 2 * 14.5 + 7.0 else 1
             pitch = rng.uniform(3.5, 4.2)
             centres, headings = [], []
@@ -385,7 +383,7 @@ class _Planner:
                 v = 7.5 if row == 0 else lv - 7.5
                 for k in range(int(lu // pitch)):
                     if rng.random() < 0.62:
-                        centres.append(xy[0] + along * (k + 0.5) * pitch + across * v)
+                        centres.append(corner + along * (k + 0.5) * pitch + across * v)
                         flip = math.pi if (row == 1) != (rng.random() < 0.1) else 0.0
                         headings.append(math.atan2(across[1], across[0]) + flip)
             if not centres:
@@ -399,17 +397,14 @@ class _Planner:
         """Passenger cars nose-in in the stalls of the site's car parks (2.7 m apart, both long sides)."""
         rng = self.rng
         for park in self.site.car_parks:
-            xy = np.asarray(park.exterior.coords)[:4]
-            ux, vx = xy[1] - xy[0], xy[3] - xy[0]
-            lu, lv = float(np.hypot(*ux)), float(np.hypot(*vx))
-            along, across = ux / lu, vx / lv
+            corner, along, across, lu, lv = rect_frame(np.asarray(park.exterior.coords))
             centres, headings = [], []
             for v in (2.8, lv - 2.8):
                 for k in range(int((lu - 2.0) // 2.7)):
                     if rng.random() < 0.55:
                         jitter = rng.normal(0, 0.12, 2)
                         centres.append(
-                            xy[0] + along * (2.35 + k * 2.7 + jitter[0]) + across * (v + jitter[1])
+                            corner + along * (2.35 + k * 2.7 + jitter[0]) + across * (v + jitter[1])
                         )
                         headings.append(math.atan2(across[1], across[0]) + rng.normal(0, 0.04))
             if not centres:
