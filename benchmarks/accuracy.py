@@ -133,7 +133,7 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
         "seed": seed,
     }
     if realism == "town":
-        spec.update(site="town", cars=0, locomotives=0)
+        spec.update(site="town", cars=0)
     if realism in ("v2", "town"):
         extra = np.random.default_rng([seed, 2])
         condition = V2_CONDITIONS[int(extra.integers(len(V2_CONDITIONS)))]

@@ -608,6 +608,19 @@ def _house_halves(scene, area):
     return means
 
 
+def test_town_refuses_railcars_and_needs_realism_v2(tmp_path, capsys):
+    with pytest.raises(UsageError, match="no railcars"):
+        SceneSpec(site="town", cars=5, realism="v2")
+    with pytest.raises(UsageError, match="realism v2"):
+        SceneSpec(site="town", cars=0)
+    from railcount.cli import main
+
+    assert main(["synth", str(tmp_path), "--site", "town", "--realism", "v2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pass --cars 0" in err
+    assert not list(tmp_path.iterdir())
+
+
 def test_town_has_no_railcars_and_its_houses_are_buildings_in_the_station():
     scene = synthesize(
         SceneSpec(site="town", cars=0, locomotives=0, date="2021-06-01", gsd_m=0.5, seed=2, realism="v2")
@@ -632,7 +645,6 @@ def test_town_roof_half_facing_the_sun_is_brighter():
     spec = SceneSpec(
         site="town",
         cars=0,
-        locomotives=0,
         gsd_m=0.3,
         seed=5,
         realism="v2",

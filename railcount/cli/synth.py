@@ -15,7 +15,7 @@ def synth(
         typer.Option(
             help="Site: tumangang; generic (a different yard for every seed); or town (apartment "
             "blocks and car parks with no railcars, a look-alike test; needs --cars 0 "
-            "--locomotives 0 --realism v2)."
+            "--realism v2)."
         ),
     ] = "tumangang",
     date: Annotated[str, typer.Option(help="Acquisition date YYYY-MM-DD.")] = "2023-10-05",

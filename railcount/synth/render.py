@@ -247,6 +247,8 @@ def synthesize(spec: SceneSpec) -> SynthScene:
     locos = int(r_layout.integers(0, 3))
     if spec.locomotives is not None:
         locos = spec.locomotives
+    elif spec.site == "town":
+        locos = 0  # a look-alike block has no track to stand on
     vehicles = plan_scene(
         site,
         cars=spec.cars,

@@ -240,7 +240,7 @@ class SceneSpec:
         A name in :data:`railcount.synth.SITE_NAMES`: ``"tumangang"`` (default),
         or ``"generic"``, a yard built from ``seed`` (angle, tracks, curves, branch),
         or ``"town"``, apartment blocks and car parks with no railcars (look-alikes;
-        realism ``"v2"``, ``cars=0``, ``locomotives=0``).
+        needs realism ``"v2"`` and ``cars=0``).
     date : str
         Acquisition date ``YYYY-MM-DD``; sets the season and, with ``seed``,
         the sun and the time of day. Default ``"2023-10-05"``.
@@ -314,6 +314,11 @@ class SceneSpec:
             raise UsageError(f"supersample must be 1-8; got {self.supersample!r}")
         if self.realism not in REALISMS:
             raise UsageError(f"realism must be one of {', '.join(REALISMS)}; got {self.realism!r}")
+        if self.site == "town" and (self.realism != "v2" or self.cars or self.locomotives):
+            raise UsageError(
+                "site 'town' is a look-alike block with no railcars: pass --cars 0 and --realism v2 "
+                "(and no locomotives)"
+            )
         # accept the text forms; the stored values are always the dataclasses
         object.__setattr__(self, "conditions", Conditions.parse(self.conditions))
         object.__setattr__(self, "product", Product.parse(self.product))
