@@ -5,18 +5,21 @@ Usage:
 
 Runs the detector with the model off over the first N (default 100) scenes
 of the ``tuned`` suite, plain (v1) and v2 (conditions, products,
-look-alikes), and with ``--lookalikes M`` the first M tuned look-alike blocks
-(site ``town``: pitched-roof apartments, car parks, trucks, no railcars; off by
-default: as negatives they taught the model to refuse the real Muttenz wagons,
-whose surroundings are as smooth as a roof's, see docs/detector.md),
-generating any that are missing into the benchmark cache exactly as
-``benchmarks/accuracy.py`` does. Every candidate car inside the
-station is described (``railcount.detect.candidates.FEATURES``) and
-labelled 1 when its centre lies within half a car length (7.5 m) of true
-rolling stock (a railcar or a locomotive). Gradient-boosted trees (``railcount.detect.boost``, numpy only)
-are fitted to those labels and written to ``railcount/detect/car_model.py``;
-the held-out AUC of the trees and of a logistic model with squared terms,
-each fitted on half the scenes, is printed first. A logistic model fitted by
+look-alikes), and over the first M (``--lookalikes``, default 100) tuned
+look-alike blocks (site ``town``: pitched-roof apartments, car parks, trucks,
+no railcars), generating any scene that is missing into the benchmark cache
+exactly as ``benchmarks/accuracy.py`` does. Every candidate car inside the
+station is described (``railcount.detect.candidates.FEATURES``) and labelled
+1 when its centre lies within half a car length (7.5 m) of true rolling stock
+(a railcar or a locomotive); every candidate on a look-alike block is a 0.
+(Before the ``rail_pair`` input the blocks taught the model to refuse the
+real Muttenz wagons, whose surroundings are as smooth as a roof's; see
+docs/detector.md.)
+
+Gradient-boosted trees (``railcount.detect.boost``, numpy only) are fitted
+to those labels and written to ``railcount/detect/car_model.py``; the
+held-out AUC of the trees and of a logistic model with squared terms, each
+fitted on half the scenes, is printed first. A logistic model fitted by
 Newton's method on the candidates that lie on rolling stock says whether the
 nearest piece is a locomotive (``loco_model.py``), and logistic type models
 classify the cars the car model keeps (``type_model.py``).
@@ -195,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--lookalikes",
         type=int,
-        default=0,
-        help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives (default 0)",
+        default=100,
+        help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives (default 100)",
     )
     ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
     args = ap.parse_args(argv)

@@ -20,14 +20,11 @@ UNSURE_BELOW = 0.7
 # ``tuned`` suites, plain and v2 (``python benchmarks/accuracy.py --calibrate``).
 UNSURE_EDGES = (0.1, 0.25)
 """Bands of the unsure share: below 0.1, 0.1-0.25, 0.25 and above."""
-INTERVAL_RATIOS = ((0.85, 1.76), (0.77, 1.76), (0.67, 2.09))
+INTERVAL_RATIOS = ((0.87, 1.48), (0.75, 1.84), (0.67, 2.05))
 """(low, high) ratio truth / count per band of :data:`UNSURE_EDGES` (detector 0.5;
-116, 72 and 12 tuned scenes). A band with more unsure cars never gets a narrower
-interval than the band before it: the middle band's measured high (1.53) is
-raised to the first band's 1.76. The boosted car model is sure of most of what
-it keeps, so the unsure share separates easy from hard scenes less than it did
-(see docs/detector.md): the high end is wide because hard scenes (snow, haze,
-thin cloud) are under-counted."""
+92, 77 and 31 tuned scenes). A band with more unsure cars never gets a narrower
+interval than the band before it. The high ends are wide because hard scenes
+(snow, haze, thin cloud) are under-counted."""
 
 
 def unsure_share(scores: np.ndarray) -> float:
@@ -44,7 +41,7 @@ def interval(railcars: int, unsure: float = 0.0, observed: float = 1.0) -> tuple
     station, which are not guessed.
 
     >>> interval(73, 0.05), interval(73, 0.5), interval(0)
-    ((61, 130), (47, 154), (0, 1))
+    ((62, 110), (47, 151), (0, 1))
     """
     band = int(np.searchsorted(UNSURE_EDGES, unsure, side="right"))
     lo_ratio, hi_ratio = INTERVAL_RATIOS[band]

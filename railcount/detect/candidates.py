@@ -10,8 +10,9 @@ solid the shadow, whether the dark band goes on a car width further...).
 Boosted decision trees (:mod:`railcount.detect.boost`) combine them: 200
 trees of depth 4 whose splits and leaf values live in
 :mod:`railcount.detect.car_model`, written by ``benchmarks/fit_car_model.py``
-from the candidates of the ``tuned`` generated suites (plain and v2). They
-are numbers in the source, fitted by a script in the repository; nothing is
+from the candidates of the ``tuned`` generated suites (plain and v2) and of
+tuned look-alike blocks (site ``town``, all negatives). They are numbers in
+the source, fitted by a script in the repository; nothing is
 downloaded. The locomotive model is a logistic model with squared terms
 (:func:`design`, :func:`fit_logistic`).
 """
@@ -64,7 +65,15 @@ just beyond the car's ends. A truck on a road has smooth asphalt beside it
 and no rails beyond its ends; a car in a yard has ballast, neighbouring
 tracks and often its coupled neighbour. These enter the models linearly."""
 
-FEATURES: tuple[str, ...] = (*BASE_FEATURES, *CONTEXT_FEATURES)
+YARD_FEATURES = ("rail_pair",)
+"""Whether the candidate stands in a yard: the strongest pair of thin dark lines a
+rail gauge apart (1.435 m) on a neighbouring track 3-7 m to either side, in the
+cross-track profile of log luminance averaged along the car (averaging along
+the track keeps lines parallel to it and washes out grain). Roofs, grass and
+asphalt have none; at 0.75-1.0 m rails are below the pixel and it is near 0
+everywhere."""
+
+FEATURES: tuple[str, ...] = (*BASE_FEATURES, *CONTEXT_FEATURES, *YARD_FEATURES)
 N_SQUARED = 15
 """The first N_SQUARED features also enter squared (the context features do not)."""
 
@@ -75,6 +84,7 @@ def car_features(
     cars: FrameCars,
     gsd_m: float,
     sun_elevation_deg: float,
+    log_lum: np.ndarray,
 ) -> np.ndarray:
     """One row of :data:`FEATURES` per car: means along the middle 80 % of its centreline."""
     up = terms.shadow_side == "up"
@@ -119,6 +129,7 @@ def car_features(
             float(method == "pitch"),
             sun_elevation_deg,
             *_context(terms, r, a, b, x, length, sign, gsd_m),
+            rail_pair(log_lum, r, a, b, gsd_m),
         ]
     return out
 
@@ -148,6 +159,28 @@ def _context(
         ends.append((_row_mean(terms.smoothness, r, e0, e1), _row_mean(terms.lin, r, e0, e1, terms.sunlit)))
     (s0, l0), (s1, l1) = ends
     return [*smooth, *rel, *dark, min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
+
+
+RAIL_GAUGE_M = 1.435
+NEIGHBOUR_TRACK_M = (3.0, 7.0)
+
+
+def rail_pair(log_lum: np.ndarray, row: int, a: int, b: int, gsd_m: float) -> float:
+    """:data:`YARD_FEATURES`: the rail-pair response of the neighbouring tracks of a car (frame pixels)."""
+    reach = round((NEIGHBOUR_TRACK_M[1] + 1.5) / gsd_m)
+    r0, r1 = max(0, row - reach), min(log_lum.shape[0], row + reach + 1)
+    if r1 - r0 < 5 or b <= a:
+        return 0.0
+    profile = np.asarray(log_lum[r0:r1, a:b], dtype=float).mean(axis=1)
+    line = profile[:-2] + profile[2:] - 2.0 * profile[1:-1]  # a thin dark line: positive
+    offsets = (np.arange(line.size) + 1 + r0 - row).astype(float)
+    half_gauge = 0.5 * RAIL_GAUGE_M / gsd_m
+    far = round(NEIGHBOUR_TRACK_M[1] / gsd_m)
+    centres = np.arange(-2 * far, 2 * far + 1) / 2.0  # track centres every half pixel
+    centres = centres[np.abs(centres) * gsd_m >= NEIGHBOUR_TRACK_M[0]]
+    left = np.interp(centres - half_gauge, offsets, line, left=0.0, right=0.0)
+    right = np.interp(centres + half_gauge, offsets, line, left=0.0, right=0.0)
+    return float(max(0.0, np.minimum(left, right).max())) if centres.size else 0.0
 
 
 def _row_mean(image: FrameMap, row: int, a: int, b: int, divide_by: FrameMap | None = None) -> float:

@@ -178,7 +178,7 @@ def _detect_along(
     if not cars.x.size:
         return Detections.empty(), np.zeros((0, len(FEATURES))), np.zeros((0, len(TYPE_FEATURES)))
     if terms is not None:
-        features = car_features(terms, strength, cars, gsd, sun.elevation_deg)
+        features = car_features(terms, strength, cars, gsd, sun.elevation_deg, log_f)
         types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, across))
     else:
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
