@@ -148,6 +148,7 @@ def fit_forest(
                 )
                 if split is None:
                     value[t, node] = -rate * g / (h + l2)
+                    score[rows] += value[t, node]
                     node_of[rows] = -1
                     continue
                 f, b = split
@@ -155,8 +156,6 @@ def fit_forest(
                 threshold[t, node] = edges[f][b]
                 right = binned[rows, f] > b
                 node_of[rows] = np.where(right, 2 * node + 2, 2 * node + 1)
-        forest_t = Forest(0.0, feature[t : t + 1], threshold[t : t + 1], value[t : t + 1])
-        score += forest_t.log_odds(x)
     return Forest(base, feature, threshold, value)
 
 

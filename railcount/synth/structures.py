@@ -149,18 +149,16 @@ def paint_structures_v2(
             roof = _pitched_roof(u, v, width, s_v, el, grain[r0:r1, c0:c1], xy, grid.px)
             if snow:
                 roof = _SNOW * np.clip(roof.mean(axis=-1, keepdims=True) / 0.4, 0.6, 1.0)
-            a = ramp(u, grid.px) * ramp(length - u, grid.px) * ramp(width / 2 - np.abs(v), grid.px)
-            blend(canvas[r0:r1, c0:c1], a.astype(np.float32), roof.astype(np.float32))
-            continue
-        light = 1 + 0.06 * np.sign(v) * s_v * math.cos(el) / math.sin(el)
-        base = np.array(
-            _ROOFS[0] if area.kind == "building" else _ROOFS[(k * 7 + 3) % len(_ROOFS)], np.float32
-        )
-        rib = 1 - 0.03 * (np.abs((u / 0.9) % 1 - 0.5) > 0.35)
-        ridge = 1 - 0.06 * (np.abs(v) < 0.25)
-        roof = base * (light * rib * ridge * (1 + 0.01 * grain[r0:r1, c0:c1]))[..., None]
-        if snow:
-            roof = _SNOW * (0.92 + 0.08 * light)[..., None]
+        else:
+            light = 1 + 0.06 * np.sign(v) * s_v * math.cos(el) / math.sin(el)
+            base = np.array(
+                _ROOFS[0] if area.kind == "building" else _ROOFS[(k * 7 + 3) % len(_ROOFS)], np.float32
+            )
+            rib = 1 - 0.03 * (np.abs((u / 0.9) % 1 - 0.5) > 0.35)
+            ridge = 1 - 0.06 * (np.abs(v) < 0.25)
+            roof = base * (light * rib * ridge * (1 + 0.01 * grain[r0:r1, c0:c1]))[..., None]
+            if snow:
+                roof = _SNOW * (0.92 + 0.08 * light)[..., None]
         a = ramp(u, grid.px) * ramp(length - u, grid.px) * ramp(width / 2 - np.abs(v), grid.px)
         blend(canvas[r0:r1, c0:c1], a.astype(np.float32), roof.astype(np.float32))
 
