@@ -123,6 +123,10 @@ def candidates(
     scale = min(1.0, window.gsd_m / params.work_gsd_m)
     prep = prepare(window, scale=scale, haze_floor=params.haze_floor)
     gsd = window.gsd_m / scale
+    if prep.snow_share >= params.snow_min_share:
+        # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
+        # sunlit snow, astride the usual threshold (see docs/detector.md).
+        params = dataclasses.replace(params, shadow_ratio=params.snow_shadow_ratio)
     directions = track_directions(
         prep.log_lum,
         prep.data,

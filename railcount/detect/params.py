@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.5.0"
+DETECTOR_VERSION = "0.5.1"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -53,6 +53,14 @@ class DetectorParams:
         below this share of the sunlit ground near it (the brightest 1 m
         patch within about 5 m). Cast shadows sit near 0.25-0.35, dark track
         beds near 0.45-0.5: a narrow margin (see docs/detector.md).
+    snow_min_share : float
+        A window counts as snow-covered when at least this share of its
+        valid pixels is bright and grey (``Prepared.snow_share``).
+    snow_shadow_ratio : float
+        ``shadow_ratio`` used on snow-covered windows: snow lights its own
+        shadows with skylight, so they sit at 0.40-0.50 of the sunlit snow
+        rather than 0.25-0.35 of sunlit ground, and no dark track bed is
+        left to confuse with them.
     sunlit_reach_m : float
         The sunlit level a pixel is compared with is the brightest 1 m patch
         within this distance. It must reach past a car and its shadow: with
@@ -130,6 +138,8 @@ class DetectorParams:
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0
+    snow_min_share: float = 0.5
+    snow_shadow_ratio: float = 0.55
     haze_floor: float | None = 0.11
     mask_cloud: bool = True
     max_roof_texture: float = 1.25

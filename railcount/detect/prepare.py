@@ -29,16 +29,24 @@ class Prepared:
         material (a track bed at nearly half).
     data : ndarray of bool, shape (rows, cols)
         Pixels with data (inside the station or in the margin around it).
+    snow_share : float
+        Share of the station's valid pixels that look like snow: bright
+        (linear luminance over :data:`SNOW_MIN_LUM`) and nearly grey
+        (saturation under :data:`SNOW_MAX_SATURATION`; panchromatic data
+        counts as grey).
     """
 
     rgb: np.ndarray
     log_lum: np.ndarray
     linear_lum: np.ndarray
     data: np.ndarray
+    snow_share: float = 0.0
 
 
 LOG_OFFSET = 0.08
 HAZE_MAX_DARK_SHARE = 0.003
+SNOW_MIN_LUM = 0.6
+SNOW_MAX_SATURATION = 0.15
 """A window with less than this share of shadow-dark pixels (below 0.45 of the median) may be hazy."""
 
 
@@ -112,8 +120,29 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
             linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
     linear[~data] = 0.0
     return Prepared(
-        rgb=rgb, log_lum=log_lum.astype(np.float32), linear_lum=linear.astype(np.float32), data=data
+        rgb=rgb,
+        log_lum=log_lum.astype(np.float32),
+        linear_lum=linear.astype(np.float32),
+        data=data,
+        snow_share=_snow_share(rgb, linear, valid),
     )
+
+
+def _snow_share(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> float:
+    """Share of ``valid`` pixels that are bright and nearly grey (see :attr:`Prepared.snow_share`).
+
+    Snow-covered ground is the brightest, greyest surface a yard has: on
+    generated snow scenes 77-88 % of the pixels, on the clear scenes (the
+    bundled samples, Muttenz's concrete and ballast, Joplin) 2-23 %.
+    """
+    # Every other row and column is plenty for a share, and four times cheaper.
+    rgb, linear, valid = rgb[::2, ::2], linear[::2, ::2], valid[::2, ::2]
+    if not valid.any():
+        return 0.0
+    top = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    bottom = np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    grey = (top - bottom) < np.float32(SNOW_MAX_SATURATION) * np.maximum(top, np.float32(1e-3))
+    return float(np.count_nonzero(grey & (linear > SNOW_MIN_LUM) & valid) / np.count_nonzero(valid))
 
 
 def _band_mean(image: np.ndarray) -> np.ndarray:
