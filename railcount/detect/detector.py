@@ -26,11 +26,12 @@ import cv2
 import numpy as np
 
 from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
-from railcount.detect.cars import centreline_runs, split_runs
+from railcount.detect.cars import BandTerms, FrameCars, centreline_runs, split_runs
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
+from railcount.detect.roofs import alternatives, choose_rows, roof_probability
 from railcount.detect.strips import frame_evidence
 from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
 from railcount.detect.types import (
@@ -61,9 +62,10 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         could be chosen, the band strength of the run).
     """
     params = params or DetectorParams()
-    dets, features, types = candidates(window, params)
+    dets, features, types, placed = _candidates(window, params)
     if not len(dets):
         return dets
+    index = np.arange(len(dets))
     described = np.isfinite(features).all(axis=1)
     if params.car_model and described.any():
         prob = np.zeros(len(dets))
@@ -72,8 +74,12 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         dets = dataclasses.replace(dets, score=score)
         keep = ~described | (prob >= params.min_car_probability)
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]
+        index = index[keep]
         dets = _name_kinds(dets, features, types, described, window.gsd_m, params)
-    dets = _merge(dets, window.gsd_m, params)
+    kept = _merge(dets, window.gsd_m, params)
+    # The count is decided where the band evidence found each car; its box is then
+    # drawn where the roof model puts it (the same place when placement is off).
+    dets = dataclasses.replace(dets.subset(kept), center=placed[index[kept]])
     return dets.subset(_in_station(window, dets) & (dets.score >= params.min_score))
 
 
@@ -106,7 +112,7 @@ def _name_kinds(
 
 
 def candidates(
-    window: SceneWindow, params: DetectorParams | None = None
+    window: SceneWindow, params: DetectorParams | None = None, *, log: list | None = None
 ) -> tuple[Detections, np.ndarray, np.ndarray]:
     """Every candidate car before scoring and merging, in window pixels, with its feature rows.
 
@@ -115,7 +121,20 @@ def candidates(
     model). Rows are NaN where no shadow side could be chosen (the candidate
     then keeps its band strength as score). Used by :func:`detect` and, to
     fit the models, by ``benchmarks/fit_car_model.py``.
+
+    With ``log``, each track direction appends what :func:`roof_alternatives`
+    reads (the frame positions are in the grid the detector worked on).
     """
+    # Where boxes would be drawn is not asked for here: skip placing them.
+    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False)
+    dets, features, types, _ = _candidates(window, params, log=log)
+    return dets, features, types
+
+
+def _candidates(
+    window: SceneWindow, params: DetectorParams | None = None, *, log: list | None = None
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`candidates`, and where each candidate's box goes: (n, 2) window (row, col) centres."""
     params = params or DetectorParams()
     # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
@@ -136,13 +155,42 @@ def candidates(
     )
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
-    found = [_detect_along(prep, gsd, angle, params, sun) for angle in directions]
-    dets = Detections.concat([d for d, _, _ in found])
-    features = np.vstack([f for _, f, _ in found]) if found else np.zeros((0, len(FEATURES)))
-    types = np.vstack([t for _, _, t in found]) if found else np.zeros((0, len(TYPE_FEATURES)))
+    found = [_detect_along(prep, gsd, angle, params, sun, log) for angle in directions]
+    dets = Detections.concat([d for d, _, _, _ in found])
+    features = np.vstack([f for _, f, _, _ in found]) if found else np.zeros((0, len(FEATURES)))
+    types = np.vstack([t for _, _, t, _ in found]) if found else np.zeros((0, len(TYPE_FEATURES)))
+    placed = np.vstack([c for _, _, _, c in found]) if found else np.zeros((0, 2))
     if scale < 1.0 and len(dets):
         dets = dets.scaled(1.0 / scale)
-    return dets, features, types
+        placed = (placed + 0.5) / scale - 0.5
+    if log is not None:
+        log.append(scale)
+    return dets, features, types, placed
+
+
+def roof_alternatives(
+    window: SceneWindow, params: DetectorParams | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every described candidate where it was found and one roof width to either side (roof model fit).
+
+    Runs :func:`candidates` with the roof placement off. Returns the
+    centres, shape (n, 3, 2) in window (row, col) pixels (own row, then
+    towards smaller and larger frame rows), the track direction of each
+    (degrees, (n,)), and the :data:`FEATURES` rows at the three positions,
+    shape (n, 3, len(FEATURES)). Used by ``benchmarks/fit_car_model.py``.
+    """
+    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False)
+    log: list = []
+    candidates(window, params, log=log)
+    scale = log.pop()
+    nf = len(FEATURES)
+    if not log:
+        return np.zeros((0, 3, 2)), np.zeros(0), np.zeros((0, 3, nf))
+    centres = np.concatenate([c for c, _, _ in log])
+    centres = (centres + 0.5) / scale - 0.5
+    angles = np.concatenate([np.full(len(c), a) for c, _, a in log])
+    three = np.concatenate([f for _, f, _ in log])
+    return centres, angles, three
 
 
 def _in_station(window: SceneWindow, dets: Detections) -> np.ndarray:
@@ -163,8 +211,20 @@ def candidates_in_station(
 
 
 def _detect_along(
-    prep: Prepared, gsd: float, angle: float, params: DetectorParams, sun: SunPosition
-) -> tuple[Detections, np.ndarray, np.ndarray]:
+    prep: Prepared,
+    gsd: float,
+    angle: float,
+    params: DetectorParams,
+    sun: SunPosition,
+    log: list | None = None,
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates along one track direction: detections, feature rows, type rows, and box centres.
+
+    The box centres are where the roof model places each candidate (window
+    (row, col)); with ``localise_roofs`` off, the candidates' own centres.
+    With ``log``, the candidates' three positions and feature rows are
+    appended to it (:func:`roof_alternatives`).
+    """
     frame = TrackFrame.for_direction(prep.data.shape, angle)
     side, across = _shadow_side(frame, sun)
     log_f = frame.warp(prep.log_lum)
@@ -180,14 +240,33 @@ def _detect_along(
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:
-        return Detections.empty(), np.zeros((0, len(FEATURES))), np.zeros((0, len(TYPE_FEATURES)))
+        return (
+            Detections.empty(),
+            np.zeros((0, len(FEATURES))),
+            np.zeros((0, len(TYPE_FEATURES))),
+            np.zeros((0, 2)),
+        )
+    placed_y = cars.y
     if terms is not None:
         features = car_features(terms, strength, cars, gsd, sun.elevation_deg, log_f)
+        if log is not None:
+            # For the roof model's fit: every candidate, where found and a roof width to either side.
+            shift = params.roof_shift_m / gsd
+            moved = alternatives(cars, shift)
+            three = np.stack(
+                [features, *(car_features(terms, strength, m, gsd, sun.elevation_deg, log_f) for m in moved)],
+                axis=1,
+            )
+            at = [frame.to_window(np.column_stack([c.x, c.y]))[:, ::-1] for c in (cars, *moved)]
+            log.append((np.stack(at, axis=1), three, angle % 180.0))
+        elif params.localise_roofs:
+            placed_y = _place_on_roofs(cars, features, terms, strength, gsd, sun, log_f, params)
         types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, across))
     else:
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
+    placed = frame.to_window(np.column_stack([cars.x, placed_y]))[:, ::-1]
     n = cars.x.size
     dets = Detections(
         center=xy[:, ::-1].copy(),
@@ -199,7 +278,47 @@ def _detect_along(
         method=cars.method,
         tarped=np.zeros(n, bool),
     )
-    return dets, features, types
+    return dets, features, types, placed
+
+
+def _place_on_roofs(
+    cars: FrameCars,
+    features: np.ndarray,
+    terms: BandTerms,
+    strength: np.ndarray,
+    gsd: float,
+    sun: SunPosition,
+    log_f: np.ndarray,
+    params: DetectorParams,
+) -> np.ndarray:
+    """The row each candidate's box goes on: its own, or a roof width to either side (:mod:`.roofs`).
+
+    Only candidates the car model keeps are described at the other rows (the
+    rest are dropped by :func:`detect` whatever their row).
+    """
+    placed_y = np.asarray(cars.y, float).copy()
+    worth = np.isfinite(features).all(axis=1)
+    if params.car_model and worth.any():
+        worth[worth] = car_probability(features[worth]) >= params.min_car_probability
+    if not worth.any():
+        return placed_y
+    some = dataclasses.replace(
+        cars, **{f: getattr(cars, f)[worth] for f in ("x", "y", "length", "score", "method")}
+    )
+    shift = params.roof_shift_m / gsd
+    three = np.stack(
+        [
+            features[worth],
+            *(
+                car_features(terms, strength, m, gsd, sun.elevation_deg, log_f)
+                for m in alternatives(some, shift)
+            ),
+        ],
+        axis=1,
+    )
+    pick = choose_rows(roof_probability(three), params.roof_margin)
+    placed_y[worth] = some.y + np.array([0.0, -shift, shift])[pick]
+    return placed_y
 
 
 def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float]:
@@ -217,10 +336,11 @@ def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float
     return ("up" if across < 0 else "down"), across
 
 
-def _merge(dets: Detections, gsd: float, params: DetectorParams) -> Detections:
-    """Drop detections whose centre lies within half a short car of a stronger one (greedy NMS)."""
+def _merge(dets: Detections, gsd: float, params: DetectorParams) -> np.ndarray:
+    """Indices of the detections kept when those whose centre lies within half a short car of a
+    stronger one are dropped (greedy NMS), in their order."""
     if len(dets) < 2:
-        return dets
+        return np.arange(len(dets))
     radius = 0.5 * params.car_length_min_m / gsd
     order = np.argsort(-dets.score, kind="stable")
     c = dets.center[order]
@@ -232,4 +352,4 @@ def _merge(dets: Detections, gsd: float, params: DetectorParams) -> Detections:
             later = close[i].copy()
             later[: i + 1] = False
             keep[later] = False
-    return dets.subset(np.sort(order[keep]))
+    return np.sort(order[keep])

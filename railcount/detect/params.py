@@ -115,6 +115,18 @@ class DetectorParams:
     min_car_probability : float
         Candidates the car model gives less than this are dropped (chosen
         on the tuned suites for the lowest count error).
+    localise_roofs : bool
+        Describe each candidate also ``roof_shift_m`` to either side across
+        the track and move it to whichever of the three positions the fitted
+        roof model (:mod:`railcount.detect.roofs`) most believes is on a
+        roof, when that beats its own row by more than ``roof_margin``.
+        Off, candidates stay where the band evidence found them (used to fit
+        the roof model).
+    roof_shift_m : float
+        See ``localise_roofs``: about a roof width, the distance between a
+        car and the shadow band or sunlit strip taken for it.
+    roof_margin : float
+        See ``localise_roofs``.
     locomotive_model : bool
         Call a kept candidate a locomotive (counted apart from railcars)
         when the fitted locomotive model gives it at least
@@ -153,6 +165,9 @@ class DetectorParams:
     min_tarp_probability: float = 0.3
     car_model: bool = True
     min_car_probability: float = 0.3
+    localise_roofs: bool = True
+    roof_shift_m: float = 3.1
+    roof_margin: float = 0.0
     locomotive_model: bool = True
     min_locomotive_probability: float = 0.5
     gap_contrast: float = 0.08
