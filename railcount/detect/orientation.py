@@ -57,8 +57,9 @@ def track_directions(
     if gx.size < 100:
         return []
     energy = gx * gx + gy * gy
-    grad_deg = np.degrees(np.arctan2(gy, gx)) % 180.0
-    bins = (grad_deg * (N_BINS / 180.0)).astype(np.int64) % N_BINS
+    grad_deg = _mod_180(np.degrees(np.arctan2(gy, gx)))
+    bins = (grad_deg * (N_BINS / 180.0)).astype(np.int64)
+    bins[bins == N_BINS] = 0  # 180 degrees (the float32 sum of a tiny negative angle and 180) is 0
     hist = np.bincount(bins, weights=energy, minlength=N_BINS)
     # Circular smoothing with a Gaussian of 2 degrees.
     offsets = np.arange(-12, 13)
@@ -84,3 +85,16 @@ def track_directions(
         grad_dir = (b + frac) * 180.0 / N_BINS
         out.append(float((grad_dir + 90.0) % 180.0))
     return out
+
+
+def _mod_180(deg: np.ndarray) -> np.ndarray:
+    """``deg % 180.0`` of float32 angles in [-180, 180], to the bit, in place.
+
+    numpy's floating remainder (``fmod`` with a sign fix-up) is several times
+    slower than the three cases it comes to here: an angle in (-180, 0) gets
+    180 added (in float32, so a tiny negative angle becomes 180.0, as it does
+    in numpy), +-180 and +-0 become +0, the rest is kept.
+    """
+    deg[(deg == 180.0) | (deg == 0.0)] = 0.0
+    np.add(deg, np.float32(180.0), out=deg, where=deg < 0)
+    return deg
