@@ -104,11 +104,26 @@ class StripMap:
             raise IndexError(f"StripMap reads contiguous columns; got a step of {step}")
         if np.ndim(row) == 0:
             return self._row(int(row), a, b)
-        rows = np.asarray(row)
+        rows = np.asarray(row).ravel()
+        block = self._block_of(rows, a, b)
+        if block is not None:  # the common case: every row in one block, which holds the columns
+            top, left, image = block
+            return image[rows - top, a - left : b - left]
         out = np.empty((rows.size, max(0, b - a), *self.shape[2:]), np.float32)
         for i, r in enumerate(rows.tolist()):
             out[i] = self._row(r, a, b)
         return out
+
+    def _block_of(self, rows: np.ndarray, a: int, b: int) -> tuple[int, int, np.ndarray] | None:
+        """The owner (top, left, image) of all ``rows`` when one block holds them all and columns a:b."""
+        if not rows.size or rows.min() < 0 or rows.max() >= self.shape[0]:
+            return None
+        first, last = int(rows.min()) // self._strip_rows, int(rows.max()) // self._strip_rows
+        owner = self._owner[first]
+        if first != last or owner is None:
+            return None
+        _, left, image = owner
+        return owner if left <= a and b <= left + image.shape[1] else None
 
     def _row(self, row: int, a: int, b: int) -> np.ndarray:
         if not 0 <= row < self.shape[0]:
