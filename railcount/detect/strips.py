@@ -9,10 +9,11 @@ each), which costs page faults as much as arithmetic.
 So the frame is cut into horizontal strips. Each strip is extended by
 :data:`~railcount.detect.cars.SUPPORT_M` above and below and cropped to the
 columns where it has data (plus the same margin), and its maps are computed
-with :func:`~railcount.detect.cars.band_maps`. Every map is local to within
-``SUPPORT_M``, so a strip's own rows hold what the whole frame would give
-(to float32 rounding: OpenCV's box filters keep running sums from each
-block's edge, so a few pixels differ in the last bit).
+with :func:`~railcount.detect.cars.band_maps`, which filters the whole
+block and computes the rest for the strip's own rows alone. Every map is
+local to within ``SUPPORT_M``, so a strip's own rows hold what the whole
+frame would give (to float32 rounding: OpenCV's box filters keep running
+sums from each block's edge, so a few pixels differ in the last bit).
 
 Only the band strength is needed over the whole frame (to find the
 centrelines, :func:`~railcount.detect.cars.centreline_runs`); it is copied
@@ -56,7 +57,7 @@ def strips(data: np.ndarray, margin: int, rows: int = STRIP_ROWS) -> Iterator[tu
 
 @dataclass(frozen=True, eq=False)
 class Block:
-    """One strip's maps (block-sized, margins included) and where the block lies in the frame."""
+    """One strip's maps (its own rows, the block's columns) and where the block lies in the frame."""
 
     rows: slice  # frame rows of the block
     cols: slice  # frame columns of the block
@@ -94,7 +95,7 @@ class StripMap:
             image = block.maps[name]
             extra = image.shape[2:]
             first = block.rows.start + block.own.start
-            self._owner[first // strip_rows] = (block.rows.start, block.cols.start, image)
+            self._owner[first // strip_rows] = (first, block.cols.start, image)
         self.shape: tuple[int, ...] = (*shape, *extra)
 
     def __getitem__(self, index: tuple[int | np.ndarray, slice]) -> np.ndarray:
@@ -185,23 +186,23 @@ def frame_evidence(
     sums = np.zeros(4)
     for rows, cols, own in strips(data, margin, strip_rows):
         maps: BandMaps = band_maps(
-            rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params
+            rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params, own
         )
-        # Only the maps the candidates read are kept; the rest of BandMaps goes with it.
+        # Only the maps the candidates read are kept, and only the strip's own rows
+        # (flank_dark covers the margins too); the rest of BandMaps goes with it.
         kept = {name: getattr(maps, name) for name in _SHARED}
+        kept["flank_dark"] = maps.flank_dark[own]
         for s in sides:
             other = "down" if s == "up" else "up"
             kept[f"shade_{s}"] = maps.shade(s)
             kept[f"dark_beside_{other}"] = maps.dark_beside(other)
         if known:
-            strength[rows.start + own.start : rows.start + own.stop, cols] = maps.strength(sides[0])[own]
+            strength[rows.start + own.start : rows.start + own.stop, cols] = maps.strength(sides[0])
         else:
             # The side is chosen once every strip has been seen: keep both strengths until then.
             for s in sides:
                 kept[f"strength_{s}"] = maps.strength(s)
-            mine = np.zeros(core[rows, cols].shape, bool)
-            mine[own] = core[rows, cols][own]
-            sums += maps.side_sums(mine)
+            sums += maps.side_sums(core[rows, cols][own])
             if shadow_side is None:
                 kept["edged"] = maps.edged()
         blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
