@@ -362,13 +362,13 @@ def band_maps(
     patch = to_px(1.0, gsd_m)
     reach = 2 * to_px(params.sunlit_reach_m, gsd_m) + 1
     sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
-    dark_px = (lin < params.shadow_ratio * sunlit).astype(np.uint8)
+    dark_px = (lin < params.shadow_ratio * sunlit).view(np.uint8)
     # Shadows of cars are solid bands metres wide; rails and sleepers are thin
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
-    dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect).astype(np.float32)
-    body_dark = cv2.blur(dark, (1, inner))[own]
-    flank_dark = cv2.blur(dark, (1, flank))
+    dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
+    body_dark = dark_share(dark, inner)[own]
+    flank_dark = dark_share(dark, flank)
     return BandMaps(
         params=params,
         w=w,
@@ -386,6 +386,20 @@ def band_maps(
         flank_dark=flank_dark,
         body=np.maximum(1.0 - body_dark, 0.8 * body_dark),
     )
+
+
+def dark_share(mask: np.ndarray, band_px: int) -> np.ndarray:
+    """Share of set pixels of a 0/1 uint8 mask in a cross-track band of ``band_px`` rows centred on each row.
+
+    To the bit ``cv2.blur(mask.astype(np.float32), (1, band_px))``: OpenCV's
+    float box filter adds whole numbers there, exactly, and scales the sum by
+    ``1 / band_px`` in double. Counting in 8 bits and looking the counts up in
+    a table of those products is faster and makes no float copy of the mask.
+    """
+    if band_px > 255:  # the count would not fit in 8 bits
+        return cv2.blur(mask.astype(np.float32), (1, band_px))
+    counts = cv2.boxFilter(mask, cv2.CV_8U, (1, band_px), normalize=False)
+    return cv2.LUT(counts, (np.arange(256) * (1.0 / band_px)).astype(np.float32))
 
 
 def choose_side(sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6) -> str | None:
