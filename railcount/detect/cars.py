@@ -363,7 +363,8 @@ def band_maps(
     # Coarser than 0.6 m a roof is two or three pixels across and the texture
     # measure sees its edges, so the limit grows with the GSD from there.
     limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
-    smoothness = np.clip(1.0 - tex / limit, 0.0, 1.0)
+    smoothness = np.divide(tex, limit, out=tex)  # in place: clip(1 - tex / limit, 0, 1)
+    np.clip(np.subtract(1.0, smoothness, out=smoothness), 0.0, 1.0, out=smoothness)
 
     # A shadow is dark next to the sunlit ground around it: compare linear
     # luminance with the brightest 1 m patch within ``sunlit_reach_m``.
@@ -376,8 +377,9 @@ def band_maps(
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
-    body_dark = dark_share(dark, inner)[own]
-    flank_dark = dark_share(dark, flank)
+    # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
+    body_dark, body = dark_share(dark, inner, own, lambda d: np.maximum(1.0 - d, 0.8 * d))
+    (flank_dark,) = dark_share(dark, flank)
     return BandMaps(
         params=params,
         w=w,
@@ -393,22 +395,32 @@ def band_maps(
         sunlit=sunlit[own],
         body_dark=body_dark,
         flank_dark=flank_dark,
-        body=np.maximum(1.0 - body_dark, 0.8 * body_dark),
+        body=body,
     )
 
 
-def dark_share(mask: np.ndarray, band_px: int) -> np.ndarray:
+def dark_share(
+    mask: np.ndarray,
+    band_px: int,
+    rows: slice = slice(None),
+    then: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[np.ndarray]:
     """Share of set pixels of a 0/1 uint8 mask in a cross-track band of ``band_px`` rows centred on each row.
 
-    To the bit ``cv2.blur(mask.astype(np.float32), (1, band_px))``: OpenCV's
-    float box filter adds whole numbers there, exactly, and scales the sum by
-    ``1 / band_px`` in double. Counting in 8 bits and looking the counts up in
-    a table of those products is faster and makes no float copy of the mask.
+    To the bit ``cv2.blur(mask.astype(np.float32), (1, band_px))[rows]``:
+    OpenCV's float box filter adds whole numbers there, exactly, and scales
+    the sum by ``1 / band_px`` in double. Counting in 8 bits and looking the
+    counts up in a table of those products is faster and makes no float copy
+    of the mask. Returned in a list with, when given, ``then(share)``, which
+    must work pixel by pixel: it is applied to the table, not the image.
     """
     if band_px > 255:  # the count would not fit in 8 bits
-        return cv2.blur(mask.astype(np.float32), (1, band_px))
-    counts = cv2.boxFilter(mask, cv2.CV_8U, (1, band_px), normalize=False)
-    return cv2.LUT(counts, (np.arange(256) * (1.0 / band_px)).astype(np.float32))
+        share = cv2.blur(mask.astype(np.float32), (1, band_px))[rows]
+        return [share] if then is None else [share, then(share)]
+    counts = cv2.boxFilter(mask, cv2.CV_8U, (1, band_px), normalize=False)[rows]
+    table = (np.arange(256) * (1.0 / band_px)).astype(np.float32)
+    tables = [table] if then is None else [table, then(table)]
+    return [cv2.LUT(counts, t) for t in tables]
 
 
 def choose_side(sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6) -> str | None:
