@@ -99,10 +99,13 @@ def rows_beside(a: np.ndarray, rows: slice, d: float) -> np.ndarray:
 
 
 def max_shifted(a: np.ndarray, shifts: list[float], rows: slice = slice(None)) -> np.ndarray:
-    """``max over d of rows_beside(a, rows, d)`` for non-negative ``a``, built in one array."""
-    start, stop, _ = rows.indices(a.shape[0])
-    out = np.zeros((stop - start, *a.shape[1:]), a.dtype)
-    for d in shifts:
+    """``max over d of rows_beside(a, rows, d)`` for non-negative ``a`` (no -0.0), built in one array."""
+    if len(shifts) < 2:
+        start, stop, _ = rows.indices(a.shape[0])
+        out = np.zeros((stop - start, *a.shape[1:]), a.dtype)
+        return out if not shifts else np.maximum(out, rows_beside(a, rows, shifts[0]), out=out)
+    out = np.maximum(rows_beside(a, rows, shifts[0]), rows_beside(a, rows, shifts[1]))
+    for d in shifts[2:]:
         np.maximum(out, rows_beside(a, rows, d), out=out)
     return out
 
@@ -269,9 +272,9 @@ class BandMaps:
 
         return self._cached(("evidence", side), make)
 
-    def strength(self, side: str) -> np.ndarray:
-        """The band evidence for shadows falling on ``side``."""
-        return np.multiply(self.evidence(side), self.body, dtype=np.float32)
+    def strength(self, side: str, out: np.ndarray | None = None) -> np.ndarray:
+        """The band evidence for shadows falling on ``side`` (written into ``out`` when given)."""
+        return np.multiply(self.evidence(side), self.body, out=out, dtype=np.float32)
 
     def terms(self, side: str) -> BandTerms:
         up = side == "up"

@@ -52,13 +52,14 @@ def track_directions(
     gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
     # Pixels next to the window's edge or nodata carry the mask's own edges.
-    inner = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    inner = cv2.erode(np.ascontiguousarray(valid).view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
     gx, gy = gx[inner], gy[inner]
     if gx.size < 100:
         return []
     energy = gx * gx + gy * gy
-    grad_deg = _mod_180(np.degrees(np.arctan2(gy, gx)))
-    bins = (grad_deg * (N_BINS / 180.0)).astype(np.int64)
+    # The angle in degrees mod 180, then in bins, worked in place (the same float32 steps).
+    grad_deg = _mod_180(np.degrees(np.arctan2(gy, gx, out=gx), out=gx))
+    bins = np.multiply(grad_deg, N_BINS / 180.0, out=grad_deg).astype(np.int64)
     bins[bins == N_BINS] = 0  # 180 degrees (the float32 sum of a tiny negative angle and 180) is 0
     hist = np.bincount(bins, weights=energy, minlength=N_BINS)
     # Circular smoothing with a Gaussian of 2 degrees.

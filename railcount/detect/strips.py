@@ -197,7 +197,7 @@ def frame_evidence(
             kept[f"shade_{s}"] = maps.shade(s)
             kept[f"dark_beside_{other}"] = maps.dark_beside(other)
         if known:
-            strength[rows.start + own.start : rows.start + own.stop, cols] = maps.strength(sides[0])
+            maps.strength(sides[0], out=strength[rows.start + own.start : rows.start + own.stop, cols])
         else:
             # The side is chosen once every strip has been seen: keep both strengths until then.
             for s in sides:
