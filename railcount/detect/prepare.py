@@ -142,9 +142,11 @@ def _stretch(pix: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def _linear(mean: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """Band mean scaled by the file's value range to [0, 1] (``mean`` may be overwritten)."""
+    """Band mean scaled by the file's value range to [0, 1], in place (``mean`` is overwritten)."""
     v0, v1 = value_range
-    return np.clip((mean - v0) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
+    np.subtract(mean, v0, out=mean)  # v0 is taken as float32, as in ``mean - v0``
+    mean *= np.float32(1.0 / max(v1 - v0, 1e-6))
+    return np.clip(mean, 0.0, 1.0, out=mean)
 
 
 def _dehaze(linear: np.ndarray, floor: float, dark_share: float, haze_floor: float) -> np.ndarray:
@@ -168,7 +170,9 @@ def _finish(rgb: np.ndarray, linear: np.ndarray, data: np.ndarray) -> Prepared:
     """Blank the pixels without data (in place) and take the log luminance."""
     if not data.all():
         rgb[~data] = 0.0
-    log_lum = np.log(_band_mean(rgb) + np.float32(LOG_OFFSET))
+    log_lum = _band_mean(rgb)
+    log_lum += np.float32(LOG_OFFSET)
+    np.log(log_lum, out=log_lum)
     if not data.all():
         linear[~data] = 0.0
     return Prepared(
