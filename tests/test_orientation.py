@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from railcount.detect.orientation import _mod_180
+from railcount.detect.orientation import N_BINS, _angle_bins
 
 
-def test_mod_180_is_numpys_remainder():
+def test_angle_bins_are_those_of_numpys_remainder():
     rng = np.random.default_rng(3)
     edges = [180.0, -180.0, 0.0, -0.0, 1e-6, -1e-6, -1e-30, 179.99998, -179.99998]
     angles = np.concatenate(
@@ -18,6 +18,5 @@ def test_mod_180_is_numpys_remainder():
             np.degrees(np.arctan2(*rng.normal(size=(2, 100_000)).astype(np.float32))),
         ]
     )
-    want = angles % 180.0
-    got = _mod_180(angles.copy())
-    assert got.dtype == want.dtype and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    want = ((angles % 180.0) * (N_BINS / 180.0)).astype(np.int64) % N_BINS
+    assert np.array_equal(_angle_bins(angles.copy()), want)

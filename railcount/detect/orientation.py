@@ -57,10 +57,7 @@ def track_directions(
     if gx.size < 100:
         return []
     energy = gx * gx + gy * gy
-    # The angle in degrees mod 180, then in bins, worked in place (the same float32 steps).
-    grad_deg = _mod_180(np.degrees(np.arctan2(gy, gx, out=gx), out=gx))
-    bins = np.multiply(grad_deg, N_BINS / 180.0, out=grad_deg).astype(np.int64)
-    bins[bins == N_BINS] = 0  # 180 degrees (the float32 sum of a tiny negative angle and 180) is 0
+    bins = _angle_bins(np.degrees(np.arctan2(gy, gx, out=gx), out=gx))
     hist = np.bincount(bins, weights=energy, minlength=N_BINS)
     # Circular smoothing with a Gaussian of 2 degrees.
     offsets = np.arange(-12, 13)
@@ -88,14 +85,18 @@ def track_directions(
     return out
 
 
-def _mod_180(deg: np.ndarray) -> np.ndarray:
-    """``deg % 180.0`` of float32 angles in [-180, 180], to the bit, in place.
+def _angle_bins(deg: np.ndarray) -> np.ndarray:
+    """Bins (:data:`N_BINS` over [0, 180)) of ``deg % 180.0`` for float32 angles in [-180, 180] (in place).
 
-    numpy's floating remainder (``fmod`` with a sign fix-up) is several times
-    slower than the three cases it comes to here: an angle in (-180, 0) gets
-    180 added (in float32, so a tiny negative angle becomes 180.0, as it does
-    in numpy), +-180 and +-0 become +0, the rest is kept.
+    To the bit ``((deg % 180.0) * (N_BINS / 180.0)).astype(np.int64) % N_BINS``
+    without numpy's floating remainder (``fmod`` with a sign fix-up, several
+    times slower) or an integer modulo: an angle in (-180, 0) gets 180 added
+    in float32, so a tiny negative angle becomes 180.0 as it does in numpy,
+    and bin N_BINS (180 degrees) is bin 0. numpy's remainder turns 180 and
+    -180 into 0 and -0.0 into 0.0; here 180 stays 180 and -0.0 stays -0.0,
+    which fall in bin 0 all the same.
     """
-    deg[(deg == 180.0) | (deg == 0.0)] = 0.0
     np.add(deg, np.float32(180.0), out=deg, where=deg < 0)
-    return deg
+    bins = np.multiply(deg, N_BINS / 180.0, out=deg).astype(np.int64)
+    bins[bins == N_BINS] = 0
+    return bins
