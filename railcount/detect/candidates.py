@@ -93,8 +93,12 @@ def car_features(
     flank = round(terms.flank_offset_px)
     rows, cols = strength.shape
     maps = (strength, terms.body_dark, terms.shade, terms.step_sun, terms.dark_sun, terms.step_shadow)
-    # Cross-track offsets of the context rows: the shadow side first, then the sun side.
-    context = np.array([side * round(d / gsd_m) for side in (sign, -sign) for d in CONTEXT_OFFSETS_M])
+    # Cross-track offsets of the rows each map is read at (the context rows last:
+    # the shadow side first, then the sun side), so each map is read in one call.
+    context = [side * round(d / gsd_m) for side in (sign, -sign) for d in CONTEXT_OFFSETS_M]
+    smooth_rows = np.array([0, *context])
+    rel_rows = np.array([0, -sign * flank, *context])
+    dark_rows = np.array([sign * far, -sign * far, *context])
     out = np.empty((cars.x.size, len(FEATURES)))
     for i, (x, y, length, score, method) in enumerate(
         zip(cars.x, cars.y, cars.length, cars.score, cars.method, strict=True)
@@ -104,10 +108,9 @@ def car_features(
         b = int(min(cols, max(a + 1, x + 0.4 * length + 1)))
         # Only the rows each feature needs are read (no full-frame shifted copies),
         # and all the rows a map is read at in one call (see _rows_mean).
-        ctx = r + context
-        smooth = _rows_mean(terms.smoothness, np.r_[r, ctx], a, b)
-        rel = _rows_mean(terms.lin, np.r_[r, r - sign * flank, ctx], a, b, terms.sunlit)
-        dark = _rows_mean(terms.flank_dark, np.r_[r + sign * far, r - sign * far, ctx], a, b)
+        smooth = _rows_mean(terms.smoothness, r + smooth_rows, a, b)
+        rel = _rows_mean(terms.lin, r + rel_rows, a, b, terms.sunlit)
+        dark = _rows_mean(terms.flank_dark, r + dark_rows, a, b)
         means = [float(m[r, a:b].mean()) for m in maps]
         colour = terms.interior[r, a:b]
         top, bottom = colour.max(axis=1), colour.min(axis=1)
