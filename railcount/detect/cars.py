@@ -99,14 +99,18 @@ def rows_beside(a: np.ndarray, rows: slice, d: float) -> np.ndarray:
 
 
 def max_shifted(a: np.ndarray, shifts: list[float], rows: slice = slice(None)) -> np.ndarray:
-    """``max over d of rows_beside(a, rows, d)`` for non-negative ``a`` (no -0.0), built in one array."""
-    if len(shifts) < 2:
+    """``max over d of rows_beside(a, rows, d)`` for non-negative ``a``, built in one array.
+
+    (Non-negative and without -0.0, so the maximum of the shifted rows alone is
+    also their maximum with zero.)
+    """
+    views = [rows_beside(a, rows, d) for d in shifts]
+    if len(views) < 2:
         start, stop, _ = rows.indices(a.shape[0])
-        out = np.zeros((stop - start, *a.shape[1:]), a.dtype)
-        return out if not shifts else np.maximum(out, rows_beside(a, rows, shifts[0]), out=out)
-    out = np.maximum(rows_beside(a, rows, shifts[0]), rows_beside(a, rows, shifts[1]))
-    for d in shifts[2:]:
-        np.maximum(out, rows_beside(a, rows, d), out=out)
+        return views[0].copy() if views else np.zeros((stop - start, *a.shape[1:]), a.dtype)
+    out = np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(out, view, out=out)
     return out
 
 
