@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from railcount.detect.prepare import _band_mean, prepare
+from railcount.detect.prepare import _band_mean, _counts, _percentiles_of_counts, prepare
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
@@ -40,3 +40,41 @@ def test_integer_pixels_prepare_as_their_float_values(window):
     b = prepare(as_float, haze_floor=0.11)
     for field in dataclasses.fields(a):
         assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), field.name
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_percentiles_of_counts_are_numpys(dtype):
+    """Percentiles from a histogram are np.percentile's, dtype included, at the ends and between."""
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 1001, 54321):
+        if dtype == np.float32:
+            values = np.sort(rng.random(300).astype(np.float32))
+        else:
+            values = np.arange(np.iinfo(dtype).max + 1, dtype=dtype)
+        index = rng.integers(0, min(values.size, 3000), n)
+        sample = values[index]
+        counts = np.bincount(index, minlength=values.size)
+        for q in ([0.5, 99.5], [0.1, 50.0], [0.0, 100.0], [33.3, 66.7]):
+            want = np.percentile(sample, q)
+            got = _percentiles_of_counts(counts, values, q)
+            assert got.dtype == want.dtype and np.array_equal(got, want), (n, q)
+
+
+def test_counts_are_exact_beyond_float32():
+    """OpenCV's histogram is float32: a bin past 2**24 (here an odd count) must still be exact."""
+    image = np.zeros((9001, 2001, 1), np.uint8)
+    assert _counts(image, 0, np.ones(image.shape[:2], bool), 256)[0] == 9001 * 2001
+
+
+def test_16_bit_pixels_prepare_as_their_float_values(window):
+    """11-bit values in uint16 (and a patch without data) give what float32 gives."""
+    pixels = window.pixels.astype(np.uint16) * 8 + 3
+    data = window.data.copy()
+    data[:40, :60] = False
+    wide = dataclasses.replace(window, pixels=pixels, data=data, value_range=(0.0, 2047.0))
+    as_float = dataclasses.replace(wide, pixels=pixels.astype(np.float32))
+    for haze_floor in (None, 0.11, 0.0):
+        a = prepare(wide, haze_floor=haze_floor)
+        b = prepare(as_float, haze_floor=haze_floor)
+        for field in dataclasses.fields(a):
+            assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), (haze_floor, field.name)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from railcount.detect.cars import band_strength
+from railcount.detect.cars import band_maps, band_strength, dark_share
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams
@@ -107,3 +107,44 @@ def test_strip_maps_read_like_the_frame_made_from_them(frame_inputs):
         assert np.array_equal(m[some, 10 : cols - 10], frame[some, 10 : cols - 10]), field
         with pytest.raises(IndexError):
             m[rows, 0:cols]
+
+
+@pytest.mark.parametrize(
+    "own", [slice(30, 170), slice(0, 40), slice(150, 200)], ids=["middle", "top", "bottom"]
+)
+def test_band_maps_of_own_rows_are_the_whole_blocks_rows(frame_inputs, own):
+    """Maps made for a strip's own rows alone equal the whole block's maps at those rows, to the bit.
+
+    At the block's top and bottom edges too, where rows read beside them fall
+    outside the block.
+    """
+    rgb, log_lum, lin, _, core, gsd = frame_inputs
+    block = (slice(200, 400), slice(0, rgb.shape[1]))
+    args = (rgb[block], log_lum[block], lin[block], gsd, DetectorParams())
+    whole, mine = band_maps(*args), band_maps(*args, own=own)
+
+    def same(a, b):
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+
+    for name in ("interior", "step_above", "step_below", "smoothness", "lin", "sunlit", "body_dark", "body"):
+        assert same(getattr(whole, name)[own], getattr(mine, name)), name
+    for name in ("flank_mean", "flank_dark"):
+        assert same(getattr(whole, name), getattr(mine, name)), name
+    for side in ("up", "down"):
+        for name in ("shade", "dark_beside", "evidence", "strength"):
+            assert same(getattr(whole, name)(side)[own], getattr(mine, name)(side)), (name, side)
+    assert same(whole.edged()[own], mine.edged())
+    valid = core[block]
+    mask = np.zeros_like(valid)
+    mask[own] = valid[own]
+    assert same(whole.side_sums(mask), mine.side_sums(valid[own]))
+
+
+@pytest.mark.parametrize("band_px", [1, 2, 3, 6, 11, 300])
+def test_dark_share_is_the_float_box_mean(band_px):
+    rng = np.random.default_rng(band_px)
+    mask = (rng.random((400, 300)) < 0.4).astype(np.uint8)
+    want = cv2.blur(mask.astype(np.float32), (1, band_px))
+    share, body = dark_share(mask, band_px, slice(5, 390), lambda d: np.maximum(1.0 - d, 0.8 * d))
+    assert np.array_equal(share, want[5:390])
+    assert np.array_equal(body, np.maximum(1.0 - want, 0.8 * want)[5:390])

@@ -92,15 +92,13 @@ def car_features(
     far = round(3.0 * terms.half_width_px)
     flank = round(terms.flank_offset_px)
     rows, cols = strength.shape
-    maps = (
-        strength,
-        terms.smoothness,
-        terms.body_dark,
-        terms.shade,
-        terms.step_sun,
-        terms.dark_sun,
-        terms.step_shadow,
-    )
+    maps = (strength, terms.body_dark, terms.shade, terms.step_sun, terms.dark_sun, terms.step_shadow)
+    # Cross-track offsets of the rows each map is read at (the context rows last:
+    # the shadow side first, then the sun side), so each map is read in one call.
+    context = [side * round(d / gsd_m) for side in (sign, -sign) for d in CONTEXT_OFFSETS_M]
+    smooth_rows = np.array([0, *context])
+    rel_rows = np.array([0, -sign * flank, *context])
+    dark_rows = np.array([sign * far, -sign * far, *context])
     out = np.empty((cars.x.size, len(FEATURES)))
     for i, (x, y, length, score, method) in enumerate(
         zip(cars.x, cars.y, cars.length, cars.score, cars.method, strict=True)
@@ -108,7 +106,11 @@ def car_features(
         r = int(np.clip(round(y), 0, rows - 1))
         a = int(max(0, x - 0.4 * length))
         b = int(min(cols, max(a + 1, x + 0.4 * length + 1)))
-        # Only the rows each feature needs are read (no full-frame shifted copies).
+        # Only the rows each feature needs are read (no full-frame shifted copies),
+        # and all the rows a map is read at in one call (see _rows_mean).
+        smooth = _rows_mean(terms.smoothness, r + smooth_rows, a, b)
+        rel = _rows_mean(terms.lin, r + rel_rows, a, b, terms.sunlit)
+        dark = _rows_mean(terms.flank_dark, r + dark_rows, a, b)
         means = [float(m[r, a:b].mean()) for m in maps]
         colour = terms.interior[r, a:b]
         top, bottom = colour.max(axis=1), colour.min(axis=1)
@@ -116,37 +118,31 @@ def car_features(
         sunlit = np.maximum(terms.sunlit[r, a:b], 1e-3)
         line = terms.lin[r, a:b]
         out[i] = [
-            *means,
+            means[0],
+            smooth[0],
+            *means[1:],
             saturation,
-            float((line / sunlit).mean()),
+            rel[0],
             np.log(max(length * gsd_m, 1.0)),
             score,
             float(line.std() / max(float(sunlit.mean()), 1e-3)),
-            _row_mean(terms.lin, r - sign * flank, a, b, terms.sunlit),
-            _row_mean(terms.flank_dark, r + sign * far, a, b),
-            _row_mean(terms.flank_dark, r - sign * far, a, b),
+            rel[1],
+            dark[0],
+            dark[1],
             gsd_m,
             float(method == "pitch"),
             sun_elevation_deg,
-            *_context(terms, r, a, b, x, length, sign, gsd_m),
+            *smooth[1:],
+            *rel[2:],
+            *dark[2:],
+            *_ends(terms, r, x, length),
             rail_pair(log_lum, r, a, b, gsd_m),
         ]
     return out
 
 
-def _context(
-    terms: BandTerms, r: int, a: int, b: int, x: float, length: float, sign: int, gsd_m: float
-) -> list[float]:
-    """:data:`CONTEXT_FEATURES` of one candidate (frame pixels; ``sign`` points to the shadow side)."""
-    smooth: list[float] = []
-    rel: list[float] = []
-    dark: list[float] = []
-    for side in (sign, -sign):
-        for d in CONTEXT_OFFSETS_M:
-            row = r + side * round(d / gsd_m)
-            smooth.append(_row_mean(terms.smoothness, row, a, b))
-            rel.append(_row_mean(terms.lin, row, a, b, terms.sunlit))
-            dark.append(_row_mean(terms.flank_dark, row, a, b))
+def _ends(terms: BandTerms, r: int, x: float, length: float) -> list[float]:
+    """The ``ext_*`` :data:`CONTEXT_FEATURES` of a candidate: smoothness and luminance beyond its ends."""
     cols = terms.lin.shape[1]
     reach = max(2, round(0.25 * length))
     first, last = int(x - 0.5 * length), int(x + 0.5 * length) + 1
@@ -158,7 +154,7 @@ def _context(
             continue
         ends.append((_row_mean(terms.smoothness, r, e0, e1), _row_mean(terms.lin, r, e0, e1, terms.sunlit)))
     (s0, l0), (s1, l1) = ends
-    return [*smooth, *rel, *dark, min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
+    return [min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
 
 
 RAIL_GAUGE_M = 1.435
@@ -191,6 +187,26 @@ def _row_mean(image: FrameMap, row: int, a: int, b: int, divide_by: FrameMap | N
     if divide_by is not None:
         values = values / np.maximum(divide_by[row, a:b], 1e-3)
     return float(values.mean())
+
+
+def _rows_mean(
+    image: FrameMap, rows: np.ndarray, a: int, b: int, divide_by: FrameMap | None = None
+) -> np.ndarray:
+    """:func:`_row_mean` of several rows at once: one float64 per row, 0 for rows outside the frame.
+
+    numpy's mean of each row of a 2-D array is the mean of that row alone
+    (the same pairwise sum, the same division), so one call gives, to the
+    bit, what a call per row would.
+    """
+    out = np.zeros(len(rows))
+    inside = (rows >= 0) & (rows < image.shape[0])
+    if inside.any():
+        at = rows[inside]
+        values = image[at, a:b]
+        if divide_by is not None:
+            values = values / np.maximum(divide_by[at, a:b], 1e-3)
+        out[inside] = values.mean(axis=1)
+    return out
 
 
 def design(features: np.ndarray) -> np.ndarray:

@@ -80,48 +80,73 @@ class BandTerms:
     interior: FrameMap  # mean colour of the body band, (rows, cols, 3)
 
 
-def shift_rows(a: np.ndarray, d: float) -> np.ndarray:
-    """``out[y] = a[y + d]``, zero where ``y + d`` falls outside (d rounded to whole rows)."""
-    d = round(d)
-    out = np.zeros_like(a)
-    if d > 0:
-        out[:-d] = a[d:]
-    elif d < 0:
-        out[-d:] = a[:d]
-    else:
-        out[:] = a
-    return out
+def rows_beside(a: np.ndarray, rows: slice, d: float) -> np.ndarray:
+    """``out[i] = a[y + d]`` for the i-th row y of ``rows``, zero where ``y + d`` falls outside (d rounded).
 
-
-def max_shifted(a: np.ndarray, shifts: list[float]) -> np.ndarray:
-    """``max over d of shift_rows(a, d)`` for non-negative ``a``, built in one array."""
-    rows = a.shape[0]
-    out = np.zeros_like(a)
-    for d in shifts:
-        d = round(d)
-        if abs(d) >= rows:
-            continue
-        dst = out[max(0, -d) : rows - max(0, d)]
-        np.maximum(dst, a[max(0, d) : rows - max(0, -d)], out=dst)
-    return out
-
-
-def colour_step(a: np.ndarray, b: np.ndarray, d: float) -> np.ndarray:
-    """Euclidean colour distance between ``a[y]`` and ``b[y + d]`` for every row (0 where out of range).
-
-    Works on row slices (no shifted copies of the three-band images) and sums
-    the bands with OpenCV, which is several times faster than numpy here.
+    A view of ``a`` when every ``y + d`` falls inside it (a strip's own rows,
+    read beside themselves within its margins), a new array otherwise.
     """
     d = round(d)
-    rows = a.shape[0]
+    start, stop, _ = rows.indices(a.shape[0])
+    lo, hi = start + d, stop + d
+    if 0 <= lo and hi <= a.shape[0]:
+        return a[lo:hi]
+    out = np.zeros((stop - start, *a.shape[1:]), a.dtype)
+    inside = slice(max(lo, 0), min(hi, a.shape[0]))
+    if inside.start < inside.stop:
+        out[inside.start - lo : inside.stop - lo] = a[inside]
+    return out
+
+
+def max_shifted(a: np.ndarray, shifts: list[float], rows: slice = slice(None)) -> np.ndarray:
+    """``max over d of rows_beside(a, rows, d)`` for non-negative ``a``, built in one array.
+
+    (Non-negative and without -0.0, so the maximum of the shifted rows alone is
+    also their maximum with zero.)
+    """
+    views = [rows_beside(a, rows, d) for d in shifts]
+    if len(views) < 2:
+        start, stop, _ = rows.indices(a.shape[0])
+        return views[0].copy() if views else np.zeros((stop - start, *a.shape[1:]), a.dtype)
+    out = np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(out, view, out=out)
+    return out
+
+
+def colour_step(a: np.ndarray, b: np.ndarray, d: float, rows: slice = slice(None)) -> np.ndarray:
+    """Colour distance between ``a[i]`` and ``b[y + d]``, y the i-th row of ``rows`` (0 out of range).
+
+    ``a`` holds the rows ``rows`` of an image the size of ``b``. Works on row
+    slices (no shifted copies of the three-band images) and sums the bands
+    with OpenCV, which is several times faster than numpy here.
+    """
+    d = round(d)
+    start, stop, _ = rows.indices(b.shape[0])
+    # The rows y whose y + d lies in b, counted from start.
+    first, last = max(0, -d - start), min(stop, b.shape[0] - d) - start
+    if first <= 0 and last >= stop - start:
+        return _colour_distance(a, b[start + d : stop + d])
     out = np.zeros(a.shape[:2], np.float32)
-    if abs(d) >= rows:
-        return out
-    dst = slice(max(0, -d), rows - max(0, d))
-    src = slice(max(0, d), rows - max(0, -d))
-    diff = cv2.subtract(a[dst], b[src])
-    sq = cv2.multiply(diff, diff)
-    out[dst] = cv2.sqrt(cv2.transform(sq, np.ones((1, 3), np.float32)))
+    if first < last:
+        out[first:last] = _colour_distance(a[first:last], b[start + first + d : start + last + d])
+    return out
+
+
+CACHE_PX = 1 << 15
+"""Pixels (of one band) worked at a time by the chains of pixel-wise steps, so their
+intermediate images stay in the cache between steps (a third faster on strips)."""
+
+
+def _colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance between the colours of ``a`` and ``b``, pixel by pixel (a few rows at a time)."""
+    out = np.empty(a.shape[:2], np.float32)
+    ones = np.ones((1, 3), np.float32)
+    rows = max(1, CACHE_PX // max(1, a.shape[1]))
+    for r in range(0, a.shape[0], rows):
+        diff = cv2.subtract(a[r : r + rows], b[r : r + rows])
+        cv2.multiply(diff, diff, dst=diff)
+        cv2.sqrt(cv2.transform(diff, ones), dst=out[r : r + rows])
     return out
 
 
@@ -189,22 +214,26 @@ class BandMaps:
 
     Every map is local: a pixel depends only on pixels within
     :data:`SUPPORT_M` of it, which is what lets the detector compute them
-    strip by strip.
+    strip by strip. The maps describe the image's rows ``own`` (a strip's
+    own rows; the rows around them only feed the filters), except
+    ``flank_mean`` and ``flank_dark``, which cover every row of the image
+    because they are read beside the rows they describe.
     """
 
     params: DetectorParams
     w: float  # car width, px
     off: float  # centreline to the middle of a flank band, px
     steps: list[float]  # offsets of the flanks stepped out 0.3-1.1 m beyond the edge, px
+    own: slice  # the rows of the image the maps describe
     interior: np.ndarray
-    flank_mean: np.ndarray
+    flank_mean: np.ndarray  # every row
     step_above: np.ndarray
     step_below: np.ndarray
     smoothness: np.ndarray
     lin: np.ndarray
     sunlit: np.ndarray
     body_dark: np.ndarray
-    flank_dark: np.ndarray
+    flank_dark: np.ndarray  # every row
     body: np.ndarray  # brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof
 
     def __post_init__(self) -> None:
@@ -222,12 +251,12 @@ class BandMaps:
         pixel off smear that edge.
         """
         shifts = [-o if side == "up" else o for o in self.steps]
-        return self._cached(("shade", side), lambda: max_shifted(self.flank_dark, shifts))
+        return self._cached(("shade", side), lambda: max_shifted(self.flank_dark, shifts, self.own))
 
     def dark_beside(self, side: str) -> np.ndarray:
         """Shadow-dark share of the flank at the car's edge on ``side`` (where the sunlit side is judged)."""
         shift = -self.off if side == "up" else self.off
-        return self._cached(("dark_beside", side), lambda: shift_rows(self.flank_dark, shift))
+        return self._cached(("dark_beside", side), lambda: rows_beside(self.flank_dark, self.own, shift))
 
     def evidence(self, side: str) -> np.ndarray:
         """Shadow beyond ``side``, a sunlit step on the other side, smooth: shared by lit and black bodies."""
@@ -235,16 +264,29 @@ class BandMaps:
         def make() -> np.ndarray:
             other = "down" if side == "up" else "up"
             step_other = self.step_below if side == "up" else self.step_above
-            contrast = np.clip(step_other / self.params.min_side_contrast, 0.0, 1.0)
-            sunlit_edge = contrast * (1.0 - self.dark_beside(other))
-            solid = np.clip((self.shade(side) - 0.5) / 0.4, 0.0, 1.0)
-            return solid * sunlit_edge * self.smoothness
+            dark_other, shade = self.dark_beside(other), self.shade(side)
+            out = np.empty(self.smoothness.shape, np.float32)
+            # A few rows at a time, so the intermediate images stay in the cache, and in
+            # place, in this order: sunlit_edge = clip(step_other / min_side_contrast, 0, 1)
+            # * (1 - dark_beside(other)); clip((shade - 0.5) / 0.4, 0, 1) * sunlit_edge * smoothness.
+            chunk = max(1, CACHE_PX // max(1, out.shape[1]))
+            for r in range(0, out.shape[0], chunk):
+                rows = slice(r, r + chunk)
+                sunlit_edge = np.divide(step_other[rows], self.params.min_side_contrast)
+                np.clip(sunlit_edge, 0.0, 1.0, out=sunlit_edge)
+                sunlit_edge *= np.subtract(1.0, dark_other[rows])
+                solid = np.subtract(shade[rows], 0.5, out=out[rows])
+                solid /= 0.4
+                np.clip(solid, 0.0, 1.0, out=solid)
+                solid *= sunlit_edge
+                solid *= self.smoothness[rows]
+            return out
 
         return self._cached(("evidence", side), make)
 
-    def strength(self, side: str) -> np.ndarray:
-        """The band evidence for shadows falling on ``side``."""
-        return (self.evidence(side) * self.body).astype(np.float32)
+    def strength(self, side: str, out: np.ndarray | None = None) -> np.ndarray:
+        """The band evidence for shadows falling on ``side`` (written into ``out`` when given)."""
+        return np.multiply(self.evidence(side), self.body, out=out, dtype=np.float32)
 
     def terms(self, side: str) -> BandTerms:
         up = side == "up"
@@ -258,7 +300,7 @@ class BandMaps:
             step_sun=self.step_below if up else self.step_above,
             dark_sun=self.dark_beside("down" if up else "up"),
             step_shadow=self.step_above if up else self.step_below,
-            flank_dark=self.flank_dark,
+            flank_dark=self.flank_dark[self.own],
             lin=self.lin,
             sunlit=self.sunlit,
             interior=self.interior,
@@ -267,7 +309,8 @@ class BandMaps:
     def side_sums(self, valid: np.ndarray) -> np.ndarray:
         """Squared evidence over ``valid`` pixels: (up, down) for lit bodies, then (up, down) for all bodies.
 
-        Sums add up over strips, so :func:`choose_side` can decide for a whole frame.
+        ``valid`` covers the ``own`` rows. Sums add up over strips, so
+        :func:`choose_side` can decide for a whole frame.
         """
         up, down = self.evidence("up")[valid], self.evidence("down")[valid]
         lit, body = (1.0 - self.body_dark)[valid], self.body[valid]
@@ -284,7 +327,8 @@ class BandMaps:
         edge = np.minimum(self.step_above, self.step_below)
         lum_flank = self.flank_mean.mean(axis=2)
         lum_in = self.interior.mean(axis=2)
-        lum_up, lum_dn = shift_rows(lum_flank, -self.off), shift_rows(lum_flank, self.off)
+        lum_up = rows_beside(lum_flank, self.own, -self.off)
+        lum_dn = rows_beside(lum_flank, self.own, self.off)
         shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)
         edged = np.clip(edge / (1.5 * self.params.min_side_contrast), 0.0, 1.0)
         edged[shadow_like] = 0.0
@@ -306,23 +350,36 @@ def band_geometry(gsd_m: float, params: DetectorParams) -> tuple[float, float, l
 
 
 def band_maps(
-    rgb: np.ndarray, log_lum: np.ndarray, linear_lum: np.ndarray, gsd_m: float, params: DetectorParams
+    rgb: np.ndarray,
+    log_lum: np.ndarray,
+    linear_lum: np.ndarray,
+    gsd_m: float,
+    params: DetectorParams,
+    own: slice = slice(None),
 ) -> BandMaps:
-    """The side-independent maps of the band evidence (see :func:`band_strength`)."""
+    """The side-independent maps of the band evidence (see :func:`band_strength`) of the rows ``own``.
+
+    The filters run over the whole image, so rows beyond ``own`` (a strip's
+    margins) only feed them; what is computed pixel by pixel from the
+    filtered images is computed for ``own`` alone.
+    """
     w, off, steps = band_geometry(gsd_m, params)
     along = to_px(params.along_smooth_m, gsd_m)
     inner = max(1, round(0.6 * w))
     flank = to_px(0.8, gsd_m)
     # Box means over along-track x cross-track rectangles (one 2-D pass each).
-    interior = cv2.blur(rgb, (along, inner))
+    interior = cv2.blur(rgb, (along, inner))[own]
     flank_mean = cv2.blur(rgb, (along, flank))
-    step_above = colour_step(interior, flank_mean, -off)
-    step_below = colour_step(interior, flank_mean, off)
-    tex = cv2.blur(texture(log_lum, gsd_m, inner), (along, 1))
+    step_above = colour_step(interior, flank_mean, -off, own)
+    step_below = colour_step(interior, flank_mean, off, own)
+    # An along-track box (one row high) treats each row alone: blurring own rows
+    # only gives what blurring them all would.
+    tex = cv2.blur(texture(log_lum, gsd_m, inner)[own], (along, 1))
     # Coarser than 0.6 m a roof is two or three pixels across and the texture
     # measure sees its edges, so the limit grows with the GSD from there.
     limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
-    smoothness = np.clip(1.0 - tex / limit, 0.0, 1.0)
+    smoothness = np.divide(tex, limit, out=tex)  # in place: clip(1 - tex / limit, 0, 1)
+    np.clip(np.subtract(1.0, smoothness, out=smoothness), 0.0, 1.0, out=smoothness)
 
     # A shadow is dark next to the sunlit ground around it: compare linear
     # luminance with the brightest 1 m patch within ``sunlit_reach_m``.
@@ -330,29 +387,55 @@ def band_maps(
     patch = to_px(1.0, gsd_m)
     reach = 2 * to_px(params.sunlit_reach_m, gsd_m) + 1
     sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
-    dark_px = (lin < params.shadow_ratio * sunlit).astype(np.uint8)
+    dark_px = (lin < params.shadow_ratio * sunlit).view(np.uint8)
     # Shadows of cars are solid bands metres wide; rails and sleepers are thin
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
-    dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect).astype(np.float32)
-    body_dark = cv2.blur(dark, (1, inner))
-    flank_dark = cv2.blur(dark, (1, flank))
+    dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
+    # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
+    body_dark, body = dark_share(dark, inner, own, lambda d: np.maximum(1.0 - d, 0.8 * d))
+    (flank_dark,) = dark_share(dark, flank)
     return BandMaps(
         params=params,
         w=w,
         off=off,
         steps=steps,
+        own=own,
         interior=interior,
         flank_mean=flank_mean,
         step_above=step_above,
         step_below=step_below,
         smoothness=smoothness,
-        lin=lin,
-        sunlit=sunlit,
+        lin=lin[own],
+        sunlit=sunlit[own],
         body_dark=body_dark,
         flank_dark=flank_dark,
-        body=np.maximum(1.0 - body_dark, 0.8 * body_dark),
+        body=body,
     )
+
+
+def dark_share(
+    mask: np.ndarray,
+    band_px: int,
+    rows: slice = slice(None),
+    then: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """Share of set pixels of a 0/1 uint8 mask in a cross-track band of ``band_px`` rows centred on each row.
+
+    To the bit ``cv2.blur(mask.astype(np.float32), (1, band_px))[rows]``:
+    OpenCV's float box filter adds whole numbers there, exactly, and scales
+    the sum by ``1 / band_px`` in double. Counting in 8 bits and looking the
+    counts up in a table of those products is faster and makes no float copy
+    of the mask. Returned in a list with, when given, ``then(share)``, which
+    must work pixel by pixel: it is applied to the table, not the image.
+    """
+    if band_px > 255:  # the count would not fit in 8 bits
+        share = cv2.blur(mask.astype(np.float32), (1, band_px))[rows]
+        return [share] if then is None else [share, then(share)]
+    counts = cv2.boxFilter(mask, cv2.CV_8U, (1, band_px), normalize=False)[rows]
+    table = (np.arange(256) * (1.0 / band_px)).astype(np.float32)
+    tables = [table] if then is None else [table, then(table)]
+    return [cv2.LUT(counts, t) for t in tables]
 
 
 def choose_side(sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6) -> str | None:

@@ -233,7 +233,7 @@ def _detect_along(
     data_f = frame.warp(prep.data, nearest=True)
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
-    core = cv2.erode(data_f.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).astype(bool)
+    core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
     strength, terms = frame_evidence(
         rgb_f, log_f, lin_f, data_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
     )

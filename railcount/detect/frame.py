@@ -48,7 +48,10 @@ class TrackFrame:
     def warp(self, image: np.ndarray, *, nearest: bool = False) -> np.ndarray:
         """Resample a window-sized image into the frame (outside filled with 0)."""
         flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-        src = image.astype(np.uint8) if image.dtype == bool else image
+        # A bool image is warped as its bytes (0 or 1), without copies either way
+        # (nearest keeps the values; bilinear can make others, which then read as True).
+        boolean = image.dtype == bool
+        src = np.ascontiguousarray(image).view(np.uint8) if boolean else image
         out = cv2.warpAffine(
             src,
             self.matrix,
@@ -57,7 +60,7 @@ class TrackFrame:
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=0,
         )
-        return out.astype(bool) if image.dtype == bool else out
+        return out.view(bool) if boolean and nearest else out.astype(bool) if boolean else out
 
     def to_window(self, xy: np.ndarray) -> np.ndarray:
         """Map frame (x, y) points, shape (n, 2), back to window (x, y)."""

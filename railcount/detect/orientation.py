@@ -52,13 +52,12 @@ def track_directions(
     gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
     # Pixels next to the window's edge or nodata carry the mask's own edges.
-    inner = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    inner = cv2.erode(np.ascontiguousarray(valid).view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
     gx, gy = gx[inner], gy[inner]
     if gx.size < 100:
         return []
     energy = gx * gx + gy * gy
-    grad_deg = np.degrees(np.arctan2(gy, gx)) % 180.0
-    bins = (grad_deg * (N_BINS / 180.0)).astype(np.int64) % N_BINS
+    bins = _angle_bins(np.degrees(np.arctan2(gy, gx, out=gx), out=gx))
     hist = np.bincount(bins, weights=energy, minlength=N_BINS)
     # Circular smoothing with a Gaussian of 2 degrees.
     offsets = np.arange(-12, 13)
@@ -84,3 +83,20 @@ def track_directions(
         grad_dir = (b + frac) * 180.0 / N_BINS
         out.append(float((grad_dir + 90.0) % 180.0))
     return out
+
+
+def _angle_bins(deg: np.ndarray) -> np.ndarray:
+    """Bins (:data:`N_BINS` over [0, 180)) of ``deg % 180.0`` for float32 angles in [-180, 180] (in place).
+
+    To the bit ``((deg % 180.0) * (N_BINS / 180.0)).astype(np.int64) % N_BINS``
+    without numpy's floating remainder (``fmod`` with a sign fix-up, several
+    times slower) or an integer modulo: an angle in (-180, 0) gets 180 added
+    in float32, so a tiny negative angle becomes 180.0 as it does in numpy,
+    and bin N_BINS (180 degrees) is bin 0. numpy's remainder turns 180 and
+    -180 into 0 and -0.0 into 0.0; here 180 stays 180 and -0.0 stays -0.0,
+    which fall in bin 0 all the same.
+    """
+    np.add(deg, np.float32(180.0), out=deg, where=deg < 0)
+    bins = np.multiply(deg, N_BINS / 180.0, out=deg).astype(np.int64)
+    bins[bins == N_BINS] = 0
+    return bins

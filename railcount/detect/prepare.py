@@ -71,6 +71,9 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     have floors of 0.19-0.26 and no dark pixels, but the clear Joplin scene
     has a floor of 0.18 with 1.3-1.8 % dark pixels, and correcting it
     invented false cars there.
+
+    8- and 16-bit pixels take a faster path to the same numbers
+    (:func:`_prepare_integer`).
     """
     pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
     data, valid = window.data, window.valid
@@ -85,44 +88,105 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
         valid = _resize_mask(valid, size)
     if pix.shape[2] == 1:
         pix = np.repeat(pix, 3, axis=2)
-    # Percentiles of every valid value. 8- and 16-bit values are taken as
-    # they are: float32 holds them exactly and np.percentile interpolates
-    # integers in float64 as it does float32, so the result is the same from
-    # a sample a quarter or half the size (and np.compress gathers it several
+    if pix.dtype in (np.uint8, np.uint16):
+        return _prepare_integer(window, np.ascontiguousarray(pix), data, valid, haze_floor)
+    # Percentiles of every valid value (np.compress gathers them several
     # times faster than a boolean index).
-    raw, pix = pix, pix.astype(np.float32)
-    exact = raw if raw.dtype in (np.uint8, np.uint16) else pix
-    sample = np.compress(valid.ravel(), exact.reshape(-1, 3), axis=0)
+    pix = pix.astype(np.float32)
+    sample = np.compress(valid.ravel(), pix.reshape(-1, 3), axis=0)
     if sample.size:
         lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
     else:
         lo, hi = window.value_range
-    if hi <= lo:
-        hi = lo + 1.0
-    mean = _band_mean(pix)
-    rgb = np.clip((pix - lo) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
-    rgb[~data] = 0.0
-    lum = _band_mean(rgb)
-    log_lum = np.log(lum + np.float32(LOG_OFFSET))
-    v0, v1 = window.value_range
-    linear = np.clip((mean - v0) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
+    rgb = _stretch(pix, lo, hi)
+    linear = _linear(_band_mean(pix), window.value_range)
     if haze_floor is not None and sample.size:
-        # Haze adds light to every pixel, shadows included, so cast shadows stop
-        # looking dark. Clear scenes' darkest pixels (deep shadow) sit below
-        # haze_floor; whatever the floor rises above that is taken as haze --
-        # but only when almost nothing in the window is shadow-dark, since a
-        # clear scene can have a high floor too (Joplin's is 0.18).
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
-        excess = floor - haze_floor
-        dark_share = float(np.mean(lit < 0.45 * median))
-        if excess > 0 and dark_share < HAZE_MAX_DARK_SHARE:
-            linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
-    linear[~data] = 0.0
+        linear = _dehaze(linear, floor, float(np.mean(lit < 0.45 * median)), haze_floor)
+    return _finish(rgb, linear, data, valid)
+
+
+def _prepare_integer(
+    window: SceneWindow, pix: np.ndarray, data: np.ndarray, valid: np.ndarray, haze_floor: float | None
+) -> Prepared:
+    """:func:`prepare` of 8- or 16-bit pixels, shape (rows, cols, 3): the float path's numbers, to the bit.
+
+    Integer pixels take few values, so the percentiles come from a histogram
+    of them (:func:`_percentiles_of_counts`) instead of a partition of every
+    valid value, and the stretch is a table over the values (the float path
+    stretches float32(value), which is exact). The band mean adds the three
+    float32 bands and divides by 3; their sum is an integer float32 holds
+    exactly, so the mean, and linear luminance from it, are non-decreasing
+    functions of the sum: the haze test's percentiles and dark share come
+    from a histogram of the sum over the data.
+    """
+    top = int(np.iinfo(pix.dtype).max)
+    values = np.arange(top + 1, dtype=pix.dtype)
+    counts = sum(_counts(pix, band, valid, top + 1) for band in range(3))
+    if counts.any():
+        lo, hi = (float(v) for v in _percentiles_of_counts(counts, values, [0.5, 99.5]))
+    else:
+        lo, hi = window.value_range
+    table = _stretch(values.astype(np.float32), lo, hi)
+    rgb = cv2.LUT(pix, table) if pix.dtype == np.uint8 else table[pix]
+    total = _band_sum(pix)
+    by_sum = _counts(total, 0, data, 3 * top + 1) if haze_floor is not None and counts.any() else None
+    linear = _linear(np.divide(total, np.float32(3.0), out=total), window.value_range)
+    if haze_floor is not None and by_sum is not None:
+        lit_of_sum = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), window.value_range)
+        floor, median = (float(v) for v in _percentiles_of_counts(by_sum, lit_of_sum, [0.1, 50.0]))
+        # np.mean of the comparison: a count over the number of data pixels (both exact).
+        dark_share = int(by_sum[lit_of_sum < 0.45 * median].sum()) / int(by_sum.sum())
+        linear = _dehaze(linear, floor, dark_share, haze_floor)
+    return _finish(rgb, linear, data, valid)
+
+
+def _stretch(pix: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """float32 values stretched from [lo, hi] to [0, 1], clipped."""
+    if hi <= lo:
+        hi = lo + 1.0
+    return np.clip((pix - lo) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+
+
+def _linear(mean: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """Band mean scaled by the file's value range to [0, 1], in place (``mean`` is overwritten)."""
+    v0, v1 = value_range
+    np.subtract(mean, v0, out=mean)  # v0 is taken as float32, as in ``mean - v0``
+    mean *= np.float32(1.0 / max(v1 - v0, 1e-6))
+    return np.clip(mean, 0.0, 1.0, out=mean)
+
+
+def _dehaze(linear: np.ndarray, floor: float, dark_share: float, haze_floor: float) -> np.ndarray:
+    """Linear luminance corrected for haze when the window looks hazy (see :func:`prepare`).
+
+    Haze adds light to every pixel, shadows included, so cast shadows stop
+    looking dark. Clear scenes' darkest pixels (deep shadow) sit below
+    haze_floor; whatever the floor (the 0.1th percentile of the data's
+    linear luminance) rises above that is taken as haze -- but only when
+    almost nothing in the window is shadow-dark (``dark_share``, the share
+    below 0.45 of the median), since a clear scene can have a high floor too
+    (Joplin's is 0.18).
+    """
+    excess = floor - haze_floor
+    if excess > 0 and dark_share < HAZE_MAX_DARK_SHARE:
+        linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
+    return linear
+
+
+def _finish(rgb: np.ndarray, linear: np.ndarray, data: np.ndarray, valid: np.ndarray) -> Prepared:
+    """Blank the pixels without data (in place), take the log luminance and the snow share."""
+    if not data.all():
+        rgb[~data] = 0.0
+    log_lum = _band_mean(rgb)
+    log_lum += np.float32(LOG_OFFSET)
+    np.log(log_lum, out=log_lum)
+    if not data.all():
+        linear[~data] = 0.0
     return Prepared(
         rgb=rgb,
-        log_lum=log_lum.astype(np.float32),
-        linear_lum=linear.astype(np.float32),
+        log_lum=log_lum.astype(np.float32, copy=False),
+        linear_lum=linear.astype(np.float32, copy=False),
         data=data,
         snow_share=_snow_share(rgb, linear, valid),
     )
@@ -143,6 +207,56 @@ def _snow_share(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> float
     bottom = np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
     grey = (top - bottom) < np.float32(SNOW_MAX_SATURATION) * np.maximum(top, np.float32(1e-3))
     return float(np.count_nonzero(grey & (linear > SNOW_MIN_LUM) & valid) / np.count_nonzero(valid))
+
+
+def _counts(image: np.ndarray, channel: int, mask: np.ndarray, n: int) -> np.ndarray:
+    """How often each of the values 0..n-1 of one channel of ``image`` occurs where ``mask`` is set (int64).
+
+    ``image`` is 8- or 16-bit, or float32 holding integers below 2**24.
+    OpenCV's histogram counts several times faster than ``np.bincount``
+    (which needs the values gathered and widened first); it returns float32,
+    exact up to 2**24, so a tall image is counted in bands of rows fewer
+    pixels than that.
+    """
+    mask = np.ascontiguousarray(mask).view(np.uint8)
+    step = max(1, (1 << 24) // max(1, image.shape[1]))
+    out = np.zeros(n, np.int64)
+    for r in range(0, image.shape[0], step):
+        hist = cv2.calcHist([image[r : r + step]], [channel], mask[r : r + step], [n], [0, n])
+        out += hist.ravel().astype(np.int64)
+    return out
+
+
+def _percentiles_of_counts(counts: np.ndarray, values: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.percentile(sample, q)`` from the sample's histogram, to the bit.
+
+    ``counts[k]`` is how often ``values[k]`` occurs in the sample, and
+    ``values`` is non-decreasing, so the sorted sample is each value
+    repeated by its count. numpy's default (linear) method interpolates
+    between the two order statistics around ``(n - 1) * q / 100``; its
+    arithmetic and dtypes are repeated here (the difference of the two
+    values is taken in their own dtype, the interpolation in float64, from
+    the upper value where the weight is at least 0.5).
+    """
+    n = int(counts.sum())
+    virtual = (n - 1) * np.true_divide(np.asarray(q, dtype=float), 100)
+    below = np.floor(virtual)
+    gamma = virtual - below
+    first = np.clip(below, 0, n - 1).astype(np.int64)
+    second = np.minimum(first + 1, n - 1)
+    ends = np.cumsum(counts)  # sorted positions 0..ends[k]-1 hold values[0..k]
+    a = values[np.searchsorted(ends, first, side="right")]
+    b = values[np.searchsorted(ends, second, side="right")]
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe", dtype=out.dtype.type)
+    return out
+
+
+def _band_sum(pix: np.ndarray) -> np.ndarray:
+    """The sum of the three bands of 8- or 16-bit pixels as float32 (exact)."""
+    r, g, b = cv2.split(pix)
+    return cv2.add(cv2.add(r, g, dtype=cv2.CV_32F), b, dtype=cv2.CV_32F)
 
 
 def _band_mean(image: np.ndarray) -> np.ndarray:

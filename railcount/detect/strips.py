@@ -9,10 +9,11 @@ each), which costs page faults as much as arithmetic.
 So the frame is cut into horizontal strips. Each strip is extended by
 :data:`~railcount.detect.cars.SUPPORT_M` above and below and cropped to the
 columns where it has data (plus the same margin), and its maps are computed
-with :func:`~railcount.detect.cars.band_maps`. Every map is local to within
-``SUPPORT_M``, so a strip's own rows hold what the whole frame would give
-(to float32 rounding: OpenCV's box filters keep running sums from each
-block's edge, so a few pixels differ in the last bit).
+with :func:`~railcount.detect.cars.band_maps`, which filters the whole
+block and computes the rest for the strip's own rows alone. Every map is
+local to within ``SUPPORT_M``, so a strip's own rows hold what the whole
+frame would give (to float32 rounding: OpenCV's box filters keep running
+sums from each block's edge, so a few pixels differ in the last bit).
 
 Only the band strength is needed over the whole frame (to find the
 centrelines, :func:`~railcount.detect.cars.centreline_runs`); it is copied
@@ -56,7 +57,7 @@ def strips(data: np.ndarray, margin: int, rows: int = STRIP_ROWS) -> Iterator[tu
 
 @dataclass(frozen=True, eq=False)
 class Block:
-    """One strip's maps (block-sized, margins included) and where the block lies in the frame."""
+    """One strip's maps (its own rows, the block's columns) and where the block lies in the frame."""
 
     rows: slice  # frame rows of the block
     cols: slice  # frame columns of the block
@@ -94,7 +95,7 @@ class StripMap:
             image = block.maps[name]
             extra = image.shape[2:]
             first = block.rows.start + block.own.start
-            self._owner[first // strip_rows] = (block.rows.start, block.cols.start, image)
+            self._owner[first // strip_rows] = (first, block.cols.start, image)
         self.shape: tuple[int, ...] = (*shape, *extra)
 
     def __getitem__(self, index: tuple[int | np.ndarray, slice]) -> np.ndarray:
@@ -104,11 +105,26 @@ class StripMap:
             raise IndexError(f"StripMap reads contiguous columns; got a step of {step}")
         if np.ndim(row) == 0:
             return self._row(int(row), a, b)
-        rows = np.asarray(row)
+        rows = np.asarray(row).ravel()
+        block = self._block_of(rows, a, b)
+        if block is not None:  # the common case: every row in one block, which holds the columns
+            top, left, image = block
+            return image[rows - top, a - left : b - left]
         out = np.empty((rows.size, max(0, b - a), *self.shape[2:]), np.float32)
         for i, r in enumerate(rows.tolist()):
             out[i] = self._row(r, a, b)
         return out
+
+    def _block_of(self, rows: np.ndarray, a: int, b: int) -> tuple[int, int, np.ndarray] | None:
+        """The owner (top, left, image) of all ``rows`` when one block holds them all and columns a:b."""
+        if not rows.size or rows.min() < 0 or rows.max() >= self.shape[0]:
+            return None
+        first, last = int(rows.min()) // self._strip_rows, int(rows.max()) // self._strip_rows
+        owner = self._owner[first]
+        if first != last or owner is None:
+            return None
+        _, left, image = owner
+        return owner if left <= a and b <= left + image.shape[1] else None
 
     def _row(self, row: int, a: int, b: int) -> np.ndarray:
         if not 0 <= row < self.shape[0]:
@@ -170,23 +186,23 @@ def frame_evidence(
     sums = np.zeros(4)
     for rows, cols, own in strips(data, margin, strip_rows):
         maps: BandMaps = band_maps(
-            rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params
+            rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params, own
         )
-        # Only the maps the candidates read are kept; the rest of BandMaps goes with it.
+        # Only the maps the candidates read are kept, and only the strip's own rows
+        # (flank_dark covers the margins too); the rest of BandMaps goes with it.
         kept = {name: getattr(maps, name) for name in _SHARED}
+        kept["flank_dark"] = maps.flank_dark[own]
         for s in sides:
             other = "down" if s == "up" else "up"
             kept[f"shade_{s}"] = maps.shade(s)
             kept[f"dark_beside_{other}"] = maps.dark_beside(other)
         if known:
-            strength[rows.start + own.start : rows.start + own.stop, cols] = maps.strength(sides[0])[own]
+            maps.strength(sides[0], out=strength[rows.start + own.start : rows.start + own.stop, cols])
         else:
             # The side is chosen once every strip has been seen: keep both strengths until then.
             for s in sides:
                 kept[f"strength_{s}"] = maps.strength(s)
-            mine = np.zeros(core[rows, cols].shape, bool)
-            mine[own] = core[rows, cols][own]
-            sums += maps.side_sums(mine)
+            sums += maps.side_sums(core[rows, cols][own])
             if shadow_side is None:
                 kept["edged"] = maps.edged()
         blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
