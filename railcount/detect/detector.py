@@ -112,7 +112,7 @@ def _name_kinds(
 
 
 def candidates(
-    window: SceneWindow, params: DetectorParams | None = None, *, log: list | None = None
+    window: SceneWindow, params: DetectorParams | None = None
 ) -> tuple[Detections, np.ndarray, np.ndarray]:
     """Every candidate car before scoring and merging, in window pixels, with its feature rows.
 
@@ -121,20 +121,25 @@ def candidates(
     model). Rows are NaN where no shadow side could be chosen (the candidate
     then keeps its band strength as score). Used by :func:`detect` and, to
     fit the models, by ``benchmarks/fit_car_model.py``.
-
-    With ``log``, each track direction appends what :func:`roof_alternatives`
-    reads (the frame positions are in the grid the detector worked on).
     """
     # Where boxes would be drawn is not asked for here: skip placing them.
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False)
-    dets, features, types, _ = _candidates(window, params, log=log)
+    dets, features, types, _ = _candidates(window, params)
     return dets, features, types
 
 
 def _candidates(
-    window: SceneWindow, params: DetectorParams | None = None, *, log: list | None = None
+    window: SceneWindow,
+    params: DetectorParams | None = None,
+    *,
+    log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
 ) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`candidates`, and where each candidate's box goes: (n, 2) window (row, col) centres."""
+    """:func:`candidates`, and where each candidate's box goes: (n, 2) window (row, col) centres.
+
+    With ``log``, each track direction appends its candidates' three
+    positions (window pixels), direction and feature rows
+    (:func:`roof_alternatives`).
+    """
     params = params or DetectorParams()
     # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
@@ -155,6 +160,7 @@ def _candidates(
     )
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
+    first = len(log) if log is not None else 0
     found = [_detect_along(prep, gsd, angle, params, sun, log) for angle in directions]
     dets = Detections.concat([d for d, _, _, _ in found])
     features = np.vstack([f for _, f, _, _ in found]) if found else np.zeros((0, len(FEATURES)))
@@ -163,8 +169,8 @@ def _candidates(
     if scale < 1.0 and len(dets):
         dets = dets.scaled(1.0 / scale)
         placed = (placed + 0.5) / scale - 0.5
-    if log is not None:
-        log.append(scale)
+    if log is not None and scale < 1.0:
+        log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
     return dets, features, types, placed
 
 
@@ -173,23 +179,20 @@ def roof_alternatives(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every described candidate where it was found and one roof width to either side (roof model fit).
 
-    Runs :func:`candidates` with the roof placement off. Returns the
+    Finds the candidates with the roof placement off. Returns the
     centres, shape (n, 3, 2) in window (row, col) pixels (own row, then
     towards smaller and larger frame rows), the track direction of each
     (degrees, (n,)), and the :data:`FEATURES` rows at the three positions,
     shape (n, 3, len(FEATURES)). Used by ``benchmarks/fit_car_model.py``.
     """
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False)
-    log: list = []
-    candidates(window, params, log=log)
-    scale = log.pop()
-    nf = len(FEATURES)
+    log: list[tuple[np.ndarray, float, np.ndarray]] = []
+    _candidates(window, params, log=log)
     if not log:
-        return np.zeros((0, 3, 2)), np.zeros(0), np.zeros((0, 3, nf))
-    centres = np.concatenate([c for c, _, _ in log])
-    centres = (centres + 0.5) / scale - 0.5
-    angles = np.concatenate([np.full(len(c), a) for c, _, a in log])
-    three = np.concatenate([f for _, f, _ in log])
+        return np.zeros((0, 3, 2)), np.zeros(0), np.zeros((0, 3, len(FEATURES)))
+    centres = np.concatenate([at for at, _, _ in log])
+    angles = np.concatenate([np.full(len(at), angle) for at, angle, _ in log])
+    three = np.concatenate([f for _, _, f in log])
     return centres, angles, three
 
 
@@ -216,7 +219,7 @@ def _detect_along(
     angle: float,
     params: DetectorParams,
     sun: SunPosition,
-    log: list | None = None,
+    log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
 ) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray]:
     """Candidates along one track direction: detections, feature rows, type rows, and box centres.
 
@@ -258,7 +261,7 @@ def _detect_along(
                 axis=1,
             )
             at = [frame.to_window(np.column_stack([c.x, c.y]))[:, ::-1] for c in (cars, *moved)]
-            log.append((np.stack(at, axis=1), three, angle % 180.0))
+            log.append((np.stack(at, axis=1), angle % 180.0, three))
         elif params.localise_roofs:
             placed_y = _place_on_roofs(cars, features, terms, strength, gsd, sun, log_f, params)
         types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, across))
@@ -302,9 +305,7 @@ def _place_on_roofs(
         worth[worth] = car_probability(features[worth]) >= params.min_car_probability
     if not worth.any():
         return placed_y
-    some = dataclasses.replace(
-        cars, **{f: getattr(cars, f)[worth] for f in ("x", "y", "length", "score", "method")}
-    )
+    some = FrameCars(**{f.name: getattr(cars, f.name)[worth] for f in dataclasses.fields(cars)})
     shift = params.roof_shift_m / gsd
     three = np.stack(
         [

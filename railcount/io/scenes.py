@@ -228,6 +228,11 @@ def read_window(
 
     valid = inside & valid_data
     if not valid.any():
+        if not inside[dr : dr + sub.height, dc : dc + sub.width].any():
+            raise NoValidPixelsError(
+                f"{name}: station {station.name!r} overlaps this scene only in a sliver between its "
+                "pixel centres; choose a scene that covers the station"
+            )
         raise NoValidPixelsError(
             f"{name}: station {station.name!r} covers only nodata pixels in this scene; "
             "choose a scene that images the station"
