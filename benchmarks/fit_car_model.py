@@ -62,7 +62,8 @@ from railcount.detect.roofs import ON_ROOF_M, roof_forest
 from railcount.detect.types import TYPE_CLASSES, TYPE_FEATURES, type_design
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_stock
+from railcount.io.truth import Stock, truth_stock
+from railcount.models import SceneWindow
 
 MODULE = ROOT / "railcount" / "detect" / "car_model.py"
 LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
@@ -70,6 +71,15 @@ TYPE_MODULE = ROOT / "railcount" / "detect" / "type_model.py"
 ROOF_MODULE = ROOT / "railcount" / "detect" / "roof_model.py"
 MATCH_M = 7.5
 TYPE_MATCH_M = 3.0
+
+
+def tuned_scene(i: int, realism: str, cache: str) -> tuple[SceneWindow, Stock, DetectorParams]:
+    """Tuned scene ``i`` (generated into the cache if missing): its window, true stock, and the
+    detector settings the fit describes candidates with (car model off)."""
+    tif, station = ensure_scene("tuned", i, cache, realism)
+    (window,) = read_windows(tif, read_stations(station))
+    stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
+    return window, stock, dataclasses.replace(DetectorParams(), car_model=False)
 
 
 def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,12 +92,8 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.n
     TYPE_MATCH_M, -1 if none; 3, that railcar is tarped (1) or not (0), -1
     if none; 4, the scene's GSD.
     """
-    i, realism, cache = args
-    tif, station = ensure_scene("tuned", i, cache, realism)
-    params = dataclasses.replace(DetectorParams(), car_model=False)
-    (window,) = read_windows(tif, read_stations(station))
+    window, stock, params = tuned_scene(*args)
     dets, features, types = candidates_in_station(window, params)
-    stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
     if not len(dets):
         return np.zeros((0, len(FEATURES))), np.zeros((0, 5)), np.zeros((0, len(TYPE_FEATURES)))
     car_m, nearest = _nearest_m(dets.center, stock.cars, window.gsd_m)
@@ -116,12 +122,8 @@ def roof_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     off), labelled 1 where the position lies within ON_ROOF_M across the
     track (and MATCH_M along it) of a railcar or locomotive.
     """
-    i, realism, cache = args
-    tif, station = ensure_scene("tuned", i, cache, realism)
-    params = dataclasses.replace(DetectorParams(), car_model=False)
-    (window,) = read_windows(tif, read_stations(station))
+    window, stock, params = tuned_scene(*args)
     centres, angles, three = roof_alternatives(window, params)
-    stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
     pieces = np.vstack([stock.cars.reshape(-1, 2), stock.locomotives.reshape(-1, 2)])
     nf = len(FEATURES)
     if not len(centres) or not len(pieces):

@@ -230,14 +230,22 @@ def car_forest() -> Forest:
     """The shipped car model as a :class:`~railcount.detect.boost.Forest` (read once)."""
     from railcount.detect import car_model
 
-    if tuple(car_model.FEATURES) != FEATURES:
-        raise RuntimeError("the fitted car model does not match the feature list; rerun fit_car_model.py")
+    return forest_of(car_model, "car")
+
+
+def forest_of(module: object, what: str) -> Forest:
+    """The trees a fitted-model module holds (FEATURES, BASE, FEATURE, THRESHOLD, VALUE) as a Forest.
+
+    Refuses a module fitted on another feature list.
+    """
+    if tuple(module.FEATURES) != FEATURES:  # type: ignore[attr-defined]
+        raise RuntimeError(f"the fitted {what} model does not match the feature list; rerun fit_car_model.py")
     return Forest(
-        base=float(car_model.BASE),
-        feature=np.asarray(car_model.FEATURE, dtype=np.int64),
+        base=float(module.BASE),  # type: ignore[attr-defined]
+        feature=np.asarray(module.FEATURE, dtype=np.int64),  # type: ignore[attr-defined]
         # thresholds were cut at float32 values: read them back exactly as the fit compared them
-        threshold=np.asarray(car_model.THRESHOLD, dtype=np.float32).astype(float),
-        value=np.asarray(car_model.VALUE, dtype=float),
+        threshold=np.asarray(module.THRESHOLD, dtype=np.float32).astype(float),  # type: ignore[attr-defined]
+        value=np.asarray(module.VALUE, dtype=float),  # type: ignore[attr-defined]
     )
 
 

@@ -269,8 +269,9 @@ class BandMaps:
             # A few rows at a time, so the intermediate images stay in the cache, and in
             # place, in this order: sunlit_edge = clip(step_other / min_side_contrast, 0, 1)
             # * (1 - dark_beside(other)); clip((shade - 0.5) / 0.4, 0, 1) * sunlit_edge * smoothness.
-            chunk = max(1, CACHE_PX // max(1, out.shape[1]))
-            for r in range(0, out.shape[0], chunk):
+            n_rows, n_cols = np.shape(out)[:2]
+            chunk = max(1, CACHE_PX // max(1, n_cols))
+            for r in range(0, n_rows, chunk):
                 rows = slice(r, r + chunk)
                 sunlit_edge = np.divide(step_other[rows], self.params.min_side_contrast)
                 np.clip(sunlit_edge, 0.0, 1.0, out=sunlit_edge)

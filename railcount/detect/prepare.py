@@ -123,7 +123,9 @@ def _prepare_integer(
     """
     top = int(np.iinfo(pix.dtype).max)
     values = np.arange(top + 1, dtype=pix.dtype)
-    counts = sum(_counts(pix, band, valid, top + 1) for band in range(3))
+    counts = (
+        _counts(pix, 0, valid, top + 1) + _counts(pix, 1, valid, top + 1) + _counts(pix, 2, valid, top + 1)
+    )
     if counts.any():
         lo, hi = (float(v) for v in _percentiles_of_counts(counts, values, [0.5, 99.5]))
     else:

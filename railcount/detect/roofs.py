@@ -29,7 +29,7 @@ import functools
 import numpy as np
 
 from railcount.detect.boost import Forest
-from railcount.detect.candidates import FEATURES
+from railcount.detect.candidates import forest_of
 from railcount.detect.cars import FrameCars
 
 ON_ROOF_M = 1.5
@@ -78,11 +78,4 @@ def roof_forest() -> Forest:
     """The shipped roof model as a :class:`~railcount.detect.boost.Forest` (read once)."""
     from railcount.detect import roof_model
 
-    if tuple(roof_model.FEATURES) != FEATURES:
-        raise RuntimeError("the fitted roof model does not match the feature list; rerun fit_car_model.py")
-    return Forest(
-        base=float(roof_model.BASE),
-        feature=np.asarray(roof_model.FEATURE, dtype=np.int64),
-        threshold=np.asarray(roof_model.THRESHOLD, dtype=np.float32).astype(float),
-        value=np.asarray(roof_model.VALUE, dtype=float),
-    )
+    return forest_of(roof_model, "roof")
