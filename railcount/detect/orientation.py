@@ -44,7 +44,7 @@ def track_directions(
     >>> import numpy as np
     >>> rows = np.arange(200)[:, None] + 0 * np.arange(300)[None, :]
     >>> img = np.sin(rows / 3.0).astype(np.float32)
-    >>> round(track_directions(img, np.ones(img.shape, bool), 0.5)[0])
+    >>> round(track_directions(img, np.ones(img.shape, bool), 0.5)[0]) % 180
     0
     """
     sigma = max(0.7, 0.3 / gsd_m)
