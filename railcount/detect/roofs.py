@@ -11,14 +11,16 @@ which is not what an analyst can check a count against. On the tuned
 scenes, 40 % of the candidates near a car were more than 1.5 m across the
 track from it.
 
-So each candidate is also described (:data:`~railcount.detect.candidates.FEATURES`,
-read at the other row) one roof width towards the sun and one towards the
-shadow, and a second fitted model (boosted trees, :mod:`railcount.detect.roof_model`,
-written by ``benchmarks/fit_car_model.py``) gives the probability that each
-of the three lies on a roof, within 1.5 m across of the car's centreline.
-The candidate moves to the most probable of the three when that beats its
-own row by ``roof_margin``. The car model then judges it where it now
-stands.
+So each candidate the car model keeps is also described
+(:data:`~railcount.detect.candidates.FEATURES`, read at the other row) one
+roof width to either side across the track, and a second fitted model
+(boosted trees, :mod:`railcount.detect.roof_model`, written by
+``benchmarks/fit_car_model.py``) gives the probability that each of the
+three lies on a roof, within 1.5 m across of the car's centreline. Its box
+goes to the most probable of the three when that beats its own row by
+``roof_margin``. Only the box moves: the count, the merge and the car's
+kind are decided where the band evidence found it (letting the car model
+judge the moved candidates counted worse; see docs/detector.md).
 """
 
 from __future__ import annotations
