@@ -58,7 +58,7 @@ from railcount.detect.boost import Forest, fit_forest
 from railcount.detect.candidates import FEATURES, design, fit_logistic, logistic
 from railcount.detect.detector import candidates_in_station, roof_alternatives
 from railcount.detect.params import DetectorParams
-from railcount.detect.roofs import ON_ROOF_M, roof_forest
+from railcount.detect.roofs import ON_ROOF_M, choose_rows, roof_forest
 from railcount.detect.types import TYPE_CLASSES, TYPE_FEATURES, type_design
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -151,9 +151,7 @@ def fit_roof_model(args: argparse.Namespace) -> None:
     test = (scene // 4) % 2 == 1
     held = fit_forest(x[~test], y[~test], **FOREST).probability(x[test]).reshape(-1, 3)
     truth = y[test].reshape(-1, 3) > 0.5
-    pick = np.where(
-        held[:, 1:].max(axis=1) > held[:, 0] + DetectorParams().roof_margin, 1 + held[:, 1:].argmax(1), 0
-    )
+    pick = choose_rows(held, DetectorParams().roof_margin)
     print(
         f"roof model: {len(y) // 3} candidates near rolling stock, "
         f"{truth[:, 0].mean():.1%} on a roof where found; "

@@ -181,12 +181,7 @@ def rail_pair(log_lum: np.ndarray, row: int, a: int, b: int, gsd_m: float) -> fl
 
 def _row_mean(image: FrameMap, row: int, a: int, b: int, divide_by: FrameMap | None = None) -> float:
     """Mean of ``image[row, a:b]`` (divided elementwise by ``divide_by``); 0 outside the frame."""
-    if not 0 <= row < image.shape[0]:
-        return 0.0
-    values = image[row, a:b]
-    if divide_by is not None:
-        values = values / np.maximum(divide_by[row, a:b], 1e-3)
-    return float(values.mean())
+    return float(_rows_mean(image, np.array([row]), a, b, divide_by)[0])
 
 
 def _rows_mean(

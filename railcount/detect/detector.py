@@ -254,12 +254,7 @@ def _detect_along(
         features = car_features(terms, strength, cars, gsd, sun.elevation_deg, log_f)
         if log is not None:
             # For the roof model's fit: every candidate, where found and a roof width to either side.
-            shift = params.roof_shift_m / gsd
-            moved = alternatives(cars, shift)
-            three = np.stack(
-                [features, *(car_features(terms, strength, m, gsd, sun.elevation_deg, log_f) for m in moved)],
-                axis=1,
-            )
+            moved, three = _at_three_rows(cars, features, terms, strength, gsd, sun, log_f, params)
             at = [frame.to_window(np.column_stack([c.x, c.y]))[:, ::-1] for c in (cars, *moved)]
             log.append((np.stack(at, axis=1), angle % 180.0, three))
         elif params.localise_roofs:
@@ -306,20 +301,33 @@ def _place_on_roofs(
     if not worth.any():
         return placed_y
     some = FrameCars(**{f.name: getattr(cars, f.name)[worth] for f in dataclasses.fields(cars)})
-    shift = params.roof_shift_m / gsd
+    (up, down), three = _at_three_rows(some, features[worth], terms, strength, gsd, sun, log_f, params)
+    pick = choose_rows(roof_probability(three), params.roof_margin)
+    placed_y[worth] = np.stack([some.y, up.y, down.y], axis=1)[np.arange(len(pick)), pick]
+    return placed_y
+
+
+def _at_three_rows(
+    cars: FrameCars,
+    features: np.ndarray,
+    terms: BandTerms,
+    strength: np.ndarray,
+    gsd: float,
+    sun: SunPosition,
+    log_f: np.ndarray,
+    params: DetectorParams,
+) -> tuple[tuple[FrameCars, FrameCars], np.ndarray]:
+    """The cars moved a roof width up and down, and the FEATURES rows at the three positions.
+
+    ``features`` are the rows where the cars were found; the result has
+    shape (n, 3, len(FEATURES)): own row, up, down (:mod:`.roofs`).
+    """
+    moved = alternatives(cars, params.roof_shift_m / gsd)
     three = np.stack(
-        [
-            features[worth],
-            *(
-                car_features(terms, strength, m, gsd, sun.elevation_deg, log_f)
-                for m in alternatives(some, shift)
-            ),
-        ],
+        [features, *(car_features(terms, strength, m, gsd, sun.elevation_deg, log_f) for m in moved)],
         axis=1,
     )
-    pick = choose_rows(roof_probability(three), params.roof_margin)
-    placed_y[worth] = some.y + np.array([0.0, -shift, shift])[pick]
-    return placed_y
+    return moved, three
 
 
 def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float]:
