@@ -506,12 +506,7 @@ def cross_track_maxima(
     pixels pass the threshold, so the column maxima are taken at those alone,
     not over the frame.
     """
-    above = np.greater(strength, threshold).view(np.uint8)
-    found = cv2.findNonZero(above)
-    if found is None:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    xy = found.reshape(-1, 2)
-    ys, xs = xy[:, 1].astype(np.int64), xy[:, 0].astype(np.int64)
+    ys, xs = np.divmod(sparse_flatnonzero(np.greater(strength, threshold)), strength.shape[1])
     inside = core[ys, xs]
     ys, xs = ys[inside], xs[inside]
     own = strength[ys, xs]
@@ -524,6 +519,21 @@ def cross_track_maxima(
         np.maximum(col_max, np.where(beyond, own, other), out=col_max)
     keep = own >= col_max - 1e-6
     return ys[keep], xs[keep]
+
+
+def sparse_flatnonzero(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` of a C-contiguous bool array with few set pixels, several times faster.
+
+    The mask is scanned eight bytes at a time (as 64-bit words); only the
+    words with a set byte are looked at byte by byte.
+    """
+    flat = mask.ravel()
+    whole = flat.size - flat.size % 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    hit = np.flatnonzero(flat[:whole].reshape(-1, 8)[words])  # (word, byte) in row-major order
+    found = words[hit // 8] * 8 + hit % 8
+    tail = whole + np.flatnonzero(flat[whole:])
+    return np.concatenate([found, tail]) if tail.size else found
 
 
 def _rows_around(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
