@@ -203,12 +203,17 @@ def _snow_share(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> float
     """
     # Every other row and column is plenty for a share, and four times cheaper.
     rgb, linear, valid = rgb[::2, ::2], linear[::2, ::2], valid[::2, ::2]
-    if not valid.any():
+    n_valid = np.count_nonzero(valid)
+    if not n_valid:
         return 0.0
-    top = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
-    bottom = np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    # Only bright pixels can be snow: their colour alone is looked at (on clear
+    # scenes a few of them, gathered from the strided views instead of whole bands).
+    rows, cols = np.divmod(np.flatnonzero((linear > SNOW_MIN_LUM) & valid), valid.shape[1])
+    colour = rgb[rows, cols]
+    top = np.maximum(np.maximum(colour[:, 0], colour[:, 1]), colour[:, 2])
+    bottom = np.minimum(np.minimum(colour[:, 0], colour[:, 1]), colour[:, 2])
     grey = (top - bottom) < np.float32(SNOW_MAX_SATURATION) * np.maximum(top, np.float32(1e-3))
-    return float(np.count_nonzero(grey & (linear > SNOW_MIN_LUM) & valid) / np.count_nonzero(valid))
+    return float(np.count_nonzero(grey) / n_valid)
 
 
 def _counts(image: np.ndarray, channel: int, mask: np.ndarray, n: int) -> np.ndarray:
