@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from railcount.detect.cars import Runs, centreline_runs, sparse_flatnonzero
+from railcount.detect.cars import Runs, centreline_runs
+from railcount.detect.masks import sparse_flatnonzero
 from railcount.detect.params import DetectorParams, to_px
 
 

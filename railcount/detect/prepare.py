@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from railcount.detect.masks import sparse_flatnonzero
 from railcount.models import SceneWindow
 
 
@@ -178,13 +179,15 @@ def _dehaze(linear: np.ndarray, floor: float, dark_share: float, haze_floor: flo
 
 def _finish(rgb: np.ndarray, linear: np.ndarray, data: np.ndarray, valid: np.ndarray) -> Prepared:
     """Blank the pixels without data (in place), take the log luminance and the snow share."""
-    if not data.all():
-        rgb[~data] = 0.0
+    # Pixels without data are few (a scene's edge, a gap): set them by their index
+    # rather than through a boolean mask over every band of every pixel.
+    rgb, linear = np.ascontiguousarray(rgb), np.ascontiguousarray(linear)  # (so the reshapes are views)
+    blank = sparse_flatnonzero(~data)
+    rgb.reshape(-1, 3)[blank] = 0.0
     log_lum = _band_mean(rgb)
     log_lum += np.float32(LOG_OFFSET)
     np.log(log_lum, out=log_lum)
-    if not data.all():
-        linear[~data] = 0.0
+    linear.reshape(-1)[blank] = 0.0
     return Prepared(
         rgb=rgb,
         log_lum=log_lum.astype(np.float32, copy=False),
