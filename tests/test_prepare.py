@@ -10,10 +10,10 @@ import pytest
 from railcount.detect.prepare import (
     SNOW_MAX_SATURATION,
     SNOW_MIN_LUM,
-    _band_mean,
     _counts,
     _percentiles_of_counts,
     _snow_share,
+    band_mean,
     prepare,
 )
 from railcount.io.scenes import read_windows
@@ -25,7 +25,7 @@ from .geofixtures import write_synth
 def test_band_mean_is_numpys_mean():
     rng = np.random.default_rng(11)
     image = (rng.random((300, 400, 3)) * rng.choice([1e-3, 1.0, 1e3], (300, 400, 3))).astype(np.float32)
-    assert np.array_equal(_band_mean(image), image.mean(axis=2))
+    assert np.array_equal(band_mean(image), image.mean(axis=2))
 
 
 @pytest.fixture(scope="module")

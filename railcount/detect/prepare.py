@@ -100,7 +100,7 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     else:
         lo, hi = window.value_range
     rgb = _stretch(pix, lo, hi)
-    linear = _linear(_band_mean(pix), window.value_range)
+    linear = _linear(band_mean(pix), window.value_range)
     if haze_floor is not None and sample.size:
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
@@ -184,7 +184,7 @@ def _finish(rgb: np.ndarray, linear: np.ndarray, data: np.ndarray, valid: np.nda
     rgb, linear = np.ascontiguousarray(rgb), np.ascontiguousarray(linear)  # (so the reshapes are views)
     blank = sparse_flatnonzero(~data)
     rgb.reshape(-1, 3)[blank] = 0.0
-    log_lum = _band_mean(rgb)
+    log_lum = band_mean(rgb)
     log_lum += np.float32(LOG_OFFSET)
     np.log(log_lum, out=log_lum)
     linear.reshape(-1)[blank] = 0.0
@@ -269,7 +269,7 @@ def _band_sum(pix: np.ndarray) -> np.ndarray:
     return cv2.add(cv2.add(r, g, dtype=cv2.CV_32F), b, dtype=cv2.CV_32F)
 
 
-def _band_mean(image: np.ndarray) -> np.ndarray:
+def band_mean(image: np.ndarray) -> np.ndarray:
     """``image.mean(axis=2)`` of a float32 (rows, cols, 3) image, to the bit, several times faster.
 
     numpy adds the three bands in order and divides by 3 in float32; its
