@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
 import pytest
 
-from railcount.detect.cloud import opaque_cloud
+from railcount.detect import cloud
+from railcount.detect.cloud import (
+    BLOCK_M,
+    MAX_SATURATION,
+    MAX_SPREAD,
+    MIN_DARKEST,
+    MIN_MEAN,
+    opaque_cloud,
+)
 from railcount.detect.params import DetectorParams
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -55,3 +65,45 @@ def test_cloud_lowers_the_observed_fraction_and_hides_its_cars(cloudy):
     assert not cloud[rows, cols].any()
     off = count_scene(paths["tif"], stations, params=DetectorParams(mask_cloud=False))[0].result
     assert off.observed_fraction > 0.99 and sc.result.railcars_high > off.railcars_high
+
+
+def _cloud_blocks_whole_window(window) -> np.ndarray:
+    """The blocks passing every cloud test, each statistic taken over the whole window (as first written)."""
+    rows, cols = window.shape
+    k = max(2, round(BLOCK_M / window.gsd_m))
+    nr, nc = rows // k, cols // k
+    v0, v1 = window.value_range
+    bands = window.pixels[: nr * k, : nc * k, :3].astype(np.float32)
+    lin = np.clip((bands - np.float32(v0)) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
+    blocks = lin.mean(axis=2).reshape(nr, k, nc, k)
+    colour = lin.reshape(nr, k, nc, k, -1).mean(axis=(1, 3))
+    top = colour.max(axis=-1)
+    saturation = (top - colour.min(axis=-1)) / np.maximum(top, 1e-3)
+    has_data = window.data[: nr * k, : nc * k].reshape(nr, k, nc, k).all(axis=(1, 3))
+    return (
+        has_data
+        & (blocks.mean(axis=(1, 3)) > MIN_MEAN)
+        & (blocks.std(axis=(1, 3)) < MAX_SPREAD)
+        & (blocks.min(axis=(1, 3)) > MIN_DARKEST)
+        & (saturation < MAX_SATURATION)
+    )
+
+
+def test_cloud_blocks_are_judged_as_over_the_whole_window(cloudy, clear, monkeypatch):
+    """Statistics taken on the rows of bright blocks alone pick the same blocks, cloudy or clear."""
+    judged = []
+    real_close = cv2.morphologyEx
+
+    def spy(image, *args, **kwargs):
+        judged.append(image.astype(bool))
+        return real_close(image, *args, **kwargs)
+
+    monkeypatch.setattr(cloud.cv2, "morphologyEx", spy)
+    found = []
+    for paths, stations in (cloudy, clear):
+        (window,) = read_windows(paths["tif"], stations)
+        judged.clear()
+        opaque_cloud(window)
+        assert np.array_equal(judged[0], _cloud_blocks_whole_window(window))
+        found.append(int(judged[0].sum()))
+    assert found[0] > 50  # the cloudy scene has cloud blocks to judge

@@ -7,7 +7,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from railcount.detect.prepare import _band_mean, _counts, _percentiles_of_counts, prepare
+from railcount.detect.prepare import (
+    SNOW_MAX_SATURATION,
+    SNOW_MIN_LUM,
+    _counts,
+    _percentiles_of_counts,
+    _snow_share,
+    band_mean,
+    prepare,
+)
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
@@ -17,7 +25,7 @@ from .geofixtures import write_synth
 def test_band_mean_is_numpys_mean():
     rng = np.random.default_rng(11)
     image = (rng.random((300, 400, 3)) * rng.choice([1e-3, 1.0, 1e3], (300, 400, 3))).astype(np.float32)
-    assert np.array_equal(_band_mean(image), image.mean(axis=2))
+    assert np.array_equal(band_mean(image), image.mean(axis=2))
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +86,21 @@ def test_16_bit_pixels_prepare_as_their_float_values(window):
         b = prepare(as_float, haze_floor=haze_floor)
         for field in dataclasses.fields(a):
             assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), (haze_floor, field.name)
+
+
+@pytest.mark.parametrize("bright", [0.0, 0.05, 0.5, 1.0])
+def test_snow_share_looks_at_bright_pixels_only_and_counts_the_same(bright):
+    """The share from the bright pixels' colour alone equals the share from whole bands."""
+    rng = np.random.default_rng(int(bright * 100))
+    rgb = rng.random((101, 77, 3), dtype=np.float32)
+    grey = rng.random((101, 77)) < 0.5
+    rgb[grey] = rgb[grey][:, :1] * np.float32(0.95) + np.float32(0.05) * rgb[grey]
+    linear = np.where(rng.random((101, 77)) < bright, np.float32(0.9), np.float32(0.3)).astype(np.float32)
+    valid = rng.random((101, 77)) < 0.9
+    q, lin, ok = rgb[::2, ::2], linear[::2, ::2], valid[::2, ::2]
+    top, bottom = q.max(axis=2), q.min(axis=2)
+    snow = ((top - bottom) < np.float32(SNOW_MAX_SATURATION) * np.maximum(top, np.float32(1e-3))) & (
+        lin > SNOW_MIN_LUM
+    )
+    assert _snow_share(rgb, linear, valid) == np.count_nonzero(snow & ok) / np.count_nonzero(ok)
+    assert _snow_share(rgb, linear, np.zeros_like(valid)) == 0.0

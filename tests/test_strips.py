@@ -107,6 +107,10 @@ def test_strip_maps_read_like_the_frame_made_from_them(frame_inputs):
         assert np.array_equal(m[some, 10 : cols - 10], frame[some, 10 : cols - 10]), field
         with pytest.raises(IndexError):
             m[rows, 0:cols]
+        points = (rng.integers(0, rows, 500), rng.integers(0, cols, 500))
+        assert np.array_equal(m.gather(*points), frame[points]), field
+        with pytest.raises(IndexError):
+            m.gather(np.array([rows]), np.array([0]))
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ import numpy as np
 
 from railcount.detect.boost import Forest
 from railcount.detect.cars import BandTerms, FrameCars, FrameMap
+from railcount.detect.means import pixels_at, segment_means, segment_pixels, segment_stds
 
 BASE_FEATURES = (
     "strength",  # the band evidence
@@ -86,75 +87,93 @@ def car_features(
     sun_elevation_deg: float,
     log_lum: np.ndarray,
 ) -> np.ndarray:
-    """One row of :data:`FEATURES` per car: means along the middle 80 % of its centreline."""
+    """One row of :data:`FEATURES` per car: means along the middle 80 % of its centreline.
+
+    Each mean is numpy's float32 mean of its stretch of row, to the bit;
+    the stretches of all cars are averaged together (:mod:`.means`).
+    """
+    n = cars.x.size
+    out = np.empty((n, len(FEATURES)))
+    if not n:
+        return out
     up = terms.shadow_side == "up"
     sign = -1 if up else 1
     far = round(3.0 * terms.half_width_px)
     flank = round(terms.flank_offset_px)
     rows, cols = strength.shape
-    maps = (strength, terms.body_dark, terms.shade, terms.step_sun, terms.dark_sun, terms.step_shadow)
     # Cross-track offsets of the rows each map is read at (the context rows last:
-    # the shadow side first, then the sun side), so each map is read in one call.
+    # the shadow side first, then the sun side).
     context = [side * round(d / gsd_m) for side in (sign, -sign) for d in CONTEXT_OFFSETS_M]
     smooth_rows = np.array([0, *context])
     rel_rows = np.array([0, -sign * flank, *context])
     dark_rows = np.array([sign * far, -sign * far, *context])
-    out = np.empty((cars.x.size, len(FEATURES)))
-    for i, (x, y, length, score, method) in enumerate(
-        zip(cars.x, cars.y, cars.length, cars.score, cars.method, strict=True)
-    ):
-        r = int(np.clip(round(y), 0, rows - 1))
-        a = int(max(0, x - 0.4 * length))
-        b = int(min(cols, max(a + 1, x + 0.4 * length + 1)))
-        # Only the rows each feature needs are read (no full-frame shifted copies),
-        # and all the rows a map is read at in one call (see _rows_mean).
-        smooth = _rows_mean(terms.smoothness, r + smooth_rows, a, b)
-        rel = _rows_mean(terms.lin, r + rel_rows, a, b, terms.sunlit)
-        dark = _rows_mean(terms.flank_dark, r + dark_rows, a, b)
-        means = [float(m[r, a:b].mean()) for m in maps]
-        colour = terms.interior[r, a:b]
-        top, bottom = colour.max(axis=1), colour.min(axis=1)
-        saturation = float(((top - bottom) / np.maximum(top, 1e-3)).mean())
-        sunlit = np.maximum(terms.sunlit[r, a:b], 1e-3)
-        line = terms.lin[r, a:b]
-        out[i] = [
-            means[0],
-            smooth[0],
-            *means[1:],
-            saturation,
-            rel[0],
-            np.log(max(length * gsd_m, 1.0)),
-            score,
-            float(line.std() / max(float(sunlit.mean()), 1e-3)),
-            rel[1],
-            dark[0],
-            dark[1],
-            gsd_m,
-            float(method == "pitch"),
-            sun_elevation_deg,
-            *smooth[1:],
-            *rel[2:],
-            *dark[2:],
-            *_ends(terms, r, x, length),
-            rail_pair(log_lum, r, a, b, gsd_m),
-        ]
+    # Each car's row and the middle 80 % of it (as int(), round() and min/max make them one by one).
+    r = np.clip(np.round(cars.y), 0, rows - 1).astype(np.int64)
+    a = np.maximum(0.0, cars.x - 0.4 * cars.length).astype(np.int64)
+    b = np.minimum(cols, np.maximum(a + 1, cars.x + 0.4 * cars.length + 1)).astype(np.int64)
+
+    def beside(offsets: np.ndarray, image: FrameMap, divide_by: FrameMap | None = None) -> np.ndarray:
+        """Means at ``r + offsets`` (n, len(offsets)); 0 for rows outside the frame."""
+        k = offsets.size
+        return _stretch_means(
+            image, (r[:, None] + offsets).ravel(), np.repeat(a, k), np.repeat(b, k), divide_by
+        ).reshape(n, k)
+
+    smooth = beside(smooth_rows, terms.smoothness)
+    rel = beside(rel_rows, terms.lin, terms.sunlit)
+    dark = beside(dark_rows, terms.flank_dark)
+    maps = (strength, terms.body_dark, terms.shade, terms.step_sun, terms.dark_sun, terms.step_shadow)
+    means = np.column_stack([_stretch_means(m, r, a, b) for m in maps])
+    # The pixels along each car's own row, for the colour and the luminance spread.
+    pr, pc, starts = segment_pixels(r, a, b)
+    counts = b - a
+    colour = pixels_at(terms.interior, pr, pc)
+    top, bottom = colour.max(axis=1), colour.min(axis=1)
+    saturation = segment_means((top - bottom) / np.maximum(top, 1e-3), starts, counts)
+    sunlit = segment_means(np.maximum(pixels_at(terms.sunlit, pr, pc), 1e-3), starts, counts)
+    spread = segment_stds(pixels_at(terms.lin, pr, pc), counts)
+    ends = _ends(terms, r, cars.x, cars.length)
+    out[:, 0] = means[:, 0]
+    out[:, 1] = smooth[:, 0]
+    out[:, 2:7] = means[:, 1:]
+    out[:, 7] = saturation
+    out[:, 8] = rel[:, 0]
+    out[:, 10] = cars.score
+    out[:, 12] = rel[:, 1]
+    out[:, 13:15] = dark[:, :2]
+    out[:, 15] = gsd_m
+    out[:, 17] = sun_elevation_deg
+    n_context = len(context)
+    out[:, 18 : 18 + n_context] = smooth[:, 1:]
+    out[:, 18 + n_context : 18 + 2 * n_context] = rel[:, 2:]
+    out[:, 18 + 2 * n_context : 18 + 3 * n_context] = dark[:, 2:]
+    out[:, 18 + 3 * n_context : 22 + 3 * n_context] = ends
+    for i, (length, method) in enumerate(zip(cars.length, cars.method, strict=True)):
+        out[i, 9] = np.log(max(length * gsd_m, 1.0))
+        out[i, 11] = float(spread[i] / max(float(sunlit[i]), 1e-3))
+        out[i, 16] = float(method == "pitch")
+        out[i, -1] = rail_pair(log_lum, int(r[i]), int(a[i]), int(b[i]), gsd_m)
     return out
 
 
-def _ends(terms: BandTerms, r: int, x: float, length: float) -> list[float]:
-    """The ``ext_*`` :data:`CONTEXT_FEATURES` of a candidate: smoothness and luminance beyond its ends."""
+def _ends(terms: BandTerms, r: np.ndarray, x: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The ``ext_*`` :data:`CONTEXT_FEATURES` of cars, (n, 4): smoothness and luminance past their ends."""
     cols = terms.lin.shape[1]
-    reach = max(2, round(0.25 * length))
-    first, last = int(x - 0.5 * length), int(x + 0.5 * length) + 1
-    ends = []
-    for e0, e1 in ((first - reach, first), (last, last + reach)):
-        e0, e1 = max(0, e0), min(cols, e1)
-        if e1 - e0 < 1:
-            ends.append((0.0, 0.0))
-            continue
-        ends.append((_row_mean(terms.smoothness, r, e0, e1), _row_mean(terms.lin, r, e0, e1, terms.sunlit)))
-    (s0, l0), (s1, l1) = ends
-    return [min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
+    means = np.zeros((r.size, 2, 2))  # car, end (before, after), (smoothness, luminance)
+    reach = np.array([max(2, round(0.25 * v)) for v in length.tolist()], np.int64)
+    first = np.trunc(x - 0.5 * length).astype(np.int64)
+    last = np.trunc(x + 0.5 * length).astype(np.int64) + 1
+    for end, (e0, e1) in enumerate(((first - reach, first), (last, last + reach))):
+        e0, e1 = np.maximum(0, e0), np.minimum(cols, e1)
+        seen = e1 - e0 >= 1
+        if seen.any():
+            at = (r[seen], e0[seen], e1[seen])
+            means[seen, end, 0] = _stretch_means(terms.smoothness, *at)
+            means[seen, end, 1] = _stretch_means(terms.lin, *at, terms.sunlit)
+    out = np.empty((r.size, 4))
+    for i, ((s0, l0), (s1, l1)) in enumerate(means.tolist()):
+        out[i] = [min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
+    return out
 
 
 RAIL_GAUGE_M = 1.435
@@ -179,28 +198,22 @@ def rail_pair(log_lum: np.ndarray, row: int, a: int, b: int, gsd_m: float) -> fl
     return float(max(0.0, np.minimum(left, right).max())) if centres.size else 0.0
 
 
-def _row_mean(image: FrameMap, row: int, a: int, b: int, divide_by: FrameMap | None = None) -> float:
-    """Mean of ``image[row, a:b]`` (divided elementwise by ``divide_by``); 0 outside the frame."""
-    return float(_rows_mean(image, np.array([row]), a, b, divide_by)[0])
-
-
-def _rows_mean(
-    image: FrameMap, rows: np.ndarray, a: int, b: int, divide_by: FrameMap | None = None
+def _stretch_means(
+    image: FrameMap, rows: np.ndarray, a: np.ndarray, b: np.ndarray, divide_by: FrameMap | None = None
 ) -> np.ndarray:
-    """:func:`_row_mean` of several rows at once: one float64 per row, 0 for rows outside the frame.
+    """Means of ``image[rows[i], a[i]:b[i]]`` (divided pixel by pixel by ``max(divide_by, 1e-3)``), float64.
 
-    numpy's mean of each row of a 2-D array is the mean of that row alone
-    (the same pairwise sum, the same division), so one call gives, to the
-    bit, what a call per row would.
+    Each is, to the bit, numpy's float32 mean of that stretch (:mod:`.means`);
+    0 where the row lies outside the frame. Every ``b[i] > a[i]``.
     """
-    out = np.zeros(len(rows))
+    out = np.zeros(rows.size)
     inside = (rows >= 0) & (rows < image.shape[0])
     if inside.any():
-        at = rows[inside]
-        values = image[at, a:b]
+        pr, pc, starts = segment_pixels(rows[inside], a[inside], b[inside])
+        values = pixels_at(image, pr, pc)
         if divide_by is not None:
-            values = values / np.maximum(divide_by[at, a:b], 1e-3)
-        out[inside] = values.mean(axis=1)
+            values = values / np.maximum(pixels_at(divide_by, pr, pc), 1e-3)
+        out[inside] = segment_means(values, starts, (b - a)[inside])
     return out
 
 

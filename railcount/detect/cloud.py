@@ -29,6 +29,7 @@ import dataclasses
 import cv2
 import numpy as np
 
+from railcount.detect.prepare import band_mean
 from railcount.models import Detections, SceneWindow
 
 BLOCK_M = 6.0
@@ -56,25 +57,32 @@ def opaque_cloud(window: SceneWindow) -> np.ndarray:
     if nr == 0 or nc == 0:
         return out
     v0, v1 = window.value_range
-    bands = window.pixels[: nr * k, : nc * k, :3].astype(np.float32)
-    lin = np.clip((bands - np.float32(v0)) * np.float32(1.0 / max(v1 - v0, 1e-6)), 0.0, 1.0)
-    lum = lin.mean(axis=2)
+    # clip((bands - v0) / (v1 - v0), 0, 1), in place; its band mean as lin.mean(axis=2), to the bit.
+    lin = window.pixels[: nr * k, : nc * k, :3].astype(np.float32)
+    np.subtract(lin, np.float32(v0), out=lin)
+    np.multiply(lin, np.float32(1.0 / max(v1 - v0, 1e-6)), out=lin)
+    np.clip(lin, 0.0, 1.0, out=lin)
+    lum = band_mean(lin) if lin.shape[2] == 3 else lin.mean(axis=2)
     blocks = lum.reshape(nr, k, nc, k)
     mean = blocks.mean(axis=(1, 3))
-    spread = blocks.std(axis=(1, 3))
-    darkest = blocks.min(axis=(1, 3))
-    colour = lin.reshape(nr, k, nc, k, -1).mean(axis=(1, 3))
-    top = colour.max(axis=-1)
-    saturation = (top - colour.min(axis=-1)) / np.maximum(top, 1e-3)
     # Blocks touching pixels without data are not judged (a nodata edge is not cloud).
     has_data = window.data[: nr * k, : nc * k].reshape(nr, k, nc, k).all(axis=(1, 3))
-    cloud = (
-        has_data
-        & (mean > MIN_MEAN)
-        & (spread < MAX_SPREAD)
-        & (darkest > MIN_DARKEST)
-        & (saturation < MAX_SATURATION)
-    )
+    bright = has_data & (mean > MIN_MEAN)
+    # Only bright blocks can be cloud: the other statistics are taken on the rows of blocks
+    # holding one (on a clear scene, few). A row of blocks keeps its layout, so numpy sums
+    # each block in the same order as over the whole window.
+    judged = np.flatnonzero(bright.any(axis=1))
+    cloud = np.zeros((nr, nc), bool)
+    if judged.size:
+        some = blocks[judged]
+        spread = some.std(axis=(1, 3))
+        darkest = some.min(axis=(1, 3))
+        colour = lin.reshape(nr, k, nc, k, -1)[judged].mean(axis=(1, 3))
+        top = colour.max(axis=-1)
+        saturation = (top - colour.min(axis=-1)) / np.maximum(top, 1e-3)
+        cloud[judged] = (
+            bright[judged] & (spread < MAX_SPREAD) & (darkest > MIN_DARKEST) & (saturation < MAX_SATURATION)
+        )
     cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cloud, connectivity=8)
     block_m2 = (k * window.gsd_m) ** 2

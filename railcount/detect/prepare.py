@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from railcount.detect.masks import sparse_flatnonzero
 from railcount.models import SceneWindow
 
 
@@ -99,7 +100,7 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     else:
         lo, hi = window.value_range
     rgb = _stretch(pix, lo, hi)
-    linear = _linear(_band_mean(pix), window.value_range)
+    linear = _linear(band_mean(pix), window.value_range)
     if haze_floor is not None and sample.size:
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
@@ -178,13 +179,15 @@ def _dehaze(linear: np.ndarray, floor: float, dark_share: float, haze_floor: flo
 
 def _finish(rgb: np.ndarray, linear: np.ndarray, data: np.ndarray, valid: np.ndarray) -> Prepared:
     """Blank the pixels without data (in place), take the log luminance and the snow share."""
-    if not data.all():
-        rgb[~data] = 0.0
-    log_lum = _band_mean(rgb)
+    # Pixels without data are few (a scene's edge, a gap): set them by their index
+    # rather than through a boolean mask over every band of every pixel.
+    rgb, linear = np.ascontiguousarray(rgb), np.ascontiguousarray(linear)  # (so the reshapes are views)
+    blank = sparse_flatnonzero(~data)
+    rgb.reshape(-1, 3)[blank] = 0.0
+    log_lum = band_mean(rgb)
     log_lum += np.float32(LOG_OFFSET)
     np.log(log_lum, out=log_lum)
-    if not data.all():
-        linear[~data] = 0.0
+    linear.reshape(-1)[blank] = 0.0
     return Prepared(
         rgb=rgb,
         log_lum=log_lum.astype(np.float32, copy=False),
@@ -203,12 +206,17 @@ def _snow_share(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> float
     """
     # Every other row and column is plenty for a share, and four times cheaper.
     rgb, linear, valid = rgb[::2, ::2], linear[::2, ::2], valid[::2, ::2]
-    if not valid.any():
+    n_valid = np.count_nonzero(valid)
+    if not n_valid:
         return 0.0
-    top = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
-    bottom = np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    # Only bright pixels can be snow: their colour alone is looked at (on clear
+    # scenes a few of them, gathered from the strided views instead of whole bands).
+    rows, cols = np.divmod(np.flatnonzero((linear > SNOW_MIN_LUM) & valid), valid.shape[1])
+    colour = rgb[rows, cols]
+    top = np.maximum(np.maximum(colour[:, 0], colour[:, 1]), colour[:, 2])
+    bottom = np.minimum(np.minimum(colour[:, 0], colour[:, 1]), colour[:, 2])
     grey = (top - bottom) < np.float32(SNOW_MAX_SATURATION) * np.maximum(top, np.float32(1e-3))
-    return float(np.count_nonzero(grey & (linear > SNOW_MIN_LUM) & valid) / np.count_nonzero(valid))
+    return float(np.count_nonzero(grey) / n_valid)
 
 
 def _counts(image: np.ndarray, channel: int, mask: np.ndarray, n: int) -> np.ndarray:
@@ -261,7 +269,7 @@ def _band_sum(pix: np.ndarray) -> np.ndarray:
     return cv2.add(cv2.add(r, g, dtype=cv2.CV_32F), b, dtype=cv2.CV_32F)
 
 
-def _band_mean(image: np.ndarray) -> np.ndarray:
+def band_mean(image: np.ndarray) -> np.ndarray:
     """``image.mean(axis=2)`` of a float32 (rows, cols, 3) image, to the bit, several times faster.
 
     numpy adds the three bands in order and divides by 3 in float32; its

@@ -143,6 +143,31 @@ class StripMap:
             out[lo - a : hi - a] = image[row - top, lo - left : hi - left]
         return out
 
+    def gather(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """``frame[rows[k], cols[k]]`` for each k, read from the owning blocks (points inside the frame).
+
+        What a frame-sized copy holds at those points (zero outside the
+        blocks), for many points at once: one fancy index per block.
+        """
+        rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        out = np.zeros((rows.size, *self.shape[2:]), np.float32)
+        if not rows.size:
+            return out
+        if rows.min() < 0 or rows.max() >= self.shape[0]:
+            raise IndexError(f"rows {rows.min()}..{rows.max()} reach beyond the frame's {self.shape[0]} rows")
+        strip = rows // self._strip_rows
+        for k in np.flatnonzero(np.bincount(strip)).tolist():
+            owner = self._owner[k]
+            if owner is None:
+                continue
+            top, left, image = owner
+            at = np.flatnonzero(strip == k)
+            col = cols[at] - left
+            inside = (col >= 0) & (col < image.shape[1])
+            at, col = at[inside], col[inside]
+            out[at] = image[rows[at] - top, col]
+        return out
+
     def to_frame(self) -> np.ndarray:
         """The frame-sized image (the strips' own rows in a zero frame)."""
         out = np.zeros(self.shape, np.float32)

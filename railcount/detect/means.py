@@ -1,0 +1,128 @@
+"""Means of many row segments of float32 maps at once, to the bit what numpy gives for each.
+
+Candidate cars are described by means of frame maps along short stretches
+of rows (:func:`~railcount.detect.candidates.car_features`): a few dozen
+stretches per candidate, hundreds of candidates per frame. One numpy call
+per stretch costs more in Python than in arithmetic, but the features must
+not change by a bit, so the stretches cannot simply be summed in another
+order: numpy sums a contiguous float32 row pairwise (:func:`pairwise_sums`
+repeats its order of additions, in float32), and a mean is that sum
+divided by the count in float64 and rounded to float32.
+
+Here all stretches' pixels are gathered in one array and their sums are
+built with a few dozen whole-array float32 additions, each the addition
+numpy makes for every stretch at that step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+UNROLL = 8
+"""numpy's pairwise sum keeps this many running sums (``loops_utils.h.src``)."""
+BLOCK = 128
+"""Rows up to this long are summed with the running sums; longer ones are halved first."""
+
+
+class PixelMap(Protocol):
+    """A frame-sized map whose pixels can be read at arrays of (row, column) points."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __getitem__(self, index: Any) -> np.ndarray: ...
+
+
+def pixels_at(image: PixelMap, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``image[rows[k], cols[k]]`` for each k (points inside the frame), shape (len(rows), *bands)."""
+    gather = getattr(image, "gather", None)
+    if gather is not None:  # a StripMap reads its blocks
+        return np.asarray(gather(rows, cols))
+    return np.asarray(image)[rows, cols]
+
+
+def segment_pixels(
+    rows: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (row, column) of every pixel of the segments ``rows[i], a[i]:b[i]`` (each b > a), in order,
+    and where each segment starts in that list."""
+    counts = b - a
+    starts = np.zeros(counts.size, np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    index = np.arange(int(counts.sum())) - np.repeat(starts, counts)
+    return np.repeat(rows, counts), np.repeat(a, counts) + index, starts
+
+
+def pairwise_sums(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """float32 sums of ``values[starts[i] : starts[i] + counts[i]]`` (counts >= 1), to the bit ``.sum()``.
+
+    ``values`` is 1-D float32. numpy sums a contiguous float32 row of n
+    values pairwise: fewer than :data:`UNROLL` one after another (from
+    -0.0); up to :data:`BLOCK` in :data:`UNROLL` running sums, combined as
+    ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the last
+    n % 8 added one by one; longer rows as the sum of two halves split at
+    a multiple of :data:`UNROLL`. The same additions are made here, for
+    all segments of each kind at once.
+    """
+    values = np.asarray(values, np.float32)
+    starts, counts = np.asarray(starts, np.int64), np.asarray(counts, np.int64)
+    out = np.empty(counts.size, np.float32)
+    last = max(0, values.size - 1)
+
+    def at(index: np.ndarray) -> np.ndarray:
+        # Lanes whose segment has no value here read a clipped index; np.where drops them.
+        return values[np.minimum(index, last)]
+
+    short = counts < UNROLL
+    if short.any():
+        s, n = starts[short], counts[short]
+        total = np.full(s.size, -0.0, np.float32)
+        for k in range(UNROLL - 1):
+            total = np.where(k < n, total + at(s + k), total)
+        out[short] = total
+    block = (counts >= UNROLL) & (counts <= BLOCK)
+    if block.any():
+        s, n = starts[block], counts[block]
+        lanes = np.arange(UNROLL)
+        running = at(s[:, None] + lanes)
+        whole = n - n % UNROLL
+        for k in range(UNROLL, BLOCK, UNROLL):
+            running = np.where((k < whole)[:, None], running + at(s[:, None] + k + lanes), running)
+        r = running.T
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for k in range(UNROLL - 1):
+            total = np.where(whole + k < n, total + at(s + whole + k), total)
+        out[block] = total
+    long = counts > BLOCK
+    if long.any():
+        s, n = starts[long], counts[long]
+        half = n // 2
+        half -= half % UNROLL
+        out[long] = pairwise_sums(values, s, half) + pairwise_sums(values, s + half, n - half)
+    return out
+
+
+def means_of_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """float32 means from float32 sums as numpy's ``mean`` makes them: sum / count in float64, rounded."""
+    return (np.asarray(sums, np.float64) / counts).astype(np.float32)
+
+
+def segment_means(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """float32 means of segments of ``values`` (see :func:`pairwise_sums`), to the bit their ``.mean()``."""
+    return means_of_sums(pairwise_sums(values, starts, counts), counts)
+
+
+def segment_stds(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """float32 standard deviations of segments laid one after another in ``values``, to the bit ``.std()``.
+
+    numpy takes the mean (as :func:`segment_means`), the squares of the
+    float32 deviations from it, their mean, and its float32 square root.
+    """
+    values = np.asarray(values, np.float32)
+    counts = np.asarray(counts, np.int64)
+    starts = np.cumsum(counts) - counts
+    deviation = values - np.repeat(segment_means(values, starts, counts), counts)
+    np.multiply(deviation, deviation, out=deviation)
+    return np.sqrt(segment_means(deviation, starts, counts))

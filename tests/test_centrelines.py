@@ -1,0 +1,90 @@
+"""Centreline runs found on the rows near centrelines equal those found on the whole frame, to the bit."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from railcount.detect.cars import Runs, centreline_runs
+from railcount.detect.masks import sparse_flatnonzero
+from railcount.detect.params import DetectorParams, to_px
+
+
+def _whole_frame_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params: DetectorParams) -> Runs:
+    """centreline_runs as first written: every step on the whole frame, OpenCV's statistics."""
+    half_w = to_px(0.5 * params.car_width_m, gsd_m)
+    col_max = cv2.dilate(strength, np.ones((2 * half_w + 1, 1), np.uint8))
+    on = core & (strength >= col_max - 1e-6) & (strength > params.min_band_strength)
+    on_u8 = cv2.dilate(on.astype(np.uint8), np.ones((3, 1), np.uint8))
+    if gsd_m > params.gap_visible_gsd_m:
+        bridge = to_px(params.bridge_gap_m, gsd_m)
+        on_u8 = cv2.morphologyEx(on_u8, cv2.MORPH_CLOSE, np.ones((1, 2 * bridge + 1), np.uint8))
+    on_u8 = cv2.morphologyEx(on_u8, cv2.MORPH_OPEN, np.ones((1, to_px(3.0, gsd_m)), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(on_u8, connectivity=8)
+    if n <= 1:
+        return Runs(*(np.zeros(0) for _ in range(4)))
+    xy = cv2.findNonZero(on_u8).reshape(-1, 2)
+    ys, xs = xy[:, 1], xy[:, 0]
+    lab = labels[ys, xs]
+    w8 = strength[ys, xs].astype(np.float64)
+    wsum = np.bincount(lab, weights=w8, minlength=n)
+    mean_y = np.bincount(lab, weights=ys * w8, minlength=n) / np.maximum(wsum, 1e-9)
+    cnt = np.bincount(lab, minlength=n).astype(float)
+    idx = np.arange(1, n)
+    x0 = stats[idx, cv2.CC_STAT_LEFT].astype(float)
+    x1 = x0 + stats[idx, cv2.CC_STAT_WIDTH]
+    score = np.clip(wsum[idx] / np.maximum(cnt[idx], 1), 0.0, 1.0)
+    return Runs(y=mean_y[idx], x0=x0, x1=x1, score=score)
+
+
+def _bands(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A strength map of horizontal bands (cars along tracks) of random strength, length and wobble."""
+    strength = np.zeros(shape, np.float32)
+    for _ in range(60):
+        y, x = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1] - 5))
+        length, height = int(rng.integers(3, 120)), int(rng.integers(1, 9))
+        block = strength[y : y + height, x : x + length]
+        block[:] = np.maximum(block, rng.random(block.shape, dtype=np.float32))
+    # Bands on the first and last rows, where the frame's edge meets the kept row pairs.
+    strength[0, 10:80] = 0.9
+    strength[-1, 100:190] = 0.8
+    return strength
+
+
+@pytest.mark.parametrize("gsd_m", [0.3, 1.0])
+@pytest.mark.parametrize("shape", [(301, 400), (300, 257)], ids=["odd rows", "even rows"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_centreline_runs_are_the_whole_frames(gsd_m, shape, threads):
+    params = DetectorParams()
+    rng = np.random.default_rng(int(gsd_m * 10) + shape[0])
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        for _ in range(4):
+            strength = _bands(rng, shape)
+            core = rng.random(shape) < 0.97
+            ours, whole = (
+                centreline_runs(strength, core, gsd_m, params),
+                _whole_frame_runs(strength, core, gsd_m, params),
+            )
+            assert len(whole.y) > 5
+            for field in ("y", "x0", "x1", "score"):
+                assert getattr(ours, field).tobytes() == getattr(whole, field).tobytes(), field
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_no_centrelines():
+    params = DetectorParams()
+    runs = centreline_runs(np.zeros((50, 60), np.float32), np.ones((50, 60), bool), 0.5, params)
+    assert all(getattr(runs, f).size == 0 for f in ("y", "x0", "x1", "score"))
+
+
+@pytest.mark.parametrize("shape", [(311, 425), (7, 3), (1, 1), (5, 8), (0, 4)])
+@pytest.mark.parametrize("share", [0.0, 0.004, 0.5, 1.0])
+def test_sparse_flatnonzero_is_numpys(shape, share):
+    mask = np.random.default_rng(1).random(shape) < share
+    found = sparse_flatnonzero(mask)
+    assert found.dtype == np.int64
+    assert np.array_equal(found, np.flatnonzero(mask))

@@ -1,0 +1,49 @@
+"""Means of many row stretches at once equal numpy's mean of each, to the bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from railcount.detect.means import pairwise_sums, pixels_at, segment_means, segment_pixels, segment_stds
+
+
+def _segments(rng: np.random.Generator, longest: int) -> list[np.ndarray]:
+    """float32 segments of every kind numpy sums differently: under 8, up to 128, longer; wide magnitudes."""
+    counts = [*range(1, 20), 127, 128, 129, 136, *rng.integers(1, longest, 60).tolist()]
+    return [(rng.standard_normal(n) * 10.0 ** rng.uniform(-4, 3, n)).astype(np.float32) for n in counts]
+
+
+@pytest.mark.parametrize("longest", [140, 1000])
+def test_segment_sums_means_and_stds_are_numpys(longest):
+    rng = np.random.default_rng(longest)
+    for _ in range(5):
+        segments = _segments(rng, longest)
+        values = np.concatenate(segments)
+        counts = np.array([s.size for s in segments])
+        starts = np.cumsum(counts) - counts
+        sums = pairwise_sums(values, starts, counts)
+        assert sums.tobytes() == np.array([s.sum() for s in segments], np.float32).tobytes()
+        means = segment_means(values, starts, counts)
+        assert means.tobytes() == np.array([s.mean() for s in segments], np.float32).tobytes()
+        stds = segment_stds(values, counts)
+        assert stds.tobytes() == np.array([s.std() for s in segments], np.float32).tobytes()
+
+
+def test_stretches_of_an_image_read_as_slices():
+    """segment_pixels + pixels_at give each stretch's pixels in order; means of a 2-D row block agree."""
+    rng = np.random.default_rng(3)
+    image = rng.random((40, 300), dtype=np.float32)
+    rows = rng.integers(0, 40, 30)
+    a = rng.integers(0, 250, 30)
+    b = a + rng.integers(1, 50, 30)
+    pr, pc, starts = segment_pixels(rows, a, b)
+    values = pixels_at(image, pr, pc)
+    for i in range(rows.size):
+        assert np.array_equal(values[starts[i] : starts[i] + b[i] - a[i]], image[rows[i], a[i] : b[i]])
+    means = segment_means(values, starts, b - a)
+    block = image[rows, 10:140]  # numpy's mean of each row of a 2-D block is that row's alone
+    same = segment_means(block.ravel(), np.arange(rows.size) * 130, np.full(rows.size, 130))
+    assert same.tobytes() == block.mean(axis=1).tobytes()
+    each = [image[r, p:q].mean() for r, p, q in zip(rows, a, b, strict=True)]
+    assert means.tobytes() == np.array(each, np.float32).tobytes()
