@@ -454,8 +454,16 @@ def choose_side(sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6
 
 
 def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params: DetectorParams) -> Runs:
-    """Runs of rows where the band strength is a cross-track maximum above threshold."""
+    """Runs of rows where the band strength is a cross-track maximum above threshold.
+
+    Where coupling gaps are resolved, the strength is first averaged along
+    the track over ``run_smooth_m``, so that a car whose evidence flickers
+    along its length (texture on its roof, a dip in its shadow) still gives
+    one centreline, and isolated spots of evidence do not.
+    """
     half_w = to_px(0.5 * params.car_width_m, gsd_m)
+    if params.run_smooth_m > 0 and gsd_m <= params.gap_visible_gsd_m:
+        strength = cv2.blur(strength, (to_px(params.run_smooth_m, gsd_m), 1))
     # Cross-track non-maximum suppression: a car gives one centreline.
     ys, xs = cross_track_maxima(strength, core, half_w, params.min_band_strength)
     # Centrelines cross few of the frame's rows: the rest of the work is done on those

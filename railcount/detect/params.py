@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.5.1"
+DETECTOR_VERSION = "0.5.2"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -86,6 +86,10 @@ class DetectorParams:
         (GSD / 0.6 m) to this power.
     min_band_strength : float
         Band evidence (0-1) a centreline must exceed to be part of a car.
+    run_smooth_m : float
+        At ``gap_visible_gsd_m`` and finer, the band evidence is averaged
+        along the track over this length (metres) before centrelines are
+        traced; 0 traces them on the evidence itself (detector 0.5.1).
     gap_visible_gsd_m : float
         At this ground sample distance and finer, coupling gaps are resolved
         and cut runs into cars; coarser, runs are counted by pitch. Set between
@@ -157,6 +161,7 @@ class DetectorParams:
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0
     min_band_strength: float = 0.4
+    run_smooth_m: float = 3.0
     gap_visible_gsd_m: float = 0.65
     bridge_gap_m: float = 2.0
     max_uncut_run_m: float = 60.0
