@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from railcount.counting import summarise
-from railcount.detect.detector import detect
+from railcount.detect.detector import candidates, detect, track_evidence
 from railcount.detect.params import DetectorParams
 from railcount.detect.prepare import prepare
 from railcount.detect.sun import solar_position
@@ -43,6 +43,24 @@ def test_count_within_stated_tolerance_of_truth(generated):
     assert abs(len(dets) - len(truth)) <= 0.15 * len(truth), (len(dets), len(truth))
     m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
     assert m.precision >= 0.75 and m.recall >= 0.75, m
+
+
+def test_track_evidence_holds_the_candidates_the_detector_finds(generated):
+    # The diagnosis benchmark (benchmarks/misses.py) reads the evidence through
+    # track_evidence: its runs, cut into cars, must be the detector's candidates.
+    window, _ = generated
+    cands, _, _ = candidates(window)
+    evidence = track_evidence(window)
+    assert evidence and len(cands) > 20
+    found = []
+    for ev in evidence:
+        assert ev.strength.shape == ev.core.shape
+        xy = (ev.frame.to_window(np.column_stack([ev.cars.x, ev.cars.y])) + 0.5) / ev.scale - 0.5
+        found.append(xy[:, ::-1])
+        # Every car lies on one of the runs it was cut from.
+        on_run = (np.abs(ev.runs.y[:, None] - ev.cars.y) < 1e-9) & (ev.runs.x0[:, None] <= ev.cars.x)
+        assert (on_run & (ev.cars.x <= ev.runs.x1[:, None])).any(axis=0).all()
+    assert np.allclose(np.vstack(found), cands.center)
 
 
 def test_interval_brackets_count(generated):

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
-from railcount.detect.cars import BandTerms, FrameCars, centreline_runs, split_runs
+from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, split_runs
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
@@ -140,26 +140,7 @@ def _candidates(
     positions (window pixels), direction and feature rows
     (:func:`roof_alternatives`).
     """
-    params = params or DetectorParams()
-    # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
-    # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
-    # wagons lose precision: 0.77 against 0.92 at native resolution.)
-    scale = min(1.0, window.gsd_m / params.work_gsd_m)
-    prep = prepare(window, scale=scale, haze_floor=params.haze_floor)
-    gsd = window.gsd_m / scale
-    if prep.snow_share >= params.snow_min_share:
-        # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
-        # sunlit snow, astride the usual threshold (see docs/detector.md).
-        params = dataclasses.replace(params, shadow_ratio=params.snow_shadow_ratio)
-    directions = track_directions(
-        prep.log_lum,
-        prep.data,
-        gsd,
-        max_directions=params.max_directions,
-        min_share=params.direction_min_share,
-    )
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
+    prep, scale, gsd, params, directions, sun = _set_up(window, params or DetectorParams())
     first = len(log) if log is not None else 0
     found = [_detect_along(prep, gsd, angle, params, sun, log) for angle in directions]
     dets = Detections.concat([d for d, _, _, _ in found])
@@ -213,6 +194,94 @@ def candidates_in_station(
     return dets.subset(keep), features[keep], types[keep]
 
 
+def _set_up(
+    window: SceneWindow, params: DetectorParams
+) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition]:
+    """What every track direction shares: the prepared bands, their scale and GSD, the
+    parameters (with the snow ratio when the window is snow-covered), the track
+    directions and the sun."""
+    # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
+    # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
+    # wagons lose precision: 0.77 against 0.92 at native resolution.)
+    scale = min(1.0, window.gsd_m / params.work_gsd_m)
+    prep = prepare(window, scale=scale, haze_floor=params.haze_floor)
+    gsd = window.gsd_m / scale
+    if prep.snow_share >= params.snow_min_share:
+        # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
+        # sunlit snow, astride the usual threshold (see docs/detector.md).
+        params = dataclasses.replace(params, shadow_ratio=params.snow_shadow_ratio)
+    directions = track_directions(
+        prep.log_lum,
+        prep.data,
+        gsd,
+        max_directions=params.max_directions,
+        min_share=params.direction_min_share,
+    )
+    centre = window.station.geometry.centroid
+    sun = solar_position(centre.x, centre.y, window.acquired)
+    return prep, scale, gsd, params, list(directions), sun
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrackEvidence:
+    """One track direction's band evidence and what was made of it, in its frame.
+
+    For diagnosis (``benchmarks/misses.py``): a window pixel (x, y) is the
+    working pixel ((x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5), which
+    ``frame.matrix`` maps into the frame.
+    """
+
+    frame: TrackFrame
+    scale: float  # working pixels per window pixel
+    gsd_m: float  # of the working pixels
+    strength: np.ndarray  # band evidence, frame-sized
+    core: np.ndarray  # where candidates may lie
+    runs: Runs  # centreline runs
+    cars: FrameCars  # the runs cut into candidate cars
+
+
+def track_evidence(window: SceneWindow, params: DetectorParams | None = None) -> list[TrackEvidence]:
+    """The band evidence, runs and candidate cars of each track direction (see :class:`TrackEvidence`)."""
+    prep, scale, gsd, params, directions, sun = _set_up(window, params or DetectorParams())
+    out = []
+    for angle in directions:
+        frame, maps = _frame_maps(prep, gsd, angle, params, sun)
+        runs = centreline_runs(maps.strength, maps.core, gsd, params)
+        cars = split_runs(runs, maps.rgb, gsd, params)
+        out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, runs, cars))
+    return out
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _FrameMaps:
+    rgb: np.ndarray
+    log_lum: np.ndarray
+    linear_lum: np.ndarray
+    core: np.ndarray
+    strength: np.ndarray
+    terms: BandTerms | None
+    across: float
+
+
+def _frame_maps(
+    prep: Prepared, gsd: float, angle: float, params: DetectorParams, sun: SunPosition
+) -> tuple[TrackFrame, _FrameMaps]:
+    """The bands warped into the frame of one track direction, and the band evidence there."""
+    frame = TrackFrame.for_direction(prep.data.shape, angle)
+    side, across = _shadow_side(frame, sun)
+    log_f = frame.warp(prep.log_lum)
+    rgb_f = frame.warp(prep.rgb)
+    lin_f = frame.warp(prep.linear_lum)
+    data_f = frame.warp(prep.data, nearest=True)
+    # Keep filters away from the edge of the data, where the fill makes false edges.
+    edge = to_px(1.0, gsd)
+    core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
+    strength, terms = frame_evidence(
+        rgb_f, log_f, lin_f, data_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
+    )
+    return frame, _FrameMaps(rgb_f, log_f, lin_f, core, strength, terms, across)
+
+
 def _detect_along(
     prep: Prepared,
     gsd: float,
@@ -228,18 +297,9 @@ def _detect_along(
     With ``log``, the candidates' three positions and feature rows are
     appended to it (:func:`roof_alternatives`).
     """
-    frame = TrackFrame.for_direction(prep.data.shape, angle)
-    side, across = _shadow_side(frame, sun)
-    log_f = frame.warp(prep.log_lum)
-    rgb_f = frame.warp(prep.rgb)
-    lin_f = frame.warp(prep.linear_lum)
-    data_f = frame.warp(prep.data, nearest=True)
-    # Keep filters away from the edge of the data, where the fill makes false edges.
-    edge = to_px(1.0, gsd)
-    core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
-    strength, terms = frame_evidence(
-        rgb_f, log_f, lin_f, data_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
-    )
+    frame, maps = _frame_maps(prep, gsd, angle, params, sun)
+    rgb_f, log_f, lin_f, core = maps.rgb, maps.log_lum, maps.linear_lum, maps.core
+    strength, terms, across = maps.strength, maps.terms, maps.across
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
     if not cars.x.size:

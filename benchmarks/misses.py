@@ -1,0 +1,170 @@
+"""Where the detector loses the cars it misses; prints a table.
+
+Usage:  python benchmarks/misses.py [--suite tuned] [--realism v1|v2]
+                                    [--first 50] [--last 100] [--gsd 0.5] [--real]
+
+For every true railcar of the chosen generated scenes (from the benchmark
+cache, generated if missing, as ``benchmarks/accuracy.py`` does) it says
+where along the detector's pipeline the car was found or lost:
+
+* ``found``: a detection matches it (centres within half a car length,
+  one to one, as the accuracy benchmark matches them);
+* ``judged out``: candidates lie within half a car length, and the car
+  model turned all of them down;
+* ``lost after``: a candidate the car model kept lies there, but no
+  detection matches the car (merged into a neighbour, called a
+  locomotive, or matched to another car);
+* no candidate within half a car length, because, in the car's track
+  frame, within 4 m along its centre:
+
+  - ``no evidence``: the band evidence stays under ``min_band_strength``
+    within 3.5 m across it;
+  - ``off the car``: it passes only 0.8-3.5 m across (on a shadow band or
+    the sunlit strip beside the car);
+  - ``spotty``: it passes within 0.8 m, but centreline pixels cover under
+    half of those 8 m;
+  - ``short run``: a centreline run covers it, shorter than a car
+    needs (``0.7 * car_length_min_m``);
+  - ``other``: a run of a car's length is there, yet no candidate (an
+    uncut run rejected as ground, or cut elsewhere).
+
+A car is given the furthest stage it reached in any track direction.
+``--real`` adds a row for the Muttenz west scene of ``../shared/real``.
+This is a diagnostic: its categories read the detector's internals
+(:func:`railcount.detect.detector.track_evidence`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from railcount.detect.candidates import car_probability
+from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
+from railcount.detect.params import DetectorParams, to_px
+from railcount.evaluate import match_pairs
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_stock
+from railcount.models import SceneWindow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import GSDS, SHARED_REAL, ensure_scene
+
+STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
+"""Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
+MATCH_M = 7.5  # half a car length
+
+
+def stages(window: SceneWindow, truth: np.ndarray, params: DetectorParams) -> list[str]:
+    """The stage each true car (window (row, col) centres) reached."""
+    radius = MATCH_M / window.gsd_m
+    dets = detect(window, params)
+    cars = dets.center[dets.kind != "locomotive"]
+    matched = {j for _, j in match_pairs(cars, truth, radius)}
+    cands, features, _ = candidates(window, params)
+    described = np.isfinite(features).all(axis=1)
+    prob = np.ones(len(cands))  # undescribed candidates keep their band strength: not judged
+    if described.any():
+        prob[described] = car_probability(features[described])
+    evidence = track_evidence(window, params)
+    out = []
+    for j, centre in enumerate(truth):
+        if j in matched:
+            out.append("found")
+            continue
+        near = np.hypot(*(cands.center - centre).T) < radius if len(cands) else np.zeros(0, bool)
+        if near.any():
+            out.append("lost after" if (prob[near] >= params.min_car_probability).any() else "judged out")
+            continue
+        reached = [_evidence_stage(ev, centre, params) for ev in evidence]
+        out.append(max(reached, key=STAGES.index, default="no evidence"))
+    return out
+
+
+def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:
+    """How far a car with no candidate got in one track frame (see the module's docstring)."""
+    gsd = ev.gsd_m
+    # Window pixels to working pixels (pixel centres stay pixel centres), then to the frame.
+    x, y = (centre[1] + 0.5) * ev.scale - 0.5, (centre[0] + 0.5) * ev.scale - 0.5
+    fx, fy = ev.frame.matrix @ np.array([x, y, 1.0])
+    rows, cols = ev.strength.shape
+    along = slice(max(0, int(fx) - to_px(4.0, gsd)), min(cols, int(fx) + to_px(4.0, gsd) + 1))
+    near = slice(max(0, int(fy) - to_px(0.8, gsd)), min(rows, int(fy) + to_px(0.8, gsd) + 1))
+    wide = slice(max(0, int(fy) - to_px(3.5, gsd)), min(rows, int(fy) + to_px(3.5, gsd) + 1))
+    if along.start >= along.stop or wide.start >= wide.stop:
+        return "no evidence"
+    threshold = params.min_band_strength
+    if ev.strength[near, along].max(initial=0.0) <= threshold:
+        return "off the car" if ev.strength[wide, along].max(initial=0.0) > threshold else "no evidence"
+    runs = ev.runs
+    on_run = (np.abs(runs.y - fy) < to_px(2.5, gsd)) & (runs.x0 - 2 <= fx) & (fx <= runs.x1 + 2)
+    if not on_run.any():
+        return "spotty"
+    length_m = float((runs.x1[on_run] - runs.x0[on_run]).max()) * gsd
+    return "short run" if length_m < 0.7 * params.car_length_min_m else "other"
+
+
+def scene_stages(job: tuple[str, int, str, str]) -> tuple[float, list[str]]:
+    suite, i, cache, realism = job
+    tif, station = ensure_scene(suite, i, cache, realism)
+    (window,) = read_windows(tif, read_stations(station))
+    truth = truth_stock(tif.with_suffix(".truth.geojson"), window).cars
+    return round(window.gsd_m, 2), stages(window, truth, DetectorParams())
+
+
+def real_stages() -> list[str]:
+    muttenz = SHARED_REAL / "muttenz"
+    (window,) = read_windows(muttenz / "muttenz_2018.tif", read_stations(muttenz / "station_west.geojson"))
+    truth = truth_stock(muttenz / "truth_west.geojson", window).cars
+    return stages(window, truth, DetectorParams())
+
+
+def row(label: str, ends: Iterable[str]) -> str:
+    tally = collections.Counter(ends)
+    n = sum(tally.values())
+    cells = "".join(f"{tally[s]:>12}" for s in STAGES)
+    return f"{label:<20}{n:>7}{cells}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--suite", default="tuned", choices=("tuned", "untouched", "fresh"))
+    ap.add_argument("--realism", default="v1", choices=("v1", "v2"))
+    ap.add_argument("--first", type=int, default=50)
+    ap.add_argument("--last", type=int, default=100, help="one past the last scene")
+    ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
+    ap.add_argument("--real", action="store_true", help="add Muttenz west (../shared/real)")
+    ap.add_argument("--cache", default=str(Path(__file__).resolve().parents[1] / "bench_cache"))
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    jobs = [(args.suite, i, args.cache, args.realism) for i in range(args.first, args.last)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = list(pool.map(scene_stages, jobs))
+    if args.gsd is not None:
+        results = [(g, s) for g, s in results if abs(g - args.gsd) < 0.01]
+    chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
+    print(f"true railcars by where the detector found or lost them ({chosen})")
+    print(f"{'':<20}{'cars':>7}" + "".join(f"{s:>12}" for s in STAGES))
+    print("-" * (27 + 12 * len(STAGES)))
+    for gsd in GSDS:
+        at_gsd = [s for g, ss in results if g == round(gsd, 2) for s in ss]
+        if at_gsd:
+            print(row(f"{args.suite} {gsd:.2f} m", at_gsd))
+    print(row(f"{args.suite} all", [s for _, ss in results for s in ss]))
+    if args.real:
+        if SHARED_REAL.is_dir():
+            print(row("real muttenz west", real_stages()))
+        else:
+            print(f"(no {SHARED_REAL}: the real scene is skipped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
