@@ -246,27 +246,27 @@ def track_evidence(window: SceneWindow, params: DetectorParams | None = None) ->
     out = []
     for angle in directions:
         frame, maps = _frame_maps(prep, gsd, angle, params, sun)
-        runs = centreline_runs(maps.strength, maps.core, gsd, params)
-        cars = split_runs(runs, maps.rgb, gsd, params)
-        out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, runs, cars))
+        out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, maps.cars))
     return out
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class _FrameMaps:
-    rgb: np.ndarray
     log_lum: np.ndarray
     linear_lum: np.ndarray
     core: np.ndarray
     strength: np.ndarray
     terms: BandTerms | None
     across: float
+    runs: Runs
+    cars: FrameCars
 
 
 def _frame_maps(
     prep: Prepared, gsd: float, angle: float, params: DetectorParams, sun: SunPosition
 ) -> tuple[TrackFrame, _FrameMaps]:
-    """The bands warped into the frame of one track direction, and the band evidence there."""
+    """The bands warped into the frame of one track direction, the band evidence there, and the
+    centreline runs and candidate cars made of it."""
     frame = TrackFrame.for_direction(prep.data.shape, angle)
     side, across = _shadow_side(frame, sun)
     log_f = frame.warp(prep.log_lum)
@@ -279,7 +279,9 @@ def _frame_maps(
     strength, terms = frame_evidence(
         rgb_f, log_f, lin_f, data_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
     )
-    return frame, _FrameMaps(rgb_f, log_f, lin_f, core, strength, terms, across)
+    runs = centreline_runs(strength, core, gsd, params)
+    cars = split_runs(runs, rgb_f, gsd, params)
+    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars)
 
 
 def _detect_along(
@@ -298,10 +300,7 @@ def _detect_along(
     appended to it (:func:`roof_alternatives`).
     """
     frame, maps = _frame_maps(prep, gsd, angle, params, sun)
-    rgb_f, log_f, lin_f, core = maps.rgb, maps.log_lum, maps.linear_lum, maps.core
-    strength, terms, across = maps.strength, maps.terms, maps.across
-    runs = centreline_runs(strength, core, gsd, params)
-    cars = split_runs(runs, rgb_f, gsd, params)
+    log_f, lin_f, strength, terms, cars = maps.log_lum, maps.linear_lum, maps.strength, maps.terms, maps.cars
     if not cars.x.size:
         return (
             Detections.empty(),
@@ -319,7 +318,7 @@ def _detect_along(
             log.append((np.stack(at, axis=1), angle % 180.0, three))
         elif params.localise_roofs:
             placed_y = _place_on_roofs(cars, features, terms, strength, gsd, sun, log_f, params)
-        types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, across))
+        types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, maps.across))
     else:
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
