@@ -21,6 +21,7 @@ Stages (each in its own module):
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -310,14 +311,18 @@ def _detect_along(
         )
     placed_y = cars.y
     if terms is not None:
-        features = car_features(terms, strength, cars, gsd, sun.elevation_deg, log_f)
+
+        def describe(some: FrameCars) -> np.ndarray:
+            return car_features(terms, strength, some, gsd, sun.elevation_deg, log_f)
+
+        features = describe(cars)
         if log is not None:
             # For the roof model's fit: every candidate, where found and a roof width to either side.
-            moved, three = _at_three_rows(cars, features, terms, strength, gsd, sun, log_f, params)
+            moved, three = _at_three_rows(cars, features, describe, gsd, params)
             at = [frame.to_window(np.column_stack([c.x, c.y]))[:, ::-1] for c in (cars, *moved)]
             log.append((np.stack(at, axis=1), angle % 180.0, three))
         elif params.localise_roofs:
-            placed_y = _place_on_roofs(cars, features, terms, strength, gsd, sun, log_f, params)
+            placed_y = _place_on_roofs(cars, features, describe, gsd, params)
         types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, maps.across))
     else:
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
@@ -341,17 +346,15 @@ def _detect_along(
 def _place_on_roofs(
     cars: FrameCars,
     features: np.ndarray,
-    terms: BandTerms,
-    strength: np.ndarray,
+    describe: Callable[[FrameCars], np.ndarray],
     gsd: float,
-    sun: SunPosition,
-    log_f: np.ndarray,
     params: DetectorParams,
 ) -> np.ndarray:
     """The row each candidate's box goes on: its own, or a roof width to either side (:mod:`.roofs`).
 
     Only candidates the car model keeps are described at the other rows (the
-    rest are dropped by :func:`detect` whatever their row).
+    rest are dropped by :func:`detect` whatever their row). ``describe``
+    gives the :data:`FEATURES` rows of cars.
     """
     placed_y = np.asarray(cars.y, float).copy()
     worth = np.isfinite(features).all(axis=1)
@@ -360,7 +363,7 @@ def _place_on_roofs(
     if not worth.any():
         return placed_y
     some = FrameCars(**{f.name: getattr(cars, f.name)[worth] for f in dataclasses.fields(cars)})
-    (up, down), three = _at_three_rows(some, features[worth], terms, strength, gsd, sun, log_f, params)
+    (up, down), three = _at_three_rows(some, features[worth], describe, gsd, params)
     pick = choose_rows(roof_probability(three), params.roof_margin)
     placed_y[worth] = np.stack([some.y, up.y, down.y], axis=1)[np.arange(len(pick)), pick]
     return placed_y
@@ -369,11 +372,8 @@ def _place_on_roofs(
 def _at_three_rows(
     cars: FrameCars,
     features: np.ndarray,
-    terms: BandTerms,
-    strength: np.ndarray,
+    describe: Callable[[FrameCars], np.ndarray],
     gsd: float,
-    sun: SunPosition,
-    log_f: np.ndarray,
     params: DetectorParams,
 ) -> tuple[tuple[FrameCars, FrameCars], np.ndarray]:
     """The cars moved a roof width up and down, and the FEATURES rows at the three positions.
@@ -382,10 +382,7 @@ def _at_three_rows(
     shape (n, 3, len(FEATURES)): own row, up, down (:mod:`.roofs`).
     """
     moved = alternatives(cars, params.roof_shift_m / gsd)
-    three = np.stack(
-        [features, *(car_features(terms, strength, m, gsd, sun.elevation_deg, log_f) for m in moved)],
-        axis=1,
-    )
+    three = np.stack([features, *(describe(m) for m in moved)], axis=1)
     return moved, three
 
 
