@@ -348,7 +348,7 @@ influenced by others: the sunlit reference's 4 m reach and 1 m patch, the 1 m x
 def band_geometry(gsd_m: float, params: DetectorParams) -> tuple[float, float, list[float]]:
     """Car width, centreline-to-flank offset and the shade's stepped-out flank offsets, in px."""
     w = params.car_width_m / gsd_m
-    edge = w / 2.0 + to_px(0.8, gsd_m) / 2.0  # centreline to the middle of a flank hugging the car
+    edge = w / 2.0 + to_px(params.flank_width_m, gsd_m) / 2.0  # centreline to the middle of a flank hugging the car
     return w, edge + 0.5, [edge + d / gsd_m for d in (0.3, 0.7, 1.1)]
 
 
@@ -369,7 +369,7 @@ def band_maps(
     w, off, steps = band_geometry(gsd_m, params)
     along = to_px(params.along_smooth_m, gsd_m)
     inner = max(1, round(0.6 * w))
-    flank = to_px(0.8, gsd_m)
+    flank = to_px(params.flank_width_m, gsd_m)
     # Box means over along-track x cross-track rectangles (one 2-D pass each).
     interior = cv2.blur(rgb, (along, inner))[own]
     flank_mean = cv2.blur(rgb, (along, flank))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.5.2"
+DETECTOR_VERSION = "0.5.3"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -45,6 +45,12 @@ class DetectorParams:
         this share of the strongest.
     along_smooth_m : float
         Along-track smoothing before judging a band.
+    flank_width_m : float
+        Width of the flank bands hugging each long side of a car body, where
+        the colour step to the ground and the shadow-dark share beside the
+        car are read (0.8 m until detector 0.5.2). In dense yards a wider
+        flank reaches the neighbouring car's shadow: at 0.5 m it rounded to
+        two pixels (1.0 m).
     min_side_contrast : float
         Colour step (RGB distance, stretched 0-1 units) on each long side of a
         car body that gives full edge evidence.
@@ -153,6 +159,7 @@ class DetectorParams:
     max_directions: int = 2
     direction_min_share: float = 0.45
     along_smooth_m: float = 2.5
+    flank_width_m: float = 0.5
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0
