@@ -348,7 +348,8 @@ influenced by others: the sunlit reference's 4 m reach and 1 m patch, the 1 m x
 def band_geometry(gsd_m: float, params: DetectorParams) -> tuple[float, float, list[float]]:
     """Car width, centreline-to-flank offset and the shade's stepped-out flank offsets, in px."""
     w = params.car_width_m / gsd_m
-    edge = w / 2.0 + to_px(params.flank_width_m, gsd_m) / 2.0  # centreline to the middle of a flank hugging the car
+    # centreline to the middle of a flank hugging the car
+    edge = w / 2.0 + to_px(params.flank_width_m, gsd_m) / 2.0
     return w, edge + 0.5, [edge + d / gsd_m for d in (0.3, 0.7, 1.1)]
 
 
