@@ -152,3 +152,23 @@ def test_joplin_has_no_railcars(shared_real, polygon, allowed):
     st = read_stations(shared_real / "joplin" / polygon)
     (window,) = read_windows(shared_real / "joplin" / "joplin_2011.tif", st)
     assert len(detect(window)) <= allowed
+
+
+def test_without_a_shadow_side_candidates_are_still_judged_by_the_car_model(tmp_path):
+    # A look-alike block (apartment roofs, car parks, trucks; no railcars) whose streets
+    # run with the sun: in one track direction no shadow side can be told. Detector
+    # 0.5.3 and before fell back to edged bands there and kept them unscored.
+    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+    scene = synthesize(
+        SceneSpec(site="town", date="2019-05-14", cars=0, gsd_m=1.0, seed=1021, realism="v2", product="rgb8")
+    )
+    paths = write_scene(scene, tmp_path)
+    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, tmp_path)))
+    params = DetectorParams()
+    old = detect(window, DetectorParams(edged_fallback=True))
+    # The block does take the fallback: unscored edged bands below the model's threshold.
+    assert (old.score < params.min_car_probability).any(), old.score
+    dets = detect(window, params)
+    assert (dets.score >= params.min_car_probability).all(), dets.score
+    assert len(dets) < len(old)

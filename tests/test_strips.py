@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from railcount.detect.cars import band_maps, band_strength, dark_share
+from railcount.detect.cars import band_maps, band_strength, choose_side, dark_share
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams
@@ -152,3 +152,14 @@ def test_dark_share_is_the_float_box_mean(band_px):
     share, body = dark_share(mask, band_px, slice(5, 390), lambda d: np.maximum(1.0 - d, 0.8 * d))
     assert np.array_equal(share, want[5:390])
     assert np.array_equal(body, np.maximum(1.0 - want, 0.8 * want)[5:390])
+
+
+def test_choose_side_decides_only_when_asked():
+    clear_up = np.array([10.0, 2.0, 10.0, 2.0])  # lit bodies clearly on the up side
+    close = np.array([10.0, 8.0, 12.0, 9.0])  # within the ratio: not clear
+    assert choose_side(clear_up, "down") == "up"
+    assert choose_side(close, "down") == "down"  # the sun breaks the tie
+    assert choose_side(close, None) is None  # edged-band fallback
+    assert choose_side(close, None, decide=True) == "up"  # more lit evidence up
+    assert choose_side(close[[1, 0, 3, 2]], None, decide=True) == "down"
+    assert choose_side(np.array([5.0, 5.0, 1.0, 3.0]), None, decide=True) == "down"  # lit tie: all bodies

@@ -204,7 +204,8 @@ def band_strength(
     is done by :func:`band_maps`; the detector calls that strip by strip.
     """
     maps = band_maps(rgb, log_lum, linear_lum, gsd_m, params)
-    side = shadow_side if side_is_known else choose_side(maps.side_sums(valid), shadow_side)
+    sums = maps.side_sums(valid)
+    side = shadow_side if side_is_known else choose_side(sums, shadow_side, decide=not params.edged_fallback)
     if side is None:
         return maps.edged(), None
     return maps.strength(side), maps.terms(side)
@@ -442,16 +443,25 @@ def dark_share(
     return [cv2.LUT(counts, t) for t in tables]
 
 
-def choose_side(sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6) -> str | None:
+def choose_side(
+    sums: np.ndarray, shadow_side: str | None, *, ratio: float = 0.6, decide: bool = False
+) -> str | None:
     """The shadow side from :meth:`BandMaps.side_sums`: lit bodies decide if clear, then all, then the sun.
 
     A side is clear when its squared evidence exceeds the other's by more
-    than 1 / ``ratio``.
+    than 1 / ``ratio``. When none is clear and the sun gives none, None
+    (the caller falls back to edged bands), or with ``decide`` the side
+    with more evidence of lit bodies (of any bodies when that is equal).
     """
     for u, d in ((sums[0], sums[1]), (sums[2], sums[3])):
         if max(u, d) > 0 and min(u, d) <= ratio * max(u, d):
             return "up" if u > d else "down"
-    return shadow_side
+    if shadow_side is not None or not decide:
+        return shadow_side
+    for u, d in ((sums[0], sums[1]), (sums[2], sums[3])):
+        if u != d:
+            return "up" if u > d else "down"
+    return "up"
 
 
 def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params: DetectorParams) -> Runs:

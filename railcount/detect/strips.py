@@ -228,7 +228,7 @@ def frame_evidence(
             for s in sides:
                 kept[f"strength_{s}"] = maps.strength(s)
             sums += maps.side_sums(core[rows, cols][own])
-            if shadow_side is None:
+            if shadow_side is None and params.edged_fallback:
                 kept["edged"] = maps.edged()
         blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
     if not blocks:
@@ -237,7 +237,7 @@ def frame_evidence(
     def frame_map(name: str) -> StripMap:
         return StripMap(blocks, name, data.shape, strip_rows)
 
-    side = shadow_side if known else choose_side(sums, shadow_side)
+    side = shadow_side if known else choose_side(sums, shadow_side, decide=not params.edged_fallback)
     if side is None:
         return frame_map("edged").to_frame(), None
     if not known:

@@ -18,6 +18,7 @@ computed elsewhere. Files for a scene with stem ``S``:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -153,5 +154,9 @@ def write_station(site: str | SiteLayout, out_dir: str | Path) -> Path:
         "properties": {"name": layout.station_name},
         "geometry": mapping(layout.station_lonlat),
     }
-    path.write_text(_dump_features({"features": [feature]}))
+    # Written whole and then renamed: processes generating scenes of one site side by
+    # side write the same station, and one must never read it half written.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(_dump_features({"features": [feature]}))
+    os.replace(partial, path)
     return path
