@@ -154,8 +154,13 @@ def condition_of(spec: dict[str, object]) -> str:
 
 def ensure_scene(suite: str, i: int, cache: str, realism: str = "v1") -> tuple[Path, Path]:
     """The i-th scene of a suite and its station file in the cache, generated first when missing."""
-    spec = scene_spec(suite, i, realism)
     folder = Path(cache) / (suite if realism == "v1" else f"{suite}-{realism}")
+    return ensure_spec(scene_spec(suite, i, realism), folder)
+
+
+def ensure_spec(spec: dict[str, object], folder: Path) -> tuple[Path, Path]:
+    """The scene of ``spec`` (keyword arguments of SceneSpec) and its station file in ``folder``,
+    generated first when missing."""
     stem = f"s{spec['seed']}_{spec['date']}"
     tif = folder / f"{stem}.tif"
     site = "tumangang" if spec["site"] == "tumangang" else f"{spec['site']}-{spec['seed']}"
@@ -201,22 +206,27 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
     )
 
 
+REAL_CASES = (
+    (
+        "muttenz west",
+        "muttenz/muttenz_2018.tif",
+        "muttenz/station_west.geojson",
+        "muttenz/truth_west.geojson",
+    ),
+    ("joplin rail", "joplin/joplin_2011.tif", "joplin/station_rail.geojson", None),
+    ("joplin lot", "joplin/joplin_2011.tif", "joplin/station_lot.geojson", None),
+)
+"""The real scenes in ``../shared/real``: name, image, station and truth (None: no railcars)."""
+
+NO_RAILCARS = ROOT / "benchmarks" / "no_railcars.geojson"
+
+
 def real_outcomes() -> list[Outcome]:
     if not SHARED_REAL.is_dir():
         return []
-    cases = [
-        (
-            "muttenz west",
-            "muttenz/muttenz_2018.tif",
-            "muttenz/station_west.geojson",
-            "muttenz/truth_west.geojson",
-        ),
-        ("joplin rail", "joplin/joplin_2011.tif", "joplin/station_rail.geojson", None),
-        ("joplin lot", "joplin/joplin_2011.tif", "joplin/station_lot.geojson", None),
-    ]
-    empty = ROOT / "benchmarks" / "no_railcars.geojson"
+    empty = NO_RAILCARS
     out = []
-    for name, tif, st, truth_file in cases:
+    for name, tif, st, truth_file in REAL_CASES:
         t0 = time.perf_counter()
         truth = SHARED_REAL / truth_file if truth_file else empty
         (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / st), truth)

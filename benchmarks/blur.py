@@ -40,7 +40,18 @@ import rasterio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import GSDS, ROOT, SHARED_REAL, Outcome, outcome, scene_spec, summary_row
+from accuracy import (
+    GSDS,
+    NO_RAILCARS,
+    REAL_CASES,
+    ROOT,
+    SHARED_REAL,
+    Outcome,
+    ensure_spec,
+    outcome,
+    scene_spec,
+    summary_row,
+)
 
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
@@ -58,20 +69,7 @@ def blurred_spec(kind: str, i: int, level: float) -> dict[str, object]:
 
 
 def ensure_blurred(kind: str, i: int, level: float, cache: Path) -> tuple[Path, Path]:
-    spec = blurred_spec(kind, i, level)
-    folder = cache / f"blur-{level:g}" / kind
-    stem = f"s{spec['seed']}_{spec['date']}"
-    tif = folder / f"{stem}.tif"
-    site = "tumangang" if spec["site"] == "tumangang" else f"{spec['site']}-{spec['seed']}"
-    station = folder / f"{site}_station.geojson"
-    if not tif.exists() or not tif.with_suffix(".truth.geojson").exists() or not station.exists():
-        from railcount.synth import SceneSpec, synthesize, write_scene, write_station
-
-        folder.mkdir(parents=True, exist_ok=True)
-        scene = synthesize(SceneSpec(**spec))  # type: ignore[arg-type]
-        write_scene(scene, folder, stem)
-        write_station(scene.site if scene.site is not None else "tumangang", folder)
-    return tif, station
+    return ensure_spec(blurred_spec(kind, i, level), cache / f"blur-{level:g}" / kind)
 
 
 def run_generated(job: tuple[str, int, float, str]) -> tuple[str, float, Outcome]:
@@ -113,29 +111,16 @@ def blurred_copy(src: Path, level: float, folder: Path) -> Path:
     return out
 
 
-REAL_CASES = (
-    (
-        "muttenz west",
-        "muttenz/muttenz_2018.tif",
-        "muttenz/station_west.geojson",
-        "muttenz/truth_west.geojson",
-    ),
-    ("joplin rail", "joplin/joplin_2011.tif", "joplin/station_rail.geojson", None),
-    ("joplin lot", "joplin/joplin_2011.tif", "joplin/station_lot.geojson", None),
-)
-
-
 def real_rows(levels: list[float]) -> list[str]:
     if not SHARED_REAL.is_dir():
         return ["(../shared/real is absent: no real rows)"]
-    empty = ROOT / "benchmarks" / "no_railcars.geojson"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for level in levels:
             cells = []
             for name, tif, st, truth in REAL_CASES:
                 copy = blurred_copy(SHARED_REAL / tif, level, Path(tmp))
-                truth_file = SHARED_REAL / truth if truth else empty
+                truth_file = SHARED_REAL / truth if truth else NO_RAILCARS
                 (ev,) = evaluate_scene(copy, read_stations(SHARED_REAL / st), truth_file)
                 found = f" ({ev.match.true_positives} found)" if truth else ""
                 cells.append(f"{name} {ev.count.result.railcars}{found}")
