@@ -61,6 +61,10 @@ class SlowReadWarning(RailcountWarning):
     """A scene can be read, but its layout makes reading slow (e.g. a striped, untiled file)."""
 
 
+class AssumedSunWarning(RailcountWarning):
+    """A scene gives no time of day, so the sun's position (which side shadows fall on) is assumed."""
+
+
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
-from railcount.errors import UsageError
+from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown
+from railcount.errors import AssumedSunWarning, UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import write_outputs
 from railcount.io.pixelspace import read_image
@@ -69,6 +71,17 @@ def count_scene(
         stations = [windows[0].station]
     else:
         windows = read_windows(scene, stations, bands=bands)
+    if windows and time_of_day_unknown(windows[0].acquired):
+        when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
+        hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
+        warnings.warn(
+            AssumedSunWarning(
+                f"{windows[0].scene_id}: {when}, so the sun is assumed at {hour:02d}:{minute:02d} local "
+                "solar time and shadows may be read on the wrong side (false cars beside buildings); "
+                "set the acquisition time (e.g. TIFFTAG_DATETIME) if it is known"
+            ),
+            stacklevel=2,
+        )
     results = []
     for window in windows:
         dets = detect(window, params)

@@ -84,6 +84,32 @@ def test_human_summary(plain_scene, inner_station, capsys):
 
 
 @pytest.mark.parametrize(
+    "tags, warned",
+    [
+        ({"TIFFTAG_DATETIME": "2022:05:01 02:30:00"}, False),
+        ({"TIFFTAG_DATETIME": "2022:05:01 00:00:00"}, True),  # how date-only metadata reads
+        ({}, True),  # dated by its file name alone
+    ],
+)
+def test_a_scene_without_a_time_of_day_is_counted_with_a_one_line_warning(
+    tmp_path, inner_station, capsys, tags, warned
+):
+    rng = np.random.default_rng(0)
+    pix = np.clip(120 + rng.normal(0, 6, (400, 600, 3)), 0, 255).astype(np.uint8)
+    scene = write_tif(tmp_path / "plain_2022-05-01.tif", pix, tags=tags)
+    assert main(["count", str(scene), "--station", str(inner_station)]) == 0
+    captured = capsys.readouterr()
+    assert "2022-05-01" in captured.out and "railcars" in captured.out
+    err = captured.err.strip().splitlines()
+    if warned:
+        assert len(err) == 1 and err[0].startswith("railcount: warning: "), err
+        assert "plain_2022-05-01.tif" in err[0] and "no time of day" in err[0]
+        assert "TIFFTAG_DATETIME" in err[0]
+    else:
+        assert err == []
+
+
+@pytest.mark.parametrize(
     "make_bad, exit_code, words",
     [
         (lambda d: (d / "missing.tif", None), 1, "not found"),

@@ -283,8 +283,9 @@ def test_striped_file_warns_with_the_reason_and_still_reads(tmp_path, monkeypatc
     rng = np.random.default_rng(2)
     pix = rng.integers(1, 255, (3, 200, 3000), dtype=np.uint8)
     t = Affine(0.5, 0, ORIGIN[0], 0, -0.5, ORIGIN[1])
-    striped = _write(tmp_path / "striped.tif", pix, t, "EPSG:32652", {}, tiled=False, blockysize=1)
-    tiled = _write(tmp_path / "tiled.tif", pix, t, "EPSG:32652", {})
+    timed = {"TIFFTAG_DATETIME": "2022:05:01 02:30:00"}  # so the only warning is about the layout
+    striped = _write(tmp_path / "striped.tif", pix, t, "EPSG:32652", timed, tiled=False, blockysize=1)
+    tiled = _write(tmp_path / "tiled.tif", pix, t, "EPSG:32652", timed)
     x0, y0 = ORIGIN
     station = write_station(tmp_path / "s.geojson", {"S": box_ring(x0 + 50, y0 - 70, x0 + 70, y0 - 50)})
     # The real threshold is 64 MB of decoded rows; a small file shows the same logic.

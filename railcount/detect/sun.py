@@ -32,6 +32,21 @@ class SunPosition:
     assumed_time: bool
 
 
+def time_of_day_unknown(when: datetime | None) -> bool:
+    """Whether ``when`` gives no time of day: None, or exactly midnight UTC (how date-only metadata reads).
+
+    >>> from datetime import datetime, timezone
+    >>> time_of_day_unknown(datetime(2011, 5, 1, tzinfo=timezone.utc)), time_of_day_unknown(None)
+    (True, True)
+    >>> time_of_day_unknown(datetime(2011, 5, 1, 16, 40, tzinfo=timezone.utc))
+    False
+    """
+    return when is None or (
+        when.timetz().replace(tzinfo=None) == time(0, 0)
+        and (when.tzinfo is None or when.utcoffset() == timezone.utc.utcoffset(None))
+    )
+
+
 def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition:
     """Solar azimuth and elevation at ``lon``, ``lat`` (degrees) and time ``when``.
 
@@ -46,10 +61,7 @@ def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition
     >>> round(p.elevation_deg), round(p.azimuth_deg)
     (62, 179)
     """
-    assumed = when is None or (
-        when.timetz().replace(tzinfo=None) == time(0, 0)
-        and (when.tzinfo is None or when.utcoffset() == timezone.utc.utcoffset(None))
-    )
+    assumed = time_of_day_unknown(when)
     if when is None:
         when = datetime(2000, 3, 20, 12, 0, tzinfo=timezone.utc)
     if when.tzinfo is None:
