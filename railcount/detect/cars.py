@@ -196,8 +196,10 @@ def band_strength(
     symmetric (the shadow, with sunlit ground beyond it, looks the same
     mirrored), so black bodies are only looked for on the side chosen.
 
-    Only when no side can be chosen (shadows along the track, diffuse light)
-    does it fall back to *edged bands* (:meth:`BandMaps.edged`).
+    When neither the sun nor the lit bodies give a side (shadows along the
+    track, diffuse light), the side with more evidence of lit bodies is
+    taken; with ``params.edged_fallback`` (detector 0.5.3 and before) it
+    falls back to *edged bands* instead (:meth:`BandMaps.edged`).
 
     The terms are returned too (None for the edged-band fallback), so that
     candidate cars can be described by more than their strength. The work
@@ -321,7 +323,7 @@ class BandMaps:
         return np.array([float(np.square(e * f).sum()) for f in (lit, body) for e in (up, down)])
 
     def edged(self) -> np.ndarray:
-        """The fallback when no side can be chosen: *edged bands*.
+        """The fallback when no side can be chosen and ``params.edged_fallback`` is on: *edged bands*.
 
         Smooth inside, a colour step on both long sides, not darker than
         both (which is what a shadow is). In a yard the sunlit ballast

@@ -199,8 +199,9 @@ def frame_evidence(
     ``core`` is where candidates may lie (it decides the shadow side when
     the sun does not).
 
-    Returns the frame-sized band strength (or, when no side can be chosen,
-    the edged bands) and the terms, whose maps are :class:`StripMap` s
+    Returns the frame-sized band strength (or, when no side can be chosen
+    and ``params.edged_fallback`` is on, the edged bands) and the terms,
+    whose maps are :class:`StripMap` s
     reading the strips' blocks.
     """
     margin = math.ceil(SUPPORT_M / gsd_m) + 2
