@@ -1,7 +1,8 @@
 """Fit the roof, car, locomotive and type models (railcount/detect/*_model.py) on the tuned suites.
 
 Usage:
-    python benchmarks/fit_car_model.py [--scenes N] [--lookalikes M] [--workers W] [--cache DIR] [--check]
+    python benchmarks/fit_car_model.py [--scenes N] [--lookalikes M] [--first F] [--workers W]
+                                       [--cache DIR] [--check]
 
 First the roof model (``roof_model.py``, :mod:`railcount.detect.roofs`):
 every candidate near true rolling stock is described where the band
@@ -141,7 +142,7 @@ def roof_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_roof_model(args: argparse.Namespace) -> None:
     """Fit the roof model (railcount/detect/roof_model.py); print how well it places held-out candidates."""
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in range(args.scenes)]
+    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         parts = list(pool.map(roof_rows, jobs, chunksize=2))
     scene = np.concatenate([np.full(len(y), k % max(args.scenes, 1)) for k, (_, y) in enumerate(parts)])
@@ -162,8 +163,8 @@ def fit_roof_model(args: argparse.Namespace) -> None:
     if not args.check:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(y)} positions (each candidate near rolling stock, "
-            f"where found and {DetectorParams().roof_shift_m} m to either side) from the first {args.scenes} "
-            f"scenes of the tuned suite, plain (v1) and v2; label: within {ON_ROOF_M} m across the track "
+            f"where found and {DetectorParams().roof_shift_m} m to either side) from {which(args)} "
+            f"of the tuned suite, plain (v1) and v2; label: within {ON_ROOF_M} m across the track "
             f"(and {MATCH_M} m along) of a railcar or locomotive; gradient-boosted trees "
             + ", ".join(f"{k} {v}" for k, v in FOREST.items())
             + "."
@@ -266,6 +267,18 @@ def write_module(
     path.write_text(text, encoding="utf-8")
 
 
+def fitted(first: int, n: int) -> range:
+    """The indices of the tuned scenes (or blocks) a fit uses."""
+    return range(first, first + n)
+
+
+def which(args: argparse.Namespace) -> str:
+    """The fitted scenes, as the models' provenance says it."""
+    if args.first == 0:
+        return f"the first {args.scenes} scenes"
+    return f"scenes {args.first}-{args.first + args.scenes - 1}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=100, help="tuned scenes per realism (default 100)")
@@ -277,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         default=100,
         help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives (default 100)",
     )
+    ap.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        help="fit on tuned scenes and blocks from this one on (default 0; benchmarks/folds.py uses halves)",
+    )
     ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
     ap.add_argument("--roof-only", action="store_true", help="fit the roof model only")
     args = ap.parse_args(argv)
@@ -285,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     fit_roof_model(args)
     if args.roof_only:
         return 0
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in range(args.scenes)]
-    jobs += [(i, "town", args.cache) for i in range(args.lookalikes)]
+    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
+    jobs += [(i, "town", args.cache) for i in fitted(args.first, args.lookalikes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         parts = list(pool.map(scene_rows, jobs, chunksize=2))
     features = np.vstack([f for f, _, _ in parts])
@@ -311,8 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.check:
         provenance = (
-            f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from the first "
-            f"{args.scenes} scenes of the tuned suite, plain (v1) and v2"
+            f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from "
+            f"{which(args)} of the tuned suite, plain (v1) and v2"
             + (f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else "")
             + f"; label: centre within {MATCH_M} m of true rolling stock (railcar or locomotive); "
             + "gradient-boosted trees "
@@ -334,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.check:
         provenance = (
-            f"Fitted {date.today().isoformat()} on {len(loco)} candidates on rolling stock from the first "
-            f"{args.scenes} scenes of the tuned suite, plain (v1) and v2; label: the nearest piece of "
+            f"Fitted {date.today().isoformat()} on {len(loco)} candidates on rolling stock from "
+            f"{which(args)} of the tuned suite, plain (v1) and v2; label: the nearest piece of "
             f"rolling stock within {MATCH_M} m is a locomotive; logistic with squared terms, L2 penalty 1."
         )
         write_module(LOCO_MODULE, lw, lmean, lscale, provenance, "locomotive")
@@ -385,7 +404,7 @@ def fit_types(
                 f"{int((called & tarp).sum())} right, {int(tarp.sum())} true"
             )
     if not args.check:
-        write_type_module(TYPE_MODULE, models, fine_max, int(on_car.sum()), args.scenes)
+        write_type_module(TYPE_MODULE, models, fine_max, int(on_car.sum()), which(args))
         print(f"wrote {TYPE_MODULE.relative_to(ROOT)}")
 
 
@@ -394,7 +413,7 @@ def write_type_module(
     models: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]],
     fine_max: float,
     n: int,
-    scenes: int,
+    scenes: str,
 ) -> None:
     def fmt(values: np.ndarray, indent: int = 4) -> str:
         nums = [repr(float(v)) for v in values]
@@ -404,7 +423,7 @@ def write_type_module(
 
     provenance = (
         f"Fitted {date.today().isoformat()} on {n} kept candidate cars within {TYPE_MATCH_M} m of a true "
-        f"railcar, from the first {scenes} scenes of the tuned suite, plain (v1) and v2; one-vs-rest "
+        f"railcar, from {scenes} of the tuned suite, plain (v1) and v2; one-vs-rest "
         "logistic models with squared terms, L2 penalty 1, one set per GSD regime."
     )
     names = "(\n" + "".join(f'    "{name}",\n' for name in (*FEATURES, *TYPE_FEATURES)) + ")"
