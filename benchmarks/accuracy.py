@@ -229,11 +229,10 @@ NO_RAILCARS = ROOT / "benchmarks" / "no_railcars.geojson"
 def real_outcomes() -> list[Outcome]:
     if not SHARED_REAL.is_dir():
         return []
-    empty = NO_RAILCARS
     out = []
     for name, tif, st, truth_file in REAL_CASES:
         t0 = time.perf_counter()
-        truth = SHARED_REAL / truth_file if truth_file else empty
+        truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
         (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / st), truth)
         out.append(outcome("real", name, ev, time.perf_counter() - t0))
     return out

@@ -55,12 +55,8 @@ def score(first: int, workers: int, cache: str) -> dict[str, object]:
         for g in GSDS:
             print(summary_row(f"{label} {g:.2f} m", [o for o in by[realism] if o.gsd == g]))
         print(summary_row(f"{label} all", by[realism]))
-        mine = by[realism]
-        summary[label] = sum(abs(o.count - o.truth) for o in mine) / max(1, sum(o.truth for o in mine))
-        half_m = [o for o in mine if o.gsd == 0.5]
-        summary[f"{label} 0.5 m"] = sum(abs(o.count - o.truth) for o in half_m) / max(
-            1, sum(o.truth for o in half_m)
-        )
+        summary[label] = wape(by[realism])
+        summary[f"{label} 0.5 m"] = wape([o for o in by[realism] if o.gsd == 0.5])
     blocks = [o.count for o in by["town"]]
     summary["blocks"] = sum(blocks)
     print(
@@ -70,14 +66,21 @@ def score(first: int, workers: int, cache: str) -> dict[str, object]:
     real = {o.name: (o.count, o.tp) for o in real_outcomes()}
     summary["real"] = real
     if real:
-        print(
-            "real: "
-            + ", ".join(
-                f"{name} {count}" + (f" ({tp} found)" if name.startswith("muttenz") else "")
-                for name, (count, tp) in real.items()
-            )
-        )
+        print("real: " + real_text(real, " found"))
     return summary
+
+
+def wape(rows: list[Outcome]) -> float:
+    """Weighted absolute percentage error of the counts: sum |error| / sum truth."""
+    return sum(abs(o.count - o.truth) for o in rows) / max(1, sum(o.truth for o in rows))
+
+
+def real_text(real: dict[str, tuple[int, int]], found: str = "") -> str:
+    """The real scenes' counts on one line (Muttenz with its wagons found)."""
+    return ", ".join(
+        f"{name} {count}" + (f" ({tp}{found})" if name.startswith("muttenz") else "")
+        for name, (count, tp) in real.items()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * 80)
     for name, s in results.items():
-        real = s["real"]
-        shown = ", ".join(
-            f"{k} {c}" + (f" ({tp})" if k.startswith("muttenz") else "") for k, (c, tp) in real.items()
-        )
+        shown = real_text(s["real"])
         print(f"{name:<6} {s['plain']:>7.1%} {s['v2']:>7.1%} {s['v2 0.5 m']:>9.1%} {s['blocks']:>7}  {shown}")
     return 0
 

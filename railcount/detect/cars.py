@@ -206,8 +206,11 @@ def band_strength(
     is done by :func:`band_maps`; the detector calls that strip by strip.
     """
     maps = band_maps(rgb, log_lum, linear_lum, gsd_m, params)
-    sums = maps.side_sums(valid)
-    side = shadow_side if side_is_known else choose_side(sums, shadow_side, decide=not params.edged_fallback)
+    side = (
+        shadow_side
+        if side_is_known
+        else choose_side(maps.side_sums(valid), shadow_side, decide=not params.edged_fallback)
+    )
     if side is None:
         return maps.edged(), None
     return maps.strength(side), maps.terms(side)
@@ -460,10 +463,8 @@ def choose_side(
             return "up" if u > d else "down"
     if shadow_side is not None or not decide:
         return shadow_side
-    for u, d in ((sums[0], sums[1]), (sums[2], sums[3])):
-        if u != d:
-            return "up" if u > d else "down"
-    return "up"
+    # Lit bodies first, all bodies on a tie, "up" when both tie.
+    return "up" if (sums[0], sums[2]) >= (sums[1], sums[3]) else "down"
 
 
 def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params: DetectorParams) -> Runs:
