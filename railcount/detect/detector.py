@@ -28,6 +28,7 @@ import numpy as np
 
 from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
 from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, split_runs
+from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
@@ -63,17 +64,22 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         could be chosen, the band strength of the run).
     """
     params = params or DetectorParams()
-    dets, features, types, placed = _candidates(window, params)
+    dets, features, types, placed, fill_context = _candidates(window, params)
     if not len(dets):
         return dets
     index = np.arange(len(dets))
     described = np.isfinite(features).all(axis=1)
     if params.car_model and described.any():
+        filled = described & np.isfinite(fill_context).all(axis=1)
+        own = described & ~filled
         prob = np.zeros(len(dets))
-        prob[described] = car_probability(features[described])
+        prob[own] = car_probability(features[own])
+        if filled.any():
+            prob[filled] = fill_probability(features[filled], fill_context[filled])
         score = np.where(described, prob, dets.score)
         dets = dataclasses.replace(dets, score=score)
-        keep = ~described | (prob >= params.min_car_probability)
+        threshold = np.where(filled, params.min_fill_probability, params.min_car_probability)
+        keep = ~described | (prob >= threshold)
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]
         index = index[keep]
         dets = _name_kinds(dets, features, types, described, window.gsd_m, params)
@@ -120,13 +126,34 @@ def candidates(
     Returns the candidates, their :data:`FEATURES` rows (for the car and
     locomotive models) and their :data:`TYPE_FEATURES` rows (for the type
     model). Rows are NaN where no shadow side could be chosen (the candidate
-    then keeps its band strength as score). Used by :func:`detect` and, to
-    fit the models, by ``benchmarks/fit_car_model.py``.
+    then keeps its band strength as score). The gap-fill proposals are not
+    among them (:func:`fill_candidates`). Used, to fit the models, by
+    ``benchmarks/fit_car_model.py``, and by ``benchmarks/misses.py``.
     """
-    # Where boxes would be drawn is not asked for here: skip placing them.
-    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False)
-    dets, features, types, _ = _candidates(window, params)
+    # Where boxes would be drawn is not asked for here: skip placing them. Gap-fill
+    # proposals are made from scored candidates (see fill_candidates).
+    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=False)
+    dets, features, types, _, _ = _candidates(window, params)
     return dets, features, types
+
+
+def fill_candidates(
+    window: SceneWindow, params: DetectorParams | None = None
+) -> tuple[Detections, np.ndarray, np.ndarray]:
+    """The gap-fill proposals (:mod:`.fill`) whose centre lies in the station, before the fill model.
+
+    Returns the proposals, their :data:`FEATURES` rows and their
+    :data:`~railcount.detect.fill.FILL_CONTEXT` rows (only described ones).
+    The proposals are made from the candidates the shipped car model
+    believes, so ``fill_gaps`` and ``car_model`` are switched on. Used by
+    ``benchmarks/fit_car_model.py`` to fit the fill model.
+    """
+    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=True, car_model=True)
+    dets, features, _, _, fill_context = _candidates(window, params)
+    keep = np.isfinite(fill_context).all(axis=1) & np.isfinite(features).all(axis=1)
+    if len(dets):
+        keep &= _in_station(window, dets)
+    return dets.subset(keep), features[keep], fill_context[keep]
 
 
 def _candidates(
@@ -134,8 +161,9 @@ def _candidates(
     params: DetectorParams | None = None,
     *,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`candidates`, and where each candidate's box goes: (n, 2) window (row, col) centres.
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`candidates`, where each candidate's box goes ((n, 2) window (row, col) centres), and
+    the :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals).
 
     With ``log``, each track direction appends its candidates' three
     positions (window pixels), direction and feature rows
@@ -144,16 +172,17 @@ def _candidates(
     prep, scale, gsd, params, directions, sun = _set_up(window, params or DetectorParams())
     first = len(log) if log is not None else 0
     found = [_detect_along(prep, gsd, angle, params, sun, log) for angle in directions]
-    dets = Detections.concat([d for d, _, _, _ in found])
-    features = np.vstack([f for _, f, _, _ in found]) if found else np.zeros((0, len(FEATURES)))
-    types = np.vstack([t for _, _, t, _ in found]) if found else np.zeros((0, len(TYPE_FEATURES)))
-    placed = np.vstack([c for _, _, _, c in found]) if found else np.zeros((0, 2))
+    dets = Detections.concat([d for d, *_ in found])
+    features = np.vstack([f[1] for f in found]) if found else np.zeros((0, len(FEATURES)))
+    types = np.vstack([f[2] for f in found]) if found else np.zeros((0, len(TYPE_FEATURES)))
+    placed = np.vstack([f[3] for f in found]) if found else np.zeros((0, 2))
+    fill_context = np.vstack([f[4] for f in found]) if found else np.zeros((0, len(FILL_CONTEXT)))
     if scale < 1.0 and len(dets):
         dets = dets.scaled(1.0 / scale)
         placed = (placed + 0.5) / scale - 0.5
     if log is not None and scale < 1.0:
         log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
-    return dets, features, types, placed
+    return dets, features, types, placed, fill_context
 
 
 def roof_alternatives(
@@ -292,13 +321,16 @@ def _detect_along(
     params: DetectorParams,
     sun: SunPosition,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates along one track direction: detections, feature rows, type rows, and box centres.
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates along one track direction: detections, feature rows, type rows, box centres, and
+    :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals).
 
     The box centres are where the roof model places each candidate (window
     (row, col)); with ``localise_roofs`` off, the candidates' own centres.
     With ``log``, the candidates' three positions and feature rows are
-    appended to it (:func:`roof_alternatives`).
+    appended to it (:func:`roof_alternatives`). With ``fill_gaps`` (and the
+    car model), the holes in the track lines of the believed candidates are
+    proposed as cars too (:func:`~railcount.detect.fill.gap_fills`).
     """
     frame, maps = _frame_maps(prep, gsd, angle, params, sun)
     log_f, lin_f, strength, terms, cars = maps.log_lum, maps.linear_lum, maps.strength, maps.terms, maps.cars
@@ -308,14 +340,30 @@ def _detect_along(
             np.zeros((0, len(FEATURES))),
             np.zeros((0, len(TYPE_FEATURES))),
             np.zeros((0, 2)),
+            np.zeros((0, len(FILL_CONTEXT))),
         )
-    placed_y = cars.y
+    fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
     if terms is not None:
 
         def describe(some: FrameCars) -> np.ndarray:
             return car_features(terms, strength, some, gsd, sun.elevation_deg, log_f)
 
         features = describe(cars)
+        if log is None and params.fill_gaps and params.car_model:
+            prob = np.full(cars.x.size, np.nan)
+            described = np.isfinite(features).all(axis=1)
+            prob[described] = car_probability(features[described])
+            fills, context = gap_fills(cars, prob, gsd, params)
+            inside = (fills.x - 0.5 * fills.length >= 0) & (fills.x + 0.5 * fills.length <= strength.shape[1])
+            fills = FrameCars(**{f.name: getattr(fills, f.name)[inside] for f in dataclasses.fields(fills)})
+            context = context[inside]
+            if fills.x.size:
+                cars = FrameCars(
+                    **{f.name: np.concatenate([getattr(cars, f.name), getattr(fills, f.name)]) for f in dataclasses.fields(cars)}
+                )
+                features = np.vstack([features, describe(fills)])
+                fill_context = np.vstack([fill_context, context])
+        placed_y = cars.y
         if log is not None:
             # For the roof model's fit: every candidate, where found and a roof width to either side.
             moved, three = _at_three_rows(cars, features, describe, gsd, params)
@@ -325,6 +373,7 @@ def _detect_along(
             placed_y = _place_on_roofs(cars, features, describe, gsd, params)
         types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, maps.across))
     else:
+        placed_y = cars.y
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
@@ -340,7 +389,7 @@ def _detect_along(
         method=cars.method,
         tarped=np.zeros(n, bool),
     )
-    return dets, features, types, placed
+    return dets, features, types, placed, fill_context
 
 
 def _place_on_roofs(

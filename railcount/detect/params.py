@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.5.4"
+DETECTOR_VERSION = "0.6.0"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -158,6 +158,21 @@ class DetectorParams:
         Minimum along-track contrast (log units) of a coupling gap.
     min_score : float
         Detections below this confidence are dropped.
+    fill_gaps : bool
+        Propose cars in the holes of each track line between two candidates
+        the car model believes (at least 0.7 of the line's pitch and at most
+        ``fill_max_m`` long, as many cars as fit) and, with ``fill_ends``,
+        one pitch beyond each end of a line; keep those the fitted fill model
+        (:mod:`railcount.detect.fill`) gives at least
+        ``min_fill_probability`` (detector 0.6.0). Needs ``car_model``.
+    fill_max_m : float
+        See ``fill_gaps``.
+    fill_ends : bool
+        See ``fill_gaps``.
+    min_fill_probability : float
+        See ``fill_gaps``: 0.35, chosen with ``benchmarks/folds.py`` (0.2
+        made the plain scenes and the look-alike blocks worse, 0.5 kept
+        fewer of the missed cars).
     """
 
     car_width_m: float = 2.9
@@ -196,6 +211,10 @@ class DetectorParams:
     min_locomotive_probability: float = 0.5
     gap_contrast: float = 0.08
     min_score: float = 0.2
+    fill_gaps: bool = True
+    fill_max_m: float = 40.0
+    fill_ends: bool = True
+    min_fill_probability: float = 0.35
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

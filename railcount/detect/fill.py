@@ -1,0 +1,143 @@
+"""Cars the band evidence missed inside a consist: proposals in the gaps between believed cars.
+
+Cars in a yard stand coupled in consists. When the band evidence misses one
+(a dark roof beside its own shadow, a car in a neighbour's shadow, a roof
+whose smoothness dips), the consist shows a hole exactly one or a few car
+lengths long between two cars the car model believes. A hole that long is
+either an empty stretch of track or a car nobody proposed; the pixels tell
+which (ballast and rails, or a smooth roof with a shadow beside it).
+
+:func:`gap_fills` finds such holes on each track line of one track frame
+and proposes cars in them, evenly spaced; :data:`FILL_CONTEXT` describes
+each proposal by its neighbours. The fill model (boosted trees in
+:mod:`railcount.detect.fill_model`, fitted by
+``benchmarks/fit_car_model.py`` on the proposals of the tuned generated
+scenes and look-alike blocks) reads the proposal's own
+:data:`~railcount.detect.candidates.FEATURES`, measured where it is
+proposed, together with these, and says whether a car stands there.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from railcount.detect.boost import Forest
+from railcount.detect.cars import FrameCars
+from railcount.detect.params import DetectorParams
+
+FILL_CONTEXT = (
+    "fill_p_low",  # the car model's probability of the less believed car bounding the hole
+    "fill_p_high",  # and of the more believed one
+    "fill_cars",  # how many cars were proposed in the hole
+    "fill_misfit",  # |hole / cars - pitch| / pitch: how well the hole fits that many cars
+    "fill_line_cars",  # believed cars on the line
+    "fill_pitch_m",  # the line's pitch (median length of its believed cars)
+)
+
+LINE_M = 1.5
+"""Believed cars closer than this across the track (metres) stand on the same line."""
+
+
+def gap_fills(
+    cars: FrameCars, prob: np.ndarray, gsd_m: float, params: DetectorParams
+) -> tuple[FrameCars, np.ndarray]:
+    """Proposed cars in the holes of each track line, and their :data:`FILL_CONTEXT` rows.
+
+    Parameters
+    ----------
+    cars : FrameCars
+        One track frame's candidates (frame pixels: x along the track, y across).
+    prob : (n,) array
+        The car model's probability of each (NaN where not described).
+    gsd_m : float
+        Metres per frame pixel.
+    params : DetectorParams
+        ``min_car_probability`` says which candidates are believed;
+        ``fill_max_m`` is the longest hole filled.
+
+    A hole is the free stretch between two consecutive believed cars on a
+    line (their centres less half their lengths). It is filled when it is at
+    least ``0.7`` of the line's pitch and at most ``fill_max_m`` long, with
+    ``round(hole / pitch)`` cars (at least one) spaced evenly, on the mean row
+    of the two cars bounding it.
+    """
+    p = np.nan_to_num(np.asarray(prob, float), nan=0.0)
+    believed = np.flatnonzero(p >= params.min_car_probability)
+    xs: list[float] = []
+    ys: list[float] = []
+    lengths: list[float] = []
+    rows: list[list[float]] = []
+    if believed.size >= 2:
+        order = believed[np.argsort(cars.y[believed], kind="stable")]
+        breaks = np.flatnonzero(np.diff(cars.y[order]) * gsd_m > LINE_M) + 1
+        for line in np.split(order, breaks):
+            if line.size < 2:
+                continue
+            line = line[np.argsort(cars.x[line], kind="stable")]
+            pitch = float(np.median(cars.length[line]))
+            for a, b in zip(line[:-1], line[1:], strict=True):
+                start = cars.x[a] + 0.5 * cars.length[a]
+                hole = cars.x[b] - 0.5 * cars.length[b] - start
+                if hole < 0.7 * pitch or hole * gsd_m > params.fill_max_m:
+                    continue
+                k = max(1, round(hole / pitch))
+                seg = hole / k
+                y = 0.5 * (cars.y[a] + cars.y[b])
+                context = [
+                    min(p[a], p[b]),
+                    max(p[a], p[b]),
+                    k,
+                    abs(seg - pitch) / pitch,
+                    line.size,
+                    pitch * gsd_m,
+                ]
+                for i in range(k):
+                    xs.append(start + (i + 0.5) * seg)
+                    ys.append(y)
+                    lengths.append(seg)
+                    rows.append(context)
+            if params.fill_ends:
+                for end, sign in ((line[0], -1.0), (line[-1], 1.0)):
+                    xs.append(cars.x[end] + sign * 0.5 * (cars.length[end] + pitch))
+                    ys.append(cars.y[end])
+                    lengths.append(pitch)
+                    rows.append([p[end], p[end], 0, 0.0, line.size, pitch * gsd_m])
+    n = len(xs)
+    fills = FrameCars(
+        x=np.asarray(xs, float),
+        y=np.asarray(ys, float),
+        length=np.asarray(lengths, float),
+        score=np.zeros(n),
+        method=np.full(n, "fill", dtype="<U5"),
+    )
+    return fills, np.asarray(rows, float).reshape(n, len(FILL_CONTEXT))
+
+
+def fill_probability(features: np.ndarray, context: np.ndarray) -> np.ndarray:
+    """Probability that a car stands at each proposal (the fitted fill model).
+
+    ``features`` are the proposals' :data:`~railcount.detect.candidates.FEATURES`
+    rows, ``context`` their :data:`FILL_CONTEXT` rows.
+    """
+    from railcount.detect.candidates import FEATURES
+
+    x = np.column_stack([np.asarray(features, float).reshape(-1, len(FEATURES)), context])
+    return fill_forest().probability(x)
+
+
+@functools.lru_cache(maxsize=1)
+def fill_forest() -> Forest:
+    """The shipped fill model as a :class:`~railcount.detect.boost.Forest` (read once)."""
+    from railcount.detect import fill_model
+    from railcount.detect.candidates import FEATURES
+
+    if tuple(fill_model.FEATURES) != (*FEATURES, *FILL_CONTEXT):
+        raise RuntimeError("the fitted fill model does not match the feature list; rerun fit_car_model.py")
+    return Forest(
+        base=float(fill_model.BASE),
+        feature=np.asarray(fill_model.FEATURE, dtype=np.int64),
+        threshold=np.asarray(fill_model.THRESHOLD, dtype=np.float32).astype(float),
+        value=np.asarray(fill_model.VALUE, dtype=float),
+    )
