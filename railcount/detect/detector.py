@@ -83,10 +83,14 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]
         index = index[keep]
         dets = _name_kinds(dets, features, types, described, window.gsd_m, params)
-    kept = _merge(dets, window.gsd_m, params)
-    # The count is decided where the band evidence found each car; its box is then
-    # drawn where the roof model puts it (the same place when placement is off).
-    dets = dataclasses.replace(dets.subset(kept), center=placed[index[kept]])
+    if params.merge_placed:
+        dets = dataclasses.replace(dets, center=placed[index])
+        dets = dets.subset(_merge(dets, window.gsd_m, params))
+    else:
+        kept = _merge(dets, window.gsd_m, params)
+        # The count is decided where the band evidence found each car; its box is then
+        # drawn where the roof model puts it (the same place when placement is off).
+        dets = dataclasses.replace(dets.subset(kept), center=placed[index[kept]])
     return dets.subset(_in_station(window, dets) & (dets.score >= params.min_score))
 
 
@@ -451,15 +455,27 @@ def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float
 
 
 def _merge(dets: Detections, gsd: float, params: DetectorParams) -> np.ndarray:
-    """Indices of the detections kept when those whose centre lies within half a short car of a
-    stronger one are dropped (greedy NMS), in their order."""
+    """Indices of the detections kept when duplicates of a stronger one are dropped (greedy NMS), in order.
+
+    A detection duplicates a stronger one when its centre lies within half a
+    short car of it, or, in the stronger one's track direction, less than
+    ``merge_across_m`` across and less than ``merge_along`` of their mean
+    length along it (the same car found on two rows, cut at another place).
+    """
     if len(dets) < 2:
         return np.arange(len(dets))
     radius = 0.5 * params.car_length_min_m / gsd
     order = np.argsort(-dets.score, kind="stable")
     c = dets.center[order]
-    d2 = ((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1)
-    close = d2 < radius * radius
+    d = c[None, :, :] - c[:, None, :]  # (i, j): from i to j, (row, col)
+    close = (d**2).sum(axis=-1) < radius * radius
+    if params.merge_across_m > 0:
+        theta = np.deg2rad(dets.angle_deg[order])[:, None]
+        along = np.abs(d[..., 1] * np.cos(theta) + d[..., 0] * np.sin(theta))
+        across = np.abs(-d[..., 1] * np.sin(theta) + d[..., 0] * np.cos(theta))
+        length = dets.length[order]
+        mean_len = 0.5 * (length[:, None] + length[None, :])
+        close |= (across < params.merge_across_m / gsd) & (along < params.merge_along * mean_len)
     keep = np.ones(len(order), dtype=bool)
     for i in range(len(order)):
         if keep[i]:

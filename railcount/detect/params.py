@@ -170,9 +170,21 @@ class DetectorParams:
     fill_ends : bool
         See ``fill_gaps``.
     min_fill_probability : float
-        See ``fill_gaps``: 0.35, chosen with ``benchmarks/folds.py`` (0.2
-        made the plain scenes and the look-alike blocks worse, 0.5 kept
-        fewer of the missed cars).
+        See ``fill_gaps``: 0.2 (the floor ``min_score`` sets anyway), chosen
+        with ``benchmarks/folds.py`` from 0.5, 0.35, 0.25 and 0.2 once
+        duplicates are merged as below; before that merge, 0.2 over-counted
+        the plain scenes.
+    merge_placed : bool
+        Merge duplicates (greedy, strongest first) where the roof model has
+        placed the boxes, not where the band evidence found them (detector
+        0.6.0): two runs on one car, found a roof width apart, are placed
+        on the same roof.
+    merge_across_m, merge_along : float
+        Besides any centre within half a short car, a detection is a
+        duplicate of a stronger one in the same track direction when it lies
+        less than ``merge_across_m`` across the track from it and less than
+        ``merge_along`` of their mean length along it (the same car cut at
+        another place). ``merge_across_m`` 0 turns this off (before 0.6.0).
     """
 
     car_width_m: float = 2.9
@@ -212,9 +224,12 @@ class DetectorParams:
     gap_contrast: float = 0.08
     min_score: float = 0.2
     fill_gaps: bool = True
+    merge_placed: bool = True
+    merge_across_m: float = 2.0
+    merge_along: float = 0.6
     fill_max_m: float = 40.0
     fill_ends: bool = True
-    min_fill_probability: float = 0.35
+    min_fill_probability: float = 0.2
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

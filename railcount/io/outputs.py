@@ -20,7 +20,9 @@ _STATION = (66, 228, 240)  # yellow
 _CAR = (233, 180, 86)  # sky blue
 _LOCO = (167, 121, 204)  # reddish purple
 _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
+_FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap filling)
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
+_METHOD_COLOUR = {"gap": _CAR, "pitch": _PITCH, "fill": _FILL}
 
 
 def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
@@ -111,7 +113,11 @@ def overlay_image(
             )
     corners = dets.corners() * scale
     for i in range(len(dets)):
-        colour = _LOCO if dets.kind[i] == "locomotive" else _PITCH if dets.method[i] == "pitch" else _CAR
+        colour = (
+            _LOCO
+            if dets.kind[i] == "locomotive"
+            else _METHOD_COLOUR.get(str(dets.method[i]), _CAR)
+        )
         pts = np.round(corners[i] * 8).astype(np.int32)
         cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
         cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
@@ -123,6 +129,8 @@ def overlay_image(
         f"({result.railcars_low}-{result.railcars_high})"
     )
     legend = [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch")]
+    if (dets.method == "fill").any():
+        legend.append((_FILL, "car in a hole of a consist"))
     if result.locomotives:
         plural = "s" if result.locomotives != 1 else ""
         caption += f" | {result.locomotives} locomotive{plural}"
