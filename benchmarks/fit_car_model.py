@@ -232,7 +232,7 @@ def shipped_forest(forest: Forest) -> Forest:
 def write_forest_module(
     path: Path, forest: Forest, provenance: str, what: str = "car", features: tuple[str, ...] = FEATURES
 ) -> None:
-    """Write a trees module (car, roof or fill model): FEATURES, BASE, and FEATURE, THRESHOLD, VALUE per tree."""
+    """Write a trees module (car, roof or fill model): FEATURES, BASE, FEATURE, THRESHOLD and VALUE."""
 
     def rows(table: np.ndarray, fmt) -> str:
         return "(\n" + "".join("    (" + ", ".join(fmt(v) for v in row) + "),\n" for row in table) + ")"
@@ -316,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
     ap.add_argument("--roof-only", action="store_true", help="fit the roof model only")
-    ap.add_argument("--fill-only", action="store_true", help="fit the fill model only (with the shipped car model)")
+    ap.add_argument(
+        "--fill-only", action="store_true", help="fit the fill model only (with the shipped car model)"
+    )
     args = ap.parse_args(argv)
     # The roof model places boxes after the count is decided; the other models
     # are fitted on the candidates where the band evidence found them.
@@ -405,11 +407,13 @@ def fill_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_fill_model(args: argparse.Namespace) -> None:
-    """The fill model: which proposals in the holes of the track lines hold a car (see the module's docstring)."""
+    """The fill model: which proposals in the holes of track lines hold a car (see the module's docstring)."""
     jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
     jobs += [(i, "town", args.cache) for i in fitted(args.first, args.lookalikes)]
     # Fresh interpreters, so the proposals are made with the car model just written.
-    with ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         parts = list(pool.map(fill_rows, jobs, chunksize=2))
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])

@@ -36,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import GSDS, ROOT, Outcome, real_outcomes, run_one, summary_row
 
-MODELS = [ROOT / "railcount" / "detect" / f"{name}_model.py" for name in ("car", "loco", "type", "roof", "fill")]
+MODELS = [
+    ROOT / "railcount" / "detect" / f"{name}_model.py" for name in ("car", "loco", "type", "roof", "fill")
+]
 HALF = 50
 FOLDS = (("A", 0, HALF), ("B", HALF, 0))
 """(name, first scene fitted, first scene scored)."""

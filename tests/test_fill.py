@@ -62,7 +62,9 @@ def test_holes_are_filled_only_between_believed_cars_on_one_line():
     assert gap_fills(long, np.array([0.9, 0.9]), 0.5, params)[0].x.size == 0
     # Three cars' worth within the limit: three proposals, evenly spaced.
     three = frame_cars([100, 220], [50.0, 50.0])
-    fills, context = gap_fills(three, np.array([0.9, 0.9]), 0.5, DetectorParams(fill_ends=False, fill_max_m=50.0))
+    fills, context = gap_fills(
+        three, np.array([0.9, 0.9]), 0.5, DetectorParams(fill_ends=False, fill_max_m=50.0)
+    )
     assert fills.x.tolist() == pytest.approx([130.0, 160.0, 190.0])
     assert (context[:, FILL_CONTEXT.index("fill_cars")] == 3).all()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 import cv2
@@ -44,6 +44,16 @@ class FrameCars:
     length: np.ndarray
     score: np.ndarray
     method: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> FrameCars:
+        """The cars selected by a boolean mask or an index array."""
+        return FrameCars(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
+
+    def concat(self, other: FrameCars) -> FrameCars:
+        """These cars, then ``other``'s."""
+        return FrameCars(
+            **{f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)]) for f in fields(self)}
+        )
 
 
 class FrameMap(Protocol):

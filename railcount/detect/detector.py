@@ -152,7 +152,9 @@ def fill_candidates(
     believes, so ``fill_gaps`` and ``car_model`` are switched on. Used by
     ``benchmarks/fit_car_model.py`` to fit the fill model.
     """
-    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=True, car_model=True)
+    params = dataclasses.replace(
+        params or DetectorParams(), localise_roofs=False, fill_gaps=True, car_model=True
+    )
     dets, features, _, _, fill_context = _candidates(window, params)
     keep = np.isfinite(fill_context).all(axis=1) & np.isfinite(features).all(axis=1)
     if len(dets):
@@ -354,17 +356,9 @@ def _detect_along(
 
         features = describe(cars)
         if log is None and params.fill_gaps and params.car_model:
-            prob = np.full(cars.x.size, np.nan)
-            described = np.isfinite(features).all(axis=1)
-            prob[described] = car_probability(features[described])
-            fills, context = gap_fills(cars, prob, gsd, params)
-            inside = (fills.x - 0.5 * fills.length >= 0) & (fills.x + 0.5 * fills.length <= strength.shape[1])
-            fills = FrameCars(**{f.name: getattr(fills, f.name)[inside] for f in dataclasses.fields(fills)})
-            context = context[inside]
+            fills, context = _gap_fills_in_frame(cars, features, strength.shape[1], gsd, params)
             if fills.x.size:
-                cars = FrameCars(
-                    **{f.name: np.concatenate([getattr(cars, f.name), getattr(fills, f.name)]) for f in dataclasses.fields(cars)}
-                )
+                cars = cars.concat(fills)
                 features = np.vstack([features, describe(fills)])
                 fill_context = np.vstack([fill_context, context])
         placed_y = cars.y
@@ -396,6 +390,19 @@ def _detect_along(
     return dets, features, types, placed, fill_context
 
 
+def _gap_fills_in_frame(
+    cars: FrameCars, features: np.ndarray, cols: int, gsd: float, params: DetectorParams
+) -> tuple[FrameCars, np.ndarray]:
+    """The gap-fill proposals of one frame's candidates (:func:`~railcount.detect.fill.gap_fills`)
+    that lie wholly inside its ``cols`` columns, and their FILL_CONTEXT rows."""
+    prob = np.full(cars.x.size, np.nan)
+    described = np.isfinite(features).all(axis=1)
+    prob[described] = car_probability(features[described])
+    fills, context = gap_fills(cars, prob, gsd, params)
+    inside = (fills.x - 0.5 * fills.length >= 0) & (fills.x + 0.5 * fills.length <= cols)
+    return fills.subset(inside), context[inside]
+
+
 def _place_on_roofs(
     cars: FrameCars,
     features: np.ndarray,
@@ -415,7 +422,7 @@ def _place_on_roofs(
         worth[worth] = car_probability(features[worth]) >= params.min_car_probability
     if not worth.any():
         return placed_y
-    some = FrameCars(**{f.name: getattr(cars, f.name)[worth] for f in dataclasses.fields(cars)})
+    some = cars.subset(worth)
     (up, down), three = _at_three_rows(some, features[worth], describe, gsd, params)
     pick = choose_rows(roof_probability(three), params.roof_margin)
     placed_y[worth] = np.stack([some.y, up.y, down.y], axis=1)[np.arange(len(pick)), pick]

@@ -20,6 +20,7 @@ proposed, together with these, and says whether a car stands there.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def gap_fills(
                 continue
             line = line[np.argsort(cars.x[line], kind="stable")]
             pitch = float(np.median(cars.length[line]))
-            for a, b in zip(line[:-1], line[1:], strict=True):
+            for a, b in itertools.pairwise(line):
                 start = cars.x[a] + 0.5 * cars.length[a]
                 hole = cars.x[b] - 0.5 * cars.length[b] - start
                 if hole < 0.7 * pitch or hole * gsd_m > params.fill_max_m:

@@ -113,11 +113,7 @@ def overlay_image(
             )
     corners = dets.corners() * scale
     for i in range(len(dets)):
-        colour = (
-            _LOCO
-            if dets.kind[i] == "locomotive"
-            else _METHOD_COLOUR.get(str(dets.method[i]), _CAR)
-        )
+        colour = _LOCO if dets.kind[i] == "locomotive" else _METHOD_COLOUR.get(str(dets.method[i]), _CAR)
         pts = np.round(corners[i] * 8).astype(np.int32)
         cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
         cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
