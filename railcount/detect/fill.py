@@ -31,7 +31,7 @@ from railcount.detect.params import DetectorParams
 FILL_CONTEXT = (
     "fill_p_low",  # the car model's probability of the less believed car bounding the hole
     "fill_p_high",  # and of the more believed one
-    "fill_cars",  # how many cars were proposed in the hole
+    "fill_cars",  # how many cars were proposed in the hole (0: one beyond the end of a line)
     "fill_misfit",  # |hole / cars - pitch| / pitch: how well the hole fits that many cars
     "fill_line_cars",  # believed cars on the line
     "fill_pitch_m",  # the line's pitch (median length of its believed cars)
