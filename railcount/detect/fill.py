@@ -8,7 +8,8 @@ either an empty stretch of track or a car nobody proposed; the pixels tell
 which (ballast and rails, or a smooth roof with a shadow beside it).
 
 :func:`gap_fills` finds such holes on each track line of one track frame
-and proposes cars in them, evenly spaced; :data:`FILL_CONTEXT` describes
+and proposes cars in them, evenly spaced, and one car beyond each end of a
+line (a consist's end car is missed as often as its middle ones); :data:`FILL_CONTEXT` describes
 each proposal by its neighbours. The fill model (boosted trees in
 :mod:`railcount.detect.fill_model`, fitted by
 ``benchmarks/fit_car_model.py`` on the proposals of the tuned generated
@@ -62,7 +63,9 @@ def gap_fills(
     line (their centres less half their lengths). It is filled when it is at
     least ``0.7`` of the line's pitch and at most ``fill_max_m`` long, with
     ``round(hole / pitch)`` cars (at least one) spaced evenly, on the mean row
-    of the two cars bounding it.
+    of the two cars bounding it. With ``fill_ends``, each line of two or more
+    believed cars also gets one car a pitch beyond each end (``fill_cars``
+    0), on its end car's row.
     """
     p = np.nan_to_num(np.asarray(prob, float), nan=0.0)
     believed = np.flatnonzero(p >= params.min_car_probability)
