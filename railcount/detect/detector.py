@@ -9,13 +9,18 @@ Stages (each in its own module):
    bodies beside their shadows (the side from :mod:`~railcount.detect.sun`)
    and splits occupied runs into cars;
 4. each candidate car is described by what the evidence saw along it and
-   scored by a fitted logistic model (:mod:`~railcount.detect.candidates`);
+   scored by the fitted car model (boosted trees,
+   :mod:`~railcount.detect.candidates`); the holes that the believed
+   candidates leave on each track line, and the ends of the lines, are
+   proposed as cars too and judged by the fitted fill model
+   (:mod:`~railcount.detect.fill`); the roof model says where each box goes
+   (:mod:`~railcount.detect.roofs`);
 5. candidates from all directions are mapped back to window pixels, those
-   the model believes are kept; fitted models call locomotives and, from
+   the models believe are kept; fitted models call locomotives and, from
    the shadow, cross-track profile, unevenness and colour of each car
    (:mod:`~railcount.detect.types`), its type and whether its load is
-   tarped; kept candidates are merged, and those whose centre lies in the
-   station polygon are returned.
+   tarped; kept candidates are merged where their boxes were placed, and
+   those whose centre lies in the station polygon are returned.
 """
 
 from __future__ import annotations
