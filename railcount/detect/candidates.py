@@ -241,12 +241,12 @@ def car_forest() -> Forest:
     return forest_of(car_model, "car")
 
 
-def forest_of(module: object, what: str) -> Forest:
+def forest_of(module: object, what: str, features: tuple[str, ...] = FEATURES) -> Forest:
     """The trees a fitted-model module holds (FEATURES, BASE, FEATURE, THRESHOLD, VALUE) as a Forest.
 
-    Refuses a module fitted on another feature list.
+    Refuses a module fitted on another feature list than ``features``.
     """
-    if tuple(module.FEATURES) != FEATURES:  # type: ignore[attr-defined]
+    if tuple(module.FEATURES) != features:  # type: ignore[attr-defined]
         raise RuntimeError(f"the fitted {what} model does not match the feature list; rerun fit_car_model.py")
     return Forest(
         base=float(module.BASE),  # type: ignore[attr-defined]

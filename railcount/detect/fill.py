@@ -135,13 +135,6 @@ def fill_probability(features: np.ndarray, context: np.ndarray) -> np.ndarray:
 def fill_forest() -> Forest:
     """The shipped fill model as a :class:`~railcount.detect.boost.Forest` (read once)."""
     from railcount.detect import fill_model
-    from railcount.detect.candidates import FEATURES
+    from railcount.detect.candidates import FEATURES, forest_of
 
-    if tuple(fill_model.FEATURES) != (*FEATURES, *FILL_CONTEXT):
-        raise RuntimeError("the fitted fill model does not match the feature list; rerun fit_car_model.py")
-    return Forest(
-        base=float(fill_model.BASE),
-        feature=np.asarray(fill_model.FEATURE, dtype=np.int64),
-        threshold=np.asarray(fill_model.THRESHOLD, dtype=np.float32).astype(float),
-        value=np.asarray(fill_model.VALUE, dtype=float),
-    )
+    return forest_of(fill_model, "fill", (*FEATURES, *FILL_CONTEXT))
