@@ -155,14 +155,12 @@ def roof_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_roof_model(args: argparse.Namespace) -> None:
     """Fit the roof model (railcount/detect/roof_model.py); print how well it places held-out candidates."""
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        parts = list(pool.map(roof_rows, jobs, chunksize=2))
-    scene = np.concatenate([np.full(len(y), k % max(args.scenes, 1)) for k, (_, y) in enumerate(parts)])
+        parts = list(pool.map(roof_rows, fit_jobs(args, lookalikes=False), chunksize=2))
+    scene = scene_index([len(y) for _, y in parts], args)
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])
-    # Held out: fitted on half the scenes (alternate blocks of four), scored on the others.
-    test = (scene // 4) % 2 == 1
+    test = held_out(scene)
     held = fit_forest(x[~test], y[~test], **FOREST).probability(x[test]).reshape(-1, 3)
     truth = y[test].reshape(-1, 3) > 0.5
     pick = choose_rows(held, DetectorParams().roof_margin)
@@ -178,9 +176,7 @@ def fit_roof_model(args: argparse.Namespace) -> None:
             f"Fitted {date.today().isoformat()} on {len(y)} positions (each candidate near rolling stock, "
             f"where found and {DetectorParams().roof_shift_m} m to either side) from {which(args)} "
             f"of the tuned suite, plain (v1) and v2; label: within {ON_ROOF_M} m across the track "
-            f"(and {MATCH_M} m along) of a railcar or locomotive; gradient-boosted trees "
-            + ", ".join(f"{k} {v}" for k, v in FOREST.items())
-            + "."
+            f"(and {MATCH_M} m along) of a railcar or locomotive; {trees_text(FOREST)}"
         )
         write_forest_module(ROOF_MODULE, forest, provenance, "roof")
         roof_forest.cache_clear()
@@ -257,8 +253,8 @@ def write_forest_module(
 
 def held_out_auc(features: np.ndarray, labels: np.ndarray, scene: np.ndarray) -> tuple[float, float]:
     """AUC of the logistic model and of the boosted trees, each fitted on half the scenes and scored
-    on the other half (alternate blocks of four scenes, so both halves hold every GSD)."""
-    test = (scene // 4) % 2 == 1
+    on the other half (:func:`held_out`)."""
+    test = held_out(scene)
     w, m, s = fit_logistic(design(features[~test]), labels[~test])
     p_logit = logistic(design(features[test]), w, m, s)
     p_trees = fit_forest(features[~test], labels[~test], **FOREST).probability(features[test])
@@ -297,6 +293,37 @@ def which(args: argparse.Namespace) -> str:
     return f"scenes {args.first}-{args.first + args.scenes - 1}"
 
 
+def fitted_on(args: argparse.Namespace) -> str:
+    """What the car and fill models are fitted on, as their provenance says it."""
+    blocks = f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else ""
+    return f"{which(args)} of the tuned suite, plain (v1) and v2{blocks}"
+
+
+def trees_text(settings: dict[str, float]) -> str:
+    """The boosted trees' settings, as the models' provenance says them."""
+    return "gradient-boosted trees " + ", ".join(f"{k} {v}" for k, v in settings.items()) + "."
+
+
+def fit_jobs(args: argparse.Namespace, *, lookalikes: bool = True) -> list[tuple[int, str, str]]:
+    """(scene, realism, cache) of the tuned scenes a fit uses, plain (v1) and v2, then the tuned
+    look-alike blocks (site town) unless ``lookalikes`` is off."""
+    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
+    if lookalikes:
+        jobs += [(i, "town", args.cache) for i in fitted(args.first, args.lookalikes)]
+    return jobs
+
+
+def scene_index(sizes: list[int], args: argparse.Namespace) -> np.ndarray:
+    """Per example row, the index of its scene within its realism (``sizes``: rows of each job in
+    :func:`fit_jobs`' order), for :func:`held_out`."""
+    return np.concatenate([np.full(n, k % max(args.scenes, 1)) for k, n in enumerate(sizes)])
+
+
+def held_out(scene: np.ndarray) -> np.ndarray:
+    """The rows scored held out: alternate blocks of four scenes (so both halves hold every GSD)."""
+    return (scene // 4) % 2 == 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=100, help="tuned scenes per realism (default 100)")
@@ -328,14 +355,12 @@ def main(argv: list[str] | None = None) -> int:
     fit_roof_model(args)
     if args.roof_only:
         return 0
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
-    jobs += [(i, "town", args.cache) for i in fitted(args.first, args.lookalikes)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        parts = list(pool.map(scene_rows, jobs, chunksize=2))
+        parts = list(pool.map(scene_rows, fit_jobs(args), chunksize=2))
     features = np.vstack([f for f, _, _ in parts])
     both = np.vstack([y for _, y, _ in parts])
     types = np.vstack([t for _, _, t in parts])
-    scene = np.concatenate([np.full(len(f), k % max(args.scenes, 1)) for k, (f, _, _) in enumerate(parts)])
+    scene = scene_index([len(f) for f, _, _ in parts], args)
     labels = both[:, 0]
     a_logit, a_trees = held_out_auc(features, labels, scene)
     print(f"held-out AUC (half the scenes each way): logistic {a_logit:.3f}, boosted trees {a_trees:.3f}")
@@ -354,13 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.check:
         provenance = (
-            f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from "
-            f"{which(args)} of the tuned suite, plain (v1) and v2"
-            + (f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else "")
-            + f"; label: centre within {MATCH_M} m of true rolling stock (railcar or locomotive); "
-            + "gradient-boosted trees "
-            + ", ".join(f"{k} {v}" for k, v in FOREST.items())
-            + "."
+            f"Fitted {date.today().isoformat()} on {len(labels)} candidate cars from {fitted_on(args)}; "
+            f"label: centre within {MATCH_M} m of true rolling stock (railcar or locomotive); "
+            f"{trees_text(FOREST)}"
         )
         write_forest_module(MODULE, forest, provenance)
         print(f"wrote {MODULE.relative_to(ROOT)}")
@@ -408,8 +429,7 @@ def fill_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_fill_model(args: argparse.Namespace) -> None:
     """The fill model: which proposals in the holes of track lines hold a car (see the module's docstring)."""
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
-    jobs += [(i, "town", args.cache) for i in fitted(args.first, args.lookalikes)]
+    jobs = fit_jobs(args)
     # Fresh interpreters, so the proposals are made with the car model just written.
     with ProcessPoolExecutor(
         max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")
@@ -417,8 +437,8 @@ def fit_fill_model(args: argparse.Namespace) -> None:
         parts = list(pool.map(fill_rows, jobs, chunksize=2))
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])
-    scene = np.concatenate([np.full(len(lab), k % max(args.scenes, 1)) for k, (_, lab) in enumerate(parts)])
-    test = (scene // 4) % 2 == 1
+    scene = scene_index([len(lab) for _, lab in parts], args)
+    test = held_out(scene)
     held = fit_forest(x[~test], y[~test], **FILL_FOREST).probability(x[test])
     forest = shipped_forest(fit_forest(x, y, **FILL_FOREST))
     threshold = DetectorParams().min_fill_probability
@@ -431,12 +451,8 @@ def fit_fill_model(args: argparse.Namespace) -> None:
     if not args.check:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(y)} proposals in the holes between believed cars "
-            f"from {which(args)} of the tuned suite, plain (v1) and v2"
-            + (f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else "")
-            + f"; label: centre within {FILL_MATCH_M} m of a true railcar the detector without gap filling "
-            + "misses; gradient-boosted trees "
-            + ", ".join(f"{k} {v}" for k, v in FILL_FOREST.items())
-            + "."
+            f"from {fitted_on(args)}; label: centre within {FILL_MATCH_M} m of a true railcar the detector "
+            f"without gap filling misses; {trees_text(FILL_FOREST)}"
         )
         write_forest_module(FILL_MODULE, forest, provenance, "fill", (*FEATURES, *FILL_CONTEXT))
         print(f"wrote {FILL_MODULE.relative_to(ROOT)}")
