@@ -14,8 +14,10 @@ where along the detector's pipeline the car was found or lost:
 * ``lost after``: a candidate the car model kept lies there, but no
   detection matches the car (merged into a neighbour, called a
   locomotive, or matched to another car);
-* no candidate within half a car length, because, in the car's track
-  frame, within 4 m along its centre:
+* no candidate on the car (within half a car length along the
+  candidate's track and :data:`ON_CAR_M` across it: a candidate on the
+  next track, 4.5-5.5 m over, is another car's), because, in the car's
+  track frame, within 4 m along its centre:
 
   - ``no evidence``: the band evidence stays under ``min_band_strength``
     within 3.5 m across it;
@@ -52,7 +54,7 @@ from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_stock
-from railcount.models import SceneWindow
+from railcount.models import Detections, SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import GSDS, SHARED_REAL, ensure_scene
@@ -60,6 +62,10 @@ from accuracy import GSDS, SHARED_REAL, ensure_scene
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
 MATCH_M = 7.5  # half a car length
+ON_CAR_M = 2.0
+"""A candidate stands on a true car when their centres lie less than this across the candidate's
+track (and less than :data:`MATCH_M` along it). Before, any candidate within MATCH_M counted,
+and a car beside a found one on the next track read as ``lost after``."""
 
 
 def stages(window: SceneWindow, truth: np.ndarray, params: DetectorParams) -> list[str]:
@@ -79,13 +85,25 @@ def stages(window: SceneWindow, truth: np.ndarray, params: DetectorParams) -> li
         if j in matched:
             out.append("found")
             continue
-        near = np.hypot(*(cands.center - centre).T) < radius if len(cands) else np.zeros(0, bool)
+        near = _on_car(cands, centre, window.gsd_m)
         if near.any():
             out.append("lost after" if (prob[near] >= params.min_car_probability).any() else "judged out")
             continue
         reached = [_evidence_stage(ev, centre, params) for ev in evidence]
         out.append(max(reached, key=STAGES.index, default="no evidence"))
     return out
+
+
+def _on_car(cands: Detections, centre: np.ndarray, gsd_m: float) -> np.ndarray:
+    """Which candidates stand on the true car at ``centre`` (window (row, col)): near it along their track
+    (:data:`MATCH_M`) and across it (:data:`ON_CAR_M`)."""
+    if not len(cands):
+        return np.zeros(0, bool)
+    d_row, d_col = (centre - cands.center).T
+    theta = np.deg2rad(cands.angle_deg)
+    along = np.abs(d_col * np.cos(theta) + d_row * np.sin(theta)) * gsd_m
+    across = np.abs(-d_col * np.sin(theta) + d_row * np.cos(theta)) * gsd_m
+    return (along < MATCH_M) & (across < ON_CAR_M)
 
 
 def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:
