@@ -284,8 +284,8 @@ def print_types(outcomes: list[Outcome]) -> None:
         print(f"{'':<12}" + "".join(f"{k:>10}" for k in kinds) + f"{'right':>8}")
         for c in classes:
             tally = [sum(1 for d, t in pairs if t == c and d == k) for k in kinds]
-            classified = sum(tally) - tally[-1]
-            share = tally[kinds.index(c)] / classified if classified else float("nan")
+            n_classified = sum(tally) - tally[-1]
+            share = tally[kinds.index(c)] / n_classified if n_classified else float("nan")
             print(f"{c:<12}" + "".join(f"{v:>10}" for v in tally) + f"{share:>8.0%}")
         # Per detected class: the share of cars called that class that are that class.
         called = [[t for d, t in pairs if d == k] for k in classes]
