@@ -668,10 +668,13 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
             continue
         n = 1 if length <= max_len else max(1, round(length / pitch_px))
         seg = length / n
+        joints = a + seg * np.arange(n + 1)
+        if n > 1 and not gaps_visible and params.snap_joints_contrast is not None:
+            joints = snap_joints(joints, rgb, y, gsd_m, band_px, params.snap_joints_contrast)
         for i in range(n):
-            xs.append(a + (i + 0.5) * seg)
+            xs.append(0.5 * (joints[i] + joints[i + 1]))
             ys.append(y)
-            lengths.append(seg)
+            lengths.append(joints[i + 1] - joints[i])
             scores.append(score)
             methods.append("pitch" if n > 1 else "gap")
     cars = FrameCars(
@@ -682,3 +685,33 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
         method=np.asarray(methods, dtype="<U5"),
     )
     return cars
+
+
+def snap_joints(
+    joints: np.ndarray, rgb: np.ndarray, y: float, gsd_m: float, band_px: int, contrast: float
+) -> np.ndarray:
+    """The inner joints of a run counted by pitch, each moved to the strongest colour step near it.
+
+    Coarser than the coupling gaps, the steps between cars of different
+    colours still show. Each inner joint moves to the strongest local
+    maximum of :func:`gap_signal` above ``contrast`` within a third of a
+    piece of where the equal split put it (and stays when there is none),
+    so the count is the pitch's and the boxes sit on the cars. The run's
+    ends stay.
+    """
+    out = np.asarray(joints, float).copy()
+    seg = (out[-1] - out[0]) / (out.size - 1)
+    reach = seg / 3.0
+    x0, x1 = int(out[0]), int(np.ceil(out[-1]))
+    sig = gap_signal(rgb, y, x0, x1, gsd_m, band_px)
+    if sig.size < 3:
+        return out
+    peak = np.zeros(sig.size, bool)
+    peak[1:-1] = (sig[1:-1] >= sig[:-2]) & (sig[1:-1] >= sig[2:]) & (sig[1:-1] > contrast)
+    cols = np.flatnonzero(peak) + x0
+    for k in range(1, out.size - 1):
+        near = cols[np.abs(cols - out[k]) <= reach]
+        near = near[(near > out[k - 1] + 0.5 * seg) & (near < out[k + 1] - 0.5 * seg)]
+        if near.size:
+            out[k] = float(near[np.argmax(sig[near - x0])])
+    return out
