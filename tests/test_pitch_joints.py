@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from railcount.detect.cars import Runs, snap_joints, split_runs
+from railcount.detect.cars import FrameCars, Runs, pitch_box_centres, snap_joints, split_runs
 from railcount.detect.params import DetectorParams
 
 GSD = 1.0
@@ -46,7 +46,7 @@ def test_joints_stay_without_a_step_or_beyond_a_third_of_a_piece():
     assert out[1] == joints[1]
 
 
-def test_split_runs_counts_by_pitch_and_places_the_boxes_on_the_cars():
+def test_boxes_of_a_run_counted_by_pitch_move_onto_its_cars_and_the_pieces_stay():
     lengths = [12.0, 20.0, 12.0, 20.0]
     colours = [(0.2, 0.2, 0.25), (0.6, 0.3, 0.2), (0.85, 0.85, 0.8), (0.3, 0.45, 0.3)]
     rgb = _consist(lengths, colours, lead_m=5.0)
@@ -54,13 +54,32 @@ def test_split_runs_counts_by_pitch_and_places_the_boxes_on_the_cars():
     runs = Runs(y=np.array([float(ROW)]), x0=np.array([5.0]), x1=end, score=np.ones(1))
     params = DetectorParams()
     assert GSD > params.gap_visible_gsd_m
-    snapped = split_runs(runs, rgb, GSD, params)
-    equal = split_runs(runs, rgb, GSD, DetectorParams(snap_joints_contrast=None))
-    # The same count (64 m over the default 16 m pitch), all by pitch.
-    assert snapped.x.size == equal.x.size == 4
-    assert set(snapped.method) == {"pitch"}
+    cars = split_runs(runs, rgb, GSD, params)
+    # The models judge equal pieces: 64 m over the default 16 m pitch, all by pitch,
+    # whether or not the boxes are snapped.
+    assert cars.x.size == 4 and set(cars.method) == {"pitch"}
+    assert np.allclose(cars.x, 5.0 + 16.0 * (np.arange(4) + 0.5))
+    plain = split_runs(runs, rgb, GSD, DetectorParams(snap_joints_contrast=None))
+    assert np.array_equal(plain.x, cars.x)
     centres = 5.0 + np.cumsum(lengths) - 0.5 * np.asarray(lengths)
-    # Every snapped box is within a metre of its car's centre; the equal split misses each by 2 m.
-    assert np.abs(snapped.x - centres).max() <= 1.0
-    assert np.abs(equal.x - centres).max() >= 2.0
-    assert snapped.length.sum() == pytest.approx(sum(lengths))
+    boxes = pitch_box_centres(cars, rgb, GSD, params)
+    # Every box is within a metre of its car's centre; the equal pieces miss each by 2 m.
+    assert np.abs(boxes - centres).max() <= 1.0
+    assert np.abs(cars.x - centres).min() >= 2.0
+    unsnapped = pitch_box_centres(cars, rgb, GSD, DetectorParams(snap_joints_contrast=None))
+    assert np.array_equal(unsnapped, cars.x)
+
+
+def test_only_pieces_of_one_run_are_snapped_together():
+    # Two runs on one row, and a car seen apart: the single car keeps its place.
+    rgb = _consist([12.0, 20.0, 12.0, 20.0], [(0.2, 0.2, 0.25), (0.6, 0.3, 0.2)] * 2, lead_m=5.0)
+    cars = FrameCars(
+        x=np.array([13.0, 29.0, 45.0, 61.0, 80.0]),
+        y=np.full(5, float(ROW)),
+        length=np.array([16.0, 16.0, 16.0, 16.0, 12.0]),
+        score=np.ones(5),
+        method=np.array(["pitch", "pitch", "pitch", "pitch", "gap"]),
+    )
+    boxes = pitch_box_centres(cars, rgb, GSD, DetectorParams())
+    assert boxes[4] == 80.0
+    assert np.abs(boxes[:4] - np.array([11.0, 27.0, 43.0, 59.0])).max() <= 1.0

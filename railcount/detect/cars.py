@@ -668,13 +668,10 @@ def split_runs(runs: Runs, rgb: np.ndarray, gsd_m: float, params: DetectorParams
             continue
         n = 1 if length <= max_len else max(1, round(length / pitch_px))
         seg = length / n
-        joints = a + seg * np.arange(n + 1)
-        if n > 1 and not gaps_visible and params.snap_joints_contrast is not None:
-            joints = snap_joints(joints, rgb, y, gsd_m, band_px, params.snap_joints_contrast)
         for i in range(n):
-            xs.append(0.5 * (joints[i] + joints[i + 1]))
+            xs.append(a + (i + 0.5) * seg)
             ys.append(y)
-            lengths.append(joints[i + 1] - joints[i])
+            lengths.append(seg)
             scores.append(score)
             methods.append("pitch" if n > 1 else "gap")
     cars = FrameCars(
@@ -714,4 +711,32 @@ def snap_joints(
         near = near[(near > out[k - 1] + 0.5 * seg) & (near < out[k + 1] - 0.5 * seg)]
         if near.size:
             out[k] = float(near[np.argmax(sig[near - x0])])
+    return out
+
+
+def pitch_box_centres(cars: FrameCars, rgb: np.ndarray, gsd_m: float, params: DetectorParams) -> np.ndarray:
+    """Where each car's box goes along the track: for cars counted by pitch, between snapped joints.
+
+    The pieces of one run counted by pitch share its row and length and
+    follow each other (:func:`split_runs`); their joints are moved by
+    :func:`snap_joints` and each box is centred between its two. Other cars
+    keep their ``x``. Only where boxes are drawn (and merged) changes: the
+    models judged the equal pieces.
+    """
+    out = np.asarray(cars.x, float).copy()
+    pitch = np.flatnonzero(cars.method == "pitch")
+    if not pitch.size or params.snap_joints_contrast is None:
+        return out
+    band_px = to_px(0.5 * params.car_width_m, gsd_m)
+    order = pitch[np.lexsort((cars.x[pitch], cars.y[pitch]))]
+    new_run = np.ones(order.size, bool)
+    step = cars.x[order[1:]] - cars.x[order[:-1]]
+    new_run[1:] = (cars.y[order[1:]] != cars.y[order[:-1]]) | (np.abs(step - cars.length[order[:-1]]) > 1e-3)
+    for run in np.split(order, np.flatnonzero(new_run)[1:]):
+        if run.size < 2:
+            continue
+        seg = float(cars.length[run[0]])
+        joints = float(cars.x[run[0]]) - 0.5 * seg + seg * np.arange(run.size + 1)
+        snapped = snap_joints(joints, rgb, float(cars.y[run[0]]), gsd_m, band_px, params.snap_joints_contrast)
+        out[run] = 0.5 * (snapped[:-1] + snapped[1:])
     return out

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
-from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, split_runs
+from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, pitch_box_centres, split_runs
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
@@ -301,6 +301,7 @@ class _FrameMaps:
     across: float
     runs: Runs
     cars: FrameCars
+    rgb: np.ndarray
 
 
 def _frame_maps(
@@ -322,7 +323,7 @@ def _frame_maps(
     )
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
-    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars)
+    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, rgb_f)
 
 
 def _detect_along(
@@ -374,13 +375,17 @@ def _detect_along(
             log.append((np.stack(at, axis=1), angle % 180.0, three))
         elif params.localise_roofs:
             placed_y = _place_on_roofs(cars, features, describe, gsd, params)
-        types = type_features(terms, lin_f, cars, gsd, shadow_per_height(sun.elevation_deg, maps.across))
+        placed_x = _box_centres_along(cars, maps.rgb, gsd, params)
+        # A car's type is read where its box goes along the track.
+        boxed = dataclasses.replace(cars, x=placed_x)
+        types = type_features(terms, lin_f, boxed, gsd, shadow_per_height(sun.elevation_deg, maps.across))
     else:
         placed_y = cars.y
+        placed_x = _box_centres_along(cars, maps.rgb, gsd, params)
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
-    placed = frame.to_window(np.column_stack([cars.x, placed_y]))[:, ::-1]
+    placed = frame.to_window(np.column_stack([placed_x, placed_y]))[:, ::-1]
     n = cars.x.size
     dets = Detections(
         center=xy[:, ::-1].copy(),
@@ -393,6 +398,14 @@ def _detect_along(
         tarped=np.zeros(n, bool),
     )
     return dets, features, types, placed, fill_context
+
+
+def _box_centres_along(cars: FrameCars, rgb: np.ndarray, gsd: float, params: DetectorParams) -> np.ndarray:
+    """Where each car's box goes along the track (frame x): moved onto the cars of runs counted by pitch
+    where coupling gaps are not resolved (:func:`~railcount.detect.cars.pitch_box_centres`), else ``x``."""
+    if gsd > params.gap_visible_gsd_m:
+        return pitch_box_centres(cars, rgb, gsd, params)
+    return np.asarray(cars.x, float)
 
 
 def _gap_fills_in_frame(

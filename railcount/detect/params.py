@@ -187,13 +187,14 @@ class DetectorParams:
         another place). ``merge_across_m`` 0 turns this off (before 0.6.0).
     snap_joints_contrast : float or None
         Coarser than ``gap_visible_gsd_m``, a run longer than a car is
-        counted by pitch and cut into equal pieces; each inner joint then
-        moves to the strongest colour step (``gap_signal`` above this)
-        within a third of a piece, so the boxes sit on the cars, not across
-        their joints (detector 0.6.1; the count is still the pitch's).
-        None keeps the equal pieces (before 0.6.1). 0.1, chosen with
-        ``benchmarks/folds.py`` over 0.2 for the boxes within 2.5 m of
-        their cars.
+        counted by pitch and cut into equal pieces, which the models judge.
+        The boxes of the pieces kept are then drawn between the run's joints
+        moved to the strongest colour step (``gap_signal`` above this)
+        within a third of a piece (detector 0.6.1), so they sit on the cars,
+        not across their joints. Only where the boxes go changes (and so
+        which two boxes merge, and where a car's type is read); the count is
+        decided on the equal pieces.
+        None keeps the boxes on the equal pieces (before 0.6.1).
     """
 
     car_width_m: float = 2.9
