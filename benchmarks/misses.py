@@ -49,6 +49,7 @@ import numpy as np
 
 from railcount.detect.candidates import car_probability
 from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
+from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
 from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
@@ -100,10 +101,8 @@ def _on_car(cands: Detections, centre: np.ndarray, gsd_m: float) -> np.ndarray:
     if not len(cands):
         return np.zeros(0, bool)
     d_row, d_col = (centre - cands.center).T
-    theta = np.deg2rad(cands.angle_deg)
-    along = np.abs(d_col * np.cos(theta) + d_row * np.sin(theta)) * gsd_m
-    across = np.abs(-d_col * np.sin(theta) + d_row * np.cos(theta)) * gsd_m
-    return (along < MATCH_M) & (across < ON_CAR_M)
+    along, across = along_across(d_row, d_col, cands.angle_deg)
+    return (along * gsd_m < MATCH_M) & (across * gsd_m < ON_CAR_M)
 
 
 def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:

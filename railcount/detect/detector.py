@@ -34,7 +34,7 @@ import numpy as np
 from railcount.detect.candidates import FEATURES, car_features, car_probability, locomotive_probability
 from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, pitch_box_centres, split_runs
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
-from railcount.detect.frame import TrackFrame
+from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
@@ -301,7 +301,7 @@ class _FrameMaps:
     across: float
     runs: Runs
     cars: FrameCars
-    rgb: np.ndarray
+    box_x: np.ndarray  # where each car's box goes along the track (frame x)
 
 
 def _frame_maps(
@@ -323,7 +323,8 @@ def _frame_maps(
     )
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
-    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, rgb_f)
+    box_x = _box_centres_along(cars, rgb_f, gsd, params)
+    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, box_x)
 
 
 def _detect_along(
@@ -355,6 +356,7 @@ def _detect_along(
             np.zeros((0, len(FILL_CONTEXT))),
         )
     fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
+    placed_x = maps.box_x
     if terms is not None:
 
         def describe(some: FrameCars) -> np.ndarray:
@@ -365,6 +367,7 @@ def _detect_along(
             fills, context = _gap_fills_in_frame(cars, features, strength.shape[1], gsd, params)
             if fills.x.size:
                 cars = cars.concat(fills)
+                placed_x = np.concatenate([placed_x, fills.x])  # filled cars are not counted by pitch
                 features = np.vstack([features, describe(fills)])
                 fill_context = np.vstack([fill_context, context])
         placed_y = cars.y
@@ -375,13 +378,11 @@ def _detect_along(
             log.append((np.stack(at, axis=1), angle % 180.0, three))
         elif params.localise_roofs:
             placed_y = _place_on_roofs(cars, features, describe, gsd, params)
-        placed_x = _box_centres_along(cars, maps.rgb, gsd, params)
         # A car's type is read where its box goes along the track.
         boxed = dataclasses.replace(cars, x=placed_x)
         types = type_features(terms, lin_f, boxed, gsd, shadow_per_height(sun.elevation_deg, maps.across))
     else:
         placed_y = cars.y
-        placed_x = _box_centres_along(cars, maps.rgb, gsd, params)
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
@@ -495,9 +496,7 @@ def _merge(dets: Detections, gsd: float, params: DetectorParams) -> np.ndarray:
     d = c[None, :, :] - c[:, None, :]  # (i, j): from i to j, (row, col)
     close = (d**2).sum(axis=-1) < radius * radius
     if params.merge_across_m > 0:
-        theta = np.deg2rad(dets.angle_deg[order])[:, None]
-        along = np.abs(d[..., 1] * np.cos(theta) + d[..., 0] * np.sin(theta))
-        across = np.abs(-d[..., 1] * np.sin(theta) + d[..., 0] * np.cos(theta))
+        along, across = along_across(d[..., 0], d[..., 1], dets.angle_deg[order][:, None])
         length = dets.length[order]
         mean_len = 0.5 * (length[:, None] + length[None, :])
         close |= (across < params.merge_across_m / gsd) & (along < params.merge_along * mean_len)

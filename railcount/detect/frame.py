@@ -67,3 +67,13 @@ class TrackFrame:
         inv = cv2.invertAffineTransform(self.matrix)
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         return xy @ inv[:, :2].T + inv[:, 2]
+
+
+def along_across(
+    d_row: np.ndarray, d_col: np.ndarray, angle_deg: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (pixels, unsigned) along and across a track at ``angle_deg`` (degrees from +col towards
+    +row) of window offsets (``d_row``, ``d_col``); the arguments broadcast."""
+    theta = np.deg2rad(angle_deg)
+    cos, sin = np.cos(theta), np.sin(theta)
+    return np.abs(d_col * cos + d_row * sin), np.abs(-d_col * sin + d_row * cos)
