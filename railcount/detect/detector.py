@@ -83,7 +83,11 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
             prob[filled] = fill_probability(features[filled], fill_context[filled])
         score = np.where(described, prob, dets.score)
         dets = dataclasses.replace(dets, score=score)
-        threshold = np.where(filled, params.min_fill_probability, params.min_car_probability)
+        # A piece shorter than nearly every railcar needs more of the car model (0.6.2).
+        short = dets.length * window.gsd_m < params.short_car_m
+        short_least = max(params.min_car_probability, params.min_short_car_probability)
+        car_least = np.where(short, short_least, params.min_car_probability)
+        threshold = np.where(filled, params.min_fill_probability, car_least)
         keep = ~described | (prob >= threshold)
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]
         index = index[keep]

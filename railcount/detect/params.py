@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.1"
+DETECTOR_VERSION = "0.6.2"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -136,6 +136,10 @@ class DetectorParams:
         detector 0.5.1; 0.35 from 0.5.2, chosen with the models fitted on
         half the tuned scenes and scored on the other half, the look-alike
         blocks and the real scenes).
+    short_car_m, min_short_car_probability : float
+        A candidate shorter than ``short_car_m`` (shorter than nearly every
+        railcar) is kept only from ``min_short_car_probability``: its length
+        is evidence against it (detector 0.6.2).
     localise_roofs : bool
         Describe each candidate also ``roof_shift_m`` to either side across
         the track and move it to whichever of the three positions the fitted
@@ -226,6 +230,8 @@ class DetectorParams:
     min_tarp_probability: float = 0.3
     car_model: bool = True
     min_car_probability: float = 0.35
+    short_car_m: float = 9.0
+    min_short_car_probability: float = 0.5
     localise_roofs: bool = True
     roof_shift_m: float = 3.1
     roof_margin: float = 0.0
