@@ -388,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     # The locomotive model: among candidates on rolling stock, locomotive or railcar?
     on_stock = both[:, 1] >= 0
     loco = both[on_stock, 1]
+    l_logit, l_trees = held_out_auc(features[on_stock], loco, scene[on_stock])
+    print(
+        f"locomotives, held-out AUC (half the scenes each way): logistic {l_logit:.3f}, "
+        f"boosted trees {l_trees:.3f}"
+    )
     lw, lmean, lscale, lprob = fit(features[on_stock], loco)
     called = lprob >= DetectorParams().min_locomotive_probability
     print(

@@ -59,6 +59,9 @@ def score(first: int, workers: int, cache: str) -> dict[str, object]:
         print(summary_row(f"{label} all", by[realism]))
         summary[label] = wape(by[realism])
         summary[f"{label} 0.5 m"] = wape([o for o in by[realism] if o.gsd == 0.5])
+    true, called, right = (sum(o.locos[k] for o in by["v1"] + by["v2"]) for k in range(3))
+    summary["locomotives"] = [true, called, right]
+    print(f"locomotives, plain and v2: {true} true, {called} called, {right} right")
     blocks = [o.count for o in by["town"]]
     summary["blocks"] = sum(blocks)
     print(
