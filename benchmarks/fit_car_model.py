@@ -201,13 +201,6 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / max(n_pos * n_neg, 1))
 
 
-def fit(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit the logistic model on ``features`` (squared terms added); also return its fitted probabilities."""
-    x = design(features)
-    weights, mean, scale = fit_logistic(x, labels)
-    return weights, mean, scale, logistic(x, weights, mean, scale)
-
-
 FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
 """Settings of the car model's boosted trees (railcount.detect.boost.fit_forest)."""
 
@@ -259,26 +252,6 @@ def held_out_auc(features: np.ndarray, labels: np.ndarray, scene: np.ndarray) ->
     p_logit = logistic(design(features[test]), w, m, s)
     p_trees = fit_forest(features[~test], labels[~test], **FOREST).probability(features[test])
     return auc(p_logit, labels[test]), auc(p_trees, labels[test])
-
-
-def write_module(
-    path: Path, weights: np.ndarray, mean: np.ndarray, scale: np.ndarray, provenance: str, what: str
-) -> None:
-    def fmt(values: np.ndarray) -> str:
-        return "(\n" + "".join(f"    {v!r},\n" for v in (float(x) for x in values)) + ")"
-
-    names = "(\n" + "".join(f'    "{name}",\n' for name in FEATURES) + ")"
-    text = (
-        f'"""The fitted {what} model: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
-        + "\n".join(textwrap.wrap(provenance, 88))
-        + '\n"""\n\n'
-        f"FEATURES = {names}\n\n"
-        f"MEAN = {fmt(mean)}\n\n"
-        f"SCALE = {fmt(scale)}\n\n"
-        "# Intercept first, then one weight per standardised input (features, then squares).\n"
-        f"WEIGHTS = {fmt(weights)}\n"
-    )
-    path.write_text(text, encoding="utf-8")
 
 
 def fitted(first: int, n: int) -> range:
@@ -393,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         f"locomotives, held-out AUC (half the scenes each way): logistic {l_logit:.3f}, "
         f"boosted trees {l_trees:.3f}"
     )
-    lw, lmean, lscale, lprob = fit(features[on_stock], loco)
+    loco_forest = shipped_forest(fit_forest(features[on_stock], loco, **FOREST))
+    lprob = loco_forest.probability(features[on_stock])
     called = lprob >= DetectorParams().min_locomotive_probability
     print(
         f"locomotives: {int(loco.sum())} of {len(loco)} candidates on rolling stock, "
@@ -405,9 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(loco)} candidates on rolling stock from "
             f"{which(args)} of the tuned suite, plain (v1) and v2; label: the nearest piece of "
-            f"rolling stock within {MATCH_M} m is a locomotive; logistic with squared terms, L2 penalty 1."
+            f"rolling stock within {MATCH_M} m is a locomotive; {trees_text(FOREST)}"
         )
-        write_module(LOCO_MODULE, lw, lmean, lscale, provenance, "locomotive")
+        write_forest_module(LOCO_MODULE, loco_forest, provenance, "locomotive")
         print(f"wrote {LOCO_MODULE.relative_to(ROOT)}")
     fit_types(features, both, types, kept, args)
     fit_fill_model(args)

@@ -258,16 +258,17 @@ def forest_of(module: object, what: str, features: tuple[str, ...] = FEATURES) -
 
 
 def locomotive_probability(features: np.ndarray) -> np.ndarray:
-    """Probability that a candidate on rolling stock is a locomotive, from the fitted locomotive model."""
+    """Probability that a candidate on rolling stock is a locomotive, from the fitted locomotive model
+    (boosted trees since detector 0.6.3; a logistic model before)."""
+    return loco_forest().probability(np.asarray(features, float).reshape(-1, len(FEATURES)))
+
+
+@functools.lru_cache(maxsize=1)
+def loco_forest() -> Forest:
+    """The shipped locomotive model as a :class:`~railcount.detect.boost.Forest` (read once)."""
     from railcount.detect import loco_model
 
-    return _logistic(loco_model, features)
-
-
-def _logistic(model: object, features: np.ndarray) -> np.ndarray:
-    if tuple(model.FEATURES) != FEATURES:  # type: ignore[attr-defined]
-        raise RuntimeError("a fitted model does not match the feature list; rerun fit_car_model.py")
-    return logistic(design(features), model.WEIGHTS, model.MEAN, model.SCALE)  # type: ignore[attr-defined]
+    return forest_of(loco_model, "locomotive")
 
 
 def logistic(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:

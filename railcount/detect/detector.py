@@ -87,7 +87,10 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         short = dets.length * window.gsd_m < params.short_car_m
         short_least = max(params.min_car_probability, params.min_short_car_probability)
         car_least = np.where(short, short_least, params.min_car_probability)
-        threshold = np.where(filled, params.min_fill_probability, car_least)
+        # A car beyond the end of a line (FILL_CONTEXT fill_cars 0) has one believed neighbour, not two.
+        at_end = filled & (np.nan_to_num(fill_context[:, FILL_CONTEXT.index("fill_cars")], nan=1.0) == 0)
+        fill_least = np.where(at_end, params.min_fill_end_probability, params.min_fill_probability)
+        threshold = np.where(filled, fill_least, car_least)
         keep = ~described | (prob >= threshold)
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]
         index = index[keep]

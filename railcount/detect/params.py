@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.2"
+DETECTOR_VERSION = "0.6.3"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -173,6 +173,10 @@ class DetectorParams:
         See ``fill_gaps``.
     fill_ends : bool
         See ``fill_gaps``.
+    min_fill_end_probability : float
+        A car proposed beyond the end of a line, which has a believed car on
+        one side only, is kept from this (detector 0.6.3; before, from
+        ``min_fill_probability`` like a car in a hole).
     min_fill_probability : float
         See ``fill_gaps``: 0.2 (the floor ``min_score`` sets anyway), chosen
         with ``benchmarks/folds.py`` from 0.5, 0.35, 0.25 and 0.2 once
@@ -247,6 +251,7 @@ class DetectorParams:
     fill_max_m: float = 40.0
     fill_ends: bool = True
     min_fill_probability: float = 0.2
+    min_fill_end_probability: float = 0.3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
