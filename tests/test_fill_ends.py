@@ -11,17 +11,16 @@ from railcount.detect.params import DetectorParams
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
+from .geofixtures import write_synth
+
 
 @pytest.fixture(scope="module")
 def yard(tmp_path_factory):
     # A plain 0.5 m yard of 80 cars where one end proposal gets p 0.2-0.3 from the fill
     # model (found by running the detector with end proposals kept from 0.2).
-    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
-
     folder = tmp_path_factory.mktemp("ends")
-    scene = synthesize(SceneSpec(site="tumangang", date="2022-10-12", cars=80, gsd_m=0.5, seed=1033))
-    paths = write_scene(scene, folder)
-    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, folder)))
+    paths, station = write_synth(folder, date="2022-10-12", cars=80, gsd_m=0.5, seed=1033)
+    (window,) = read_windows(paths["tif"], read_stations(station))
     return window
 
 

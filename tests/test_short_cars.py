@@ -10,17 +10,16 @@ from railcount.detect.params import DetectorParams
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
+from .geofixtures import write_synth
+
 
 @pytest.fixture(scope="module")
 def yard(tmp_path_factory):
     # A plain 0.3 m yard of 74 cars in which the car model gives one 7.2 m piece p 0.46
     # (found by running the detector with the rule off on the tuned scenes).
-    from railcount.synth import SceneSpec, synthesize, write_scene, write_station
-
     folder = tmp_path_factory.mktemp("short")
-    scene = synthesize(SceneSpec(site="tumangang", date="2020-03-14", cars=74, gsd_m=0.3, seed=1008))
-    paths = write_scene(scene, folder)
-    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, folder)))
+    paths, station = write_synth(folder, date="2020-03-14", cars=74, gsd_m=0.3, seed=1008)
+    (window,) = read_windows(paths["tif"], read_stations(station))
     return window
 
 

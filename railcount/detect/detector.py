@@ -88,7 +88,7 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         short_least = max(params.min_car_probability, params.min_short_car_probability)
         car_least = np.where(short, short_least, params.min_car_probability)
         # A car beyond the end of a line (FILL_CONTEXT fill_cars 0) has one believed neighbour, not two.
-        at_end = filled & (np.nan_to_num(fill_context[:, FILL_CONTEXT.index("fill_cars")], nan=1.0) == 0)
+        at_end = filled & (fill_context[:, FILL_CONTEXT.index("fill_cars")] == 0)
         fill_least = np.where(at_end, params.min_fill_end_probability, params.min_fill_probability)
         threshold = np.where(filled, fill_least, car_least)
         keep = ~described | (prob >= threshold)
