@@ -201,6 +201,9 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / max(n_pos * n_neg, 1))
 
 
+FIT_SCENES = 100
+"""Tuned scenes per realism (and look-alike blocks) the shipped models are fitted on."""
+
 FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
 """Settings of the car model's boosted trees (railcount.detect.boost.fit_forest)."""
 
@@ -254,21 +257,47 @@ def held_out_auc(features: np.ndarray, labels: np.ndarray, scene: np.ndarray) ->
     return auc(p_logit, labels[test]), auc(p_trees, labels[test])
 
 
-def fitted(first: int, n: int) -> range:
-    """The indices of the tuned scenes (or blocks) a fit uses."""
-    return range(first, first + n)
+def scene_set(text: str) -> list[int]:
+    """Tuned scene (or block) indices from ``--scenes``/``--lookalikes``: ``N`` (the first N) or
+    ranges such as ``0-49,100-599``."""
+    try:
+        if text.strip().isdigit():
+            return list(range(int(text)))
+        out: list[int] = []
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            out += range(int(lo), int(hi or lo) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or ranges like 0-49,100-599; got {text!r}") from None
+    return sorted(set(out))
+
+
+def ranges_text(indices: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
+    if not indices:
+        return "none"
+    parts = []
+    start = prev = indices[0]
+    for i in [*indices[1:], None]:
+        if i is None or i != prev + 1:
+            parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+            start = i if i is not None else start
+        prev = i if i is not None else prev
+    return ", ".join(parts)
 
 
 def which(args: argparse.Namespace) -> str:
     """The fitted scenes, as the models' provenance says it."""
-    if args.first == 0:
-        return f"the first {args.scenes} scenes"
-    return f"scenes {args.first}-{args.first + args.scenes - 1}"
+    return f"{len(args.scenes)} scenes ({ranges_text(args.scenes)})"
 
 
 def fitted_on(args: argparse.Namespace) -> str:
     """What the car and fill models are fitted on, as their provenance says it."""
-    blocks = f", and {args.lookalikes} tuned look-alike blocks (site town)" if args.lookalikes else ""
+    blocks = (
+        f", and {len(args.lookalikes)} tuned look-alike blocks (site town; {ranges_text(args.lookalikes)})"
+        if args.lookalikes
+        else ""
+    )
     return f"{which(args)} of the tuned suite, plain (v1) and v2{blocks}"
 
 
@@ -280,16 +309,16 @@ def trees_text(settings: dict[str, float]) -> str:
 def fit_jobs(args: argparse.Namespace, *, lookalikes: bool = True) -> list[tuple[int, str, str]]:
     """(scene, realism, cache) of the tuned scenes a fit uses, plain (v1) and v2, then the tuned
     look-alike blocks (site town) unless ``lookalikes`` is off."""
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in fitted(args.first, args.scenes)]
+    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in args.scenes]
     if lookalikes:
-        jobs += [(i, "town", args.cache) for i in fitted(args.first, args.lookalikes)]
+        jobs += [(i, "town", args.cache) for i in args.lookalikes]
     return jobs
 
 
 def scene_index(sizes: list[int], args: argparse.Namespace) -> np.ndarray:
     """Per example row, the index of its scene within its realism (``sizes``: rows of each job in
     :func:`fit_jobs`' order), for :func:`held_out`."""
-    return np.concatenate([np.full(n, k % max(args.scenes, 1)) for k, n in enumerate(sizes)])
+    return np.concatenate([np.full(n, k % max(len(args.scenes), 1)) for k, n in enumerate(sizes)])
 
 
 def held_out(scene: np.ndarray) -> np.ndarray:
@@ -299,20 +328,20 @@ def held_out(scene: np.ndarray) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scenes", type=int, default=100, help="tuned scenes per realism (default 100)")
+    ap.add_argument(
+        "--scenes",
+        type=scene_set,
+        default=scene_set(str(FIT_SCENES)),
+        help=f"tuned scenes per realism: N (the first N) or ranges like 0-49,100-599 (default {FIT_SCENES})",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     ap.add_argument(
         "--lookalikes",
-        type=int,
-        default=100,
-        help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives (default 100)",
-    )
-    ap.add_argument(
-        "--first",
-        type=int,
-        default=0,
-        help="fit on tuned scenes and blocks from this one on (default 0; benchmarks/folds.py uses halves)",
+        type=scene_set,
+        default=scene_set(str(FIT_SCENES)),
+        help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives: "
+        f"N or ranges, as --scenes (default {FIT_SCENES})",
     )
     ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
     ap.add_argument("--roof-only", action="store_true", help="fit the roof model only")

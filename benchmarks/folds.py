@@ -35,13 +35,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import GSDS, ROOT, Outcome, real_outcomes, run_one, summary_row
+from fit_car_model import FIT_SCENES
 
 MODELS = [
     ROOT / "railcount" / "detect" / f"{name}_model.py" for name in ("car", "loco", "type", "roof", "fill")
 ]
 HALF = 50
 FOLDS = (("A", 0, HALF), ("B", HALF, 0))
-"""(name, first scene fitted, first scene scored)."""
+"""(name, first scene fitted, first scene scored): the halves of tuned scenes 0-99."""
+
+
+def fit_set(first: int) -> str:
+    """The tuned scenes (and blocks) a fold is fitted on: its half of 0-99 and, as the shipped
+    models, every tuned scene from 100 on that they are fitted on."""
+    extra = f",100-{FIT_SCENES - 1}" if FIT_SCENES > 2 * HALF else ""
+    return f"{first}-{first + HALF - 1}{extra}"
 
 
 def score(first: int, workers: int, cache: str) -> dict[str, object]:
@@ -70,6 +78,10 @@ def score(first: int, workers: int, cache: str) -> dict[str, object]:
     )
     real = {o.name: (o.count, o.tp) for o in real_outcomes()}
     summary["real"] = real
+    summary["scenes"] = [
+        [o.realism, o.name, o.gsd, o.condition, o.truth, o.count, o.tp]
+        for o in by["v1"] + by["v2"] + by["town"]
+    ]
     if real:
         print("real: " + real_text(real, " found"))
     return summary
@@ -92,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
+    ap.add_argument(
+        "--per-scene",
+        metavar="FILE",
+        help="also write each held-out scene's truth, count and matched cars (JSON, by fold) to FILE",
+    )
     ap.add_argument("--score", type=int, default=None, help=argparse.SUPPRESS)  # internal: one fold's scoring
     args = ap.parse_args(argv)
     if args.score is not None:
@@ -102,19 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, fit_first, score_first in FOLDS:
             print(
-                f"fold {name}: models fitted on tuned scenes and blocks {fit_first}-{fit_first + HALF - 1}, "
+                f"fold {name}: models fitted on tuned scenes and blocks {fit_set(fit_first)}, "
                 f"scored on {score_first}-{score_first + HALF - 1}",
                 flush=True,
             )
             fit = [
                 sys.executable,
                 str(ROOT / "benchmarks" / "fit_car_model.py"),
-                "--first",
-                str(fit_first),
                 "--scenes",
-                str(HALF),
+                fit_set(fit_first),
                 "--lookalikes",
-                str(HALF),
+                fit_set(fit_first),
                 "--workers",
                 str(args.workers),
                 "--cache",
@@ -138,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for path, data in shipped.items():
             path.write_bytes(data)
+    if args.per_scene:
+        Path(args.per_scene).write_text(json.dumps({k: s.pop("scenes") for k, s in results.items()}))
+    else:
+        for s in results.values():
+            s.pop("scenes")
     header = f"{'fold':<6} {'plain':>7} {'v2':>7} {'v2 0.5 m':>9} {'blocks':>7}  real"
     print()
     print(header)
