@@ -1,7 +1,7 @@
 """Fit the roof, car, locomotive and type models (railcount/detect/*_model.py) on the tuned suites.
 
 Usage:
-    python benchmarks/fit_car_model.py [--scenes N] [--lookalikes M] [--first F] [--workers W]
+    python benchmarks/fit_car_model.py [--scenes N|RANGES] [--lookalikes N|RANGES] [--workers W]
                                        [--cache DIR] [--check]
 
 First the roof model (``roof_model.py``, :mod:`railcount.detect.roofs`):

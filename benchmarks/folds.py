@@ -10,7 +10,8 @@ the models on half of the tuned scenes and scores the other half, both
 ways round:
 
 * fold A fits on tuned scenes and blocks 0-49
-  (``fit_car_model.py --first 0 --scenes 50 --lookalikes 50``) and scores
+  (``fit_car_model.py --scenes 0-49 --lookalikes 0-49``, plus tuned 100 on
+  when the shipped models use more) and scores
   tuned scenes 50-99, plain and v2, blocks 50-99 and the real scenes
   (``../shared/real``, when present);
 * fold B fits on 50-99 and scores 0-49.
