@@ -276,13 +276,11 @@ def ranges_text(indices: list[int]) -> str:
     """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
     if not indices:
         return "none"
-    parts = []
-    start = prev = indices[0]
-    for i in [*indices[1:], None]:
-        if i is None or i != prev + 1:
-            parts.append(f"{start}-{prev}" if prev > start else f"{start}")
-            start = i if i is not None else start
-        prev = i if i is not None else prev
+    parts, start = [], indices[0]
+    for a, b in zip(indices, [*indices[1:], indices[-1] + 2], strict=True):  # a sentinel closes the last
+        if b != a + 1:
+            parts.append(f"{start}-{a}" if a > start else f"{a}")
+            start = b
     return ", ".join(parts)
 
 

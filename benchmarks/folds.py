@@ -154,11 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for path, data in shipped.items():
             path.write_bytes(data)
+    per_scene = {k: s.pop("scenes") for k, s in results.items()}
     if args.per_scene:
-        Path(args.per_scene).write_text(json.dumps({k: s.pop("scenes") for k, s in results.items()}))
-    else:
-        for s in results.values():
-            s.pop("scenes")
+        Path(args.per_scene).write_text(json.dumps(per_scene))
     header = f"{'fold':<6} {'plain':>7} {'v2':>7} {'v2 0.5 m':>9} {'blocks':>7}  real"
     print()
     print(header)
