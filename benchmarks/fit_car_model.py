@@ -201,7 +201,7 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / max(n_pos * n_neg, 1))
 
 
-FIT_SCENES = 100
+FIT_SCENES = 600
 """Tuned scenes per realism (and look-alike blocks) the shipped models are fitted on."""
 
 FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
