@@ -39,7 +39,8 @@ the car model just written, the detector proposes cars in the holes between
 believed cars on each track line of the same scenes and blocks; each
 proposal is labelled 1 when its centre lies within 5 m of a true railcar
 the detector without gap filling misses, and boosted trees (smaller:
-about 23,000 proposals against 87,000 candidates) learn from its own features and its neighbours which holes hold a car. With
+about 23,000 proposals against 87,000 candidates) learn from its own features
+and its neighbours which holes hold a car. With
 ``--check`` the proposals are made with the shipped car model.
 
 Only ``tuned`` seeds are used; ``untouched`` and ``fresh`` stay out of the
