@@ -51,7 +51,7 @@ FOLDS = (("A", 0, HALF), ("B", HALF, 0))
 def fit_set(first: int) -> str:
     """The tuned scenes (and blocks) a fold is fitted on: its half of 0-99 and, as the shipped
     models, every tuned scene from 100 on that they are fitted on."""
-    extra = f",100-{FIT_SCENES - 1}" if FIT_SCENES > 2 * HALF else ""
+    extra = f",{2 * HALF}-{FIT_SCENES - 1}" if FIT_SCENES > 2 * HALF else ""
     return f"{first}-{first + HALF - 1}{extra}"
 
 
