@@ -23,7 +23,7 @@ run this, and compare with the run before: the tables in
 runs in a fresh process after each fit, since the models are read once per
 process. About 26 minutes on two cores once the scenes are cached (each fold
 fits on 550 scenes of each kind); generating tuned scenes 100-599 first
-takes about 20 minutes more.
+took about 11 minutes per 300 (plain, v2 and block) on two cores.
 """
 
 from __future__ import annotations
