@@ -492,11 +492,12 @@ def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params
     ys, xs = cross_track_maxima(strength, core, half_w, params.min_band_strength)
     # Centrelines cross few of the frame's rows: the rest of the work is done on those
     # rows alone (frame_rows[i] is the frame row of row i of on_u8, -1 for a blank row).
-    frame_rows, on_u8 = _rows_around(ys, xs, strength.shape)
+    reach = to_px(params.centreline_wobble_m, gsd_m)
+    frame_rows, on_u8 = _rows_around(ys, xs, strength.shape, reach)
     if not frame_rows.size:
         return Runs(*(np.zeros(0) for _ in range(4)))
-    # Bridge one-row wobbles of the centreline and remove blips shorter than a few metres.
-    on_u8 = cv2.dilate(on_u8, np.ones((3, 1), np.uint8))
+    # Bridge wobbles of the centreline and remove blips shorter than a few metres.
+    on_u8 = cv2.dilate(on_u8, np.ones((2 * reach + 1, 1), np.uint8))
     if gsd_m > params.gap_visible_gsd_m:
         # Coupling gaps are not resolved: bridge short breaks so a consist is one run.
         bridge = to_px(params.bridge_gap_m, gsd_m)
@@ -524,7 +525,9 @@ def centreline_runs(strength: np.ndarray, core: np.ndarray, gsd_m: float, params
     idx = np.arange(1, n)
     x0 = first[idx].astype(float)
     x1 = x0 + (last[idx] - first[idx] + 1)
-    score = np.clip(wsum[idx] / np.maximum(cnt[idx], 1), 0.0, 1.0)
+    # The mean evidence over the run's pixels, which the dilation above spreads over
+    # 2 * reach + 1 rows: scaled to three rows, as it was with one row of give at every GSD.
+    score = np.clip(wsum[idx] / np.maximum(cnt[idx], 1) * ((2 * reach + 1) / 3), 0.0, 1.0)
     return Runs(y=mean_y[idx], x0=x0, x1=x1, score=score)
 
 
@@ -555,26 +558,32 @@ def cross_track_maxima(
     return ys[keep], xs[keep]
 
 
-def _rows_around(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The frame rows within a row of the pixels (ys, xs), as a uint8 image with those pixels set.
+def _rows_around(
+    ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], reach: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The frame rows within ``reach`` rows of the pixels (ys, xs), as a uint8 image with those pixels set.
 
     Returns ``frame_rows`` (the frame row of each image row, -1 for a blank
-    one) and the image. :func:`centreline_runs` dilates it by a row, opens
-    (or closes) it along its rows and labels it: on this image they give, on
-    its rows, what they give on the frame, several times faster. Rows are
-    taken in the frame's aligned pairs (2k, 2k + 1), so row pairs are the
-    frame's and OpenCV's labelling (which scans two rows at a time) numbers
-    the components in the same order; runs of pairs that are not adjacent
-    in the frame are kept apart by a blank pair, as they are in the frame by
-    at least one pair with nothing set, and a row beside a blank one has
-    nothing set within a row of it, in the frame as here.
+    one) and the image. :func:`centreline_runs` dilates it by ``reach`` rows,
+    opens (or closes) it along its rows and labels it: on this image they
+    give, on its rows, what they give on the frame, several times faster.
+    Every row within ``reach`` of a set pixel is kept, so the dilation
+    meets the same rows here as in the frame. Rows are taken in the frame's
+    aligned pairs (2k, 2k + 1), so row pairs are the frame's and OpenCV's
+    labelling (which scans two rows at a time) numbers the components in
+    the same order; runs of pairs that are not adjacent in the frame are
+    kept apart by a blank pair, as they are in the frame by at least one
+    pair with nothing set, and a row beside a blank one has nothing set
+    within ``reach`` rows of it, in the frame as here.
     """
     n_rows = shape[0]
-    near = np.zeros(n_rows + n_rows % 2 + 2, bool)  # [1 : n_rows + 1] <-> frame rows
-    near[ys + 1] = True
-    near[:-1] |= near[1:].copy()
-    near[2:] |= near[1:-1].copy()
-    pairs = np.flatnonzero(near[1:-1].reshape(-1, 2).any(axis=1))
+    marked = np.zeros(n_rows, np.int64)
+    marked[ys] = 1
+    upto = np.concatenate([[0], np.cumsum(marked)])  # upto[k]: marked rows before row k
+    rows = np.arange(n_rows)
+    near = np.zeros(n_rows + n_rows % 2, bool)
+    near[:n_rows] = upto[np.minimum(rows + reach + 1, n_rows)] > upto[np.maximum(rows - reach, 0)]
+    pairs = np.flatnonzero(near.reshape(-1, 2).any(axis=1))
     # A blank pair before each run of adjacent pairs but the first.
     starts = np.ones(pairs.size, bool)
     starts[1:] = pairs[1:] != pairs[:-1] + 1

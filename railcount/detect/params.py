@@ -113,6 +113,15 @@ class DetectorParams:
     bridge_gap_m : float
         Coarser than ``gap_visible_gsd_m``, breaks up to this long in a car
         centreline are bridged before runs are counted by pitch.
+    centreline_wobble_m : float
+        A centreline may step across the track by this much (metres, at
+        least one row) and still be one run, so that a roof whose evidence
+        has two ridges about 0.6 m apart gives one car, not pieces too short
+        for one (the run's score is scaled back to a three-row band). The
+        default, 0, is one row at every GSD: what the shipped models were
+        fitted with. 0.6 m (two rows at 0.3 m, one row coarser) was measured
+        with refitted models in session 15 and not shipped
+        (``docs/detector.md``); models must be refitted to use it.
     max_uncut_run_m : float
         Where gaps are resolved, a run longer than this with no cut at all is
         rejected.
@@ -228,6 +237,7 @@ class DetectorParams:
     run_smooth_m: float = 3.0
     gap_visible_gsd_m: float = 0.65
     bridge_gap_m: float = 2.0
+    centreline_wobble_m: float = 0.0
     max_uncut_run_m: float = 60.0
     classify_types: bool = True
     min_type_probability: float = 0.5
