@@ -559,7 +559,7 @@ def cross_track_maxima(
 
 
 def _rows_around(
-    ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], reach: int = 1
+    ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], reach: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The frame rows within ``reach`` rows of the pixels (ys, xs), as a uint8 image with those pixels set.
 
