@@ -149,9 +149,10 @@ def test_a_roof_whose_evidence_steps_between_two_ridges_is_one_run():
     assert len(runs.y) == 1
     assert (runs.x1[0] - runs.x0[0]) * gsd_m == pytest.approx(15.0, abs=gsd_m)
     assert 30.0 < runs.y[0] < 32.0 and runs.score[0] > 0.1
-    # With one row of give (the default), only the empty row between the ridges is
+    # With one row of give (detector 0.6.4), only the empty row between the ridges is
     # long enough to survive: a "run" with no evidence, which the detector drops.
-    one_row = centreline_runs(strength, core, gsd_m, DetectorParams(run_smooth_m=0.0))
+    one_row_params = DetectorParams(run_smooth_m=0.0, centreline_wobble_m=0.0)
+    one_row = centreline_runs(strength, core, gsd_m, one_row_params)
     assert np.all(one_row.score < params.min_band_strength)
 
 

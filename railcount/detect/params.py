@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.4"
+DETECTOR_VERSION = "0.6.5"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -118,10 +118,10 @@ class DetectorParams:
         least one row) and still be one run, so that a roof whose evidence
         has two ridges about 0.6 m apart gives one car, not pieces too short
         for one (the run's score is scaled back to a three-row band). The
-        default, 0, is one row at every GSD: what the shipped models were
-        fitted with. 0.6 m (two rows at 0.3 m, one row coarser) was measured
-        with refitted models in session 15 and not shipped
-        (``docs/detector.md``); models must be refitted to use it.
+        default, 0.6 m, is two rows at 0.3 m and one row at 0.5 m and
+        coarser; the shipped models were fitted with it (detector 0.6.5).
+        0 is one row at every GSD, as detector 0.6.4; changing it needs
+        the models refitted (``benchmarks/fit_car_model.py``).
     max_uncut_run_m : float
         Where gaps are resolved, a run longer than this with no cut at all is
         rejected.
@@ -237,7 +237,7 @@ class DetectorParams:
     run_smooth_m: float = 3.0
     gap_visible_gsd_m: float = 0.65
     bridge_gap_m: float = 2.0
-    centreline_wobble_m: float = 0.0
+    centreline_wobble_m: float = 0.6
     max_uncut_run_m: float = 60.0
     classify_types: bool = True
     min_type_probability: float = 0.5
