@@ -128,6 +128,9 @@ class StationEvaluation:
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
+        # Types are scored only on matched cars whose truth names a type; truth that labels
+        # every car "wagon" (Muttenz) says nothing about types.
+        typed = [(d, t) for d, t in self.type_pairs if t in RAILCAR_TYPES]
         return {
             "station": r.station,
             "scene": r.scene,
@@ -149,8 +152,9 @@ class StationEvaluation:
             "tarped": r.tarped,
             "true_tarped": self.tarped.truth,
             "tarped_matched": self.tarped.true_positives,
-            "types_classified": sum(1 for d, _ in self.type_pairs if d in RAILCAR_TYPES),
-            "types_right": sum(1 for d, t in self.type_pairs if d in RAILCAR_TYPES and d == t),
+            "types_labelled": len(typed),
+            "types_classified": sum(1 for d, _ in typed if d in RAILCAR_TYPES),
+            "types_right": sum(1 for d, t in typed if d in RAILCAR_TYPES and d == t),
             "gsd_m": round(r.gsd_m, 4),
             "detector_version": r.detector_version,
         }

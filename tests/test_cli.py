@@ -176,6 +176,21 @@ def test_evaluate_reports_error_and_f1_against_truth(tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "precision" in out and f"{rec['types_right']} of {rec['types_classified']} classified" in out
+    # The generator's truth names every car's type, so every matched car is scored.
+    assert rec["types_labelled"] == rec["true_positives"]
+    # Truth that calls every car a "wagon" (as Muttenz's does) says nothing about types: they are
+    # not scored, rather than reported as all wrong.
+    doc = json.loads(Path(paths["truth_geojson"]).read_text())
+    for feat in doc["features"]:
+        feat["properties"]["class"] = "wagon"
+    wagons = tmp_path / "wagons.geojson"
+    wagons.write_text(json.dumps(doc))
+    assert main([*args[:4], "--truth", str(wagons), "--json"]) == 0
+    recw = json.loads(capsys.readouterr().out)
+    assert recw["truth"] == 20 and recw["true_positives"] == rec["true_positives"]
+    assert recw["types_labelled"] == recw["types_classified"] == recw["types_right"] == 0
+    assert main([*args[:4], "--truth", str(wagons)]) == 0
+    assert "types: not scored, the truth names no car types" in capsys.readouterr().out
 
 
 def test_readme_shows_what_the_first_command_prints(tmp_path):

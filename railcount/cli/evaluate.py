@@ -32,6 +32,7 @@ def evaluate(
     --station sample_tiles/tumangang_station.geojson
     --truth sample_tiles/tumangang_2023-10-05.truth.geojson
     """
+    from railcount.models import RAILCAR_TYPES
     from railcount.pipeline import evaluate_scene
 
     for ev in evaluate_scene(scene, read_stations(station), truth):
@@ -44,9 +45,15 @@ def evaluate(
             f"truth {rec['truth']}, error {rec['count_error']:+d}; "
             f"precision {rec['precision']:.2f}, recall {rec['recall']:.2f}, F1 {rec['f1']:.2f}"
         )
+        if rec["types_labelled"]:
+            types = (
+                f"types: {rec['types_right']} of {rec['types_classified']} classified cars right "
+                f"({rec['types_labelled']} of {rec['true_positives']} matched cars have a true type)"
+            )
+        else:
+            types = f"types: not scored, the truth names no car types ({', '.join(RAILCAR_TYPES)})"
         typer.echo(
-            f"  types: {rec['types_right']} of {rec['types_classified']} classified cars right "
-            f"({rec['true_positives']} matched); tarped: {rec['tarped']} called, "
+            f"  {types}; tarped: {rec['tarped']} called, "
             f"{rec['tarped_matched']} right, of {rec['true_tarped']}; locomotives: "
             f"{rec['locomotives']} called, {rec['locomotives_matched']} right, of {rec['true_locomotives']}"
         )
