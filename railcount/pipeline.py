@@ -9,8 +9,10 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud
@@ -19,10 +21,10 @@ from railcount.detect.params import DetectorParams
 from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown
 from railcount.errors import AssumedSunWarning, UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
-from railcount.io.outputs import write_outputs
+from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
 from railcount.io.pixelspace import read_image
 from railcount.io.scenes import Scene, read_windows
-from railcount.io.truth import truth_stock
+from railcount.io.truth import Stock, truth_stock
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 
 
@@ -125,6 +127,28 @@ class StationEvaluation:
     """Detections called locomotives against the true locomotives (within the same radius)."""
     tarped: Match
     """Railcars called tarped against the true tarped railcars (within the same radius)."""
+    pairs: np.ndarray
+    """(index into :attr:`cars`, index into the true railcars) of every match, (k, 2)."""
+    truth: Stock
+    """The true rolling stock of the station, in window pixels, with each railcar's outline."""
+    outputs: dict[str, Path] = field(default_factory=dict)
+    """Files written for this station (the count's and the evaluation's), by kind."""
+
+    @property
+    def cars(self) -> Detections:
+        """The detections compared with the true railcars: all but those called locomotives."""
+        dets = self.count.detections
+        return dets.subset(dets.kind != "locomotive")
+
+    @property
+    def missed(self) -> np.ndarray:
+        """Indices of the true railcars no detection matched."""
+        return np.setdiff1d(np.arange(len(self.truth.cars)), self.pairs[:, 1])
+
+    @property
+    def false(self) -> np.ndarray:
+        """Indices into :attr:`cars` of the detections that matched no true railcar."""
+        return np.setdiff1d(np.arange(len(self.cars)), self.pairs[:, 0])
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
@@ -167,15 +191,20 @@ def evaluate_scene(
     *,
     params: DetectorParams | None = None,
     match_radius_m: float = 7.5,
+    out_dir: str | os.PathLike[str] | None = None,
 ) -> list[StationEvaluation]:
     """Count ``scene`` and compare each station with the railcars in ``truth`` (GeoJSON, lon/lat).
 
     A detection matches a true car when their centres lie within
-    ``match_radius_m`` (half a car length) of each other.
+    ``match_radius_m`` (half a car length) of each other. With ``out_dir``,
+    the count's files and the evaluation's (``evaluation.json``,
+    ``errors.geojson``: the missed and the false cars, ``evaluation.png``)
+    are written there, in a subfolder per station when there are several.
     """
     out = []
-    for sc in count_scene(scene, stations, params=params):
-        true_rc, true_cls, true_tarped, true_locos = truth_stock(truth, sc.window)
+    for sc in count_scene(scene, stations, params=params, out_dir=out_dir):
+        stock = truth_stock(truth, sc.window)
+        true_rc, true_cls, true_tarped, true_locos = stock[:4]
         is_loco = sc.detections.kind == "locomotive"
         cars = sc.detections.subset(~is_loco)
         radius = match_radius_m / sc.window.gsd_m
@@ -185,5 +214,21 @@ def evaluate_scene(
         strict = match_centres(cars.center, true_rc, STRICT_RADIUS_M / sc.window.gsd_m)
         locos = match_centres(sc.detections.center[is_loco], true_locos, radius)
         tarps = match_centres(cars.center[cars.tarped], true_rc[true_tarped], radius)
-        out.append(StationEvaluation(sc, len(true_rc), m, types, strict, locos, tarps))
+        ev = StationEvaluation(sc, len(true_rc), m, types, strict, locos, tarps, pairs, stock)
+        if out_dir is not None:
+            target = Path(out_dir)
+            if len(stations) > 1:
+                target = target / safe_name(sc.window.station.name)
+            marks = ErrorMarks(
+                truth=len(true_rc),
+                missed_rings=tuple(stock.rings[j] for j in ev.missed),
+                false=np.flatnonzero(~is_loco)[ev.false],
+            )
+            missed_lonlat = tuple(stock.rings_lonlat[j] for j in ev.missed)
+            written = write_evaluation(
+                target, sc.window, sc.detections, sc.result, ev.to_dict(), marks, missed_lonlat
+            )
+            ev.outputs.update(sc.outputs)
+            ev.outputs.update(written)
+        out.append(ev)
     return out

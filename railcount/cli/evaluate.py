@@ -20,22 +20,32 @@ def evaluate(
         help="GeoJSON of the true railcar footprints (lon/lat); features with is_railcar false "
         "or class/kind 'locomotive' are not railcars.",
     ),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Write the count's files and the evaluation's here: evaluation.png (missed true cars in "
+        "white, false detections in vermillion), errors.geojson (the same, lon/lat, for QGIS) and "
+        "evaluation.json; a subfolder per station when there are several.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
 ) -> None:
     """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
 
     A detection matches a true car when their centres lie within half a car
     length (7.5 m). Only true cars whose centre lies inside the station count.
+    With --out, a picture and a GeoJSON show which true cars were missed
+    and which detections matched no true car.
 
     Example:
     railcount evaluate sample_tiles/tumangang_2023-10-05.tif
     --station sample_tiles/tumangang_station.geojson
-    --truth sample_tiles/tumangang_2023-10-05.truth.geojson
+    --truth sample_tiles/tumangang_2023-10-05.truth.geojson --out eval/
     """
     from railcount.models import RAILCAR_TYPES
     from railcount.pipeline import evaluate_scene
 
-    for ev in evaluate_scene(scene, read_stations(station), truth):
+    for ev in evaluate_scene(scene, read_stations(station), truth, out_dir=out):
         rec = ev.to_dict()
         if as_json:
             typer.echo(json.dumps(rec))
@@ -57,3 +67,6 @@ def evaluate(
             f"{rec['tarped_matched']} right, of {rec['true_tarped']}; locomotives: "
             f"{rec['locomotives']} called, {rec['locomotives_matched']} right, of {rec['true_locomotives']}"
         )
+        if ev.outputs:
+            where = ev.outputs["picture"].parent
+            typer.echo(f"  wrote {where}/: " + ", ".join(p.name for p in ev.outputs.values()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
 _FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap filling)
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
 _METHOD_COLOUR = {"gap": _CAR, "pitch": _PITCH, "fill": _FILL}
+_FALSE = (0, 94, 213)  # vermillion: a detection no true car matched (evaluation)
+_MISSED = (255, 255, 255)  # white: a true car no detection matched (evaluation)
 
 
 def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
@@ -76,13 +79,20 @@ def detections_csv(window: SceneWindow, dets: Detections) -> str:
 
 
 def overlay_image(
-    window: SceneWindow, dets: Detections, result: CountResult, cloud: np.ndarray | None = None
+    window: SceneWindow,
+    dets: Detections,
+    result: CountResult,
+    cloud: np.ndarray | None = None,
+    *,
+    errors: ErrorMarks | None = None,
 ) -> np.ndarray:
     """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
 
     Small windows are enlarged so outlines stay legible; pixels outside the
     station are dimmed; opaque ``cloud`` (not counted) is hatched; a caption
-    states the count.
+    states the count. With ``errors`` (an evaluation against truth), false
+    detections are outlined again in vermillion and the true cars no
+    detection matched are drawn in white, and the caption says how many.
     """
     from railcount.detect.prepare import prepare  # the same stretch the detector saw
 
@@ -117,6 +127,17 @@ def overlay_image(
         pts = np.round(corners[i] * 8).astype(np.int32)
         cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
         cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
+    if errors is not None:
+        for i in errors.false:
+            # A second, wider outline around the box, so its method colour still shows inside.
+            pts = np.round(_grow(corners[i], 2.0 * thick) * 8).astype(np.int32)
+            cv2.polylines(img, [pts], True, _FALSE, thick + 1, cv2.LINE_AA, shift=3)
+            # Thin diagonals: told apart from an orange pitch box without relying on colour.
+            cv2.polylines(img, [pts[[0, 2]], pts[[1, 3]]], False, _FALSE, 1, cv2.LINE_AA, shift=3)
+        for ring in errors.missed_rings:
+            pts = np.round(ring[:, ::-1] * scale * 8).astype(np.int32)
+            cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
+            cv2.polylines(img, [pts], True, _MISSED, thick, cv2.LINE_AA, shift=3)
     when = result.acquired.strftime("%Y-%m-%d %H:%M UTC") if result.acquired else "date unknown"
     if result.acquired and result.acquired.strftime("%H:%M:%S") == "00:00:00":
         when = result.acquired.strftime("%Y-%m-%d")
@@ -133,11 +154,96 @@ def overlay_image(
         legend.append((_LOCO, "locomotive"))
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
+    if errors is not None:
+        caption += f" | truth {errors.truth}: {len(errors.missed_rings)} missed, {len(errors.false)} false"
+        legend += [(_MISSED, "missed (true car)"), (_FALSE, "false (no true car)")]
     types = ", ".join(f"{n} {name}" for name, n in result.by_type.items() if n)
     if result.tarped:
         types += f"; {result.tarped} tarped"
     _caption(img, caption, [*legend, (_STATION, "station")], f"types (indicative): {types}" if types else "")
     return img
+
+
+@dataclass(frozen=True)
+class ErrorMarks:
+    """Where a count disagrees with ground truth, for the evaluation picture."""
+
+    truth: int
+    """How many true railcars the station holds."""
+    missed_rings: tuple[np.ndarray, ...]
+    """Outline of each true railcar no detection matched, (k, 2) window pixels (row, col)."""
+    false: np.ndarray
+    """Indices of the detections (as drawn) that matched no true railcar."""
+
+
+def _grow(corners: np.ndarray, px: float) -> np.ndarray:
+    """A box's four corners moved ``px`` outwards from its centre along both of its axes."""
+    centre = corners.mean(axis=0)
+    out = corners.astype(float).copy()
+    for axis in (corners[1] - corners[0], corners[2] - corners[1]):
+        unit = axis / max(float(np.hypot(*axis)), 1e-9)
+        side = np.sign((corners - centre) @ unit)
+        out += side[:, None] * unit[None, :] * px
+    return out
+
+
+def errors_geojson(
+    window: SceneWindow,
+    dets: Detections,
+    result: CountResult,
+    errors: ErrorMarks,
+    missed_lonlat: tuple[np.ndarray, ...],
+) -> dict[str, Any]:
+    """RFC 7946 FeatureCollection of what an evaluation found wrong, lon/lat.
+
+    Each true railcar no detection matched (``error: missed``, its outline
+    as the truth gives it) and each detection no true railcar matched
+    (``error: false``, with the detection's own properties), so that they
+    can be stepped through in QGIS.
+    """
+    feats: list[dict[str, Any]] = []
+    for ring in missed_lonlat:
+        coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring[:, :2]]
+        coords.append(coords[0])
+        if _signed_area(coords) < 0:
+            coords.reverse()
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"error": "missed", "station": result.station},
+                "geometry": {"type": "Polygon", "coordinates": [coords]},
+            }
+        )
+    detected = detections_geojson(window, dets, result)["features"]
+    for i in errors.false:
+        feat = detected[int(i)]
+        feat["properties"] = {"error": "false", **feat["properties"]}
+        feats.append(feat)
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def write_evaluation(
+    out_dir: str | Path,
+    window: SceneWindow,
+    dets: Detections,
+    result: CountResult,
+    record: dict[str, Any],
+    errors: ErrorMarks,
+    missed_lonlat: tuple[np.ndarray, ...],
+) -> dict[str, Path]:
+    """Write ``evaluation.json``, ``errors.geojson`` and ``evaluation.png`` into ``out_dir``."""
+    out = output_dir(out_dir)
+    paths = {
+        "evaluation": out / "evaluation.json",
+        "errors": out / "errors.geojson",
+        "picture": out / "evaluation.png",
+    }
+    paths["evaluation"].write_text(json.dumps(record, indent=2), encoding="utf-8")
+    feats = errors_geojson(window, dets, result, errors, missed_lonlat)
+    paths["errors"].write_text(json.dumps(feats), encoding="utf-8")
+    if not cv2.imwrite(str(paths["picture"]), overlay_image(window, dets, result, errors=errors)):
+        raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
+    return paths
 
 
 def write_outputs(

@@ -44,6 +44,8 @@ class Stock(NamedTuple):
     classes: np.ndarray  # railcar classes ("tank", "covered", "open", "flat", ...), (n,)
     tarped: np.ndarray  # railcars whose load is under a tarp, bool (n,)
     locomotives: np.ndarray  # locomotive centres, (m, 2)
+    rings: tuple[np.ndarray, ...] = ()  # each railcar's outline, (k, 2) window pixels (row, col)
+    rings_lonlat: tuple[np.ndarray, ...] = ()  # the same outlines as given, (k, 2) lon/lat
 
 
 def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
@@ -62,7 +64,7 @@ def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
         feats = doc["features"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: cannot read truth GeoJSON ({exc}); pass a FeatureCollection") from None
-    lonlat, classes, tarped, is_car, is_loco = [], [], [], [], []
+    lonlat, rings, classes, tarped, is_car, is_loco = [], [], [], [], [], []
     for f in feats:
         props = f.get("properties") or {}
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
@@ -74,8 +76,9 @@ def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
             continue
         geom = f["geometry"]
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        ring = np.asarray(polys[0][0], dtype=float)[:-1]
+        ring = np.asarray(polys[0][0], dtype=float)[:-1, :2]
         lonlat.append(ring.mean(axis=0))
+        rings.append(ring)
         classes.append(str(props.get("class") or props.get("kind") or "railcar"))
         tarped.append(bool(props.get("tarped")))
         is_car.append(car)
@@ -92,9 +95,20 @@ def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
     inside = np.zeros(len(rc), dtype=bool)
     inside[ok] = window.inside[r[ok], c[ok]]
     cars = inside & np.asarray(is_car)
+    # Every outline's vertices in one transform, then split back per car.
+    kept = [rings[i] for i in np.flatnonzero(cars)]
+    rings_px: tuple[np.ndarray, ...] = ()
+    if kept:
+        allv = np.concatenate(kept)
+        vx, vy = warp_points(WGS84, window.crs, allv[:, 0].tolist(), allv[:, 1].tolist())
+        vc, vr = apply_affine(~window.transform, np.asarray(vx), np.asarray(vy))
+        split = np.cumsum([len(k) for k in kept])[:-1]
+        rings_px = tuple(np.split(np.column_stack([vr, vc]), split))
     return Stock(
         rc[cars],
         np.asarray(classes, dtype="<U10")[cars],
         np.asarray(tarped)[cars],
         rc[inside & np.asarray(is_loco)],
+        rings_px,
+        tuple(kept),
     )
