@@ -24,7 +24,7 @@ from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
 from railcount.io.pixelspace import read_image
 from railcount.io.scenes import Scene, read_windows
-from railcount.io.truth import Stock, truth_stock
+from railcount.io.truth import Stock, truth_features, truth_stock
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 
 
@@ -201,6 +201,7 @@ def evaluate_scene(
     ``errors.geojson``: the missed and the false cars, ``evaluation.png``)
     are written there, in a subfolder per station when there are several.
     """
+    truth_features(truth)  # a bad truth file fails before the scene is counted
     out = []
     for sc in count_scene(scene, stations, params=params, out_dir=out_dir):
         stock = truth_stock(truth, sc.window)

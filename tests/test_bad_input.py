@@ -240,3 +240,24 @@ def test_unreadable_scene_is_one_line_exit_1(inner_station, plain_scene):
     finally:
         (folder / "secret.tif").chmod(stat.S_IRUSR | stat.S_IWUSR)
         shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "cannot read the truth file"),
+        ('{"type": "Feature', "not a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection"}', "not a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": {}}', "not a GeoJSON FeatureCollection"),
+    ],
+)
+def test_a_bad_truth_file_fails_before_the_scene_is_counted(tmp_path, capsys, content, says):
+    truth = tmp_path / "truth.geojson"
+    if content is not None:
+        truth.write_text(content)
+    out = tmp_path / "out"
+    argv = ["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth), "--out", str(out)]
+    err = one_line_error(capsys, argv, 2)
+    assert str(truth) in err and says in err
+    # Nothing was counted or written: the truth is checked first.
+    assert not out.exists()

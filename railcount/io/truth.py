@@ -48,6 +48,25 @@ class Stock(NamedTuple):
     rings_lonlat: tuple[np.ndarray, ...] = ()  # the same outlines as given, (k, 2) lon/lat
 
 
+def truth_features(path: str | os.PathLike[str]) -> list[dict]:
+    """The features of a truth GeoJSON FeatureCollection, or a one-line error that says what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the truth file ({exc.strerror}); check the path") from None
+    try:
+        feats = json.loads(text)["features"]
+        if not isinstance(feats, list):
+            raise TypeError("features is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{path}: not a GeoJSON FeatureCollection ({exc}); pass the true cars as a FeatureCollection "
+            "of polygons in lon/lat"
+        ) from None
+    return feats
+
+
 def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
     """Railcar centres, classes and tarped flags, and locomotive centres (row, col window pixels).
 
@@ -58,12 +77,7 @@ def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
     property and ``class``/``kind`` not ``locomotive``; locomotives are those
     whose ``class`` or ``kind`` is ``locomotive``.
     """
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        feats = doc["features"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: cannot read truth GeoJSON ({exc}); pass a FeatureCollection") from None
+    feats = truth_features(path)
     lonlat, rings, classes, tarped, is_car, is_loco = [], [], [], [], [], []
     for f in feats:
         props = f.get("properties") or {}
