@@ -24,7 +24,11 @@ which also lists the look-alikes the generator drew:
   there (these raise the count);
 * ``other``: none of these (ground, track, ballast, shadows, masts).
 
-Each detection takes the first of these that applies. ``--real`` adds
+Each detection takes the first of these that applies. Below that table,
+each way of counting a car (seen apart at a gap, a piece of a run counted
+by pitch, a gap fill) with how many of its detections are false, per GSD,
+and where the ``by a found`` boxes stand against the nearest true railcar
+(on its track, on the next, or further). ``--real`` adds
 rows for the real scenes of ``../shared/real`` (Muttenz west labels only
 its wagons, Joplin nothing, so their false cars are ``off a missed``,
 ``by a found`` or ``other``). The default, ``untouched`` v2 scenes 0-99, are held out from
@@ -40,11 +44,13 @@ import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from rasterio.warp import transform as warp_points
 from shapely.geometry import Point, Polygon
 
+from railcount.detect.frame import along_across
 from railcount.io.scenes import WGS84
 from railcount.io.stations import read_stations
 from railcount.models import SceneWindow, apply_affine
@@ -53,6 +59,8 @@ from railcount.pipeline import StationEvaluation, evaluate_scene
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import GSDS, NO_RAILCARS, REAL_CASES, SHARED_REAL, ensure_scene
 
+METHODS = ("gap", "pitch", "fill")
+"""How a detection was counted: seen apart, a piece of a run counted by pitch, a gap fill."""
 KINDS = ("locomotive", "truck", "container", "building", "off a missed", "by a found", "other")
 MATCH_M = 7.5  # half a car length: the accuracy benchmark's matching radius
 BESIDE_M = 15.0  # a car length
@@ -103,12 +111,37 @@ def false_kinds(ev: StationEvaluation, objects: list[tuple[str, Polygon]]) -> li
     return out
 
 
-def scene_kinds(job: tuple[str, int, str, str]) -> tuple[float, list[str]]:
+def offsets(ev: StationEvaluation, kinds: list[str]) -> list[str]:
+    """Where each ``by a found`` box stands against the nearest true railcar: on its track (under
+    2 m across it), on the next track (2-7 m) or further."""
+    cars, railcars, gsd = ev.cars, ev.truth.cars, ev.count.window.gsd_m
+    out = []
+    for i, kind in zip(ev.false, kinds, strict=True):
+        if kind != "by a found":
+            continue
+        d = railcars[np.argmin(np.hypot(*(railcars - cars.center[i]).T))] - cars.center[i]
+        _, across = along_across(d[:1], d[1:], cars.angle_deg[i : i + 1])
+        across_m = float(abs(across[0])) * gsd
+        out.append("same track" if across_m < 2.0 else "next track" if across_m < 7.0 else "further")
+    return out
+
+
+class SceneResult(NamedTuple):
+    gsd: float
+    kinds: list[str]  # what each false railcar stands on
+    methods: list[tuple[str, bool]]  # every compared detection's method, and whether it is false
+    offsets: list[str]  # where each ``by a found`` box stands
+
+
+def scene_kinds(job: tuple[str, int, str, str]) -> SceneResult:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     truth = tif.with_suffix(".truth.geojson")
     (ev,) = evaluate_scene(tif, read_stations(station), truth)
-    return round(ev.count.window.gsd_m, 2), false_kinds(ev, lookalikes(truth, ev.count.window))
+    kinds = false_kinds(ev, lookalikes(truth, ev.count.window))
+    false = set(ev.false.tolist())
+    methods = [(str(m), k in false) for k, m in enumerate(ev.cars.method)]
+    return SceneResult(round(ev.count.window.gsd_m, 2), kinds, methods, offsets(ev, kinds))
 
 
 def real_rows() -> list[tuple[str, list[str]]]:
@@ -142,16 +175,32 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(scene_kinds, jobs))
     if args.gsd is not None:
-        results = [(g, k) for g, k in results if abs(g - args.gsd) < 0.01]
+        results = [r for r in results if abs(r.gsd - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
     print(f"false railcars by what they stand on ({chosen})")
     print(f"{'':<22}{'false':>7}" + "".join(f"{k:>13}" for k in KINDS))
     print("-" * (29 + 13 * len(KINDS)))
-    for gsd in GSDS:
-        at_gsd = [k for g, ks in results if g == round(gsd, 2) for k in ks]
-        if at_gsd or any(g == round(gsd, 2) for g, _ in results):
-            print(row(f"{args.suite} {gsd:.2f} m", at_gsd))
-    print(row(f"{args.suite} all", [k for _, ks in results for k in ks]))
+    gsds = [g for g in GSDS if any(r.gsd == round(g, 2) for r in results)]
+    for gsd in gsds:
+        print(
+            row(f"{args.suite} {gsd:.2f} m", [k for r in results if r.gsd == round(gsd, 2) for k in r.kinds])
+        )
+    print(row(f"{args.suite} all", [k for r in results for k in r.kinds]))
+    print()
+    print("false / all detections compared, by how the car was counted")
+    print(f"{'':<22}" + "".join(f"{m:>16}" for m in METHODS))
+    for gsd in gsds:
+        pairs = [p for r in results if r.gsd == round(gsd, 2) for p in r.methods]
+        cells = []
+        for m in METHODS:
+            flags = [f for meth, f in pairs if meth == m]
+            cells.append(f"{sum(flags)}/{len(flags)} {sum(flags) / len(flags):4.0%}" if flags else "-")
+        print(f"{args.suite + f' {gsd:.2f} m':<22}" + "".join(f"{c:>16}" for c in cells))
+    where = collections.Counter(o for r in results for o in r.offsets)
+    print(
+        f"'by a found' boxes against the nearest true railcar: {where['same track']} on its track "
+        f"(under 2 m across), {where['next track']} on the next (2-7 m), {where['further']} further"
+    )
     if args.real:
         if SHARED_REAL.is_dir():
             for label, kinds in real_rows():
