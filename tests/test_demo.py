@@ -85,6 +85,7 @@ def test_quickstart_notebook_runs(tmp_path, monkeypatch):
     assert any("image/png" in o.get("data", {}) for o in outputs if o.output_type == "display_data")
     assert (tmp_path / "railcount-quickstart" / "report" / "report.html").is_file()
     # The last step checks the surge scene's count against its truth and shows where it is wrong.
-    evaluation = json.loads((tmp_path / "railcount-quickstart" / "evaluation" / "evaluation.json").read_text())
+    folder = tmp_path / "railcount-quickstart" / "evaluation"
+    evaluation = json.loads((folder / "evaluation.json").read_text())
     assert f"counted {evaluation['railcars']}, truth {evaluation['truth']}:" in text
-    assert (tmp_path / "railcount-quickstart" / "evaluation" / "evaluation.png").is_file()
+    assert (folder / "evaluation.png").is_file()
