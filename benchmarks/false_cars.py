@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -53,6 +52,7 @@ from shapely.geometry import Point, Polygon
 from railcount.detect.frame import along_across
 from railcount.io.scenes import WGS84
 from railcount.io.stations import read_stations
+from railcount.io.truth import truth_features
 from railcount.models import SceneWindow, apply_affine
 from railcount.pipeline import StationEvaluation, evaluate_scene
 
@@ -71,9 +71,8 @@ LOOKALIKE.update({k: "building" for k in ("building", "platform", "canopy")})
 
 def lookalikes(truth: Path, window: SceneWindow) -> list[tuple[str, Polygon]]:
     """The truth's trucks, containers and buildings as polygons in window pixels (col, row)."""
-    doc = json.loads(truth.read_text(encoding="utf-8"))
     out = []
-    for feat in doc["features"]:
+    for feat in truth_features(truth):
         kind = LOOKALIKE.get(str(feat["properties"].get("class")))
         if kind is None:
             continue
@@ -89,23 +88,21 @@ def false_kinds(ev: StationEvaluation, objects: list[tuple[str, Polygon]]) -> li
     """What each false railcar of an evaluation stands on (see the module's docstring)."""
     window = ev.count.window
     px = 1.0 / window.gsd_m
-    cars = ev.cars
-    missed = ev.missed
+    cars, missed = ev.cars, ev.missed
+    locos, railcars = ev.truth.locomotives, ev.truth.cars
     out = []
     for i in ev.false:
         centre = cars.center[i]
         kind = "other"
-        locos = ev.truth.locomotives
-        railcars = ev.truth.cars
         if len(locos) and np.hypot(*(locos - centre).T).min() < MATCH_M * px:
             kind = "locomotive"
         else:
             point = Point(centre[1], centre[0])
             near = [k for k, poly in objects if poly.distance(point) < ON_OBJECT_M * px]
+            near_cars = np.flatnonzero(np.hypot(*(railcars - centre).T) < BESIDE_M * px)
             if near:
                 kind = min(near, key=KINDS.index)
-            elif len(railcars) and np.hypot(*(railcars - centre).T).min() < BESIDE_M * px:
-                near_cars = np.flatnonzero(np.hypot(*(railcars - centre).T) < BESIDE_M * px)
+            elif near_cars.size:
                 kind = "off a missed" if np.isin(near_cars, missed).any() else "by a found"
         out.append(kind)
     return out

@@ -24,7 +24,7 @@ from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
 from railcount.io.pixelspace import read_image
 from railcount.io.scenes import Scene, read_windows
-from railcount.io.truth import Stock, truth_features, truth_stock
+from railcount.io.truth import Stock, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 
 
@@ -94,9 +94,7 @@ def count_scene(
         result = summarise(seen, dets)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
-            target = Path(out_dir)
-            if len(stations) > 1:
-                target = target / safe_name(window.station.name)
+            target = station_dir(out_dir, window.station, len(stations))
             outputs = write_outputs(target, window, dets, result, params=params.to_dict(), cloud=cloud)
         results.append(StationCount(seen, dets, result, outputs))
     return results
@@ -106,6 +104,11 @@ def safe_name(name: str) -> str:
     """A file-system-safe folder name for a station."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
     return cleaned or "station"
+
+
+def station_dir(out_dir: str | os.PathLike[str], station: Station, n_stations: int) -> Path:
+    """Where a station's files go: ``out_dir``, or a subfolder named after it when there are several."""
+    return Path(out_dir) / safe_name(station.name) if n_stations > 1 else Path(out_dir)
 
 
 STRICT_RADIUS_M = 2.5
@@ -201,10 +204,10 @@ def evaluate_scene(
     ``errors.geojson``: the missed and the false cars, ``evaluation.png``)
     are written there, in a subfolder per station when there are several.
     """
-    truth_features(truth)  # a bad truth file fails before the scene is counted
+    feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
     for sc in count_scene(scene, stations, params=params, out_dir=out_dir):
-        stock = truth_stock(truth, sc.window)
+        stock = stock_in_window(feats, sc.window)
         true_rc, true_cls, true_tarped, true_locos = stock[:4]
         is_loco = sc.detections.kind == "locomotive"
         cars = sc.detections.subset(~is_loco)
@@ -217,18 +220,15 @@ def evaluate_scene(
         tarps = match_centres(cars.center[cars.tarped], true_rc[true_tarped], radius)
         ev = StationEvaluation(sc, len(true_rc), m, types, strict, locos, tarps, pairs, stock)
         if out_dir is not None:
-            target = Path(out_dir)
-            if len(stations) > 1:
-                target = target / safe_name(sc.window.station.name)
+            missed = ev.missed
             marks = ErrorMarks(
                 truth=len(true_rc),
-                missed_rings=tuple(stock.rings[j] for j in ev.missed),
+                missed_rings=tuple(stock.rings[j] for j in missed),
+                missed_lonlat=tuple(stock.rings_lonlat[j] for j in missed),
                 false=np.flatnonzero(~is_loco)[ev.false],
             )
-            missed_lonlat = tuple(stock.rings_lonlat[j] for j in ev.missed)
-            written = write_evaluation(
-                target, sc.window, sc.detections, sc.result, ev.to_dict(), marks, missed_lonlat
-            )
+            target = station_dir(out_dir, sc.window.station, len(stations))
+            written = write_evaluation(target, sc.window, sc.detections, sc.result, ev.to_dict(), marks)
             ev.outputs.update(sc.outputs)
             ev.outputs.update(written)
         out.append(ev)

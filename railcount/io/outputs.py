@@ -42,11 +42,7 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
     """RFC 7946 FeatureCollection: one Polygon per detected car, lon/lat."""
     feats = []
     for i, ring in enumerate(detections_lonlat(window, dets)):
-        coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring]
-        coords.append(coords[0])
-        # RFC 7946: exterior rings counter-clockwise.
-        if _signed_area(coords) < 0:
-            coords.reverse()
+        coords = _ring_coords(ring)
         feats.append(
             {
                 "type": "Feature",
@@ -172,6 +168,8 @@ class ErrorMarks:
     """How many true railcars the station holds."""
     missed_rings: tuple[np.ndarray, ...]
     """Outline of each true railcar no detection matched, (k, 2) window pixels (row, col)."""
+    missed_lonlat: tuple[np.ndarray, ...]
+    """The same outlines as the truth gives them, (k, 2) lon/lat."""
     false: np.ndarray
     """Indices of the detections (as drawn) that matched no true railcar."""
 
@@ -188,11 +186,7 @@ def _grow(corners: np.ndarray, px: float) -> np.ndarray:
 
 
 def errors_geojson(
-    window: SceneWindow,
-    dets: Detections,
-    result: CountResult,
-    errors: ErrorMarks,
-    missed_lonlat: tuple[np.ndarray, ...],
+    window: SceneWindow, dets: Detections, result: CountResult, errors: ErrorMarks
 ) -> dict[str, Any]:
     """RFC 7946 FeatureCollection of what an evaluation found wrong, lon/lat.
 
@@ -202,16 +196,12 @@ def errors_geojson(
     can be stepped through in QGIS.
     """
     feats: list[dict[str, Any]] = []
-    for ring in missed_lonlat:
-        coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring[:, :2]]
-        coords.append(coords[0])
-        if _signed_area(coords) < 0:
-            coords.reverse()
+    for ring in errors.missed_lonlat:
         feats.append(
             {
                 "type": "Feature",
                 "properties": {"error": "missed", "station": result.station},
-                "geometry": {"type": "Polygon", "coordinates": [coords]},
+                "geometry": {"type": "Polygon", "coordinates": [_ring_coords(ring)]},
             }
         )
     detected = detections_geojson(window, dets, result)["features"]
@@ -229,7 +219,6 @@ def write_evaluation(
     result: CountResult,
     record: dict[str, Any],
     errors: ErrorMarks,
-    missed_lonlat: tuple[np.ndarray, ...],
 ) -> dict[str, Path]:
     """Write ``evaluation.json``, ``errors.geojson`` and ``evaluation.png`` into ``out_dir``."""
     out = output_dir(out_dir)
@@ -239,7 +228,7 @@ def write_evaluation(
         "picture": out / "evaluation.png",
     }
     paths["evaluation"].write_text(json.dumps(record, indent=2), encoding="utf-8")
-    feats = errors_geojson(window, dets, result, errors, missed_lonlat)
+    feats = errors_geojson(window, dets, result, errors)
     paths["errors"].write_text(json.dumps(feats), encoding="utf-8")
     if not cv2.imwrite(str(paths["picture"]), overlay_image(window, dets, result, errors=errors)):
         raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
@@ -317,6 +306,16 @@ def _caption(
         cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
         cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
         x += 40 + cv2.getTextSize(label, font, small, thick)[0][0]
+
+
+def _ring_coords(ring: np.ndarray) -> list[list[float]]:
+    """A lon/lat ring (k, 2), open, as GeoJSON coordinates: closed, rounded, counter-clockwise
+    (RFC 7946 exterior rings)."""
+    coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring[:, :2]]
+    coords.append(coords[0])
+    if _signed_area(coords) < 0:
+        coords.reverse()
+    return coords
 
 
 def _signed_area(coords: list[list[float]]) -> float:

@@ -68,6 +68,11 @@ def truth_features(path: str | os.PathLike[str]) -> list[dict]:
 
 
 def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
+    """The true rolling stock of a truth file in ``window``'s station; see :func:`stock_in_window`."""
+    return stock_in_window(truth_features(path), window)
+
+
+def stock_in_window(feats: list[dict], window: SceneWindow) -> Stock:
     """Railcar centres, classes and tarped flags, and locomotive centres (row, col window pixels).
 
     Features count when they are observable (not flagged ``hidden_by_cloud``
@@ -75,9 +80,9 @@ def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
     (decided here, in the window's pixels, with the same rule the detector's
     count uses). Railcars are those with ``is_railcar`` true, or no such
     property and ``class``/``kind`` not ``locomotive``; locomotives are those
-    whose ``class`` or ``kind`` is ``locomotive``.
+    whose ``class`` or ``kind`` is ``locomotive``. ``feats`` are a truth
+    file's features (:func:`truth_features`).
     """
-    feats = truth_features(path)
     lonlat, rings, classes, tarped, is_car, is_loco = [], [], [], [], [], []
     for f in feats:
         props = f.get("properties") or {}
