@@ -55,9 +55,11 @@ def frame_inputs(tmp_path_factory):
     [("up", True), ("down", True), ("down", False), (None, False)],
     ids=["sun-up", "sun-down", "evidence-decides", "no-sun"],
 )
-def test_strips_give_the_whole_frame_result(frame_inputs, side, known):
+@pytest.mark.parametrize("neighbour", [True, False], ids=["neighbour-shadow", "no-neighbour-shadow"])
+def test_strips_give_the_whole_frame_result(frame_inputs, side, known, neighbour):
+    # With the look one track over (detector 0.6.6) the strips' margins grow to its reach.
     rgb, log_lum, lin, data, core, gsd = frame_inputs
-    params = DetectorParams()
+    params = DetectorParams(neighbour_shadow=neighbour)
     whole, whole_terms = band_strength(
         rgb, log_lum, lin, core, gsd, params, shadow_side=side, side_is_known=known
     )

@@ -253,6 +253,7 @@ class BandMaps:
     body_dark: np.ndarray
     flank_dark: np.ndarray  # every row
     body: np.ndarray  # brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof
+    body_lit: np.ndarray | None = None  # every row: 1 - the body band's dark share (with neighbour_shadow)
 
     def __post_init__(self) -> None:
         self._cache: dict[tuple[str, str], np.ndarray] = {}
@@ -276,13 +277,47 @@ class BandMaps:
         shift = -self.off if side == "up" else self.off
         return self._cached(("dark_beside", side), lambda: rows_beside(self.flank_dark, self.own, shift))
 
+    def neighbour_cast(self, side: str) -> np.ndarray:
+        """Evidence that the flank on ``side`` is dark with the shadow of a car one track over on that side.
+
+        On dense parallel tracks the car on the sun side casts its shadow
+        across the gap onto the next car's sunlit edge, and that edge is
+        then dark. For track spacings of 4.2-6.0 m: the middle of the gap
+        is dark and a band a track spacing over is lit; the best spacing
+        (1 when both hold fully).
+        """
+
+        def make() -> np.ndarray:
+            assert self.body_lit is not None
+            sign = -1.0 if side == "up" else 1.0
+            gsd = self.params.car_width_m / self.w
+            out = None
+            for spacing_m in self.params.neighbour_spacing_m:
+                d = spacing_m / gsd
+                both = rows_beside(self.body_lit, self.own, sign * d) * rows_beside(
+                    self.flank_dark, self.own, sign * d / 2.0
+                )
+                out = both if out is None else np.maximum(out, both, out=out)
+            assert out is not None
+            return out.astype(np.float32, copy=False)
+
+        return self._cached(("neighbour_cast", side), make)
+
     def evidence(self, side: str) -> np.ndarray:
-        """Shadow beyond ``side``, a sunlit step on the other side, smooth: shared by lit and black bodies."""
+        """Shadow beyond ``side``, a sunlit step on the other side, smooth: shared by lit and black bodies.
+
+        With ``params.neighbour_shadow``, the other side of a lit body (not a
+        black one) may instead be dark with the shadow of the car one track
+        over (:meth:`neighbour_cast`).
+        """
 
         def make() -> np.ndarray:
             other = "down" if side == "up" else "up"
             step_other = self.step_below if side == "up" else self.step_above
             dark_other, shade = self.dark_beside(other), self.shade(side)
+            if self.body_lit is not None:
+                # Only a lit body: a band in a long shadow is dark, and its neighbour's lit.
+                dark_other = np.minimum(dark_other, 1.0 - self.neighbour_cast(other) * (1.0 - self.body_dark))
             out = np.empty(self.smoothness.shape, np.float32)
             # A few rows at a time, so the intermediate images stay in the cache, and in
             # place, in this order: sunlit_edge = clip(step_other / min_side_contrast, 0, 1)
@@ -361,6 +396,15 @@ influenced by others: the sunlit reference's 4 m reach and 1 m patch, the 1 m x
 3 m from the centreline add up to under 9 m."""
 
 
+def support_m(params: DetectorParams) -> float:
+    """:data:`SUPPORT_M`, and with ``params.neighbour_shadow`` the reach of its look one track over:
+    the body band's dark share up to the widest spacing away, whose dark map reaches about 5.3 m
+    further (the sunlit reference, its patch and the opening)."""
+    if not params.neighbour_shadow:
+        return SUPPORT_M
+    return max(SUPPORT_M, max(params.neighbour_spacing_m) + 0.5 * params.car_width_m + 6.0)
+
+
 def band_geometry(gsd_m: float, params: DetectorParams) -> tuple[float, float, list[float]]:
     """Car width, centreline-to-flank offset and the shade's stepped-out flank offsets, in px."""
     w = params.car_width_m / gsd_m
@@ -415,6 +459,9 @@ def band_maps(
     # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
     body_dark, body = dark_share(dark, inner, own, lambda d: np.maximum(1.0 - d, 0.8 * d))
     (flank_dark,) = dark_share(dark, flank)
+    body_lit = None
+    if params.neighbour_shadow and gsd_m <= params.neighbour_max_gsd_m:
+        (body_lit,) = dark_share(dark, inner, slice(None), lambda d: 1.0 - d)[1:]
     return BandMaps(
         params=params,
         w=w,
@@ -431,6 +478,7 @@ def band_maps(
         body_dark=body_dark,
         flank_dark=flank_dark,
         body=body,
+        body_lit=body_lit,
     )
 
 

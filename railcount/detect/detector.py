@@ -490,14 +490,15 @@ def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float
 def _merge(dets: Detections, gsd: float, params: DetectorParams) -> np.ndarray:
     """Indices of the detections kept when duplicates of a stronger one are dropped (greedy NMS), in order.
 
-    A detection duplicates a stronger one when its centre lies within half a
-    short car of it, or, in the stronger one's track direction, less than
-    ``merge_across_m`` across and less than ``merge_along`` of their mean
-    length along it (the same car found on two rows, cut at another place).
+    A detection duplicates a stronger one when its centre lies within
+    ``merge_radius_m`` (by default half a short car) of it, or, in the
+    stronger one's track direction, less than ``merge_across_m`` across and
+    less than ``merge_along`` of their mean length along it (the same car
+    found on two rows, cut at another place).
     """
     if len(dets) < 2:
         return np.arange(len(dets))
-    radius = 0.5 * params.car_length_min_m / gsd
+    radius = (0.5 * params.car_length_min_m if params.merge_radius_m is None else params.merge_radius_m) / gsd
     order = np.argsort(-dets.score, kind="stable")
     c = dets.center[order]
     d = c[None, :, :] - c[:, None, :]  # (i, j): from i to j, (row, col)

@@ -68,6 +68,20 @@ class DetectorParams:
         below this share of the sunlit ground near it (the brightest 1 m
         patch within about 5 m). Cast shadows sit near 0.25-0.35, dark track
         beds near 0.45-0.5: a narrow margin (see docs/detector.md).
+    neighbour_shadow : bool
+        A lit car's sun-side flank may be dark when the shadow of a car one
+        track over (``neighbour_spacing_m``, centre to centre) falls across
+        it: the middle of the gap is dark and the band a spacing over is lit
+        (:meth:`~railcount.detect.cars.BandMaps.neighbour_cast`). Without
+        it such a car has no band evidence, and cars on the shadow side of
+        an occupied track are missed. Off by default: measured in session
+        17 with refitted models, it mends those cars but adds false ones
+        elsewhere (docs/detector.md, *Cars in the shadow of the next track*).
+    neighbour_spacing_m : tuple of float
+        See ``neighbour_shadow``.
+    neighbour_max_gsd_m : float
+        ``neighbour_shadow`` applies at this GSD and finer (where coupling
+        gaps are seen; coarser, it added false cars and lost others).
     snow_min_share : float
         A window counts as snow-covered when at least this share of its
         valid pixels is bright and grey (``Prepared.snow_share``).
@@ -196,6 +210,12 @@ class DetectorParams:
         placed the boxes, not where the band evidence found them (detector
         0.6.0): two runs on one car, found a roof width apart, are placed
         on the same roof.
+    merge_radius_m : float or None
+        A detection within this distance of a stronger one is its duplicate
+        (in any track direction). None: half of ``car_length_min_m`` (5 m),
+        which also merges cars side by side on tracks 4.5-5 m apart when
+        they stand level along the track (3.6 m keeps them; measured with
+        ``neighbour_shadow`` in session 17, not the default).
     merge_across_m, merge_along : float
         Besides any centre within half a short car, a detection is a
         duplicate of a stronger one in the same track direction when it lies
@@ -227,6 +247,9 @@ class DetectorParams:
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0
+    neighbour_shadow: bool = False
+    neighbour_spacing_m: tuple[float, ...] = (4.2, 4.8, 5.4, 6.0)
+    neighbour_max_gsd_m: float = 0.65
     snow_min_share: float = 0.5
     snow_shadow_ratio: float = 0.55
     haze_floor: float | None = 0.11
@@ -255,6 +278,7 @@ class DetectorParams:
     min_score: float = 0.2
     fill_gaps: bool = True
     merge_placed: bool = True
+    merge_radius_m: float | None = None
     merge_across_m: float = 2.0
     merge_along: float = 0.6
     snap_joints_contrast: float | None = 0.1

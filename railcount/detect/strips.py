@@ -7,11 +7,11 @@ area and makes dozens of frame-sized temporary images (tens of megabytes
 each), which costs page faults as much as arithmetic.
 
 So the frame is cut into horizontal strips. Each strip is extended by
-:data:`~railcount.detect.cars.SUPPORT_M` above and below and cropped to the
+:func:`~railcount.detect.cars.support_m` above and below and cropped to the
 columns where it has data (plus the same margin), and its maps are computed
 with :func:`~railcount.detect.cars.band_maps`, which filters the whole
 block and computes the rest for the strip's own rows alone. Every map is
-local to within ``SUPPORT_M``, so a strip's own rows hold what the whole
+local to within that reach, so a strip's own rows hold what the whole
 frame would give (to float32 rounding: OpenCV's box filters keep running
 sums from each block's edge, so a few pixels differ in the last bit).
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from railcount.detect.cars import SUPPORT_M, BandMaps, BandTerms, band_geometry, band_maps, choose_side
+from railcount.detect.cars import BandMaps, BandTerms, band_geometry, band_maps, choose_side, support_m
 from railcount.detect.params import DetectorParams
 
 STRIP_ROWS = 320
@@ -204,7 +204,7 @@ def frame_evidence(
     whose maps are :class:`StripMap` s
     reading the strips' blocks.
     """
-    margin = math.ceil(SUPPORT_M / gsd_m) + 2
+    margin = math.ceil(support_m(params) / gsd_m) + 2
     known = side_is_known and shadow_side is not None
     sides: list[str] = [shadow_side] if known and shadow_side is not None else ["up", "down"]
     blocks: list[Block] = []
