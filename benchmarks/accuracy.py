@@ -2,7 +2,15 @@
 
 Usage:
     python benchmarks/accuracy.py [--scenes N] [--realism v1|v2] [--workers W] [--cache DIR]
-                                  [--calibrate] [--verbose]
+                                  [--calibrate] [--verbose] [--diagnose FIRST-LAST]
+                                  [--set NAME=VALUE ...]
+
+``--diagnose 600-700`` runs tuned scenes 600-699 alone (and as many
+look-alike blocks, and the real scenes): tuned seeds from 600 on are fitted
+on by no model, so changes are diagnosed and chosen there without printing
+the held-out suites. ``--set neighbour_shadow=true`` (repeatable) runs the
+detector with a :class:`~railcount.detect.params.DetectorParams` field
+changed, with the shipped models.
 
 Three suites of generated Tumangang scenes, N each (default 100), with GSD
 cycling through 0.3 / 0.5 / 0.75 / 1.0 m, 5-90 railcars, dates 2018-2024
@@ -56,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 import warnings
@@ -180,12 +189,14 @@ def ensure_spec(spec: dict[str, object], folder: Path) -> tuple[Path, Path]:
     return tif, station
 
 
-def run_one(args: tuple[str, int, str, str]) -> Outcome:
-    suite, i, cache, realism = args
+def run_one(args: tuple) -> Outcome:
+    """Evaluate one scene: (suite, i, cache, realism[, DetectorParams overrides as a dict])."""
+    suite, i, cache, realism = args[:4]
+    params = DetectorParams(**args[4]) if len(args) > 4 and args[4] else None
     spec = scene_spec(suite, i, realism)
     tif, station = ensure_scene(suite, i, cache, realism)
     t0 = time.perf_counter()
-    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))
+    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
     return dataclasses.replace(
         outcome(suite, tif.stem, ev, time.perf_counter() - t0), condition=condition_of(spec), realism=realism
     )
@@ -226,14 +237,15 @@ REAL_CASES = (
 NO_RAILCARS = ROOT / "benchmarks" / "no_railcars.geojson"
 
 
-def real_outcomes() -> list[Outcome]:
+def real_outcomes(overrides: dict[str, object] | None = None) -> list[Outcome]:
+    params = DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
     if not SHARED_REAL.is_dir():
         return []
     out = []
     for name, tif, st, truth_file in REAL_CASES:
         t0 = time.perf_counter()
         truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
-        (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / st), truth)
+        (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / st), truth, params=params)
         out.append(outcome("real", name, ev, time.perf_counter() - t0))
     return out
 
@@ -339,6 +351,23 @@ def print_lookalikes(rows: list[Outcome]) -> None:
     print("-" * 87)
 
 
+def parse_overrides(items: list[str], ap: argparse.ArgumentParser) -> dict[str, object]:
+    """``--set NAME=VALUE`` items as DetectorParams overrides (values read as JSON; lists become tuples)."""
+    fields = {f.name for f in dataclasses.fields(DetectorParams)}
+    out: dict[str, object] = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        if name not in fields or not text:
+            ap.error(f"--set wants NAME=VALUE with NAME a DetectorParams field; got {item!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            ap.error(f"--set {name}: {text!r} is not a JSON value (true, 3.6, null, [4.2, 6.0])")
+        out[name] = tuple(value) if isinstance(value, list) else value
+    DetectorParams(**out)  # type: ignore[arg-type]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=100, help="scenes per suite (default 100)")
@@ -362,11 +391,36 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the truth/count percentiles of the tuned suites the count interval is built from",
     )
+    ap.add_argument(
+        "--diagnose",
+        metavar="FIRST-LAST",
+        help="only tuned scenes FIRST..LAST-1 and as many look-alike blocks (e.g. 600-700, which no "
+        "model is fitted on): to diagnose and choose without printing the held-out suites",
+    )
+    ap.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a DetectorParams field to change for this run (a JSON value: true, 3.6, null, [4.2, 6.0]); "
+        "repeatable, e.g. --set neighbour_shadow=true",
+    )
     args = ap.parse_args(argv)
-    jobs = [(s, i, args.cache, args.realism) for s in SUITES for i in range(args.scenes)]
+    overrides = parse_overrides(args.set, ap)
+    if args.diagnose:
+        try:
+            first, last = (int(v) for v in args.diagnose.split("-"))
+        except ValueError:
+            ap.error(f"--diagnose wants FIRST-LAST, e.g. 600-700; got {args.diagnose!r}")
+        suites, numbers = ["tuned"], range(first, last)
+        blocks = numbers if args.lookalikes else range(0)
+        args.calibrate = False
+    else:
+        suites, numbers, blocks = list(SUITES), range(args.scenes), range(args.lookalikes)
+    jobs = [(s, i, args.cache, args.realism, overrides) for s in suites for i in numbers]
     other = "v2" if args.realism == "v1" else "v1"
-    extra = [("tuned", i, args.cache, other) for i in range(args.scenes)] if args.calibrate else []
-    towns = [(s, i, args.cache, "town") for s in SUITES for i in range(args.lookalikes)]
+    extra = [("tuned", i, args.cache, other, overrides) for i in range(args.scenes)] if args.calibrate else []
+    towns = [(s, i, args.cache, "town", overrides) for s in suites for i in blocks]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         everything = list(pool.map(run_one, jobs + extra + towns, chunksize=2))
     outcomes = everything[: len(jobs)]
@@ -378,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     print("-" * len(header))
-    for suite in SUITES:
+    for suite in suites:
         rows = [o for o in outcomes if o.suite == suite]
         for g in GSDS:
             print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if o.gsd == g]))
@@ -393,12 +447,13 @@ def main(argv: list[str] | None = None) -> int:
             for cond in sorted({o.condition for o in rows}):
                 print(summary_row(f"{suite} {cond}"[:22], [o for o in rows if o.condition == cond]))
             print("-" * len(header))
-    print_types(outcomes)
+    if not args.diagnose:
+        print_types(outcomes)
     if args.calibrate:
         print_calibration(outcomes + calibration_only)
     if lookalikes:
         print_lookalikes(lookalikes)
-    for o in real_outcomes():
+    for o in real_outcomes(overrides):
         print(summary_row(f"real {o.name}", [o]))
     if not SHARED_REAL.is_dir():
         print(f"(real scenes skipped: {SHARED_REAL} not found)")
