@@ -68,9 +68,11 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -90,6 +92,7 @@ warnings.filterwarnings("ignore", category=AssumedSunWarning)
 SHARED_REAL = ROOT.parent / "shared" / "real"
 GSDS = (0.3, 0.5, 0.75, 1.0)
 SUITES = {"tuned": 1000, "untouched": 5000, "fresh": 9000}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,35 @@ def ensure_scene(suite: str, i: int, cache: str, realism: str = "v1") -> tuple[P
     """The i-th scene of a suite and its station file in the cache, generated first when missing."""
     folder = Path(cache) / (suite if realism == "v1" else f"{suite}-{realism}")
     return ensure_spec(scene_spec(suite, i, realism), folder)
+
+
+def scene_range_arguments(
+    ap: argparse.ArgumentParser,
+    *,
+    suite: str,
+    realism: str,
+    realisms: tuple[str, ...],
+    first: int,
+    real_help: str,
+) -> None:
+    """The arguments of the per-scene diagnostics (``misses.py``, ``false_cars.py``): which suite,
+    realism and scenes (``--first`` to ``--last`` - 1), a GSD to keep, the real scenes, cache, workers."""
+    ap.add_argument("--suite", default=suite, choices=tuple(SUITES))
+    ap.add_argument("--realism", default=realism, choices=realisms)
+    ap.add_argument("--first", type=int, default=first)
+    ap.add_argument("--last", type=int, default=100, help="one past the last scene")
+    ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
+    ap.add_argument("--real", action="store_true", help=real_help)
+    ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
+    ap.add_argument("--workers", type=int, default=2)
+
+
+def map_scene_range(fn: Callable[[tuple[str, int, str, str]], T], args: argparse.Namespace) -> list[T]:
+    """``fn((suite, i, cache, realism))`` for each scene i of :func:`scene_range_arguments`' range, in
+    order, ``args.workers`` at a time."""
+    jobs = [(args.suite, i, args.cache, args.realism) for i in range(args.first, args.last)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        return list(pool.map(fn, jobs))
 
 
 def ensure_spec(spec: dict[str, object], folder: Path) -> tuple[Path, Path]:

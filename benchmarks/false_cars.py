@@ -41,7 +41,6 @@ import argparse
 import collections
 import sys
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -57,7 +56,15 @@ from railcount.models import SceneWindow, apply_affine
 from railcount.pipeline import StationEvaluation, evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import GSDS, NO_RAILCARS, REAL_CASES, SHARED_REAL, ensure_scene
+from accuracy import (
+    GSDS,
+    NO_RAILCARS,
+    REAL_CASES,
+    SHARED_REAL,
+    ensure_scene,
+    map_scene_range,
+    scene_range_arguments,
+)
 
 METHODS = ("gap", "pitch", "fill")
 """How a detection was counted: seen apart, a piece of a run counted by pitch, a gap fill."""
@@ -159,18 +166,16 @@ def row(label: str, kinds: Iterable[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--suite", default="untouched", choices=("tuned", "untouched", "fresh"))
-    ap.add_argument("--realism", default="v2", choices=("v1", "v2", "town"))
-    ap.add_argument("--first", type=int, default=0)
-    ap.add_argument("--last", type=int, default=100, help="one past the last scene")
-    ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
-    ap.add_argument("--real", action="store_true", help="add the real scenes (../shared/real)")
-    ap.add_argument("--cache", default=str(Path(__file__).resolve().parents[1] / "bench_cache"))
-    ap.add_argument("--workers", type=int, default=2)
+    scene_range_arguments(
+        ap,
+        suite="untouched",
+        realism="v2",
+        realisms=("v1", "v2", "town"),
+        first=0,
+        real_help="add the real scenes (../shared/real)",
+    )
     args = ap.parse_args(argv)
-    jobs = [(args.suite, i, args.cache, args.realism) for i in range(args.first, args.last)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(scene_kinds, jobs))
+    results = map_scene_range(scene_kinds, args)
     if args.gsd is not None:
         results = [r for r in results if abs(r.gsd - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"

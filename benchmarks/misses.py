@@ -49,7 +49,6 @@ import argparse
 import collections
 import sys
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +65,7 @@ from railcount.io.truth import Stock, truth_stock
 from railcount.models import Detections, SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import GSDS, SHARED_REAL, ensure_scene
+from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
 
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
@@ -195,18 +194,16 @@ def row(label: str, ends: Iterable[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--suite", default="tuned", choices=("tuned", "untouched", "fresh"))
-    ap.add_argument("--realism", default="v1", choices=("v1", "v2"))
-    ap.add_argument("--first", type=int, default=50)
-    ap.add_argument("--last", type=int, default=100, help="one past the last scene")
-    ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
-    ap.add_argument("--real", action="store_true", help="add Muttenz west (../shared/real)")
-    ap.add_argument("--cache", default=str(Path(__file__).resolve().parents[1] / "bench_cache"))
-    ap.add_argument("--workers", type=int, default=2)
+    scene_range_arguments(
+        ap,
+        suite="tuned",
+        realism="v1",
+        realisms=("v1", "v2"),
+        first=50,
+        real_help="add Muttenz west (../shared/real)",
+    )
     args = ap.parse_args(argv)
-    jobs = [(args.suite, i, args.cache, args.realism) for i in range(args.first, args.last)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(scene_stages, jobs))
+    results = map_scene_range(scene_stages, args)
     if args.gsd is not None:
         results = [r for r in results if abs(r[0] - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
