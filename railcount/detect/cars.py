@@ -456,12 +456,19 @@ def band_maps(
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
+
     # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
-    body_dark, body = dark_share(dark, inner, own, lambda d: np.maximum(1.0 - d, 0.8 * d))
-    (flank_dark,) = dark_share(dark, flank)
+    def lit_or_black(d: np.ndarray) -> np.ndarray:
+        return np.maximum(1.0 - d, 0.8 * d)
+
     body_lit = None
     if params.neighbour_shadow and gsd_m <= params.neighbour_max_gsd_m:
-        (body_lit,) = dark_share(dark, inner, slice(None), lambda d: 1.0 - d)[1:]
+        # The neighbour's look reads the body band on every row: count once, slice the own rows.
+        body_dark, body, body_lit = dark_share(dark, inner, slice(None), lit_or_black, lambda d: 1.0 - d)
+        body_dark, body = body_dark[own], body[own]
+    else:
+        body_dark, body = dark_share(dark, inner, own, lit_or_black)
+    (flank_dark,) = dark_share(dark, flank)
     return BandMaps(
         params=params,
         w=w,
@@ -486,7 +493,7 @@ def dark_share(
     mask: np.ndarray,
     band_px: int,
     rows: slice = slice(None),
-    then: Callable[[np.ndarray], np.ndarray] | None = None,
+    *then: Callable[[np.ndarray], np.ndarray],
 ) -> list[np.ndarray]:
     """Share of set pixels of a 0/1 uint8 mask in a cross-track band of ``band_px`` rows centred on each row.
 
@@ -494,16 +501,16 @@ def dark_share(
     OpenCV's float box filter adds whole numbers there, exactly, and scales
     the sum by ``1 / band_px`` in double. Counting in 8 bits and looking the
     counts up in a table of those products is faster and makes no float copy
-    of the mask. Returned in a list with, when given, ``then(share)``, which
-    must work pixel by pixel: it is applied to the table, not the image.
+    of the mask. Returned in a list with, for each function given in
+    ``then``, ``f(share)``, which must work pixel by pixel: it is applied to
+    the table, not the image.
     """
     if band_px > 255:  # the count would not fit in 8 bits
         share = cv2.blur(mask.astype(np.float32), (1, band_px))[rows]
-        return [share] if then is None else [share, then(share)]
+        return [share, *(f(share) for f in then)]
     counts = cv2.boxFilter(mask, cv2.CV_8U, (1, band_px), normalize=False)[rows]
     table = (np.arange(256) * (1.0 / band_px)).astype(np.float32)
-    tables = [table] if then is None else [table, then(table)]
-    return [cv2.LUT(counts, t) for t in tables]
+    return [cv2.LUT(counts, t) for t in (table, *(f(table) for f in then))]
 
 
 def choose_side(
