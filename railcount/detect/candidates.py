@@ -47,6 +47,8 @@ BASE_FEATURES = (
     "by_pitch",  # 1 when the piece was counted by pitch
     "sun_elevation",  # degrees
 )
+GSD_DECIMALS = 2
+"""The ``gsd_m`` input is rounded to this many decimals (metres): see :func:`car_features`."""
 CONTEXT_OFFSETS_M = (1.0, 2.0, 3.0, 4.5, 6.0)
 """Cross-track distances (metres, each side) at which the context profile is read."""
 
@@ -141,7 +143,10 @@ def car_features(
     out[:, 10] = cars.score
     out[:, 12] = rel[:, 1]
     out[:, 13:15] = dark[:, :2]
-    out[:, 15] = gsd_m
+    # To the centimetre: the generated yards share one GSD to the micrometre (one place,
+    # one projection) and every look-alike block has its own, and the trees learned to tell
+    # them apart by the sixth decimal (session 18); no real sensor's GSD means that.
+    out[:, 15] = round(gsd_m, GSD_DECIMALS)
     out[:, 17] = sun_elevation_deg
     n_context = len(context)
     out[:, 18 : 18 + n_context] = smooth[:, 1:]
