@@ -13,7 +13,10 @@ plain yards of each GSD (scenes FIRST..LAST-1, which no model is fitted on),
 the shipped car model's share of candidates kept (p >= min_car_probability)
 on rolling stock and off it is printed twice: with the GSD as generated,
 and with the ``gsd_m`` input set to the round value. A model without the
-leak prints the same shares twice. (Found in session 18; docs/detector.md.)
+leak prints the same shares twice. (Found in session 18; docs/detector.md.
+Since detector 0.6.6 the input is rounded to the centimetre,
+``candidates.GSD_DECIMALS``; the ``as generated`` column is the window's
+own GSD, before that rounding.)
 """
 
 from __future__ import annotations
@@ -54,13 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
         parts = [scene_rows((i, "v1", args.cache)) for i in ids[: args.per_gsd]]
         x = np.vstack([f for f, _, _ in parts])
-        on = np.concatenate([y[:, 0] for _, y, _ in parts]) > 0.5
+        labels = np.vstack([y for _, y, _ in parts])
+        on = labels[:, 0] > 0.5
         generated = car_probability(x) >= threshold
         rounded = x.copy()
         rounded[:, at] = nominal
         exact = car_probability(rounded) >= threshold
         print(
-            f"{nominal:5.2f} {np.median(x[:, at]):13.7f} {generated[on].mean():10.2f}"
+            f"{nominal:5.2f} {np.median(labels[:, 4]):13.7f} {generated[on].mean():10.2f}"
             f" {generated[~on].mean():12.2f}"
             f" {nominal:9.2f} {exact[on].mean():10.2f} {exact[~on].mean():12.2f}"
         )
