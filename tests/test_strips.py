@@ -57,7 +57,7 @@ def frame_inputs(tmp_path_factory):
 )
 @pytest.mark.parametrize("neighbour", [True, False], ids=["neighbour-shadow", "no-neighbour-shadow"])
 def test_strips_give_the_whole_frame_result(frame_inputs, side, known, neighbour):
-    # With the look one track over (detector 0.6.6) the strips' margins grow to its reach.
+    # With the look one track over (the neighbour_shadow option) the strips' margins grow to its reach.
     rgb, log_lum, lin, data, core, gsd = frame_inputs
     params = DetectorParams(neighbour_shadow=neighbour)
     whole, whole_terms = band_strength(
