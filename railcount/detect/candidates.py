@@ -49,6 +49,17 @@ BASE_FEATURES = (
 )
 GSD_DECIMALS = 2
 """The ``gsd_m`` input is rounded to this many decimals (metres): see :func:`car_features`."""
+SUN_ELEVATION_RANGE_DEG = (23.0, 65.0)
+"""The ``sun_elevation`` input is clipped to this range (degrees). The generated
+yards all stand at one latitude (Tumangang, 42.4 N) in mid-morning, so their sun
+is 20-69 degrees high, while the look-alike blocks lie anywhere from 28 to 56 N
+at any hour (10-77 degrees). Fed the raw value, the trees learned that a sun
+under 19.6 degrees means no yard, and a real winter scene under such a sun lost
+nearly all its cars (session 19, docs/detector.md). The bounds lie inside the
+yards' range, so that the yards at each end (about 6 % under 23 degrees, 7 %
+over 65) share the clipped value with the blocks beyond it and no split can
+single the blocks out. Outside the range the models treat the sun as at the
+bound: the generated yards teach them nothing there."""
 CONTEXT_OFFSETS_M = (1.0, 2.0, 3.0, 4.5, 6.0)
 """Cross-track distances (metres, each side) at which the context profile is read."""
 
@@ -147,7 +158,8 @@ def car_features(
     # one projection) and every look-alike block has its own, and the trees learned to tell
     # them apart by the sixth decimal (session 18); no real sensor's GSD means that.
     out[:, 15] = round(gsd_m, GSD_DECIMALS)
-    out[:, 17] = sun_elevation_deg
+    # Clipped inside the generated yards' range (see SUN_ELEVATION_RANGE_DEG).
+    out[:, 17] = min(max(sun_elevation_deg, SUN_ELEVATION_RANGE_DEG[0]), SUN_ELEVATION_RANGE_DEG[1])
     n_context = len(context)
     out[:, 18 : 18 + n_context] = smooth[:, 1:]
     out[:, 18 + n_context : 18 + 2 * n_context] = rel[:, 2:]
