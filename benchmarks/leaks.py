@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first", type=int, default=600)
     ap.add_argument("--last", type=int, default=800, help="one past the last scene")
     ap.add_argument("--per-gsd", type=int, default=6, help="tuned plain yards per GSD")
-    ap.add_argument("--per-sun", type=int, default=8, help="tuned plain yards with the lowest (and highest) sun")
+    ap.add_argument(
+        "--per-sun", type=int, default=8, help="tuned plain yards with the lowest (and highest) sun"
+    )
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     args = ap.parse_args(argv)
     scenes = range(args.first, args.last)

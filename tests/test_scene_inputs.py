@@ -48,7 +48,8 @@ def _inputs(gsd: float, elevation: float) -> np.ndarray:
 @pytest.mark.parametrize("nominal", [0.3, 0.5])
 def test_gsds_a_fraction_of_a_millimetre_apart_give_the_same_input(nominal):
     at = FEATURES.index("gsd_m")
-    seen = [_inputs(gsd, 40.0)[at] for gsd in (nominal - 0.00012, nominal, nominal + 0.0000561, nominal + 0.0004)]
+    gsds = (nominal - 0.00012, nominal, nominal + 0.0000561, nominal + 0.0004)
+    seen = [_inputs(gsd, 40.0)[at] for gsd in gsds]
     assert seen == [nominal] * 4
 
 
