@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     at = FEATURES.index("sun_elevation")
-    by_sun = sorted(scenes, key=lambda i: sun_of(i, args.cache))
+    sun = {i: sun_of(i, args.cache) for i in scenes}
+    by_sun = sorted(scenes, key=sun.__getitem__)
     print()
     print("sun elevation input (degrees): as the detector computed it, then set to each value")
     for name, ids, values in (
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         x, labels = rows_of(ids, args.cache)
         on = labels[:, 0] > 0.5
-        suns = [sun_of(i, args.cache) for i in ids]
+        suns = [sun[i] for i in ids]
         head = f"{len(ids)} yards, {name} sun ({min(suns):.1f}-{max(suns):.1f}): as computed"
         cells = "   ".join(f"{v:g}: {kept_shares(x, on, at, v)}" for v in values)
         print(f"{head:<45} {kept_shares(x, on)}   {cells}")
