@@ -22,8 +22,9 @@ from railcount.detect.params import DetectorParams
 from .test_neighbour_shadow import CARS, _frame
 
 
-def _inputs(gsd: float, elevation: float) -> np.ndarray:
-    """The car-model inputs of one lit car beside its shadow, at ``gsd`` under a sun ``elevation`` high."""
+def _inputs(gsd: float, *elevations: float) -> np.ndarray:
+    """The car-model inputs of one lit car beside its shadow at ``gsd``, one row per sun elevation
+    (the band maps do not depend on the sun's height and are made once)."""
     rgb, log_lum, linear = _frame(200, bodies=[(100, 0.8)], shadows=[(106, 113)])
     cars = FrameCars(
         x=np.array([(CARS.start + CARS.stop) / 2.0]),
@@ -42,14 +43,14 @@ def _inputs(gsd: float, elevation: float) -> np.ndarray:
         shadow_side="down",
         side_is_known=True,
     )
-    return car_features(terms, strength, cars, gsd, elevation, log_lum)[0]
+    return np.vstack([car_features(terms, strength, cars, gsd, e, log_lum)[0] for e in elevations])
 
 
 @pytest.mark.parametrize("nominal", [0.3, 0.5])
 def test_gsds_a_fraction_of_a_millimetre_apart_give_the_same_input(nominal):
     at = FEATURES.index("gsd_m")
     gsds = (nominal - 0.00012, nominal, nominal + 0.0000561, nominal + 0.0004)
-    seen = [_inputs(gsd, 40.0)[at] for gsd in gsds]
+    seen = [_inputs(gsd, 40.0)[0, at] for gsd in gsds]
     assert seen == [nominal] * 4
 
 
@@ -58,7 +59,8 @@ def test_a_sun_outside_the_generated_yards_range_is_read_at_its_bound():
     low, high = SUN_ELEVATION_RANGE_DEG
     # The bounds lie inside the 20-69 degrees the generated yards cover.
     assert 20.0 < low < high < 69.0
-    seen = {e: _inputs(0.5, e)[at] for e in (8.0, 15.0, 19.5, low, 40.0, high, 70.0, 80.0)}
+    suns = (8.0, 15.0, 19.5, low, 40.0, high, 70.0, 80.0)
+    seen = dict(zip(suns, _inputs(0.5, *suns)[:, at], strict=True))
     assert seen[8.0] == seen[15.0] == seen[19.5] == low
     assert seen[70.0] == seen[80.0] == high
     assert seen[40.0] == 40.0
