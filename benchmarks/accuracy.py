@@ -33,10 +33,13 @@ panchromatic, a nodata swath edge) from its seed; rows per condition follow.
   through this script's summary rows.
 
 With ``--calibrate``, also the 5th/50th/95th percentiles of truth / count
-over the ``tuned`` suites, plain and v2 (the other realism's tuned scenes
-are run too), per band of the unsure share (the share of counted cars the
-car model gave less than 0.7): the constants of the count interval
-(``railcount.counting.INTERVAL_RATIOS``) come from here.
+over tuned scenes 600-799, plain and v2 (``railcount.counting.CALIBRATION_SCENES``,
+fitted on by no model; 400 more scenes, about six minutes), per band of the
+unsure share (the share of counted cars the car model gave less than 0.7),
+leaving out scenes partly under opaque cloud: the constants of the count
+interval (``railcount.counting.INTERVAL_RATIOS``) come from here. Then how
+often the intervals in use hold the truth on those scenes, and their median
+span.
 
 Rows per suite and GSD:
 
@@ -46,7 +49,8 @@ Rows per suite and GSD:
   matches a true car when centres lie within half a car length, 7.5 m);
 * ``P2.5``, ``R2.5`` -- the same with centres within 2.5 m: is the box on its
   car, or beside it (a shadow band, the next track)?
-* ``in`` -- share of scenes whose interval railcars_low..railcars_high holds the truth.
+* ``in`` -- share of scenes whose interval railcars_low..railcars_high holds the truth;
+* ``span`` -- the interval's width, (railcars_high - railcars_low) / truth, median over the scenes.
 
 Detections called locomotives are counted apart and left out of the railcar
 columns; a line per suite compares them with the true locomotives.
@@ -76,7 +80,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from railcount.counting import INTERVAL_RATIOS, UNSURE_EDGES
+from railcount.counting import CALIBRATION_SCENES, INTERVAL_RATIOS, UNSURE_EDGES
 from railcount.detect.params import DetectorParams
 from railcount.errors import AssumedSunWarning
 from railcount.io.stations import read_stations
@@ -113,6 +117,7 @@ class Outcome:
     tarps: tuple[int, int, int] = (0, 0, 0)  # true, called, matched
     unsure: float = 0.0  # share of counted railcars the car model was unsure of
     realism: str = "v1"
+    observed: float = 1.0  # the station's observed fraction
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -251,6 +256,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         locos=(ev.locomotives.truth, ev.locomotives.detected, ev.locomotives.true_positives),
         tarps=(ev.tarped.truth, ev.tarped.detected, ev.tarped.true_positives),
         unsure=r.unsure_share,
+        observed=r.observed_fraction,
     )
 
 
@@ -295,10 +301,11 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
     p2 = tp2 / count if count else 1.0
     r2 = tp2 / truth if truth else 1.0
     inside = np.mean([o.low <= o.truth <= o.high for o in rows])
+    span = float(np.median([(o.high - o.low) / max(o.truth, 1) for o in rows]))
     secs = np.mean([o.seconds for o in rows])
     return (
         f"{label:<22} {len(rows):>4} {truth:>6} {count:>6} {wape:>6.1%} {bias:>+7.1%} "
-        f"{p:>5.2f} {r:>5.2f} {f1:>5.2f} {p2:>6.2f} {r2:>6.2f} {inside:>5.0%} {secs:>6.2f}"
+        f"{p:>5.2f} {r:>5.2f} {f1:>5.2f} {p2:>6.2f} {r2:>6.2f} {inside:>5.0%} {span:>5.2f} {secs:>6.2f}"
     )
 
 
@@ -348,22 +355,36 @@ def _regimes(rows: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
     return [("fine", fine), ("coarse", [o for o in rows if o.gsd > GAP_VISIBLE_GSD_M])]
 
 
-def print_calibration(outcomes: list[Outcome]) -> None:
-    """Percentiles of truth / count on the tuned suites (plain and v2) per unsure band: the interval."""
-    tuned = [o for o in outcomes if o.suite == "tuned"]
-    print(f"calibration ({len(tuned)} tuned scenes, plain and v2): truth / count percentiles 5 / 50 / 95")
-    bands = np.searchsorted(UNSURE_EDGES, [o.unsure for o in tuned], side="right")
+def print_calibration(rows: list[Outcome]) -> None:
+    """Percentiles of truth / count on the calibration scenes (tuned 600-799, plain and v2) per unsure
+    band, which the interval's ratios come from, and how the ratios in use do on those scenes."""
+    print(
+        f"calibration (tuned {CALIBRATION_SCENES.start}-{CALIBRATION_SCENES.stop - 1}, plain and v2, "
+        f"{len(rows)} scenes): truth / count percentiles 5 / 50 / 95"
+    )
+    seen = [o for o in rows if o.observed >= 0.999]
+    bands = np.searchsorted(UNSURE_EDGES, [o.unsure for o in seen], side="right")
     edges = (0.0, *UNSURE_EDGES, 1.0)
     for band, now in enumerate(INTERVAL_RATIOS):
-        rows = [o for o, b in zip(tuned, bands, strict=True) if b == band]
-        if not rows:
+        part = [o for o, b in zip(seen, bands, strict=True) if b == band]
+        if not part:
             continue
-        ratio = np.array([o.truth / max(o.count, 1) for o in rows])
+        ratio = np.array([o.truth / max(o.count, 1) for o in part])
         q = np.percentile(ratio, [5, 50, 95])
         print(
-            f"  unsure {edges[band]:.2f}-{edges[band + 1]:.2f}  n {len(rows):3d}  "
+            f"  unsure {edges[band]:.2f}-{edges[band + 1]:.2f}  n {len(part):3d}  "
             f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   (in use: {now[0]:.2f} / {now[1]:.2f})"
         )
+    print(f"  ({len(rows) - len(seen)} scenes partly under opaque cloud left out of the percentiles)")
+    for realism, label in (("v1", "plain"), ("v2", "v2")):
+        part = [o for o in rows if o.realism == realism]
+        if part:
+            inside = np.mean([o.low <= o.truth <= o.high for o in part])
+            span = np.median([(o.high - o.low) / max(o.truth, 1) for o in part])
+            print(
+                f"  intervals in use, {label}: hold the truth in {inside:.0%} of {len(part)}, "
+                f"median span {span:.2f}"
+            )
     print("-" * 87)
 
 
@@ -450,8 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         suites, numbers, blocks = list(SUITES), range(args.scenes), range(args.lookalikes)
     jobs = [(s, i, args.cache, args.realism, overrides) for s in suites for i in numbers]
-    other = "v2" if args.realism == "v1" else "v1"
-    extra = [("tuned", i, args.cache, other, overrides) for i in range(args.scenes)] if args.calibrate else []
+    extra = (
+        [("tuned", i, args.cache, realism, overrides) for realism in ("v1", "v2") for i in CALIBRATION_SCENES]
+        if args.calibrate
+        else []
+    )
     towns = [(s, i, args.cache, "town", overrides) for s in suites for i in blocks]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         everything = list(pool.map(run_one, jobs + extra + towns, chunksize=2))
@@ -460,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     lookalikes = everything[len(jobs) + len(extra) :]
     header = (
         f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'sec':>6}"
+        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'span':>5} {'sec':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -482,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.diagnose:
         print_types(outcomes)
     if args.calibrate:
-        print_calibration(outcomes + calibration_only)
+        print_calibration(calibration_only)
     if lookalikes:
         print_lookalikes(lookalikes)
     for o in real_outcomes(overrides):

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (
         f"{'blur / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'sec':>6}"
+        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'span':>5} {'sec':>6}"
     )
     print(f"{args.scenes} tuned plain yards per level, the sensor's blur (0.55 px) times the level")
     print(header)
