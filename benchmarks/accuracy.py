@@ -34,7 +34,7 @@ panchromatic, a nodata swath edge) from its seed; rows per condition follow.
 
 With ``--calibrate``, also the 5th/50th/95th percentiles of truth / count
 over tuned scenes 600-799, plain and v2 (``railcount.counting.CALIBRATION_SCENES``,
-fitted on by no model; 400 more scenes, about six minutes), per band of the
+fitted on by no model; 400 more scenes, a few minutes more), per band of the
 unsure share (the share of counted cars the car model gave less than 0.7),
 leaving out scenes partly under opaque cloud: the constants of the count
 interval (``railcount.counting.INTERVAL_RATIOS``) come from here. Then how
@@ -288,6 +288,13 @@ def real_outcomes(overrides: dict[str, object] | None = None) -> list[Outcome]:
     return out
 
 
+def interval_stats(rows: list[Outcome]) -> tuple[float, float]:
+    """Share of scenes whose interval holds the truth, and the median span (high - low) / truth."""
+    inside = float(np.mean([o.low <= o.truth <= o.high for o in rows]))
+    span = float(np.median([(o.high - o.low) / max(o.truth, 1) for o in rows]))
+    return inside, span
+
+
 def summary_row(label: str, rows: list[Outcome]) -> str:
     truth = sum(o.truth for o in rows)
     count = sum(o.count for o in rows)
@@ -300,8 +307,7 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
     tp2 = sum(o.tp_strict for o in rows)
     p2 = tp2 / count if count else 1.0
     r2 = tp2 / truth if truth else 1.0
-    inside = np.mean([o.low <= o.truth <= o.high for o in rows])
-    span = float(np.median([(o.high - o.low) / max(o.truth, 1) for o in rows]))
+    inside, span = interval_stats(rows)
     secs = np.mean([o.seconds for o in rows])
     return (
         f"{label:<22} {len(rows):>4} {truth:>6} {count:>6} {wape:>6.1%} {bias:>+7.1%} "
@@ -379,8 +385,7 @@ def print_calibration(rows: list[Outcome]) -> None:
     for realism, label in (("v1", "plain"), ("v2", "v2")):
         part = [o for o in rows if o.realism == realism]
         if part:
-            inside = np.mean([o.low <= o.truth <= o.high for o in part])
-            span = np.median([(o.high - o.low) / max(o.truth, 1) for o in part])
+            inside, span = interval_stats(part)
             print(
                 f"  intervals in use, {label}: hold the truth in {inside:.0%} of {len(part)}, "
                 f"median span {span:.2f}"
