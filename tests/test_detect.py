@@ -176,3 +176,16 @@ def test_without_a_shadow_side_candidates_are_still_judged_by_the_car_model(tmp_
     dets = detect(window, params)
     assert (dets.score >= params.min_car_probability).all(), dets.score
     assert len(dets) < len(old)
+
+
+def test_cutting_the_frames_loses_no_car(tmp_path):
+    # A yard in one part of a wide window of fields: the frames cut to the yard
+    # (detector 0.6.8) must find the cars the whole rotated window finds.
+    paths, station = write_synth(tmp_path, date="2021-06-02", cars=40, gsd_m=0.5, seed=515)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    cut = detect(window)
+    whole = detect(window, DetectorParams(crop_frames=False))
+    assert len(whole) > 25
+    assert abs(len(cut) - len(whole)) <= 1, (len(cut), len(whole))
+    m = match_centres(cut.center, whole.center, 2.0 / window.gsd_m)
+    assert m.recall >= 0.97 and m.precision >= 0.97, m

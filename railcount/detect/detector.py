@@ -38,6 +38,7 @@ from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
+from railcount.detect.regions import REGION_GSD_M, coarse, direction_regions
 from railcount.detect.roofs import alternatives, choose_rows, roof_probability
 from railcount.detect.strips import frame_evidence
 from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
@@ -187,9 +188,12 @@ def _candidates(
     positions (window pixels), direction and feature rows
     (:func:`roof_alternatives`).
     """
-    prep, scale, gsd, params, directions, sun = _set_up(window, params or DetectorParams())
+    prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     first = len(log) if log is not None else 0
-    found = [_detect_along(prep, gsd, angle, params, sun, log) for angle in directions]
+    found = [
+        _detect_along(prep, gsd, angle, params, sun, log, region)
+        for angle, region in zip(directions, regions, strict=True)
+    ]
     dets = Detections.concat([d for d, *_ in found])
     features = np.vstack([f[1] for f in found]) if found else np.zeros((0, len(FEATURES)))
     types = np.vstack([f[2] for f in found]) if found else np.zeros((0, len(TYPE_FEATURES)))
@@ -244,10 +248,12 @@ def candidates_in_station(
 
 def _set_up(
     window: SceneWindow, params: DetectorParams
-) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition]:
+) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition, list[np.ndarray | None]]:
     """What every track direction shares: the prepared bands, their scale and GSD, the
     parameters (with the snow ratio when the window is snow-covered), the track
-    directions and the sun."""
+    directions (one entry per frame: a direction may have several patches), the
+    sun, and the patch each frame is cut to
+    (:func:`~railcount.detect.regions.direction_regions`; None: the whole window)."""
     # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
     # wagons lose precision: 0.77 against 0.92 at native resolution.)
@@ -264,10 +270,22 @@ def _set_up(
         gsd,
         max_directions=params.max_directions,
         min_share=params.direction_min_share,
+        refine=params.refine_directions,
     )
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
-    return prep, scale, gsd, params, list(directions), sun
+    angles = list(directions)
+    regions: list[np.ndarray | None] = [None] * len(directions)
+    if params.crop_frames and directions:
+        # One frame per patch of each direction; a direction with no patch keeps the whole window.
+        # Where each direction's lines run is read from pixels of REGION_GSD_M or coarser.
+        small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
+        patches: list[list[np.ndarray | None]] = [
+            list(ps) or [None] for ps in direction_regions(small, ok, gsd, f, prep.data.shape, angles)
+        ]
+        angles = [a for a, ps in zip(directions, patches, strict=True) for _ in ps]
+        regions = [p for ps in patches for p in ps]
+    return prep, scale, gsd, params, angles, sun, regions
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -290,10 +308,10 @@ class TrackEvidence:
 
 def track_evidence(window: SceneWindow, params: DetectorParams | None = None) -> list[TrackEvidence]:
     """The band evidence, runs and candidate cars of each track direction (see :class:`TrackEvidence`)."""
-    prep, scale, gsd, params, directions, sun = _set_up(window, params or DetectorParams())
+    prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     out = []
-    for angle in directions:
-        frame, maps = _frame_maps(prep, gsd, angle, params, sun)
+    for angle, region in zip(directions, regions, strict=True):
+        frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
         out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, maps.cars))
     return out
 
@@ -312,16 +330,26 @@ class _FrameMaps:
 
 
 def _frame_maps(
-    prep: Prepared, gsd: float, angle: float, params: DetectorParams, sun: SunPosition
+    prep: Prepared,
+    gsd: float,
+    angle: float,
+    params: DetectorParams,
+    sun: SunPosition,
+    region: np.ndarray | None = None,
 ) -> tuple[TrackFrame, _FrameMaps]:
-    """The bands warped into the frame of one track direction, the band evidence there, and the
-    centreline runs and candidate cars made of it."""
-    frame = TrackFrame.for_direction(prep.data.shape, angle)
+    """The bands warped into the frame of one track direction (cut to ``region``, window (x, y)
+    points, widened by ``frame_margin_m``), the band evidence there, and the centreline runs and
+    candidate cars made of it."""
+    frame = TrackFrame.for_direction(prep.data.shape, angle, region, params.frame_margin_m / gsd)
     side, across = _shadow_side(frame, sun)
     log_f = frame.warp(prep.log_lum)
     rgb_f = frame.warp(prep.rgb)
     lin_f = frame.warp(prep.linear_lum)
     data_f = frame.warp(prep.data, nearest=True)
+    if region is not None:
+        # A cut frame's edge runs through data; treat it as the data's edge.
+        data_f[[0, -1], :] = False
+        data_f[:, [0, -1]] = False
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
@@ -341,6 +369,7 @@ def _detect_along(
     params: DetectorParams,
     sun: SunPosition,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
+    region: np.ndarray | None = None,
 ) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidates along one track direction: detections, feature rows, type rows, box centres, and
     :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals).
@@ -352,7 +381,7 @@ def _detect_along(
     car model), the holes in the track lines of the believed candidates are
     proposed as cars too (:func:`~railcount.detect.fill.gap_fills`).
     """
-    frame, maps = _frame_maps(prep, gsd, angle, params, sun)
+    frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
     log_f, lin_f, strength, terms, cars = maps.log_lum, maps.linear_lum, maps.strength, maps.terms, maps.cars
     if not cars.x.size:
         return (

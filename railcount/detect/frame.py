@@ -33,7 +33,15 @@ class TrackFrame:
     shape: tuple[int, int]
 
     @classmethod
-    def for_direction(cls, window_shape: tuple[int, int], angle_deg: float) -> TrackFrame:
+    def for_direction(
+        cls,
+        window_shape: tuple[int, int],
+        angle_deg: float,
+        region: np.ndarray | None = None,
+        margin_px: float = 0.0,
+    ) -> TrackFrame:
+        """The frame of a track direction, holding the whole window, or with ``region`` (window (x, y)
+        points) only the rectangle of the frame around them, widened by ``margin_px``."""
         rows, cols = window_shape
         # Rotating the image by +angle (OpenCV: counter-clockwise on screen) turns
         # a line at +angle (towards +row, i.e. clockwise on screen) horizontal.
@@ -43,6 +51,15 @@ class TrackFrame:
         new_rows = int(np.ceil(rows * c + cols * s))
         m[0, 2] += new_cols / 2.0 - cols / 2.0
         m[1, 2] += new_rows / 2.0 - rows / 2.0
+        if region is not None and len(region):
+            at = np.asarray(region, float) @ m[:, :2].T + m[:, 2]
+            x0, y0 = (max(0, int(np.floor(v - margin_px))) for v in at.min(axis=0))
+            x1 = min(new_cols, int(np.ceil(at[:, 0].max() + margin_px)))
+            y1 = min(new_rows, int(np.ceil(at[:, 1].max() + margin_px)))
+            if x1 > x0 and y1 > y0:
+                m[0, 2] -= x0
+                m[1, 2] -= y0
+                new_cols, new_rows = x1 - x0, y1 - y0
         return cls(angle_deg=angle_deg, matrix=m, shape=(new_rows, new_cols))
 
     def warp(self, image: np.ndarray, *, nearest: bool = False) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.7"
+DETECTOR_VERSION = "0.6.8"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -40,6 +40,21 @@ class DetectorParams:
         detection (detections are mapped back to the window's pixels).
     max_directions : int
         Most track directions looked for in one window.
+    crop_frames : bool
+        Cut each track direction's frame to the rectangle around the blocks
+        whose gradients lie across that direction
+        (:func:`~railcount.detect.regions.direction_regions`), widened by
+        ``frame_margin_m``, instead of rotating the whole window (detector
+        0.6.8). Saves the fields and the other direction's yard.
+    frame_margin_m : float
+        How far (metres) the cut frame reaches beyond those blocks.
+    refine_directions : bool
+        Refine each track direction by the sharpness of its edges'
+        cross-track profile (see
+        :func:`~railcount.detect.orientation.track_directions`). Off: measured
+        in session 21 with the models refitted, it moved the counts of no
+        suite for the better and put the bundled 2023-10-05 sample at 91
+        against 73 (docs/detector.md, *Session 21*).
     direction_min_share : float
         A secondary direction is used when its gradient energy is at least
         this share of the strongest.
@@ -240,6 +255,9 @@ class DetectorParams:
     default_pitch_m: float = 16.0
     work_gsd_m: float = 0.3
     max_directions: int = 2
+    crop_frames: bool = True
+    refine_directions: bool = False
+    frame_margin_m: float = 30.0
     direction_min_share: float = 0.45
     along_smooth_m: float = 2.5
     flank_width_m: float = 0.5

@@ -1,0 +1,148 @@
+"""Where in a window each track direction's lines run: the part of its frame worth searching.
+
+A window is a rectangle around a station; its track frames (one per track
+direction, :mod:`~railcount.detect.frame`) are the window rotated, so each
+holds up to twice the window's pixels, most of them fields, roads and the
+other direction's yard. Rails, ballast edges and car sides make gradients
+across one direction only; fields and roofs make them every way or none.
+The structure tensor of the log luminance, averaged over blocks a few car
+widths wide, says how much gradient energy lies across each direction. A
+block belongs to a direction when most of its energy lies across it and
+there is enough of it; the frame is then cut to those blocks, widened by
+a margin (``DetectorParams.frame_margin_m``) so the filters see every car whole with its surroundings.
+
+The cut is generous by design: leaving grass in costs time, leaving a yard
+out costs cars.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+BLOCK_M = 8.0
+"""Side of the averaging block (metres): about three car widths."""
+
+REGION_GSD_M = 0.6
+"""The tensor is computed no finer than this (metres per pixel)."""
+
+MIN_SHARE = 0.6
+"""Share of a block's gradient energy that must lie across the direction (0.5 is no preference)."""
+
+MIN_ENERGY = 0.02
+"""Least across-track energy, as a share of the window's 99th percentile of it."""
+
+CELL_M = 4.0
+"""Blocks are judged on a grid of this pitch (metres)."""
+
+MIN_AREA_M2 = 300.0
+"""A patch of qualifying blocks smaller than this is texture, not a yard (a track 40 m long)."""
+
+JOIN_M = 30.0
+"""Patches closer than twice this are cut out as one frame."""
+
+
+def coarse(
+    log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, most_m: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The log luminance averaged over f x f pixels so its pixels are no finer than ``most_m``
+    (f = 1: as it is), where all f x f pixels are valid, and f.
+
+    >>> import numpy as np
+    >>> small, ok, f = coarse(np.zeros((301, 400), np.float32), np.ones((301, 400), bool), 0.3, 0.6)
+    >>> small.shape, ok.dtype, f
+    ((150, 200), dtype('bool'), 2)
+    """
+    f = max(1, round(most_m / gsd_m))
+    if f == 1:
+        return log_lum, valid, 1
+    rows, cols = log_lum.shape
+    size = (max(1, cols // f), max(1, rows // f))
+    small = cv2.resize(log_lum[: size[1] * f, : size[0] * f], size, interpolation=cv2.INTER_AREA)
+    share = cv2.resize(
+        valid[: size[1] * f, : size[0] * f].astype(np.float32), size, interpolation=cv2.INTER_AREA
+    )
+    return small, share > 0.999, f
+
+
+def direction_regions(
+    small: np.ndarray, ok: np.ndarray, gsd_m: float, f: int, shape: tuple[int, int], directions: list[float]
+) -> list[list[np.ndarray]]:
+    """For each track direction, its patches: window (x, y) points whose convex hull holds one place
+    where its tracks and cars may lie. No patch: nothing in the window runs that way.
+
+    Parameters
+    ----------
+    small, ok, f : ndarray, ndarray of bool, int
+        The log luminance of the (working) window and where it is valid, at
+        f x f working pixels per pixel (:func:`coarse`, with
+        :data:`REGION_GSD_M`).
+    gsd_m : float
+        Ground sample distance of the working window.
+    shape : (rows, cols)
+        Of the working window.
+    directions : list of float
+        Track directions, degrees from +col towards +row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.random.default_rng(0).normal(0, 0.05, (400, 400)).astype(np.float32)
+    >>> img[100:200] += np.sin(np.arange(100) / 2.0)[:, None].astype(np.float32)  # lines along +col
+    >>> (patches,) = direction_regions(img, np.ones(img.shape, bool), 0.5, 1, img.shape, [0.0])
+    >>> [(int(p[:, 1].min()), int(p[:, 1].max())) for p in patches]  # the lines are rows 100-200
+    [(88, 208)]
+    """
+    rows, cols = shape
+    if not directions:
+        return []
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    # Gradients at the edge of the data are the mask's, not the ground's.
+    inner = cv2.erode(ok.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    gx[~inner] = 0.0
+    gy[~inner] = 0.0
+    px_m = gsd_m * f
+    block = max(3, round(BLOCK_M / px_m))
+    jxx = cv2.boxFilter(gx * gx, -1, (block, block))
+    jyy = cv2.boxFilter(gy * gy, -1, (block, block))
+    jxy = cv2.boxFilter(gx * gy, -1, (block, block))
+    total = jxx + jyy
+    c = max(1, round(CELL_M / px_m))  # small pixels per cell
+    grid = (max(1, small.shape[1] // c), max(1, small.shape[0] // c))
+    cell_m = c * px_m
+    min_cells = max(1, int(np.ceil(MIN_AREA_M2 / cell_m**2)))
+    join = max(1, round(JOIN_M / cell_m))
+    out = []
+    for angle in directions:
+        theta = np.deg2rad(angle)
+        nx, ny = -np.sin(theta), np.cos(theta)  # unit normal to the track
+        across = (nx * nx) * jxx + (2.0 * nx * ny) * jxy + (ny * ny) * jyy
+        floor = MIN_ENERGY * float(np.percentile(across[inner], 99.0)) if inner.any() else np.inf
+        hit = ((across > MIN_SHARE * total) & (across > floor) & inner).astype(np.float32)
+        # A cell qualifies when a quarter of it does.
+        cells = (cv2.resize(hit, grid, interpolation=cv2.INTER_AREA) >= 0.25).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(cells, connectivity=8)
+        big = np.zeros(n, bool)
+        big[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_cells
+        cells = big[labels].astype(np.uint8)
+        # Patches within twice JOIN_M of each other become one.
+        near = cv2.dilate(cells, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * join + 1, 2 * join + 1)))
+        n, groups = cv2.connectedComponents(near, connectivity=8)
+        patches = []
+        for g in range(1, n):
+            pts = np.column_stack(np.nonzero((groups == g) & (cells > 0))[::-1]).astype(np.int32)
+            if len(pts):
+                patches.append(_corners(pts, c * f, rows, cols))
+        out.append(patches)
+    return out
+
+
+def _corners(cells: np.ndarray, size: int, rows: int, cols: int) -> np.ndarray:
+    """Window (x, y) points whose convex hull holds every cell (x, y) of ``cells`` (``size`` window
+    pixels square each)."""
+    hull = cv2.convexHull(cells.reshape(-1, 1, 2)).reshape(-1, 2).astype(float)
+    corners = np.concatenate([(hull + np.array(d)) * size for d in ((0, 0), (1, 0), (0, 1), (1, 1))])
+    corners[:, 0] = np.clip(corners[:, 0], 0, cols)
+    corners[:, 1] = np.clip(corners[:, 1], 0, rows)
+    return corners
