@@ -23,6 +23,14 @@ each draws one condition (haze, snow, thin cloud, opaque cloud, off-nadir
 view, noise, JPEG, or none) and one product (RGB 8-bit, 4-band 11-bit,
 panchromatic, a nodata swath edge) from its seed; rows per condition follow.
 
+With ``--realism generic`` the yards are not Tumangang's: each seed lays out
+a ``generic`` yard of its own (any angle, a curved branch, a second track
+direction; plain, as v1), at its own place on Earth, so the sun may shine
+along the tracks. No model is fitted on them (``benchmarks/fit_car_model.py``
+uses Tumangang yards and look-alike blocks only), so every suite is held
+out here; at most 60 railcars each (fewer where the station holds fewer).
+Scenes are cached in ``DIR/SUITE-generic``.
+
 * ``tuned``: seeds 1000+ -- the development suite, looked at while choosing
   detector parameters.
 * ``untouched``: seeds 5000+ -- never looked at while tuning; its figures
@@ -136,8 +144,15 @@ V2_CONDITIONS = (
 V2_PRODUCTS = ("rgb8", "rgb8", "rgb8", "bgrn16", "pan16", "rgb8+edge")
 
 
+GENERIC_MOST_CARS = 60
+"""Most railcars asked of a ``generic`` yard (and never more than its station holds)."""
+
+
 def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
     """The i-th scene of a suite, from its seed alone (v1: plain Tumangang scenes).
+
+    ``realism="generic"``: a plain (v1) yard of the ``generic`` site, laid out
+    from the seed: any angle, a curved branch, a second track direction.
 
     ``realism="town"``: a look-alike block with no railcars (the ``town``
     site: pitched-roof apartment blocks, car parks, trucks), drawn at realism
@@ -156,6 +171,14 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
     }
     if realism == "town":
         spec.update(site="town", cars=0)
+    if realism == "generic":
+        # Another yard: its own angle, a curved branch, a second track direction, and a
+        # sun that may shine along its tracks. Its stations hold fewer cars.
+        from railcount.synth.placement import capacity
+        from railcount.synth.sites import site_layout
+
+        most = min(GENERIC_MOST_CARS, capacity(site_layout("generic", seed=seed)))
+        spec.update(site="generic", cars=min(int(spec["cars"]), most))
     if realism in ("v2", "town"):
         extra = np.random.default_rng([seed, 2])
         condition = V2_CONDITIONS[int(extra.integers(len(V2_CONDITIONS)))]
@@ -434,9 +457,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
     ap.add_argument(
         "--realism",
-        choices=("v1", "v2"),
+        choices=("v1", "v2", "generic"),
         default="v1",
-        help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products)",
+        help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products) Tumangang "
+        "yards, or generic (plain yards of another layout: any angle, curves, a second direction)",
     )
     ap.add_argument(
         "--lookalikes",

@@ -111,6 +111,11 @@ def _segments(mask: np.ndarray, step: float, value: bool) -> list[tuple[float, f
     return [(a * step, (b - 1) * step) for a, b in zip(starts, ends, strict=False) if b - 1 > a]
 
 
+def capacity(site: SiteLayout) -> int:
+    """Rough number of railcars that fit inside the station of ``site`` (more are refused)."""
+    return _Planner(site, np.random.default_rng(0)).capacity()
+
+
 class _Planner:
     """Places consists on tracks; keeps the bookkeeping out of the public function."""
 
