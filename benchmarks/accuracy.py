@@ -422,7 +422,10 @@ def print_lookalikes(rows: list[Outcome]) -> None:
     print(f"{'suite / gsd':<22} {'n':>4} {'false railcars':>15} {'scenes with any':>16} {'most in one':>12}")
     for suite in SUITES:
         mine = [o for o in rows if o.suite == suite]
-        for label, part in [*((f"{g:.2f} m", [o for o in mine if o.gsd == g]) for g in GSDS), ("all", mine)]:
+        for label, part in [
+            *((f"{g:.2f} m", [o for o in mine if round(o.gsd, 2) == g]) for g in GSDS),
+            ("all", mine),
+        ]:
             if part:
                 counts = [o.count for o in part]
                 print(
@@ -520,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     for suite in suites:
         rows = [o for o in outcomes if o.suite == suite]
         for g in GSDS:
-            print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if o.gsd == g]))
+            print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if round(o.gsd, 2) == g]))
         print(summary_row(f"{suite} all", rows))
         t, d, k = (sum(o.locos[i] for o in rows) for i in range(3))
         print(

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     for level in levels:
         mine = [o for kind, lv, o in done if kind == "yard" and lv == level]
         for g in GSDS:
-            part = [o for o in mine if o.gsd == g]
+            part = [o for o in mine if round(o.gsd, 2) == g]
             if part:
                 print(summary_row(f"x{level:g} {g:.2f} m", part))
         print(summary_row(f"x{level:g} all", mine))

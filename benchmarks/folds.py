@@ -66,7 +66,7 @@ def score(first: int, workers: int, cache: str) -> dict[str, object]:
     summary: dict[str, object] = {}
     for realism, label in (("v1", "plain"), ("v2", "v2")):
         for g in GSDS:
-            print(summary_row(f"{label} {g:.2f} m", [o for o in by[realism] if o.gsd == g]))
+            print(summary_row(f"{label} {g:.2f} m", [o for o in by[realism] if round(o.gsd, 2) == g]))
         print(summary_row(f"{label} all", by[realism]))
         summary[label] = wape(by[realism])
         summary[f"{label} 0.5 m"] = wape([o for o in by[realism] if o.gsd == 0.5])
