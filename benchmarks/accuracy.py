@@ -311,6 +311,12 @@ def real_outcomes(overrides: dict[str, object] | None = None) -> list[Outcome]:
     return out
 
 
+def at_gsd(rows: list[Outcome], gsd: float) -> list[Outcome]:
+    """The outcomes of scenes at ``gsd`` (one of :data:`GSDS`), their GSD taken to the centimetre: a
+    window's GSD can differ from the asked one in the micrometres (generic yards in other UTM zones)."""
+    return [o for o in rows if round(o.gsd, 2) == gsd]
+
+
 def interval_stats(rows: list[Outcome]) -> tuple[float, float]:
     """Share of scenes whose interval holds the truth, and the median span (high - low) / truth."""
     inside = float(np.mean([o.low <= o.truth <= o.high for o in rows]))
@@ -423,7 +429,7 @@ def print_lookalikes(rows: list[Outcome]) -> None:
     for suite in SUITES:
         mine = [o for o in rows if o.suite == suite]
         for label, part in [
-            *((f"{g:.2f} m", [o for o in mine if round(o.gsd, 2) == g]) for g in GSDS),
+            *((f"{g:.2f} m", at_gsd(mine, g)) for g in GSDS),
             ("all", mine),
         ]:
             if part:
@@ -523,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     for suite in suites:
         rows = [o for o in outcomes if o.suite == suite]
         for g in GSDS:
-            print(summary_row(f"{suite} {g:.2f} m", [o for o in rows if round(o.gsd, 2) == g]))
+            print(summary_row(f"{suite} {g:.2f} m", at_gsd(rows, g)))
         print(summary_row(f"{suite} all", rows))
         t, d, k = (sum(o.locos[i] for o in rows) for i in range(3))
         print(

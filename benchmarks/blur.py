@@ -48,6 +48,7 @@ from accuracy import (
     ROOT,
     SHARED_REAL,
     Outcome,
+    at_gsd,
     ensure_spec,
     outcome,
     scene_spec,
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     for level in levels:
         mine = [o for kind, lv, o in done if kind == "yard" and lv == level]
         for g in GSDS:
-            part = [o for o in mine if round(o.gsd, 2) == g]
+            part = at_gsd(mine, g)
             if part:
                 print(summary_row(f"x{level:g} {g:.2f} m", part))
         print(summary_row(f"x{level:g} all", mine))

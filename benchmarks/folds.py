@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import GSDS, ROOT, Outcome, real_outcomes, run_one, summary_row
+from accuracy import GSDS, ROOT, Outcome, at_gsd, real_outcomes, run_one, summary_row
 from fit_car_model import FIT_SCENES
 
 MODELS = [
@@ -66,10 +66,10 @@ def score(first: int, workers: int, cache: str) -> dict[str, object]:
     summary: dict[str, object] = {}
     for realism, label in (("v1", "plain"), ("v2", "v2")):
         for g in GSDS:
-            print(summary_row(f"{label} {g:.2f} m", [o for o in by[realism] if round(o.gsd, 2) == g]))
+            print(summary_row(f"{label} {g:.2f} m", at_gsd(by[realism], g)))
         print(summary_row(f"{label} all", by[realism]))
         summary[label] = wape(by[realism])
-        summary[f"{label} 0.5 m"] = wape([o for o in by[realism] if o.gsd == 0.5])
+        summary[f"{label} 0.5 m"] = wape(at_gsd(by[realism], 0.5))
     true, called, right = (sum(o.locos[k] for o in by["v1"] + by["v2"]) for k in range(3))
     summary["locomotives"] = [true, called, right]
     print(f"locomotives, plain and v2: {true} true, {called} called, {right} right")
