@@ -1,6 +1,6 @@
 """Where the detector loses the cars it misses; prints a table.
 
-Usage:  python benchmarks/misses.py [--suite tuned] [--realism v1|v2]
+Usage:  python benchmarks/misses.py [--suite tuned] [--realism v1|v2|generic]
                                     [--first 50] [--last 100] [--gsd 0.5] [--real]
 
 For every true railcar of the chosen generated scenes (from the benchmark
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         ap,
         suite="tuned",
         realism="v1",
-        realisms=("v1", "v2"),
+        realisms=("v1", "v2", "generic"),
         first=50,
         real_help="add Muttenz west (../shared/real)",
     )

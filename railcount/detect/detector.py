@@ -35,10 +35,10 @@ from railcount.detect.candidates import FEATURES, car_features, car_probability,
 from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, pitch_box_centres, split_runs
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame, along_across
-from railcount.detect.orientation import track_directions
+from railcount.detect.orientation import direction_peaks
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
-from railcount.detect.regions import REGION_GSD_M, coarse, direction_regions
+from railcount.detect.regions import MIN_SHARE, REGION_GSD_M, coarse, direction_regions
 from railcount.detect.roofs import alternatives, choose_rows, roof_probability
 from railcount.detect.strips import frame_evidence
 from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
@@ -264,24 +264,31 @@ def _set_up(
         # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
         # sunlit snow, astride the usual threshold (see docs/detector.md).
         params = dataclasses.replace(params, shadow_ratio=params.snow_shadow_ratio)
-    directions = track_directions(
+    weak = params.weak_direction_min_share if params.crop_frames else params.direction_min_share
+    peaks = direction_peaks(
         prep.log_lum,
         prep.data,
         gsd,
         max_directions=params.max_directions,
-        min_share=params.direction_min_share,
+        min_share=min(weak, params.direction_min_share),
         refine=params.refine_directions,
     )
+    directions = [a for a, _ in peaks]
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
     angles = list(directions)
     regions: list[np.ndarray | None] = [None] * len(directions)
     if params.crop_frames and directions:
-        # One frame per patch of each direction; a direction with no patch keeps the whole window.
+        # One frame per patch of each direction. A strong direction with no patch keeps the whole
+        # window; a weak one (a branch, or a road's edges) is searched only where it has a patch.
         # Where each direction's lines run is read from pixels of REGION_GSD_M or coarser.
         small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
+        strong = [share >= params.direction_min_share for _, share in peaks]
+        least = [MIN_SHARE if k else params.weak_direction_block_share for k in strong]
+        found = direction_regions(small, ok, gsd, f, prep.data.shape, angles, least)
         patches: list[list[np.ndarray | None]] = [
-            list(ps) or [None] for ps in direction_regions(small, ok, gsd, f, prep.data.shape, angles)
+            list(ps) or ([None] if share >= params.direction_min_share else [])
+            for ps, (_, share) in zip(found, peaks, strict=True)
         ]
         angles = [a for a, ps in zip(directions, patches, strict=True) for _ in ps]
         regions = [p for ps in patches for p in ps]

@@ -26,6 +26,8 @@ def track_directions(
 ) -> list[float]:
     """Track directions in degrees from the +col axis towards the +row axis, in [0, 180).
 
+    The directions of :func:`direction_peaks`, without their shares.
+
     Parameters
     ----------
     log_lum : ndarray, shape (rows, cols)
@@ -55,6 +57,40 @@ def track_directions(
     >>> img = np.sin(rows / 3.0).astype(np.float32)
     >>> round(track_directions(img, np.ones(img.shape, bool), 0.5)[0]) % 180
     0
+    """
+    peaks = direction_peaks(
+        log_lum,
+        valid,
+        gsd_m,
+        max_directions=max_directions,
+        min_share=min_share,
+        min_separation_deg=min_separation_deg,
+        refine=refine,
+    )
+    return [angle for angle, _ in peaks]
+
+
+def direction_peaks(
+    log_lum: np.ndarray,
+    valid: np.ndarray,
+    gsd_m: float,
+    *,
+    max_directions: int = 2,
+    min_share: float = 0.45,
+    min_separation_deg: float = 20.0,
+    refine: bool = False,
+) -> list[tuple[float, float]]:
+    """Track directions (as :func:`track_directions`) with their peak's share of the strongest peak.
+
+    The first has share 1.0; the others follow, strongest first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = np.arange(200)[:, None] + 0 * np.arange(300)[None, :]
+    >>> img = np.sin(rows / 3.0).astype(np.float32)
+    >>> [(round(a) % 180, s) for a, s in direction_peaks(img, np.ones(img.shape, bool), 0.5)]
+    [(0, 1.0)]
     """
     sigma = max(0.7, 0.3 / gsd_m)
     blurred = cv2.GaussianBlur(log_lum, (0, 0), sigma)
@@ -86,6 +122,7 @@ def track_directions(
                 picked.append(int(b))
     # Sub-bin refinement by a parabola through the peak and its neighbours.
     out = []
+    shares = [float(smooth[b] / smooth[order[0]]) for b in picked]
     for b in picked:
         y0, y1, y2 = smooth[(b - 1) % N_BINS], smooth[b], smooth[(b + 1) % N_BINS]
         denom = y0 - 2 * y1 + y2
@@ -94,7 +131,7 @@ def track_directions(
         out.append(float((grad_dir + 90.0) % 180.0))
     if where is not None:
         out = [_refine(a, b, bins, energy, where, log_lum.shape[1]) for a, b in zip(out, picked, strict=True)]
-    return out
+    return list(zip(out, shares, strict=True))
 
 
 REFINE_TOLERANCE_BINS = 20

@@ -56,8 +56,20 @@ class DetectorParams:
         suite for the better and put the bundled 2023-10-05 sample at 91
         against 73 (docs/detector.md, *Session 21*).
     direction_min_share : float
-        A secondary direction is used when its gradient energy is at least
+        A secondary direction is searched (in the whole window when no
+        patch of blocks runs that way) when its gradient energy is at least
         this share of the strongest.
+    weak_direction_min_share : float
+        A weaker secondary direction, down to this share, is searched only
+        in its patches (with ``crop_frames``): a branch of a few tracks
+        leaving a large yard at another angle (detector 0.6.9).
+    weak_direction_block_share : float
+        A weak direction's patches are made of blocks with at least this
+        share of their gradient energy across it (strong directions:
+        :data:`~railcount.detect.regions.MIN_SHARE`, 0.6). Tracks are
+        that orderly; the edges of a housing estate are not (Joplin's lot
+        polygon made a weak direction's patch of its whole window at 0.6,
+        and two false cars on house walls).
     along_smooth_m : float
         Along-track smoothing before judging a band.
     flank_width_m : float
@@ -254,11 +266,13 @@ class DetectorParams:
     car_length_max_m: float = 24.0
     default_pitch_m: float = 16.0
     work_gsd_m: float = 0.3
-    max_directions: int = 2
+    max_directions: int = 4
     crop_frames: bool = True
     refine_directions: bool = False
     frame_margin_m: float = 30.0
     direction_min_share: float = 0.45
+    weak_direction_min_share: float = 0.1
+    weak_direction_block_share: float = 0.8
     along_smooth_m: float = 2.5
     flank_width_m: float = 0.5
     edged_fallback: bool = False

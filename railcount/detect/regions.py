@@ -66,7 +66,13 @@ def coarse(
 
 
 def direction_regions(
-    small: np.ndarray, ok: np.ndarray, gsd_m: float, f: int, shape: tuple[int, int], directions: list[float]
+    small: np.ndarray,
+    ok: np.ndarray,
+    gsd_m: float,
+    f: int,
+    shape: tuple[int, int],
+    directions: list[float],
+    min_shares: list[float] | None = None,
 ) -> list[list[np.ndarray]]:
     """For each track direction, its patches: window (x, y) points whose convex hull holds one place
     where its tracks and cars may lie. No patch: nothing in the window runs that way.
@@ -83,6 +89,9 @@ def direction_regions(
         Of the working window.
     directions : list of float
         Track directions, degrees from +col towards +row.
+    min_shares : list of float, optional
+        Per direction, the share of a block's gradient energy that must lie
+        across it (default :data:`MIN_SHARE` for each).
 
     Examples
     --------
@@ -114,12 +123,13 @@ def direction_regions(
     min_cells = max(1, int(np.ceil(MIN_AREA_M2 / cell_m**2)))
     join = max(1, round(JOIN_M / cell_m))
     out = []
-    for angle in directions:
+    for k, angle in enumerate(directions):
+        least = MIN_SHARE if min_shares is None else min_shares[k]
         theta = np.deg2rad(angle)
         nx, ny = -np.sin(theta), np.cos(theta)  # unit normal to the track
         across = (nx * nx) * jxx + (2.0 * nx * ny) * jxy + (ny * ny) * jyy
         floor = MIN_ENERGY * float(np.percentile(across[inner], 99.0)) if inner.any() else np.inf
-        hit = ((across > MIN_SHARE * total) & (across > floor) & inner).astype(np.float32)
+        hit = ((across > least * total) & (across > floor) & inner).astype(np.float32)
         # A cell qualifies when a quarter of it does.
         cells = (cv2.resize(hit, grid, interpolation=cv2.INTER_AREA) >= 0.25).astype(np.uint8)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cells, connectivity=8)
