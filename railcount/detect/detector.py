@@ -38,7 +38,15 @@ from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import direction_peaks
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.prepare import Prepared, prepare
-from railcount.detect.regions import MIN_SHARE, REGION_GSD_M, coarse, direction_regions
+from railcount.detect.regions import (
+    MIN_SHARE,
+    REGION_GSD_M,
+    Piece,
+    block_tensor,
+    coarse,
+    curve_pieces,
+    direction_regions,
+)
 from railcount.detect.roofs import alternatives, choose_rows, roof_probability
 from railcount.detect.strips import frame_evidence
 from railcount.detect.sun import SunPosition, shadow_vector_px, solar_position
@@ -253,7 +261,9 @@ def _set_up(
     parameters (with the snow ratio when the window is snow-covered), the track
     directions (one entry per frame: a direction may have several patches), the
     sun, and the patch each frame is cut to
-    (:func:`~railcount.detect.regions.direction_regions`; None: the whole window)."""
+    (:func:`~railcount.detect.regions.direction_regions`; None: the whole window). With
+    ``params.curve_pieces``, stretches of track off every direction (curves) follow, each a
+    :class:`~railcount.detect.regions.Piece` at its own direction."""
     # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
     # wagons lose precision: 0.77 against 0.92 at native resolution.)
@@ -277,7 +287,7 @@ def _set_up(
     centre = window.station.geometry.centroid
     sun = solar_position(centre.x, centre.y, window.acquired)
     angles = list(directions)
-    regions: list[np.ndarray | None] = [None] * len(directions)
+    regions: list[np.ndarray | Piece | None] = [None] * len(directions)
     if params.crop_frames and directions:
         # One frame per patch of each direction. A strong direction with no patch keeps the whole
         # window; a weak one (a branch, or a road's edges) is searched only where it has a patch.
@@ -285,14 +295,36 @@ def _set_up(
         small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
         strong = [share >= params.direction_min_share for _, share in peaks]
         least = [MIN_SHARE if k else params.weak_direction_block_share for k in strong]
-        found = direction_regions(small, ok, gsd, f, prep.data.shape, angles, least)
+        tensor = block_tensor(small, ok, gsd, f)
+        found = direction_regions(small, ok, gsd, f, prep.data.shape, angles, least, tensor)
         patches: list[list[np.ndarray | None]] = [
             list(ps) or ([None] if share >= params.direction_min_share else [])
             for ps, (_, share) in zip(found, peaks, strict=True)
         ]
         angles = [a for a, ps in zip(directions, patches, strict=True) for _ in ps]
         regions = [p for ps in patches for p in ps]
+        if params.curve_pieces:
+            near = _near_station(window, small)
+            pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near, tensor)
+            angles += [p.angle_deg for p in pieces]
+            regions += pieces
     return prep, scale, gsd, params, angles, sun, regions
+
+
+PIECE_REACH_M = 10.0
+"""Curve pieces are looked for within this of the station polygon (a car's centre inside it may
+stand on a track just outside)."""
+
+
+def _near_station(window: SceneWindow, small: np.ndarray) -> np.ndarray:
+    """Where ``small`` (the window resampled to a coarser grid) lies within :data:`PIECE_REACH_M` of the
+    station polygon."""
+    rows, cols = small.shape
+    inside = cv2.resize(window.inside.view(np.uint8), (cols, rows), interpolation=cv2.INTER_AREA) > 0
+    px_m = window.gsd_m * window.inside.shape[1] / cols
+    reach = max(1, round(PIECE_REACH_M / px_m))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    return cv2.dilate(inside.view(np.uint8), disk).view(bool)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -342,12 +374,15 @@ def _frame_maps(
     angle: float,
     params: DetectorParams,
     sun: SunPosition,
-    region: np.ndarray | None = None,
+    region: np.ndarray | Piece | None = None,
 ) -> tuple[TrackFrame, _FrameMaps]:
     """The bands warped into the frame of one track direction (cut to ``region``, window (x, y)
     points, widened by ``frame_margin_m``), the band evidence there, and the centreline runs and
     candidate cars made of it."""
-    frame = TrackFrame.for_direction(prep.data.shape, angle, region, params.frame_margin_m / gsd)
+    if isinstance(region, Piece):
+        frame = TrackFrame.for_direction(prep.data.shape, angle, region.corners, params.piece_margin_m / gsd)
+    else:
+        frame = TrackFrame.for_direction(prep.data.shape, angle, region, params.frame_margin_m / gsd)
     side, across = _shadow_side(frame, sun)
     log_f = frame.warp(prep.log_lum)
     rgb_f = frame.warp(prep.rgb)
@@ -376,7 +411,7 @@ def _detect_along(
     params: DetectorParams,
     sun: SunPosition,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
-    region: np.ndarray | None = None,
+    region: np.ndarray | Piece | None = None,
 ) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidates along one track direction: detections, feature rows, type rows, box centres, and
     :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals).
@@ -390,6 +425,12 @@ def _detect_along(
     """
     frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
     log_f, lin_f, strength, terms, cars = maps.log_lum, maps.linear_lum, maps.strength, maps.terms, maps.cars
+    placed_x = maps.box_x
+    if isinstance(region, Piece) and cars.x.size:
+        # A curve piece answers for the cars on its own stretch only; the rest of its frame runs
+        # off its direction, and the neighbouring pieces (or a direction's frame) own those cars.
+        own = region.owns(frame.to_window(np.column_stack([cars.x, cars.y])))
+        cars, placed_x = cars.subset(own), placed_x[own]
     if not cars.x.size:
         return (
             Detections.empty(),
@@ -399,7 +440,6 @@ def _detect_along(
             np.zeros((0, len(FILL_CONTEXT))),
         )
     fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
-    placed_x = maps.box_x
     if terms is not None:
 
         def describe(some: FrameCars) -> np.ndarray:
@@ -430,6 +470,11 @@ def _detect_along(
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
     placed = frame.to_window(np.column_stack([placed_x, placed_y]))[:, ::-1]
+    if isinstance(region, Piece):
+        # Gap fills may reach beyond the piece's stretch.
+        own = region.owns(xy)
+        cars, xy, placed = cars.subset(own), xy[own], placed[own]
+        features, types, fill_context = features[own], types[own], fill_context[own]
     n = cars.x.size
     dets = Detections(
         center=xy[:, ::-1].copy(),

@@ -63,6 +63,13 @@ class DetectorParams:
         A weaker secondary direction, down to this share, is searched only
         in its patches (with ``crop_frames``): a branch of a few tracks
         leaving a large yard at another angle (detector 0.6.9).
+    curve_pieces : bool
+        Search stretches of track that run off every direction found (the
+        curves of a yard or a branch) in frames of their own, each
+        answering for the cars on its stretch
+        (:func:`~railcount.detect.regions.curve_pieces`; detector 0.6.9).
+    piece_margin_m : float
+        How far (metres) a curve piece's frame reaches beyond its blocks.
     weak_direction_block_share : float
         A weak direction's patches are made of blocks with at least this
         share of their gradient energy across it (strong directions:
@@ -273,6 +280,8 @@ class DetectorParams:
     direction_min_share: float = 0.45
     weak_direction_min_share: float = 0.1
     weak_direction_block_share: float = 0.8
+    curve_pieces: bool = True
+    piece_margin_m: float = 15.0
     along_smooth_m: float = 2.5
     flank_width_m: float = 0.5
     edged_fallback: bool = False

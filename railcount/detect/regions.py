@@ -17,6 +17,8 @@ out costs cars.
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 
@@ -40,6 +42,10 @@ MIN_AREA_M2 = 300.0
 
 JOIN_M = 30.0
 """Patches closer than twice this are cut out as one frame."""
+
+
+Tensor = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
+"""jxx, jyy, jxy (float32 images), where they are valid, and the pixel size (m): :func:`block_tensor`."""
 
 
 def coarse(
@@ -73,6 +79,7 @@ def direction_regions(
     shape: tuple[int, int],
     directions: list[float],
     min_shares: list[float] | None = None,
+    tensor: Tensor | None = None,
 ) -> list[list[np.ndarray]]:
     """For each track direction, its patches: window (x, y) points whose convex hull holds one place
     where its tracks and cars may lie. No patch: nothing in the window runs that way.
@@ -92,6 +99,8 @@ def direction_regions(
     min_shares : list of float, optional
         Per direction, the share of a block's gradient energy that must lie
         across it (default :data:`MIN_SHARE` for each).
+    tensor : tuple, optional
+        :func:`block_tensor` of ``small`` (computed when not given).
 
     Examples
     --------
@@ -105,17 +114,7 @@ def direction_regions(
     rows, cols = shape
     if not directions:
         return []
-    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
-    # Gradients at the edge of the data are the mask's, not the ground's.
-    inner = cv2.erode(ok.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
-    gx[~inner] = 0.0
-    gy[~inner] = 0.0
-    px_m = gsd_m * f
-    block = max(3, round(BLOCK_M / px_m))
-    jxx = cv2.boxFilter(gx * gx, -1, (block, block))
-    jyy = cv2.boxFilter(gy * gy, -1, (block, block))
-    jxy = cv2.boxFilter(gx * gy, -1, (block, block))
+    jxx, jyy, jxy, inner, px_m = tensor or block_tensor(small, ok, gsd_m, f)
     total = jxx + jyy
     c = max(1, round(CELL_M / px_m))  # small pixels per cell
     grid = (max(1, small.shape[1] // c), max(1, small.shape[0] // c))
@@ -156,3 +155,161 @@ def _corners(cells: np.ndarray, size: int, rows: int, cols: int) -> np.ndarray:
     corners[:, 0] = np.clip(corners[:, 0], 0, cols)
     corners[:, 1] = np.clip(corners[:, 1], 0, rows)
     return corners
+
+
+PIECE_SHARE = 0.8
+"""A block of a curve piece holds at least this share of its gradient energy across its own direction."""
+
+PIECE_BIN_DEG = 4.0
+"""Curve pieces gather blocks whose own direction falls in bins this wide (a 15 m car on a 250 m curve
+turns by 3.4 degrees)."""
+
+PIECE_MIN_OFF_DEG = 5.0
+"""Blocks within this of a direction already searched are left to its frame."""
+
+PIECE_MIN_AREA_M2 = 200.0
+"""Least area of a curve piece (a 40 m stretch of one track)."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Piece:
+    """A stretch of curved (or otherwise unsearched) track: searched in its own frame, at its own
+    direction, and the owner of the candidates whose centre lies in its cells.
+
+    Attributes
+    ----------
+    angle_deg : float
+        Its direction, degrees from +col towards +row.
+    corners : ndarray, shape (n, 2)
+        Window (x, y) points whose convex hull holds its cells.
+    cells : ndarray of bool
+        The grid of cells it owns (its own, grown by one cell).
+    cell_px : int
+        Window pixels per cell side.
+    """
+
+    angle_deg: float
+    corners: np.ndarray
+    cells: np.ndarray
+    cell_px: int
+
+    def owns(self, xy: np.ndarray) -> np.ndarray:
+        """Whether each window (x, y) point, shape (n, 2), lies in the piece's cells."""
+        ij = np.floor(np.asarray(xy, float).reshape(-1, 2) / self.cell_px).astype(np.int64)
+        rows, cols = self.cells.shape
+        inside = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
+        out = np.zeros(len(ij), bool)
+        out[inside] = self.cells[ij[inside, 1], ij[inside, 0]]
+        return out
+
+
+def curve_pieces(
+    small: np.ndarray,
+    ok: np.ndarray,
+    gsd_m: float,
+    f: int,
+    shape: tuple[int, int],
+    directions: list[float],
+    near: np.ndarray | None = None,
+    tensor: Tensor | None = None,
+) -> list[Piece]:
+    """Stretches of track that run off every direction in ``directions``: the curves of a yard or a branch.
+
+    Each block's own direction is read from the structure tensor (as in
+    :func:`direction_regions`). Blocks whose gradients are orderly (at
+    least :data:`PIECE_SHARE` of their energy across their own direction)
+    and strong, and whose direction lies at least :data:`PIECE_MIN_OFF_DEG`
+    off every direction searched, are put in bins of
+    :data:`PIECE_BIN_DEG` by their direction; each connected patch of a
+    bin's cells of at least :data:`PIECE_MIN_AREA_M2` is a piece, at the
+    energy-weighted mean direction of its blocks. With ``near`` (bool, the
+    shape of ``small``), only blocks there count: a piece outside the
+    station holds no car that is counted. ``tensor``: :func:`block_tensor`
+    of ``small``, when already computed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y, x = np.mgrid[0:300, 0:300]
+    >>> lines = np.sin((y * np.cos(np.pi / 6) - x * np.sin(np.pi / 6)) / 2.0)  # along 30 degrees
+    >>> img = (lines + rng.normal(0, 0.05, (300, 300))).astype(np.float32)
+    >>> pieces = curve_pieces(img, np.ones(img.shape, bool), 0.5, 1, img.shape, [0.0])
+    >>> [round(p.angle_deg) for p in pieces]
+    [30]
+    >>> pieces = curve_pieces(img, np.ones(img.shape, bool), 0.5, 1, img.shape, [28.0])
+    >>> len(pieces)
+    0
+    """
+    rows, cols = shape
+    jxx, jyy, jxy, inner, px_m = tensor or block_tensor(small, ok, gsd_m, f)
+    if not inner.any():
+        return []
+    cos2 = jxx - jyy
+    sin2 = 2.0 * jxy
+    spread = cv2.magnitude(cos2, sin2)
+    total = jxx + jyy
+    strongest = 0.5 * (total + spread)  # energy across the block's own direction
+    floor = MIN_ENERGY * float(np.percentile(strongest[inner], 99.0))
+    hit = (strongest >= PIECE_SHARE * total) & (strongest > floor) & inner
+    if near is not None:
+        hit &= near
+    # The block's own track direction: its gradients' (doubled-angle) mean, turned by 90 degrees;
+    # read only where a block qualifies so far.
+    at = np.flatnonzero(hit)
+    track = (np.degrees(0.5 * np.arctan2(sin2.flat[at], cos2.flat[at])) + 90.0) % 180.0
+    away = np.ones(at.size, bool)
+    for angle in directions:
+        off = np.abs(track - angle % 180.0)
+        away &= np.minimum(off, 180.0 - off) >= PIECE_MIN_OFF_DEG
+    hit.flat[at[~away]] = False
+    if not away.any():
+        return []
+    c = max(1, round(CELL_M / px_m))
+    grid = (max(1, small.shape[1] // c), max(1, small.shape[0] // c))
+    cell_m = c * px_m
+    share = cv2.resize(hit.view(np.uint8).astype(np.float32), grid, interpolation=cv2.INTER_AREA)
+    # Each cell's direction: the energy-weighted doubled-angle mean of its qualifying blocks.
+    weight = np.zeros_like(strongest)
+    weight.flat[at] = strongest.flat[at] / np.maximum(spread.flat[at], 1e-12)
+    weight[~hit] = 0.0
+    cx = cv2.resize(weight * cos2, grid, interpolation=cv2.INTER_AREA)
+    sy = cv2.resize(weight * sin2, grid, interpolation=cv2.INTER_AREA)
+    cell_track = (np.degrees(0.5 * np.arctan2(sy, cx)) + 90.0) % 180.0
+    cells_ok = share >= 0.25
+    min_cells = max(1, int(np.ceil(PIECE_MIN_AREA_M2 / cell_m**2)))
+    grow = np.ones((3, 3), np.uint8)
+    out = []
+    bins = np.floor(cell_track / PIECE_BIN_DEG).astype(np.int64)
+    for b in np.unique(bins[cells_ok]).tolist():
+        mask = (cells_ok & (bins == b)).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for k in range(1, n):
+            if stats[k, cv2.CC_STAT_AREA] < min_cells:
+                continue
+            own = labels == k
+            wx, wy = float(cx[own].sum()), float(sy[own].sum())
+            angle = float((np.degrees(0.5 * np.arctan2(wy, wx)) + 90.0) % 180.0)
+            pts = np.column_stack(np.nonzero(own)[::-1]).astype(np.int32)
+            owned = cv2.dilate(own.astype(np.uint8), grow).astype(bool)
+            out.append(Piece(angle, _corners(pts, c * f, rows, cols), owned, c * f))
+    return out
+
+
+def block_tensor(
+    small: np.ndarray, ok: np.ndarray, gsd_m: float, f: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The structure tensor (jxx, jyy, jxy) averaged over blocks of :data:`BLOCK_M`, where it is
+    valid, and the size of ``small``'s pixels (metres)."""
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    # Gradients at the edge of the data are the mask's, not the ground's.
+    inner = cv2.erode(ok.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    gx[~inner] = 0.0
+    gy[~inner] = 0.0
+    px_m = gsd_m * f
+    block = max(3, round(BLOCK_M / px_m))
+    jxx = cv2.boxFilter(gx * gx, -1, (block, block))
+    jyy = cv2.boxFilter(gy * gy, -1, (block, block))
+    jxy = cv2.boxFilter(gx * gy, -1, (block, block))
+    return jxx, jyy, jxy, inner, px_m
