@@ -8,7 +8,7 @@ import pytest
 
 from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
-from railcount.detect.regions import coarse, direction_regions
+from railcount.detect.regions import coarse, curve_pieces, direction_regions
 
 
 def _yard(
@@ -77,3 +77,48 @@ def test_ground_alone_gives_no_patch():
     valid = np.ones(img.shape, bool)
     small, ok, f = coarse(img, valid, 0.3, 0.6)
     assert direction_regions(small, ok, 0.3, f, img.shape, [30.0, 120.0]) == [[], []]
+
+
+def _curve(shape=(900, 1400), gsd=0.5, radius_m=250.0, seed=3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log luminance of four tracks (two rails each) bent round one centre, the outermost at
+    ``radius_m``; the centre (x, y) in pixels, and where the tracks are."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
+    centre = np.array([shape[1] / 2.0, shape[0] + 0.6 * radius_m / gsd])
+    r = np.hypot(x - centre[0], y - centre[1]) * gsd  # metres from the centre
+    within = np.mod(radius_m - r, 5.0)
+    tracks = (radius_m - r >= 0) & (radius_m - r < 20.0)
+    rail = np.exp(-0.5 * ((within - 1.0) / 0.08) ** 2) + np.exp(-0.5 * ((within - 2.435) / 0.08) ** 2)
+    img = rng.normal(0.0, 0.08, shape)
+    img[tracks] += (0.3 * (np.abs(within - 1.7) < 1.6) + rail)[tracks]
+    return img.astype(np.float32), centre, tracks
+
+
+def test_a_curve_is_cut_into_pieces_that_follow_its_bend():
+    img, centre, tracks = _curve()
+    valid = np.ones(img.shape, bool)
+    small, ok, f = coarse(img, valid, 0.5, 0.6)
+    pieces = curve_pieces(small, ok, 0.5, f, img.shape, [])
+    assert len(pieces) >= 5  # the tracks turn through some 90 degrees in the window
+    for p in pieces:
+        cy, cx = np.argwhere(p.cells).mean(axis=0) * p.cell_px + p.cell_px / 2
+        tangent = (np.degrees(np.arctan2(cy - centre[1], cx - centre[0])) + 90.0) % 180.0
+        assert abs((p.angle_deg - tangent + 90.0) % 180.0 - 90.0) < 3.0, (p.angle_deg, tangent)
+    # Between them the pieces own nearly all the track.
+    ys, xs = np.nonzero(tracks)
+    pick = np.random.default_rng(0).choice(len(xs), 2000, replace=False)
+    xy = np.column_stack([xs[pick], ys[pick]]).astype(float)
+    owned = np.zeros(len(xy), bool)
+    for p in pieces:
+        owned |= p.owns(xy)
+    assert owned.mean() > 0.9, owned.mean()
+
+
+def test_no_piece_where_a_direction_is_already_searched():
+    img = _yard(27.3, seed=27)
+    valid = np.ones(img.shape, bool)
+    small, ok, f = coarse(img, valid, 0.3, 0.6)
+    assert curve_pieces(small, ok, 0.3, f, img.shape, [27.3]) == []
+    # Without the direction, the straight yard is one piece at its angle.
+    (piece,) = curve_pieces(small, ok, 0.3, f, img.shape, [])
+    assert abs(piece.angle_deg - 27.3) < 1.0

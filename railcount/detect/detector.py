@@ -305,7 +305,7 @@ def _set_up(
         regions = [p for ps in patches for p in ps]
         if params.curve_pieces:
             near = _near_station(window, small)
-            pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near, tensor)
+            pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near)
             angles += [p.angle_deg for p in pieces]
             regions += pieces
     return prep, scale, gsd, params, angles, sun, regions

@@ -170,6 +170,15 @@ PIECE_MIN_OFF_DEG = 5.0
 PIECE_MIN_AREA_M2 = 200.0
 """Least area of a curve piece (a 40 m stretch of one track)."""
 
+PIECE_BLUR_PX = 1.0
+"""Gaussian blur (pixels of the coarse image) before the pieces' gradients: rails a pixel or less
+wide alias into staircases that pull a block's direction towards the nearer pixel axis, by up to 5
+degrees on a 250 m curve at 0.5 m (under 1 degree after the blur)."""
+
+PIECE_ABSORB_SHARE = 0.25
+"""A piece under this share of the size of a bigger one that it touches, at a direction within
+:data:`PIECE_BIN_DEG` of it, is a fringe of that piece split off by the bins, and joins it."""
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Piece:
@@ -225,7 +234,7 @@ def curve_pieces(
     energy-weighted mean direction of its blocks. With ``near`` (bool, the
     shape of ``small``), only blocks there count: a piece outside the
     station holds no car that is counted. ``tensor``: :func:`block_tensor`
-    of ``small``, when already computed.
+    of ``small`` blurred by :data:`PIECE_BLUR_PX`, when already computed.
 
     Examples
     --------
@@ -242,7 +251,9 @@ def curve_pieces(
     0
     """
     rows, cols = shape
-    jxx, jyy, jxy, inner, px_m = tensor or block_tensor(small, ok, gsd_m, f)
+    if tensor is None:
+        tensor = block_tensor(cv2.GaussianBlur(small, (0, 0), PIECE_BLUR_PX), ok, gsd_m, f)
+    jxx, jyy, jxy, inner, px_m = tensor
     if not inner.any():
         return []
     cos2 = jxx - jyy
@@ -279,20 +290,38 @@ def curve_pieces(
     cells_ok = share >= 0.25
     min_cells = max(1, int(np.ceil(PIECE_MIN_AREA_M2 / cell_m**2)))
     grow = np.ones((3, 3), np.uint8)
-    out = []
+    found: list[np.ndarray] = []  # each piece's own cells
     bins = np.floor(cell_track / PIECE_BIN_DEG).astype(np.int64)
     for b in np.unique(bins[cells_ok]).tolist():
         mask = (cells_ok & (bins == b)).astype(np.uint8)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        for k in range(1, n):
-            if stats[k, cv2.CC_STAT_AREA] < min_cells:
-                continue
-            own = labels == k
-            wx, wy = float(cx[own].sum()), float(sy[own].sum())
-            angle = float((np.degrees(0.5 * np.arctan2(wy, wx)) + 90.0) % 180.0)
-            pts = np.column_stack(np.nonzero(own)[::-1]).astype(np.int32)
-            owned = cv2.dilate(own.astype(np.uint8), grow).astype(bool)
-            out.append(Piece(angle, _corners(pts, c * f, rows, cols), owned, c * f))
+        found += [labels == k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= min_cells]
+
+    def direction(own: np.ndarray) -> float:
+        return float((np.degrees(0.5 * np.arctan2(sy[own].sum(), cx[own].sum())) + 90.0) % 180.0)
+
+    # Fringes join the bigger piece beside them (biggest first).
+    found.sort(key=lambda own: -int(own.sum()))
+    kept: list[tuple[np.ndarray, float]] = []
+    for own in found:
+        angle, size = direction(own), int(own.sum())
+        grown = cv2.dilate(own.view(np.uint8), grow).view(bool)
+        for k, (big, big_angle) in enumerate(kept):
+            off = abs(angle - big_angle) % 180.0
+            if (
+                size < PIECE_ABSORB_SHARE * big.sum()
+                and min(off, 180.0 - off) < PIECE_BIN_DEG
+                and (grown & big).any()
+            ):
+                kept[k] = (big | own, big_angle)
+                break
+        else:
+            kept.append((own, angle))
+    out = []
+    for own, angle in kept:
+        pts = np.column_stack(np.nonzero(own)[::-1]).astype(np.int32)
+        owned = cv2.dilate(own.view(np.uint8), grow).view(bool)
+        out.append(Piece(angle, _corners(pts, c * f, rows, cols), owned, c * f))
     return out
 
 
