@@ -1,8 +1,8 @@
 """Fit the roof, car, locomotive and type models (railcount/detect/*_model.py) on the tuned suites.
 
 Usage:
-    python benchmarks/fit_car_model.py [--scenes N|RANGES] [--lookalikes N|RANGES] [--workers W]
-                                       [--cache DIR] [--check]
+    python benchmarks/fit_car_model.py [--scenes N|RANGES] [--generic RANGES] [--lookalikes N|RANGES]
+                                       [--workers W] [--cache DIR] [--check]
 
 First the roof model (``roof_model.py``, :mod:`railcount.detect.roofs`):
 every candidate near true rolling stock is described where the band
@@ -15,7 +15,10 @@ evidence found them (``--roof-only`` stops after the roof model).
 
 Runs the detector with the car model off over the first N (default 600,
 ``FIT_SCENES``) scenes of the ``tuned`` suite, plain (v1) and v2 (conditions,
-products, look-alikes), and over the first M (``--lookalikes``, default 600)
+products, look-alikes), over tuned generic yards 100-399 (``--generic``; each
+seed its own layout, angle and latitude: ``accuracy.py --realism generic``,
+whose tuned scenes 0-99 stay out for diagnosis; detector 0.6.9), and over the
+first M (``--lookalikes``, default 600)
 tuned look-alike blocks (site ``town``: pitched-roof apartments, car parks, trucks,
 no railcars), generating any scene that is missing into the benchmark cache
 exactly as ``benchmarks/accuracy.py`` does. Every candidate car inside the
@@ -157,8 +160,9 @@ def roof_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
 def fit_roof_model(args: argparse.Namespace) -> None:
     """Fit the roof model (railcount/detect/roof_model.py); print how well it places held-out candidates."""
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        parts = list(pool.map(roof_rows, fit_jobs(args, lookalikes=False), chunksize=2))
-    scene = scene_index([len(y) for _, y in parts], args)
+        jobs = fit_jobs(args, lookalikes=False)
+        parts = list(pool.map(roof_rows, jobs, chunksize=2))
+    scene = scene_index([len(y) for _, y in parts], jobs)
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])
     test = held_out(scene)
@@ -204,6 +208,9 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
 
 FIT_SCENES = 600
 """Tuned scenes per realism (and look-alike blocks) the shipped models are fitted on."""
+
+FIT_GENERIC = "100-399"
+"""Tuned generic yards (each seed its own layout) the shipped models are fitted on (detector 0.6.9)."""
 
 FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
 """Settings of the car model's boosted trees (railcount.detect.boost.fit_forest)."""
@@ -297,7 +304,10 @@ def fitted_on(args: argparse.Namespace) -> str:
         if args.lookalikes
         else ""
     )
-    return f"{which(args)} of the tuned suite, plain (v1) and v2{blocks}"
+    generic = (
+        f", {len(args.generic)} tuned generic yards ({ranges_text(args.generic)})" if args.generic else ""
+    )
+    return f"{which(args)} of the tuned suite, plain (v1) and v2{generic}{blocks}"
 
 
 def trees_text(settings: dict[str, float]) -> str:
@@ -306,18 +316,24 @@ def trees_text(settings: dict[str, float]) -> str:
 
 
 def fit_jobs(args: argparse.Namespace, *, lookalikes: bool = True) -> list[tuple[int, str, str]]:
-    """(scene, realism, cache) of the tuned scenes a fit uses, plain (v1) and v2, then the tuned
-    look-alike blocks (site town) unless ``lookalikes`` is off."""
+    """(scene, realism, cache) of the tuned scenes a fit uses, plain (v1) and v2 Tumangang yards,
+    then the generic yards, then the tuned look-alike blocks (site town) unless ``lookalikes`` is off."""
     jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in args.scenes]
+    jobs += [(i, "generic", args.cache) for i in args.generic]
     if lookalikes:
         jobs += [(i, "town", args.cache) for i in args.lookalikes]
     return jobs
 
 
-def scene_index(sizes: list[int], args: argparse.Namespace) -> np.ndarray:
-    """Per example row, the index of its scene within its realism (``sizes``: rows of each job in
-    :func:`fit_jobs`' order), for :func:`held_out`."""
-    return np.concatenate([np.full(n, k % max(len(args.scenes), 1)) for k, n in enumerate(sizes)])
+def scene_index(sizes: list[int], jobs: list[tuple[int, str, str]]) -> np.ndarray:
+    """Per example row, the index of its scene within its realism (``sizes``: rows of each job of
+    ``jobs``, :func:`fit_jobs`' list), for :func:`held_out`."""
+    seen: dict[str, int] = {}
+    index = []
+    for (_, realism, _), n in zip(jobs, sizes, strict=True):
+        index.append(np.full(n, seen.get(realism, 0)))
+        seen[realism] = seen.get(realism, 0) + 1
+    return np.concatenate(index) if index else np.zeros(0, int)
 
 
 def held_out(scene: np.ndarray) -> np.ndarray:
@@ -332,6 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         type=scene_set,
         default=scene_set(str(FIT_SCENES)),
         help=f"tuned scenes per realism: N (the first N) or ranges like 0-49,100-599 (default {FIT_SCENES})",
+    )
+    ap.add_argument(
+        "--generic",
+        type=scene_set,
+        default=scene_set(FIT_GENERIC),
+        help="tuned generic yards (another layout per seed: accuracy.py --realism generic): "
+        f"ranges as --scenes, or 0 for none (default {FIT_GENERIC}; 0-99 are left to diagnose)",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
@@ -357,11 +380,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.roof_only:
         return 0
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        parts = list(pool.map(scene_rows, fit_jobs(args), chunksize=2))
+        jobs = fit_jobs(args)
+        parts = list(pool.map(scene_rows, jobs, chunksize=2))
     features = np.vstack([f for f, _, _ in parts])
     both = np.vstack([y for _, y, _ in parts])
     types = np.vstack([t for _, _, t in parts])
-    scene = scene_index([len(f) for f, _, _ in parts], args)
+    scene = scene_index([len(f) for f, _, _ in parts], jobs)
     labels = both[:, 0]
     a_logit, a_trees = held_out_auc(features, labels, scene)
     print(f"held-out AUC (half the scenes each way): logistic {a_logit:.3f}, boosted trees {a_trees:.3f}")
@@ -444,7 +468,7 @@ def fit_fill_model(args: argparse.Namespace) -> None:
         parts = list(pool.map(fill_rows, jobs, chunksize=2))
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])
-    scene = scene_index([len(lab) for _, lab in parts], args)
+    scene = scene_index([len(lab) for _, lab in parts], jobs)
     test = held_out(scene)
     held = fit_forest(x[~test], y[~test], **FILL_FOREST).probability(x[test])
     forest = shipped_forest(fit_forest(x, y, **FILL_FOREST))

@@ -39,7 +39,10 @@ across, within 12 m along) on the car's sun side, whose shadow then falls
 across the gap onto the car's sunlit edge, or only on its shadow side, or
 neither; with the share of each found. (Session 17: at 0.5 m, 60 % of the
 cars with a neighbour on the sun side were found, 95 % of the others.)
-This is a diagnostic: its categories read the detector's internals
+A third splits them by how far across the car its shadow falls (from the
+sun at the scene's time and the car's true outline): under 0.3 there is no
+shadow beside the car to find it by (session 21: the generic yards' worst
+scenes). This is a diagnostic: its categories read the detector's internals
 (:func:`railcount.detect.detector.track_evidence`).
 """
 
@@ -57,7 +60,7 @@ from railcount.detect.candidates import car_probability
 from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
-from railcount.detect.sun import solar_position
+from railcount.detect.sun import shadow_vector_px, solar_position
 from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -135,6 +138,29 @@ def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParam
     return "short run" if length_m < 0.7 * params.car_length_min_m else "other"
 
 
+SUN_ANGLES = ("along (<0.3)", "0.3-0.7", "across (>=0.7)")
+"""How far across a car its shadow falls: |sine| of the angle between the shadow and the car's axis."""
+
+
+def sun_angles(window: SceneWindow, stock: Stock) -> list[str]:
+    """For each true railcar, how far across its own axis its shadow falls (:data:`SUN_ANGLES`).
+
+    Under 0.3 (the shadow within about 17 degrees of the track) there is no
+    shadow beside the car: the detector has no side to look on
+    (:func:`railcount.detect.detector._shadow_side`).
+    """
+    centre = window.station.geometry.centroid
+    dx, dy = shadow_vector_px(solar_position(centre.x, centre.y, window.acquired))
+    out = []
+    for ring in stock.rings:
+        edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
+        lengths = np.hypot(edges[:, 0], edges[:, 1])
+        d_row, d_col = edges[np.argmax(lengths)] / lengths.max()
+        across = abs(d_col * dy - d_row * dx)  # |cross product| of the axis (x, y) and the shadow
+        out.append(SUN_ANGLES[0] if across < 0.3 else SUN_ANGLES[1] if across < 0.7 else SUN_ANGLES[2])
+    return out
+
+
 NEIGHBOURS = ("sun side", "shadow side only", "neither")
 """Where a car's neighbours one track over stand (:func:`neighbours`)."""
 
@@ -170,12 +196,13 @@ def neighbours(window: SceneWindow, stock: Stock) -> list[str]:
     return out
 
 
-def scene_stages(job: tuple[str, int, str, str]) -> tuple[float, list[str], list[str]]:
+def scene_stages(job: tuple[str, int, str, str]) -> tuple[float, list[str], list[str], list[str]]:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
     stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
-    return round(window.gsd_m, 2), stages(window, stock.cars, DetectorParams()), neighbours(window, stock)
+    found = stages(window, stock.cars, DetectorParams())
+    return round(window.gsd_m, 2), found, neighbours(window, stock), sun_angles(window, stock)
 
 
 def real_stages() -> list[str]:
@@ -211,36 +238,40 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':<20}{'cars':>7}" + "".join(f"{s:>12}" for s in STAGES))
     print("-" * (27 + 12 * len(STAGES)))
     for gsd in GSDS:
-        at_gsd = [s for g, ss, _ in results if g == round(gsd, 2) for s in ss]
+        at_gsd = [s for g, ss, *_ in results if g == round(gsd, 2) for s in ss]
         if at_gsd:
             print(row(f"{args.suite} {gsd:.2f} m", at_gsd))
-    print(row(f"{args.suite} all", [s for _, ss, _ in results for s in ss]))
+    print(row(f"{args.suite} all", [s for _, ss, *_ in results for s in ss]))
     if args.real:
         if SHARED_REAL.is_dir():
             print(row("real muttenz west", real_stages()))
         else:
             print(f"(no {SHARED_REAL}: the real scene is skipped)")
-    print()
-    print("found / true railcars by where true stock one track over stands")
-    print(f"{'':<20}" + "".join(f"{n:>22}" for n in NEIGHBOURS))
-    print("-" * (20 + 22 * len(NEIGHBOURS)))
-    for gsd in [*GSDS, None]:
-        pairs = [
-            (s, n)
-            for g, ss, ns in results
-            if gsd is None or g == round(gsd, 2)
-            for s, n in zip(ss, ns, strict=True)
-        ]
-        if not pairs:
-            continue
-        cells = []
-        for where in NEIGHBOURS:
-            ends = [s for s, n in pairs if n == where]
-            found = sum(s == "found" for s in ends)
-            share = f"{found / len(ends):.0%}" if ends else "-"
-            cells.append(f"{f'{found}/{len(ends)} {share}':>22}")
-        label = f"{args.suite} all" if gsd is None else f"{args.suite} {gsd:.2f} m"
-        print(f"{label:<20}" + "".join(cells))
+    for title, column, names in (
+        ("found / true railcars by where true stock one track over stands", 2, NEIGHBOURS),
+        ("found / true railcars by how far across the car its shadow falls (|sin|)", 3, SUN_ANGLES),
+    ):
+        print()
+        print(title)
+        print(f"{'':<20}" + "".join(f"{n:>22}" for n in names))
+        print("-" * (20 + 22 * len(names)))
+        for gsd in [*GSDS, None]:
+            pairs = [
+                (s, n)
+                for r in results
+                if gsd is None or r[0] == round(gsd, 2)
+                for s, n in zip(r[1], r[column], strict=True)
+            ]
+            if not pairs:
+                continue
+            cells = []
+            for where in names:
+                ends = [s for s, n in pairs if n == where]
+                found = sum(s == "found" for s in ends)
+                share = f"{found / len(ends):.0%}" if ends else "-"
+                cells.append(f"{f'{found}/{len(ends)} {share}':>22}")
+            label = f"{args.suite} all" if gsd is None else f"{args.suite} {gsd:.2f} m"
+            print(f"{label:<20}" + "".join(cells))
     return 0
 
 
