@@ -83,3 +83,21 @@ def test_only_pieces_of_one_run_are_snapped_together():
     boxes = pitch_box_centres(cars, rgb, GSD, DetectorParams())
     assert boxes[4] == 80.0
     assert np.abs(boxes[:4] - np.array([11.0, 27.0, 43.0, 59.0])).max() <= 1.0
+
+
+def test_a_run_that_ends_past_the_frame_edge_is_snapped_inside_it():
+    # A small frame (a curve piece's, detector 0.6.9) can end inside a run counted by pitch:
+    # the run's last joint lies beyond the frame's last column. Before the fix this raised
+    # IndexError and sank the whole scene.
+    rgb = _consist([12.0, 18.0, 15.0], [(0.2, 0.2, 0.25), (0.6, 0.3, 0.2), (0.85, 0.85, 0.8)], lead_m=5.0)
+    frame = rgb[:, :40]  # cuts the third car
+    joints = 5.0 + np.array([0.0, 15.0, 30.0, 45.0])  # the last joint at column 50
+    snapped = snap_joints(joints, frame, float(ROW), GSD, 1, contrast=0.1)
+    assert snapped[0] == joints[0] and snapped[-1] == joints[-1]
+    assert snapped[1] == pytest.approx(5.0 + 12.0, abs=1.0)  # the step inside the frame is still found
+    # Columns past the frame carry no gap, and a run wholly outside gives none at all.
+    from railcount.detect.cars import gap_signal
+
+    sig = gap_signal(frame, float(ROW), 30, 50, GSD, 1)
+    assert sig.shape == (20,) and (sig[10:] == 0).all()
+    assert not gap_signal(frame, float(ROW), 45, 60, GSD, 1).any()

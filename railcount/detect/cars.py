@@ -667,16 +667,21 @@ def gap_signal(rgb: np.ndarray, y: float, x0: int, x1: int, gsd_m: float, band_p
     r1 = min(rgb.shape[0], r0 + band_px)
     d = to_px(0.9, gsd_m)
     pad0, pad1 = max(0, x0 - d), min(rgb.shape[1], x1 + d)
+    if r1 <= r0 or pad1 <= pad0:
+        return np.zeros(max(0, x1 - x0))
     prof = rgb[r0:r1, pad0:pad1].mean(axis=0)  # (cols, 3)
     n = prof.shape[0]
     idx = np.arange(x0 - pad0, x1 - pad0)
     left = prof[np.clip(idx - d, 0, n - 1)]
     right = prof[np.clip(idx + d, 0, n - 1)]
-    mid = prof[idx]
+    mid = prof[np.clip(idx, 0, n - 1)]
     d_left = np.linalg.norm(mid - left, axis=1)
     d_right = np.linalg.norm(mid - right, axis=1)
     step = np.linalg.norm(right - left, axis=1)
-    return np.maximum(np.minimum(d_left, d_right), 0.5 * step)
+    signal = np.maximum(np.minimum(d_left, d_right), 0.5 * step)
+    # Columns beyond the frame (a run counted by pitch may end past a small frame's edge) show no gap.
+    signal[(idx < 0) | (idx >= n)] = 0.0
+    return signal
 
 
 def cut_points(signal: np.ndarray, gsd_m: float, params: DetectorParams) -> list[int]:
