@@ -61,8 +61,15 @@ class DetectorParams:
         this share of the strongest.
     weak_direction_min_share : float
         A weaker secondary direction, down to this share, is searched only
-        in its patches (with ``crop_frames``): a branch of a few tracks
-        leaving a large yard at another angle (detector 0.6.9).
+        in its patches (with ``crop_frames``): meant for a branch of a few
+        tracks leaving a large yard at another angle. Off (equal to
+        ``direction_min_share``): at 0.1 it found those branches, but its
+        frames answer for every candidate in them, and on the v2 Tumangang
+        yards they took the shadows of masts crossing the yard for cars (+1
+        point of count error on tuned v2 0-99, +13 false railcars on the 40
+        held-out look-alike blocks); curve pieces (``curve_pieces``) find
+        the same branches and answer only for the cars on their own stretch
+        (docs/detector.md, *Session 22*).
     curve_pieces : bool
         Search stretches of track that run off every direction found (the
         curves of a yard or a branch) in frames of their own, each
@@ -278,7 +285,7 @@ class DetectorParams:
     refine_directions: bool = False
     frame_margin_m: float = 30.0
     direction_min_share: float = 0.45
-    weak_direction_min_share: float = 0.1
+    weak_direction_min_share: float = 0.45
     weak_direction_block_share: float = 0.8
     curve_pieces: bool = True
     piece_margin_m: float = 15.0
