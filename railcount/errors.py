@@ -65,6 +65,11 @@ class AssumedSunWarning(RailcountWarning):
     """A scene gives no time of day, so the sun's position (which side shadows fall on) is assumed."""
 
 
+class ShadowsAlongTracksWarning(RailcountWarning):
+    """The sun throws the cars' shadows along the tracks, where the detector, which finds cars beside
+    their shadows, misses many of them (the count is likely low)."""
+
+
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
 

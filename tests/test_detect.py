@@ -205,7 +205,8 @@ def test_a_curved_branch_is_followed(tmp_path):
     (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, tmp_path)))
     # The generic site numbers its branch tracks from 40 (railcount.synth.generic).
     feats = truth_features(paths["truth_geojson"])
-    branch = stock_in_window([f for f in feats if 40 <= (f["properties"].get("track") or 0) < 60], window).cars
+    on_branch = [f for f in feats if 40 <= (f["properties"].get("track") or 0) < 60]
+    branch = stock_in_window(on_branch, window).cars
     assert len(branch) >= 8, len(branch)  # the scene is what this test is about
 
     def found_on_branch(params: DetectorParams) -> float:

@@ -111,6 +111,8 @@ def direction_peaks(
     padded = np.concatenate([hist[-12:], hist, hist[:12]])
     smooth = np.convolve(padded, kernel / kernel.sum(), mode="valid")
     order = np.argsort(smooth)[::-1]
+    if not smooth[order[0]] > 0:
+        return []  # no gradient at all (a flat window): no direction
     picked: list[int] = []
     min_sep = int(min_separation_deg * N_BINS / 180.0)
     for b in order:

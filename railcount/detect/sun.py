@@ -89,6 +89,25 @@ def shadow_vector_px(sun: SunPosition) -> tuple[float, float]:
     return math.sin(away), -math.cos(away)
 
 
+ALONG_SHADOW_ACROSS = 0.3
+"""Shadows whose direction has less than this cross-track component (about 17 degrees from the track)
+fall along the track, not beside the cars on it."""
+
+
+def shadow_across(track_angle_deg: float, sun: SunPosition) -> float:
+    """|sine| of the angle between a track (degrees from +col towards +row) and the shadows' direction.
+
+    1 when shadows fall square across the track, 0 when along it.
+
+    >>> sun = SunPosition(azimuth_deg=180.0, elevation_deg=40.0, assumed_time=False)  # noon, north of the sun
+    >>> round(shadow_across(90.0, sun), 3), round(shadow_across(0.0, sun), 3)  # north-south, east-west tracks
+    (0.0, 1.0)
+    """
+    dx, dy = shadow_vector_px(sun)
+    t = math.radians(track_angle_deg)
+    return abs(math.cos(t) * dy - math.sin(t) * dx)
+
+
 def _declination_and_equation_of_time(when: datetime) -> tuple[float, float]:
     """Solar declination (degrees) and equation of time (minutes) at a UTC time."""
     jd = when.timestamp() / 86400.0 + 2440587.5

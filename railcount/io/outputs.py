@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def overlay_image(
     cloud: np.ndarray | None = None,
     *,
     errors: ErrorMarks | None = None,
+    caution: str = "",
 ) -> np.ndarray:
     """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
 
@@ -89,6 +91,7 @@ def overlay_image(
     states the count. With ``errors`` (an evaluation against truth), false
     detections are outlined again in vermillion and the true cars no
     detection matched are drawn in white, and the caption says how many.
+    A ``caution`` is written on the caption's last line, in amber.
     """
     from railcount.detect.prepare import prepare  # the same stretch the detector saw
 
@@ -156,7 +159,8 @@ def overlay_image(
     types = ", ".join(f"{n} {name}" for name, n in result.by_type.items() if n)
     if result.tarped:
         types += f"; {result.tarped} tarped"
-    _caption(img, caption, [*legend, (_STATION, "station")], f"types (indicative): {types}" if types else "")
+    note = f"types (indicative): {types}" if types else ""
+    _caption(img, caption, [*legend, (_STATION, "station")], note, caution)
     return img
 
 
@@ -243,10 +247,13 @@ def write_outputs(
     *,
     params: dict[str, Any] | None = None,
     cloud: np.ndarray | None = None,
+    cautions: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``.
 
     ``cloud`` marks window pixels under opaque cloud (hatched on the overlay).
+    ``cautions`` (one line each, e.g. the sun along the tracks) go into
+    ``count.json`` as ``warnings`` and onto the overlay's caption.
     """
     out = output_dir(out_dir)
     georeferenced = not is_pixel_space(window)
@@ -264,10 +271,13 @@ def write_outputs(
     record = result.to_dict()
     if not georeferenced:
         record["georeferenced"] = False
+    if cautions:
+        record["warnings"] = list(cautions)
     if params is not None:
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
-    if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result, cloud)):
+    caution = "caution: shadows fall along the tracks; cars there are often missed" if cautions else ""
+    if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result, cloud, caution=caution)):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
 
@@ -285,22 +295,26 @@ def output_dir(path: str | Path) -> Path:
 
 
 def _caption(
-    img: np.ndarray, text: str, legend: list[tuple[tuple[int, int, int], str]], note: str = ""
+    img: np.ndarray,
+    text: str,
+    legend: list[tuple[tuple[int, int, int], str]],
+    note: str = "",
+    caution: str = "",
 ) -> None:
-    """A black banner at the top: the count, a colour legend, then an optional note line."""
+    """A black banner at the top: the count, a colour legend, then an optional note line and an
+    optional caution line (amber)."""
     font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.55, img.shape[1] / 2000)
     thick = max(1, round(size * 2))
     (tw, th), base = cv2.getTextSize(text, font, size, thick)
     line = th + base + 10
     small = 0.8 * size
-    lines = 3 if note else 2
-    width = max(tw + 16, 520, cv2.getTextSize(note, font, small, thick)[0][0] + 16 if note else 0)
+    extra = [(t, c) for t, c in ((note, (255, 255, 255)), (caution, (0, 191, 255))) if t]
+    lines = 2 + len(extra)
+    width = max([tw + 16, 520] + [cv2.getTextSize(t, font, small, thick)[0][0] + 16 for t, _ in extra])
     cv2.rectangle(img, (0, 0), (min(img.shape[1], width), lines * line + 8), (0, 0, 0), -1)
     cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
-    if note:
-        cv2.putText(
-            img, note, (8, 2 * line + th + 4), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA
-        )
+    for k, (t, colour) in enumerate(extra):
+        cv2.putText(img, t, (8, (2 + k) * line + th + 4), font, small, colour, max(1, thick - 1), cv2.LINE_AA)
     x, y = 8, line + th + 4
     for colour, label in legend:
         cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)

@@ -1,0 +1,54 @@
+"""A warning when the sun throws the shadows along the tracks (detector 0.6.9).
+
+The detector finds cars beside their shadows. Where the shadows fall along
+the tracks there are none beside the cars, and on generated yards two cars
+in five are found there (``benchmarks/misses.py --realism generic``): the
+user is told, on the command line, in ``count.json`` and on the overlay.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from railcount.detect.detector import shadows_along_tracks
+from railcount.errors import ShadowsAlongTracksWarning
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.pipeline import count_scene
+from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+from .geofixtures import write_synth
+
+
+def _generic(tmp_path, seed: int, date: str):
+    scene = synthesize(SceneSpec(site="generic", seed=seed, gsd_m=1.0, cars=30, date=date))
+    paths = write_scene(scene, tmp_path)
+    return paths["tif"], write_station(scene.site, tmp_path)
+
+
+def test_shadows_along_the_tracks_are_warned_of_everywhere_the_user_looks(tmp_path):
+    # Generic yard 1018 on 2024-08-04: the sun at azimuth 148, the yard's tracks at a bearing of
+    # about 153 degrees, so every car's shadow falls along its own track.
+    tif, station = _generic(tmp_path, 1018, "2024-08-04")
+    with pytest.warns(ShadowsAlongTracksWarning, match=r"Generic yard 1018: the sun .* along the tracks"):
+        (sc,) = count_scene(tif, read_stations(station), out_dir=tmp_path / "out")
+    record = json.loads((tmp_path / "out" / "count.json").read_text())
+    assert len(record["warnings"]) == 1 and "expect the count to be low" in record["warnings"][0]
+    assert sc.outputs["overlay"].stat().st_size > 0
+
+
+def test_no_warning_when_the_shadows_fall_across_the_tracks(tmp_path):
+    # Generic yard 1020 (the sun at azimuth 136, its tracks well off it) and a Tumangang yard,
+    # whose shadows always fall across the tracks in the generated suites.
+    tif, station = _generic(tmp_path / "g", 1020, "2023-07-23")
+    paths, tumangang = write_synth(tmp_path / "t", date="2021-06-02", cars=20, gsd_m=1.0, seed=515)
+    for scene, stations in ((tif, station), (paths["tif"], tumangang)):
+        (window,) = read_windows(scene, read_stations(stations))
+        along, sun = shadows_along_tracks(window)
+        assert along == [] and sun.elevation_deg > 20
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ShadowsAlongTracksWarning)
+            count_scene(scene, read_stations(stations))
