@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from railcount.detect.params import DetectorParams
-from railcount.errors import RailcountError, UsageError
+from railcount.errors import RailcountError, ShadowsAlongTracksWarning, UsageError
 from railcount.models import Station
 
 _NO_START = (
@@ -105,13 +106,22 @@ def count_task(scene: str, stations: Sequence[Station], params: DetectorParams) 
     for st in stations:
         t0 = time.perf_counter()
         try:
-            (sc,) = count_scene(scene, [st], params=params)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ShadowsAlongTracksWarning)
+                (sc,) = count_scene(scene, [st], params=params)
+            count = sc.result.to_dict()
+            along = [str(w.message) for w in caught if issubclass(w.category, ShadowsAlongTracksWarning)]
+            if along:
+                count["warnings"] = along  # stored with the record, as in count.json
+            for w in caught:  # the others go on as they came
+                if not issubclass(w.category, ShadowsAlongTracksWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             out.append(
                 {
                     "station": st.name,
                     "status": "ok",
                     "reason": None,
-                    "count": sc.result.to_dict(),
+                    "count": count,
                     "detections": detections_geojson(sc.window, sc.detections, sc.result),
                     "seconds": time.perf_counter() - t0,
                 }

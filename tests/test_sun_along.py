@@ -52,3 +52,21 @@ def test_no_warning_when_the_shadows_fall_across_the_tracks(tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("error", ShadowsAlongTracksWarning)
             count_scene(scene, read_stations(stations))
+
+
+def test_a_batch_stores_the_warning_with_the_count(tmp_path):
+    # In a batch the warning would be lost in a worker's stderr: it is kept in the stored record,
+    # as count.json keeps it.
+    import sqlite3
+
+    from railcount.batch import run_batch
+
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    tif, station = _generic(folder, 1018, "2024-08-04")
+    summary = run_batch(station, folder, db=tmp_path / "r.db", workers=1)
+    assert summary.ok == 1
+    with sqlite3.connect(tmp_path / "r.db") as c:
+        (record,) = c.execute("SELECT record FROM counts WHERE status = 'ok'").fetchone()
+    notes = json.loads(record)["warnings"]
+    assert len(notes) == 1 and "along the tracks" in notes[0]
