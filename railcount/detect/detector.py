@@ -398,8 +398,18 @@ def track_evidence(window: SceneWindow, params: DetectorParams | None = None) ->
     out = []
     for angle, region in zip(directions, regions, strict=True):
         frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
-        out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, maps.cars))
+        cars = maps.cars.subset(_owned(maps.cars, frame, region))
+        out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
     return out
+
+
+def _owned(cars: FrameCars, frame: TrackFrame, region: np.ndarray | Piece | None) -> np.ndarray:
+    """Which of a frame's cars it answers for: all, or for a curve piece those on its own stretch (the
+    rest of its frame runs off its direction, and the neighbouring pieces or a direction's frame own
+    those cars)."""
+    if not isinstance(region, Piece) or not cars.x.size:
+        return np.ones(cars.x.size, bool)
+    return region.owns(frame.to_window(np.column_stack([cars.x, cars.y])))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -472,12 +482,8 @@ def _detect_along(
     """
     frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
     log_f, lin_f, strength, terms, cars = maps.log_lum, maps.linear_lum, maps.strength, maps.terms, maps.cars
-    placed_x = maps.box_x
-    if isinstance(region, Piece) and cars.x.size:
-        # A curve piece answers for the cars on its own stretch only; the rest of its frame runs
-        # off its direction, and the neighbouring pieces (or a direction's frame) own those cars.
-        own = region.owns(frame.to_window(np.column_stack([cars.x, cars.y])))
-        cars, placed_x = cars.subset(own), placed_x[own]
+    own = _owned(cars, frame, region)
+    cars, placed_x = cars.subset(own), maps.box_x[own]
     if not cars.x.size:
         return (
             Detections.empty(),
