@@ -60,7 +60,7 @@ from railcount.detect.candidates import car_probability
 from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
-from railcount.detect.sun import shadow_vector_px, solar_position
+from railcount.detect.sun import ALONG_SHADOW_ACROSS, shadow_across, solar_position
 from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -150,14 +150,19 @@ def sun_angles(window: SceneWindow, stock: Stock) -> list[str]:
     (:func:`railcount.detect.detector._shadow_side`).
     """
     centre = window.station.geometry.centroid
-    dx, dy = shadow_vector_px(solar_position(centre.x, centre.y, window.acquired))
+    sun = solar_position(centre.x, centre.y, window.acquired)
     out = []
     for ring in stock.rings:
         edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
-        lengths = np.hypot(edges[:, 0], edges[:, 1])
-        d_row, d_col = edges[np.argmax(lengths)] / lengths.max()
-        across = abs(d_col * dy - d_row * dx)  # |cross product| of the axis (x, y) and the shadow
-        out.append(SUN_ANGLES[0] if across < 0.3 else SUN_ANGLES[1] if across < 0.7 else SUN_ANGLES[2])
+        d_row, d_col = edges[np.argmax(np.hypot(edges[:, 0], edges[:, 1]))]
+        across = shadow_across(float(np.degrees(np.arctan2(d_row, d_col))), sun)
+        out.append(
+            SUN_ANGLES[0]
+            if across < ALONG_SHADOW_ACROSS
+            else SUN_ANGLES[1]
+            if across < 0.7
+            else SUN_ANGLES[2]
+        )
     return out
 
 

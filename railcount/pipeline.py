@@ -86,7 +86,8 @@ def count_scene(
         )
     results = []
     for window in windows:
-        cautions = [c for c in [along_tracks_caution(window, params)] if c]
+        caution = along_tracks_caution(window, params)
+        cautions = [caution] if caution else []
         for caution in cautions:
             warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {caution}"), stacklevel=2)
         dets = detect(window, params)

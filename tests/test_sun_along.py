@@ -63,7 +63,7 @@ def test_a_batch_stores_the_warning_with_the_count(tmp_path):
 
     folder = tmp_path / "scenes"
     folder.mkdir()
-    tif, station = _generic(folder, 1018, "2024-08-04")
+    _, station = _generic(folder, 1018, "2024-08-04")
     summary = run_batch(station, folder, db=tmp_path / "r.db", workers=1)
     assert summary.ok == 1
     with sqlite3.connect(tmp_path / "r.db") as c:

@@ -43,7 +43,6 @@ from railcount.detect.regions import (
     PIECE_SHARE,
     REGION_GSD_M,
     Piece,
-    block_tensor,
     coarse,
     curve_pieces,
     direction_regions,
@@ -302,8 +301,7 @@ def _set_up(
         small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
         strong = [share >= params.direction_min_share for _, share in peaks]
         least = [MIN_SHARE if k else params.weak_direction_block_share for k in strong]
-        tensor = block_tensor(small, ok, gsd, f)
-        found = direction_regions(small, ok, gsd, f, prep.data.shape, angles, least, tensor)
+        found = direction_regions(small, ok, gsd, f, prep.data.shape, angles, least)
         patches: list[list[np.ndarray | None]] = [
             list(ps) or ([None] if share >= params.direction_min_share else [])
             for ps, (_, share) in zip(found, peaks, strict=True)

@@ -44,10 +44,6 @@ JOIN_M = 30.0
 """Patches closer than twice this are cut out as one frame."""
 
 
-Tensor = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
-"""jxx, jyy, jxy (float32 images), where they are valid, and the pixel size (m): :func:`block_tensor`."""
-
-
 def coarse(
     log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, most_m: float
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -79,7 +75,6 @@ def direction_regions(
     shape: tuple[int, int],
     directions: list[float],
     min_shares: list[float] | None = None,
-    tensor: Tensor | None = None,
 ) -> list[list[np.ndarray]]:
     """For each track direction, its patches: window (x, y) points whose convex hull holds one place
     where its tracks and cars may lie. No patch: nothing in the window runs that way.
@@ -99,8 +94,6 @@ def direction_regions(
     min_shares : list of float, optional
         Per direction, the share of a block's gradient energy that must lie
         across it (default :data:`MIN_SHARE` for each).
-    tensor : tuple, optional
-        :func:`block_tensor` of ``small`` (computed when not given).
 
     Examples
     --------
@@ -114,7 +107,7 @@ def direction_regions(
     rows, cols = shape
     if not directions:
         return []
-    jxx, jyy, jxy, inner, px_m = tensor or block_tensor(small, ok, gsd_m, f)
+    jxx, jyy, jxy, inner, px_m = block_tensor(small, ok, gsd_m, f)
     total = jxx + jyy
     c = max(1, round(CELL_M / px_m))  # small pixels per cell
     grid = (max(1, small.shape[1] // c), max(1, small.shape[0] // c))
@@ -220,7 +213,6 @@ def curve_pieces(
     shape: tuple[int, int],
     directions: list[float],
     near: np.ndarray | None = None,
-    tensor: Tensor | None = None,
 ) -> list[Piece]:
     """Stretches of track that run off every direction in ``directions``: the curves of a yard or a branch.
 
@@ -233,8 +225,7 @@ def curve_pieces(
     bin's cells of at least :data:`PIECE_MIN_AREA_M2` is a piece, at the
     energy-weighted mean direction of its blocks. With ``near`` (bool, the
     shape of ``small``), only blocks there count: a piece outside the
-    station holds no car that is counted. ``tensor``: :func:`block_tensor`
-    of ``small`` blurred by :data:`PIECE_BLUR_PX`, when already computed.
+    station holds no car that is counted.
 
     Examples
     --------
@@ -251,9 +242,8 @@ def curve_pieces(
     0
     """
     rows, cols = shape
-    if tensor is None:
-        tensor = block_tensor(cv2.GaussianBlur(small, (0, 0), PIECE_BLUR_PX), ok, gsd_m, f)
-    jxx, jyy, jxy, inner, px_m = tensor
+    blurred = cv2.GaussianBlur(small, (0, 0), PIECE_BLUR_PX)
+    jxx, jyy, jxy, inner, px_m = block_tensor(blurred, ok, gsd_m, f)
     if not inner.any():
         return []
     cos2 = jxx - jyy
