@@ -45,7 +45,10 @@ over tuned scenes 600-799, plain and v2 (``railcount.counting.CALIBRATION_SCENES
 fitted on by no model; 400 more scenes, a few minutes more), per band of the
 unsure share (the share of counted cars the car model gave less than 0.7),
 leaving out scenes partly under opaque cloud: the constants of the count
-interval (``railcount.counting.INTERVAL_RATIOS``) come from here. Then how
+interval (``railcount.counting.INTERVAL_RATIOS``) come from here. Likewise
+over the tuned generic scenes 0-399 (``ALONG_CALIBRATION_SCENES``; 400 more,
+about 20 minutes more) that warn that the sun throws the shadows along the
+tracks: the interval's ratios there (``ALONG_INTERVAL_RATIOS``). Then how
 often the intervals in use hold the truth on those scenes, and their median
 span.
 
@@ -88,7 +91,13 @@ from typing import TypeVar
 
 import numpy as np
 
-from railcount.counting import CALIBRATION_SCENES, INTERVAL_RATIOS, UNSURE_EDGES
+from railcount.counting import (
+    ALONG_CALIBRATION_SCENES,
+    ALONG_INTERVAL_RATIOS,
+    CALIBRATION_SCENES,
+    INTERVAL_RATIOS,
+    UNSURE_EDGES,
+)
 from railcount.detect.params import DetectorParams
 from railcount.errors import AssumedSunWarning, ShadowsAlongTracksWarning
 from railcount.io.stations import read_stations
@@ -128,6 +137,7 @@ class Outcome:
     unsure: float = 0.0  # share of counted railcars the car model was unsure of
     realism: str = "v1"
     observed: float = 1.0  # the station's observed fraction
+    along: bool = False  # warned that the sun throws the shadows along the tracks
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -258,9 +268,20 @@ def run_one(args: tuple) -> Outcome:
     spec = scene_spec(suite, i, realism)
     tif, station = ensure_scene(suite, i, cache, realism)
     t0 = time.perf_counter()
-    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ShadowsAlongTracksWarning)
+        (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
+    along = False
+    for w in caught:  # the warning is recorded, not printed; any other goes on as it would have
+        if issubclass(w.category, ShadowsAlongTracksWarning):
+            along = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return dataclasses.replace(
-        outcome(suite, tif.stem, ev, time.perf_counter() - t0), condition=condition_of(spec), realism=realism
+        outcome(suite, tif.stem, ev, time.perf_counter() - t0),
+        condition=condition_of(spec),
+        realism=realism,
+        along=along,
     )
 
 
@@ -394,7 +415,10 @@ def _regimes(rows: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
 
 def print_calibration(rows: list[Outcome]) -> None:
     """Percentiles of truth / count on the calibration scenes (tuned 600-799, plain and v2) per unsure
-    band, which the interval's ratios come from, and how the ratios in use do on those scenes."""
+    band, and on the tuned generic scenes 0-399 that warn of shadows along the tracks, which the
+    interval's ratios come from, and how the ratios in use do on those scenes."""
+    generic = [o for o in rows if o.realism == "generic"]
+    rows = [o for o in rows if o.realism != "generic"]
     print(
         f"calibration (tuned {CALIBRATION_SCENES.start}-{CALIBRATION_SCENES.stop - 1}, plain and v2, "
         f"{len(rows)} scenes): truth / count percentiles 5 / 50 / 95"
@@ -413,8 +437,23 @@ def print_calibration(rows: list[Outcome]) -> None:
             f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   (in use: {now[0]:.2f} / {now[1]:.2f})"
         )
     print(f"  ({len(rows) - len(seen)} scenes partly under opaque cloud left out of the percentiles)")
-    for realism, label in (("v1", "plain"), ("v2", "v2")):
-        part = [o for o in rows if o.realism == realism]
+    warned = [o for o in generic if o.along and o.observed >= 0.999]
+    if warned:
+        ratio = np.array([o.truth / max(o.count, 1) for o in warned])
+        q = np.percentile(ratio, [5, 50, 95])
+        first, last = ALONG_CALIBRATION_SCENES.start, ALONG_CALIBRATION_SCENES.stop - 1
+        print(
+            f"  shadows along the tracks (tuned generic {first}-{last}, warned of in {len(warned)} of "
+            f"{len(generic)})  {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   "
+            f"(in use: {ALONG_INTERVAL_RATIOS[0]:.2f} / {ALONG_INTERVAL_RATIOS[1]:.2f})"
+        )
+    for part, label in (
+        ([o for o in rows if o.realism == "v1"], "plain"),
+        ([o for o in rows if o.realism == "v2"], "v2"),
+        (generic, "generic"),
+        ([o for o in generic if o.along], "generic, warned of shadows along the tracks"),
+        ([o for o in generic if not o.along], "generic, not warned"),
+    ):
         if part:
             inside, span = interval_stats(part)
             print(
@@ -513,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(s, i, args.cache, args.realism, overrides) for s in suites for i in numbers]
     extra = (
         [("tuned", i, args.cache, realism, overrides) for realism in ("v1", "v2") for i in CALIBRATION_SCENES]
+        + [("tuned", i, args.cache, "generic", overrides) for i in ALONG_CALIBRATION_SCENES]
         if args.calibrate
         else []
     )

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from railcount.counting import INTERVAL_RATIOS, UNSURE_BELOW, UNSURE_EDGES, interval, unsure_share
+from railcount.counting import (
+    ALONG_INTERVAL_RATIOS,
+    INTERVAL_RATIOS,
+    UNSURE_BELOW,
+    UNSURE_EDGES,
+    interval,
+    unsure_share,
+)
 
 
 @given(n=st.integers(0, 2000), unsure=st.floats(0.0, 1.0), observed=st.floats(0.01, 1.0))
@@ -44,3 +51,14 @@ def test_unobserved_part_widens_only_the_upper_bound():
     half = interval(50, 0.1, 0.5)
     assert half[0] == full[0]
     assert half[1] == full[1] + 50
+
+
+@given(n=st.integers(0, 500), unsure=st.floats(0.0, 1.0), observed=st.floats(0.01, 1.0))
+def test_shadows_along_the_tracks_widen_the_interval_to_their_ratios(n, unsure, observed):
+    # The detector misses many cars when the sun shines along the tracks: the interval holds the
+    # unsure band's and reaches the calibrated ratios for that case.
+    low, high = interval(n, unsure, observed, shadows_along=True)
+    base_low, base_high = interval(n, unsure, observed)
+    assert low <= base_low and high >= base_high
+    lo_ratio, hi_ratio = ALONG_INTERVAL_RATIOS
+    assert low <= max(0, lo_ratio * n) and high >= hi_ratio * n

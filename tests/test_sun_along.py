@@ -13,6 +13,7 @@ import warnings
 
 import pytest
 
+from railcount.counting import interval
 from railcount.detect.detector import shadows_along_tracks
 from railcount.errors import ShadowsAlongTracksWarning
 from railcount.io.scenes import read_windows
@@ -37,6 +38,13 @@ def test_shadows_along_the_tracks_are_warned_of_everywhere_the_user_looks(tmp_pa
         (sc,) = count_scene(tif, read_stations(station), out_dir=tmp_path / "out")
     record = json.loads((tmp_path / "out" / "count.json").read_text())
     assert len(record["warnings"]) == 1 and "expect the count to be low" in record["warnings"][0]
+    # The interval allows for the cars missed there: wider than the same count's without the warning.
+    r = sc.result
+    assert (r.railcars_low, r.railcars_high) == (record["railcars_low"], record["railcars_high"])
+    along = interval(r.railcars, r.unsure_share, r.observed_fraction, shadows_along=True)
+    plain = interval(r.railcars, r.unsure_share, r.observed_fraction)
+    assert (r.railcars_low, r.railcars_high) == along
+    assert along[0] <= plain[0] and along[1] > plain[1]
     assert sc.outputs["overlay"].stat().st_size > 0
 
 

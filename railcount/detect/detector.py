@@ -262,7 +262,7 @@ def candidates_in_station(
 
 def _set_up(
     window: SceneWindow, params: DetectorParams
-) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition, list[np.ndarray | None]]:
+) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition, list[np.ndarray | Piece | None]]:
     """What every track direction shares: the prepared bands, their scale and GSD, the
     parameters (with the snow ratio when the window is snow-covered), the track
     directions (one entry per frame: a direction may have several patches), the
