@@ -91,8 +91,15 @@ COLUMNS = (
     "observed_fraction",
     "gsd_m",
     "detector_version",
+    "warnings",
 )
-"""The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``)."""
+"""The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``).
+
+``warnings`` holds the count's warnings (e.g. the sun throwing the shadows along the tracks), joined
+by :data:`WARNINGS_SEPARATOR`, or None."""
+
+WARNINGS_SEPARATOR = " | "
+"""Joins a count's warnings into one text cell (they are one line each and hold no such bar)."""
 
 
 @dataclass(frozen=True)
@@ -321,7 +328,9 @@ def read_counts(
         when ok), ``railcars``, ``railcars_low``, ``railcars_high``,
         ``locomotives``, ``observed_fraction``, ``gsd_m`` (None unless ok),
         ``detector_version`` (None for records that never reached the
-        detector), ``params`` (detector parameters dict or None) and
+        detector), ``warnings`` (the count's warnings joined by
+        :data:`WARNINGS_SEPARATOR`, or None), ``params`` (detector
+        parameters dict or None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
     Raises
@@ -342,7 +351,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
     sql = (
         "SELECT station, scene_key, scene, acquired, status, reason, railcars, railcars_low, railcars_high, "
         "locomotives, observed_fraction, gsd_m, detector_version, params, "
-        f"{'detections' if detections else 'NULL'}, written FROM counts"
+        f"{'detections' if detections else 'NULL'}, written, record FROM counts"
     )
     args: tuple[str, ...] = ()
     if station is not None:
@@ -370,9 +379,21 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "observed_fraction": r[10],
             "gsd_m": r[11],
             "detector_version": r[12] or None,
+            "warnings": _warnings_of(r[16]),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
+
+
+def _warnings_of(record: str | None) -> str | None:
+    """The warnings of a stored count record, joined into one text (None when it has none)."""
+    if not record:
+        return None
+    try:
+        notes = json.loads(record).get("warnings") or []
+    except (ValueError, AttributeError):
+        return None
+    return WARNINGS_SEPARATOR.join(str(n) for n in notes) or None
 
 
 def count_states(states: dict[tuple[str, str], str], pairs: Iterable[tuple[str, str]]) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -172,3 +173,19 @@ def test_caveats_name_what_weakens_the_comparison():
     assert "1.00 m" in rough.caveats[2] and "0.50 m" in rough.caveats[2]
     assert rough.to_dict()["caveats"] == list(rough.caveats)
     assert rough.verdict == clean.verdict == "unprecedented"  # caveats inform, they do not change the verdict
+
+
+def test_caveats_carry_the_counts_warnings():
+    # A count made with the sun along the tracks is likely low: the judged count's warning is
+    # repeated, and baseline counts that came with one are counted and dated.
+    note = "the sun throws the shadows along the tracks"
+    base = series([20, 22, 25, 21, 23])
+    quiet = compare(judged(60, 55, 65), base)
+    assert quiet.caveats == ()
+    warned_base = [*base[:2], replace(base[2], warnings=(note,)), replace(base[3], warnings=(note, note))]
+    warned_base.append(base[4])
+    c = compare(judged(60, 40, 200, warnings=(note,)), warned_base)
+    assert c.caveats[0] == f"the count on {JUDGED_DAY.isoformat()} came with a warning: {note}"
+    assert c.caveats[1].startswith("2 of the 5 baseline counts came with a warning")
+    assert base[2].date.isoformat() in c.caveats[1]
+    assert c.verdict == quiet.verdict  # they inform, they do not change the verdict

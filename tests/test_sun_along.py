@@ -8,6 +8,7 @@ user is told, on the command line, in ``count.json`` and on the overlay.
 
 from __future__ import annotations
 
+import csv
 import json
 import warnings
 
@@ -16,9 +17,12 @@ import pytest
 from railcount.counting import interval
 from railcount.detect.detector import shadows_along_tracks
 from railcount.errors import ShadowsAlongTracksWarning
+from railcount.io.export import export_rows
+from railcount.io.history import read_history_csv, read_history_db
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
+from railcount.store import read_counts
 from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
 from .geofixtures import write_synth
@@ -78,3 +82,33 @@ def test_a_batch_stores_the_warning_with_the_count(tmp_path):
         (record,) = c.execute("SELECT record FROM counts WHERE status = 'ok'").fetchone()
     notes = json.loads(record)["warnings"]
     assert len(notes) == 1 and "along the tracks" in notes[0]
+    # ... and it travels with the time series: the store's rows, the exported CSV (which a report
+    # reads back as history) and the observations a report judges.
+    (row,) = read_counts(tmp_path / "r.db")
+    assert row["warnings"] == notes[0]
+    exported = tmp_path / "counts.csv"
+    export_rows([row], "csv", exported)
+    with exported.open(newline="") as fh:
+        (line,) = csv.DictReader(fh)
+    assert line["warnings"] == notes[0]
+    (from_csv,) = read_history_csv(exported, row["station"])
+    (from_db,) = read_history_db(tmp_path / "r.db", row["station"])
+    assert from_csv.warnings == from_db.warnings == (notes[0],)
+
+
+def test_a_report_on_such_a_scene_says_so(tmp_path, capsys):
+    # railcount report --scene counts the scene itself: the judged count keeps the warning as a caveat.
+    from railcount.cli import main
+
+    tif, station = _generic(tmp_path, 1018, "2024-08-04")
+    hist = tmp_path / "hist.csv"
+    days = [f"2024-0{m}-01" for m in range(1, 7)]
+    hist.write_text("date,railcars\n" + "".join(f"{d},{20 + i}\n" for i, d in enumerate(days)))
+    args = ["report", "--station", "Generic yard 1018", "--history", str(hist), "--scene", str(tif)]
+    assert main([*args, "--station-file", str(station), "--json"]) == 0
+    out, err = capsys.readouterr()
+    rec = json.loads(out)
+    assert err.count("along the tracks") == 1  # the warning is printed once, as by railcount count
+    (caveat,) = [c for c in rec["caveats"] if "came with a warning" in c]
+    assert caveat.startswith("the count on 2024-08-04 came with a warning: ") and "along the tracks" in caveat
+    assert not caveat.split("warning: ", 1)[1].startswith(str(tif))  # the caution itself, not its scene

@@ -25,6 +25,7 @@ OPTIONAL = (
     "gsd_m",
     "station",
     "detector_version",
+    "warnings",
 )
 
 
@@ -44,12 +45,13 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     """Observations of ``station`` in a CSV of counts.
 
     Columns: ``date`` and ``railcars`` (required), ``railcars_low``,
-    ``railcars_high``, ``observed_fraction``, ``scene``, ``gsd_m`` (optional)
-    and ``station``: when present, only rows naming ``station`` are kept
-    (an unknown station is an error that lists the known ones); when absent
-    the file is taken to be the station's. A CSV written by ``railcount
-    export`` also works: its ``acquired`` stands for ``date``, and only rows
-    whose ``status`` is ``ok`` are read.
+    ``railcars_high``, ``observed_fraction``, ``scene``, ``gsd_m``,
+    ``detector_version``, ``warnings`` (optional) and ``station``: when
+    present, only rows naming ``station`` are kept (an unknown station is
+    an error that lists the known ones); when absent the file is taken to
+    be the station's. A CSV written by ``railcount export`` also works:
+    its ``acquired`` stands for ``date``, and only rows whose ``status`` is
+    ``ok`` are read.
     """
     p = Path(path)
     try:
@@ -131,6 +133,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         gsd_m=r.get("gsd_m"),
         detector_version=r.get("detector_version"),
         params=r.get("params") or r.get("detector_params"),
+        warnings=split_warnings(r.get("warnings")),
     )
 
 
@@ -177,7 +180,19 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         scene=r.get("scene") or None,
         gsd_m=values["gsd_m"],
         detector_version=r.get("detector_version") or None,
+        warnings=split_warnings(r.get("warnings")),
     )
+
+
+def split_warnings(value: Any) -> tuple[str, ...]:
+    """A count's warnings from a record (a list) or a store row or CSV cell (one text, joined)."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        from railcount.store import WARNINGS_SEPARATOR
+
+        return tuple(w.strip() for w in value.split(WARNINGS_SEPARATOR) if w.strip())
+    return tuple(str(w) for w in value)
 
 
 def _names(names: list[str]) -> str:

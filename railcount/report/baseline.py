@@ -66,6 +66,7 @@ class Observation:
     gsd_m: float | None = None
     detector_version: str | None = None
     params: dict[str, Any] | None = field(default=None, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def low(self) -> float:
@@ -339,6 +340,16 @@ def caveats(c: Comparison) -> tuple[str, ...]:
         out.append(
             f"the judged count is from detector {j.detector_version}, the baseline's from "
             f"{', '.join(versions)}; recount the history with one detector to compare like with like"
+        )
+    for note in j.warnings:
+        out.append(f"the count on {j.date.isoformat()} came with a warning: {note}")
+    warned = [o for o in c.baseline_obs if o.warnings]
+    if warned:
+        out.append(
+            f"{len(warned)} of the {len(c.baseline_obs)} baseline counts came with a warning (e.g. the sun "
+            "along the tracks, where cars are missed), the first on "
+            f"{min(o.date for o in warned).isoformat()}; those counts may be low (see the warnings column of "
+            "railcount export)"
         )
     gsds = [o.gsd_m for o in c.baseline_obs if o.gsd_m]
     if j.gsd_m and gsds:
