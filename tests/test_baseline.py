@@ -189,3 +189,23 @@ def test_caveats_carry_the_counts_warnings():
     assert c.caveats[1].startswith("2 of the 5 baseline counts came with a warning")
     assert base[2].date.isoformat() in c.caveats[1]
     assert c.verdict == quiet.verdict  # they inform, they do not change the verdict
+
+
+def test_the_chart_rings_the_counts_that_came_with_a_warning():
+    from railcount.report.chart import PURPLE, baseline_chart
+
+    note = "the sun throws the shadows along the tracks"
+    base = series([20, 22, 25, 21, 23, 24])
+    warned_base = [*base[:3], replace(base[3], warnings=(note,)), *base[4:]]
+
+    def rings(c):
+        fig = baseline_chart(c, [*c.baseline_obs, c.judged])
+        ax = fig.axes[0]
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        ringed = [line for line in ax.get_lines() if line.get_markeredgecolor() == PURPLE]
+        return sum(len(line.get_xdata()) for line in ringed), legend
+
+    n, legend = rings(compare(judged(60, 55, 65), base))
+    assert n == 0 and not any("warning" in t for t in legend)
+    n, legend = rings(compare(judged(60, 40, 200, warnings=(note,)), warned_base))
+    assert n == 2 and "count with a warning (likely low)" in legend  # one baseline count and the judged one

@@ -163,6 +163,16 @@ def baseline_chart(
                 label=f"left out: under {c.min_observed:.0%} of station seen",
             )
         )
+    # Counts that came with a warning (the sun along the tracks: likely low) are ringed.
+    warned = [o for o in shown if o.warnings]
+    for group, size in ((warned, 10), ([j] if j.warnings else [], 20)):
+        if group:
+            xs = [_dt(o.date) for o in group]
+            ys = [o.railcars for o in group]
+            ax.plot(xs, ys, ls="", marker="o", ms=size, mfc="none", mec=PURPLE, mew=1.8, zorder=9)
+    if warned or j.warnings:
+        label = "count with a warning (likely low)"
+        legend.append(Line2D([], [], color=PURPLE, marker="o", mfc="none", ms=9, mew=1.8, ls="", label=label))
 
     # The previous maximum.
     if s.max is not None and s.max_date is not None:
