@@ -47,7 +47,7 @@ unsure share (the share of counted cars the car model gave less than 0.7),
 leaving out scenes partly under opaque cloud: the constants of the count
 interval (``railcount.counting.INTERVAL_RATIOS``) come from here. Likewise
 over the tuned generic scenes 0-399 (``ALONG_CALIBRATION_SCENES``; 400 more,
-about 20 minutes more) that warn that the sun throws the shadows along the
+about 10 minutes more) that warn that the sun throws the shadows along the
 tracks: the interval's ratios there (``ALONG_INTERVAL_RATIOS``). Then how
 often the intervals in use hold the truth on those scenes, and their median
 span.
