@@ -44,7 +44,8 @@ class BatchSummary:
     ``ok``, ``failed`` and ``skipped`` count station-scene pairs (scenes, with
     one station), whichever run did the work; ``processed`` is how many
     scenes this run counted; ``duplicates`` how many scenes were found again
-    under another path and counted once.
+    under another path and counted once; ``warned`` how many of the ``ok``
+    counts came with a warning (the sun along the tracks: likely low).
     """
 
     ok: int
@@ -54,6 +55,7 @@ class BatchSummary:
     processed: int = 0
     duplicates: int = 0
     seconds: float = 0.0
+    warned: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -71,6 +73,7 @@ class BatchSummary:
             "processed": self.processed,
             "duplicates": self.duplicates,
             "seconds": round(self.seconds, 2),
+            "warned": self.warned,
         }
 
 
@@ -217,6 +220,7 @@ def run_batch(
                     elapsed = time.perf_counter() - t0
                     progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
             tally = count_states(store.states(DETECTOR_VERSION), plan.selected)
+            warned = len(store.warned(DETECTOR_VERSION) & plan.selected)
         return BatchSummary(
             ok=tally["ok"],
             failed=tally["failed"],
@@ -225,6 +229,7 @@ def run_batch(
             processed=len(plan.tasks),
             duplicates=plan.duplicates,
             seconds=time.perf_counter() - t0,
+            warned=warned,
         )
     finally:
         if client is not None:

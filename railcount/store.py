@@ -192,6 +192,16 @@ class Store:
                 out[(station, key)] = status
         return out
 
+    def warned(self, detector_version: str) -> set[tuple[str, str]]:
+        """The (station, scene key) pairs whose ok count of ``detector_version`` came with a warning
+        (e.g. the sun throwing the shadows along the tracks)."""
+        rows = self.conn.execute(
+            "SELECT station, scene_key, record FROM counts WHERE detector_version = ? AND status = 'ok' "
+            "AND record LIKE '%\"warnings\"%'",
+            (detector_version,),
+        )
+        return {(station, key) for station, key, record in rows if _warnings_of(record)}
+
     def cached_key(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The scene key remembered for a file of this size and modification time, if any."""
         row = self.conn.execute(

@@ -77,7 +77,7 @@ def test_a_batch_stores_the_warning_with_the_count(tmp_path):
     folder.mkdir()
     _, station = _generic(folder, 1018, "2024-08-04")
     summary = run_batch(station, folder, db=tmp_path / "r.db", workers=1)
-    assert summary.ok == 1
+    assert summary.ok == 1 and summary.warned == 1 and summary.to_dict()["warned"] == 1
     with sqlite3.connect(tmp_path / "r.db") as c:
         (record,) = c.execute("SELECT record FROM counts WHERE status = 'ok'").fetchone()
     notes = json.loads(record)["warnings"]

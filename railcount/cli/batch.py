@@ -82,8 +82,10 @@ def batch(
         typer.echo(json.dumps(summary.to_dict()))
     else:
         dup = f", {summary.duplicates} duplicate scene(s) counted once" if summary.duplicates else ""
+        # Counts made with the sun along the tracks run low: say how many, and where to see which.
+        warned = f" ({summary.warned} with a warning: see export's warnings column)" if summary.warned else ""
         typer.echo(
-            f"batch: {summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped"
+            f"batch: {summary.ok} ok{warned}, {summary.failed} failed, {summary.skipped} skipped"
             f" ({summary.processed} counted in this run, {summary.seconds:.0f} s{dup}) -> {summary.db}"
         )
     raise typer.Exit(summary.exit_code)
@@ -103,7 +105,8 @@ def log_line(p: Progress) -> None:
     parts = []
     for o in p.outcomes:
         if o["status"] == "ok":
-            parts.append(f"{o['station']} {o['count']['railcars']} railcars")
+            note = " (warning: the sun along the tracks, likely low)" if o["count"].get("warnings") else ""
+            parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         else:
             parts.append(f"{o['station']} FAILED: {o['reason']}")
     print(

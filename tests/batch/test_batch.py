@@ -223,7 +223,7 @@ def test_list_file_with_relative_paths(tmp_path: Path, scenes: Path, station: Pa
     listing = scenes / "list.txt"
     listing.write_text("# my scenes\na_2021-05-01.tif\n\n2022/b_2022-02-03.tif  # the February one\n")
     summary = run_batch(station, listing, db=tmp_path / "r.db", workers=1)
-    assert summary.ok == 2
+    assert summary.ok == 2 and summary.warned == 0  # Tumangang's shadows fall across its tracks
     assert {Path(r["scene"]).name for r in read_counts(tmp_path / "r.db")} == {
         "a_2021-05-01.tif",
         "b_2022-02-03.tif",
