@@ -36,6 +36,7 @@ class StationCount:
     detections: Detections
     result: CountResult
     outputs: dict[str, Path]
+    cautions: tuple[str, ...] = ()  # what was warned of (one line each), as count.json's "warnings"
 
 
 def count_scene(
@@ -102,7 +103,7 @@ def count_scene(
             outputs = write_outputs(
                 target, window, dets, result, params=params.to_dict(), cloud=cloud, cautions=cautions
             )
-        results.append(StationCount(seen, dets, result, outputs))
+        results.append(StationCount(seen, dets, result, outputs, tuple(cautions)))
     return results
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -24,7 +23,6 @@ from railcount.errors import (
     EmptyBaselineError,
     NoObservationError,
     RailcountError,
-    ShadowsAlongTracksWarning,
     StationError,
     UsageError,
 )
@@ -298,15 +296,9 @@ def _count(scene: str, polygon: Station, folder: Path | None) -> Overlay:
     from railcount.pipeline import count_scene
 
     params = DetectorParams()  # passed, so that the parameters recorded are the ones used
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ShadowsAlongTracksWarning)
-        (sc,) = count_scene(scene, [polygon], params=params, out_dir=folder)
-    notes = []
-    for w in caught:  # the judged count keeps its warning (a caveat of the report); others go on
-        if issubclass(w.category, ShadowsAlongTracksWarning):
-            notes.append(str(w.message).split(": ", 1)[-1])
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    record = {**sc.result.to_dict(), "params": params.to_dict(), "warnings": notes}
+    (sc,) = count_scene(scene, [polygon], params=params, out_dir=folder)
+    # The judged count keeps what it was warned of (a caveat of the report).
+    record = {**sc.result.to_dict(), "params": params.to_dict(), "warnings": list(sc.cautions)}
     o = observation_from_record(record)
     if o is None:
         raise NoObservationError(

@@ -106,16 +106,13 @@ def count_task(scene: str, stations: Sequence[Station], params: DetectorParams) 
     for st in stations:
         t0 = time.perf_counter()
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ShadowsAlongTracksWarning)
+            with warnings.catch_warnings():
+                # Kept with the stored record instead of lost in a worker's stderr; others go on.
+                warnings.simplefilter("ignore", ShadowsAlongTracksWarning)
                 (sc,) = count_scene(scene, [st], params=params)
             count = sc.result.to_dict()
-            along = [str(w.message) for w in caught if issubclass(w.category, ShadowsAlongTracksWarning)]
-            if along:
-                count["warnings"] = along  # stored with the record, as in count.json
-            for w in caught:  # the others go on as they came
-                if not issubclass(w.category, ShadowsAlongTracksWarning):
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if sc.cautions:  # as the warning's line reads, scene first
+                count["warnings"] = [f"{sc.window.scene_id}: {c}" for c in sc.cautions]
             out.append(
                 {
                     "station": st.name,

@@ -614,7 +614,7 @@ def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float
     """
     dx, dy = shadow_vector_px(sun)
     across = float(frame.matrix[1, 0] * dx + frame.matrix[1, 1] * dy)
-    if sun.elevation_deg < 5.0 or abs(across) < 0.3:
+    if sun.elevation_deg < 5.0 or abs(across) < ALONG_SHADOW_ACROSS:
         return None, across
     return ("up" if across < 0 else "down"), across
 
