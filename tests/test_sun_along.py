@@ -42,6 +42,7 @@ def test_shadows_along_the_tracks_are_warned_of_everywhere_the_user_looks(tmp_pa
         (sc,) = count_scene(tif, read_stations(station), out_dir=tmp_path / "out")
     record = json.loads((tmp_path / "out" / "count.json").read_text())
     assert len(record["warnings"]) == 1 and "expect the count to be low" in record["warnings"][0]
+    assert sc.cautions == tuple(record["warnings"])  # what the report and the batch read
     # The interval allows for the cars missed there: wider than the same count's without the warning.
     r = sc.result
     assert (r.railcars_low, r.railcars_high) == (record["railcars_low"], record["railcars_high"])
