@@ -5,11 +5,13 @@ Also the evaluation path: the same count compared with ground truth.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,7 @@ def count_scene(
     out_dir: str | os.PathLike[str] | None = None,
     bands: Sequence[int] | None = None,
     gsd_m: float | None = None,
+    acquired: datetime | None = None,
 ) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
@@ -60,8 +63,18 @@ def count_scene(
     ``gsd_m`` counts an image without georeferencing in pixel space: the
     whole image is counted and ``stations`` must be empty (see
     :mod:`railcount.io.pixelspace`).
+
+    ``acquired`` (timezone-aware; naive is UTC) replaces the acquisition
+    time read from the scene's metadata or name: the sun, and so the side
+    the shadows fall on, is placed from it. Midnight UTC exactly reads as a
+    date with no time of day, as date-only metadata does.
     """
     params = params or DetectorParams()
+    if gsd_m is not None and acquired is not None:
+        raise UsageError(
+            "an image counted in pixel space (--gsd) has no place on Earth to put the sun over; "
+            "drop --acquired, or georeference the image and pass --station"
+        )
     if gsd_m is not None:
         if stations:
             raise UsageError(
@@ -74,6 +87,9 @@ def count_scene(
         stations = [windows[0].station]
     else:
         windows = read_windows(scene, stations, bands=bands)
+    if acquired is not None:
+        moment = acquired if acquired.tzinfo else acquired.replace(tzinfo=timezone.utc)
+        windows = [dataclasses.replace(w, acquired=moment) for w in windows]
     if windows and time_of_day_unknown(windows[0].acquired):
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
@@ -81,7 +97,8 @@ def count_scene(
             AssumedSunWarning(
                 f"{windows[0].scene_id}: {when}, so the sun is assumed at {hour:02d}:{minute:02d} local "
                 "solar time and shadows may be read on the wrong side (false cars beside buildings); "
-                "set the acquisition time (e.g. TIFFTAG_DATETIME) if it is known"
+                "if the acquisition time is known, pass it (--acquired 2023-10-05T02:15Z, UTC) or set "
+                "it in the file (TIFFTAG_DATETIME)"
             ),
             stacklevel=2,
         )
@@ -183,6 +200,7 @@ class StationEvaluation:
         return {
             "station": r.station,
             "scene": r.scene,
+            "acquired": r.acquired.isoformat() if r.acquired else None,
             "railcars": r.railcars,
             "railcars_low": r.railcars_low,
             "railcars_high": r.railcars_high,
@@ -217,6 +235,7 @@ def evaluate_scene(
     params: DetectorParams | None = None,
     match_radius_m: float = 7.5,
     out_dir: str | os.PathLike[str] | None = None,
+    acquired: datetime | None = None,
 ) -> list[StationEvaluation]:
     """Count ``scene`` and compare each station with the railcars in ``truth`` (GeoJSON, lon/lat).
 
@@ -225,10 +244,11 @@ def evaluate_scene(
     the count's files and the evaluation's (``evaluation.json``,
     ``errors.geojson``: the missed and the false cars, ``evaluation.png``)
     are written there, in a subfolder per station when there are several.
+    ``acquired`` replaces the scene's acquisition time (see :func:`count_scene`).
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
-    for sc in count_scene(scene, stations, params=params, out_dir=out_dir):
+    for sc in count_scene(scene, stations, params=params, out_dir=out_dir, acquired=acquired):
         stock = stock_in_window(feats, sc.window)
         true_rc, true_cls, true_tarped, true_locos = stock[:4]
         is_loco = sc.detections.kind == "locomotive"

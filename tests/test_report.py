@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import rasterio
 
 from railcount.cli import main
 
@@ -473,3 +474,42 @@ def test_ragged_rows_and_status_column(tmp_path, capsys):
     rec = run_json(capsys, "--station", "T", "--history", str(hist), "--date", "2020-09-01")
     assert rec["baseline"]["n"] == 7 and rec["baseline"]["max"] == 16 and rec["railcars"] == 30
     assert rec["verdict"] == "unprecedented"
+
+
+def test_an_undated_scene_is_judged_at_the_time_given(tmp_path, capsys, synth_pair):
+    """A new scene whose file gives no date at all: --acquired dates it, and places the sun."""
+    _, judged_tif, station = synth_pair
+    bare = tmp_path / "new_scene.tif"  # no date in its name, none in its tags
+    with rasterio.open(judged_tif) as src:
+        profile, pixels, when = src.profile, src.read(), src.tags()["TIFFTAG_DATETIME"]
+    profile.update(compress="deflate", photometric="rgb")
+    with rasterio.open(bare, "w", **profile) as dst:
+        dst.write(pixels)
+    hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
+    args = [
+        "--station",
+        "Tumangang",
+        "--history",
+        str(hist),
+        "--scene",
+        str(bare),
+        "--station-file",
+        str(station),
+    ]
+    assert main(["report", *args, "--json"]) == 1  # undated: nothing to put on the time line
+    *warned, error = capsys.readouterr().err.strip().splitlines()  # the count's warning, then the error
+    assert error.startswith("railcount: error: ") and "no acquisition date" in error and "--acquired" in error
+    assert len(warned) == 1 and warned[0].startswith("railcount: warning: ")
+    stamp = when.replace(":", "-", 2).replace(" ", "T") + "Z"  # TIFF's 2023:10:05 hh:mm:ss as ISO 8601
+    rec = run_json(capsys, *args, "--acquired", stamp)
+    assert main(["count", str(judged_tif), "--station", str(station), "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert rec["date"] == "2023-10-05" and rec["railcars"] == counted["railcars"]
+
+
+def test_acquired_goes_with_a_scene_counted_afresh(tmp_path, capsys, history):
+    args = ["report", "--station", "Tumangang", "--history", str(history)]
+    assert main([*args, "--date", "2023-10-05", "--acquired", "2023-10-05T02:00Z"]) == 2
+    assert "with --date drop it" in capsys.readouterr().err
+    assert main([*args, "--scene", "tumangang_2023-10-05.tif", "--acquired", "2023-10-05T02:00Z"]) == 2
+    assert "already in the history" in capsys.readouterr().err

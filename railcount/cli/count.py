@@ -46,6 +46,13 @@ def count(
         "ground sample distance in metres: the whole image is counted, no --station; --out writes "
         "detections.csv in pixel coordinates instead of detections.geojson.",
     ),
+    acquired: str | None = typer.Option(
+        None,
+        "--acquired",
+        help="Acquisition time, when the file does not say or says wrong: ISO 8601, e.g. "
+        "2023-10-05T02:15Z (UTC) or 2023-10-05T11:15+09:00. The sun is placed from it, and with it "
+        "the side the cars' shadows fall on; a bare date gives the day only.",
+    ),
 ) -> None:
     """Count the railcars of each station in SCENE.
 
@@ -64,8 +71,11 @@ def count(
     railcount count tiles/ --station yard.geojson --bands 3,2,1
 
     railcount count photo.png --gsd 0.5 --out out
+
+    railcount count scene.tif --station yard.geojson --acquired 2023-10-05T02:15Z
     """
     from railcount.io.bands import parse_bands
+    from railcount.io.scenes import parse_acquired
     from railcount.pipeline import count_scene
 
     band_idx = parse_bands(bands)
@@ -73,9 +83,10 @@ def count(
         raise UsageError(
             "missing --station STATION.geojson (or --gsd METRES to count an ungeoreferenced image whole)"
         )
+    when = parse_acquired(acquired) if acquired is not None else None
     stations = read_stations(station) if station is not None else []
     source = scene[0] if len(scene) == 1 else scene
-    for sc in count_scene(source, stations, out_dir=out, bands=band_idx, gsd_m=gsd):
+    for sc in count_scene(source, stations, out_dir=out, bands=band_idx, gsd_m=gsd, acquired=when):
         r = sc.result
         if as_json:
             typer.echo(json.dumps(r.to_dict()))

@@ -29,6 +29,13 @@ def evaluate(
         "evaluation.json; a subfolder per station when there are several.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
+    acquired: str | None = typer.Option(
+        None,
+        "--acquired",
+        help="Acquisition time, when the file does not say or says wrong: ISO 8601, e.g. "
+        "2023-10-05T02:15Z (UTC) or 2023-10-05T11:15+09:00. The sun is placed from it, and with it "
+        "the side the cars' shadows fall on; a bare date gives the day only.",
+    ),
 ) -> None:
     """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
 
@@ -42,10 +49,12 @@ def evaluate(
     --station sample_tiles/tumangang_station.geojson
     --truth sample_tiles/tumangang_2023-10-05.truth.geojson --out eval/
     """
+    from railcount.io.scenes import parse_acquired
     from railcount.models import RAILCAR_TYPES
     from railcount.pipeline import evaluate_scene
 
-    for ev in evaluate_scene(scene, read_stations(station), truth, out_dir=out):
+    when = parse_acquired(acquired) if acquired is not None else None
+    for ev in evaluate_scene(scene, read_stations(station), truth, out_dir=out, acquired=when):
         rec = ev.to_dict()
         if as_json:
             typer.echo(json.dumps(rec))

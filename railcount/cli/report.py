@@ -57,6 +57,12 @@ def report(
         None, "--out", "-o", help="Write report.json, chart.png, chart.svg and report.html here."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as one JSON object."),
+    acquired: str | None = typer.Option(
+        None,
+        "--acquired",
+        help="With --scene: its acquisition time when the file does not say, ISO 8601 "
+        "(e.g. 2023-10-05T02:15Z); the sun and the count's date come from it.",
+    ),
 ) -> None:
     """Compare a station's count on a date with its history: verdict, statistics and one sentence.
 
@@ -64,6 +70,7 @@ def report(
     railcount report --station Tumangang --history counts.csv --date 2023-10-05
     --period pre-pandemic=2018-01-01:2020-01-31 --out report
     """
+    from railcount.io.scenes import parse_acquired
     from railcount.report.baseline import Thresholds
     from railcount.reporting import build_report, parse_period, write_report
 
@@ -82,6 +89,7 @@ def report(
         station_file=station_file,
         evidence_dir=out,
         thumbnails=thumbnails,
+        acquired=parse_acquired(acquired) if acquired is not None else None,
     )
     paths = write_report(rep, out) if out is not None else {}
     if as_json:

@@ -43,6 +43,7 @@ from railcount.errors import (
     NoValidPixelsError,
     SceneReadError,
     SlowReadWarning,
+    UsageError,
 )
 from railcount.io.bands import choose_bands, read_validity, value_range, working_dtype
 from railcount.io.gdalenv import gdal_env, is_remote
@@ -349,6 +350,24 @@ def parse_datetime(text: str) -> datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def parse_acquired(text: str, option: str = "--acquired") -> datetime:
+    """A user's acquisition time: ISO 8601 (``2023-10-05T02:15Z``, an offset, or a bare date), UTC when naive.
+
+    A bare date (or exactly midnight UTC) gives the day but no time of day,
+    as date-only metadata does. Anything else is a one-line error.
+
+    >>> parse_acquired("2023-10-05T11:15+09:00").isoformat()
+    '2023-10-05T02:15:00+00:00'
+    """
+    value = parse_datetime(text)
+    if value is None or not 1900 <= value.year <= 2200:
+        raise UsageError(
+            f"{option} {text!r}: not a date and time; give it as ISO 8601, e.g. 2023-10-05T02:15Z (UTC), "
+            "2023-10-05T11:15+09:00, or a bare date 2023-10-05"
+        )
+    return value.astimezone(timezone.utc)
 
 
 def date_from_name(name: str) -> datetime | None:

@@ -1,0 +1,146 @@
+"""--acquired: the user's acquisition time replaces what the file says (or does not say)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+import rasterio
+
+from railcount.cli import main
+from railcount.errors import UsageError
+from railcount.io.scenes import parse_acquired
+
+from .geofixtures import write_synth
+
+
+@pytest.fixture(scope="module")
+def tagged_and_bare(tmp_path_factory):
+    """A generated yard as written (its time in TIFFTAG_DATETIME, its date in its name), and the same
+    pixels and georeferencing in a file that says nothing of when it was taken."""
+    folder = tmp_path_factory.mktemp("acquired")
+    paths, station = write_synth(folder, date="2021-06-15", cars=20, gsd_m=0.5, seed=11)
+    tagged = paths["tif"]
+    bare = folder / "yard.tif"
+    with rasterio.open(tagged) as src:
+        profile, pixels, tags = src.profile, src.read(), src.tags()
+    # Lossless, so the copy reads back the very pixels the original decodes to (it is JPEG-compressed).
+    profile.update(compress="deflate", photometric="rgb")
+    with rasterio.open(bare, "w", **profile) as dst:
+        dst.write(pixels)
+    with rasterio.open(bare) as ds:
+        assert "TIFFTAG_DATETIME" not in ds.tags() and np.array_equal(ds.read(), pixels)
+    when = datetime.strptime(tags["TIFFTAG_DATETIME"], "%Y:%m:%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    return tagged, bare, station, when
+
+
+def _count(capsys, *args: str) -> tuple[int, dict, str]:
+    code = main(["count", *args, "--json"])
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    return code, (json.loads(lines[0]) if lines else {}), captured.err
+
+
+def test_the_given_time_places_the_sun_as_the_files_own_tag_does(tagged_and_bare, capsys, tmp_path):
+    tagged, bare, station, when = tagged_and_bare
+    code, from_tag, err = _count(capsys, str(tagged), "--station", str(station), "--out", str(tmp_path / "a"))
+    assert code == 0 and "no acquisition date" not in err and "no time of day" not in err
+    code, undated, err = _count(capsys, str(bare), "--station", str(station))
+    assert code == 0 and undated["acquired"] is None
+    assert "no acquisition date" in err and "--acquired" in err  # the warning says how to mend it
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    code, given, err = _count(
+        capsys, str(bare), "--station", str(station), "--acquired", stamp, "--out", str(tmp_path / "b")
+    )
+    assert code == 0 and "no acquisition date" not in err and "no time of day" not in err, err
+    assert given["acquired"] == when.isoformat()
+    written = json.loads((tmp_path / "b" / "count.json").read_text())
+    assert written["acquired"] == given["acquired"]
+    for key in ("railcars", "railcars_low", "railcars_high", "locomotives", "by_type"):
+        assert given[key] == from_tag[key], key
+    a = json.loads((tmp_path / "a" / "detections.geojson").read_text())["features"]
+    b = json.loads((tmp_path / "b" / "detections.geojson").read_text())["features"]
+    assert [f["geometry"] for f in a] == [f["geometry"] for f in b]
+
+
+def test_the_given_time_overrides_the_files_own(tagged_and_bare, capsys):
+    tagged, _, station, when = tagged_and_bare
+    code, rec, _ = _count(
+        capsys, str(tagged), "--station", str(station), "--acquired", "2021-06-15T14:30+09:00"
+    )
+    assert code == 0 and rec["acquired"] == "2021-06-15T05:30:00+00:00" != when.isoformat()
+
+
+def test_a_bare_date_gives_the_day_and_still_warns_of_the_time(tagged_and_bare, capsys):
+    _, bare, station, _ = tagged_and_bare
+    code, rec, err = _count(capsys, str(bare), "--station", str(station), "--acquired", "2021-06-15")
+    assert code == 0 and rec["acquired"] == "2021-06-15T00:00:00+00:00"
+    assert "a date but no time of day" in err
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2021-13-40T10:00Z", "10:30", ""])
+def test_a_value_that_is_not_a_time_is_a_one_line_usage_error(tagged_and_bare, capsys, text):
+    tagged, _, station, _ = tagged_and_bare
+    code = main(["count", str(tagged), "--station", str(station), "--acquired", text])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("railcount: error: --acquired ") and repr(text) in err[0]
+
+
+def test_pixel_space_has_no_sun_to_place(tagged_and_bare, capsys):
+    tagged, *_ = tagged_and_bare
+    assert main(["count", str(tagged), "--gsd", "0.5", "--acquired", "2021-06-15T02:00Z"]) == 2
+    assert "drop --acquired" in capsys.readouterr().err
+
+
+def test_evaluate_takes_it_too(tagged_and_bare, capsys):
+    tagged, bare, station, when = tagged_and_bare
+    truth = str(tagged)[: -len(".tif")] + ".truth.geojson"
+    stamp = when.isoformat()
+    assert main(["evaluate", str(bare), "--station", str(station), "--truth", truth, "--json"]) == 0
+    undated = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert (
+        main(
+            [
+                "evaluate",
+                str(bare),
+                "--station",
+                str(station),
+                "--truth",
+                truth,
+                "--json",
+                "--acquired",
+                stamp,
+            ]
+        )
+        == 0
+    )
+    given = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert main(["evaluate", str(tagged), "--station", str(station), "--truth", truth, "--json"]) == 0
+    from_tag = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert given["acquired"] == from_tag["acquired"] and undated["acquired"] is None
+    assert (given["railcars"], given["true_positives"]) == (from_tag["railcars"], from_tag["true_positives"])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2023-10-05T02:15Z", datetime(2023, 10, 5, 2, 15, tzinfo=timezone.utc)),
+        ("2023-10-05T11:15+09:00", datetime(2023, 10, 5, 2, 15, tzinfo=timezone.utc)),
+        ("2023-10-05T02:15:30", datetime(2023, 10, 5, 2, 15, 30, tzinfo=timezone.utc)),  # naive: UTC
+        ("2023:10:05 02:15:30", datetime(2023, 10, 5, 2, 15, 30, tzinfo=timezone.utc)),  # TIFF's form
+        ("2023-10-04T20:00-06:00", datetime(2023, 10, 5, 2, 0, tzinfo=timezone.utc)),  # the day changes
+        ("2023-10-05", datetime(2023, 10, 5, tzinfo=timezone.utc)),
+    ],
+)
+def test_parse_acquired(text, expected):
+    got = parse_acquired(text)
+    assert got == expected and got.utcoffset() == timezone.utc.utcoffset(None)
+
+
+def test_parse_acquired_rejects_out_of_range_years():
+    with pytest.raises(UsageError, match="--acquired '0999-01-01'"):
+        parse_acquired("0999-01-01")
+    assert np.isfinite(parse_acquired("2200-12-31").timestamp())
