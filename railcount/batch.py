@@ -136,7 +136,8 @@ def run_batch(
     stations : path or sequence of Station
         Station GeoJSON (lon/lat), or stations already read.
     scenes : str or PathLike
-        A folder of GeoTIFFs (recursive), a text file of paths or URLs, or a
+        A folder of GeoTIFFs (recursive), a text file of paths or URLs (each
+        optionally followed by its acquisition time, ISO 8601), or a
         STAC Catalog/Collection/ItemCollection (file or URL).
     db : str or PathLike, default "railcount.db"
         The results store (SQLite file), created if missing.
@@ -263,16 +264,17 @@ def plan_batch(
     states = {} if force else store.states(DETECTOR_VERSION)
     seen: dict[str, str] = {}
     for src in sources:
+        # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
         acquired, footprint, problem = src.acquired, src.footprint, None
         if remote and not is_url(src.path) and not os.path.exists(src.path):
-            acquired = date_from_name(src.path)
+            acquired = src.acquired or date_from_name(src.path)
         elif not src.from_stac:
             try:
                 info = probe_scene(src.path)
-                acquired, footprint = info.acquired, info.footprint
+                acquired, footprint = src.acquired or info.acquired, info.footprint
             except Exception as exc:  # unreadable or corrupt: recorded, and the batch goes on
                 problem = describe(exc)
-                acquired = date_from_name(src.path)
+                acquired = src.acquired or date_from_name(src.path)
         if acquired is not None:
             acquired = acquired.astimezone(timezone.utc)
             plan.dated.append(acquired)

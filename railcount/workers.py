@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from railcount.detect.params import DetectorParams
@@ -92,11 +93,17 @@ def describe(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}: {text}); please report it"
 
 
-def count_task(scene: str, stations: Sequence[Station], params: DetectorParams) -> list[Outcome]:
+def count_task(
+    scene: str, stations: Sequence[Station], params: DetectorParams, acquired: str | None = None
+) -> list[Outcome]:
     """Count ``scene`` for each station separately; never raises.
 
     A station the scene cannot be counted for (no overlap, only nodata, a
     corrupt tile) is ``failed`` with its reason; the others are still counted.
+    ``acquired`` (ISO 8601) is the time the batch planned the scene at (a
+    STAC item's ``datetime``, a scene list's time, else what the file says):
+    the count is made, and the sun placed, at that time, so the stored
+    count and the store's ``acquired`` agree.
     """
     from railcount.io.outputs import detections_geojson
     from railcount.pipeline import count_scene
@@ -109,7 +116,8 @@ def count_task(scene: str, stations: Sequence[Station], params: DetectorParams) 
             with warnings.catch_warnings():
                 # Kept with the stored record instead of lost in a worker's stderr; others go on.
                 warnings.simplefilter("ignore", ShadowsAlongTracksWarning)
-                (sc,) = count_scene(scene, [st], params=params)
+                when = datetime.fromisoformat(acquired) if acquired else None
+                (sc,) = count_scene(scene, [st], params=params, acquired=when)
             count = sc.result.to_dict()
             if sc.cautions:  # as the warning's line reads, scene first
                 count["warnings"] = [f"{sc.window.scene_id}: {c}" for c in sc.cautions]
@@ -160,7 +168,7 @@ def run_tasks(
         # allocator afterwards; the command line has tuned the allocator already.
         with _one_thread_each():
             for task in tasks:
-                yield task, count_task(task.scene, task.stations, params)
+                yield task, count_task(task.scene, task.stations, params, task.acquired)
 
 
 MAX_POOL_RESTARTS = 3
@@ -191,7 +199,9 @@ def _run_pool(
             )
             broken = False
             try:
-                futures = {pool.submit(count_task, t.scene, t.stations, params): t for t in pending}
+                futures = {
+                    pool.submit(count_task, t.scene, t.stations, params, t.acquired): t for t in pending
+                }
                 for fut in as_completed(futures):
                     task, exc = futures[fut], fut.exception()
                     if isinstance(exc, BrokenProcessPool):
@@ -248,7 +258,9 @@ def _run_dask(
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
     from distributed import as_completed as dask_completed
 
-    futures = {client.submit(count_task, t.scene, t.stations, params, pure=False): t for t in tasks}
+    futures = {
+        client.submit(count_task, t.scene, t.stations, params, t.acquired, pure=False): t for t in tasks
+    }
     for fut in dask_completed(futures):
         task = futures[fut]
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from railcount.errors import UsageError
 from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
-from railcount.io.scenes import WGS84, acquisition_time, open_scene
+from railcount.io.scenes import WGS84, acquisition_time, open_scene, parse_datetime
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
 """Files a folder SOURCE is searched for."""
@@ -85,7 +86,8 @@ def list_scenes(
         A directory (searched recursively for ``*.tif``/``*.tiff``), one raster
         file (GeoTIFF, VRT, JPEG 2000...), a text
         file with one path or URL per line (``#`` starts a comment; relative
-        paths are relative to the file), or a STAC Catalog, Collection,
+        paths are relative to the file; a line may end, after whitespace, in
+        the scene's acquisition time as ISO 8601), or a STAC Catalog, Collection,
         ItemCollection or Item (a ``.json`` file or a URL).
     bbox, start, end
         Only for STAC: items whose geometry misses ``bbox`` (lon/lat) or whose
@@ -119,14 +121,38 @@ def list_scenes(
     if path.suffix.lower() in STAC_SUFFIXES or text.lstrip().startswith("{"):
         return _stac_scenes(str(path), bbox, start, end)
     out = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         entry = line.split("#", 1)[0].strip()
         if not entry:
             continue
+        entry, when = _listed_time(entry, path, number)
         if not is_url(entry) and not Path(entry).is_absolute():
             entry = os.path.abspath(path.parent / entry)
-        out.append(SceneSource(entry))
+        out.append(SceneSource(entry, acquired=when))
     return out
+
+
+_LISTED_TIME = re.compile(r"^(?P<path>.*\S)\s+(?P<time>\d{4}-\d{2}-\d{2}(?:[T ]\S*)?)$")
+"""A scene list's line: a path or URL, then optionally whitespace and its acquisition time."""
+
+
+def _listed_time(entry: str, listing: Path, number: int) -> tuple[str, datetime | None]:
+    """A scene list line's path and, when it ends in one, its acquisition time (ISO 8601, UTC if naive).
+
+    ``a.tif 2023-10-05T01:48Z`` lists a.tif taken then: the time wins over
+    the file's own (as a STAC item's ``datetime`` does). A last word that
+    looks like a date but is not one is a one-line error naming the line.
+    """
+    m = _LISTED_TIME.match(entry)
+    if m is None:
+        return entry, None
+    when = parse_datetime(m["time"])
+    if when is None:
+        raise UsageError(
+            f"{listing}, line {number}: {m['time']!r} is not a date and time; after the path give the "
+            "acquisition time as ISO 8601 (2023-10-05T01:48Z), or nothing"
+        )
+    return m["path"], when.astimezone(timezone.utc)
 
 
 def _stac_scenes(

@@ -230,6 +230,52 @@ def test_list_file_with_relative_paths(tmp_path: Path, scenes: Path, station: Pa
     }
 
 
+def _stored_acquired(db: Path) -> dict[str, tuple[str, str]]:
+    """Per scene file name: the store row's acquired, and the acquired of the count record stored in it."""
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT scene, acquired, record FROM counts WHERE status = 'ok'").fetchall()
+    c.close()
+    return {Path(scene).name: (acq, json.loads(record)["acquired"]) for scene, acq, record in rows}
+
+
+def test_list_file_gives_acquisition_times(tmp_path: Path, scenes: Path, station: Path) -> None:
+    """A scene list may date its scenes: an undated scene is counted, and the list's time wins over the
+    file's, in the store and in the count itself (the sun is placed for it)."""
+    plain_tif(scenes / "undated.tif", 9)
+    listing = scenes / "list.txt"
+    listing.write_text(
+        "undated.tif   2022-03-04T02:30Z  # from the provider's order sheet\n"
+        "a_2021-05-01.tif\t2021-05-02T10:00:00+09:00\n"
+        "2022/c.tif\n"
+    )
+    db = tmp_path / "r.db"
+    summary = run_batch(station, listing, db=db, workers=1)
+    assert (summary.ok, summary.failed, summary.skipped) == (3, 0, 0)
+    assert _stored_acquired(db) == {
+        "undated.tif": ("2022-03-04T02:30:00+00:00",) * 2,
+        "a_2021-05-01.tif": ("2021-05-02T01:00:00+00:00",) * 2,  # not the date in its name
+        "c.tif": ("2022-07-09T03:04:05+00:00",) * 2,  # no time listed: its tag's
+    }
+    # Listed without a time, the undated scene is skipped, as from a folder.
+    listing.write_text("undated.tif\n")
+    again = run_batch(station, listing, db=tmp_path / "r2.db", workers=1)
+    assert (again.ok, again.skipped) == (0, 1)
+
+
+def test_list_file_with_a_bad_time_is_a_one_line_error(
+    tmp_path: Path, scenes: Path, station: Path, capsys
+) -> None:
+    listing = scenes / "list.txt"
+    listing.write_text("a_2021-05-01.tif\n2022/c.tif 2022-13-45T99:00Z\n")
+    code = main(
+        ["batch", "--station", str(station), "--scenes", str(listing), "--db", str(tmp_path / "r.db")]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert f"{listing}, line 2: '2022-13-45T99:00Z' is not a date and time" in err[0]
+    assert not (tmp_path / "r.db").exists() or read_counts(tmp_path / "r.db") == []
+
+
 def test_store_record_of_old_failure_replaced_by_success(tmp_path: Path, scenes: Path, station: Path) -> None:
     db = tmp_path / "r.db"
     from railcount.io.sources import scene_key

@@ -88,6 +88,13 @@ def test_stac_item_collection_selects_by_date_and_footprint(tmp_path: Path, stat
     rows = read_counts(db)
     assert [r["acquired"] for r in rows] == ["2022-06-01T10:30:00+00:00", "2023-01-02T00:00:00+00:00"]
     assert [Path(r["scene"]).name for r in rows] == ["a_2021-05-01.tif", "b.tif"]
+    # The count itself was made at STAC's time (the sun placed for it), not at the name's date.
+    with sqlite3.connect(db) as c:
+        stored = [
+            json.loads(r)["acquired"] for (r,) in c.execute("SELECT record FROM counts ORDER BY acquired")
+        ]
+    c.close()
+    assert stored == ["2022-06-01T10:30:00+00:00", "2023-01-02T00:00:00+00:00"]
 
 
 def test_stac_catalog_and_scenes_over_http(
