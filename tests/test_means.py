@@ -47,3 +47,26 @@ def test_stretches_of_an_image_read_as_slices():
     assert same.tobytes() == block.mean(axis=1).tobytes()
     each = [image[r, p:q].mean() for r, p, q in zip(rows, a, b, strict=True)]
     assert means.tobytes() == np.array(each, np.float32).tobytes()
+
+
+def test_a_batch_of_sets_gives_each_sets_means_as_alone():
+    """SegmentBatch: several sets of segments (of different arrays) summed in one call, each mean numpy's."""
+    from railcount.detect.means import SegmentBatch
+
+    rng = np.random.default_rng(7)
+    batch = SegmentBatch()
+    sets = [_segments(rng, n) for n in (9, 140, 1000)] + [[np.float32([2.5])]]
+    places = [batch.add(np.concatenate(s), [x.size for x in s]) for s in sets]
+    with pytest.raises(RuntimeError, match="before compute"):
+        batch.means(places[0])
+    batch.compute()
+    for segments, where in zip(sets, places, strict=True):
+        expected = np.array([x.mean() for x in segments], np.float32)
+        assert batch.means(where).tobytes() == expected.tobytes()
+        values = np.concatenate(segments)
+        counts = np.array([x.size for x in segments])
+        stds = segment_stds(values, counts, mean=batch.means(where))
+        assert stds.tobytes() == np.array([x.std() for x in segments], np.float32).tobytes()
+    empty = SegmentBatch()
+    empty.compute()
+    assert empty.means(slice(0, 0)).size == 0

@@ -19,13 +19,14 @@ downloaded. The locomotive model is a logistic model with squared terms
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 
 from railcount.detect.boost import Forest
 from railcount.detect.cars import BandTerms, FrameCars, FrameMap
-from railcount.detect.means import pixels_at, segment_means, segment_pixels, segment_stds
+from railcount.detect.means import SegmentBatch, pixels_at, segment_pixels, segment_stds
 
 BASE_FEATURES = (
     "strength",  # the band evidence
@@ -125,27 +126,39 @@ def car_features(
     a = np.maximum(0.0, cars.x - 0.4 * cars.length).astype(np.int64)
     b = np.minimum(cols, np.maximum(a + 1, cars.x + 0.4 * cars.length + 1)).astype(np.int64)
 
-    def beside(offsets: np.ndarray, image: FrameMap, divide_by: FrameMap | None = None) -> np.ndarray:
+    # Every mean below is summed in one batch (:class:`.means.SegmentBatch`): the same bits, one call.
+    batch = SegmentBatch()
+
+    def beside(offsets: np.ndarray, image: FrameMap, divide_by: FrameMap | None = None) -> _Stretches:
         """Means at ``r + offsets`` (n, len(offsets)); 0 for rows outside the frame."""
         k = offsets.size
-        return _stretch_means(
-            image, (r[:, None] + offsets).ravel(), np.repeat(a, k), np.repeat(b, k), divide_by
-        ).reshape(n, k)
+        rows_k = (r[:, None] + offsets).ravel()
+        return _Stretches.of(batch, image, rows_k, np.repeat(a, k), np.repeat(b, k), divide_by)
 
-    smooth = beside(smooth_rows, terms.smoothness)
-    rel = beside(rel_rows, terms.lin, terms.sunlit)
-    dark = beside(dark_rows, terms.flank_dark)
+    smooth_at = beside(smooth_rows, terms.smoothness)
+    rel_at = beside(rel_rows, terms.lin, terms.sunlit)
+    dark_at = beside(dark_rows, terms.flank_dark)
     maps = (strength, terms.body_dark, terms.shade, terms.step_sun, terms.dark_sun, terms.step_shadow)
-    means = np.column_stack([_stretch_means(m, r, a, b) for m in maps])
+    maps_at = [_Stretches.of(batch, m, r, a, b) for m in maps]
     # The pixels along each car's own row, for the colour and the luminance spread.
-    pr, pc, starts = segment_pixels(r, a, b)
+    pr, pc, _ = segment_pixels(r, a, b)
     counts = b - a
     colour = pixels_at(terms.interior, pr, pc)
     top, bottom = colour.max(axis=1), colour.min(axis=1)
-    saturation = segment_means((top - bottom) / np.maximum(top, 1e-3), starts, counts)
-    sunlit = segment_means(np.maximum(pixels_at(terms.sunlit, pr, pc), 1e-3), starts, counts)
-    spread = segment_stds(pixels_at(terms.lin, pr, pc), counts)
-    ends = _ends(terms, r, cars.x, cars.length)
+    saturation_at = batch.add((top - bottom) / np.maximum(top, 1e-3), counts)
+    sunlit_at = batch.add(np.maximum(pixels_at(terms.sunlit, pr, pc), 1e-3), counts)
+    lum = pixels_at(terms.lin, pr, pc)
+    lum_at = batch.add(lum, counts)
+    ends_at = _ends_stretches(batch, terms, r, cars.x, cars.length)
+    batch.compute()
+    smooth = smooth_at.means(batch).reshape(n, -1)
+    rel = rel_at.means(batch).reshape(n, -1)
+    dark = dark_at.means(batch).reshape(n, -1)
+    means = np.column_stack([m.means(batch) for m in maps_at])
+    saturation = batch.means(saturation_at)
+    sunlit = batch.means(sunlit_at)
+    spread = segment_stds(lum, counts, mean=batch.means(lum_at))
+    ends = _ends(ends_at, batch, r.size)
     out[:, 0] = means[:, 0]
     out[:, 1] = smooth[:, 0]
     out[:, 2:7] = means[:, 1:]
@@ -173,21 +186,40 @@ def car_features(
     return out
 
 
-def _ends(terms: BandTerms, r: np.ndarray, x: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """The ``ext_*`` :data:`CONTEXT_FEATURES` of cars, (n, 4): smoothness and luminance past their ends."""
+def _ends_stretches(
+    batch: SegmentBatch, terms: BandTerms, r: np.ndarray, x: np.ndarray, length: np.ndarray
+) -> list[tuple[int, np.ndarray, _Stretches, _Stretches]]:
+    """Register the stretches just past each car's two ends (smoothness, luminance) for :func:`_ends`."""
     cols = terms.lin.shape[1]
-    means = np.zeros((r.size, 2, 2))  # car, end (before, after), (smoothness, luminance)
     reach = np.array([max(2, round(0.25 * v)) for v in length.tolist()], np.int64)
     first = np.trunc(x - 0.5 * length).astype(np.int64)
     last = np.trunc(x + 0.5 * length).astype(np.int64) + 1
+    out = []
     for end, (e0, e1) in enumerate(((first - reach, first), (last, last + reach))):
         e0, e1 = np.maximum(0, e0), np.minimum(cols, e1)
         seen = e1 - e0 >= 1
         if seen.any():
             at = (r[seen], e0[seen], e1[seen])
-            means[seen, end, 0] = _stretch_means(terms.smoothness, *at)
-            means[seen, end, 1] = _stretch_means(terms.lin, *at, terms.sunlit)
-    out = np.empty((r.size, 4))
+            out.append(
+                (
+                    end,
+                    seen,
+                    _Stretches.of(batch, terms.smoothness, *at),
+                    _Stretches.of(batch, terms.lin, *at, terms.sunlit),
+                )
+            )
+    return out
+
+
+def _ends(
+    stretches: list[tuple[int, np.ndarray, _Stretches, _Stretches]], batch: SegmentBatch, n: int
+) -> np.ndarray:
+    """The ``ext_*`` :data:`CONTEXT_FEATURES` of cars, (n, 4): smoothness and luminance past their ends."""
+    means = np.zeros((n, 2, 2))  # car, end (before, after), (smoothness, luminance)
+    for end, seen, smooth, lum in stretches:
+        means[seen, end, 0] = smooth.means(batch)
+        means[seen, end, 1] = lum.means(batch)
+    out = np.empty((n, 4))
     for i, ((s0, l0), (s1, l1)) in enumerate(means.tolist()):
         out[i] = [min(s0, s1), max(s0, s1), min(l0, l1), max(l0, l1)]
     return out
@@ -215,23 +247,44 @@ def rail_pair(log_lum: np.ndarray, row: int, a: int, b: int, gsd_m: float) -> fl
     return float(max(0.0, np.minimum(left, right).max())) if centres.size else 0.0
 
 
-def _stretch_means(
-    image: FrameMap, rows: np.ndarray, a: np.ndarray, b: np.ndarray, divide_by: FrameMap | None = None
-) -> np.ndarray:
-    """Means of ``image[rows[i], a[i]:b[i]]`` (divided pixel by pixel by ``max(divide_by, 1e-3)``), float64.
+@dataclasses.dataclass(frozen=True)
+class _Stretches:
+    """Stretches of rows of a frame map registered in a :class:`.means.SegmentBatch`."""
 
-    Each is, to the bit, numpy's float32 mean of that stretch (:mod:`.means`);
-    0 where the row lies outside the frame. Every ``b[i] > a[i]``.
-    """
-    out = np.zeros(rows.size)
-    inside = (rows >= 0) & (rows < image.shape[0])
-    if inside.any():
-        pr, pc, starts = segment_pixels(rows[inside], a[inside], b[inside])
+    size: int
+    inside: np.ndarray  # which stretches' rows lie inside the frame (the others read 0)
+    where: slice | None  # their place in the batch's results
+
+    @classmethod
+    def of(
+        cls,
+        batch: SegmentBatch,
+        image: FrameMap,
+        rows: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        divide_by: FrameMap | None = None,
+    ) -> _Stretches:
+        """Register ``image[rows[i], a[i]:b[i]]`` (divided pixel by pixel by ``max(divide_by, 1e-3)``).
+
+        Every ``b[i] > a[i]``. Each mean is, to the bit, numpy's float32 mean of
+        that stretch (:mod:`.means`).
+        """
+        inside = (rows >= 0) & (rows < image.shape[0])
+        if not inside.any():
+            return cls(rows.size, inside, None)
+        pr, pc, _ = segment_pixels(rows[inside], a[inside], b[inside])
         values = pixels_at(image, pr, pc)
         if divide_by is not None:
             values = values / np.maximum(pixels_at(divide_by, pr, pc), 1e-3)
-        out[inside] = segment_means(values, starts, (b - a)[inside])
-    return out
+        return cls(rows.size, inside, batch.add(values, (b - a)[inside]))
+
+    def means(self, batch: SegmentBatch) -> np.ndarray:
+        """The stretches' means, float64; 0 where the row lies outside the frame."""
+        out = np.zeros(self.size)
+        if self.where is not None:
+            out[self.inside] = batch.means(self.where)
+        return out
 
 
 def design(features: np.ndarray) -> np.ndarray:

@@ -114,15 +114,65 @@ def segment_means(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) ->
     return means_of_sums(pairwise_sums(values, starts, counts), counts)
 
 
-def segment_stds(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def segment_stds(values: np.ndarray, counts: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
     """float32 standard deviations of segments laid one after another in ``values``, to the bit ``.std()``.
 
     numpy takes the mean (as :func:`segment_means`), the squares of the
     float32 deviations from it, their mean, and its float32 square root.
+    ``mean``: the segments' float32 means, when already made.
     """
     values = np.asarray(values, np.float32)
     counts = np.asarray(counts, np.int64)
     starts = np.cumsum(counts) - counts
-    deviation = values - np.repeat(segment_means(values, starts, counts), counts)
+    if mean is None:
+        mean = segment_means(values, starts, counts)
+    deviation = values - np.repeat(mean, counts)
     np.multiply(deviation, deviation, out=deviation)
     return np.sqrt(segment_means(deviation, starts, counts))
+
+
+class SegmentBatch:
+    """Segments of many arrays summed in one :func:`pairwise_sums` call, each mean still numpy's to the bit.
+
+    :func:`pairwise_sums` costs about the same for a few segments as for
+    thousands (its steps are whole-array operations), so a caller that needs
+    the means of many small sets of segments (one candidate car's dozen
+    maps) registers them all with :meth:`add` or :meth:`stretch`, calls
+    :meth:`compute` once, and reads each set back with :meth:`means`. Each
+    segment is summed on its own, so every mean is what
+    :func:`segment_means` gives for it alone.
+    """
+
+    def __init__(self) -> None:
+        self._values: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._n = 0
+        self._size = 0
+        self._means: np.ndarray | None = None
+
+    def add(self, values: np.ndarray, counts: np.ndarray) -> slice:
+        """Register segments laid one after another in ``values`` (1-D float32); where their means go."""
+        counts = np.asarray(counts, np.int64)
+        self._values.append(np.asarray(values, np.float32))
+        self._counts.append(counts)
+        where = slice(self._n, self._n + counts.size)
+        self._n += counts.size
+        self._size += int(counts.sum())
+        return where
+
+    def compute(self) -> None:
+        """Sum every registered segment (one :func:`pairwise_sums` call) and make the means."""
+        if not self._n:
+            self._means = np.zeros(0, np.float32)
+            return
+        values = np.concatenate(self._values) if len(self._values) > 1 else self._values[0]
+        counts = np.concatenate(self._counts) if len(self._counts) > 1 else self._counts[0]
+        starts = np.zeros(counts.size, np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        self._means = means_of_sums(pairwise_sums(values, starts, counts), counts)
+
+    def means(self, where: slice) -> np.ndarray:
+        """float32 means of the segments registered at ``where`` (after :meth:`compute`)."""
+        if self._means is None:
+            raise RuntimeError("SegmentBatch.means before compute")
+        return self._means[where]
