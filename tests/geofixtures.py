@@ -78,15 +78,16 @@ def box_ring(x0: float, y0: float, x1: float, y1: float, crs: str = UTM) -> list
 
 
 def write_synth(folder: Path, **spec) -> tuple[dict[str, Path], Path]:
-    """Generate a Tumangang scene (keyword arguments of SceneSpec) into ``folder``.
+    """Generate a scene (keyword arguments of SceneSpec; Tumangang unless ``site`` says) into ``folder``.
 
     Returns the written scene paths and the station file.
     """
     from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
     spec.setdefault("site", "tumangang")
-    paths = write_scene(synthesize(SceneSpec(**spec)), folder)
-    return paths, write_station(spec["site"], folder)
+    scene = synthesize(SceneSpec(**spec))
+    paths = write_scene(scene, folder)
+    return paths, write_station(scene.site, folder)  # a generic yard's layout comes with its seed
 
 
 def plain_tif(path: Path, seed: int, tags: dict | None = None, *, shift_m: float = 0.0) -> Path:

@@ -28,7 +28,8 @@ import math
 import numpy as np
 
 from railcount.detect.candidates import CONTEXT_FEATURES, FEATURES, logistic
-from railcount.detect.cars import BandTerms, FrameCars
+from railcount.detect.cars import BandTerms, FrameCars, FrameMap
+from railcount.detect.means import SegmentBatch, pixels_at, segment_pixels, segment_stds
 from railcount.detect.params import to_px
 from railcount.models import RAILCAR_TYPES
 
@@ -63,6 +64,11 @@ def type_features(
     along-track texture of a load is what smoothing removes).
     ``shadow_per_height_m`` is how many metres across the track a metre of
     height throws its shadow (``|across| / tan(elevation)``).
+
+    Every mean is numpy's float32 mean of its slice of a map, to the bit:
+    the stretches of all cars are averaged together (:mod:`.means`), and the
+    few per-car steps left (a short sum, an interpolation) are numpy's own.
+    A car too near the frame's edge, or under 2 px long, has a NaN row.
     """
     up = terms.shadow_side == "up"
     sign = -1 if up else 1
@@ -73,53 +79,141 @@ def type_features(
     bin_px = to_px(2.0, gsd_m)
     pad = to_px(0.5, gsd_m)
     out = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
-    for i, (x, y, length) in enumerate(zip(cars.x, cars.y, cars.length, strict=True)):
-        r = round(y)
-        a = int(max(0, x - 0.4 * length))
-        b = int(min(cols, max(a + 1, x + 0.4 * length + 1)))
-        r0, r1 = r - math.floor(hw), r + math.floor(hw) + 1
-        if r0 < 0 or r1 > rows or b - a < 2:
-            continue
-        sunlit = max(float(terms.sunlit[r, a:b].mean()), 1e-3)
-        # Cross-track profile of the body, ordered from the sun side to the shadow side.
-        prof = lin[r0:r1, a:b].mean(axis=1) / sunlit
-        if up:
-            prof = prof[::-1]
-        third = max(1, prof.size // 3)
-        quarter = max(1, prof.size // 4)
-        slope = float(prof[:third].mean() - prof[-third:].mean())
-        middle = prof[quarter:-quarter] if prof.size > 2 * quarter else prof
-        dip = float(0.5 * (prof[:quarter].mean() + prof[-quarter:].mean()) - middle.mean())
-        spread = float(prof.std())
-        # Shadow beyond the shadow-side edge: area under the darkness curve.
-        srows = r + sign * shadow_rows
-        inside = (srows >= 0) & (srows < rows)
-        dark = np.zeros(offsets.size)
-        dark[inside] = terms.flank_dark[srows[inside], a:b].mean(axis=1)
+    r = np.array([round(y) for y in cars.y.tolist()], np.int64)
+    a = np.maximum(0.0, cars.x - 0.4 * cars.length).astype(np.int64)
+    b = np.minimum(cols, np.maximum(a + 1, cars.x + 0.4 * cars.length + 1)).astype(np.int64)
+    half = math.floor(hw)
+    keep = (r - half >= 0) & (r + half + 1 <= rows) & (b - a >= 2)
+    if not keep.any():
+        return out
+    r, a, b = r[keep], a[keep], b[keep]
+    n, width = r.size, b - a
+    span = 2 * half + 1  # rows of the body, r - half .. r + half
+    body_rows = (r[:, None] + np.arange(-half, half + 1)).ravel()  # car-major
+    first = SegmentBatch()
+    sunlit_at = _stretches(first, terms.sunlit, r, a, b)
+    body_at = _stretches(first, lin, body_rows, np.repeat(a, span), np.repeat(b, span))
+    # Shadow beyond the shadow-side edge: each offset's row, where it lies in the frame.
+    srows = r[:, None] + sign * shadow_rows[None, :]
+    sin = (srows >= 0) & (srows < rows)
+    k = offsets.size
+    dark_at = _stretches(
+        first, terms.flank_dark, srows[sin], np.repeat(a, k)[sin.ravel()], np.repeat(b, k)[sin.ravel()]
+    )
+    # The profile from half a metre outside the sun-side edge to the shadow-side edge.
+    w0 = r - half if up else np.maximum(0, r - half - pad)
+    w1 = np.minimum(rows, r + half + 1 + pad) if up else r + half + 1
+    wide_n = w1 - w0
+    wide_rows = np.concatenate([np.arange(p, q) for p, q in zip(w0.tolist(), w1.tolist(), strict=True)])
+    wide_at = _stretches(first, lin, wide_rows, np.repeat(a, wide_n), np.repeat(b, wide_n))
+    # The colour of the body's middle row, one channel at a time (numpy sums (W, 3) down its rows in order).
+    colour = _column_means(pixels_at(terms.interior, *_row_pixels(r, a, b)), width)
+    first.compute()
+    sunlit = np.maximum(first.means(sunlit_at).astype(np.float64), 1e-3)
+    s32 = sunlit.astype(np.float32)  # how numpy divides a float32 map by that Python float
+    row_means = first.means(body_at).reshape(n, span)
+    prof = row_means / s32[:, None]
+    if up:  # ordered from the sun side to the shadow side
+        prof = prof[:, ::-1]
+    prof = np.ascontiguousarray(prof)
+    third = max(1, span // 3)
+    quarter = max(1, span // 4)
+    middle = (quarter, span - quarter) if span > 2 * quarter else (0, span)
+    second = SegmentBatch()
+    pieces = [(0, third), (span - third, span), (0, quarter), (span - quarter, span), middle]
+    piece_at = [second.add(prof[:, p:q].ravel(), np.full(n, q - p)) for p, q in pieces]
+    # Unevenness along the middle half of the body: 2 m bins of the column means of its rows.
+    qrow = max(1, round(hw / 2))
+    line = _column_means_of_rows(lin, r, a, b, qrow) / np.repeat(s32, width)
+    nb = width // bin_px
+    binned = nb >= 2
+    line_starts = np.concatenate([[0], np.cumsum(width)[:-1]])
+    bin_rows = [line_starts[i] + np.arange(nb[i] * bin_px) for i in np.flatnonzero(binned).tolist()]
+    bins_at = second.add(
+        line[np.concatenate(bin_rows)] if bin_rows else np.zeros(0, np.float32),
+        np.full(int(nb[binned].sum()), bin_px),
+    )
+    second.compute()
+    t0, t1, q0, q1, mid = (second.means(w) for w in piece_at)
+    slope = t0 - t1
+    dip = 0.5 * (q0 + q1) - mid
+    spread = segment_stds(prof.ravel(), np.full(n, span))
+    rough = np.zeros(n)
+    if binned.any():
+        rough[binned] = segment_stds(second.means(bins_at), nb[binned])
+    # Mottle: the body less its row means, its spread over every pixel.
+    pixels = pixels_at(lin, *_row_pixels(body_rows, np.repeat(a, span), np.repeat(b, span)))
+    deviation = pixels - np.repeat(row_means.ravel(), np.repeat(width, span))
+    body_from = np.concatenate([[0], np.cumsum(width * span)])
+    dark = np.zeros((n, k))
+    dark[sin] = first.means(dark_at)
+    wide_means = first.means(wide_at)
+    wide_from = np.concatenate([[0], np.cumsum(wide_n)[:-1]])
+    rows_out = np.empty((n, len(TYPE_FEATURES)))
+    samples: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per profile length, where it is sampled
+    for i in range(n):
         # Stop at the first offset where the shadow has clearly ended.
-        ended = np.flatnonzero(dark < 0.25)
+        d = dark[i]
+        ended = np.flatnonzero(d < 0.25)
         if ended.size:
-            dark[ended[0] :] = 0.0
-        extent = float(dark.sum() * SHADOW_STEP_M)
+            d[ended[0] :] = 0.0
+        extent = float(d.sum() * SHADOW_STEP_M)
         height = min(MAX_SHADOW_M, extent / max(shadow_per_height_m, 0.05))
-        # Unevenness along the middle half of the body.
-        qrow = max(1, round(hw / 2))
-        line = lin[r - qrow : r + qrow + 1, a:b].mean(axis=0) / sunlit
-        nb = line.size // bin_px
-        rough = float(np.std(line[: nb * bin_px].reshape(nb, bin_px).mean(axis=1))) if nb >= 2 else 0.0
-        colour = terms.interior[r, a:b].mean(axis=0)
-        total = max(float(colour.sum()), 1e-3)
-        # The profile from half a metre outside the sun-side edge to the shadow-side edge, in bins.
-        if up:  # the sun side is below: read down to half a metre past it, then reverse
-            wide = lin[r0 : min(rows, r1 + pad), a:b].mean(axis=1)[::-1] / sunlit
-        else:
-            wide = lin[max(0, r0 - pad) : r1, a:b].mean(axis=1) / sunlit
+        total = max(float(colour[i].sum()), 1e-3)
+        wide = wide_means[wide_from[i] : wide_from[i] + wide_n[i]]
+        wide = (wide[::-1] if up else wide) / s32[i]
         # Sampled at N_ACROSS evenly spaced points (interpolated: at 1 m the profile is only 4 px).
-        bins = np.interp(np.linspace(0.0, wide.size - 1.0, N_ACROSS), np.arange(wide.size), wide)
-        body = lin[r0:r1, a:b]
-        mottle = float((body - body.mean(axis=1, keepdims=True)).std()) / sunlit
-        out[i] = [extent, height, slope, dip, spread, rough, *(colour[[0, 2, 1]] / total), mottle, *bins]
+        if wide.size not in samples:
+            samples[wide.size] = (np.linspace(0.0, wide.size - 1.0, N_ACROSS), np.arange(wide.size))
+        across = np.interp(*samples[wide.size], wide)
+        # The body less its row means: its spread over every pixel (numpy's std of that block).
+        mottle = float(deviation[body_from[i] : body_from[i + 1]].std())
+        rows_out[i] = [
+            extent,
+            height,
+            float(slope[i]),
+            float(dip[i]),
+            float(spread[i]),
+            float(rough[i]),
+            *(colour[i, [0, 2, 1]] / np.float32(total)),
+            mottle / float(sunlit[i]),
+            *across,
+        ]
+    out[keep] = rows_out
     return out
+
+
+def _stretches(batch: SegmentBatch, image: FrameMap, rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> slice:
+    """Register the stretches ``image[rows[i], a[i]:b[i]]`` (rows inside the frame) in ``batch``."""
+    return batch.add(pixels_at(image, *_row_pixels(rows, a, b)), b - a)
+
+
+def _row_pixels(rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, column) of every pixel of the stretches, in order."""
+    pr, pc, _ = segment_pixels(np.asarray(rows, np.int64), np.asarray(a, np.int64), np.asarray(b, np.int64))
+    return pr, pc
+
+
+def _column_means(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per segment of rows of ``values`` (n_pixels, channels), the mean of each channel, as numpy's
+    ``.mean(axis=0)`` of that (count, channels) block makes it: the rows added one by one in order, then
+    divided by the count (float32)."""
+    counts = np.asarray(counts, np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = values[starts].copy()
+    for j in range(1, int(counts.max())):
+        more = counts > j
+        total[more] = total[more] + values[starts[more] + j]
+    return total / counts.astype(np.float32)[:, None]
+
+
+def _column_means_of_rows(lin: np.ndarray, r: np.ndarray, a: np.ndarray, b: np.ndarray, q: int) -> np.ndarray:
+    """Per car, ``lin[r - q : r + q + 1, a:b].mean(axis=0)`` laid one car after another (float32): the rows
+    added one by one in order, then divided by their number, as numpy reduces down a block's rows."""
+    total = pixels_at(lin, *_row_pixels(r - q, a, b)).astype(np.float32)
+    for j in range(-q + 1, q + 1):
+        total = total + pixels_at(lin, *_row_pixels(r + j, a, b))
+    return total / np.float32(2 * q + 1)
 
 
 def shadow_per_height(elevation_deg: float, across: float) -> float:
