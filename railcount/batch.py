@@ -45,7 +45,10 @@ class BatchSummary:
     one station), whichever run did the work; ``processed`` is how many
     scenes this run counted; ``duplicates`` how many scenes were found again
     under another path and counted once; ``warned`` how many of the ``ok``
-    counts came with a warning (the sun along the tracks: likely low).
+    counts came with a warning (the sun along the tracks: likely low);
+    ``time_unknown`` how many of them were made with the time of day unknown
+    (the sun assumed at 10:30 local solar time: shadows may be read on the
+    wrong side).
     """
 
     ok: int
@@ -56,6 +59,7 @@ class BatchSummary:
     duplicates: int = 0
     seconds: float = 0.0
     warned: int = 0
+    time_unknown: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -74,6 +78,7 @@ class BatchSummary:
             "duplicates": self.duplicates,
             "seconds": round(self.seconds, 2),
             "warned": self.warned,
+            "time_unknown": self.time_unknown,
         }
 
 
@@ -222,6 +227,7 @@ def run_batch(
                     progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
             tally = count_states(store.states(DETECTOR_VERSION), plan.selected)
             warned = len(store.warned(DETECTOR_VERSION) & plan.selected)
+            time_unknown = len(store.time_unknown(DETECTOR_VERSION) & plan.selected)
         return BatchSummary(
             ok=tally["ok"],
             failed=tally["failed"],
@@ -231,6 +237,7 @@ def run_batch(
             duplicates=plan.duplicates,
             seconds=time.perf_counter() - t0,
             warned=warned,
+            time_unknown=time_unknown,
         )
     finally:
         if client is not None:

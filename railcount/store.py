@@ -202,6 +202,22 @@ class Store:
         )
         return {(station, key) for station, key, record in rows if _warnings_of(record)}
 
+    def time_unknown(self, detector_version: str) -> set[tuple[str, str]]:
+        """The (station, scene key) pairs whose ok count of ``detector_version`` was made with no time of
+        day (no acquisition time, or exactly midnight UTC: the sun assumed at 10:30 local solar time)."""
+        from railcount.detect.sun import time_of_day_unknown
+        from railcount.io.scenes import parse_datetime
+
+        rows = self.conn.execute(
+            "SELECT station, scene_key, acquired FROM counts WHERE detector_version = ? AND status = 'ok'",
+            (detector_version,),
+        )
+        return {
+            (station, key)
+            for station, key, acquired in rows
+            if time_of_day_unknown(parse_datetime(acquired) if acquired else None)
+        }
+
     def cached_key(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The scene key remembered for a file of this size and modification time, if any."""
         row = self.conn.execute(

@@ -88,6 +88,14 @@ def batch(
             f"batch: {summary.ok} ok{warned}, {summary.failed} failed, {summary.skipped} skipped"
             f" ({summary.processed} counted in this run, {summary.seconds:.0f} s{dup}) -> {summary.db}"
         )
+        if summary.time_unknown:
+            # Once, not per scene: an archive dated by its file names has no time of day at all.
+            _note(
+                f"warning: {summary.time_unknown} of the {summary.ok} counts were made with no time of day "
+                "(the sun assumed at 10:30 local solar time, so shadows may be read on the wrong side and "
+                "buildings taken for cars); list the scenes with their acquisition times (a line 'PATH "
+                "2023-10-05T01:48Z') or set TIFFTAG_DATETIME"
+            )
     raise typer.Exit(summary.exit_code)
 
 
@@ -100,12 +108,21 @@ def _note(text: str) -> None:
     print(f"railcount: {text}", file=sys.stderr, flush=True)
 
 
+def _time_unknown(acquired: str | None) -> bool:
+    from railcount.detect.sun import time_of_day_unknown
+    from railcount.io.scenes import parse_datetime
+
+    return time_of_day_unknown(parse_datetime(acquired) if acquired else None)
+
+
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
     parts = []
     for o in p.outcomes:
         if o["status"] == "ok":
             note = " (warning: the sun along the tracks, likely low)" if o["count"].get("warnings") else ""
+            if _time_unknown(o["count"].get("acquired")):
+                note += " (no time of day: sun assumed)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         else:
             parts.append(f"{o['station']} FAILED: {o['reason']}")

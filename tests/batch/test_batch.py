@@ -347,3 +347,50 @@ def test_a_single_vrt_source_is_one_scene(tmp_path: Path, scenes: Path, station:
     summary = run_batch(station, vrt, db=tmp_path / "r.db", workers=1)
     assert (summary.ok, summary.failed, summary.processed) == (1, 0, 1)
     assert [r["scene"] for r in read_counts(tmp_path / "r.db")] == [str(vrt)]
+
+
+def test_scenes_with_no_time_of_day_are_said_once_not_per_scene(
+    tmp_path: Path, scenes: Path, station: Path
+) -> None:
+    """Two worker processes, stderr as a user's: each such scene's log line says so, one warning line sums
+    it up (no worker's raw Python warning), and --json counts them (the store's acquisition times)."""
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("railcount"))
+    db = tmp_path / "r.db"
+    args = [
+        exe,
+        "batch",
+        "--station",
+        str(station),
+        "--scenes",
+        str(scenes),
+        "--db",
+        str(db),
+        "--workers",
+        "2",
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    err = done.stderr.splitlines()
+    assert all(line.startswith("railcount: ") for line in err), err  # nothing like "workers.py:120: ..."
+    dated_by_name = [line for line in err if "(no time of day: sun assumed)" in line]
+    assert sorted(line.split(": ")[1].split("]")[1].strip() for line in dated_by_name) == [
+        "a_2021-05-01.tif",
+        "b_2022-02-03.tif",
+    ]  # c.tif has its time in its tags
+    summary = [line for line in err if line.startswith("railcount: warning: ")]
+    assert len(summary) == 1 and "2 of the 3 counts were made with no time of day" in summary[0]
+    assert "acquisition times" in summary[0]
+    again = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=300, check=False)
+    rec = json.loads(again.stdout)
+    assert (rec["ok"], rec["time_unknown"], rec["processed"]) == (3, 2, 0)
+    assert "warning" not in again.stderr  # --json: the count is in the object
+    # Listed with their times, none is.
+    listing = scenes / "timed.txt"
+    listing.write_text(
+        "a_2021-05-01.tif 2021-05-01T01:30Z\n2022/b_2022-02-03.tif 2022-02-03T01:40Z\n2022/c.tif\n"
+    )
+    timed = run_batch(station, listing, db=tmp_path / "timed.db", workers=1)
+    assert (timed.ok, timed.time_unknown) == (3, 0)
