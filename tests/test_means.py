@@ -70,3 +70,34 @@ def test_a_batch_of_sets_gives_each_sets_means_as_alone():
     empty = SegmentBatch()
     empty.compute()
     assert empty.means(slice(0, 0)).size == 0
+
+
+@pytest.mark.parametrize("longest", [20, 300])
+def test_signed_zeros_and_cancellations_keep_numpys_bits(longest):
+    """Rows are padded with -0.0 (x + -0.0 is x): segments of -0.0, +0.0 and values that cancel exactly
+    must still sum to numpy's bits, the sign of a zero included."""
+    rng = np.random.default_rng(11)
+    segments = []
+    for n in [*range(1, 20), *rng.integers(1, longest, 40).tolist()]:
+        kind = rng.integers(0, 4)
+        if kind == 0:
+            seg = np.full(n, -0.0, np.float32)
+        elif kind == 1:
+            seg = rng.choice(np.float32([0.0, -0.0]), n)
+        elif kind == 2:
+            half = rng.standard_normal(n // 2).astype(np.float32)
+            seg = np.concatenate([half, -half, np.float32([-0.0] * (n % 2))])
+        else:
+            seg = (rng.standard_normal(n) * 1e3).astype(np.float32)
+        segments.append(seg.astype(np.float32))
+    values = np.concatenate(segments)
+    counts = np.array([s.size for s in segments])
+    starts = np.cumsum(counts) - counts
+    assert (
+        pairwise_sums(values, starts, counts).tobytes()
+        == np.array([s.sum() for s in segments], np.float32).tobytes()
+    )
+    assert (
+        segment_means(values, starts, counts).tobytes()
+        == np.array([s.mean() for s in segments], np.float32).tobytes()
+    )

@@ -64,36 +64,35 @@ def pairwise_sums(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) ->
     ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the last
     n % 8 added one by one; longer rows as the sum of two halves split at
     a multiple of :data:`UNROLL`. The same additions are made here, for
-    all segments of each kind at once.
+    all segments of each kind at once: each kind's values are laid in rows
+    padded with -0.0, which every addition leaves as it is (x + -0.0 is x
+    for every float, -0.0 included), so the rows are added whole. Last,
+    as numpy's reduction does, the sum is added to +0.0 (a sum of -0.0s is
+    +0.0).
     """
     values = np.asarray(values, np.float32)
     starts, counts = np.asarray(starts, np.int64), np.asarray(counts, np.int64)
     out = np.empty(counts.size, np.float32)
-    last = max(0, values.size - 1)
-
-    def at(index: np.ndarray) -> np.ndarray:
-        # Lanes whose segment has no value here read a clipped index; np.where drops them.
-        return values[np.minimum(index, last)]
-
     short = counts < UNROLL
     if short.any():
-        s, n = starts[short], counts[short]
-        total = np.full(s.size, -0.0, np.float32)
+        total = np.full(int(short.sum()), -0.0, np.float32)
+        rows = _padded(values, starts[short], counts[short], UNROLL - 1)
         for k in range(UNROLL - 1):
-            total = np.where(k < n, total + at(s + k), total)
+            total += rows[:, k]
         out[short] = total
     block = (counts >= UNROLL) & (counts <= BLOCK)
     if block.any():
         s, n = starts[block], counts[block]
-        lanes = np.arange(UNROLL)
-        running = at(s[:, None] + lanes)
         whole = n - n % UNROLL
-        for k in range(UNROLL, BLOCK, UNROLL):
-            running = np.where((k < whole)[:, None], running + at(s[:, None] + k + lanes), running)
+        rows = _padded(values, s, whole, int(whole.max()))
+        running = rows[:, :UNROLL].copy()
+        for k in range(UNROLL, int(whole.max()), UNROLL):
+            running += rows[:, k : k + UNROLL]
         r = running.T
         total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        tail = _padded(values, s + whole, n - whole, UNROLL - 1)
         for k in range(UNROLL - 1):
-            total = np.where(whole + k < n, total + at(s + whole + k), total)
+            total += tail[:, k]
         out[block] = total
     long = counts > BLOCK
     if long.any():
@@ -101,7 +100,21 @@ def pairwise_sums(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) ->
         half = n // 2
         half -= half % UNROLL
         out[long] = pairwise_sums(values, s, half) + pairwise_sums(values, s + half, n - half)
+    # numpy's reduction adds the pairwise sum to its identity, +0.0: a zero sum is never -0.0.
+    out += np.float32(0.0)
     return out
+
+
+def _padded(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, width: int) -> np.ndarray:
+    """Row i holds ``values[starts[i] : starts[i] + counts[i]]`` (counts <= width), then -0.0."""
+    rows = np.full((counts.size, width), -0.0, np.float32)
+    total = int(counts.sum())
+    if total:
+        first = np.cumsum(counts) - counts
+        offset = np.arange(total) - np.repeat(first, counts)
+        where = np.repeat(np.arange(counts.size) * width, counts) + offset
+        rows.ravel()[where] = values[np.repeat(starts, counts) + offset]
+    return rows
 
 
 def means_of_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
