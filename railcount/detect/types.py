@@ -95,10 +95,14 @@ def type_features(
     body_at = _stretches(first, lin, body_rows, np.repeat(a, span), np.repeat(b, span))
     # Shadow beyond the shadow-side edge: each offset's row, where it lies in the frame.
     srows = r[:, None] + sign * shadow_rows[None, :]
-    sin = (srows >= 0) & (srows < rows)
+    shade_in = (srows >= 0) & (srows < rows)
     k = offsets.size
     dark_at = _stretches(
-        first, terms.flank_dark, srows[sin], np.repeat(a, k)[sin.ravel()], np.repeat(b, k)[sin.ravel()]
+        first,
+        terms.flank_dark,
+        srows[shade_in],
+        np.repeat(a, k)[shade_in.ravel()],
+        np.repeat(b, k)[shade_in.ravel()],
     )
     # The profile from half a metre outside the sun-side edge to the shadow-side edge.
     w0 = r - half if up else np.maximum(0, r - half - pad)
@@ -146,7 +150,7 @@ def type_features(
     deviation = pixels - np.repeat(row_means.ravel(), np.repeat(width, span))
     body_from = np.concatenate([[0], np.cumsum(width * span)])
     dark = np.zeros((n, k))
-    dark[sin] = first.means(dark_at)
+    dark[shade_in] = first.means(dark_at)
     wide_means = first.means(wide_at)
     wide_from = np.concatenate([[0], np.cumsum(wide_n)[:-1]])
     rows_out = np.empty((n, len(TYPE_FEATURES)))
