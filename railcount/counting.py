@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,13 @@ def interval(
     return low, high
 
 
-def summarise(window: SceneWindow, detections: Detections, *, shadows_along: bool = False) -> CountResult:
+def summarise(
+    window: SceneWindow,
+    detections: Detections,
+    *,
+    shadows_along: bool = False,
+    sun: dict[str, Any] | None = None,
+) -> CountResult:
     """The count of railcars (and, apart, locomotives) in a window's detections.
 
     ``railcars_low``-``railcars_high`` is the calibrated interval of
@@ -87,6 +94,7 @@ def summarise(window: SceneWindow, detections: Detections, *, shadows_along: boo
     count on generated scenes, wider when more of the counted cars were
     unsure (:func:`unsure_share`), and wider still upwards when the sun
     throws the shadows along the station's tracks (``shadows_along``).
+    ``sun`` is where the detector put the sun, kept with the count.
     """
     kinds = detections.kind
     is_loco = kinds == "locomotive"
@@ -114,4 +122,5 @@ def summarise(window: SceneWindow, detections: Detections, *, shadows_along: boo
         detector_version=DETECTOR_VERSION,
         count_method=by_method,
         unsure_share=unsure,
+        sun=sun,
     )

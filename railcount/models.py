@@ -226,6 +226,9 @@ class CountResult:
     detector_version: str
     count_method: dict[str, int] = field(default_factory=dict)
     unsure_share: float = 0.0
+    # Where the detector put the sun (azimuth_deg, elevation_deg, time_of_day "given" or "assumed");
+    # None for an image counted in pixel space, which has no place on Earth.
+    sun: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -244,4 +247,5 @@ class CountResult:
             "detector_version": self.detector_version,
             "count_method": dict(self.count_method),
             "unsure_share": round(self.unsure_share, 4),
+            "sun": dict(self.sun) if self.sun is not None else None,
         }

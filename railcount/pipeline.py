@@ -20,11 +20,11 @@ from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
-from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown
+from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, solar_position, time_of_day_unknown
 from railcount.errors import AssumedSunWarning, ShadowsAlongTracksWarning, UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
-from railcount.io.pixelspace import read_image
+from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import Scene, read_windows
 from railcount.io.truth import Stock, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
@@ -113,7 +113,7 @@ def count_scene(
         if params.mask_cloud:
             # What opaque cloud hides is not counted, and observed_fraction says so.
             seen, dets, cloud = hide_cloud(window, dets)
-        result = summarise(seen, dets, shadows_along=bool(along))
+        result = summarise(seen, dets, shadows_along=bool(along), sun=sun_record(window))
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = station_dir(out_dir, window.station, len(stations))
@@ -122,6 +122,20 @@ def count_scene(
             )
         results.append(StationCount(seen, dets, result, outputs, tuple(cautions)))
     return results
+
+
+def sun_record(window: SceneWindow) -> dict[str, object] | None:
+    """Where the detector puts the sun for ``window`` (as it does, from the station's centre and the
+    acquisition time), for the count's record; None in pixel space."""
+    if is_pixel_space(window):
+        return None
+    centre = window.station.geometry.centroid
+    sun = solar_position(centre.x, centre.y, window.acquired)
+    return {
+        "azimuth_deg": round(sun.azimuth_deg, 1),
+        "elevation_deg": round(sun.elevation_deg, 1),
+        "time_of_day": "assumed" if sun.assumed_time else "given",
+    }
 
 
 def along_tracks_caution(window: SceneWindow, params: DetectorParams) -> str:

@@ -144,3 +144,34 @@ def test_parse_acquired_rejects_out_of_range_years():
     with pytest.raises(UsageError, match="--acquired '0999-01-01'"):
         parse_acquired("0999-01-01")
     assert np.isfinite(parse_acquired("2200-12-31").timestamp())
+
+
+def test_the_count_says_where_it_put_the_sun(tagged_and_bare, capsys, tmp_path):
+    """count.json's ``sun``: the position the detector used, and whether the time of day was given."""
+    from railcount.detect.sun import solar_position
+    from railcount.io.stations import read_stations
+
+    tagged, bare, station, when = tagged_and_bare
+    centre = read_stations(station)[0].geometry.centroid
+    _, rec, _ = _count(capsys, str(tagged), "--station", str(station))
+    expected = solar_position(centre.x, centre.y, when)
+    assert rec["sun"] == {
+        "azimuth_deg": round(expected.azimuth_deg, 1),
+        "elevation_deg": round(expected.elevation_deg, 1),
+        "time_of_day": "given",
+    }
+    _, undated, _ = _count(capsys, str(bare), "--station", str(station))
+    assert undated["sun"]["time_of_day"] == "assumed"
+    _, later, _ = _count(capsys, str(bare), "--station", str(station), "--acquired", "2021-06-15T07:30Z")
+    assert (
+        later["sun"]["time_of_day"] == "given"
+        and later["sun"]["azimuth_deg"] > rec["sun"]["azimuth_deg"] + 30
+    )
+    # An image counted in pixel space has no place on Earth: no sun.
+    png = tmp_path / "yard.png"
+    with rasterio.open(tagged) as src:
+        import cv2
+
+        cv2.imwrite(str(png), np.moveaxis(src.read(), 0, -1)[:, :, ::-1])
+    assert main(["count", str(png), "--gsd", "0.5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[0])["sun"] is None
