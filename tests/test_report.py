@@ -513,3 +513,54 @@ def test_acquired_goes_with_a_scene_counted_afresh(tmp_path, capsys, history):
     assert "with --date drop it" in capsys.readouterr().err
     assert main([*args, "--scene", "tumangang_2023-10-05.tif", "--acquired", "2023-10-05T02:00Z"]) == 2
     assert "already in the history" in capsys.readouterr().err
+
+
+def test_a_count_made_with_no_time_of_day_is_a_caveat(tmp_path, capsys, synth_pair):
+    """The judged count's assumed sun, and the baseline's, are caveats; given the time, neither is."""
+    _, judged_tif, station = synth_pair
+    named = tmp_path / "tumangang_2023-10-05_untagged.tif"  # dated by its name alone: no time of day
+    with rasterio.open(judged_tif) as src:
+        profile, pixels, when = src.profile, src.read(), src.tags()["TIFFTAG_DATETIME"]
+    profile.update(compress="deflate", photometric="rgb")
+    with rasterio.open(named, "w", **profile) as dst:
+        dst.write(pixels)
+    hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])  # CSV dates: the hour is not known
+    args = [
+        "--station",
+        "Tumangang",
+        "--history",
+        str(hist),
+        "--scene",
+        str(named),
+        "--station-file",
+        str(station),
+    ]
+    rec = run_json(capsys, *args)
+    assert any("made with no time of day" in c and "--acquired" in c for c in rec["caveats"])
+    assert not any("baseline counts were made with no time of day" in c for c in rec["caveats"])
+    stamp = when.replace(":", "-", 2).replace(" ", "T") + "Z"
+    rec = run_json(capsys, *args, "--acquired", stamp)
+    assert not any("no time of day" in c for c in rec["caveats"])
+
+
+def test_baseline_counts_with_no_time_of_day_are_counted_in_a_caveat(tmp_path, capsys):
+    from railcount.io.history import observation_from_record
+
+    rows = tumangang_rows("Tumangang")
+    late = len(rows) - 4  # the three counts before the judged one were dated by their names alone
+    stored = [
+        dict(r, acquired=f"{r['date']}T{'00:00:00' if late <= i < len(rows) - 1 else '01:48:52'}+00:00")
+        for i, r in enumerate(rows)
+    ]
+    obs = [observation_from_record(r) for r in stored]
+    assert [o.time_unknown for o in obs[late - 1 :]] == [False, True, True, True, False]
+    assert observation_from_record(dict(rows[0], acquired=rows[0]["date"])).time_unknown is None
+    given = observation_from_record(dict(stored[0], sun={"time_of_day": "given"}))
+    assert given.time_unknown is False  # the record's own word wins
+    from railcount.report.baseline import compare
+
+    comp = compare(obs[-1], obs[:-1], station="Tumangang")
+    notes = [c for c in comp.caveats if "baseline counts were made with no time of day" in c]
+    n_baseline = len(comp.baseline_obs)
+    unknown = sum(1 for o in comp.baseline_obs if o.time_unknown)
+    assert unknown == 3 and len(notes) == 1 and notes[0].startswith(f"3 of the {n_baseline} baseline")

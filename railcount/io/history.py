@@ -134,7 +134,28 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         detector_version=r.get("detector_version"),
         params=r.get("params") or r.get("detector_params"),
         warnings=split_warnings(r.get("warnings")),
+        time_unknown=_time_unknown(r),
     )
+
+
+def _time_unknown(r: dict[str, Any]) -> bool | None:
+    """Whether a count record or store row was counted with no time of day (the sun assumed).
+
+    The record's ``sun`` says so since session 24; before, a store row's full acquisition time does
+    (exactly midnight UTC, or none, is how date-only metadata reads); a bare date says nothing.
+    """
+    sun = r.get("sun")
+    if isinstance(sun, dict) and sun.get("time_of_day") in ("given", "assumed"):
+        return sun["time_of_day"] == "assumed"
+    text = str(r.get("acquired") or "")
+    if len(text) <= 10:
+        return None
+    from railcount.detect.sun import time_of_day_unknown
+
+    try:
+        return time_of_day_unknown(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return None
 
 
 def _row(path: Path, line: int, r: dict[str, str]) -> Observation:

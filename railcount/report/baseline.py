@@ -67,6 +67,8 @@ class Observation:
     detector_version: str | None = None
     params: dict[str, Any] | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # True: counted with no time of day (the sun assumed); None: not known (a history CSV's date).
+    time_unknown: bool | None = field(default=None, compare=False)
 
     @property
     def low(self) -> float:
@@ -343,6 +345,12 @@ def caveats(c: Comparison) -> tuple[str, ...]:
         )
     for note in j.warnings:
         out.append(f"the count on {j.date.isoformat()} came with a warning: {note}")
+    if j.time_unknown:
+        out.append(
+            f"the count on {j.date.isoformat()} was made with no time of day: the sun was assumed at 10:30 "
+            "local solar time, so shadows may have been read on the wrong side (buildings taken for cars); "
+            "if the acquisition time is known, count the scene again with it (railcount count --acquired)"
+        )
     warned = [o for o in c.baseline_obs if o.warnings]
     if warned:
         out.append(
@@ -350,6 +358,13 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             "along the tracks, where cars are missed), the first on "
             f"{min(o.date for o in warned).isoformat()}; those counts may be low (see the warnings column of "
             "railcount export)"
+        )
+    unknown = [o for o in c.baseline_obs if o.time_unknown]
+    if unknown:
+        out.append(
+            f"{len(unknown)} of the {len(c.baseline_obs)} baseline counts were made with no time of day "
+            "(the sun assumed at 10:30 local solar time); where it was far from that hour their shadows may "
+            "have been read on the wrong side (a batch takes scene times from a scene list or STAC)"
         )
     gsds = [o.gsd_m for o in c.baseline_obs if o.gsd_m]
     if j.gsd_m and gsds:
