@@ -215,6 +215,7 @@ class StationEvaluation:
             "station": r.station,
             "scene": r.scene,
             "acquired": r.acquired.isoformat() if r.acquired else None,
+            "sun": dict(r.sun) if r.sun is not None else None,
             "railcars": r.railcars,
             "railcars_low": r.railcars_low,
             "railcars_high": r.railcars_high,

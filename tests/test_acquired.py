@@ -121,6 +121,8 @@ def test_evaluate_takes_it_too(tagged_and_bare, capsys):
     assert main(["evaluate", str(tagged), "--station", str(station), "--truth", truth, "--json"]) == 0
     from_tag = json.loads(capsys.readouterr().out.strip().splitlines()[0])
     assert given["acquired"] == from_tag["acquired"] and undated["acquired"] is None
+    assert given["sun"] == from_tag["sun"] and from_tag["sun"]["time_of_day"] == "given"
+    assert undated["sun"]["time_of_day"] == "assumed"
     assert (given["railcars"], given["true_positives"]) == (from_tag["railcars"], from_tag["true_positives"])
 
 
