@@ -93,11 +93,12 @@ def count_scene(
     if windows and time_of_day_unknown(windows[0].acquired):
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
+        day = windows[0].acquired.date().isoformat() if windows[0].acquired else "2023-10-05"
         warnings.warn(
             AssumedSunWarning(
                 f"{windows[0].scene_id}: {when}, so the sun is assumed at {hour:02d}:{minute:02d} local "
                 "solar time and shadows may be read on the wrong side (false cars beside buildings); "
-                "if the acquisition time is known, pass it (--acquired 2023-10-05T02:15Z, UTC) or set "
+                f"if the acquisition time is known, pass it (--acquired {day}THH:MMZ, UTC) or set "
                 "it in the file (TIFFTAG_DATETIME)"
             ),
             stacklevel=2,
