@@ -92,11 +92,14 @@ COLUMNS = (
     "gsd_m",
     "detector_version",
     "warnings",
+    "time_of_day",
 )
 """The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``).
 
 ``warnings`` holds the count's warnings (e.g. the sun throwing the shadows along the tracks), joined
-by :data:`WARNINGS_SEPARATOR`, or None."""
+by :data:`WARNINGS_SEPARATOR`, or None. ``time_of_day`` says whether the count was made with the
+acquisition's time of day (``given``) or with the sun assumed at 10:30 local solar time
+(``assumed``); None for a count that was not made."""
 
 WARNINGS_SEPARATOR = " | "
 """Joins a count's warnings into one text cell (they are one line each and hold no such bar)."""
@@ -406,9 +409,25 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "gsd_m": r[11],
             "detector_version": r[12] or None,
             "warnings": _warnings_of(r[16]),
+            "time_of_day": _time_of_day(r[16], r[3]) if r[4] == "ok" else None,
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
+
+
+def _time_of_day(record: str | None, acquired: str | None) -> str:
+    """``given`` or ``assumed``: the count record's own ``sun`` (since session 24), else its acquisition
+    time (none, or exactly midnight UTC, is how date-only metadata reads: the sun was assumed)."""
+    from railcount.detect.sun import time_of_day_unknown
+    from railcount.io.scenes import parse_datetime
+
+    try:
+        sun = json.loads(record).get("sun") if record else None
+    except (ValueError, AttributeError):
+        sun = None
+    if isinstance(sun, dict) and sun.get("time_of_day") in ("given", "assumed"):
+        return str(sun["time_of_day"])
+    return "assumed" if time_of_day_unknown(parse_datetime(acquired) if acquired else None) else "given"
 
 
 def _warnings_of(record: str | None) -> str | None:

@@ -53,6 +53,7 @@ def write_counts_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:
         "gsd_m": pa.float64(),
         "detector_version": pa.string(),
         "warnings": pa.string(),
+        "time_of_day": pa.string(),
     }
     columns: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in COLUMNS}
     columns["acquired"] = [datetime.fromisoformat(v) if v else None for v in columns["acquired"]]

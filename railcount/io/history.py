@@ -26,6 +26,7 @@ OPTIONAL = (
     "station",
     "detector_version",
     "warnings",
+    "time_of_day",
 )
 
 
@@ -202,6 +203,10 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         gsd_m=values["gsd_m"],
         detector_version=r.get("detector_version") or None,
         warnings=split_warnings(r.get("warnings")),
+        # An exported CSV says it (time_of_day), or its acquired time does; a bare date does not.
+        time_unknown=_time_unknown(
+            {"sun": {"time_of_day": r.get("time_of_day")}, "acquired": r.get("acquired")}
+        ),
     )
 
 

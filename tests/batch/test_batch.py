@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sqlite3
@@ -350,7 +351,7 @@ def test_a_single_vrt_source_is_one_scene(tmp_path: Path, scenes: Path, station:
 
 
 def test_scenes_with_no_time_of_day_are_said_once_not_per_scene(
-    tmp_path: Path, scenes: Path, station: Path
+    tmp_path: Path, scenes: Path, station: Path, capsys
 ) -> None:
     """Two worker processes, stderr as a user's: each such scene's log line says so, one warning line sums
     it up (no worker's raw Python warning), and --json counts them (the store's acquisition times)."""
@@ -387,6 +388,16 @@ def test_scenes_with_no_time_of_day_are_said_once_not_per_scene(
     rec = json.loads(again.stdout)
     assert (rec["ok"], rec["time_unknown"], rec["processed"]) == (3, 2, 0)
     assert "warning" not in again.stderr  # --json: the count is in the object
+    # The export says which, and a history read back from it keeps it (for the report's caveats).
+    assert main(["export", "--db", str(db), "--format", "csv"]) == 0
+    exported = tmp_path / "counts.csv"
+    exported.write_text(capsys.readouterr().out)
+    with exported.open() as f:
+        table = {Path(r["scene"]).name: r["time_of_day"] for r in csv.DictReader(f)}
+    assert table == {"a_2021-05-01.tif": "assumed", "b_2022-02-03.tif": "assumed", "c.tif": "given"}
+    from railcount.io.history import read_history_csv
+
+    assert [o.time_unknown for o in read_history_csv(exported, "Inner")] == [True, True, False]
     # Listed with their times, none is.
     listing = scenes / "timed.txt"
     listing.write_text(
