@@ -207,18 +207,16 @@ class Store:
 
     def time_unknown(self, detector_version: str) -> set[tuple[str, str]]:
         """The (station, scene key) pairs whose ok count of ``detector_version`` was made with no time of
-        day (no acquisition time, or exactly midnight UTC: the sun assumed at 10:30 local solar time)."""
-        from railcount.detect.sun import time_of_day_unknown
-        from railcount.io.scenes import parse_datetime
-
+        day (the sun assumed at 10:30 local solar time): the export's ``time_of_day`` is ``assumed``."""
         rows = self.conn.execute(
-            "SELECT station, scene_key, acquired FROM counts WHERE detector_version = ? AND status = 'ok'",
+            "SELECT station, scene_key, record, acquired FROM counts "
+            "WHERE detector_version = ? AND status = 'ok'",
             (detector_version,),
         )
         return {
             (station, key)
-            for station, key, acquired in rows
-            if time_of_day_unknown(parse_datetime(acquired) if acquired else None)
+            for station, key, record, acquired in rows
+            if _time_of_day(record, acquired) == "assumed"
         }
 
     def cached_key(self, path: str, size: int, mtime_ns: int) -> str | None:
@@ -418,8 +416,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
 def _time_of_day(record: str | None, acquired: str | None) -> str:
     """``given`` or ``assumed``: the count record's own ``sun`` (since session 24), else its acquisition
     time (none, or exactly midnight UTC, is how date-only metadata reads: the sun was assumed)."""
-    from railcount.detect.sun import time_of_day_unknown
-    from railcount.io.scenes import parse_datetime
+    from railcount.io.scenes import stored_time_unknown
 
     try:
         sun = json.loads(record).get("sun") if record else None
@@ -427,7 +424,7 @@ def _time_of_day(record: str | None, acquired: str | None) -> str:
         sun = None
     if isinstance(sun, dict) and sun.get("time_of_day") in ("given", "assumed"):
         return str(sun["time_of_day"])
-    return "assumed" if time_of_day_unknown(parse_datetime(acquired) if acquired else None) else "given"
+    return "assumed" if stored_time_unknown(acquired) else "given"
 
 
 def _warnings_of(record: str | None) -> str | None:

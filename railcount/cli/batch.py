@@ -108,20 +108,15 @@ def _note(text: str) -> None:
     print(f"railcount: {text}", file=sys.stderr, flush=True)
 
 
-def _time_unknown(acquired: str | None) -> bool:
-    from railcount.detect.sun import time_of_day_unknown
-    from railcount.io.scenes import parse_datetime
-
-    return time_of_day_unknown(parse_datetime(acquired) if acquired else None)
-
-
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
+    from railcount.io.scenes import stored_time_unknown
+
     parts = []
     for o in p.outcomes:
         if o["status"] == "ok":
             note = " (warning: the sun along the tracks, likely low)" if o["count"].get("warnings") else ""
-            if _time_unknown(o["count"].get("acquired")):
+            if stored_time_unknown(o["count"].get("acquired")):
                 note += " (no time of day: sun assumed)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         else:

@@ -140,23 +140,23 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
 
 
 def _time_unknown(r: dict[str, Any]) -> bool | None:
-    """Whether a count record or store row was counted with no time of day (the sun assumed).
+    """Whether a count record, store row or exported CSV row was counted with no time of day (the sun
+    assumed); None when it does not say.
 
-    The record's ``sun`` says so since session 24; before, a store row's full acquisition time does
-    (exactly midnight UTC, or none, is how date-only metadata reads); a bare date says nothing.
+    A record's ``sun`` says so since session 24, a store row or an exported CSV its ``time_of_day``;
+    else a full acquisition time does (exactly midnight UTC is how date-only metadata reads); a bare
+    date says nothing.
     """
-    sun = r.get("sun")
-    if isinstance(sun, dict) and sun.get("time_of_day") in ("given", "assumed"):
-        return sun["time_of_day"] == "assumed"
-    text = str(r.get("acquired") or "")
-    if len(text) <= 10:
-        return None
-    from railcount.detect.sun import time_of_day_unknown
+    from railcount.io.scenes import parse_datetime, stored_time_unknown
 
-    try:
-        return time_of_day_unknown(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    sun = r.get("sun")
+    said = sun.get("time_of_day") if isinstance(sun, dict) else r.get("time_of_day")
+    if said in ("given", "assumed"):
+        return bool(said == "assumed")
+    text = str(r.get("acquired") or "")
+    if len(text) <= 10 or parse_datetime(text) is None:
         return None
+    return stored_time_unknown(text)
 
 
 def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
@@ -203,10 +203,7 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         gsd_m=values["gsd_m"],
         detector_version=r.get("detector_version") or None,
         warnings=split_warnings(r.get("warnings")),
-        # An exported CSV says it (time_of_day), or its acquired time does; a bare date does not.
-        time_unknown=_time_unknown(
-            {"sun": {"time_of_day": r.get("time_of_day")}, "acquired": r.get("acquired")}
-        ),
+        time_unknown=_time_unknown(r),
     )
 
 

@@ -352,6 +352,14 @@ def parse_datetime(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def stored_time_unknown(acquired: str | None) -> bool:
+    """Whether an acquisition time as a count stores it (ISO 8601, or None) gives no time of day: none,
+    or exactly midnight UTC, how date-only metadata reads (the sun was then assumed)."""
+    from railcount.detect.sun import time_of_day_unknown
+
+    return time_of_day_unknown(parse_datetime(acquired) if acquired else None)
+
+
 def parse_acquired(text: str, option: str = "--acquired") -> datetime:
     """A user's acquisition time: ISO 8601 (``2023-10-05T02:15Z``, an offset, or a bare date), UTC when naive.
 
