@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from railcount.cli.options import ACQUIRED_HELP
 from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
@@ -46,13 +47,7 @@ def count(
         "ground sample distance in metres: the whole image is counted, no --station; --out writes "
         "detections.csv in pixel coordinates instead of detections.geojson.",
     ),
-    acquired: str | None = typer.Option(
-        None,
-        "--acquired",
-        help="Acquisition time, when the file does not say or says wrong: ISO 8601, e.g. "
-        "2023-10-05T02:15Z (UTC) or 2023-10-05T11:15+09:00. The sun is placed from it, and with it "
-        "the side the cars' shadows fall on; a bare date gives the day only.",
-    ),
+    acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
 ) -> None:
     """Count the railcars of each station in SCENE.
 

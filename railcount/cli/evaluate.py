@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from railcount.cli.options import ACQUIRED_HELP
 from railcount.io.stations import read_stations
 
 
@@ -29,13 +30,7 @@ def evaluate(
         "evaluation.json; a subfolder per station when there are several.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
-    acquired: str | None = typer.Option(
-        None,
-        "--acquired",
-        help="Acquisition time, when the file does not say or says wrong: ISO 8601, e.g. "
-        "2023-10-05T02:15Z (UTC) or 2023-10-05T11:15+09:00. The sun is placed from it, and with it "
-        "the side the cars' shadows fall on; a bare date gives the day only.",
-    ),
+    acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
 ) -> None:
     """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
 
