@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,23 @@ def write_station(path: Path, rings: dict[str, list[list[float]]]) -> Path:
 def box_ring(x0: float, y0: float, x1: float, y1: float, crs: str = UTM) -> list[list[float]]:
     """A lon/lat ring of a map-coordinate box."""
     return lonlat_ring(crs, [x0, x1, x1, x0], [y0, y0, y1, y1])
+
+
+def untimed_copy(tif: Path, dest: Path) -> datetime:
+    """Copy a written scene's pixels and georeferencing to ``dest`` with no tags (no acquisition time);
+    return the time its TIFFTAG_DATETIME gave (UTC).
+
+    Lossless (DEFLATE), so the copy reads back the very pixels the original decodes to (generated
+    scenes are JPEG-compressed).
+    """
+    with rasterio.open(tif) as src:
+        profile, pixels, tags = src.profile, src.read(), src.tags()
+    profile.update(compress="deflate", photometric="rgb")
+    with rasterio.open(dest, "w", **profile) as dst:
+        dst.write(pixels)
+    with rasterio.open(dest) as ds:
+        assert "TIFFTAG_DATETIME" not in ds.tags() and np.array_equal(ds.read(), pixels)
+    return datetime.strptime(tags["TIFFTAG_DATETIME"], "%Y:%m:%d %H:%M:%S").replace(tzinfo=timezone.utc)
 
 
 def write_synth(folder: Path, **spec) -> tuple[dict[str, Path], Path]:

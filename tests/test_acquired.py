@@ -13,7 +13,7 @@ from railcount.cli import main
 from railcount.errors import UsageError
 from railcount.io.scenes import parse_acquired
 
-from .geofixtures import write_synth
+from .geofixtures import untimed_copy, write_synth
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +24,7 @@ def tagged_and_bare(tmp_path_factory):
     paths, station = write_synth(folder, date="2021-06-15", cars=20, gsd_m=0.5, seed=11)
     tagged = paths["tif"]
     bare = folder / "yard.tif"
-    with rasterio.open(tagged) as src:
-        profile, pixels, tags = src.profile, src.read(), src.tags()
-    # Lossless, so the copy reads back the very pixels the original decodes to (it is JPEG-compressed).
-    profile.update(compress="deflate", photometric="rgb")
-    with rasterio.open(bare, "w", **profile) as dst:
-        dst.write(pixels)
-    with rasterio.open(bare) as ds:
-        assert "TIFFTAG_DATETIME" not in ds.tags() and np.array_equal(ds.read(), pixels)
-    when = datetime.strptime(tags["TIFFTAG_DATETIME"], "%Y:%m:%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    when = untimed_copy(tagged, bare)
     return tagged, bare, station, when
 
 

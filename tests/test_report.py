@@ -15,11 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import rasterio
 
 from railcount.cli import main
 
-from .geofixtures import write_synth
+from .geofixtures import untimed_copy, write_synth
 
 EVIL = "<script>alert(1)</script>"
 
@@ -480,11 +479,7 @@ def test_an_undated_scene_is_judged_at_the_time_given(tmp_path, capsys, synth_pa
     """A new scene whose file gives no date at all: --acquired dates it, and places the sun."""
     _, judged_tif, station = synth_pair
     bare = tmp_path / "new_scene.tif"  # no date in its name, none in its tags
-    with rasterio.open(judged_tif) as src:
-        profile, pixels, when = src.profile, src.read(), src.tags()["TIFFTAG_DATETIME"]
-    profile.update(compress="deflate", photometric="rgb")
-    with rasterio.open(bare, "w", **profile) as dst:
-        dst.write(pixels)
+    when = untimed_copy(judged_tif, bare)
     hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
     args = [
         "--station",
@@ -500,7 +495,7 @@ def test_an_undated_scene_is_judged_at_the_time_given(tmp_path, capsys, synth_pa
     *warned, error = capsys.readouterr().err.strip().splitlines()  # the count's warning, then the error
     assert error.startswith("railcount: error: ") and "no acquisition date" in error and "--acquired" in error
     assert len(warned) == 1 and warned[0].startswith("railcount: warning: ")
-    stamp = when.replace(":", "-", 2).replace(" ", "T") + "Z"  # TIFF's 2023:10:05 hh:mm:ss as ISO 8601
+    stamp = when.isoformat()
     rec = run_json(capsys, *args, "--acquired", stamp)
     assert main(["count", str(judged_tif), "--station", str(station), "--json"]) == 0
     counted = json.loads(capsys.readouterr().out)
@@ -519,11 +514,7 @@ def test_a_count_made_with_no_time_of_day_is_a_caveat(tmp_path, capsys, synth_pa
     """The judged count's assumed sun, and the baseline's, are caveats; given the time, neither is."""
     _, judged_tif, station = synth_pair
     named = tmp_path / "tumangang_2023-10-05_untagged.tif"  # dated by its name alone: no time of day
-    with rasterio.open(judged_tif) as src:
-        profile, pixels, when = src.profile, src.read(), src.tags()["TIFFTAG_DATETIME"]
-    profile.update(compress="deflate", photometric="rgb")
-    with rasterio.open(named, "w", **profile) as dst:
-        dst.write(pixels)
+    when = untimed_copy(judged_tif, named)
     hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])  # CSV dates: the hour is not known
     args = [
         "--station",
@@ -538,7 +529,7 @@ def test_a_count_made_with_no_time_of_day_is_a_caveat(tmp_path, capsys, synth_pa
     rec = run_json(capsys, *args)
     assert any("made with no time of day" in c and "--acquired" in c for c in rec["caveats"])
     assert not any("baseline counts were made with no time of day" in c for c in rec["caveats"])
-    stamp = when.replace(":", "-", 2).replace(" ", "T") + "Z"
+    stamp = when.isoformat()
     rec = run_json(capsys, *args, "--acquired", stamp)
     assert not any("no time of day" in c for c in rec["caveats"])
 
