@@ -8,7 +8,7 @@ Usage:
 ``--diagnose 600-700`` runs tuned scenes 600-699 alone (and as many
 look-alike blocks, and the real scenes): tuned seeds from 600 on are fitted
 on by no model, so changes are diagnosed and chosen there without printing
-the held-out suites. ``--set neighbour_shadow=true`` (repeatable) runs the
+the held-out suites. ``--set neighbour_shadow=false`` (repeatable) runs the
 detector with a :class:`~railcount.detect.params.DetectorParams` field
 changed, with the shipped models.
 
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         help="a DetectorParams field to change for this run (a JSON value: true, 3.6, null, [4.2, 6.0]); "
-        "repeatable, e.g. --set neighbour_shadow=true",
+        "repeatable, e.g. --set neighbour_shadow=false",
     )
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set, ap)

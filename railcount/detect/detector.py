@@ -84,7 +84,7 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         could be chosen, the band strength of the run).
     """
     params = params or DetectorParams()
-    dets, features, types, placed, fill_context = _candidates(window, params)
+    dets, features, types, placed, fill_context, beside = _candidates(window, params)
     if not len(dets):
         return dets
     index = np.arange(len(dets))
@@ -112,9 +112,9 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         dets = _name_kinds(dets, features, types, described, window.gsd_m, params)
     if params.merge_placed:
         dets = dataclasses.replace(dets, center=placed[index])
-        dets = dets.subset(_merge(dets, window.gsd_m, params))
+        dets = dets.subset(_merge(dets, window.gsd_m, params, beside[index]))
     else:
-        kept = _merge(dets, window.gsd_m, params)
+        kept = _merge(dets, window.gsd_m, params, beside[index])
         # The count is decided where the band evidence found each car; its box is then
         # drawn where the roof model puts it (the same place when placement is off).
         dets = dataclasses.replace(dets.subset(kept), center=placed[index[kept]])
@@ -164,7 +164,7 @@ def candidates(
     # Where boxes would be drawn is not asked for here: skip placing them. Gap-fill
     # proposals are made from scored candidates (see fill_candidates).
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=False)
-    dets, features, types, _, _ = _candidates(window, params)
+    dets, features, types, *_ = _candidates(window, params)
     return dets, features, types
 
 
@@ -182,7 +182,7 @@ def fill_candidates(
     params = dataclasses.replace(
         params or DetectorParams(), localise_roofs=False, fill_gaps=True, car_model=True
     )
-    dets, features, _, _, fill_context = _candidates(window, params)
+    dets, features, _, _, fill_context, _ = _candidates(window, params)
     keep = np.isfinite(fill_context).all(axis=1) & np.isfinite(features).all(axis=1)
     if len(dets):
         keep &= _in_station(window, dets)
@@ -194,9 +194,10 @@ def _candidates(
     params: DetectorParams | None = None,
     *,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`candidates`, where each candidate's box goes ((n, 2) window (row, col) centres), and
-    the :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals).
+    the :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), and
+    which candidates stand in the shadow of a believed car a track over (:func:`_beside_believed`).
 
     With ``log``, each track direction appends its candidates' three
     positions (window pixels), direction and feature rows
@@ -213,12 +214,13 @@ def _candidates(
     types = np.vstack([f[2] for f in found]) if found else np.zeros((0, len(TYPE_FEATURES)))
     placed = np.vstack([f[3] for f in found]) if found else np.zeros((0, 2))
     fill_context = np.vstack([f[4] for f in found]) if found else np.zeros((0, len(FILL_CONTEXT)))
+    beside = np.concatenate([f[5] for f in found]) if found else np.zeros(0, bool)
     if scale < 1.0 and len(dets):
         dets = dets.scaled(1.0 / scale)
         placed = (placed + 0.5) / scale - 0.5
     if log is not None and scale < 1.0:
         log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
-    return dets, features, types, placed, fill_context
+    return dets, features, types, placed, fill_context, beside
 
 
 def roof_alternatives(
@@ -397,6 +399,10 @@ def track_evidence(window: SceneWindow, params: DetectorParams | None = None) ->
     for angle, region in zip(directions, regions, strict=True):
         frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
         cars = maps.cars.subset(_owned(maps.cars, frame, region))
+        if maps.terms is not None and cars.x.size and _judges_neighbours(params, gsd):
+            # As the detector does: a candidate in a shadow no believed car casts is none.
+            features = car_features(maps.terms, maps.strength, cars, gsd, sun.elevation_deg, maps.log_lum)
+            cars = cars.subset(_beside_believed(cars, features, maps.terms.shadow_side, gsd, params)[0])
         out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
     return out
 
@@ -467,9 +473,10 @@ def _detect_along(
     sun: SunPosition,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
     region: np.ndarray | Piece | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates along one track direction: detections, feature rows, type rows, box centres, and
-    :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals).
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates along one track direction: detections, feature rows, type rows, box centres,
+    :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), and which
+    candidates stand in the shadow of a believed car one track over (:func:`_beside_believed`).
 
     The box centres are where the roof model places each candidate (window
     (row, col)); with ``localise_roofs`` off, the candidates' own centres.
@@ -489,14 +496,20 @@ def _detect_along(
             np.zeros((0, len(TYPE_FEATURES))),
             np.zeros((0, 2)),
             np.zeros((0, len(FILL_CONTEXT))),
+            np.zeros(0, bool),
         )
-    fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
     if terms is not None:
 
         def describe(some: FrameCars) -> np.ndarray:
             return car_features(terms, strength, some, gsd, sun.elevation_deg, log_f)
 
         features = describe(cars)
+        if _judges_neighbours(params, gsd):
+            kept, beside = _beside_believed(cars, features, terms.shadow_side, gsd, params)
+            cars, placed_x, features, beside = cars.subset(kept), placed_x[kept], features[kept], beside[kept]
+        else:
+            beside = np.zeros(cars.x.size, bool)
+        fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
         if log is None and params.fill_gaps and params.car_model:
             fills, context = _gap_fills_in_frame(cars, features, strength.shape[1], gsd, params)
             if fills.x.size:
@@ -504,6 +517,7 @@ def _detect_along(
                 placed_x = np.concatenate([placed_x, fills.x])  # filled cars are not counted by pitch
                 features = np.vstack([features, describe(fills)])
                 fill_context = np.vstack([fill_context, context])
+                beside = np.concatenate([beside, np.zeros(fills.x.size, bool)])
         placed_y = cars.y
         if log is not None:
             # For the roof model's fit: every candidate, where found and a roof width to either side.
@@ -517,6 +531,8 @@ def _detect_along(
         types = type_features(terms, lin_f, boxed, gsd, shadow_per_height(sun.elevation_deg, maps.across))
     else:
         placed_y = cars.y
+        beside = np.zeros(cars.x.size, bool)
+        fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
         features = np.full((cars.x.size, len(FEATURES)), np.nan)
         types = np.full((cars.x.size, len(TYPE_FEATURES)), np.nan)
     xy = frame.to_window(np.column_stack([cars.x, cars.y]))
@@ -524,7 +540,7 @@ def _detect_along(
     if isinstance(region, Piece):
         # Gap fills may reach beyond the piece's stretch.
         own = region.owns(xy)
-        cars, xy, placed = cars.subset(own), xy[own], placed[own]
+        cars, xy, placed, beside = cars.subset(own), xy[own], placed[own], beside[own]
         features, types, fill_context = features[own], types[own], fill_context[own]
     n = cars.x.size
     dets = Detections(
@@ -537,7 +553,58 @@ def _detect_along(
         method=cars.method,
         tarped=np.zeros(n, bool),
     )
-    return dets, features, types, placed, fill_context
+    return dets, features, types, placed, fill_context, beside
+
+
+def _judges_neighbours(params: DetectorParams, gsd: float) -> bool:
+    """Whether candidates with a dark sun-side flank need a believed car to cast the shadow."""
+    return params.neighbour_shadow and params.neighbour_believed and gsd <= params.neighbour_max_gsd_m
+
+
+def _beside_believed(
+    cars: FrameCars, features: np.ndarray, shadow_side: str, gsd: float, params: DetectorParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of one frame's candidates to keep, and which are cars in the shadow of a believed neighbour.
+
+    A candidate whose sun-side flank is dark (``dark_sun`` at least
+    ``params.neighbour_dark_sun``: with ``neighbour_shadow`` the band
+    evidence lets such a flank pass when a lit band lies a track over) is
+    kept only when the car model believes a candidate with a lit sun-side
+    flank one track over on its sun side (``neighbour_across_m`` across,
+    overlapping it along the track by ``neighbour_overlap`` of the shorter
+    of the two): a car there casts the shadow. Elsewhere (a pitched roof's
+    shaded slope beside the lit one, a strip between two shadows) nothing
+    the model believes stands there. Returns (keep, beside), both boolean
+    over ``cars``.
+    """
+    n = cars.x.size
+    described = np.isfinite(features).all(axis=1)
+    dark = np.where(described, features[:, FEATURES.index("dark_sun")], 0.0)
+    shaded = described & (dark >= params.neighbour_dark_sun)
+    if not shaded.any():
+        return np.ones(n, bool), np.zeros(n, bool)
+    prob = np.zeros(n)
+    prob[described] = car_probability(features[described])
+    likely = prob >= params.min_car_probability
+    shade = np.flatnonzero(shaded)
+    # Frame rows grow "down"; shadows falling "up" come from a sun on the side of larger rows.
+    towards_sun = (cars.y[None, :] - cars.y[shade][:, None]) * (1.0 if shadow_side == "up" else -1.0)
+    lo, hi = (d / gsd for d in params.neighbour_across_m)
+    half_s, half_all = 0.5 * cars.length[shade][:, None], 0.5 * cars.length[None, :]
+    x_s, x_all = cars.x[shade][:, None], cars.x[None, :]
+    overlap = np.minimum(x_s + half_s, x_all + half_all) - np.maximum(x_s - half_s, x_all - half_all)
+    enough = overlap >= params.neighbour_overlap * 2.0 * np.minimum(half_s, half_all)
+    casts = (towards_sun >= lo) & (towards_sun <= hi) & enough  # (shaded, all): j could shade i
+    # A believed car with a lit flank shades the next track; a shaded car kept so shades the one after.
+    believed = described & ~shaded & likely
+    beside = np.zeros(n, bool)
+    for _ in range(3):
+        has = (casts & believed[None, :]).any(axis=1)
+        if not (has & ~beside[shade]).any():
+            break
+        beside[shade[has]] = True
+        believed = believed | (beside & likely)
+    return ~shaded | beside, beside
 
 
 def _box_centres_along(cars: FrameCars, rgb: np.ndarray, gsd: float, params: DetectorParams) -> np.ndarray:
@@ -619,14 +686,18 @@ def _shadow_side(frame: TrackFrame, sun: SunPosition) -> tuple[str | None, float
     return ("up" if across < 0 else "down"), across
 
 
-def _merge(dets: Detections, gsd: float, params: DetectorParams) -> np.ndarray:
+def _merge(
+    dets: Detections, gsd: float, params: DetectorParams, beside: np.ndarray | None = None
+) -> np.ndarray:
     """Indices of the detections kept when duplicates of a stronger one are dropped (greedy NMS), in order.
 
     A detection duplicates a stronger one when its centre lies within
     ``merge_radius_m`` (by default half a short car) of it, or, in the
     stronger one's track direction, less than ``merge_across_m`` across and
     less than ``merge_along`` of their mean length along it (the same car
-    found on two rows, cut at another place).
+    found on two rows, cut at another place). Where either of the two is a
+    car in the shadow of a believed car a track over (``beside``, see
+    :func:`_beside_believed`), the circle is ``neighbour_merge_radius_m``.
     """
     if len(dets) < 2:
         return np.arange(len(dets))
@@ -634,7 +705,12 @@ def _merge(dets: Detections, gsd: float, params: DetectorParams) -> np.ndarray:
     order = np.argsort(-dets.score, kind="stable")
     c = dets.center[order]
     d = c[None, :, :] - c[:, None, :]  # (i, j): from i to j, (row, col)
-    close = (d**2).sum(axis=-1) < radius * radius
+    if beside is not None and beside.any():
+        b = beside[order]
+        r = np.where(b[:, None] | b[None, :], params.neighbour_merge_radius_m / gsd, radius)
+        close = (d**2).sum(axis=-1) < r * r
+    else:
+        close = (d**2).sum(axis=-1) < radius * radius
     if params.merge_across_m > 0:
         along, across = along_across(d[..., 0], d[..., 1], dets.angle_deg[order][:, None])
         length = dets.length[order]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.10"
+DETECTOR_VERSION = "0.6.11"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -115,14 +115,28 @@ class DetectorParams:
         it: the middle of the gap is dark and the band a spacing over is lit
         (:meth:`~railcount.detect.cars.BandMaps.neighbour_cast`). Without
         it such a car has no band evidence, and cars on the shadow side of
-        an occupied track are missed. Off by default: measured in session
-        17 with refitted models, it mends those cars but adds false ones
-        elsewhere (docs/detector.md, *Cars in the shadow of the next track*).
+        an occupied track are missed. On since detector 0.6.11, with
+        ``neighbour_believed``; alone (sessions 17-20) it mended those cars
+        but added false ones on pitched roofs (docs/detector.md, *Cars in
+        the shadow of the next track* and *Session 25*).
     neighbour_spacing_m : tuple of float
         See ``neighbour_shadow``.
     neighbour_max_gsd_m : float
         ``neighbour_shadow`` applies at this GSD and finer (where coupling
         gaps are seen; coarser, it added false cars and lost others).
+    neighbour_believed : bool
+        With ``neighbour_shadow``: a candidate whose sun-side flank is dark
+        (its ``dark_sun`` input at least ``neighbour_dark_sun``, 0.25: the
+        cars it mends read 0.7-1.0, most of the false ones it let onto
+        look-alike blocks 0.3-0.5) is kept
+        only when a car the car model believes, with a lit sun-side flank,
+        stands one track over on its sun side (``neighbour_across_m``
+        centre to centre, overlapping it along the track by at least
+        ``neighbour_overlap`` of the shorter) to cast that shadow. Such a
+        car and its neighbour are told apart by ``neighbour_merge_radius_m``
+        instead of ``merge_radius_m``. Session 25 (docs/detector.md).
+    neighbour_dark_sun, neighbour_across_m, neighbour_overlap, neighbour_merge_radius_m
+        See ``neighbour_believed``.
     snow_min_share : float
         A window counts as snow-covered when at least this share of its
         valid pixels is bright and grey (``Prepared.snow_share``).
@@ -295,9 +309,14 @@ class DetectorParams:
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0
-    neighbour_shadow: bool = False
+    neighbour_shadow: bool = True
     neighbour_spacing_m: tuple[float, ...] = (4.2, 4.8, 5.4, 6.0)
     neighbour_max_gsd_m: float = 0.65
+    neighbour_believed: bool = True
+    neighbour_dark_sun: float = 0.25
+    neighbour_across_m: tuple[float, float] = (3.6, 6.6)
+    neighbour_overlap: float = 0.25
+    neighbour_merge_radius_m: float = 3.6
     snow_min_share: float = 0.5
     snow_shadow_ratio: float = 0.55
     haze_floor: float | None = 0.11
