@@ -167,3 +167,33 @@ def test_the_june_sample_finds_more_of_its_cars_with_the_neighbours_shadow():
     # The new cars are cars: the count comes nearer the truth, and not past it by more than it was short.
     assert abs(count_on - len(truth)) < abs(count_off - len(truth))
     assert count_on - found_on <= count_off - found_off + 2
+
+
+def test_snow_covered_windows_are_counted_without_the_neighbours_shadow(tmp_path):
+    """Under snow (its looser shadow threshold) many true cars read a partly dark sun-side flank, and
+    the believed-neighbour rule dropped the lone ones; so a snow-covered window is counted as detector
+    0.6.10 counted it. A generated 0.5 m snow scene (tuned v2 seed 1653 of benchmarks/accuracy.py)."""
+    from railcount.detect.prepare import prepare
+
+    from .geofixtures import write_synth
+
+    paths, station = write_synth(
+        tmp_path,
+        date="2021-01-28",
+        cars=47,
+        gsd_m=0.5,
+        seed=1653,
+        realism="v2",
+        product="rgb8",
+        conditions="snow",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumedSunWarning)
+        (window,) = read_windows(paths["tif"], read_stations(station))
+    assert prepare(window).snow_share >= ON.snow_min_share
+    shipped = detect(window)
+    off = detect(window, dataclasses.replace(ON, neighbour_shadow=False))
+    assert np.array_equal(shipped.center, off.center)
+    # The rule would change this window's count had it applied there.
+    on_snow = detect(window, dataclasses.replace(ON, neighbour_on_snow=True))
+    assert len(on_snow) != len(off) or not np.array_equal(on_snow.center, off.center)

@@ -281,7 +281,13 @@ def _set_up(
     if prep.snow_share >= params.snow_min_share:
         # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
         # sunlit snow, astride the usual threshold (see docs/detector.md).
-        params = dataclasses.replace(params, shadow_ratio=params.snow_shadow_ratio)
+        params = dataclasses.replace(
+            params,
+            shadow_ratio=params.snow_shadow_ratio,
+            # Under snow's looser shadow threshold many true cars read a partly dark sun-side
+            # flank, and the believed-neighbour rule would drop those that stand alone (0.6.11).
+            neighbour_shadow=params.neighbour_shadow and params.neighbour_on_snow,
+        )
     weak = params.weak_direction_min_share if params.crop_frames else params.direction_min_share
     peaks = direction_peaks(
         prep.log_lum,

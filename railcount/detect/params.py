@@ -137,6 +137,11 @@ class DetectorParams:
         instead of ``merge_radius_m``. Session 25 (docs/detector.md).
     neighbour_dark_sun, neighbour_across_m, neighbour_overlap, neighbour_merge_radius_m
         See ``neighbour_believed``.
+    neighbour_on_snow : bool
+        Whether ``neighbour_shadow`` applies on snow-covered windows (with
+        ``snow_shadow_ratio``). Off: there many true cars read a partly
+        dark sun-side flank, and ``neighbour_believed`` dropped the lone
+        ones (session 25).
     snow_min_share : float
         A window counts as snow-covered when at least this share of its
         valid pixels is bright and grey (``Prepared.snow_share``).
@@ -313,6 +318,7 @@ class DetectorParams:
     neighbour_spacing_m: tuple[float, ...] = (4.2, 4.8, 5.4, 6.0)
     neighbour_max_gsd_m: float = 0.65
     neighbour_believed: bool = True
+    neighbour_on_snow: bool = False
     neighbour_dark_sun: float = 0.25
     neighbour_across_m: tuple[float, float] = (3.6, 6.6)
     neighbour_overlap: float = 0.25
