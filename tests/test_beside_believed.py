@@ -24,7 +24,14 @@ import pytest
 
 from railcount.detect.candidates import FEATURES
 from railcount.detect.cars import FrameCars
-from railcount.detect.detector import _beside_believed, _merge, candidates, car_probability, detect
+from railcount.detect.detector import (
+    _beside_believed,
+    _car_probabilities,
+    _merge,
+    candidates,
+    car_probability,
+    detect,
+)
 from railcount.detect.params import DetectorParams
 from railcount.errors import AssumedSunWarning
 from railcount.evaluate import match_centres
@@ -79,7 +86,9 @@ def _frame_cars(places_m: list[tuple[float, float]], length_m: float = 14.0) -> 
 
 def _judge(rows, kinds: list[str], places_m, shadow_side: str = "up"):
     features = np.vstack([rows[k] for k in kinds])
-    return _beside_believed(_frame_cars(places_m), features, shadow_side, GSD, ON)
+    return _beside_believed(
+        _frame_cars(places_m), features, _car_probabilities(features), shadow_side, GSD, ON
+    )
 
 
 @pytest.mark.parametrize("spacing_m", [4.2, 4.8, 5.5, 6.2])

@@ -408,7 +408,10 @@ def track_evidence(window: SceneWindow, params: DetectorParams | None = None) ->
         if maps.terms is not None and cars.x.size and _judges_neighbours(params, gsd):
             # As the detector does: a candidate in a shadow no believed car casts is none.
             features = car_features(maps.terms, maps.strength, cars, gsd, sun.elevation_deg, maps.log_lum)
-            cars = cars.subset(_beside_believed(cars, features, maps.terms.shadow_side, gsd, params)[0])
+            kept, _ = _beside_believed(
+                cars, features, _car_probabilities(features), maps.terms.shadow_side, gsd, params
+            )
+            cars = cars.subset(kept)
         out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
     return out
 
@@ -510,14 +513,26 @@ def _detect_along(
             return car_features(terms, strength, some, gsd, sun.elevation_deg, log_f)
 
         features = describe(cars)
-        if _judges_neighbours(params, gsd):
-            kept, beside = _beside_believed(cars, features, terms.shadow_side, gsd, params)
-            cars, placed_x, features, beside = cars.subset(kept), placed_x[kept], features[kept], beside[kept]
+        judges, fills_gaps = (
+            _judges_neighbours(params, gsd),
+            log is None and params.fill_gaps and params.car_model,
+        )
+        # The car model's belief in each candidate, read once for the neighbour rule and the gap fills.
+        prob = _car_probabilities(features) if judges or fills_gaps else np.full(cars.x.size, np.nan)
+        if judges:
+            kept, beside = _beside_believed(cars, features, prob, terms.shadow_side, gsd, params)
+            cars, placed_x, features, prob, beside = (
+                cars.subset(kept),
+                placed_x[kept],
+                features[kept],
+                prob[kept],
+                beside[kept],
+            )
         else:
             beside = np.zeros(cars.x.size, bool)
         fill_context = np.full((cars.x.size, len(FILL_CONTEXT)), np.nan)
-        if log is None and params.fill_gaps and params.car_model:
-            fills, context = _gap_fills_in_frame(cars, features, strength.shape[1], gsd, params)
+        if fills_gaps:
+            fills, context = _gap_fills_in_frame(cars, prob, strength.shape[1], gsd, params)
             if fills.x.size:
                 cars = cars.concat(fills)
                 placed_x = np.concatenate([placed_x, fills.x])  # filled cars are not counted by pitch
@@ -567,8 +582,21 @@ def _judges_neighbours(params: DetectorParams, gsd: float) -> bool:
     return params.neighbour_shadow and params.neighbour_believed and gsd <= params.neighbour_max_gsd_m
 
 
+def _car_probabilities(features: np.ndarray) -> np.ndarray:
+    """The car model's probability for each feature row; NaN for rows not described (NaN inputs)."""
+    prob = np.full(len(features), np.nan)
+    described = np.isfinite(features).all(axis=1)
+    prob[described] = car_probability(features[described])
+    return prob
+
+
 def _beside_believed(
-    cars: FrameCars, features: np.ndarray, shadow_side: str, gsd: float, params: DetectorParams
+    cars: FrameCars,
+    features: np.ndarray,
+    prob: np.ndarray,
+    shadow_side: str,
+    gsd: float,
+    params: DetectorParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which of one frame's candidates to keep, and which are cars in the shadow of a believed neighbour.
 
@@ -580,8 +608,9 @@ def _beside_believed(
     overlapping it along the track by ``neighbour_overlap`` of the shorter
     of the two): a car there casts the shadow. Elsewhere (a pitched roof's
     shaded slope beside the lit one, a strip between two shadows) nothing
-    the model believes stands there. Returns (keep, beside), both boolean
-    over ``cars``.
+    the model believes stands there. ``prob`` is the car model's
+    probability for each row of ``features`` (:func:`_car_probabilities`).
+    Returns (keep, beside), both boolean over ``cars``.
     """
     n = cars.x.size
     described = np.isfinite(features).all(axis=1)
@@ -589,9 +618,7 @@ def _beside_believed(
     shaded = described & (dark >= params.neighbour_dark_sun)
     if not shaded.any():
         return np.ones(n, bool), np.zeros(n, bool)
-    prob = np.zeros(n)
-    prob[described] = car_probability(features[described])
-    likely = prob >= params.min_car_probability
+    likely = described & (prob >= params.min_car_probability)
     shade = np.flatnonzero(shaded)
     # Frame rows grow "down"; shadows falling "up" come from a sun on the side of larger rows.
     towards_sun = (cars.y[None, :] - cars.y[shade][:, None]) * (1.0 if shadow_side == "up" else -1.0)
@@ -622,13 +649,11 @@ def _box_centres_along(cars: FrameCars, rgb: np.ndarray, gsd: float, params: Det
 
 
 def _gap_fills_in_frame(
-    cars: FrameCars, features: np.ndarray, cols: int, gsd: float, params: DetectorParams
+    cars: FrameCars, prob: np.ndarray, cols: int, gsd: float, params: DetectorParams
 ) -> tuple[FrameCars, np.ndarray]:
-    """The gap-fill proposals of one frame's candidates (:func:`~railcount.detect.fill.gap_fills`)
-    that lie wholly inside its ``cols`` columns, and their FILL_CONTEXT rows."""
-    prob = np.full(cars.x.size, np.nan)
-    described = np.isfinite(features).all(axis=1)
-    prob[described] = car_probability(features[described])
+    """The gap-fill proposals of one frame's candidates (:func:`~railcount.detect.fill.gap_fills`),
+    given the car model's probability of each (NaN where not described), that lie wholly inside its
+    ``cols`` columns, and their FILL_CONTEXT rows."""
     fills, context = gap_fills(cars, prob, gsd, params)
     inside = (fills.x - 0.5 * fills.length >= 0) & (fills.x + 0.5 * fills.length <= cols)
     return fills.subset(inside), context[inside]
@@ -707,16 +732,16 @@ def _merge(
     """
     if len(dets) < 2:
         return np.arange(len(dets))
-    radius = (0.5 * params.car_length_min_m if params.merge_radius_m is None else params.merge_radius_m) / gsd
+    radius: float | np.ndarray = (
+        0.5 * params.car_length_min_m if params.merge_radius_m is None else params.merge_radius_m
+    ) / gsd
     order = np.argsort(-dets.score, kind="stable")
     c = dets.center[order]
     d = c[None, :, :] - c[:, None, :]  # (i, j): from i to j, (row, col)
     if beside is not None and beside.any():
         b = beside[order]
-        r = np.where(b[:, None] | b[None, :], params.neighbour_merge_radius_m / gsd, radius)
-        close = (d**2).sum(axis=-1) < r * r
-    else:
-        close = (d**2).sum(axis=-1) < radius * radius
+        radius = np.where(b[:, None] | b[None, :], params.neighbour_merge_radius_m / gsd, radius)
+    close = (d**2).sum(axis=-1) < radius * radius
     if params.merge_across_m > 0:
         along, across = along_across(d[..., 0], d[..., 1], dets.angle_deg[order][:, None])
         length = dets.length[order]
