@@ -74,6 +74,20 @@ def history(tmp_path: Path) -> Path:
     return write_history(tmp_path / "counts.csv", rows)
 
 
+def scene_args(history: Path, scene: Path, station: Path) -> list[str]:
+    """``report``'s arguments that judge ``scene``, counted afresh, against the CSV ``history``."""
+    return [
+        "--station",
+        "Tumangang",
+        "--history",
+        str(history),
+        "--scene",
+        str(scene),
+        "--station-file",
+        str(station),
+    ]
+
+
 def run_json(capsys, *args: str) -> dict:
     assert main(["report", *args, "--json"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -274,19 +288,7 @@ def test_scene_is_counted_and_drawn(tmp_path, capsys, synth_pair):
     rows[-1].update(scene=base_tif.name, date="2021-06-01")  # relative to the CSV's folder: a thumbnail
     hist = write_history(base_tif.parent / "hist.csv", rows)
     out = tmp_path / "pack"
-    rec = run_json(
-        capsys,
-        "--station",
-        "Tumangang",
-        "--history",
-        str(hist),
-        "--scene",
-        str(judged_tif),
-        "--station-file",
-        str(station),
-        "--out",
-        str(out),
-    )
+    rec = run_json(capsys, *scene_args(hist, judged_tif, station), "--out", str(out))
     assert main(["count", str(judged_tif), "--station", str(station), "--json"]) == 0
     counted = json.loads(capsys.readouterr().out)
     assert rec["railcars"] == counted["railcars"] and rec["date"] == "2023-10-05"
@@ -481,16 +483,7 @@ def test_an_undated_scene_is_judged_at_the_time_given(tmp_path, capsys, synth_pa
     bare = tmp_path / "new_scene.tif"  # no date in its name, none in its tags
     when = untimed_copy(judged_tif, bare)
     hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
-    args = [
-        "--station",
-        "Tumangang",
-        "--history",
-        str(hist),
-        "--scene",
-        str(bare),
-        "--station-file",
-        str(station),
-    ]
+    args = scene_args(hist, bare, station)
     assert main(["report", *args, "--json"]) == 1  # undated: nothing to put on the time line
     *warned, error = capsys.readouterr().err.strip().splitlines()  # the count's warning, then the error
     assert error.startswith("railcount: error: ") and "no acquisition date" in error and "--acquired" in error
@@ -516,16 +509,7 @@ def test_a_count_made_with_no_time_of_day_is_a_caveat(tmp_path, capsys, synth_pa
     named = tmp_path / "tumangang_2023-10-05_untagged.tif"  # dated by its name alone: no time of day
     when = untimed_copy(judged_tif, named)
     hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])  # CSV dates: the hour is not known
-    args = [
-        "--station",
-        "Tumangang",
-        "--history",
-        str(hist),
-        "--scene",
-        str(named),
-        "--station-file",
-        str(station),
-    ]
+    args = scene_args(hist, named, station)
     rec = run_json(capsys, *args)
     assert any("made with no time of day" in c and "--acquired" in c for c in rec["caveats"])
     assert not any("baseline counts were made with no time of day" in c for c in rec["caveats"])
