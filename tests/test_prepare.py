@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from railcount.detect.prepare import (
+    HAZE_NO_SHADOW,
     SNOW_MAX_SATURATION,
     SNOW_MIN_LUM,
     _counts,
+    _dehaze,
     _percentiles_of_counts,
     _snow_share,
     band_mean,
@@ -81,9 +83,9 @@ def test_16_bit_pixels_prepare_as_their_float_values(window):
     data[:40, :60] = False
     wide = dataclasses.replace(window, pixels=pixels, data=data, value_range=(0.0, 2047.0))
     as_float = dataclasses.replace(wide, pixels=pixels.astype(np.float32))
-    for haze_floor in (None, 0.11, 0.0):
-        a = prepare(wide, haze_floor=haze_floor)
-        b = prepare(as_float, haze_floor=haze_floor)
+    for haze_floor, ratio in ((None, None), (0.11, None), (0.0, None), (0.0, 0.235), (0.11, 0.235)):
+        a = prepare(wide, haze_floor=haze_floor, haze_floor_ratio=ratio)
+        b = prepare(as_float, haze_floor=haze_floor, haze_floor_ratio=ratio)
         for field in dataclasses.fields(a):
             assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), (haze_floor, field.name)
 
@@ -104,3 +106,60 @@ def test_snow_share_looks_at_bright_pixels_only_and_counts_the_same(bright):
     )
     assert _snow_share(rgb, linear, valid) == np.count_nonzero(snow & ok) / np.count_nonzero(ok)
     assert _snow_share(rgb, linear, np.zeros_like(valid)) == 0.0
+
+
+def test_haze_is_taken_out_to_a_clear_windows_floor():
+    """Haze of level v (x -> v + (1 - v) x) over a window with shadows at a quarter of the ground is taken
+    out so that the floor sits at ``haze_floor_ratio`` of the median again, and the shadows are as dark
+    against the ground as in clear air; the old excess (the floor over ``haze_floor``) leaves them paler."""
+    rng = np.random.default_rng(8)
+    ground = rng.uniform(0.35, 0.45, 200_000).astype(np.float32)
+    shade = rng.random(ground.size) < 0.05
+    clear = np.where(shade, 0.25 * ground, ground).astype(np.float32)
+    v = np.float32(0.3)
+    hazy = v + (1 - v) * clear
+    floor, median = (float(x) for x in np.percentile(hazy, [0.1, 50.0]))
+    assert floor >= HAZE_NO_SHADOW * median  # nothing reads as shadow
+    dark_share = float(np.mean(hazy < 0.45 * median))
+    new = _dehaze(hazy.copy(), floor, dark_share, 0.11, median, 0.235)
+    old = _dehaze(hazy.copy(), floor, dark_share, 0.11, median, None)
+    f_new, m_new = np.percentile(new, [0.1, 50.0])
+    assert abs(f_new / m_new - 0.235) < 0.01
+    # Shadows against the ground around them: what they were in clear air, where the old excess leaves
+    # them much paler.
+    def shadow_ratio(lum):
+        return float(np.median(lum[shade]) / np.median(lum[~shade]))
+
+    assert abs(shadow_ratio(new) - shadow_ratio(clear)) < 0.03, (shadow_ratio(new), shadow_ratio(clear))
+    assert shadow_ratio(old) > shadow_ratio(clear) + 0.08, (shadow_ratio(old), shadow_ratio(clear))
+
+
+def test_a_window_with_some_shadow_keeps_the_old_haze_excess():
+    """A window that passes the haze test but whose floor is under 0.45 of its median (a little shadow
+    left: an off-nadir yard at 1.0 m) is corrected by the floor's excess over ``haze_floor`` alone."""
+    rng = np.random.default_rng(9)
+    lum = rng.uniform(0.3, 0.35, 100_000).astype(np.float32)
+    lum[:150] = 0.12  # 0.15 % a little dark: under 0.45 of the median, but fewer than 0.3 %
+    floor, median = (float(x) for x in np.percentile(lum, [0.1, 50.0]))
+    dark_share = float(np.mean(lum < 0.45 * median))
+    assert dark_share < 0.003 and floor < HAZE_NO_SHADOW * median
+    got = _dehaze(lum.copy(), floor, dark_share, 0.11, median, 0.235)
+    want = _dehaze(lum.copy(), floor, dark_share, 0.11, median, None)
+    assert np.array_equal(got, want)
+    assert not np.array_equal(got, lum)  # it is corrected, by the old excess
+
+
+def test_hazy_16_bit_pixels_prepare_as_their_float_values(window):
+    """A hazy 11-bit window (a veil lifting every value) is corrected the same from integers as from floats,
+    and the haze is taken out to a clear window's floor (not just the floor's excess)."""
+    pixels = window.pixels.astype(np.uint16) * 4 + 900
+    hazy = dataclasses.replace(window, pixels=pixels, value_range=(0.0, 2047.0))
+    as_float = dataclasses.replace(hazy, pixels=pixels.astype(np.float32))
+    a = prepare(hazy, haze_floor=0.11, haze_floor_ratio=0.235)
+    b = prepare(as_float, haze_floor=0.11, haze_floor_ratio=0.235)
+    for field in dataclasses.fields(a):
+        assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), field.name
+    old = prepare(hazy, haze_floor=0.11)
+    floor, median = np.percentile(a.linear_lum[a.data], [0.1, 50.0])
+    assert abs(floor / median - 0.235) < 0.02
+    assert not np.array_equal(a.linear_lum, old.linear_lum)

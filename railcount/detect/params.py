@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.11"
+DETECTOR_VERSION = "0.6.12"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -161,6 +161,15 @@ class DetectorParams:
         window has almost no shadow-dark pixels and its floor is above this,
         the excess is taken as haze and subtracted (see ``prepare``). None
         turns the correction off.
+    haze_floor_ratio : float or None
+        Where even the darkest 0.1 % of such a window is brighter than 0.45
+        of its median (nothing in it reads as shadow), the haze is taken as
+        what puts that floor at this share of the median, as on clear
+        windows (0.235: the median over clear generated v2 windows, 0.17-0.31
+        by product), instead of what lifts it above ``haze_floor``: haze
+        adds light to shadow and sunlit ground alike, and the old excess
+        left the shadows of hazy yards too pale to find (detector 0.6.12,
+        docs/detector.md, *Session 26*). None keeps the old excess.
     mask_cloud : bool
         Take opaque cloud out of the counted window
         (:mod:`railcount.detect.cloud`, applied by the pipeline after
@@ -326,6 +335,7 @@ class DetectorParams:
     snow_min_share: float = 0.5
     snow_shadow_ratio: float = 0.55
     haze_floor: float | None = 0.11
+    haze_floor_ratio: float | None = 0.235
     mask_cloud: bool = True
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0

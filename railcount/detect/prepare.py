@@ -46,12 +46,20 @@ class Prepared:
 
 LOG_OFFSET = 0.08
 HAZE_MAX_DARK_SHARE = 0.003
+"""A window with less than this share of shadow-dark pixels (below 0.45 of the median) may be hazy."""
+HAZE_NO_SHADOW = 0.45
+"""A hazy window whose darkest 0.1 % sit above this share of its median has no shadow left at all."""
 SNOW_MIN_LUM = 0.6
 SNOW_MAX_SATURATION = 0.15
-"""A window with less than this share of shadow-dark pixels (below 0.45 of the median) may be hazy."""
 
 
-def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None = None) -> Prepared:
+def prepare(
+    window: SceneWindow,
+    *,
+    scale: float = 1.0,
+    haze_floor: float | None = None,
+    haze_floor_ratio: float | None = None,
+) -> Prepared:
     """Stretch the window to [0, 1] with robust percentiles of its valid pixels.
 
     The stretch is common to all bands so colours keep their hue; it makes
@@ -71,7 +79,10 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     shadows are dark again. Both conditions are needed: generated hazy yards
     have floors of 0.19-0.26 and no dark pixels, but the clear Joplin scene
     has a floor of 0.18 with 1.3-1.8 % dark pixels, and correcting it
-    invented false cars there.
+    invented false cars there. With ``haze_floor_ratio``, a window whose
+    floor is above :data:`HAZE_NO_SHADOW` of its median (nothing in it is
+    shadow) loses the haze that puts its floor at that share of the median,
+    as on clear windows (see :func:`_dehaze`).
 
     8- and 16-bit pixels take a faster path to the same numbers
     (:func:`_prepare_integer`).
@@ -90,7 +101,7 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     if pix.shape[2] == 1:
         pix = np.repeat(pix, 3, axis=2)
     if pix.dtype in (np.uint8, np.uint16):
-        return _prepare_integer(window, np.ascontiguousarray(pix), data, valid, haze_floor)
+        return _prepare_integer(window, np.ascontiguousarray(pix), data, valid, haze_floor, haze_floor_ratio)
     # Percentiles of every valid value (np.compress gathers them several
     # times faster than a boolean index).
     pix = pix.astype(np.float32)
@@ -104,12 +115,17 @@ def prepare(window: SceneWindow, *, scale: float = 1.0, haze_floor: float | None
     if haze_floor is not None and sample.size:
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
-        linear = _dehaze(linear, floor, float(np.mean(lit < 0.45 * median)), haze_floor)
+        linear = _dehaze(linear, floor, float(np.mean(lit < 0.45 * median)), haze_floor, median, haze_floor_ratio)
     return _finish(rgb, linear, data, valid)
 
 
 def _prepare_integer(
-    window: SceneWindow, pix: np.ndarray, data: np.ndarray, valid: np.ndarray, haze_floor: float | None
+    window: SceneWindow,
+    pix: np.ndarray,
+    data: np.ndarray,
+    valid: np.ndarray,
+    haze_floor: float | None,
+    haze_floor_ratio: float | None = None,
 ) -> Prepared:
     """:func:`prepare` of 8- or 16-bit pixels, shape (rows, cols, 3): the float path's numbers, to the bit.
 
@@ -141,7 +157,7 @@ def _prepare_integer(
         floor, median = (float(v) for v in _percentiles_of_counts(by_sum, lit_of_sum, [0.1, 50.0]))
         # np.mean of the comparison: a count over the number of data pixels (both exact).
         dark_share = int(by_sum[lit_of_sum < 0.45 * median].sum()) / int(by_sum.sum())
-        linear = _dehaze(linear, floor, dark_share, haze_floor)
+        linear = _dehaze(linear, floor, dark_share, haze_floor, median, haze_floor_ratio)
     return _finish(rgb, linear, data, valid)
 
 
@@ -160,7 +176,14 @@ def _linear(mean: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
     return np.clip(mean, 0.0, 1.0, out=mean)
 
 
-def _dehaze(linear: np.ndarray, floor: float, dark_share: float, haze_floor: float) -> np.ndarray:
+def _dehaze(
+    linear: np.ndarray,
+    floor: float,
+    dark_share: float,
+    haze_floor: float,
+    median: float = 0.0,
+    floor_ratio: float | None = None,
+) -> np.ndarray:
     """Linear luminance corrected for haze when the window looks hazy (see :func:`prepare`).
 
     Haze adds light to every pixel, shadows included, so cast shadows stop
@@ -170,8 +193,20 @@ def _dehaze(linear: np.ndarray, floor: float, dark_share: float, haze_floor: flo
     almost nothing in the window is shadow-dark (``dark_share``, the share
     below 0.45 of the median), since a clear scene can have a high floor too
     (Joplin's is 0.18).
+
+    With ``floor_ratio``, a window whose floor is above :data:`HAZE_NO_SHADOW`
+    of its ``median`` has no shadow left at all: haze of level ``v`` turns
+    luminance ``x`` into about ``v + (1 - v) x`` (shadow and sunlit ground
+    alike), so the ``v`` that puts the corrected floor at ``floor_ratio`` of
+    the corrected median, as on clear windows, is subtracted instead. The
+    old excess (floor over ``haze_floor``) left the shadows of hazy
+    generated yards at 0.4 of the ground, too pale to pass for shadow.
     """
     excess = floor - haze_floor
+    hazy = excess > 0 and dark_share < HAZE_MAX_DARK_SHARE
+    if hazy and floor_ratio is not None and floor >= HAZE_NO_SHADOW * median:
+        # (floor - v) / (median - v) = floor_ratio
+        excess = (floor - floor_ratio * median) / (1.0 - floor_ratio)
     if excess > 0 and dark_share < HAZE_MAX_DARK_SHARE:
         linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
     return linear
