@@ -125,6 +125,7 @@ def test_haze_is_taken_out_to_a_clear_windows_floor():
     old = _dehaze(hazy.copy(), floor, dark_share, 0.11, median, None)
     f_new, m_new = np.percentile(new, [0.1, 50.0])
     assert abs(f_new / m_new - 0.235) < 0.01
+
     # Shadows against the ground around them: what they were in clear air, where the old excess leaves
     # them much paler.
     def shadow_ratio(lum):

@@ -276,7 +276,9 @@ def _set_up(
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
     # wagons lose precision: 0.77 against 0.92 at native resolution.)
     scale = min(1.0, window.gsd_m / params.work_gsd_m)
-    prep = prepare(window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio)
+    prep = prepare(
+        window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
+    )
     gsd = window.gsd_m / scale
     if prep.snow_share >= params.snow_min_share:
         # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
@@ -346,7 +348,9 @@ def shadows_along_tracks(
     if sun.assumed_time or sun.elevation_deg < 5.0:
         return [], sun
     scale = min(1.0, window.gsd_m / REGION_GSD_M)
-    prep = prepare(window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio)
+    prep = prepare(
+        window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
+    )
     gsd = window.gsd_m / scale
     peaks = direction_peaks(
         prep.log_lum,

@@ -115,7 +115,9 @@ def prepare(
     if haze_floor is not None and sample.size:
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
-        linear = _dehaze(linear, floor, float(np.mean(lit < 0.45 * median)), haze_floor, median, haze_floor_ratio)
+        linear = _dehaze(
+            linear, floor, float(np.mean(lit < 0.45 * median)), haze_floor, median, haze_floor_ratio
+        )
     return _finish(rgb, linear, data, valid)
 
 
