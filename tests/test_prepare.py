@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from railcount.detect.prepare import (
-    HAZE_NO_SHADOW,
+    SHADOW_DARK,
     SNOW_MAX_SATURATION,
     SNOW_MIN_LUM,
     _counts,
@@ -39,6 +39,12 @@ def window(tmp_path_factory):
     return window
 
 
+def assert_same_prepared(a, b, *context):
+    """Every field of two Prepared results is equal, to the bit."""
+    for field in dataclasses.fields(a):
+        assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), (*context, field.name)
+
+
 def test_integer_pixels_prepare_as_their_float_values(window):
     """8-bit pixels give what the same values as float32 give (their percentiles are taken as integers).
 
@@ -46,10 +52,7 @@ def test_integer_pixels_prepare_as_their_float_values(window):
     """
     assert window.pixels.dtype == np.uint8
     as_float = dataclasses.replace(window, pixels=window.pixels.astype(np.float32))
-    a = prepare(window, haze_floor=0.11)
-    b = prepare(as_float, haze_floor=0.11)
-    for field in dataclasses.fields(a):
-        assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), field.name
+    assert_same_prepared(prepare(window, haze_floor=0.11), prepare(as_float, haze_floor=0.11))
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
@@ -86,8 +89,7 @@ def test_16_bit_pixels_prepare_as_their_float_values(window):
     for haze_floor, ratio in ((None, None), (0.11, None), (0.0, None), (0.0, 0.235), (0.11, 0.235)):
         a = prepare(wide, haze_floor=haze_floor, haze_floor_ratio=ratio)
         b = prepare(as_float, haze_floor=haze_floor, haze_floor_ratio=ratio)
-        for field in dataclasses.fields(a):
-            assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), (haze_floor, field.name)
+        assert_same_prepared(a, b, haze_floor, ratio)
 
 
 @pytest.mark.parametrize("bright", [0.0, 0.05, 0.5, 1.0])
@@ -119,8 +121,8 @@ def test_haze_is_taken_out_to_a_clear_windows_floor():
     v = np.float32(0.3)
     hazy = v + (1 - v) * clear
     floor, median = (float(x) for x in np.percentile(hazy, [0.1, 50.0]))
-    assert floor >= HAZE_NO_SHADOW * median  # nothing reads as shadow
-    dark_share = float(np.mean(hazy < 0.45 * median))
+    assert floor >= SHADOW_DARK * median  # nothing reads as shadow
+    dark_share = float(np.mean(hazy < SHADOW_DARK * median))
     new = _dehaze(hazy.copy(), floor, dark_share, 0.11, median, 0.235)
     old = _dehaze(hazy.copy(), floor, dark_share, 0.11, median, None)
     f_new, m_new = np.percentile(new, [0.1, 50.0])
@@ -142,8 +144,8 @@ def test_a_window_with_some_shadow_keeps_the_old_haze_excess():
     lum = rng.uniform(0.3, 0.35, 100_000).astype(np.float32)
     lum[:150] = 0.12  # 0.15 % a little dark: under 0.45 of the median, but fewer than 0.3 %
     floor, median = (float(x) for x in np.percentile(lum, [0.1, 50.0]))
-    dark_share = float(np.mean(lum < 0.45 * median))
-    assert dark_share < 0.003 and floor < HAZE_NO_SHADOW * median
+    dark_share = float(np.mean(lum < SHADOW_DARK * median))
+    assert dark_share < 0.003 and floor < SHADOW_DARK * median
     got = _dehaze(lum.copy(), floor, dark_share, 0.11, median, 0.235)
     want = _dehaze(lum.copy(), floor, dark_share, 0.11, median, None)
     assert np.array_equal(got, want)
@@ -158,8 +160,7 @@ def test_hazy_16_bit_pixels_prepare_as_their_float_values(window):
     as_float = dataclasses.replace(hazy, pixels=pixels.astype(np.float32))
     a = prepare(hazy, haze_floor=0.11, haze_floor_ratio=0.235)
     b = prepare(as_float, haze_floor=0.11, haze_floor_ratio=0.235)
-    for field in dataclasses.fields(a):
-        assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), field.name
+    assert_same_prepared(a, b)
     old = prepare(hazy, haze_floor=0.11)
     floor, median = np.percentile(a.linear_lum[a.data], [0.1, 50.0])
     assert abs(floor / median - 0.235) < 0.02

@@ -262,6 +262,13 @@ def candidates_in_station(
     return dets.subset(keep), features[keep], types[keep]
 
 
+def _prepare(window: SceneWindow, scale: float, params: DetectorParams) -> Prepared:
+    """:func:`~railcount.detect.prepare.prepare` at ``scale``, with ``params``' haze correction."""
+    return prepare(
+        window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
+    )
+
+
 def _set_up(
     window: SceneWindow, params: DetectorParams
 ) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition, list[np.ndarray | Piece | None]]:
@@ -276,9 +283,7 @@ def _set_up(
     # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
     # wagons lose precision: 0.77 against 0.92 at native resolution.)
     scale = min(1.0, window.gsd_m / params.work_gsd_m)
-    prep = prepare(
-        window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
-    )
+    prep = _prepare(window, scale, params)
     gsd = window.gsd_m / scale
     if prep.snow_share >= params.snow_min_share:
         # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
@@ -348,9 +353,7 @@ def shadows_along_tracks(
     if sun.assumed_time or sun.elevation_deg < 5.0:
         return [], sun
     scale = min(1.0, window.gsd_m / REGION_GSD_M)
-    prep = prepare(
-        window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
-    )
+    prep = _prepare(window, scale, params)
     gsd = window.gsd_m / scale
     peaks = direction_peaks(
         prep.log_lum,

@@ -45,10 +45,10 @@ class Prepared:
 
 
 LOG_OFFSET = 0.08
+SHADOW_DARK = 0.45
+"""A pixel below this share of its window's median linear luminance reads as shadow-dark."""
 HAZE_MAX_DARK_SHARE = 0.003
-"""A window with less than this share of shadow-dark pixels (below 0.45 of the median) may be hazy."""
-HAZE_NO_SHADOW = 0.45
-"""A hazy window whose darkest 0.1 % sit above this share of its median has no shadow left at all."""
+"""A window with less than this share of shadow-dark pixels (:data:`SHADOW_DARK`) may be hazy."""
 SNOW_MIN_LUM = 0.6
 SNOW_MAX_SATURATION = 0.15
 
@@ -80,7 +80,7 @@ def prepare(
     have floors of 0.19-0.26 and no dark pixels, but the clear Joplin scene
     has a floor of 0.18 with 1.3-1.8 % dark pixels, and correcting it
     invented false cars there. With ``haze_floor_ratio``, a window whose
-    floor is above :data:`HAZE_NO_SHADOW` of its median (nothing in it is
+    floor is above :data:`SHADOW_DARK` of its median (nothing in it is
     shadow) loses the haze that puts its floor at that share of the median,
     as on clear windows (see :func:`_dehaze`).
 
@@ -116,7 +116,7 @@ def prepare(
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
         linear = _dehaze(
-            linear, floor, float(np.mean(lit < 0.45 * median)), haze_floor, median, haze_floor_ratio
+            linear, floor, float(np.mean(lit < SHADOW_DARK * median)), haze_floor, median, haze_floor_ratio
         )
     return _finish(rgb, linear, data, valid)
 
@@ -127,7 +127,7 @@ def _prepare_integer(
     data: np.ndarray,
     valid: np.ndarray,
     haze_floor: float | None,
-    haze_floor_ratio: float | None = None,
+    haze_floor_ratio: float | None,
 ) -> Prepared:
     """:func:`prepare` of 8- or 16-bit pixels, shape (rows, cols, 3): the float path's numbers, to the bit.
 
@@ -158,7 +158,7 @@ def _prepare_integer(
         lit_of_sum = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), window.value_range)
         floor, median = (float(v) for v in _percentiles_of_counts(by_sum, lit_of_sum, [0.1, 50.0]))
         # np.mean of the comparison: a count over the number of data pixels (both exact).
-        dark_share = int(by_sum[lit_of_sum < 0.45 * median].sum()) / int(by_sum.sum())
+        dark_share = int(by_sum[lit_of_sum < SHADOW_DARK * median].sum()) / int(by_sum.sum())
         linear = _dehaze(linear, floor, dark_share, haze_floor, median, haze_floor_ratio)
     return _finish(rgb, linear, data, valid)
 
@@ -183,8 +183,8 @@ def _dehaze(
     floor: float,
     dark_share: float,
     haze_floor: float,
-    median: float = 0.0,
-    floor_ratio: float | None = None,
+    median: float,
+    floor_ratio: float | None,
 ) -> np.ndarray:
     """Linear luminance corrected for haze when the window looks hazy (see :func:`prepare`).
 
@@ -193,11 +193,11 @@ def _dehaze(
     haze_floor; whatever the floor (the 0.1th percentile of the data's
     linear luminance) rises above that is taken as haze -- but only when
     almost nothing in the window is shadow-dark (``dark_share``, the share
-    below 0.45 of the median), since a clear scene can have a high floor too
+    below :data:`SHADOW_DARK` of the ``median``), since a clear scene can have a high floor too
     (Joplin's is 0.18).
 
-    With ``floor_ratio``, a window whose floor is above :data:`HAZE_NO_SHADOW`
-    of its ``median`` has no shadow left at all: haze of level ``v`` turns
+    With ``floor_ratio``, a window whose floor is above :data:`SHADOW_DARK`
+    of its median has no shadow left at all: haze of level ``v`` turns
     luminance ``x`` into about ``v + (1 - v) x`` (shadow and sunlit ground
     alike), so the ``v`` that puts the corrected floor at ``floor_ratio`` of
     the corrected median, as on clear windows, is subtracted instead. The
@@ -205,13 +205,14 @@ def _dehaze(
     generated yards at 0.4 of the ground, too pale to pass for shadow.
     """
     excess = floor - haze_floor
-    hazy = excess > 0 and dark_share < HAZE_MAX_DARK_SHARE
-    if hazy and floor_ratio is not None and floor >= HAZE_NO_SHADOW * median:
+    if excess <= 0 or dark_share >= HAZE_MAX_DARK_SHARE:
+        return linear  # not hazy
+    if floor_ratio is not None and floor >= SHADOW_DARK * median:
         # (floor - v) / (median - v) = floor_ratio
         excess = (floor - floor_ratio * median) / (1.0 - floor_ratio)
-    if excess > 0 and dark_share < HAZE_MAX_DARK_SHARE:
-        linear = np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
-    return linear
+        if excess <= 0:
+            return linear
+    return np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
 
 
 def _finish(rgb: np.ndarray, linear: np.ndarray, data: np.ndarray, valid: np.ndarray) -> Prepared:
