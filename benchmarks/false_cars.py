@@ -2,6 +2,7 @@
 
 Usage:  python benchmarks/false_cars.py [--suite untouched] [--realism v1|v2|town]
                                         [--first 0] [--last 100] [--gsd 0.5] [--real]
+                                        [--crops DIR]
 
 The counterpart of ``benchmarks/misses.py``: for every detection counted
 as a railcar that matches no true railcar (centres within half a car
@@ -33,12 +34,16 @@ rows for the real scenes of ``../shared/real`` (Muttenz west labels only
 its wagons, Joplin nothing, so their false cars are ``off a missed``,
 ``by a found`` or ``other``). The default, ``untouched`` v2 scenes 0-99, are held out from
 the fit, so false cars are not suppressed by construction as on ``tuned``.
+``--crops DIR`` also writes a picture of each false railcar there, to look
+at: a 60 m square of the scene, raw beside annotated (``benchmarks/crops.py``),
+named after the suite, scene, what it stands on and the detection.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -65,6 +70,7 @@ from accuracy import (
     map_scene_range,
     scene_range_arguments,
 )
+from crops import display, error_crop, write_crop
 
 METHODS = ("gap", "pitch", "fill")
 """How a detection was counted: seen apart, a piece of a run counted by pitch, a gap fill."""
@@ -137,15 +143,26 @@ class SceneResult(NamedTuple):
     offsets: list[str]  # where each ``by a found`` box stands
 
 
-def scene_kinds(job: tuple[str, int, str, str]) -> SceneResult:
+def scene_kinds(job: tuple[str, int, str, str], crops: str | None = None) -> SceneResult:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     truth = tif.with_suffix(".truth.geojson")
     (ev,) = evaluate_scene(tif, read_stations(station), truth)
     kinds = false_kinds(ev, lookalikes(truth, ev.count.window))
+    if crops is not None and len(ev.false):
+        write_false_crops(Path(crops), f"{suite}-{realism}_{i}", ev, kinds)
     false = set(ev.false.tolist())
     methods = [(str(m), k in false) for k, m in enumerate(ev.cars.method)]
     return SceneResult(round(ev.count.window.gsd_m, 2), kinds, methods, offsets(ev, kinds))
+
+
+def write_false_crops(folder: Path, stem: str, ev: StationEvaluation, kinds: list[str]) -> None:
+    """One picture per false railcar (:func:`crops.error_crop`), named ``STEM_KIND_DETECTION.png``."""
+    window, cars = ev.count.window, ev.cars
+    shown = display(window)
+    for k, kind in zip(ev.false.tolist(), kinds, strict=True):
+        picture = error_crop(window, shown, cars, ev.false, list(ev.truth.rings), cars.center[k], k)
+        write_crop(folder / f"{stem}_{kind.replace(' ', '-')}_{k}.png", picture)
 
 
 def real_rows() -> list[tuple[str, list[str]]]:
@@ -174,8 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         first=0,
         real_help="add the real scenes (../shared/real)",
     )
+    ap.add_argument(
+        "--crops",
+        metavar="DIR",
+        help="write a picture of each false railcar there (raw | annotated, benchmarks/crops.py)",
+    )
     args = ap.parse_args(argv)
-    results = map_scene_range(scene_kinds, args)
+    results = map_scene_range(functools.partial(scene_kinds, crops=args.crops), args)
     if args.gsd is not None:
         results = [r for r in results if abs(r.gsd - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
