@@ -2,6 +2,7 @@
 
 Usage:  python benchmarks/misses.py [--suite tuned] [--realism v1|v2|generic]
                                     [--first 50] [--last 100] [--gsd 0.5] [--real]
+                                    [--crops DIR]
 
 For every true railcar of the chosen generated scenes (from the benchmark
 cache, generated if missing, as ``benchmarks/accuracy.py`` does) it says
@@ -43,13 +44,17 @@ A third splits them by how far across the car its shadow falls (from the
 sun at the scene's time and the car's true outline): under 0.3 there is no
 shadow beside the car to find it by (session 21: the generic yards' worst
 scenes). This is a diagnostic: its categories read the detector's internals
-(:func:`railcount.detect.detector.track_evidence`).
+(:func:`railcount.detect.detector.track_evidence`). ``--crops DIR`` also
+writes a picture of each missed railcar there, to look at: a 60 m square
+of the scene centred on it, raw beside annotated (``benchmarks/crops.py``),
+named after the suite, scene, stage, where its neighbours stand and the car.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,6 +74,7 @@ from railcount.models import Detections, SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
+from crops import display, error_crop, write_crop
 
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
@@ -201,13 +207,36 @@ def neighbours(window: SceneWindow, stock: Stock) -> list[str]:
     return out
 
 
-def scene_stages(job: tuple[str, int, str, str]) -> tuple[float, list[str], list[str], list[str]]:
+def scene_stages(
+    job: tuple[str, int, str, str], crops: str | None = None
+) -> tuple[float, list[str], list[str], list[str]]:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
     stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
     found = stages(window, stock.cars, DetectorParams())
-    return round(window.gsd_m, 2), found, neighbours(window, stock), sun_angles(window, stock)
+    beside = neighbours(window, stock)
+    if crops is not None and any(s != "found" for s in found):
+        write_miss_crops(Path(crops), f"{suite}-{realism}_{i}", window, stock, found, beside)
+    return round(window.gsd_m, 2), found, beside, sun_angles(window, stock)
+
+
+def write_miss_crops(
+    folder: Path, stem: str, window: SceneWindow, stock: Stock, found: list[str], beside: list[str]
+) -> None:
+    """One picture per missed true railcar (:func:`crops.error_crop`, centred on it), named
+    ``STEM_STAGE_NEIGHBOURS_CAR.png`` (where it was lost, where its neighbours one track over stand)."""
+    dets = detect(window, DetectorParams())
+    cars = dets.subset(dets.kind != "locomotive")
+    pairs = match_pairs(cars.center, stock.cars, MATCH_M / window.gsd_m)
+    false = np.setdiff1d(np.arange(len(cars)), pairs[:, 0])
+    shown = display(window)
+    for j, (stage, where) in enumerate(zip(found, beside, strict=True)):
+        if stage == "found":
+            continue
+        picture = error_crop(window, shown, cars, false, list(stock.rings), stock.cars[j])
+        name = f"{stem}_{stage.replace(' ', '-')}_{where.replace(' ', '-')}_{j}.png"
+        write_crop(folder / name, picture)
 
 
 def real_stages() -> list[str]:
@@ -234,8 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         first=50,
         real_help="add Muttenz west (../shared/real)",
     )
+    ap.add_argument(
+        "--crops",
+        metavar="DIR",
+        help="write a picture of each missed railcar there (raw | annotated, benchmarks/crops.py)",
+    )
     args = ap.parse_args(argv)
-    results = map_scene_range(scene_stages, args)
+    results = map_scene_range(functools.partial(scene_stages, crops=args.crops), args)
     if args.gsd is not None:
         results = [r for r in results if abs(r[0] - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
