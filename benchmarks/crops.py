@@ -16,17 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from railcount.detect.prepare import prepare
 from railcount.models import Detections, SceneWindow
 
 CROP_M = 60.0
 """Side of the patch, metres."""
 CYAN, GREEN, VERMILLION = (255, 255, 0), (0, 200, 0), (0, 94, 213)  # BGR
-
-
-def display(window: SceneWindow) -> np.ndarray:
-    """The window as the overlays show it (the detector's stretch), BGR uint8: once per scene."""
-    return (np.clip(prepare(window).rgb, 0, 1) * 255).astype(np.uint8)[:, :, ::-1].copy()
 
 
 def error_crop(
@@ -40,10 +34,11 @@ def error_crop(
 ) -> np.ndarray:
     """The BGR picture (raw | annotated) of the ``CROP_M`` square of ``window`` centred on ``at`` (row, col).
 
-    ``shown`` is :func:`display` of the window, ``false`` indexes the
-    detections that match no true car, ``truth_rings`` are the true
-    railcars' outlines as (k, 2) (row, col) window pixels, and ``chosen`` is
-    the detection the picture is about (None: a place, no detection).
+    ``shown`` is :func:`railcount.io.outputs.display_bgr` of the window
+    (made once per scene), ``false`` indexes the detections that match no
+    true car, ``truth_rings`` are the true railcars' outlines as (k, 2)
+    (row, col) window pixels, and ``chosen`` is the detection the picture
+    is about (None: a place, no detection).
     """
     half = round(CROP_M / window.gsd_m / 2)
     r, c = round(float(at[0])), round(float(at[1]))

@@ -54,6 +54,7 @@ from rasterio.warp import transform as warp_points
 from shapely.geometry import Point, Polygon
 
 from railcount.detect.frame import along_across
+from railcount.io.outputs import display_bgr
 from railcount.io.scenes import WGS84
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_features
@@ -70,7 +71,7 @@ from accuracy import (
     map_scene_range,
     scene_range_arguments,
 )
-from crops import display, error_crop, write_crop
+from crops import error_crop, write_crop
 
 METHODS = ("gap", "pitch", "fill")
 """How a detection was counted: seen apart, a piece of a run counted by pitch, a gap fill."""
@@ -159,7 +160,7 @@ def scene_kinds(job: tuple[str, int, str, str], crops: str | None = None) -> Sce
 def write_false_crops(folder: Path, stem: str, ev: StationEvaluation, kinds: list[str]) -> None:
     """One picture per false railcar (:func:`crops.error_crop`), named ``STEM_KIND_DETECTION.png``."""
     window, cars = ev.count.window, ev.cars
-    shown = display(window)
+    shown = display_bgr(window)
     for k, kind in zip(ev.false.tolist(), kinds, strict=True):
         picture = error_crop(window, shown, cars, ev.false, list(ev.truth.rings), cars.center[k], k)
         write_crop(folder / f"{stem}_{kind.replace(' ', '-')}_{k}.png", picture)

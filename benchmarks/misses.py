@@ -67,6 +67,7 @@ from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.sun import ALONG_SHADOW_ACROSS, shadow_across, solar_position
 from railcount.evaluate import match_pairs
+from railcount.io.outputs import display_bgr
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import Stock, truth_stock
@@ -74,7 +75,7 @@ from railcount.models import Detections, SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
-from crops import display, error_crop, write_crop
+from crops import error_crop, write_crop
 
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
@@ -85,10 +86,13 @@ track (and less than :data:`MATCH_M` along it). Before, any candidate within MAT
 and a car beside a found one on the next track read as ``lost after``."""
 
 
-def stages(window: SceneWindow, truth: np.ndarray, params: DetectorParams) -> list[str]:
-    """The stage each true car (window (row, col) centres) reached."""
+def stages(
+    window: SceneWindow, truth: np.ndarray, params: DetectorParams, dets: Detections | None = None
+) -> list[str]:
+    """The stage each true car (window (row, col) centres) reached; ``dets``, the detections of the
+    window with ``params`` when the caller has them already."""
     radius = MATCH_M / window.gsd_m
-    dets = detect(window, params)
+    dets = detect(window, params) if dets is None else dets
     cars = dets.center[dets.kind != "locomotive"]
     matched = {j for _, j in match_pairs(cars, truth, radius)}
     cands, features, _ = candidates(window, params)
@@ -214,23 +218,30 @@ def scene_stages(
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
     stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
-    found = stages(window, stock.cars, DetectorParams())
+    params = DetectorParams()
+    dets = detect(window, params)
+    found = stages(window, stock.cars, params, dets)
     beside = neighbours(window, stock)
     if crops is not None and any(s != "found" for s in found):
-        write_miss_crops(Path(crops), f"{suite}-{realism}_{i}", window, stock, found, beside)
+        write_miss_crops(Path(crops), f"{suite}-{realism}_{i}", window, stock, dets, found, beside)
     return round(window.gsd_m, 2), found, beside, sun_angles(window, stock)
 
 
 def write_miss_crops(
-    folder: Path, stem: str, window: SceneWindow, stock: Stock, found: list[str], beside: list[str]
+    folder: Path,
+    stem: str,
+    window: SceneWindow,
+    stock: Stock,
+    dets: Detections,
+    found: list[str],
+    beside: list[str],
 ) -> None:
     """One picture per missed true railcar (:func:`crops.error_crop`, centred on it), named
     ``STEM_STAGE_NEIGHBOURS_CAR.png`` (where it was lost, where its neighbours one track over stand)."""
-    dets = detect(window, DetectorParams())
     cars = dets.subset(dets.kind != "locomotive")
     pairs = match_pairs(cars.center, stock.cars, MATCH_M / window.gsd_m)
     false = np.setdiff1d(np.arange(len(cars)), pairs[:, 0])
-    shown = display(window)
+    shown = display_bgr(window)
     for j, (stage, where) in enumerate(zip(found, beside, strict=True)):
         if stage == "found":
             continue

@@ -75,6 +75,15 @@ def detections_csv(window: SceneWindow, dets: Detections) -> str:
     return "\n".join(lines) + "\n"
 
 
+def display_bgr(window: SceneWindow) -> np.ndarray:
+    """The window's pixels as the pictures show them, BGR uint8: the stretch the detector saw."""
+    from railcount.detect.prepare import (
+        prepare,
+    )  # imported here: `railcount count` without --out never needs it
+
+    return (np.clip(prepare(window).rgb, 0, 1) * 255).astype(np.uint8)[:, :, ::-1].copy()
+
+
 def overlay_image(
     window: SceneWindow,
     dets: Detections,
@@ -93,10 +102,7 @@ def overlay_image(
     detection matched are drawn in white, and the caption says how many.
     A ``caution`` is written on the caption's last line, in amber.
     """
-    from railcount.detect.prepare import prepare  # the same stretch the detector saw
-
-    rgb = prepare(window).rgb
-    img = (np.clip(rgb, 0, 1) * 255).astype(np.uint8)[:, :, ::-1].copy()
+    img = display_bgr(window)
     outside = ~window.inside
     img[outside] = (img[outside] * 0.45).astype(np.uint8)
     img[~window.data] = (40, 40, 40)
