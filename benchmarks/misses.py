@@ -43,7 +43,9 @@ cars with a neighbour on the sun side were found, 95 % of the others.)
 A third splits them by how far across the car its shadow falls (from the
 sun at the scene's time and the car's true outline): under 0.3 there is no
 shadow beside the car to find it by (session 21: the generic yards' worst
-scenes). This is a diagnostic: its categories read the detector's internals
+scenes). A fourth splits them by their true type (tank, covered, open,
+flat; session 30: at 0.5 m tank cars and gondolas are found least).
+This is a diagnostic: its categories read the detector's internals
 (:func:`railcount.detect.detector.track_evidence`). ``--crops DIR`` also
 writes a picture of each missed railcar there, to look at: a 60 m square
 of the scene centred on it, raw beside annotated (``benchmarks/crops.py``),
@@ -79,6 +81,8 @@ from crops import error_crop, write_crop
 
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
+TYPES = ("tank", "covered", "open", "flat")
+"""The truth's railcar classes, for the table by type."""
 MATCH_M = 7.5  # half a car length
 ON_CAR_M = 2.0
 """A candidate stands on a true car when their centres lie less than this across the candidate's
@@ -213,7 +217,7 @@ def neighbours(window: SceneWindow, stock: Stock) -> list[str]:
 
 def scene_stages(
     job: tuple[str, int, str, str], crops: str | None = None
-) -> tuple[float, list[str], list[str], list[str]]:
+) -> tuple[float, list[str], list[str], list[str], list[str]]:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
@@ -224,7 +228,8 @@ def scene_stages(
     beside = neighbours(window, stock)
     if crops is not None and any(s != "found" for s in found):
         write_miss_crops(Path(crops), f"{suite}-{realism}_{i}", window, stock, dets, found, beside)
-    return round(window.gsd_m, 2), found, beside, sun_angles(window, stock)
+    classes = [str(c) for c in stock.classes]
+    return round(window.gsd_m, 2), found, beside, sun_angles(window, stock), classes
 
 
 def write_miss_crops(
@@ -300,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     for title, column, names in (
         ("found / true railcars by where true stock one track over stands", 2, NEIGHBOURS),
         ("found / true railcars by how far across the car its shadow falls (|sin|)", 3, SUN_ANGLES),
+        ("found / true railcars by their true type", 4, TYPES),
     ):
         print()
         print(title)
