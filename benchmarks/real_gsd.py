@@ -1,6 +1,7 @@
 """The real scenes made coarser: how the count holds up on real pixels at 0.3-1.0 m; prints a table.
 
-Usage:  python benchmarks/real_gsd.py [--gsds 0.3,0.5,0.75,1.0] [--blur 0.55] [--keep DIR]
+Usage:  python benchmarks/real_gsd.py [--gsds 0.3,0.5,0.75,1.0] [--blur 0.55] [--phases 4]
+                                      [--keep DIR] [--set NAME=VALUE ...]
 
 The only real scene with a truth, Muttenz west (45 wagons), is 0.255 m;
 issue 3 asks for counts from 0.3 to 1.0 m, and the generated suites are
@@ -46,11 +47,12 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import NO_RAILCARS, REAL_CASES, SHARED_REAL
+from accuracy import NO_RAILCARS, REAL_CASES, SHARED_REAL, parse_overrides
 
 
 def coarser(
@@ -97,7 +99,16 @@ def main(argv: list[str] | None = None) -> int:
         choices=(1, 4),
         help="grid offsets per GSD: 1 (none) or 4 (half pixels)",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a DetectorParams field to change for this run, as in accuracy.py (repeatable)",
+    )
     args = ap.parse_args(argv)
+    overrides = parse_overrides(args.set, ap)
+    params = DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
     if not SHARED_REAL.is_dir():
         print(f"no {SHARED_REAL}: nothing to measure (the real scenes are not in the repository)")
         return 0
@@ -124,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             methods: collections.Counter[str] = collections.Counter()
             for k, phase in enumerate(phases):
                 scene = coarser(src, gsd, args.blur, folder / f"{src.stem}_{gsd:g}m_{k}.tif", phase)
-                (ev,) = evaluate_scene(scene, read_stations(SHARED_REAL / station), truth)
+                (ev,) = evaluate_scene(scene, read_stations(SHARED_REAL / station), truth, params=params)
                 counts.append(ev.count.result.railcars)
                 true_n += ev.truth_count
                 tp, detected = tp + ev.match.true_positives, detected + ev.match.detected
