@@ -28,9 +28,8 @@ weighted absolute error and bias over the offsets, precision / recall /
 F1 pooled over them with centres matched within half a car length
 (7.5 m), and how the cars were separated (``gap``: a coupling gap seen;
 ``pitch``: a run's length over the car pitch; ``fill``: a hole in a
-consist). A nearest-neighbour-free pipeline: nothing here comes from the
-generator. The originals' own rows are those of ``benchmarks/accuracy.py``.
-``--keep DIR`` keeps the coarser GeoTIFFs there to look at.
+consist). Nothing here comes from the generator. The originals' own rows
+are those of ``benchmarks/accuracy.py``. ``--keep DIR`` keeps the coarser GeoTIFFs there to look at.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from railcount.detect.params import DetectorParams
+from railcount.evaluate import Match
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         with rasterio.open(src) as ds:
             native = ds.res[0]
         truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
+        stations = read_stations(SHARED_REAL / station)
         for gsd in gsds:
             if gsd < native * 1.05:
                 continue  # only coarser than the original
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             methods: collections.Counter[str] = collections.Counter()
             for k, phase in enumerate(phases):
                 scene = coarser(src, gsd, args.blur, folder / f"{src.stem}_{gsd:g}m_{k}.tif", phase)
-                (ev,) = evaluate_scene(scene, read_stations(SHARED_REAL / station), truth, params=params)
+                (ev,) = evaluate_scene(scene, stations, truth, params=params)
                 counts.append(ev.count.result.railcars)
                 true_n += ev.truth_count
                 tp, detected = tp + ev.match.true_positives, detected + ev.match.detected
@@ -143,12 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             err = sum(abs(c - true_n / len(phases)) for c in counts)
             wape = f"{err / true_n:.0%}" if true_n else "-"
             bias = f"{(sum(counts) - true_n) / true_n:+.0%}" if true_n else "-"
-            p = tp / detected if detected else 1.0
-            r = tp / true_n if true_n else 1.0
-            f1 = 2 * tp / max(1, true_n + detected)
+            pooled = Match(true_n, detected, tp)
             print(
                 f"{name:<16}{gsd:>6.2f}{true_n // len(phases):>7}{' '.join(map(str, counts)):>16}"
-                f"{wape:>7}{bias:>7}{p:>6.2f}{r:>6.2f}{f1:>6.2f}  "
+                f"{wape:>7}{bias:>7}{pooled.precision:>6.2f}{pooled.recall:>6.2f}{pooled.f1:>6.2f}  "
                 f"{methods['gap']} / {methods['pitch']} / {methods['fill']}"
             )
     if args.keep:

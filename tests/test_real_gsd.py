@@ -7,6 +7,8 @@ import numpy as np
 import rasterio
 from rasterio.transform import from_origin
 
+from .geofixtures import ORIGIN, write_tif
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from real_gsd import coarser
 
@@ -14,23 +16,16 @@ from real_gsd import coarser
 def _write(path: Path, gsd: float) -> np.ndarray:
     rng = np.random.default_rng(5)
     rows, cols = 400, 600
-    pixels = np.zeros((3, rows, cols), np.uint8)
-    pixels[:] = rng.integers(60, 200, (rows, cols), dtype=np.uint8)
-    pixels[:, 100:140, :] = 250  # a bright band 40 px tall, across the image
-    with rasterio.open(
+    pixels = np.zeros((rows, cols, 3), np.uint8)
+    pixels[:] = rng.integers(60, 200, (rows, cols, 1), dtype=np.uint8)
+    pixels[100:140] = 250  # a bright band 40 px tall, across the image
+    write_tif(
         path,
-        "w",
-        driver="GTiff",
-        width=cols,
-        height=rows,
-        count=3,
-        dtype="uint8",
-        crs="EPSG:32652",
-        transform=from_origin(634000.0, 4697000.0, gsd, gsd),
-    ) as ds:
-        ds.write(pixels)
-        ds.update_tags(TIFFTAG_DATETIME="2018:06:01 00:00:00")
-    return pixels
+        pixels,
+        transform=from_origin(*ORIGIN, gsd, gsd),
+        tags={"TIFFTAG_DATETIME": "2018:06:01 00:00:00"},
+    )
+    return np.moveaxis(pixels, -1, 0)
 
 
 def test_coarser_copy_keeps_place_date_and_mean(tmp_path):
