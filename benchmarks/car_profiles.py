@@ -1,0 +1,160 @@
+"""How generated railcars look beside real ones: brightness across the car, sun side to shadow side.
+
+Usage:  python benchmarks/car_profiles.py [--suite tuned] [--realism v1|v2|generic]
+                                          [--first 600] [--last 800] [--gsds 0.3,0.5,0.75,1.0]
+
+The car model learns what a railcar looks like from generated scenes only,
+so where the generator's cars differ from real ones the model turns real
+cars down. This script measures one plain property of the pictures, with
+no detector in it: the brightness profile across each true railcar.
+
+For every true railcar (from the truth's outline: its long axis, and which
+side faces the sun at the scene's time, as the detector puts the sun) the
+mean of the colour bands over the value range (0-1) is sampled on lines
+parallel to the car's axis, 8 m long and centred on it, at offsets across it
+from 6 m on the sun side (negative) to 6 m on the shadow side (positive); a
+car's value at each offset is the median along its line. Cars whose shadow
+falls within about 17 degrees of their axis (no shadow beside them) are
+left out. Rows: the median over the cars of each offset, for the chosen
+generated scenes at each GSD and for the real Muttenz west wagons, at their
+own 0.255 m and averaged to each coarser GSD as ``benchmarks/real_gsd.py``
+makes them (grid offset 0). The last columns summarise: ``roof/ground``,
+the car's middle (within 1 m) over the ground 4.5-6 m out on the sun side;
+``shadow``, the darkest offset on the shadow side over that ground.
+
+Session 31 found with it that the tuned scenes' cars were a third darker
+than the ground where Muttenz's wagons are as bright as theirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from railcount.detect.sun import ALONG_SHADOW_ACROSS, solar_position
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_stock
+from railcount.models import SceneWindow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
+from real_gsd import coarser
+
+OFFSETS_M = np.arange(-6.0, 6.01, 0.5)
+"""Where the profile is sampled, metres across the car (negative: sun side; positive: shadow side)."""
+ALONG_M = np.arange(-4.0, 4.01, 0.5)
+"""Where along the car's axis each offset's line is sampled (metres from its centre)."""
+
+
+def brightness(window: SceneWindow) -> np.ndarray:
+    """Mean of the colour bands (or the one panchromatic band) over the value range, 0-1."""
+    v0, v1 = window.value_range
+    bands = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
+    return np.clip((bands.astype(np.float32).mean(axis=2) - v0) / max(v1 - v0, 1e-6), 0.0, 1.0)
+
+
+def car_profiles(
+    lum: np.ndarray, centres: np.ndarray, axes: np.ndarray, to_sun: np.ndarray, gsd_m: float
+) -> np.ndarray:
+    """Brightness across each car, (n, len(OFFSETS_M)); cars with no shadow beside them are dropped.
+
+    ``lum`` is the image (rows, cols); ``centres`` (n, 2) and ``axes`` (n, 2, unit) the cars'
+    centres and long axes in (row, col) pixels; ``to_sun`` the unit (row, col) direction of the sun.
+    """
+    out = []
+    for centre, axis in zip(centres, axes, strict=True):
+        normal = np.array([-axis[1], axis[0]])
+        if normal @ to_sun > 0:
+            normal = -normal  # positive offsets on the shadow side
+        if abs(normal @ to_sun) < ALONG_SHADOW_ACROSS:
+            continue
+        along = centre + np.outer(ALONG_M / gsd_m, axis)  # (k, 2)
+        pts = along[None, :, :] + (OFFSETS_M / gsd_m)[:, None, None] * normal  # (offsets, k, 2)
+        rows = np.clip(np.rint(pts[..., 0]).astype(int), 0, lum.shape[0] - 1)
+        cols = np.clip(np.rint(pts[..., 1]).astype(int), 0, lum.shape[1] - 1)
+        out.append(np.median(lum[rows, cols], axis=1))
+    return np.array(out).reshape(-1, len(OFFSETS_M))
+
+
+def window_profiles(window: SceneWindow, truth: Path) -> np.ndarray:
+    """:func:`car_profiles` of a window's true railcars (outlines from the truth GeoJSON)."""
+    stock = truth_stock(truth, window)
+    centre = window.station.geometry.centroid
+    sun = solar_position(centre.x, centre.y, window.acquired)
+    az = np.radians(sun.azimuth_deg)
+    to_sun = np.array([-np.cos(az), np.sin(az)])  # (row, col): north is -row, east +col
+    axes = []
+    for ring in stock.rings:
+        edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
+        lengths = np.hypot(edges[:, 0], edges[:, 1])
+        axes.append(edges[np.argmax(lengths)] / lengths.max())
+    centres = stock.cars[: len(axes)]
+    return car_profiles(brightness(window), centres, np.array(axes).reshape(-1, 2), to_sun, window.gsd_m)
+
+
+def scene_profiles(job: tuple[str, int, str, str]) -> tuple[float, np.ndarray]:
+    suite, i, cache, realism = job
+    tif, station = ensure_scene(suite, i, cache, realism)
+    (window,) = read_windows(tif, read_stations(station))
+    return round(window.gsd_m, 2), window_profiles(window, tif.with_suffix(".truth.geojson"))
+
+
+def summary(profile: np.ndarray) -> tuple[float, float]:
+    """(roof / ground, darkest shadow / ground) of a median profile."""
+    ground = float(profile[(OFFSETS_M <= -4.5)].mean())
+    roof = float(profile[np.abs(OFFSETS_M) <= 1.0].mean())
+    shadow = float(profile[OFFSETS_M > 1.0].min())
+    return roof / ground, shadow / ground
+
+
+def row(label: str, n: int, profiles: np.ndarray) -> str:
+    med = np.median(profiles, axis=0)
+    roof, shadow = summary(med)
+    return f"{label:<22}{n:>6} " + " ".join(f"{v:>4.2f}" for v in med) + f"{roof:>8.2f}{shadow:>8.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    scene_range_arguments(
+        ap,
+        suite="tuned",
+        realism="v1",
+        realisms=("v1", "v2", "generic"),
+        first=600,
+        real_help="(the real rows are always added when ../shared/real is there)",
+    )
+    ap.set_defaults(last=800)
+    ap.add_argument("--gsds", default="0.3,0.5,0.75,1.0", help="GSDs to print (metres, comma-separated)")
+    args = ap.parse_args(argv)
+    gsds = [float(g) for g in args.gsds.split(",")]
+    results = map_scene_range(scene_profiles, args)
+    shown = [f"{o:g}" for o in OFFSETS_M]
+    print("brightness across true railcars, median over cars (offset m: - sun side, + shadow side)")
+    head = f"{'scenes':<22}{'cars':>6} " + " ".join(f"{s:>4}" for s in shown)
+    print(head + f"{'roof/gr':>8}{'shadow':>8}")
+    print("-" * (len(head) + 16))
+    muttenz = SHARED_REAL / "muttenz"
+    with tempfile.TemporaryDirectory() as tmp:
+        for gsd in gsds:
+            found = [p for g, p in results if g == round(gsd, 2) and len(p)]
+            if found:
+                gen = np.vstack(found)
+                print(row(f"{args.suite} {args.realism} {gsd:.2f} m", len(gen), gen))
+            if muttenz.is_dir():
+                src = muttenz / "muttenz_2018.tif"
+                scene = coarser(src, gsd, 0.55, Path(tmp) / f"m_{gsd:g}.tif") if gsd > 0.27 else src
+                (window,) = read_windows(scene, read_stations(muttenz / "station_west.geojson"))
+                real = window_profiles(window, muttenz / "truth_west.geojson")
+                print(row(f"muttenz west {gsd:.2f} m", len(real), real))
+    if not muttenz.is_dir():
+        print(f"(no {muttenz}: the real rows are left out)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
