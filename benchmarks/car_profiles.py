@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
 from real_gsd import coarser
 
-OFFSETS_M = np.arange(-6.0, 6.01, 0.5)
+OFFSETS_M = np.arange(-6.0, 6.01, 1.0)
 """Where the profile is sampled, metres across the car (negative: sun side; positive: shadow side)."""
 ALONG_M = np.arange(-4.0, 4.01, 0.5)
 """Where along the car's axis each offset's line is sampled (metres from its centre)."""

@@ -26,7 +26,7 @@ def test_profile_runs_from_sun_side_to_shadow_side():
     (profile,) = car_profiles(lum, np.array([[200.0, 200.0]]), np.array([[0.0, 1.0]]), north, GSD)
     at = dict(zip(OFFSETS_M.round(1), profile, strict=True))
     assert at[0.0] == np.float32(0.8)
-    assert at[2.5] == np.float32(0.1) and at[3.5] == np.float32(0.1)
+    assert at[2.0] == np.float32(0.1) and at[3.0] == np.float32(0.1)
     assert at[-5.0] == np.float32(0.4) and at[5.0] == np.float32(0.4)
     roof_over_ground, shadow_over_ground = summary(profile)
     assert abs(roof_over_ground - 2.0) < 1e-6 and abs(shadow_over_ground - 0.25) < 1e-6
