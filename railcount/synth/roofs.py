@@ -35,10 +35,25 @@ def _weathering(u: np.ndarray, v: np.ndarray, rng: np.random.Generator, amp: flo
     return 1 + amp * (0.6 * np.sin(k1 * u + p1) * np.sin(k2 * v + p2) + 0.4 * np.sin(k3 * u + p3))
 
 
+LIGHT_ROOF_SHARE = 0.4
+"""Share of box, hopper and gondola tops painted light (galvanised, aluminium or pale grey)."""
+
+
 def _faded(body: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Roof paint: the body colour, often faded toward grey or galvanised."""
-    grey = rng.uniform(0.40, 0.66)
-    k = rng.uniform(0.0, 0.6)
+    """Roof paint: the body colour faded toward grey or, on :data:`LIGHT_ROOF_SHARE` of the cars, a
+    light galvanised or pale grey roof.
+
+    Seen from above, a wagon shows its roof, not its livery. On the real
+    Muttenz scene averaged to 1 m, half the wagons' tops are as bright as
+    the ballast beside them (median 0.50 of the range against 0.48-0.50),
+    while the tuned scenes' were a third darker (0.32-0.38 against
+    0.40-0.50), and the car model turned down a third of the real wagons
+    there (session 31).
+    """
+    if rng.random() < LIGHT_ROOF_SHARE:
+        grey, k = rng.uniform(0.58, 0.85), rng.uniform(0.75, 1.0)
+    else:
+        grey, k = rng.uniform(0.40, 0.66), rng.uniform(0.0, 0.6)
     return body * (1 - k) + grey * k
 
 
@@ -63,6 +78,8 @@ def _hopper(u, v, L, W, body, s, rng, px):
 
 
 def _tank(u, v, L, W, body, s, rng, px):
+    if body.mean() < 0.5 and rng.random() < LIGHT_ROOF_SHARE / 2:
+        body = np.full(3, rng.uniform(0.62, 0.85)) + rng.normal(0, 0.015, 3)  # a white or grey barrel
     lb, r = L / 2 - 0.9, W / 2 - 0.05
     q = np.clip(v / r, -0.999, 0.999)
     head = np.clip((np.abs(u) - (lb - 0.6)) / 0.6, 0, 1)
