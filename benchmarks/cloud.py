@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         found = np.array([f for c, f in clear if c.split("=")[0].split(",")[0] == kind])
         print(
             f"{'clear: ' + kind:<30}{len(found):>5}{found.mean():>12.3f}{found.max():>11.3f}"
-            f"{int((found > 0.01).sum()):>7}{'':>13}{'':>7}"
+            f"{int((found > 0.01).sum()):>7}"
         )
     if SHARED_REAL.is_dir():
         for name, tif, station, _ in REAL_CASES:
