@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.detect.sun import ALONG_SHADOW_ACROSS, solar_position
+from railcount.detect.sun import ALONG_SHADOW_ACROSS
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_stock
@@ -43,6 +43,7 @@ from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
+from misses import long_axes, toward_sun, window_sun
 from real_gsd import coarser
 
 OFFSETS_M = np.arange(-6.0, 6.01, 1.0)
@@ -84,17 +85,9 @@ def car_profiles(
 def window_profiles(window: SceneWindow, truth: Path) -> np.ndarray:
     """:func:`car_profiles` of a window's true railcars (outlines from the truth GeoJSON)."""
     stock = truth_stock(truth, window)
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
-    az = np.radians(sun.azimuth_deg)
-    to_sun = np.array([-np.cos(az), np.sin(az)])  # (row, col): north is -row, east +col
-    axes = []
-    for ring in stock.rings:
-        edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
-        lengths = np.hypot(edges[:, 0], edges[:, 1])
-        axes.append(edges[np.argmax(lengths)] / lengths.max())
-    centres = stock.cars[: len(axes)]
-    return car_profiles(brightness(window), centres, np.array(axes).reshape(-1, 2), to_sun, window.gsd_m)
+    axes = long_axes(stock)
+    to_sun = toward_sun(window_sun(window))
+    return car_profiles(brightness(window), stock.cars[: len(axes)], axes, to_sun, window.gsd_m)
 
 
 def scene_profiles(job: tuple[str, int, str, str]) -> tuple[float, np.ndarray]:

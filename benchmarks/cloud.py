@@ -31,6 +31,7 @@ from railcount.detect.cloud import opaque_cloud
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.models import SceneWindow
+from railcount.synth.spec import Conditions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import REAL_CASES, ROOT, SHARED_REAL, SUITES, ensure_scene, map_scene_range
@@ -44,7 +45,7 @@ def cloud_share(window: SceneWindow) -> float:
 
 def opaque(conditions: str) -> bool:
     """Whether scene conditions (``"cloud=0.25"``, ``"thin_cloud=0.4"``, ``"none"``) hold opaque cloud."""
-    return any(part.split("=")[0].strip() == "cloud" for part in conditions.split(","))
+    return Conditions.parse(conditions).cloud > 0
 
 
 def scene_cloud(job: tuple[str, int, str, str]) -> tuple[str, float, float]:

@@ -67,7 +67,7 @@ from railcount.detect.candidates import car_probability
 from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
-from railcount.detect.sun import ALONG_SHADOW_ACROSS, shadow_across, solar_position
+from railcount.detect.sun import ALONG_SHADOW_ACROSS, SunPosition, shadow_across, solar_position
 from railcount.evaluate import match_pairs
 from railcount.io.outputs import display_bgr
 from railcount.io.scenes import read_windows
@@ -156,6 +156,28 @@ SUN_ANGLES = ("along (<0.3)", "0.3-0.7", "across (>=0.7)")
 """How far across a car its shadow falls: |sine| of the angle between the shadow and the car's axis."""
 
 
+def window_sun(window: SceneWindow) -> SunPosition:
+    """The sun over the window's station at its acquisition time, where the detector puts it."""
+    centre = window.station.geometry.centroid
+    return solar_position(centre.x, centre.y, window.acquired)
+
+
+def toward_sun(sun: SunPosition) -> np.ndarray:
+    """The unit (row, col) direction toward the sun: north is -row, east +col."""
+    az = np.radians(sun.azimuth_deg)
+    return np.array([-np.cos(az), np.sin(az)])
+
+
+def long_axes(stock: Stock) -> np.ndarray:
+    """The unit (row, col) direction of each true railcar's longest outline edge, (len(rings), 2)."""
+    axes = []
+    for ring in stock.rings:
+        edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
+        lengths = np.hypot(edges[:, 0], edges[:, 1])
+        axes.append(edges[np.argmax(lengths)] / lengths.max())
+    return np.array(axes, dtype=float).reshape(-1, 2)
+
+
 def sun_angles(window: SceneWindow, stock: Stock) -> list[str]:
     """For each true railcar, how far across its own axis its shadow falls (:data:`SUN_ANGLES`).
 
@@ -163,12 +185,9 @@ def sun_angles(window: SceneWindow, stock: Stock) -> list[str]:
     shadow beside the car: the detector has no side to look on
     (:func:`railcount.detect.detector._shadow_side`).
     """
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
+    sun = window_sun(window)
     out = []
-    for ring in stock.rings:
-        edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
-        d_row, d_col = edges[np.argmax(np.hypot(edges[:, 0], edges[:, 1]))]
+    for d_row, d_col in long_axes(stock):
         across = shadow_across(float(np.degrees(np.arctan2(d_row, d_col))), sun)
         out.append(
             SUN_ANGLES[0]
@@ -191,16 +210,10 @@ def neighbours(window: SceneWindow, stock: Stock) -> list[str]:
     One track over: 3.5-6.5 m across the car's long axis (from its outline)
     and within 12 m along it. The sun is where the detector puts it.
     """
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
-    az = np.radians(sun.azimuth_deg)
-    to_sun = np.array([-np.cos(az), np.sin(az)])  # (row, col): north is -row, east +col
+    to_sun = toward_sun(window_sun(window))
     others = np.vstack([stock.cars, stock.locomotives.reshape(-1, 2)])
     out = []
-    for k, ring in enumerate(stock.rings):
-        edges = np.diff(np.vstack([ring, ring[:1]]), axis=0)
-        lengths = np.hypot(edges[:, 0], edges[:, 1])
-        axis = edges[np.argmax(lengths)] / lengths.max()
+    for k, axis in enumerate(long_axes(stock)):
         normal = np.array([-axis[1], axis[0]])
         d = (others - stock.cars[k]) * window.gsd_m
         along, across = d @ axis, d @ normal
