@@ -33,6 +33,14 @@ _DIMENSIONS = {
     "auto": ((4.2, 5.0), (1.75, 1.9), (1.4, 1.6)),
 }
 
+SHORT_CUT_SHARE = 0.3
+"""Realism v2: the share of coupled runs whose railcars are short wagons (:data:`SHORT_WAGON_M`)."""
+SHORT_WAGON_M = (10.5, 13.5)
+"""Realism v2: the body length range (metres) of short wagons. Two-axle European wagons and much
+of the 1520 mm stock (tank cars about 12 m, gondolas about 13.9 m over couplers) are shorter than
+:data:`_DIMENSIONS` allows; Muttenz west's 45 wagons have a median of 14.5 m and a quarter are
+under 11.5 m (docs/detector.md, *Session 32*)."""
+
 # Paint (display reflectance, 0-1) per livery name; kinds pick from their own lists.
 LIVERIES = {
     "dark_grey": (0.27, 0.27, 0.28),
@@ -121,8 +129,11 @@ class _Planner:
 
     STEP = 0.5
 
-    def __init__(self, site: SiteLayout, rng: np.random.Generator) -> None:
+    def __init__(
+        self, site: SiteLayout, rng: np.random.Generator, lengths_rng: np.random.Generator | None = None
+    ) -> None:
         self.site, self.rng = site, rng
+        self.lengths_rng = lengths_rng  # realism v2: short wagons (None: as v1)
         self.parts: list[dict[str, np.ndarray]] = []
         self.boundary = site.station.exterior
         self.occ: dict[int, _Occupancy] = {}
@@ -201,6 +212,10 @@ class _Planner:
         """Centres (arc length) and lengths of a run of coupled vehicles starting at s0."""
         rng = self.rng
         lengths = np.array([rng.uniform(*_DIMENSIONS[k][0]) for k in kinds])
+        if self.lengths_rng is not None and self.lengths_rng.random() < SHORT_CUT_SHARE:
+            # A cut of short wagons (drawn from its own stream: v1's draws are untouched).
+            short = np.isin(kinds, RAILCAR_KINDS)
+            lengths[short] = self.lengths_rng.uniform(*SHORT_WAGON_M, int(short.sum()))
         gaps = rng.uniform(0.6, 1.5, len(kinds))
         gaps[0] = 0.0
         starts = s0 + np.cumsum(gaps) + np.concatenate([[0.0], np.cumsum(lengths[:-1])])
@@ -430,6 +445,7 @@ def plan_scene(
     distractors: bool,
     rng: np.random.Generator,
     extras_rng: np.random.Generator | None = None,
+    lengths_rng: np.random.Generator | None = None,
 ) -> Vehicles:
     """Place vehicles on a site so that exactly ``cars`` railcars (and ``locomotives``
     locomotives) have their centroid inside the station polygon.
@@ -449,6 +465,9 @@ def plan_scene(
     extras_rng : numpy.random.Generator or None
         Stream for what realism ``"v2"`` adds (trailers in the site's parking);
         ``None`` adds nothing, as in realism ``"v1"``.
+    lengths_rng : numpy.random.Generator or None
+        Stream for realism ``"v2"``'s cuts of short wagons (:data:`SHORT_CUT_SHARE`);
+        ``None``: every railcar's length from :data:`_DIMENSIONS`, as in realism ``"v1"``.
 
     Returns
     -------
@@ -461,7 +480,7 @@ def plan_scene(
     """
     if cars < 0 or locomotives < 0:
         raise UsageError(f"cars and locomotives must be >= 0; got {cars} and {locomotives}")
-    p = _Planner(site, rng)
+    p = _Planner(site, rng, lengths_rng)
     if cars > p.capacity():
         raise UsageError(
             f"cars={cars} exceeds what station {site.station_name!r} holds "

@@ -42,7 +42,7 @@ from railcount.synth.raster import Grid
 from railcount.synth.roofs import paint_vehicles_v2
 from railcount.synth.sensor import BAND_NAMES, jpeg_artefacts, sense, sense_v2
 from railcount.synth.sites import spec_site
-from railcount.synth.spec import STREAM_CONDITIONS, STREAM_EDGE, STREAM_PLAN_V2, SceneSpec
+from railcount.synth.spec import STREAM_CONDITIONS, STREAM_EDGE, STREAM_LENGTHS_V2, STREAM_PLAN_V2, SceneSpec
 from railcount.synth.structures import (
     SHADOW_TINT,
     SNOW_SHADOW_TINT,
@@ -257,6 +257,7 @@ def synthesize(spec: SceneSpec) -> SynthScene:
         distractors=spec.distractors,
         rng=r_layout,
         extras_rng=spec.named_rng(STREAM_PLAN_V2) if v2 else None,
+        lengths_rng=spec.named_rng(STREAM_LENGTHS_V2) if v2 else None,
     )
     if v2:
         winter = season_of(acquired.month) == "winter"

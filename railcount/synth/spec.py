@@ -38,6 +38,7 @@ REALISMS = ("v1", "v2")
 STREAM_CONDITIONS = 17  # cloud, haze and view geometry
 STREAM_PLAN_V2 = 23  # v2 additions to the layout: trailers, snow on roofs
 STREAM_EDGE = 31  # the nodata swath edge
+STREAM_LENGTHS_V2 = 37  # v2: which coupled runs are short wagons, and their lengths
 
 
 @dataclass(frozen=True)
