@@ -130,6 +130,40 @@ def test_vehicles_do_not_overlap_on_a_track():
     assert np.all(left == right), "two vehicles overlap"
 
 
+def test_v2_has_cuts_of_short_wagons_and_v1_none():
+    """Realism v2 lays three in ten coupled runs of short wagons (10.5-13.5 m); v1's lengths are
+    :data:`_DIMENSIONS`' (at least 12 m, tank cars; at least 13 m for the rest). The short ones
+    come in cuts (one run shares them) and still do not overlap."""
+    from railcount.synth.placement import SHORT_WAGON_M
+
+    short_v1, short_v2, runs_with_short = 0, 0, 0
+    for seed in range(6):
+        v1 = plan_scene(SITE, cars=80, locomotives=0, outside_cars=False, distractors=False,
+                        rng=np.random.Generator(np.random.PCG64(seed)))  # fmt: skip
+        v2 = plan_scene(SITE, cars=80, locomotives=0, outside_cars=False, distractors=False,
+                        rng=np.random.Generator(np.random.PCG64(seed)),
+                        lengths_rng=np.random.Generator(np.random.PCG64(1000 + seed)))  # fmt: skip
+        short_v1 += int((v1.length < 12.0).sum())
+        short = v2.length < 12.0
+        short_v2 += int(short.sum())
+        assert v2.length.min() >= SHORT_WAGON_M[0] - 1e-9
+        # Short wagons come in cuts: a wagon under 12 m coupled to another (same track, ends under
+        # 1.2 m apart; separate runs stand at least 1.3 m apart) is coupled to a short one.
+        for i in np.flatnonzero(short):
+            on = np.flatnonzero((v2.track == v2.track[i]) & (np.arange(len(v2)) != i))
+            ends_apart = (
+                np.linalg.norm(v2.center[on] - v2.center[i], axis=1) - (v2.length[on] + v2.length[i]) / 2
+            )
+            coupled = on[ends_apart < 1.2]
+            runs_with_short += int(coupled.size > 0)
+            assert (v2.length[coupled] <= SHORT_WAGON_M[1]).all(), "a short wagon coupled to a long one"
+        polys = [shapely.Polygon(c) for c in v2.corners()]
+        left, right = shapely.STRtree(polys).query(polys, predicate="intersects")
+        assert np.all(left == right), "two vehicles overlap"
+    assert short_v1 == 0
+    assert short_v2 >= 20 and runs_with_short >= 6
+
+
 # ------------------------------------------------------------------ truth on pixels
 
 
