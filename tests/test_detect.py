@@ -40,7 +40,9 @@ def test_count_within_stated_tolerance_of_truth(generated):
     truth = truth_centres(paths["truth_geojson"], window)
     assert len(truth) == 45
     # Detector 0.2 on generated 0.5 m scenes: about 15 % weighted error (README), so 15 % per scene.
-    assert abs(len(dets) - len(truth)) <= 0.15 * len(truth), (len(dets), len(truth))
+    # The truth is railcars, so the railcars are counted (until session 32 the locomotives were too).
+    railcars = int((dets.kind != "locomotive").sum())
+    assert abs(railcars - len(truth)) <= 0.15 * len(truth), (railcars, len(truth))
     m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
     assert m.precision >= 0.75 and m.recall >= 0.75, m
 
