@@ -48,6 +48,11 @@ def opaque(conditions: str) -> bool:
     return Conditions.parse(conditions).cloud > 0
 
 
+def condition_kind(conditions: str) -> str:
+    """The first condition's name (``"haze=0.4,jpeg"`` -> ``"haze"``): a clear scene's row."""
+    return conditions.split(",")[0].split("=")[0]
+
+
 def scene_cloud(job: tuple[str, int, str, str]) -> tuple[str, float, float]:
     """(conditions, share found under cloud, share of the station's railcars hidden by cloud)."""
     suite, i, cache, realism = job
@@ -81,9 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{int((found > 0.01).sum()):>7}{hidden.mean():>13.3f}{corr:>7.2f}"
         )
     clear = [(c, f) for c, f, _ in results if not opaque(c)]
-    kinds = sorted({c.split("=")[0].split(",")[0] for c, _ in clear})
-    for kind in kinds:
-        found = np.array([f for c, f in clear if c.split("=")[0].split(",")[0] == kind])
+    for kind in sorted({condition_kind(c) for c, _ in clear}):
+        found = np.array([f for c, f in clear if condition_kind(c) == kind])
         print(
             f"{'clear: ' + kind:<30}{len(found):>5}{found.mean():>12.3f}{found.max():>11.3f}"
             f"{int((found > 0.01).sum()):>7}"

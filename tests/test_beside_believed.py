@@ -172,7 +172,7 @@ def test_a_june_yard_finds_more_of_its_cars_with_the_neighbours_shadow(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssumedSunWarning)
         (window,) = read_windows(paths["tif"], read_stations(station))
-    truth = truth_centres(paths["tif"].with_suffix(".truth.geojson"), window)
+    truth = truth_centres(paths["truth_geojson"], window)
 
     def matched(params: DetectorParams) -> tuple[int, int]:
         dets = detect(window, params)

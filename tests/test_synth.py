@@ -136,7 +136,7 @@ def test_v2_has_cuts_of_short_wagons_and_v1_none():
     come in cuts (one run shares them) and still do not overlap."""
     from railcount.synth.placement import SHORT_WAGON_M
 
-    short_v1, short_v2, runs_with_short = 0, 0, 0
+    short_v1, short_v2, coupled_short = 0, 0, 0
     for seed in range(6):
         v1 = plan_scene(SITE, cars=80, locomotives=0, outside_cars=False, distractors=False,
                         rng=np.random.Generator(np.random.PCG64(seed)))  # fmt: skip
@@ -155,13 +155,13 @@ def test_v2_has_cuts_of_short_wagons_and_v1_none():
                 np.linalg.norm(v2.center[on] - v2.center[i], axis=1) - (v2.length[on] + v2.length[i]) / 2
             )
             coupled = on[ends_apart < 1.2]
-            runs_with_short += int(coupled.size > 0)
+            coupled_short += int(coupled.size > 0)
             assert (v2.length[coupled] <= SHORT_WAGON_M[1]).all(), "a short wagon coupled to a long one"
         polys = [shapely.Polygon(c) for c in v2.corners()]
         left, right = shapely.STRtree(polys).query(polys, predicate="intersects")
         assert np.all(left == right), "two vehicles overlap"
     assert short_v1 == 0
-    assert short_v2 >= 20 and runs_with_short >= 6
+    assert short_v2 >= 20 and coupled_short >= 6
 
 
 # ------------------------------------------------------------------ truth on pixels
