@@ -99,7 +99,7 @@ from railcount.counting import (
     UNSURE_EDGES,
 )
 from railcount.detect.params import DetectorParams
-from railcount.errors import AssumedSunWarning, ShadowsAlongTracksWarning
+from railcount.errors import AssumedSunWarning, CoarseImageryWarning, ShadowsAlongTracksWarning
 from railcount.io.stations import read_stations
 from railcount.models import RAILCAR_TYPES
 from railcount.pipeline import StationEvaluation, evaluate_scene
@@ -112,6 +112,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # warning of shadows along the tracks: what it warns of is what the tables measure.
 warnings.filterwarnings("ignore", category=AssumedSunWarning)
 warnings.filterwarnings("ignore", category=ShadowsAlongTracksWarning)
+warnings.filterwarnings("ignore", category=CoarseImageryWarning)
 SHARED_REAL = ROOT.parent / "shared" / "real"
 GSDS = (0.3, 0.5, 0.75, 1.0)
 SUITES = {"tuned": 1000, "untouched": 5000, "fresh": 9000}

@@ -45,7 +45,8 @@ class BatchSummary:
     one station), whichever run did the work; ``processed`` is how many
     scenes this run counted; ``duplicates`` how many scenes were found again
     under another path and counted once; ``warned`` how many of the ``ok``
-    counts came with a warning (the sun along the tracks: likely low);
+    counts came with a warning (the sun along the tracks, or imagery too coarse to see the
+    gaps between coupled cars: likely low);
     ``time_unknown`` how many of them were made with the time of day unknown
     (the sun assumed at 10:30 local solar time: shadows may be read on the
     wrong side).

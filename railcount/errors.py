@@ -70,6 +70,11 @@ class ShadowsAlongTracksWarning(RailcountWarning):
     their shadows, misses many of them (the count is likely low)."""
 
 
+class CoarseImageryWarning(RailcountWarning):
+    """The imagery is too coarse to see the gaps between coupled cars; on real yards counts made at such
+    resolutions have run low (see :mod:`railcount.cautions`)."""
+
+
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
 

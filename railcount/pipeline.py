@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from railcount.cautions import coarse_imagery_caution
 from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, solar_position, time_of_day_unknown
-from railcount.errors import AssumedSunWarning, ShadowsAlongTracksWarning, UsageError
+from railcount.errors import AssumedSunWarning, CoarseImageryWarning, ShadowsAlongTracksWarning, UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
 from railcount.io.pixelspace import is_pixel_space, read_image
@@ -106,9 +107,12 @@ def count_scene(
     results = []
     for window in windows:
         along = along_tracks_caution(window, params)
-        cautions = [along] if along else []
-        for caution in cautions:
-            warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {caution}"), stacklevel=2)
+        coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
+        cautions = [c for c in (along, coarse) if c]
+        if along:
+            warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {along}"), stacklevel=2)
+        if coarse:
+            warnings.warn(CoarseImageryWarning(f"{window.scene_id}: {coarse}"), stacklevel=2)
         dets = detect(window, params)
         seen, cloud = window, None
         if params.mask_cloud:

@@ -24,7 +24,13 @@ from datetime import datetime
 from typing import Any
 
 from railcount.detect.params import DetectorParams
-from railcount.errors import AssumedSunWarning, RailcountError, ShadowsAlongTracksWarning, UsageError
+from railcount.errors import (
+    AssumedSunWarning,
+    CoarseImageryWarning,
+    RailcountError,
+    ShadowsAlongTracksWarning,
+    UsageError,
+)
 from railcount.models import Station
 
 _NO_START = (
@@ -116,6 +122,7 @@ def count_task(
             with warnings.catch_warnings():
                 # Kept with the stored record instead of lost in a worker's stderr; others go on.
                 warnings.simplefilter("ignore", ShadowsAlongTracksWarning)
+                warnings.simplefilter("ignore", CoarseImageryWarning)
                 # An assumed sun shows in the stored acquisition time (no time of day); the batch's
                 # log line and summary say so, once, not a worker's raw warning per scene.
                 warnings.simplefilter("ignore", AssumedSunWarning)

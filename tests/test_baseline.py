@@ -167,10 +167,11 @@ def test_caveats_name_what_weakens_the_comparison():
     clean = compare(judged(60, 55, 65, observed_fraction=0.95, gsd_m=0.5, detector_version="0.3.0"), base)
     assert clean.caveats == ()
     rough = compare(judged(60, 55, 65, observed_fraction=0.5, gsd_m=1.0, detector_version="0.4.0"), base)
-    assert len(rough.caveats) == 3
+    assert len(rough.caveats) == 4
     assert "50% of the station" in rough.caveats[0]
     assert "0.4.0" in rough.caveats[1] and "0.3.0" in rough.caveats[1]
-    assert "1.00 m" in rough.caveats[2] and "0.50 m" in rough.caveats[2]
+    assert rough.caveats[2].startswith(f"the count on {JUDGED_DAY.isoformat()} was made on imagery coarser")
+    assert "1.00 m" in rough.caveats[3] and "0.50 m" in rough.caveats[3]
     assert rough.to_dict()["caveats"] == list(rough.caveats)
     assert rough.verdict == clean.verdict == "unprecedented"  # caveats inform, they do not change the verdict
 

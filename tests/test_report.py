@@ -485,9 +485,11 @@ def test_an_undated_scene_is_judged_at_the_time_given(tmp_path, capsys, synth_pa
     hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
     args = scene_args(hist, bare, station)
     assert main(["report", *args, "--json"]) == 1  # undated: nothing to put on the time line
-    *warned, error = capsys.readouterr().err.strip().splitlines()  # the count's warning, then the error
+    # The count's warnings (the assumed sun; the 1 m scene's coarse imagery), then the error.
+    *warned, error = capsys.readouterr().err.strip().splitlines()
     assert error.startswith("railcount: error: ") and "no acquisition date" in error and "--acquired" in error
-    assert len(warned) == 1 and warned[0].startswith("railcount: warning: ")
+    assert len(warned) == 2 and all(w.startswith("railcount: warning: ") for w in warned)
+    assert "no acquisition date, so the sun is assumed" in warned[0] and "too coarse" in warned[1]
     stamp = when.isoformat()
     rec = run_json(capsys, *args, "--acquired", stamp)
     assert main(["count", str(judged_tif), "--station", str(station), "--json"]) == 0

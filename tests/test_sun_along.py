@@ -14,11 +14,12 @@ import warnings
 
 import pytest
 
+from railcount.cautions import scene_cautions
 from railcount.counting import interval
 from railcount.detect.detector import shadows_along_tracks
 from railcount.errors import ShadowsAlongTracksWarning
 from railcount.io.export import export_rows
-from railcount.io.history import read_history_csv, read_history_db
+from railcount.io.history import read_history_csv, read_history_db, split_warnings
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
@@ -41,7 +42,9 @@ def test_shadows_along_the_tracks_are_warned_of_everywhere_the_user_looks(tmp_pa
     with pytest.warns(ShadowsAlongTracksWarning, match=r"Generic yard 1018: the sun .* along the tracks"):
         (sc,) = count_scene(tif, read_stations(station), out_dir=tmp_path / "out")
     record = json.loads((tmp_path / "out" / "count.json").read_text())
-    assert len(record["warnings"]) == 1 and "expect the count to be low" in record["warnings"][0]
+    # The yard is 1.0 m, so the coarse-imagery caution comes too (tests/test_cautions.py).
+    (along,) = scene_cautions(record["warnings"])
+    assert "expect the count to be low" in along and len(record["warnings"]) == 2
     assert sc.cautions == tuple(record["warnings"])  # what the report and the batch read
     # The interval allows for the cars missed there: wider than the same count's without the warning.
     r = sc.result
@@ -81,20 +84,21 @@ def test_a_batch_stores_the_warning_with_the_count(tmp_path):
     assert summary.ok == 1 and summary.warned == 1 and summary.to_dict()["warned"] == 1
     with sqlite3.connect(tmp_path / "r.db") as c:
         (record,) = c.execute("SELECT record FROM counts WHERE status = 'ok'").fetchone()
-    notes = json.loads(record)["warnings"]
-    assert len(notes) == 1 and "along the tracks" in notes[0]
-    # ... and it travels with the time series: the store's rows, the exported CSV (which a report
+    notes = tuple(json.loads(record)["warnings"])
+    (along,) = scene_cautions(notes)  # beside it, the 1.0 m yard's coarse-imagery caution
+    assert "along the tracks" in along and len(notes) == 2
+    # ... and they travel with the time series: the store's rows, the exported CSV (which a report
     # reads back as history) and the observations a report judges.
     (row,) = read_counts(tmp_path / "r.db")
-    assert row["warnings"] == notes[0]
+    assert split_warnings(row["warnings"]) == notes
     exported = tmp_path / "counts.csv"
     export_rows([row], "csv", exported)
     with exported.open(newline="") as fh:
         (line,) = csv.DictReader(fh)
-    assert line["warnings"] == notes[0]
+    assert split_warnings(line["warnings"]) == notes
     (from_csv,) = read_history_csv(exported, row["station"])
     (from_db,) = read_history_db(tmp_path / "r.db", row["station"])
-    assert from_csv.warnings == from_db.warnings == (notes[0],)
+    assert from_csv.warnings == from_db.warnings == notes
 
 
 def test_a_report_on_such_a_scene_says_so(tmp_path, capsys):

@@ -110,12 +110,16 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
+    from railcount.cautions import is_coarse, scene_cautions
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
     for o in p.outcomes:
         if o["status"] == "ok":
-            note = " (warning: the sun along the tracks, likely low)" if o["count"].get("warnings") else ""
+            notes = o["count"].get("warnings") or []
+            note = " (warning: the sun along the tracks, likely low)" if scene_cautions(notes) else ""
+            if any(is_coarse(n) for n in notes):
+                note += " (warning: coarse imagery, likely low)"
             if stored_time_unknown(o["count"].get("acquired")):
                 note += " (no time of day: sun assumed)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 from rasterio.warp import transform as warp_points
 
+from railcount.cautions import caption as caution_caption
 from railcount.errors import UsageError
 from railcount.io.pixelspace import is_pixel_space
 from railcount.io.scenes import WGS84, station_in_crs
@@ -282,7 +283,7 @@ def write_outputs(
     if params is not None:
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
-    caution = "caution: shadows fall along the tracks; cars there are often missed" if cautions else ""
+    caution = caution_caption(cautions, window.gsd_m)
     if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result, cloud, caution=caution)):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths

@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from railcount.cautions import COARSE_GSD_M, COARSE_REAL_FINDINGS, coarse_gsd, scene_cautions
+
 VERDICTS = ("normal", "elevated", "unprecedented", "insufficient-history")
 MAD_TO_SIGMA = 1.4826
 """Scales the MAD to the standard deviation of a normal distribution."""
@@ -343,7 +345,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             f"the judged count is from detector {j.detector_version}, the baseline's from "
             f"{', '.join(versions)}; recount the history with one detector to compare like with like"
         )
-    for note in j.warnings:
+    for note in scene_cautions(j.warnings):
         out.append(f"the count on {j.date.isoformat()} came with a warning: {note}")
     if j.time_unknown:
         out.append(
@@ -351,7 +353,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             "local solar time, so shadows may have been read on the wrong side (buildings taken for cars); "
             "if the acquisition time is known, count the scene again with it (railcount count --acquired)"
         )
-    warned = [o for o in c.baseline_obs if o.warnings]
+    warned = [o for o in c.baseline_obs if scene_cautions(o.warnings)]
     if warned:
         out.append(
             f"{len(warned)} of the {len(c.baseline_obs)} baseline counts came with a warning (e.g. the sun "
@@ -366,6 +368,9 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             "(the sun assumed at 10:30 local solar time); where it was far from that hour their shadows may "
             "have been read on the wrong side (a batch takes scene times from a scene list or STAC)"
         )
+    coarse = _coarse_caveat(c)
+    if coarse:
+        out.append(coarse)
     gsds = [o.gsd_m for o in c.baseline_obs if o.gsd_m]
     if j.gsd_m and gsds:
         med = float(np.median(gsds))
@@ -375,6 +380,24 @@ def caveats(c: Comparison) -> tuple[str, ...]:
                 f"{med:.2f} m; counts at such different resolutions are not directly comparable"
             )
     return tuple(out)
+
+
+def _coarse_caveat(c: Comparison) -> str:
+    """One caveat when the judged count or any baseline count was made on imagery too coarse to see the
+    gaps between coupled cars (:mod:`railcount.cautions`), else ""."""
+    j = c.judged
+    n_coarse = sum(coarse_gsd(o.gsd_m) for o in c.baseline_obs)
+    if not coarse_gsd(j.gsd_m) and not n_coarse:
+        return ""
+    which = [f"the count on {j.date.isoformat()}"] if coarse_gsd(j.gsd_m) else []
+    if n_coarse:
+        which.append(f"{n_coarse} of the {len(c.baseline_obs)} baseline counts")
+    return (
+        f"{' and '.join(which)} {'were' if len(which) > 1 or n_coarse > 1 else 'was'} made on imagery "
+        f"coarser than {COARSE_GSD_M:g} m, where runs of coupled cars are counted by their length; "
+        f"{COARSE_REAL_FINDINGS}: read such counts as floors, compare them with counts at the same "
+        "resolution, and check their overlays"
+    )
 
 
 def judge(stats: Stats, judged: Observation, thresholds: Thresholds) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from railcount.cautions import scene_cautions
 from railcount.report.baseline import Comparison, Observation
 
 if TYPE_CHECKING:
@@ -163,14 +164,16 @@ def baseline_chart(
                 label=f"left out: under {c.min_observed:.0%} of station seen",
             )
         )
-    # Counts that came with a warning (the sun along the tracks: likely low) are ringed.
-    warned = [o for o in shown if o.warnings]
-    for group, size in ((warned, 10), ([j] if j.warnings else [], 20)):
+    # Counts that came with a warning (the sun along the tracks: likely low) are ringed. Coarse imagery
+    # is the product's, often shared by the whole history: the caveats say it once (no rings).
+    warned = [o for o in shown if scene_cautions(o.warnings)]
+    judged_warned = bool(scene_cautions(j.warnings))
+    for group, size in ((warned, 10), ([j] if judged_warned else [], 20)):
         if group:
             xs = [_dt(o.date) for o in group]
             ys = [o.railcars for o in group]
             ax.plot(xs, ys, ls="", marker="o", ms=size, mfc="none", mec=PURPLE, mew=1.8, zorder=9)
-    if warned or j.warnings:
+    if warned or judged_warned:
         label = "count with a warning (likely low)"
         legend.append(Line2D([], [], color=PURPLE, marker="o", mfc="none", ms=9, mew=1.8, ls="", label=label))
 

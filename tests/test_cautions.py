@@ -1,0 +1,96 @@
+"""A caution when the imagery is too coarse to see the gaps between coupled cars (session 33).
+
+Coarser than the detector's ``gap_visible_gsd_m`` (0.65 m) runs of coupled
+cars are counted by their length. On the one real yard with a truth, made
+coarser (``benchmarks/real_gsd.py``), that count ran a quarter to a half
+low and its interval missed the truth at 1.0 m. The user is told on the
+command line, in ``count.json``, on the overlay, in a batch's log and store,
+and once in a report's caveats (not by ringing every count of a history
+that is coarse throughout).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import date, timedelta
+
+import pytest
+
+from railcount.cautions import (
+    COARSE_GSD_M,
+    caption,
+    coarse_imagery_caution,
+    is_coarse,
+    scene_cautions,
+)
+from railcount.detect.params import DetectorParams
+from railcount.errors import CoarseImageryWarning
+from railcount.io.stations import read_stations
+from railcount.pipeline import count_scene
+from railcount.report.baseline import Observation, compare
+
+from .geofixtures import write_synth
+
+
+def test_the_caution_starts_where_the_detector_counts_by_pitch():
+    gap = DetectorParams().gap_visible_gsd_m
+    assert COARSE_GSD_M == gap  # the report reads "coarse" from a count's GSD with the same bound
+    assert coarse_imagery_caution("Yard", gap, gap) == ""
+    line = coarse_imagery_caution("Yard", 0.75, gap)
+    assert line.startswith("Yard: at 0.75 m ") and is_coarse(line) and "\n" not in line
+    along = "Yard: the sun ... along the tracks"
+    assert scene_cautions([line, along]) == (along,)
+    assert caption([line], 0.75).startswith("caution: 0.75 m imagery") and caption([], 0.75) == ""
+
+
+def test_a_coarse_scene_is_cautioned_where_the_user_looks(tmp_path, capsys):
+    from railcount.cli import main
+
+    paths, station = write_synth(tmp_path, date="2021-06-02", cars=20, gsd_m=1.0, seed=515)
+    with pytest.warns(CoarseImageryWarning, match=r"Tumangang: at 1\.00 m a pixel is too coarse"):
+        (sc,) = count_scene(paths["tif"], read_stations(station), out_dir=tmp_path / "out")
+    record = json.loads((tmp_path / "out" / "count.json").read_text())
+    (note,) = record["warnings"]
+    assert is_coarse(note) and sc.cautions == (note,)
+    assert sc.outputs["overlay"].stat().st_size > 0
+    # The command line prints it once on stderr, the count itself on stdout.
+    assert main(["count", str(paths["tif"]), "--station", str(station)]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("too coarse to see the gaps") == 1 and "too coarse" not in out
+
+
+def test_no_coarse_caution_at_half_a_metre(tmp_path):
+    paths, station = write_synth(tmp_path, date="2021-06-02", cars=20, gsd_m=0.5, seed=515)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoarseImageryWarning)
+        (sc,) = count_scene(paths["tif"], read_stations(station), out_dir=tmp_path / "out")
+    assert sc.cautions == ()
+    assert "warnings" not in json.loads((tmp_path / "out" / "count.json").read_text())
+
+
+def _history(gsds, warned=()):
+    start = date(2020, 1, 1)
+    return [
+        Observation(start + timedelta(days=30 * i), 20 + i % 3, gsd_m=g, warnings=tuple(warned))
+        for i, g in enumerate(gsds)
+    ]
+
+
+def test_a_report_says_coarse_imagery_once_and_rings_no_count():
+    from railcount.report.chart import PURPLE, baseline_chart
+
+    coarse_note = coarse_imagery_caution("Yard", 1.0, COARSE_GSD_M)
+    base = _history([1.0] * 6, warned=(coarse_note,))
+    c = compare(Observation(date(2023, 10, 5), 60, 40, 90, gsd_m=1.0, warnings=(coarse_note,)), base)
+    (coarse,) = [k for k in c.caveats if "coarser than 0.65 m" in k]
+    assert coarse.startswith("the count on 2023-10-05 and 6 of the 6 baseline counts were made")
+    assert not any("came with a warning" in k for k in c.caveats)  # not per count
+    fig = baseline_chart(c, [*c.baseline_obs, c.judged])
+    assert not [line for line in fig.axes[0].get_lines() if line.get_markeredgecolor() == PURPLE]
+    # A fine history judged against a fine count: no such caveat; one coarse baseline count: named.
+    fine = compare(Observation(date(2023, 10, 5), 60, gsd_m=0.5), _history([0.5] * 6))
+    assert not any("coarser than" in k for k in fine.caveats)
+    mixed = compare(Observation(date(2023, 10, 5), 60, gsd_m=0.5), _history([0.5] * 5 + [0.75]))
+    (named,) = [k for k in mixed.caveats if "coarser than" in k]
+    assert named.startswith("1 of the 6 baseline counts was made")
