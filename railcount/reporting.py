@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from railcount.errors import (
+    CoarseImageryWarning,
     EmptyBaselineError,
     NoObservationError,
     RailcountError,
@@ -284,7 +286,11 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
     if not o.scene:
         return None, "Overlay unavailable: the history gives no scene for this count."
     try:
-        return _count(_resolve(o.scene, base_dir), polygon, folder), ""
+        with warnings.catch_warnings():
+            # The report says coarse imagery once, in its caveats (read from the counts' GSDs),
+            # not once for every scene it counts again to draw.
+            warnings.simplefilter("ignore", CoarseImageryWarning)
+            return _count(_resolve(o.scene, base_dir), polygon, folder), ""
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
 

@@ -541,3 +541,20 @@ def test_baseline_counts_with_no_time_of_day_are_counted_in_a_caveat(tmp_path, c
     n_baseline = len(comp.baseline_obs)
     unknown = sum(1 for o in comp.baseline_obs if o.time_unknown)
     assert unknown == 3 and len(notes) == 1 and notes[0].startswith(f"3 of the {n_baseline} baseline")
+
+
+def test_coarse_imagery_is_one_caveat_and_redrawn_scenes_warn_of_it_no_more(tmp_path, capsys, synth_pair):
+    """The 1 m judged scene, counted afresh, warns of coarse imagery once (as railcount count does); the
+    baseline scene counted again for its thumbnail does not, and the report says it once as a caveat."""
+    base_tif, judged_tif, station = synth_pair
+    rows = tumangang_rows()[:-1]
+    rows[-1].update(scene=base_tif.name, date="2021-06-01")
+    hist = write_history(base_tif.parent / "hist_coarse.csv", rows)
+    out = tmp_path / "pack"
+    assert main(["report", *scene_args(hist, judged_tif, station), "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    rec = json.loads(captured.out)
+    assert (out / "baseline" / "2021-06-01" / "overlay.png").is_file()  # the thumbnail was counted again
+    assert captured.err.count("too coarse to see the gaps") == 1
+    (caveat,) = [c for c in rec["caveats"] if "coarser than 0.65 m" in c]
+    assert caveat.startswith("the count on 2023-10-05 was made on imagery coarser than 0.65 m")
