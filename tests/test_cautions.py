@@ -58,6 +58,10 @@ def test_a_coarse_scene_is_cautioned_where_the_user_looks(tmp_path, capsys):
     assert main(["count", str(paths["tif"]), "--station", str(station)]) == 0
     out, err = capsys.readouterr()
     assert err.count("too coarse to see the gaps") == 1 and "too coarse" not in out
+    # --json prints the record with its warnings, as count.json keeps them.
+    assert main(["count", str(paths["tif"]), "--station", str(station), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["warnings"] == [note] and printed["railcars"] == record["railcars"]
 
 
 def test_no_coarse_caution_at_half_a_metre(tmp_path):

@@ -84,7 +84,9 @@ def count(
     for sc in count_scene(source, stations, out_dir=out, bands=band_idx, gsd_m=gsd, acquired=when):
         r = sc.result
         if as_json:
-            typer.echo(json.dumps(r.to_dict()))
+            # As count.json: the cautions travel with the record (they are on stderr too).
+            record = {**r.to_dict(), **({"warnings": list(sc.cautions)} if sc.cautions else {})}
+            typer.echo(json.dumps(record))
             continue
         date = r.acquired.date().isoformat() if r.acquired else "date unknown"
         locos = f", {r.locomotives} locomotive{'s' if r.locomotives != 1 else ''}" if r.locomotives else ""
