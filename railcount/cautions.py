@@ -44,7 +44,7 @@ def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float)
     pitch (:func:`railcount.detect.cars.split_runs`), and on real imagery
     that has proved much weaker than on the generated yards it is measured on.
     """
-    if gsd_m <= gap_visible_gsd_m:
+    if not coarse_gsd(gsd_m, gap_visible_gsd_m):
         return ""
     return (
         f"{station}: at {gsd_m:.2f} m a pixel is {COARSE_PHRASE}, so runs of cars are counted by their "
@@ -53,9 +53,10 @@ def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float)
     )
 
 
-def coarse_gsd(gsd_m: float | None) -> bool:
-    """Whether a count at ``gsd_m`` was made on coarse imagery (:data:`COARSE_GSD_M`; None: not known)."""
-    return gsd_m is not None and gsd_m > COARSE_GSD_M
+def coarse_gsd(gsd_m: float | None, bound_m: float = COARSE_GSD_M) -> bool:
+    """Whether a count at ``gsd_m`` was made on coarse imagery: coarser than ``bound_m`` (by default
+    :data:`COARSE_GSD_M`; the detector passes its own ``gap_visible_gsd_m``). None: not known."""
+    return gsd_m is not None and gsd_m > bound_m
 
 
 def is_coarse(caution: str) -> bool:
