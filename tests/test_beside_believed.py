@@ -16,7 +16,6 @@ their places in the track frame are set here.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,6 @@ from railcount.detect.detector import (
     detect,
 )
 from railcount.detect.params import DetectorParams
-from railcount.errors import AssumedSunWarning
 from railcount.evaluate import match_centres
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -48,9 +46,7 @@ DARK_SUN = FEATURES.index("dark_sun")
 
 
 def _window():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AssumedSunWarning)
-        (window,) = read_windows(JUNE, read_stations(SAMPLES / "tumangang_station.geojson"))
+    (window,) = read_windows(JUNE, read_stations(SAMPLES / "tumangang_station.geojson"))
     return window
 
 
@@ -169,9 +165,7 @@ def test_a_june_yard_finds_more_of_its_cars_with_the_neighbours_shadow(tmp_path)
     from .geofixtures import write_synth
 
     paths, station = write_synth(tmp_path, date="2019-06-12", cars=40, gsd_m=0.5, seed=11)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AssumedSunWarning)
-        (window,) = read_windows(paths["tif"], read_stations(station))
+    (window,) = read_windows(paths["tif"], read_stations(station))
     truth = truth_centres(paths["truth_geojson"], window)
 
     def matched(params: DetectorParams) -> tuple[int, int]:
@@ -205,9 +199,7 @@ def test_snow_covered_windows_are_counted_without_the_neighbours_shadow(tmp_path
         product="rgb8",
         conditions="snow",
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AssumedSunWarning)
-        (window,) = read_windows(paths["tif"], read_stations(station))
+    (window,) = read_windows(paths["tif"], read_stations(station))
     assert prepare(window).snow_share >= ON.snow_min_share
     shipped = detect(window)
     off = detect(window, dataclasses.replace(ON, neighbour_shadow=False))
