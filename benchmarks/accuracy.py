@@ -91,6 +91,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from railcount.cautions import scene_cautions
 from railcount.counting import (
     ALONG_CALIBRATION_SCENES,
     ALONG_INTERVAL_RATIOS,
@@ -274,7 +275,8 @@ def run_one(args: tuple) -> Outcome:
         outcome(suite, tif.stem, ev, time.perf_counter() - t0),
         condition=condition_of(spec),
         realism=realism,
-        along=bool(ev.count.cautions),  # warned that the sun throws the shadows along the tracks
+        # Warned that the sun throws the shadows along the tracks (not of coarse imagery: a product's).
+        along=bool(scene_cautions(ev.count.cautions)),
     )
 
 
