@@ -1,8 +1,9 @@
-"""Fit the roof, car, locomotive and type models (railcount/detect/*_model.py) on the tuned suites.
+"""Fit the roof, car, locomotive, type, fill and along models (railcount/detect/*_model.py) on tuned scenes.
 
 Usage:
     python benchmarks/fit_car_model.py [--scenes N|RANGES] [--generic RANGES] [--lookalikes N|RANGES]
-                                       [--workers W] [--cache DIR] [--check]
+                                       [--along-generic RANGES] [--workers W] [--cache DIR] [--check]
+                                       [--roof-only | --fill-only | --along-only]
 
 First the roof model (``roof_model.py``, :mod:`railcount.detect.roofs`):
 every candidate near true rolling stock is described where the band
@@ -47,6 +48,15 @@ about 23,000 proposals against 87,000 candidates) learn from its own features
 and its neighbours which holes hold a car. With
 ``--check`` the proposals are made with the shipped car model.
 
+Then the along model (``along_model.py``, detector 0.6.15): where the sun
+throws the shadows along a track direction no shadow lies beside its cars,
+so the detector reads the band evidence there with the shadows on each
+side in turn, and boosted trees judge what both readings propose. They are
+fitted on those candidates of tuned generic yards (``--along-generic``,
+default 100-399: the main tracks of Tumangang's yards never have the sun along them)
+and of the look-alike blocks, labelled as the car model's are
+(``--along-only`` fits it alone, with the shipped car model).
+
 Only ``tuned`` seeds are used; ``untouched`` and ``fresh`` stay out of the
 fit so that ``benchmarks/accuracy.py`` measures the model on scenes it never
 saw. ``--check`` prints the fit's figures without writing the module.
@@ -71,7 +81,13 @@ from accuracy import ROOT, ensure_scene
 
 from railcount.detect.boost import Forest, fit_forest
 from railcount.detect.candidates import FEATURES, design, fit_logistic, logistic
-from railcount.detect.detector import candidates_in_station, detect, fill_candidates, roof_alternatives
+from railcount.detect.detector import (
+    along_candidates,
+    candidates_in_station,
+    detect,
+    fill_candidates,
+    roof_alternatives,
+)
 from railcount.detect.fill import FILL_CONTEXT
 from railcount.detect.params import DetectorParams
 from railcount.detect.roofs import ON_ROOF_M, choose_rows, roof_forest
@@ -87,6 +103,7 @@ LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
 TYPE_MODULE = ROOT / "railcount" / "detect" / "type_model.py"
 ROOF_MODULE = ROOT / "railcount" / "detect" / "roof_model.py"
 FILL_MODULE = ROOT / "railcount" / "detect" / "fill_model.py"
+ALONG_MODULE = ROOT / "railcount" / "detect" / "along_model.py"
 MATCH_M = 7.5
 FILL_MATCH_M = 5.0
 TYPE_MATCH_M = 3.0
@@ -213,6 +230,9 @@ FIT_SCENES = 600
 FIT_GENERIC = "0"
 """Tuned generic yards (each seed its own layout) the shipped models are fitted on: none yet (the
 shipped models are 0.6.6's; ``--generic 100-399`` adds them, and leaves 0-99 to diagnose)."""
+
+FIT_ALONG_GENERIC = "100-399"
+"""Tuned generic yards the along model is fitted on (0-99 are left to diagnose)."""
 
 FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
 """Settings of the car model's boosted trees (railcount.detect.boost.fit_forest)."""
@@ -368,16 +388,30 @@ def main(argv: list[str] | None = None) -> int:
         help="tuned look-alike blocks (site town, no railcars) whose candidates are negatives: "
         f"N or ranges, as --scenes (default {FIT_SCENES})",
     )
+    ap.add_argument(
+        "--along-generic",
+        type=scene_set,
+        default=scene_set(FIT_ALONG_GENERIC),
+        help="tuned generic yards whose candidates where the sun shines along the tracks fit the along "
+        f"model, with those of the look-alike blocks (ranges as --scenes; default {FIT_ALONG_GENERIC}, "
+        "leaving 0-99 to diagnose)",
+    )
     ap.add_argument("--check", action="store_true", help="print the fit, do not write the module")
     ap.add_argument("--roof-only", action="store_true", help="fit the roof model only")
     ap.add_argument(
         "--fill-only", action="store_true", help="fit the fill model only (with the shipped car model)"
+    )
+    ap.add_argument(
+        "--along-only", action="store_true", help="fit the along model only (with the shipped car model)"
     )
     args = ap.parse_args(argv)
     # The roof model places boxes after the count is decided; the other models
     # are fitted on the candidates where the band evidence found them.
     if args.fill_only:
         fit_fill_model(args)
+        return 0
+    if args.along_only:
+        fit_along_model(args)
         return 0
     fit_roof_model(args)
     if args.roof_only:
@@ -440,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {LOCO_MODULE.relative_to(ROOT)}")
     fit_types(features, both, types, kept, args)
     fit_fill_model(args)
+    fit_along_model(args)
     return 0
 
 
@@ -490,6 +525,63 @@ def fit_fill_model(args: argparse.Namespace) -> None:
         )
         write_forest_module(FILL_MODULE, forest, provenance, "fill", (*FEATURES, *FILL_CONTEXT))
         print(f"wrote {FILL_MODULE.relative_to(ROOT)}")
+
+
+def along_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """The along model's examples from one tuned scene or block: (FEATURES rows, labels).
+
+    The candidates proposed where the sun shines along the tracks, read with
+    the shadows on each side in turn (:func:`~railcount.detect.detector.along_candidates`,
+    with the shipped car model for the neighbour rule), labelled 1 when the
+    centre lies within MATCH_M of true rolling stock, as the car model's are.
+    """
+    i, realism, cache = args
+    tif, station = ensure_scene("tuned", i, cache, realism)
+    (window,) = read_windows(tif, read_stations(station))
+    stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
+    dets, features = along_candidates(window)
+    if not len(dets):
+        return np.zeros((0, len(FEATURES))), np.zeros(0)
+    car_m, _ = _nearest_m(dets.center, stock.cars, window.gsd_m)
+    loco_m, _ = _nearest_m(dets.center, stock.locomotives, window.gsd_m)
+    return features, (np.minimum(car_m, loco_m) <= MATCH_M).astype(float)
+
+
+def fit_along_model(args: argparse.Namespace) -> None:
+    """Fit the along model (railcount/detect/along_model.py) on the candidates of tuned generic yards and
+    look-alike blocks where the sun shines along the tracks; print its held-out AUC."""
+    jobs = [(i, "generic", args.cache) for i in args.along_generic]
+    jobs += [(i, "town", args.cache) for i in args.lookalikes]
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        parts = list(pool.map(along_rows, jobs, chunksize=2))
+    x = np.vstack([f for f, _ in parts])
+    y = np.concatenate([lab for _, lab in parts])
+    if not len(y):
+        print("along model: no candidate where the sun shines along the tracks; nothing fitted")
+        return
+    scene = scene_index([len(lab) for _, lab in parts], jobs)
+    test = held_out(scene)
+    held = fit_forest(x[~test], y[~test], **FOREST).probability(x[test])
+    scenes_with = sum(1 for _, lab in parts if len(lab))
+    print(
+        f"along model: {len(y)} candidates from {scenes_with} of {len(jobs)} scenes and blocks, "
+        f"on rolling stock {y.mean():.1%}; held-out AUC {auc(held, y[test]):.3f}"
+    )
+    forest = shipped_forest(fit_forest(x, y, **FOREST))
+    if not args.check:
+        blocks = (
+            f", and tuned look-alike blocks (site town; {ranges_text(args.lookalikes)})"
+            if args.lookalikes
+            else ""
+        )
+        provenance = (
+            f"Fitted {date.today().isoformat()} on {len(y)} candidate cars proposed where the sun shines "
+            f"along the tracks (the band evidence read with the shadows on each side in turn), from tuned "
+            f"generic yards ({ranges_text(args.along_generic)}){blocks}; label: centre within {MATCH_M} m "
+            f"of true rolling stock (railcar or locomotive); {trees_text(FOREST)}"
+        )
+        write_forest_module(ALONG_MODULE, forest, provenance, "along")
+        print(f"wrote {ALONG_MODULE.relative_to(ROOT)}")
 
 
 def fit_types(

@@ -152,8 +152,8 @@ def along_tracks_caution(window: SceneWindow, params: DetectorParams) -> str:
     bearings = ", ".join(f"{(90.0 + a) % 180.0:.0f}" for a in along)
     return (
         f"{window.station.name}: the sun (azimuth {sun.azimuth_deg:.0f}, {sun.elevation_deg:.0f} degrees up) "
-        f"throws the shadows along the tracks running at a bearing of {bearings} degrees; cars are found "
-        "beside their shadows, so many there are missed (two in five found on generated yards): expect "
+        f"throws the shadows along the tracks running at a bearing of {bearings} degrees; no shadow lies "
+        "beside the cars, so many there are missed (about half found on generated yards): expect "
         "the count to be low, at times far off (its interval is widened for it), and check the overlay"
     )
 

@@ -6,6 +6,7 @@ benchmark measures the figures themselves.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
 import numpy as np
@@ -163,7 +164,8 @@ def test_joplin_has_no_railcars(shared_real, polygon, allowed):
 def test_without_a_shadow_side_candidates_are_still_judged_by_the_car_model(tmp_path):
     # A look-alike block (apartment roofs, car parks, trucks; no railcars) whose streets
     # run with the sun: in one track direction no shadow side can be told. Detector
-    # 0.5.3 and before fell back to edged bands there and kept them unscored.
+    # 0.5.3 and before fell back to edged bands there and kept them unscored; from 0.6.15
+    # both sides are read there and the along model judges (tests/test_along_model.py).
     from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
     scene = synthesize(
@@ -172,12 +174,14 @@ def test_without_a_shadow_side_candidates_are_still_judged_by_the_car_model(tmp_
     paths = write_scene(scene, tmp_path)
     (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, tmp_path)))
     params = DetectorParams()
-    old = detect(window, DetectorParams(edged_fallback=True))
+    old = detect(window, DetectorParams(edged_fallback=True, along_model=False))
     # The block does take the fallback: unscored edged bands below the model's threshold.
     assert (old.score < params.min_car_probability).any(), old.score
-    dets = detect(window, params)
-    assert (dets.score >= params.min_car_probability).all(), dets.score
-    assert len(dets) < len(old)
+    for judged in (dataclasses.replace(params, along_model=False), params):
+        dets = detect(window, judged)
+        least = min(judged.min_car_probability, judged.min_along_probability)
+        assert (dets.score >= least).all(), dets.score
+        assert len(dets) < len(old)
 
 
 def test_cutting_the_frames_loses_no_car(tmp_path):

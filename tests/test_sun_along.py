@@ -1,9 +1,10 @@
 """A warning when the sun throws the shadows along the tracks (detector 0.6.9).
 
 The detector finds cars beside their shadows. Where the shadows fall along
-the tracks there are none beside the cars, and on generated yards two cars
-in five are found there (``benchmarks/misses.py --realism generic``): the
-user is told, on the command line, in ``count.json`` and on the overlay.
+the tracks there are none beside the cars, and on generated yards about
+half the cars are found there (two in five before the along model of
+0.6.15; ``benchmarks/misses.py --realism generic``): the user is told, on
+the command line, in ``count.json`` and on the overlay.
 """
 
 from __future__ import annotations

@@ -311,6 +311,25 @@ def car_forest() -> Forest:
     return forest_of(car_model, "car")
 
 
+def along_probability(features: np.ndarray) -> np.ndarray:
+    """Probability that each candidate proposed where the sun shines along the tracks is on rolling stock.
+
+    The along model is boosted trees over :data:`FEATURES`, read with the
+    shadows forced to one side, fitted on such candidates of generated yards
+    of other layouts (and look-alike blocks), written into
+    :mod:`railcount.detect.along_model` by ``benchmarks/fit_car_model.py``.
+    """
+    return along_forest().probability(np.asarray(features, dtype=float).reshape(-1, len(FEATURES)))
+
+
+@functools.lru_cache(maxsize=1)
+def along_forest() -> Forest:
+    """The shipped along model as a :class:`~railcount.detect.boost.Forest` (read once)."""
+    from railcount.detect import along_model
+
+    return forest_of(along_model, "along")
+
+
 def forest_of(module: object, what: str, features: tuple[str, ...] = FEATURES) -> Forest:
     """The trees a fitted-model module holds (FEATURES, BASE, FEATURE, THRESHOLD, VALUE) as a Forest.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.14"
+DETECTOR_VERSION = "0.6.15"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -232,6 +232,15 @@ class DetectorParams:
         A candidate shorter than ``short_car_m`` (shorter than nearly every
         railcar) is kept only from ``min_short_car_probability``: its length
         is evidence against it (detector 0.6.2).
+    along_model, min_along_probability : bool, float
+        Where the sun (at a known time) throws the shadows along a track
+        direction, so no shadow lies beside its cars, read the band evidence
+        with the shadows on each side in turn and judge what both readings
+        propose with the along model (boosted trees fitted on such
+        candidates of generated yards of other layouts, ``along_model.py``),
+        keeping those it gives at least ``min_along_probability`` (detector
+        0.6.15). Off, the side with more evidence of lit bodies is taken and
+        the car model judges as anywhere else (0.6.14 and before).
     localise_roofs : bool
         Describe each candidate also ``roof_shift_m`` to either side across
         the track and move it to whichever of the three positions the fitted
@@ -352,6 +361,8 @@ class DetectorParams:
     min_car_probability: float = 0.35
     short_car_m: float = 9.0
     min_short_car_probability: float = 0.5
+    along_model: bool = True
+    min_along_probability: float = 0.5
     localise_roofs: bool = True
     roof_shift_m: float = 3.1
     roof_margin: float = 0.0

@@ -1,0 +1,84 @@
+"""Where the sun shines along the tracks, both shadow sides are read and the along model judges (0.6.15).
+
+With the shadows along a track there is none beside its cars, and the
+band evidence, read with the shadows on the side that shows more lit
+bodies, found two cars in five on generated yards. The detector now reads
+such a direction with the shadows on each side in turn and lets a model
+fitted on such candidates judge them (``benchmarks/fit_car_model.py
+--along-only``; figures in docs/detector.md, *Session 34*).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+
+from railcount.detect.candidates import FEATURES, along_probability
+from railcount.detect.detector import _sun_along, along_candidates, detect
+from railcount.detect.params import DetectorParams
+from railcount.detect.sun import SunPosition
+from railcount.evaluate import match_pairs
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_stock
+from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+from .geofixtures import write_synth
+
+SHAPE = (400, 600)
+
+
+def test_a_direction_is_along_the_sun_only_at_a_known_time_and_a_sun_up():
+    # Frame angles run from +col towards +row (rows go south): 90 degrees is a north-south track.
+    noon = SunPosition(azimuth_deg=180.0, elevation_deg=40.0, assumed_time=False)
+    assert _sun_along(SHAPE, 90.0, noon)  # shadows fall north, along the track
+    assert _sun_along(SHAPE, 100.0, noon)  # 10 degrees off: still along
+    assert not _sun_along(SHAPE, 0.0, noon)  # east-west: across
+    assert not _sun_along(SHAPE, 60.0, noon)
+    assumed = dataclasses.replace(noon, assumed_time=True)
+    assert not _sun_along(SHAPE, 90.0, assumed)  # a guessed sun is not trusted for this
+    low = dataclasses.replace(noon, elevation_deg=3.0)
+    assert not _sun_along(SHAPE, 90.0, low)
+
+
+def test_the_along_model_reads_the_car_features():
+    rng = np.random.default_rng(0)
+    p = along_probability(rng.normal(size=(5, len(FEATURES))))
+    assert p.shape == (5,) and np.all((p >= 0) & (p <= 1))
+
+
+def _found(window, truth, params):
+    dets = detect(window, params)
+    cars = dets.subset(dets.kind != "locomotive")
+    return len(match_pairs(cars.center, truth.cars, 7.5 / window.gsd_m)), len(cars)
+
+
+def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(tmp_path):
+    # Generic yard 1092 on 2024-01-20: the sun at azimuth 162, the tracks at a bearing of 154.
+    scene = synthesize(SceneSpec(site="generic", seed=1092, gsd_m=0.5, cars=30, date="2024-01-20"))
+    paths = write_scene(scene, tmp_path)
+    station = write_station(scene.site, tmp_path)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    truth = truth_stock(paths["truth_geojson"], window)
+    props, features = along_candidates(window)
+    assert len(props) > 0 and features.shape == (len(props), len(FEATURES))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found_on, counted_on = _found(window, truth, DetectorParams())
+        found_off, _ = _found(window, truth, DetectorParams(along_model=False))
+    assert found_on > found_off
+    assert found_on >= 0.5 * len(truth.cars)
+    # Not by counting everything twice: most of what is counted is on a car.
+    assert found_on >= 0.6 * counted_on
+
+
+def test_where_the_shadows_fall_across_nothing_changes(tmp_path):
+    # Tumangang's generated yards always have the shadows across their tracks.
+    paths, station = write_synth(tmp_path, date="2021-06-02", cars=20, gsd_m=0.5, seed=515)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    props, _ = along_candidates(window)
+    assert len(props) == 0
+    on, off = detect(window), detect(window, DetectorParams(along_model=False))
+    assert np.array_equal(on.center, off.center) and np.array_equal(on.score, off.score)
