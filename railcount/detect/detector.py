@@ -243,12 +243,13 @@ def _candidates(
     found = []
     along_rows = []
     for angle, region in zip(directions, regions, strict=True):
+        # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
         if params.along_model and log is None and _sun_along(prep.data.shape, angle, sun):
             # No shadow beside the cars: read the band evidence with the shadows on each side in
             # turn, without gap fills, and let the along model judge what both readings propose.
-            plain = dataclasses.replace(params, fill_gaps=False)
+            no_fills = dataclasses.replace(params, fill_gaps=False)
             for side in ("up", "down"):
-                found.append(_detect_along(prep, gsd, angle, plain, sun, None, region, side))
+                found.append(_detect_along(prep, gsd, angle, no_fills, sun, None, region, side))
                 along_rows.append(np.ones(len(found[-1][0]), bool))
         else:
             found.append(_detect_along(prep, gsd, angle, params, sun, log, region))
