@@ -27,20 +27,18 @@ from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
 from .geofixtures import write_synth
 
-SHAPE = (400, 600)
-
 
 def test_a_direction_is_along_the_sun_only_at_a_known_time_and_a_sun_up():
     # Frame angles run from +col towards +row (rows go south): 90 degrees is a north-south track.
     noon = SunPosition(azimuth_deg=180.0, elevation_deg=40.0, assumed_time=False)
-    assert _sun_along(SHAPE, 90.0, noon)  # shadows fall north, along the track
-    assert _sun_along(SHAPE, 100.0, noon)  # 10 degrees off: still along
-    assert not _sun_along(SHAPE, 0.0, noon)  # east-west: across
-    assert not _sun_along(SHAPE, 60.0, noon)
+    assert _sun_along(90.0, noon)  # shadows fall north, along the track
+    assert _sun_along(100.0, noon)  # 10 degrees off: still along
+    assert not _sun_along(0.0, noon)  # east-west: across
+    assert not _sun_along(60.0, noon)
     assumed = dataclasses.replace(noon, assumed_time=True)
-    assert not _sun_along(SHAPE, 90.0, assumed)  # a guessed sun is not trusted for this
+    assert not _sun_along(90.0, assumed)  # a guessed sun is not trusted for this
     low = dataclasses.replace(noon, elevation_deg=3.0)
-    assert not _sun_along(SHAPE, 90.0, low)
+    assert not _sun_along(90.0, low)
 
 
 def test_the_along_model_reads_the_car_features():

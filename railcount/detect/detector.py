@@ -244,7 +244,7 @@ def _candidates(
     along_rows = []
     for angle, region in zip(directions, regions, strict=True):
         # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
-        if params.along_model and log is None and _sun_along(prep.data.shape, angle, sun):
+        if params.along_model and log is None and _sun_along(angle, sun):
             # No shadow beside the cars: read the band evidence with the shadows on each side in
             # turn, without gap fills, and let the along model judge what both readings propose.
             no_fills = dataclasses.replace(params, fill_gaps=False)
@@ -269,13 +269,13 @@ def _candidates(
     return dets, features, types, placed, fill_context, beside, along
 
 
-def _sun_along(shape: tuple[int, int], angle: float, sun: SunPosition) -> bool:
+def _sun_along(angle: float, sun: SunPosition) -> bool:
     """Whether the sun (at a known time, 5 degrees up or more) throws the shadows along the tracks of
-    direction ``angle``, so that a frame of it has no shadow side (:func:`_shadow_side`)."""
+    direction ``angle`` (within about 17 degrees), so that a frame of it has no shadow side
+    (:func:`_shadow_side` reads the same cross-track component from the frame's rotation)."""
     if sun.assumed_time or sun.elevation_deg < 5.0:
         return False
-    side, _ = _shadow_side(TrackFrame.for_direction(shape, angle), sun)
-    return side is None
+    return shadow_across(angle, sun) < ALONG_SHADOW_ACROSS
 
 
 def roof_alternatives(
@@ -417,7 +417,7 @@ def shadows_along_tracks(
         max_directions=params.max_directions,
         min_share=params.direction_min_share,
     )
-    along = [a for a, _ in peaks if shadow_across(a, sun) < ALONG_SHADOW_ACROSS]
+    along = [a for a, _ in peaks if _sun_along(a, sun)]
     if not along:
         return [], sun
     # Orderly blocks (as curve pieces ask): a town's rows of houses and cars pass the detector's 60 %.
