@@ -319,13 +319,16 @@ def which(args: argparse.Namespace) -> str:
     return f"{len(args.scenes)} scenes ({ranges_text(args.scenes)})"
 
 
+def blocks_text(args: argparse.Namespace) -> str:
+    """The look-alike blocks a model is fitted on, as its provenance says it ("" for none)."""
+    if not args.lookalikes:
+        return ""
+    return f", and {len(args.lookalikes)} tuned look-alike blocks (site town; {ranges_text(args.lookalikes)})"
+
+
 def fitted_on(args: argparse.Namespace) -> str:
     """What the car and fill models are fitted on, as their provenance says it."""
-    blocks = (
-        f", and {len(args.lookalikes)} tuned look-alike blocks (site town; {ranges_text(args.lookalikes)})"
-        if args.lookalikes
-        else ""
-    )
+    blocks = blocks_text(args)
     generic = (
         f", {len(args.generic)} tuned generic yards ({ranges_text(args.generic)})" if args.generic else ""
     )
@@ -535,11 +538,8 @@ def along_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     with the shipped car model for the neighbour rule), labelled 1 when the
     centre lies within MATCH_M of true rolling stock, as the car model's are.
     """
-    i, realism, cache = args
-    tif, station = ensure_scene("tuned", i, cache, realism)
-    (window,) = read_windows(tif, read_stations(station))
-    stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
-    dets, features = along_candidates(window)
+    window, stock, _ = tuned_scene(*args)
+    dets, features = along_candidates(window)  # the shipped car model judges the neighbours
     if not len(dets):
         return np.zeros((0, len(FEATURES))), np.zeros(0)
     car_m, _ = _nearest_m(dets.center, stock.cars, window.gsd_m)
@@ -569,16 +569,11 @@ def fit_along_model(args: argparse.Namespace) -> None:
     )
     forest = shipped_forest(fit_forest(x, y, **FOREST))
     if not args.check:
-        blocks = (
-            f", and tuned look-alike blocks (site town; {ranges_text(args.lookalikes)})"
-            if args.lookalikes
-            else ""
-        )
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(y)} candidate cars proposed where the sun shines "
             f"along the tracks (the band evidence read with the shadows on each side in turn), from tuned "
-            f"generic yards ({ranges_text(args.along_generic)}){blocks}; label: centre within {MATCH_M} m "
-            f"of true rolling stock (railcar or locomotive); {trees_text(FOREST)}"
+            f"generic yards ({ranges_text(args.along_generic)}){blocks_text(args)}; label: centre within "
+            f"{MATCH_M} m of true rolling stock (railcar or locomotive); {trees_text(FOREST)}"
         )
         write_forest_module(ALONG_MODULE, forest, provenance, "along")
         print(f"wrote {ALONG_MODULE.relative_to(ROOT)}")

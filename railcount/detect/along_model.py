@@ -2,9 +2,9 @@
 
 Fitted 2026-12-03 on 13024 candidate cars proposed where the sun shines along the tracks
 (the band evidence read with the shadows on each side in turn), from tuned generic yards
-(100-399), and tuned look-alike blocks (site town; 0-599); label: centre within 7.5 m of
-true rolling stock (railcar or locomotive); gradient-boosted trees trees 200, depth 4,
-rate 0.1, l2 1.0, min_leaf 20, bins 64.
+(100-399), and 600 tuned look-alike blocks (site town; 0-599); label: centre within 7.5
+m of true rolling stock (railcar or locomotive); gradient-boosted trees trees 200, depth
+4, rate 0.1, l2 1.0, min_leaf 20, bins 64.
 """
 
 # fmt: off
