@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from railcount.detect.candidates import FEATURES, along_probability
-from railcount.detect.detector import _sun_along, along_candidates, detect
+from railcount.detect.detector import along_candidates, detect, sun_along
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import SunPosition
 from railcount.evaluate import match_pairs
@@ -31,14 +31,14 @@ from .geofixtures import write_synth
 def test_a_direction_is_along_the_sun_only_at_a_known_time_and_a_sun_up():
     # Frame angles run from +col towards +row (rows go south): 90 degrees is a north-south track.
     noon = SunPosition(azimuth_deg=180.0, elevation_deg=40.0, assumed_time=False)
-    assert _sun_along(90.0, noon)  # shadows fall north, along the track
-    assert _sun_along(100.0, noon)  # 10 degrees off: still along
-    assert not _sun_along(0.0, noon)  # east-west: across
-    assert not _sun_along(60.0, noon)
+    assert sun_along(90.0, noon)  # shadows fall north, along the track
+    assert sun_along(100.0, noon)  # 10 degrees off: still along
+    assert not sun_along(0.0, noon)  # east-west: across
+    assert not sun_along(60.0, noon)
     assumed = dataclasses.replace(noon, assumed_time=True)
-    assert not _sun_along(90.0, assumed)  # a guessed sun is not trusted for this
+    assert not sun_along(90.0, assumed)  # a guessed sun is not trusted for this
     low = dataclasses.replace(noon, elevation_deg=3.0)
-    assert not _sun_along(90.0, low)
+    assert not sun_along(90.0, low)
 
 
 def test_the_along_model_reads_the_car_features():

@@ -187,7 +187,7 @@ def along_candidates(
 ) -> tuple[Detections, np.ndarray]:
     """The candidates proposed where the sun shines along the tracks, in the station, before the along model.
 
-    Where a track direction has no shadow side (:func:`_sun_along`) the
+    Where a track direction has no shadow side (:func:`sun_along`) the
     band evidence is read with the shadows on each side in turn; this
     returns the described candidates both readings propose whose centre
     lies in the station, and their :data:`FEATURES` rows. Used by
@@ -232,7 +232,7 @@ def _candidates(
     the :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), and
     which candidates stand in the shadow of a believed car a track over (:func:`_beside_believed`),
     and which were proposed where the sun shines along the tracks, for the along model (with
-    ``params.along_model``; see :func:`_sun_along`).
+    ``params.along_model``; see :func:`sun_along`).
 
     With ``log``, each track direction appends its candidates' three
     positions (window pixels), direction and feature rows
@@ -244,7 +244,7 @@ def _candidates(
     along_rows = []
     for angle, region in zip(directions, regions, strict=True):
         # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
-        if params.along_model and log is None and _sun_along(angle, sun):
+        if params.along_model and log is None and sun_along(angle, sun):
             # No shadow beside the cars: read the band evidence with the shadows on each side in
             # turn, without gap fills, and let the along model judge what both readings propose.
             no_fills = dataclasses.replace(params, fill_gaps=False)
@@ -269,7 +269,7 @@ def _candidates(
     return dets, features, types, placed, fill_context, beside, along
 
 
-def _sun_along(angle: float, sun: SunPosition) -> bool:
+def sun_along(angle: float, sun: SunPosition) -> bool:
     """Whether the sun (at a known time, 5 degrees up or more) throws the shadows along the tracks of
     direction ``angle`` (within about 17 degrees), so that a frame of it has no shadow side
     (:func:`_shadow_side` reads the same cross-track component from the frame's rotation)."""
@@ -417,7 +417,7 @@ def shadows_along_tracks(
         max_directions=params.max_directions,
         min_share=params.direction_min_share,
     )
-    along = [a for a, _ in peaks if _sun_along(a, sun)]
+    along = [a for a, _ in peaks if sun_along(a, sun)]
     if not along:
         return [], sun
     # Orderly blocks (as curve pieces ask): a town's rows of houses and cars pass the detector's 60 %.
@@ -512,7 +512,7 @@ def _frame_maps(
     """The bands warped into the frame of one track direction (cut to ``region``, window (x, y)
     points, widened by ``frame_margin_m``), the band evidence there, and the centreline runs and
     candidate cars made of it. ``force_side`` ("up" or "down") reads the band evidence with the
-    shadows on that side where the sun gives none (:func:`_sun_along`)."""
+    shadows on that side where the sun gives none (:func:`sun_along`)."""
     if isinstance(region, Piece):
         frame = TrackFrame.for_direction(prep.data.shape, angle, region.corners, params.piece_margin_m / gsd)
     else:
