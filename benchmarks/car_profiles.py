@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.detect.sun import ALONG_SHADOW_ACROSS
+from railcount.detect.sun import ALONG_SHADOW_ACROSS, window_sun
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_stock
@@ -43,7 +43,7 @@ from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
-from misses import long_axes, toward_sun, window_sun
+from misses import long_axes, toward_sun
 from real_gsd import coarser
 
 OFFSETS_M = np.arange(-6.0, 6.01, 1.0)

@@ -95,7 +95,7 @@ from railcount.detect.detector import (
 from railcount.detect.fill import FILL_CONTEXT
 from railcount.detect.params import DetectorParams
 from railcount.detect.roofs import ON_ROOF_M, choose_rows, roof_forest
-from railcount.detect.sun import solar_position
+from railcount.detect.sun import window_sun
 from railcount.detect.types import TYPE_CLASSES, TYPE_FEATURES, type_design
 from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
@@ -123,11 +123,14 @@ def tuned_scene(i: int, realism: str, cache: str) -> tuple[SceneWindow, Stock, D
     return window, stock, dataclasses.replace(DetectorParams(), car_model=False)
 
 
-def sun_along_rows(window: SceneWindow, angles: np.ndarray) -> np.ndarray:
-    """Which candidates (by their track direction) stand where the sun shines along the tracks."""
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
-    return np.array([sun_along(float(a), sun) for a in angles], bool)
+def shadow_side_rows(realism: str, window: SceneWindow, angles: np.ndarray) -> np.ndarray:
+    """Which candidates (by their track direction) the car, locomotive, type and fill models learn
+    from: all but, on a generic yard, those on a direction the sun shines along, which the along
+    model judges (0.6.15). Tumangang yards never have one."""
+    if realism != "generic":
+        return np.ones(len(angles), bool)
+    sun = window_sun(window)
+    return np.array([not sun_along(float(a), sun) for a in angles], bool)
 
 
 def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,11 +145,8 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.n
     """
     window, stock, params = tuned_scene(*args)
     dets, features, types = candidates_in_station(window, params)
-    if len(dets) and args[1] == "generic":
-        # Where the sun shines along a track direction the along model judges (0.6.15): those
-        # candidates are not the car model's to learn from.
-        keep = ~sun_along_rows(window, dets.angle_deg)
-        dets, features, types = dets.subset(keep), features[keep], types[keep]
+    keep = shadow_side_rows(args[1], window, dets.angle_deg)
+    dets, features, types = dets.subset(keep), features[keep], types[keep]
     if not len(dets):
         return np.zeros((0, len(FEATURES))), np.zeros((0, 5)), np.zeros((0, len(TYPE_FEATURES)))
     car_m, nearest = _nearest_m(dets.center, stock.cars, window.gsd_m)
@@ -508,9 +508,8 @@ def fill_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     """
     window, stock, _ = tuned_scene(*args)
     dets, features, context = fill_candidates(window, DetectorParams())
-    if len(dets) and args[1] == "generic":
-        keep = ~sun_along_rows(window, dets.angle_deg)
-        dets, features, context = dets.subset(keep), features[keep], context[keep]
+    keep = shadow_side_rows(args[1], window, dets.angle_deg)
+    dets, features, context = dets.subset(keep), features[keep], context[keep]
     found = detect(window, DetectorParams(fill_gaps=False))
     found_cars = found.center[found.kind != "locomotive"]
     matched = {j for _, j in match_pairs(found_cars, stock.cars, MATCH_M / window.gsd_m)}

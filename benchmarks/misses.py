@@ -67,7 +67,7 @@ from railcount.detect.candidates import car_probability
 from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
-from railcount.detect.sun import ALONG_SHADOW_ACROSS, SunPosition, shadow_across, solar_position
+from railcount.detect.sun import ALONG_SHADOW_ACROSS, SunPosition, shadow_across, window_sun
 from railcount.evaluate import match_pairs
 from railcount.io.outputs import display_bgr
 from railcount.io.scenes import read_windows
@@ -154,12 +154,6 @@ def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParam
 
 SUN_ANGLES = ("along (<0.3)", "0.3-0.7", "across (>=0.7)")
 """How far across a car its shadow falls: |sine| of the angle between the shadow and the car's axis."""
-
-
-def window_sun(window: SceneWindow) -> SunPosition:
-    """The sun over the window's station at its acquisition time, where the detector puts it."""
-    centre = window.station.geometry.centroid
-    return solar_position(centre.x, centre.y, window.acquired)
 
 
 def toward_sun(sun: SunPosition) -> np.ndarray:

@@ -21,7 +21,7 @@ from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
-from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, solar_position, time_of_day_unknown
+from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown, window_sun
 from railcount.errors import AssumedSunWarning, CoarseImageryWarning, ShadowsAlongTracksWarning, UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
@@ -134,8 +134,7 @@ def sun_record(window: SceneWindow) -> dict[str, object] | None:
     acquisition time), for the count's record; None in pixel space."""
     if is_pixel_space(window):
         return None
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
+    sun = window_sun(window)
     return {
         "azimuth_deg": round(sun.azimuth_deg, 1),
         "elevation_deg": round(sun.elevation_deg, 1),

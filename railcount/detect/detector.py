@@ -60,7 +60,7 @@ from railcount.detect.sun import (
     SunPosition,
     shadow_across,
     shadow_vector_px,
-    solar_position,
+    window_sun,
 )
 from railcount.detect.types import (
     TYPE_CLASSES,
@@ -360,8 +360,7 @@ def _set_up(
         refine=params.refine_directions,
     )
     directions = [a for a, _ in peaks]
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
+    sun = window_sun(window)
     angles = list(directions)
     regions: list[np.ndarray | Piece | None] = [None] * len(directions)
     if params.crop_frames and directions:
@@ -403,8 +402,7 @@ def shadows_along_tracks(
     own warning) or the sun is below 5 degrees.
     """
     params = params or DetectorParams()
-    centre = window.station.geometry.centroid
-    sun = solar_position(centre.x, centre.y, window.acquired)
+    sun = window_sun(window)
     if sun.assumed_time or sun.elevation_deg < 5.0:
         return [], sun
     scale = min(1.0, window.gsd_m / REGION_GSD_M)

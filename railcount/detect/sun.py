@@ -19,6 +19,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from railcount.models import SceneWindow
 
 ASSUMED_SOLAR_TIME_H = 10.5
 
@@ -45,6 +49,13 @@ def time_of_day_unknown(when: datetime | None) -> bool:
         when.timetz().replace(tzinfo=None) == time(0, 0)
         and (when.tzinfo is None or when.utcoffset() == timezone.utc.utcoffset(None))
     )
+
+
+def window_sun(window: SceneWindow) -> SunPosition:
+    """The sun over ``window``'s station (its centroid) at the window's acquisition time: where the
+    detector, the count's record and the benchmarks all put it."""
+    centre = window.station.geometry.centroid
+    return solar_position(centre.x, centre.y, window.acquired)
 
 
 def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition:
