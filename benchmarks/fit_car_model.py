@@ -54,7 +54,10 @@ and its neighbours which holes hold a car. With
 Then the along model (``along_model.py``, detector 0.6.15): where the sun
 throws the shadows along a track direction no shadow lies beside its cars,
 so the detector reads the band evidence there with the shadows on each
-side in turn, and boosted trees judge what both readings propose. They are
+side in turn (since 0.6.16 with edged bands near the dashes the shadows
+leave along the track, ``railcount/detect/dashes.py``), and boosted trees
+judge what both readings propose from the car model's features and the
+dashes at each candidate's ends and inside it (``ALONG_CONTEXT``). They are
 fitted on those candidates of tuned generic yards (``--along-generic``,
 default 100-399: the main tracks of Tumangang's yards never have the sun along them)
 and of the look-alike blocks, labelled as the car model's are
@@ -84,6 +87,7 @@ from accuracy import ROOT, ensure_scene
 
 from railcount.detect.boost import Forest, fit_forest
 from railcount.detect.candidates import FEATURES, design, fit_logistic, logistic
+from railcount.detect.dashes import ALONG_CONTEXT
 from railcount.detect.detector import (
     along_candidates,
     candidates_in_station,
@@ -550,7 +554,7 @@ def fit_fill_model(args: argparse.Namespace) -> None:
 
 
 def along_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """The along model's examples from one tuned scene or block: (FEATURES rows, labels).
+    """The along model's examples from one tuned scene or block: (FEATURES and ALONG_CONTEXT rows, labels).
 
     The candidates proposed where the sun shines along the tracks, read with
     the shadows on each side in turn (:func:`~railcount.detect.detector.along_candidates`,
@@ -560,7 +564,7 @@ def along_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     window, stock, _ = tuned_scene(*args)
     dets, features = along_candidates(window)  # the shipped car model judges the neighbours
     if not len(dets):
-        return np.zeros((0, len(FEATURES))), np.zeros(0)
+        return np.zeros((0, len(FEATURES) + len(ALONG_CONTEXT))), np.zeros(0)
     car_m, _ = _nearest_m(dets.center, stock.cars, window.gsd_m)
     loco_m, _ = _nearest_m(dets.center, stock.locomotives, window.gsd_m)
     return features, (np.minimum(car_m, loco_m) <= MATCH_M).astype(float)
@@ -594,7 +598,7 @@ def fit_along_model(args: argparse.Namespace) -> None:
             f"generic yards ({ranges_text(args.along_generic)}){blocks_text(args)}; label: centre within "
             f"{MATCH_M} m of true rolling stock (railcar or locomotive); {trees_text(FOREST)}"
         )
-        write_forest_module(ALONG_MODULE, forest, provenance, "along")
+        write_forest_module(ALONG_MODULE, forest, provenance, "along", (*FEATURES, *ALONG_CONTEXT))
         print(f"wrote {ALONG_MODULE.relative_to(ROOT)}")
 
 

@@ -40,14 +40,14 @@ of the same scenes with intervals half as wide again."""
 ALONG_CALIBRATION_SCENES = range(400, 800)
 """The tuned ``generic`` scenes whose warned-of ones calibrate :data:`ALONG_INTERVAL_RATIOS` (the
 along model is fitted on tuned generic 100-399, so these are held out from it)."""
-ALONG_INTERVAL_RATIOS = (0.70, 2.65)
+ALONG_INTERVAL_RATIOS = (0.60, 2.10)
 """(low, high) ratio truth / count when the sun throws the shadows along the station's tracks
-(:func:`~railcount.detect.detector.shadows_along_tracks`): there the detector finds about half the
-cars, so the truth lies well above the count. The 5th and 95th percentiles (0.71 and 2.64, median
-1.30) over the 93 fully observed tuned ``generic`` scenes 400-799 that warn of it, detector 0.6.15,
-rounded outwards (``python benchmarks/accuracy.py --realism generic --calibrate``; 0.6.10-0.6.14,
-without the along model: 0.66 and 4.04 from tuned generic 0-399). The interval is never narrower
-than its unsure band's."""
+(:func:`~railcount.detect.detector.shadows_along_tracks`): there the detector finds about two cars
+in three, so the truth lies well above the count. The 5th and 95th percentiles (0.63 and 2.08,
+median 1.12) over the 93 fully observed tuned ``generic`` scenes 400-799 that warn of it, detector
+0.6.16, rounded outwards (``python benchmarks/accuracy.py --realism generic --calibrate``; 0.6.15:
+0.71 and 2.64, median 1.30, in use as 0.70-2.65; 0.6.10-0.6.14, without the along model: 0.66 and
+4.04 from tuned generic 0-399). The interval is never narrower than its unsure band's."""
 
 
 def unsure_share(scores: np.ndarray) -> float:

@@ -152,7 +152,7 @@ def along_tracks_caution(window: SceneWindow, params: DetectorParams) -> str:
     return (
         f"{window.station.name}: the sun (azimuth {sun.azimuth_deg:.0f}, {sun.elevation_deg:.0f} degrees up) "
         f"throws the shadows along the tracks running at a bearing of {bearings} degrees; no shadow lies "
-        "beside the cars, so many there are missed (about half found on generated yards): expect "
+        "beside the cars, so many there are missed (about two in three found on generated yards): expect "
         "the count to be low, at times far off (its interval is widened for it), and check the overlay"
     )
 

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from railcount.detect.candidates import FEATURES, along_probability
+from railcount.detect.dashes import ALONG_CONTEXT
 from railcount.detect.detector import along_candidates, detect, sun_along
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import SunPosition
@@ -41,9 +42,9 @@ def test_a_direction_is_along_the_sun_only_at_a_known_time_and_a_sun_up():
     assert not sun_along(90.0, low)
 
 
-def test_the_along_model_reads_the_car_features():
+def test_the_along_model_reads_the_car_features_and_the_dashes():
     rng = np.random.default_rng(0)
-    p = along_probability(rng.normal(size=(5, len(FEATURES))))
+    p = along_probability(rng.normal(size=(5, len(FEATURES))), rng.uniform(size=(5, len(ALONG_CONTEXT))))
     assert p.shape == (5,) and np.all((p >= 0) & (p <= 1))
 
 
@@ -61,7 +62,7 @@ def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(tmp_pa
     (window,) = read_windows(paths["tif"], read_stations(station))
     truth = truth_stock(paths["truth_geojson"], window)
     props, features = along_candidates(window)
-    assert len(props) > 0 and features.shape == (len(props), len(FEATURES))
+    assert len(props) > 0 and features.shape == (len(props), len(FEATURES) + len(ALONG_CONTEXT))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found_on, counted_on = _found(window, truth, DetectorParams())

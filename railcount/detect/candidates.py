@@ -311,23 +311,35 @@ def car_forest() -> Forest:
     return forest_of(car_model, "car")
 
 
-def along_probability(features: np.ndarray) -> np.ndarray:
+def along_probability(features: np.ndarray, context: np.ndarray) -> np.ndarray:
     """Probability that each candidate proposed where the sun shines along the tracks is on rolling stock.
 
     The along model is boosted trees over :data:`FEATURES`, read with the
-    shadows forced to one side, fitted on such candidates of generated yards
-    of other layouts (and look-alike blocks), written into
-    :mod:`railcount.detect.along_model` by ``benchmarks/fit_car_model.py``.
+    shadows forced to one side, and the dashes the shadows leave along the
+    track at and inside the candidate (``context``, the
+    :data:`~railcount.detect.dashes.ALONG_CONTEXT` rows), fitted on such
+    candidates of generated yards of other layouts (and look-alike blocks),
+    written into :mod:`railcount.detect.along_model` by
+    ``benchmarks/fit_car_model.py``.
     """
-    return along_forest().probability(np.asarray(features, dtype=float).reshape(-1, len(FEATURES)))
+    from railcount.detect.dashes import ALONG_CONTEXT
+
+    x = np.column_stack(
+        [
+            np.asarray(features, float).reshape(-1, len(FEATURES)),
+            np.asarray(context, float).reshape(-1, len(ALONG_CONTEXT)),
+        ]
+    )
+    return along_forest().probability(x)
 
 
 @functools.lru_cache(maxsize=1)
 def along_forest() -> Forest:
     """The shipped along model as a :class:`~railcount.detect.boost.Forest` (read once)."""
     from railcount.detect import along_model
+    from railcount.detect.dashes import ALONG_CONTEXT
 
-    return forest_of(along_model, "along")
+    return forest_of(along_model, "along", (*FEATURES, *ALONG_CONTEXT))
 
 
 def forest_of(module: object, what: str, features: tuple[str, ...] = FEATURES) -> Forest:

@@ -39,6 +39,7 @@ from railcount.detect.candidates import (
     locomotive_probability,
 )
 from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, pitch_box_centres, split_runs
+from railcount.detect.dashes import ALONG_CONTEXT, dash_context, dash_map, edged_gate
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import direction_peaks
@@ -92,7 +93,7 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         judged, the band strength of the run).
     """
     params = params or DetectorParams()
-    dets, features, types, placed, fill_context, beside, along = _candidates(window, params)
+    dets, features, types, placed, fill_context, beside, along, along_ctx = _candidates(window, params)
     if not len(dets):
         return dets
     index = np.arange(len(dets))
@@ -104,7 +105,7 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         prob = np.zeros(len(dets))
         prob[own] = car_probability(features[own])
         if judged_along.any():
-            prob[judged_along] = along_probability(features[judged_along])
+            prob[judged_along] = along_probability(features[judged_along], along_ctx[judged_along])
         if filled.any():
             prob[filled] = fill_probability(features[filled], fill_context[filled])
         score = np.where(described, prob, dets.score)
@@ -190,15 +191,18 @@ def along_candidates(
     Where a track direction has no shadow side (:func:`sun_along`) the
     band evidence is read with the shadows on each side in turn; this
     returns the described candidates both readings propose whose centre
-    lies in the station, and their :data:`FEATURES` rows. Used by
+    lies in the station, and their :data:`FEATURES` rows followed by their
+    :data:`~railcount.detect.dashes.ALONG_CONTEXT` columns (what
+    :func:`~railcount.detect.candidates.along_probability` reads). Used by
     ``benchmarks/fit_car_model.py`` to fit the along model.
     """
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, along_model=True)
-    dets, features, _, _, _, _, along = _candidates(window, params)
-    keep = along & np.isfinite(features).all(axis=1)
+    dets, features, _, _, _, _, along, along_ctx = _candidates(window, params)
+    rows = np.hstack([features, along_ctx])
+    keep = along & np.isfinite(rows).all(axis=1)
     if len(dets):
         keep &= _in_station(window, dets)
-    return dets.subset(keep), features[keep]
+    return dets.subset(keep), rows[keep]
 
 
 def fill_candidates(
@@ -215,7 +219,7 @@ def fill_candidates(
     params = dataclasses.replace(
         params or DetectorParams(), localise_roofs=False, fill_gaps=True, car_model=True, along_model=False
     )
-    dets, features, _, _, fill_context, _, _ = _candidates(window, params)
+    dets, features, _, _, fill_context, _, _, _ = _candidates(window, params)
     keep = np.isfinite(fill_context).all(axis=1) & np.isfinite(features).all(axis=1)
     if len(dets):
         keep &= _in_station(window, dets)
@@ -227,12 +231,13 @@ def _candidates(
     params: DetectorParams | None = None,
     *,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`candidates`, where each candidate's box goes ((n, 2) window (row, col) centres), and
     the :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), and
     which candidates stand in the shadow of a believed car a track over (:func:`_beside_believed`),
     and which were proposed where the sun shines along the tracks, for the along model (with
-    ``params.along_model``; see :func:`sun_along`).
+    ``params.along_model``; see :func:`sun_along`), and their
+    :data:`~railcount.detect.dashes.ALONG_CONTEXT` rows (NaN for the others).
 
     With ``log``, each track direction appends its candidates' three
     positions (window pixels), direction and feature rows
@@ -261,12 +266,13 @@ def _candidates(
     placed = np.vstack([f[3] for f in found]) if found else np.zeros((0, 2))
     fill_context = np.vstack([f[4] for f in found]) if found else np.zeros((0, len(FILL_CONTEXT)))
     beside = np.concatenate([f[5] for f in found]) if found else np.zeros(0, bool)
+    along_ctx = np.vstack([f[6] for f in found]) if found else np.zeros((0, len(ALONG_CONTEXT)))
     if scale < 1.0 and len(dets):
         dets = dets.scaled(1.0 / scale)
         placed = (placed + 0.5) / scale - 0.5
     if log is not None and scale < 1.0:
         log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
-    return dets, features, types, placed, fill_context, beside, along
+    return dets, features, types, placed, fill_context, beside, along, along_ctx
 
 
 def sun_along(angle: float, sun: SunPosition) -> bool:
@@ -496,6 +502,7 @@ class _FrameMaps:
     runs: Runs
     cars: FrameCars
     box_x: np.ndarray  # where each car's box goes along the track (frame x)
+    dashes: np.ndarray | None = None  # read along the sun: :func:`~railcount.detect.dashes.dash_map`
 
 
 def _frame_maps(
@@ -510,7 +517,9 @@ def _frame_maps(
     """The bands warped into the frame of one track direction (cut to ``region``, window (x, y)
     points, widened by ``frame_margin_m``), the band evidence there, and the centreline runs and
     candidate cars made of it. ``force_side`` ("up" or "down") reads the band evidence with the
-    shadows on that side where the sun gives none (:func:`sun_along`)."""
+    shadows on that side where the sun gives none (:func:`sun_along`), and maps the dashes the
+    shadows leave along the track (with ``params.along_edged``, edged bands near them are
+    proposed too)."""
     if isinstance(region, Piece):
         frame = TrackFrame.for_direction(prep.data.shape, angle, region.corners, params.piece_margin_m / gsd)
     else:
@@ -529,13 +538,24 @@ def _frame_maps(
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
+    # Read along the sun: the dashes its shadows leave along the track (:mod:`.dashes`).
+    dashes = dash_map(lin_f, core, gsd, params) if force_side is not None else None
     strength, terms = frame_evidence(
-        rgb_f, log_f, lin_f, data_f, core, gsd, params, shadow_side=side, side_is_known=not sun.assumed_time
+        rgb_f,
+        log_f,
+        lin_f,
+        data_f,
+        core,
+        gsd,
+        params,
+        shadow_side=side,
+        side_is_known=not sun.assumed_time,
+        edged_gate=edged_gate(dashes, gsd, params) if dashes is not None and params.along_edged else None,
     )
     runs = centreline_runs(strength, core, gsd, params)
     cars = split_runs(runs, rgb_f, gsd, params)
     box_x = _box_centres_along(cars, rgb_f, gsd, params)
-    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, box_x)
+    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, box_x, dashes)
 
 
 def _detect_along(
@@ -547,10 +567,12 @@ def _detect_along(
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
     region: np.ndarray | Piece | None = None,
     force_side: str | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidates along one track direction: detections, feature rows, type rows, box centres,
-    :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), and which
-    candidates stand in the shadow of a believed car one track over (:func:`_beside_believed`).
+    :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), which
+    candidates stand in the shadow of a believed car one track over (:func:`_beside_believed`),
+    and :data:`~railcount.detect.dashes.ALONG_CONTEXT` rows (NaN but in a reading along the sun,
+    ``force_side``).
 
     The box centres are where the roof model places each candidate (window
     (row, col)); with ``localise_roofs`` off, the candidates' own centres.
@@ -572,7 +594,14 @@ def _detect_along(
             np.zeros((0, 2)),
             np.zeros((0, len(FILL_CONTEXT))),
             np.zeros(0, bool),
+            np.zeros((0, len(ALONG_CONTEXT))),
         )
+    if maps.dashes is not None:
+        dx, dy = shadow_vector_px(sun)
+        shadow_x = float(frame.matrix[0, 0] * dx + frame.matrix[0, 1] * dy)  # along the frame's x
+        along_ctx = dash_context(maps.dashes, cars, shadow_x, gsd)
+    else:
+        along_ctx = np.full((cars.x.size, len(ALONG_CONTEXT)), np.nan)
     if terms is not None:
 
         def describe(some: FrameCars) -> np.ndarray:
@@ -587,12 +616,13 @@ def _detect_along(
         prob = _car_probabilities(features) if judges or fills_gaps else np.full(cars.x.size, np.nan)
         if judges:
             kept, beside = _beside_believed(cars, features, prob, terms.shadow_side, gsd, params)
-            cars, placed_x, features, prob, beside = (
+            cars, placed_x, features, prob, beside, along_ctx = (
                 cars.subset(kept),
                 placed_x[kept],
                 features[kept],
                 prob[kept],
                 beside[kept],
+                along_ctx[kept],
             )
         else:
             beside = np.zeros(cars.x.size, bool)
@@ -605,6 +635,7 @@ def _detect_along(
                 features = np.vstack([features, describe(fills)])
                 fill_context = np.vstack([fill_context, context])
                 beside = np.concatenate([beside, np.zeros(fills.x.size, bool)])
+                along_ctx = np.vstack([along_ctx, np.full((fills.x.size, len(ALONG_CONTEXT)), np.nan)])
         placed_y = cars.y
         if log is not None:
             # For the roof model's fit: every candidate, where found and a roof width to either side.
@@ -628,7 +659,12 @@ def _detect_along(
         # Gap fills may reach beyond the piece's stretch.
         own = region.owns(xy)
         cars, xy, placed, beside = cars.subset(own), xy[own], placed[own], beside[own]
-        features, types, fill_context = features[own], types[own], fill_context[own]
+        features, types, fill_context, along_ctx = (
+            features[own],
+            types[own],
+            fill_context[own],
+            along_ctx[own],
+        )
     n = cars.x.size
     dets = Detections(
         center=xy[:, ::-1].copy(),
@@ -640,7 +676,7 @@ def _detect_along(
         method=cars.method,
         tarped=np.zeros(n, bool),
     )
-    return dets, features, types, placed, fill_context, beside
+    return dets, features, types, placed, fill_context, beside, along_ctx
 
 
 def _judges_neighbours(params: DetectorParams, gsd: float) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.15"
+DETECTOR_VERSION = "0.6.16"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -241,6 +241,17 @@ class DetectorParams:
         keeping those it gives at least ``min_along_probability`` (detector
         0.6.15). Off, the side with more evidence of lit bodies is taken and
         the car model judges as anywhere else (0.6.14 and before).
+    along_edged : bool
+        In those readings, also propose smooth bands with a colour step on
+        both long sides (edged bands) on the frame rows where a car's shadow
+        leaves a dark dash along the track within a car length
+        (:mod:`railcount.detect.dashes`); the along model then reads the
+        dashes at each candidate's ends (detector 0.6.16). Off: 0.6.15's
+        readings (the along model still reads the dashes).
+    along_dash_ratio, along_dash_share, along_dash_max_m : float
+        A dash: pixels darker than ``along_dash_ratio`` of the sunlit ground
+        near them over at least ``along_dash_share`` of a band 0.6 of a car
+        wide, for less than ``along_dash_max_m`` along the track.
     localise_roofs : bool
         Describe each candidate also ``roof_shift_m`` to either side across
         the track and move it to whichever of the three positions the fitted
@@ -363,6 +374,10 @@ class DetectorParams:
     min_short_car_probability: float = 0.5
     along_model: bool = True
     min_along_probability: float = 0.5
+    along_edged: bool = True
+    along_dash_ratio: float = 0.45
+    along_dash_share: float = 0.8
+    along_dash_max_m: float = 8.0
     localise_roofs: bool = True
     roof_shift_m: float = 3.1
     roof_margin: float = 0.0

@@ -192,6 +192,7 @@ def frame_evidence(
     shadow_side: str | None,
     side_is_known: bool,
     strip_rows: int = STRIP_ROWS,
+    edged_gate: np.ndarray | None = None,
 ) -> tuple[np.ndarray, BandTerms | None]:
     """:func:`~railcount.detect.cars.band_strength` over a whole frame, strip by strip.
 
@@ -203,6 +204,12 @@ def frame_evidence(
     and ``params.edged_fallback`` is on, the edged bands) and the terms,
     whose maps are :class:`StripMap` s
     reading the strips' blocks.
+
+    With ``edged_gate`` (frame-sized, 0-1) and a known side, the strength is
+    at least the edged bands (:meth:`~railcount.detect.cars.BandMaps.edged`)
+    times the gate: where the sun shines along the tracks no shadow lies
+    beside a car, and the gate (:func:`~railcount.detect.dashes.edged_gate`)
+    says where the dash its shadow leaves along the track is near.
     """
     margin = math.ceil(support_m(params) / gsd_m) + 2
     known = side_is_known and shadow_side is not None
@@ -223,7 +230,11 @@ def frame_evidence(
             kept[f"shade_{s}"] = maps.shade(s)
             kept[f"dark_beside_{other}"] = maps.dark_beside(other)
         if known:
-            maps.strength(sides[0], out=strength[rows.start + own.start : rows.start + own.stop, cols])
+            out = strength[rows.start + own.start : rows.start + own.stop, cols]
+            maps.strength(sides[0], out=out)
+            if edged_gate is not None:
+                gate = edged_gate[rows.start + own.start : rows.start + own.stop, cols]
+                np.maximum(out, np.multiply(maps.edged(), gate, out=gate.astype(np.float32)), out=out)
         else:
             # The side is chosen once every strip has been seen: keep both strengths until then.
             for s in sides:
