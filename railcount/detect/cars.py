@@ -23,6 +23,7 @@ import numpy as np
 
 from railcount.detect.masks import sparse_flatnonzero
 from railcount.detect.params import DetectorParams, to_px
+from railcount.detect.prepare import band_mean
 
 
 @dataclass(frozen=True, eq=False)
@@ -379,8 +380,8 @@ class BandMaps:
         on empty tracks.
         """
         edge = np.minimum(self.step_above, self.step_below)
-        lum_flank = self.flank_mean.mean(axis=2)
-        lum_in = self.interior.mean(axis=2)
+        lum_flank = band_mean(self.flank_mean)
+        lum_in = band_mean(self.interior)
         lum_up = rows_beside(lum_flank, self.own, -self.off)
         lum_dn = rows_beside(lum_flank, self.own, self.off)
         shadow_like = (lum_in < lum_up - 0.04) & (lum_in < lum_dn - 0.04)

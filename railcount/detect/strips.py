@@ -230,10 +230,11 @@ def frame_evidence(
             kept[f"shade_{s}"] = maps.shade(s)
             kept[f"dark_beside_{other}"] = maps.dark_beside(other)
         if known:
-            out = strength[rows.start + own.start : rows.start + own.stop, cols]
+            own_rows = slice(rows.start + own.start, rows.start + own.stop)
+            out = strength[own_rows, cols]
             maps.strength(sides[0], out=out)
-            if edged_gate is not None:
-                gate = edged_gate[rows.start + own.start : rows.start + own.stop, cols]
+            gate = None if edged_gate is None else edged_gate[own_rows, cols]
+            if gate is not None and gate.any():  # no dash near: no edged band is read
                 np.maximum(out, np.multiply(maps.edged(), gate, out=gate.astype(np.float32)), out=out)
         else:
             # The side is chosen once every strip has been seen: keep both strengths until then.
