@@ -399,8 +399,9 @@ def shadows_along_tracks(
 
     The detector finds cars beside their shadows; on the generated yards of
     other layouts, where the sun sometimes shines along the tracks, it finds
-    about half the cars there (two in five before the along model of 0.6.15)
-    against three in four elsewhere (``benchmarks/misses.py --realism generic``). Directions are read on a
+    about two cars in three there (0.6.16, with the dashes the shadows leave along the track; about
+    half with 0.6.15's along model, two in five before it) against four in five elsewhere
+    (``benchmarks/misses.py --realism generic``). Directions are read on a
     copy of the window no finer than 0.6 m (a warning needs them to a few
     degrees), and count only where blocks of track run that way
     (:func:`~railcount.detect.regions.direction_regions`: not on plain
