@@ -11,7 +11,10 @@ where along the detector's pipeline the car was found or lost:
 * ``found``: a detection matches it (centres within half a car length,
   one to one, as the accuracy benchmark matches them);
 * ``judged out``: candidates lie within half a car length, and the car
-  model turned all of them down;
+  model turned all of them down (on a track direction the sun shines
+  along, the along model, judging the readings of both shadow sides as
+  the detector does; before session 36 such cars were diagnosed from the
+  one-sided reading);
 * ``lost after``: a candidate the car model kept lies there, but no
   detection matches the car (merged into a neighbour, called a
   locomotive, or matched to another car);
@@ -63,8 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.detect.candidates import car_probability
-from railcount.detect.detector import TrackEvidence, candidates, detect, track_evidence
+from railcount.detect.detector import TrackEvidence, detect, judged_candidates, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
 from railcount.detect.sun import ALONG_SHADOW_ACROSS, SunPosition, shadow_across, window_sun
@@ -99,12 +101,11 @@ def stages(
     dets = detect(window, params) if dets is None else dets
     cars = dets.center[dets.kind != "locomotive"]
     matched = {j for _, j in match_pairs(cars, truth, radius)}
-    cands, features, _ = candidates(window, params)
-    described = np.isfinite(features).all(axis=1)
-    prob = np.ones(len(cands))  # undescribed candidates keep their band strength: not judged
-    if described.any():
-        prob[described] = car_probability(features[described])
-    evidence = track_evidence(window, params)
+    # As the detector judges them: where the sun shines along a direction, both shadow sides are
+    # read and the along model judges (since session 36; before, such cars were diagnosed from the
+    # one-sided reading the car model is fitted on).
+    cands, prob, least = judged_candidates(window, params)
+    evidence = track_evidence(window, params, along=True)
     out = []
     for j, centre in enumerate(truth):
         if j in matched:
@@ -112,7 +113,7 @@ def stages(
             continue
         near = _on_car(cands, centre, window.gsd_m)
         if near.any():
-            out.append("lost after" if (prob[near] >= params.min_car_probability).any() else "judged out")
+            out.append("lost after" if (prob[near] >= least[near]).any() else "judged out")
             continue
         reached = [_evidence_stage(ev, centre, params) for ev in evidence]
         out.append(max(reached, key=STAGES.index, default="no evidence"))

@@ -17,7 +17,7 @@ import numpy as np
 
 from railcount.detect.candidates import FEATURES, along_probability
 from railcount.detect.dashes import ALONG_CONTEXT
-from railcount.detect.detector import along_candidates, detect, sun_along
+from railcount.detect.detector import along_candidates, detect, judged_candidates, sun_along, track_evidence
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import SunPosition
 from railcount.evaluate import match_pairs
@@ -81,3 +81,24 @@ def test_where_the_shadows_fall_across_nothing_changes(tmp_path):
     assert len(props) == 0
     on, off = detect(window), detect(window, DetectorParams(along_model=False))
     assert np.array_equal(on.center, off.center) and np.array_equal(on.score, off.score)
+
+
+def test_the_diagnosis_reads_a_direction_along_the_sun_as_the_detector_does(tmp_path):
+    # benchmarks/misses.py reads the candidates and the evidence through these two.
+    scene = synthesize(SceneSpec(site="generic", seed=1092, gsd_m=0.5, cars=30, date="2024-01-20"))
+    paths = write_scene(scene, tmp_path)
+    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, tmp_path)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one_sided = track_evidence(window)
+        both = track_evidence(window, along=True)
+        cands, prob, least = judged_candidates(window)
+        props, _ = along_candidates(window)
+        off = track_evidence(window, DetectorParams(along_model=False), along=True)
+    # The direction along the sun is read twice: one more entry per such frame.
+    assert len(both) > len(one_sided) and len(off) == len(one_sided)
+    # Its candidates are judged by the along model, against its own threshold.
+    along = least == DetectorParams().min_along_probability
+    assert len(cands) == len(prob) == len(least)
+    assert along.any() and (~along).any() and np.all((prob >= 0) & (prob <= 1))
+    assert along.sum() >= len(props)  # along_candidates keeps only the described ones in the station

@@ -183,6 +183,32 @@ def candidates(
     return dets, features, types
 
 
+def judged_candidates(
+    window: SceneWindow, params: DetectorParams | None = None
+) -> tuple[Detections, np.ndarray, np.ndarray]:
+    """Every candidate car as the detector judges it, before merging: the candidates, the probability
+    the judging model gives each and the least it must reach to be kept. For diagnosis
+    (``benchmarks/misses.py``).
+
+    Unlike :func:`candidates`, a direction the sun shines along is read as the detector reads it
+    (both shadow sides, the along model judging, :func:`sun_along`); elsewhere the car model
+    judges against ``min_car_probability``. Gap-fill proposals are left out, as in
+    :func:`candidates`. Undescribed candidates get probability 1 (they keep their band strength,
+    nothing judges them).
+    """
+    params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=False)
+    dets, features, _, _, _, _, along, along_ctx = _candidates(window, params)
+    prob = np.ones(len(dets))
+    least = np.where(along, params.min_along_probability, params.min_car_probability)
+    described = np.isfinite(features).all(axis=1)
+    own, judged_along = described & ~along, described & along & np.isfinite(along_ctx).all(axis=1)
+    if own.any():
+        prob[own] = car_probability(features[own])
+    if judged_along.any():
+        prob[judged_along] = along_probability(features[judged_along], along_ctx[judged_along])
+    return dets, prob, least
+
+
 def along_candidates(
     window: SceneWindow, params: DetectorParams | None = None
 ) -> tuple[Detections, np.ndarray]:
@@ -465,21 +491,32 @@ class TrackEvidence:
     cars: FrameCars  # the runs cut into candidate cars
 
 
-def track_evidence(window: SceneWindow, params: DetectorParams | None = None) -> list[TrackEvidence]:
-    """The band evidence, runs and candidate cars of each track direction (see :class:`TrackEvidence`)."""
+def track_evidence(
+    window: SceneWindow, params: DetectorParams | None = None, *, along: bool = False
+) -> list[TrackEvidence]:
+    """The band evidence, runs and candidate cars of each track direction (see :class:`TrackEvidence`).
+
+    Each direction is read once, as :func:`candidates` reads it. With ``along`` (and
+    ``params.along_model``), a direction the sun shines along (:func:`sun_along`) is read as the
+    detector reads it instead: twice, with the shadows forced onto each side, one entry each.
+    """
     prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     out = []
     for angle, region in zip(directions, regions, strict=True):
-        frame, maps = _frame_maps(prep, gsd, angle, params, sun, region)
-        cars = maps.cars.subset(_owned(maps.cars, frame, region))
-        if maps.terms is not None and cars.x.size and _judges_neighbours(params, gsd):
-            # As the detector does: a candidate in a shadow no believed car casts is none.
-            features = car_features(maps.terms, maps.strength, cars, gsd, sun.elevation_deg, maps.log_lum)
-            kept, _ = _beside_believed(
-                cars, features, _car_probabilities(features), maps.terms.shadow_side, gsd, params
-            )
-            cars = cars.subset(kept)
-        out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
+        sides: tuple[str | None, ...] = (None,)
+        if along and params.along_model and sun_along(angle, sun):
+            sides = ("up", "down")
+        for side in sides:
+            frame, maps = _frame_maps(prep, gsd, angle, params, sun, region, side)
+            cars = maps.cars.subset(_owned(maps.cars, frame, region))
+            if maps.terms is not None and cars.x.size and _judges_neighbours(params, gsd):
+                # As the detector does: a candidate in a shadow no believed car casts is none.
+                features = car_features(maps.terms, maps.strength, cars, gsd, sun.elevation_deg, maps.log_lum)
+                kept, _ = _beside_believed(
+                    cars, features, _car_probabilities(features), maps.terms.shadow_side, gsd, params
+                )
+                cars = cars.subset(kept)
+            out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
     return out
 
 
