@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -179,8 +180,8 @@ def candidates(
     params = dataclasses.replace(
         params or DetectorParams(), localise_roofs=False, fill_gaps=False, along_model=False
     )
-    dets, features, types, *_ = _candidates(window, params)
-    return dets, features, types
+    found = _candidates(window, params)
+    return found.dets, found.features, found.types
 
 
 def judged_candidates(
@@ -197,7 +198,8 @@ def judged_candidates(
     nothing judges them).
     """
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=False)
-    dets, features, _, _, _, _, along, along_ctx = _candidates(window, params)
+    found = _candidates(window, params)
+    dets, features, along, along_ctx = found.dets, found.features, found.along, found.along_ctx
     prob = np.ones(len(dets))
     least = np.where(along, params.min_along_probability, params.min_car_probability)
     described = np.isfinite(features).all(axis=1)
@@ -223,9 +225,9 @@ def along_candidates(
     ``benchmarks/fit_car_model.py`` to fit the along model.
     """
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, along_model=True)
-    dets, features, _, _, _, _, along, along_ctx = _candidates(window, params)
-    rows = np.hstack([features, along_ctx])
-    keep = along & np.isfinite(rows).all(axis=1)
+    found = _candidates(window, params)
+    dets, rows = found.dets, np.hstack([found.features, found.along_ctx])
+    keep = found.along & np.isfinite(rows).all(axis=1)
     if len(dets):
         keep &= _in_station(window, dets)
     return dets.subset(keep), rows[keep]
@@ -245,11 +247,25 @@ def fill_candidates(
     params = dataclasses.replace(
         params or DetectorParams(), localise_roofs=False, fill_gaps=True, car_model=True, along_model=False
     )
-    dets, features, _, _, fill_context, _, _, _ = _candidates(window, params)
+    found = _candidates(window, params)
+    dets, features, fill_context = found.dets, found.features, found.fill_context
     keep = np.isfinite(fill_context).all(axis=1) & np.isfinite(features).all(axis=1)
     if len(dets):
         keep &= _in_station(window, dets)
     return dets.subset(keep), features[keep], fill_context[keep]
+
+
+class _Found(NamedTuple):
+    """What :func:`_candidates` finds in a window: one row per candidate in each."""
+
+    dets: Detections
+    features: np.ndarray  # FEATURES rows (NaN where not described)
+    types: np.ndarray  # TYPE_FEATURES rows
+    placed: np.ndarray  # where each box goes, window (row, col)
+    fill_context: np.ndarray  # FILL_CONTEXT rows (NaN but for gap-fill proposals)
+    beside: np.ndarray  # in the shadow of a believed car a track over
+    along: np.ndarray  # proposed where the sun shines along the tracks
+    along_ctx: np.ndarray  # ALONG_CONTEXT rows (NaN but where ``along``)
 
 
 def _candidates(
@@ -257,13 +273,13 @@ def _candidates(
     params: DetectorParams | None = None,
     *,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
-) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`candidates`, where each candidate's box goes ((n, 2) window (row, col) centres), and
-    the :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), and
-    which candidates stand in the shadow of a believed car a track over (:func:`_beside_believed`),
-    and which were proposed where the sun shines along the tracks, for the along model (with
+) -> _Found:
+    """Every candidate of every track frame (:class:`_Found`): :func:`candidates`, where each
+    candidate's box goes, the :data:`~railcount.detect.fill.FILL_CONTEXT` rows, which candidates
+    stand in the shadow of a believed car a track over (:func:`_beside_believed`), which were
+    proposed where the sun shines along the tracks, for the along model (with
     ``params.along_model``; see :func:`sun_along`), and their
-    :data:`~railcount.detect.dashes.ALONG_CONTEXT` rows (NaN for the others).
+    :data:`~railcount.detect.dashes.ALONG_CONTEXT` rows.
 
     With ``log``, each track direction appends its candidates' three
     positions (window pixels), direction and feature rows
@@ -298,7 +314,7 @@ def _candidates(
         placed = (placed + 0.5) / scale - 0.5
     if log is not None and scale < 1.0:
         log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
-    return dets, features, types, placed, fill_context, beside, along, along_ctx
+    return _Found(dets, features, types, placed, fill_context, beside, along, along_ctx)
 
 
 def sun_along(angle: float, sun: SunPosition) -> bool:
