@@ -14,6 +14,7 @@ import dataclasses
 import warnings
 
 import numpy as np
+import pytest
 
 from railcount.detect.candidates import FEATURES, along_probability
 from railcount.detect.dashes import ALONG_CONTEXT
@@ -54,13 +55,18 @@ def _found(window, truth, params):
     return len(match_pairs(cars.center, truth.cars, 7.5 / window.gsd_m)), len(cars)
 
 
-def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(tmp_path):
-    # Generic yard 1092 on 2024-01-20: the sun at azimuth 162, the tracks at a bearing of 154.
+@pytest.fixture(scope="module")
+def along_yard(tmp_path_factory):
+    """Generic yard 1092 on 2024-01-20: the sun at azimuth 162, the tracks at a bearing of 154."""
+    folder = tmp_path_factory.mktemp("along_yard")
     scene = synthesize(SceneSpec(site="generic", seed=1092, gsd_m=0.5, cars=30, date="2024-01-20"))
-    paths = write_scene(scene, tmp_path)
-    station = write_station(scene.site, tmp_path)
-    (window,) = read_windows(paths["tif"], read_stations(station))
-    truth = truth_stock(paths["truth_geojson"], window)
+    paths = write_scene(scene, folder)
+    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, folder)))
+    return window, truth_stock(paths["truth_geojson"], window)
+
+
+def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(along_yard):
+    window, truth = along_yard
     props, features = along_candidates(window)
     assert len(props) > 0 and features.shape == (len(props), len(FEATURES) + len(ALONG_CONTEXT))
     with warnings.catch_warnings():
@@ -83,22 +89,22 @@ def test_where_the_shadows_fall_across_nothing_changes(tmp_path):
     assert np.array_equal(on.center, off.center) and np.array_equal(on.score, off.score)
 
 
-def test_the_diagnosis_reads_a_direction_along_the_sun_as_the_detector_does(tmp_path):
+def test_the_diagnosis_reads_a_direction_along_the_sun_as_the_detector_does(along_yard):
     # benchmarks/misses.py reads the candidates and the evidence through these two.
-    scene = synthesize(SceneSpec(site="generic", seed=1092, gsd_m=0.5, cars=30, date="2024-01-20"))
-    paths = write_scene(scene, tmp_path)
-    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, tmp_path)))
+    window, _ = along_yard
+    # A threshold of the along model's no other candidate has, to tell its candidates apart.
+    params = DetectorParams(min_along_probability=0.45)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         one_sided = track_evidence(window)
         both = track_evidence(window, along=True)
-        cands, prob, least = judged_candidates(window)
+        cands, prob, least = judged_candidates(window, params)
         props, _ = along_candidates(window)
         off = track_evidence(window, DetectorParams(along_model=False), along=True)
     # The direction along the sun is read twice: one more entry per such frame.
     assert len(both) > len(one_sided) and len(off) == len(one_sided)
     # Its candidates are judged by the along model, against its own threshold.
-    along = least == DetectorParams().min_along_probability
+    along = least == params.min_along_probability
     assert len(cands) == len(prob) == len(least)
     assert along.any() and (~along).any() and np.all((prob >= 0) & (prob <= 1))
     assert along.sum() >= len(props)  # along_candidates keeps only the described ones in the station

@@ -414,6 +414,19 @@ def band_geometry(gsd_m: float, params: DetectorParams) -> tuple[float, float, l
     return w, edge + 0.5, [edge + d / gsd_m for d in (0.3, 0.7, 1.1)]
 
 
+def body_rows(width_px: float) -> int:
+    """Rows of the body band a car is read on, for a car ``width_px`` wide: 0.6 of it (at least 1)."""
+    return max(1, round(0.6 * width_px))
+
+
+def sunlit_reference(lin: np.ndarray, gsd_m: float, params: DetectorParams) -> np.ndarray:
+    """Per pixel, the linear luminance of the brightest 1 m patch within ``params.sunlit_reach_m``:
+    the sunlit ground a shadow there is dark against."""
+    patch = to_px(1.0, gsd_m)
+    reach = 2 * to_px(params.sunlit_reach_m, gsd_m) + 1
+    return cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
+
+
 def band_maps(
     rgb: np.ndarray,
     log_lum: np.ndarray,
@@ -430,7 +443,7 @@ def band_maps(
     """
     w, off, steps = band_geometry(gsd_m, params)
     along = to_px(params.along_smooth_m, gsd_m)
-    inner = max(1, round(0.6 * w))
+    inner = body_rows(w)
     flank = to_px(params.flank_width_m, gsd_m)
     # Box means over along-track x cross-track rectangles (one 2-D pass each).
     interior = cv2.blur(rgb, (along, inner))[own]
@@ -449,9 +462,7 @@ def band_maps(
     # A shadow is dark next to the sunlit ground around it: compare linear
     # luminance with the brightest 1 m patch within ``sunlit_reach_m``.
     lin = cv2.blur(linear_lum, (along, 1))
-    patch = to_px(1.0, gsd_m)
-    reach = 2 * to_px(params.sunlit_reach_m, gsd_m) + 1
-    sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
+    sunlit = sunlit_reference(lin, gsd_m, params)
     dark_px = (lin < params.shadow_ratio * sunlit).view(np.uint8)
     # Shadows of cars are solid bands metres wide; rails and sleepers are thin
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from railcount.detect.cars import FrameCars, band_geometry
+from railcount.detect.cars import FrameCars, band_geometry, body_rows, sunlit_reference
 from railcount.detect.params import DetectorParams, to_px
 
 ALONG_CONTEXT = (
@@ -47,13 +47,9 @@ def dash_map(linear_lum: np.ndarray, core: np.ndarray, gsd_m: float, params: Det
     track bed, a road's edge or a building's shadow, not the gap behind a car.
     """
     width, _, _ = band_geometry(gsd_m, params)
-    inner = max(1, round(0.6 * width))
     lin = np.asarray(linear_lum, np.float32)
-    patch = to_px(1.0, gsd_m)
-    reach = 2 * to_px(params.sunlit_reach_m, gsd_m) + 1
-    sunlit = cv2.dilate(cv2.blur(lin, (patch, patch)), np.ones((reach, reach), np.uint8))
-    dark = (lin < params.along_dash_ratio * sunlit).astype(np.float32)
-    share = cv2.blur(dark, (1, inner))
+    dark = (lin < params.along_dash_ratio * sunlit_reference(lin, gsd_m, params)).astype(np.float32)
+    share = cv2.blur(dark, (1, body_rows(width)))
     share[~core] = 0.0
     band = (share >= params.along_dash_share).view(np.uint8)
     longest = to_px(params.along_dash_max_m, gsd_m) + 1

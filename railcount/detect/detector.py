@@ -94,32 +94,16 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         judged, the band strength of the run).
     """
     params = params or DetectorParams()
-    dets, features, types, placed, fill_context, beside, along, along_ctx = _candidates(window, params)
+    found = _candidates(window, params)
+    dets, features, types = found.dets, found.features, found.types
+    placed, beside = found.placed, found.beside
     if not len(dets):
         return dets
     index = np.arange(len(dets))
     described = np.isfinite(features).all(axis=1)
     if params.car_model and described.any():
-        filled = described & np.isfinite(fill_context).all(axis=1)
-        own = described & ~filled & ~along
-        judged_along = described & along
-        prob = np.zeros(len(dets))
-        prob[own] = car_probability(features[own])
-        if judged_along.any():
-            prob[judged_along] = along_probability(features[judged_along], along_ctx[judged_along])
-        if filled.any():
-            prob[filled] = fill_probability(features[filled], fill_context[filled])
-        score = np.where(described, prob, dets.score)
-        dets = dataclasses.replace(dets, score=score)
-        # A piece shorter than nearly every railcar needs more of the car model (0.6.2).
-        short = dets.length * window.gsd_m < params.short_car_m
-        short_least = max(params.min_car_probability, params.min_short_car_probability)
-        car_least = np.where(short, short_least, params.min_car_probability)
-        # A car beyond the end of a line (FILL_CONTEXT fill_cars 0) has one believed neighbour, not two.
-        at_end = filled & (fill_context[:, FILL_CONTEXT.index("fill_cars")] == 0)
-        fill_least = np.where(at_end, params.min_fill_end_probability, params.min_fill_probability)
-        threshold = np.where(filled, fill_least, car_least)
-        threshold = np.where(along, params.min_along_probability, threshold)
+        prob, threshold = _judge(found, window.gsd_m, params)
+        dets = dataclasses.replace(dets, score=np.where(described, prob, dets.score))
         keep = ~described | (prob >= threshold)
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]
         index = index[keep]
@@ -184,6 +168,32 @@ def candidates(
     return found.dets, found.features, found.types
 
 
+def _judge(found: _Found, gsd_m: float, params: DetectorParams) -> tuple[np.ndarray, np.ndarray]:
+    """The probability the judging model gives each candidate (0 where not described) and the least
+    it must reach to be kept: the along model where the sun shines along the tracks, the fill model
+    for a car in a hole of a consist, the car model elsewhere. ``gsd_m``: of the candidates' pixels."""
+    features, fill_context, along = found.features, found.fill_context, found.along
+    described = np.isfinite(features).all(axis=1)
+    filled = described & np.isfinite(fill_context).all(axis=1)
+    own = described & ~filled & ~along
+    judged_along = described & along
+    prob = np.zeros(len(found.dets))
+    prob[own] = car_probability(features[own])
+    if judged_along.any():
+        prob[judged_along] = along_probability(features[judged_along], found.along_ctx[judged_along])
+    if filled.any():
+        prob[filled] = fill_probability(features[filled], fill_context[filled])
+    # A piece shorter than nearly every railcar needs more of the car model (0.6.2).
+    short = found.dets.length * gsd_m < params.short_car_m
+    short_least = max(params.min_car_probability, params.min_short_car_probability)
+    car_least = np.where(short, short_least, params.min_car_probability)
+    # A car beyond the end of a line (FILL_CONTEXT fill_cars 0) has one believed neighbour, not two.
+    at_end = filled & (fill_context[:, FILL_CONTEXT.index("fill_cars")] == 0)
+    fill_least = np.where(at_end, params.min_fill_end_probability, params.min_fill_probability)
+    threshold = np.where(filled, fill_least, car_least)
+    return prob, np.where(along, params.min_along_probability, threshold)
+
+
 def judged_candidates(
     window: SceneWindow, params: DetectorParams | None = None
 ) -> tuple[Detections, np.ndarray, np.ndarray]:
@@ -193,22 +203,15 @@ def judged_candidates(
 
     Unlike :func:`candidates`, a direction the sun shines along is read as the detector reads it
     (both shadow sides, the along model judging, :func:`sun_along`); elsewhere the car model
-    judges against ``min_car_probability``. Gap-fill proposals are left out, as in
-    :func:`candidates`. Undescribed candidates get probability 1 (they keep their band strength,
-    nothing judges them).
+    judges, with the detector's thresholds (:func:`_judge`). Gap-fill proposals are left out, as
+    in :func:`candidates`. Undescribed candidates get probability 1 (they keep their band
+    strength, nothing judges them).
     """
     params = dataclasses.replace(params or DetectorParams(), localise_roofs=False, fill_gaps=False)
     found = _candidates(window, params)
-    dets, features, along, along_ctx = found.dets, found.features, found.along, found.along_ctx
-    prob = np.ones(len(dets))
-    least = np.where(along, params.min_along_probability, params.min_car_probability)
-    described = np.isfinite(features).all(axis=1)
-    own, judged_along = described & ~along, described & along & np.isfinite(along_ctx).all(axis=1)
-    if own.any():
-        prob[own] = car_probability(features[own])
-    if judged_along.any():
-        prob[judged_along] = along_probability(features[judged_along], along_ctx[judged_along])
-    return dets, prob, least
+    prob, least = _judge(found, window.gsd_m, params)
+    described = np.isfinite(found.features).all(axis=1)
+    return found.dets, np.where(described, prob, 1.0), least
 
 
 def along_candidates(

@@ -235,7 +235,9 @@ def frame_evidence(
             maps.strength(sides[0], out=out)
             gate = None if edged_gate is None else edged_gate[own_rows, cols]
             if gate is not None and gate.any():  # no dash near: no edged band is read
-                np.maximum(out, np.multiply(maps.edged(), gate, out=gate.astype(np.float32)), out=out)
+                edged = maps.edged()
+                edged *= gate
+                np.maximum(out, edged, out=out)
         else:
             # The side is chosen once every strip has been seen: keep both strengths until then.
             for s in sides:
