@@ -19,7 +19,7 @@ from railcount.detect.frame import TrackFrame
 from railcount.detect.orientation import track_directions
 from railcount.detect.params import DetectorParams
 from railcount.detect.prepare import prepare
-from railcount.detect.strips import StripMap, frame_evidence
+from railcount.detect.strips import StripMap, frame_evidence, sided_evidence
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
@@ -80,6 +80,48 @@ def test_strips_give_the_whole_frame_result(frame_inputs, side, known, neighbour
             else:
                 assert a == b, field.name
     assert (strips[data] > 0).any()
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["no-gate", "edged-gate"])
+def test_both_sides_at_once_are_each_side_alone(frame_inputs, gated):
+    """One pass over the strips for both shadow sides (a frame the sun shines along) gives, side by
+    side, what a reading of each side alone gives: the strength to the bit and the same terms."""
+    rgb, log_lum, lin, data, core, gsd = frame_inputs
+    params = DetectorParams()
+    gate = None
+    if gated:  # the edged bands raised where a gate reaches (a band of rows and a ramp along it)
+        gate = np.zeros(data.shape, np.float32)
+        gate[data.shape[0] // 3 : data.shape[0] // 2] = np.linspace(0, 1, data.shape[1], dtype=np.float32)
+    both = sided_evidence(
+        rgb, log_lum, lin, data, gsd, params, ("up", "down"), strip_rows=37, edged_gate=gate
+    )
+    for side, (strength, terms) in zip(("up", "down"), both, strict=True):
+        alone, alone_terms = frame_evidence(
+            rgb,
+            log_lum,
+            lin,
+            data,
+            core,
+            gsd,
+            params,
+            shadow_side=side,
+            side_is_known=True,
+            strip_rows=37,
+            edged_gate=gate,
+        )
+        assert np.array_equal(strength, alone), side
+        assert terms is not None and alone_terms is not None and terms.shadow_side == side
+        for field in dataclasses.fields(terms):
+            a, b = getattr(terms, field.name), getattr(alone_terms, field.name)
+            if isinstance(a, StripMap):
+                assert np.array_equal(a.to_frame(), b.to_frame()), (side, field.name)
+            else:
+                assert a == b, (side, field.name)
+    # The two sides read different evidence, and the gate raised some of it.
+    assert not np.array_equal(both[0][0], both[1][0])
+    if gate is not None:
+        ungated = sided_evidence(rgb, log_lum, lin, data, gsd, params, ("up",), strip_rows=37)[0][0]
+        assert (both[0][0] > ungated).any() and (both[0][0] >= ungated).all()
 
 
 def test_strip_maps_read_like_the_frame_made_from_them(frame_inputs):

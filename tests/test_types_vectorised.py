@@ -117,7 +117,7 @@ def frames(tmp_path_factory):
         params = DetectorParams()
         prep, _, g, params, angles, sun, regions = D._set_up(window, params)
         for angle, region in zip(angles, regions, strict=True):
-            _, maps = D._frame_maps(prep, g, angle, params, sun, region)
+            _, (maps,) = D._frame_maps(prep, g, angle, params, sun, region)
             if maps.terms is not None and maps.cars.x.size:
                 out.append(
                     (

@@ -56,7 +56,7 @@ from railcount.detect.regions import (
     direction_regions,
 )
 from railcount.detect.roofs import alternatives, choose_rows, roof_probability
-from railcount.detect.strips import frame_evidence
+from railcount.detect.strips import frame_evidence, sided_evidence
 from railcount.detect.sun import (
     ALONG_SHADOW_ACROSS,
     SunPosition,
@@ -297,12 +297,15 @@ def _candidates(
         if params.along_model and log is None and sun_along(angle, sun):
             # No shadow beside the cars: read the band evidence with the shadows on each side in
             # turn, without gap fills, and let the along model judge what both readings propose.
+            # (One warp, one dash map and one pass of the band maps serve both readings.)
             no_fills = dataclasses.replace(params, fill_gaps=False)
-            for side in ("up", "down"):
-                found.append(_detect_along(prep, gsd, angle, no_fills, sun, None, region, side))
+            frame, readings = _frame_maps(prep, gsd, angle, no_fills, sun, region, ("up", "down"))
+            for maps in readings:
+                found.append(_detect_along(frame, maps, gsd, angle, no_fills, sun, None, region))
                 along_rows.append(np.ones(len(found[-1][0]), bool))
         else:
-            found.append(_detect_along(prep, gsd, angle, params, sun, log, region))
+            frame, (maps,) = _frame_maps(prep, gsd, angle, params, sun, region)
+            found.append(_detect_along(frame, maps, gsd, angle, params, sun, log, region))
             along_rows.append(np.zeros(len(found[-1][0]), bool))
     along = np.concatenate(along_rows) if along_rows else np.zeros(0, bool)
     dets = Detections.concat([d for d, *_ in found])
@@ -522,11 +525,11 @@ def track_evidence(
     prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     out = []
     for angle, region in zip(directions, regions, strict=True):
-        sides: tuple[str | None, ...] = (None,)
+        sides: tuple[str, ...] = ()
         if along and params.along_model and sun_along(angle, sun):
             sides = ("up", "down")
-        for side in sides:
-            frame, maps = _frame_maps(prep, gsd, angle, params, sun, region, side)
+        frame, readings = _frame_maps(prep, gsd, angle, params, sun, region, sides)
+        for maps in readings:
             cars = maps.cars.subset(_owned(maps.cars, frame, region))
             if maps.terms is not None and cars.x.size and _judges_neighbours(params, gsd):
                 # As the detector does: a candidate in a shadow no believed car casts is none.
@@ -569,21 +572,23 @@ def _frame_maps(
     params: DetectorParams,
     sun: SunPosition,
     region: np.ndarray | Piece | None = None,
-    force_side: str | None = None,
-) -> tuple[TrackFrame, _FrameMaps]:
+    force_sides: tuple[str, ...] = (),
+) -> tuple[TrackFrame, list[_FrameMaps]]:
     """The bands warped into the frame of one track direction (cut to ``region``, window (x, y)
     points, widened by ``frame_margin_m``), the band evidence there, and the centreline runs and
-    candidate cars made of it. ``force_side`` ("up" or "down") reads the band evidence with the
-    shadows on that side where the sun gives none (:func:`sun_along`), and maps the dashes the
-    shadows leave along the track (with ``params.along_edged``, edged bands near them are
-    proposed too)."""
+    candidate cars made of it: one reading, with the shadows on the side the sun puts them.
+
+    With ``force_sides`` ("up", "down" or both), one reading per entry instead, each with the
+    shadows on that side where the sun gives none (:func:`sun_along`), and the dashes the shadows
+    leave along the track mapped (with ``params.along_edged``, edged bands near them are proposed
+    too). The readings share the warped bands, the dash map and one pass of the band maps
+    (:func:`~railcount.detect.strips.sided_evidence`); each is what a reading of its side alone
+    gives."""
     if isinstance(region, Piece):
         frame = TrackFrame.for_direction(prep.data.shape, angle, region.corners, params.piece_margin_m / gsd)
     else:
         frame = TrackFrame.for_direction(prep.data.shape, angle, region, params.frame_margin_m / gsd)
     side, across = _shadow_side(frame, sun)
-    if side is None and force_side is not None:
-        side = force_side
     log_f = frame.warp(prep.log_lum)
     rgb_f = frame.warp(prep.rgb)
     lin_f = frame.warp(prep.linear_lum)
@@ -595,51 +600,59 @@ def _frame_maps(
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
-    # Read along the sun: the dashes its shadows leave along the track (:mod:`.dashes`).
-    dashes = dash_map(lin_f, core, gsd, params) if force_side is not None else None
-    strength, terms = frame_evidence(
-        rgb_f,
-        log_f,
-        lin_f,
-        data_f,
-        core,
-        gsd,
-        params,
-        shadow_side=side,
-        side_is_known=not sun.assumed_time,
-        edged_gate=edged_gate(dashes, gsd, params) if dashes is not None and params.along_edged else None,
-    )
-    runs = centreline_runs(strength, core, gsd, params)
-    cars = split_runs(runs, rgb_f, gsd, params)
-    box_x = _box_centres_along(cars, rgb_f, gsd, params)
-    return frame, _FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, box_x, dashes)
+    known = not sun.assumed_time
+    bands = (rgb_f, log_f, lin_f, data_f)
+    dashes = None
+    if not force_sides:
+        evidence = [frame_evidence(*bands, core, gsd, params, shadow_side=side, side_is_known=known)]
+    else:
+        # Read along the sun: the dashes its shadows leave along the track (:mod:`.dashes`).
+        dashes = dash_map(lin_f, core, gsd, params)
+        gate = edged_gate(dashes, gsd, params) if params.along_edged else None
+        # Where the sun does give a side, every reading takes it.
+        sides = tuple(side if side is not None else s for s in force_sides)
+        if known:
+            once = tuple(dict.fromkeys(sides))
+            by_side = dict(zip(once, sided_evidence(*bands, gsd, params, once, edged_gate=gate), strict=True))
+            evidence = [by_side[s] for s in sides]
+        else:
+            evidence = [
+                frame_evidence(*bands, core, gsd, params, shadow_side=s, side_is_known=False, edged_gate=gate)
+                for s in sides
+            ]
+    readings = []
+    for strength, terms in evidence:
+        runs = centreline_runs(strength, core, gsd, params)
+        cars = split_runs(runs, rgb_f, gsd, params)
+        box_x = _box_centres_along(cars, rgb_f, gsd, params)
+        readings.append(_FrameMaps(log_f, lin_f, core, strength, terms, across, runs, cars, box_x, dashes))
+    return frame, readings
 
 
 def _detect_along(
-    prep: Prepared,
+    frame: TrackFrame,
+    maps: _FrameMaps,
     gsd: float,
     angle: float,
     params: DetectorParams,
     sun: SunPosition,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
     region: np.ndarray | Piece | None = None,
-    force_side: str | None = None,
 ) -> tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates along one track direction: detections, feature rows, type rows, box centres,
+    """Candidates along one track direction, from one reading of its frame (:func:`_frame_maps`):
+    detections, feature rows, type rows, box centres,
     :data:`~railcount.detect.fill.FILL_CONTEXT` rows (NaN but for gap-fill proposals), which
     candidates stand in the shadow of a believed car one track over (:func:`_beside_believed`),
     and :data:`~railcount.detect.dashes.ALONG_CONTEXT` rows (NaN but in a reading along the sun,
-    ``force_side``).
+    one with its shadow side forced).
 
     The box centres are where the roof model places each candidate (window
     (row, col)); with ``localise_roofs`` off, the candidates' own centres.
     With ``log``, the candidates' three positions and feature rows are
     appended to it (:func:`roof_alternatives`). With ``fill_gaps`` (and the
     car model), the holes in the track lines of the believed candidates are
-    proposed as cars too (:func:`~railcount.detect.fill.gap_fills`). ``force_side``: see
-    :func:`_frame_maps`.
+    proposed as cars too (:func:`~railcount.detect.fill.gap_fills`).
     """
-    frame, maps = _frame_maps(prep, gsd, angle, params, sun, region, force_side)
     log_f, lin_f, strength, terms, cars = maps.log_lum, maps.linear_lum, maps.strength, maps.terms, maps.cars
     own = _owned(cars, frame, region)
     cars, placed_x = cars.subset(own), maps.box_x[own]

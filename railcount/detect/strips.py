@@ -211,55 +211,110 @@ def frame_evidence(
     beside a car, and the gate (:func:`~railcount.detect.dashes.edged_gate`)
     says where the dash its shadow leaves along the track is near.
     """
+    if side_is_known and shadow_side is not None:
+        ((strength, terms),) = sided_evidence(
+            rgb, log_lum, linear_lum, data, gsd_m, params, (shadow_side,), strip_rows, edged_gate
+        )
+        return strength, terms
     margin = math.ceil(support_m(params) / gsd_m) + 2
-    known = side_is_known and shadow_side is not None
-    sides: list[str] = [shadow_side] if known and shadow_side is not None else ["up", "down"]
+    sides = ("up", "down")
     blocks: list[Block] = []
-    strength = np.zeros(data.shape, np.float32)  # untouched pages (no data) cost no memory
     sums = np.zeros(4)
     for rows, cols, own in strips(data, margin, strip_rows):
         maps: BandMaps = band_maps(
             rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params, own
         )
-        # Only the maps the candidates read are kept, and only the strip's own rows
-        # (flank_dark covers the margins too); the rest of BandMaps goes with it.
-        kept = {name: getattr(maps, name) for name in _SHARED}
-        kept["flank_dark"] = maps.flank_dark[own]
+        kept = _kept_maps(maps, own, sides)
+        # The side is chosen once every strip has been seen: keep both strengths until then.
         for s in sides:
-            other = "down" if s == "up" else "up"
-            kept[f"shade_{s}"] = maps.shade(s)
-            kept[f"dark_beside_{other}"] = maps.dark_beside(other)
-        if known:
-            own_rows = slice(rows.start + own.start, rows.start + own.stop)
-            out = strength[own_rows, cols]
-            maps.strength(sides[0], out=out)
-            gate = None if edged_gate is None else edged_gate[own_rows, cols]
-            if gate is not None and gate.any():  # no dash near: no edged band is read
-                edged = maps.edged()
-                edged *= gate
-                np.maximum(out, edged, out=out)
-        else:
-            # The side is chosen once every strip has been seen: keep both strengths until then.
-            for s in sides:
-                kept[f"strength_{s}"] = maps.strength(s)
-            sums += maps.side_sums(core[rows, cols][own])
-            if shadow_side is None and params.edged_fallback:
-                kept["edged"] = maps.edged()
+            kept[f"strength_{s}"] = maps.strength(s)
+        sums += maps.side_sums(core[rows, cols][own])
+        if shadow_side is None and params.edged_fallback:
+            kept["edged"] = maps.edged()
         blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
     if not blocks:
-        return strength, None
+        return np.zeros(data.shape, np.float32), None
+    side = choose_side(sums, shadow_side, decide=not params.edged_fallback)
+    if side is None:
+        return StripMap(blocks, "edged", data.shape, strip_rows).to_frame(), None
+    strength = StripMap(blocks, f"strength_{side}", data.shape, strip_rows).to_frame()
+    return strength, _terms(blocks, side, data.shape, strip_rows, gsd_m, params)
+
+
+def sided_evidence(
+    rgb: np.ndarray,
+    log_lum: np.ndarray,
+    linear_lum: np.ndarray,
+    data: np.ndarray,
+    gsd_m: float,
+    params: DetectorParams,
+    sides: tuple[str, ...],
+    strip_rows: int = STRIP_ROWS,
+    edged_gate: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, BandTerms | None]]:
+    """The band strength and terms of a frame with the shadows on each of ``sides`` ("up", "down"):
+    :func:`frame_evidence` for a known side, once per side, from one pass of
+    :func:`~railcount.detect.cars.band_maps` over the strips (where the sun shines along the tracks
+    the detector reads a frame with the shadows on each side in turn). The same numbers as one
+    :func:`frame_evidence` call per side. The terms are None when the frame holds no data.
+    """
+    margin = math.ceil(support_m(params) / gsd_m) + 2
+    blocks: list[Block] = []
+    strengths = [np.zeros(data.shape, np.float32) for _ in sides]  # untouched pages (no data) cost no memory
+    for rows, cols, own in strips(data, margin, strip_rows):
+        maps: BandMaps = band_maps(
+            rgb[rows, cols], log_lum[rows, cols], linear_lum[rows, cols], gsd_m, params, own
+        )
+        kept = _kept_maps(maps, own, sides)
+        own_rows = slice(rows.start + own.start, rows.start + own.stop)
+        gate = None if edged_gate is None else edged_gate[own_rows, cols]
+        edged = None
+        if gate is not None and gate.any():  # no dash near: no edged band is read
+            edged = maps.edged()
+            edged *= gate
+        for s, strength in zip(sides, strengths, strict=True):
+            out = strength[own_rows, cols]
+            maps.strength(s, out=out)
+            if edged is not None:
+                np.maximum(out, edged, out=out)
+        blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
+    if not blocks:
+        return [(strength, None) for strength in strengths]
+    return [
+        (strength, _terms(blocks, s, data.shape, strip_rows, gsd_m, params))
+        for s, strength in zip(sides, strengths, strict=True)
+    ]
+
+
+def _kept_maps(maps: BandMaps, own: slice, sides: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The maps the candidates read, for the shadows on each of ``sides``: only the strip's own rows
+    (flank_dark covers the margins too); the rest of :class:`BandMaps` goes with it."""
+    kept = {name: getattr(maps, name) for name in _SHARED}
+    kept["flank_dark"] = maps.flank_dark[own]
+    for s in sides:
+        other = "down" if s == "up" else "up"
+        kept[f"shade_{s}"] = maps.shade(s)
+        kept[f"dark_beside_{other}"] = maps.dark_beside(other)
+    return kept
+
+
+def _terms(
+    blocks: list[Block],
+    side: str,
+    shape: tuple[int, int],
+    strip_rows: int,
+    gsd_m: float,
+    params: DetectorParams,
+) -> BandTerms:
+    """The :class:`~railcount.detect.cars.BandTerms` of a frame with the shadows on ``side``, read
+    from the strips' blocks."""
 
     def frame_map(name: str) -> StripMap:
-        return StripMap(blocks, name, data.shape, strip_rows)
+        return StripMap(blocks, name, shape, strip_rows)
 
-    side = shadow_side if known else choose_side(sums, shadow_side, decide=not params.edged_fallback)
-    if side is None:
-        return frame_map("edged").to_frame(), None
-    if not known:
-        strength = frame_map(f"strength_{side}").to_frame()
     up = side == "up"
     width, offset, _ = band_geometry(gsd_m, params)
-    terms = BandTerms(
+    return BandTerms(
         shadow_side=side,
         half_width_px=width / 2.0,
         flank_offset_px=offset,
@@ -274,4 +329,3 @@ def frame_evidence(
         sunlit=frame_map("sunlit"),
         interior=frame_map("interior"),
     )
-    return strength, terms
