@@ -63,6 +63,12 @@ Rows per suite and GSD:
 * ``in`` -- share of scenes whose interval railcars_low..railcars_high holds the truth;
 * ``span`` -- the interval's width, (railcars_high - railcars_low) / truth, median over the scenes.
 
+With ``--spread``, a second table gives each row's 90 % ranges of WAPE,
+bias and F1 over 2,000 resamples of its scenes (with replacement, a fixed
+seed): how far the same detector's figures move on another draw of as
+many scenes of the kind. A change whose effect on a row lies inside that
+range cannot be told from the draw on that row alone.
+
 Detections called locomotives are counted apart and left out of the railcar
 columns; a line per suite compares them with the true locomotives.
 
@@ -362,6 +368,53 @@ def summary_row(label: str, rows: list[Outcome]) -> str:
     )
 
 
+SPREAD_DRAWS = 2000
+"""Resamples of the scenes behind each ``--spread`` range."""
+
+
+def spread(rows: list[Outcome], draws: int = SPREAD_DRAWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The 5th and 95th percentiles of (WAPE, bias, F1) over ``draws`` resamples of ``rows``' scenes
+    (drawn with replacement, as many as there are; a fixed seed, so the ranges reproduce).
+
+    How far a row's figures would move on another draw of as many scenes like them: the range
+    within which a change to the detector cannot be told from the luck of the draw.
+    """
+    truth = np.array([o.truth for o in rows], float)
+    count = np.array([o.count for o in rows], float)
+    tp = np.array([o.tp for o in rows], float)
+    pick = np.random.default_rng(seed).integers(0, len(rows), (draws, len(rows)))
+    t, c, k = truth[pick].sum(axis=1), count[pick].sum(axis=1), tp[pick].sum(axis=1)
+    wape = np.abs(count - truth)[pick].sum(axis=1) / np.maximum(t, 1)
+    bias = (c - t) / np.maximum(t, 1)
+    p = np.where(c > 0, k / np.maximum(c, 1), 1.0)
+    r = np.where(t > 0, k / np.maximum(t, 1), 1.0)
+    f1 = np.where(p + r > 0, 2 * p * r / np.maximum(p + r, 1e-12), 0.0)
+    figures = np.column_stack([wape, bias, f1])
+    return np.percentile(figures, 5, axis=0), np.percentile(figures, 95, axis=0)
+
+
+def spread_row(label: str, rows: list[Outcome]) -> str:
+    lo, hi = spread(rows)
+    return (
+        f"{label:<22} {len(rows):>4} {lo[0]:>7.1%} - {hi[0]:<6.1%} {lo[1]:>+7.1%} - {hi[1]:<+7.1%}"
+        f" {lo[2]:>5.2f} - {hi[2]:<5.2f}"
+    )
+
+
+def print_spread(outcomes: list[Outcome], suites: list[str]) -> None:
+    """Each suite and GSD row's 90 % bootstrap ranges (:func:`spread`)."""
+    print(f"90 % ranges over {SPREAD_DRAWS} resamples of each row's scenes (what another draw could give)")
+    head = f"{'suite / gsd':<22} {'n':>4} {'WAPE':>16} {'bias':>17} {'F1':>13}"
+    print(head)
+    print("-" * len(head))
+    for suite in suites:
+        rows = [o for o in outcomes if o.suite == suite]
+        for g in GSDS:
+            print(spread_row(f"{suite} {g:.2f} m", at_gsd(rows, g)))
+        print(spread_row(f"{suite} all", rows))
+    print("-" * len(head))
+
+
 def print_types(outcomes: list[Outcome]) -> None:
     """Type accuracy of matched railcars per suite and regime, tarped calls, the fresh suite's confusion."""
     classes = list(RAILCAR_TYPES)
@@ -525,6 +578,12 @@ def main(argv: list[str] | None = None) -> int:
         "model is fitted on): to diagnose and choose without printing the held-out suites",
     )
     ap.add_argument(
+        "--spread",
+        action="store_true",
+        help="print each row's 90 %% range of WAPE, bias and F1 over resamples of its scenes "
+        "(how far another draw of as many scenes could move it)",
+    )
+    ap.add_argument(
         "--set",
         metavar="NAME=VALUE",
         action="append",
@@ -578,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
             for cond in sorted({o.condition for o in rows}):
                 print(summary_row(f"{suite} {cond}"[:22], [o for o in rows if o.condition == cond]))
             print("-" * len(header))
+    if args.spread:
+        print_spread(outcomes, suites)
     if not args.diagnose:
         print_types(outcomes)
     if args.calibrate:
