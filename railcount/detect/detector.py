@@ -294,19 +294,10 @@ def _candidates(
     along_rows = []
     for angle, region in zip(directions, regions, strict=True):
         # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
-        if params.along_model and log is None and sun_along(angle, sun):
-            # No shadow beside the cars: read the band evidence with the shadows on each side in
-            # turn, without gap fills, and let the along model judge what both readings propose.
-            # (One warp, one dash map and one pass of the band maps serve both readings.)
-            no_fills = dataclasses.replace(params, fill_gaps=False)
-            frame, readings = _frame_maps(prep, gsd, angle, no_fills, sun, region, ("up", "down"))
-            for maps in readings:
-                found.append(_detect_along(frame, maps, gsd, angle, no_fills, sun, None, region))
-                along_rows.append(np.ones(len(found[-1][0]), bool))
-        else:
-            frame, (maps,) = _frame_maps(prep, gsd, angle, params, sun, region)
-            found.append(_detect_along(frame, maps, gsd, angle, params, sun, log, region))
-            along_rows.append(np.zeros(len(found[-1][0]), bool))
+        reads_along = bool(params.along_model and log is None and sun_along(angle, sun))
+        for one in _read_direction(prep, gsd, angle, params, sun, region, log, reads_along):
+            found.append(one)
+            along_rows.append(np.full(len(one[0]), reads_along))
     along = np.concatenate(along_rows) if along_rows else np.zeros(0, bool)
     dets = Detections.concat([d for d, *_ in found])
     features = np.vstack([f[1] for f in found]) if found else np.zeros((0, len(FEATURES)))
@@ -321,6 +312,32 @@ def _candidates(
     if log is not None and scale < 1.0:
         log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
     return _Found(dets, features, types, placed, fill_context, beside, along, along_ctx)
+
+
+def _read_direction(
+    prep: Prepared,
+    gsd: float,
+    angle: float,
+    params: DetectorParams,
+    sun: SunPosition,
+    region: np.ndarray | Piece | None,
+    log: list[tuple[np.ndarray, float, np.ndarray]] | None,
+    along: bool,
+) -> list[tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_detect_along` on each reading of one direction's frame: one, or with ``along`` two.
+
+    With ``along`` (the sun shines along the direction, :func:`sun_along`) no shadow lies beside
+    the cars: the band evidence is read with the shadows on each side in turn (one warp, one dash
+    map and one pass of the band maps serve both), without gap fills, and the along model judges
+    what both readings propose. The frame's maps go when this returns: the next direction's frame
+    is not made while they are held.
+    """
+    if along:
+        no_fills = dataclasses.replace(params, fill_gaps=False)
+        frame, readings = _frame_maps(prep, gsd, angle, no_fills, sun, region, ("up", "down"))
+        return [_detect_along(frame, maps, gsd, angle, no_fills, sun, None, region) for maps in readings]
+    frame, (maps,) = _frame_maps(prep, gsd, angle, params, sun, region)
+    return [_detect_along(frame, maps, gsd, angle, params, sun, log, region)]
 
 
 def sun_along(angle: float, sun: SunPosition) -> bool:
@@ -539,6 +556,7 @@ def track_evidence(
                 )
                 cars = cars.subset(kept)
             out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
+        del readings, maps  # the strips' maps go before the next frame is made
     return out
 
 
