@@ -341,6 +341,12 @@ def at_gsd(rows: list[Outcome], gsd: float) -> list[Outcome]:
     return [o for o in rows if round(o.gsd, 2) == gsd]
 
 
+def suite_rows(outcomes: list[Outcome], suite: str) -> list[tuple[str, list[Outcome]]]:
+    """A suite's table rows: (label, outcomes) for each of :data:`GSDS`, then the whole suite."""
+    rows = [o for o in outcomes if o.suite == suite]
+    return [(f"{suite} {g:.2f} m", at_gsd(rows, g)) for g in GSDS] + [(f"{suite} all", rows)]
+
+
 def interval_stats(rows: list[Outcome]) -> tuple[float, float]:
     """Share of scenes whose interval holds the truth, and the median span (high - low) / truth."""
     inside = float(np.mean([o.low <= o.truth <= o.high for o in rows]))
@@ -408,10 +414,8 @@ def print_spread(outcomes: list[Outcome], suites: list[str]) -> None:
     print(head)
     print("-" * len(head))
     for suite in suites:
-        rows = [o for o in outcomes if o.suite == suite]
-        for g in GSDS:
-            print(spread_row(f"{suite} {g:.2f} m", at_gsd(rows, g)))
-        print(spread_row(f"{suite} all", rows))
+        for label, rows in suite_rows(outcomes, suite):
+            print(spread_row(label, rows))
     print("-" * len(head))
 
 
@@ -623,10 +627,10 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     for suite in suites:
-        rows = [o for o in outcomes if o.suite == suite]
-        for g in GSDS:
-            print(summary_row(f"{suite} {g:.2f} m", at_gsd(rows, g)))
-        print(summary_row(f"{suite} all", rows))
+        table = suite_rows(outcomes, suite)
+        for label, part in table:
+            print(summary_row(label, part))
+        rows = table[-1][1]  # the whole suite
         t, d, k = (sum(o.locos[i] for o in rows) for i in range(3))
         print(
             f"{suite} locomotives (counted apart): {t} true, {d} called, {k} right"
