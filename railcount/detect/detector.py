@@ -618,26 +618,21 @@ def _frame_maps(
     # Keep filters away from the edge of the data, where the fill makes false edges.
     edge = to_px(1.0, gsd)
     core = cv2.erode(data_f.view(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)).view(bool)
-    known = not sun.assumed_time
     bands = (rgb_f, log_f, lin_f, data_f)
     dashes = None
     if not force_sides:
+        known = not sun.assumed_time
         evidence = [frame_evidence(*bands, core, gsd, params, shadow_side=side, side_is_known=known)]
     else:
-        # Read along the sun: the dashes its shadows leave along the track (:mod:`.dashes`).
+        # Read along the sun (at a known time, :func:`sun_along`): the dashes its shadows leave along
+        # the track (:mod:`.dashes`), and each forced side read as known.
         dashes = dash_map(lin_f, core, gsd, params)
         gate = edged_gate(dashes, gsd, params) if params.along_edged else None
         # Where the sun does give a side, every reading takes it.
         sides = tuple(side if side is not None else s for s in force_sides)
-        if known:
-            once = tuple(dict.fromkeys(sides))
-            by_side = dict(zip(once, sided_evidence(*bands, gsd, params, once, edged_gate=gate), strict=True))
-            evidence = [by_side[s] for s in sides]
-        else:
-            evidence = [
-                frame_evidence(*bands, core, gsd, params, shadow_side=s, side_is_known=False, edged_gate=gate)
-                for s in sides
-            ]
+        once = tuple(dict.fromkeys(sides))
+        by_side = dict(zip(once, sided_evidence(*bands, gsd, params, once, edged_gate=gate), strict=True))
+        evidence = [by_side[s] for s in sides]
     readings = []
     for strength, terms in evidence:
         runs = centreline_runs(strength, core, gsd, params)
