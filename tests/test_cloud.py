@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import cv2
@@ -107,3 +108,40 @@ def test_cloud_blocks_are_judged_as_over_the_whole_window(cloudy, clear, monkeyp
         assert np.array_equal(judged[0], _cloud_blocks_whole_window(window))
         found.append(int(judged[0].sum()))
     assert found[0] > 50  # the cloudy scene has cloud blocks to judge
+
+
+@pytest.mark.parametrize("product", ["bgrn16", "pan16", "pan8"])
+def test_cloud_blocks_of_other_products_are_judged_as_over_the_whole_window(tmp_path, product, monkeypatch):
+    """The bound that spares clear rows holds for 11-bit and panchromatic data, and float data is judged
+    whole; each picks the blocks the whole-window statistics pick."""
+    paths, station = write_synth(tmp_path, conditions="cloud=0.35", product=product, **SCENE)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    judged = []
+    real_close = cv2.morphologyEx
+
+    def spy(image, *args, **kwargs):
+        judged.append(image.astype(bool))
+        return real_close(image, *args, **kwargs)
+
+    monkeypatch.setattr(cloud.cv2, "morphologyEx", spy)
+    as_float = dataclasses.replace(window, pixels=window.pixels.astype(np.float32))
+    for w in (window, as_float):
+        judged.clear()
+        opaque_cloud(w)
+        assert np.array_equal(judged[0], _cloud_blocks_whole_window(w))
+        assert judged[0].sum() > 50  # cloud blocks to judge
+
+
+def test_only_rows_that_may_hold_a_bright_block_are_converted(cloudy, clear):
+    """The raw-value bound leaves out rows of blocks that cannot be bright, and never a row holding one."""
+    for paths, stations in (cloudy, clear):
+        (window,) = read_windows(paths["tif"], stations)
+        k = max(2, round(BLOCK_M / window.gsd_m))
+        nr, nc = window.shape[0] // k, window.shape[1] // k
+        raw = window.pixels[: nr * k, : nc * k, :3]
+        maybe = cloud._rows_maybe_bright(raw, k, *window.value_range)
+        v0, v1 = window.value_range
+        lin = np.clip((raw.astype(np.float64) - v0) / (v1 - v0), 0.0, 1.0).mean(axis=2)
+        bright_rows = np.flatnonzero((lin.reshape(nr, k, nc, k).mean(axis=(1, 3)) > MIN_MEAN).any(axis=1))
+        assert set(bright_rows) <= set(maybe)
+        assert maybe.size < nr  # some rows are spared

@@ -57,32 +57,42 @@ def opaque_cloud(window: SceneWindow) -> np.ndarray:
     if nr == 0 or nc == 0:
         return out
     v0, v1 = window.value_range
-    # clip((bands - v0) / (v1 - v0), 0, 1), in place; its band mean as lin.mean(axis=2), to the bit.
-    lin = window.pixels[: nr * k, : nc * k, :3].astype(np.float32)
-    np.subtract(lin, np.float32(v0), out=lin)
-    np.multiply(lin, np.float32(1.0 / max(v1 - v0, 1e-6)), out=lin)
-    np.clip(lin, 0.0, 1.0, out=lin)
-    lum = band_mean(lin) if lin.shape[2] == 3 else lin.mean(axis=2)
-    blocks = lum.reshape(nr, k, nc, k)
-    mean = blocks.mean(axis=(1, 3))
-    # Blocks touching pixels without data are not judged (a nodata edge is not cloud).
-    has_data = window.data[: nr * k, : nc * k].reshape(nr, k, nc, k).all(axis=(1, 3))
-    bright = has_data & (mean > MIN_MEAN)
-    # Only bright blocks can be cloud: the other statistics are taken on the rows of blocks
-    # holding one (on a clear scene, few). A row of blocks keeps its layout, so numpy sums
-    # each block in the same order as over the whole window.
-    judged = np.flatnonzero(bright.any(axis=1))
+    raw = window.pixels[: nr * k, : nc * k, :3]
+    # Only bright blocks can be cloud. A bound from the raw values finds the rows of blocks that
+    # may hold one (on a clear scene, none, and the window is never converted to float).
+    maybe = _rows_maybe_bright(raw, k, v0, v1)
+    if maybe is None:
+        maybe = np.arange(nr)
     cloud = np.zeros((nr, nc), bool)
-    if judged.size:
-        some = blocks[judged]
-        spread = some.std(axis=(1, 3))
-        darkest = some.min(axis=(1, 3))
-        colour = lin.reshape(nr, k, nc, k, -1)[judged].mean(axis=(1, 3))
-        top = colour.max(axis=-1)
-        saturation = (top - colour.min(axis=-1)) / np.maximum(top, 1e-3)
-        cloud[judged] = (
-            bright[judged] & (spread < MAX_SPREAD) & (darkest > MIN_DARKEST) & (saturation < MAX_SATURATION)
-        )
+    if maybe.size:
+        # clip((bands - v0) / (v1 - v0), 0, 1), in place; its band mean as lin.mean(axis=2), to the bit.
+        # Taken on the rows of blocks in question alone: a row of blocks keeps its layout, so numpy
+        # sums each block in the same order as over the whole window.
+        lin = raw.reshape(nr, k, nc * k, -1)[maybe].astype(np.float32)
+        np.subtract(lin, np.float32(v0), out=lin)
+        np.multiply(lin, np.float32(1.0 / max(v1 - v0, 1e-6)), out=lin)
+        np.clip(lin, 0.0, 1.0, out=lin)
+        lum = band_mean(lin) if lin.shape[3] == 3 else lin.mean(axis=3)
+        blocks = lum.reshape(maybe.size, k, nc, k)
+        mean = blocks.mean(axis=(1, 3))
+        # Blocks touching pixels without data are not judged (a nodata edge is not cloud).
+        data = window.data[: nr * k, : nc * k].reshape(nr, k, nc, k)[maybe]
+        bright = data.all(axis=(1, 3)) & (mean > MIN_MEAN)
+        # The other statistics only on the rows of blocks holding a bright one (on most scenes, few).
+        judged = np.flatnonzero(bright.any(axis=1))
+        if judged.size:
+            some = blocks[judged]
+            spread = some.std(axis=(1, 3))
+            darkest = some.min(axis=(1, 3))
+            colour = lin.reshape(maybe.size, k, nc, k, -1)[judged].mean(axis=(1, 3))
+            top = colour.max(axis=-1)
+            saturation = (top - colour.min(axis=-1)) / np.maximum(top, 1e-3)
+            cloud[maybe[judged]] = (
+                bright[judged]
+                & (spread < MAX_SPREAD)
+                & (darkest > MIN_DARKEST)
+                & (saturation < MAX_SATURATION)
+            )
     cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cloud, connectivity=8)
     block_m2 = (k * window.gsd_m) ** 2
@@ -99,6 +109,24 @@ def opaque_cloud(window: SceneWindow) -> np.ndarray:
         keep |= region
     out[: nr * k, : nc * k] = np.repeat(np.repeat(keep, k, axis=0), k, axis=1)
     return out & window.data
+
+
+def _rows_maybe_bright(raw: np.ndarray, k: int, v0: float, v1: float) -> np.ndarray | None:
+    """Rows of ``k``-pixel blocks of ``raw`` whose mean linear luminance may exceed :data:`MIN_MEAN`.
+
+    For unsigned integers and ``v0 >= 0`` each band's linear value
+    ``clip((v - v0) / (v1 - v0), 0, 1)`` is at most ``v / (v1 - v0)``, so a
+    block's mean luminance is at most its bands' mean raw value over
+    ``v1 - v0``. The block means come from an area resize (exact sums, rounded:
+    within half a unit), taken a unit high. None when no such bound holds
+    (other data types): every row is then in question.
+    """
+    if raw.dtype not in (np.uint8, np.uint16) or v0 < 0 or v1 <= v0:
+        return None
+    nr, nc = raw.shape[0] // k, raw.shape[1] // k
+    means = cv2.resize(raw, (nc, nr), interpolation=cv2.INTER_AREA).reshape(nr, nc, -1)
+    bound = (means.astype(np.float64).mean(axis=2) + 1.0) / (v1 - v0)
+    return np.flatnonzero((bound > MIN_MEAN - 1e-4).any(axis=1))
 
 
 def hide_cloud(window: SceneWindow, dets: Detections) -> tuple[SceneWindow, Detections, np.ndarray]:
