@@ -230,16 +230,21 @@ def scene_range_arguments(
     realism: str,
     realisms: tuple[str, ...],
     first: int,
-    real_help: str,
+    real_help: str = "",
+    gsd_and_real: bool = True,
 ) -> None:
     """The arguments of the per-scene diagnostics (``misses.py``, ``false_cars.py``): which suite,
-    realism and scenes (``--first`` to ``--last`` - 1), a GSD to keep, the real scenes, cache, workers."""
+    realism and scenes (``--first`` to ``--last`` - 1), a GSD to keep, the real scenes, cache, workers.
+
+    Scripts that choose their GSDs otherwise and always add the real scenes pass
+    ``gsd_and_real=False``: they do not offer ``--gsd`` and ``--real``."""
     ap.add_argument("--suite", default=suite, choices=tuple(SUITES))
     ap.add_argument("--realism", default=realism, choices=realisms)
     ap.add_argument("--first", type=int, default=first)
     ap.add_argument("--last", type=int, default=100, help="one past the last scene")
-    ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
-    ap.add_argument("--real", action="store_true", help=real_help)
+    if gsd_and_real:
+        ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
+        ap.add_argument("--real", action="store_true", help=real_help)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     ap.add_argument("--workers", type=int, default=2)
 

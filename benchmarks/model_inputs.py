@@ -137,14 +137,14 @@ def report(gsd: float, generated: np.ndarray, refused: np.ndarray, real: np.ndar
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     scene_range_arguments(
         ap,
         suite="tuned",
         realism="v1",
         realisms=("v1", "v2", "generic"),
         first=600,
-        real_help="(the real rows are always added when ../shared/real is there)",
+        gsd_and_real=False,  # GSDs by --gsds; the real rows are always added when ../shared/real is there
     )
     ap.set_defaults(last=700)
     ap.add_argument("--gsds", default="0.75,1.0", help="GSDs to compare (metres, comma-separated)")

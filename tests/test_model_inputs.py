@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from railcount.detect.candidates import FEATURES
 from railcount.detect.detector import candidates_in_station
@@ -11,6 +12,8 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import car_profiles
+import model_inputs
 from model_inputs import GROUPS, split_candidates
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,3 +40,14 @@ def test_candidates_are_split_by_the_truth():
 def test_every_input_belongs_to_a_named_group():
     grouped = {name for name in FEATURES for member in GROUPS.values() if member(name)}
     assert grouped == set(FEATURES) - {"gsd_m"}
+
+
+@pytest.mark.parametrize("script", [model_inputs, car_profiles])
+def test_scripts_offer_no_options_they_would_ignore(script, capsys):
+    """GSDs are chosen with --gsds and the real rows are always added: --gsd and --real, which these
+    scripts once took and ignored, are refused (not read as abbreviations of --gsds or --realism)."""
+    for option in (["--gsd", "1.0"], ["--real"]):
+        with pytest.raises(SystemExit) as exit_info:
+            script.main(option)
+        assert exit_info.value.code == 2
+        assert f"unrecognized arguments: {option[0]}" in capsys.readouterr().err
