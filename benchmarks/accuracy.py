@@ -174,6 +174,9 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
     ``realism="generic"``: a plain (v1) yard of the ``generic`` site, laid out
     from the seed: any angle, a curved branch, a second track direction.
 
+    ``realism="v3"``: the v2 scene of the seed with hedges beside the tracks
+    and trees around the yard (``SceneSpec(vegetation=True)``).
+
     ``realism="town"``: a look-alike block with no railcars (the ``town``
     site: pitched-roof apartment blocks, car parks, trucks), drawn at realism
     v2 with a condition and product as the v2 scenes draw them.
@@ -199,7 +202,7 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
 
         most = min(GENERIC_MOST_CARS, capacity(site_layout("generic", seed=seed)))
         spec.update(site="generic", cars=min(int(spec["cars"]), most))
-    if realism in ("v2", "town"):
+    if realism in ("v2", "v3", "town"):
         extra = np.random.default_rng([seed, 2])
         condition = V2_CONDITIONS[int(extra.integers(len(V2_CONDITIONS)))]
         product = V2_PRODUCTS[int(extra.integers(len(V2_PRODUCTS)))]
@@ -208,6 +211,8 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
         if condition == "snow" and month not in (11, 12, 1, 2, 3):
             spec["date"] = f"{year}-01-{day:02d}"
         spec.update(realism="v2", product=product, conditions="" if condition == "plain" else condition)
+    if realism == "v3":
+        spec["vegetation"] = True  # v2's scene, the same draws, with hedges and trees (session 39)
     return spec
 
 
@@ -564,10 +569,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
     ap.add_argument(
         "--realism",
-        choices=("v1", "v2", "generic"),
+        choices=("v1", "v2", "v3", "generic"),
         default="v1",
         help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products) Tumangang "
-        "yards, or generic (plain yards of another layout: any angle, curves, a second direction)",
+        "yards, v3 (v2 with hedges and trees), or generic (plain yards of another layout: any angle, "
+        "curves, a second direction)",
     )
     ap.add_argument(
         "--lookalikes",

@@ -1,6 +1,6 @@
 """What the detector's false railcars stand on; prints a table.
 
-Usage:  python benchmarks/false_cars.py [--suite untouched] [--realism v1|v2|town]
+Usage:  python benchmarks/false_cars.py [--suite untouched] [--realism v1|v2|v3|town]
                                         [--first 0] [--last 100] [--gsd 0.5] [--real]
                                         [--crops DIR]
 
@@ -16,6 +16,7 @@ which also lists the look-alikes the generator drew:
 * ``truck``: on a truck or a trailer (within 2 m of its outline);
 * ``container``: on a shipping container on the ground;
 * ``building``: on a building, platform or canopy;
+* ``vegetation``: on a hedge or a tree (realism ``v3``);
 * ``off a missed``: within a car length (15 m) of a true railcar no
   detection matched: a box more than half a car length off its car (the
   count is right, the box is not);
@@ -75,12 +76,13 @@ from crops import error_crop, write_crop
 
 METHODS = ("gap", "pitch", "fill")
 """How a detection was counted: seen apart, a piece of a run counted by pitch, a gap fill."""
-KINDS = ("locomotive", "truck", "container", "building", "off a missed", "by a found", "other")
+KINDS = ("locomotive", "truck", "container", "building", "vegetation", "off a missed", "by a found", "other")
 MATCH_M = 7.5  # half a car length: the accuracy benchmark's matching radius
 BESIDE_M = 15.0  # a car length
 ON_OBJECT_M = 2.0
 LOOKALIKE = {"truck": "truck", "trailer": "truck", "container": "container"}
 LOOKALIKE.update({k: "building" for k in ("building", "platform", "canopy")})
+LOOKALIKE["vegetation"] = "vegetation"  # hedges and trees (realism v3)
 
 
 def lookalikes(truth: Path, window: SceneWindow) -> list[tuple[str, Polygon]]:
@@ -188,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         ap,
         suite="untouched",
         realism="v2",
-        realisms=("v1", "v2", "town"),
+        realisms=("v1", "v2", "v3", "town"),
         first=0,
         real_help="add the real scenes (../shared/real)",
     )

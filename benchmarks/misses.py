@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         ap,
         suite="tuned",
         realism="v1",
-        realisms=("v1", "v2", "generic"),
+        realisms=("v1", "v2", "v3", "generic"),
         first=50,
         real_help="add Muttenz west (../shared/real)",
     )

@@ -49,6 +49,13 @@ def synth(
             "(plain yards: the accuracy benchmark's plain suites)."
         ),
     ] = "v2",
+    vegetation: Annotated[
+        bool,
+        typer.Option(
+            "--vegetation/--no-vegetation",
+            help="Hedges beside the tracks and trees around the yard, casting shadows (needs --realism v2).",
+        ),
+    ] = False,
     conditions: Annotated[
         str,
         typer.Option(
@@ -96,6 +103,7 @@ def synth(
         outside_cars=outside_cars,
         distractors=distractors,
         realism=realism,
+        vegetation=vegetation,
         conditions=conditions,  # type: ignore[arg-type]  # SceneSpec parses the text forms
         product=product,  # type: ignore[arg-type]
     )

@@ -45,6 +45,8 @@ KIND_CLASS = {
     "canopy": "canopy",
     "house": "building",
     "auto": "auto",
+    "hedge": "vegetation",
+    "tree": "vegetation",
 }
 """Truth ``class`` of each vehicle or structure kind (railcars map to tank/covered/open/flat)."""
 

@@ -42,7 +42,14 @@ from railcount.synth.raster import Grid
 from railcount.synth.roofs import paint_vehicles_v2
 from railcount.synth.sensor import BAND_NAMES, jpeg_artefacts, sense, sense_v2
 from railcount.synth.sites import spec_site
-from railcount.synth.spec import STREAM_CONDITIONS, STREAM_EDGE, STREAM_LENGTHS_V2, STREAM_PLAN_V2, SceneSpec
+from railcount.synth.spec import (
+    STREAM_CONDITIONS,
+    STREAM_EDGE,
+    STREAM_LENGTHS_V2,
+    STREAM_PLAN_V2,
+    STREAM_VEGETATION,
+    SceneSpec,
+)
 from railcount.synth.structures import (
     SHADOW_TINT,
     SNOW_SHADOW_TINT,
@@ -54,6 +61,7 @@ from railcount.synth.structures import (
     shadow_polys_v2,
 )
 from railcount.synth.truth import Truth, build_truth, structure_rectangles
+from railcount.synth.vegetation import paint_vegetation, plan_vegetation, vegetation_shadows
 from railcount.synth.vehicles import paint_vehicles
 
 _MAX_RENDER_PIXELS = 20_000_000  # keeps peak memory (a few float canvases) under 1 GB
@@ -95,11 +103,15 @@ def paint_v2(
     rng: np.random.Generator,
     snow: bool = False,
     lean: np.ndarray | None = None,
+    crowns: tuple[Area, ...] = (),
+    foliage_rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Draw a scene layout as display reflectance, realism v2 (see :func:`paint`).
 
     ``snow`` covers the ground (and :attr:`Vehicles.snow` the roofs); ``lean``
-    is the off-nadir displacement per metre of height (east, north).
+    is the off-nadir displacement per metre of height (east, north); ``crowns``
+    are hedges and trees (:mod:`railcount.synth.vegetation`), their foliage
+    drawn from ``foliage_rng``.
     """
     site, sun = layout.site, layout.sun
     lean = np.zeros(2) if lean is None else np.asarray(lean, dtype=float)
@@ -107,7 +119,7 @@ def paint_v2(
     grain = cv2.GaussianBlur(grain, (0, 0), max(0.4, 0.05 / grid.px)) * np.float32(1.6)
     canvas = paint_ground_v2(grid, site, season_of(layout.acquired.month), rng, grain, snow=snow)
     overhead = OverheadShadows(site, sun)
-    shade = grid.mask(shadow_polys_v2(layout.vehicles, site, sun))
+    shade = grid.mask(shadow_polys_v2(layout.vehicles, site, sun) + vegetation_shadows(crowns, sun))
     if overhead.items:
         np.maximum(shade, overhead.shade(grid, 0.0), out=shade)
     shade = cv2.GaussianBlur(shade, (0, 0), max(0.5, 0.12 / grid.px))
@@ -115,6 +127,10 @@ def paint_v2(
         canvas[..., ch] *= 1 - shade * np.float32(1 - k)
     del shade
     paint_structures_v2(canvas, grid, site, sun, grain, lean=lean, snow=snow)
+    if crowns:
+        rng_f = foliage_rng if foliage_rng is not None else np.random.default_rng(0)
+        season = season_of(layout.acquired.month)
+        paint_vegetation(canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean)
     paint_vehicles_v2(canvas, grid, layout.vehicles, sun, grain, lean=lean, overhead=overhead)
     paint_overhead(canvas, grid, site, lean=lean)
     return canvas
@@ -264,6 +280,7 @@ def synthesize(spec: SceneSpec) -> SynthScene:
         snow = roof_snow(vehicles, spec.named_rng(STREAM_PLAN_V2 + 1), snow=cond.snow, winter=winter)
         vehicles = replace(vehicles, snow=snow)
     layout = SceneLayout(site, vehicles, sun, acquired)
+    crowns = plan_vegetation(site, spec.named_rng(STREAM_VEGETATION)) if spec.vegetation else ()
     r_cond = spec.named_rng(STREAM_CONDITIONS)
     lean = lean_vector(cond, r_cond)
     sky = make_sky(site, sun, cond, r_cond) if cond.cloud or cond.thin_cloud or cond.haze else None
@@ -273,7 +290,15 @@ def synthesize(spec: SceneSpec) -> SynthScene:
     ss = spec.supersample or _auto_supersample(float(spec.gsd_m), src.shape[0] * src.shape[1])
     fine = src.fine(ss)
     if v2:
-        reflectance = paint_v2(layout, fine, rng=r_texture, snow=cond.snow, lean=lean)
+        reflectance = paint_v2(
+            layout,
+            fine,
+            rng=r_texture,
+            snow=cond.snow,
+            lean=lean,
+            crowns=crowns,
+            foliage_rng=spec.named_rng(STREAM_VEGETATION + 1),
+        )
     else:
         reflectance = paint(layout, fine, rng=r_texture)
     if spec.plain:
@@ -293,7 +318,7 @@ def synthesize(spec: SceneSpec) -> SynthScene:
     edge = _swath_edge(site, spec.named_rng(STREAM_EDGE)) if product.swath_edge else None
     pixels, valid, out = _deliver(pixels, src, out, site, dst, edge=edge, jpeg=cond.jpeg_quality)
     truth = _scene_truth(
-        vehicles, site, out, dst, structures=v2, visibility=not spec.plain, sky=sky, edge=edge
+        vehicles, site, out, dst, structures=v2, visibility=not spec.plain, sky=sky, edge=edge, crowns=crowns
     )
     return SynthScene(
         spec=spec,
@@ -354,9 +379,10 @@ def _scene_truth(
     visibility: bool,
     sky: Sky | None,
     edge: _Edge | None,
+    crowns: tuple[Area, ...] = (),
 ) -> Truth:
-    """Truth of the vehicles (and, if asked, structures) whose centre falls inside the raster,
-    with the visibility columns when asked."""
+    """Truth of the vehicles (and, if asked, structures, hedges and trees) whose centre falls inside
+    the raster, with the visibility columns when asked."""
 
     def in_raster(xy: np.ndarray) -> np.ndarray:
         cx, cy = warp_transform(site.crs, dst, xy[:, 0], xy[:, 1])
@@ -370,10 +396,11 @@ def _scene_truth(
 
     keep = in_raster(vehicles.center)
     kept: list[Area] = []
-    if structures and site.structures:
-        rects = structure_rectangles(site.structures)
+    standing = (*site.structures, *crowns)
+    if structures and standing:
+        rects = structure_rectangles(standing)
         inside = in_raster(np.array([r[0].mean(axis=0) for r in rects]))
-        kept = [a for a, k in zip(site.structures, inside, strict=True) if k]
+        kept = [a for a, k in zip(standing, inside, strict=True) if k]
     truth = build_truth(vehicles, site, keep, structures=kept)
     if not visibility:
         return truth

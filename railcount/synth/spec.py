@@ -39,6 +39,7 @@ STREAM_CONDITIONS = 17  # cloud, haze and view geometry
 STREAM_PLAN_V2 = 23  # v2 additions to the layout: trailers, snow on roofs
 STREAM_EDGE = 31  # the nodata swath edge
 STREAM_LENGTHS_V2 = 37  # v2: which coupled runs are short wagons, and their lengths
+STREAM_VEGETATION = 41  # hedges and trees (SceneSpec.vegetation); + 1 for their foliage
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,10 @@ class SceneSpec:
         Default: clear. Text such as ``"snow,cloud=0.3"`` is parsed.
     product : Product
         Default: ``rgb8``. Text such as ``"bgrn16+edge"`` is parsed.
+    vegetation : bool
+        Hedges beside the tracks and trees around the yard, raised and casting
+        shadows (:mod:`railcount.synth.vegetation`); needs realism ``"v2"``.
+        Default False (the scene is as before, pixel for pixel).
     """
 
     site: str = "tumangang"
@@ -294,6 +299,7 @@ class SceneSpec:
     realism: str = "v1"
     conditions: Conditions = Conditions()
     product: Product = Product()
+    vegetation: bool = False
 
     def __post_init__(self) -> None:
         from railcount.synth.sites import SITE_NAMES  # sites builds on this module
@@ -315,6 +321,8 @@ class SceneSpec:
             raise UsageError(f"supersample must be 1-8; got {self.supersample!r}")
         if self.realism not in REALISMS:
             raise UsageError(f"realism must be one of {', '.join(REALISMS)}; got {self.realism!r}")
+        if self.vegetation and self.realism != "v2":
+            raise UsageError("hedges and trees (vegetation) are drawn by the v2 painter: add --realism v2")
         if self.site == "town" and (self.realism != "v2" or self.cars or self.locomotives):
             raise UsageError(
                 "site 'town' is a look-alike block with no railcars: pass --cars 0 and --realism v2 "
