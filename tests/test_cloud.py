@@ -90,8 +90,9 @@ def _cloud_blocks_whole_window(window) -> np.ndarray:
     )
 
 
-def test_cloud_blocks_are_judged_as_over_the_whole_window(cloudy, clear, monkeypatch):
-    """Statistics taken on the rows of bright blocks alone pick the same blocks, cloudy or clear."""
+def _judged_blocks(window, monkeypatch) -> np.ndarray:
+    """The blocks :func:`opaque_cloud` judged to be cloud, before joining them into regions (what it
+    hands to the morphological close)."""
     judged = []
     real_close = cv2.morphologyEx
 
@@ -99,14 +100,20 @@ def test_cloud_blocks_are_judged_as_over_the_whole_window(cloudy, clear, monkeyp
         judged.append(image.astype(bool))
         return real_close(image, *args, **kwargs)
 
-    monkeypatch.setattr(cloud.cv2, "morphologyEx", spy)
+    with monkeypatch.context() as m:
+        m.setattr(cloud.cv2, "morphologyEx", spy)
+        opaque_cloud(window)
+    return judged[0]
+
+
+def test_cloud_blocks_are_judged_as_over_the_whole_window(cloudy, clear, monkeypatch):
+    """Statistics taken on the rows of bright blocks alone pick the same blocks, cloudy or clear."""
     found = []
     for paths, stations in (cloudy, clear):
         (window,) = read_windows(paths["tif"], stations)
-        judged.clear()
-        opaque_cloud(window)
-        assert np.array_equal(judged[0], _cloud_blocks_whole_window(window))
-        found.append(int(judged[0].sum()))
+        judged = _judged_blocks(window, monkeypatch)
+        assert np.array_equal(judged, _cloud_blocks_whole_window(window))
+        found.append(int(judged.sum()))
     assert found[0] > 50  # the cloudy scene has cloud blocks to judge
 
 
@@ -116,20 +123,11 @@ def test_cloud_blocks_of_other_products_are_judged_as_over_the_whole_window(tmp_
     whole; each picks the blocks the whole-window statistics pick."""
     paths, station = write_synth(tmp_path, conditions="cloud=0.35", product=product, **SCENE)
     (window,) = read_windows(paths["tif"], read_stations(station))
-    judged = []
-    real_close = cv2.morphologyEx
-
-    def spy(image, *args, **kwargs):
-        judged.append(image.astype(bool))
-        return real_close(image, *args, **kwargs)
-
-    monkeypatch.setattr(cloud.cv2, "morphologyEx", spy)
     as_float = dataclasses.replace(window, pixels=window.pixels.astype(np.float32))
     for w in (window, as_float):
-        judged.clear()
-        opaque_cloud(w)
-        assert np.array_equal(judged[0], _cloud_blocks_whole_window(w))
-        assert judged[0].sum() > 50  # cloud blocks to judge
+        judged = _judged_blocks(w, monkeypatch)
+        assert np.array_equal(judged, _cloud_blocks_whole_window(w))
+        assert judged.sum() > 50  # cloud blocks to judge
 
 
 def test_only_rows_that_may_hold_a_bright_block_are_converted(cloudy, clear):
