@@ -254,6 +254,23 @@ def scene_range_arguments(
     ap.add_argument("--workers", type=int, default=2)
 
 
+def real_comparison_parser(
+    description: str, *, last: int, gsds: str, gsds_help: str
+) -> argparse.ArgumentParser:
+    """The arguments of the scripts that set tuned scenes beside the real ones made coarser
+    (``car_profiles.py``, ``model_inputs.py``): the scene range from tuned 600 to ``last`` - 1, the GSDs
+    by ``--gsds`` (default ``gsds``) and no ``--gsd`` or ``--real`` (the real rows are always added
+    when ../shared/real is there), with no abbreviations, so neither is read as ``--gsds`` or
+    ``--realism``."""
+    ap = argparse.ArgumentParser(description=description, allow_abbrev=False)
+    scene_range_arguments(
+        ap, suite="tuned", realism="v1", realisms=("v1", "v2", "generic"), first=600, gsd_and_real=False
+    )
+    ap.set_defaults(last=last)
+    ap.add_argument("--gsds", default=gsds, help=gsds_help)
+    return ap
+
+
 def map_scene_range(fn: Callable[[tuple[str, int, str, str]], T], args: argparse.Namespace) -> list[T]:
     """``fn((suite, i, cache, realism))`` for each scene i of :func:`scene_range_arguments`' range, in
     order, ``args.workers`` at a time."""

@@ -28,7 +28,6 @@ than the ground where Muttenz's wagons are as bright as theirs.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -42,7 +41,7 @@ from railcount.io.truth import truth_stock
 from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
+from accuracy import SHARED_REAL, ensure_scene, map_scene_range, real_comparison_parser
 from misses import long_axes, toward_sun
 from real_gsd import coarser
 
@@ -112,17 +111,12 @@ def row(label: str, n: int, profiles: np.ndarray) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
-    scene_range_arguments(
-        ap,
-        suite="tuned",
-        realism="v1",
-        realisms=("v1", "v2", "generic"),
-        first=600,
-        gsd_and_real=False,  # GSDs by --gsds; the real rows are always added when ../shared/real is there
+    ap = real_comparison_parser(
+        __doc__.split("\n")[0],
+        last=800,
+        gsds="0.3,0.5,0.75,1.0",
+        gsds_help="GSDs to print (metres, comma-separated)",
     )
-    ap.set_defaults(last=800)
-    ap.add_argument("--gsds", default="0.3,0.5,0.75,1.0", help="GSDs to print (metres, comma-separated)")
     args = ap.parse_args(argv)
     gsds = [float(g) for g in args.gsds.split(",")]
     results = map_scene_range(scene_profiles, args)

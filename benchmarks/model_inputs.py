@@ -36,7 +36,6 @@ it). About 15 s for 100 scenes once they are cached.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -52,7 +51,7 @@ from railcount.io.truth import truth_centres
 from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
+from accuracy import SHARED_REAL, ensure_scene, map_scene_range, real_comparison_parser
 from real_gsd import coarser
 
 ON_CAR_M = 2.5
@@ -137,17 +136,12 @@ def report(gsd: float, generated: np.ndarray, refused: np.ndarray, real: np.ndar
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
-    scene_range_arguments(
-        ap,
-        suite="tuned",
-        realism="v1",
-        realisms=("v1", "v2", "generic"),
-        first=600,
-        gsd_and_real=False,  # GSDs by --gsds; the real rows are always added when ../shared/real is there
+    ap = real_comparison_parser(
+        __doc__.split("\n")[0],
+        last=700,
+        gsds="0.75,1.0",
+        gsds_help="GSDs to compare (metres, comma-separated)",
     )
-    ap.set_defaults(last=700)
-    ap.add_argument("--gsds", default="0.75,1.0", help="GSDs to compare (metres, comma-separated)")
     ap.add_argument(
         "--sun-above",
         type=float,
