@@ -117,7 +117,8 @@ def paint_v2(
     lean = np.zeros(2) if lean is None else np.asarray(lean, dtype=float)
     grain = rng.standard_normal(grid.shape, dtype=np.float32)
     grain = cv2.GaussianBlur(grain, (0, 0), max(0.4, 0.05 / grid.px)) * np.float32(1.6)
-    canvas = paint_ground_v2(grid, site, season_of(layout.acquired.month), rng, grain, snow=snow)
+    season = season_of(layout.acquired.month)
+    canvas = paint_ground_v2(grid, site, season, rng, grain, snow=snow)
     overhead = OverheadShadows(site, sun)
     shade = grid.mask(shadow_polys_v2(layout.vehicles, site, sun) + vegetation_shadows(crowns, sun))
     if overhead.items:
@@ -129,7 +130,6 @@ def paint_v2(
     paint_structures_v2(canvas, grid, site, sun, grain, lean=lean, snow=snow)
     if crowns:
         rng_f = foliage_rng if foliage_rng is not None else np.random.default_rng(0)
-        season = season_of(layout.acquired.month)
         paint_vegetation(canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean)
     paint_vehicles_v2(canvas, grid, layout.vehicles, sun, grain, lean=lean, overhead=overhead)
     paint_overhead(canvas, grid, site, lean=lean)

@@ -27,8 +27,6 @@ from shapely.geometry import LineString, Point, Polygon, box
 from railcount.synth.layout import Area, SiteLayout, Sun, Track
 from railcount.synth.raster import Grid, blend, smooth_noise
 
-VEGETATION_KINDS = ("hedge", "tree")
-
 HEDGES = (1, 6)
 """Hedges per scene: at least, and one past the most."""
 HEDGE_LENGTH_M = (12.0, 60.0)
@@ -70,7 +68,7 @@ def plan_vegetation(site: SiteLayout, rng: np.random.Generator) -> tuple[Area, .
     tracks = [t for t in site.tracks if t.kind != "ladder" and t.length > 30.0]
     want = int(rng.integers(*HEDGES))
     for _ in range(400):
-        if len([a for a in out if a.kind == "hedge"]) >= want or not tracks or free.is_empty:
+        if len(out) >= want or not tracks or free.is_empty:
             break
         track = tracks[int(rng.integers(len(tracks)))]
         length = rng.uniform(*HEDGE_LENGTH_M)
@@ -88,9 +86,9 @@ def plan_vegetation(site: SiteLayout, rng: np.random.Generator) -> tuple[Area, .
         out.append(Area("hedge", _ragged(hedge, rng), float(rng.uniform(*HEDGE_HEIGHT_M))))
         free = free.difference(hedge.buffer(2.0))
     bx0, by0, bx1, by1 = free.bounds if not free.is_empty else (0.0, 0.0, 0.0, 0.0)
-    want = int(rng.integers(*TREES))
+    want = len(out) + int(rng.integers(*TREES))  # trees after the hedges
     for _ in range(200):
-        if len([a for a in out if a.kind == "tree"]) >= want or free.is_empty:
+        if len(out) >= want or free.is_empty:
             break
         centre = Point(rng.uniform(bx0, bx1), rng.uniform(by0, by1))
         crown = centre.buffer(rng.uniform(*TREE_RADIUS_M), quad_segs=8)
