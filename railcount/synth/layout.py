@@ -46,6 +46,7 @@ KIND_CLASS = {
     "house": "building",
     "auto": "auto",
     "hedge": "vegetation",
+    "weeds": "vegetation",
     "tree": "vegetation",
 }
 """Truth ``class`` of each vehicle or structure kind (railcars map to tank/covered/open/flat)."""

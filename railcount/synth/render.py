@@ -61,7 +61,7 @@ from railcount.synth.structures import (
     shadow_polys_v2,
 )
 from railcount.synth.truth import Truth, build_truth, structure_rectangles
-from railcount.synth.vegetation import paint_vegetation, plan_vegetation, vegetation_shadows
+from railcount.synth.vegetation import paint_vegetation, plan_vegetation, plan_weeds, vegetation_shadows
 from railcount.synth.vehicles import paint_vehicles
 
 _MAX_RENDER_PIXELS = 20_000_000  # keeps peak memory (a few float canvases) under 1 GB
@@ -120,17 +120,28 @@ def paint_v2(
     season = season_of(layout.acquired.month)
     canvas = paint_ground_v2(grid, site, season, rng, grain, snow=snow)
     overhead = OverheadShadows(site, sun)
-    shade = grid.mask(shadow_polys_v2(layout.vehicles, site, sun) + vegetation_shadows(crowns, sun))
+    cast = shadow_polys_v2(layout.vehicles, site, sun)
+    shade = grid.mask(cast + vegetation_shadows(crowns, sun))
     if overhead.items:
         np.maximum(shade, overhead.shade(grid, 0.0), out=shade)
     shade = cv2.GaussianBlur(shade, (0, 0), max(0.5, 0.12 / grid.px))
-    for ch, k in enumerate(SNOW_SHADOW_TINT if snow else SHADOW_TINT):
+    tint = SNOW_SHADOW_TINT if snow else SHADOW_TINT
+    for ch, k in enumerate(tint):
         canvas[..., ch] *= 1 - shade * np.float32(1 - k)
     del shade
     paint_structures_v2(canvas, grid, site, sun, grain, lean=lean, snow=snow)
     if crowns:
+        # Low vegetation (weeds on an idle track) lies in the shadows of the cars and masts beside it.
+        low = None
+        if any(a.kind == "weeds" for a in crowns):
+            low = grid.mask(cast)
+            if overhead.items:
+                np.maximum(low, overhead.shade(grid, 0.0), out=low)
+            low = cv2.GaussianBlur(low, (0, 0), max(0.5, 0.12 / grid.px))
         rng_f = foliage_rng if foliage_rng is not None else np.random.default_rng(0)
-        paint_vegetation(canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean)
+        paint_vegetation(
+            canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean, shade=low, tint=tint
+        )
     paint_vehicles_v2(canvas, grid, layout.vehicles, sun, grain, lean=lean, overhead=overhead)
     paint_overhead(canvas, grid, site, lean=lean)
     return canvas
@@ -247,24 +258,18 @@ def _acquisition(spec: SceneSpec, site: SiteLayout, rng: np.random.Generator) ->
     return when, sun
 
 
-def synthesize(spec: SceneSpec) -> SynthScene:
-    """Synthesise one scene: plan the layout, paint it, image it, georeference it.
-
-    Pure: no files are read or written; equal specs give identical pixels and truth.
-
-    >>> scene = synthesize(SceneSpec(cars=5, gsd_m=1.0, seed=3))
-    >>> scene.truth.counts()["railcars"], scene.pixels.dtype.name
-    (5, 'uint8')
-    """
-    site = spec_site(spec)
-    v2, cond, product = spec.realism == "v2", spec.conditions, spec.product
-    r_layout, r_texture, r_noise = spec.streams()
+def plan_layout(spec: SceneSpec, site: SiteLayout | None = None) -> SceneLayout:
+    """What :func:`synthesize` places for ``spec`` before painting: the site, its vehicles, the
+    acquisition time and the sun (the same draws, so the same layout)."""
+    site = spec_site(spec) if site is None else site
+    r_layout = spec.streams()[0]
     acquired, sun = _acquisition(spec, site, r_layout)
     locos = int(r_layout.integers(0, 3))
     if spec.locomotives is not None:
         locos = spec.locomotives
     elif spec.site == "town":
         locos = 0  # a look-alike block has no track to stand on
+    v2 = spec.realism == "v2"
     vehicles = plan_scene(
         site,
         cars=spec.cars,
@@ -277,10 +282,30 @@ def synthesize(spec: SceneSpec) -> SynthScene:
     )
     if v2:
         winter = season_of(acquired.month) == "winter"
-        snow = roof_snow(vehicles, spec.named_rng(STREAM_PLAN_V2 + 1), snow=cond.snow, winter=winter)
+        snowy = spec.conditions.snow
+        snow = roof_snow(vehicles, spec.named_rng(STREAM_PLAN_V2 + 1), snow=snowy, winter=winter)
         vehicles = replace(vehicles, snow=snow)
-    layout = SceneLayout(site, vehicles, sun, acquired)
-    crowns = plan_vegetation(site, spec.named_rng(STREAM_VEGETATION)) if spec.vegetation else ()
+    return SceneLayout(site, vehicles, sun, acquired)
+
+
+def synthesize(spec: SceneSpec) -> SynthScene:
+    """Synthesise one scene: plan the layout, paint it, image it, georeference it.
+
+    Pure: no files are read or written; equal specs give identical pixels and truth.
+
+    >>> scene = synthesize(SceneSpec(cars=5, gsd_m=1.0, seed=3))
+    >>> scene.truth.counts()["railcars"], scene.pixels.dtype.name
+    (5, 'uint8')
+    """
+    site = spec_site(spec)
+    v2, cond, product = spec.realism == "v2", spec.conditions, spec.product
+    _, r_texture, r_noise = spec.streams()
+    layout = plan_layout(spec, site)
+    vehicles, sun, acquired = layout.vehicles, layout.sun, layout.acquired
+    crowns: tuple[Area, ...] = ()
+    if spec.vegetation:
+        crowns = plan_vegetation(site, spec.named_rng(STREAM_VEGETATION))
+        crowns += plan_weeds(site, vehicles, spec.named_rng(STREAM_VEGETATION + 2))
     r_cond = spec.named_rng(STREAM_CONDITIONS)
     lean = lean_vector(cond, r_cond)
     sky = make_sky(site, sun, cond, r_cond) if cond.cloud or cond.thin_cloud or cond.haze else None

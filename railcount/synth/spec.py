@@ -39,7 +39,7 @@ STREAM_CONDITIONS = 17  # cloud, haze and view geometry
 STREAM_PLAN_V2 = 23  # v2 additions to the layout: trailers, snow on roofs
 STREAM_EDGE = 31  # the nodata swath edge
 STREAM_LENGTHS_V2 = 37  # v2: which coupled runs are short wagons, and their lengths
-STREAM_VEGETATION = 41  # hedges and trees (SceneSpec.vegetation); + 1 for their foliage
+STREAM_VEGETATION = 41  # hedges and trees (SceneSpec.vegetation); + 1 for their foliage, + 2 for weeds
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ so that nothing else in the scene moves. They are written to the truth as
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
-from railcount.synth.layout import Area, SiteLayout, Sun, Track
+from railcount.synth.layout import Area, SiteLayout, Sun, Track, Vehicles
 from railcount.synth.raster import Grid, blend, smooth_noise
 
 HEDGES = (1, 6)
@@ -37,6 +38,15 @@ HEDGE_OFFSET_M = (3.4, 9.0)
 TREES = (0, 12)
 TREE_RADIUS_M = (1.8, 5.0)
 TREE_HEIGHT_M = (5.0, 15.0)
+WEED_STRIPS = (0, 4)
+"""Overgrown stretches of track per scene: at least, and one past the most."""
+WEED_LENGTH_M = (30.0, 160.0)
+WEED_HALF_WIDTH_M = (1.3, 3.2)
+WEED_HEIGHT_M = (0.5, 2.5)
+WEED_CLEARANCE_M = 0.6
+"""Clearance of an overgrown stretch from every vehicle's footprint."""
+_WEED_TRACKS = ("yard", "siding")
+"""Tracks that may be overgrown (not main lines, branches or ladders)."""
 REACH_M = 40.0
 """Hedges and trees stand within this of the station polygon."""
 KEEP_CLEAR_M = {"track": 2.6, "road": 4.5, "area": 2.0}
@@ -52,6 +62,13 @@ _FOLIAGE = {
     "winter": ((0.30, 0.27, 0.22), 0.03),  # leafless twigs, and evergreens below
 }
 _EVERGREEN = (0.14, 0.20, 0.13)
+_GRASS = {
+    "summer": (0.33, 0.36, 0.20),
+    "spring": (0.30, 0.38, 0.18),
+    "autumn": (0.40, 0.37, 0.22),
+    "winter": (0.42, 0.39, 0.30),  # dead grass
+}
+"""Rank grass on an overgrown track (display reflectance) per season."""
 
 
 def plan_vegetation(site: SiteLayout, rng: np.random.Generator) -> tuple[Area, ...]:
@@ -99,6 +116,46 @@ def plan_vegetation(site: SiteLayout, rng: np.random.Generator) -> tuple[Area, .
     return tuple(out)
 
 
+def plan_weeds(site: SiteLayout, vehicles: Vehicles, rng: np.random.Generator) -> tuple[Area, ...]:
+    """Overgrown tracks: strips of rank grass and shrubs over stretches of idle track inside the station.
+
+    Real yards have them between their busy tracks: Muttenz west's false
+    railcars stand on such a strip (docs/detector.md, *Session 40*). A strip
+    follows a yard or siding track that no vehicle stands on, is cut to the
+    station polygon and keeps clear of every vehicle, road and paved or
+    built area; rails show through its gaps (:func:`paint_vegetation`).
+    """
+    blocked = [_corridor(r, KEEP_CLEAR_M["road"]) for r in site.roads]
+    blocked += [a.polygon.buffer(KEEP_CLEAR_M["area"]) for a in site.areas if a.kind not in _OPEN_KINDS]
+    blocked += [p.buffer(KEEP_CLEAR_M["area"]) for p in (*site.lots, *site.parking, *site.car_parks)]
+    if len(vehicles):
+        blocked += [Polygon(c).buffer(WEED_CLEARANCE_M) for c in vehicles.corners()]
+    barrier = shapely.union_all(blocked) if blocked else Polygon()
+    busy = {int(t) for t in vehicles.track}
+    idle = [t for t in site.tracks if t.kind in _WEED_TRACKS and t.id not in busy and t.length > 40.0]
+    out: list[Area] = []
+    want = int(rng.integers(*WEED_STRIPS))
+    for _ in range(60):
+        if len(out) >= want or not idle:
+            break
+        track = idle[int(rng.integers(len(idle)))]
+        lo, hi = track.usable
+        length = min(rng.uniform(*WEED_LENGTH_M), hi - lo)
+        s0 = rng.uniform(lo, hi - length)
+        line = LineString(track.point_at(np.linspace(s0, s0 + length, max(2, int(length / 2.0)))))
+        strip = line.buffer(rng.uniform(*WEED_HALF_WIDTH_M), cap_style="flat").intersection(site.station)
+        strip = strip.difference(barrier)
+        pieces = [g for g in getattr(strip, "geoms", [strip]) if isinstance(g, Polygon) and not g.is_empty]
+        if not pieces:
+            continue
+        piece = max(pieces, key=lambda g: g.area)
+        if piece.area < 0.5 * line.buffer(1.3, cap_style="flat").area:
+            continue
+        out.append(Area("weeds", piece, float(rng.uniform(*WEED_HEIGHT_M))))
+        idle.remove(track)
+    return tuple(out)
+
+
 def _corridor(track: Track, half_m: float) -> Polygon:
     """The ground within ``half_m`` of a track's (or road's) centreline."""
     return LineString(track.point_at(np.linspace(0, track.length, 400))).buffer(half_m)
@@ -121,15 +178,20 @@ def _ragged(poly: Polygon, rng: np.random.Generator) -> Polygon:
 
 
 def vegetation_shadows(crowns: tuple[Area, ...], sun: Sun) -> list[np.ndarray]:
-    """Ground shadows: a hedge's outline swept away from the sun by its height; a tree's crown
-    moved away by three quarters of its height, joined to its foot by the trunk's."""
-    out = []
+    """Ground shadows: a hedge's outline swept away from the sun by its height (an overgrown track's
+    in steps, since it may curve); a tree's crown moved away by three quarters of its height, joined
+    to its foot by the trunk's."""
+    out: list[np.ndarray] = []
     for a in crowns:
         # From the foliage's solid core: its ragged rim lets light through.
         core = a.polygon.buffer(-0.4)
         core = core if isinstance(core, Polygon) and not core.is_empty else a.polygon
         ring = np.asarray(core.exterior.coords)[:-1]
-        if a.kind == "hedge":
+        if a.kind == "weeds":
+            # A long strip, maybe curved: the outline swept in steps, not its hull.
+            step = sun.shadow_offset(a.height_m) / 4.0
+            out.extend(ring + step * k for k in range(5))
+        elif a.kind == "hedge":
             pts = np.concatenate([ring, ring + sun.shadow_offset(a.height_m)]).astype(np.float32)
             out.append(cv2.convexHull(pts).reshape(-1, 2).astype(float))
         else:
@@ -152,6 +214,8 @@ def paint_vegetation(
     season: str,
     snow: bool,
     lean: np.ndarray,
+    shade: np.ndarray | None = None,
+    tint: Sequence[float] | np.ndarray = (1.0, 1.0, 1.0),
 ) -> None:
     """Foliage over each outline: clumps lit on their sunny side, dark gaps between them, a ragged
     rim and the crown's own shadowed flank; raised by ``lean * height`` off nadir."""
@@ -171,7 +235,15 @@ def paint_vegetation(
         cover = cv2.GaussianBlur(sub.mask([ring]), (0, 0), max(0.5, 0.35 / px))
         clumps = smooth_noise(shape, max(1.5, 1.3 / px), rng)
         leaves = smooth_noise(shape, max(1.2, 0.35 / px), rng)
-        alpha = np.clip((cover - 0.35 + 0.12 * clumps + 0.05 * leaves) * 5.0, 0.0, 1.0)
+        weeds = a.kind == "weeds"
+        if weeds:
+            # Rank grass in tussocks with a ragged edge: the rails and ballast show through its gaps.
+            edge = np.clip((cover - 0.5 + 0.3 * clumps) * 4.0, 0.0, 1.0)
+            alpha = edge * np.clip((0.5 + 0.35 * clumps + 0.08 * leaves) * 3.0, 0.0, 1.0)
+        else:
+            alpha = np.clip((cover - 0.35 + 0.12 * clumps + 0.05 * leaves) * 5.0, 0.0, 1.0)
+        # Only on and around the outline: a strong clump of noise far from it is not foliage.
+        alpha *= cover > 0.02
         # Each clump is lit on the side facing the sun: the noise's slope towards it.
         gy, gx = np.gradient(clumps)
         slope = (gx * to_sun[0] + gy * to_sun[1]) * (1.3 / px)
@@ -183,9 +255,22 @@ def paint_vegetation(
         away = cv2.warpAffine(cover, m, (shape[1], shape[0]), borderMode=cv2.BORDER_CONSTANT)
         light *= 1.0 - 0.35 * np.clip(cover - away, 0.0, 1.0)
         light = np.where(leaves < -1.4, light * 0.55, light)  # gaps between the leaves
-        evergreen = season == "winter" and rng.random() < 0.4
-        colour = np.array(_EVERGREEN if evergreen else base, np.float32) + rng.normal(0, spread, 3)
-        foliage = np.clip(colour, 0.02, 0.9)[None, None, :] * light[..., None].astype(np.float32)
+        if weeds:
+            # Paler grass and darker shrubs, mixed in patches a few metres across.
+            grass = np.array(_GRASS[season], np.float32) + rng.normal(0, spread, 3).astype(np.float32)
+            shrub = np.array(base, np.float32) * np.float32(0.85)
+            shrub = shrub + rng.normal(0, spread, 3).astype(np.float32)
+            mix = np.clip(0.5 + 0.6 * smooth_noise(shape, max(2.0, 3.0 / px), rng), 0.0, 1.0)[..., None]
+            colour = np.clip(grass * (1 - mix) + shrub * mix, 0.02, 0.9)
+            foliage = colour * light[..., None].astype(np.float32)
+        else:
+            evergreen = season == "winter" and rng.random() < 0.4
+            colour = np.array(_EVERGREEN if evergreen else base, np.float32) + rng.normal(0, spread, 3)
+            foliage = np.clip(colour, 0.02, 0.9)[None, None, :] * light[..., None].astype(np.float32)
+        if weeds and shade is not None:
+            # Shadows the cars and masts beside it cast on the strip (weeds are too low to rise out of them).
+            dark = shade[r0:r1, c0:c1, None] * (1 - np.asarray(tint, np.float32))
+            foliage = foliage * (1 - dark)
         if snow:
             dusting = np.clip(0.5 + 0.5 * leaves, 0.0, 1.0)[..., None] * np.float32(0.45)
             foliage = foliage * (1 - dusting) + np.float32(0.85) * dusting
