@@ -84,6 +84,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import ROOT, ensure_scene
+from false_cars import lookalikes
+from shapely.geometry import Point
 
 from railcount.detect.boost import Forest, fit_forest
 from railcount.detect.candidates import FEATURES, design, fit_logistic, logistic
@@ -106,6 +108,7 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import Stock, truth_stock
 from railcount.models import SceneWindow
+from railcount.pipeline import STRICT_RADIUS_M
 
 MODULE = ROOT / "railcount" / "detect" / "car_model.py"
 LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
@@ -116,6 +119,14 @@ ALONG_MODULE = ROOT / "railcount" / "detect" / "along_model.py"
 MATCH_M = 7.5
 FILL_MATCH_M = 5.0
 TYPE_MATCH_M = 3.0
+ON_PLANT_M = 1.0
+"""With ``--vegetation``, a candidate centred within this of a hedge, a tree or an overgrown track (and
+not within STRICT_RADIUS_M of rolling stock) is labelled off rolling stock."""
+
+
+def tif_of(i: int, realism: str, cache: str) -> Path:
+    """The GeoTIFF of tuned scene ``i`` (generated into the cache if missing)."""
+    return ensure_scene("tuned", i, cache, realism)[0]
 
 
 def tuned_scene(i: int, realism: str, cache: str) -> tuple[SceneWindow, Stock, DetectorParams]:
@@ -156,6 +167,16 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.n
     car_m, nearest = _nearest_m(dets.center, stock.cars, window.gsd_m)
     loco_m, _ = _nearest_m(dets.center, stock.locomotives, window.gsd_m)
     on_stock = np.minimum(car_m, loco_m) <= MATCH_M
+    if args[1] == "v3":
+        # A candidate on a hedge, a tree or an overgrown track is not a car, even when a car stands on
+        # the next track, within half a car length of it (the label's radius).
+        truth = tif_of(*args).with_suffix(".truth.geojson")
+        plants = [poly for kind, poly in lookalikes(truth, window) if kind == "vegetation"]
+        reach = ON_PLANT_M / window.gsd_m
+        on_plant = np.array(
+            [any(p.distance(Point(c[1], c[0])) <= reach for p in plants) for c in dets.center]
+        )
+        on_stock &= ~(on_plant & (np.minimum(car_m, loco_m) > STRICT_RADIUS_M))
     on_car = car_m <= TYPE_MATCH_M
     cls = np.array([TYPE_CLASSES.index(c) if c in TYPE_CLASSES else -1 for c in stock.classes], int)
     labels = np.column_stack(
@@ -219,7 +240,7 @@ def fit_roof_model(args: argparse.Namespace) -> None:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(y)} positions (each candidate near rolling stock, "
             f"where found and {DetectorParams().roof_shift_m} m to either side) from {which(args)} "
-            f"of the tuned suite, plain (v1) and v2; label: within {ON_ROOF_M} m across the track "
+            f"of the tuned suite, {kinds_text(args)}; label: within {ON_ROOF_M} m across the track "
             f"(and {MATCH_M} m along) of a railcar or locomotive; {trees_text(FOREST)}"
         )
         write_forest_module(ROOF_MODULE, forest, provenance, "roof")
@@ -353,7 +374,19 @@ def fitted_on(args: argparse.Namespace) -> str:
     generic = (
         f", {len(args.generic)} tuned generic yards ({ranges_text(args.generic)})" if args.generic else ""
     )
-    return f"{which(args)} of the tuned suite, plain (v1) and v2{generic}{blocks}"
+    return f"{which(args)} of the tuned suite, {kinds_text(args)}{generic}{blocks}"
+
+
+def second_realism(args: argparse.Namespace) -> str:
+    """The realism of the fit's second set of Tumangang yards: v2, or v3 (v2 with vegetation)."""
+    return "v3" if getattr(args, "vegetation", False) else "v2"
+
+
+def kinds_text(args: argparse.Namespace) -> str:
+    """Which Tumangang yards a fit uses, as the provenance says it."""
+    if second_realism(args) == "v3":
+        return "plain (v1) and v3 (v2 with hedges, trees and overgrown tracks)"
+    return "plain (v1) and v2"
 
 
 def trees_text(settings: dict[str, float]) -> str:
@@ -364,7 +397,7 @@ def trees_text(settings: dict[str, float]) -> str:
 def fit_jobs(args: argparse.Namespace, *, lookalikes: bool = True) -> list[tuple[int, str, str]]:
     """(scene, realism, cache) of the tuned scenes a fit uses, plain (v1) and v2 Tumangang yards,
     then the generic yards, then the tuned look-alike blocks (site town) unless ``lookalikes`` is off."""
-    jobs = [(i, realism, args.cache) for realism in ("v1", "v2") for i in args.scenes]
+    jobs = [(i, realism, args.cache) for realism in ("v1", second_realism(args)) for i in args.scenes]
     jobs += [(i, "generic", args.cache) for i in args.generic]
     if lookalikes:
         jobs += [(i, "town", args.cache) for i in args.lookalikes]
@@ -428,6 +461,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--along-only", action="store_true", help="fit the along model only (with the shipped car model)"
     )
+    ap.add_argument(
+        "--vegetation",
+        action="store_true",
+        help="fit on v3 Tumangang yards (v2 with hedges, trees and overgrown tracks) instead of v2; "
+        "candidates on vegetation are negatives",
+    )
+    ap.add_argument("--keep-roof", action="store_true", help="keep the shipped roof model (do not refit it)")
+    ap.add_argument(
+        "--keep-along", action="store_true", help="keep the shipped along model (do not refit it)"
+    )
     args = ap.parse_args(argv)
     # The roof model places boxes after the count is decided; the other models
     # are fitted on the candidates where the band evidence found them.
@@ -437,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.along_only:
         fit_along_model(args)
         return 0
-    fit_roof_model(args)
+    if not args.keep_roof:
+        fit_roof_model(args)
     if args.roof_only:
         return 0
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -491,14 +535,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(loco)} candidates on rolling stock from "
-            f"{which(args)} of the tuned suite, plain (v1) and v2; label: the nearest piece of "
+            f"{which(args)} of the tuned suite, {kinds_text(args)}; label: the nearest piece of "
             f"rolling stock within {MATCH_M} m is a locomotive; {trees_text(FOREST)}"
         )
         write_forest_module(LOCO_MODULE, loco_forest, provenance, "locomotive")
         print(f"wrote {LOCO_MODULE.relative_to(ROOT)}")
     fit_types(features, both, types, kept, args)
     fit_fill_model(args)
-    fit_along_model(args)
+    if not args.keep_along:
+        fit_along_model(args)
     return 0
 
 
@@ -643,7 +688,7 @@ def fit_types(
                 f"{int((called & tarp).sum())} right, {int(tarp.sum())} true"
             )
     if not args.check:
-        write_type_module(TYPE_MODULE, models, fine_max, int(on_car.sum()), which(args))
+        write_type_module(TYPE_MODULE, models, fine_max, int(on_car.sum()), which(args), kinds_text(args))
         print(f"wrote {TYPE_MODULE.relative_to(ROOT)}")
 
 
@@ -653,6 +698,7 @@ def write_type_module(
     fine_max: float,
     n: int,
     scenes: str,
+    kinds: str = "plain (v1) and v2",
 ) -> None:
     def fmt(values: np.ndarray, indent: int = 4) -> str:
         nums = [repr(float(v)) for v in values]
@@ -662,7 +708,7 @@ def write_type_module(
 
     provenance = (
         f"Fitted {date.today().isoformat()} on {n} kept candidate cars within {TYPE_MATCH_M} m of a true "
-        f"railcar, from {scenes} of the tuned suite, plain (v1) and v2; one-vs-rest "
+        f"railcar, from {scenes} of the tuned suite, {kinds}; one-vs-rest "
         "logistic models with squared terms, L2 penalty 1, one set per GSD regime."
     )
     names = "(\n" + "".join(f'    "{name}",\n' for name in (*FEATURES, *TYPE_FEATURES)) + ")"
