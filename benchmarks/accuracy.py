@@ -174,8 +174,9 @@ def scene_spec(suite: str, i: int, realism: str = "v1") -> dict[str, object]:
     ``realism="generic"``: a plain (v1) yard of the ``generic`` site, laid out
     from the seed: any angle, a curved branch, a second track direction.
 
-    ``realism="v3"``: the v2 scene of the seed with hedges beside the tracks
-    and trees around the yard (``SceneSpec(vegetation=True)``).
+    ``realism="v3"``: the v2 scene of the seed with hedges beside the tracks,
+    trees around the yard and overgrown idle tracks inside the station
+    (``SceneSpec(vegetation=True)``).
 
     ``realism="town"``: a look-alike block with no railcars (the ``town``
     site: pitched-roof apartment blocks, car parks, trucks), drawn at realism
@@ -589,8 +590,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=("v1", "v2", "v3", "generic"),
         default="v1",
         help="generated scenes: v1 (plain) or v2 (masts, turnouts, conditions, products) Tumangang "
-        "yards, v3 (v2 with hedges and trees), or generic (plain yards of another layout: any angle, "
-        "curves, a second direction)",
+        "yards, v3 (v2 with hedges, trees and overgrown tracks), or generic (plain yards of another "
+        "layout: any angle, curves, a second direction)",
     )
     ap.add_argument(
         "--lookalikes",

@@ -16,7 +16,7 @@ which also lists the look-alikes the generator drew:
 * ``truck``: on a truck or a trailer (within 2 m of its outline);
 * ``container``: on a shipping container on the ground;
 * ``building``: on a building, platform or canopy;
-* ``vegetation``: on a hedge or a tree (realism ``v3``);
+* ``vegetation``: on a hedge, a tree or an overgrown track (realism ``v3``);
 * ``off a missed``: within a car length (15 m) of a true railcar no
   detection matched: a box more than half a car length off its car (the
   count is right, the box is not);

@@ -53,7 +53,8 @@ def synth(
         bool,
         typer.Option(
             "--vegetation/--no-vegetation",
-            help="Hedges beside the tracks and trees around the yard, casting shadows (needs --realism v2).",
+            help="Hedges beside the tracks, trees around the yard and overgrown idle tracks in the station, "
+            "casting shadows (needs --realism v2).",
         ),
     ] = False,
     conditions: Annotated[

@@ -278,8 +278,9 @@ class SceneSpec:
     product : Product
         Default: ``rgb8``. Text such as ``"bgrn16+edge"`` is parsed.
     vegetation : bool
-        Hedges beside the tracks and trees around the yard, raised and casting
-        shadows (:mod:`railcount.synth.vegetation`); needs realism ``"v2"``.
+        Hedges beside the tracks, trees around the yard and overgrown stretches
+        of idle track inside the station, raised and casting shadows
+        (:mod:`railcount.synth.vegetation`); needs realism ``"v2"``.
         Default False (the scene is as before, pixel for pixel).
     """
 

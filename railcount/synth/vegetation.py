@@ -1,7 +1,7 @@
-"""Hedges and trees: raised, textured green strips and crowns that cast shadows, beside the tracks.
+"""Hedges, trees and overgrown tracks: raised, textured green strips and crowns that cast shadows.
 
-Real yards are lined with them. On Muttenz west (``../shared/real``) five of
-the detector's six false railcars at native resolution stand on a hedge or a
+Real yards have them. On Muttenz west (``../shared/real``) five of the
+detector's six false railcars at native resolution stand on a hedge or a
 strip of rank grass between two track groups (docs/detector.md, *Session
 39*): a long, narrow, raised thing with a dark band on its shadow side looks
 to the band evidence like a car beside its shadow. The generator's ground
@@ -10,9 +10,12 @@ vegetation is flat and casts nothing, so no model had seen one.
 With ``SceneSpec(vegetation=True)`` (realism v2) each scene gets a few
 hedges, parallel to a track a few metres off it, and a scatter of trees,
 all on free ground (off the track corridors, roads, buildings and lots),
-drawn from a stream of their own (:data:`~railcount.synth.spec.STREAM_VEGETATION`)
-so that nothing else in the scene moves. They are written to the truth as
-``hedge`` and ``tree`` structures.
+and up to three overgrown stretches of idle yard or siding track inside the
+station (:func:`plan_weeds`; session 40), between the busy tracks, where
+the hedges cannot stand. They are drawn from streams of their own
+(:data:`~railcount.synth.spec.STREAM_VEGETATION` and the two after it) so
+that nothing else in the scene moves, and written to the truth as
+``hedge``, ``tree`` and ``weeds`` structures (class ``vegetation``).
 """
 
 from __future__ import annotations
