@@ -66,10 +66,10 @@ _FOLIAGE = {
 }
 _EVERGREEN = (0.14, 0.20, 0.13)
 _GRASS = {
-    "summer": (0.33, 0.36, 0.20),
-    "spring": (0.30, 0.38, 0.18),
-    "autumn": (0.40, 0.37, 0.22),
-    "winter": (0.42, 0.39, 0.30),  # dead grass
+    "summer": (0.40, 0.44, 0.25),
+    "spring": (0.37, 0.46, 0.22),
+    "autumn": (0.46, 0.43, 0.26),
+    "winter": (0.46, 0.43, 0.33),  # dead grass
 }
 """Rank grass on an overgrown track (display reflectance) per season."""
 
@@ -250,20 +250,25 @@ def paint_vegetation(
         # Each clump is lit on the side facing the sun: the noise's slope towards it.
         gy, gx = np.gradient(clumps)
         slope = (gx * to_sun[0] + gy * to_sun[1]) * (1.3 / px)
-        light = 0.78 + 0.30 * np.tanh(slope) + 0.10 * leaves
+        if weeds:
+            # Grass is lower and finer than a hedge: its clumps throw less shade (Muttenz's strip varies
+            # by about a fifth across a box, a generated hedge-like strip by a third; session 40).
+            light = 0.90 + 0.14 * np.tanh(slope) + 0.06 * leaves
+        else:
+            light = 0.78 + 0.30 * np.tanh(slope) + 0.10 * leaves
         # The crown's flank away from the sun is in its own shadow.
         shift = max(1, round(1.2 / px))
         dx, dy = -to_sun * shift
         m = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
         away = cv2.warpAffine(cover, m, (shape[1], shape[0]), borderMode=cv2.BORDER_CONSTANT)
         light *= 1.0 - 0.35 * np.clip(cover - away, 0.0, 1.0)
-        light = np.where(leaves < -1.4, light * 0.55, light)  # gaps between the leaves
+        light = np.where(leaves < -1.4, light * (0.8 if weeds else 0.55), light)  # gaps between the leaves
         if weeds:
             # Paler grass and darker shrubs, mixed in patches a few metres across.
             grass = np.array(_GRASS[season], np.float32) + rng.normal(0, spread, 3).astype(np.float32)
             shrub = np.array(base, np.float32) * np.float32(0.85)
             shrub = shrub + rng.normal(0, spread, 3).astype(np.float32)
-            mix = np.clip(0.5 + 0.6 * smooth_noise(shape, max(2.0, 3.0 / px), rng), 0.0, 1.0)[..., None]
+            mix = np.clip(0.35 + 0.5 * smooth_noise(shape, max(2.0, 3.0 / px), rng), 0.0, 1.0)[..., None]
             colour = np.clip(grass * (1 - mix) + shrub * mix, 0.02, 0.9)
             foliage = colour * light[..., None].astype(np.float32)
         else:
