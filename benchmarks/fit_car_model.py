@@ -166,7 +166,8 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.n
         return np.zeros((0, len(FEATURES))), np.zeros((0, 5)), np.zeros((0, len(TYPE_FEATURES)))
     car_m, nearest = _nearest_m(dets.center, stock.cars, window.gsd_m)
     loco_m, _ = _nearest_m(dets.center, stock.locomotives, window.gsd_m)
-    on_stock = np.minimum(car_m, loco_m) <= MATCH_M
+    stock_m = np.minimum(car_m, loco_m)
+    on_stock = stock_m <= MATCH_M
     if args[1] == "v3":
         # A candidate on a hedge, a tree or an overgrown track is not a car, even when a car stands on
         # the next track, within half a car length of it (the label's radius).
@@ -176,7 +177,7 @@ def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.n
         on_plant = np.array(
             [any(p.distance(Point(c[1], c[0])) <= reach for p in plants) for c in dets.center]
         )
-        on_stock &= ~(on_plant & (np.minimum(car_m, loco_m) > STRICT_RADIUS_M))
+        on_stock &= ~(on_plant & (stock_m > STRICT_RADIUS_M))
     on_car = car_m <= TYPE_MATCH_M
     cls = np.array([TYPE_CLASSES.index(c) if c in TYPE_CLASSES else -1 for c in stock.classes], int)
     labels = np.column_stack(
@@ -698,7 +699,7 @@ def write_type_module(
     fine_max: float,
     n: int,
     scenes: str,
-    kinds: str = "plain (v1) and v2",
+    kinds: str,
 ) -> None:
     def fmt(values: np.ndarray, indent: int = 4) -> str:
         nums = [repr(float(v)) for v in values]

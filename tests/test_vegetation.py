@@ -93,7 +93,7 @@ def test_a_hedge_under_a_low_sun_covers_its_outline_and_casts_its_shadow_away_fr
     polys = t.polygons()
     weeds = [_pixel_polygon(green, *polys[i].exterior.coords.xy) for i in np.flatnonzero(t.kind == "weeds")]
     for i in np.flatnonzero(t.kind == "hedge"):
-        poly = _pixel_polygon(green, *t.polygons()[i].exterior.coords.xy)
+        poly = _pixel_polygon(green, *polys[i].exterior.coords.xy)
         if poly.area < 40 or not poly.within(frame):
             continue
         if any(poly.buffer(8.0 * px).distance(w) < 10.0 * px for w in weeds):
@@ -122,8 +122,8 @@ def test_a_hedge_under_a_low_sun_covers_its_outline_and_casts_its_shadow_away_fr
 def test_weeds_grow_on_idle_tracks_inside_the_station_clear_of_every_vehicle(pair):
     _, green = pair
     t = green.truth
-    weeds = [i for i in np.flatnonzero(t.kind == "weeds")]
-    assert weeds, "seed 80 plans overgrown track"
+    weeds = np.flatnonzero(t.kind == "weeds")
+    assert weeds.size, "seed 80 plans overgrown track"
     polys = t.polygons()
     stock = [polys[i] for i in range(len(t)) if t.kind[i] not in ("weeds", "hedge", "tree")]
     station = green.station

@@ -121,23 +121,26 @@ def paint_v2(
     canvas = paint_ground_v2(grid, site, season, rng, grain, snow=snow)
     overhead = OverheadShadows(site, sun)
     cast = shadow_polys_v2(layout.vehicles, site, sun)
+    masts = overhead.shade(grid, 0.0) if overhead.items else None
+    soften = max(0.5, 0.12 / grid.px)
+    # Low vegetation (weeds on an idle track) lies in the shadows of the cars and masts beside it.
+    low = None
+    if any(a.kind == "weeds" for a in crowns):
+        low = grid.mask(cast)
+        if masts is not None:
+            np.maximum(low, masts, out=low)
+        low = cv2.GaussianBlur(low, (0, 0), soften)
     shade = grid.mask(cast + vegetation_shadows(crowns, sun))
-    if overhead.items:
-        np.maximum(shade, overhead.shade(grid, 0.0), out=shade)
-    shade = cv2.GaussianBlur(shade, (0, 0), max(0.5, 0.12 / grid.px))
+    if masts is not None:
+        np.maximum(shade, masts, out=shade)
+    del masts
+    shade = cv2.GaussianBlur(shade, (0, 0), soften)
     tint = SNOW_SHADOW_TINT if snow else SHADOW_TINT
     for ch, k in enumerate(tint):
         canvas[..., ch] *= 1 - shade * np.float32(1 - k)
     del shade
     paint_structures_v2(canvas, grid, site, sun, grain, lean=lean, snow=snow)
     if crowns:
-        # Low vegetation (weeds on an idle track) lies in the shadows of the cars and masts beside it.
-        low = None
-        if any(a.kind == "weeds" for a in crowns):
-            low = grid.mask(cast)
-            if overhead.items:
-                np.maximum(low, overhead.shade(grid, 0.0), out=low)
-            low = cv2.GaussianBlur(low, (0, 0), max(0.5, 0.12 / grid.px))
         rng_f = foliage_rng if foliage_rng is not None else np.random.default_rng(0)
         paint_vegetation(
             canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean, shade=low, tint=tint

@@ -79,10 +79,7 @@ def plan_vegetation(site: SiteLayout, rng: np.random.Generator) -> tuple[Area, .
     station = site.station
     x0, y0, x1, y1 = site.extent
     ground = station.buffer(REACH_M).intersection(box(x0, y0, x1, y1))
-    blocked = [_corridor(t, KEEP_CLEAR_M["track"]) for t in site.tracks]
-    blocked += [_corridor(r, KEEP_CLEAR_M["road"]) for r in site.roads]
-    blocked += [a.polygon.buffer(KEEP_CLEAR_M["area"]) for a in site.areas if a.kind not in _OPEN_KINDS]
-    blocked += [p.buffer(KEEP_CLEAR_M["area"]) for p in (*site.lots, *site.parking, *site.car_parks)]
+    blocked = [_corridor(t, KEEP_CLEAR_M["track"]) for t in site.tracks] + _built(site)
     free = ground.difference(shapely.union_all(blocked)) if blocked else ground
     out: list[Area] = []
     tracks = [t for t in site.tracks if t.kind != "ladder" and t.length > 30.0]
@@ -128,9 +125,7 @@ def plan_weeds(site: SiteLayout, vehicles: Vehicles, rng: np.random.Generator) -
     station polygon and keeps clear of every vehicle, road and paved or
     built area; rails show through its gaps (:func:`paint_vegetation`).
     """
-    blocked = [_corridor(r, KEEP_CLEAR_M["road"]) for r in site.roads]
-    blocked += [a.polygon.buffer(KEEP_CLEAR_M["area"]) for a in site.areas if a.kind not in _OPEN_KINDS]
-    blocked += [p.buffer(KEEP_CLEAR_M["area"]) for p in (*site.lots, *site.parking, *site.car_parks)]
+    blocked = _built(site)
     if len(vehicles):
         blocked += [Polygon(c).buffer(WEED_CLEARANCE_M) for c in vehicles.corners()]
     barrier = shapely.union_all(blocked) if blocked else Polygon()
@@ -157,6 +152,15 @@ def plan_weeds(site: SiteLayout, vehicles: Vehicles, rng: np.random.Generator) -
         out.append(Area("weeds", piece, float(rng.uniform(*WEED_HEIGHT_M))))
         idle.remove(track)
     return tuple(out)
+
+
+def _built(site: SiteLayout) -> list[Polygon]:
+    """The ground vegetation keeps clear of: road corridors, and paved or built areas and lots with
+    their clearance."""
+    blocked = [_corridor(r, KEEP_CLEAR_M["road"]) for r in site.roads]
+    blocked += [a.polygon.buffer(KEEP_CLEAR_M["area"]) for a in site.areas if a.kind not in _OPEN_KINDS]
+    blocked += [p.buffer(KEEP_CLEAR_M["area"]) for p in (*site.lots, *site.parking, *site.car_parks)]
+    return blocked
 
 
 def _corridor(track: Track, half_m: float) -> Polygon:
