@@ -24,16 +24,29 @@ the car's middle (within 1 m) over the ground 4.5-6 m out on the sun side;
 
 Session 31 found with it that the tuned scenes' cars were a third darker
 than the ground where Muttenz's wagons are as bright as theirs.
+
+With ``--texture`` the profile is of the detector's fine texture instead
+(the absolute Laplacian of the prepared window's log luminance after the
+small blur of :func:`railcount.detect.cars.texture`, before its band
+average; mapped back to the window's grid when the detector works finer
+or coarser), which the car model reads around each candidate as its
+``ctx_smooth_*`` inputs; the summary columns are then left out. Session 41
+found with it that at 1.0 m Muttenz's wagons are about twice as rough
+2-4 m out on the shadow side as generated cars, where the ground away
+from the cars is not (``benchmarks/ground_texture.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from railcount.detect.prepare import prepare
 from railcount.detect.sun import ALONG_SHADOW_ACROSS, window_sun
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -56,6 +69,21 @@ def brightness(window: SceneWindow) -> np.ndarray:
     v0, v1 = window.value_range
     bands = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
     return np.clip((bands.astype(np.float32).mean(axis=2) - v0) / max(v1 - v0, 1e-6), 0.0, 1.0)
+
+
+def fine_texture(window: SceneWindow) -> np.ndarray:
+    """The detector's fine texture (|Laplacian| of blurred log luminance) on the window's grid."""
+    prep = prepare(window)
+    gsd = window.gsd_m * window.shape[0] / prep.log_lum.shape[0]  # the working grid's
+    blurred = cv2.GaussianBlur(prep.log_lum, (0, 0), max(0.5, 0.08 / gsd))
+    lap = np.abs(cv2.Laplacian(blurred, cv2.CV_32F, ksize=3))
+    if lap.shape != window.shape:
+        lap = cv2.resize(lap, (window.shape[1], window.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return lap
+
+
+MEASURES = {"brightness": brightness, "texture": fine_texture}
+"""What a profile samples, by name."""
 
 
 def car_profiles(
@@ -81,19 +109,20 @@ def car_profiles(
     return np.array(out).reshape(-1, len(OFFSETS_M))
 
 
-def window_profiles(window: SceneWindow, truth: Path) -> np.ndarray:
-    """:func:`car_profiles` of a window's true railcars (outlines from the truth GeoJSON)."""
+def window_profiles(window: SceneWindow, truth: Path, measure: str = "brightness") -> np.ndarray:
+    """:func:`car_profiles` of a window's true railcars (outlines from the truth GeoJSON), of
+    ``measure`` (a key of :data:`MEASURES`)."""
     stock = truth_stock(truth, window)
     axes = long_axes(stock)
     to_sun = toward_sun(window_sun(window))
-    return car_profiles(brightness(window), stock.cars[: len(axes)], axes, to_sun, window.gsd_m)
+    return car_profiles(MEASURES[measure](window), stock.cars[: len(axes)], axes, to_sun, window.gsd_m)
 
 
-def scene_profiles(job: tuple[str, int, str, str]) -> tuple[float, np.ndarray]:
+def scene_profiles(job: tuple[str, int, str, str], measure: str = "brightness") -> tuple[float, np.ndarray]:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
-    return round(window.gsd_m, 2), window_profiles(window, tif.with_suffix(".truth.geojson"))
+    return round(window.gsd_m, 2), window_profiles(window, tif.with_suffix(".truth.geojson"), measure)
 
 
 def summary(profile: np.ndarray) -> tuple[float, float]:
@@ -104,10 +133,13 @@ def summary(profile: np.ndarray) -> tuple[float, float]:
     return roof / ground, shadow / ground
 
 
-def row(label: str, n: int, profiles: np.ndarray) -> str:
+def row(label: str, n: int, profiles: np.ndarray, summarise: bool = True) -> str:
     med = np.median(profiles, axis=0)
+    text = f"{label:<22}{n:>6} " + " ".join(f"{v:>4.2f}" for v in med)
+    if not summarise:
+        return text
     roof, shadow = summary(med)
-    return f"{label:<22}{n:>6} " + " ".join(f"{v:>4.2f}" for v in med) + f"{roof:>8.2f}{shadow:>8.2f}"
+    return text + f"{roof:>8.2f}{shadow:>8.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,27 +149,33 @@ def main(argv: list[str] | None = None) -> int:
         gsds="0.3,0.5,0.75,1.0",
         gsds_help="GSDs to print (metres, comma-separated)",
     )
+    ap.add_argument(
+        "--texture", action="store_true", help="profile the detector's fine texture instead of brightness"
+    )
     args = ap.parse_args(argv)
     gsds = [float(g) for g in args.gsds.split(",")]
-    results = map_scene_range(scene_profiles, args)
+    measure = "texture" if args.texture else "brightness"
+    bright = measure == "brightness"
+    results = map_scene_range(functools.partial(scene_profiles, measure=measure), args)
     shown = [f"{o:g}" for o in OFFSETS_M]
-    print("brightness across true railcars, median over cars (offset m: - sun side, + shadow side)")
+    what = "brightness" if bright else "fine texture (|Laplacian of log luminance|)"
+    print(f"{what} across true railcars, median over cars (offset m: - sun side, + shadow side)")
     head = f"{'scenes':<22}{'cars':>6} " + " ".join(f"{s:>4}" for s in shown)
-    print(head + f"{'roof/gr':>8}{'shadow':>8}")
-    print("-" * (len(head) + 16))
+    print(head + (f"{'roof/gr':>8}{'shadow':>8}" if bright else ""))
+    print("-" * (len(head) + (16 if bright else 0)))
     muttenz = SHARED_REAL / "muttenz"
     with tempfile.TemporaryDirectory() as tmp:
         for gsd in gsds:
             found = [p for g, p in results if g == round(gsd, 2) and len(p)]
             if found:
                 gen = np.vstack(found)
-                print(row(f"{args.suite} {args.realism} {gsd:.2f} m", len(gen), gen))
+                print(row(f"{args.suite} {args.realism} {gsd:.2f} m", len(gen), gen, bright))
             if muttenz.is_dir():
                 src = muttenz / "muttenz_2018.tif"
                 scene = coarser(src, gsd, 0.55, Path(tmp) / f"m_{gsd:g}.tif") if gsd > 0.27 else src
                 (window,) = read_windows(scene, read_stations(muttenz / "station_west.geojson"))
-                real = window_profiles(window, muttenz / "truth_west.geojson")
-                print(row(f"muttenz west {gsd:.2f} m", len(real), real))
+                real = window_profiles(window, muttenz / "truth_west.geojson", measure)
+                print(row(f"muttenz west {gsd:.2f} m", len(real), real, bright))
     if not muttenz.is_dir():
         print(f"(no {muttenz}: the real rows are left out)")
     return 0
