@@ -46,6 +46,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from railcount.detect.params import DetectorParams
 from railcount.detect.prepare import prepare
 from railcount.detect.sun import ALONG_SHADOW_ACROSS, window_sun
 from railcount.io.scenes import read_windows
@@ -72,8 +73,10 @@ def brightness(window: SceneWindow) -> np.ndarray:
 
 
 def fine_texture(window: SceneWindow) -> np.ndarray:
-    """The detector's fine texture (|Laplacian| of blurred log luminance) on the window's grid."""
-    prep = prepare(window)
+    """The detector's fine texture (|Laplacian| of blurred log luminance), computed on the grid the
+    detector works on (no finer than ``work_gsd_m``, as it prepares the window) and mapped back to the
+    window's grid."""
+    prep = prepare(window, scale=min(1.0, window.gsd_m / DetectorParams().work_gsd_m))
     gsd = window.gsd_m * window.shape[0] / prep.log_lum.shape[0]  # the working grid's
     blurred = cv2.GaussianBlur(prep.log_lum, (0, 0), max(0.5, 0.08 / gsd))
     lap = np.abs(cv2.Laplacian(blurred, cv2.CV_32F, ksize=3))

@@ -10,7 +10,8 @@ rougher than any generated car's (``benchmarks/model_inputs.py``). This
 script measures that roughness with no detector in it: the detector's
 fine texture, the absolute Laplacian of log luminance after its small
 blur (:func:`railcount.detect.cars.texture` before the band average), on
-the prepared window (:func:`railcount.detect.prepare.prepare`), over the
+the window prepared as the detector prepares it (no finer than its working
+grid, :func:`railcount.detect.prepare.prepare`), over the
 station polygon's pixels that lie more than ``CLEAR_M`` from every true
 railcar's outline and every locomotive's centre (so ground, track,
 ballast, masts and buildings, not the cars and their shadows).
@@ -33,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from railcount.detect.params import DetectorParams
 from railcount.detect.prepare import prepare
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
@@ -64,7 +66,7 @@ def ground_mask(window: SceneWindow, truth: Path) -> np.ndarray:
 
 def texture_quantiles(window: SceneWindow, truth: Path) -> np.ndarray:
     """The 25th / 50th / 75th percentiles of the detector's fine texture over the ground of ``window``."""
-    prep = prepare(window)
+    prep = prepare(window, scale=min(1.0, window.gsd_m / DetectorParams().work_gsd_m))  # as the detector
     shape = prep.log_lum.shape
     gsd = window.gsd_m * window.shape[0] / shape[0]  # the working grid's
     mask = ground_mask(window, truth).view(np.uint8)
