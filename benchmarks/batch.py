@@ -1,6 +1,6 @@
 """Throughput of `railcount batch`: scenes per minute with 1 and 2 workers; prints a table.
 
-Usage:  python benchmarks/batch.py [--scenes N] [--workers 1,2] [--cache DIR]
+Usage:  python benchmarks/batch.py [--scenes N] [--workers 1,2] [--idle S] [--cache DIR]
 
 Builds N distinct 4000 x 1500 px, 0.3 m, tiled GeoTIFFs (the scene of
 benchmarks/speed.py, each shifted by a different number of columns so no two
@@ -18,6 +18,14 @@ and reports scenes per minute, the speed-up over one worker, and each rate
 as a share of the read-only pass and of the ideal (the 1-worker rate times
 the number of workers). Figures depend on what else the machine is doing:
 the load average is printed with them.
+
+Before each batch the script waits ``--idle`` seconds (default 10). On a
+virtual machine whose host takes back memory left free, a process's first
+touch of fresh memory costs about a second for what one count uses, and a
+batch run straight after another finds the memory its predecessor freed
+still cheap to touch; the wait starts every batch from the same state, as a
+user's batch starts (docs/detector.md, *Session 41*). ``--idle 0`` runs them
+back to back, as the script did before.
 """
 
 from __future__ import annotations
@@ -77,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=6, help="number of scenes (default 6)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    ap.add_argument("--idle", type=float, default=10.0, help="seconds to wait before each batch (default 10)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "railcount" / "bench-batch")
     args = ap.parse_args(argv)
     counts = [int(w) for w in args.workers.split(",")]
@@ -98,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     for w in counts:
         with tempfile.TemporaryDirectory() as d:
             cmd = [exe, "batch", "--station", str(station), "--scenes", str(folder), "--db", f"{d}/bench.db"]
+            time.sleep(args.idle)
             t0 = time.perf_counter()
             run = subprocess.run([*cmd, "--workers", str(w), "--json"], capture_output=True, text=True)
             wall = time.perf_counter() - t0
@@ -113,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(paths)} scenes, station window {shape[0]} x {shape[1]} px, tiled GeoTIFF, 0.3 m")
     cores = len(os.sched_getaffinity(0))
     print(f"cores usable: {cores}; 1-min load average before/after: {load_before:.1f}/{load_after:.1f}")
+    print(f"each batch after {args.idle:g} s idle")
     print()
     header = f"{'run':<32} {'wall s':>8} {'scenes/min':>11} {'x 1 worker':>11} {'of read':>8} {'of ideal':>9}"
     print(header)
