@@ -46,6 +46,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from railcount.detect.cars import laplacian_texture
 from railcount.detect.params import DetectorParams
 from railcount.detect.prepare import prepare
 from railcount.detect.sun import ALONG_SHADOW_ACROSS, window_sun
@@ -72,14 +73,18 @@ def brightness(window: SceneWindow) -> np.ndarray:
     return np.clip((bands.astype(np.float32).mean(axis=2) - v0) / max(v1 - v0, 1e-6), 0.0, 1.0)
 
 
-def fine_texture(window: SceneWindow) -> np.ndarray:
-    """The detector's fine texture (|Laplacian| of blurred log luminance), computed on the grid the
-    detector works on (no finer than ``work_gsd_m``, as it prepares the window) and mapped back to the
-    window's grid."""
+def working_texture(window: SceneWindow) -> tuple[np.ndarray, np.ndarray]:
+    """The detector's fine texture (:func:`~railcount.detect.cars.laplacian_texture`) on the grid the
+    detector works on (no finer than ``work_gsd_m``, as it prepares the window), and that grid's
+    pixels with data."""
     prep = prepare(window, scale=min(1.0, window.gsd_m / DetectorParams().work_gsd_m))
     gsd = window.gsd_m * window.shape[0] / prep.log_lum.shape[0]  # the working grid's
-    blurred = cv2.GaussianBlur(prep.log_lum, (0, 0), max(0.5, 0.08 / gsd))
-    lap = np.abs(cv2.Laplacian(blurred, cv2.CV_32F, ksize=3))
+    return laplacian_texture(prep.log_lum, gsd), prep.data
+
+
+def fine_texture(window: SceneWindow) -> np.ndarray:
+    """:func:`working_texture` mapped back to the window's grid."""
+    lap, _ = working_texture(window)
     if lap.shape != window.shape:
         lap = cv2.resize(lap, (window.shape[1], window.shape[0]), interpolation=cv2.INTER_NEAREST)
     return lap

@@ -34,8 +34,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from railcount.detect.params import DetectorParams
-from railcount.detect.prepare import prepare
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_stock
@@ -43,6 +41,7 @@ from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import SHARED_REAL, ensure_scene
+from car_profiles import working_texture
 from real_gsd import coarser
 
 CLEAR_M = 6.0
@@ -66,15 +65,11 @@ def ground_mask(window: SceneWindow, truth: Path) -> np.ndarray:
 
 def texture_quantiles(window: SceneWindow, truth: Path) -> np.ndarray:
     """The 25th / 50th / 75th percentiles of the detector's fine texture over the ground of ``window``."""
-    prep = prepare(window, scale=min(1.0, window.gsd_m / DetectorParams().work_gsd_m))  # as the detector
-    shape = prep.log_lum.shape
-    gsd = window.gsd_m * window.shape[0] / shape[0]  # the working grid's
+    lap, data = working_texture(window)
     mask = ground_mask(window, truth).view(np.uint8)
-    if mask.shape != shape:
-        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
-    mask = mask.view(bool) & prep.data
-    sigma = max(0.5, 0.08 / gsd)
-    lap = np.abs(cv2.Laplacian(cv2.GaussianBlur(prep.log_lum, (0, 0), sigma), cv2.CV_32F, ksize=3))
+    if mask.shape != lap.shape:
+        mask = cv2.resize(mask, (lap.shape[1], lap.shape[0]), interpolation=cv2.INTER_NEAREST)
+    mask = mask.view(bool) & data
     if not mask.any():
         return np.full(len(QUANTILES), np.nan)
     return np.percentile(lap[mask], QUANTILES)

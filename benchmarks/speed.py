@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'loader: read window from tiled GeoTIFF (s)':<46} {read_s:>12.3f}")
     print(f"{'railcount count end to end, median (s)':<46} {statistics.median(walls):>12.3f}")
     print(f"{'railcount count peak memory (MB)':<46} {peak_mb:>12.0f}")
-    print(f"{'fresh memory: fill 450 MB after 10 s idle (s)':<46} {idle_fill:>12.3f}")
+    print(f"{f'fresh memory: fill 450 MB after {IDLE_S:g} s idle (s)':<46} {idle_fill:>12.3f}")
     print(f"{'fresh memory: fill 450 MB again at once (s)':<46} {again_fill:>12.3f}")
     return 0
 

@@ -162,16 +162,21 @@ def _colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def laplacian_texture(log_lum: np.ndarray, gsd_m: float) -> np.ndarray:
+    """|Laplacian| of log luminance after a blur of about 0.08 m (at least half a pixel), per pixel:
+    what :func:`texture` averages (``benchmarks/car_profiles.py`` and ``ground_texture.py`` read it)."""
+    sigma = max(0.5, 0.08 / gsd_m)
+    lap = cv2.Laplacian(cv2.GaussianBlur(log_lum, (0, 0), sigma), cv2.CV_32F, ksize=3)
+    return np.abs(lap, out=lap)
+
+
 def texture(log_lum: np.ndarray, gsd_m: float, band_px: int) -> np.ndarray:
     """Fine-scale texture (mean |Laplacian| of log luminance) over a cross-track band centred on each row.
 
     Rails, sleepers and ballast grain are fine texture; a roof is smooth. In
     log space a shadow dims the track without smoothing it.
     """
-    sigma = max(0.5, 0.08 / gsd_m)
-    lap = cv2.Laplacian(cv2.GaussianBlur(log_lum, (0, 0), sigma), cv2.CV_32F, ksize=3)
-    np.abs(lap, out=lap)
-    return cv2.blur(lap, (1, band_px))
+    return cv2.blur(laplacian_texture(log_lum, gsd_m), (1, band_px))
 
 
 def band_strength(
