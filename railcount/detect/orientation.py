@@ -92,19 +92,9 @@ def direction_peaks(
     >>> [(round(a) % 180, s) for a, s in direction_peaks(img, np.ones(img.shape, bool), 0.5)]
     [(0, 1.0)]
     """
-    sigma = max(0.7, 0.3 / gsd_m)
-    blurred = cv2.GaussianBlur(log_lum, (0, 0), sigma)
-    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
-    # Pixels next to the window's edge or nodata carry the mask's own edges.
-    inner = cv2.erode(np.ascontiguousarray(valid).view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
-    where = np.flatnonzero(inner) if refine else None
-    gx, gy = gx[inner], gy[inner]
-    if gx.size < 100:
+    hist, n, kept = _histogram(log_lum, valid, gsd_m, keep=refine)
+    if n < 100:
         return []
-    energy = gx * gx + gy * gy
-    bins = gradient_bins(gx, gy, energy)
-    hist = np.bincount(bins, weights=energy, minlength=N_BINS)
     # Circular smoothing with a Gaussian of 2 degrees.
     offsets = np.arange(-12, 13)
     kernel = np.exp(-0.5 * (offsets / 4.0) ** 2)
@@ -131,9 +121,62 @@ def direction_peaks(
         frac = 0.5 * (y0 - y2) / denom if denom != 0 else 0.0
         grad_dir = (b + frac) * 180.0 / N_BINS
         out.append(float((grad_dir + 90.0) % 180.0))
-    if where is not None:
+    if kept is not None:
+        bins, energy, where = kept
         out = [_refine(a, b, bins, energy, where, log_lum.shape[1]) for a, b in zip(out, picked, strict=True)]
     return list(zip(out, shares, strict=True))
+
+
+HISTOGRAM_ROWS = 128
+"""Rows of the window each block of :func:`_histogram` contributes (before its halo)."""
+
+
+def _histogram(
+    log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, *, keep: bool = False
+) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """The gradient-energy histogram of direction (:data:`N_BINS` bins over [0, 180)) and how many
+    pixels fed it; with ``keep``, also their bins, energies and flat window indices (for
+    :func:`_refine`).
+
+    The gradient is a Sobel of the log luminance blurred to about 0.3 m, at the pixels more than two
+    from the window's edge and from nodata (whose own edges would count). It is computed in blocks of
+    :data:`HISTOGRAM_ROWS` rows, each read with a halo beyond the reach of the blur, the Sobel and the
+    erosion, so every pixel gets what a whole-window pass gives while the temporary images stay a
+    block's size (a whole 4000 x 1500 window's took about 200 MB, which this virtual machine charges
+    for the first time it is touched).
+    """
+    sigma = max(0.7, 0.3 / gsd_m)
+    # OpenCV's float Gaussian reaches ceil(4 sigma) rows and the Sobel one more; the erosion's two
+    # are fewer. One row spare.
+    halo = int(np.ceil(4.0 * sigma)) + 2
+    rows = log_lum.shape[0]
+    hist = np.zeros(N_BINS)
+    n = 0
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    cross = np.ones((5, 5), np.uint8)
+    for y0 in range(0, rows, HISTOGRAM_ROWS):
+        y1 = min(rows, y0 + HISTOGRAM_ROWS)
+        a, b = max(0, y0 - halo), min(rows, y1 + halo)
+        own = slice(y0 - a, y1 - a)
+        # Pixels next to the window's edge or nodata carry the mask's own edges.
+        inner = cv2.erode(np.ascontiguousarray(valid[a:b]).view(np.uint8), cross).view(bool)[own]
+        if not inner.any():
+            continue
+        blurred = cv2.GaussianBlur(log_lum[a:b], (0, 0), sigma)
+        gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)[own][inner]
+        gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)[own][inner]
+        energy = gx * gx + gy * gy
+        bins = gradient_bins(gx, gy, energy)
+        hist += np.bincount(bins, weights=energy, minlength=N_BINS)
+        n += gx.size
+        if keep:
+            parts.append((bins, energy, np.flatnonzero(inner) + y0 * log_lum.shape[1]))
+    if not keep:
+        return hist, n, None
+    if not parts:
+        return hist, n, (np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64))
+    bins, energy, where = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return hist, n, (bins, energy, where)
 
 
 REFINE_TOLERANCE_BINS = 20
