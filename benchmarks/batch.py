@@ -1,6 +1,6 @@
 """Throughput of `railcount batch`: scenes per minute with 1 and 2 workers; prints a table.
 
-Usage:  python benchmarks/batch.py [--scenes N] [--workers 1,2] [--idle S] [--cache DIR]
+Usage:  python benchmarks/batch.py [--scenes N] [--workers 1,2] [--runs R] [--idle S] [--cache DIR]
 
 Builds N distinct 4000 x 1500 px, 0.3 m, tiled GeoTIFFs (the scene of
 benchmarks/speed.py, each shifted by a different number of columns so no two
@@ -17,15 +17,20 @@ covers each whole, and caches them outside the repository (default
 and reports scenes per minute, the speed-up over one worker, and each rate
 as a share of the read-only pass and of the ideal (the 1-worker rate times
 the number of workers). Figures depend on what else the machine is doing:
-the load average is printed with them.
+the load average is printed with them. The batches are run ``--runs`` times
+(default 3), the worker counts taking turns, and the table gives each one's
+median wall time; each run's own speed-ups are printed under it (on this
+project's build machine one run's two-worker speed-up can stray by a
+quarter either way).
 
-Before each batch the script waits ``--idle`` seconds (default 10). On a
-virtual machine whose host takes back memory left free, a process's first
-touch of fresh memory costs about a second for what one count uses, and a
-batch run straight after another finds the memory its predecessor freed
-still cheap to touch; the wait starts every batch from the same state, as a
-user's batch starts (docs/detector.md, *Session 41*). ``--idle 0`` runs them
-back to back, as the script did before.
+Before each batch the script waits ``--idle`` seconds (default 10). On
+this project's build machine (a virtual machine) a process's first touch of
+fresh memory is dearer after memory has lain idle, and a batch run straight
+after another finds the memory its predecessor freed still cheap to touch;
+the wait starts every batch from the same state, as a user's batch starts
+(docs/detector.md, *Session 41*). ``--idle 0`` runs them back to back, as
+the script did before session 41. Most of that first-touch cost was the
+huge pages numpy asks for, which railcount turns off since session 42.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenes", type=int, default=6, help="number of scenes (default 6)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    ap.add_argument("--runs", type=int, default=3, help="times each batch is run, medians shown (default 3)")
     ap.add_argument("--idle", type=float, default=10.0, help="seconds to wait before each batch (default 10)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "railcount" / "bench-batch")
     args = ap.parse_args(argv)
@@ -104,18 +111,24 @@ def main(argv: list[str] | None = None) -> int:
     rates = {"read-only pass (1 process)": 60 * len(paths) / read_s}
     walls = {"read-only pass (1 process)": read_s}
     exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
+    runs: dict[int, list[float]] = {w: [] for w in counts}
+    for _ in range(max(1, args.runs)):
+        for w in counts:
+            with tempfile.TemporaryDirectory() as d:
+                db = f"{d}/bench.db"
+                cmd = [exe, "batch", "--station", str(station), "--scenes", str(folder), "--db", db]
+                time.sleep(args.idle)
+                t0 = time.perf_counter()
+                run = subprocess.run([*cmd, "--workers", str(w), "--json"], capture_output=True, text=True)
+                runs[w].append(time.perf_counter() - t0)
+            ok = json.loads(run.stdout)["ok"] if run.returncode == 0 else 0
+            if ok != len(paths):
+                why = run.stderr[-500:]
+                print(f"batch with {w} workers: {ok} ok of {len(paths)}: {why}", file=sys.stderr)
+                return 1
     for w in counts:
-        with tempfile.TemporaryDirectory() as d:
-            cmd = [exe, "batch", "--station", str(station), "--scenes", str(folder), "--db", f"{d}/bench.db"]
-            time.sleep(args.idle)
-            t0 = time.perf_counter()
-            run = subprocess.run([*cmd, "--workers", str(w), "--json"], capture_output=True, text=True)
-            wall = time.perf_counter() - t0
-        ok = json.loads(run.stdout)["ok"] if run.returncode == 0 else 0
-        if ok != len(paths):
-            print(f"batch with {w} workers: {ok} ok of {len(paths)}: {run.stderr[-500:]}", file=sys.stderr)
-            return 1
         label = f"railcount batch, {w} worker{'s' if w > 1 else ''}"
+        wall = statistics.median(runs[w])
         rates[label], walls[label] = 60 * len(paths) / wall, wall
     one = rates.get("railcount batch, 1 worker")
     ceiling = rates["read-only pass (1 process)"]
@@ -123,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(paths)} scenes, station window {shape[0]} x {shape[1]} px, tiled GeoTIFF, 0.3 m")
     cores = len(os.sched_getaffinity(0))
     print(f"cores usable: {cores}; 1-min load average before/after: {load_before:.1f}/{load_after:.1f}")
-    print(f"each batch after {args.idle:g} s idle")
+    n_runs = max(1, args.runs)
+    print(f"each batch after {args.idle:g} s idle; median of {n_runs} run{'s' if n_runs > 1 else ''}")
     print()
     header = f"{'run':<32} {'wall s':>8} {'scenes/min':>11} {'x 1 worker':>11} {'of read':>8} {'of ideal':>9}"
     print(header)
@@ -134,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         of_ideal = f"{rate / (one * w):.0%}" if one and w else ""
         of_read = f"{rate / ceiling:.0%}"
         print(f"{label:<32} {walls[label]:>8.1f} {rate:>11.1f} {speedup:>11} {of_read:>8} {of_ideal:>9}")
+    if 1 in runs:
+        print()
+        for w in counts:
+            if w != 1:
+                each = ", ".join(f"{a / b:.2f}" for a, b in zip(runs[1], runs[w], strict=True))
+                print(f"{w} workers, each run's speed-up: {each}")
     return 0
 
 

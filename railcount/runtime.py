@@ -9,8 +9,19 @@ mmap and trim thresholds keeps freed blocks in the process for reuse. The
 memory high-water mark is unchanged (measured: 1.67 GB either way on that
 window); only the churn goes.
 
+numpy also asks the kernel to back every array of 4 MB or more with 2 MB
+"huge" pages (``madvise(MADV_HUGEPAGE)``). Where the kernel compacts memory
+synchronously to find them (transparent huge pages' ``defrag`` setting
+``madvise``, the kernel's default) the first touch of that memory can cost
+several times what small pages do: on this project's build machine a fresh
+process filling 450 MB after ten idle seconds took 0.9-1.1 s with huge pages
+and 0.28-0.31 s without, and the detector's first call on a 4000 x 1500
+window 1.8-2.3 s against 1.2-1.5 s; later calls, which reuse the memory, and
+whole 24-scene batches took the same time either way (docs/detector.md,
+*Session 42*). :func:`small_pages` turns the request off for the process.
+
 Library users (notebooks, other programs) are not affected unless they call
-:func:`reuse_freed_memory` themselves.
+these functions themselves.
 """
 
 from __future__ import annotations
@@ -45,3 +56,30 @@ def reuse_freed_memory() -> bool:
     # up to 2 GiB of free heap is kept before any is returned to the system.
     _applied = bool(mallopt(_M_MMAP_THRESHOLD, 1 << 30)) and bool(mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1))
     return _applied
+
+
+def small_pages() -> bool:
+    """Stop numpy asking for huge pages for its large arrays in this process; True when applied.
+
+    Arrays made afterwards are backed by ordinary pages. A no-op returning
+    False where numpy does not ask for them (not Linux) or does not offer the
+    switch (the environment variable ``NUMPY_MADVISE_HUGEPAGE=0`` does the
+    same for a process started with it).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import numpy as np
+
+    internals = getattr(np, "_core", None) or getattr(np, "core", None)
+    switch = getattr(getattr(internals, "multiarray", None), "_set_madvise_hugepage", None)
+    if switch is None:
+        return False
+    switch(False)
+    return True
+
+
+def tune_memory() -> str:
+    """:func:`reuse_freed_memory` and :func:`small_pages`, as the command line and its batch workers
+    set them; says what was applied ("default" when neither could be)."""
+    settings = (("reuse freed", reuse_freed_memory()), ("small pages", small_pages()))
+    return ", ".join(name for name, done in settings if done) or "default"

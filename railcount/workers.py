@@ -85,10 +85,10 @@ def _one_thread_each() -> Iterator[None]:
 
 
 def _init_worker() -> None:
-    from railcount.runtime import reuse_freed_memory
+    from railcount.runtime import tune_memory
 
     limit_threads()
-    reuse_freed_memory()
+    tune_memory()
 
 
 def describe(exc: BaseException) -> str:

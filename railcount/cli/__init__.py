@@ -97,9 +97,9 @@ _register()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; with ``argv`` return the exit code instead of exiting (for tests)."""
-    from railcount.runtime import reuse_freed_memory
+    from railcount.runtime import tune_memory
 
-    reuse_freed_memory()
+    tune_memory()
     if argv is None:
         app()
         return 0
