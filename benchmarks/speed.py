@@ -7,25 +7,26 @@ tiled with its mirror image, so the pixels are yard, not noise) and a
 station whose window covers it, then reports:
 
 * detector throughput in megapixels per second on one thread
-  (``cv2.setNumThreads(1)``), best of N runs of ``detect`` on the loaded window;
+  (``cv2.setNumThreads(1)``), best of N runs of ``detect`` on the loaded window,
+  and its first call, made after ten idle seconds;
 * the wall time of the loader alone (read the window from the tiled file);
 * the wall time of ``railcount count SCENE --station S --json`` end to end in
   a fresh process (interpreter start-up, imports, read, detect, print),
-  median of N runs (the wall time includes a small Python process that
-  starts it and reports its peak resident memory, about 0.03 s).
+  median of N runs after ten idle seconds, as a one-off count starts, and
+  of N runs each straight after one of those (the wall time includes a
+  small Python process that starts it and reports its peak resident
+  memory, about 0.03 s).
 
 Last, how this machine hands over fresh memory: a fresh process fills
 450 MB (about what ``railcount count`` touches on this window) after the
-machine has left its memory idle for ten seconds, and again at once. On
-this project's build machine (a virtual machine) the first fill with huge
-pages costs about a second and the second a few hundredths; most of the
-first is the kernel finding huge pages, and a fill with small pages after
-the same idle costs about 0.3 s.
-
-The fill is made twice after idling: with the huge pages numpy asks for by
-default, and with the small pages the command line and its batch workers use
-(:func:`railcount.runtime.small_pages`); where the kernel compacts memory to
-find huge pages, the first is the dearer (session 42).
+machine has left its memory idle for ten seconds, with the small pages the
+command line and its batch workers use (:func:`railcount.runtime.small_pages`)
+and, after ten more idle seconds, with the huge pages numpy asks for by
+default; then with huge pages again at once. On this project's build
+machine (a virtual machine) the huge-page fill after idle costs about a
+second and the one at once a few hundredths; the small-page fill about
+0.3 s (session 42): most of the first-touch cost was the kernel finding
+huge pages.
 
 The detector is timed with memory set as the command line sets it
 (:func:`railcount.runtime.tune_memory`: freed blocks kept for reuse, small
@@ -149,32 +150,38 @@ def main(argv: list[str] | None = None) -> int:
         read_s = time.perf_counter() - t0
         mpx = window.shape[0] * window.shape[1] / 1e6
         times = []
+        time.sleep(IDLE_S)  # the first call starts as a user's one-off count does
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             dets = detect(window)
             times.append(time.perf_counter() - t0)
         exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
-        walls, peaks = [], []
+        walls: dict[str, list[float]] = {"idle": [], "at once": []}
+        peaks = []
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            # A small Python process runs the command and reports its peak: a
-            # child's ru_maxrss starts from its parent's at fork, and this
-            # process has just run the detector on the whole window.
-            command = [exe, "count", str(tif), "--station", str(station), "--json"]
-            done = subprocess.run(
-                [sys.executable, "-c", PEAK_OF_CHILD, *command],
-                check=True,
-                capture_output=True,
-                text=True,
-                env={"OMP_NUM_THREADS": "1", "PATH": ""},
-            )
-            walls.append(time.perf_counter() - t0)
-            peaks.append(int(done.stdout.strip().splitlines()[-1]) / 1024)
+            # Each pair: one after the machine's memory has lain idle, as a one-off count starts, and
+            # one straight after it.
+            time.sleep(IDLE_S)
+            for when in walls:
+                t0 = time.perf_counter()
+                # A small Python process runs the command and reports its peak: a
+                # child's ru_maxrss starts from its parent's at fork, and this
+                # process has just run the detector on the whole window.
+                command = [exe, "count", str(tif), "--station", str(station), "--json"]
+                done = subprocess.run(
+                    [sys.executable, "-c", PEAK_OF_CHILD, *command],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env={"OMP_NUM_THREADS": "1", "PATH": ""},
+                )
+                walls[when].append(time.perf_counter() - t0)
+                peaks.append(int(done.stdout.strip().splitlines()[-1]) / 1024)
         peak_mb = max(peaks)
     time.sleep(IDLE_S)
-    idle_fill = first_touch_s()
+    idle_small = first_touch_s(huge_pages=False)
     time.sleep(IDLE_S)
-    idle_small, again_fill = first_touch_s(huge_pages=False), first_touch_s()
+    idle_fill, again_fill = first_touch_s(), first_touch_s()
     best = min(times)
     print(f"{'measure':<46} {'value':>12}")
     print("-" * 59)
@@ -185,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'detector, one thread, best of ' + str(args.repeat) + ' (s)':<46} {best:>12.3f}")
     print(f"{'detector throughput (Mpx/s, one thread)':<46} {mpx / best:>12.1f}")
     print(f"{'loader: read window from tiled GeoTIFF (s)':<46} {read_s:>12.3f}")
-    print(f"{'railcount count end to end, median (s)':<46} {statistics.median(walls):>12.3f}")
+    cold, warm = statistics.median(walls["idle"]), statistics.median(walls["at once"])
+    print(f"{f'railcount count after {IDLE_S:g} s idle, median (s)':<46} {cold:>12.3f}")
+    print(f"{'railcount count straight after, median (s)':<46} {warm:>12.3f}")
     print(f"{'railcount count peak memory (MB)':<46} {peak_mb:>12.0f}")
     print(f"{f'fill 450 MB after {IDLE_S:g} s idle, huge pages (s)':<46} {idle_fill:>12.3f}")
     print(f"{f'fill 450 MB after {IDLE_S:g} s idle, small pages (s)':<46} {idle_small:>12.3f}")

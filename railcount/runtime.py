@@ -16,9 +16,11 @@ synchronously to find them (transparent huge pages' ``defrag`` setting
 several times what small pages do: on this project's build machine a fresh
 process filling 450 MB after ten idle seconds took 0.9-1.1 s with huge pages
 and 0.28-0.31 s without, and the detector's first call on a 4000 x 1500
-window 1.8-2.3 s against 1.2-1.5 s; later calls, which reuse the memory, and
-whole 24-scene batches took the same time either way (docs/detector.md,
-*Session 42*). :func:`small_pages` turns the request off for the process.
+window 2.5-2.8 s against 1.5-1.8 s; later calls, which reuse the memory,
+took 5-10 % longer with small pages, and ten calls in a row about the same
+time either way (docs/detector.md, *Session 42*). :func:`small_pages` turns
+the request off for the process; a process that will count more windows
+than :data:`SMALL_PAGES_MAX_WINDOWS` keeps it (:func:`pages_for`).
 
 Library users (notebooks, other programs) are not affected unless they call
 these functions themselves.
@@ -58,14 +60,26 @@ def reuse_freed_memory() -> bool:
     return _applied
 
 
-def small_pages() -> bool:
-    """Stop numpy asking for huge pages for its large arrays in this process; True when applied.
+SMALL_PAGES_MAX_WINDOWS = 12
+"""A process that will count more windows than this keeps numpy's huge pages (:func:`pages_for`).
 
-    Arrays made afterwards are backed by ordinary pages. A no-op returning
-    False where numpy does not ask for them (not Linux) or does not offer the
-    switch (the environment variable ``NUMPY_MADVISE_HUGEPAGE=0`` does the
-    same for a process started with it).
+Measured on the 4000 x 1500 speed window (docs/detector.md, *Session 42*):
+small pages save about a second on the first count after idle and cost 5-10 %
+on every later one, so they pay for up to 10-15 windows."""
+
+_small = False
+
+
+def small_pages(on: bool = True) -> bool:
+    """Stop numpy asking for huge pages for its large arrays in this process (``on=False``: ask again,
+    numpy's default); True when applied.
+
+    Arrays made afterwards follow the setting. A no-op returning False where
+    numpy does not ask for them (not Linux) or does not offer the switch (the
+    environment variable ``NUMPY_MADVISE_HUGEPAGE=0`` does the same for a
+    process started with it).
     """
+    global _small
     if not sys.platform.startswith("linux"):
         return False
     import numpy as np
@@ -74,12 +88,21 @@ def small_pages() -> bool:
     switch = getattr(getattr(internals, "multiarray", None), "_set_madvise_hugepage", None)
     if switch is None:
         return False
-    switch(False)
+    switch(not on)
+    _small = on
     return True
 
 
 def tune_memory() -> str:
-    """:func:`reuse_freed_memory` and :func:`small_pages`, as the command line and its batch workers
-    set them; says what was applied ("default" when neither could be)."""
+    """:func:`reuse_freed_memory` and :func:`small_pages`, as the command line sets them before it
+    knows how many windows it will count; says what was applied ("default" when neither could be)."""
     settings = (("reuse freed", reuse_freed_memory()), ("small pages", small_pages()))
     return ", ".join(name for name, done in settings if done) or "default"
+
+
+def pages_for(windows: int) -> None:
+    """In a process whose memory :func:`tune_memory` set, keep small pages to count up to
+    :data:`SMALL_PAGES_MAX_WINDOWS` windows and go back to huge pages for more (a batch counting in
+    its own process). Elsewhere (a library caller's process) nothing changes."""
+    if _applied and _small and windows > SMALL_PAGES_MAX_WINDOWS:
+        small_pages(False)

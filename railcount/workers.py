@@ -84,11 +84,14 @@ def _one_thread_each() -> Iterator[None]:
                 os.environ[var] = value
 
 
-def _init_worker() -> None:
-    from railcount.runtime import tune_memory
+def _init_worker(windows: int) -> None:
+    """Set a batch worker up to count about ``windows`` windows: one thread each, freed memory kept,
+    and small pages when that is few (:func:`~railcount.runtime.pages_for`)."""
+    from railcount.runtime import pages_for, tune_memory
 
     limit_threads()
     tune_memory()
+    pages_for(windows)
 
 
 def describe(exc: BaseException) -> str:
@@ -176,6 +179,9 @@ def run_tasks(
     else:
         # In this process: a library caller (a notebook) keeps its thread settings and
         # allocator afterwards; the command line has tuned the allocator already.
+        from railcount.runtime import pages_for
+
+        pages_for(sum(len(t.stations) for t in tasks))  # only where the command line set small pages
         with _one_thread_each():
             for task in tasks:
                 yield task, count_task(task.scene, task.stations, params, task.acquired)
@@ -204,8 +210,10 @@ def _run_pool(
     finished = restarts = 0
     with _one_thread_each():
         while pending:
+            size = min(workers, len(pending))
+            each = -(-sum(len(t.stations) for t in pending) // size)  # windows per worker, about
             pool = ProcessPoolExecutor(
-                max_workers=min(workers, len(pending)), mp_context=ctx, initializer=_init_worker
+                max_workers=size, mp_context=ctx, initializer=_init_worker, initargs=(each,)
             )
             broken = False
             try:
