@@ -22,9 +22,9 @@ the load average is printed with them. The batches are run ``--runs`` times
 median wall time; each run's own speed-ups are printed under it (on this
 project's build machine one run's two-worker speed-up can stray by a
 quarter either way). Twelve scenes give each of two workers six: a batch
-of six gives them three each, and its speed-up says as much about starting
-two worker processes (about a second, paid once whatever the batch's
-length) as about counting (before session 42 the default was 6).
+of six gives them three each, and about 1.7 s of a two-worker batch that
+does not divide between the workers (starting them, their first scenes,
+the end) is then a quarter of it (before session 42 the default was 6).
 
 Before each batch the script waits ``--idle`` seconds (default 10). On
 this project's build machine (a virtual machine) a process's first touch of
