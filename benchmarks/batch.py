@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     rates = {"read-only pass (1 process)": 60 * len(paths) / read_s}
     walls = {"read-only pass (1 process)": read_s}
     exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
+    n_runs = max(1, args.runs)
     runs: dict[int, list[float]] = {w: [] for w in counts}
-    for _ in range(max(1, args.runs)):
+    for _ in range(n_runs):
         for w in counts:
             with tempfile.TemporaryDirectory() as d:
                 db = f"{d}/bench.db"
@@ -139,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(paths)} scenes, station window {shape[0]} x {shape[1]} px, tiled GeoTIFF, 0.3 m")
     cores = len(os.sched_getaffinity(0))
     print(f"cores usable: {cores}; 1-min load average before/after: {load_before:.1f}/{load_after:.1f}")
-    n_runs = max(1, args.runs)
     print(f"each batch after {args.idle:g} s idle; median of {n_runs} run{'s' if n_runs > 1 else ''}")
     print()
     header = f"{'run':<32} {'wall s':>8} {'scenes/min':>11} {'x 1 worker':>11} {'of read':>8} {'of ideal':>9}"

@@ -138,7 +138,11 @@ def first_touch_s(*, huge_pages: bool = True) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--default-allocator", action="store_true", help="do not raise glibc's thresholds")
+    ap.add_argument(
+        "--default-allocator",
+        action="store_true",
+        help="leave glibc's thresholds and numpy's huge pages as they are",
+    )
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
     allocator = "default" if args.default_allocator else tune_memory()

@@ -68,6 +68,7 @@ small pages save about a second on the first count after idle and cost 5-10 %
 on every later one, so they pay for up to 10-15 windows."""
 
 _small = False
+_tuned = False
 
 
 def small_pages(on: bool = True) -> bool:
@@ -96,7 +97,9 @@ def small_pages(on: bool = True) -> bool:
 def tune_memory() -> str:
     """:func:`reuse_freed_memory` and :func:`small_pages`, as the command line sets them before it
     knows how many windows it will count; says what was applied ("default" when neither could be)."""
+    global _tuned
     settings = (("reuse freed", reuse_freed_memory()), ("small pages", small_pages()))
+    _tuned = True
     return ", ".join(name for name, done in settings if done) or "default"
 
 
@@ -104,5 +107,5 @@ def pages_for(windows: int) -> None:
     """In a process whose memory :func:`tune_memory` set, keep small pages to count up to
     :data:`SMALL_PAGES_MAX_WINDOWS` windows and go back to huge pages for more (a batch counting in
     its own process). Elsewhere (a library caller's process) nothing changes."""
-    if _applied and _small and windows > SMALL_PAGES_MAX_WINDOWS:
+    if _tuned and _small and windows > SMALL_PAGES_MAX_WINDOWS:
         small_pages(False)

@@ -84,6 +84,11 @@ def _one_thread_each() -> Iterator[None]:
                 os.environ[var] = value
 
 
+def _windows(tasks: Sequence[SceneTask]) -> int:
+    """How many station windows ``tasks`` count."""
+    return sum(len(t.stations) for t in tasks)
+
+
 def _init_worker(windows: int) -> None:
     """Set a batch worker up to count about ``windows`` windows: one thread each, freed memory kept,
     and small pages when that is few (:func:`~railcount.runtime.pages_for`)."""
@@ -181,7 +186,7 @@ def run_tasks(
         # allocator afterwards; the command line has tuned the allocator already.
         from railcount.runtime import pages_for
 
-        pages_for(sum(len(t.stations) for t in tasks))  # only where the command line set small pages
+        pages_for(_windows(tasks))  # only where the command line set small pages
         with _one_thread_each():
             for task in tasks:
                 yield task, count_task(task.scene, task.stations, params, task.acquired)
@@ -211,7 +216,7 @@ def _run_pool(
     with _one_thread_each():
         while pending:
             size = min(workers, len(pending))
-            each = -(-sum(len(t.stations) for t in pending) // size)  # windows per worker, about
+            each = -(-_windows(pending) // size)  # windows per worker, about
             pool = ProcessPoolExecutor(
                 max_workers=size, mp_context=ctx, initializer=_init_worker, initargs=(each,)
             )

@@ -142,8 +142,8 @@ def _histogram(
     from the window's edge and from nodata (whose own edges would count). It is computed in blocks of
     :data:`HISTOGRAM_ROWS` rows, each read with a halo beyond the reach of the blur, the Sobel and the
     erosion, so every pixel gets what a whole-window pass gives while the temporary images stay a
-    block's size (a whole 4000 x 1500 window's took about 200 MB, which this virtual machine charges
-    for the first time it is touched).
+    block's size (a whole 4000 x 1500 window's took about 200 MB, each megabyte of which costs time
+    the first time a process touches it).
     """
     sigma = max(0.7, 0.3 / gsd_m)
     # OpenCV's float Gaussian reaches ceil(4 sigma) rows and the Sobel one more; the erosion's two
