@@ -4,6 +4,7 @@ a count.json with the parameters, and an overlay image."""
 from __future__ import annotations
 
 import json
+import types
 
 import cv2
 import numpy as np
@@ -58,3 +59,35 @@ def test_overlay_is_an_image_of_the_station(counted):
     # The station outline is drawn in yellow (BGR 66, 228, 240).
     yellow = np.all(np.abs(img.astype(int) - (66, 228, 240)) < 30, axis=2)
     assert yellow.sum() > 1000
+
+
+def test_overlay_shading_dims_outside_greys_nodata_and_hatches_cloud():
+    """The overlay's shading, against the rule written out plainly: outside the station each value
+    times 0.45 (truncated), no data (40, 40, 40), opaque cloud striped on every third band of four
+    diagonals; the rest as the detector saw it."""
+    from railcount.io import outputs
+
+    rng = np.random.default_rng(3)
+    rows, cols = 120, 170
+    yy, xx = np.mgrid[:rows, :cols]
+    window = types.SimpleNamespace(
+        inside=(yy - 60) ** 2 + (xx - 80) ** 2 < 50**2,
+        data=~((yy > 100) & (xx > 130)),
+    )
+    cloud = (yy < 40) & (xx > 110)
+    base = rng.integers(0, 256, (rows, cols, 3), dtype=np.uint8)
+    expected = base.copy()
+    expected[~window.inside] = (base[~window.inside] * 0.45).astype(np.uint8)
+    expected[~window.data] = (40, 40, 40)
+    expected[cloud & (((yy + xx) // 4) % 3 == 0)] = outputs._CLOUD
+    for mask in (cloud, None, np.zeros_like(cloud)):
+        img = base.copy()
+        assert outputs._shade(img, window, mask) is (mask is not None and bool(mask.any()))
+        if mask is cloud:
+            np.testing.assert_array_equal(img, expected)
+    img = base.copy()
+    outputs._shade(img, window, None)
+    plain = expected.copy()
+    plain[cloud] = base[cloud]
+    plain[cloud & ~window.inside] = (base[cloud & ~window.inside] * 0.45).astype(np.uint8)
+    np.testing.assert_array_equal(img, plain)
