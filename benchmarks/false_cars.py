@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         ap,
         suite="untouched",
         realism="v2",
-        realisms=("v1", "v2", "v3", "town"),
+        realisms=("v1", "v2", "v3", "town", "generic"),
         first=0,
         real_help="add the real scenes (../shared/real)",
     )
