@@ -6,6 +6,7 @@ Also the evaluation path: the same count compared with ground truth.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import warnings
@@ -18,7 +19,7 @@ import numpy as np
 
 from railcount.cautions import coarse_imagery_caution
 from railcount.counting import summarise
-from railcount.detect.cloud import hide_cloud
+from railcount.detect.cloud import hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown, window_sun
@@ -29,6 +30,7 @@ from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import Scene, read_windows
 from railcount.io.truth import Stock, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
+from railcount.runtime import aside
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,18 +108,21 @@ def count_scene(
         )
     results = []
     for window in windows:
-        along = along_tracks_caution(window, params)
+        # The caution and the cloud read the window alone: where the command line allows a second
+        # process (runtime.helper_process), a copy of this one makes them while this one detects.
+        beside = aside(functools.partial(_window_checks, window, params))
+        dets = detect(window, params)
+        along, cloud_mask = beside.result()
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
         cautions = [c for c in (along, coarse) if c]
         if along:
             warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {along}"), stacklevel=2)
         if coarse:
             warnings.warn(CoarseImageryWarning(f"{window.scene_id}: {coarse}"), stacklevel=2)
-        dets = detect(window, params)
         seen, cloud = window, None
         if params.mask_cloud:
             # What opaque cloud hides is not counted, and observed_fraction says so.
-            seen, dets, cloud = hide_cloud(window, dets)
+            seen, dets, cloud = hide_cloud(window, dets, cloud_mask)
         result = summarise(seen, dets, shadows_along=bool(along), sun=sun_record(window))
         outputs: dict[str, Path] = {}
         if out_dir is not None:
@@ -127,6 +132,12 @@ def count_scene(
             )
         results.append(StationCount(seen, dets, result, outputs, tuple(cautions)))
     return results
+
+
+def _window_checks(window: SceneWindow, params: DetectorParams) -> tuple[str, np.ndarray | None]:
+    """What is read from the window apart from the detector: the caution when the sun throws the
+    shadows along the tracks, and the opaque cloud (with ``params.mask_cloud``)."""
+    return along_tracks_caution(window, params), opaque_cloud(window) if params.mask_cloud else None
 
 
 def sun_record(window: SceneWindow) -> dict[str, object] | None:

@@ -28,9 +28,14 @@ these functions themselves.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, Generic, TypeVar, cast
+
+T = TypeVar("T")
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -109,3 +114,173 @@ def pages_for(windows: int) -> None:
     its own process). Elsewhere (a library caller's process) nothing changes."""
     if _tuned and _small and windows > SMALL_PAGES_MAX_WINDOWS:
         small_pages(False)
+
+
+# --- A second process for one count --------------------------------------------------------------
+
+_helper = False
+_forks = 0
+"""How many helpers this process has started (for tests and diagnostics)."""
+_last_pid = 0
+"""The process id of the last one."""
+
+
+def helper_process(on: bool = True) -> bool:
+    """Let :func:`shared_map` share its work with one forked helper process (``on=False``: never);
+    True when it may, that is on Linux with at least two cores this process may run on.
+
+    The command line's ``count`` and ``evaluate`` turn it on: a one-off count then uses two cores
+    (the detector's track frames are independent of one another). A batch does not: its workers
+    each count on one core. Library callers are not affected unless they call this themselves.
+    """
+    global _helper
+    import os
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    _helper = bool(on) and sys.platform.startswith("linux") and hasattr(os, "fork") and usable >= 2
+    return _helper
+
+
+def _started(pid: int) -> None:
+    global _forks, _last_pid
+    _forks += 1
+    _last_pid = pid
+
+
+@contextlib.contextmanager
+def helper_allowed(on: bool = True) -> Iterator[bool]:
+    """:func:`helper_process` for the duration of a ``with`` block, then back to what it was; yields
+    whether a helper may be used."""
+    global _helper
+    before = _helper
+    try:
+        yield helper_process(on)
+    finally:
+        _helper = before
+
+
+def shared_map(work: Callable[[int], T], n: int) -> list[T]:
+    """``[work(0), ..., work(n - 1)]``, computed by this process and, where :func:`helper_process`
+    allows it, by one forked copy of it taking the next index in turn, so long and short items
+    balance. The results are the same either way: each item is computed by one process from the
+    same memory (the copy is forked after everything ``work`` reads was made).
+
+    The helper is not used when this process runs other threads (forking copies none of them, and a
+    lock one of them holds would never be released in the copy) or for fewer than two items. If the
+    helper fails or dies, this process computes what it had taken; an error ``work`` raises here
+    propagates as it would without the helper.
+    """
+    import threading
+
+    if not _helper or n < 2 or threading.active_count() > 1:
+        return [work(i) for i in range(n)]
+    import multiprocessing
+    import os
+    import pickle
+
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("i", 0)
+
+    def take() -> int:
+        with counter.get_lock():
+            i = int(counter.value)
+            counter.value = i + 1
+        return i
+
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the helper: work, send (index, result) pairs, leave without running any cleanup
+        status = 0
+        try:
+            os.close(read_end)
+            done = []
+            while (i := take()) < n:
+                done.append((i, work(i)))
+            with os.fdopen(write_end, "wb") as sink:
+                pickle.dump(done, sink, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # whatever happens, the parent recomputes
+            status = 1
+        finally:
+            os._exit(status)
+    _started(pid)
+    os.close(write_end)
+    pipe = os.fdopen(read_end, "rb")
+    results: dict[int, T] = {}
+    try:
+        while (i := take()) < n:
+            results[i] = work(i)
+        data = pipe.read()
+        try:
+            results.update(pickle.loads(data))
+        except Exception:  # a helper that died mid-way sent nothing usable
+            pass
+    finally:
+        pipe.close()  # (if this process failed first, the helper's write fails and it leaves)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    return [results[i] if i in results else work(i) for i in range(n)]
+
+
+class Aside(Generic[T]):
+    """A value being computed by a forked copy of this process (:func:`aside`); :meth:`result` waits
+    for it. Computed here instead, when it is asked for, if no copy could be used or the copy failed."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._pid = 0
+        self._pipe: BinaryIO | None = None
+        import threading
+
+        if not _helper or threading.active_count() > 1:
+            return
+        import os
+        import pickle
+
+        read_end, write_end = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            status = 0
+            try:
+                os.close(read_end)
+                value = work()
+                with os.fdopen(write_end, "wb") as pipe:
+                    pickle.dump(value, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # whatever happens, the parent computes it
+                status = 1
+            finally:
+                os._exit(status)
+        _started(pid)
+        os.close(write_end)
+        self._pid, self._pipe = pid, os.fdopen(read_end, "rb")
+
+    def result(self) -> T:
+        if self._pipe is None:
+            return self._work()
+        import os
+        import pickle
+
+        pipe, self._pipe = self._pipe, None
+        try:
+            data = pipe.read()
+        finally:
+            pipe.close()
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:
+                pass
+        try:
+            return cast(T, pickle.loads(data))
+        except Exception:  # the copy failed or died: compute it here
+            return self._work()
+
+
+def aside(work: Callable[[], T]) -> Aside[T]:
+    """Start computing ``work()`` in a forked copy of this process, where :func:`helper_process`
+    allows it, while this process goes on; ``.result()`` gives the value (computed here if not)."""
+    return Aside(work)

@@ -129,16 +129,20 @@ def _rows_maybe_bright(raw: np.ndarray, k: int, v0: float, v1: float) -> np.ndar
     return np.flatnonzero((bound > MIN_MEAN - 1e-4).any(axis=1))
 
 
-def hide_cloud(window: SceneWindow, dets: Detections) -> tuple[SceneWindow, Detections, np.ndarray]:
+def hide_cloud(
+    window: SceneWindow, dets: Detections, cloud: np.ndarray | None = None
+) -> tuple[SceneWindow, Detections, np.ndarray]:
     """Take opaque cloud out of a counted window: drop detections under it, and its pixels from ``data``.
 
     Detection itself runs on the whole window: taking the cloud out before
     it changes the contrast stretch, and on the real Joplin scene (where
     bright concrete passes for cloud) that invented railcars. So the cloud
     only decides what was *seen*. Returns the seen window, the detections
-    outside the cloud and the cloud mask.
+    outside the cloud and the cloud mask (``cloud``: :func:`opaque_cloud` of the window, when
+    already made).
     """
-    cloud = opaque_cloud(window)
+    if cloud is None:
+        cloud = opaque_cloud(window)
     if not cloud.any():
         return window, dets, cloud
     rows = np.clip(np.round(dets.center[:, 0]).astype(int), 0, window.shape[0] - 1)

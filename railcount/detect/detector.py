@@ -72,6 +72,7 @@ from railcount.detect.types import (
     type_probabilities,
 )
 from railcount.models import Detections, SceneWindow
+from railcount.runtime import shared_map
 
 
 def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detections:
@@ -258,6 +259,10 @@ def fill_candidates(
     return dets.subset(keep), features[keep], fill_context[keep]
 
 
+_Reading = tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""What one reading of a frame proposes (:func:`_detect_along`)."""
+
+
 class _Found(NamedTuple):
     """What :func:`_candidates` finds in a window: one row per candidate in each."""
 
@@ -290,12 +295,20 @@ def _candidates(
     """
     prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     first = len(log) if log is not None else 0
+    # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
+    reads = [bool(params.along_model and log is None and sun_along(a, sun)) for a in directions]
+
+    def read(k: int) -> list[_Reading]:
+        return _read_direction(prep, gsd, directions[k], params, sun, regions[k], log, reads[k])
+
+    # The frames are independent: a second process may read some of them (never with ``log``,
+    # which this process must fill), and the results come back in the frames' order.
+    n = len(directions)
+    per_frame = shared_map(read, n) if log is None else [read(k) for k in range(n)]
     found = []
     along_rows = []
-    for angle, region in zip(directions, regions, strict=True):
-        # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
-        reads_along = bool(params.along_model and log is None and sun_along(angle, sun))
-        for one in _read_direction(prep, gsd, angle, params, sun, region, log, reads_along):
+    for reads_along, readings in zip(reads, per_frame, strict=True):
+        for one in readings:
             found.append(one)
             along_rows.append(np.full(len(one[0]), reads_along))
     along = np.concatenate(along_rows) if along_rows else np.zeros(0, bool)
@@ -323,7 +336,7 @@ def _read_direction(
     region: np.ndarray | Piece | None,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None,
     along: bool,
-) -> list[tuple[Detections, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+) -> list[_Reading]:
     """:func:`_detect_along` on each reading of one direction's frame: one, or with ``along`` two.
 
     With ``along`` (the sun shines along the direction, :func:`sun_along`) no shadow lies beside

@@ -1,0 +1,137 @@
+"""A one-off count's second process (railcount.runtime.shared_map and aside): the same results in
+the same order, work really shared, and nothing lost when the helper fails, dies or is not allowed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from railcount import runtime
+from railcount.cli import main
+
+from .geofixtures import write_synth
+
+
+@pytest.fixture
+def allowed():
+    """Whether this machine lets a helper run (Linux, two cores or more); off again afterwards."""
+    with runtime.helper_allowed(True) as ok:
+        yield ok
+
+
+def _slow(i: int) -> tuple[int, int]:
+    time.sleep(0.03)
+    return i * i, os.getpid()
+
+
+def test_shared_map_gives_every_result_in_order_and_shares_the_work(allowed):
+    out = runtime.shared_map(_slow, 12)
+    assert [v for v, _ in out] == [i * i for i in range(12)]
+    pids = {p for _, p in out}
+    assert os.getpid() in pids
+    assert len(pids) == (2 if allowed else 1)
+
+
+def test_without_the_setting_everything_is_done_here():
+    with runtime.helper_allowed(False):
+        out = runtime.shared_map(_slow, 6)
+    assert [v for v, _ in out] == [i * i for i in range(6)]
+    assert {p for _, p in out} == {os.getpid()}
+
+
+def test_a_helper_that_fails_or_dies_loses_nothing(allowed):
+    here = os.getpid()
+
+    def fails_there(i: int) -> tuple[int, int]:
+        if os.getpid() != here:
+            raise RuntimeError("only in the helper")
+        return _slow(i)
+
+    def dies_there(i: int) -> tuple[int, int]:
+        if os.getpid() != here and i > 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return _slow(i)
+
+    for work in (fails_there, dies_there):
+        out = runtime.shared_map(work, 10)
+        assert [v for v, _ in out] == [i * i for i in range(10)]
+    # The helper may hand back what it finished before it was killed.
+    assert os.getpid() in {p for _, p in out}
+
+
+def test_an_error_here_propagates_and_the_helper_is_reaped(allowed):
+    here = os.getpid()
+
+    def fails_here(i: int) -> int:
+        time.sleep(0.02)
+        if os.getpid() == here and i >= 3:
+            raise ValueError("in this process")
+        return i
+
+    forks = runtime._forks
+    with pytest.raises(ValueError, match="in this process"):
+        runtime.shared_map(fails_here, 40)
+    assert runtime._forks == forks + allowed
+    if allowed:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(runtime._last_pid, os.WNOHANG)  # the helper was waited for, not left behind
+
+
+def test_no_helper_while_other_threads_run(allowed):
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        out = runtime.shared_map(_slow, 6)
+        beside = runtime.aside(os.getpid).result()
+    finally:
+        stop.set()
+        other.join()
+    assert {p for _, p in out} == {os.getpid()} and beside == os.getpid()
+
+
+def test_aside_computes_in_a_copy_and_falls_back_here(allowed):
+    here = os.getpid()
+    assert (runtime.aside(os.getpid).result() != here) is allowed
+
+    def only_here() -> int:
+        if os.getpid() != here:
+            os._exit(3)
+        return 7
+
+    assert runtime.aside(only_here).result() == 7
+    array = np.arange(1_000_000).reshape(1000, 1000)
+    np.testing.assert_array_equal(runtime.aside(lambda: array * 2).result(), array * 2)
+
+
+def test_count_with_two_processes_is_the_count_with_one(tmp_path):
+    paths, station = write_synth(tmp_path, date="2022-04-11", cars=40, gsd_m=0.3, seed=131)
+    records, forks = [], []
+    for workers in ("1", "2"):
+        before = runtime._forks
+        out = tmp_path / f"out{workers}"
+        argv = ["count", str(paths["tif"]), "--station", str(station), "--out", str(out)]
+        argv += ["--workers", workers]
+        assert main(argv) == 0
+        forks.append(runtime._forks - before)
+        records.append(
+            (
+                json.loads((out / "count.json").read_text()),
+                (out / "detections.geojson").read_bytes(),
+                (out / "overlay.png").read_bytes(),
+            )
+        )
+    assert records[0] == records[1]
+    # One process, then a helper beside the detector and one sharing its track frames (where this
+    # machine and this test process allow one: no other thread running).
+    with runtime.helper_allowed(True) as allowed:
+        pass
+    assert forks == [0, 2 if allowed and threading.active_count() == 1 else 0]
+    assert records[0][0]["railcars"] > 10
+    assert not runtime._helper  # the command put the setting back
