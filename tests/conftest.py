@@ -32,3 +32,9 @@ def shared_real() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real scenes not available ({SHARED_REAL} is absent)")
     return SHARED_REAL
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run test_helper.py first: a count's second process is forked only while no other thread runs,
+    and the Dask tests leave distributed's event-loop thread running for the rest of the session."""
+    items.sort(key=lambda item: item.path.name != "test_helper.py")
