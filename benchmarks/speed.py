@@ -15,7 +15,13 @@ station whose window covers it, then reports:
   median of N runs after ten idle seconds, as a one-off count starts, and
   of N runs each straight after one of those (the wall time includes a
   small Python process that starts it and reports its peak resident
-  memory, about 0.03 s).
+  memory, about 0.03 s); the same with ``--workers 1`` (the command line
+  counts in two processes by default where there are two cores: a forked
+  copy reads the cloud and the track frames in turn), and with ``--out``
+  in place of ``--json`` (the overlay PNG, detections and count.json
+  written, as the README's first command does). The peak memory is the
+  largest process's; a count's helper, forked from it, shares its pages
+  until either writes them.
 
 Last, how this machine hands over fresh memory: a fresh process fills
 450 MB (about what ``railcount count`` touches on this window) after the
@@ -160,28 +166,37 @@ def main(argv: list[str] | None = None) -> int:
             dets = detect(window)
             times.append(time.perf_counter() - t0)
         exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
-        walls: dict[str, list[float]] = {"idle": [], "at once": []}
-        peaks = []
+        out = Path(d) / "out"
+        variants = {
+            "": ["--json"],  # two processes, the default
+            " --workers 1": ["--json", "--workers", "1"],
+            " --out": ["--out", str(out)],  # and the overlay, detections and count.json written
+        }
+        walls: dict[tuple[str, str], list[float]] = {
+            (v, w): [] for v in variants for w in ("idle", "at once")
+        }
+        peaks: dict[str, list[float]] = {v: [] for v in variants}
         for _ in range(args.repeat):
-            # Each pair: one after the machine's memory has lain idle, as a one-off count starts, and
-            # one straight after it.
-            time.sleep(IDLE_S)
-            for when in walls:
-                t0 = time.perf_counter()
-                # A small Python process runs the command and reports its peak: a
-                # child's ru_maxrss starts from its parent's at fork, and this
-                # process has just run the detector on the whole window.
-                command = [exe, "count", str(tif), "--station", str(station), "--json"]
-                done = subprocess.run(
-                    [sys.executable, "-c", PEAK_OF_CHILD, *command],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    env={"OMP_NUM_THREADS": "1", "PATH": ""},
-                )
-                walls[when].append(time.perf_counter() - t0)
-                peaks.append(int(done.stdout.strip().splitlines()[-1]) / 1024)
-        peak_mb = max(peaks)
+            for variant, options in variants.items():
+                # Each pair: one after the machine's memory has lain idle ("idle"), as a one-off
+                # count starts, and one straight after it ("at once"). The variants take turns.
+                time.sleep(IDLE_S)
+                for when in ("idle", "at once"):
+                    t0 = time.perf_counter()
+                    # A small Python process runs the command and reports its peak: a
+                    # child's ru_maxrss starts from its parent's at fork, and this
+                    # process has just run the detector on the whole window. (It is
+                    # the largest process's: a count's helper is another.)
+                    command = [exe, "count", str(tif), "--station", str(station), *options]
+                    done = subprocess.run(
+                        [sys.executable, "-c", PEAK_OF_CHILD, *command],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                        env={"OMP_NUM_THREADS": "1", "PATH": ""},
+                    )
+                    walls[variant, when].append(time.perf_counter() - t0)
+                    peaks[variant].append(int(done.stdout.strip().splitlines()[-1]) / 1024)
     time.sleep(IDLE_S)
     idle_small = first_touch_s(huge_pages=False)
     time.sleep(IDLE_S)
@@ -196,10 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'detector, one thread, best of ' + str(args.repeat) + ' (s)':<46} {best:>12.3f}")
     print(f"{'detector throughput (Mpx/s, one thread)':<46} {mpx / best:>12.1f}")
     print(f"{'loader: read window from tiled GeoTIFF (s)':<46} {read_s:>12.3f}")
-    cold, warm = statistics.median(walls["idle"]), statistics.median(walls["at once"])
-    print(f"{f'railcount count after {IDLE_S:g} s idle, median (s)':<46} {cold:>12.3f}")
-    print(f"{'railcount count straight after, median (s)':<46} {warm:>12.3f}")
-    print(f"{'railcount count peak memory (MB)':<46} {peak_mb:>12.0f}")
+    for variant in variants:
+        cold = statistics.median(walls[variant, "idle"])
+        warm = statistics.median(walls[variant, "at once"])
+        print(f"{f'railcount count{variant}, {IDLE_S:g} s idle (s)':<46} {cold:>12.3f}")
+        print(f"{f'railcount count{variant}, at once (s)':<46} {warm:>12.3f}")
+        print(f"{f'railcount count{variant}, peak (MB)':<46} {max(peaks[variant]):>12.0f}")
     print(f"{f'fill 450 MB after {IDLE_S:g} s idle, huge pages (s)':<46} {idle_fill:>12.3f}")
     print(f"{f'fill 450 MB after {IDLE_S:g} s idle, small pages (s)':<46} {idle_small:>12.3f}")
     print(f"{'fill 450 MB again at once, huge pages (s)':<46} {again_fill:>12.3f}")
