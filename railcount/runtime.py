@@ -150,13 +150,23 @@ def _started(pid: int) -> None:
 @contextlib.contextmanager
 def helper_allowed(on: bool = True) -> Iterator[bool]:
     """:func:`helper_process` for the duration of a ``with`` block, then back to what it was; yields
-    whether a helper may be used."""
+    whether a helper may be used.
+
+    While one may, OpenCV keeps to one thread: the two processes already use two cores, and a copy
+    forked while OpenCV's thread pool exists would inherit the pool without its threads.
+    """
     global _helper
-    before = _helper
+    import cv2
+
+    before, threads = _helper, cv2.getNumThreads()
     try:
-        yield helper_process(on)
+        allowed = helper_process(on)
+        if allowed:
+            cv2.setNumThreads(1)  # (stops the pool's threads if it has any)
+        yield allowed
     finally:
         _helper = before
+        cv2.setNumThreads(threads)
 
 
 def shared_map(work: Callable[[int], T], n: int) -> list[T]:

@@ -135,3 +135,16 @@ def test_count_with_two_processes_is_the_count_with_one(tmp_path, allowed):
     assert forks == [0, 2 if allowed else 0]
     assert records[0][0]["railcars"] > 10
     assert runtime._helper == allowed  # the command put the setting back as the fixture had it
+
+
+def test_opencv_keeps_to_one_thread_while_a_helper_may_be_forked():
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        with runtime.helper_allowed(True) as ok:
+            assert cv2.getNumThreads() == (1 if ok else 2)
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
