@@ -25,7 +25,7 @@ from railcount.detect.params import DetectorParams
 from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown, window_sun
 from railcount.errors import AssumedSunWarning, CoarseImageryWarning, ShadowsAlongTracksWarning, UsageError
 from railcount.evaluate import Match, match_centres, match_pairs
-from railcount.io.outputs import ErrorMarks, write_evaluation, write_outputs
+from railcount.io.outputs import ErrorMarks, display_bgr, write_evaluation, write_outputs
 from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import Scene, read_windows
 from railcount.io.truth import Stock, stock_in_window, truth_features
@@ -110,9 +110,9 @@ def count_scene(
     for window in windows:
         # The caution and the cloud read the window alone: where the command line allows a second
         # process (runtime.helper_process), a copy of this one makes them while this one detects.
-        beside = aside(functools.partial(_window_checks, window, params))
+        beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
         dets = detect(window, params)
-        along, cloud_mask = beside.result()
+        along, cloud_mask, shown = beside.result()
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
         cautions = [c for c in (along, coarse) if c]
         if along:
@@ -128,16 +128,27 @@ def count_scene(
         if out_dir is not None:
             target = station_dir(out_dir, window.station, len(stations))
             outputs = write_outputs(
-                target, window, dets, result, params=params.to_dict(), cloud=cloud, cautions=cautions
+                target,
+                window,
+                dets,
+                result,
+                params=params.to_dict(),
+                cloud=cloud,
+                cautions=cautions,
+                shown=shown,
             )
         results.append(StationCount(seen, dets, result, outputs, tuple(cautions)))
     return results
 
 
-def _window_checks(window: SceneWindow, params: DetectorParams) -> tuple[str, np.ndarray | None]:
+def _window_checks(
+    window: SceneWindow, params: DetectorParams, picture: bool
+) -> tuple[str, np.ndarray | None, np.ndarray | None]:
     """What is read from the window apart from the detector: the caution when the sun throws the
-    shadows along the tracks, and the opaque cloud (with ``params.mask_cloud``)."""
-    return along_tracks_caution(window, params), opaque_cloud(window) if params.mask_cloud else None
+    shadows along the tracks, the opaque cloud (with ``params.mask_cloud``) and, with ``picture``,
+    the window as the overlay shows it (:func:`~railcount.io.outputs.display_bgr`)."""
+    cloud = opaque_cloud(window) if params.mask_cloud else None
+    return along_tracks_caution(window, params), cloud, display_bgr(window) if picture else None
 
 
 def sun_record(window: SceneWindow) -> dict[str, object] | None:

@@ -101,6 +101,7 @@ def overlay_image(
     *,
     errors: ErrorMarks | None = None,
     caution: str = "",
+    shown: np.ndarray | None = None,
 ) -> np.ndarray:
     """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
 
@@ -109,9 +110,10 @@ def overlay_image(
     states the count. With ``errors`` (an evaluation against truth), false
     detections are outlined again in vermillion and the true cars no
     detection matched are drawn in white, and the caption says how many.
-    A ``caution`` is written on the caption's last line, in amber.
+    A ``caution`` is written on the caption's last line, in amber. ``shown`` is
+    :func:`display_bgr` of the window when already made (it is drawn on).
     """
-    img = display_bgr(window)
+    img = display_bgr(window) if shown is None else shown
     hatched = _shade(img, window, cloud)
     # Enlarge small windows so a car is at least ~40 px long on screen.
     scale = max(1, min(4, int(np.ceil(max(1600 / max(window.shape), 30.0 * window.gsd_m / 15.0)))))
@@ -272,12 +274,14 @@ def write_outputs(
     params: dict[str, Any] | None = None,
     cloud: np.ndarray | None = None,
     cautions: Sequence[str] = (),
+    shown: np.ndarray | None = None,
 ) -> dict[str, Path]:
     """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``.
 
     ``cloud`` marks window pixels under opaque cloud (hatched on the overlay).
     ``cautions`` (one line each, e.g. the sun along the tracks) go into
-    ``count.json`` as ``warnings`` and onto the overlay's caption.
+    ``count.json`` as ``warnings`` and onto the overlay's caption. ``shown``
+    is :func:`display_bgr` of the window when already made.
     """
     out = output_dir(out_dir)
     georeferenced = not is_pixel_space(window)
@@ -301,7 +305,8 @@ def write_outputs(
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     caution = caution_caption(cautions, window.gsd_m)
-    if not cv2.imwrite(str(paths["overlay"]), overlay_image(window, dets, result, cloud, caution=caution)):
+    picture = overlay_image(window, dets, result, cloud, caution=caution, shown=shown)
+    if not cv2.imwrite(str(paths["overlay"]), picture):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
 
