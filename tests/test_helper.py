@@ -3,6 +3,8 @@ the same order, work really shared, and nothing lost when the helper fails, dies
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -135,6 +137,21 @@ def test_count_with_two_processes_is_the_count_with_one(tmp_path, allowed):
     assert forks == [0, 2 if allowed else 0]
     assert records[0][0]["railcars"] > 10
     assert runtime._helper == allowed  # the command put the setting back as the fixture had it
+
+
+def test_evaluate_with_two_processes_is_the_evaluation_with_one(tmp_path, allowed):
+    paths, station = write_synth(tmp_path, date="2020-09-03", cars=25, gsd_m=0.5, seed=57)
+    printed, forks = [], []
+    for workers in ("1", "2"):
+        before = runtime._forks
+        argv = ["evaluate", str(paths["tif"]), "--station", str(station)]
+        argv += ["--truth", str(paths["truth_geojson"]), "--json", "--workers", workers]
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            assert main(argv) == 0
+        printed.append(json.loads(out.getvalue()))
+        forks.append(runtime._forks - before)
+    assert printed[0] == printed[1] and printed[0]["truth"] > 10
+    assert forks == [0, 2 if allowed else 0]
 
 
 def test_opencv_keeps_to_one_thread_while_a_helper_may_be_forked():

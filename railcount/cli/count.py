@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP
+from railcount.cli.options import ACQUIRED_HELP, WORKERS_HELP
 from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
@@ -48,14 +48,7 @@ def count(
         "detections.csv in pixel coordinates instead of detections.geojson.",
     ),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
-    workers: int = typer.Option(
-        2,
-        "--workers",
-        min=1,
-        help="Processes to count with: 2 reads the track directions in two processes where the "
-        "machine has two cores or more (Linux; the counts are the same); 1 keeps to one. More than 2 "
-        "is taken as 2.",
-    ),
+    workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
 ) -> None:
     """Count the railcars of each station in SCENE.
 

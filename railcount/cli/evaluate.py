@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP
+from railcount.cli.options import ACQUIRED_HELP, WORKERS_HELP
 from railcount.io.stations import read_stations
 
 
@@ -31,6 +31,7 @@ def evaluate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
+    workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
 ) -> None:
     """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
 
@@ -47,9 +48,12 @@ def evaluate(
     from railcount.io.scenes import parse_acquired
     from railcount.models import RAILCAR_TYPES
     from railcount.pipeline import evaluate_scene
+    from railcount.runtime import helper_allowed
 
     when = parse_acquired(acquired) if acquired is not None else None
-    for ev in evaluate_scene(scene, read_stations(station), truth, out_dir=out, acquired=when):
+    with helper_allowed(workers > 1):
+        evaluated = evaluate_scene(scene, read_stations(station), truth, out_dir=out, acquired=when)
+    for ev in evaluated:
         rec = ev.to_dict()
         if as_json:
             typer.echo(json.dumps(rec))

@@ -9,3 +9,10 @@ ACQUIRED_HELP = (
 )
 """``--acquired`` of ``railcount count`` and ``railcount evaluate`` (parsed by
 :func:`railcount.io.scenes.parse_acquired`)."""
+
+WORKERS_HELP = (
+    "Processes to count with: 2 reads the track directions in two processes where the machine has "
+    "two cores or more (Linux; the counts are the same); 1 keeps to one. More than 2 is taken as 2."
+)
+"""``--workers`` of ``railcount count`` and ``railcount evaluate``
+(:func:`railcount.runtime.helper_allowed`)."""
