@@ -111,7 +111,11 @@ def count_scene(
         # The caution and the cloud read the window alone: where the command line allows a second
         # process (runtime.helper_process), a copy of this one makes them while this one detects.
         beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
-        dets = detect(window, params)
+        try:
+            dets = detect(window, params)
+        except BaseException:
+            beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
+            raise
         along, cloud_mask, shown = beside.result()
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
         cautions = [c for c in (along, coarse) if c]

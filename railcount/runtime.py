@@ -123,6 +123,8 @@ _forks = 0
 """How many helpers this process has started (for tests and diagnostics)."""
 _last_pid = 0
 """The process id of the last one."""
+_last_status = 0
+"""How the last helper waited for ended (``os.waitpid``'s status)."""
 
 
 def helper_process(on: bool = True) -> bool:
@@ -182,20 +184,21 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
     """
     import threading
 
-    if not _helper or n < 2 or threading.active_count() > 1:
+    if not _helper or n < 2 or n > MAX_SHARED_ITEMS or threading.active_count() > 1:
         return [work(i) for i in range(n)]
-    import multiprocessing
     import os
     import pickle
+    import struct
 
-    ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("i", 0)
+    # The items' indices wait in a pipe, four bytes each: a read of four bytes takes one whole, and
+    # a process killed at any moment holds nothing the other would wait for (as a lock would).
+    queue, refill = os.pipe()
+    os.write(refill, struct.pack(f"<{n}i", *range(n)))  # (fits in the pipe's buffer: MAX_SHARED_ITEMS)
+    os.close(refill)
 
     def take() -> int:
-        with counter.get_lock():
-            i = int(counter.value)
-            counter.value = i + 1
-        return i
+        got = os.read(queue, 4)
+        return int(struct.unpack("<i", got)[0]) if len(got) == 4 else n
 
     read_end, write_end = os.pipe()
     sys.stdout.flush()
@@ -218,6 +221,7 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
     os.close(write_end)
     pipe = os.fdopen(read_end, "rb")
     results: dict[int, T] = {}
+    finished = False
     try:
         while (i := take()) < n:
             results[i] = work(i)
@@ -226,13 +230,34 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
             results.update(pickle.loads(data))
         except Exception:  # a helper that died mid-way sent nothing usable
             pass
+        finished = True
     finally:
-        pipe.close()  # (if this process failed first, the helper's write fails and it leaves)
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        os.close(queue)
+        pipe.close()
+        _reap(pid, kill=not finished)  # (this process failed first: the helper's work is not wanted)
     return [results[i] if i in results else work(i) for i in range(n)]
+
+
+MAX_SHARED_ITEMS = 8192
+""":func:`shared_map` shares at most this many items (their indices must fit in a pipe's buffer);
+more are computed here."""
+
+
+def _reap(pid: int, *, kill: bool) -> None:
+    """Wait for helper ``pid`` to end, killing it first with ``kill``."""
+    import os
+    import signal
+
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    global _last_status
+    try:
+        _last_status = os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        pass
 
 
 class Aside(Generic[T]):
@@ -272,22 +297,28 @@ class Aside(Generic[T]):
     def result(self) -> T:
         if self._pipe is None:
             return self._work()
-        import os
         import pickle
 
         pipe, self._pipe = self._pipe, None
+        finished = False
         try:
             data = pipe.read()
+            finished = True
         finally:
             pipe.close()
-            try:
-                os.waitpid(self._pid, 0)
-            except ChildProcessError:
-                pass
+            _reap(self._pid, kill=not finished)
         try:
             return cast(T, pickle.loads(data))
         except Exception:  # the copy failed or died: compute it here
             return self._work()
+
+    def cancel(self) -> None:
+        """Stop the copy and wait for it to end, when its value will not be asked for (nothing
+        happens once :meth:`result` has been called)."""
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            pipe.close()
+            _reap(self._pid, kill=True)
 
 
 def aside(work: Callable[[], T]) -> Aside[T]:

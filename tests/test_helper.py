@@ -85,6 +85,9 @@ def test_an_error_here_propagates_and_the_helper_is_reaped(allowed):
     if allowed:
         with pytest.raises(ChildProcessError):
             os.waitpid(runtime._last_pid, os.WNOHANG)  # the helper was waited for, not left behind
+        # ... and stopped, not left to finish work nobody will read.
+        assert os.WIFSIGNALED(runtime._last_status)
+        assert os.WTERMSIG(runtime._last_status) == signal.SIGKILL
 
 
 def test_no_helper_while_other_threads_run(allowed):
@@ -98,6 +101,18 @@ def test_no_helper_while_other_threads_run(allowed):
         stop.set()
         other.join()
     assert {p for _, p in out} == {os.getpid()} and beside == os.getpid()
+
+
+def test_an_aside_nobody_will_read_is_stopped(allowed):
+    forks = runtime._forks
+    beside = runtime.aside(lambda: time.sleep(30))
+    beside.cancel()
+    assert runtime._forks == forks + allowed
+    if allowed:
+        assert os.WIFSIGNALED(runtime._last_status)
+        with pytest.raises(ChildProcessError):
+            os.waitpid(runtime._last_pid, os.WNOHANG)
+    beside.cancel()  # (again: nothing happens)
 
 
 def test_aside_computes_in_a_copy_and_falls_back_here(allowed):
