@@ -201,8 +201,7 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
         return int(struct.unpack("<i", got)[0]) if len(got) == 4 else n
 
     read_end, write_end = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _flush()
     pid = os.fork()
     if pid == 0:  # the helper: work, send (index, result) pairs, leave without running any cleanup
         status = 0
@@ -243,6 +242,17 @@ MAX_SHARED_ITEMS = 8192
 more are computed here."""
 
 
+def _flush() -> None:
+    """Flush this process's output before forking (so the copy holds none of it to write twice);
+    streams closed or gone (None when the process started without them) are passed over."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def _reap(pid: int, *, kill: bool) -> None:
     """Wait for helper ``pid`` to end, killing it first with ``kill``."""
     import os
@@ -276,8 +286,7 @@ class Aside(Generic[T]):
         import pickle
 
         read_end, write_end = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush()
         pid = os.fork()
         if pid == 0:
             status = 0

@@ -8,6 +8,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -180,3 +182,15 @@ def test_opencv_keeps_to_one_thread_while_a_helper_may_be_forked():
         assert cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(before)
+
+
+def test_a_count_started_without_standard_output_still_counts(tmp_path):
+    """A process started with its standard output closed has none to flush before forking."""
+    paths, station = write_synth(tmp_path, date="2021-06-30", cars=15, gsd_m=0.5, seed=5)
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from railcount.cli import main; main()", "count", str(paths["tif"])]
+    command += ["--station", str(station), "--out", str(out)]
+    done = subprocess.run(command, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert json.loads((out / "count.json").read_text())["railcars"] > 5
