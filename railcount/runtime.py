@@ -180,14 +180,13 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
     The helper is not used when this process runs other threads (forking copies none of them, and a
     lock one of them holds would never be released in the copy) or for fewer than two items. If the
     helper fails or dies, this process computes what it had taken; an error ``work`` raises here
-    propagates as it would without the helper.
+    propagates as it would without the helper (which is then stopped).
     """
     import threading
 
     if not _helper or n < 2 or n > MAX_SHARED_ITEMS or threading.active_count() > 1:
         return [work(i) for i in range(n)]
     import os
-    import pickle
     import struct
 
     # The items' indices wait in a pipe, four bytes each: a read of four bytes takes one whole, and
@@ -200,46 +199,79 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
         got = os.read(queue, 4)
         return int(struct.unpack("<i", got)[0]) if len(got) == 4 else n
 
-    read_end, write_end = os.pipe()
-    _flush()
-    pid = os.fork()
-    if pid == 0:  # the helper: work, send (index, result) pairs, leave without running any cleanup
-        status = 0
-        try:
-            os.close(read_end)
-            done = []
-            while (i := take()) < n:
-                done.append((i, work(i)))
-            with os.fdopen(write_end, "wb") as sink:
-                pickle.dump(done, sink, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # whatever happens, the parent recomputes
-            status = 1
-        finally:
-            os._exit(status)
-    _started(pid)
-    os.close(write_end)
-    pipe = os.fdopen(read_end, "rb")
+    def helper_part() -> list[tuple[int, T]]:
+        done = []
+        while (i := take()) < n:
+            done.append((i, work(i)))
+        return done
+
     results: dict[int, T] = {}
-    finished = False
+    helper = _Forked(helper_part)
     try:
         while (i := take()) < n:
             results[i] = work(i)
-        data = pipe.read()
-        try:
-            results.update(pickle.loads(data))
-        except Exception:  # a helper that died mid-way sent nothing usable
-            pass
-        finished = True
+        results.update(helper.value(default=[]))
     finally:
         os.close(queue)
-        pipe.close()
-        _reap(pid, kill=not finished)  # (this process failed first: the helper's work is not wanted)
+        helper.cancel()  # (nothing left to stop once its value was taken)
     return [results[i] if i in results else work(i) for i in range(n)]
 
 
 MAX_SHARED_ITEMS = 8192
 """:func:`shared_map` shares at most this many items (their indices must fit in a pipe's buffer);
 more are computed here."""
+
+
+class _Forked(Generic[T]):
+    """``work()`` run by a forked copy of this process, its value pickled into an unlinked temporary
+    file: the copy leaves, and gives its memory back, as soon as it is done, whether or not this
+    process is ready to read the value."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        import os
+        import pickle
+        import tempfile
+
+        file = tempfile.TemporaryFile()
+        _flush()
+        pid = os.fork()
+        if pid == 0:  # the copy: work, write the value, leave without running any cleanup
+            status = 1
+            try:
+                pickle.dump(work(), file, protocol=pickle.HIGHEST_PROTOCOL)
+                file.flush()
+                status = 0
+            except BaseException:  # whatever happens, this process computes it instead
+                pass
+            finally:
+                os._exit(status)
+        self._pid = pid
+        self._file: BinaryIO | None = file
+        _started(pid)
+
+    def value(self, default: T) -> T:
+        """Wait for the copy to end; its value, or ``default`` if it failed or was killed."""
+        import pickle
+
+        file, self._file = self._file, None
+        if file is None:
+            return default
+        try:
+            if _reap(self._pid, kill=False) == 0:
+                file.seek(0)
+                return cast(T, pickle.load(file))
+        except Exception:  # a value only partly written
+            pass
+        finally:
+            file.close()
+        return default
+
+    def cancel(self) -> None:
+        """Stop the copy and wait for it to end, if its value has not been taken."""
+        file, self._file = self._file, None
+        if file is not None:
+            _reap(self._pid, kill=True)
+            file.close()
 
 
 def _flush() -> None:
@@ -253,21 +285,25 @@ def _flush() -> None:
             pass
 
 
-def _reap(pid: int, *, kill: bool) -> None:
-    """Wait for helper ``pid`` to end, killing it first with ``kill``."""
+def _reap(pid: int, *, kill: bool) -> int:
+    """Wait for helper ``pid`` to end, killing it first with ``kill``; its ``os.waitpid`` status."""
     import os
     import signal
 
+    global _last_status
     if kill:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    global _last_status
     try:
         _last_status = os.waitpid(pid, 0)[1]
     except ChildProcessError:
-        pass
+        _last_status = -1
+    return _last_status
+
+
+_MISSING = object()
 
 
 class Aside(Generic[T]):
@@ -275,59 +311,27 @@ class Aside(Generic[T]):
     for it. Computed here instead, when it is asked for, if no copy could be used or the copy failed."""
 
     def __init__(self, work: Callable[[], T]) -> None:
-        self._work = work
-        self._pid = 0
-        self._pipe: BinaryIO | None = None
         import threading
 
-        if not _helper or threading.active_count() > 1:
-            return
-        import os
-        import pickle
-
-        read_end, write_end = os.pipe()
-        _flush()
-        pid = os.fork()
-        if pid == 0:
-            status = 0
-            try:
-                os.close(read_end)
-                value = work()
-                with os.fdopen(write_end, "wb") as pipe:
-                    pickle.dump(value, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # whatever happens, the parent computes it
-                status = 1
-            finally:
-                os._exit(status)
-        _started(pid)
-        os.close(write_end)
-        self._pid, self._pipe = pid, os.fdopen(read_end, "rb")
+        self._work = work
+        self._forked: _Forked[object] | None = None
+        if _helper and threading.active_count() == 1:
+            self._forked = _Forked(work)
 
     def result(self) -> T:
-        if self._pipe is None:
-            return self._work()
-        import pickle
-
-        pipe, self._pipe = self._pipe, None
-        finished = False
-        try:
-            data = pipe.read()
-            finished = True
-        finally:
-            pipe.close()
-            _reap(self._pid, kill=not finished)
-        try:
-            return cast(T, pickle.loads(data))
-        except Exception:  # the copy failed or died: compute it here
-            return self._work()
+        forked, self._forked = self._forked, None
+        if forked is not None:
+            value = forked.value(default=_MISSING)
+            if value is not _MISSING:
+                return cast(T, value)
+        return self._work()
 
     def cancel(self) -> None:
         """Stop the copy and wait for it to end, when its value will not be asked for (nothing
         happens once :meth:`result` has been called)."""
-        if self._pipe is not None:
-            pipe, self._pipe = self._pipe, None
-            pipe.close()
-            _reap(self._pid, kill=True)
+        forked, self._forked = self._forked, None
+        if forked is not None:
+            forked.cancel()
 
 
 def aside(work: Callable[[], T]) -> Aside[T]:
