@@ -206,7 +206,11 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
         return done
 
     results: dict[int, T] = {}
-    helper = _Forked(helper_part)
+    try:
+        helper = _Forked(helper_part)
+    except OSError:  # no temporary file or no fork to be had: all here
+        os.close(queue)
+        return [work(i) for i in range(n)]
     try:
         while (i := take()) < n:
             results[i] = work(i)
@@ -234,7 +238,11 @@ class _Forked(Generic[T]):
 
         file = tempfile.TemporaryFile()
         _flush()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            file.close()
+            raise
         if pid == 0:  # the copy: work, write the value, leave without running any cleanup
             status = 1
             try:
@@ -316,7 +324,10 @@ class Aside(Generic[T]):
         self._work = work
         self._forked: _Forked[object] | None = None
         if _helper and threading.active_count() == 1:
-            self._forked = _Forked(work)
+            try:
+                self._forked = _Forked(work)
+            except OSError:  # no temporary file or no fork to be had: computed here when asked for
+                pass
 
     def result(self) -> T:
         forked, self._forked = self._forked, None

@@ -211,3 +211,16 @@ def test_a_count_started_without_standard_output_still_counts(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads((out / "count.json").read_text())["railcars"] > 5
+
+
+def test_no_temporary_file_means_no_helper_and_the_same_results(allowed, monkeypatch, tmp_path):
+    """Where no temporary file can be made (a read-only or missing temporary directory), everything
+    is computed here."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    forks = runtime._forks
+    out = runtime.shared_map(_slow, 5)
+    assert [v for v, _ in out] == [i * i for i in range(5)] and {p for _, p in out} == {os.getpid()}
+    assert runtime.aside(os.getpid).result() == os.getpid()
+    assert runtime._forks == forks
