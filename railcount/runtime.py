@@ -132,8 +132,9 @@ def helper_process(on: bool = True) -> bool:
     True when it may, that is on Linux with at least two cores this process may run on.
 
     The command line's ``count`` and ``evaluate`` turn it on: a one-off count then uses two cores
-    (the detector's track frames are independent of one another). A batch does not: its workers
-    each count on one core. Library callers are not affected unless they call this themselves.
+    (the detector's track frames are independent of one another), and so does a batch with one
+    scene to count and more than one worker allowed; with more, its workers each count on one
+    core. Library callers are not affected unless they call this themselves.
     """
     global _helper
     import os

@@ -183,11 +183,14 @@ def run_tasks(
         yield from _run_pool(tasks, params, min(workers, len(tasks)), log or (lambda _: None))
     else:
         # In this process: a library caller (a notebook) keeps its thread settings and
-        # allocator afterwards; the command line has tuned the allocator already.
-        from railcount.runtime import pages_for
+        # allocator afterwards; the command line has tuned the allocator already. One scene
+        # with more than one worker allowed is counted as `railcount count` counts it, with a
+        # forked helper where one may be used (runtime.helper_allowed): a daily rerun that finds
+        # one new scene uses both cores.
+        from railcount.runtime import helper_allowed, pages_for
 
         pages_for(_windows(tasks))  # only where the command line set small pages
-        with _one_thread_each():
+        with _one_thread_each(), helper_allowed(workers > 1):
             for task in tasks:
                 yield task, count_task(task.scene, task.stations, params, task.acquired)
 

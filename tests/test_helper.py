@@ -224,3 +224,23 @@ def test_no_temporary_file_means_no_helper_and_the_same_results(allowed, monkeyp
     assert [v for v, _ in out] == [i * i for i in range(5)] and {p for _, p in out} == {os.getpid()}
     assert runtime.aside(os.getpid).result() == os.getpid()
     assert runtime._forks == forks
+
+
+def test_a_batch_of_one_scene_with_two_workers_counts_it_as_count_does(tmp_path, allowed):
+    """One scene and two workers allowed: counted in the batch's own process with a helper (a daily
+    rerun that finds one new scene uses both cores), and stored as with one worker."""
+    from railcount.batch import run_batch
+    from railcount.store import read_counts
+
+    paths, station = write_synth(tmp_path, date="2022-10-20", cars=30, gsd_m=0.5, seed=91)
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    paths["tif"].rename(folder / paths["tif"].name)
+    forks = []
+    for workers in (1, 2):
+        before = runtime._forks
+        done = run_batch(station, folder, db=tmp_path / f"w{workers}.db", workers=workers)
+        assert done.ok == 1
+        forks.append(runtime._forks - before)
+    assert read_counts(tmp_path / "w1.db") == read_counts(tmp_path / "w2.db")
+    assert forks == [0, 2 if allowed else 0]
