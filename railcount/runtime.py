@@ -144,6 +144,15 @@ def helper_process(on: bool = True) -> bool:
     return _helper
 
 
+def _may_fork() -> bool:
+    """Whether a helper may be forked now: :func:`helper_process` allows one and no other thread
+    runs (forking copies none of them, and a lock one of them holds would never be released in the
+    copy)."""
+    import threading
+
+    return _helper and threading.active_count() == 1
+
+
 def _started(pid: int) -> None:
     global _forks, _last_pid
     _forks += 1
@@ -178,14 +187,12 @@ def shared_map(work: Callable[[int], T], n: int) -> list[T]:
     balance. The results are the same either way: each item is computed by one process from the
     same memory (the copy is forked after everything ``work`` reads was made).
 
-    The helper is not used when this process runs other threads (forking copies none of them, and a
-    lock one of them holds would never be released in the copy) or for fewer than two items. If the
+    The helper is not used where :func:`_may_fork` says no (another thread runs) or for fewer than
+    two items. If the
     helper fails or dies, this process computes what it had taken; an error ``work`` raises here
     propagates as it would without the helper (which is then stopped).
     """
-    import threading
-
-    if not _helper or n < 2 or n > MAX_SHARED_ITEMS or threading.active_count() > 1:
+    if n < 2 or n > MAX_SHARED_ITEMS or not _may_fork():
         return [work(i) for i in range(n)]
     import os
     import struct
@@ -320,11 +327,9 @@ class Aside(Generic[T]):
     for it. Computed here instead, when it is asked for, if no copy could be used or the copy failed."""
 
     def __init__(self, work: Callable[[], T]) -> None:
-        import threading
-
         self._work = work
         self._forked: _Forked[object] | None = None
-        if _helper and threading.active_count() == 1:
+        if _may_fork():
             try:
                 self._forked = _Forked(work)
             except OSError:  # no temporary file or no fork to be had: computed here when asked for
