@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,7 @@ from railcount.errors import (
     ShadowsAlongTracksWarning,
     UsageError,
 )
+from railcount.io.sources import is_url
 from railcount.models import Station
 
 _NO_START = (
@@ -91,12 +93,39 @@ def _windows(tasks: Sequence[SceneTask]) -> int:
 
 def _init_worker(windows: int) -> None:
     """Set a batch worker up to count about ``windows`` windows: one thread each, freed memory kept,
-    and small pages when that is few (:func:`~railcount.runtime.pages_for`)."""
-    from railcount.runtime import pages_for, tune_memory
+    small pages when that is few (:func:`~railcount.runtime.pages_for`), and no helper process of
+    its own (the workers already keep the cores busy; a forked worker would inherit the setting)."""
+    from railcount.runtime import helper_process, pages_for, tune_memory
 
     limit_threads()
     tune_memory()
     pages_for(windows)
+    helper_process(False)
+
+
+_last_start = ""
+"""How the last pool's workers were started, "fork" or "spawn" (for tests and diagnostics)."""
+
+
+def start_method(tasks: Sequence[SceneTask]) -> str:
+    """How a pool's workers start for ``tasks``: "fork" where that is safe, else "spawn".
+
+    A forked worker is a copy of this process with railcount already imported, so it starts
+    counting at once; a spawned one is a fresh interpreter that imports railcount first (about
+    half a second, on the critical path of a short batch). Forking is safe here only on Linux,
+    on Python 3.11 or newer (whose process pool forks all its workers before its own threads
+    start), while no other Python thread runs (a copy would inherit a lock it holds, never to be
+    released), and when every scene is a local file (a copy would share any HTTP connection
+    GDAL keeps open to a remote one). The pool holds OpenCV to one thread while it forks (a copy
+    forked while OpenCV's thread pool exists inherits the pool without its threads).
+    """
+    import threading
+
+    if not (sys.platform.startswith("linux") and sys.version_info >= (3, 11) and hasattr(os, "fork")):
+        return "spawn"
+    if threading.active_count() != 1 or any(is_url(t.scene) for t in tasks):
+        return "spawn"
+    return "fork"
 
 
 def describe(exc: BaseException) -> str:
@@ -202,7 +231,8 @@ MAX_POOL_RESTARTS = 3
 def _run_pool(
     tasks: Sequence[SceneTask], params: DetectorParams, workers: int, log: Callable[[str], None]
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
-    """Run tasks in a pool of spawned processes; a dead worker costs a new pool, not the batch.
+    """Run tasks in a pool of worker processes (forked or spawned, :func:`start_method`); a dead
+    worker costs a new pool, not the batch.
 
     When a worker dies (killed, out of memory, a crash in native code) every
     unfinished task of that pool is lost; they are submitted again to a new
@@ -211,17 +241,26 @@ def _run_pool(
     """
     import multiprocessing
 
-    # "spawn": a fresh interpreter per worker, safe with GDAL's and OpenCV's own threads
-    # (fork after they started is not); the thread limits are inherited from the environment.
-    ctx = multiprocessing.get_context("spawn")
+    import cv2
+
+    global _last_start
     pending = list(tasks)
     finished = restarts = 0
+    threads = cv2.getNumThreads()
     with _one_thread_each():
         while pending:
             size = min(workers, len(pending))
             each = -(-_windows(pending) // size)  # windows per worker, about
+            # Decided for each pool: a pool replaced after a worker died may find the old pool's
+            # thread still running, and then spawns.
+            _last_start = start_method(pending)
+            if _last_start == "fork":
+                cv2.setNumThreads(1)  # (stops the pool's threads if it has any; restored below)
             pool = ProcessPoolExecutor(
-                max_workers=size, mp_context=ctx, initializer=_init_worker, initargs=(each,)
+                max_workers=size,
+                mp_context=multiprocessing.get_context(_last_start),
+                initializer=_init_worker,
+                initargs=(each,),
             )
             broken = False
             try:
@@ -239,6 +278,7 @@ def _run_pool(
                     yield task, outcomes
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
+                cv2.setNumThreads(threads)
             if not broken:
                 continue
             restarts += 1

@@ -244,3 +244,48 @@ def test_a_batch_of_one_scene_with_two_workers_counts_it_as_count_does(tmp_path,
         forks.append(runtime._forks - before)
     assert read_counts(tmp_path / "w1.db") == read_counts(tmp_path / "w2.db")
     assert forks == [0, 2 if allowed else 0]
+
+
+def test_a_batch_forks_its_workers_only_when_safe_and_stores_the_same(tmp_path: Path) -> None:
+    """Two workers forked, two spawned (another thread runs) and one in this process: the same records."""
+    from railcount import workers
+    from railcount.batch import run_batch
+    from railcount.store import read_counts
+
+    assert threading.active_count() == 1, [t.name for t in threading.enumerate()]
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    for k, (date, seed) in enumerate((("2021-05-02", 3), ("2022-08-19", 8), ("2023-01-27", 21))):
+        paths, station = write_synth(tmp_path / f"g{k}", date=date, cars=20, gsd_m=0.75, seed=seed)
+        paths["tif"].rename(scenes / paths["tif"].name)
+    runs = {}
+    one = run_batch(station, scenes, db=tmp_path / "one.db", workers=1)
+    forked = run_batch(station, scenes, db=tmp_path / "fork.db", workers=2)
+    runs["fork"] = workers._last_start
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, name="another thread")
+    other.start()
+    try:
+        spawned = run_batch(station, scenes, db=tmp_path / "spawn.db", workers=2)
+        runs["spawn"] = workers._last_start
+    finally:
+        stop.set()
+        other.join()
+    linux = sys.platform.startswith("linux") and sys.version_info >= (3, 11)
+    assert runs == {"fork": "fork" if linux else "spawn", "spawn": "spawn"}
+    assert (one.ok, forked.ok, spawned.ok) == (3, 3, 3)
+    records = read_counts(tmp_path / "one.db")
+    assert sum(r["railcars"] for r in records) > 20  # cars were counted, not empty windows compared
+    assert read_counts(tmp_path / "fork.db") == records
+    assert read_counts(tmp_path / "spawn.db") == records
+
+
+def test_scenes_read_over_http_are_counted_by_spawned_workers() -> None:
+    """A forked worker would share any HTTP connection GDAL keeps open in this process."""
+    from railcount.workers import SceneTask, start_method
+
+    local = SceneTask("/data/a.tif", "k1", None, ())
+    remote = SceneTask("https://example.org/b.tif", "k2", None, ())
+    assert start_method([local, remote]) == "spawn"
+    linux = sys.platform.startswith("linux") and sys.version_info >= (3, 11)
+    assert start_method([local]) == ("fork" if linux else "spawn")

@@ -343,11 +343,13 @@ def test_progress_bar_on_a_terminal_log_lines_otherwise(tmp_path: Path, scenes: 
 
 
 def _pool_workers(pid: int) -> list[int]:
-    """Process ids of the spawned pool workers of process ``pid`` (not its resource tracker)."""
+    """Process ids of the pool workers of process ``pid``: spawned ones, or forked copies of it (not
+    its resource tracker)."""
     out = []
+    parent = Path(f"/proc/{pid}/cmdline").read_bytes()
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-        if b"spawn_main" in cmdline:
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"spawn_main" in cmdline or cmdline == parent:
             out.append(int(child))
     return out
 
