@@ -1,5 +1,6 @@
 """A one-off count's second process (railcount.runtime.shared_map and aside): the same results in
-the same order, work really shared, and nothing lost when the helper fails, dies or is not allowed."""
+the same order, work really shared, and nothing lost when the helper fails, dies or is not allowed;
+and a batch's forked workers (railcount.workers.start_method), used only where forking is safe."""
 
 from __future__ import annotations
 
