@@ -22,9 +22,11 @@ the load average is printed with them. The batches are run ``--runs`` times
 median wall time; each run's own speed-ups are printed under it (on this
 project's build machine one run's two-worker speed-up can stray by a
 quarter either way). Twelve scenes give each of two workers six: a batch
-of six gives them three each, and about 1.7 s of a two-worker batch that
-does not divide between the workers (starting them, their first scenes,
-the end) is then a quarter of it (before session 42 the default was 6).
+of six gives them three each, and what of a two-worker batch does not
+divide between the workers (the planning, their first scenes, the end;
+about 1.7 s with spawned workers in session 42, about 1 s with the forked
+workers of session 44) weighs more there (before session 42 the default
+was 6).
 
 Before each batch the script waits ``--idle`` seconds (default 10). On
 this project's build machine (a virtual machine) a process's first touch of
