@@ -115,15 +115,18 @@ def start_method(tasks: Sequence[SceneTask]) -> str:
     half a second, on the critical path of a short batch). Forking is safe here only on Linux,
     on Python 3.11 or newer (whose process pool forks all its workers before its own threads
     start), while no other Python thread runs (a copy would inherit a lock it holds, never to be
-    released), and when every scene is a local file (a copy would share any HTTP connection
-    GDAL keeps open to a remote one). The pool holds OpenCV to one thread while it forks (a copy
-    forked while OpenCV's thread pool exists inherits the pool without its threads).
+    released), and when every scene is a local file and none a VRT (a copy would share any HTTP
+    connection GDAL keeps open to a remote scene, or to a remote source a VRT names, since this
+    process read its header). The pool holds OpenCV to one thread while it forks (a copy forked
+    while OpenCV's thread pool exists inherits the pool without its threads).
     """
     import threading
 
     if not (sys.platform.startswith("linux") and sys.version_info >= (3, 11) and hasattr(os, "fork")):
         return "spawn"
-    if threading.active_count() != 1 or any(is_url(t.scene) for t in tasks):
+    if threading.active_count() != 1:
+        return "spawn"
+    if any(is_url(t.scene) or t.scene.lower().endswith(".vrt") for t in tasks):
         return "spawn"
     return "fork"
 

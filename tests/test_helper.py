@@ -287,6 +287,8 @@ def test_scenes_read_over_http_are_counted_by_spawned_workers() -> None:
 
     local = SceneTask("/data/a.tif", "k1", None, ())
     remote = SceneTask("https://example.org/b.tif", "k2", None, ())
+    vrt = SceneTask("/data/mosaic.VRT", "k3", None, ())  # its sources may be remote
     assert start_method([local, remote]) == "spawn"
+    assert start_method([local, vrt]) == "spawn"
     linux = sys.platform.startswith("linux") and sys.version_info >= (3, 11)
     assert start_method([local]) == ("fork" if linux else "spawn")
