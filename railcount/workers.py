@@ -91,16 +91,41 @@ def _windows(tasks: Sequence[SceneTask]) -> int:
     return sum(len(t.stations) for t in tasks)
 
 
-def _init_worker(windows: int) -> None:
-    """Set a batch worker up to count about ``windows`` windows: one thread each, freed memory kept,
-    small pages when that is few (:func:`~railcount.runtime.pages_for`), and no helper process of
-    its own (the workers already keep the cores busy; a forked worker would inherit the setting)."""
+def _init_worker(windows: int, parent: int | None = None) -> None:
+    """Set a batch worker up to count about ``windows`` windows: dying with the batch's process
+    ``parent`` (:func:`die_with_parent`), one thread each, freed memory kept, small pages when that
+    is few (:func:`~railcount.runtime.pages_for`), and no helper process of its own (the workers
+    already keep the cores busy; a forked worker would inherit the setting)."""
     from railcount.runtime import helper_process, pages_for, tune_memory
 
+    if parent is not None:
+        die_with_parent(parent)
     limit_threads()
     tune_memory()
     pages_for(windows)
     helper_process(False)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies, however it dies (Linux).
+
+    A pool's worker otherwise outlives a batch killed with ``kill -9`` (or by the out-of-memory
+    killer): it waits for its next scene for ever, holding its memory. Where the parent is gone
+    already (it died before this call), this process leaves at once. Elsewhere than Linux,
+    nothing is done.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 _last_start = ""
@@ -263,7 +288,7 @@ def _run_pool(
                 max_workers=size,
                 mp_context=multiprocessing.get_context(_last_start),
                 initializer=_init_worker,
-                initargs=(each,),
+                initargs=(each, os.getpid()),
             )
             broken = False
             try:

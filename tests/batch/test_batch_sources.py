@@ -390,3 +390,43 @@ def test_a_killed_worker_costs_a_new_pool_not_the_batch(tmp_path: Path) -> None:
     summary = json.loads(out)
     assert (summary["ok"], summary["failed"], summary["processed"]) == (n, 0, n)
     assert [r["status"] for r in read_counts(db)] == ["ok"] * n
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_workers_die_with_a_batch_killed_with_kill_9(tmp_path: Path) -> None:
+    """A worker left behind would wait for its next scene for ever, holding its memory."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    x0, y0 = ORIGIN
+    big = write_station(tmp_path / "big.geojson", {"Inner": box_ring(x0 + 10, y0 - 290, x0 + 440, y0 - 10)})
+    for i in range(6):
+        rng = np.random.default_rng(200 + i)
+        pix = np.clip(120 + rng.normal(0, 6, (600, 900, 3)), 0, 255).astype(np.uint8)
+        write_tif(folder / f"s_2022-03-{i + 1:02d}.tif", pix, transform=from_origin(x0, y0, 0.5, 0.5))
+    cmd = [RAILCOUNT, "batch", "--station", str(big), "--scenes", str(folder), "--db", str(tmp_path / "r.db")]
+    proc = subprocess.Popen([*cmd, "-w", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        workers = _pool_workers(proc.pid)
+        time.sleep(0.01)
+    assert len(workers) == 2, "the batch ended before its two workers could be seen"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.05)
+    left = [w for w in workers if _alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert not left, "workers outlived the batch"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
