@@ -90,7 +90,13 @@ def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | Non
             _make_scene(job)
     else:
         # spawn, not fork: forking a process that holds threads (GDAL, OpenCV) can deadlock.
-        with ProcessPoolExecutor(n, mp_context=get_context("spawn")) as pool:
+        # Its workers die with this process (a demo stopped with kill -9 leaves none behind).
+        from railcount.workers import die_with_parent
+
+        pool = ProcessPoolExecutor(
+            n, mp_context=get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+        )
+        with pool:
             list(pool.map(_make_scene, todo, chunksize=max(1, len(todo) // (4 * n))))
     return write_station("tumangang", folder)
 
