@@ -103,6 +103,11 @@ def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
     if not remote and not name.startswith("/vsi"):  # GDAL's virtual paths (/vsizip/...) are GDAL's to check
         path = Path(name)
         if not path.exists():
+            if path.is_symlink():
+                raise SceneReadError(
+                    f"{name}: a link to {os.readlink(path)}, which is not there; "
+                    "mount its drive or fix the link, then run again"
+                )
             raise SceneReadError(f"{name}: scene file not found; check the path")
         if path.is_file() and not os.access(path, os.R_OK):
             raise SceneReadError(

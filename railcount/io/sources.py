@@ -103,7 +103,13 @@ def list_scenes(
         return _stac_scenes(name, bbox, start, end)
     path = Path(name)
     if path.is_dir():
-        found = [p for p in sorted(path.rglob("*")) if p.suffix.lower() in RASTER_SUFFIXES and p.is_file()]
+        # A link whose target is gone (a drive not mounted) is listed too: the batch records it
+        # as failed, with its reason, rather than leaving it out unsaid.
+        found = [
+            p
+            for p in sorted(path.rglob("*"))
+            if p.suffix.lower() in RASTER_SUFFIXES and (p.is_file() or (p.is_symlink() and not p.exists()))
+        ]
         return [SceneSource(os.path.abspath(p)) for p in found]
     if not path.exists():
         raise UsageError(

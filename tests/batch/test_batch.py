@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import sqlite3
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -318,6 +320,28 @@ def test_a_repaired_file_leaves_no_failed_row(tmp_path: Path, scenes: Path, stat
     assert (second.ok, second.failed, second.processed) == (3, 0, 1)
     rows = [r for r in read_counts(db) if r["scene"] == str(good)]
     assert [r["status"] for r in rows] == ["ok"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="symbolic links")
+def test_a_link_to_a_missing_file_is_recorded_failed_then_counted(
+    tmp_path: Path, scenes: Path, station: Path
+) -> None:
+    # A folder of links into an archive whose drive is not mounted: each dangling link is a scene
+    # that failed, with a reason that says so, not a scene left out unsaid.
+    target = tmp_path / "archive" / "d_2022-11-12.tif"
+    link = scenes / "d_2022-11-12.tif"
+    link.symlink_to(target)
+    db = tmp_path / "r.db"
+    first = run_batch(station, scenes, db=db, workers=1)
+    assert (first.ok, first.failed) == (3, 1)
+    (row,) = [r for r in read_counts(db) if r["scene"] == str(link)]
+    assert row["status"] == "failed"
+    assert row["reason"].startswith(f"{link}: a link to {target}, which is not there"), row["reason"]
+    target.parent.mkdir()
+    plain_tif(target, 4)
+    second = run_batch(station, scenes, db=db, workers=1)
+    assert (second.ok, second.failed, second.processed) == (4, 0, 1)
+    assert [r["status"] for r in read_counts(db) if r["scene"] == str(link)] == ["ok"]
 
 
 def test_an_in_process_batch_gives_back_the_callers_thread_settings(
