@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -232,6 +233,19 @@ def test_tiles_with_a_gap_lower_the_observed_fraction(tmp_path, plain_scene, inn
     (w,) = read_windows(tiles[:1] + tiles[2:], read_stations(inner_station), margin_m=0.0)
     # The middle third (columns 200-399) is missing: half of the station (columns 100-499).
     assert w.observed_fraction == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_tile_whose_link_is_broken_is_refused_not_left_out(tmp_path, plain_scene, inner_station):
+    # A folder of links to tiles on a drive that is not mounted: counting the tiles that are there
+    # would leave the missing tile's ground out; the count is refused with a line that says why.
+    with rasterio.open(plain_scene) as ds:
+        pix, t, crs = ds.read(), ds.transform, ds.crs
+    tiles = _split(tmp_path / "tiles", pix, t, crs, {}, 1, 2)
+    gone = tmp_path / "unmounted" / "tile_01.tif"
+    tiles[1].unlink()
+    tiles[1].symlink_to(gone)
+    with pytest.raises(SceneReadError, match=f"a link to {re.escape(str(gone))}, which is not there"):
+        read_windows(tmp_path / "tiles", read_stations(inner_station))
 
 
 def test_tiles_of_different_products_are_refused(tmp_path, inner_station):

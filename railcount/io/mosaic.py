@@ -44,6 +44,15 @@ _GDAL_TYPES = {
 }
 
 
+def listed_raster(path: Path, suffixes: Sequence[str] = RASTER_SUFFIXES) -> bool:
+    """Whether a folder's entry is a raster to read: a file with one of ``suffixes``, or a link named
+    so whose target is gone (an archive's drive not mounted), which is kept so that reading it
+    fails with a line that says so (:func:`railcount.io.scenes.open_file`)."""
+    if path.suffix.lower() not in suffixes:
+        return False
+    return path.is_file() or (path.is_symlink() and not path.exists())
+
+
 def scene_sources(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
     """The files that make up a scene: one path or URL, the rasters in a directory, or a list.
 
@@ -55,9 +64,9 @@ def scene_sources(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str
     if isinstance(scene, (str, os.PathLike)):
         name = os.fspath(scene)
         if not is_remote(name) and Path(name).is_dir():
-            files = sorted(
-                str(p) for p in Path(name).iterdir() if p.is_file() and p.suffix.lower() in RASTER_SUFFIXES
-            )
+            # A link whose target is gone is a tile too: reading it then fails with a line that says
+            # so, rather than the mosaic leaving that tile's ground out unsaid.
+            files = sorted(str(p) for p in Path(name).iterdir() if listed_raster(p))
             if not files:
                 raise SceneReadError(
                     f"{name}: directory holds no raster tiles ({', '.join(RASTER_SUFFIXES)}); "

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from railcount.errors import UsageError
 from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
+from railcount.io.mosaic import listed_raster
 from railcount.io.scenes import WGS84, acquisition_time, open_scene, parse_datetime
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
@@ -105,11 +106,7 @@ def list_scenes(
     if path.is_dir():
         # A link whose target is gone (a drive not mounted) is listed too: the batch records it
         # as failed, with its reason, rather than leaving it out unsaid.
-        found = [
-            p
-            for p in sorted(path.rglob("*"))
-            if p.suffix.lower() in RASTER_SUFFIXES and (p.is_file() or (p.is_symlink() and not p.exists()))
-        ]
+        found = [p for p in sorted(path.rglob("*")) if listed_raster(p, RASTER_SUFFIXES)]
         return [SceneSource(os.path.abspath(p)) for p in found]
     if not path.exists():
         raise UsageError(
