@@ -356,16 +356,24 @@ def _pool_workers(pid: int) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
-def test_a_killed_worker_costs_a_new_pool_not_the_batch(tmp_path: Path) -> None:
+def _six_scenes(tmp_path: Path, seed: int, month: int) -> tuple[Path, Path]:
+    """A folder of six distinct 600 x 900 px noisy scenes (a second or so each to count) and a
+    station over most of them, for the tests that kill a batch or its workers."""
     folder = tmp_path / "many"
     folder.mkdir()
     x0, y0 = ORIGIN
     big = write_station(tmp_path / "big.geojson", {"Inner": box_ring(x0 + 10, y0 - 290, x0 + 440, y0 - 10)})
-    n = 6
-    for i in range(n):
-        rng = np.random.default_rng(100 + i)
+    for i in range(6):
+        rng = np.random.default_rng(seed + i)
         pix = np.clip(120 + rng.normal(0, 6, (600, 900, 3)), 0, 255).astype(np.uint8)
-        write_tif(folder / f"s_2022-02-{i + 1:02d}.tif", pix, transform=from_origin(x0, y0, 0.5, 0.5))
+        name = f"s_2022-{month:02d}-{i + 1:02d}.tif"
+        write_tif(folder / name, pix, transform=from_origin(x0, y0, 0.5, 0.5))
+    return folder, big
+
+
+def test_a_killed_worker_costs_a_new_pool_not_the_batch(tmp_path: Path) -> None:
+    folder, big = _six_scenes(tmp_path, 100, 2)
+    n = 6
     db = tmp_path / "r.db"
     cmd = [RAILCOUNT, "batch", "--station", str(big), "--scenes", str(folder), "--db", str(db), "-w", "2"]
     proc = subprocess.Popen([*cmd, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -396,14 +404,7 @@ def test_a_killed_worker_costs_a_new_pool_not_the_batch(tmp_path: Path) -> None:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_workers_die_with_a_batch_killed_with_kill_9(tmp_path: Path) -> None:
     """A worker left behind would wait for its next scene for ever, holding its memory."""
-    folder = tmp_path / "many"
-    folder.mkdir()
-    x0, y0 = ORIGIN
-    big = write_station(tmp_path / "big.geojson", {"Inner": box_ring(x0 + 10, y0 - 290, x0 + 440, y0 - 10)})
-    for i in range(6):
-        rng = np.random.default_rng(200 + i)
-        pix = np.clip(120 + rng.normal(0, 6, (600, 900, 3)), 0, 255).astype(np.uint8)
-        write_tif(folder / f"s_2022-03-{i + 1:02d}.tif", pix, transform=from_origin(x0, y0, 0.5, 0.5))
+    folder, big = _six_scenes(tmp_path, 200, 3)
     cmd = [RAILCOUNT, "batch", "--station", str(big), "--scenes", str(folder), "--db", str(tmp_path / "r.db")]
     proc = subprocess.Popen([*cmd, "-w", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[int] = []
