@@ -274,8 +274,7 @@ def _run_pool(
     global _last_start
     pending = list(tasks)
     finished = restarts = 0
-    threads = cv2.getNumThreads()
-    with _one_thread_each():
+    with _one_thread_each():  # (which gives OpenCV its thread count back at the end)
         while pending:
             size = min(workers, len(pending))
             each = -(-_windows(pending) // size)  # windows per worker, about
@@ -283,7 +282,7 @@ def _run_pool(
             # thread still running, and then spawns.
             _last_start = start_method(pending)
             if _last_start == "fork":
-                cv2.setNumThreads(1)  # (stops the pool's threads if it has any; restored below)
+                cv2.setNumThreads(1)  # (stops the pool's threads if it has any)
             pool = ProcessPoolExecutor(
                 max_workers=size,
                 mp_context=multiprocessing.get_context(_last_start),
@@ -306,7 +305,6 @@ def _run_pool(
                     yield task, outcomes
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
-                cv2.setNumThreads(threads)
             if not broken:
                 continue
             restarts += 1
