@@ -1,7 +1,7 @@
-"""What each imaging condition costs the count, scene by scene against itself without it; prints a table.
+"""What each condition (or product) costs the count: each scene against itself without it; prints a table.
 
 Usage:  python benchmarks/conditions.py [--suite tuned] [--first 600] [--last 700] [--workers 2]
-                                        [--verbose]
+                                        [--take condition|product] [--verbose]
 
 The realism-v2 suites of ``benchmarks/accuracy.py`` give each scene one
 condition (haze, snow, thin cloud, opaque cloud, off-nadir lean, noise,
@@ -22,6 +22,12 @@ take away. With opaque cloud the truth as drawn leaves out the cars under
 the cloud (the count does not guess them, ``observed_fraction`` says how
 much was seen); without the cloud they count, so that row's truth differs
 between its two sides and its cost includes them.
+
+``--take product`` does the same for the product instead: every scene drawn
+as another product than 8-bit RGB (4-band 11-bit, panchromatic, 8-bit RGB
+cut by a nodata swath edge) is made again as plain 8-bit RGB with its
+condition kept (cache folder ``SUITE-v2-rgb8``), one row per product. The
+swath edge's truth leaves out the cars in the nodata, as cloud's does.
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ from railcount.pipeline import evaluate_scene
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import ROOT, SUITES, ensure_spec, scene_spec
 
-WITHOUT = "v2-without"
-"""The cache folder suffix of the scenes generated without their condition."""
+FOLDERS = {"condition": "v2-without", "product": "v2-rgb8"}
+"""The cache folder suffix of the scenes generated without their condition, or as 8-bit RGB."""
+BASE_PRODUCT = "rgb8"
 
 
 class Counted(NamedTuple):
@@ -51,7 +58,7 @@ class Counted(NamedTuple):
 
 class Pair(NamedTuple):
     scene: str
-    condition: str  # the condition's name, without its strength
+    label: str  # the condition's name without its strength, or the product taken away
     product: str
     drawn: Counted
     without: Counted
@@ -71,17 +78,36 @@ def counted(tif: Path, station: Path) -> Counted:
     return Counted(ev.truth_count, ev.count.result.railcars, len(ev.pairs), len(ev.cars.center))
 
 
-def scene_pair(job: tuple[str, int, str]) -> Pair | None:
-    """Scene i counted as drawn and without its condition; None for a scene with no condition."""
-    suite, i, cache = job
-    spec = scene_spec(suite, i, "v2")
+def twin(spec: dict[str, object], take: str = "condition") -> tuple[str, dict[str, object]] | None:
+    """What is taken away from a scene's spec and the spec without it (``take``: its condition, or
+    its product for 8-bit RGB); None when there is nothing to take away.
+
+    >>> twin({"seed": 1, "conditions": "haze=0.4", "product": "pan16"})
+    ('haze', {'seed': 1, 'conditions': '', 'product': 'pan16'})
+    >>> twin({"seed": 1, "conditions": "haze=0.4", "product": "pan16"}, "product")
+    ('pan16', {'seed': 1, 'conditions': 'haze=0.4', 'product': 'rgb8'})
+    >>> twin({"seed": 1, "conditions": "", "product": "rgb8"}) is None
+    True
+    """
+    if take == "product":
+        product = str(spec.get("product") or BASE_PRODUCT)
+        return None if product == BASE_PRODUCT else (product, {**spec, "product": BASE_PRODUCT})
     conditions = str(spec.get("conditions") or "")
-    if not conditions:
+    return (condition_name(conditions), {**spec, "conditions": ""}) if conditions else None
+
+
+def scene_pair(job: tuple[str, int, str, str]) -> Pair | None:
+    """Scene i counted as drawn and without its condition (or product); None when it has none."""
+    suite, i, cache, take = job
+    spec = scene_spec(suite, i, "v2")
+    other = twin(spec, take)
+    if other is None:
         return None
+    label, without_spec = other
     drawn = ensure_spec(spec, Path(cache) / f"{suite}-v2")
-    without = ensure_spec({**spec, "conditions": ""}, Path(cache) / f"{suite}-{WITHOUT}")
-    product = str(spec.get("product", "rgb8"))
-    return Pair(drawn[0].stem, condition_name(conditions), product, counted(*drawn), counted(*without))
+    without = ensure_spec(without_spec, Path(cache) / f"{suite}-{FOLDERS[take]}")
+    product = str(spec.get("product", BASE_PRODUCT))
+    return Pair(drawn[0].stem, label, product, counted(*drawn), counted(*without))
 
 
 def figures(rows: list[Counted]) -> tuple[float, float, float, int, int]:
@@ -95,16 +121,17 @@ def figures(rows: list[Counted]) -> tuple[float, float, float, int, int]:
     return error / max(truth, 1), bias / max(truth, 1), f1, found, truth
 
 
-def table(pairs: list[Pair]) -> list[str]:
-    by_condition: dict[str, list[Pair]] = collections.defaultdict(list)
+def table(pairs: list[Pair], take: str = "condition") -> list[str]:
+    by_label: dict[str, list[Pair]] = collections.defaultdict(list)
     for p in pairs:
-        by_condition[p.condition].append(p)
+        by_label[p.label].append(p)
     head = (
-        f"{'condition':<12}{'n':>4}{'truth':>7} | {'WAPE':>7}{'bias':>8}{'F1':>6}{'found':>7}"
+        f"{take:<12}{'n':>4}{'truth':>7} | {'WAPE':>7}{'bias':>8}{'F1':>6}{'found':>7}"
         f" | {'truth':>6}{'WAPE':>7}{'bias':>8}{'F1':>6}{'found':>7} | {'cost':>6}"
     )
-    lines = [f"{'':<23} | {'as drawn':^28} | {'without the condition':^34} |", head, "-" * len(head)]
-    groups = [*sorted(by_condition.items()), ("all", pairs)]
+    other = "without the condition" if take == "condition" else "the same as 8-bit RGB"
+    lines = [f"{'':<23} | {'as drawn':^28} | {other:^34} |", head, "-" * len(head)]
+    groups = [*sorted(by_label.items()), ("all", pairs)]
     for name, group in groups:
         if not group:
             continue
@@ -124,25 +151,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--last", type=int, default=700, help="one past the last scene")
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--take",
+        choices=tuple(FOLDERS),
+        default="condition",
+        help="what each scene is made again without: its condition, or its product (as 8-bit RGB)",
+    )
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
     args = ap.parse_args(argv)
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [(args.suite, i, args.cache) for i in range(args.first, args.last)]
+    jobs = [(args.suite, i, args.cache, args.take) for i in range(args.first, args.last)]
     with ProcessPoolExecutor(args.workers) as pool:
         pairs = [p for p in pool.map(scene_pair, jobs) if p is not None]
     print(
-        f"what each condition costs ({args.suite} v2, scenes {args.first}-{args.last - 1}; "
-        "'cost' = true railcars found without the condition less those found with it)"
+        f"what each {args.take} costs ({args.suite} v2, scenes {args.first}-{args.last - 1}; "
+        f"'cost' = true railcars found without the {args.take} less those found with it)"
     )
     if args.verbose:
         for p in pairs:
             print(
-                f"  {p.scene:<24}{p.condition:<12}{p.product:<11} truth {p.drawn.truth:>3}  "
+                f"  {p.scene:<24}{p.label:<12}{p.product:<11} truth {p.drawn.truth:>3}  "
                 f"counted {p.drawn.count:>3} (found {p.drawn.found:>3})  without {p.without.count:>3} "
                 f"(found {p.without.found:>3}, truth {p.without.truth:>3})"
             )
-    for line in table(pairs):
+    for line in table(pairs, args.take):
         print(line)
     return 0
 

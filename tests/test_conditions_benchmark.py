@@ -1,5 +1,6 @@
 """benchmarks/conditions.py: a scene without its condition is the same yard, and the table's figures."""
 
+import doctest
 import sys
 from pathlib import Path
 
@@ -8,10 +9,11 @@ import numpy as np
 from railcount.synth import SceneSpec, synthesize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from conditions import Counted, Pair, condition_name, figures, table
+import conditions
+from conditions import Counted, Pair, condition_name, figures, table, twin
 
 
-def _scene(conditions: str):
+def _scene(conditions: str, product: str = "rgb8"):
     spec = SceneSpec(
         site="tumangang",
         date="2021-05-03",
@@ -19,10 +21,22 @@ def _scene(conditions: str):
         gsd_m=1.0,
         seed=7,
         realism="v2",
-        product="rgb8",
+        product=product,
         conditions=conditions,
     )
     return synthesize(spec)
+
+
+def test_the_docstring_examples():
+    assert doctest.testmod(conditions).failed == 0
+
+
+def test_a_twin_takes_away_one_thing_only():
+    spec = {"seed": 3, "date": "2020-01-05", "conditions": "snow", "product": "bgrn16", "gsd_m": 0.5}
+    assert twin(spec) == ("snow", {**spec, "conditions": ""})
+    assert twin(spec, "product") == ("bgrn16", {**spec, "product": "rgb8"})
+    assert twin({**spec, "product": "rgb8"}, "product") is None
+    assert twin({**spec, "conditions": ""}) is None
 
 
 def test_taking_the_condition_away_keeps_the_yard_and_lifts_the_veil():
@@ -64,3 +78,17 @@ def test_the_table_has_a_row_per_condition_and_one_for_all():
     everything = next(line for line in lines if line.startswith("all"))
     assert everything.split()[-1] == "+17"
     assert condition_name("cloud=0.25") == "cloud"
+
+
+def test_taking_the_product_away_keeps_the_yard():
+    pan, rgb = _scene("", "pan16"), _scene("")
+    np.testing.assert_array_equal(pan.truth.center, rgb.truth.center)
+    assert pan.pixels.shape[2] == 1 and rgb.pixels.shape[2] == 3
+
+
+def test_the_product_table_is_headed_by_product():
+    a = Pair("s1", "pan16", "pan16", Counted(50, 45, 44, 46), Counted(50, 48, 46, 49))
+    lines = table([a], "product")
+    assert lines[1].split()[0] == "product"
+    assert "8-bit RGB" in lines[0]
+    assert lines[3].split()[0] == "pan16" and lines[3].split()[-1] == "+2"
