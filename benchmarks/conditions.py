@@ -1,7 +1,7 @@
 """What each condition (or product) costs the count: each scene against itself without it; prints a table.
 
 Usage:  python benchmarks/conditions.py [--suite tuned] [--first 600] [--last 700] [--workers 2]
-                                        [--take condition|product] [--verbose]
+                                        [--take condition|product] [--verbose] [--set NAME=VALUE ...]
 
 The realism-v2 suites of ``benchmarks/accuracy.py`` give each scene one
 condition (haze, snow, thin cloud, opaque cloud, off-nadir lean, noise,
@@ -28,6 +28,10 @@ as another product than 8-bit RGB (4-band 11-bit, panchromatic, 8-bit RGB
 cut by a nodata swath edge) is made again as plain 8-bit RGB with its
 condition kept (cache folder ``SUITE-v2-rgb8``), one row per product. The
 swath edge's truth leaves out the cars in the nodata, as cloud's does.
+
+``--set NAME=VALUE`` (repeatable, as in accuracy.py) counts both sides with
+a DetectorParams field changed: a variant meant to undo a condition should
+close the gap to the "without" side without opening one there.
 """
 
 from __future__ import annotations
@@ -38,11 +42,12 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import ROOT, SUITES, ensure_spec, scene_spec
+from accuracy import ROOT, SUITES, ensure_spec, parse_overrides, scene_spec
 
 FOLDERS = {"condition": "v2-without", "product": "v2-rgb8"}
 """The cache folder suffix of the scenes generated without their condition, or as 8-bit RGB."""
@@ -73,8 +78,8 @@ def condition_name(conditions: str) -> str:
     return conditions.split("=")[0].strip()
 
 
-def counted(tif: Path, station: Path) -> Counted:
-    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"))
+def counted(tif: Path, station: Path, params: DetectorParams | None = None) -> Counted:
+    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
     return Counted(ev.truth_count, ev.count.result.railcars, len(ev.pairs), len(ev.cars.center))
 
 
@@ -96,9 +101,11 @@ def twin(spec: dict[str, object], take: str = "condition") -> tuple[str, dict[st
     return (condition_name(conditions), {**spec, "conditions": ""}) if conditions else None
 
 
-def scene_pair(job: tuple[str, int, str, str]) -> Pair | None:
-    """Scene i counted as drawn and without its condition (or product); None when it has none."""
-    suite, i, cache, take = job
+def scene_pair(job: tuple[str, int, str, str, dict[str, object]]) -> Pair | None:
+    """Scene i counted as drawn and without its condition (or product); None when it has none.
+    The job's last item holds DetectorParams overrides (empty: the defaults)."""
+    suite, i, cache, take, overrides = job
+    params = DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
     spec = scene_spec(suite, i, "v2")
     other = twin(spec, take)
     if other is None:
@@ -107,7 +114,7 @@ def scene_pair(job: tuple[str, int, str, str]) -> Pair | None:
     drawn = ensure_spec(spec, Path(cache) / f"{suite}-v2")
     without = ensure_spec(without_spec, Path(cache) / f"{suite}-{FOLDERS[take]}")
     product = str(spec.get("product", BASE_PRODUCT))
-    return Pair(drawn[0].stem, label, product, counted(*drawn), counted(*without))
+    return Pair(drawn[0].stem, label, product, counted(*drawn, params), counted(*without, params))
 
 
 def figures(rows: list[Counted]) -> tuple[float, float, float, int, int]:
@@ -158,10 +165,18 @@ def main(argv: list[str] | None = None) -> int:
         help="what each scene is made again without: its condition, or its product (as 8-bit RGB)",
     )
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a DetectorParams field to change for this run (a JSON value), as in accuracy.py; repeatable",
+    )
     args = ap.parse_args(argv)
+    overrides = parse_overrides(args.set, ap)
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [(args.suite, i, args.cache, args.take) for i in range(args.first, args.last)]
+    jobs = [(args.suite, i, args.cache, args.take, overrides) for i in range(args.first, args.last)]
     with ProcessPoolExecutor(args.workers) as pool:
         pairs = [p for p in pool.map(scene_pair, jobs) if p is not None]
     print(
