@@ -300,7 +300,7 @@ def ensure_spec(spec: dict[str, object], folder: Path) -> tuple[Path, Path]:
 def run_one(args: tuple) -> Outcome:
     """Evaluate one scene: (suite, i, cache, realism[, DetectorParams overrides as a dict])."""
     suite, i, cache, realism = args[:4]
-    params = DetectorParams(**args[4]) if len(args) > 4 and args[4] else None
+    params = params_of(args[4] if len(args) > 4 else None)
     spec = scene_spec(suite, i, realism)
     tif, station = ensure_scene(suite, i, cache, realism)
     t0 = time.perf_counter()
@@ -351,7 +351,7 @@ NO_RAILCARS = ROOT / "benchmarks" / "no_railcars.geojson"
 
 
 def real_outcomes(overrides: dict[str, object] | None = None) -> list[Outcome]:
-    params = DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
+    params = params_of(overrides)
     if not SHARED_REAL.is_dir():
         return []
     out = []
@@ -562,6 +562,24 @@ def print_lookalikes(rows: list[Outcome]) -> None:
     print("-" * 87)
 
 
+def add_set_argument(ap: argparse.ArgumentParser) -> None:
+    """The repeatable ``--set NAME=VALUE`` option of the benchmarks that run a detector variant
+    (read with :func:`parse_overrides`)."""
+    ap.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a DetectorParams field to change for this run (a JSON value: true, 3.6, null, [4.2, 6.0]); "
+        "repeatable, e.g. --set neighbour_shadow=false",
+    )
+
+
+def params_of(overrides: dict[str, object] | None) -> DetectorParams | None:
+    """The DetectorParams of :func:`parse_overrides`' overrides; None (the defaults) when there are none."""
+    return DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
+
+
 def parse_overrides(items: list[str], ap: argparse.ArgumentParser) -> dict[str, object]:
     """``--set NAME=VALUE`` items as DetectorParams overrides (values read as JSON; lists become tuples)."""
     fields = {f.name for f in dataclasses.fields(DetectorParams)}
@@ -616,14 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         help="print each row's 90 %% range of WAPE, bias and F1 over resamples of its scenes "
         "(how far another draw of as many scenes could move it)",
     )
-    ap.add_argument(
-        "--set",
-        metavar="NAME=VALUE",
-        action="append",
-        default=[],
-        help="a DetectorParams field to change for this run (a JSON value: true, 3.6, null, [4.2, 6.0]); "
-        "repeatable, e.g. --set neighbour_shadow=false",
-    )
+    add_set_argument(ap)
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set, ap)
     if args.diagnose:

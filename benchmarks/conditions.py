@@ -47,7 +47,7 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import ROOT, SUITES, ensure_spec, parse_overrides, scene_spec
+from accuracy import ROOT, SUITES, add_set_argument, ensure_spec, params_of, parse_overrides, scene_spec
 
 FOLDERS = {"condition": "v2-without", "product": "v2-rgb8"}
 """The cache folder suffix of the scenes generated without their condition, or as 8-bit RGB."""
@@ -105,7 +105,7 @@ def scene_pair(job: tuple[str, int, str, str, dict[str, object]]) -> Pair | None
     """Scene i counted as drawn and without its condition (or product); None when it has none.
     The job's last item holds DetectorParams overrides (empty: the defaults)."""
     suite, i, cache, take, overrides = job
-    params = DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
+    params = params_of(overrides)
     spec = scene_spec(suite, i, "v2")
     other = twin(spec, take)
     if other is None:
@@ -165,13 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         help="what each scene is made again without: its condition, or its product (as 8-bit RGB)",
     )
     ap.add_argument("--verbose", action="store_true", help="print one row per scene too")
-    ap.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a DetectorParams field to change for this run (a JSON value), as in accuracy.py; repeatable",
-    )
+    add_set_argument(ap)
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set, ap)
     from concurrent.futures import ProcessPoolExecutor

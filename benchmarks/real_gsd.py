@@ -48,13 +48,12 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import NO_RAILCARS, REAL_CASES, SHARED_REAL, parse_overrides
+from accuracy import NO_RAILCARS, REAL_CASES, SHARED_REAL, add_set_argument, params_of, parse_overrides
 
 
 def coarser(
@@ -101,16 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=(1, 4),
         help="grid offsets per GSD: 1 (none) or 4 (half pixels)",
     )
-    ap.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a DetectorParams field to change for this run, as in accuracy.py (repeatable)",
-    )
+    add_set_argument(ap)
     args = ap.parse_args(argv)
-    overrides = parse_overrides(args.set, ap)
-    params = DetectorParams(**overrides) if overrides else None  # type: ignore[arg-type]
+    params = params_of(parse_overrides(args.set, ap))
     if not SHARED_REAL.is_dir():
         print(f"no {SHARED_REAL}: nothing to measure (the real scenes are not in the repository)")
         return 0
