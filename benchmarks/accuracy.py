@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/accuracy.py [--scenes N] [--realism v1|v2] [--workers W] [--cache DIR]
                                   [--calibrate] [--verbose] [--diagnose FIRST-LAST]
-                                  [--set NAME=VALUE ...]
+                                  [--by-shadow] [--set NAME=VALUE ...]
 
 ``--diagnose 600-700`` runs tuned scenes 600-699 alone (and as many
 look-alike blocks, and the real scenes): tuned seeds from 600 on are fitted
@@ -52,6 +52,12 @@ tracks: the interval's ratios there (``ALONG_INTERVAL_RATIOS``). Then how
 often the intervals in use hold the truth on those scenes, and their median
 span.
 
+With ``--by-shadow``, also rows by how many pixels long a 4 m car's shadow
+is (``4 / tan(sun elevation) / GSD``, ``railcount.cautions.shadow_px``), at
+0.3-0.5 m and 0.75-1.0 m apart: where it is under 3 pixels a count comes with
+the short-shadow caution (``railcount.cautions.SHORT_SHADOW_PX``), and these
+rows are what that caution's figures come from.
+
 Rows per suite and GSD:
 
 * ``WAPE`` -- weighted absolute percentage error of counts, sum |count - truth| / sum truth;
@@ -86,6 +92,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 import time
 import warnings
@@ -97,7 +104,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from railcount.cautions import scene_cautions
+from railcount.cautions import is_along, shadow_px
 from railcount.counting import (
     ALONG_CALIBRATION_SCENES,
     ALONG_INTERVAL_RATIOS,
@@ -106,7 +113,12 @@ from railcount.counting import (
     UNSURE_EDGES,
 )
 from railcount.detect.params import DetectorParams
-from railcount.errors import AssumedSunWarning, CoarseImageryWarning, ShadowsAlongTracksWarning
+from railcount.errors import (
+    AssumedSunWarning,
+    CoarseImageryWarning,
+    ShadowsAlongTracksWarning,
+    ShortShadowsWarning,
+)
 from railcount.io.stations import read_stations
 from railcount.models import RAILCAR_TYPES
 from railcount.pipeline import StationEvaluation, evaluate_scene
@@ -120,6 +132,7 @@ ROOT = Path(__file__).resolve().parents[1]
 warnings.filterwarnings("ignore", category=AssumedSunWarning)
 warnings.filterwarnings("ignore", category=ShadowsAlongTracksWarning)
 warnings.filterwarnings("ignore", category=CoarseImageryWarning)
+warnings.filterwarnings("ignore", category=ShortShadowsWarning)
 SHARED_REAL = ROOT.parent / "shared" / "real"
 GSDS = (0.3, 0.5, 0.75, 1.0)
 SUITES = {"tuned": 1000, "untouched": 5000, "fresh": 9000}
@@ -146,6 +159,7 @@ class Outcome:
     realism: str = "v1"
     observed: float = 1.0  # the station's observed fraction
     along: bool = False  # warned that the sun throws the shadows along the tracks
+    shadow_px: float = math.inf  # how many pixels long a 4 m car's shadow is (inf: no sun)
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -310,7 +324,7 @@ def run_one(args: tuple) -> Outcome:
         condition=condition_of(spec),
         realism=realism,
         # Warned that the sun throws the shadows along the tracks (not of coarse imagery: a product's).
-        along=bool(scene_cautions(ev.count.cautions)),
+        along=any(is_along(c) for c in ev.count.cautions),
     )
 
 
@@ -332,6 +346,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         tarps=(ev.tarped.truth, ev.tarped.detected, ev.tarped.true_positives),
         unsure=r.unsure_share,
         observed=r.observed_fraction,
+        shadow_px=shadow_px(float(r.sun["elevation_deg"]), r.gsd_m) if r.sun else math.inf,
     )
 
 
@@ -543,6 +558,25 @@ def print_calibration(rows: list[Outcome]) -> None:
     print("-" * 87)
 
 
+SHADOW_BANDS = ((0.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 6.0), (6.0, math.inf))
+"""Bands of a 4 m car's shadow length in pixels (``--by-shadow``)."""
+
+
+def print_by_shadow(outcomes: list[Outcome], suites: list[str]) -> None:
+    """Rows by how many pixels long a 4 m car's shadow is (:func:`railcount.cautions.shadow_px`), at
+    0.3-0.5 m and at 0.75-1.0 m: the shorter the shadow, the less the detector has to find cars by."""
+    print("by the length of a 4 m car's shadow in pixels (4 m / tan(sun elevation) / GSD)")
+    for suite in suites:
+        for regime, fine in (("fine", True), ("coarse", False)):
+            rows = [o for o in outcomes if o.suite == suite and (o.gsd < GAP_VISIBLE_GSD_M) == fine]
+            for lo, hi in SHADOW_BANDS:
+                part = [o for o in rows if lo <= o.shadow_px and (o.shadow_px < hi or math.isinf(hi))]
+                if part:
+                    band = f"{lo:g}+ px" if math.isinf(hi) else f"{lo:g}-{hi:g} px"
+                    print(summary_row(f"{suite} {regime} {band}", part))
+        print("-" * 107)
+
+
 def print_lookalikes(rows: list[Outcome]) -> None:
     """False railcars on the look-alike blocks (no railcars: apartment roofs, car parks, trucks)."""
     print("look-alike blocks, truth 0 (site town: pitched-roof apartments, car parks, trucks; v2 conditions)")
@@ -634,6 +668,12 @@ def main(argv: list[str] | None = None) -> int:
         help="print each row's 90 %% range of WAPE, bias and F1 over resamples of its scenes "
         "(how far another draw of as many scenes could move it)",
     )
+    ap.add_argument(
+        "--by-shadow",
+        action="store_true",
+        help="also print rows by how many pixels long a 4 m car's shadow is, at 0.3-0.5 and 0.75-1.0 m "
+        "(the short-shadow caution's measure)",
+    )
     add_set_argument(ap)
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set, ap)
@@ -683,6 +723,8 @@ def main(argv: list[str] | None = None) -> int:
             print("-" * len(header))
     if args.spread:
         print_spread(outcomes, suites)
+    if args.by_shadow:
+        print_by_shadow(outcomes, suites)
     if not args.diagnose:
         print_types(outcomes)
     if args.calibrate:

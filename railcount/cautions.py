@@ -8,15 +8,22 @@ the overlay's caption and read back by the report. Two kinds exist:
 
 * the sun throws the shadows along the tracks (:func:`railcount.pipeline.along_tracks_caution`),
   a property of one scene's time and the station's tracks;
+* the sun stands so high that the cars' shadows are a few pixels long
+  (:func:`short_shadow_caution`), a property of one scene's date and time
+  and the product's pixel size: on coarse imagery, summer scenes;
 * the imagery is too coarse to see the gaps between coupled cars
   (:func:`coarse_imagery_caution`), a property of the product, which every
   scene of a station's history may share. The report reads this kind from
   each count's ground sample distance and says it once, instead of ringing
   every count on the chart.
+
+The first two are *scene cautions* (:func:`scene_cautions`): the report rings
+such counts on its chart as likely low.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 COARSE_GSD_M = 0.65
@@ -53,6 +60,73 @@ def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float)
     )
 
 
+ALONG_PHRASE = "throws the shadows along the tracks"
+"""Part of every caution that the sun throws the shadows along the tracks
+(:func:`railcount.pipeline.along_tracks_caution`), by which a stored one is recognised."""
+
+
+def is_along(caution: str) -> bool:
+    """Whether a caution (as stored) says the sun threw the shadows along the tracks."""
+    return ALONG_PHRASE in caution
+
+
+SHADOW_HEIGHT_M = 4.0
+"""The height (metres) whose shadow :func:`shadow_px` measures: a boxcar's or a tank car's, about."""
+
+SHORT_SHADOW_PX = 3.0
+"""Under this many pixels a 4 m car's shadow is short (:func:`short_shadow_caution`). Measured with
+``python benchmarks/accuracy.py --diagnose 600-800 --by-shadow`` and ``--realism v2`` / ``generic``
+(detector 0.6.16; tuned scenes 600-799, fitted on by no model; session 46), at 0.75-1.0 m: where a
+4 m car's shadow is under 3 pixels, Tumangang-like yards were counted 6 % low (plain, 32 scenes) and
+9 % low (v2, 28) and the generic yards of other layouts 31 % low (30), against 1 %, 2 % and 3 % low
+where it is 6 pixels or more. The interval held the truth in 95 % of the short-shadow Tumangang-like
+scenes and 71 % of the generic ones; it is not widened for them."""
+
+SHORT_SHADOW_PHRASE = "shadows too short to find every car by"
+"""Part of every short-shadow caution's text, by which a stored caution is recognised."""
+
+
+def shadow_px(elevation_deg: float, gsd_m: float, height_m: float = SHADOW_HEIGHT_M) -> float:
+    """How many pixels long the shadow of something ``height_m`` tall is with the sun ``elevation_deg`` up.
+
+    Infinite with the sun on or below the horizon.
+
+    >>> round(shadow_px(40.16, 0.5), 1), round(shadow_px(68.0, 1.0), 1)
+    (9.5, 1.6)
+    """
+    if elevation_deg <= 0.0 or gsd_m <= 0.0:
+        return math.inf
+    return height_m / math.tan(math.radians(elevation_deg)) / gsd_m
+
+
+def short_shadow_caution(station: str, gsd_m: float, elevation_deg: float | None) -> str:
+    """One line for the user when a 4 m car's shadow is under :data:`SHORT_SHADOW_PX` pixels (else "").
+
+    The detector finds cars beside their shadows; under a high sun on coarse
+    pixels the shadow is a pixel or two wide, blurred into the car and the
+    ground, and cars with little colour step to the ballast are missed
+    (``docs/detector.md``, *Session 46*). ``elevation_deg`` None (pixel
+    space, no sun) gives "".
+    """
+    if elevation_deg is None:
+        return ""
+    px = shadow_px(elevation_deg, gsd_m)
+    if px >= SHORT_SHADOW_PX:
+        return ""
+    metres = px * gsd_m
+    return (
+        f"{station}: the sun was {elevation_deg:.0f} degrees up, so a 4 m car's shadow is {metres:.1f} m, "
+        f"{px:.1f} pixels at {gsd_m:.2f} m: {SHORT_SHADOW_PHRASE}; generated yards like Tumangang's "
+        "were counted 6-9 % low in such scenes and yards of other layouts a third low: expect the count "
+        "to be low, compare it with scenes of a lower sun, and check the overlay"
+    )
+
+
+def is_short_shadow(caution: str) -> bool:
+    """Whether a caution (as stored) is a short-shadow one (:func:`short_shadow_caution`)."""
+    return SHORT_SHADOW_PHRASE in caution
+
+
 def coarse_gsd(gsd_m: float | None, bound_m: float = COARSE_GSD_M) -> bool:
     """Whether a count at ``gsd_m`` was made on coarse imagery: coarser than ``bound_m`` (by default
     :data:`COARSE_GSD_M`; the detector passes its own ``gap_visible_gsd_m``). None: not known."""
@@ -72,8 +146,11 @@ def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
 def caption(cautions: Iterable[str], gsd_m: float) -> str:
     """The overlay's short caution line for ``cautions`` ("" when there are none)."""
     parts = []
-    if scene_cautions(cautions):
+    scene = scene_cautions(cautions)
+    if any(is_along(c) for c in scene):
         parts.append("shadows fall along the tracks; cars there are often missed")
+    if any(is_short_shadow(c) for c in scene):
+        parts.append("high sun, shadows under 3 px: likely low")
     if any(is_coarse(c) for c in cautions):
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
     return "caution: " + "; ".join(parts) if parts else ""

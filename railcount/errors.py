@@ -70,6 +70,11 @@ class ShadowsAlongTracksWarning(RailcountWarning):
     their shadows, misses many of them (the count is likely low)."""
 
 
+class ShortShadowsWarning(RailcountWarning):
+    """The sun stands so high that the cars' shadows are a few pixels long, where the detector, which
+    finds cars beside their shadows, misses more of them (see :mod:`railcount.cautions`)."""
+
+
 class CoarseImageryWarning(RailcountWarning):
     """The imagery is too coarse to see the gaps between coupled cars; on real yards counts made at such
     resolutions have run low (see :mod:`railcount.cautions`)."""

@@ -14,16 +14,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
-from railcount.cautions import coarse_imagery_caution
+from railcount.cautions import ALONG_PHRASE, coarse_imagery_caution, short_shadow_caution
 from railcount.counting import summarise
 from railcount.detect.cloud import hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown, window_sun
-from railcount.errors import AssumedSunWarning, CoarseImageryWarning, ShadowsAlongTracksWarning, UsageError
+from railcount.errors import (
+    AssumedSunWarning,
+    CoarseImageryWarning,
+    ShadowsAlongTracksWarning,
+    ShortShadowsWarning,
+    UsageError,
+)
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, display_bgr, write_evaluation, write_outputs
 from railcount.io.pixelspace import is_pixel_space, read_image
@@ -118,16 +125,22 @@ def count_scene(
             raise
         along, cloud_mask, shown = beside.result()
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
-        cautions = [c for c in (along, coarse) if c]
+        sun = sun_record(window)
+        # With no date at all the sun is made up (the equinox), and says nothing of the season.
+        elevation = float(cast(float, sun["elevation_deg"])) if sun and window.acquired is not None else None
+        short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
+        cautions = [c for c in (along, short, coarse) if c]
         if along:
             warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {along}"), stacklevel=2)
+        if short:
+            warnings.warn(ShortShadowsWarning(f"{window.scene_id}: {short}"), stacklevel=2)
         if coarse:
             warnings.warn(CoarseImageryWarning(f"{window.scene_id}: {coarse}"), stacklevel=2)
         seen, cloud = window, None
         if params.mask_cloud:
             # What opaque cloud hides is not counted, and observed_fraction says so.
             seen, dets, cloud = hide_cloud(window, dets, cloud_mask)
-        result = summarise(seen, dets, shadows_along=bool(along), sun=sun_record(window))
+        result = summarise(seen, dets, shadows_along=bool(along), sun=sun)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = station_dir(out_dir, window.station, len(stations))
@@ -177,7 +190,7 @@ def along_tracks_caution(window: SceneWindow, params: DetectorParams) -> str:
     bearings = ", ".join(f"{(90.0 + a) % 180.0:.0f}" for a in along)
     return (
         f"{window.station.name}: the sun (azimuth {sun.azimuth_deg:.0f}, {sun.elevation_deg:.0f} degrees up) "
-        f"throws the shadows along the tracks running at a bearing of {bearings} degrees; no shadow lies "
+        f"{ALONG_PHRASE} running at a bearing of {bearings} degrees; no shadow lies "
         "beside the cars, so many there are missed (about two in three found on generated yards): expect "
         "the count to be low, at times far off (its interval is widened for it), and check the overlay"
     )

@@ -30,6 +30,7 @@ from railcount.errors import (
     CoarseImageryWarning,
     RailcountError,
     ShadowsAlongTracksWarning,
+    ShortShadowsWarning,
     UsageError,
 )
 from railcount.io.sources import is_url
@@ -188,6 +189,7 @@ def count_task(
                 # Kept with the stored record instead of lost in a worker's stderr; others go on.
                 warnings.simplefilter("ignore", ShadowsAlongTracksWarning)
                 warnings.simplefilter("ignore", CoarseImageryWarning)
+                warnings.simplefilter("ignore", ShortShadowsWarning)
                 # An assumed sun shows in the stored acquisition time (no time of day); the batch's
                 # log line and summary say so, once, not a worker's raw warning per scene.
                 warnings.simplefilter("ignore", AssumedSunWarning)

@@ -110,14 +110,16 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
-    from railcount.cautions import is_coarse, scene_cautions
+    from railcount.cautions import is_along, is_coarse, is_short_shadow
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
     for o in p.outcomes:
         if o["status"] == "ok":
             notes = o["count"].get("warnings") or []
-            note = " (warning: the sun along the tracks, likely low)" if scene_cautions(notes) else ""
+            note = " (warning: the sun along the tracks, likely low)" if any(map(is_along, notes)) else ""
+            if any(is_short_shadow(n) for n in notes):
+                note += " (warning: high sun, short shadows, likely low)"
             if any(is_coarse(n) for n in notes):
                 note += " (warning: coarse imagery, likely low)"
             if stored_time_unknown(o["count"].get("acquired")):

@@ -43,7 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from railcount.cautions import COARSE_GSD_M, COARSE_REAL_FINDINGS, coarse_gsd, scene_cautions
+from railcount.cautions import (
+    COARSE_GSD_M,
+    COARSE_REAL_FINDINGS,
+    coarse_gsd,
+    is_along,
+    is_short_shadow,
+    scene_cautions,
+)
 
 VERDICTS = ("normal", "elevated", "unprecedented", "insufficient-history")
 MAD_TO_SIGMA = 1.4826
@@ -355,9 +362,18 @@ def caveats(c: Comparison) -> tuple[str, ...]:
         )
     warned = [o for o in c.baseline_obs if scene_cautions(o.warnings)]
     if warned:
+        notes = [n for o in warned for n in scene_cautions(o.warnings)]
+        kinds = [
+            kind
+            for kind, said in (
+                ("the sun along the tracks", any(is_along(n) for n in notes)),
+                ("a high sun's short shadows", any(is_short_shadow(n) for n in notes)),
+            )
+            if said
+        ]
         out.append(
-            f"{len(warned)} of the {len(c.baseline_obs)} baseline counts came with a warning (e.g. the sun "
-            "along the tracks, where cars are missed), the first on "
+            f"{len(warned)} of the {len(c.baseline_obs)} baseline counts came with a warning "
+            f"({' or '.join(kinds) or 'see each'}, where cars are missed), the first on "
             f"{min(o.date for o in warned).isoformat()}; those counts may be low (see the warnings column of "
             "railcount export)"
         )
