@@ -247,21 +247,24 @@ def scene_range_arguments(
     ap: argparse.ArgumentParser,
     *,
     suite: str,
-    realism: str,
-    realisms: tuple[str, ...],
     first: int,
+    last: int = 100,
+    realism: str | None = None,
+    realisms: tuple[str, ...] = (),
     real_help: str = "",
     gsd_and_real: bool = True,
 ) -> None:
-    """The arguments of the per-scene diagnostics (``misses.py``, ``false_cars.py``): which suite,
-    realism and scenes (``--first`` to ``--last`` - 1), a GSD to keep, the real scenes, cache, workers.
+    """The arguments of the per-scene scripts (``misses.py``, ``false_cars.py``, ``cloud.py``,
+    ``conditions.py``, ...): which suite and scenes (``--first`` to ``--last`` - 1), cache, workers;
+    with ``realism``, a ``--realism`` among ``realisms`` (scripts of one realism leave it out).
 
     Scripts that choose their GSDs otherwise and always add the real scenes pass
     ``gsd_and_real=False``: they do not offer ``--gsd`` and ``--real``."""
     ap.add_argument("--suite", default=suite, choices=tuple(SUITES))
-    ap.add_argument("--realism", default=realism, choices=realisms)
+    if realism is not None:
+        ap.add_argument("--realism", default=realism, choices=realisms)
     ap.add_argument("--first", type=int, default=first)
-    ap.add_argument("--last", type=int, default=100, help="one past the last scene")
+    ap.add_argument("--last", type=int, default=last, help="one past the last scene")
     if gsd_and_real:
         ap.add_argument("--gsd", type=float, help="only scenes of this GSD (m)")
         ap.add_argument("--real", action="store_true", help=real_help)
@@ -279,17 +282,26 @@ def real_comparison_parser(
     ``--realism``."""
     ap = argparse.ArgumentParser(description=description, allow_abbrev=False)
     scene_range_arguments(
-        ap, suite="tuned", realism="v1", realisms=("v1", "v2", "generic"), first=600, gsd_and_real=False
+        ap,
+        suite="tuned",
+        first=600,
+        last=last,
+        realism="v1",
+        realisms=("v1", "v2", "generic"),
+        gsd_and_real=False,
     )
-    ap.set_defaults(last=last)
     ap.add_argument("--gsds", default=gsds, help=gsds_help)
     return ap
 
 
-def map_scene_range(fn: Callable[[tuple[str, int, str, str]], T], args: argparse.Namespace) -> list[T]:
+def map_scene_range(
+    fn: Callable[[tuple[str, int, str, str]], T], args: argparse.Namespace, realism: str | None = None
+) -> list[T]:
     """``fn((suite, i, cache, realism))`` for each scene i of :func:`scene_range_arguments`' range, in
-    order, ``args.workers`` at a time."""
-    jobs = [(args.suite, i, args.cache, args.realism) for i in range(args.first, args.last)]
+    order, ``args.workers`` at a time; ``realism`` is the script's own where it offers no
+    ``--realism``."""
+    realism = realism or args.realism
+    jobs = [(args.suite, i, args.cache, realism) for i in range(args.first, args.last)]
     with ProcessPoolExecutor(args.workers) as pool:
         return list(pool.map(fn, jobs))
 

@@ -34,7 +34,7 @@ from railcount.models import SceneWindow
 from railcount.synth.spec import Conditions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import REAL_CASES, ROOT, SHARED_REAL, SUITES, ensure_scene, map_scene_range
+from accuracy import REAL_CASES, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
 
 
 def cloud_share(window: SceneWindow) -> float:
@@ -65,14 +65,9 @@ def scene_cloud(job: tuple[str, int, str, str]) -> tuple[str, float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--suite", default="tuned", choices=tuple(SUITES))
-    ap.add_argument("--first", type=int, default=0)
-    ap.add_argument("--last", type=int, default=200, help="one past the last scene")
-    ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
-    ap.add_argument("--workers", type=int, default=2)
+    scene_range_arguments(ap, suite="tuned", first=0, last=200, gsd_and_real=False)
     args = ap.parse_args(argv)
-    args.realism = "v2"
-    results = map_scene_range(scene_cloud, args)
+    results = map_scene_range(scene_cloud, args, realism="v2")
     cloudy = [(f, h) for c, f, h in results if opaque(c)]
     print(f"opaque cloud found, {args.suite} v2 scenes {args.first}-{args.last - 1} and the real scenes")
     head = f"{'scenes':<30}{'n':>5}{'found mean':>12}{'found max':>11}{'> 1 %':>7}"

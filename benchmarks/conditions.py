@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -47,7 +48,15 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import ROOT, SUITES, add_set_argument, ensure_spec, params_of, parse_overrides, scene_spec
+from accuracy import (
+    add_set_argument,
+    ensure_spec,
+    map_scene_range,
+    params_of,
+    parse_overrides,
+    scene_range_arguments,
+    scene_spec,
+)
 
 FOLDERS = {"condition": "v2-without", "product": "v2-rgb8"}
 """The cache folder suffix of the scenes generated without their condition, or as 8-bit RGB."""
@@ -101,10 +110,12 @@ def twin(spec: dict[str, object], take: str = "condition") -> tuple[str, dict[st
     return (condition_name(conditions), {**spec, "conditions": ""}) if conditions else None
 
 
-def scene_pair(job: tuple[str, int, str, str, dict[str, object]]) -> Pair | None:
-    """Scene i counted as drawn and without its condition (or product); None when it has none.
-    The job's last item holds DetectorParams overrides (empty: the defaults)."""
-    suite, i, cache, take, overrides = job
+def scene_pair(
+    job: tuple[str, int, str, str], take: str = "condition", overrides: dict[str, object] | None = None
+) -> Pair | None:
+    """Scene i of ``job`` (suite, i, cache, realism: always v2) counted as drawn and without its
+    condition (or product, ``take``); None when it has none. ``overrides``: DetectorParams fields."""
+    suite, i, cache, _ = job
     params = params_of(overrides)
     spec = scene_spec(suite, i, "v2")
     other = twin(spec, take)
@@ -153,11 +164,7 @@ def table(pairs: list[Pair], take: str = "condition") -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--suite", default="tuned", choices=tuple(SUITES))
-    ap.add_argument("--first", type=int, default=600)
-    ap.add_argument("--last", type=int, default=700, help="one past the last scene")
-    ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
-    ap.add_argument("--workers", type=int, default=2)
+    scene_range_arguments(ap, suite="tuned", first=600, last=700, gsd_and_real=False)
     ap.add_argument(
         "--take",
         choices=tuple(FOLDERS),
@@ -168,11 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     add_set_argument(ap)
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set, ap)
-    from concurrent.futures import ProcessPoolExecutor
-
-    jobs = [(args.suite, i, args.cache, args.take, overrides) for i in range(args.first, args.last)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        pairs = [p for p in pool.map(scene_pair, jobs) if p is not None]
+    one = functools.partial(scene_pair, take=args.take, overrides=overrides)
+    pairs = [p for p in map_scene_range(one, args, realism="v2") if p is not None]
     print(
         f"what each {args.take} costs ({args.suite} v2, scenes {args.first}-{args.last - 1}; "
         f"'cost' = true railcars found without the {args.take} less those found with it)"
