@@ -25,6 +25,7 @@ from railcount.errors import (
     EmptyBaselineError,
     NoObservationError,
     RailcountError,
+    ShortShadowsWarning,
     StationError,
     UsageError,
 )
@@ -288,8 +289,10 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
     try:
         with warnings.catch_warnings():
             # The report says coarse imagery once, in its caveats (read from the counts' GSDs),
-            # not once for every scene it counts again to draw.
+            # not once for every scene it counts again to draw; nor a high sun's short shadows,
+            # which the stored counts carry into its caveats and rings.
             warnings.simplefilter("ignore", CoarseImageryWarning)
+            warnings.simplefilter("ignore", ShortShadowsWarning)
             return _count(_resolve(o.scene, base_dir), polygon, folder), ""
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from railcount.cautions import scene_cautions
+from railcount.cautions import is_along
 from railcount.report.baseline import Comparison, Observation
 
 if TYPE_CHECKING:
@@ -164,10 +164,12 @@ def baseline_chart(
                 label=f"left out: under {c.min_observed:.0%} of station seen",
             )
         )
-    # Counts that came with a warning (the sun along the tracks: likely low) are ringed. Coarse imagery
-    # is the product's, often shared by the whole history: the caveats say it once (no rings).
-    warned = [o for o in shown if scene_cautions(o.warnings)]
-    judged_warned = bool(scene_cautions(j.warnings))
+    # Counts that came with a warning of the sun along the tracks (two cars in three found: likely
+    # low) are ringed. Coarse imagery is the product's, often shared by the whole history, and a high
+    # sun's short shadows mark every summer count of a coarse history (6-9 % low on Tumangang-like
+    # yards): the caveats say those once (no rings).
+    warned = [o for o in shown if any(is_along(n) for n in o.warnings)]
+    judged_warned = any(is_along(n) for n in j.warnings)
     for group, size in ((warned, 10), ([j] if judged_warned else [], 20)):
         if group:
             xs = [_dt(o.date) for o in group]
