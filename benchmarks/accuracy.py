@@ -90,6 +90,7 @@ against its 45 labelled wagons, and both Joplin polygons (truth 0).
 from __future__ import annotations
 
 import argparse
+import bisect
 import dataclasses
 import json
 import math
@@ -570,8 +571,9 @@ def print_calibration(rows: list[Outcome]) -> None:
     print("-" * 87)
 
 
-SHADOW_BANDS = ((0.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 6.0), (6.0, math.inf))
-"""Bands of a 4 m car's shadow length in pixels (``--by-shadow``)."""
+SHADOW_EDGES = (2.0, 3.0, 4.0, 6.0)
+"""Where the bands of a 4 m car's shadow length in pixels part (``--by-shadow``): under 2, 2-3, ...,
+6 or more (no sun: the last)."""
 
 
 def print_by_shadow(outcomes: list[Outcome], suites: list[str]) -> None:
@@ -581,10 +583,11 @@ def print_by_shadow(outcomes: list[Outcome], suites: list[str]) -> None:
     for suite in suites:
         for regime, fine in (("fine", True), ("coarse", False)):
             rows = [o for o in outcomes if o.suite == suite and (o.gsd < GAP_VISIBLE_GSD_M) == fine]
-            for lo, hi in SHADOW_BANDS:
-                part = [o for o in rows if lo <= o.shadow_px and (o.shadow_px < hi or math.isinf(hi))]
+            lows = (0.0, *SHADOW_EDGES)
+            for k, lo in enumerate(lows):
+                part = [o for o in rows if bisect.bisect_right(SHADOW_EDGES, o.shadow_px) == k]
                 if part:
-                    band = f"{lo:g}+ px" if math.isinf(hi) else f"{lo:g}-{hi:g} px"
+                    band = f"{lo:g}-{SHADOW_EDGES[k]:g} px" if k < len(SHADOW_EDGES) else f"{lo:g}+ px"
                     print(summary_row(f"{suite} {regime} {band}", part))
         print("-" * 107)
 

@@ -4,7 +4,7 @@ A caution says the count was made, but under conditions where the detector
 is known to be weak, so the number needs a look before it is used. Each is
 warned of on stderr by ``railcount count``, written into ``count.json`` as
 ``warnings``, stored by the batch (export's ``warnings`` column), drawn on
-the overlay's caption and read back by the report. Two kinds exist:
+the overlay's caption and read back by the report. Three kinds exist:
 
 * the sun throws the shadows along the tracks (:func:`railcount.pipeline.along_tracks_caution`),
   a property of one scene's time and the station's tracks;
@@ -17,8 +17,9 @@ the overlay's caption and read back by the report. Two kinds exist:
   each count's ground sample distance and says it once, instead of ringing
   every count on the chart.
 
-The first two are *scene cautions* (:func:`scene_cautions`): the report rings
-such counts on its chart as likely low.
+The first two are *scene cautions* (:func:`scene_cautions`), named in the
+report's caveats; its chart rings the counts that came with the first kind
+(the second marks every summer count of a coarse history).
 """
 
 from __future__ import annotations
@@ -146,10 +147,9 @@ def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
 def caption(cautions: Iterable[str], gsd_m: float) -> str:
     """The overlay's short caution line for ``cautions`` ("" when there are none)."""
     parts = []
-    scene = scene_cautions(cautions)
-    if any(is_along(c) for c in scene):
+    if any(is_along(c) for c in cautions):
         parts.append("shadows fall along the tracks; cars there are often missed")
-    if any(is_short_shadow(c) for c in scene):
+    if any(is_short_shadow(c) for c in cautions):
         parts.append("high sun, shadows under 3 px: likely low")
     if any(is_coarse(c) for c in cautions):
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
