@@ -6,7 +6,7 @@ counted 6-9 % low, and yards of other layouts a third low
 (``benchmarks/accuracy.py --by-shadow``). Such a count says so: on stderr, in
 ``count.json``, on the overlay's caption, in a batch's log line and store,
 and in a report's caveats (not as a ring on its chart: in a coarse history
-a third of the counts are summer ones).
+two in five of the demo's counts are summer ones).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def test_a_report_names_a_short_shadow_count_in_its_caveats_without_a_ring():
     c = compare(Observation(date(2023, 7, 5), 12, 9, 18, gsd_m=1.0, warnings=(short,)), base)
     said = "the count on 2023-07-05 came with a warning: Yard: the sun was 66"
     assert any(k.startswith(said) for k in c.caveats)
-    # A coarse history rings none of its summer counts (a third of its points): the caveats say it.
+    # A coarse history rings none of its summer counts (two in five of the demo's): the caveats say it.
     fig = baseline_chart(c, [*c.baseline_obs, c.judged])
     assert not [line for line in fig.axes[0].get_lines() if line.get_markeredgecolor() == PURPLE]
     along = "Yard: the sun (azimuth 120, 30 degrees up) throws the shadows along the tracks running at 30"
