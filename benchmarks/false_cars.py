@@ -54,6 +54,7 @@ import numpy as np
 from rasterio.warp import transform as warp_points
 from shapely.geometry import Point, Polygon
 
+from railcount.counting import UNSURE_BELOW, unsure_railcars
 from railcount.detect.frame import along_across
 from railcount.io.outputs import display_bgr
 from railcount.io.scenes import WGS84
@@ -144,6 +145,7 @@ class SceneResult(NamedTuple):
     kinds: list[str]  # what each false railcar stands on
     methods: list[tuple[str, bool]]  # every compared detection's method, and whether it is false
     offsets: list[str]  # where each ``by a found`` box stands
+    unsure: list[tuple[bool, bool]]  # every compared railcar's box: drawn dashed (unsure), and false
 
 
 def scene_kinds(job: tuple[str, int, str, str], crops: str | None = None) -> SceneResult:
@@ -156,7 +158,7 @@ def scene_kinds(job: tuple[str, int, str, str], crops: str | None = None) -> Sce
         write_false_crops(Path(crops), f"{suite}-{realism}_{i}", ev, kinds)
     false = set(ev.false.tolist())
     methods = [(str(m), k in false) for k, m in enumerate(ev.cars.method)]
-    return SceneResult(round(ev.count.window.gsd_m, 2), kinds, methods, offsets(ev, kinds))
+    return SceneResult(round(ev.count.window.gsd_m, 2), kinds, methods, offsets(ev, kinds), dashed_boxes(ev))
 
 
 def write_false_crops(folder: Path, stem: str, ev: StationEvaluation, kinds: list[str]) -> None:
@@ -168,13 +170,41 @@ def write_false_crops(folder: Path, stem: str, ev: StationEvaluation, kinds: lis
         write_crop(folder / f"{stem}_{kind.replace(' ', '-')}_{k}.png", picture)
 
 
-def real_rows() -> list[tuple[str, list[str]]]:
+def real_rows() -> list[tuple[str, list[str], list[tuple[bool, bool]]]]:
+    """Per real scene: what its false railcars stand on, and its railcar boxes (dashed, false)."""
     rows = []
     for name, tif, station, truth_file in REAL_CASES:
         truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
         (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / station), truth)
-        rows.append((f"real {name}", false_kinds(ev, [])))
+        rows.append((f"real {name}", false_kinds(ev, []), dashed_boxes(ev)))
     return rows
+
+
+def dashed_boxes(ev: StationEvaluation) -> list[tuple[bool, bool]]:
+    """Each railcar box of an evaluation: whether the overlay draws it dashed (unsure), and false."""
+    dashed, false = unsure_railcars(ev.cars), set(ev.false.tolist())
+    return [(bool(dashed[k]), k in false) for k in range(len(dashed)) if ev.cars.kind[k] != "locomotive"]
+
+
+UNSURE_WIDTHS = (7, 16, 16, 16, 23)
+
+
+def unsure_row(label: str, pairs: list[tuple[bool, bool]]) -> str:
+    """How many railcar boxes, the share drawn dashed, the share of the dashed and of the solid ones
+    that are false, and the share of the false ones that are dashed."""
+    dashed = np.array([d for d, _ in pairs], bool)
+    false = np.array([f for _, f in pairs], bool)
+
+    def share(part: np.ndarray, whole: np.ndarray) -> str:
+        return f"{int(part.sum())}/{int(whole.sum())} {part.sum() / whole.sum():4.0%}" if whole.any() else "-"
+
+    cells = (
+        share(dashed, np.ones_like(dashed)),
+        share(false & dashed, dashed),
+        share(false & ~dashed, ~dashed),
+    )
+    values = (str(len(pairs)), *cells, share(false & dashed, false))
+    return f"{label:<22}" + "".join(f"{v:>{w}}" for v, w in zip(values, UNSURE_WIDTHS, strict=True))
 
 
 def row(label: str, kinds: Iterable[str]) -> str:
@@ -223,6 +253,18 @@ def main(argv: list[str] | None = None) -> int:
             flags = [f for meth, f in pairs if meth == m]
             cells.append(f"{sum(flags)}/{len(flags)} {sum(flags) / len(flags):4.0%}" if flags else "-")
         print(f"{args.suite + f' {gsd:.2f} m':<22}" + "".join(f"{c:>16}" for c in cells))
+    print()
+    print(f"railcar boxes the overlay draws dashed (unsure: the car model under {UNSURE_BELOW:g}) and solid")
+    heads = ("boxes", "dashed", "false dashed", "false solid", "false that are dashed")
+    print(f"{'':<22}" + "".join(f"{h:>{w}}" for h, w in zip(heads, UNSURE_WIDTHS, strict=True)))
+    for label, pairs in [
+        *(
+            (f"{args.suite} {g:.2f} m", [b for r in results if r.gsd == round(g, 2) for b in r.unsure])
+            for g in gsds
+        ),
+        (f"{args.suite} all", [b for r in results for b in r.unsure]),
+    ]:
+        print(unsure_row(label, pairs))
     where = collections.Counter(o for r in results for o in r.offsets)
     print(
         f"'by a found' boxes against the nearest true railcar: {where['same track']} on its track "
@@ -230,8 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.real:
         if SHARED_REAL.is_dir():
-            for label, kinds in real_rows():
+            real = real_rows()
+            for label, kinds, _ in real:
                 print(row(label, kinds))
+            for label, _, boxes in real:
+                print(unsure_row(label, boxes))
         else:
             print(f"(no {SHARED_REAL}: the real scenes are skipped)")
     return 0

@@ -50,6 +50,12 @@ median 1.12) over the 93 fully observed tuned ``generic`` scenes 400-799 that wa
 4.04 from tuned generic 0-399). The interval is never narrower than its unsure band's."""
 
 
+def unsure_railcars(detections: Detections) -> np.ndarray:
+    """Which detections are unsure railcars (bool per detection): not locomotives, and given less than
+    :data:`UNSURE_BELOW` by the car model. The overlay draws them dashed, the detections say so."""
+    return (detections.kind != "locomotive") & (np.asarray(detections.score, dtype=float) < UNSURE_BELOW)
+
+
 def unsure_share(scores: np.ndarray) -> float:
     """Share of counted railcars the car model gave less than :data:`UNSURE_BELOW` (0 when none)."""
     scores = np.asarray(scores, dtype=float)

@@ -13,6 +13,7 @@ import numpy as np
 from rasterio.warp import transform as warp_points
 
 from railcount.cautions import caption as caution_caption
+from railcount.counting import unsure_railcars
 from railcount.errors import UsageError
 from railcount.io.pixelspace import is_pixel_space
 from railcount.io.scenes import WGS84, station_in_crs
@@ -26,6 +27,10 @@ _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
 _FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap filling)
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
 _METHOD_COLOUR = {"gap": _CAR, "pitch": _PITCH, "fill": _FILL}
+_UNSURE_SWATCH = (-1, -1, -1)  # the legend's key for dashed boxes: drawn as a dashed outline, not a colour
+_DASH, _GAP = 4, 4
+"""An unsure box's dashes and the gaps between them, in outline thicknesses (about: the pattern is
+stretched to close evenly around the box)."""
 _FALSE = (0, 94, 213)  # vermillion: a detection no true car matched (evaluation)
 _MISSED = (255, 255, 255)  # white: a true car no detection matched (evaluation)
 
@@ -43,6 +48,7 @@ def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
 def detections_geojson(window: SceneWindow, dets: Detections, result: CountResult) -> dict[str, Any]:
     """RFC 7946 FeatureCollection: one Polygon per detected car, lon/lat."""
     feats = []
+    unsure = unsure_railcars(dets)
     for i, ring in enumerate(detections_lonlat(window, dets)):
         coords = _ring_coords(ring)
         feats.append(
@@ -52,6 +58,7 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
                     "id": i + 1,
                     "type": str(dets.kind[i]),
                     "score": round(float(dets.score[i]), 3),
+                    "unsure": bool(unsure[i]),
                     "method": str(dets.method[i]),
                     "tarped": bool(dets.tarped[i]),
                     "length_m": round(float(dets.length[i]) * window.gsd_m, 2),
@@ -66,12 +73,14 @@ def detections_geojson(window: SceneWindow, dets: Detections, result: CountResul
 
 def detections_csv(window: SceneWindow, dets: Detections) -> str:
     """Detections of an ungeoreferenced image as CSV in pixel coordinates (row, col of the centre)."""
-    lines = ["row,col,length_m,width_m,angle_deg,type,score,method,tarped"]
+    lines = ["row,col,length_m,width_m,angle_deg,type,score,method,tarped,unsure"]
+    unsure = unsure_railcars(dets)
     for i in range(len(dets)):
         lines.append(
             f"{dets.center[i, 0]:.1f},{dets.center[i, 1]:.1f},{dets.length[i] * window.gsd_m:.2f},"
             f"{dets.width[i] * window.gsd_m:.2f},{dets.angle_deg[i]:.1f},{dets.kind[i]},"
-            f"{dets.score[i]:.3f},{dets.method[i]},{str(bool(dets.tarped[i])).lower()}"
+            f"{dets.score[i]:.3f},{dets.method[i]},{str(bool(dets.tarped[i])).lower()},"
+            f"{str(bool(unsure[i])).lower()}"
         )
     return "\n".join(lines) + "\n"
 
@@ -131,11 +140,10 @@ def overlay_image(
                 img, [np.round(xy * 8).astype(np.int32)], True, _STATION, thick + 1, cv2.LINE_AA, shift=3
             )
     corners = dets.corners() * scale
+    unsure = unsure_railcars(dets)
     for i in range(len(dets)):
         colour = _LOCO if dets.kind[i] == "locomotive" else _METHOD_COLOUR.get(str(dets.method[i]), _CAR)
-        pts = np.round(corners[i] * 8).astype(np.int32)
-        cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
-        cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
+        _draw_box(img, corners[i], colour, thick, dashed=bool(unsure[i]))
     if errors is not None:
         for i in errors.false:
             # A second, wider outline around the box, so its method colour still shows inside.
@@ -161,6 +169,9 @@ def overlay_image(
         plural = "s" if result.locomotives != 1 else ""
         caption += f" | {result.locomotives} locomotive{plural}"
         legend.append((_LOCO, "locomotive"))
+    if unsure.any():
+        # Under p 0.7: a tenth to a quarter of generated yards' boxes, half to two thirds of the false ones.
+        legend.append((_UNSURE_SWATCH, f"{int(unsure.sum())} unsure (dashed): check first"))
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
     if errors is not None:
@@ -172,6 +183,48 @@ def overlay_image(
     note = f"types (indicative): {types}" if types else ""
     _caption(img, caption, [*legend, (_STATION, "station")], note, caution)
     return img
+
+
+def _draw_box(
+    img: np.ndarray, corners: np.ndarray, colour: tuple[int, int, int], thick: int, *, dashed: bool
+) -> None:
+    """One detection's outline (four corners, (x, y) picture pixels) on a black edge, solid or dashed."""
+    if not dashed:
+        pts = np.round(corners * 8).astype(np.int32)
+        cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
+        cv2.polylines(img, [pts], True, colour, thick, cv2.LINE_AA, shift=3)
+        return
+    pieces = [np.round(p * 8).astype(np.int32) for p in _dash_pieces(corners, _DASH * thick, _GAP * thick)]
+    cv2.polylines(img, pieces, False, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
+    cv2.polylines(img, pieces, False, colour, thick, cv2.LINE_AA, shift=3)
+
+
+def _dash_pieces(corners: np.ndarray, dash: float, gap: float) -> list[np.ndarray]:
+    """The dashes of a closed outline through ``corners`` (k, 2): open polylines, a dash starting
+    at the first corner; the pattern is stretched so that a whole number of dash-and-gap periods
+    (at least four) goes round, and a dash may turn a corner."""
+    ring = np.vstack([corners, corners[:1]]).astype(float)
+    steps = np.diff(ring, axis=0)
+    lengths = np.hypot(steps[:, 0], steps[:, 1])
+    along = np.concatenate([[0.0], np.cumsum(lengths)])
+    total = float(along[-1])
+    if total <= 0.0:
+        return []
+    n = max(4, round(total / (dash + gap)))
+    period = total / n
+    on = period * dash / (dash + gap)
+
+    def point(s: float) -> np.ndarray:
+        j = min(int(np.searchsorted(along, s, side="right")) - 1, len(lengths) - 1)
+        t = (s - along[j]) / lengths[j] if lengths[j] > 0 else 0.0
+        return ring[j] + t * steps[j]
+
+    pieces = []
+    for k in range(n):
+        s0, s1 = k * period, k * period + on
+        turns = [ring[j] for j in range(1, len(ring) - 1) if s0 < along[j] < s1]
+        pieces.append(np.array([point(s0), *turns, point(s1)]))
+    return pieces
 
 
 def _shade(img: np.ndarray, window: SceneWindow, cloud: np.ndarray | None) -> bool:
@@ -339,14 +392,24 @@ def _caption(
     small = 0.8 * size
     extra = [(t, c) for t, c in ((note, (255, 255, 255)), (caution, (0, 191, 255))) if t]
     lines = 2 + len(extra)
-    width = max([tw + 16, 520] + [cv2.getTextSize(t, font, small, thick)[0][0] + 16 for t, _ in extra])
+    legend_w = 8 + sum(40 + cv2.getTextSize(label, font, small, thick)[0][0] for _, label in legend)
+    width = max(
+        [tw + 16, 520, legend_w] + [cv2.getTextSize(t, font, small, thick)[0][0] + 16 for t, _ in extra]
+    )
     cv2.rectangle(img, (0, 0), (min(img.shape[1], width), lines * line + 8), (0, 0, 0), -1)
     cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
     for k, (t, colour) in enumerate(extra):
         cv2.putText(img, t, (8, (2 + k) * line + th + 4), font, small, colour, max(1, thick - 1), cv2.LINE_AA)
     x, y = 8, line + th + 4
     for colour, label in legend:
-        cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
+        if colour == _UNSURE_SWATCH:
+            box = np.array(
+                [[x + 1, y - th + 3], [x + 21, y - th + 3], [x + 21, y - 1], [x + 1, y - 1]], float
+            )
+            dashes = [np.round(piece * 8).astype(np.int32) for piece in _dash_pieces(box, 5.0, 3.0)]
+            cv2.polylines(img, dashes, False, _CAR, 2, cv2.LINE_AA, shift=3)
+        else:
+            cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
         cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
         x += 40 + cv2.getTextSize(label, font, small, thick)[0][0]
 
