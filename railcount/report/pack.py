@@ -152,7 +152,9 @@ def _overlay_section(report: Report) -> list[str]:
             f'src="{data_uri(ov.png)}"><figcaption>{escape(o.scene or "")}: counted with detector '
             f"{escape(o.detector_version or '?')}, {_n(o.railcars)} railcars "
             f"({_n(o.low)}\N{EN DASH}{_n(o.high)}){escape(differs)}; "
-            "every counted car is outlined.</figcaption></figure>"
+            "every counted car is outlined; the dashed ones are those the car model was unsure of "
+            "(under 0.7), which hold about half the false ones on generated yards: check them first."
+            "</figcaption></figure>"
         )
     else:
         note = report.overlay_note or "Overlay unavailable."
