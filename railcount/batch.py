@@ -134,6 +134,7 @@ def run_batch(
     params: DetectorParams | None = None,
     progress: Callable[[Progress], None] | None = None,
     log: Callable[[str], None] | None = None,
+    max_cloud_cover: float | None = None,
 ) -> BatchSummary:
     """Count every station in every scene of ``scenes`` that covers it, into the store ``db``.
 
@@ -164,6 +165,10 @@ def run_batch(
     log : callable, optional
         Called with one line for each scene left out, failed before counting
         or skipped (and why), and one saying what will be counted.
+    max_cloud_cover : float, optional
+        Skip scenes whose provider reports more cloud than this (percent of the
+        scene: a STAC item's ``eo:cloud_cover``); scenes that report none are counted.
+        The provider's figure is kept with every count either way.
 
     Returns
     -------
@@ -207,7 +212,16 @@ def run_batch(
     try:
         with open_store(db) as store:
             remote = client is not None
-            plan = plan_batch(sources, stations, store, start=lo, end=hi, force=force, remote=remote)
+            plan = plan_batch(
+                sources,
+                stations,
+                store,
+                start=lo,
+                end=hi,
+                force=force,
+                remote=remote,
+                max_cloud_cover=max_cloud_cover,
+            )
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
             store.write(*plan.records)
@@ -219,7 +233,10 @@ def run_batch(
                     f"selected, {_n(len(plan.tasks), 'scene')} to count"
                 )
             done = failed = 0
-            for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client, log=log):
+            for task, counted in run_tasks(plan.tasks, params, workers=n_workers, client=client, log=log):
+                outcomes = [
+                    dict(o, count=_with_cloud_cover(o.get("count"), task.cloud_cover)) for o in counted
+                ]
                 store.write(*_records(task, outcomes, params))
                 done += 1
                 failed += any(o["status"] != "ok" for o in outcomes)
@@ -254,6 +271,7 @@ def plan_batch(
     end: datetime | None = None,
     force: bool = False,
     remote: bool = False,
+    max_cloud_cover: float | None = None,
 ) -> Plan:
     """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
 
@@ -266,7 +284,8 @@ def plan_batch(
     detector version is not counted again unless ``force``. With ``remote``
     (a Dask cluster does the reading), a local path this process cannot see
     is left for the workers: it is dated by its file name and identified by
-    its path.
+    its path. A scene whose provider reports more cloud than ``max_cloud_cover`` (percent) is
+    skipped for the stations it covers.
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
@@ -311,12 +330,26 @@ def plan_batch(
         if acquired is None:
             plan.records += _records_for(covered, key, src.path, None, "skipped", NO_DATE)
             continue
+        cover = src.cloud_cover
         todo = tuple(st for st in covered if states.get((st.name, key)) != "ok")
+        if todo and max_cloud_cover is not None and cover is not None and cover > max_cloud_cover:
+            # (A count already stored stays: nothing computed is thrown away.)
+            reason = (
+                f"{src.path}: its provider reports {cover:g} % cloud cover, more than --max-cloud-cover "
+                f"{max_cloud_cover:g}; raise it to count this scene"
+            )
+            plan.records += _records_for(todo, key, src.path, iso, "skipped", reason)
+            continue
         if todo:
-            plan.tasks.append(SceneTask(src.path, key, iso, todo))
+            plan.tasks.append(SceneTask(src.path, key, iso, todo, cover))
     plan.notes += [_note(r) for r in plan.records]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan
+
+
+def _with_cloud_cover(count: dict[str, Any] | None, cover: float | None) -> dict[str, Any] | None:
+    """A count record with its scene's ``provider_cloud_cover`` (percent; None when not given)."""
+    return None if count is None else {**count, "provider_cloud_cover": cover}
 
 
 def _note(r: Record) -> str:

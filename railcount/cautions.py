@@ -27,6 +27,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+PROVIDER_CLOUD_PCT = 10.0
+"""From this much cloud over a scene (percent, as its provider reported it: a STAC item's
+``eo:cloud_cover``, kept with a batch's counts) the batch's log line and the report name it. The
+detector cannot see thin cloud (generated yards under a thin veil lose about a third of their cars,
+``benchmarks/conditions.py``), so the provider's own estimate is the one cue an analyst has."""
+
+THIN_CLOUD_COST = (
+    "thin cloud, which railcount cannot see, hid about a third of the cars under it on generated yards"
+)
+"""What thin cloud costs a count, as the cautions that name a provider's cloud cover say it."""
+
 COARSE_GSD_M = 0.65
 """Coarser than this (metres per pixel) a count is made on coarse imagery: the detector's default
 ``gap_visible_gsd_m``, past which it counts runs of coupled cars by their length. The report reads a

@@ -93,13 +93,16 @@ COLUMNS = (
     "detector_version",
     "warnings",
     "time_of_day",
+    "provider_cloud_cover",
 )
 """The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``).
 
 ``warnings`` holds the count's warnings (e.g. the sun throwing the shadows along the tracks), joined
 by :data:`WARNINGS_SEPARATOR`, or None. ``time_of_day`` says whether the count was made with the
 acquisition's time of day (``given``) or with the sun assumed at 10:30 local solar time
-(``assumed``); None for a count that was not made."""
+(``assumed``); None for a count that was not made. ``provider_cloud_cover`` is the cloud cover the
+scene's provider reported (percent of the scene, a STAC item's ``eo:cloud_cover``), kept with the
+count; None when the SOURCE gave none or the scene was not counted."""
 
 WARNINGS_SEPARATOR = " | "
 """Joins a count's warnings into one text cell (they are one line each and hold no such bar)."""
@@ -356,7 +359,8 @@ def read_counts(
         ``locomotives``, ``observed_fraction``, ``gsd_m`` (None unless ok),
         ``detector_version`` (None for records that never reached the
         detector), ``warnings`` (the count's warnings joined by
-        :data:`WARNINGS_SEPARATOR`, or None), ``params`` (detector
+        :data:`WARNINGS_SEPARATOR`, or None), ``time_of_day``,
+        ``provider_cloud_cover`` (see :data:`COLUMNS`), ``params`` (detector
         parameters dict or None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
@@ -408,6 +412,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "detector_version": r[12] or None,
             "warnings": _warnings_of(r[16]),
             "time_of_day": _time_of_day(r[16], r[3]) if r[4] == "ok" else None,
+            "provider_cloud_cover": _cloud_cover_of(r[16]),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
@@ -425,6 +430,15 @@ def _time_of_day(record: str | None, acquired: str | None) -> str:
     if isinstance(sun, dict) and sun.get("time_of_day") in ("given", "assumed"):
         return str(sun["time_of_day"])
     return "assumed" if stored_time_unknown(acquired) else "given"
+
+
+def _cloud_cover_of(record: str | None) -> float | None:
+    """The provider's cloud cover (percent) kept with a stored count record, or None."""
+    try:
+        value = json.loads(record).get("provider_cloud_cover") if record else None
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _warnings_of(record: str | None) -> str | None:

@@ -46,12 +46,14 @@ _THREAD_VARS = ("GDAL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "
 
 @dataclass(frozen=True)
 class SceneTask:
-    """One scene to count for the stations it covers (``acquired`` as ISO 8601 UTC)."""
+    """One scene to count for the stations it covers (``acquired`` as ISO 8601 UTC; ``cloud_cover``
+    the provider's estimate, percent, when the SOURCE gives one)."""
 
     scene: str
     key: str
     acquired: str | None
     stations: tuple[Station, ...]
+    cloud_cover: float | None = None
 
 
 Outcome = dict[str, Any]

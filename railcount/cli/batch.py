@@ -44,6 +44,15 @@ def batch(
         "(needs the dask extra: pip install 'railcount\\[dask]').",
     ),
     force: bool = typer.Option(False, "--force", help="Recount scenes the store already holds."),
+    max_cloud_cover: float | None = typer.Option(
+        None,
+        "--max-cloud-cover",
+        min=0.0,
+        max=100.0,
+        help="Skip scenes whose provider reports more cloud than this, percent of the scene "
+        "(a STAC item's eo:cloud_cover); scenes that report none are counted. Thin cloud the "
+        "detector cannot see hides cars.",
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print the summary as one JSON object (ok, failed, skipped, db)."
     ),
@@ -73,6 +82,7 @@ def batch(
         workers=workers,
         scheduler=scheduler,
         force=force,
+        max_cloud_cover=max_cloud_cover,
         progress=ProgressBar() if sys.stderr.isatty() else log_line,
         log=_note,
     )
@@ -110,7 +120,7 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
-    from railcount.cautions import is_along, is_coarse, is_short_shadow
+    from railcount.cautions import PROVIDER_CLOUD_PCT, is_along, is_coarse, is_short_shadow
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
@@ -124,6 +134,9 @@ def log_line(p: Progress) -> None:
                 note += " (warning: coarse imagery, likely low)"
             if stored_time_unknown(o["count"].get("acquired")):
                 note += " (no time of day: sun assumed)"
+            cover = o["count"].get("provider_cloud_cover")
+            if cover is not None and cover >= PROVIDER_CLOUD_PCT:  # (stored for every scene all the same)
+                note += f" (its provider reports {cover:g} % cloud: thin cloud hides cars, check the overlay)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         else:
             parts.append(f"{o['station']} FAILED: {o['reason']}")

@@ -43,13 +43,16 @@ _ASSET_KEYS = ("visual", "image", "data", "analytic", "pan", "panchromatic")
 class SceneSource:
     """A scene found in a SOURCE, before it is opened.
 
-    ``acquired`` and ``footprint`` (lon/lat) are set for STAC items, else None.
+    ``acquired`` and ``footprint`` (lon/lat) are set for STAC items, else None;
+    ``cloud_cover`` is a STAC item's ``eo:cloud_cover`` (percent of the scene, as its provider
+    estimated it), when it gives one.
     """
 
     path: str
     acquired: datetime | None = None
     footprint: BaseGeometry | None = None
     from_stac: bool = False
+    cloud_cover: float | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,18 @@ def _stac_scenes(
         asset = _pick_asset(item, href)
         if asset is None:
             continue
-        out.append(SceneSource(asset, acquired=when, footprint=footprint, from_stac=True))
+        cover = _cloud_cover(item.properties.get("eo:cloud_cover"))
+        out.append(SceneSource(asset, acquired=when, footprint=footprint, from_stac=True, cloud_cover=cover))
     return out
+
+
+def _cloud_cover(value: Any) -> float | None:
+    """A STAC item's ``eo:cloud_cover`` as a percentage, or None when it is missing or not one (a
+    number from 0 to 100, by the EO extension)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if 0.0 <= value <= 100.0 else None
 
 
 def _item_collection(href: str) -> list[Any]:
