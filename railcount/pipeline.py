@@ -19,7 +19,7 @@ from typing import cast
 import numpy as np
 
 from railcount.cautions import ALONG_PHRASE, coarse_imagery_caution, short_shadow_caution
-from railcount.counting import summarise
+from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
@@ -254,6 +254,9 @@ class StationEvaluation:
         # Types are scored only on matched cars whose truth names a type; truth that labels
         # every car "wagon" (Muttenz) says nothing about types.
         typed = [(d, t) for d, t in self.type_pairs if t in RAILCAR_TYPES]
+        dashed = unsure_railcars(self.cars)  # the boxes the overlay draws dashed
+        false = np.zeros(dashed.size, bool)
+        false[self.false] = True
         return {
             "station": r.station,
             "scene": r.scene,
@@ -271,6 +274,9 @@ class StationEvaluation:
             "f1": round(self.match.f1, 4),
             "precision_2_5m": round(self.strict.precision, 4),
             "recall_2_5m": round(self.strict.recall, 4),
+            "unsure": int(dashed.sum()),
+            "unsure_false": int((dashed & false).sum()),
+            "sure_false": int((~dashed & false).sum()),
             "locomotives": r.locomotives,
             "true_locomotives": self.locomotives.truth,
             "locomotives_matched": self.locomotives.true_positives,

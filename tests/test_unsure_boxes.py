@@ -134,3 +134,19 @@ def test_false_cars_benchmark_tallies_dashed_and_solid_boxes():
     assert cells[6:8] == ["1/3", "33%"]  # false among the solid
     assert cells[8:10] == ["1/2", "50%"]  # the false that are dashed
     assert unsure_row("none", []).split()[1:] == ["0", "-", "-", "-", "-"]
+
+
+def test_an_evaluation_splits_the_false_boxes_into_dashed_and_solid(capsys: pytest.CaptureFixture[str]):
+    truth = SAMPLES / "tumangang_2023-10-05.truth.geojson"
+    assert main(["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    # Every false railcar box is dashed or solid; every box that is not a true positive is false.
+    assert rec["unsure_false"] + rec["sure_false"] == rec["railcars"] - rec["true_positives"]
+    assert 0 < rec["unsure"] < rec["railcars"]
+    assert rec["unsure_false"] <= rec["unsure"] and rec["sure_false"] <= rec["railcars"] - rec["unsure"]
+    assert main(["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth)]) == 0
+    line = [t for t in capsys.readouterr().out.splitlines() if "dashed (unsure) boxes" in t]
+    assert line == [
+        f"  dashed (unsure) boxes: {rec['unsure']}, {rec['unsure_false']} of them false; "
+        f"solid: {rec['railcars'] - rec['unsure']}, {rec['sure_false']} false"
+    ]

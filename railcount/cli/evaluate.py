@@ -75,6 +75,11 @@ def evaluate(
             f"{rec['tarped_matched']} right, of {rec['true_tarped']}; locomotives: "
             f"{rec['locomotives']} called, {rec['locomotives_matched']} right, of {rec['true_locomotives']}"
         )
+        sure = rec["railcars"] - rec["unsure"]
+        typer.echo(
+            f"  dashed (unsure) boxes: {rec['unsure']}, {rec['unsure_false']} of them false; "
+            f"solid: {sure}, {rec['sure_false']} false"
+        )
         if ev.outputs:
             where = ev.outputs["picture"].parent
             typer.echo(f"  wrote {where}/: " + ", ".join(p.name for p in ev.outputs.values()))
