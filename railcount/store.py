@@ -93,6 +93,7 @@ COLUMNS = (
     "detector_version",
     "warnings",
     "time_of_day",
+    "unsure_share",
     "provider_cloud_cover",
 )
 """The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``).
@@ -102,7 +103,8 @@ by :data:`WARNINGS_SEPARATOR`, or None. ``time_of_day`` says whether the count w
 acquisition's time of day (``given``) or with the sun assumed at 10:30 local solar time
 (``assumed``); None for a count that was not made. ``provider_cloud_cover`` is the cloud cover the
 scene's provider reported (percent of the scene, a STAC item's ``eo:cloud_cover``), kept with the
-count; None when the SOURCE gave none or the scene was not counted."""
+count; None when the SOURCE gave none or the scene was not counted. ``unsure_share`` is the count's
+share of railcars the car model gave under 0.7 (the overlay's dashed boxes), from its record."""
 
 WARNINGS_SEPARATOR = " | "
 """Joins a count's warnings into one text cell (they are one line each and hold no such bar)."""
@@ -360,7 +362,7 @@ def read_counts(
         ``detector_version`` (None for records that never reached the
         detector), ``warnings`` (the count's warnings joined by
         :data:`WARNINGS_SEPARATOR`, or None), ``time_of_day``,
-        ``provider_cloud_cover`` (see :data:`COLUMNS`), ``params`` (detector
+        ``unsure_share``, ``provider_cloud_cover`` (see :data:`COLUMNS`), ``params`` (detector
         parameters dict or None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
@@ -412,7 +414,8 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "detector_version": r[12] or None,
             "warnings": _warnings_of(r[16]),
             "time_of_day": _time_of_day(r[16], r[3]) if r[4] == "ok" else None,
-            "provider_cloud_cover": _cloud_cover_of(r[16]),
+            "unsure_share": _number_of(r[16], "unsure_share"),
+            "provider_cloud_cover": _number_of(r[16], "provider_cloud_cover"),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
@@ -432,10 +435,10 @@ def _time_of_day(record: str | None, acquired: str | None) -> str:
     return "assumed" if stored_time_unknown(acquired) else "given"
 
 
-def _cloud_cover_of(record: str | None) -> float | None:
-    """The provider's cloud cover (percent) kept with a stored count record, or None."""
+def _number_of(record: str | None, key: str) -> float | None:
+    """A number kept in a stored count record (``unsure_share``, ``provider_cloud_cover``), or None."""
     try:
-        value = json.loads(record).get("provider_cloud_cover") if record else None
+        value = json.loads(record).get(key) if record else None
     except (ValueError, AttributeError):
         return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -3,6 +3,8 @@ dashed on the overlay, with their number in its legend, and ``unsure`` in the de
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -150,3 +152,19 @@ def test_an_evaluation_splits_the_false_boxes_into_dashed_and_solid(capsys: pyte
         f"  dashed (unsure) boxes: {rec['unsure']}, {rec['unsure_false']} of them false; "
         f"solid: {rec['railcars'] - rec['unsure']}, {rec['sure_false']} false"
     ]
+
+
+def test_export_gives_each_count_its_unsure_share(tmp_path: Path, capsys: pytest.CaptureFixture[str], sample):
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    (folder / SCENE.name).write_bytes(SCENE.read_bytes())
+    db = str(tmp_path / "r.db")
+    assert (
+        main(["batch", "--station", str(STATION), "--scenes", str(folder), "--db", db, "--workers", "1"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["export", "--db", db, "--format", "csv"]) == 0
+    (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert float(row["unsure_share"]) == pytest.approx(sample.result.unsure_share, abs=1e-4)  # as rounded
+    dashed = unsure_railcars(sample.detections).sum()
+    assert float(row["unsure_share"]) == pytest.approx(dashed / int(row["railcars"]), abs=1e-4)

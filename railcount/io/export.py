@@ -54,6 +54,7 @@ def write_counts_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:
         "detector_version": pa.string(),
         "warnings": pa.string(),
         "time_of_day": pa.string(),
+        "unsure_share": pa.float64(),
         "provider_cloud_cover": pa.float64(),
     }
     columns: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in COLUMNS}
