@@ -233,10 +233,7 @@ def run_batch(
                     f"selected, {_n(len(plan.tasks), 'scene')} to count"
                 )
             done = failed = 0
-            for task, counted in run_tasks(plan.tasks, params, workers=n_workers, client=client, log=log):
-                outcomes = [
-                    dict(o, count=_with_cloud_cover(o.get("count"), task.cloud_cover)) for o in counted
-                ]
+            for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client, log=log):
                 store.write(*_records(task, outcomes, params))
                 done += 1
                 failed += any(o["status"] != "ok" for o in outcomes)
@@ -345,11 +342,6 @@ def plan_batch(
     plan.notes += [_note(r) for r in plan.records]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan
-
-
-def _with_cloud_cover(count: dict[str, Any] | None, cover: float | None) -> dict[str, Any] | None:
-    """A count record with its scene's ``provider_cloud_cover`` (percent; None when not given)."""
-    return None if count is None else {**count, "provider_cloud_cover": cover}
 
 
 def _note(r: Record) -> str:

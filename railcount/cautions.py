@@ -4,20 +4,23 @@ A caution says the count was made, but under conditions where the detector
 is known to be weak, so the number needs a look before it is used. Each is
 warned of on stderr by ``railcount count``, written into ``count.json`` as
 ``warnings``, stored by the batch (export's ``warnings`` column), drawn on
-the overlay's caption and read back by the report. Three kinds exist:
+the overlay's caption and read back by the report. Four kinds exist:
 
 * the sun throws the shadows along the tracks (:func:`railcount.pipeline.along_tracks_caution`),
   a property of one scene's time and the station's tracks;
 * the sun stands so high that the cars' shadows are a few pixels long
   (:func:`short_shadow_caution`), a property of one scene's date and time
   and the product's pixel size: on coarse imagery, summer scenes;
+* the scene's provider reported cloud over it (:func:`provider_cloud_caution`): railcount cannot
+  see thin cloud, so the provider's estimate (GDAL's ``IMAGERY`` metadata, a STAC item's
+  ``eo:cloud_cover``) is the one cue there is;
 * the imagery is too coarse to see the gaps between coupled cars
   (:func:`coarse_imagery_caution`), a property of the product, which every
   scene of a station's history may share. The report reads this kind from
   each count's ground sample distance and says it once, instead of ringing
   every count on the chart.
 
-The first two are *scene cautions* (:func:`scene_cautions`), named in the
+The first three are *scene cautions* (:func:`scene_cautions`), named in the
 report's caveats; its chart rings the counts that came with the first kind
 (the second marks every summer count of a coarse history).
 """
@@ -28,15 +31,33 @@ import math
 from collections.abc import Iterable
 
 PROVIDER_CLOUD_PCT = 10.0
-"""From this much cloud over a scene (percent, as its provider reported it: a STAC item's
-``eo:cloud_cover``, kept with a batch's counts) the batch's log line and the report name it. The
-detector cannot see thin cloud (generated yards under a thin veil lose about a third of their cars,
-``benchmarks/conditions.py``), so the provider's own estimate is the one cue an analyst has."""
+"""From this much cloud over a scene (percent, as its provider reported it: GDAL's ``IMAGERY``
+metadata from the delivery's files, or a STAC item's ``eo:cloud_cover``) a count comes with a
+caution (:func:`provider_cloud_caution`). The detector cannot see thin cloud (generated yards under
+a thin veil lose about a third of their cars, ``benchmarks/conditions.py``), so the provider's own
+estimate is the one cue an analyst has. The figure is kept with every count that has one."""
 
-THIN_CLOUD_COST = (
-    "thin cloud, which railcount cannot see, hid about a third of the cars under it on generated yards"
-)
-"""What thin cloud costs a count, as the cautions that name a provider's cloud cover say it."""
+PROVIDER_CLOUD_PHRASE = "provider reports"
+"""Part of every provider-cloud caution's text (:func:`provider_cloud_caution`), by which a stored one
+is recognised."""
+
+
+def provider_cloud_caution(station: str, cloud_cover: float | None) -> str:
+    """One line for the user when the scene's provider reported :data:`PROVIDER_CLOUD_PCT` or more
+    cloud over it (else ""). The figure is the whole scene's, not the station's: a reason to look."""
+    if cloud_cover is None or cloud_cover < PROVIDER_CLOUD_PCT:
+        return ""
+    return (
+        f"{station}: the image's {PROVIDER_CLOUD_PHRASE} {cloud_cover:g} % cloud cover over the scene; "
+        "thin cloud, which railcount cannot see, hid about a third of the cars under it on generated "
+        "yards: if haze or cloud lies over the tracks on the overlay, read the count as a floor"
+    )
+
+
+def is_provider_cloud(caution: str) -> bool:
+    """Whether a caution (as stored) is a provider-cloud one (:func:`provider_cloud_caution`)."""
+    return PROVIDER_CLOUD_PHRASE in caution
+
 
 COARSE_GSD_M = 0.65
 """Coarser than this (metres per pixel) a count is made on coarse imagery: the detector's default
@@ -162,6 +183,8 @@ def caption(cautions: Iterable[str], gsd_m: float) -> str:
         parts.append("shadows fall along the tracks; cars there are often missed")
     if any(is_short_shadow(c) for c in cautions):
         parts.append("high sun, shadows under 3 px: likely low")
+    if any(is_provider_cloud(c) for c in cautions):
+        parts.append("provider reports cloud: look for haze over the tracks")
     if any(is_coarse(c) for c in cautions):
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
     return "caution: " + "; ".join(parts) if parts else ""

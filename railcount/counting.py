@@ -131,4 +131,5 @@ def summarise(
         count_method=by_method,
         unsure_share=unsure,
         sun=sun,
+        provider_cloud_cover=window.cloud_cover,
     )

@@ -75,6 +75,11 @@ class ShortShadowsWarning(RailcountWarning):
     finds cars beside their shadows, misses more of them (see :mod:`railcount.cautions`)."""
 
 
+class ProviderCloudWarning(RailcountWarning):
+    """The scene's provider reported cloud over it, which may hide cars: railcount cannot see thin cloud
+    (see :mod:`railcount.cautions`)."""
+
+
 class CoarseImageryWarning(RailcountWarning):
     """The imagery is too coarse to see the gaps between coupled cars; on real yards counts made at such
     resolutions have run low (see :mod:`railcount.cautions`)."""

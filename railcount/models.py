@@ -75,6 +75,10 @@ class SceneWindow:
         Acquisition time, when the file carries one.
     value_range : (float, float)
         The range of meaningful pixel values (e.g. 0-2047 for 11-bit data).
+    cloud_cover : float or None
+        Percent of the scene its provider reported cloudy (GDAL's ``IMAGERY``
+        metadata, read from the delivery's sidecar files, or a STAC item's
+        ``eo:cloud_cover``), when known.
     """
 
     pixels: np.ndarray
@@ -87,6 +91,7 @@ class SceneWindow:
     station: Station
     acquired: datetime | None = None
     value_range: tuple[float, float] = (0.0, 255.0)
+    cloud_cover: float | None = None
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]
@@ -229,6 +234,8 @@ class CountResult:
     # Where the detector put the sun (azimuth_deg, elevation_deg, time_of_day "given" or "assumed");
     # None for an image counted in pixel space, which has no place on Earth.
     sun: dict[str, Any] | None = None
+    # Percent of the scene its provider reported cloudy (file metadata or a STAC item); None: not given.
+    provider_cloud_cover: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -248,4 +255,5 @@ class CountResult:
             "count_method": dict(self.count_method),
             "unsure_share": round(self.unsure_share, 4),
             "sun": dict(self.sun) if self.sun is not None else None,
+            "provider_cloud_cover": self.provider_cloud_cover,
         }

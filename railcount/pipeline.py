@@ -18,7 +18,12 @@ from typing import cast
 
 import numpy as np
 
-from railcount.cautions import ALONG_PHRASE, coarse_imagery_caution, short_shadow_caution
+from railcount.cautions import (
+    ALONG_PHRASE,
+    coarse_imagery_caution,
+    provider_cloud_caution,
+    short_shadow_caution,
+)
 from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
@@ -27,6 +32,7 @@ from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown, wind
 from railcount.errors import (
     AssumedSunWarning,
     CoarseImageryWarning,
+    ProviderCloudWarning,
     ShadowsAlongTracksWarning,
     ShortShadowsWarning,
     UsageError,
@@ -60,6 +66,7 @@ def count_scene(
     bands: Sequence[int] | None = None,
     gsd_m: float | None = None,
     acquired: datetime | None = None,
+    cloud_cover: float | None = None,
 ) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
@@ -78,6 +85,11 @@ def count_scene(
     time read from the scene's metadata or name: the sun, and so the side
     the shadows fall on, is placed from it. Midnight UTC exactly reads as a
     date with no time of day, as date-only metadata does.
+
+    ``cloud_cover`` (percent of the scene) replaces the cloud cover its provider's metadata gives
+    (GDAL's ``IMAGERY`` domain); a batch passes a STAC item's ``eo:cloud_cover``. It is kept with the
+    count (``provider_cloud_cover``), and from :data:`~railcount.cautions.PROVIDER_CLOUD_PCT` up the
+    count comes with a caution.
     """
     params = params or DetectorParams()
     if gsd_m is not None and acquired is not None:
@@ -100,6 +112,8 @@ def count_scene(
     if acquired is not None:
         moment = acquired if acquired.tzinfo else acquired.replace(tzinfo=timezone.utc)
         windows = [dataclasses.replace(w, acquired=moment) for w in windows]
+    if cloud_cover is not None:
+        windows = [dataclasses.replace(w, cloud_cover=cloud_cover) for w in windows]
     if windows and time_of_day_unknown(windows[0].acquired):
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
@@ -129,11 +143,14 @@ def count_scene(
         # With no date at all the sun is made up (the equinox), and says nothing of the season.
         elevation = float(cast(float, sun["elevation_deg"])) if sun and window.acquired is not None else None
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
-        cautions = [c for c in (along, short, coarse) if c]
+        cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
+        cautions = [c for c in (along, short, cloudy, coarse) if c]
         if along:
             warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {along}"), stacklevel=2)
         if short:
             warnings.warn(ShortShadowsWarning(f"{window.scene_id}: {short}"), stacklevel=2)
+        if cloudy:
+            warnings.warn(ProviderCloudWarning(f"{window.scene_id}: {cloudy}"), stacklevel=2)
         if coarse:
             warnings.warn(CoarseImageryWarning(f"{window.scene_id}: {coarse}"), stacklevel=2)
         seen, cloud = window, None

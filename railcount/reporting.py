@@ -24,6 +24,7 @@ from railcount.errors import (
     CoarseImageryWarning,
     EmptyBaselineError,
     NoObservationError,
+    ProviderCloudWarning,
     RailcountError,
     ShortShadowsWarning,
     StationError,
@@ -293,6 +294,7 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
             # which the stored counts carry into its caveats and rings.
             warnings.simplefilter("ignore", CoarseImageryWarning)
             warnings.simplefilter("ignore", ShortShadowsWarning)
+            warnings.simplefilter("ignore", ProviderCloudWarning)
             return _count(_resolve(o.scene, base_dir), polygon, folder), ""
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"

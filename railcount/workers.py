@@ -28,6 +28,7 @@ from railcount.detect.params import DetectorParams
 from railcount.errors import (
     AssumedSunWarning,
     CoarseImageryWarning,
+    ProviderCloudWarning,
     RailcountError,
     ShadowsAlongTracksWarning,
     ShortShadowsWarning,
@@ -168,7 +169,11 @@ def describe(exc: BaseException) -> str:
 
 
 def count_task(
-    scene: str, stations: Sequence[Station], params: DetectorParams, acquired: str | None = None
+    scene: str,
+    stations: Sequence[Station],
+    params: DetectorParams,
+    acquired: str | None = None,
+    cloud_cover: float | None = None,
 ) -> list[Outcome]:
     """Count ``scene`` for each station separately; never raises.
 
@@ -177,7 +182,8 @@ def count_task(
     ``acquired`` (ISO 8601) is the time the batch planned the scene at (a
     STAC item's ``datetime``, a scene list's time, else what the file says):
     the count is made, and the sun placed, at that time, so the stored
-    count and the store's ``acquired`` agree.
+    count and the store's ``acquired`` agree. ``cloud_cover`` is a STAC item's ``eo:cloud_cover``
+    (percent), which replaces what the file's metadata say.
     """
     from railcount.io.outputs import detections_geojson
     from railcount.pipeline import count_scene
@@ -192,11 +198,12 @@ def count_task(
                 warnings.simplefilter("ignore", ShadowsAlongTracksWarning)
                 warnings.simplefilter("ignore", CoarseImageryWarning)
                 warnings.simplefilter("ignore", ShortShadowsWarning)
+                warnings.simplefilter("ignore", ProviderCloudWarning)
                 # An assumed sun shows in the stored acquisition time (no time of day); the batch's
                 # log line and summary say so, once, not a worker's raw warning per scene.
                 warnings.simplefilter("ignore", AssumedSunWarning)
                 when = datetime.fromisoformat(acquired) if acquired else None
-                (sc,) = count_scene(scene, [st], params=params, acquired=when)
+                (sc,) = count_scene(scene, [st], params=params, acquired=when, cloud_cover=cloud_cover)
             count = sc.result.to_dict()
             if sc.cautions:  # as the warning's line reads, scene first
                 count["warnings"] = [f"{sc.window.scene_id}: {c}" for c in sc.cautions]
@@ -253,7 +260,7 @@ def run_tasks(
         pages_for(_windows(tasks))  # only where the command line set small pages
         with _one_thread_each(), helper_allowed(workers > 1):
             for task in tasks:
-                yield task, count_task(task.scene, task.stations, params, task.acquired)
+                yield task, count_task(task.scene, task.stations, params, task.acquired, task.cloud_cover)
 
 
 MAX_POOL_RESTARTS = 3
@@ -296,7 +303,8 @@ def _run_pool(
             broken = False
             try:
                 futures = {
-                    pool.submit(count_task, t.scene, t.stations, params, t.acquired): t for t in pending
+                    pool.submit(count_task, t.scene, t.stations, params, t.acquired, t.cloud_cover): t
+                    for t in pending
                 }
                 for fut in as_completed(futures):
                     task, exc = futures[fut], fut.exception()
@@ -355,7 +363,8 @@ def _run_dask(
     from distributed import as_completed as dask_completed
 
     futures = {
-        client.submit(count_task, t.scene, t.stations, params, t.acquired, pure=False): t for t in tasks
+        client.submit(count_task, t.scene, t.stations, params, t.acquired, t.cloud_cover, pure=False): t
+        for t in tasks
     }
     for fut in dask_completed(futures):
         task = futures[fut]

@@ -120,7 +120,7 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
-    from railcount.cautions import PROVIDER_CLOUD_PCT, is_along, is_coarse, is_short_shadow
+    from railcount.cautions import is_along, is_coarse, is_provider_cloud, is_short_shadow
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
@@ -134,9 +134,9 @@ def log_line(p: Progress) -> None:
                 note += " (warning: coarse imagery, likely low)"
             if stored_time_unknown(o["count"].get("acquired")):
                 note += " (no time of day: sun assumed)"
-            cover = o["count"].get("provider_cloud_cover")
-            if cover is not None and cover >= PROVIDER_CLOUD_PCT:  # (stored for every scene all the same)
-                note += f" (its provider reports {cover:g} % cloud: thin cloud hides cars, check the overlay)"
+            if any(is_provider_cloud(n) for n in notes):
+                cover = o["count"].get("provider_cloud_cover")
+                note += f" (warning: its provider reports {cover:g} % cloud, may be low)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         else:
             parts.append(f"{o['station']} FAILED: {o['reason']}")

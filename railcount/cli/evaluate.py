@@ -75,7 +75,7 @@ def evaluate(
             f"{rec['tarped_matched']} right, of {rec['true_tarped']}; locomotives: "
             f"{rec['locomotives']} called, {rec['locomotives_matched']} right, of {rec['true_locomotives']}"
         )
-        sure = rec["railcars"] - rec["unsure"]
+        sure = int(str(rec["railcars"])) - int(str(rec["unsure"]))
         typer.echo(
             f"  dashed (unsure) boxes: {rec['unsure']}, {rec['unsure_false']} of them false; "
             f"solid: {sure}, {rec['sure_false']} false"

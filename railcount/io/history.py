@@ -136,20 +136,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         params=r.get("params") or r.get("detector_params"),
         warnings=split_warnings(r.get("warnings")),
         time_unknown=_time_unknown(r),
-        cloud_cover=_cloud_cover(r.get("provider_cloud_cover")),
     )
-
-
-def _cloud_cover(value: Any) -> float | None:
-    """A provider's cloud cover (percent) from a record, store row or CSV cell; None when not given or
-    not a percentage."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if 0.0 <= v <= 100.0 else None
 
 
 def _time_unknown(r: dict[str, Any]) -> bool | None:
@@ -217,7 +204,6 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
         detector_version=r.get("detector_version") or None,
         warnings=split_warnings(r.get("warnings")),
         time_unknown=_time_unknown(r),
-        cloud_cover=_cloud_cover(r.get("provider_cloud_cover")),
     )
 
 

@@ -57,7 +57,11 @@ _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_DATETIME_TAGS = ("ACQUISITION_DATETIME", "ACQUISITIONDATETIME", "DATETIME_ACQUIRED", "TIFFTAG_DATETIME")
+_DATETIME_TAGS = ("ACQUISITION_DATETIME", "ACQUISITIONDATETIME", "DATETIME_ACQUIRED")
+"""Tags of the file's own metadata that name its acquisition time, in the order they are trusted."""
+IMAGERY_DOMAIN = "IMAGERY"
+"""GDAL's metadata domain for what it reads from a provider's delivery files (a Maxar ``.IMD``, an
+Airbus DIMAP ``.XML``, ...): ``ACQUISITIONDATETIME``, ``CLOUDCOVER`` (percent; 999 when unknown)."""
 
 
 Scene = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -255,6 +259,7 @@ def read_window(
         station=station,
         acquired=acquisition_time(ds, name),
         value_range=value_range(ds, pixels, valid),
+        cloud_cover=provider_cloud_cover(ds),
     )
     return _square_pixels(window, gx, gy)
 
@@ -333,15 +338,41 @@ def ground_pixel_size(transform: Affine, crs: CRS, shape_rc: tuple[int, int]) ->
 def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> datetime | None:
     """Acquisition time from the file's metadata, else from a YYYY-MM-DD date in its name (UTC).
 
+    The metadata are read in this order: an acquisition-time tag of the file's own
+    (:data:`_DATETIME_TAGS`); the time GDAL reads from the provider's delivery files
+    (:data:`IMAGERY_DOMAIN`); last ``TIFFTAG_DATETIME``, which the TIFF format defines as the
+    image's creation time (often a processing date), trusted only when nothing better is there.
     ``name`` is the scene's name when it differs from the dataset's (a mosaic).
     """
     tags = ds.tags()
-    for key in _DATETIME_TAGS:
-        if key in tags:
-            parsed = parse_datetime(tags[key])
-            if parsed is not None:
-                return parsed
+    imagery = _imagery_tags(ds)
+    candidates = [tags.get(key) for key in _DATETIME_TAGS]
+    candidates += [imagery.get("ACQUISITIONDATETIME"), tags.get("TIFFTAG_DATETIME")]
+    for text in candidates:
+        parsed = parse_datetime(text) if text else None
+        if parsed is not None:
+            return parsed
     return date_from_name(name or ds.name)
+
+
+def provider_cloud_cover(ds: rasterio.io.DatasetReader) -> float | None:
+    """Percent of the scene its provider reported cloudy, from GDAL's :data:`IMAGERY_DOMAIN`
+    (``CLOUDCOVER``), else a ``CLOUDCOVER`` or ``CLOUD_COVER`` tag of the file's own; None when none
+    is given, or it is GDAL's 999 (not known) or not a percentage."""
+    tags, imagery = ds.tags(), _imagery_tags(ds)
+    for text in (imagery.get("CLOUDCOVER"), tags.get("CLOUDCOVER"), tags.get("CLOUD_COVER")):
+        try:
+            value = float(text) if text is not None else math.nan
+        except ValueError:
+            continue
+        if 0.0 <= value <= 100.0:
+            return value
+    return None
+
+
+def _imagery_tags(ds: rasterio.io.DatasetReader) -> dict[str, str]:
+    """The dataset's :data:`IMAGERY_DOMAIN` metadata ({} when GDAL found no delivery files)."""
+    return dict(ds.tags(ns=IMAGERY_DOMAIN))
 
 
 def parse_datetime(text: str) -> datetime | None:

@@ -46,10 +46,9 @@ import numpy as np
 from railcount.cautions import (
     COARSE_GSD_M,
     COARSE_REAL_FINDINGS,
-    PROVIDER_CLOUD_PCT,
-    THIN_CLOUD_COST,
     coarse_gsd,
     is_along,
+    is_provider_cloud,
     is_short_shadow,
     scene_cautions,
 )
@@ -80,8 +79,6 @@ class Observation:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # True: counted with no time of day (the sun assumed); None: not known (a history CSV's date).
     time_unknown: bool | None = field(default=None, compare=False)
-    # Percent of the scene its provider reported cloudy (a STAC item's eo:cloud_cover); None: not given.
-    cloud_cover: float | None = field(default=None, compare=False)
 
     @property
     def low(self) -> float:
@@ -372,6 +369,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             for kind, said in (
                 ("the sun along the tracks", any(is_along(n) for n in notes)),
                 ("a high sun's short shadows", any(is_short_shadow(n) for n in notes)),
+                ("cloud its provider reported", any(is_provider_cloud(n) for n in notes)),
             )
             if said
         ]
@@ -381,7 +379,6 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             f"{min(o.date for o in warned).isoformat()}; those counts may be low (see the warnings column of "
             "railcount export)"
         )
-    out += _cloud_caveats(c)
     unknown = [o for o in c.baseline_obs if o.time_unknown]
     if unknown:
         out.append(
@@ -401,28 +398,6 @@ def caveats(c: Comparison) -> tuple[str, ...]:
                 f"{med:.2f} m; counts at such different resolutions are not directly comparable"
             )
     return tuple(out)
-
-
-def _cloud_caveats(c: Comparison) -> list[str]:
-    """Caveats for the judged count and the baseline counts whose scene's provider reported
-    :data:`~railcount.cautions.PROVIDER_CLOUD_PCT` or more cloud."""
-    j, out = c.judged, []
-    if j.cloud_cover is not None and j.cloud_cover >= PROVIDER_CLOUD_PCT:
-        out.append(
-            f"the provider of the scene of {j.date.isoformat()} reports {j.cloud_cover:g} % cloud over "
-            f"it; {THIN_CLOUD_COST}: if haze or cloud lies over the tracks on the overlay, read the count "
-            "as a floor"
-        )
-    cloudy = [o for o in c.baseline_obs if o.cloud_cover is not None and o.cloud_cover >= PROVIDER_CLOUD_PCT]
-    if cloudy:
-        most = max(o.cloud_cover or 0.0 for o in cloudy)
-        out.append(
-            f"{len(cloudy)} of the {len(c.baseline_obs)} baseline counts are of scenes whose provider "
-            f"reports {PROVIDER_CLOUD_PCT:g} % cloud or more (up to {most:g} %); "
-            f"{THIN_CLOUD_COST}, so those counts may be low (see the provider_cloud_cover column of "
-            "railcount export, or batch again with --max-cloud-cover)"
-        )
-    return out
 
 
 def _coarse_caveat(c: Comparison) -> str:

@@ -86,33 +86,32 @@ def test_max_cloud_cover_outside_0_to_100_is_a_usage_error(
     assert not (tmp_path / "r.db").exists()
 
 
-def test_report_names_cloudy_scenes_in_its_caveats(tmp_path: Path) -> None:
-    """The judged scene's provider cloud cover, and how many baseline scenes had 10 % or more, are
-    caveats, read from store rows and from an exported CSV's cells alike; under 10 % they are not."""
+def test_report_names_cloudy_scenes_in_its_caveats() -> None:
+    """A count whose provider reported 10 % cloud or more carries a caution, which the report names
+    for the judged count and counts among the baseline's warned ones; under 10 % there is none."""
     from datetime import date, timedelta
 
+    from railcount.cautions import provider_cloud_caution
     from railcount.io.history import observation_from_record
     from railcount.report.baseline import compare
 
+    assert provider_cloud_caution("S", None) == provider_cloud_caution("S", 9.9) == ""
     first = date(2021, 1, 1)
-    covers: list[object] = [0.0, 35, "", None, "12.5", 2, 9.9, 60]  # the last is the judged scene's
+    covers = [0.0, 35.0, None, 12.5, 2.0, 9.9, 60.0]  # the last is the judged scene's
     rows = [
         {
             "acquired": (first + timedelta(days=30 * k)).isoformat() + "T02:00:00+00:00",
             "status": "ok",
             "railcars": 20 + k,
-            "provider_cloud_cover": cover,
+            "warnings": [w for w in [provider_cloud_caution("S", cover)] if w],
         }
         for k, cover in enumerate(covers)
     ]
     obs = [observation_from_record(r) for r in rows]
-    assert [o.cloud_cover for o in obs] == [0.0, 35.0, None, None, 12.5, 2.0, 9.9, 60.0]
     notes = compare(obs[-1], obs[:-1], station="S").caveats
-    judged = [n for n in notes if "reports 60 % cloud over it" in n]
-    baseline = [n for n in notes if "baseline counts are of scenes whose provider reports 10 % cloud" in n]
+    judged = [n for n in notes if n.startswith("the count on 2021-06-30") and "60 % cloud cover" in n]
     assert len(judged) == 1 and "read the count as a floor" in judged[0]
-    assert (
-        len(baseline) == 1 and baseline[0].startswith("2 of the 7 baseline") and "up to 35 %" in baseline[0]
-    )
-    clear = compare(obs[5], obs[:1], station="S").caveats  # 2 % judged against a 0 % baseline
+    (baseline,) = [n for n in notes if "baseline counts came with a warning" in n]
+    assert baseline.startswith("2 of the 6 baseline") and "cloud its provider reported" in baseline
+    clear = compare(obs[4], obs[:1], station="S").caveats  # 2 % judged against a 0 % baseline
     assert not any("cloud" in n for n in clear)
