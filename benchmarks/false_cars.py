@@ -30,7 +30,10 @@ Each detection takes the first of these that applies. Below that table,
 each way of counting a car (seen apart at a gap, a piece of a run counted
 by pitch, a gap fill) with how many of its detections are false, per GSD,
 and where the ``by a found`` boxes stand against the nearest true railcar
-(on its track, on the next, or further). ``--real`` adds
+(on its track, on the next, or further). A last table counts the railcar
+boxes the overlay draws dashed (the car model under 0.7: ``unsure``) and
+solid, how many of each are false, and what share of the false ones are
+dashed: whether checking the dashed boxes first finds most false railcars. ``--real`` adds
 rows for the real scenes of ``../shared/real`` (Muttenz west labels only
 its wagons, Joplin nothing, so their false cars are ``off a missed``,
 ``by a found`` or ``other``). The default, ``untouched`` v2 scenes 0-99, are held out from
@@ -54,14 +57,14 @@ import numpy as np
 from rasterio.warp import transform as warp_points
 from shapely.geometry import Point, Polygon
 
-from railcount.counting import UNSURE_BELOW, unsure_railcars
+from railcount.counting import UNSURE_BELOW
 from railcount.detect.frame import along_across
 from railcount.io.outputs import display_bgr
 from railcount.io.scenes import WGS84
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_features
 from railcount.models import SceneWindow, apply_affine
-from railcount.pipeline import StationEvaluation, evaluate_scene
+from railcount.pipeline import DashedBoxes, StationEvaluation, evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import (
@@ -145,7 +148,7 @@ class SceneResult(NamedTuple):
     kinds: list[str]  # what each false railcar stands on
     methods: list[tuple[str, bool]]  # every compared detection's method, and whether it is false
     offsets: list[str]  # where each ``by a found`` box stands
-    unsure: list[tuple[bool, bool]]  # every compared railcar's box: drawn dashed (unsure), and false
+    dashed: DashedBoxes  # the railcar boxes drawn dashed (unsure) and solid, and how many of each are false
 
 
 def scene_kinds(job: tuple[str, int, str, str], crops: str | None = None) -> SceneResult:
@@ -158,7 +161,7 @@ def scene_kinds(job: tuple[str, int, str, str], crops: str | None = None) -> Sce
         write_false_crops(Path(crops), f"{suite}-{realism}_{i}", ev, kinds)
     false = set(ev.false.tolist())
     methods = [(str(m), k in false) for k, m in enumerate(ev.cars.method)]
-    return SceneResult(round(ev.count.window.gsd_m, 2), kinds, methods, offsets(ev, kinds), dashed_boxes(ev))
+    return SceneResult(round(ev.count.window.gsd_m, 2), kinds, methods, offsets(ev, kinds), ev.dashed_boxes())
 
 
 def write_false_crops(folder: Path, stem: str, ev: StationEvaluation, kinds: list[str]) -> None:
@@ -170,40 +173,36 @@ def write_false_crops(folder: Path, stem: str, ev: StationEvaluation, kinds: lis
         write_crop(folder / f"{stem}_{kind.replace(' ', '-')}_{k}.png", picture)
 
 
-def real_rows() -> list[tuple[str, list[str], list[tuple[bool, bool]]]]:
+def real_rows() -> list[tuple[str, list[str], DashedBoxes]]:
     """Per real scene: what its false railcars stand on, and its railcar boxes (dashed, false)."""
     rows = []
     for name, tif, station, truth_file in REAL_CASES:
         truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
         (ev,) = evaluate_scene(SHARED_REAL / tif, read_stations(SHARED_REAL / station), truth)
-        rows.append((f"real {name}", false_kinds(ev, []), dashed_boxes(ev)))
+        rows.append((f"real {name}", false_kinds(ev, []), ev.dashed_boxes()))
     return rows
-
-
-def dashed_boxes(ev: StationEvaluation) -> list[tuple[bool, bool]]:
-    """Each railcar box of an evaluation: whether the overlay draws it dashed (unsure), and false."""
-    dashed, false = unsure_railcars(ev.cars), set(ev.false.tolist())
-    return [(bool(dashed[k]), k in false) for k in range(len(dashed)) if ev.cars.kind[k] != "locomotive"]
 
 
 UNSURE_WIDTHS = (7, 16, 16, 16, 23)
 
 
-def unsure_row(label: str, pairs: list[tuple[bool, bool]]) -> str:
-    """How many railcar boxes, the share drawn dashed, the share of the dashed and of the solid ones
-    that are false, and the share of the false ones that are dashed."""
-    dashed = np.array([d for d, _ in pairs], bool)
-    false = np.array([f for _, f in pairs], bool)
+def unsure_row(label: str, boxes: Iterable[DashedBoxes]) -> str:
+    """How many railcar boxes (summed over ``boxes``), the share drawn dashed, the share of the dashed
+    and of the solid ones that are false, and the share of the false ones that are dashed."""
+    one = list(boxes)
+    unsure, sure = sum(b.unsure for b in one), sum(b.sure for b in one)
+    unsure_false, sure_false = sum(b.unsure_false for b in one), sum(b.sure_false for b in one)
 
-    def share(part: np.ndarray, whole: np.ndarray) -> str:
-        return f"{int(part.sum())}/{int(whole.sum())} {part.sum() / whole.sum():4.0%}" if whole.any() else "-"
+    def share(part: int, whole: int) -> str:
+        return f"{part}/{whole} {part / whole:4.0%}" if whole else "-"
 
-    cells = (
-        share(dashed, np.ones_like(dashed)),
-        share(false & dashed, dashed),
-        share(false & ~dashed, ~dashed),
+    values = (
+        str(unsure + sure),
+        share(unsure, unsure + sure),
+        share(unsure_false, unsure),
+        share(sure_false, sure),
+        share(unsure_false, unsure_false + sure_false),
     )
-    values = (str(len(pairs)), *cells, share(false & dashed, false))
     return f"{label:<22}" + "".join(f"{v:>{w}}" for v, w in zip(values, UNSURE_WIDTHS, strict=True))
 
 
@@ -257,14 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"railcar boxes the overlay draws dashed (unsure: the car model under {UNSURE_BELOW:g}) and solid")
     heads = ("boxes", "dashed", "false dashed", "false solid", "false that are dashed")
     print(f"{'':<22}" + "".join(f"{h:>{w}}" for h, w in zip(heads, UNSURE_WIDTHS, strict=True)))
-    for label, pairs in [
-        *(
-            (f"{args.suite} {g:.2f} m", [b for r in results if r.gsd == round(g, 2) for b in r.unsure])
-            for g in gsds
-        ),
-        (f"{args.suite} all", [b for r in results for b in r.unsure]),
-    ]:
-        print(unsure_row(label, pairs))
+    for gsd in gsds:
+        print(unsure_row(f"{args.suite} {gsd:.2f} m", (r.dashed for r in results if r.gsd == round(gsd, 2))))
+    print(unsure_row(f"{args.suite} all", (r.dashed for r in results)))
     where = collections.Counter(o for r in results for o in r.offsets)
     print(
         f"'by a found' boxes against the nearest true railcar: {where['same track']} on its track "
@@ -276,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             for label, kinds, _ in real:
                 print(row(label, kinds))
             for label, _, boxes in real:
-                print(unsure_row(label, boxes))
+                print(unsure_row(label, [boxes]))
         else:
             print(f"(no {SHARED_REAL}: the real scenes are skipped)")
     return 0

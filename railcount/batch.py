@@ -167,8 +167,9 @@ def run_batch(
         or skipped (and why), and one saying what will be counted.
     max_cloud_cover : float, optional
         Skip scenes whose provider reports more cloud than this (percent of the
-        scene: a STAC item's ``eo:cloud_cover``); scenes that report none are counted.
-        The provider's figure is kept with every count either way.
+        scene: a STAC item's ``eo:cloud_cover``, else the delivery's metadata files as
+        GDAL reads them); scenes that report none are counted. The provider's figure is
+        kept with every count either way.
 
     Returns
     -------
@@ -290,12 +291,14 @@ def plan_batch(
     for src in sources:
         # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
         acquired, footprint, problem = src.acquired, src.footprint, None
+        cover = src.cloud_cover  # a STAC item's; else what the file's delivery metadata say
         if remote and not is_url(src.path) and not os.path.exists(src.path):
             acquired = src.acquired or date_from_name(src.path)
         elif not src.from_stac:
             try:
                 info = probe_scene(src.path)
                 acquired, footprint = src.acquired or info.acquired, info.footprint
+                cover = info.cloud_cover if cover is None else cover
             except Exception as exc:  # unreadable or corrupt: recorded, and the batch goes on
                 problem = describe(exc)
                 acquired = src.acquired or date_from_name(src.path)
@@ -327,7 +330,6 @@ def plan_batch(
         if acquired is None:
             plan.records += _records_for(covered, key, src.path, None, "skipped", NO_DATE)
             continue
-        cover = src.cloud_cover
         todo = tuple(st for st in covered if states.get((st.name, key)) != "ok")
         if todo and max_cloud_cover is not None and cover is not None and cover > max_cloud_cover:
             # (A count already stored stays: nothing computed is thrown away.)

@@ -266,14 +266,22 @@ class StationEvaluation:
         """Indices into :attr:`cars` of the detections that matched no true railcar."""
         return np.setdiff1d(np.arange(len(self.cars)), self.pairs[:, 0])
 
+    def dashed_boxes(self) -> DashedBoxes:
+        """How many railcar boxes the overlay draws dashed (unsure) and solid, and how many of each
+        are false."""
+        dashed = unsure_railcars(self.cars)
+        false = np.zeros(dashed.size, bool)
+        false[self.false] = True
+        return DashedBoxes(
+            int(dashed.sum()), int((~dashed).sum()), int((dashed & false).sum()), int((~dashed & false).sum())
+        )
+
     def to_dict(self) -> dict[str, object]:
         r = self.count.result
         # Types are scored only on matched cars whose truth names a type; truth that labels
         # every car "wagon" (Muttenz) says nothing about types.
         typed = [(d, t) for d, t in self.type_pairs if t in RAILCAR_TYPES]
-        dashed = unsure_railcars(self.cars)  # the boxes the overlay draws dashed
-        false = np.zeros(dashed.size, bool)
-        false[self.false] = True
+        dashed = self.dashed_boxes()
         return {
             "station": r.station,
             "scene": r.scene,
@@ -291,9 +299,9 @@ class StationEvaluation:
             "f1": round(self.match.f1, 4),
             "precision_2_5m": round(self.strict.precision, 4),
             "recall_2_5m": round(self.strict.recall, 4),
-            "unsure": int(dashed.sum()),
-            "unsure_false": int((dashed & false).sum()),
-            "sure_false": int((~dashed & false).sum()),
+            "unsure": dashed.unsure,
+            "unsure_false": dashed.unsure_false,
+            "sure_false": dashed.sure_false,
             "locomotives": r.locomotives,
             "true_locomotives": self.locomotives.truth,
             "locomotives_matched": self.locomotives.true_positives,
@@ -306,6 +314,16 @@ class StationEvaluation:
             "gsd_m": round(r.gsd_m, 4),
             "detector_version": r.detector_version,
         }
+
+
+@dataclass(frozen=True)
+class DashedBoxes:
+    """An evaluation's railcar boxes as the overlay draws them (:meth:`StationEvaluation.dashed_boxes`)."""
+
+    unsure: int
+    sure: int
+    unsure_false: int
+    sure_false: int
 
 
 def evaluate_scene(

@@ -123,13 +123,15 @@ def test_detections_say_which_railcars_are_unsure(tmp_path):
 
 
 def test_false_cars_benchmark_tallies_dashed_and_solid_boxes():
-    """``benchmarks/false_cars.py``'s table of dashed boxes, on a tally worked out by hand:
-    five boxes, two dashed (one false), three solid (one false)."""
+    """``benchmarks/false_cars.py``'s table of dashed boxes, on a tally worked out by hand: two
+    scenes, five boxes, two dashed (one false), three solid (one false)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from false_cars import unsure_row
 
-    pairs = [(True, True), (True, False), (False, True), (False, False), (False, False)]
-    cells = unsure_row("x", pairs).split()
+    from railcount.pipeline import DashedBoxes
+
+    scenes = [DashedBoxes(unsure=1, sure=2, unsure_false=1, sure_false=0), DashedBoxes(1, 1, 0, 1)]
+    cells = unsure_row("x", scenes).split()
     assert cells[:2] == ["x", "5"]
     assert cells[2:4] == ["2/5", "40%"]  # dashed
     assert cells[4:6] == ["1/2", "50%"]  # false among the dashed

@@ -50,8 +50,8 @@ def batch(
         min=0.0,
         max=100.0,
         help="Skip scenes whose provider reports more cloud than this, percent of the scene "
-        "(a STAC item's eo:cloud_cover); scenes that report none are counted. Thin cloud the "
-        "detector cannot see hides cars.",
+        "(a STAC item's eo:cloud_cover, else the delivery's metadata files as GDAL reads them); "
+        "scenes that report none are counted. Thin cloud the detector cannot see hides cars.",
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print the summary as one JSON object (ok, failed, skipped, db)."
@@ -134,8 +134,8 @@ def log_line(p: Progress) -> None:
                 note += " (warning: coarse imagery, likely low)"
             if stored_time_unknown(o["count"].get("acquired")):
                 note += " (no time of day: sun assumed)"
-            if any(is_provider_cloud(n) for n in notes):
-                cover = o["count"].get("provider_cloud_cover")
+            cover = o["count"].get("provider_cloud_cover")
+            if cover is not None and any(is_provider_cloud(n) for n in notes):
                 note += f" (warning: its provider reports {cover:g} % cloud, may be low)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         else:

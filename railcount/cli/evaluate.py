@@ -75,10 +75,10 @@ def evaluate(
             f"{rec['tarped_matched']} right, of {rec['true_tarped']}; locomotives: "
             f"{rec['locomotives']} called, {rec['locomotives_matched']} right, of {rec['true_locomotives']}"
         )
-        sure = int(str(rec["railcars"])) - int(str(rec["unsure"]))
+        dashed = ev.dashed_boxes()
         typer.echo(
-            f"  dashed (unsure) boxes: {rec['unsure']}, {rec['unsure_false']} of them false; "
-            f"solid: {sure}, {rec['sure_false']} false"
+            f"  dashed (unsure) boxes: {dashed.unsure}, {dashed.unsure_false} of them false; "
+            f"solid: {dashed.sure}, {dashed.sure_false} false"
         )
         if ev.outputs:
             where = ev.outputs["picture"].parent

@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from railcount.errors import UsageError
 from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
 from railcount.io.mosaic import listed_raster
-from railcount.io.scenes import WGS84, acquisition_time, open_scene, parse_datetime
+from railcount.io.scenes import WGS84, acquisition_time, open_scene, parse_datetime, provider_cloud_cover
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
 """Files a folder SOURCE is searched for."""
@@ -57,10 +57,12 @@ class SceneSource:
 
 @dataclass(frozen=True)
 class SceneInfo:
-    """What a scene's header says: acquisition time and lon/lat footprint."""
+    """What a scene's header says: acquisition time, lon/lat footprint, and the cloud cover its
+    provider's delivery files give (percent, :func:`railcount.io.scenes.provider_cloud_cover`)."""
 
     acquired: datetime | None
     footprint: BaseGeometry
+    cloud_cover: float | None = None
 
 
 class KeyCache(Protocol):
@@ -286,7 +288,7 @@ def probe_scene(scene: str) -> SceneInfo:
             box = transform_bounds(ds.crs, WGS84, *ds.bounds, densify_pts=21)
         except RasterioError as exc:
             raise SceneReadError(f"{scene}: cannot place the scene on the globe ({exc})") from None
-        return SceneInfo(acquisition_time(ds), shapely.box(*box))
+        return SceneInfo(acquisition_time(ds), shapely.box(*box), provider_cloud_cover(ds))
 
 
 def scene_key(scene: str, cache: KeyCache | None = None) -> str:
