@@ -109,3 +109,23 @@ def _lonlat_box(ds: rasterio.io.DatasetReader) -> list[tuple[float, float]]:
 
     w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
     return [(w, s), (e, s), (e, n), (w, n), (w, s)]
+
+
+def test_max_cloud_cover_reads_a_folder_of_deliveries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From a folder (no STAC), the batch reads each delivery's cloud cover while planning: the
+    cloudy one is skipped with its figure, the clear one counted with it kept."""
+    _delivery(tmp_path / "scenes" / "a", 0.45)
+    _delivery(tmp_path / "scenes" / "b", 0.02)
+    (tmp_path / "scenes" / "b" / "scene.tif").rename(tmp_path / "scenes" / "b" / "other.tif")
+    (tmp_path / "scenes" / "b" / "scene.IMD").rename(tmp_path / "scenes" / "b" / "other.IMD")
+    # The two copies differ in nothing but their delivery files: make the second's pixels its own.
+    with rasterio.open(tmp_path / "scenes" / "b" / "other.tif", "r+") as ds:
+        ds.update_tags(NOTE="second copy")
+    db = tmp_path / "r.db"
+    args = ["batch", "--station", str(STATION), "--scenes", str(tmp_path / "scenes"), "--db", str(db)]
+    assert main([*args, "--workers", "1", "--max-cloud-cover", "30"]) == 0
+    rows = {Path(r["scene"]).stem: r for r in read_counts(db)}
+    assert rows["scene"]["status"] == "skipped" and "45 % cloud cover" in rows["scene"]["reason"]
+    assert rows["other"]["status"] == "ok" and rows["other"]["provider_cloud_cover"] == pytest.approx(2.0)
