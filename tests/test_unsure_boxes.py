@@ -110,14 +110,16 @@ def test_the_sample_overlay_dashes_its_unsure_railcars_and_counts_them(sample):
     assert result.unsure_share == pytest.approx(unsure.sum() / result.railcars)
 
 
-def test_detections_say_which_railcars_are_unsure(tmp_path):
+def test_detections_say_which_railcars_are_unsure(tmp_path, capsys):
     assert main(["count", str(SCENE), "--station", str(STATION), "--out", str(tmp_path)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
     feats = json.loads((tmp_path / "detections.geojson").read_text())["features"]
     flags = [f["properties"]["unsure"] for f in feats]
     expected = [
         f["properties"]["type"] != "locomotive" and f["properties"]["score"] < UNSURE_BELOW for f in feats
     ]
     assert flags == expected and any(flags) and not all(flags)
+    assert f"observed, {sum(flags)} unsure]" in line  # the count's line says how many are dashed
     count = json.loads((tmp_path / "count.json").read_text())
     assert sum(flags) == round(count["unsure_share"] * count["railcars"])
 

@@ -70,6 +70,7 @@ def count(
 
     railcount count scene.tif --station yard.geojson --acquired 2023-10-05T02:15Z
     """
+    from railcount.counting import unsure_railcars
     from railcount.io.bands import parse_bands
     from railcount.io.scenes import parse_acquired
     from railcount.pipeline import count_scene
@@ -94,9 +95,12 @@ def count(
             continue
         date = r.acquired.date().isoformat() if r.acquired else "date unknown"
         locos = f", {r.locomotives} locomotive{'s' if r.locomotives != 1 else ''}" if r.locomotives else ""
+        # The boxes the overlay draws dashed: the ones to check first.
+        unsure = int(unsure_railcars(sc.detections).sum())
         typer.echo(
             f"{r.station}  {date}  {r.railcars} railcars ({r.railcars_low}-{r.railcars_high}){locos}"
-            f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed]  {Path(r.scene).name}"
+            f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed, {unsure} unsure]"
+            f"  {Path(r.scene).name}"
         )
         if sc.outputs:
             typer.echo(
