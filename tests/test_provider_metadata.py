@@ -129,3 +129,15 @@ def test_max_cloud_cover_reads_a_folder_of_deliveries(
     rows = {Path(r["scene"]).stem: r for r in read_counts(db)}
     assert rows["scene"]["status"] == "skipped" and "45 % cloud cover" in rows["scene"]["reason"]
     assert rows["other"]["status"] == "ok" and rows["other"]["provider_cloud_cover"] == pytest.approx(2.0)
+
+
+def test_cloud_cover_given_on_the_command_line_replaces_the_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tif = _delivery(tmp_path / "d", 0.05)
+    args = ["count", str(tif), "--station", str(STATION), "--json"]
+    assert main([*args, "--cloud-cover", "30"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["provider_cloud_cover"] == pytest.approx(30.0)
+    assert any(is_provider_cloud(w) and "30 % cloud cover" in w for w in rec["warnings"])
+    assert main([*args, "--cloud-cover", "101"]) == 2  # not a percentage: a usage error

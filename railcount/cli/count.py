@@ -48,6 +48,15 @@ def count(
         "detections.csv in pixel coordinates instead of detections.geojson.",
     ),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
+    cloud_cover: float | None = typer.Option(
+        None,
+        "--cloud-cover",
+        min=0.0,
+        max=100.0,
+        help="The provider's cloud cover for the scene, percent (from its order sheet or catalogue), "
+        "when the file's metadata do not say: kept with the count, and from 10 % a caution, as "
+        "railcount cannot see thin cloud.",
+    ),
     workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
 ) -> None:
     """Count the railcars of each station in SCENE.
@@ -85,7 +94,9 @@ def count(
     stations = read_stations(station) if station is not None else []
     source = scene[0] if len(scene) == 1 else scene
     with helper_allowed(workers > 1):
-        counted = count_scene(source, stations, out_dir=out, bands=band_idx, gsd_m=gsd, acquired=when)
+        counted = count_scene(
+            source, stations, out_dir=out, bands=band_idx, gsd_m=gsd, acquired=when, cloud_cover=cloud_cover
+        )
     for sc in counted:
         r = sc.result
         if as_json:
