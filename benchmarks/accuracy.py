@@ -114,12 +114,7 @@ from railcount.counting import (
     UNSURE_EDGES,
 )
 from railcount.detect.params import DetectorParams
-from railcount.errors import (
-    AssumedSunWarning,
-    CoarseImageryWarning,
-    ShadowsAlongTracksWarning,
-    ShortShadowsWarning,
-)
+from railcount.errors import AssumedSunWarning, CautionWarning
 from railcount.io.stations import read_stations
 from railcount.models import RAILCAR_TYPES
 from railcount.pipeline import StationEvaluation, evaluate_scene
@@ -129,11 +124,10 @@ GAP_VISIBLE_GSD_M = DetectorParams().gap_visible_gsd_m
 ROOT = Path(__file__).resolve().parents[1]
 # The real scenes carry a date but no time of day; what that risks is measured and said in the
 # README (known limitations), so the benchmarks do not repeat the warning for every run. Nor the
-# warning of shadows along the tracks: what it warns of is what the tables measure.
+# counts' cautions (the sun along the tracks, short shadows, coarse imagery, ...): what they warn of is
+# what the tables measure.
 warnings.filterwarnings("ignore", category=AssumedSunWarning)
-warnings.filterwarnings("ignore", category=ShadowsAlongTracksWarning)
-warnings.filterwarnings("ignore", category=CoarseImageryWarning)
-warnings.filterwarnings("ignore", category=ShortShadowsWarning)
+warnings.filterwarnings("ignore", category=CautionWarning)
 SHARED_REAL = ROOT.parent / "shared" / "real"
 GSDS = (0.3, 0.5, 0.75, 1.0)
 SUITES = {"tuned": 1000, "untouched": 5000, "fresh": 9000}

@@ -291,7 +291,8 @@ def plan_batch(
     for src in sources:
         # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
         acquired, footprint, problem = src.acquired, src.footprint, None
-        cover = src.cloud_cover  # a STAC item's; else what the file's delivery metadata say
+        # A STAC item's cloud cover, else (for the skip only: the count reads it itself) the file's.
+        cover = src.cloud_cover
         if remote and not is_url(src.path) and not os.path.exists(src.path):
             acquired = src.acquired or date_from_name(src.path)
         elif not src.from_stac:
@@ -340,7 +341,7 @@ def plan_batch(
             plan.records += _records_for(todo, key, src.path, iso, "skipped", reason)
             continue
         if todo:
-            plan.tasks.append(SceneTask(src.path, key, iso, todo, cover))
+            plan.tasks.append(SceneTask(src.path, key, iso, todo, src.cloud_cover))
     plan.notes += [_note(r) for r in plan.records]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan

@@ -65,22 +65,28 @@ class AssumedSunWarning(RailcountWarning):
     """A scene gives no time of day, so the sun's position (which side shadows fall on) is assumed."""
 
 
-class ShadowsAlongTracksWarning(RailcountWarning):
+class CautionWarning(RailcountWarning):
+    """A count's caution (:mod:`railcount.cautions`): the count was made, but where the detector is known
+    to be weak. Each kind is kept with the count's record (``warnings``), so a caller that stores the
+    record can ignore them all at once."""
+
+
+class ShadowsAlongTracksWarning(CautionWarning):
     """The sun throws the cars' shadows along the tracks, where the detector, which finds cars beside
     their shadows, misses many of them (the count is likely low)."""
 
 
-class ShortShadowsWarning(RailcountWarning):
+class ShortShadowsWarning(CautionWarning):
     """The sun stands so high that the cars' shadows are a few pixels long, where the detector, which
     finds cars beside their shadows, misses more of them (see :mod:`railcount.cautions`)."""
 
 
-class ProviderCloudWarning(RailcountWarning):
+class ProviderCloudWarning(CautionWarning):
     """The scene's provider reported cloud over it, which may hide cars: railcount cannot see thin cloud
     (see :mod:`railcount.cautions`)."""
 
 
-class CoarseImageryWarning(RailcountWarning):
+class CoarseImageryWarning(CautionWarning):
     """The imagery is too coarse to see the gaps between coupled cars; on real yards counts made at such
     resolutions have run low (see :mod:`railcount.cautions`)."""
 

@@ -145,14 +145,15 @@ def count_scene(
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
         cautions = [c for c in (along, short, cloudy, coarse) if c]
-        if along:
-            warnings.warn(ShadowsAlongTracksWarning(f"{window.scene_id}: {along}"), stacklevel=2)
-        if short:
-            warnings.warn(ShortShadowsWarning(f"{window.scene_id}: {short}"), stacklevel=2)
-        if cloudy:
-            warnings.warn(ProviderCloudWarning(f"{window.scene_id}: {cloudy}"), stacklevel=2)
-        if coarse:
-            warnings.warn(CoarseImageryWarning(f"{window.scene_id}: {coarse}"), stacklevel=2)
+        kinds = (
+            (along, ShadowsAlongTracksWarning),
+            (short, ShortShadowsWarning),
+            (cloudy, ProviderCloudWarning),
+            (coarse, CoarseImageryWarning),
+        )
+        for text, kind in kinds:
+            if text:
+                warnings.warn(kind(f"{window.scene_id}: {text}"), stacklevel=2)
         seen, cloud = window, None
         if params.mask_cloud:
             # What opaque cloud hides is not counted, and observed_fraction says so.

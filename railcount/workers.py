@@ -27,11 +27,8 @@ from typing import Any
 from railcount.detect.params import DetectorParams
 from railcount.errors import (
     AssumedSunWarning,
-    CoarseImageryWarning,
-    ProviderCloudWarning,
+    CautionWarning,
     RailcountError,
-    ShadowsAlongTracksWarning,
-    ShortShadowsWarning,
     UsageError,
 )
 from railcount.io.sources import is_url
@@ -48,7 +45,8 @@ _THREAD_VARS = ("GDAL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "
 @dataclass(frozen=True)
 class SceneTask:
     """One scene to count for the stations it covers (``acquired`` as ISO 8601 UTC; ``cloud_cover``
-    the provider's estimate, percent, when the SOURCE gives one)."""
+    the provider's estimate, percent, when the SOURCE gives one: a STAC item's, which replaces what
+    the file's own metadata say; None leaves those to the count)."""
 
     scene: str
     key: str
@@ -195,10 +193,7 @@ def count_task(
         try:
             with warnings.catch_warnings():
                 # Kept with the stored record instead of lost in a worker's stderr; others go on.
-                warnings.simplefilter("ignore", ShadowsAlongTracksWarning)
-                warnings.simplefilter("ignore", CoarseImageryWarning)
-                warnings.simplefilter("ignore", ShortShadowsWarning)
-                warnings.simplefilter("ignore", ProviderCloudWarning)
+                warnings.simplefilter("ignore", CautionWarning)
                 # An assumed sun shows in the stored acquisition time (no time of day); the batch's
                 # log line and summary say so, once, not a worker's raw warning per scene.
                 warnings.simplefilter("ignore", AssumedSunWarning)
