@@ -80,8 +80,9 @@ columns; a line per suite compares them with the true locomotives.
 
 Types: per suite, the share of matched railcars whose type is right, fine
 (gaps visible, 0.3-0.5 m) and coarse (0.75-1.0 m); and for the ``fresh``
-suite the confusion of detected type against true class. A line per suite
-compares cars called tarped with the true tarped cars.
+suite (with ``--diagnose``, the tuned scenes run) the confusion of detected
+type against true class. A line per suite compares cars called tarped with
+the true tarped cars.
 
 Then rows for the real scenes in ../shared/real when present: Muttenz west
 against its 45 labelled wagons, and both Joplin polygons (truth 0).
@@ -470,11 +471,16 @@ def print_spread(outcomes: list[Outcome], suites: list[str]) -> None:
 
 
 def print_types(outcomes: list[Outcome]) -> None:
-    """Type accuracy of matched railcars per suite and regime, tarped calls, the fresh suite's confusion."""
+    """Type accuracy of matched railcars per suite and regime, tarped calls, and the confusion of the
+    fresh suite (with ``--diagnose``, of the tuned scenes run)."""
     classes = list(RAILCAR_TYPES)
     kinds = [*classes, "railcar"]
+    suites = [s for s in SUITES if any(o.suite == s for o in outcomes)]
+    if not suites:
+        return
+    shown = "fresh" if "fresh" in suites else suites[-1]
     print("types of matched railcars: right / classified (share classified); railcar = unclassified")
-    for suite in SUITES:
+    for suite in suites:
         parts = []
         for regime, rows in _regimes([o for o in outcomes if o.suite == suite]):
             pairs = [p for o in rows for p in o.types]
@@ -487,11 +493,12 @@ def print_types(outcomes: list[Outcome]) -> None:
         t, d, k = (sum(o.tarps[i] for o in outcomes if o.suite == suite) for i in range(3))
         parts.append(f"tarped: {t} true, {d} called, {k} right")
         print(f"{suite:<10} " + "; ".join(parts))
-    for regime, rows in _regimes([o for o in outcomes if o.suite == "fresh"]):
+    for regime, rows in _regimes([o for o in outcomes if o.suite == shown]):
         pairs = [p for o in rows for p in o.types]
         if not pairs:
             continue
-        print(f"confusion, fresh suite, {regime} (rows: true class; columns: detected; right: of classified)")
+        what = "rows: true class; columns: detected; right: of classified"
+        print(f"confusion, {shown} suite, {regime} ({what})")
         print(f"{'':<12}" + "".join(f"{k:>10}" for k in kinds) + f"{'right':>8}")
         for c in classes:
             tally = [sum(1 for d, t in pairs if t == c and d == k) for k in kinds]
@@ -734,8 +741,7 @@ def main(argv: list[str] | None = None) -> int:
         print_spread(outcomes, suites)
     if args.by_shadow:
         print_by_shadow(outcomes, suites)
-    if not args.diagnose:
-        print_types(outcomes)
+    print_types(outcomes)
     if args.calibrate:
         print_calibration(calibration_only)
     if lookalikes:

@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/fit_car_model.py [--scenes N|RANGES] [--generic RANGES] [--lookalikes N|RANGES]
                                        [--along-generic RANGES] [--workers W] [--cache DIR] [--check]
-                                       [--roof-only | --fill-only | --along-only]
+                                       [--roof-only | --fill-only | --along-only | --types-only]
 
 First the roof model (``roof_model.py``, :mod:`railcount.detect.roofs`):
 every candidate near true rolling stock is described where the band
@@ -39,8 +39,13 @@ to those labels and written to ``railcount/detect/car_model.py``; the
 held-out AUC of the trees and of a logistic model with squared terms, each
 fitted on half the scenes, is printed first. A logistic model fitted by
 Newton's method on the candidates that lie on rolling stock says whether the
-nearest piece is a locomotive (``loco_model.py``), and logistic type models
-classify the cars the car model keeps (``type_model.py``).
+nearest piece is a locomotive (``loco_model.py``), and boosted trees (one per
+GSD regime and class, one-vs-rest, and one for a tarped load; logistic models
+before detector 0.6.17) classify the cars the car model keeps
+(``type_model.py`` and ``type_forests.npz``; their held-out scores and the
+logistic models', each fitted on half the scenes, are printed first;
+``--types-only`` fits them alone, on the candidates the shipped car model
+keeps).
 
 Last, the fill model (``fill_model.py``, :mod:`railcount.detect.fill`): with
 the car model just written, the detector proposes cars in the holes between
@@ -87,8 +92,8 @@ from accuracy import ROOT, ensure_scene
 from false_cars import lookalikes
 from shapely.geometry import Point
 
-from railcount.detect.boost import Forest, fit_forest
-from railcount.detect.candidates import FEATURES, design, fit_logistic, logistic
+from railcount.detect.boost import Forest, fit_forest, forests_bytes
+from railcount.detect.candidates import FEATURES, car_forest, design, fit_logistic, logistic
 from railcount.detect.dashes import ALONG_CONTEXT
 from railcount.detect.detector import (
     along_candidates,
@@ -113,6 +118,7 @@ from railcount.pipeline import STRICT_RADIUS_M
 MODULE = ROOT / "railcount" / "detect" / "car_model.py"
 LOCO_MODULE = ROOT / "railcount" / "detect" / "loco_model.py"
 TYPE_MODULE = ROOT / "railcount" / "detect" / "type_model.py"
+TYPE_FORESTS = ROOT / "railcount" / "detect" / "type_forests.npz"
 ROOF_MODULE = ROOT / "railcount" / "detect" / "roof_model.py"
 FILL_MODULE = ROOT / "railcount" / "detect" / "fill_model.py"
 ALONG_MODULE = ROOT / "railcount" / "detect" / "along_model.py"
@@ -463,6 +469,11 @@ def main(argv: list[str] | None = None) -> int:
         "--along-only", action="store_true", help="fit the along model only (with the shipped car model)"
     )
     ap.add_argument(
+        "--types-only",
+        action="store_true",
+        help="fit the type models only (on the candidates the shipped car model keeps)",
+    )
+    ap.add_argument(
         "--vegetation",
         action="store_true",
         help="fit on v3 Tumangang yards (v2 with hedges, trees and overgrown tracks) instead of v2; "
@@ -480,6 +491,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.along_only:
         fit_along_model(args)
+        return 0
+    if args.types_only:
+        fit_types_only(args)
         return 0
     if not args.keep_roof:
         fit_roof_model(args)
@@ -541,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         write_forest_module(LOCO_MODULE, loco_forest, provenance, "locomotive")
         print(f"wrote {LOCO_MODULE.relative_to(ROOT)}")
-    fit_types(features, both, types, kept, args)
+    fit_types(features, both, types, kept, scene, args)
     fit_fill_model(args)
     if not args.keep_along:
         fit_along_model(args)
@@ -648,94 +662,136 @@ def fit_along_model(args: argparse.Namespace) -> None:
         print(f"wrote {ALONG_MODULE.relative_to(ROOT)}")
 
 
+TYPE_FOREST = {"trees": 200, "depth": 4, "rate": 0.1, "l2": 1.0, "min_leaf": 20, "bins": 64}
+"""Settings of the type models' boosted trees (one forest per GSD regime and class, and for a tarp)."""
+TARP_THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+"""Tarp probabilities at which the held-out calls are printed (``min_tarp_probability`` is one)."""
+
+
+def _type_forests(x: np.ndarray, cls: np.ndarray, tarp: np.ndarray) -> dict[str, Forest]:
+    """One forest per class (one-vs-rest) and one for a tarped load, fitted on ``x``."""
+    out = {
+        name: fit_forest(x, (cls == k).astype(float), **TYPE_FOREST) for k, name in enumerate(TYPE_CLASSES)
+    }
+    out["tarped"] = fit_forest(x, tarp.astype(float), **TYPE_FOREST)
+    return {name: shipped_forest(f) for name, f in out.items()}
+
+
+def _type_logistic(x: np.ndarray, cls: np.ndarray, tarp: np.ndarray) -> dict[str, tuple]:
+    """The models before detector 0.6.17, for comparison: one-vs-rest logistic with squared terms."""
+    out = {name: fit_logistic(x, cls == k) for k, name in enumerate(TYPE_CLASSES)}
+    out["tarped"] = fit_logistic(x, tarp)
+    return out
+
+
+def _type_scores(p: np.ndarray, pt: np.ndarray, cls: np.ndarray, tarp: np.ndarray) -> str:
+    """Classes right, classified and right among them; tarps called, right and true at each threshold."""
+    best, sure = p.argmax(axis=1), p.max(axis=1) >= DetectorParams().min_type_probability
+    text = (
+        f"right {np.mean(best == cls):.1%}; at p >= {DetectorParams().min_type_probability}: "
+        f"{sure.mean():.1%} classified, {np.mean(best[sure] == cls[sure]):.1%} of them right; "
+        f"tarped AUC {auc(pt, tarp.astype(float)):.3f}, called / right of {int(tarp.sum())}:"
+    )
+    for th in TARP_THRESHOLDS:
+        called = pt >= th
+        text += f" {th:g}: {int(called.sum())} / {int((called & tarp).sum())}"
+    return text
+
+
 def fit_types(
-    features: np.ndarray, labels: np.ndarray, types: np.ndarray, kept: np.ndarray, args: argparse.Namespace
+    features: np.ndarray,
+    labels: np.ndarray,
+    types: np.ndarray,
+    kept: np.ndarray,
+    scene: np.ndarray,
+    args: argparse.Namespace,
 ) -> None:
-    """The type models: per GSD regime, one-vs-rest logistic models of each class and of a tarped load.
+    """The type models: per GSD regime, boosted trees (one-vs-rest) for each class and for a tarped load.
 
     Fitted on the candidates the car model keeps that lie within
     TYPE_MATCH_M of a true railcar (labelled with its class), so the models
-    see what the detector will hand them.
+    see what the detector will hand them. First, each regime's models are
+    fitted on half the scenes and scored on the other half, both ways
+    (:func:`held_out`), beside the logistic models of detector 0.3-0.6.16
+    fitted and scored the same way.
     """
     fine_max = DetectorParams().gap_visible_gsd_m
     on_car = kept & (labels[:, 2] >= 0)
-    x_all = type_design(features, types)
-    models: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    x_all = np.column_stack([features, types])
+    x_logistic = type_design(features, types)
+    forests: dict[str, Forest] = {}
     for regime in ("fine", "coarse"):
         gsd = labels[:, 4]
         sel = on_car & ((gsd <= fine_max) if regime == "fine" else (gsd > fine_max))
-        x, cls, tarp = x_all[sel], labels[sel, 2].astype(int), labels[sel, 3] > 0.5
-        models[regime] = {}
-        probs = []
-        for k, name in enumerate(TYPE_CLASSES):
-            w, mean, scale = fit_logistic(x, cls == k)
-            models[regime][name] = (w, mean, scale)
-            probs.append(logistic(x, w, mean, scale))
-        p = np.column_stack(probs)
-        best = p.argmax(axis=1)
-        sure = p.max(axis=1) >= DetectorParams().min_type_probability
-        print(
-            f"types, {regime} ({len(cls)} cars, fit): right {np.mean(best == cls):.0%}; "
-            f"at p >= {DetectorParams().min_type_probability}: {sure.mean():.0%} classified, "
-            f"{np.mean(best[sure] == cls[sure]):.0%} right"
-        )
-        w, mean, scale = fit_logistic(x, tarp)
-        models[regime]["tarped"] = (w, mean, scale)
-        pt = logistic(x, w, mean, scale)
-        for th in (0.3, 0.35, 0.4, 0.5):
-            called = pt >= th
-            print(
-                f"  tarped at p >= {th}: {int(called.sum())} called, "
-                f"{int((called & tarp).sum())} right, {int(tarp.sum())} true"
-            )
+        cls, tarp = labels[sel, 2].astype(int), labels[sel, 3] > 0.5
+        x, xl, half = x_all[sel], x_logistic[sel], held_out(scene[sel])
+        by_class = np.bincount(cls, minlength=len(TYPE_CLASSES))
+        print(f"types, {regime}: {len(cls)} cars, {by_class} by class, {int(tarp.sum())} tarped")
+        for kind in ("logistic", "trees"):
+            p, pt = np.zeros((len(cls), len(TYPE_CLASSES))), np.zeros(len(cls))
+            for fit, score in ((~half, half), (half, ~half)):
+                if kind == "trees":
+                    models = _type_forests(x[fit], cls[fit], tarp[fit])
+                    for k, name in enumerate(TYPE_CLASSES):
+                        p[score, k] = models[name].probability(x[score])
+                    pt[score] = models["tarped"].probability(x[score])
+                else:
+                    logit = _type_logistic(xl[fit], cls[fit], tarp[fit])
+                    for k, name in enumerate(TYPE_CLASSES):
+                        p[score, k] = logistic(xl[score], *logit[name])
+                    pt[score] = logistic(xl[score], *logit["tarped"])
+            print(f"  held out, {kind}: {_type_scores(p, pt, cls, tarp)}")
+        models = _type_forests(x, cls, tarp)
+        p = np.column_stack([models[name].probability(x) for name in TYPE_CLASSES])
+        print(f"  fit, trees: {_type_scores(p, models['tarped'].probability(x), cls, tarp)}")
+        forests.update({f"{regime}/{name}": f for name, f in models.items()})
     if not args.check:
-        write_type_module(TYPE_MODULE, models, fine_max, int(on_car.sum()), which(args), kinds_text(args))
-        print(f"wrote {TYPE_MODULE.relative_to(ROOT)}")
+        write_type_module(TYPE_MODULE, forests, fine_max, int(on_car.sum()), which(args), kinds_text(args))
+        print(f"wrote {TYPE_MODULE.relative_to(ROOT)} and {TYPE_FORESTS.relative_to(ROOT)}")
+
+
+def fit_types_only(args: argparse.Namespace) -> None:
+    """``--types-only``: the type models alone, on the candidates the shipped car model keeps."""
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        jobs = fit_jobs(args, lookalikes=False)
+        parts = list(pool.map(scene_rows, jobs, chunksize=2))
+    features = np.vstack([f for f, _, _ in parts])
+    both = np.vstack([y for _, y, _ in parts])
+    types = np.vstack([t for _, _, t in parts])
+    scene = scene_index([len(f) for f, _, _ in parts], jobs)
+    kept = car_forest().probability(features) >= DetectorParams().min_car_probability
+    fit_types(features, both, types, kept, scene, args)
 
 
 def write_type_module(
     path: Path,
-    models: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    forests: dict[str, Forest],
     fine_max: float,
     n: int,
     scenes: str,
     kinds: str,
 ) -> None:
-    def fmt(values: np.ndarray, indent: int = 4) -> str:
-        nums = [repr(float(v)) for v in values]
-        lines = [", ".join(nums[i : i + 4]) for i in range(0, len(nums), 4)]
-        pad = " " * indent
-        return "(\n" + "".join(f"{pad}    {line},\n" for line in lines) + f"{pad})"
-
+    """Write ``type_model.py`` (provenance, feature list, regimes) and the forests beside it (``.npz``)."""
     provenance = (
         f"Fitted {date.today().isoformat()} on {n} kept candidate cars within {TYPE_MATCH_M} m of a true "
         f"railcar, from {scenes} of the tuned suite, {kinds}; one-vs-rest "
-        "logistic models with squared terms, L2 penalty 1, one set per GSD regime."
+        f"{trees_text(TYPE_FOREST).rstrip('.')}; one set per GSD regime."
     )
     names = "(\n" + "".join(f'    "{name}",\n' for name in (*FEATURES, *TYPE_FEATURES)) + ")"
-    means, scales, weights = [], [], []
-    for regime, per in models.items():
-        # Every model of a regime standardises the same inputs: one mean and scale each.
-        first = next(iter(per.values()))
-        assert all(np.array_equal(m[1], first[1]) and np.array_equal(m[2], first[2]) for m in per.values())
-        means.append(f'    "{regime}": {fmt(first[1])},\n')
-        scales.append(f'    "{regime}": {fmt(first[2])},\n')
-        weights.append(f'    "{regime}": {{\n')
-        weights.extend(f'        "{name}": {fmt(w, 8)},\n' for name, (w, _, _) in per.items())
-        weights.append("    },\n")
     text = (
         '"""The fitted type models: written by benchmarks/fit_car_model.py, do not edit by hand.\n\n'
         + "\n".join(textwrap.wrap(provenance, 88))
-        + '\n"""\n\n'
+        + "\n\nTen forests (each regime: tank, covered, open, flat and tarped) are too many to keep as\n"
+        "Python source as the other models are; they live in FORESTS_FILE beside this module\n"
+        "(railcount.detect.boost.forests_bytes), read by railcount.detect.types.type_forests.\n"
+        '"""\n\n'
         f"FEATURES = {names}\n\n"
-        f"FINE_MAX_GSD_M = {fine_max!r}\n\n"
-        "# Per GSD regime: the mean and scale that standardise the inputs (type_design).\n"
-        "MEAN: dict[str, tuple[float, ...]] = {\n" + "".join(means) + "}\n\n"
-        "SCALE: dict[str, tuple[float, ...]] = {\n" + "".join(scales) + "}\n\n"
-        "# Per regime and model: weights, intercept first.\n"
-        "WEIGHTS: dict[str, dict[str, tuple[float, ...]]] = {\n" + "".join(weights) + "}\n"
+        f"FINE_MAX_GSD_M = {fine_max!r}\n"
+        '"""Cars at this GSD or finer are typed by the "fine" models, coarser ones by the "coarse"."""\n\n'
+        f'FORESTS_FILE = "{TYPE_FORESTS.name}"\n'
     )
     path.write_text(text, encoding="utf-8")
+    TYPE_FORESTS.write_bytes(forests_bytes(forests))
 
 
 if __name__ == "__main__":

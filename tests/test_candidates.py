@@ -367,14 +367,41 @@ def test_tarped_calls_find_tarped_cars_well_above_chance(unseen):
 
 def test_shipped_type_model_matches_the_feature_lists():
     from railcount.detect import type_model
-    from railcount.detect.types import TYPE_CLASSES, TYPE_FEATURES, type_design
+    from railcount.detect.types import TYPE_FEATURES, TYPE_MODEL_NAMES, type_forests
 
     assert tuple(type_model.FEATURES) == FEATURES + TYPE_FEATURES
-    n_inputs = type_design(np.zeros((1, len(FEATURES))), np.zeros((1, len(TYPE_FEATURES)))).shape[1]
-    for regime in ("fine", "coarse"):
-        assert len(type_model.MEAN[regime]) == len(type_model.SCALE[regime]) == n_inputs
-        for name in (*TYPE_CLASSES, "tarped"):
-            assert len(type_model.WEIGHTS[regime][name]) == n_inputs + 1
+    forests = type_forests()
+    assert set(forests) == set(TYPE_MODEL_NAMES) and len(TYPE_MODEL_NAMES) == 10
+    n_inputs = len(FEATURES) + len(TYPE_FEATURES)
+    for name, forest in forests.items():
+        inner = forest.feature >= 0
+        assert inner.any(), name
+        assert forest.feature.max() < n_inputs, name
+        # A leaf adds log-odds, an inner node only splits.
+        assert not forest.value[inner].any() and forest.value[~inner].any(), name
+
+
+def test_forests_file_round_trips_to_the_same_bytes():
+    import io
+    import zipfile
+
+    from railcount.detect.boost import fit_forest, forests_bytes, forests_from_bytes
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 6))
+    y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 4] + rng.normal(0, 0.5, 400) > 0).astype(float)
+    forests = {"a/one": fit_forest(x, y, trees=20, depth=3), "a/two": fit_forest(x, 1 - y, trees=10, depth=2)}
+    data = forests_bytes(forests)
+    back = forests_from_bytes(data)
+    assert set(back) == set(forests)
+    for name, forest in forests.items():
+        # Thresholds are kept as the float32 values the fit cut at: every prediction is the same.
+        assert np.array_equal(back[name].probability(x), forest.probability(x)), name
+    # Written twice (as a refit on the same data would), the file is the same to the byte: no member
+    # carries the time it was written.
+    assert forests_bytes(back) == data
+    dates = {info.date_time for info in zipfile.ZipFile(io.BytesIO(data)).infolist()}
+    assert dates == {(1980, 1, 1, 0, 0, 0)}
 
 
 def _track_frame(gsd: float, rail_rows_m: list[float], rng: np.random.Generator) -> np.ndarray:

@@ -26,6 +26,9 @@ out plainly here.
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,3 +190,51 @@ def _best_split(
     if not np.isfinite(gain[f, b]) or gain[f, b] <= 1e-12:
         return None
     return f, b
+
+
+_NPY_DATE = (1980, 1, 1, 0, 0, 0)
+"""Every member of a forests file is dated this, so that the same forests give the same bytes."""
+
+
+def forests_bytes(forests: Mapping[str, Forest]) -> bytes:
+    """Forests keyed by name as the bytes of a ``.npz`` file (numpy's zip of ``.npy`` arrays):
+    ``NAME/base``, ``NAME/feature`` (int8), ``NAME/threshold`` (float32) and ``NAME/value``.
+
+    The bytes depend on the forests alone (fixed member dates), so a refit on the
+    same data rewrites the same file. Many forests (the type models: ten) cost
+    far less to store and read this way than as Python source.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, forest in forests.items():
+            if forest.feature.max(initial=-1) > np.iinfo(np.int8).max:
+                raise ValueError(f"forest {name!r} tests a feature beyond int8")
+            arrays = {
+                "base": np.array(forest.base, dtype=float),
+                "feature": forest.feature.astype(np.int8),
+                "threshold": forest.threshold.astype(np.float32),
+                "value": forest.value.astype(float),
+            }
+            for key, array in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, array, allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}/{key}.npy", date_time=_NPY_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, buffer.getvalue())
+    return out.getvalue()
+
+
+def forests_from_bytes(data: bytes) -> dict[str, Forest]:
+    """The forests :func:`forests_bytes` wrote, keyed by name (thresholds read back as the float32
+    values the fit compared against)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        names = sorted({key.rsplit("/", 1)[0] for key in z.files})
+        return {
+            name: Forest(
+                base=float(z[f"{name}/base"]),
+                feature=z[f"{name}/feature"].astype(np.int64),
+                threshold=z[f"{name}/threshold"].astype(np.float32).astype(float),
+                value=z[f"{name}/value"].astype(float),
+            )
+            for name in names
+        }

@@ -23,11 +23,14 @@ frame maps the band evidence already made (no further filtering).
 
 from __future__ import annotations
 
+import functools
 import math
+from importlib import resources
 
 import numpy as np
 
-from railcount.detect.candidates import CONTEXT_FEATURES, FEATURES, logistic
+from railcount.detect.boost import Forest, forests_from_bytes
+from railcount.detect.candidates import CONTEXT_FEATURES, FEATURES
 from railcount.detect.cars import BandTerms, FrameCars, FrameMap
 from railcount.detect.means import SegmentBatch, pixels_at, segment_pixels, segment_stds
 from railcount.detect.params import to_px
@@ -253,19 +256,46 @@ def type_probabilities(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per car, the probability of each of :data:`TYPE_CLASSES` (n, 4, one-vs-rest) and of a tarped load (n,).
 
-    The models of the GSD's regime (gaps visible or not) are used; they are
-    fitted by ``benchmarks/fit_car_model.py`` and live in
+    The models of the GSD's regime (gaps visible or not) are used: boosted
+    trees (:mod:`railcount.detect.boost`) on the car features and the type
+    features, since detector 0.6.17 (logistic models with squared terms
+    before). They are fitted by ``benchmarks/fit_car_model.py``; see
     :mod:`railcount.detect.type_model`.
+    """
+    from railcount.detect import type_model
+
+    regime = "fine" if gsd_m <= type_model.FINE_MAX_GSD_M else "coarse"
+    forests = type_forests()
+    x = np.column_stack(
+        [
+            np.asarray(features, float).reshape(-1, len(FEATURES)),
+            np.asarray(types, float).reshape(-1, len(TYPE_FEATURES)),
+        ]
+    )
+    probs = np.column_stack([forests[f"{regime}/{c}"].probability(x) for c in TYPE_CLASSES])
+    return probs, forests[f"{regime}/tarped"].probability(x)
+
+
+TYPE_MODEL_NAMES = tuple(
+    f"{regime}/{name}" for regime in ("fine", "coarse") for name in (*TYPE_CLASSES, "tarped")
+)
+"""The type model's forests: one per GSD regime and class, and one per regime for a tarped load."""
+
+
+@functools.lru_cache(maxsize=1)
+def type_forests() -> dict[str, Forest]:
+    """The shipped type models (read once): ``"REGIME/NAME"`` -> forest, for each of :data:`TYPE_MODEL_NAMES`.
+
+    Refuses a file fitted on other feature lists or missing a model.
     """
     from railcount.detect import type_model
 
     if tuple(type_model.FEATURES) != FEATURES + TYPE_FEATURES:
         raise RuntimeError("the fitted type model does not match the feature lists; rerun fit_car_model.py")
-    regime = "fine" if gsd_m <= type_model.FINE_MAX_GSD_M else "coarse"
-    x = type_design(features, types)
-    mean, scale = np.asarray(type_model.MEAN[regime]), np.asarray(type_model.SCALE[regime])
-
-    def prob(name: str) -> np.ndarray:
-        return logistic(x, np.asarray(type_model.WEIGHTS[regime][name]), mean, scale)
-
-    return np.column_stack([prob(c) for c in TYPE_CLASSES]), prob("tarped")
+    data = resources.files("railcount.detect").joinpath(type_model.FORESTS_FILE).read_bytes()
+    forests = forests_from_bytes(data)
+    if set(forests) != set(TYPE_MODEL_NAMES):
+        raise RuntimeError(
+            f"{type_model.FORESTS_FILE} holds {sorted(forests)}, not the type models; rerun fit_car_model.py"
+        )
+    return forests
