@@ -28,6 +28,8 @@ _FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap fi
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
 _METHOD_COLOUR = {"gap": _CAR, "pitch": _PITCH, "fill": _FILL}
 _UNSURE_SWATCH = (-1, -1, -1)  # the legend's key for dashed boxes: drawn as a dashed outline, not a colour
+_TARP = (255, 255, 255)  # white dot, black rim: a railcar called tarped (the shape tells it, not the colour)
+_TARP_SWATCH = (-2, -2, -2)  # the legend's key for tarped cars: drawn as the dot itself
 _DASH, _GAP = 4, 4
 """An unsure box's dashes and the gaps between them, in outline thicknesses (about: the pattern is
 stretched to close evenly around the box)."""
@@ -144,6 +146,10 @@ def overlay_image(
     for i in range(len(dets)):
         colour = _LOCO if dets.kind[i] == "locomotive" else _METHOD_COLOUR.get(str(dets.method[i]), _CAR)
         _draw_box(img, corners[i], colour, thick, dashed=bool(unsure[i]))
+    # The tarped count is the motivating case's figure: each car it counts gets a dot, to be checked.
+    tarped = np.flatnonzero(dets.tarped & (dets.kind != "locomotive"))
+    for k in tarped.tolist():
+        _draw_dot(img, corners[k].mean(axis=0), _tarp_radius(thick))
     if errors is not None:
         for i in errors.false:
             # A second, wider outline around the box, so its method colour still shows inside.
@@ -172,6 +178,8 @@ def overlay_image(
     if unsure.any():
         # Under p 0.7: a tenth to a quarter of generated yards' boxes, half to two thirds of the false ones.
         legend.append((_UNSURE_SWATCH, f"{int(unsure.sum())} unsure (dashed): check first"))
+    if tarped.size:
+        legend.append((_TARP_SWATCH, "tarped load"))
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
     if errors is not None:
@@ -197,6 +205,18 @@ def _draw_box(
     pieces = [np.round(p * 8).astype(np.int32) for p in _dash_pieces(corners, _DASH * thick, _GAP * thick)]
     cv2.polylines(img, pieces, False, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
     cv2.polylines(img, pieces, False, colour, thick, cv2.LINE_AA, shift=3)
+
+
+def _tarp_radius(thick: int) -> int:
+    """The tarped dot's radius (picture pixels) for boxes drawn ``thick``: well inside a car's box."""
+    return 2 * thick + 1
+
+
+def _draw_dot(img: np.ndarray, centre: np.ndarray, radius: int) -> None:
+    """The tarped marker: a white dot on a black rim at ``centre`` ((x, y) picture pixels)."""
+    at = tuple(int(v) for v in np.round(centre * 8))
+    cv2.circle(img, at, (radius + 2) * 8, (0, 0, 0), -1, cv2.LINE_AA, shift=3)
+    cv2.circle(img, at, radius * 8, _TARP, -1, cv2.LINE_AA, shift=3)
 
 
 def _dash_pieces(corners: np.ndarray, dash: float, gap: float) -> list[np.ndarray]:
@@ -402,7 +422,9 @@ def _caption(
         cv2.putText(img, t, (8, (2 + k) * line + th + 4), font, small, colour, max(1, thick - 1), cv2.LINE_AA)
     x, y = 8, line + th + 4
     for colour, label in legend:
-        if colour == _UNSURE_SWATCH:
+        if colour == _TARP_SWATCH:
+            _draw_dot(img, np.array([x + 11.0, y - th / 2 + 1]), max(3, th // 2 - 1))
+        elif colour == _UNSURE_SWATCH:
             box = np.array(
                 [[x + 1, y - th + 3], [x + 21, y - th + 3], [x + 21, y - 1], [x + 1, y - 1]], float
             )

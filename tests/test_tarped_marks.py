@@ -1,0 +1,76 @@
+"""Railcars called tarped (the motivating case's figure) are marked on the overlay, each with a dot,
+so that the ``tarped`` count can be checked car by car."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from railcount.io import outputs
+from railcount.io.stations import read_stations
+from railcount.pipeline import count_scene
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SCENE = SAMPLES / "tumangang_2023-10-05.tif"
+STATION = SAMPLES / "tumangang_station.geojson"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    (one,) = count_scene(SCENE, read_stations(STATION))
+    return one
+
+
+def _banner_rows(img: np.ndarray) -> int:
+    """Rows of the caption's black banner at the top of the overlay (its left margin, before any text,
+    is black to the last row)."""
+    margin_black = (img[:, :6] == 0).all(axis=(1, 2))
+    return int(np.argmin(margin_black)) if not margin_black.all() else img.shape[0]
+
+
+def test_each_tarped_railcar_gets_a_dot_and_nothing_else_changes(sample):
+    dets, result = sample.detections, sample.result
+    tarped = np.flatnonzero(dets.tarped & (dets.kind != "locomotive"))
+    assert tarped.size == result.tarped >= 1, (tarped, result.tarped)
+    marked = outputs.overlay_image(sample.window, dets, result)
+    plain = outputs.overlay_image(
+        sample.window, dataclasses.replace(dets, tarped=np.zeros(len(dets), bool)), result
+    )
+    scale = marked.shape[1] / sample.window.shape[1]
+    top = max(_banner_rows(marked), _banner_rows(plain)) + 2
+    changed = (marked != plain).any(axis=2)
+    changed[:top] = False
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(changed.view(np.uint8))
+    spots = centroids[1:]  # (x, y)
+    # One spot per tarped car, centred on its box, and white at its middle.
+    expected = dets.corners()[tarped].mean(axis=1) * scale
+    assert len(spots) == tarped.size, (len(spots), tarped.size)
+    for x, y in expected:
+        d = np.hypot(*(spots - (x, y)).T)
+        assert d.min() < 2.0, (x, y, spots)
+        assert (marked[round(y), round(x)] == 255).all()
+    # A dot sits well inside a car's box: about a car width across, never a car length.
+    widths = stats[1:, cv2.CC_STAT_WIDTH]
+    assert widths.max() <= 0.5 * float(np.median(dets.length)) * scale, widths
+
+
+def test_the_legend_names_the_dot_only_when_a_car_is_tarped(sample):
+    dets, result = sample.detections, sample.result
+    none = dataclasses.replace(dets, tarped=np.zeros(len(dets), bool))
+    # The same count record both times: the caption's types line is the same, only the legend can differ.
+    with_dot = outputs.overlay_image(sample.window, dets, result)
+    without = outputs.overlay_image(sample.window, none, result)
+    top = _banner_rows(with_dot)
+    assert top == _banner_rows(without) > 20
+    # The banner widens to fit a longer legend: compare where both banners lie.
+    width = min(int(np.argmin((img[top - 2] == 0).all(axis=1))) for img in (with_dot, without))
+    differs = (with_dot[:top, :width] != without[:top, :width]).any(axis=2)
+    assert differs.any(), "the legend has no key for the tarped dot"
+    # What differs is the key and its label, on the legend's line: a white dot among other white text.
+    rows = np.flatnonzero(differs.any(axis=1))
+    assert rows.max() - rows.min() < top / 2, rows
+    assert ((with_dot[:top, :width] == 255).all(axis=2) & differs).sum() > 20
