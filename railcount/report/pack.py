@@ -153,7 +153,8 @@ def _overlay_section(report: Report) -> list[str]:
             f"{escape(o.detector_version or '?')}, {_n(o.railcars)} railcars "
             f"({_n(o.low)}\N{EN DASH}{_n(o.high)}){escape(differs)}; "
             "every counted car is outlined; the dashed ones are those the car model was unsure of "
-            "(under 0.7), which hold about half the false ones on generated yards: check them first."
+            "(under 0.7), which hold about half the false ones on generated yards: check them first; "
+            "a white dot marks a car called tarped."
             "</figcaption></figure>"
         )
     else:
