@@ -7,7 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .geofixtures import ORIGIN, SHARED_REAL, box_ring, write_station, write_tif
+from .geofixtures import (
+    ORIGIN,
+    SAMPLE_SCENE,
+    SAMPLE_STATION,
+    SHARED_REAL,
+    box_ring,
+    write_station,
+    write_tif,
+)
 
 
 @pytest.fixture
@@ -25,6 +33,18 @@ def inner_station(tmp_path: Path) -> Path:
     return write_station(
         tmp_path / "station.geojson", {"Inner": box_ring(x0 + 50, y0 - 150, x0 + 250, y0 - 50)}
     )
+
+
+@pytest.fixture(scope="session")
+def counted_sample():
+    """The bundled 2023-10-05 sample counted once for the session (a
+    :class:`~railcount.pipeline.StationCount`; a test that changes it makes its own copy with
+    :func:`dataclasses.replace`)."""
+    from railcount.io.stations import read_stations
+    from railcount.pipeline import count_scene
+
+    (one,) = count_scene(SAMPLE_SCENE, read_stations(SAMPLE_STATION))
+    return one
 
 
 @pytest.fixture

@@ -12,6 +12,10 @@ from rasterio.transform import from_origin
 from rasterio.warp import transform as warp_points
 
 SHARED_REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SAMPLE_SCENE = SAMPLES / "tumangang_2023-10-05.tif"
+"""The bundled sample the README's first command counts."""
+SAMPLE_STATION = SAMPLES / "tumangang_station.geojson"
 
 # A small UTM (EPSG:32652) grid near Tumangang: 0.5 m pixels.
 UTM = "EPSG:32652"

@@ -4,25 +4,11 @@ so that the ``tarped`` count can be checked car by car."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from railcount.io import outputs
-from railcount.io.stations import read_stations
-from railcount.pipeline import count_scene
-
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
-SCENE = SAMPLES / "tumangang_2023-10-05.tif"
-STATION = SAMPLES / "tumangang_station.geojson"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    (one,) = count_scene(SCENE, read_stations(STATION))
-    return one
 
 
 def _banner_rows(img: np.ndarray) -> int:
@@ -32,15 +18,15 @@ def _banner_rows(img: np.ndarray) -> int:
     return int(np.argmin(margin_black)) if not margin_black.all() else img.shape[0]
 
 
-def test_each_tarped_railcar_gets_a_dot_and_nothing_else_changes(sample):
-    dets, result = sample.detections, sample.result
+def test_each_tarped_railcar_gets_a_dot_and_nothing_else_changes(counted_sample):
+    dets, result = counted_sample.detections, counted_sample.result
     tarped = np.flatnonzero(dets.tarped & (dets.kind != "locomotive"))
     assert tarped.size == result.tarped >= 1, (tarped, result.tarped)
-    marked = outputs.overlay_image(sample.window, dets, result)
+    marked = outputs.overlay_image(counted_sample.window, dets, result)
     plain = outputs.overlay_image(
-        sample.window, dataclasses.replace(dets, tarped=np.zeros(len(dets), bool)), result
+        counted_sample.window, dataclasses.replace(dets, tarped=np.zeros(len(dets), bool)), result
     )
-    scale = marked.shape[1] / sample.window.shape[1]
+    scale = marked.shape[1] / counted_sample.window.shape[1]
     top = max(_banner_rows(marked), _banner_rows(plain)) + 2
     changed = (marked != plain).any(axis=2)
     changed[:top] = False
@@ -58,12 +44,12 @@ def test_each_tarped_railcar_gets_a_dot_and_nothing_else_changes(sample):
     assert widths.max() <= 0.5 * float(np.median(dets.length)) * scale, widths
 
 
-def test_the_legend_names_the_dot_only_when_a_car_is_tarped(sample):
-    dets, result = sample.detections, sample.result
+def test_the_legend_names_the_dot_only_when_a_car_is_tarped(counted_sample):
+    dets, result = counted_sample.detections, counted_sample.result
     none = dataclasses.replace(dets, tarped=np.zeros(len(dets), bool))
     # The same count record both times: the caption's types line is the same, only the legend can differ.
-    with_dot = outputs.overlay_image(sample.window, dets, result)
-    without = outputs.overlay_image(sample.window, none, result)
+    with_dot = outputs.overlay_image(counted_sample.window, dets, result)
+    without = outputs.overlay_image(counted_sample.window, none, result)
     top = _banner_rows(with_dot)
     assert top == _banner_rows(without) > 20
     # The banner widens to fit a longer legend: compare where both banners lie.

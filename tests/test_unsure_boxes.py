@@ -15,19 +15,11 @@ import pytest
 from railcount.cli import main
 from railcount.counting import UNSURE_BELOW, unsure_railcars
 from railcount.io import outputs
-from railcount.io.stations import read_stations
 from railcount.models import Detections
-from railcount.pipeline import count_scene
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
-SCENE = SAMPLES / "tumangang_2023-10-05.tif"
-STATION = SAMPLES / "tumangang_station.geojson"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    (one,) = count_scene(SCENE, read_stations(STATION))
-    return one
+from .geofixtures import SAMPLE_SCENE as SCENE
+from .geofixtures import SAMPLE_STATION as STATION
+from .geofixtures import SAMPLES
 
 
 def _edge_coverage(img: np.ndarray, corners: np.ndarray, colour: tuple[int, int, int]) -> float:
@@ -89,12 +81,12 @@ def test_a_dashed_box_leaves_gaps_a_solid_one_does_not():
     assert 0.35 < _edge_coverage(img, dashed, outputs._CAR) < 0.8
 
 
-def test_the_sample_overlay_dashes_its_unsure_railcars_and_counts_them(sample):
-    dets, result = sample.detections, sample.result
+def test_the_sample_overlay_dashes_its_unsure_railcars_and_counts_them(counted_sample):
+    dets, result = counted_sample.detections, counted_sample.result
     unsure = unsure_railcars(dets)
     assert 0 < unsure.sum() < len(dets)  # the sample has both, so both are checked
-    img = outputs.overlay_image(sample.window, dets, result)
-    scale = img.shape[1] / sample.window.shape[1]
+    img = outputs.overlay_image(counted_sample.window, dets, result)
+    scale = img.shape[1] / counted_sample.window.shape[1]
     cover = []
     for i in range(len(dets)):
         if dets.kind[i] == "locomotive":
@@ -158,7 +150,9 @@ def test_an_evaluation_splits_the_false_boxes_into_dashed_and_solid(capsys: pyte
     ]
 
 
-def test_export_gives_each_count_its_unsure_share(tmp_path: Path, capsys: pytest.CaptureFixture[str], sample):
+def test_export_gives_each_count_its_unsure_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], counted_sample
+):
     folder = tmp_path / "scenes"
     folder.mkdir()
     (folder / SCENE.name).write_bytes(SCENE.read_bytes())
@@ -169,6 +163,8 @@ def test_export_gives_each_count_its_unsure_share(tmp_path: Path, capsys: pytest
     capsys.readouterr()
     assert main(["export", "--db", db, "--format", "csv"]) == 0
     (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert float(row["unsure_share"]) == pytest.approx(sample.result.unsure_share, abs=1e-4)  # as rounded
-    dashed = unsure_railcars(sample.detections).sum()
+    assert float(row["unsure_share"]) == pytest.approx(
+        counted_sample.result.unsure_share, abs=1e-4
+    )  # as rounded
+    dashed = unsure_railcars(counted_sample.detections).sum()
     assert float(row["unsure_share"]) == pytest.approx(dashed / int(row["railcars"]), abs=1e-4)
