@@ -200,13 +200,14 @@ def forests_bytes(forests: Mapping[str, Forest]) -> bytes:
     """Forests keyed by name as the bytes of a ``.npz`` file (numpy's zip of ``.npy`` arrays):
     ``NAME/base``, ``NAME/feature`` (int8), ``NAME/threshold`` (float32) and ``NAME/value``.
 
-    The bytes depend on the forests alone (fixed member dates), so a refit on the
-    same data rewrites the same file. Many forests (the type models: ten) cost
+    The bytes depend on the forests alone (members in name order, fixed dates),
+    so a refit on the same data rewrites the same file. Many forests (the type models: ten) cost
     far less to store and read this way than as Python source.
     """
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, forest in forests.items():
+        for name in sorted(forests):
+            forest = forests[name]
             if forest.feature.max(initial=-1) > np.iinfo(np.int8).max:
                 raise ValueError(f"forest {name!r} tests a feature beyond int8")
             arrays = {
