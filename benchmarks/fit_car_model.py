@@ -746,7 +746,10 @@ def fit_types(
         print(f"  fit, trees: {_type_scores(p, models['tarped'].probability(x), cls, tarp)}")
         forests.update({f"{regime}/{name}": f for name, f in models.items()})
     if not args.check:
-        write_type_module(TYPE_MODULE, forests, fine_max, int(on_car.sum()), which(args), kinds_text(args))
+        kinds = kinds_text(args)
+        if args.generic:
+            kinds += f", and {len(args.generic)} generic yards ({ranges_text(args.generic)})"
+        write_type_module(TYPE_MODULE, forests, fine_max, int(on_car.sum()), which(args), kinds)
         print(f"wrote {TYPE_MODULE.relative_to(ROOT)} and {TYPE_FORESTS.relative_to(ROOT)}")
 
 
