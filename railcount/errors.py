@@ -61,6 +61,11 @@ class SlowReadWarning(RailcountWarning):
     """A scene can be read, but its layout makes reading slow (e.g. a striped, untiled file)."""
 
 
+class TruthRepeatWarning(RailcountWarning):
+    """A truth file outlines one car twice (two centres closer than any two cars stand); the car is
+    counted once (:data:`railcount.io.truth.REPEAT_M`)."""
+
+
 class AssumedSunWarning(RailcountWarning):
     """A scene gives no time of day, so the sun's position (which side shadows fall on) is assumed."""
 

@@ -35,13 +35,14 @@ from railcount.errors import (
     ProviderCloudWarning,
     ShadowsAlongTracksWarning,
     ShortShadowsWarning,
+    TruthRepeatWarning,
     UsageError,
 )
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, display_bgr, write_evaluation, write_outputs
 from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import Scene, read_windows
-from railcount.io.truth import Stock, stock_in_window, truth_features
+from railcount.io.truth import REPEAT_M, Stock, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 from railcount.runtime import aside
 
@@ -294,6 +295,7 @@ class StationEvaluation:
             "truth": self.truth_count,
             "count_error": r.railcars - self.truth_count,
             "interval_holds_truth": r.railcars_low <= self.truth_count <= r.railcars_high,
+            "truth_repeats": [list(pair) for pair in self.truth.repeats],
             "true_positives": self.match.true_positives,
             "precision": round(self.match.precision, 4),
             "recall": round(self.match.recall, 4),
@@ -350,6 +352,16 @@ def evaluate_scene(
     out = []
     for sc in count_scene(scene, stations, params=params, out_dir=out_dir, acquired=acquired):
         stock = stock_in_window(feats, sc.window)
+        if stock.repeats:
+            said = ", ".join(f"{late} repeats {first}" for first, late in stock.repeats)
+            warnings.warn(
+                TruthRepeatWarning(
+                    f"{truth}: {len(stock.repeats)} outline(s) in {sc.result.station} repeat an earlier "
+                    f"car's, centred under {REPEAT_M:g} m from it (feature {said}; counted from 1); "
+                    "each car is counted once: delete the repeats from the file"
+                ),
+                stacklevel=2,
+            )
         true_rc, true_cls, true_tarped, true_locos = stock[:4]
         is_loco = sc.detections.kind == "locomotive"
         cars = sc.detections.subset(~is_loco)

@@ -20,7 +20,7 @@ from railcount.detect.sun import solar_position
 from railcount.evaluate import match_centres
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_centres
+from railcount.io.truth import truth_centres, truth_features
 
 from .geofixtures import write_synth
 
@@ -127,14 +127,16 @@ def test_muttenz_west(shared_real):
     (window,) = read_windows(shared_real / "muttenz" / "muttenz_2018.tif", st)
     dets = detect(window)
     truth = truth_centres(shared_real / "muttenz" / "truth_west.geojson", window)
-    assert len(truth) == 45
+    # 45 outlines, two of them drawn twice (features 37 and 45 repeat 2 and 1): 43 wagons.
+    assert len(truth_features(shared_real / "muttenz" / "truth_west.geojson")) == 45
+    assert len(truth) == 43
     m = match_centres(dets.center, truth, 7.5 / window.gsd_m)
     # Summer concrete and ballast are bright and grey, but far from snow cover (0.23).
     assert prepare(window).snow_share < DetectorParams().snow_min_share
     # Real aerial imagery (measured: detector 0.2-0.5.1 41 detections, P 0.83, R 0.76;
     # 0.5.2 44, P 0.82, R 0.80; 0.5.3 42, P 0.81, R 0.76).
-    # Issue 3 asks for the count within 10 % of the 45 wagons.
-    assert abs(len(dets) - 45) <= 4.5, len(dets)
+    # Issue 3 asks for the count within 10 % of the wagons (it said 45, counting the repeats).
+    assert abs(len(dets) - 43) <= 4.3, len(dets)
     assert m.precision >= 0.8 and m.recall >= 0.7, m
 
 
