@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             with_any = sum(c > 0 for c in counts)
             print(f"x{level:<5g} {sum(counts):>5} false railcars, {with_any} of {len(counts)} blocks")
         print("-" * len(header))
-    print("real scenes, pixels blurred in memory (Muttenz west: 45 wagons; Joplin: 0)")
+    print("real scenes, pixels blurred in memory (Muttenz west: 43 wagons; Joplin: 0)")
     for row in real_rows(levels):
         print(row)
     return 0

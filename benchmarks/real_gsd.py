@@ -3,7 +3,7 @@
 Usage:  python benchmarks/real_gsd.py [--gsds 0.3,0.5,0.75,1.0] [--blur 0.55] [--phases 4]
                                       [--keep DIR] [--set NAME=VALUE ...]
 
-The only real scene with a truth, Muttenz west (45 wagons), is 0.255 m;
+The only real scene with a truth, Muttenz west (43 wagons), is 0.255 m;
 issue 3 asks for counts from 0.3 to 1.0 m, and the generated suites are
 all that measure the coarser GSDs. This script makes coarser copies of
 the real scenes in ``../shared/real`` as a coarser sensor would see them

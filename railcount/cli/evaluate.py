@@ -19,7 +19,8 @@ def evaluate(
         "--truth",
         "-t",
         help="GeoJSON of the true railcar footprints (lon/lat); features with is_railcar false "
-        "or class/kind 'locomotive' are not railcars.",
+        "or class/kind 'locomotive' are not railcars; an outline centred under 2 m from an earlier "
+        "one is that car drawn again, counted once (with a warning).",
     ),
     out: Path = typer.Option(
         None,
