@@ -69,12 +69,13 @@ COARSE_PHRASE = "too coarse to see the gaps between coupled cars"
 """Part of every coarse-imagery caution's text, by which a stored caution is recognised."""
 
 COARSE_REAL_FINDINGS = (
-    "on a real yard averaged to 0.75-1.0 m the count ran a quarter to a half low and its interval "
+    "on a real yard averaged to 0.75-1.0 m the count ran a fifth to a half low and its interval "
     "missed the truth at 1.0 m, and an empty parking lot took a dozen false railcars"
 )
 """What the one real yard with a truth (Muttenz west) and the empty Joplin lot gave when made
-coarser (``benchmarks/real_gsd.py``, detector 0.6.14: 24 % and 53 % low at 0.75 and 1.0 m, the
-interval's top 30-40 against 45 wagons at 1.0 m; 13-16 false railcars on the lot)."""
+coarser (``benchmarks/real_gsd.py``, detector 0.6.14's counts: 20 % and 51 % low at 0.75 and 1.0 m
+against its 43 wagons (24 % and 53 % against the 45 outlines read before session 49, two of them
+repeats), the interval's top 30-40 at 1.0 m; 13-16 false railcars on the lot)."""
 
 
 def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float) -> str:
