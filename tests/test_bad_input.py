@@ -249,6 +249,28 @@ def test_unreadable_scene_is_one_line_exit_1(inner_station, plain_scene):
         ('{"type": "Feature', "not a GeoJSON FeatureCollection"),
         ('{"type": "FeatureCollection"}', "not a GeoJSON FeatureCollection"),
         ('{"type": "FeatureCollection", "features": {}}', "not a GeoJSON FeatureCollection"),
+        # Written in a projected CRS: said so by an old-style crs member, or only by metre coordinates.
+        (
+            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:32652"}}, '
+            '"features": []}',
+            "the truth is in EPSG:32652, not longitude/latitude; reproject it",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+            '{"type": "Polygon", "coordinates": [[[634010, 4696990], [634024, 4696990], [634024, 4696987], '
+            "[634010, 4696990]]]}}]}",
+            "feature 1 has coordinates outside longitude/latitude (634010, 4.69699e+06)",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+            '{"type": "Point", "coordinates": [130.6, 42.4]}}]}',
+            "feature 1 is not a polygon (Point)",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+            '"properties": {"class": "tank"}}]}',
+            "feature 1 is not a polygon (no geometry)",
+        ),
     ],
 )
 def test_a_bad_truth_file_fails_before_the_scene_is_counted(tmp_path, capsys, content, says):
@@ -261,3 +283,25 @@ def test_a_bad_truth_file_fails_before_the_scene_is_counted(tmp_path, capsys, co
     assert str(truth) in err and says in err
     # Nothing was counted or written: the truth is checked first.
     assert not out.exists()
+
+
+def test_truth_features_that_are_not_cars_need_not_be_polygons(tmp_path):
+    # A note or a look-alike (is_railcar false) is not read, so its geometry is not checked; a car is.
+    from railcount.io.truth import truth_features
+
+    note = {
+        "type": "Feature",
+        "properties": {"is_railcar": False},
+        "geometry": {"type": "Point", "coordinates": [1, 2]},
+    }
+    car = {
+        "type": "Feature",
+        "properties": {"class": "tank"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[130.6, 42.4], [130.6002, 42.4], [130.6002, 42.40003], [130.6, 42.4]]],
+        },
+    }
+    truth = tmp_path / "truth.geojson"
+    truth.write_text(json.dumps({"type": "FeatureCollection", "features": [note, car]}))
+    assert len(truth_features(truth)) == 2

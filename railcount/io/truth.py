@@ -64,7 +64,8 @@ def truth_features(path: str | os.PathLike[str]) -> list[dict]:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the truth file ({exc.strerror}); check the path") from None
     try:
-        feats = json.loads(text)["features"]
+        doc = json.loads(text)
+        feats = doc["features"]
         if not isinstance(feats, list):
             raise TypeError("features is not a list")
     except (ValueError, KeyError, TypeError) as exc:
@@ -72,7 +73,61 @@ def truth_features(path: str | os.PathLike[str]) -> list[dict]:
             f"{path}: not a GeoJSON FeatureCollection ({exc}); pass the true cars as a FeatureCollection "
             "of polygons in lon/lat"
         ) from None
+    _check_lonlat_polygons(path, doc, feats)
     return feats
+
+
+_REPROJECT = "reproject it to lon/lat (EPSG:4326), e.g. ogr2ogr -t_srs EPSG:4326 truth_lonlat.geojson"
+
+
+def _check_lonlat_polygons(path: Path, doc: dict, feats: list) -> None:
+    """A one-line error unless every railcar and locomotive of ``feats`` is a polygon in lon/lat.
+
+    GeoJSON is lon/lat (RFC 7946); a file written in a projected CRS (an old-style ``crs`` member,
+    or metre coordinates) would otherwise put every car off the map, or fail deep in the
+    reprojection. Other features (look-alikes, notes) are not read, so not checked.
+    """
+    crs = doc.get("crs") if isinstance(doc, dict) else None
+    if isinstance(crs, dict):
+        name = str((crs.get("properties") or {}).get("name", ""))
+        if name and not any(tag in name.upper() for tag in ("CRS84", "4326")):
+            raise UsageError(
+                f"{path}: the truth is in {name}, not longitude/latitude; {_REPROJECT} {path.name}"
+            )
+    for k, f in enumerate(feats, start=1):
+        if not isinstance(f, dict):
+            raise UsageError(f"{path}: feature {k} is not a GeoJSON Feature; give each car as a Feature")
+        car, loco = _kind(f.get("properties") or {})
+        if not (car or loco):
+            continue
+        geom = f.get("geometry") or {}
+        kind = geom.get("type") if isinstance(geom, dict) else None
+        try:
+            if kind not in ("Polygon", "MultiPolygon"):
+                raise ValueError
+            polys = geom["coordinates"] if kind == "MultiPolygon" else [geom["coordinates"]]
+            xy = np.asarray(polys[0][0], dtype=float)[:, :2]
+            if len(xy) < 3:
+                raise ValueError
+        except (ValueError, TypeError, KeyError, IndexError):
+            raise UsageError(
+                f"{path}: feature {k} is not a polygon ({kind or 'no geometry'}); outline each car as a "
+                "Polygon in lon/lat"
+            ) from None
+        far = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90) | ~np.isfinite(xy).all(axis=1)
+        if far.any():
+            x, y = xy[far][0]
+            raise UsageError(
+                f"{path}: feature {k} has coordinates outside longitude/latitude ({x:.6g}, {y:.6g}); "
+                f"GeoJSON truth must be lon/lat: {_REPROJECT} {path.name}"
+            )
+
+
+def _kind(props: dict) -> tuple[bool, bool]:
+    """(railcar, locomotive) for a truth feature's properties; see :func:`stock_in_window`."""
+    loco = "locomotive" in (props.get("class"), props.get("kind"))
+    car = props["is_railcar"] is not False if "is_railcar" in props else not loco
+    return car, loco
 
 
 def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
@@ -99,8 +154,7 @@ def stock_in_window(feats: list[dict], window: SceneWindow) -> Stock:
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
         if props.get("hidden_by_cloud") or props.get("in_nodata"):
             continue
-        loco = "locomotive" in (props.get("class"), props.get("kind"))
-        car = props["is_railcar"] is not False if "is_railcar" in props else not loco
+        car, loco = _kind(props)
         if not (car or loco):
             continue
         geom = f["geometry"]
