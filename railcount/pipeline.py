@@ -357,8 +357,8 @@ def evaluate_scene(
             warnings.warn(
                 TruthRepeatWarning(
                     f"{truth}: {len(stock.repeats)} outline(s) in {sc.result.station} repeat an earlier "
-                    f"car's, centred under {REPEAT_M:g} m from it (feature {said}; counted from 1); "
-                    "each car is counted once: delete the repeats from the file"
+                    f"car's, centred under {REPEAT_M:g} m from it (feature {said}; numbered from 0 in file "
+                    "order); each car is counted once: delete the repeats from the file"
                 ),
                 stacklevel=2,
             )

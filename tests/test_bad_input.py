@@ -259,17 +259,17 @@ def test_unreadable_scene_is_one_line_exit_1(inner_station, plain_scene):
             '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
             '{"type": "Polygon", "coordinates": [[[634010, 4696990], [634024, 4696990], [634024, 4696987], '
             "[634010, 4696990]]]}}]}",
-            "feature 1 has coordinates outside longitude/latitude (634010, 4.69699e+06)",
+            "feature 0 has coordinates outside longitude/latitude (634010, 4.69699e+06)",
         ),
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
             '{"type": "Point", "coordinates": [130.6, 42.4]}}]}',
-            "feature 1 is not a polygon (Point)",
+            "feature 0 is not a polygon (Point)",
         ),
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", '
             '"properties": {"class": "tank"}}]}',
-            "feature 1 is not a polygon (no geometry)",
+            "feature 0 is not a polygon (no geometry)",
         ),
     ],
 )

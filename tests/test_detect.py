@@ -127,7 +127,7 @@ def test_muttenz_west(shared_real):
     (window,) = read_windows(shared_real / "muttenz" / "muttenz_2018.tif", st)
     dets = detect(window)
     truth = truth_centres(shared_real / "muttenz" / "truth_west.geojson", window)
-    # 45 outlines, two of them drawn twice (features 37 and 45 repeat 2 and 1): 43 wagons.
+    # 45 outlines, two of them drawn twice (features 36 and 44, from 0, repeat 1 and 0): 43 wagons.
     assert len(truth_features(shared_real / "muttenz" / "truth_west.geojson")) == 45
     assert len(truth) == 43
     m = match_centres(dets.center, truth, 7.5 / window.gsd_m)

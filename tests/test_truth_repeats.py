@@ -51,7 +51,7 @@ def test_an_outline_drawn_again_nearby_is_one_car_and_a_farther_one_is_another(s
     far = _shifted(feats[first], 1.25 * REPEAT_M)
     twice = stock_in_window([*feats, near], window)
     assert len(twice.cars) == 20
-    assert twice.repeats == ((first + 1, len(feats) + 1),)  # numbered from 1, as the warning says
+    assert twice.repeats == ((first, len(feats)),)  # numbered from 0, as the warning says
     assert len(twice.rings) == len(twice.cars) == len(twice.classes) == len(twice.tarped)
     # Beyond REPEAT_M the outline is taken as a car of its own (two outlines, two cars).
     apart = stock_in_window([*feats, far], window)
@@ -60,7 +60,7 @@ def test_an_outline_drawn_again_nearby_is_one_car_and_a_farther_one_is_another(s
     assert locos
     again = stock_in_window([*feats, _shifted(feats[locos[0]], 0.5)], window)
     assert len(again.locomotives) == len(stock.locomotives)
-    assert again.repeats == ((locos[0] + 1, len(feats) + 1),)
+    assert again.repeats == ((locos[0], len(feats)),)
 
 
 def test_evaluate_counts_a_repeated_outline_once_and_names_it(scene, tmp_path, capsys):
@@ -80,9 +80,9 @@ def test_evaluate_counts_a_repeated_outline_once_and_names_it(scene, tmp_path, c
     # The same truth, the same matches: the repeat neither adds a car nor a miss.
     assert rec["truth"] == 20 and rec["count_error"] == clean["count_error"]
     assert rec["true_positives"] == clean["true_positives"] and rec["recall"] == clean["recall"]
-    assert rec["truth_repeats"] == [[first + 1, len(feats) + 1]]
+    assert rec["truth_repeats"] == [[first, len(feats)]]
     warning = [line for line in captured.err.splitlines() if "repeat" in line]
     assert len(warning) == 1, captured.err
     assert warning[0].startswith("railcount: warning: ") and str(repeated) in warning[0]
-    assert f"feature {len(feats) + 1} repeats {first + 1}" in warning[0]
+    assert f"feature {len(feats)} repeats {first}" in warning[0]
     assert "Traceback" not in captured.err

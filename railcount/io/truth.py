@@ -46,7 +46,7 @@ class Stock(NamedTuple):
     locomotives: np.ndarray  # locomotive centres, (m, 2)
     rings: tuple[np.ndarray, ...] = ()  # each railcar's outline, (k, 2) window pixels (row, col)
     rings_lonlat: tuple[np.ndarray, ...] = ()  # the same outlines as given, (k, 2) lon/lat
-    repeats: tuple[tuple[int, int], ...] = ()  # (kept, left out): 1-based feature numbers, see REPEAT_M
+    repeats: tuple[tuple[int, int], ...] = ()  # (kept, left out): features numbered from 0, see REPEAT_M
 
 
 REPEAT_M = 2.0
@@ -94,7 +94,7 @@ def _check_lonlat_polygons(path: Path, doc: dict, feats: list) -> None:
             raise UsageError(
                 f"{path}: the truth is in {name}, not longitude/latitude; {_REPROJECT} {path.name}"
             )
-    for k, f in enumerate(feats, start=1):
+    for k, f in enumerate(feats):
         if not isinstance(f, dict):
             raise UsageError(f"{path}: feature {k} is not a GeoJSON Feature; give each car as a Feature")
         car, loco = _kind(f.get("properties") or {})
@@ -149,7 +149,7 @@ def stock_in_window(feats: list[dict], window: SceneWindow) -> Stock:
     ``feats`` are a truth file's features (:func:`truth_features`).
     """
     lonlat, rings, classes, tarped, is_car, is_loco, number = [], [], [], [], [], [], []
-    for k, f in enumerate(feats, start=1):
+    for k, f in enumerate(feats):
         props = f.get("properties") or {}
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
         if props.get("hidden_by_cloud") or props.get("in_nodata"):
