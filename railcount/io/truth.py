@@ -105,8 +105,7 @@ def _check_lonlat_polygons(path: Path, doc: dict, feats: list) -> None:
         try:
             if kind not in ("Polygon", "MultiPolygon"):
                 raise ValueError
-            polys = geom["coordinates"] if kind == "MultiPolygon" else [geom["coordinates"]]
-            xy = np.asarray(polys[0][0], dtype=float)[:, :2]
+            xy = _outer_ring(geom)
             if len(xy) < 3:
                 raise ValueError
         except (ValueError, TypeError, KeyError, IndexError):
@@ -121,6 +120,13 @@ def _check_lonlat_polygons(path: Path, doc: dict, feats: list) -> None:
                 f"{path}: feature {k} has coordinates outside longitude/latitude ({x:.6g}, {y:.6g}); "
                 f"GeoJSON truth must be lon/lat: {_REPROJECT} {path.name}"
             )
+
+
+def _outer_ring(geom: dict) -> np.ndarray:
+    """The outer ring of a Polygon, or of a MultiPolygon's first polygon: (k, 2) lon/lat, the closing
+    vertex included."""
+    polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+    return np.asarray(polys[0][0], dtype=float)[:, :2]
 
 
 def _kind(props: dict) -> tuple[bool, bool]:
@@ -157,9 +163,7 @@ def stock_in_window(feats: list[dict], window: SceneWindow) -> Stock:
         car, loco = _kind(props)
         if not (car or loco):
             continue
-        geom = f["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        ring = np.asarray(polys[0][0], dtype=float)[:-1, :2]
+        ring = _outer_ring(f["geometry"])[:-1]
         lonlat.append(ring.mean(axis=0))
         rings.append(ring)
         classes.append(str(props.get("class") or props.get("kind") or "railcar"))
