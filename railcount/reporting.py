@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from railcount.errors import (
+    CautionWarning,
     CoarseImageryWarning,
     EmptyBaselineError,
     NoObservationError,
-    ProviderCloudWarning,
     RailcountError,
-    ShortShadowsWarning,
     StationError,
     UsageError,
 )
@@ -288,16 +287,22 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
     if not o.scene:
         return None, "Overlay unavailable: the history gives no scene for this count."
     try:
-        with warnings.catch_warnings():
-            # The report says coarse imagery once, in its caveats (read from the counts' GSDs),
-            # not once for every scene it counts again to draw; nor a high sun's short shadows,
-            # which the stored counts carry into its caveats and rings.
-            warnings.simplefilter("ignore", CoarseImageryWarning)
-            warnings.simplefilter("ignore", ShortShadowsWarning)
-            warnings.simplefilter("ignore", ProviderCloudWarning)
-            return _count(_resolve(o.scene, base_dir), polygon, folder), ""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            drawn = _count(_resolve(o.scene, base_dir), polygon, folder)
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
+    for w in caught:
+        # A count already in the history is counted again only to draw it. A caution its stored
+        # count carries reaches the report's caveats and the chart's rings (coarse imagery from the
+        # counts' GSDs), so it is not printed again; one the history did not keep is.
+        m = w.message
+        if isinstance(m, CoarseImageryWarning) or (
+            isinstance(m, CautionWarning) and any(str(m).endswith(c) for c in o.warnings)
+        ):
+            continue
+        warnings.warn(m, stacklevel=2)
+    return drawn, ""
 
 
 def station_polygon(station_file: str | os.PathLike[str], station: str) -> Station:

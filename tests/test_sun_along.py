@@ -122,3 +122,40 @@ def test_a_report_on_such_a_scene_says_so(tmp_path, capsys):
     (caveat,) = [c for c in rec["caveats"] if "came with a warning" in c]
     assert caveat.startswith("the count on 2024-08-04 came with a warning: ") and "along the tracks" in caveat
     assert not caveat.split("warning: ", 1)[1].startswith(str(tif))  # the caution itself, not its scene
+
+
+def test_a_report_that_draws_such_a_scene_again_does_not_warn_again(tmp_path, capsys):
+    # railcount report --out with no --scene counts the judged scene of the history again, only to draw
+    # it. Its stored count carries the warning (the report's caveat); the recount prints nothing more.
+    from railcount.cli import main
+    from railcount.store import WARNINGS_SEPARATOR
+
+    tif, station = _generic(tmp_path, 1018, "2024-08-04")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        (sc,) = count_scene(str(tif), read_stations(station))
+    assert any(is_along(c) for c in sc.cautions)
+    hist = tmp_path / "hist.csv"
+    with hist.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "railcars", "scene", "warnings"])
+        w.writerows([f"2024-0{m}-01", 20 + m, "", ""] for m in range(1, 7))
+        w.writerow(["2024-08-04", sc.result.railcars, tif.name, WARNINGS_SEPARATOR.join(sc.cautions)])
+    args = ["report", "--station", "Generic yard 1018", "--date", "2024-08-04"]
+    args += ["--station-file", str(station)]
+    assert main([*args, "--history", str(hist), "--out", str(tmp_path / "pack"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert (tmp_path / "pack" / "judged" / "overlay.png").is_file()  # the scene was counted again
+    assert "along the tracks" not in err and "too coarse" not in err
+    rec = json.loads(out)
+    (caveat,) = [c for c in rec["caveats"] if "came with a warning" in c]
+    assert "along the tracks" in caveat  # said once, where the report says such things
+    # A history that did not keep the warning: the recount is the only one to say it, so it does.
+    bare = tmp_path / "bare.csv"
+    with hist.open(newline="") as fh, bare.open("w", newline="") as out_fh:
+        w = csv.writer(out_fh)
+        w.writerows(row[:3] for row in csv.reader(fh))
+    assert main([*args, "--history", str(bare), "--out", str(tmp_path / "bare"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("along the tracks") == 1 and "too coarse" not in err
+    assert not [c for c in json.loads(out)["caveats"] if "came with a warning" in c]
