@@ -46,11 +46,12 @@ fitted on by no model; 400 more scenes, a few minutes more), per band of the
 unsure share (the share of counted cars the car model gave less than 0.7),
 leaving out scenes partly under opaque cloud: the constants of the count
 interval (``railcount.counting.INTERVAL_RATIOS``) come from here. Likewise
-over the tuned generic scenes 0-399 (``ALONG_CALIBRATION_SCENES``; 400 more,
+over the tuned generic scenes 400-799 (``ALONG_CALIBRATION_SCENES``; 400 more,
 about 10 minutes more) that warn that the sun throws the shadows along the
-tracks: the interval's ratios there (``ALONG_INTERVAL_RATIOS``). Then how
-often the intervals in use hold the truth on those scenes, and their median
-span.
+tracks: the interval's ratios there (``ALONG_INTERVAL_RATIOS``); and over all
+those scenes that warn of short shadows (a 4 m car's shadow under 3 pixels):
+the ratios there (``SHORT_INTERVAL_RATIOS``). Then how often the intervals in
+use hold the truth on those scenes, and their median span.
 
 With ``--by-shadow``, also rows by how many pixels long a 4 m car's shadow
 is (``4 / tan(sun elevation) / GSD``, ``railcount.cautions.shadow_px``), at
@@ -107,12 +108,13 @@ from typing import TypeVar
 
 import numpy as np
 
-from railcount.cautions import is_along, shadow_px
+from railcount.cautions import is_along, is_short_shadow, shadow_px
 from railcount.counting import (
     ALONG_CALIBRATION_SCENES,
     ALONG_INTERVAL_RATIOS,
     CALIBRATION_SCENES,
     INTERVAL_RATIOS,
+    SHORT_INTERVAL_RATIOS,
     UNSURE_EDGES,
 )
 from railcount.detect.params import DetectorParams
@@ -159,6 +161,7 @@ class Outcome:
     realism: str = "v1"
     observed: float = 1.0  # the station's observed fraction
     along: bool = False  # warned that the sun throws the shadows along the tracks
+    short: bool = False  # warned that a 4 m car's shadow is under 3 pixels (a high sun, coarse pixels)
     shadow_px: float = math.inf  # how many pixels long a 4 m car's shadow is (inf: no sun)
 
 
@@ -337,6 +340,7 @@ def run_one(args: tuple) -> Outcome:
         realism=realism,
         # Warned that the sun throws the shadows along the tracks (not of coarse imagery: a product's).
         along=any(is_along(c) for c in ev.count.cautions),
+        short=any(is_short_shadow(c) for c in ev.count.cautions),
     )
 
 
@@ -560,12 +564,24 @@ def print_calibration(rows: list[Outcome]) -> None:
             f"{len(generic)})  {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   "
             f"(in use: {ALONG_INTERVAL_RATIOS[0]:.2f} / {ALONG_INTERVAL_RATIOS[1]:.2f})"
         )
+    short = [o for o in rows + generic if o.short and o.observed >= 0.999]
+    if short:
+        ratio = np.array([o.truth / max(o.count, 1) for o in short])
+        q = np.percentile(ratio, [5, 50, 95])
+        kinds = ", ".join(f"{sum(o.realism == r for o in short)} {r}" for r in ("v1", "v2", "generic"))
+        print(
+            f"  short shadows (the tuned scenes above that warn of them: {kinds})  "
+            f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   "
+            f"(in use: {SHORT_INTERVAL_RATIOS[0]:.2f} / {SHORT_INTERVAL_RATIOS[1]:.2f})"
+        )
     for part, label in (
         ([o for o in rows if o.realism == "v1"], "plain"),
         ([o for o in rows if o.realism == "v2"], "v2"),
         (generic, "generic"),
         ([o for o in generic if o.along], "generic, warned of shadows along the tracks"),
         ([o for o in generic if not o.along], "generic, not warned"),
+        ([o for o in rows if o.short], "plain and v2, warned of short shadows"),
+        ([o for o in generic if o.short], "generic, warned of short shadows"),
     ):
         if part:
             inside, span = interval_stats(part)

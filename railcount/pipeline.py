@@ -159,7 +159,7 @@ def count_scene(
         if params.mask_cloud:
             # What opaque cloud hides is not counted, and observed_fraction says so.
             seen, dets, cloud = hide_cloud(window, dets, cloud_mask)
-        result = summarise(seen, dets, shadows_along=bool(along), sun=sun)
+        result = summarise(seen, dets, shadows_along=bool(along), short_shadows=bool(short), sun=sun)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = station_dir(out_dir, window.station, len(stations))

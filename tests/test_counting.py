@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from railcount.counting import (
     ALONG_INTERVAL_RATIOS,
     INTERVAL_RATIOS,
+    SHORT_INTERVAL_RATIOS,
     UNSURE_BELOW,
     UNSURE_EDGES,
     interval,
@@ -62,3 +63,18 @@ def test_shadows_along_the_tracks_widen_the_interval_to_their_ratios(n, unsure, 
     assert low <= base_low and high >= base_high
     lo_ratio, hi_ratio = ALONG_INTERVAL_RATIOS
     assert low <= max(0, lo_ratio * n) and high >= hi_ratio * n
+
+
+@given(n=st.integers(0, 500), unsure=st.floats(0.0, 1.0), observed=st.floats(0.01, 1.0))
+def test_short_shadows_widen_the_interval_to_their_ratios(n, unsure, observed):
+    # Under a high sun on coarse pixels many cars are missed (the short-shadow caution): the interval
+    # holds the unsure band's and reaches the ratios calibrated for that case, with or without the
+    # sun along the tracks.
+    low, high = interval(n, unsure, observed, short_shadows=True)
+    base_low, base_high = interval(n, unsure, observed)
+    assert low <= base_low and high >= base_high
+    lo_ratio, hi_ratio = SHORT_INTERVAL_RATIOS
+    assert low <= max(0, lo_ratio * n) and high >= hi_ratio * n
+    both = interval(n, unsure, observed, shadows_along=True, short_shadows=True)
+    along = interval(n, unsure, observed, shadows_along=True)
+    assert both[0] <= min(low, along[0]) and both[1] >= max(high, along[1])

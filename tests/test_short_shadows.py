@@ -29,6 +29,7 @@ from railcount.cautions import (
     shadow_px,
     short_shadow_caution,
 )
+from railcount.counting import interval
 from railcount.errors import ShortShadowsWarning
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
@@ -80,6 +81,12 @@ def test_a_summer_scene_at_one_metre_is_cautioned_a_winter_one_is_not(tmp_path, 
     (short,) = [w for w in record["warnings"] if is_short_shadow(w)]
     assert any(is_coarse(w) for w in record["warnings"]) and short in sc.cautions
     assert record["sun"]["elevation_deg"] == pytest.approx(63.2, abs=0.1)
+    # The interval is widened for it (detector 0.6.18): the short-shadow ratios, not the unsure band's.
+    r = sc.result
+    widened = interval(r.railcars, r.unsure_share, r.observed_fraction, short_shadows=True)
+    plain = interval(r.railcars, r.unsure_share, r.observed_fraction)
+    assert (record["railcars_low"], record["railcars_high"]) == (r.railcars_low, r.railcars_high) == widened
+    assert r.railcars > 0 and widened[1] > plain[1]
     assert main(["count", str(june["tif"]), "--station", str(station)]) == 0
     assert capsys.readouterr().err.count("shadows too short") == 1
     # December: the sun 24 degrees up, a 4 m shadow 9 px long at 1.0 m.
@@ -88,6 +95,8 @@ def test_a_summer_scene_at_one_metre_is_cautioned_a_winter_one_is_not(tmp_path, 
         warnings.simplefilter("error", ShortShadowsWarning)
         (sc,) = count_scene(dec["tif"], read_stations(station))
     assert not [c for c in sc.cautions if is_short_shadow(c)]
+    r = sc.result
+    assert (r.railcars_low, r.railcars_high) == interval(r.railcars, r.unsure_share, r.observed_fraction)
     # June again at 0.5 m: 4 px, no caution.
     fine, station = write_synth(tmp_path / "fine", date="2021-06-02", cars=20, gsd_m=0.5, seed=515)
     with warnings.catch_warnings():
