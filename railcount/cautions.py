@@ -69,13 +69,17 @@ COARSE_PHRASE = "too coarse to see the gaps between coupled cars"
 """Part of every coarse-imagery caution's text, by which a stored caution is recognised."""
 
 COARSE_REAL_FINDINGS = (
-    "on a real yard averaged to 0.75-1.0 m the count ran a fifth to a half low and its interval "
-    "missed the truth at 1.0 m, and an empty parking lot took a dozen false railcars"
+    "on a real yard averaged to 0.75-1.0 m the count ran a fifth to a half low (at 1.0 m about half "
+    "the truth, held by its interval only as widened for a high sun), and an empty parking lot took "
+    "a dozen false railcars"
 )
 """What the one real yard with a truth (Muttenz west) and the empty Joplin lot gave when made
 coarser (``benchmarks/real_gsd.py``, detector 0.6.14's counts: 20 % and 51 % low at 0.75 and 1.0 m
 against its 43 wagons (24 % and 53 % against the 45 outlines read before session 49, two of them
-repeats), the interval's top 30-40 at 1.0 m; 13-16 false railcars on the lot)."""
+repeats); 13-16 false railcars on the lot). Its scene is dated 1 June, so at 1.0 m a 4 m car's
+shadow is 2.4 pixels: the short-shadow caution's widened interval (detector 0.6.18) holds the 43
+at all four grid offsets, where the unsure band's interval (top 30-40) held it at none; at 0.75 m
+(3.2 pixels, not widened) it holds it at all four."""
 
 
 def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float) -> str:
