@@ -130,6 +130,31 @@ def test_a_report_names_a_short_shadow_count_in_its_caveats_without_a_ring():
     (said,) = [k for k in c.caveats if "baseline counts came with a warning" in k]
     assert said.startswith("2 of the 8 baseline counts came with a warning (a high sun's short shadows,")
     assert "the first on 2022-06-15" in said
+    # Their interval lines are dotted (widened for the short shadows since detector 0.6.18), the others
+    # solid, and the legend says why; the judged count's line is solid, as it has no such warning.
+    fig = baseline_chart(c, [*c.baseline_obs, c.judged])
+    assert _dotted_bars(fig) == 2
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "interval widened: high sun, short shadows" in labels
+    c = compare(Observation(date(2023, 7, 5), 12, 9, 28, gsd_m=1.0, warnings=(short,)), base)
+    assert _dotted_bars(baseline_chart(c, [*c.baseline_obs, c.judged])) == 1  # the judged count's
+    plain = compare(Observation(date(2023, 7, 5), 12, 9, 18, gsd_m=1.0), base)
+    fig = baseline_chart(plain, [*plain.baseline_obs, plain.judged])
+    assert _dotted_bars(fig) == 0
+    assert "interval widened: high sun, short shadows" not in [
+        t.get_text() for t in fig.axes[0].get_legend().get_texts()
+    ]
+
+
+def _dotted_bars(fig) -> int:
+    """How many interval lines of the chart's counts are drawn dotted."""
+    from matplotlib.collections import LineCollection
+
+    n = 0
+    for col in fig.axes[0].collections:
+        if isinstance(col, LineCollection) and any(dash is not None for _, dash in col.get_linestyle()):
+            n += len(col.get_segments())
+    return n
 
 
 def test_a_batch_log_line_names_the_high_sun(capsys):

@@ -9,11 +9,12 @@ Colours are from the Okabe-Ito colour-blind-safe set (as in the overlay).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from railcount.cautions import is_along
+from railcount.cautions import is_along, is_short_shadow
 from railcount.report.baseline import Comparison, Observation
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ VERMILLION = "#D55E00"
 PURPLE = "#CC79A7"
 GREY = "#999999"
 _PERIOD_COLOURS = (PURPLE, GREEN, ORANGE, SKY_BLUE)
+SHORT_SHADOW_DASH = (0, (1.0, 1.6))
+"""How the interval line of a count under short shadows is drawn (dotted; the interval widened for them)."""
 
 VERDICT_WORDS = {
     "unprecedented": "UNPRECEDENTED",
@@ -141,14 +144,23 @@ def baseline_chart(
         ([o for o in shown if id(o) not in base_ids and id(o) not in excl_ids], {"color": GREY, "mfc": GREY}),
         ([o for o in shown if id(o) in excl_ids], {"color": GREY, "mfc": "white"}),
     ]
-    for group, style in groups:
-        if not group:
+    # A count under a high sun's short shadows has an interval widened for them (detector 0.6.18):
+    # its line is dotted, so that a tall summer line reads as doubt, not as a busy day.
+    short = {id(o) for o in shown if any(is_short_shadow(n) for n in o.warnings)}
+    for (group, style), dotted in itertools.product(groups, (False, True)):
+        part = [o for o in group if (id(o) in short) == dotted]
+        if not part:
             continue
-        xs = [_dt(o.date) for o in group]
-        ys = [o.railcars for o in group]
-        err = [[o.railcars - o.low for o in group], [o.high - o.railcars for o in group]]
-        ax.errorbar(xs, ys, yerr=err, fmt="o", ms=4, lw=0.9, capsize=0, zorder=4, **style)
+        xs = [_dt(o.date) for o in part]
+        ys = [o.railcars for o in part]
+        err = [[o.railcars - o.low for o in part], [o.high - o.railcars for o in part]]
+        bars = ax.errorbar(xs, ys, yerr=err, fmt="o", ms=4, lw=0.9, capsize=0, zorder=4, **style)
+        if dotted:
+            bars.lines[2][0].set_linestyle(SHORT_SHADOW_DASH)
     legend.append(Line2D([], [], color=BLACK, marker="o", ms=4, lw=0.9, label="count (line: its interval)"))
+    if short or any(is_short_shadow(n) for n in j.warnings):
+        label = "interval widened: high sun, short shadows"
+        legend.append(Line2D([], [], color=BLACK, lw=0.9, ls=SHORT_SHADOW_DASH, label=label))
     if any(id(o) not in base_ids and id(o) not in excl_ids for o in shown):
         legend.append(Line2D([], [], color=GREY, marker="o", ms=4, ls="", label="count outside the baseline"))
     if c.excluded:
@@ -201,7 +213,7 @@ def baseline_chart(
 
     # The judged observation.
     jx = _dt(j.date)
-    ax.errorbar(
+    judged_bars = ax.errorbar(
         [jx],
         [j.railcars],
         yerr=[[j.railcars - j.low], [j.high - j.railcars]],
@@ -214,6 +226,9 @@ def baseline_chart(
         capsize=5,
         zorder=7,
     )
+    judged_short = any(is_short_shadow(n) for n in j.warnings)
+    if judged_short:
+        judged_bars.lines[2][0].set_linestyle(SHORT_SHADOW_DASH)
     interval = f" ({j.low:g}-{j.high:g})" if j.low != j.high else ""
     ax.annotate(
         f"{j.railcars:g}{interval}\n{j.date.isoformat()}",
