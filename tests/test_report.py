@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from railcount.cli import main
+from railcount.io.history import read_history_csv
 
 from .geofixtures import untimed_copy, write_synth
 
@@ -558,3 +559,32 @@ def test_coarse_imagery_is_one_caveat_and_redrawn_scenes_warn_of_it_no_more(tmp_
     assert captured.err.count("too coarse to see the gaps") == 1
     (caveat,) = [c for c in rec["caveats"] if "coarser than 0.65 m" in c]
     assert caveat.startswith("the count on 2023-10-05 was made on imagery coarser than 0.65 m")
+
+
+@pytest.mark.parametrize(
+    ("sep", "point"),
+    [(";", ","), ("\t", "."), (",", ".")],
+    ids=["semicolons and decimal commas (a European spreadsheet)", "tabs", "commas"],
+)
+def test_a_history_from_a_spreadsheet_reads_the_same_whatever_its_separator(tmp_path, capsys, sep, point):
+    # A spreadsheet saved as CSV where the decimal mark is a comma separates its cells with
+    # semicolons (and writes 0,95); others save tab-separated text. All read as the comma-separated file.
+    rows = [("2023-01-01", 20, 0.95), ("2023-02-01", 22, 0.9), ("2023-03-01", 25, 1.0)]
+    rows += [("2023-04-01", 21, 0.85), ("2023-05-01", 23, 0.95), ("2023-10-05", 60, 0.75)]
+    lines = [sep.join(["date", "railcars", "observed_fraction"])]
+    lines += [sep.join([d, str(n), str(f).replace(".", point)]) for d, n, f in rows]
+    hist = tmp_path / "hist.csv"
+    hist.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    args = ["--history", str(hist), "--date", "2023-10-05", "--json"]
+    assert main(["report", "--station", "Tumangang", *args]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["railcars"] == 60 and rec["baseline"]["n"] == 5 and rec["baseline"]["median"] == 22
+    (judged,) = [o for o in read_history_csv(hist, "Tumangang") if o.railcars == 60]
+    assert judged.observed_fraction == 0.75
+
+
+def test_a_semicolon_history_with_a_decimal_point_is_read_too(tmp_path):
+    hist = tmp_path / "hist.csv"
+    hist.write_text("date;railcars;observed_fraction;gsd_m\n2023-01-01;20;0.9;0,5\n")
+    (o,) = read_history_csv(hist, "T")
+    assert (o.railcars, o.observed_fraction, o.gsd_m) == (20, 0.9, 0.5)

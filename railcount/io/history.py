@@ -7,6 +7,7 @@ date; everything after this module works on those, never on files.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from datetime import date, datetime
@@ -57,10 +58,12 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     p = Path(path)
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            # The header itself: a first row's keys would hold None for cells beyond it.
-            header = [h.strip() for h in reader.fieldnames or []]
+            text = fh.read()
+        sep = _separator(text.partition("\n")[0])
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
+        rows = list(reader)
+        # The header itself: a first row's keys would hold None for cells beyond it.
+        header = [h.strip() for h in reader.fieldnames or []]
     except FileNotFoundError:
         raise HistoryError(f"{p}: history file not found; give a CSV with columns date,railcars") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -92,7 +95,8 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     if "status" in header:
         # Failed or skipped scenes (and undated ones) are not observations.
         rows_for = [(i, r) for i, r in rows_for if r["status"] == "ok" and r["date"]]
-    out = [_row(p, line, r) for line, r in rows_for]
+    # Where the decimal mark is a comma, spreadsheets separate cells with semicolons (0,95).
+    out = [_row(p, line, r, decimal_comma=sep == ";") for line, r in rows_for]
     if not out:
         raise HistoryError(f"{p}: the history has no rows; add one line per count (date,railcars)")
     return sorted(out, key=lambda o: o.date)
@@ -159,7 +163,17 @@ def _time_unknown(r: dict[str, Any]) -> bool | None:
     return stored_time_unknown(text)
 
 
-def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
+def _separator(header: str) -> str:
+    """The cell separator of a history CSV, read from its header line: a comma, or, in a header with
+    no comma, a semicolon (spreadsheets where the decimal mark is a comma) or a tab."""
+    if "," not in header:
+        for sep in (";", "\t"):
+            if sep in header:
+                return sep
+    return ","
+
+
+def _row(path: Path, line: int, r: dict[str, str], *, decimal_comma: bool = False) -> Observation:
     try:
         day = parse_date(r["date"])
     except ValueError:
@@ -169,6 +183,8 @@ def _row(path: Path, line: int, r: dict[str, str]) -> Observation:
     values: dict[str, float | None] = {}
     for col in ("railcars", "railcars_low", "railcars_high", "observed_fraction", "gsd_m"):
         text = r.get(col, "")
+        if decimal_comma and text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
         if text == "" and col != "railcars":
             values[col] = None
             continue
