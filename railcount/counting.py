@@ -52,6 +52,9 @@ median 1.12) over the 93 fully observed tuned ``generic`` scenes 400-799 that wa
 SHORT_CALIBRATION_SCENES = ((("v1", "v2"), CALIBRATION_SCENES), (("generic",), ALONG_CALIBRATION_SCENES))
 """The tuned scenes whose short-shadow ones calibrate :data:`SHORT_INTERVAL_RATIOS`: plain and v2
 600-799 and generic 400-799, each fitted on by no model."""
+SHORT_INTERVAL_SINCE = (0, 6, 18)
+"""The detector version from which a count under short shadows has :data:`SHORT_INTERVAL_RATIOS`
+(a stored count of an earlier version kept its unsure band's interval)."""
 SHORT_INTERVAL_RATIOS = (0.77, 2.25)
 """(low, high) ratio truth / count when a 4 m car's shadow is under three pixels (the short-shadow
 caution, :data:`railcount.cautions.SHORT_SHADOW_PX`: a high sun on 0.75-1.0 m pixels): the detector

@@ -123,7 +123,13 @@ def test_a_report_names_a_short_shadow_count_in_its_caveats_without_a_ring():
     assert [line for line in fig.axes[0].get_lines() if line.get_markeredgecolor() == PURPLE]
     # A history whose summer counts were cautioned says which warning its baseline counts came with.
     months = [
-        Observation(date(2022, m, 15), 20, gsd_m=1.0, warnings=(short,) if m in (6, 7) else ())
+        Observation(
+            date(2022, m, 15),
+            20,
+            gsd_m=1.0,
+            detector_version="0.6.18",
+            warnings=(short,) if m in (6, 7) else (),
+        )
         for m in range(2, 10)
     ]
     c = compare(Observation(date(2023, 10, 5), 30, gsd_m=1.0), months)
@@ -136,8 +142,18 @@ def test_a_report_names_a_short_shadow_count_in_its_caveats_without_a_ring():
     assert _dotted_bars(fig) == 2
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "interval widened: high sun, short shadows" in labels
-    c = compare(Observation(date(2023, 7, 5), 12, 9, 28, gsd_m=1.0, warnings=(short,)), base)
+    c = compare(
+        Observation(date(2023, 7, 5), 12, 9, 28, gsd_m=1.0, detector_version="0.6.18", warnings=(short,)),
+        base,
+    )
     assert _dotted_bars(baseline_chart(c, [*c.baseline_obs, c.judged])) == 1  # the judged count's
+    # A count stored by an earlier (or unknown) detector kept its narrow interval: not dotted.
+    for version in ("0.6.17", None, "dev"):
+        old = compare(
+            Observation(date(2023, 7, 5), 12, 9, 18, gsd_m=1.0, detector_version=version, warnings=(short,)),
+            base,
+        )
+        assert _dotted_bars(baseline_chart(old, [*old.baseline_obs, old.judged])) == 0
     plain = compare(Observation(date(2023, 7, 5), 12, 9, 18, gsd_m=1.0), base)
     fig = baseline_chart(plain, [*plain.baseline_obs, plain.judged])
     assert _dotted_bars(fig) == 0

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from railcount.cautions import is_along, is_short_shadow
+from railcount.counting import SHORT_INTERVAL_SINCE
 from railcount.report.baseline import Comparison, Observation
 
 if TYPE_CHECKING:
@@ -65,6 +66,18 @@ def title_of(c: Comparison) -> str:
         plural = "s" if s.n != 1 else ""
         tail = f"only {s.n} earlier observation{plural} (need {c.thresholds.min_observations})"
     return f"{c.station}: {word}\n{j.railcars:g} railcars on {j.date.isoformat()}, {tail}"
+
+
+def widened_for_short_shadows(o: Observation) -> bool:
+    """Whether a count's interval was widened for a high sun's short shadows: it came with the
+    short-shadow caution from detector 0.6.18 or later (an earlier or unknown version's was not)."""
+    if not any(is_short_shadow(n) for n in o.warnings) or not o.detector_version:
+        return False
+    try:
+        version = tuple(int(part) for part in o.detector_version.split(".")[:3])
+    except ValueError:
+        return False
+    return version >= SHORT_INTERVAL_SINCE
 
 
 def baseline_chart(
@@ -146,7 +159,7 @@ def baseline_chart(
     ]
     # A count under a high sun's short shadows has an interval widened for them (detector 0.6.18):
     # its line is dotted, so that a tall summer line reads as doubt, not as a busy day.
-    short = {id(o) for o in shown if any(is_short_shadow(n) for n in o.warnings)}
+    short = {id(o) for o in shown if widened_for_short_shadows(o)}
     for (group, style), dotted in itertools.product(groups, (False, True)):
         part = [o for o in group if (id(o) in short) == dotted]
         if not part:
@@ -158,7 +171,7 @@ def baseline_chart(
         if dotted:
             bars.lines[2][0].set_linestyle(SHORT_SHADOW_DASH)
     legend.append(Line2D([], [], color=BLACK, marker="o", ms=4, lw=0.9, label="count (line: its interval)"))
-    if short or any(is_short_shadow(n) for n in j.warnings):
+    if short or widened_for_short_shadows(j):
         label = "interval widened: high sun, short shadows"
         legend.append(Line2D([], [], color=BLACK, lw=0.9, ls=SHORT_SHADOW_DASH, label=label))
     if any(id(o) not in base_ids and id(o) not in excl_ids for o in shown):
@@ -226,8 +239,7 @@ def baseline_chart(
         capsize=5,
         zorder=7,
     )
-    judged_short = any(is_short_shadow(n) for n in j.warnings)
-    if judged_short:
+    if widened_for_short_shadows(j):
         judged_bars.lines[2][0].set_linestyle(SHORT_SHADOW_DASH)
     interval = f" ({j.low:g}-{j.high:g})" if j.low != j.high else ""
     ax.annotate(
