@@ -49,9 +49,6 @@ median 1.12) over the 93 fully observed tuned ``generic`` scenes 400-799 that wa
 0.71 and 2.64, median 1.30, in use as 0.70-2.65; 0.6.10-0.6.14, without the along model: 0.66 and
 4.04 from tuned generic 0-399). The interval is never narrower than its unsure band's."""
 
-SHORT_CALIBRATION_SCENES = ((("v1", "v2"), CALIBRATION_SCENES), (("generic",), ALONG_CALIBRATION_SCENES))
-"""The tuned scenes whose short-shadow ones calibrate :data:`SHORT_INTERVAL_RATIOS`: plain and v2
-600-799 and generic 400-799, each fitted on by no model."""
 SHORT_INTERVAL_SINCE = (0, 6, 18)
 """The detector version from which a count under short shadows has :data:`SHORT_INTERVAL_RATIOS`
 (a stored count of an earlier version kept its unsure band's interval)."""
@@ -60,7 +57,8 @@ SHORT_INTERVAL_RATIOS = (0.77, 2.25)
 caution, :data:`railcount.cautions.SHORT_SHADOW_PX`: a high sun on 0.75-1.0 m pixels): the detector
 finds cars beside their shadows, and a shadow a pixel or two wide leaves many unfound. The 5th and
 95th percentiles (0.78 and 2.22, median 1.10) over the 100 fully observed short-shadow scenes of
-:data:`SHORT_CALIBRATION_SCENES` (32 plain, 24 v2, 44 generic), detector 0.6.17, rounded outwards
+tuned plain and v2 :data:`CALIBRATION_SCENES` and generic :data:`ALONG_CALIBRATION_SCENES`, each
+fitted on by no model (32 plain, 24 v2, 44 generic), detector 0.6.17, rounded outwards
 (``python benchmarks/accuracy.py --calibrate``). Tumangang-like yards alone stay near their unsure
 band's ratios (plain 0.88-1.26, v2 0.76-1.74); yards of other layouts reach 2.94, and a user's yard
 may be either. Before (detector 0.6.17 and earlier) such scenes kept their unsure band's interval,

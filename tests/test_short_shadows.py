@@ -87,6 +87,12 @@ def test_a_summer_scene_at_one_metre_is_cautioned_a_winter_one_is_not(tmp_path, 
     plain = interval(r.railcars, r.unsure_share, r.observed_fraction)
     assert (record["railcars_low"], record["railcars_high"]) == (r.railcars_low, r.railcars_high) == widened
     assert r.railcars > 0 and widened[1] > plain[1]
+    # ... and the report's chart draws it as widened (dotted): the count's version is one that widens.
+    from railcount.io.history import observation_from_record
+    from railcount.report.chart import widened_for_short_shadows
+
+    observation = observation_from_record(record)
+    assert observation is not None and widened_for_short_shadows(observation)
     assert main(["count", str(june["tif"]), "--station", str(station)]) == 0
     assert capsys.readouterr().err.count("shadows too short") == 1
     # December: the sun 24 degrees up, a 4 m shadow 9 px long at 1.0 m.
