@@ -530,6 +530,12 @@ def _regimes(rows: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
     return [("fine", fine), ("coarse", [o for o in rows if o.gsd > GAP_VISIBLE_GSD_M])]
 
 
+def _ratio_line(part: list[Outcome], now: tuple[float, float]) -> str:
+    """The 5th / 50th / 95th percentiles of truth / count over ``part``, beside the ratios in use."""
+    q = np.percentile([o.truth / max(o.count, 1) for o in part], [5, 50, 95])
+    return f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   (in use: {now[0]:.2f} / {now[1]:.2f})"
+
+
 def print_calibration(rows: list[Outcome]) -> None:
     """Percentiles of truth / count on the calibration scenes (tuned 600-799, plain and v2) per unsure
     band, and on the tuned generic scenes 0-399 that warn of shadows along the tracks, which the
@@ -547,32 +553,21 @@ def print_calibration(rows: list[Outcome]) -> None:
         part = [o for o, b in zip(seen, bands, strict=True) if b == band]
         if not part:
             continue
-        ratio = np.array([o.truth / max(o.count, 1) for o in part])
-        q = np.percentile(ratio, [5, 50, 95])
-        print(
-            f"  unsure {edges[band]:.2f}-{edges[band + 1]:.2f}  n {len(part):3d}  "
-            f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   (in use: {now[0]:.2f} / {now[1]:.2f})"
-        )
+        print(f"  unsure {edges[band]:.2f}-{edges[band + 1]:.2f}  n {len(part):3d}  {_ratio_line(part, now)}")
     print(f"  ({len(rows) - len(seen)} scenes partly under opaque cloud left out of the percentiles)")
     warned = [o for o in generic if o.along and o.observed >= 0.999]
     if warned:
-        ratio = np.array([o.truth / max(o.count, 1) for o in warned])
-        q = np.percentile(ratio, [5, 50, 95])
         first, last = ALONG_CALIBRATION_SCENES.start, ALONG_CALIBRATION_SCENES.stop - 1
         print(
             f"  shadows along the tracks (tuned generic {first}-{last}, warned of in {len(warned)} of "
-            f"{len(generic)})  {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   "
-            f"(in use: {ALONG_INTERVAL_RATIOS[0]:.2f} / {ALONG_INTERVAL_RATIOS[1]:.2f})"
+            f"{len(generic)})  {_ratio_line(warned, ALONG_INTERVAL_RATIOS)}"
         )
     short = [o for o in rows + generic if o.short and o.observed >= 0.999]
     if short:
-        ratio = np.array([o.truth / max(o.count, 1) for o in short])
-        q = np.percentile(ratio, [5, 50, 95])
         kinds = ", ".join(f"{sum(o.realism == r for o in short)} {r}" for r in ("v1", "v2", "generic"))
         print(
             f"  short shadows (the tuned scenes above that warn of them: {kinds})  "
-            f"{q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}   "
-            f"(in use: {SHORT_INTERVAL_RATIOS[0]:.2f} / {SHORT_INTERVAL_RATIOS[1]:.2f})"
+            f"{_ratio_line(short, SHORT_INTERVAL_RATIOS)}"
         )
     for part, label in (
         ([o for o in rows if o.realism == "v1"], "plain"),

@@ -54,27 +54,26 @@ def test_unobserved_part_widens_only_the_upper_bound():
     assert half[1] == full[1] + 50
 
 
+@pytest.mark.parametrize(
+    ("widened", "ratios"),
+    [("shadows_along", ALONG_INTERVAL_RATIOS), ("short_shadows", SHORT_INTERVAL_RATIOS)],
+    ids=["sun along the tracks", "short shadows"],
+)
 @given(n=st.integers(0, 500), unsure=st.floats(0.0, 1.0), observed=st.floats(0.01, 1.0))
-def test_shadows_along_the_tracks_widen_the_interval_to_their_ratios(n, unsure, observed):
-    # The detector misses many cars when the sun shines along the tracks: the interval holds the
-    # unsure band's and reaches the calibrated ratios for that case.
-    low, high = interval(n, unsure, observed, shadows_along=True)
+def test_a_cautioned_count_widens_the_interval_to_its_ratios(widened, ratios, n, unsure, observed):
+    # The detector misses many cars when the sun shines along the tracks, or under a high sun on coarse
+    # pixels (the short-shadow caution): the interval holds the unsure band's and reaches the ratios
+    # calibrated for that case.
+    low, high = interval(n, unsure, observed, **{widened: True})
     base_low, base_high = interval(n, unsure, observed)
     assert low <= base_low and high >= base_high
-    lo_ratio, hi_ratio = ALONG_INTERVAL_RATIOS
+    lo_ratio, hi_ratio = ratios
     assert low <= max(0, lo_ratio * n) and high >= hi_ratio * n
 
 
 @given(n=st.integers(0, 500), unsure=st.floats(0.0, 1.0), observed=st.floats(0.01, 1.0))
-def test_short_shadows_widen_the_interval_to_their_ratios(n, unsure, observed):
-    # Under a high sun on coarse pixels many cars are missed (the short-shadow caution): the interval
-    # holds the unsure band's and reaches the ratios calibrated for that case, with or without the
-    # sun along the tracks.
-    low, high = interval(n, unsure, observed, short_shadows=True)
-    base_low, base_high = interval(n, unsure, observed)
-    assert low <= base_low and high >= base_high
-    lo_ratio, hi_ratio = SHORT_INTERVAL_RATIOS
-    assert low <= max(0, lo_ratio * n) and high >= hi_ratio * n
+def test_both_cautions_widen_the_interval_as_far_as_either(n, unsure, observed):
     both = interval(n, unsure, observed, shadows_along=True, short_shadows=True)
     along = interval(n, unsure, observed, shadows_along=True)
-    assert both[0] <= min(low, along[0]) and both[1] >= max(high, along[1])
+    short = interval(n, unsure, observed, short_shadows=True)
+    assert both[0] <= min(short[0], along[0]) and both[1] >= max(short[1], along[1])
