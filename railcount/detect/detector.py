@@ -137,6 +137,9 @@ def _name_kinds(
             best = np.asarray(TYPE_CLASSES)[probs.argmax(axis=1)]
             sure = probs.max(axis=1) >= params.min_type_probability
             tarp = p_tarp >= params.min_tarp_probability
+            if not params.tarps_on_fills:
+                # The type models never saw a fill; on fills their tarp calls were nine in ten wrong.
+                tarp &= dets.method[typed] != "fill"
             # A tarped load rides on a flat car.
             kind[typed] = np.where(tarp, "flat", np.where(sure, best, "railcar"))
             tarped[typed] = tarp
