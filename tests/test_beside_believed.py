@@ -160,8 +160,10 @@ def test_a_june_yard_finds_more_of_its_cars_with_the_neighbours_shadow(tmp_path)
     """On a June yard of 40 railcars on dense tracks the shaded cars are found: the plain (realism
     v1, frozen) twin of the June sample, 0.5 m. Until session 32 this ran on the bundled June sample
     itself (realism v2), which gained 3+ cars; regenerated with that session's cuts of short wagons it
-    has no car the rule adds, so the test moved to this twin, where the rule adds 2 (35 -> 37 found,
-    38 -> 40 counted of 40, detector 0.6.14)."""
+    has no car the rule adds, so the test moved to this twin, where the rule added 2 (35 -> 37 found,
+    38 -> 40 counted of 40, detector 0.6.14). Since detector 0.6.19 a car counted in a hole of a
+    consist is never taken for a locomotive, and without the rule one such fill on a true car was:
+    the yard without the rule keeps it, and the rule adds 1 (36 -> 37 found, 39 -> 40 counted)."""
     from .geofixtures import write_synth
 
     paths, station = write_synth(tmp_path, date="2019-06-12", cars=40, gsd_m=0.5, seed=11)
@@ -175,7 +177,7 @@ def test_a_june_yard_finds_more_of_its_cars_with_the_neighbours_shadow(tmp_path)
 
     count_off, found_off = matched(dataclasses.replace(ON, neighbour_shadow=False))
     count_on, found_on = matched(ON)
-    assert found_on >= found_off + 2
+    assert found_on >= found_off + 1
     # The new cars are cars: the count comes nearer the truth, and not past it by more than it was short.
     assert abs(count_on - len(truth)) < abs(count_off - len(truth))
     assert count_on - found_on <= count_off - found_off + 2

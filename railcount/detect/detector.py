@@ -146,6 +146,8 @@ def _name_kinds(
     if params.locomotive_model and described.any():
         loco = np.zeros(len(dets), bool)
         loco[described] = locomotive_probability(features[described]) >= params.min_locomotive_probability
+        if not params.locomotives_on_fills:
+            loco &= dets.method != "fill"
         kind[loco] = "locomotive"
         tarped[loco] = False
     return dataclasses.replace(dets, kind=kind, tarped=tarped)
