@@ -130,6 +130,9 @@ def _name_kinds(
 ) -> Detections:
     """Call kept candidates locomotives; classify the railcars by type and tarped load (fitted models)."""
     kind, tarped = dets.kind.copy(), dets.tarped.copy()
+    # Cars counted in a hole of a consist: the type, tarp and locomotive models never saw one, and
+    # their tarp and locomotive calls there were nearly all wrong (detector 0.6.19).
+    fill = dets.method == "fill"
     if params.classify_types:
         typed = described & np.isfinite(types).all(axis=1)
         if typed.any():
@@ -138,8 +141,7 @@ def _name_kinds(
             sure = probs.max(axis=1) >= params.min_type_probability
             tarp = p_tarp >= params.min_tarp_probability
             if not params.tarps_on_fills:
-                # The type models never saw a fill; on fills their tarp calls were nine in ten wrong.
-                tarp &= dets.method[typed] != "fill"
+                tarp &= ~fill[typed]
             # A tarped load rides on a flat car.
             kind[typed] = np.where(tarp, "flat", np.where(sure, best, "railcar"))
             tarped[typed] = tarp
@@ -147,7 +149,7 @@ def _name_kinds(
         loco = np.zeros(len(dets), bool)
         loco[described] = locomotive_probability(features[described]) >= params.min_locomotive_probability
         if not params.locomotives_on_fills:
-            loco &= dets.method != "fill"
+            loco &= ~fill
         kind[loco] = "locomotive"
         tarped[loco] = False
     return dataclasses.replace(dets, kind=kind, tarped=tarped)

@@ -80,6 +80,12 @@ def widened_for_short_shadows(o: Observation) -> bool:
     return version >= SHORT_INTERVAL_SINCE
 
 
+def _dot_interval(bars: Any) -> None:
+    """Draw the interval lines of an ``errorbar`` container (its vertical bars) dotted."""
+    (vertical,) = bars.lines[2]
+    vertical.set_linestyle(SHORT_SHADOW_DASH)
+
+
 def baseline_chart(
     comparison: Comparison,
     history: Sequence[Observation],
@@ -169,7 +175,7 @@ def baseline_chart(
         err = [[o.railcars - o.low for o in part], [o.high - o.railcars for o in part]]
         bars = ax.errorbar(xs, ys, yerr=err, fmt="o", ms=4, lw=0.9, capsize=0, zorder=4, **style)
         if dotted:
-            bars.lines[2][0].set_linestyle(SHORT_SHADOW_DASH)
+            _dot_interval(bars)
     legend.append(Line2D([], [], color=BLACK, marker="o", ms=4, lw=0.9, label="count (line: its interval)"))
     if short or widened_for_short_shadows(j):
         label = "interval widened: high sun, short shadows"
@@ -240,7 +246,7 @@ def baseline_chart(
         zorder=7,
     )
     if widened_for_short_shadows(j):
-        judged_bars.lines[2][0].set_linestyle(SHORT_SHADOW_DASH)
+        _dot_interval(judged_bars)
     interval = f" ({j.low:g}-{j.high:g})" if j.low != j.high else ""
     ax.annotate(
         f"{j.railcars:g}{interval}\n{j.date.isoformat()}",
