@@ -9,7 +9,7 @@ from railcount.detect import fill_model
 from railcount.detect.candidates import FEATURES
 from railcount.detect.cars import FrameCars
 from railcount.detect.detector import detect, fill_candidates
-from railcount.detect.fill import FILL_CONTEXT, fill_forest, gap_fills
+from railcount.detect.fill import FILL_CONTEXT, coupled_pitch, fill_forest, gap_fills
 from railcount.detect.params import DetectorParams
 from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
@@ -76,6 +76,43 @@ def test_ends_of_a_line_are_proposed_one_pitch_out():
     # An end proposal is marked by fill_cars = 0 and carries its end car's probability.
     assert (context[:, FILL_CONTEXT.index("fill_cars")] == 0).all()
     assert sorted(context[:, FILL_CONTEXT.index("fill_p_low")].tolist()) == pytest.approx([0.8, 0.9])
+
+
+def test_boxes_short_of_their_cars_do_not_make_one_missing_car_two():
+    """Boxes that stop short of their cars' ends (the band evidence's habit) leave a hole longer than
+    a box where one car is missing. The line's pitch is read from its coupled cars' centres, so the
+    hole gets one car where it stands, and a line's end car is proposed a pitch out."""
+    # 0.5 m pixels: cars 30 px apart centre to centre, each found as a 22 px box; the fourth is missing.
+    cars = frame_cars([100, 130, 160, 220, 250], [50.0] * 5, length=22.0)
+    prob = np.full(5, 0.9)
+    assert coupled_pitch(cars.x, cars.length) == pytest.approx(30.0)
+    fills, context = gap_fills(cars, prob, 0.5, DetectorParams(fill_ends=False))
+    assert fills.x.tolist() == pytest.approx([190.0])  # the hole (38 px) fits one car, not two boxes
+    assert context[0, FILL_CONTEXT.index("fill_misfit")] == pytest.approx(0.0)
+    # Read from the boxes' length, as detector 0.6.19 did, the same hole took two half-cars.
+    old = DetectorParams(fill_ends=False, fill_pitch_from_spacing=False)
+    assert gap_fills(cars, prob, 0.5, old)[0].x.size == 2
+    # Two missing cars: two proposals, spread evenly over the hole (171-239 px), each 34 px long.
+    two = gap_fills(frame_cars([100, 130, 160, 250, 280], [50.0] * 5, length=22.0), prob, 0.5, old)[0]
+    assert two.x.size == 3  # the box length read three cars into it
+    two = gap_fills(
+        frame_cars([100, 130, 160, 250, 280], [50.0] * 5, length=22.0),
+        prob,
+        0.5,
+        DetectorParams(fill_ends=False),
+    )[0]
+    assert two.x.tolist() == pytest.approx([188.0, 222.0])
+    ends = gap_fills(cars, prob, 0.5, DetectorParams(fill_ends=True))[0]
+    assert sorted(ends.x[ends.x < 100].tolist() + ends.x[ends.x > 250].tolist()) == pytest.approx(
+        [70.0, 280.0]
+    )
+
+
+def test_a_line_with_no_coupled_cars_falls_back_on_the_box_length():
+    # Two believed cars with a hole between them and no coupled pair: no spacing to read.
+    assert coupled_pitch(np.array([100.0, 190.0]), np.array([30.0, 30.0])) is None
+    fills, _ = gap_fills(frame_cars([100, 190], [50.0, 50.0]), np.array([0.9, 0.9]), 0.5, DetectorParams())
+    assert sorted(fills.x.tolist()) == pytest.approx([70.0, 130.0, 160.0, 220.0])
 
 
 def test_shipped_fill_model_matches_the_feature_list():

@@ -33,7 +33,7 @@ FILL_CONTEXT = (
     "fill_p_low",  # the car model's probability of the less believed car bounding the hole
     "fill_p_high",  # and of the more believed one
     "fill_cars",  # how many cars were proposed in the hole (0: one beyond the end of a line)
-    "fill_misfit",  # |hole / cars - pitch| / pitch: how well the hole fits that many cars
+    "fill_misfit",  # |space per car - pitch| / pitch: how well the hole fits that many cars (gap_fills)
     "fill_line_cars",  # believed cars on the line
     "fill_pitch_m",  # the line's pitch (median length of its believed cars)
 )
@@ -61,11 +61,21 @@ def gap_fills(
 
     A hole is the free stretch between two consecutive believed cars on a
     line (their centres less half their lengths). It is filled when it is at
-    least ``0.7`` of the line's pitch and at most ``fill_max_m`` long, with
-    ``round(hole / pitch)`` cars (at least one) spaced evenly, on the mean row
-    of the two cars bounding it. With ``fill_ends``, each line of two or more
-    believed cars also gets one car a pitch beyond each end (``fill_cars``
+    least ``0.7`` of the line's box length (the median length of its believed
+    cars) and at most ``fill_max_m`` long, with cars spaced evenly over it, on
+    the mean row of the two cars bounding it. With ``fill_ends``, each line of
+    two or more believed cars also gets one car beyond each end (``fill_cars``
     0), on its end car's row.
+
+    How many cars a hole takes, and how far beyond an end the end car is
+    proposed, come from the line's pitch. With ``fill_pitch_from_spacing``
+    (detector 0.6.20) the pitch is :func:`coupled_pitch`, the median distance
+    between the centres of the line's coupled cars, and a hole whose bounding
+    cars stand ``d`` apart takes ``round(d / pitch) - 1`` cars (at least one).
+    Before, the pitch was the box length and a hole took ``round(hole /
+    length)``: since a box often stops short of its car's ends (at 0.3-0.5 m
+    on generated yards, about a metre at each), a hole that held one car read
+    as two and was filled with two half-cars, one of them a false railcar.
     """
     p = np.nan_to_num(np.asarray(prob, float), nan=0.0)
     believed = np.flatnonzero(p >= params.min_car_probability)
@@ -81,22 +91,24 @@ def gap_fills(
                 continue
             line = line[np.argsort(cars.x[line], kind="stable")]
             pitch = float(np.median(cars.length[line]))
+            spacing = None
+            if params.fill_pitch_from_spacing:
+                spacing = coupled_pitch(cars.x[line], cars.length[line])
             for a, b in itertools.pairwise(line):
                 start = cars.x[a] + 0.5 * cars.length[a]
                 hole = cars.x[b] - 0.5 * cars.length[b] - start
                 if hole < 0.7 * pitch or hole * gsd_m > params.fill_max_m:
                     continue
-                k = max(1, round(hole / pitch))
+                if spacing is None:
+                    k = max(1, round(hole / pitch))
+                    misfit = abs(hole / k - pitch) / pitch
+                else:
+                    apart = cars.x[b] - cars.x[a]
+                    k = max(1, round(apart / spacing) - 1)
+                    misfit = abs(apart / (k + 1) - spacing) / spacing
                 seg = hole / k
                 y = 0.5 * (cars.y[a] + cars.y[b])
-                context = [
-                    min(p[a], p[b]),
-                    max(p[a], p[b]),
-                    k,
-                    abs(seg - pitch) / pitch,
-                    line.size,
-                    pitch * gsd_m,
-                ]
+                context = [min(p[a], p[b]), max(p[a], p[b]), k, misfit, line.size, pitch * gsd_m]
                 for i in range(k):
                     xs.append(start + (i + 0.5) * seg)
                     ys.append(y)
@@ -104,7 +116,8 @@ def gap_fills(
                     rows.append(context)
             if params.fill_ends:
                 for end, sign in ((line[0], -1.0), (line[-1], 1.0)):
-                    xs.append(cars.x[end] + sign * 0.5 * (cars.length[end] + pitch))
+                    step = 0.5 * (cars.length[end] + pitch) if spacing is None else spacing
+                    xs.append(cars.x[end] + sign * step)
                     ys.append(cars.y[end])
                     lengths.append(pitch)
                     rows.append([p[end], p[end], 0, 0.0, line.size, pitch * gsd_m])
@@ -117,6 +130,23 @@ def gap_fills(
         method=np.full(n, "fill", dtype="<U5"),
     )
     return fills, np.asarray(rows, float).reshape(n, len(FILL_CONTEXT))
+
+
+def coupled_pitch(x: np.ndarray, length: np.ndarray) -> float | None:
+    """The pitch of one line's cars: the median distance between the centres of neighbouring cars
+    that stand coupled, never less than the median box length; None when no two stand so.
+
+    ``x`` are the centres along the track, sorted, and ``length`` the box lengths, in the same
+    units. Two neighbours stand coupled when less than ``0.7`` of the median box length lies free
+    between their boxes (the least hole :func:`gap_fills` fills) and their centres are at least half
+    of it apart (closer, they are one car found twice). Read from the centres, the pitch does not
+    depend on where the boxes end.
+    """
+    box = float(np.median(length))
+    spacing = np.diff(x)
+    free = spacing - 0.5 * (length[:-1] + length[1:])
+    coupled = spacing[(free < 0.7 * box) & (spacing >= 0.5 * box)]
+    return max(float(np.median(coupled)), box) if coupled.size else None
 
 
 def fill_probability(features: np.ndarray, context: np.ndarray) -> np.ndarray:
