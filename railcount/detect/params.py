@@ -310,10 +310,11 @@ class DetectorParams:
         car is proposed, from the distance between the centres of the line's
         coupled cars (detector 0.6.20), not from the length of their boxes,
         which often stop short of the cars' ends (see
-        :func:`railcount.detect.fill.gap_fills`). On tuned scenes 600-799
-        (fitted on by no model), false railcars from holes read as two cars
-        when they held one were about half the second boxes on a found car at
-        0.3-0.5 m; ``false`` gives 0.6.19's fills.
+        :func:`railcount.detect.fill.gap_fills`). On tuned plain scenes
+        600-799 (fitted on by no model), at 0.3-0.5 m, fills were about half
+        of the false railcars beside a found car on its own track, and two
+        fills sharing a hole that held one car a quarter; ``false`` gives
+        0.6.19's fills.
     min_fill_end_probability : float
         A car proposed beyond the end of a line, which has a believed car on
         one side only, is kept from this (detector 0.6.3; before, from
