@@ -92,16 +92,13 @@ def test_boxes_short_of_their_cars_do_not_make_one_missing_car_two():
     # Read from the boxes' length, as detector 0.6.19 did, the same hole took two half-cars.
     old = DetectorParams(fill_ends=False, fill_pitch_from_spacing=False)
     assert gap_fills(cars, prob, 0.5, old)[0].x.size == 2
-    # Two missing cars: two proposals, spread evenly over the hole (171-239 px), each 34 px long.
-    two = gap_fills(frame_cars([100, 130, 160, 250, 280], [50.0] * 5, length=22.0), prob, 0.5, old)[0]
-    assert two.x.size == 3  # the box length read three cars into it
-    two = gap_fills(
-        frame_cars([100, 130, 160, 250, 280], [50.0] * 5, length=22.0),
-        prob,
-        0.5,
-        DetectorParams(fill_ends=False),
-    )[0]
+    # Two missing cars: two proposals, spread evenly over the hole (171-239 px), each 34 px long; the
+    # box length read three cars into it.
+    gap_of_two = frame_cars([100, 130, 160, 250, 280], [50.0] * 5, length=22.0)
+    assert gap_fills(gap_of_two, prob, 0.5, old)[0].x.size == 3
+    two = gap_fills(gap_of_two, prob, 0.5, DetectorParams(fill_ends=False))[0]
     assert two.x.tolist() == pytest.approx([188.0, 222.0])
+    assert two.length.tolist() == pytest.approx([34.0, 34.0])
     ends = gap_fills(cars, prob, 0.5, DetectorParams(fill_ends=True))[0]
     assert sorted(ends.x[ends.x < 100].tolist() + ends.x[ends.x > 250].tolist()) == pytest.approx(
         [70.0, 280.0]

@@ -41,6 +41,10 @@ FILL_CONTEXT = (
 LINE_M = 1.5
 """Believed cars closer than this across the track (metres) stand on the same line."""
 
+MIN_HOLE = 0.7
+"""A hole between two believed cars of a line is filled from this share of the line's box length up;
+two neighbours with less than that free between their boxes stand coupled (:func:`coupled_pitch`)."""
+
 
 def gap_fills(
     cars: FrameCars, prob: np.ndarray, gsd_m: float, params: DetectorParams
@@ -61,7 +65,7 @@ def gap_fills(
 
     A hole is the free stretch between two consecutive believed cars on a
     line (their centres less half their lengths). It is filled when it is at
-    least ``0.7`` of the line's box length (the median length of its believed
+    least ``MIN_HOLE`` of the line's box length (the median length of its believed
     cars) and at most ``fill_max_m`` long, with cars spaced evenly over it, on
     the mean row of the two cars bounding it. With ``fill_ends``, each line of
     two or more believed cars also gets one car beyond each end (``fill_cars``
@@ -97,7 +101,7 @@ def gap_fills(
             for a, b in itertools.pairwise(line):
                 start = cars.x[a] + 0.5 * cars.length[a]
                 hole = cars.x[b] - 0.5 * cars.length[b] - start
-                if hole < 0.7 * pitch or hole * gsd_m > params.fill_max_m:
+                if hole < MIN_HOLE * pitch or hole * gsd_m > params.fill_max_m:
                     continue
                 if spacing is None:
                     k = max(1, round(hole / pitch))
@@ -137,7 +141,7 @@ def coupled_pitch(x: np.ndarray, length: np.ndarray) -> float | None:
     that stand coupled, never less than the median box length; None when no two stand so.
 
     ``x`` are the centres along the track, sorted, and ``length`` the box lengths, in the same
-    units. Two neighbours stand coupled when less than ``0.7`` of the median box length lies free
+    units. Two neighbours stand coupled when less than ``MIN_HOLE`` of the median box length lies free
     between their boxes (the least hole :func:`gap_fills` fills) and their centres are at least half
     of it apart (closer, they are one car found twice). Read from the centres, the pitch does not
     depend on where the boxes end.
@@ -145,7 +149,7 @@ def coupled_pitch(x: np.ndarray, length: np.ndarray) -> float | None:
     box = float(np.median(length))
     spacing = np.diff(x)
     free = spacing - 0.5 * (length[:-1] + length[1:])
-    coupled = spacing[(free < 0.7 * box) & (spacing >= 0.5 * box)]
+    coupled = spacing[(free < MIN_HOLE * box) & (spacing >= 0.5 * box)]
     return max(float(np.median(coupled)), box) if coupled.size else None
 
 
