@@ -100,8 +100,8 @@ from railcount.detect.detector import (
     candidates_in_station,
     detect,
     fill_candidates,
+    read_along,
     roof_alternatives,
-    sun_along,
 )
 from railcount.detect.fill import FILL_CONTEXT
 from railcount.detect.params import DetectorParams
@@ -146,12 +146,15 @@ def tuned_scene(i: int, realism: str, cache: str) -> tuple[SceneWindow, Stock, D
 
 def shadow_side_rows(realism: str, window: SceneWindow, angles: np.ndarray) -> np.ndarray:
     """Which candidates (by their track direction) the car, locomotive, type and fill models learn
-    from: all but, on a generic yard, those on a direction the sun shines along, which the along
-    model judges (0.6.15). Tumangang yards never have one."""
+    from: all but, on a generic yard, those on a direction the along model judges: the sun shines
+    along it (0.6.15) or its shadows across are too short to read (0.6.21, at the working GSD).
+    Tumangang yards never have one."""
     if realism != "generic":
         return np.ones(len(angles), bool)
     sun = window_sun(window)
-    return np.array([not sun_along(float(a), sun) for a in angles], bool)
+    params = DetectorParams()
+    gsd = max(window.gsd_m, params.work_gsd_m)  # the detector's working grid (``_set_up``)
+    return np.array([not read_along(float(a), sun, gsd, params) for a in angles], bool)
 
 
 def scene_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

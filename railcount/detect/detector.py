@@ -26,6 +26,7 @@ Stages (each in its own module):
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -303,7 +304,7 @@ def _candidates(
     prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     first = len(log) if log is not None else 0
     # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
-    reads = [bool(params.along_model and log is None and sun_along(a, sun)) for a in directions]
+    reads = [bool(log is None and read_along(a, sun, gsd, params)) for a in directions]
 
     def read(k: int) -> list[_Reading]:
         return _read_direction(prep, gsd, directions[k], params, sun, regions[k], log, reads[k])
@@ -350,7 +351,8 @@ def _read_direction(
     the cars: the band evidence is read with the shadows on each side in turn (one warp, one dash
     map and one pass of the band maps serve both), without gap fills, and the along model judges
     what both readings propose. The frame's maps go when this returns: the next direction's frame
-    is not made while they are held.
+    is not made while they are held. Where the sun does give the frame a side (its shadows across
+    the tracks are short, :func:`short_shadows_across`), the one reading on that side is made.
     """
     if along:
         no_fills = dataclasses.replace(params, fill_gaps=False)
@@ -367,6 +369,32 @@ def sun_along(angle: float, sun: SunPosition) -> bool:
     if sun.assumed_time or sun.elevation_deg < 5.0:
         return False
     return shadow_across(angle, sun) < ALONG_SHADOW_ACROSS
+
+
+def short_shadows_across(angle: float, sun: SunPosition, gsd: float, params: DetectorParams) -> bool:
+    """Whether the shadow a 4 m car casts across the tracks of direction ``angle`` is under
+    ``params.short_shadow_along_px`` pixels at ``gsd`` (no coarser than
+    ``params.short_shadow_along_max_gsd_m``; the sun at a known time, 5 degrees up or more): too
+    short for the band evidence's shadow test, so the direction is read as :func:`sun_along`'s are
+    (detector 0.6.21)."""
+    if params.short_shadow_along_px <= 0 or gsd > params.short_shadow_along_max_gsd_m:
+        return False
+    if sun.assumed_time or sun.elevation_deg < 5.0:
+        return False
+    length_m = SHADOW_CAR_HEIGHT_M / math.tan(math.radians(sun.elevation_deg))
+    return length_m * shadow_across(angle, sun) / gsd < params.short_shadow_along_px
+
+
+def read_along(angle: float, sun: SunPosition, gsd: float, params: DetectorParams) -> bool:
+    """Whether the detector reads direction ``angle`` as it reads the sun shining along the tracks,
+    the along model judging: the sun does shine along it (:func:`sun_along`; the shadows are then
+    put on each side in turn) or its shadows across the tracks are too short to read
+    (:func:`short_shadows_across`; on the side the sun gives); with ``params.along_model``."""
+    return params.along_model and (sun_along(angle, sun) or short_shadows_across(angle, sun, gsd, params))
+
+
+SHADOW_CAR_HEIGHT_M = 4.0
+"""The height (m) of the car whose shadow :func:`short_shadows_across` measures, as the caution's."""
 
 
 def roof_alternatives(
@@ -556,14 +584,15 @@ def track_evidence(
     """The band evidence, runs and candidate cars of each track direction (see :class:`TrackEvidence`).
 
     Each direction is read once, as :func:`candidates` reads it. With ``along`` (and
-    ``params.along_model``), a direction the sun shines along (:func:`sun_along`) is read as the
-    detector reads it instead: twice, with the shadows forced onto each side, one entry each.
+    ``params.along_model``), a direction the sun shines along or whose shadows across are too short
+    to read (:func:`read_along`) is read as the detector reads it instead: twice, with the shadows
+    forced onto each side, one entry each (once, on the sun's side, where the sun gives one).
     """
     prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
     out = []
     for angle, region in zip(directions, regions, strict=True):
         sides: tuple[str, ...] = ()
-        if along and params.along_model and sun_along(angle, sun):
+        if along and read_along(angle, sun, gsd, params):
             sides = ("up", "down")
         frame, readings = _frame_maps(prep, gsd, angle, params, sun, region, sides)
         for maps in readings:
@@ -621,7 +650,7 @@ def _frame_maps(
     leave along the track mapped (with ``params.along_edged``, edged bands near them are proposed
     too). The readings share the warped bands, the dash map and one pass of the band maps
     (:func:`~railcount.detect.strips.sided_evidence`); each is what a reading of its side alone
-    gives."""
+    gives. Where the sun does give the frame a side, there is one reading, on that side."""
     if isinstance(region, Piece):
         frame = TrackFrame.for_direction(prep.data.shape, angle, region.corners, params.piece_margin_m / gsd)
     else:
@@ -648,11 +677,10 @@ def _frame_maps(
         # the track (:mod:`.dashes`), and each forced side read as known.
         dashes = dash_map(lin_f, core, gsd, params)
         gate = edged_gate(dashes, gsd, params) if params.along_edged else None
-        # Where the sun does give a side, every reading takes it.
-        sides = tuple(side if side is not None else s for s in force_sides)
-        once = tuple(dict.fromkeys(sides))
-        by_side = dict(zip(once, sided_evidence(*bands, gsd, params, once, edged_gate=gate), strict=True))
-        evidence = [by_side[s] for s in sides]
+        # Where the sun does give a side (shadows short across the tracks, or a curve piece a little
+        # off the sun's line), the one reading takes it.
+        sides = tuple(dict.fromkeys(side if side is not None else s for s in force_sides))
+        evidence = list(sided_evidence(*bands, gsd, params, sides, edged_gate=gate))
     readings = []
     for strength, terms in evidence:
         runs = centreline_runs(strength, core, gsd, params)
