@@ -26,13 +26,13 @@ Stages (each in its own module):
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from railcount.cautions import shadow_px
 from railcount.detect.candidates import (
     FEATURES,
     along_probability,
@@ -372,7 +372,8 @@ def sun_along(angle: float, sun: SunPosition) -> bool:
 
 
 def short_shadows_across(angle: float, sun: SunPosition, gsd: float, params: DetectorParams) -> bool:
-    """Whether the shadow a 4 m car casts across the tracks of direction ``angle`` is under
+    """Whether the shadow a 4 m car casts across the tracks of direction ``angle`` (the short-shadow
+    caution's :func:`~railcount.cautions.shadow_px`, times its cross-track share) is under
     ``params.short_shadow_along_px`` pixels at ``gsd`` (no coarser than
     ``params.short_shadow_along_max_gsd_m``; the sun at a known time, 5 degrees up or more): too
     short for the band evidence's shadow test, so the direction is read as :func:`sun_along`'s are
@@ -381,8 +382,7 @@ def short_shadows_across(angle: float, sun: SunPosition, gsd: float, params: Det
         return False
     if sun.assumed_time or sun.elevation_deg < 5.0:
         return False
-    length_m = SHADOW_CAR_HEIGHT_M / math.tan(math.radians(sun.elevation_deg))
-    return length_m * shadow_across(angle, sun) / gsd < params.short_shadow_along_px
+    return shadow_px(sun.elevation_deg, gsd) * shadow_across(angle, sun) < params.short_shadow_along_px
 
 
 def read_along(angle: float, sun: SunPosition, gsd: float, params: DetectorParams) -> bool:
@@ -391,10 +391,6 @@ def read_along(angle: float, sun: SunPosition, gsd: float, params: DetectorParam
     put on each side in turn) or its shadows across the tracks are too short to read
     (:func:`short_shadows_across`; on the side the sun gives); with ``params.along_model``."""
     return params.along_model and (sun_along(angle, sun) or short_shadows_across(angle, sun, gsd, params))
-
-
-SHADOW_CAR_HEIGHT_M = 4.0
-"""The height (m) of the car whose shadow :func:`short_shadows_across` measures, as the caution's."""
 
 
 def roof_alternatives(
