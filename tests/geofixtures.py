@@ -112,6 +112,27 @@ def write_synth(folder: Path, **spec) -> tuple[dict[str, Path], Path]:
     return paths, write_station(scene.site, folder)  # a generic yard's layout comes with its seed
 
 
+def synth_window(folder: Path, **spec):
+    """:func:`write_synth` into ``folder``, read back: the station's window and its true stock."""
+    from railcount.io.scenes import read_windows
+    from railcount.io.stations import read_stations
+    from railcount.io.truth import truth_stock
+
+    paths, station = write_synth(folder, **spec)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    return window, truth_stock(paths["truth_geojson"], window)
+
+
+def found_railcars(window, truth, params=None) -> tuple[int, int]:
+    """Detect in ``window``: (true railcars matched, railcars counted), a match within 7.5 m."""
+    from railcount.detect.detector import detect
+    from railcount.evaluate import match_pairs
+
+    dets = detect(window, params)
+    cars = dets.subset(dets.kind != "locomotive")
+    return len(match_pairs(cars.center, truth.cars, 7.5 / window.gsd_m)), len(cars)
+
+
 def plain_tif(path: Path, seed: int, tags: dict | None = None, *, shift_m: float = 0.0) -> Path:
     """A small (160 x 240 px, 80 x 120 m) noisy grey scene; distinct content per seed."""
     rng = np.random.default_rng(seed)

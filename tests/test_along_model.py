@@ -21,13 +21,10 @@ from railcount.detect.dashes import ALONG_CONTEXT
 from railcount.detect.detector import along_candidates, detect, judged_candidates, sun_along, track_evidence
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import SunPosition
-from railcount.evaluate import match_pairs
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_stock
-from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
-from .geofixtures import write_synth
+from .geofixtures import found_railcars, synth_window, write_synth
 
 
 def test_a_direction_is_along_the_sun_only_at_a_known_time_and_a_sun_up():
@@ -49,20 +46,17 @@ def test_the_along_model_reads_the_car_features_and_the_dashes():
     assert p.shape == (5,) and np.all((p >= 0) & (p <= 1))
 
 
-def _found(window, truth, params):
-    dets = detect(window, params)
-    cars = dets.subset(dets.kind != "locomotive")
-    return len(match_pairs(cars.center, truth.cars, 7.5 / window.gsd_m)), len(cars)
-
-
 @pytest.fixture(scope="module")
 def along_yard(tmp_path_factory):
     """Generic yard 1092 on 2024-01-20: the sun at azimuth 162, the tracks at a bearing of 154."""
-    folder = tmp_path_factory.mktemp("along_yard")
-    scene = synthesize(SceneSpec(site="generic", seed=1092, gsd_m=0.5, cars=30, date="2024-01-20"))
-    paths = write_scene(scene, folder)
-    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, folder)))
-    return window, truth_stock(paths["truth_geojson"], window)
+    return synth_window(
+        tmp_path_factory.mktemp("along_yard"),
+        site="generic",
+        seed=1092,
+        gsd_m=0.5,
+        cars=30,
+        date="2024-01-20",
+    )
 
 
 def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(along_yard):
@@ -71,8 +65,8 @@ def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(along_
     assert len(props) > 0 and features.shape == (len(props), len(FEATURES) + len(ALONG_CONTEXT))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found_on, counted_on = _found(window, truth, DetectorParams())
-        found_off, _ = _found(window, truth, DetectorParams(along_model=False))
+        found_on, counted_on = found_railcars(window, truth, DetectorParams())
+        found_off, _ = found_railcars(window, truth, DetectorParams(along_model=False))
     assert found_on > found_off
     assert found_on >= 0.5 * len(truth.cars)
     # Not by counting everything twice: most of what is counted is on a car.

@@ -18,14 +18,11 @@ import warnings
 
 import pytest
 
-from railcount.detect.detector import detect, read_along, short_shadows_across
+from railcount.detect.detector import read_along, short_shadows_across
 from railcount.detect.params import DetectorParams
 from railcount.detect.sun import SunPosition
-from railcount.evaluate import match_pairs
-from railcount.io.scenes import read_windows
-from railcount.io.stations import read_stations
-from railcount.io.truth import truth_stock
-from railcount.synth import SceneSpec, synthesize, write_scene, write_station
+
+from .geofixtures import found_railcars, synth_window
 
 P = DetectorParams()
 # Noon, 70 degrees up: shadows point north, and a 4 m car's is 4 / tan(70) = 1.46 m long.
@@ -59,28 +56,25 @@ def test_the_along_reading_is_taken_for_either_reason_with_the_along_model_on():
     assert not read_along(60.0, HIGH, 0.5, DetectorParams(along_model=False))
 
 
-def _found(window, truth, params):
-    dets = detect(window, params)
-    cars = dets.subset(dets.kind != "locomotive")
-    return len(match_pairs(cars.center, truth.cars, 7.5 / window.gsd_m)), len(cars)
-
-
 @pytest.fixture(scope="module")
 def june_yard(tmp_path_factory):
     """A generic yard at 0.5 m on 20 June (benchmarks/stress.py's yard 17): the sun 60-70 degrees up."""
-    folder = tmp_path_factory.mktemp("june_yard")
-    scene = synthesize(SceneSpec(site="generic", seed=20017, gsd_m=0.5, cars=40, date="2021-06-20"))
-    paths = write_scene(scene, folder)
-    (window,) = read_windows(paths["tif"], read_stations(write_station(scene.site, folder)))
-    return window, truth_stock(paths["truth_geojson"], window)
+    return synth_window(
+        tmp_path_factory.mktemp("june_yard"),
+        site="generic",
+        seed=20017,
+        gsd_m=0.5,
+        cars=40,
+        date="2021-06-20",
+    )
 
 
 def test_a_yard_under_a_high_sun_gets_more_of_its_cars_found(june_yard):
     window, truth = june_yard
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found_on, counted_on = _found(window, truth, DetectorParams())
-        found_off, _ = _found(window, truth, DetectorParams(short_shadow_along_px=0.0))
+        found_on, counted_on = found_railcars(window, truth, DetectorParams())
+        found_off, _ = found_railcars(window, truth, DetectorParams(short_shadow_along_px=0.0))
     assert found_on >= found_off + 5
     # Not by proposing everything: nearly all of what is counted is on a car.
     assert found_on >= 0.85 * counted_on
