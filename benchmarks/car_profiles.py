@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from railcount.detect.cars import laplacian_texture
+from railcount.detect.detector import working_scale
 from railcount.detect.params import DetectorParams
 from railcount.detect.prepare import prepare
 from railcount.detect.sun import ALONG_SHADOW_ACROSS, window_sun
@@ -77,7 +78,7 @@ def working_texture(window: SceneWindow) -> tuple[np.ndarray, np.ndarray]:
     """The detector's fine texture (:func:`~railcount.detect.cars.laplacian_texture`) on the grid the
     detector works on (no finer than ``work_gsd_m``, as it prepares the window), and that grid's
     pixels with data."""
-    prep = prepare(window, scale=min(1.0, window.gsd_m / DetectorParams().work_gsd_m))
+    prep = prepare(window, scale=working_scale(window.gsd_m, DetectorParams()))
     gsd = window.gsd_m * window.shape[0] / prep.log_lum.shape[0]  # the working grid's
     return laplacian_texture(prep.log_lum, gsd), prep.data
 

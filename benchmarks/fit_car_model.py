@@ -102,6 +102,7 @@ from railcount.detect.detector import (
     fill_candidates,
     read_along,
     roof_alternatives,
+    working_scale,
 )
 from railcount.detect.fill import FILL_CONTEXT
 from railcount.detect.params import DetectorParams
@@ -153,7 +154,7 @@ def shadow_side_rows(realism: str, window: SceneWindow, angles: np.ndarray) -> n
         return np.ones(len(angles), bool)
     sun = window_sun(window)
     params = DetectorParams()
-    gsd = max(window.gsd_m, params.work_gsd_m)  # the detector's working grid (``_set_up``)
+    gsd = window.gsd_m / working_scale(window.gsd_m, params)  # the detector's working grid
     return np.array([not read_along(float(a), sun, gsd, params) for a in angles], bool)
 
 

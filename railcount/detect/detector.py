@@ -439,6 +439,14 @@ def _prepare(window: SceneWindow, scale: float, params: DetectorParams) -> Prepa
     )
 
 
+def working_scale(gsd_m: float, params: DetectorParams) -> float:
+    """The scale the detector resamples a window of ``gsd_m`` to (1: as it is): it works no finer
+    than ``params.work_gsd_m``, so cars (about 3 m) and coupling gaps (0.6-1.5 m) stay resolved and
+    very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m wagons lose precision: 0.77 against
+    0.92 at native resolution.) The working GSD is ``gsd_m / working_scale(gsd_m, params)``."""
+    return min(1.0, gsd_m / params.work_gsd_m)
+
+
 def _set_up(
     window: SceneWindow, params: DetectorParams
 ) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition, list[np.ndarray | Piece | None]]:
@@ -449,10 +457,7 @@ def _set_up(
     (:func:`~railcount.detect.regions.direction_regions`; None: the whole window). With
     ``params.curve_pieces``, stretches of track off every direction (curves) follow, each a
     :class:`~railcount.detect.regions.Piece` at its own direction."""
-    # Work no finer than work_gsd_m: cars (about 3 m) and coupling gaps (0.6-1.5 m)
-    # stay resolved and very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m
-    # wagons lose precision: 0.77 against 0.92 at native resolution.)
-    scale = min(1.0, window.gsd_m / params.work_gsd_m)
+    scale = working_scale(window.gsd_m, params)
     prep = _prepare(window, scale, params)
     gsd = window.gsd_m / scale
     if prep.snow_share >= params.snow_min_share:
