@@ -40,6 +40,7 @@ import argparse
 import collections
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -48,12 +49,21 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import NO_RAILCARS, REAL_CASES, SHARED_REAL, add_set_argument, params_of, parse_overrides
+from accuracy import (
+    NO_RAILCARS,
+    REAL_CASES,
+    SHARED_REAL,
+    add_set_argument,
+    known_warnings_ignored,
+    params_of,
+    parse_overrides,
+)
 
 
 def coarser(
@@ -88,6 +98,60 @@ def coarser(
     return dst
 
 
+PHASES = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
+"""The coarse grid's offsets from the source's corner (column, row, in coarse pixels): none, half a
+pixel across, down, both."""
+
+
+def table(
+    params: DetectorParams | None,
+    gsds: list[float],
+    folder: Path,
+    blur: float = 0.55,
+    phases: tuple[tuple[float, float], ...] = PHASES,
+) -> Iterator[str]:
+    """The lines of the table (title, header, rule, a row per real scene and GSD coarser than it),
+    each yielded once its row is counted; the coarser GeoTIFFs are written in ``folder``."""
+    yield (
+        f"real scenes made coarser (area average, then a {blur:g} px Gaussian; "
+        f"{len(phases)} grid offset{'s' if len(phases) > 1 else ''} per GSD)"
+    )
+    head = f"{'scene':<16}{'gsd':>6}{'truth':>7}{'counts':>16}{'WAPE':>7}{'bias':>7}"
+    yield head + f"{'P':>6}{'R':>6}{'F1':>6}{'in':>5}  method (gap / pitch / fill)"
+    yield "-" * (len(head) + 53)
+    for name, tif, station, truth_file in REAL_CASES:
+        src = SHARED_REAL / tif
+        with rasterio.open(src) as ds:
+            native = ds.res[0]
+        truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
+        stations = read_stations(SHARED_REAL / station)
+        for gsd in gsds:
+            if gsd < native * 1.05:
+                continue  # only coarser than the original
+            counts, true_n, tp, detected, held = [], 0, 0, 0, 0
+            methods: collections.Counter[str] = collections.Counter()
+            for k, phase in enumerate(phases):
+                scene = coarser(src, gsd, blur, folder / f"{src.stem}_{gsd:g}m_{k}.tif", phase)
+                with known_warnings_ignored():
+                    (ev,) = evaluate_scene(scene, stations, truth, params=params)
+                r = ev.count.result
+                counts.append(r.railcars)
+                held += r.railcars_low <= ev.truth_count <= r.railcars_high
+                true_n += ev.truth_count
+                tp, detected = tp + ev.match.true_positives, detected + ev.match.detected
+                methods.update(str(x) for x in ev.cars.method)
+            err = sum(abs(c - true_n / len(phases)) for c in counts)
+            wape = f"{err / true_n:.0%}" if true_n else "-"
+            bias = f"{(sum(counts) - true_n) / true_n:+.0%}" if true_n else "-"
+            pooled = Match(true_n, detected, tp)
+            yield (
+                f"{name:<16}{gsd:>6.2f}{true_n // len(phases):>7}{' '.join(map(str, counts)):>16}"
+                f"{wape:>7}{bias:>7}{pooled.precision:>6.2f}{pooled.recall:>6.2f}{pooled.f1:>6.2f}"
+                f"{f'{held}/{len(phases)}':>5}  "
+                f"{methods['gap']} / {methods['pitch']} / {methods['fill']}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gsds", default="0.3,0.5,0.75,1.0", help="GSDs to make (metres, comma-separated)")
@@ -109,44 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     gsds = [float(g) for g in args.gsds.split(",")]
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="railcount-real-gsd-"))
     folder.mkdir(parents=True, exist_ok=True)
-    phases = [(0.0, 0.0)] if args.phases == 1 else [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)]
-    print(
-        f"real scenes made coarser (area average, then a {args.blur:g} px Gaussian; "
-        f"{len(phases)} grid offset{'s' if len(phases) > 1 else ''} per GSD)"
-    )
-    head = f"{'scene':<16}{'gsd':>6}{'truth':>7}{'counts':>16}{'WAPE':>7}{'bias':>7}"
-    print(head + f"{'P':>6}{'R':>6}{'F1':>6}{'in':>5}  method (gap / pitch / fill)")
-    print("-" * (len(head) + 53))
-    for name, tif, station, truth_file in REAL_CASES:
-        src = SHARED_REAL / tif
-        with rasterio.open(src) as ds:
-            native = ds.res[0]
-        truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
-        stations = read_stations(SHARED_REAL / station)
-        for gsd in gsds:
-            if gsd < native * 1.05:
-                continue  # only coarser than the original
-            counts, true_n, tp, detected, held = [], 0, 0, 0, 0
-            methods: collections.Counter[str] = collections.Counter()
-            for k, phase in enumerate(phases):
-                scene = coarser(src, gsd, args.blur, folder / f"{src.stem}_{gsd:g}m_{k}.tif", phase)
-                (ev,) = evaluate_scene(scene, stations, truth, params=params)
-                r = ev.count.result
-                counts.append(r.railcars)
-                held += r.railcars_low <= ev.truth_count <= r.railcars_high
-                true_n += ev.truth_count
-                tp, detected = tp + ev.match.true_positives, detected + ev.match.detected
-                methods.update(str(x) for x in ev.cars.method)
-            err = sum(abs(c - true_n / len(phases)) for c in counts)
-            wape = f"{err / true_n:.0%}" if true_n else "-"
-            bias = f"{(sum(counts) - true_n) / true_n:+.0%}" if true_n else "-"
-            pooled = Match(true_n, detected, tp)
-            print(
-                f"{name:<16}{gsd:>6.2f}{true_n // len(phases):>7}{' '.join(map(str, counts)):>16}"
-                f"{wape:>7}{bias:>7}{pooled.precision:>6.2f}{pooled.recall:>6.2f}{pooled.f1:>6.2f}"
-                f"{f'{held}/{len(phases)}':>5}  "
-                f"{methods['gap']} / {methods['pitch']} / {methods['fill']}"
-            )
+    phases = PHASES[:1] if args.phases == 1 else PHASES
+    for line in table(params, gsds, folder, args.blur, phases):
+        print(line, flush=True)
     if args.keep:
         print(f"coarser scenes kept in {folder}")
     return 0
