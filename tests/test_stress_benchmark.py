@@ -40,6 +40,7 @@ def test_the_totals_pool_both_sides():
 
 def test_a_stricter_variant_counts_no_more_and_the_shipped_settings_change_nothing(tmp_path, capsys):
     common = ["--gsd", "1.0", "--cars", "8", "--scenes", "2", "--workers", "1", "--cache", str(tmp_path)]
+    common.append("--no-real")
     assert stress.main([*common, "--set", "min_car_probability=0.35", "--verbose"]) == 0  # the default
     out = capsys.readouterr().out.splitlines()
     shipped, variant = (line.split() for line in out if line.startswith(("shipped", "variant")))
@@ -50,6 +51,18 @@ def test_a_stricter_variant_counts_no_more_and_the_shipped_settings_change_nothi
     shipped, variant = (line.split() for line in out if line.startswith(("shipped", "variant")))
     assert int(variant[3]) <= int(shipped[3])  # the count
     assert (tmp_path / "stress-generic-1m-8cars").is_dir()
+
+
+def test_the_real_scenes_made_coarser_follow_each_side(shared_real, tmp_path, capsys):
+    common = ["--gsd", "1.0", "--cars", "8", "--scenes", "1", "--workers", "1", "--cache", str(tmp_path)]
+    assert stress.main([*common, "--set", "min_car_probability=1.01", "--set", "fill_gaps=false"]) == 0
+    out = capsys.readouterr().out
+    shipped, variant = out.split("counted by the shipped detector")[1].split("counted by the variant")
+    muttenz = [r.split()[4:8] for part in (shipped, variant) for r in part.splitlines() if "muttenz" in r]
+    assert len(muttenz) == 2 and sum(map(int, muttenz[0])) > 0 and muttenz[1] == ["0", "0", "0", "0"]
+    assert shipped.count("joplin") == variant.count("joplin") == 2
+    assert stress.main([*common, "--set", "min_car_probability=1.01", "--no-real"]) == 0
+    assert "real scenes made coarser" not in capsys.readouterr().out
 
 
 def test_a_run_without_a_variant_or_with_a_condition_on_plain_yards_is_a_usage_error(capsys):
