@@ -131,15 +131,31 @@ ON_PLANT_M = 1.0
 not within STRICT_RADIUS_M of rolling stock) is labelled off rolling stock."""
 
 
+BLURRED_LEVELS = (1.5, 2.0)
+"""The sensor blurs (times the generator's 0.55 px) of ``--blurred`` scenes, taken in turn by seed."""
+
+
+def ensure_fit_scene(i: int, realism: str, cache: str) -> tuple[Path, Path]:
+    """Tuned scene ``i`` of ``realism`` (generated into the cache if missing): its GeoTIFF and station.
+    ``v1-blur`` and ``town-blur`` are the plain yard or the look-alike block rendered with a wider
+    sensor blur (:data:`BLURRED_LEVELS`, by the seed's turn; ``benchmarks/blur.py``'s scenes)."""
+    if realism in ("v1-blur", "town-blur"):
+        from blur import ensure_blurred
+
+        kind = "yard" if realism == "v1-blur" else "town"
+        return ensure_blurred(kind, i, BLURRED_LEVELS[i % len(BLURRED_LEVELS)], Path(cache))
+    return ensure_scene("tuned", i, cache, realism)
+
+
 def tif_of(i: int, realism: str, cache: str) -> Path:
     """The GeoTIFF of tuned scene ``i`` (generated into the cache if missing)."""
-    return ensure_scene("tuned", i, cache, realism)[0]
+    return ensure_fit_scene(i, realism, cache)[0]
 
 
 def tuned_scene(i: int, realism: str, cache: str) -> tuple[SceneWindow, Stock, DetectorParams]:
     """Tuned scene ``i`` (generated into the cache if missing): its window, true stock, and the
     detector settings the fit describes candidates with (car model off)."""
-    tif, station = ensure_scene("tuned", i, cache, realism)
+    tif, station = ensure_fit_scene(i, realism, cache)
     (window,) = read_windows(tif, read_stations(station))
     stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
     return window, stock, dataclasses.replace(DetectorParams(), car_model=False)
@@ -385,7 +401,13 @@ def fitted_on(args: argparse.Namespace) -> str:
     generic = (
         f", {len(args.generic)} tuned generic yards ({ranges_text(args.generic)})" if args.generic else ""
     )
-    return f"{which(args)} of the tuned suite, {kinds_text(args)}{generic}{blocks}"
+    softer = [
+        f"{len(picked)} tuned {what} ({ranges_text(picked)}) rendered with 1.5 / 2 times the sensor blur"
+        for what, picked in (("plain yards", args.blurred), ("look-alike blocks", args.blurred_blocks))
+        if picked
+    ]
+    blurred = "".join(f", {text}" for text in softer)
+    return f"{which(args)} of the tuned suite, {kinds_text(args)}{generic}{blurred}{blocks}"
 
 
 def second_realism(args: argparse.Namespace) -> str:
@@ -410,8 +432,10 @@ def fit_jobs(args: argparse.Namespace, *, lookalikes: bool = True) -> list[tuple
     then the generic yards, then the tuned look-alike blocks (site town) unless ``lookalikes`` is off."""
     jobs = [(i, realism, args.cache) for realism in ("v1", second_realism(args)) for i in args.scenes]
     jobs += [(i, "generic", args.cache) for i in args.generic]
+    jobs += [(i, "v1-blur", args.cache) for i in args.blurred]
     if lookalikes:
         jobs += [(i, "town", args.cache) for i in args.lookalikes]
+        jobs += [(i, "town-blur", args.cache) for i in args.blurred_blocks]
     return jobs
 
 
@@ -446,6 +470,21 @@ def main(argv: list[str] | None = None) -> int:
         help="tuned generic yards (another layout per seed: accuracy.py --realism generic): "
         f"ranges as --scenes, or 0 for none (default {FIT_GENERIC}, as the shipped models; "
         "e.g. 100-399, leaving 0-99 to diagnose)",
+    )
+    ap.add_argument(
+        "--blurred",
+        type=scene_set,
+        default=[],
+        help="tuned plain yards also fitted on rendered with 1.5 and 2 times the sensor blur, by turns "
+        "(benchmarks/blur.py's scenes): ranges as --scenes (default none, as the shipped models; "
+        "session 54 measured 100-199)",
+    )
+    ap.add_argument(
+        "--blurred-blocks",
+        type=scene_set,
+        default=[],
+        help="tuned look-alike blocks so rendered, as negatives: ranges as --scenes (default none; "
+        "session 54 measured 100-199 and 0-399)",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
