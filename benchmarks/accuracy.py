@@ -292,6 +292,14 @@ def scene_range_arguments(
     ap.add_argument("--workers", type=int, default=2)
 
 
+def gsd_list(text: str) -> list[float]:
+    """An argparse type: GSDs in metres, comma-separated (``0.5,0.75,1.0``); ``""`` is none."""
+    try:
+        return [float(g) for g in text.split(",")] if text.strip() else []
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected GSDs in metres, comma-separated; got {text!r}") from None
+
+
 def real_comparison_parser(
     description: str, *, last: int, gsds: str, gsds_help: str
 ) -> argparse.ArgumentParser:
@@ -310,7 +318,7 @@ def real_comparison_parser(
         realisms=("v1", "v2", "generic"),
         gsd_and_real=False,
     )
-    ap.add_argument("--gsds", default=gsds, help=gsds_help)
+    ap.add_argument("--gsds", type=gsd_list, default=gsds, help=gsds_help)
     return ap
 
 
@@ -413,16 +421,16 @@ def real_outcomes(overrides: dict[str, object] | None = None) -> list[Outcome]:
     return out
 
 
-def print_real_coarser(overrides: dict[str, object] | None, gsds: str) -> None:
-    """The table of ``benchmarks/real_gsd.py`` for ``gsds`` (comma-separated metres): the real scenes
-    made coarser and counted with the same settings, printed after the real rows of ``--diagnose``."""
+def print_real_coarser(overrides: dict[str, object] | None, gsds: list[float]) -> None:
+    """The table of ``benchmarks/real_gsd.py`` for ``gsds`` (metres): the real scenes made coarser and
+    counted with the same settings, printed after the real rows of ``--diagnose``."""
     import tempfile
 
     from real_gsd import table  # real_gsd imports this module: imported here, when it is wanted
 
     print()
     with tempfile.TemporaryDirectory(prefix="railcount-real-gsd-") as folder:
-        for line in table(params_of(overrides), [float(g) for g in gsds.split(",")], Path(folder)):
+        for line in table(params_of(overrides), gsds, Path(folder)):
             print(line, flush=True)
 
 
@@ -741,6 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--real-coarser",
+        type=gsd_list,
         default="0.5,0.75,1.0",
         metavar="GSDS",
         help="with --diagnose, also count the real scenes made coarser to these GSDs, as "
@@ -750,11 +759,6 @@ def main(argv: list[str] | None = None) -> int:
     add_set_argument(ap)
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set, ap)
-    if args.real_coarser:
-        try:
-            [float(g) for g in args.real_coarser.split(",")]
-        except ValueError:
-            ap.error(f"--real-coarser wants GSDs in metres, comma-separated; got {args.real_coarser!r}")
     if args.diagnose:
         try:
             first, last = (int(v) for v in args.diagnose.split("-"))

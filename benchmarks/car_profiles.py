@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "--texture", action="store_true", help="profile the detector's fine texture instead of brightness"
     )
     args = ap.parse_args(argv)
-    gsds = [float(g) for g in args.gsds.split(",")]
+    gsds = args.gsds
     measure = "texture" if args.texture else "brightness"
     bright = measure == "brightness"
     results = map_scene_range(functools.partial(scene_profiles, measure=measure), args)

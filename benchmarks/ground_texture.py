@@ -40,7 +40,7 @@ from railcount.io.truth import truth_stock
 from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import SHARED_REAL, ensure_scene
+from accuracy import SHARED_REAL, ensure_scene, gsd_list
 from car_profiles import working_texture
 from real_gsd import coarser
 
@@ -111,10 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--realism", default="v1", choices=("v1", "v2", "v3", "generic"))
     ap.add_argument("--first", type=int, default=600)
     ap.add_argument("--last", type=int, default=640, help="one past the last scene")
-    ap.add_argument("--gsds", default="0.3,0.5,0.75,1.0")
+    ap.add_argument("--gsds", type=gsd_list, default="0.3,0.5,0.75,1.0")
     ap.add_argument("--cache", default=str(Path(__file__).resolve().parents[1] / "bench_cache"))
     args = ap.parse_args(argv)
-    gsds = [float(g) for g in args.gsds.split(",")]
+    gsds = args.gsds
     rows = generated_rows(args, gsds)
     if SHARED_REAL.is_dir():
         rows += real_rows(gsds)

@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (SHARED_REAL / "muttenz").is_dir():
         print(f"no {SHARED_REAL / 'muttenz'}: nothing to compare with (the real scenes are not in the repo)")
         return 0
-    gsds = [float(g) for g in args.gsds.split(",")]
+    gsds = args.gsds
     least = DetectorParams().min_car_probability
     results = map_scene_range(scene_rows, args)
     under = f", under a sun above {args.sun_above:g} degrees" if args.sun_above is not None else ""

@@ -60,6 +60,7 @@ from accuracy import (
     REAL_CASES,
     SHARED_REAL,
     add_set_argument,
+    gsd_list,
     known_warnings_ignored,
     params_of,
     parse_overrides,
@@ -154,7 +155,9 @@ def table(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--gsds", default="0.3,0.5,0.75,1.0", help="GSDs to make (metres, comma-separated)")
+    ap.add_argument(
+        "--gsds", type=gsd_list, default="0.3,0.5,0.75,1.0", help="GSDs to make (metres, comma-separated)"
+    )
     ap.add_argument("--blur", type=float, default=0.55, help="sensor blur after averaging (coarse pixels)")
     ap.add_argument("--keep", metavar="DIR", help="keep the coarser GeoTIFFs here")
     ap.add_argument(
@@ -170,11 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     if not SHARED_REAL.is_dir():
         print(f"no {SHARED_REAL}: nothing to measure (the real scenes are not in the repository)")
         return 0
-    gsds = [float(g) for g in args.gsds.split(",")]
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="railcount-real-gsd-"))
     folder.mkdir(parents=True, exist_ok=True)
     phases = PHASES[:1] if args.phases == 1 else PHASES
-    for line in table(params, gsds, folder, args.blur, phases):
+    for line in table(params, args.gsds, folder, args.blur, phases):
         print(line, flush=True)
     if args.keep:
         print(f"coarser scenes kept in {folder}")
