@@ -63,10 +63,8 @@ def test_a_yard_with_the_sun_along_its_tracks_gets_more_of_its_cars_found(along_
     window, truth = along_yard
     props, features = along_candidates(window)
     assert len(props) > 0 and features.shape == (len(props), len(FEATURES) + len(ALONG_CONTEXT))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        found_on, counted_on = found_railcars(window, truth, DetectorParams())
-        found_off, _ = found_railcars(window, truth, DetectorParams(along_model=False))
+    found_on, counted_on = found_railcars(window, truth, DetectorParams())
+    found_off, _ = found_railcars(window, truth, DetectorParams(along_model=False))
     assert found_on > found_off
     assert found_on >= 0.5 * len(truth.cars)
     # Not by counting everything twice: most of what is counted is on a car.
