@@ -35,18 +35,30 @@ where along the detector's pipeline the car was found or lost:
     uncut run rejected as ground, or cut elsewhere).
 
 A car is given the furthest stage it reached in any track direction.
-``--real`` adds a row for the Muttenz west scene of ``../shared/real``.
+``--real`` adds rows for the Muttenz west scene of ``../shared/real``: at
+its own 0.255 m, then made coarser to each GSD of the table (or to
+``--gsd``) as ``benchmarks/real_gsd.py`` makes it, the four grid offsets
+pooled (172 wagon readings per GSD).
 
-A second table splits the cars by their neighbours, from the truth alone:
+A second table splits the ``no evidence`` cars by the factor of the band
+evidence that held each down most (:func:`weakest_term`): ``no shadow``
+beside the car's shadow-side edge, ``no sunlit step`` on its sun side,
+``rough`` (the roof's smoothness), ``half-dark body``, or ``no side``
+(no frame read a shadow side there). Session 55: on Muttenz west every
+such wagon, at every GSD, lacked the shadow (low flat wagons with dark
+decks), where the generated yards' few are split between a missing
+shadow and roughness.
+
+A third table splits the cars by their neighbours, from the truth alone:
 whether a true railcar or locomotive stands one track over (3.5-6.5 m
 across, within 12 m along) on the car's sun side, whose shadow then falls
 across the gap onto the car's sunlit edge, or only on its shadow side, or
 neither; with the share of each found. (Session 17: at 0.5 m, 60 % of the
 cars with a neighbour on the sun side were found, 95 % of the others.)
-A third splits them by how far across the car its shadow falls (from the
+A fourth splits them by how far across the car its shadow falls (from the
 sun at the scene's time and the car's true outline): under 0.3 there is no
 shadow beside the car to find it by (session 21: the generic yards' worst
-scenes). A fourth splits them by their true type (tank, covered, open,
+scenes). A fifth splits them by their true type (tank, covered, open,
 flat; session 30: at 0.5 m tank cars and gondolas are found least).
 This is a diagnostic: its categories read the detector's internals
 (:func:`railcount.detect.detector.track_evidence`). ``--crops DIR`` also
@@ -61,6 +73,7 @@ import argparse
 import collections
 import functools
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,6 +93,7 @@ from railcount.models import Detections, SceneWindow
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
 from crops import error_crop, write_crop
+from real_gsd import PHASES, coarser
 
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
@@ -97,6 +111,14 @@ def stages(
 ) -> list[str]:
     """The stage each true car (window (row, col) centres) reached; ``dets``, the detections of the
     window with ``params`` when the caller has them already."""
+    return stages_and_terms(window, truth, params, dets)[0]
+
+
+def stages_and_terms(
+    window: SceneWindow, truth: np.ndarray, params: DetectorParams, dets: Detections | None = None
+) -> tuple[list[str], list[str]]:
+    """:func:`stages`, and for each car left with ``no evidence`` the factor of the band evidence that
+    held it down most (:func:`weakest_term`; ``""`` for the other cars)."""
     radius = MATCH_M / window.gsd_m
     dets = detect(window, params) if dets is None else dets
     cars = dets.center[dets.kind != "locomotive"]
@@ -106,8 +128,9 @@ def stages(
     # one-sided reading the car model is fitted on).
     cands, prob, least = judged_candidates(window, params)
     evidence = track_evidence(window, params, along=True)
-    out = []
+    out, why = [], []
     for j, centre in enumerate(truth):
+        why.append("")
         if j in matched:
             out.append("found")
             continue
@@ -116,8 +139,11 @@ def stages(
             out.append("lost after" if (prob[near] >= least[near]).any() else "judged out")
             continue
         reached = [_evidence_stage(ev, centre, params) for ev in evidence]
-        out.append(max(reached, key=STAGES.index, default="no evidence"))
-    return out
+        stage = max(reached, key=STAGES.index, default="no evidence")
+        out.append(stage)
+        if stage == "no evidence":
+            why[-1] = weakest_term(evidence, centre, params)
+    return out, why
 
 
 def _on_car(cands: Detections, centre: np.ndarray, gsd_m: float) -> np.ndarray:
@@ -151,6 +177,51 @@ def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParam
         return "spotty"
     length_m = float((runs.x1[on_run] - runs.x0[on_run]).max()) * gsd
     return "short run" if length_m < 0.7 * params.car_length_min_m else "other"
+
+
+TERMS = ("no shadow", "no sunlit step", "rough", "half-dark body", "no side")
+"""Why a car had no band evidence: the factor of :meth:`railcount.detect.cars.BandMaps.strength` that
+held it down most, named by what its lack means (see :func:`weakest_term`)."""
+
+
+def weakest_term(evidence: list[TrackEvidence], centre: np.ndarray, params: DetectorParams) -> str:
+    """Which factor of the band evidence kept a car with none (under ``min_band_strength``) from it.
+
+    The evidence is a product of four factors, each 0-1 (:meth:`~railcount.detect.cars.BandMaps.evidence`
+    and the body factor): ``no shadow``, solid shadow just beyond the shadow-side edge, ``(shade -
+    0.5) / 0.4``; ``no sunlit step``, a colour step to a flank that is not shadow-dark on the sun
+    side (read without the relief a neighbour's shadow gives at 0.65 m and finer, so it may be
+    named where that relief would have lifted it); ``rough``, the roof's smoothness; ``half-dark
+    body``, a body band neither lit nor black. In each track frame where the car's centre falls,
+    over the rows within 0.8 m of its centreline and 4 m along each way, the row whose factors'
+    means have the largest product is taken, and its least factor named; over the frames, the
+    reading with the largest product. ``no side``: no frame read a shadow side there (the
+    terms are not kept where no side was chosen)."""
+    best: tuple[float, str] | None = None
+    for ev in evidence:
+        terms, gsd = ev.terms, ev.gsd_m
+        if terms is None:
+            continue
+        x, y = (centre[1] + 0.5) * ev.scale - 0.5, (centre[0] + 0.5) * ev.scale - 0.5
+        fx, fy = ev.frame.matrix @ np.array([x, y, 1.0])
+        rows, cols = ev.strength.shape
+        a = max(0, int(fx) - to_px(4.0, gsd))
+        b = min(cols, int(fx) + to_px(4.0, gsd) + 1)
+        r0 = max(0, round(fy) - to_px(0.8, gsd))
+        r1 = min(rows, round(fy) + to_px(0.8, gsd) + 1)
+        for r in range(r0, r1):
+            if a >= b:
+                break
+            shade = np.clip((np.asarray(terms.shade[r, a:b]) - 0.5) / 0.4, 0.0, 1.0)
+            step = np.clip(np.asarray(terms.step_sun[r, a:b]) / params.min_side_contrast, 0.0, 1.0)
+            sunlit = step * (1.0 - np.asarray(terms.dark_sun[r, a:b]))
+            dark = np.asarray(terms.body_dark[r, a:b])
+            body = np.maximum(1.0 - dark, 0.8 * dark)
+            factors = [float(f.mean()) for f in (shade, sunlit, np.asarray(terms.smoothness[r, a:b]), body)]
+            product = float(np.prod(factors))
+            if best is None or product > best[0]:
+                best = (product, TERMS[int(np.argmin(factors))])
+    return "no side" if best is None else best[1]
 
 
 SUN_ANGLES = ("along (<0.3)", "0.3-0.7", "across (>=0.7)")
@@ -225,19 +296,19 @@ def neighbours(window: SceneWindow, stock: Stock) -> list[str]:
 
 def scene_stages(
     job: tuple[str, int, str, str], crops: str | None = None
-) -> tuple[float, list[str], list[str], list[str], list[str]]:
+) -> tuple[float, list[str], list[str], list[str], list[str], list[str]]:
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
     stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
     params = DetectorParams()
     dets = detect(window, params)
-    found = stages(window, stock.cars, params, dets)
+    found, why = stages_and_terms(window, stock.cars, params, dets)
     beside = neighbours(window, stock)
     if crops is not None and any(s != "found" for s in found):
         write_miss_crops(Path(crops), f"{suite}-{realism}_{i}", window, stock, dets, found, beside)
     classes = [str(c) for c in stock.classes]
-    return round(window.gsd_m, 2), found, beside, sun_angles(window, stock), classes
+    return round(window.gsd_m, 2), found, beside, sun_angles(window, stock), classes, why
 
 
 def write_miss_crops(
@@ -263,11 +334,32 @@ def write_miss_crops(
         write_crop(folder / name, picture)
 
 
-def real_stages() -> list[str]:
+def real_stages(gsds: Iterable[float] = ()) -> list[tuple[str, list[str], list[str]]]:
+    """Muttenz west's wagons: at its own GSD, then made coarser to each of ``gsds`` (the four grid
+    offsets of ``benchmarks/real_gsd.py`` pooled); (label, stages, the :func:`weakest_term` of each)."""
     muttenz = SHARED_REAL / "muttenz"
-    (window,) = read_windows(muttenz / "muttenz_2018.tif", read_stations(muttenz / "station_west.geojson"))
-    truth = truth_stock(muttenz / "truth_west.geojson", window).cars
-    return stages(window, truth, DetectorParams())
+    stations = read_stations(muttenz / "station_west.geojson")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        copies = [("real muttenz west", [muttenz / "muttenz_2018.tif"])]
+        for gsd in gsds:
+            source = muttenz / "muttenz_2018.tif"
+            tifs = [
+                coarser(source, gsd, 0.55, Path(tmp) / f"muttenz_{gsd:g}_{k}.tif", phase)
+                for k, phase in enumerate(PHASES)
+            ]
+            copies.append((f"real muttenz {gsd:.2f} m", tifs))
+        for label, tifs in copies:
+            found: list[str] = []
+            why: list[str] = []
+            for tif in tifs:
+                (window,) = read_windows(tif, stations)
+                truth = truth_stock(muttenz / "truth_west.geojson", window).cars
+                f, w = stages_and_terms(window, truth, DetectorParams())
+                found += f
+                why += w
+            out.append((label, found, why))
+    return out
 
 
 def row(label: str, ends: Iterable[str]) -> str:
@@ -305,11 +397,30 @@ def main(argv: list[str] | None = None) -> int:
         if at_gsd:
             print(row(f"{args.suite} {gsd:.2f} m", at_gsd))
     print(row(f"{args.suite} all", [s for _, ss, *_ in results for s in ss]))
+    real = []
     if args.real:
         if SHARED_REAL.is_dir():
-            print(row("real muttenz west", real_stages()))
+            real = real_stages([g for g in GSDS if args.gsd is None or abs(g - args.gsd) < 0.01])
+            for label, found, _ in real:
+                print(row(label, found))
         else:
             print(f"(no {SHARED_REAL}: the real scene is skipped)")
+    print()
+    print("true railcars with no band evidence, by the factor that held it down most (weakest_term)")
+    print(f"{'':<24}{'cars':>7}" + "".join(f"{t:>16}" for t in TERMS))
+    print("-" * (31 + 16 * len(TERMS)))
+    term_rows = [
+        (f"{args.suite} {gsd:.2f} m", [w for g, ss, *_, ws in results if g == round(gsd, 2) for w in ws])
+        for gsd in GSDS
+    ]
+    term_rows.append((f"{args.suite} all", [w for *_, ws in results for w in ws]))
+    for label, _, why in real:
+        term_rows.append((label, why))
+    for label, why in term_rows:
+        tally = collections.Counter(w for w in why if w)
+        n = sum(tally.values())
+        if n or not label.startswith(args.suite):
+            print(f"{label:<24}{n:>7}" + "".join(f"{tally[t]:>16}" for t in TERMS))
     for title, column, names in (
         ("found / true railcars by where true stock one track over stands", 2, NEIGHBOURS),
         ("found / true railcars by how far across the car its shadow falls (|sin|)", 3, SUN_ANGLES),

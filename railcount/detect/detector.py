@@ -577,6 +577,7 @@ class TrackEvidence:
     core: np.ndarray  # where candidates may lie
     runs: Runs  # centreline runs
     cars: FrameCars  # the runs cut into candidate cars
+    terms: BandTerms | None = None  # the terms behind ``strength`` (None where no side was read)
 
 
 def track_evidence(
@@ -605,7 +606,9 @@ def track_evidence(
                     cars, features, _car_probabilities(features), maps.terms.shadow_side, gsd, params
                 )
                 cars = cars.subset(kept)
-            out.append(TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars))
+            out.append(
+                TrackEvidence(frame, scale, gsd, maps.strength, maps.core, maps.runs, cars, maps.terms)
+            )
         del readings, maps  # the strips' maps go before the next frame is made
     return out
 

@@ -1,0 +1,115 @@
+"""Why a true car had no band evidence (``benchmarks/misses.py``, :func:`weakest_term`).
+
+Session 55 split ``no evidence`` by the factor of the band evidence that held each car down: on
+Muttenz west made coarser to 0.5 m every such wagon lacked the shadow beside it (low flat wagons),
+where on generated yards most lack smoothness. These tests check that the factor named is the one
+that is missing, and that the detector's track frames carry the terms it is read from.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from railcount.detect.cars import BandTerms, FrameCars, Runs
+from railcount.detect.detector import TrackEvidence, track_evidence
+from railcount.detect.frame import TrackFrame
+from railcount.detect.params import DetectorParams
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.io.truth import truth_centres
+
+from .geofixtures import write_synth
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from misses import TERMS, weakest_term
+
+ROWS, COLS, GSD = 60, 120, 0.5
+CAR = np.array([30.0, 60.0])  # window (row, col) of the car's centre: on row 30 of an unrotated frame
+
+
+def _terms(**low: float) -> BandTerms:
+    """Terms under which a car on row 30 has full evidence, except for the factors in ``low``
+    (``shade``, ``step_sun``, ``smoothness``, ``body_dark``, ``dark_sun``), set there."""
+    full = {"shade": 0.9, "step_sun": 0.4, "smoothness": 1.0, "body_dark": 0.0, "dark_sun": 0.0}
+    maps = {}
+    for name, value in full.items():
+        a = np.full((ROWS, COLS), value, np.float32)
+        if name in low:
+            a[26:35, 40:81] = low[name]  # the car's rows and 10 m either side of its centre
+        maps[name] = a
+    zeros = np.zeros((ROWS, COLS), np.float32)
+    return BandTerms(
+        shadow_side="up",
+        half_width_px=2.9,
+        flank_offset_px=3.4,
+        smoothness=maps["smoothness"],
+        body_dark=maps["body_dark"],
+        shade=maps["shade"],
+        step_sun=maps["step_sun"],
+        dark_sun=maps["dark_sun"],
+        step_shadow=zeros,
+        flank_dark=zeros,
+        lin=zeros,
+        sunlit=zeros,
+        interior=np.zeros((ROWS, COLS, 3), np.float32),
+    )
+
+
+def _evidence(terms: BandTerms | None) -> TrackEvidence:
+    empty = np.zeros(0)
+    return TrackEvidence(
+        frame=TrackFrame.for_direction((ROWS, COLS), 0.0),
+        scale=1.0,
+        gsd_m=GSD,
+        strength=np.zeros((ROWS, COLS), np.float32),
+        core=np.ones((ROWS, COLS), bool),
+        runs=Runs(empty, empty, empty, empty),
+        cars=FrameCars(empty, empty, empty, empty, empty),
+        terms=terms,
+    )
+
+
+@pytest.mark.parametrize(
+    ("low", "named"),
+    [
+        ({"shade": 0.5}, "no shadow"),
+        ({"step_sun": 0.0}, "no sunlit step"),
+        ({"dark_sun": 1.0}, "no sunlit step"),
+        ({"smoothness": 0.1}, "rough"),
+        ({"body_dark": 0.55}, "half-dark body"),
+    ],
+)
+def test_the_missing_factor_is_named(low, named):
+    assert weakest_term([_evidence(_terms(**low))], CAR, DetectorParams()) == named
+
+
+def test_the_factor_at_the_car_decides_not_one_elsewhere():
+    # A frame that misses the car's shadow beside a frame that reads it rough: the reading with the
+    # larger product is kept (0.2 smoothness against nothing at all).
+    no_shadow = _evidence(_terms(shade=0.5))
+    rough = _evidence(_terms(smoothness=0.2))
+    params = DetectorParams()
+    assert weakest_term([no_shadow, rough], CAR, params) == "rough"
+    assert weakest_term([rough, no_shadow], CAR, params) == "rough"
+
+
+def test_no_side_where_no_frame_read_one():
+    assert weakest_term([_evidence(None)], CAR, DetectorParams()) == "no side"
+    assert weakest_term([], CAR, DetectorParams()) == "no side"
+    assert set(TERMS) >= {"no shadow", "no sunlit step", "rough", "half-dark body", "no side"}
+
+
+def test_the_detector_frames_carry_their_terms(tmp_path):
+    paths, station = write_synth(tmp_path, date="2020-09-14", cars=20, gsd_m=0.5, seed=405)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    evidence = track_evidence(window, DetectorParams(), along=True)
+    assert evidence and all(ev.terms is not None for ev in evidence)
+    assert all(ev.terms.shade.shape == ev.strength.shape for ev in evidence if ev.terms is not None)
+    # On a plain generated yard under an autumn sun every true car is read with a side.
+    cars = truth_centres(paths["truth_geojson"], window)
+    names = [weakest_term(evidence, c, DetectorParams()) for c in cars]
+    assert names and "no side" not in names
