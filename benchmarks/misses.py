@@ -93,7 +93,7 @@ from railcount.models import Detections, SceneWindow
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
 from crops import error_crop, write_crop
-from real_gsd import PHASES, coarser
+from real_gsd import coarse_copies
 
 STAGES = ("found", "judged out", "lost after", "no evidence", "off the car", "spotty", "short run", "other")
 """Where a true car ended, in the order of the pipeline (the furthest first reached last)."""
@@ -156,14 +156,21 @@ def _on_car(cands: Detections, centre: np.ndarray, gsd_m: float) -> np.ndarray:
     return (along * gsd_m < MATCH_M) & (across * gsd_m < ON_CAR_M)
 
 
-def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:
-    """How far a car with no candidate got in one track frame (see the module's docstring)."""
-    gsd = ev.gsd_m
+def _in_frame(ev: TrackEvidence, centre: np.ndarray) -> tuple[float, float, slice]:
+    """A window (row, col) point in ``ev``'s frame: its (x, y) there, and the frame's columns within
+    4 m of it along the track."""
     # Window pixels to working pixels (pixel centres stay pixel centres), then to the frame.
     x, y = (centre[1] + 0.5) * ev.scale - 0.5, (centre[0] + 0.5) * ev.scale - 0.5
     fx, fy = ev.frame.matrix @ np.array([x, y, 1.0])
-    rows, cols = ev.strength.shape
-    along = slice(max(0, int(fx) - to_px(4.0, gsd)), min(cols, int(fx) + to_px(4.0, gsd) + 1))
+    reach = to_px(4.0, ev.gsd_m)
+    return fx, fy, slice(max(0, int(fx) - reach), min(ev.strength.shape[1], int(fx) + reach + 1))
+
+
+def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:
+    """How far a car with no candidate got in one track frame (see the module's docstring)."""
+    gsd = ev.gsd_m
+    fx, fy, along = _in_frame(ev, centre)
+    rows = ev.strength.shape[0]
     near = slice(max(0, int(fy) - to_px(0.8, gsd)), min(rows, int(fy) + to_px(0.8, gsd) + 1))
     wide = slice(max(0, int(fy) - to_px(3.5, gsd)), min(rows, int(fy) + to_px(3.5, gsd) + 1))
     if along.start >= along.stop or wide.start >= wide.stop:
@@ -202,16 +209,13 @@ def weakest_term(evidence: list[TrackEvidence], centre: np.ndarray, params: Dete
         terms, gsd = ev.terms, ev.gsd_m
         if terms is None:
             continue
-        x, y = (centre[1] + 0.5) * ev.scale - 0.5, (centre[0] + 0.5) * ev.scale - 0.5
-        fx, fy = ev.frame.matrix @ np.array([x, y, 1.0])
-        rows, cols = ev.strength.shape
-        a = max(0, int(fx) - to_px(4.0, gsd))
-        b = min(cols, int(fx) + to_px(4.0, gsd) + 1)
+        _, fy, along = _in_frame(ev, centre)
+        if along.start >= along.stop:
+            continue
+        a, b = along.start, along.stop
         r0 = max(0, round(fy) - to_px(0.8, gsd))
-        r1 = min(rows, round(fy) + to_px(0.8, gsd) + 1)
+        r1 = min(ev.strength.shape[0], round(fy) + to_px(0.8, gsd) + 1)
         for r in range(r0, r1):
-            if a >= b:
-                break
             shade = np.clip((np.asarray(terms.shade[r, a:b]) - 0.5) / 0.4, 0.0, 1.0)
             step = np.clip(np.asarray(terms.step_sun[r, a:b]) / params.min_side_contrast, 0.0, 1.0)
             sunlit = step * (1.0 - np.asarray(terms.dark_sun[r, a:b]))
@@ -343,11 +347,7 @@ def real_stages(gsds: Iterable[float] = ()) -> list[tuple[str, list[str], list[s
     with tempfile.TemporaryDirectory() as tmp:
         copies = [("real muttenz west", [muttenz / "muttenz_2018.tif"])]
         for gsd in gsds:
-            source = muttenz / "muttenz_2018.tif"
-            tifs = [
-                coarser(source, gsd, 0.55, Path(tmp) / f"muttenz_{gsd:g}_{k}.tif", phase)
-                for k, phase in enumerate(PHASES)
-            ]
+            tifs = coarse_copies(muttenz / "muttenz_2018.tif", gsd, 0.55, Path(tmp))
             copies.append((f"real muttenz {gsd:.2f} m", tifs))
         for label, tifs in copies:
             found: list[str] = []

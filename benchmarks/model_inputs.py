@@ -52,12 +52,10 @@ from railcount.models import SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import SHARED_REAL, ensure_scene, map_scene_range, real_comparison_parser
-from real_gsd import coarser
+from real_gsd import coarse_copies
 
 ON_CAR_M = 2.5
 """A candidate within this of a true railcar's centre stands on it."""
-PHASES = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
-"""Grid offsets of the coarse copies (coarse pixels), as ``real_gsd.py``'s four."""
 GROUPS = {
     "body and shadow (base)": lambda n: not n.startswith(("ctx_", "ext_", "rail_", "gsd_")),
     "around: brightness (ctx_rel)": lambda n: n.startswith("ctx_rel_"),
@@ -97,8 +95,7 @@ def real_rows(gsd: float, folder: Path) -> np.ndarray:
     muttenz = SHARED_REAL / "muttenz"
     stations = read_stations(muttenz / "station_west.geojson")
     rows = []
-    for k, phase in enumerate(PHASES):
-        tif = coarser(muttenz / "muttenz_2018.tif", gsd, 0.55, folder / f"muttenz_{gsd:g}_{k}.tif", phase)
+    for tif in coarse_copies(muttenz / "muttenz_2018.tif", gsd, 0.55, folder):
         (window,) = read_windows(tif, stations)
         rows.append(split_candidates(window, muttenz / "truth_west.geojson")[0])
     return np.vstack(rows)

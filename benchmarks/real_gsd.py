@@ -104,6 +104,17 @@ PHASES = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
 pixel across, down, both."""
 
 
+def coarse_copies(
+    src: Path, gsd_m: float, blur_px: float, folder: Path, phases: tuple[tuple[float, float], ...] = PHASES
+) -> list[Path]:
+    """:func:`coarser` copies of ``src`` at ``gsd_m``, one per grid offset of ``phases``, written in
+    ``folder`` as ``STEM_GSDm_K.tif``."""
+    return [
+        coarser(src, gsd_m, blur_px, folder / f"{src.stem}_{gsd_m:g}m_{k}.tif", phase)
+        for k, phase in enumerate(phases)
+    ]
+
+
 def table(
     params: DetectorParams | None,
     gsds: list[float],
@@ -131,8 +142,7 @@ def table(
                 continue  # only coarser than the original
             counts, true_n, tp, detected, held = [], 0, 0, 0, 0
             methods: collections.Counter[str] = collections.Counter()
-            for k, phase in enumerate(phases):
-                scene = coarser(src, gsd, blur, folder / f"{src.stem}_{gsd:g}m_{k}.tif", phase)
+            for scene in coarse_copies(src, gsd, blur, folder, phases):
                 with known_warnings_ignored():
                     (ev,) = evaluate_scene(scene, stations, truth, params=params)
                 r = ev.count.result
