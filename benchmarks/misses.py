@@ -163,7 +163,7 @@ def _in_frame(ev: TrackEvidence, centre: np.ndarray) -> tuple[float, float, slic
     x, y = (centre[1] + 0.5) * ev.scale - 0.5, (centre[0] + 0.5) * ev.scale - 0.5
     fx, fy = ev.frame.matrix @ np.array([x, y, 1.0])
     reach = to_px(4.0, ev.gsd_m)
-    return fx, fy, slice(max(0, int(fx) - reach), min(ev.strength.shape[1], int(fx) + reach + 1))
+    return fx, fy, slice(max(0, round(fx) - reach), min(ev.strength.shape[1], round(fx) + reach + 1))
 
 
 def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:
@@ -171,8 +171,8 @@ def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParam
     gsd = ev.gsd_m
     fx, fy, along = _in_frame(ev, centre)
     rows = ev.strength.shape[0]
-    near = slice(max(0, int(fy) - to_px(0.8, gsd)), min(rows, int(fy) + to_px(0.8, gsd) + 1))
-    wide = slice(max(0, int(fy) - to_px(3.5, gsd)), min(rows, int(fy) + to_px(3.5, gsd) + 1))
+    near = slice(max(0, round(fy) - to_px(0.8, gsd)), min(rows, round(fy) + to_px(0.8, gsd) + 1))
+    wide = slice(max(0, round(fy) - to_px(3.5, gsd)), min(rows, round(fy) + to_px(3.5, gsd) + 1))
     if along.start >= along.stop or wide.start >= wide.stop:
         return "no evidence"
     threshold = params.min_band_strength

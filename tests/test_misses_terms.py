@@ -17,7 +17,7 @@ import pytest
 from railcount.detect.cars import BandTerms, FrameCars, Runs
 from railcount.detect.detector import TrackEvidence, track_evidence
 from railcount.detect.frame import TrackFrame
-from railcount.detect.params import DetectorParams
+from railcount.detect.params import DetectorParams, to_px
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.io.truth import truth_centres
@@ -25,7 +25,7 @@ from railcount.io.truth import truth_centres
 from .geofixtures import write_synth
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from misses import TERMS, weakest_term
+from misses import TERMS, _evidence_stage, _in_frame, weakest_term
 
 ROWS, COLS, GSD = 60, 120, 0.5
 CAR = np.array([30.0, 60.0])  # window (row, col) of the car's centre: on row 30 of an unrotated frame
@@ -113,3 +113,20 @@ def test_the_detector_frames_carry_their_terms(tmp_path):
     cars = truth_centres(paths["truth_geojson"], window)
     names = [weakest_term(evidence, c, DetectorParams()) for c in cars]
     assert names and "no side" not in names
+
+
+def test_the_stage_reads_the_rows_around_the_nearest_row():
+    """``_evidence_stage`` and :func:`weakest_term` read the rows within 0.8 m of the frame row
+    nearest the car's centre (before session 56 the stage truncated, a row off for a centre in
+    the lower half of its row)."""
+    ev = _evidence(None)
+    _, fy, _ = _in_frame(ev, CAR)
+    car = CAR + np.array([0.7 - (fy - np.floor(fy)), 0.0])  # the centre 0.7 of a row below a row
+    fx, fy, _ = _in_frame(ev, car)
+    nearest, reach = round(fy), to_px(0.8, GSD)
+    assert nearest != int(fy)
+    params = DetectorParams()
+    for row, stage in ((nearest + reach, "spotty"), (nearest - reach - 1, "off the car")):
+        ev.strength[:] = 0.0
+        ev.strength[row, round(fx) - 4 : round(fx) + 5] = 1.0
+        assert _evidence_stage(ev, car, params) == stage
