@@ -322,6 +322,11 @@ def real_comparison_parser(
     return ap
 
 
+def selected_gsds(gsd: float | None) -> list[float]:
+    """The suites' GSDs a ``--gsd`` picks (all of them without one)."""
+    return [g for g in GSDS if gsd is None or abs(g - gsd) < 0.01]
+
+
 def map_scene_range(
     fn: Callable[[tuple[str, int, str, str]], T], args: argparse.Namespace, realism: str | None = None
 ) -> list[T]:
@@ -331,9 +336,8 @@ def map_scene_range(
     from its index, :func:`scene_spec`): before, every scene was counted and the others dropped
     afterwards, so ``--gsd`` took four times as long and ``--crops`` wrote pictures of them all."""
     realism = realism or args.realism
-    gsd = getattr(args, "gsd", None)
-    of_gsd = [gsd is None or abs(g - gsd) < 0.01 for g in GSDS]
-    indices = [i for i in range(args.first, args.last) if of_gsd[i % len(GSDS)]]
+    picked = selected_gsds(getattr(args, "gsd", None))
+    indices = [i for i in range(args.first, args.last) if GSDS[i % len(GSDS)] in picked]
     jobs = [(args.suite, i, args.cache, realism) for i in indices]
     with ProcessPoolExecutor(args.workers) as pool:
         return list(pool.map(fn, jobs))

@@ -230,8 +230,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     results = map_scene_range(functools.partial(scene_kinds, crops=args.crops), args)
-    if args.gsd is not None:
-        results = [r for r in results if abs(r.gsd - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
     print(f"false railcars by what they stand on ({chosen})")
     print(f"{'':<22}{'false':>7}" + "".join(f"{k:>13}" for k in KINDS))

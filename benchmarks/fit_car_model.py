@@ -401,8 +401,9 @@ def fitted_on(args: argparse.Namespace) -> str:
     generic = (
         f", {len(args.generic)} tuned generic yards ({ranges_text(args.generic)})" if args.generic else ""
     )
+    levels = " / ".join(f"{b:g}" for b in BLURRED_LEVELS)
     softer = [
-        f"{len(picked)} tuned {what} ({ranges_text(picked)}) rendered with 1.5 / 2 times the sensor blur"
+        f"{len(picked)} tuned {what} ({ranges_text(picked)}) rendered with {levels} times the sensor blur"
         for what, picked in (("plain yards", args.blurred), ("look-alike blocks", args.blurred_blocks))
         if picked
     ]

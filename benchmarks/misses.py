@@ -91,7 +91,7 @@ from railcount.io.truth import Stock, truth_stock
 from railcount.models import Detections, SceneWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments
+from accuracy import GSDS, SHARED_REAL, ensure_scene, map_scene_range, scene_range_arguments, selected_gsds
 from crops import error_crop, write_crop
 from real_gsd import coarse_copies
 
@@ -166,13 +166,17 @@ def _in_frame(ev: TrackEvidence, centre: np.ndarray) -> tuple[float, float, slic
     return fx, fy, slice(max(0, round(fx) - reach), min(ev.strength.shape[1], round(fx) + reach + 1))
 
 
+def _rows_around(ev: TrackEvidence, fy: float, metres: float) -> slice:
+    """The rows of ``ev``'s frame within ``metres`` of the row nearest ``fy``."""
+    reach = to_px(metres, ev.gsd_m)
+    return slice(max(0, round(fy) - reach), min(ev.strength.shape[0], round(fy) + reach + 1))
+
+
 def _evidence_stage(ev: TrackEvidence, centre: np.ndarray, params: DetectorParams) -> str:
     """How far a car with no candidate got in one track frame (see the module's docstring)."""
     gsd = ev.gsd_m
     fx, fy, along = _in_frame(ev, centre)
-    rows = ev.strength.shape[0]
-    near = slice(max(0, round(fy) - to_px(0.8, gsd)), min(rows, round(fy) + to_px(0.8, gsd) + 1))
-    wide = slice(max(0, round(fy) - to_px(3.5, gsd)), min(rows, round(fy) + to_px(3.5, gsd) + 1))
+    near, wide = _rows_around(ev, fy, 0.8), _rows_around(ev, fy, 3.5)
     if along.start >= along.stop or wide.start >= wide.stop:
         return "no evidence"
     threshold = params.min_band_strength
@@ -206,16 +210,15 @@ def weakest_term(evidence: list[TrackEvidence], centre: np.ndarray, params: Dete
     terms are not kept where no side was chosen)."""
     best: tuple[float, str] | None = None
     for ev in evidence:
-        terms, gsd = ev.terms, ev.gsd_m
+        terms = ev.terms
         if terms is None:
             continue
         _, fy, along = _in_frame(ev, centre)
         if along.start >= along.stop:
             continue
         a, b = along.start, along.stop
-        r0 = max(0, round(fy) - to_px(0.8, gsd))
-        r1 = min(ev.strength.shape[0], round(fy) + to_px(0.8, gsd) + 1)
-        for r in range(r0, r1):
+        near = _rows_around(ev, fy, 0.8)
+        for r in range(near.start, near.stop):
             shade = np.clip((np.asarray(terms.shade[r, a:b]) - 0.5) / 0.4, 0.0, 1.0)
             step = np.clip(np.asarray(terms.step_sun[r, a:b]) / params.min_side_contrast, 0.0, 1.0)
             sunlit = step * (1.0 - np.asarray(terms.dark_sun[r, a:b]))
@@ -386,8 +389,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     results = map_scene_range(functools.partial(scene_stages, crops=args.crops), args)
-    if args.gsd is not None:
-        results = [r for r in results if abs(r[0] - args.gsd) < 0.01]
     chosen = f"{args.suite} {args.realism}, scenes {args.first}-{args.last - 1}"
     print(f"true railcars by where the detector found or lost them ({chosen})")
     print(f"{'':<20}{'cars':>7}" + "".join(f"{s:>12}" for s in STAGES))
@@ -400,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     real = []
     if args.real:
         if SHARED_REAL.is_dir():
-            real = real_stages([g for g in GSDS if args.gsd is None or abs(g - args.gsd) < 0.01])
+            real = real_stages(selected_gsds(args.gsd))
             for label, found, _ in real:
                 print(row(label, found))
         else:

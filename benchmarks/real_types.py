@@ -129,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in ROWS:
         print(f"{r:<10}" + "".join(f"{table[r][k]:>9}" for k in KINDS) + f"{missed.count(r):>9}")
     print("-" * (10 + 9 * (len(KINDS) + 1)))
-    classified = sum(1 for d, t in pairs if d != "railcar" and t != "unsure")
     typed = sum(1 for _, t in pairs if t != "unsure")
+    classified = right_of_classified(pairs, sure_only=False)[1]
     print(f"classified: {classified} of the {typed} matched wagons with a type by eye")
     for sure_only, what in ((True, "sure labels"), (False, "sure and likely labels")):
         right, n = right_of_classified(pairs, sure_only=sure_only)
