@@ -455,15 +455,6 @@ def band_maps(
     flank_mean = cv2.blur(rgb, (along, flank))
     step_above = colour_step(interior, flank_mean, -off, own)
     step_below = colour_step(interior, flank_mean, off, own)
-    # An along-track box (one row high) treats each row alone: blurring own rows
-    # only gives what blurring them all would.
-    tex = cv2.blur(texture(log_lum, gsd_m, inner)[own], (along, 1))
-    # Coarser than 0.6 m a roof is two or three pixels across and the texture
-    # measure sees its edges, so the limit grows with the GSD from there.
-    limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
-    smoothness = np.divide(tex, limit, out=tex)  # in place: clip(1 - tex / limit, 0, 1)
-    np.clip(np.subtract(1.0, smoothness, out=smoothness), 0.0, 1.0, out=smoothness)
-
     # A shadow is dark next to the sunlit ground around it: compare linear
     # luminance with the brightest 1 m patch within ``sunlit_reach_m``.
     lin = cv2.blur(linear_lum, (along, 1))
@@ -473,6 +464,18 @@ def band_maps(
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
+
+    # Coarser than 0.6 m a roof is two or three pixels across and the texture
+    # measure sees its edges, so the limit grows with the GSD from there.
+    limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
+    if params.dark_along_texture > 0 and gsd_m <= params.dark_relief_max_gsd_m:
+        tex = dark_body_texture(log_lum, dark, gsd_m, params, limit, own)
+    else:
+        # An along-track box (one row high) treats each row alone: blurring own rows
+        # only gives what blurring them all would.
+        tex = cv2.blur(texture(log_lum, gsd_m, inner)[own], (along, 1))
+    smoothness = np.divide(tex, limit, out=tex)  # in place: clip(1 - tex / limit, 0, 1)
+    np.clip(np.subtract(1.0, smoothness, out=smoothness), 0.0, 1.0, out=smoothness)
 
     # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
     def lit_or_black(d: np.ndarray) -> np.ndarray:
@@ -504,6 +507,56 @@ def band_maps(
         body=body,
         body_lit=body_lit,
     )
+
+
+def dark_body_texture(
+    log_lum: np.ndarray, dark: np.ndarray, gsd_m: float, params: DetectorParams, limit: float, own: slice
+) -> np.ndarray:
+    """The body band's texture (:func:`texture`, averaged along the track) for the rows ``own``, relieved
+    where the band may be a black car: read along the track there.
+
+    A black tank car seen from above is a dark band whose curvature across
+    the track (and the log stretching its dark noise) reads as rough as
+    ballast, though along the car it is smooth (session 56). Where the body
+    band is shadow-dark, its texture becomes the lesser of the usual one and
+    ``dark_along_texture`` times the mean |second derivative along the
+    track| (a Sobel dx = 2 of the same blurred log luminance), weighted by:
+
+    * the body band's shadow-dark share;
+    * how rough the ground is 1-2 m past the car's sides, the lesser of
+      the two over the roof limit (0-1): a black car stands on ballast, a
+      building's shaded roof edge beside a smooth roof;
+    * how dark the ground is 0.5-1.5 m beyond the body band's edge on
+      either side (the shadow-dark share of that metre, from 0.5, full at
+      0.9): a black car's own shadow goes on past its edge, where a
+      building's shadow strip beside its roof has lit ground beyond.
+
+    Ballast, rough both ways, reads as before. Off by default
+    (``dark_along_texture`` 0): measured in session 56 and 57, not shipped
+    (docs/detector.md).
+    """
+    w, _, _ = band_geometry(gsd_m, params)
+    inner = body_rows(w)
+    along = to_px(params.along_smooth_m, gsd_m)
+    sigma = max(0.5, 0.08 / gsd_m)
+    smooth_log = cv2.GaussianBlur(log_lum, (0, 0), sigma)
+    lap = np.abs(cv2.Laplacian(smooth_log, cv2.CV_32F, ksize=3))
+    tex_all = cv2.blur(cv2.blur(lap, (1, inner)), (along, 1))
+    # The ground's texture in the metre 1-2 m past each side of the car (clear of the edge's own step).
+    ground = cv2.blur(lap, (along, to_px(1.0, gsd_m)))
+    out = 0.5 * w + 1.5 / gsd_m
+    d2 = cv2.Sobel(smooth_log, cv2.CV_32F, 2, 0, ksize=3)
+    along_tex = cv2.blur(np.abs(d2, out=d2)[own], (along, inner))
+    tex = tex_all[own].copy()
+    (body_dark,) = dark_share(dark, inner, own)
+    rough = np.minimum(rows_beside(ground, own, -out), rows_beside(ground, own, out)) / limit
+    (beyond,) = dark_share(dark, to_px(1.0, gsd_m))
+    edge = 0.5 * w + 1.0 / gsd_m  # the middle of the metre 0.5-1.5 m past the car's side
+    own_shadow = np.maximum(rows_beside(beyond, own, -edge), rows_beside(beyond, own, edge))
+    gate = np.clip((own_shadow - 0.5) / 0.4, 0.0, 1.0)
+    weight = body_dark * np.clip(rough, 0.0, 1.0) * gate
+    excess = np.maximum(tex - params.dark_along_texture * along_tex, 0.0)
+    return np.subtract(tex, weight * excess, out=tex)
 
 
 def dark_share(

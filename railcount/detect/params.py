@@ -182,6 +182,14 @@ class DetectorParams:
     texture_gsd_power : float
         Coarser than 0.6 m, ``max_roof_texture`` is multiplied by
         (GSD / 0.6 m) to this power.
+    dark_along_texture : float
+        Above 0, a shadow-dark body band on rough ground with its own shadow
+        beyond has its texture read along the track, this many times the mean
+        |second derivative along it| (:func:`railcount.detect.cars.dark_body_texture`);
+        0 (the default) leaves the texture as it is. Measured, not shipped.
+    dark_relief_max_gsd_m : float
+        The coarsest GSD ``dark_along_texture`` applies at (where coupling
+        gaps are resolved).
     min_band_strength : float
         Band evidence (0-1) a centreline must exceed to be part of a car.
     run_smooth_m : float
@@ -401,6 +409,8 @@ class DetectorParams:
     mask_cloud: bool = True
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0
+    dark_along_texture: float = 0.0
+    dark_relief_max_gsd_m: float = 0.65
     min_band_strength: float = 0.4
     run_smooth_m: float = 3.0
     gap_visible_gsd_m: float = 0.65
