@@ -79,6 +79,7 @@ from pathlib import Path
 
 import numpy as np
 
+from railcount.detect.cars import BandTerms
 from railcount.detect.detector import TrackEvidence, detect, judged_candidates, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
@@ -195,6 +196,20 @@ TERMS = ("no shadow", "no sunlit step", "rough", "half-dark body", "no side")
 held it down most, named by what its lack means (see :func:`weakest_term`)."""
 
 
+def evidence_factors(terms: BandTerms, row: int, cols: slice, params: DetectorParams) -> list[np.ndarray]:
+    """The four factors of the band evidence (:data:`TERMS` order: shadow, sunlit step, smoothness,
+    body) on ``row`` of a frame over ``cols``, pixel by pixel, as
+    :meth:`~railcount.detect.cars.BandMaps.evidence` and the body factor make them, without the relief
+    a neighbour's shadow gives a lit body's sunlit side. Their product is the band strength wherever
+    that relief is off (``tests/test_misses_terms.py`` holds the two together)."""
+    shade = np.clip((np.asarray(terms.shade[row, cols]) - 0.5) / 0.4, 0.0, 1.0)
+    step = np.clip(np.asarray(terms.step_sun[row, cols]) / params.min_side_contrast, 0.0, 1.0)
+    sunlit = step * (1.0 - np.asarray(terms.dark_sun[row, cols]))
+    dark = np.asarray(terms.body_dark[row, cols])
+    body = np.maximum(1.0 - dark, 0.8 * dark)
+    return [shade, sunlit, np.asarray(terms.smoothness[row, cols]), body]
+
+
 def weakest_term(evidence: list[TrackEvidence], centre: np.ndarray, params: DetectorParams) -> str:
     """Which factor of the band evidence kept a car with none (under ``min_band_strength``) from it.
 
@@ -219,12 +234,7 @@ def weakest_term(evidence: list[TrackEvidence], centre: np.ndarray, params: Dete
         a, b = along.start, along.stop
         near = _rows_around(ev, fy, 0.8)
         for r in range(near.start, near.stop):
-            shade = np.clip((np.asarray(terms.shade[r, a:b]) - 0.5) / 0.4, 0.0, 1.0)
-            step = np.clip(np.asarray(terms.step_sun[r, a:b]) / params.min_side_contrast, 0.0, 1.0)
-            sunlit = step * (1.0 - np.asarray(terms.dark_sun[r, a:b]))
-            dark = np.asarray(terms.body_dark[r, a:b])
-            body = np.maximum(1.0 - dark, 0.8 * dark)
-            factors = [float(f.mean()) for f in (shade, sunlit, np.asarray(terms.smoothness[r, a:b]), body)]
+            factors = [float(f.mean()) for f in evidence_factors(terms, r, slice(a, b), params)]
             product = float(np.prod(factors))
             if best is None or product > best[0]:
                 best = (product, TERMS[int(np.argmin(factors))])

@@ -8,13 +8,14 @@ that is missing, and that the detector's track frames carry the terms it is read
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from railcount.detect.cars import BandTerms, FrameCars, Runs
+from railcount.detect.cars import BandTerms, FrameCars, Runs, band_maps
 from railcount.detect.detector import TrackEvidence, track_evidence
 from railcount.detect.frame import TrackFrame
 from railcount.detect.params import DetectorParams, to_px
@@ -25,7 +26,7 @@ from railcount.io.truth import truth_centres
 from .geofixtures import write_synth
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from misses import TERMS, _evidence_stage, _in_frame, weakest_term
+from misses import TERMS, _evidence_stage, _in_frame, evidence_factors, weakest_term
 
 ROWS, COLS, GSD = 60, 120, 0.5
 CAR = np.array([30.0, 60.0])  # window (row, col) of the car's centre: on row 30 of an unrotated frame
@@ -130,3 +131,45 @@ def test_the_stage_reads_the_rows_around_the_nearest_row():
         ev.strength[:] = 0.0
         ev.strength[row, round(fx) - 4 : round(fx) + 5] = 1.0
         assert _evidence_stage(ev, car, params) == stage
+
+
+@pytest.mark.parametrize("gsd_m", [0.3, 1.0])
+def test_the_factors_multiply_to_the_detectors_strength(tmp_path, gsd_m):
+    """:func:`evidence_factors` restates the detector's band evidence (``BandMaps.evidence`` and the body
+    factor) for :func:`weakest_term`: with the neighbour's relief off, their product is the strength
+    the detector read, pixel by pixel, in every frame with a side."""
+    paths, station = write_synth(tmp_path, date="2020-09-14", cars=20, gsd_m=gsd_m, seed=405)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    params = DetectorParams(neighbour_shadow=False)
+    read = [ev for ev in track_evidence(window, params) if ev.terms is not None]
+    assert read
+    for ev in read:
+        assert ev.terms is not None
+        rows, cols = ev.strength.shape
+        product = np.stack(
+            [np.prod(evidence_factors(ev.terms, r, slice(0, cols), params), axis=0) for r in range(rows)]
+        )
+        assert product.max() > params.min_band_strength  # the cars are read
+        np.testing.assert_allclose(product, ev.strength, atol=1e-5)
+
+
+@pytest.mark.parametrize("side", ["up", "down"])
+def test_the_factors_multiply_to_band_maps_strength_off_whole_shares(side):
+    """The same on :class:`~railcount.detect.cars.BandMaps` whose dark shares are any fraction (in a
+    detector frame they come in whole pixels of a narrow flank, which hides a wrong scale)."""
+    rng = np.random.default_rng(3)
+    lin = rng.uniform(0.05, 0.9, (ROWS, COLS)).astype(np.float32)
+    params = DetectorParams(neighbour_shadow=False)
+    maps = band_maps(np.repeat(lin[:, :, None], 3, axis=2), np.log(lin + 0.08), lin, GSD, params)
+    maps = dataclasses.replace(
+        maps,
+        flank_dark=rng.uniform(0.0, 1.0, maps.flank_dark.shape).astype(np.float32),
+        body_dark=rng.uniform(0.0, 1.0, maps.body_dark.shape).astype(np.float32),
+        smoothness=rng.uniform(0.0, 1.0, maps.smoothness.shape).astype(np.float32),
+    )
+    maps.body = np.maximum(1.0 - maps.body_dark, 0.8 * maps.body_dark)
+    terms = maps.terms(side)
+    rows = [np.prod(evidence_factors(terms, r, slice(0, COLS), params), axis=0) for r in range(ROWS)]
+    product = np.stack(rows)
+    assert 0.0 < product.mean() < 1.0
+    np.testing.assert_allclose(product, maps.strength(side), atol=1e-5)
