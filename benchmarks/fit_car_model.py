@@ -4,6 +4,7 @@ Usage:
     python benchmarks/fit_car_model.py [--scenes N|RANGES] [--generic RANGES] [--lookalikes N|RANGES]
                                        [--along-generic RANGES] [--workers W] [--cache DIR] [--check]
                                        [--roof-only | --fill-only | --along-only | --types-only]
+                                       [--set NAME=VALUE ...]
 
 First the roof model (``roof_model.py``, :mod:`railcount.detect.roofs`):
 every candidate near true rolling stock is described where the band
@@ -71,12 +72,19 @@ and of the look-alike blocks, labelled as the car model's are
 Only ``tuned`` seeds are used; ``untouched`` and ``fresh`` stay out of the
 fit so that ``benchmarks/accuracy.py`` measures the model on scenes it never
 saw. ``--check`` prints the fit's figures without writing the module.
+
+``--set NAME=VALUE`` (repeatable, as in ``benchmarks/accuracy.py``) reads
+every scene with that DetectorParams field changed, in this process and in
+every worker: the way to refit the models for a detector variant, e.g.
+``--set dark_along_texture=2.0`` (session 57). The fit writes the model
+modules of the checkout it runs in, so do it in a scratch worktree, and
+measure there with the same ``--set``; the models' provenance names the
+settings.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import multiprocessing
 import sys
 import textwrap
@@ -88,7 +96,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import ROOT, ensure_scene
+from accuracy import ROOT, add_set_argument, ensure_scene, parse_overrides
 from false_cars import lookalikes
 from shapely.geometry import Point
 
@@ -135,6 +143,33 @@ BLURRED_LEVELS = (1.5, 2.0)
 """The sensor blurs (times the generator's 0.55 px) of ``--blurred`` scenes, taken in turn by seed."""
 
 
+_SET: dict[str, object] = {}
+"""This fit's ``--set`` overrides of the detector's settings (each worker's copy is set by
+:func:`use_overrides`, the pools' initializer)."""
+
+
+def use_overrides(overrides: dict[str, object]) -> None:
+    """Read every scene of this process with ``overrides`` of the default DetectorParams."""
+    _SET.clear()
+    _SET.update(overrides)
+
+
+def base_params(**changes: object) -> DetectorParams:
+    """The detector settings the fit reads scenes with: the defaults, ``--set``'s overrides, then
+    ``changes``."""
+    return DetectorParams(**{**_SET, **changes})  # type: ignore[arg-type]
+
+
+def fit_pool(args: argparse.Namespace, **kwargs: object) -> ProcessPoolExecutor:
+    """A pool of ``args.workers`` processes that read scenes with this fit's overrides."""
+    return ProcessPoolExecutor(
+        max_workers=args.workers,
+        initializer=use_overrides,
+        initargs=(dict(_SET),),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
 def ensure_fit_scene(i: int, realism: str, cache: str) -> tuple[Path, Path]:
     """Tuned scene ``i`` of ``realism`` (generated into the cache if missing): its GeoTIFF and station.
     ``v1-blur`` and ``town-blur`` are the plain yard or the look-alike block rendered with a wider
@@ -158,7 +193,7 @@ def tuned_scene(i: int, realism: str, cache: str) -> tuple[SceneWindow, Stock, D
     tif, station = ensure_fit_scene(i, realism, cache)
     (window,) = read_windows(tif, read_stations(station))
     stock = truth_stock(tif.with_suffix(".truth.geojson"), window)
-    return window, stock, dataclasses.replace(DetectorParams(), car_model=False)
+    return window, stock, base_params(car_model=False)
 
 
 def shadow_side_rows(realism: str, window: SceneWindow, angles: np.ndarray) -> np.ndarray:
@@ -169,7 +204,7 @@ def shadow_side_rows(realism: str, window: SceneWindow, angles: np.ndarray) -> n
     if realism != "generic":
         return np.ones(len(angles), bool)
     sun = window_sun(window)
-    params = DetectorParams()
+    params = base_params()
     gsd = window.gsd_m / working_scale(window.gsd_m, params)  # the detector's working grid
     return np.array([not read_along(float(a), sun, gsd, params) for a in angles], bool)
 
@@ -246,7 +281,7 @@ def roof_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_roof_model(args: argparse.Namespace) -> None:
     """Fit the roof model (railcount/detect/roof_model.py); print how well it places held-out candidates."""
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with fit_pool(args) as pool:
         jobs = fit_jobs(args, lookalikes=False)
         parts = list(pool.map(roof_rows, jobs, chunksize=2))
     scene = scene_index([len(y) for _, y in parts], jobs)
@@ -255,7 +290,7 @@ def fit_roof_model(args: argparse.Namespace) -> None:
     test = held_out(scene)
     held = fit_forest(x[~test], y[~test], **FOREST).probability(x[test]).reshape(-1, 3)
     truth = y[test].reshape(-1, 3) > 0.5
-    pick = choose_rows(held, DetectorParams().roof_margin)
+    pick = choose_rows(held, base_params().roof_margin)
     print(
         f"roof model: {len(y) // 3} candidates near rolling stock, "
         f"{truth[:, 0].mean():.1%} on a roof where found; "
@@ -266,7 +301,7 @@ def fit_roof_model(args: argparse.Namespace) -> None:
     if not args.check:
         provenance = (
             f"Fitted {date.today().isoformat()} on {len(y)} positions (each candidate near rolling stock, "
-            f"where found and {DetectorParams().roof_shift_m} m to either side) from {which(args)} "
+            f"where found and {base_params().roof_shift_m} m to either side) from {which(args)} "
             f"of the tuned suite, {kinds_text(args)}; label: within {ON_ROOF_M} m across the track "
             f"(and {MATCH_M} m along) of a railcar or locomotive; {trees_text(FOREST)}"
         )
@@ -408,7 +443,8 @@ def fitted_on(args: argparse.Namespace) -> str:
         if picked
     ]
     blurred = "".join(f", {text}" for text in softer)
-    return f"{which(args)} of the tuned suite, {kinds_text(args)}{generic}{blurred}{blocks}"
+    settings = f", read with {', '.join(f'{k}={v}' for k, v in sorted(_SET.items()))}" if _SET else ""
+    return f"{which(args)} of the tuned suite, {kinds_text(args)}{generic}{blurred}{blocks}{settings}"
 
 
 def second_realism(args: argparse.Namespace) -> str:
@@ -456,7 +492,8 @@ def held_out(scene: np.ndarray) -> np.ndarray:
     return (scene // 4) % 2 == 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The fit's options, with ``--set``'s overrides applied to this process (:func:`use_overrides`)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
         "--scenes",
@@ -527,7 +564,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--keep-along", action="store_true", help="keep the shipped along model (do not refit it)"
     )
+    add_set_argument(ap)
     args = ap.parse_args(argv)
+    use_overrides(parse_overrides(args.set, ap))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     # The roof model places boxes after the count is decided; the other models
     # are fitted on the candidates where the band evidence found them.
     if args.fill_only:
@@ -543,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         fit_roof_model(args)
     if args.roof_only:
         return 0
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with fit_pool(args) as pool:
         jobs = fit_jobs(args)
         parts = list(pool.map(scene_rows, jobs, chunksize=2))
     features = np.vstack([f for f, _, _ in parts])
@@ -555,10 +599,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held-out AUC (half the scenes each way): logistic {a_logit:.3f}, boosted trees {a_trees:.3f}")
     forest = shipped_forest(fit_forest(features, labels, **FOREST))
     prob = forest.probability(features)
-    kept = prob >= DetectorParams().min_car_probability
+    kept = prob >= base_params().min_car_probability
     print(f"candidates {len(labels)}, on rolling stock {labels.mean():.1%}, fit AUC {auc(prob, labels):.3f}")
     print(
-        f"at p >= {DetectorParams().min_car_probability}: kept {kept.mean():.1%}, of those on rolling stock "
+        f"at p >= {base_params().min_car_probability}: kept {kept.mean():.1%}, of those on rolling stock "
         f"{labels[kept].mean():.1%}; candidates on rolling stock kept {kept[labels > 0.5].mean():.1%}"
     )
     used = np.bincount(forest.feature[forest.feature >= 0], minlength=len(FEATURES))
@@ -584,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     loco_forest = shipped_forest(fit_forest(features[on_stock], loco, **FOREST))
     lprob = loco_forest.probability(features[on_stock])
-    called = lprob >= DetectorParams().min_locomotive_probability
+    called = lprob >= base_params().min_locomotive_probability
     print(
         f"locomotives: {int(loco.sum())} of {len(loco)} candidates on rolling stock, "
         f"fit AUC {auc(lprob, loco):.3f}; "
@@ -615,10 +659,10 @@ def fill_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     to a car whose box is drawn off-centre is not a missed car.
     """
     window, stock, _ = tuned_scene(*args)
-    dets, features, context = fill_candidates(window, DetectorParams())
+    dets, features, context = fill_candidates(window, base_params())
     keep = shadow_side_rows(args[1], window, dets.angle_deg)
     dets, features, context = dets.subset(keep), features[keep], context[keep]
-    found = detect(window, DetectorParams(fill_gaps=False))
+    found = detect(window, base_params(fill_gaps=False))
     found_cars = found.center[found.kind != "locomotive"]
     matched = {j for _, j in match_pairs(found_cars, stock.cars, MATCH_M / window.gsd_m)}
     missed = np.array([c for j, c in enumerate(stock.cars) if j not in matched]).reshape(-1, 2)
@@ -630,9 +674,7 @@ def fit_fill_model(args: argparse.Namespace) -> None:
     """The fill model: which proposals in the holes of track lines hold a car (see the module's docstring)."""
     jobs = fit_jobs(args)
     # Fresh interpreters, so the proposals are made with the car model just written.
-    with ProcessPoolExecutor(
-        max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
+    with fit_pool(args, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(fill_rows, jobs, chunksize=2))
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])
@@ -640,7 +682,7 @@ def fit_fill_model(args: argparse.Namespace) -> None:
     test = held_out(scene)
     held = fit_forest(x[~test], y[~test], **FILL_FOREST).probability(x[test])
     forest = shipped_forest(fit_forest(x, y, **FILL_FOREST))
-    threshold = DetectorParams().min_fill_probability
+    threshold = base_params().min_fill_probability
     kept = forest.probability(x) >= threshold
     print(
         f"fill proposals {len(y)}, a missed car within {FILL_MATCH_M} m {y.mean():.0%}; held-out AUC "
@@ -679,7 +721,7 @@ def fit_along_model(args: argparse.Namespace) -> None:
     look-alike blocks where the sun shines along the tracks; print its held-out AUC."""
     jobs = [(i, "generic", args.cache) for i in args.along_generic]
     jobs += [(i, "town", args.cache) for i in args.lookalikes]
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with fit_pool(args) as pool:
         parts = list(pool.map(along_rows, jobs, chunksize=2))
     x = np.vstack([f for f, _ in parts])
     y = np.concatenate([lab for _, lab in parts])
@@ -730,9 +772,9 @@ def _type_logistic(x: np.ndarray, cls: np.ndarray, tarp: np.ndarray) -> dict[str
 
 def _type_scores(p: np.ndarray, pt: np.ndarray, cls: np.ndarray, tarp: np.ndarray) -> str:
     """Classes right, classified and right among them; tarps called, right and true at each threshold."""
-    best, sure = p.argmax(axis=1), p.max(axis=1) >= DetectorParams().min_type_probability
+    best, sure = p.argmax(axis=1), p.max(axis=1) >= base_params().min_type_probability
     text = (
-        f"right {np.mean(best == cls):.1%}; at p >= {DetectorParams().min_type_probability}: "
+        f"right {np.mean(best == cls):.1%}; at p >= {base_params().min_type_probability}: "
         f"{sure.mean():.1%} classified, {np.mean(best[sure] == cls[sure]):.1%} of them right; "
         f"tarped AUC {auc(pt, tarp.astype(float)):.3f}, called / right of {int(tarp.sum())}:"
     )
@@ -759,7 +801,7 @@ def fit_types(
     (:func:`held_out`), beside the logistic models of detector 0.3-0.6.16
     fitted and scored the same way.
     """
-    fine_max = DetectorParams().gap_visible_gsd_m
+    fine_max = base_params().gap_visible_gsd_m
     on_car = kept & (labels[:, 2] >= 0)
     x_all = np.column_stack([features, types])
     x_logistic = type_design(features, types)
@@ -799,14 +841,14 @@ def fit_types(
 
 def fit_types_only(args: argparse.Namespace) -> None:
     """``--types-only``: the type models alone, on the candidates the shipped car model keeps."""
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with fit_pool(args) as pool:
         jobs = fit_jobs(args, lookalikes=False)
         parts = list(pool.map(scene_rows, jobs, chunksize=2))
     features = np.vstack([f for f, _, _ in parts])
     both = np.vstack([y for _, y, _ in parts])
     types = np.vstack([t for _, _, t in parts])
     scene = scene_index([len(f) for f, _, _ in parts], jobs)
-    kept = car_forest().probability(features) >= DetectorParams().min_car_probability
+    kept = car_forest().probability(features) >= base_params().min_car_probability
     fit_types(features, both, types, kept, scene, args)
 
 
