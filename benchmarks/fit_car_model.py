@@ -708,7 +708,7 @@ def along_rows(args: tuple[int, str, str]) -> tuple[np.ndarray, np.ndarray]:
     centre lies within MATCH_M of true rolling stock, as the car model's are.
     """
     window, stock, _ = tuned_scene(*args)
-    dets, features = along_candidates(window)  # the shipped car model judges the neighbours
+    dets, features = along_candidates(window, base_params())  # the car model judges the neighbours
     if not len(dets):
         return np.zeros((0, len(FEATURES) + len(ALONG_CONTEXT))), np.zeros(0)
     car_m, _ = _nearest_m(dets.center, stock.cars, window.gsd_m)
