@@ -162,11 +162,17 @@ def _colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def laplacian_texture(log_lum: np.ndarray, gsd_m: float) -> np.ndarray:
-    """|Laplacian| of log luminance after a blur of about 0.08 m (at least half a pixel), per pixel:
-    what :func:`texture` averages (``benchmarks/car_profiles.py`` and ``ground_texture.py`` read it)."""
-    sigma = max(0.5, 0.08 / gsd_m)
-    lap = cv2.Laplacian(cv2.GaussianBlur(log_lum, (0, 0), sigma), cv2.CV_32F, ksize=3)
+def fine_blur(log_lum: np.ndarray, gsd_m: float) -> np.ndarray:
+    """Log luminance after a blur of about 0.08 m (at least half a pixel): what the texture's
+    derivatives are taken of."""
+    return cv2.GaussianBlur(log_lum, (0, 0), max(0.5, 0.08 / gsd_m))
+
+
+def laplacian_texture(log_lum: np.ndarray, gsd_m: float, *, blurred: np.ndarray | None = None) -> np.ndarray:
+    """|Laplacian| of log luminance after :func:`fine_blur`, per pixel: what :func:`texture` averages
+    (``benchmarks/car_profiles.py`` and ``ground_texture.py`` read it). ``blurred``: that blur, if
+    already made."""
+    lap = cv2.Laplacian(fine_blur(log_lum, gsd_m) if blurred is None else blurred, cv2.CV_32F, ksize=3)
     return np.abs(lap, out=lap)
 
 
@@ -465,18 +471,6 @@ def band_maps(
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
 
-    # Coarser than 0.6 m a roof is two or three pixels across and the texture
-    # measure sees its edges, so the limit grows with the GSD from there.
-    limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
-    if params.dark_along_texture > 0 and gsd_m <= params.dark_relief_max_gsd_m:
-        tex = dark_body_texture(log_lum, dark, gsd_m, params, limit, own)
-    else:
-        # An along-track box (one row high) treats each row alone: blurring own rows
-        # only gives what blurring them all would.
-        tex = cv2.blur(texture(log_lum, gsd_m, inner)[own], (along, 1))
-    smoothness = np.divide(tex, limit, out=tex)  # in place: clip(1 - tex / limit, 0, 1)
-    np.clip(np.subtract(1.0, smoothness, out=smoothness), 0.0, 1.0, out=smoothness)
-
     # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
     def lit_or_black(d: np.ndarray) -> np.ndarray:
         return np.maximum(1.0 - d, 0.8 * d)
@@ -489,6 +483,18 @@ def band_maps(
     else:
         body_dark, body = dark_share(dark, inner, own, lit_or_black)
     (flank_dark,) = dark_share(dark, flank)
+
+    # Coarser than 0.6 m a roof is two or three pixels across and the texture
+    # measure sees its edges, so the limit grows with the GSD from there.
+    limit = params.max_roof_texture * max(1.0, gsd_m / 0.6) ** params.texture_gsd_power
+    if params.dark_along_texture > 0 and gsd_m <= params.dark_relief_max_gsd_m:
+        tex = dark_body_texture(log_lum, dark, body_dark, gsd_m, params, limit, own)
+    else:
+        # An along-track box (one row high) treats each row alone: blurring own rows
+        # only gives what blurring them all would.
+        tex = cv2.blur(texture(log_lum, gsd_m, inner)[own], (along, 1))
+    smoothness = np.divide(tex, limit, out=tex)  # in place: clip(1 - tex / limit, 0, 1)
+    np.clip(np.subtract(1.0, smoothness, out=smoothness), 0.0, 1.0, out=smoothness)
     return BandMaps(
         params=params,
         w=w,
@@ -510,7 +516,13 @@ def band_maps(
 
 
 def dark_body_texture(
-    log_lum: np.ndarray, dark: np.ndarray, gsd_m: float, params: DetectorParams, limit: float, own: slice
+    log_lum: np.ndarray,
+    dark: np.ndarray,
+    body_dark: np.ndarray,
+    gsd_m: float,
+    params: DetectorParams,
+    limit: float,
+    own: slice,
 ) -> np.ndarray:
     """The body band's texture (:func:`texture`, averaged along the track) for the rows ``own``, relieved
     where the band may be a black car: read along the track there.
@@ -522,7 +534,8 @@ def dark_body_texture(
     ``dark_along_texture`` times the mean |second derivative along the
     track| (a Sobel dx = 2 of the same blurred log luminance), weighted by:
 
-    * the body band's shadow-dark share;
+    * the body band's shadow-dark share (``body_dark``, for the rows ``own``; ``dark`` is the
+      shadow-dark mask of every row);
     * how rough the ground is 1-2 m past the car's sides, the lesser of
       the two over the roof limit (0-1): a black car stands on ballast, a
       building's shaded roof edge beside a smooth roof;
@@ -538,17 +551,15 @@ def dark_body_texture(
     w, _, _ = band_geometry(gsd_m, params)
     inner = body_rows(w)
     along = to_px(params.along_smooth_m, gsd_m)
-    sigma = max(0.5, 0.08 / gsd_m)
-    smooth_log = cv2.GaussianBlur(log_lum, (0, 0), sigma)
-    lap = np.abs(cv2.Laplacian(smooth_log, cv2.CV_32F, ksize=3))
-    tex_all = cv2.blur(cv2.blur(lap, (1, inner)), (along, 1))
+    smooth_log = fine_blur(log_lum, gsd_m)
+    lap = laplacian_texture(log_lum, gsd_m, blurred=smooth_log)
+    # As :func:`texture` then the along-track box over the own rows, from the Laplacian made here.
+    tex = cv2.blur(cv2.blur(lap, (1, inner))[own], (along, 1))
     # The ground's texture in the metre 1-2 m past each side of the car (clear of the edge's own step).
     ground = cv2.blur(lap, (along, to_px(1.0, gsd_m)))
     out = 0.5 * w + 1.5 / gsd_m
     d2 = cv2.Sobel(smooth_log, cv2.CV_32F, 2, 0, ksize=3)
     along_tex = cv2.blur(np.abs(d2, out=d2)[own], (along, inner))
-    tex = tex_all[own].copy()
-    (body_dark,) = dark_share(dark, inner, own)
     rough = np.minimum(rows_beside(ground, own, -out), rows_beside(ground, own, out)) / limit
     (beyond,) = dark_share(dark, to_px(1.0, gsd_m))
     edge = 0.5 * w + 1.0 / gsd_m  # the middle of the metre 0.5-1.5 m past the car's side
