@@ -157,18 +157,20 @@ def test_strip_maps_read_like_the_frame_made_from_them(frame_inputs):
             m.gather(np.array([rows]), np.array([0]))
 
 
+@pytest.mark.parametrize("relief", [0.0, 2.0], ids=["shipped", "dark-body relief"])
 @pytest.mark.parametrize(
     "own", [slice(30, 170), slice(0, 40), slice(150, 200)], ids=["middle", "top", "bottom"]
 )
-def test_band_maps_of_own_rows_are_the_whole_blocks_rows(frame_inputs, own):
+def test_band_maps_of_own_rows_are_the_whole_blocks_rows(frame_inputs, own, relief):
     """Maps made for a strip's own rows alone equal the whole block's maps at those rows, to the bit.
 
     At the block's top and bottom edges too, where rows read beside them fall
-    outside the block.
+    outside the block; and with the dark-body relief (``dark_along_texture``) on.
     """
     rgb, log_lum, lin, _, core, gsd = frame_inputs
     block = (slice(200, 400), slice(0, rgb.shape[1]))
-    args = (rgb[block], log_lum[block], lin[block], gsd, DetectorParams())
+    params = DetectorParams(dark_along_texture=relief)  # the frame is 0.5 m: the relief applies
+    args = (rgb[block], log_lum[block], lin[block], gsd, params)
     whole, mine = band_maps(*args), band_maps(*args, own=own)
 
     def same(a, b):

@@ -559,7 +559,8 @@ def dark_body_texture(
     ground = cv2.blur(lap, (along, to_px(1.0, gsd_m)))
     out = 0.5 * w + 1.5 / gsd_m
     d2 = cv2.Sobel(smooth_log, cv2.CV_32F, 2, 0, ksize=3)
-    along_tex = cv2.blur(np.abs(d2, out=d2)[own], (along, inner))
+    # Across the band on every row before the own rows are cut out, so a strip reads as the whole frame.
+    along_tex = cv2.blur(cv2.blur(np.abs(d2, out=d2), (1, inner))[own], (along, 1))
     rough = np.minimum(rows_beside(ground, own, -out), rows_beside(ground, own, out)) / limit
     (beyond,) = dark_share(dark, to_px(1.0, gsd_m))
     edge = 0.5 * w + 1.0 / gsd_m  # the middle of the metre 0.5-1.5 m past the car's side
