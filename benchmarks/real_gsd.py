@@ -30,8 +30,19 @@ F1 pooled over them with centres matched within half a car length
 (``railcars_low``-``railcars_high``) holds the truth (``in``), and how
 the cars were separated (``gap``: a coupling gap seen;
 ``pitch``: a run's length over the car pitch; ``fill``: a hole in a
-consist). Nothing here comes from the generator. The originals' own rows
+consist). Nothing in those rows comes from the generator. The originals' own rows
 are those of ``benchmarks/accuracy.py``. ``--keep DIR`` keeps the coarser GeoTIFFs there to look at.
+
+``--control N`` adds a control (session 58): the first N tuned 0.3 m
+yards of scenes 600-799 (``--control-realism`` v1, plain Tumangang yards,
+or generic, another layout each; no model is fitted on them), made coarser
+in the same way and counted against their truth, one row per GSD, the
+scenes and offsets pooled (``truth`` and ``counts`` are totals per offset).
+It tells the cost of the degradation itself from the cost of the real
+pixels: if the control held up as badly as Muttenz west, the averaging
+would be to blame; session 58 found plain yards averaged to 0.5 / 0.75 /
+1.0 m counted within 6-8 % (as their natively rendered twins), against
+Muttenz west's 6 / 22 / 49 % low.
 """
 
 from __future__ import annotations
@@ -41,7 +52,9 @@ import collections
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -56,10 +69,13 @@ from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import (
+    GSDS,
     NO_RAILCARS,
     REAL_CASES,
+    ROOT,
     SHARED_REAL,
     add_set_argument,
+    ensure_scene,
     gsd_list,
     known_warnings_ignored,
     params_of,
@@ -128,39 +144,132 @@ def table(
         f"real scenes made coarser (area average, then a {blur:g} px Gaussian; "
         f"{len(phases)} grid offset{'s' if len(phases) > 1 else ''} per GSD)"
     )
-    head = f"{'scene':<16}{'gsd':>6}{'truth':>7}{'counts':>16}{'WAPE':>7}{'bias':>7}"
-    yield head + f"{'P':>6}{'R':>6}{'F1':>6}{'in':>5}  method (gap / pitch / fill)"
-    yield "-" * (len(head) + 53)
+    yield from header()
     for name, tif, station, truth_file in REAL_CASES:
         src = SHARED_REAL / tif
         with rasterio.open(src) as ds:
             native = ds.res[0]
         truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
-        stations = read_stations(SHARED_REAL / station)
         for gsd in gsds:
             if gsd < native * 1.05:
                 continue  # only coarser than the original
-            counts, true_n, tp, detected, held = [], 0, 0, 0, 0
-            methods: collections.Counter[str] = collections.Counter()
-            for scene in coarse_copies(src, gsd, blur, folder, phases):
-                with known_warnings_ignored():
-                    (ev,) = evaluate_scene(scene, stations, truth, params=params)
-                r = ev.count.result
-                counts.append(r.railcars)
-                held += r.railcars_low <= ev.truth_count <= r.railcars_high
-                true_n += ev.truth_count
-                tp, detected = tp + ev.match.true_positives, detected + ev.match.detected
-                methods.update(str(x) for x in ev.cars.method)
-            err = sum(abs(c - true_n / len(phases)) for c in counts)
-            wape = f"{err / true_n:.0%}" if true_n else "-"
-            bias = f"{(sum(counts) - true_n) / true_n:+.0%}" if true_n else "-"
-            pooled = Match(true_n, detected, tp)
-            yield (
-                f"{name:<16}{gsd:>6.2f}{true_n // len(phases):>7}{' '.join(map(str, counts)):>16}"
-                f"{wape:>7}{bias:>7}{pooled.precision:>6.2f}{pooled.recall:>6.2f}{pooled.f1:>6.2f}"
-                f"{f'{held}/{len(phases)}':>5}  "
-                f"{methods['gap']} / {methods['pitch']} / {methods['fill']}"
+            copies = coarse_copies(src, gsd, blur, folder, phases)
+            yield pooled_row(
+                name, gsd, [[counted_copy(c, SHARED_REAL / station, truth, params)] for c in copies]
             )
+
+
+class Counted(NamedTuple):
+    """One coarser copy counted against its truth."""
+
+    truth: int
+    count: int
+    low: int
+    high: int
+    true_positives: int
+    detected: int
+    methods: tuple[str, ...]
+
+
+def counted_copy(scene: Path, stations: Path, truth: Path, params: DetectorParams | None) -> Counted:
+    """``scene`` (one station) counted and matched against ``truth``."""
+    with known_warnings_ignored():
+        (ev,) = evaluate_scene(scene, read_stations(stations), truth, params=params)
+    r = ev.count.result
+    return Counted(
+        ev.truth_count,
+        r.railcars,
+        r.railcars_low,
+        r.railcars_high,
+        ev.match.true_positives,
+        ev.match.detected,
+        tuple(str(x) for x in ev.cars.method),
+    )
+
+
+def pooled_row(label: str, gsd: float, per_offset: list[list[Counted]], wide: bool = False) -> str:
+    """A table row for ``per_offset[k]``, the copies of grid offset k (one per scene): the truth and
+    count totals per offset, the weighted absolute error and bias over every copy, precision, recall
+    and F1 pooled, how many copies' intervals hold their truth, and the ways cars were separated
+    (``wide``: room for totals of thousands, as :func:`header` makes it)."""
+    copies = [c for offset in per_offset for c in offset]
+    true_n = sum(c.truth for c in copies)
+    err = sum(abs(c.count - c.truth) for c in copies)
+    wape = f"{err / true_n:.0%}" if true_n else "-"
+    bias = f"{(sum(c.count for c in copies) - true_n) / true_n:+.0%}" if true_n else "-"
+    pooled = Match(true_n, sum(c.detected for c in copies), sum(c.true_positives for c in copies))
+    held = sum(c.low <= c.truth <= c.high for c in copies)
+    methods = collections.Counter(m for c in copies for m in c.methods)
+    counts = " ".join(str(sum(c.count for c in offset)) for offset in per_offset)
+    counts_w, in_w = (24, 9) if wide else (16, 5)
+    return (
+        f"{label:<16}{gsd:>6.2f}{sum(c.truth for c in per_offset[0]):>7}{counts:>{counts_w}}"
+        f"{wape:>7}{bias:>7}{pooled.precision:>6.2f}{pooled.recall:>6.2f}{pooled.f1:>6.2f}"
+        f"{f'{held}/{len(copies)}':>{in_w}}  "
+        f"{methods['gap']} / {methods['pitch']} / {methods['fill']}"
+    )
+
+
+def header(wide: bool = False) -> list[str]:
+    """The column heads of :func:`pooled_row`'s rows, and a rule under them."""
+    counts_w, in_w = (24, 9) if wide else (16, 5)
+    head = f"{'scene':<16}{'gsd':>6}{'truth':>7}{'counts':>{counts_w}}{'WAPE':>7}{'bias':>7}"
+    head += f"{'P':>6}{'R':>6}{'F1':>6}{'in':>{in_w}}  method (gap / pitch / fill)"
+    return [head, "-" * len(head)]
+
+
+CONTROL_SCENES = range(600, 800)
+"""The tuned scenes the control draws its 0.3 m yards from: those no model is fitted on."""
+
+
+def control_scenes(n: int) -> list[int]:
+    """The first ``n`` tuned scenes of :data:`CONTROL_SCENES` rendered at 0.3 m.
+
+    >>> control_scenes(3)
+    [600, 604, 608]
+    """
+    return [i for i in CONTROL_SCENES if GSDS[i % len(GSDS)] == 0.3][:n]
+
+
+def _control_copy(job: tuple[int, str, str, float, float, str, int, DetectorParams | None]) -> Counted:
+    i, realism, cache, gsd, blur, folder, k, params = job
+    tif, station = ensure_scene("tuned", i, cache, realism)
+    copy = coarser(
+        tif, gsd, blur, Path(folder) / f"{realism}_{tif.stem}_{gsd:g}m_{k}.tif", PHASES[k % len(PHASES)]
+    )
+    return counted_copy(copy, station, tif.with_suffix(".truth.geojson"), params)
+
+
+def control_table(
+    params: DetectorParams | None,
+    gsds: list[float],
+    folder: Path,
+    scenes: list[int],
+    *,
+    blur: float = 0.55,
+    phases: int = 4,
+    realism: str = "v1",
+    cache: str = str(ROOT / "bench_cache"),
+    workers: int = 2,
+) -> Iterator[str]:
+    """Control rows: the tuned 0.3 m yards ``scenes`` made coarser to each GSD of ``gsds`` above 0.3 m
+    as the real scenes are (``phases`` grid offsets each) and counted against their truth; a row per
+    GSD (:func:`pooled_row`), yielded once counted."""
+    yield (
+        f"control: {len(scenes)} tuned {realism} 0.3 m yards made coarser the same way "
+        "(scenes and offsets pooled)"
+    )
+    yield from header(wide=True)
+    with ProcessPoolExecutor(workers) as pool:
+        for gsd in gsds:
+            if gsd < 0.3 * 1.05:
+                continue
+            jobs = [
+                (i, realism, cache, gsd, blur, str(folder), k, params) for k in range(phases) for i in scenes
+            ]
+            done = list(pool.map(_control_copy, jobs))
+            per_offset = [done[k * len(scenes) : (k + 1) * len(scenes)] for k in range(phases)]
+            yield pooled_row(f"{realism} yards", gsd, per_offset, wide=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,17 +286,45 @@ def main(argv: list[str] | None = None) -> int:
         choices=(1, 4),
         help="grid offsets per GSD: 1 (none) or 4 (half pixels)",
     )
+    ap.add_argument(
+        "--control",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also make the first N tuned 0.3 m yards of scenes 600-799 coarser the same way and count "
+        "them against their truth (a control: what the degradation itself costs; default 0, none)",
+    )
+    ap.add_argument("--control-realism", choices=("v1", "generic"), default="v1")
+    ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
+    ap.add_argument("--workers", type=int, default=2, help="processes for the control (default 2)")
     add_set_argument(ap)
     args = ap.parse_args(argv)
     params = params_of(parse_overrides(args.set, ap))
-    if not SHARED_REAL.is_dir():
+    if not SHARED_REAL.is_dir() and not args.control:
         print(f"no {SHARED_REAL}: nothing to measure (the real scenes are not in the repository)")
         return 0
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="railcount-real-gsd-"))
     folder.mkdir(parents=True, exist_ok=True)
     phases = PHASES[:1] if args.phases == 1 else PHASES
-    for line in table(params, args.gsds, folder, args.blur, phases):
-        print(line, flush=True)
+    if SHARED_REAL.is_dir():
+        for line in table(params, args.gsds, folder, args.blur, phases):
+            print(line, flush=True)
+    else:
+        print(f"no {SHARED_REAL}: the real scenes are left out (they are not in the repository)")
+    if args.control:
+        lines = control_table(
+            params,
+            args.gsds,
+            folder,
+            control_scenes(args.control),
+            blur=args.blur,
+            phases=len(phases),
+            realism=args.control_realism,
+            cache=args.cache,
+            workers=args.workers,
+        )
+        for line in lines:
+            print(line, flush=True)
     if args.keep:
         print(f"coarser scenes kept in {folder}")
     return 0

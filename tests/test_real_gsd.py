@@ -58,3 +58,57 @@ def test_a_shifted_grid_starts_half_a_coarse_pixel_in(tmp_path):
         profile = b.read(1).mean(axis=1)
     # The band (25-35 m down) now starts 0.375 m nearer the grid's top.
     assert 32 <= int(np.argmax(profile)) <= 45
+
+
+def _copy(truth: int, count: int, tp: int, low: int = 0, high: int = 999, methods=("gap",)):
+    from real_gsd import Counted
+
+    return Counted(truth, count, low, high, tp, count, tuple(methods))
+
+
+def test_a_pooled_row_weighs_every_copy_by_its_own_truth():
+    from real_gsd import pooled_row
+
+    # Two scenes (truth 10 and 30) at two offsets: one scene over by 2, the other under by 6.
+    per_offset = [
+        [_copy(10, 12, 9), _copy(30, 24, 24, low=20, high=28)],
+        [_copy(10, 10, 10, methods=("pitch", "pitch")), _copy(30, 30, 28, methods=("fill",))],
+    ]
+    row = pooled_row("v1 yards", 0.75, per_offset, wide=True).split()
+    assert row[:2] == ["v1", "yards"]
+    assert float(row[2]) == 0.75
+    assert int(row[3]) == 40  # the truth of one offset: the scenes' sum
+    assert [int(x) for x in row[4:6]] == [36, 40]  # each offset's total count
+    assert row[6] == "10%"  # (2 + 6 + 0 + 0) / 80: errors of copies, not of totals (36 + 40 = 76 is 5 %)
+    assert row[7] == "-5%"
+    assert row[11] == "3/4"  # the second scene's first copy (24, 20-28) misses its truth
+    assert row[12:] == ["2", "/", "2", "/", "1"]  # gap (one each, first offset), pitch, fill
+
+
+def test_the_control_counts_generated_yards_made_coarser(tmp_path):
+    import json
+
+    from accuracy import ensure_scene
+    from real_gsd import control_scenes, control_table
+
+    from railcount.detect.params import DetectorParams
+
+    cache = tmp_path / "cache"
+    (scene,) = control_scenes(1)
+    tif, _ = ensure_scene("tuned", scene, str(cache), "v1")
+    truth = json.loads(tif.with_suffix(".truth.json").read_text())["railcars"]
+    assert json.loads(tif.with_suffix(".truth.json").read_text())["gsd_m"] == 0.3
+
+    def rows(params):
+        lines = list(
+            control_table(params, [0.3, 1.0], tmp_path, [scene], phases=1, cache=str(cache), workers=1)
+        )
+        return [line.split() for line in lines if line.startswith("v1 yards")]
+
+    (row,) = rows(None)  # 0.3 m is no coarser than the yards: one row, for 1.0 m
+    assert float(row[2]) == 1.0 and int(row[3]) == truth
+    assert 0.5 * truth < int(row[4]) < 1.5 * truth
+    assert (tmp_path / f"v1_{tif.stem}_1m_0.tif").exists()
+    # The detector's settings reach the control: keeping no candidate counts nothing.
+    (none,) = rows(DetectorParams(min_car_probability=1.01, fill_gaps=False))
+    assert int(none[4]) == 0 and none[5] == "100%"
