@@ -79,7 +79,7 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.detect.cars import BandTerms
+from railcount.detect.cars import BandTerms, shade_ramp
 from railcount.detect.detector import TrackEvidence, detect, judged_candidates, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
@@ -202,7 +202,7 @@ def evidence_factors(terms: BandTerms, row: int, cols: slice, params: DetectorPa
     :meth:`~railcount.detect.cars.BandMaps.evidence` and the body factor make them, without the relief
     a neighbour's shadow gives a lit body's sunlit side. Their product is the band strength wherever
     that relief is off (``tests/test_misses_terms.py`` holds the two together)."""
-    shade = np.clip((np.asarray(terms.shade[row, cols]) - 0.5) / 0.4, 0.0, 1.0)
+    shade = shade_ramp(np.asarray(terms.shade[row, cols]))
     step = np.clip(np.asarray(terms.step_sun[row, cols]) / params.min_side_contrast, 0.0, 1.0)
     sunlit = step * (1.0 - np.asarray(terms.dark_sun[row, cols]))
     dark = np.asarray(terms.body_dark[row, cols])
@@ -214,10 +214,11 @@ def weakest_term(evidence: list[TrackEvidence], centre: np.ndarray, params: Dete
     """Which factor of the band evidence kept a car with none (under ``min_band_strength``) from it.
 
     The evidence is a product of four factors, each 0-1 (:meth:`~railcount.detect.cars.BandMaps.evidence`
-    and the body factor): ``no shadow``, solid shadow just beyond the shadow-side edge, ``(shade -
-    0.5) / 0.4``; ``no sunlit step``, a colour step to a flank that is not shadow-dark on the sun
-    side (read without the relief a neighbour's shadow gives at 0.65 m and finer, so it may be
-    named where that relief would have lifted it); ``rough``, the roof's smoothness; ``half-dark
+    and the body factor): ``no shadow``, solid shadow just beyond the shadow-side edge
+    (:func:`~railcount.detect.cars.shade_ramp` of its shadow-dark share); ``no sunlit step``, a
+    colour step to a flank that is not shadow-dark on the sun side (read without the relief a
+    neighbour's shadow gives at 0.65 m and finer, so it may be named where that relief would have
+    lifted it); ``rough``, the roof's smoothness; ``half-dark
     body``, a body band neither lit nor black. In each track frame where the car's centre falls,
     over the rows within 0.8 m of its centreline and 4 m along each way, the row whose factors'
     means have the largest product is taken, and its least factor named; over the frames, the

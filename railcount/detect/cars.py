@@ -150,6 +150,24 @@ CACHE_PX = 1 << 15
 intermediate images stay in the cache between steps (a third faster on strips)."""
 
 
+SHADE_FROM, SHADE_SPAN = 0.5, 0.4
+"""A shadow-dark share (the share of a strip's pixels read as shadow) counts as shadow from
+``SHADE_FROM`` and fully from ``SHADE_FROM + SHADE_SPAN``: :func:`shade_ramp`."""
+
+
+def shade_ramp(share: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``clip((share - 0.5) / 0.4, 0, 1)`` (:data:`SHADE_FROM`, :data:`SHADE_SPAN`): how fully a
+    strip with that shadow-dark share is shadow; in ``out`` when given. The band evidence's shadow
+    factor (:meth:`BandMaps.evidence`) and the dark-body relief's own-shadow gate.
+
+    >>> shade_ramp(np.array([0.3, 0.5, 0.7, 0.9, 1.0], np.float32)).round(2).tolist()
+    [0.0, 0.0, 0.5, 1.0, 1.0]
+    """
+    ramp = np.subtract(share, SHADE_FROM, out=out)
+    ramp /= SHADE_SPAN
+    return np.clip(ramp, 0.0, 1.0, out=ramp)
+
+
 def _colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distance between the colours of ``a`` and ``b``, pixel by pixel (a few rows at a time)."""
     out = np.empty(a.shape[:2], np.float32)
@@ -333,7 +351,7 @@ class BandMaps:
             out = np.empty(self.smoothness.shape, np.float32)
             # A few rows at a time, so the intermediate images stay in the cache, and in
             # place, in this order: sunlit_edge = clip(step_other / min_side_contrast, 0, 1)
-            # * (1 - dark_beside(other)); clip((shade - 0.5) / 0.4, 0, 1) * sunlit_edge * smoothness.
+            # * (1 - dark_beside(other)); shade_ramp(shade) * sunlit_edge * smoothness.
             n_rows, n_cols = np.shape(out)[:2]
             chunk = max(1, CACHE_PX // max(1, n_cols))
             for r in range(0, n_rows, chunk):
@@ -341,9 +359,7 @@ class BandMaps:
                 sunlit_edge = np.divide(step_other[rows], self.params.min_side_contrast)
                 np.clip(sunlit_edge, 0.0, 1.0, out=sunlit_edge)
                 sunlit_edge *= np.subtract(1.0, dark_other[rows])
-                solid = np.subtract(shade[rows], 0.5, out=out[rows])
-                solid /= 0.4
-                np.clip(solid, 0.0, 1.0, out=solid)
+                solid = shade_ramp(shade[rows], out=out[rows])
                 solid *= sunlit_edge
                 solid *= self.smoothness[rows]
             return out
@@ -565,7 +581,7 @@ def dark_body_texture(
     (beyond,) = dark_share(dark, to_px(1.0, gsd_m))
     edge = 0.5 * w + 1.0 / gsd_m  # the middle of the metre 0.5-1.5 m past the car's side
     own_shadow = np.maximum(rows_beside(beyond, own, -edge), rows_beside(beyond, own, edge))
-    gate = np.clip((own_shadow - 0.5) / 0.4, 0.0, 1.0)
+    gate = shade_ramp(own_shadow)
     weight = body_dark * np.clip(rough, 0.0, 1.0) * gate
     excess = np.maximum(tex - params.dark_along_texture * along_tex, 0.0)
     return np.subtract(tex, weight * excess, out=tex)
