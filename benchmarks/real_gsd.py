@@ -42,7 +42,7 @@ It tells the cost of the degradation itself from the cost of the real
 pixels: if the control held up as badly as Muttenz west, the averaging
 would be to blame; session 58 found plain yards averaged to 0.5 / 0.75 /
 1.0 m counted within 6-8 % (as their natively rendered twins), against
-Muttenz west's 6 / 22 / 49 % low.
+Muttenz west's 6 / 20 / 49 % low.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ from rasterio.windows import Window
 from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match
 from railcount.io.stations import read_stations
+from railcount.models import Station
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -150,13 +151,12 @@ def table(
         with rasterio.open(src) as ds:
             native = ds.res[0]
         truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
+        stations = read_stations(SHARED_REAL / station)
         for gsd in gsds:
             if gsd < native * 1.05:
                 continue  # only coarser than the original
             copies = coarse_copies(src, gsd, blur, folder, phases)
-            yield pooled_row(
-                name, gsd, [[counted_copy(c, SHARED_REAL / station, truth, params)] for c in copies]
-            )
+            yield pooled_row(name, gsd, [[counted_copy(c, stations, truth, params)] for c in copies])
 
 
 class Counted(NamedTuple):
@@ -171,10 +171,10 @@ class Counted(NamedTuple):
     methods: tuple[str, ...]
 
 
-def counted_copy(scene: Path, stations: Path, truth: Path, params: DetectorParams | None) -> Counted:
+def counted_copy(scene: Path, stations: list[Station], truth: Path, params: DetectorParams | None) -> Counted:
     """``scene`` (one station) counted and matched against ``truth``."""
     with known_warnings_ignored():
-        (ev,) = evaluate_scene(scene, read_stations(stations), truth, params=params)
+        (ev,) = evaluate_scene(scene, stations, truth, params=params)
     r = ev.count.result
     return Counted(
         ev.truth_count,
@@ -201,7 +201,7 @@ def pooled_row(label: str, gsd: float, per_offset: list[list[Counted]], wide: bo
     held = sum(c.low <= c.truth <= c.high for c in copies)
     methods = collections.Counter(m for c in copies for m in c.methods)
     counts = " ".join(str(sum(c.count for c in offset)) for offset in per_offset)
-    counts_w, in_w = (24, 9) if wide else (16, 5)
+    counts_w, in_w = _WIDTHS[wide]
     return (
         f"{label:<16}{gsd:>6.2f}{sum(c.truth for c in per_offset[0]):>7}{counts:>{counts_w}}"
         f"{wape:>7}{bias:>7}{pooled.precision:>6.2f}{pooled.recall:>6.2f}{pooled.f1:>6.2f}"
@@ -210,16 +210,22 @@ def pooled_row(label: str, gsd: float, per_offset: list[list[Counted]], wide: bo
     )
 
 
+_WIDTHS = {False: (16, 5), True: (24, 9)}
+"""The widths of the ``counts`` and ``in`` columns, by :func:`pooled_row`'s ``wide``."""
+
+
 def header(wide: bool = False) -> list[str]:
     """The column heads of :func:`pooled_row`'s rows, and a rule under them."""
-    counts_w, in_w = (24, 9) if wide else (16, 5)
+    counts_w, in_w = _WIDTHS[wide]
     head = f"{'scene':<16}{'gsd':>6}{'truth':>7}{'counts':>{counts_w}}{'WAPE':>7}{'bias':>7}"
     head += f"{'P':>6}{'R':>6}{'F1':>6}{'in':>{in_w}}  method (gap / pitch / fill)"
     return [head, "-" * len(head)]
 
 
 CONTROL_SCENES = range(600, 800)
-"""The tuned scenes the control draws its 0.3 m yards from: those no model is fitted on."""
+"""The tuned scenes the control draws its yards from: those no model is fitted on."""
+CONTROL_GSD_M = 0.3
+"""The control's yards are those of this GSD, the finest the suites draw."""
 
 
 def control_scenes(n: int) -> list[int]:
@@ -228,16 +234,14 @@ def control_scenes(n: int) -> list[int]:
     >>> control_scenes(3)
     [600, 604, 608]
     """
-    return [i for i in CONTROL_SCENES if GSDS[i % len(GSDS)] == 0.3][:n]
+    return [i for i in CONTROL_SCENES if GSDS[i % len(GSDS)] == CONTROL_GSD_M][:n]
 
 
 def _control_copy(job: tuple[int, str, str, float, float, str, int, DetectorParams | None]) -> Counted:
     i, realism, cache, gsd, blur, folder, k, params = job
     tif, station = ensure_scene("tuned", i, cache, realism)
-    copy = coarser(
-        tif, gsd, blur, Path(folder) / f"{realism}_{tif.stem}_{gsd:g}m_{k}.tif", PHASES[k % len(PHASES)]
-    )
-    return counted_copy(copy, station, tif.with_suffix(".truth.geojson"), params)
+    copy = coarser(tif, gsd, blur, Path(folder) / f"{realism}_{tif.stem}_{gsd:g}m_{k}.tif", PHASES[k])
+    return counted_copy(copy, read_stations(station), tif.with_suffix(".truth.geojson"), params)
 
 
 def control_table(
@@ -262,8 +266,8 @@ def control_table(
     yield from header(wide=True)
     with ProcessPoolExecutor(workers) as pool:
         for gsd in gsds:
-            if gsd < 0.3 * 1.05:
-                continue
+            if gsd < CONTROL_GSD_M * 1.05:
+                continue  # only coarser than the yards, as for the real scenes
             jobs = [
                 (i, realism, cache, gsd, blur, str(folder), k, params) for k in range(phases) for i in scenes
             ]
