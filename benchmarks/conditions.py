@@ -45,12 +45,14 @@ from typing import NamedTuple
 
 from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
+from railcount.models import Station
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import (
     add_set_argument,
     ensure_spec,
+    known_warnings_ignored,
     map_scene_range,
     params_of,
     parse_overrides,
@@ -64,10 +66,15 @@ BASE_PRODUCT = "rgb8"
 
 
 class Counted(NamedTuple):
+    """One scene (one station) counted against its truth."""
+
     truth: int
     count: int
     found: int  # true railcars matched by a detection
     detections: int  # detections counted as railcars
+    low: int = 0  # the count's interval
+    high: int = 0
+    methods: tuple[str, ...] = ()  # how each railcar was separated: gap, pitch or fill
 
 
 class Pair(NamedTuple):
@@ -87,9 +94,27 @@ def condition_name(conditions: str) -> str:
     return conditions.split("=")[0].strip()
 
 
+def counted_against(
+    scene: Path, stations: list[Station], truth: Path, params: DetectorParams | None = None
+) -> Counted:
+    """``scene`` (one station) counted and matched against ``truth``."""
+    with known_warnings_ignored():
+        (ev,) = evaluate_scene(scene, stations, truth, params=params)
+    r = ev.count.result
+    return Counted(
+        ev.truth_count,
+        r.railcars,
+        ev.match.true_positives,
+        ev.match.detected,
+        r.railcars_low,
+        r.railcars_high,
+        tuple(str(x) for x in ev.cars.method),
+    )
+
+
 def counted(tif: Path, station: Path, params: DetectorParams | None = None) -> Counted:
-    (ev,) = evaluate_scene(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params=params)
-    return Counted(ev.truth_count, ev.count.result.railcars, len(ev.pairs), len(ev.cars.center))
+    """A generated scene counted against the truth written beside it; ``station``: its station file."""
+    return counted_against(tif, read_stations(station), tif.with_suffix(".truth.geojson"), params)
 
 
 def twin(spec: dict[str, object], take: str = "condition") -> tuple[str, dict[str, object]] | None:

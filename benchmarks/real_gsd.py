@@ -54,7 +54,6 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -65,8 +64,6 @@ from rasterio.windows import Window
 from railcount.detect.params import DetectorParams
 from railcount.evaluate import Match
 from railcount.io.stations import read_stations
-from railcount.models import Station
-from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import (
@@ -78,10 +75,10 @@ from accuracy import (
     add_set_argument,
     ensure_scene,
     gsd_list,
-    known_warnings_ignored,
     params_of,
     parse_overrides,
 )
+from conditions import Counted, counted_against
 
 
 def coarser(
@@ -156,35 +153,7 @@ def table(
             if gsd < native * 1.05:
                 continue  # only coarser than the original
             copies = coarse_copies(src, gsd, blur, folder, phases)
-            yield pooled_row(name, gsd, [[counted_copy(c, stations, truth, params)] for c in copies])
-
-
-class Counted(NamedTuple):
-    """One coarser copy counted against its truth."""
-
-    truth: int
-    count: int
-    low: int
-    high: int
-    true_positives: int
-    detected: int
-    methods: tuple[str, ...]
-
-
-def counted_copy(scene: Path, stations: list[Station], truth: Path, params: DetectorParams | None) -> Counted:
-    """``scene`` (one station) counted and matched against ``truth``."""
-    with known_warnings_ignored():
-        (ev,) = evaluate_scene(scene, stations, truth, params=params)
-    r = ev.count.result
-    return Counted(
-        ev.truth_count,
-        r.railcars,
-        r.railcars_low,
-        r.railcars_high,
-        ev.match.true_positives,
-        ev.match.detected,
-        tuple(str(x) for x in ev.cars.method),
-    )
+            yield pooled_row(name, gsd, [[counted_against(c, stations, truth, params)] for c in copies])
 
 
 def pooled_row(label: str, gsd: float, per_offset: list[list[Counted]], wide: bool = False) -> str:
@@ -197,7 +166,7 @@ def pooled_row(label: str, gsd: float, per_offset: list[list[Counted]], wide: bo
     err = sum(abs(c.count - c.truth) for c in copies)
     wape = f"{err / true_n:.0%}" if true_n else "-"
     bias = f"{(sum(c.count for c in copies) - true_n) / true_n:+.0%}" if true_n else "-"
-    pooled = Match(true_n, sum(c.detected for c in copies), sum(c.true_positives for c in copies))
+    pooled = Match(true_n, sum(c.detections for c in copies), sum(c.found for c in copies))
     held = sum(c.low <= c.truth <= c.high for c in copies)
     methods = collections.Counter(m for c in copies for m in c.methods)
     counts = " ".join(str(sum(c.count for c in offset)) for offset in per_offset)
@@ -241,7 +210,7 @@ def _control_copy(job: tuple[int, str, str, float, float, str, int, DetectorPara
     i, realism, cache, gsd, blur, folder, k, params = job
     tif, station = ensure_scene("tuned", i, cache, realism)
     copy = coarser(tif, gsd, blur, Path(folder) / f"{realism}_{tif.stem}_{gsd:g}m_{k}.tif", PHASES[k])
-    return counted_copy(copy, read_stations(station), tif.with_suffix(".truth.geojson"), params)
+    return counted_against(copy, read_stations(station), tif.with_suffix(".truth.geojson"), params)
 
 
 def control_table(

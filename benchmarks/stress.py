@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -49,8 +48,6 @@ from typing import NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import ROOT, SUITES, add_set_argument, ensure_spec, params_of, parse_overrides
 from conditions import Counted, counted, figures
-
-from railcount.errors import CautionWarning
 
 STRESS_SEED = 20000
 """The first seed of the stress yards: past every suite's seeds (``accuracy.SUITES``, a few hundred
@@ -114,10 +111,8 @@ def stress_folder(realism: str, gsd_m: float, cars: int, conditions: str = "", p
 def compare(spec: dict[str, object], folder: Path, overrides: dict[str, object]) -> Compared:
     """One stress yard counted by the shipped detector and by the variant (``overrides``)."""
     tif, station = ensure_spec(spec, folder)
-    with warnings.catch_warnings():
-        # What the counts' cautions warn of is what the table measures (as in accuracy.py).
-        warnings.filterwarnings("ignore", category=CautionWarning)
-        return Compared(tif.stem, counted(tif, station), counted(tif, station, params_of(overrides)))
+    # What the counts' cautions warn of is what the table measures: counted() ignores them.
+    return Compared(tif.stem, counted(tif, station), counted(tif, station, params_of(overrides)))
 
 
 def table(rows: list[Compared], verbose: bool = False) -> list[str]:

@@ -61,9 +61,9 @@ def test_a_shifted_grid_starts_half_a_coarse_pixel_in(tmp_path):
 
 
 def _copy(truth: int, count: int, tp: int, low: int = 0, high: int = 999, methods=("gap",)):
-    from real_gsd import Counted
+    from conditions import Counted
 
-    return Counted(truth, count, low, high, tp, count, tuple(methods))
+    return Counted(truth, count, found=tp, detections=count, low=low, high=high, methods=tuple(methods))
 
 
 def test_a_pooled_row_weighs_every_copy_by_its_own_truth():
