@@ -2,6 +2,7 @@
 
 Usage:  python benchmarks/car_profiles.py [--suite tuned] [--realism v1|v2|generic]
                                           [--first 600] [--last 800] [--gsds 0.3,0.5,0.75,1.0]
+                                          [--texture] [--sun-above DEG]
 
 The car model learns what a railcar looks like from generated scenes only,
 so where the generator's cars differ from real ones the model turns real
@@ -34,6 +35,10 @@ or coarser), which the car model reads around each candidate as its
 found with it that at 1.0 m Muttenz's wagons are about twice as rough
 2-4 m out on the shadow side as generated cars, where the ground away
 from the cars is not (``benchmarks/ground_texture.py``).
+
+``--sun-above DEG`` keeps only the generated scenes whose sun (as the
+detector puts it) stands higher than DEG degrees, so that their shadows'
+width can be set beside Muttenz's (its sun: 58.7 degrees).
 """
 
 from __future__ import annotations
@@ -127,11 +132,15 @@ def window_profiles(window: SceneWindow, truth: Path, measure: str = "brightness
     return car_profiles(MEASURES[measure](window), stock.cars[: len(axes)], axes, to_sun, window.gsd_m)
 
 
-def scene_profiles(job: tuple[str, int, str, str], measure: str = "brightness") -> tuple[float, np.ndarray]:
+def scene_profiles(
+    job: tuple[str, int, str, str], measure: str = "brightness"
+) -> tuple[float, float, np.ndarray]:
+    """A scene's GSD (m, rounded to centimetres), its sun's elevation (degrees) and its cars' profiles."""
     suite, i, cache, realism = job
     tif, station = ensure_scene(suite, i, cache, realism)
     (window,) = read_windows(tif, read_stations(station))
-    return round(window.gsd_m, 2), window_profiles(window, tif.with_suffix(".truth.geojson"), measure)
+    profiles = window_profiles(window, tif.with_suffix(".truth.geojson"), measure)
+    return round(window.gsd_m, 2), window_sun(window).elevation_deg, profiles
 
 
 def summary(profile: np.ndarray) -> tuple[float, float]:
@@ -151,6 +160,15 @@ def row(label: str, n: int, profiles: np.ndarray, summarise: bool = True) -> str
     return text + f"{roof:>8.2f}{shadow:>8.2f}"
 
 
+def sun_kept(elevation_deg: float, above: float | None) -> bool:
+    """Whether a scene whose sun stands ``elevation_deg`` high passes ``--sun-above`` (None: all do).
+
+    >>> sun_kept(60.0, 50.0), sun_kept(40.0, 50.0), sun_kept(40.0, None)
+    (True, False, True)
+    """
+    return above is None or elevation_deg > above
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = real_comparison_parser(
         __doc__.split("\n")[0],
@@ -160,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--texture", action="store_true", help="profile the detector's fine texture instead of brightness"
+    )
+    ap.add_argument(
+        "--sun-above",
+        type=float,
+        metavar="DEG",
+        help="only generated scenes under a sun higher than DEG degrees (Muttenz's is 58.7)",
     )
     args = ap.parse_args(argv)
     gsds = args.gsds
@@ -175,10 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     muttenz = SHARED_REAL / "muttenz"
     with tempfile.TemporaryDirectory() as tmp:
         for gsd in gsds:
-            found = [p for g, p in results if g == round(gsd, 2) and len(p)]
+            found = [
+                p for g, sun, p in results if g == round(gsd, 2) and len(p) and sun_kept(sun, args.sun_above)
+            ]
             if found:
                 gen = np.vstack(found)
-                print(row(f"{args.suite} {args.realism} {gsd:.2f} m", len(gen), gen, bright))
+                sun = f" sun>{args.sun_above:g}" if args.sun_above is not None else ""
+                print(row(f"{args.suite} {args.realism} {gsd:.2f} m{sun}", len(gen), gen, bright))
             if muttenz.is_dir():
                 src = muttenz / "muttenz_2018.tif"
                 scene = coarser(src, gsd, 0.55, Path(tmp) / f"m_{gsd:g}.tif") if gsd > 0.27 else src

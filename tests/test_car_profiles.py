@@ -46,3 +46,12 @@ def test_a_car_whose_shadow_runs_along_it_is_left_out():
     west = np.array([0.0, -1.0])  # the sun along the car's axis
     out = car_profiles(lum, np.array([[200.0, 200.0]]), np.array([[0.0, 1.0]]), west, GSD)
     assert out.shape == (0, len(OFFSETS_M))
+
+
+def test_sun_above_keeps_only_scenes_under_a_higher_sun():
+    import doctest
+
+    import car_profiles
+
+    assert doctest.testmod(car_profiles).failed == 0
+    assert car_profiles.sun_kept(50.1, 50.0) and not car_profiles.sun_kept(50.0, 50.0)
