@@ -79,7 +79,7 @@ from pathlib import Path
 
 import numpy as np
 
-from railcount.detect.cars import BandTerms, shade_ramp
+from railcount.detect.cars import BandTerms, lit_or_black, shade_ramp, sunlit_edge
 from railcount.detect.detector import TrackEvidence, detect, judged_candidates, track_evidence
 from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams, to_px
@@ -203,10 +203,10 @@ def evidence_factors(terms: BandTerms, row: int, cols: slice, params: DetectorPa
     a neighbour's shadow gives a lit body's sunlit side. Their product is the band strength wherever
     that relief is off (``tests/test_misses_terms.py`` holds the two together)."""
     shade = shade_ramp(np.asarray(terms.shade[row, cols]))
-    step = np.clip(np.asarray(terms.step_sun[row, cols]) / params.min_side_contrast, 0.0, 1.0)
-    sunlit = step * (1.0 - np.asarray(terms.dark_sun[row, cols]))
-    dark = np.asarray(terms.body_dark[row, cols])
-    body = np.maximum(1.0 - dark, 0.8 * dark)
+    sunlit = sunlit_edge(
+        np.asarray(terms.step_sun[row, cols]), np.asarray(terms.dark_sun[row, cols]), params.min_side_contrast
+    )
+    body = lit_or_black(np.asarray(terms.body_dark[row, cols]))
     return [shade, sunlit, np.asarray(terms.smoothness[row, cols]), body]
 
 

@@ -168,6 +168,31 @@ def shade_ramp(share: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.clip(ramp, 0.0, 1.0, out=ramp)
 
 
+def sunlit_edge(step: np.ndarray, dark: np.ndarray, min_side_contrast: float) -> np.ndarray:
+    """``clip(step / min_side_contrast, 0, 1) * (1 - dark)``: how fully a band's sun side shows a
+    colour step (``step``) to a flank that is not shadow-dark (``dark``, its shadow-dark share). The
+    band evidence's sunlit factor (:meth:`BandMaps.evidence`).
+
+    >>> step, dark = np.array([0.1, 0.3, 0.3], np.float32), np.array([0.0, 0.0, 0.5], np.float32)
+    >>> sunlit_edge(step, dark, 0.2).tolist()
+    [0.5, 1.0, 0.5]
+    """
+    edge = np.divide(step, min_side_contrast)
+    np.clip(edge, 0.0, 1.0, out=edge)
+    edge *= np.subtract(1.0, dark)
+    return edge
+
+
+def lit_or_black(dark: np.ndarray) -> np.ndarray:
+    """The body's brightness factor from its shadow-dark share: a lit roof (not dark) or, weighted
+    0.8, a black roof; a half-dark body (neither) is weakest.
+
+    >>> lit_or_black(np.array([0.0, 0.5, 1.0])).tolist()
+    [1.0, 0.5, 0.8]
+    """
+    return np.maximum(1.0 - dark, 0.8 * dark)
+
+
 def _colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distance between the colours of ``a`` and ``b``, pixel by pixel (a few rows at a time)."""
     out = np.empty(a.shape[:2], np.float32)
@@ -356,11 +381,9 @@ class BandMaps:
             chunk = max(1, CACHE_PX // max(1, n_cols))
             for r in range(0, n_rows, chunk):
                 rows = slice(r, r + chunk)
-                sunlit_edge = np.divide(step_other[rows], self.params.min_side_contrast)
-                np.clip(sunlit_edge, 0.0, 1.0, out=sunlit_edge)
-                sunlit_edge *= np.subtract(1.0, dark_other[rows])
+                edge = sunlit_edge(step_other[rows], dark_other[rows], self.params.min_side_contrast)
                 solid = shade_ramp(shade[rows], out=out[rows])
-                solid *= sunlit_edge
+                solid *= edge
                 solid *= self.smoothness[rows]
             return out
 
@@ -486,10 +509,6 @@ def band_maps(
     # dark lines. An opening with a 1.5 m x 1.0 m rectangle keeps only the former.
     rect = np.ones((to_px(1.0, gsd_m), to_px(1.5, gsd_m)), np.uint8)
     dark = cv2.morphologyEx(dark_px, cv2.MORPH_OPEN, rect)  # 0 or 1
-
-    # The body's brightness factor: a lit roof (not dark) or, weighted 0.8, a black roof.
-    def lit_or_black(d: np.ndarray) -> np.ndarray:
-        return np.maximum(1.0 - d, 0.8 * d)
 
     body_lit = None
     if params.neighbour_shadow and gsd_m <= params.neighbour_max_gsd_m:
