@@ -204,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if found:
                 gen = np.vstack(found)
-                sun = f" sun>{args.sun_above:g}" if args.sun_above is not None else ""
-                print(row(f"{args.suite} {args.realism} {gsd:.2f} m{sun}", len(gen), gen, bright))
+                only = f" sun>{args.sun_above:g}" if args.sun_above is not None else ""
+                print(row(f"{args.suite} {args.realism} {gsd:.2f} m{only}", len(gen), gen, bright))
             if muttenz.is_dir():
                 src = muttenz / "muttenz_2018.tif"
                 scene = coarser(src, gsd, 0.55, Path(tmp) / f"m_{gsd:g}.tif") if gsd > 0.27 else src
