@@ -42,6 +42,7 @@ from railcount.detect.candidates import (
 )
 from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, pitch_box_centres, split_runs
 from railcount.detect.dashes import ALONG_CONTEXT, dash_context, dash_map, edged_gate
+from railcount.detect.exemplars import rescued
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import direction_peaks
@@ -105,6 +106,11 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     described = np.isfinite(features).all(axis=1)
     if params.car_model and described.any():
         prob, threshold = _judge(found, window.gsd_m, params)
+        # A turned-down candidate that looks like the scene's own confident cars, in a chain of
+        # candidates end to end, is kept, scored at the threshold it missed (detector 0.6.22).
+        judged = described & ~np.isfinite(found.fill_context).all(axis=1) & ~found.along
+        second = rescued(window, placed, dets.angle_deg, dets.length, prob, threshold, judged, params)
+        prob = np.where(second, threshold, prob)
         dets = dataclasses.replace(dets, score=np.where(described, prob, dets.score))
         keep = ~described | (prob >= threshold)
         dets, features, types, described = dets.subset(keep), features[keep], types[keep], described[keep]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.21"
+DETECTOR_VERSION = "0.6.22"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -371,6 +371,23 @@ class DetectorParams:
         which two boxes merge, and where a car's type is read); the count is
         decided on the equal pieces.
         None keeps the boxes on the equal pieces (before 0.6.1).
+    exemplar_rescue : bool
+        Keep a candidate the car model turned down (from
+        ``rescue_min_probability``) when a car-aligned patch of the
+        image round it correlates at least ``rescue_min_similarity`` with
+        those round the scene's own confident cars (the ``exemplar_top``
+        best of at least ``exemplar_min_count`` kept cars of its direction
+        the model gave ``exemplar_min_probability`` or more) and it stands in
+        a chain of at least ``rescue_chain`` candidates end to end on one
+        line (:mod:`railcount.detect.exemplars`, detector 0.6.22). The
+        patch reaches ``exemplar_along_m`` either way along the track and
+        ``exemplar_across_m`` across it. Off: 0.6.21.
+    exemplar_min_probability, rescue_min_probability, rescue_min_similarity : float
+        See ``exemplar_rescue``.
+    exemplar_min_count, rescue_chain, exemplar_top : int
+        See ``exemplar_rescue``.
+    exemplar_along_m, exemplar_across_m : float
+        See ``exemplar_rescue``.
     """
 
     car_width_m: float = 2.9
@@ -452,6 +469,15 @@ class DetectorParams:
     fill_pitch_from_spacing: bool = True
     min_fill_probability: float = 0.2
     min_fill_end_probability: float = 0.3
+    exemplar_rescue: bool = True
+    exemplar_min_probability: float = 0.6
+    exemplar_min_count: int = 4
+    rescue_min_probability: float = 0.02
+    rescue_min_similarity: float = 0.9
+    rescue_chain: int = 3
+    exemplar_along_m: float = 4.0
+    exemplar_across_m: float = 5.5
+    exemplar_top: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
