@@ -1,4 +1,4 @@
-"""The second look at turned-down candidates (railcount.detect.exemplars, detector 0.6.22).
+"""The second look at turned-down candidates (railcount.detect.exemplars; a switch, off by default).
 
 A drawn 0.75 m window: a believed consist of six lit cars with their shadows,
 a consist of four such cars elsewhere that the car model turned down, a
@@ -73,7 +73,7 @@ def scene():
 
 def second_look(scene, **changes) -> np.ndarray:
     window, centres, angles, lengths, prob, _ = scene
-    params = dataclasses.replace(DetectorParams(), **changes)
+    params = dataclasses.replace(DetectorParams(exemplar_rescue=True), **changes)
     n = len(prob)
     return rescued(window, centres, angles, lengths, prob, np.full(n, 0.35), np.ones(n, bool), params)
 
@@ -106,7 +106,7 @@ def test_a_consist_read_at_another_direction_is_not_kept(scene):
     window, centres, angles, lengths, prob, groups = scene
     turned = angles.copy()
     turned[groups["turned_down"]] = 30.0  # its own direction: no confident car of it
-    params = DetectorParams()
+    params = DetectorParams(exemplar_rescue=True)
     n = len(prob)
     kept = rescued(window, centres, turned, lengths, prob, np.full(n, 0.35), np.ones(n, bool), params)
     assert not kept.any()
@@ -148,7 +148,7 @@ def test_real_wagons_turned_down_at_0_75_m_are_found_again(shared_real, tmp_path
         (window,) = read_windows(copy, read_stations(muttenz / "station_west.geojson"))
         truth = stock_in_window(truth_features(muttenz / "truth_west.geojson"), window)[0]
         off = detect(window, DetectorParams(exemplar_rescue=False))
-        on = detect(window, DetectorParams())
+        on = detect(window, DetectorParams(exemplar_rescue=True))
     radius = 7.5 / window.gsd_m
     found_off = len(match_pairs(off.center, truth, radius))
     found_on = len(match_pairs(on.center, truth, radius))

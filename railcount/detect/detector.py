@@ -106,8 +106,9 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
     described = np.isfinite(features).all(axis=1)
     if params.car_model and described.any():
         prob, threshold = _judge(found, window.gsd_m, params)
-        # A turned-down candidate that looks like the scene's own confident cars, in a chain of
-        # candidates end to end, is kept, scored at the threshold it missed (detector 0.6.22).
+        # With ``exemplar_rescue`` (off by default, session 60), a turned-down candidate that looks
+        # like the scene's own confident cars, in a chain of candidates end to end, is kept, scored at
+        # the threshold it missed.
         judged = described & ~np.isfinite(found.fill_context).all(axis=1) & ~found.along
         second = rescued(window, placed, dets.angle_deg, dets.length, prob, threshold, judged, params)
         prob = np.where(second, threshold, prob)

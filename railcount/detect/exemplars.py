@@ -1,4 +1,4 @@
-"""A second look at turned-down candidates, judged against the scene's own cars (detector 0.6.22).
+"""A second look at turned-down candidates, judged against the scene's own cars (a switch, off).
 
 The car model is fitted on generated yards. On real imagery made coarser
 (Muttenz west averaged to 0.75-1.0 m) it turns down whole consists of real
@@ -19,6 +19,15 @@ turned down, but not out of hand, is kept when
   end to end on one line (:func:`chain_sizes`): railcars come coupled in
   consists, where a truck parked beside a road, the likeliest thing to look
   like a car at 1.0 m, stands alone or with metres between.
+
+Off by default (``DetectorParams.exemplar_rescue``): measured in session 60
+and not shipped. On Muttenz west made coarser to 0.75 / 1.0 m it finds
+real wagons (20 / 49 -> 15 / 44 % low, nearly all it adds on wagons), but
+on held-out generated yards under harder conditions (noise, a
+panchromatic product, off-nadir, snow) at 0.75-1.0 m it adds false
+railcars and finds no car: it believes more of whatever the car model
+already believed, false runs on empty track included
+(``docs/detector.md``, *Session 60*).
 
 Nothing is looked at unless the scene has at least ``exemplar_min_count``
 confident cars (the car model's probability at least

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.22"
+DETECTOR_VERSION = "0.6.21"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -379,9 +379,13 @@ class DetectorParams:
         best of at least ``exemplar_min_count`` kept cars of its direction
         the model gave ``exemplar_min_probability`` or more) and it stands in
         a chain of at least ``rescue_chain`` candidates end to end on one
-        line (:mod:`railcount.detect.exemplars`, detector 0.6.22). The
-        patch reaches ``exemplar_along_m`` either way along the track and
-        ``exemplar_across_m`` across it. Off: 0.6.21.
+        line (:mod:`railcount.detect.exemplars`). The patch reaches
+        ``exemplar_along_m`` either way along the track and
+        ``exemplar_across_m`` across it. Off by default: measured in
+        session 60 and not shipped (Muttenz west made coarser to 0.75 /
+        1.0 m 20 / 49 -> 15 / 44 % low, but on the held-out harder
+        generated yards at 0.75-1.0 m it adds false railcars and finds no
+        car; ``docs/detector.md``, *Session 60*).
     exemplar_min_probability, rescue_min_probability, rescue_min_similarity : float
         See ``exemplar_rescue``.
     exemplar_min_count, rescue_chain, exemplar_top : int
@@ -469,7 +473,7 @@ class DetectorParams:
     fill_pitch_from_spacing: bool = True
     min_fill_probability: float = 0.2
     min_fill_end_probability: float = 0.3
-    exemplar_rescue: bool = True
+    exemplar_rescue: bool = False
     exemplar_min_probability: float = 0.6
     exemplar_min_count: int = 4
     rescue_min_probability: float = 0.02
