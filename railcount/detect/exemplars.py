@@ -41,6 +41,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from railcount.detect.frame import along_across
 from railcount.detect.params import DetectorParams
 from railcount.models import SceneWindow
 
@@ -81,9 +82,7 @@ def chain_sizes(centres: np.ndarray, angles: np.ndarray, lengths: np.ndarray, gs
     if n == 0:
         return np.zeros(0, np.int64)
     d = (centres[:, None, :] - centres[None, :, :]) * gsd_m
-    t = np.deg2rad(angles)[None, :]
-    along = np.abs(d[..., 1] * np.cos(t) + d[..., 0] * np.sin(t))
-    across = np.abs(d[..., 0] * np.cos(t) - d[..., 1] * np.sin(t))
+    along, across = along_across(d[..., 0], d[..., 1], angles[None, :])
     length = np.asarray(lengths, float) * gsd_m
     gap = along - 0.5 * (length[:, None] + length[None, :])
     linked = (
