@@ -79,6 +79,12 @@ class SceneWindow:
         Percent of the scene its provider reported cloudy (GDAL's ``IMAGERY``
         metadata, read from the delivery's sidecar files, or a STAC item's
         ``eo:cloud_cover``), when known.
+    shadows_toward_deg : float or None
+        The compass bearing (degrees clockwise from north; from the image's
+        top in pixel space) the shadows point to, as a person read it off
+        the image: the sun is then placed at the time of the acquisition
+        date when they point there, whatever time of day the file gives
+        (:func:`railcount.detect.sun.window_sun`).
     """
 
     pixels: np.ndarray
@@ -92,6 +98,7 @@ class SceneWindow:
     acquired: datetime | None = None
     value_range: tuple[float, float] = (0.0, 255.0)
     cloud_cover: float | None = None
+    shadows_toward_deg: float | None = None
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]

@@ -68,6 +68,7 @@ def count_scene(
     gsd_m: float | None = None,
     acquired: datetime | None = None,
     cloud_cover: float | None = None,
+    shadows_toward: float | None = None,
 ) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
@@ -91,6 +92,11 @@ def count_scene(
     (GDAL's ``IMAGERY`` domain); a batch passes a STAC item's ``eo:cloud_cover``. It is kept with the
     count (``provider_cloud_cover``), and from :data:`~railcount.cautions.PROVIDER_CLOUD_PCT` up the
     count comes with a caution.
+
+    ``shadows_toward`` is the compass bearing (degrees clockwise from north; from the image's top in
+    pixel space) the shadows point to, as a person reads it off the image: the sun is placed at the
+    time of the acquisition date when they point there (:func:`~railcount.detect.sun.sun_from_shadows`),
+    for a scene whose file gives a date but no time of day, or a wrong one.
     """
     params = params or DetectorParams()
     if gsd_m is not None and acquired is not None:
@@ -115,7 +121,14 @@ def count_scene(
         windows = [dataclasses.replace(w, acquired=moment) for w in windows]
     if cloud_cover is not None:
         windows = [dataclasses.replace(w, cloud_cover=cloud_cover) for w in windows]
-    if windows and time_of_day_unknown(windows[0].acquired):
+    if shadows_toward is not None:
+        windows = [dataclasses.replace(w, shadows_toward_deg=float(shadows_toward)) for w in windows]
+        for w in windows:  # a bearing the sun cannot give fails here, before any counting
+            try:
+                window_sun(w)
+            except ValueError as err:
+                raise UsageError(f"{w.scene_id}: --shadows-toward: {err}") from None
+    elif windows and time_of_day_unknown(windows[0].acquired):
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
         day = windows[0].acquired.date().isoformat() if windows[0].acquired else "2023-10-05"
@@ -189,14 +202,20 @@ def _window_checks(
 
 def sun_record(window: SceneWindow) -> dict[str, object] | None:
     """Where the detector puts the sun for ``window`` (as it does, from the station's centre and the
-    acquisition time), for the count's record; None in pixel space."""
-    if is_pixel_space(window):
+    acquisition time), for the count's record; None in pixel space, unless the shadows' bearing was
+    given."""
+    if is_pixel_space(window) and window.shadows_toward_deg is None:
         return None
     sun = window_sun(window)
     return {
         "azimuth_deg": round(sun.azimuth_deg, 1),
         "elevation_deg": round(sun.elevation_deg, 1),
         "time_of_day": "assumed" if sun.assumed_time else "given",
+        **(
+            {"time_of_day": "from shadows", "shadows_toward_deg": round(window.shadows_toward_deg, 1)}
+            if window.shadows_toward_deg is not None
+            else {}
+        ),
     }
 
 
@@ -338,6 +357,7 @@ def evaluate_scene(
     match_radius_m: float = 7.5,
     out_dir: str | os.PathLike[str] | None = None,
     acquired: datetime | None = None,
+    shadows_toward: float | None = None,
 ) -> list[StationEvaluation]:
     """Count ``scene`` and compare each station with the railcars in ``truth`` (GeoJSON, lon/lat).
 
@@ -346,11 +366,14 @@ def evaluate_scene(
     the count's files and the evaluation's (``evaluation.json``,
     ``errors.geojson``: the missed and the false cars, ``evaluation.png``)
     are written there, in a subfolder per station when there are several.
-    ``acquired`` replaces the scene's acquisition time (see :func:`count_scene`).
+    ``acquired`` replaces the scene's acquisition time, and ``shadows_toward`` places the sun from the
+    shadows' bearing (see :func:`count_scene`).
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
-    for sc in count_scene(scene, stations, params=params, out_dir=out_dir, acquired=acquired):
+    for sc in count_scene(
+        scene, stations, params=params, out_dir=out_dir, acquired=acquired, shadows_toward=shadows_toward
+    ):
         stock = stock_in_window(feats, sc.window)
         if stock.repeats:
             said = ", ".join(f"{late} repeats {first}" for first, late in stock.repeats)

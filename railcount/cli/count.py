@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP, WORKERS_HELP
+from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP
 from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
@@ -48,6 +48,9 @@ def count(
         "detections.csv in pixel coordinates instead of detections.geojson.",
     ),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
+    shadows_toward: float | None = typer.Option(
+        None, "--shadows-toward", min=0.0, max=360.0, help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
+    ),
     cloud_cover: float | None = typer.Option(
         None,
         "--cloud-cover",
@@ -78,6 +81,8 @@ def count(
     railcount count photo.png --gsd 0.5 --out out
 
     railcount count scene.tif --station yard.geojson --acquired 2023-10-05T02:15Z
+
+    railcount count yard_2011-05-01.tif --station yard.geojson --shadows-toward 80
     """
     from railcount.counting import unsure_railcars
     from railcount.io.bands import parse_bands
@@ -95,7 +100,14 @@ def count(
     source = scene[0] if len(scene) == 1 else scene
     with helper_allowed(workers > 1):
         counted = count_scene(
-            source, stations, out_dir=out, bands=band_idx, gsd_m=gsd, acquired=when, cloud_cover=cloud_cover
+            source,
+            stations,
+            out_dir=out,
+            bands=band_idx,
+            gsd_m=gsd,
+            acquired=when,
+            cloud_cover=cloud_cover,
+            shadows_toward=shadows_toward,
         )
     for sc in counted:
         r = sc.result

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP, WORKERS_HELP
+from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP
 from railcount.io.stations import read_stations
 
 
@@ -32,6 +32,9 @@ def evaluate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
+    shadows_toward: float | None = typer.Option(
+        None, "--shadows-toward", min=0.0, max=360.0, help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
+    ),
     workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
 ) -> None:
     """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
@@ -53,7 +56,9 @@ def evaluate(
 
     when = parse_acquired(acquired) if acquired is not None else None
     with helper_allowed(workers > 1):
-        evaluated = evaluate_scene(scene, read_stations(station), truth, out_dir=out, acquired=when)
+        evaluated = evaluate_scene(
+            scene, read_stations(station), truth, out_dir=out, acquired=when, shadows_toward=shadows_toward
+        )
     for ev in evaluated:
         rec = ev.to_dict()
         if as_json:

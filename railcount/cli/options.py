@@ -10,6 +10,15 @@ ACQUIRED_HELP = (
 """``--acquired`` of ``railcount count`` and ``railcount evaluate`` (parsed by
 :func:`railcount.io.scenes.parse_acquired`)."""
 
+SHADOWS_TOWARD_HELP = (
+    "For a scene with a date but no time of day (or a wrong one): the compass bearing, degrees "
+    "clockwise from north, the shadows point to on the image (e.g. 80 when they fall to the east, "
+    "a little north), as you read it off the picture; the sun is placed at the time of that day "
+    "when they point there. Wrong-side shadows put false cars beside buildings."
+)
+"""``--shadows-toward`` of ``railcount count`` and ``railcount evaluate``
+(:func:`railcount.detect.sun.sun_from_shadows`)."""
+
 WORKERS_HELP = (
     "Processes to count with: 2 reads the track directions in two processes where the machine has "
     "two cores or more (Linux; the counts are the same); 1 keeps to one. More than 2 is taken as 2."

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from railcount.models import SceneWindow
@@ -52,10 +54,25 @@ def time_of_day_unknown(when: datetime | None) -> bool:
 
 
 def window_sun(window: SceneWindow) -> SunPosition:
-    """The sun over ``window``'s station (its centroid) at the window's acquisition time: where the
-    detector, the count's record and the benchmarks all put it."""
+    """The sun over ``window``'s station (its centroid) at the window's acquisition time, or, where a
+    person read the shadows' bearing off the image (``shadows_toward_deg``), at the time of that day
+    the shadows point there (:func:`sun_from_shadows`): where the detector, the count's record and
+    the benchmarks all put it."""
     centre = window.station.geometry.centroid
-    return solar_position(centre.x, centre.y, window.acquired)
+    if window.shadows_toward_deg is None:
+        return solar_position(centre.x, centre.y, window.acquired)
+    from railcount.io.pixelspace import is_pixel_space
+
+    if is_pixel_space(window):
+        # The stand-in grid's north is the image's top, but nothing places the image on Earth: the
+        # shadows' bearing (from the image's top) gives the side, the assumed hour the height.
+        day = None
+        if window.acquired is not None:
+            d = window.acquired.astimezone(timezone.utc) if window.acquired.tzinfo else window.acquired
+            day = datetime(d.year, d.month, d.day, tzinfo=timezone.utc)  # (reads as no time of day)
+        height = solar_position(centre.x, centre.y, day).elevation_deg
+        return SunPosition((window.shadows_toward_deg + 180.0) % 360.0, height, assumed_time=False)
+    return sun_from_shadows(centre.x, centre.y, window.acquired, window.shadows_toward_deg)
 
 
 def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition:
@@ -85,13 +102,75 @@ def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition
         minutes = when.hour * 60 + when.minute + when.second / 60.0
         true_solar_min = (minutes + eq_time_min + 4.0 * lon) % 1440.0
         hour_angle = true_solar_min / 4.0 - 180.0
-    phi, d, h = math.radians(lat), math.radians(decl), math.radians(hour_angle)
-    cos_zen = math.sin(phi) * math.sin(d) + math.cos(phi) * math.cos(d) * math.cos(h)
-    zen = math.acos(max(-1.0, min(1.0, cos_zen)))
-    az = math.degrees(math.atan2(math.sin(h), math.cos(h) * math.sin(phi) - math.tan(d) * math.cos(phi)))
-    return SunPosition(
-        azimuth_deg=(az + 180.0) % 360.0, elevation_deg=90.0 - math.degrees(zen), assumed_time=assumed
-    )
+    azimuth, elevation = _azimuth_elevation(lat, decl, np.float64(hour_angle))
+    return SunPosition(azimuth_deg=float(azimuth), elevation_deg=float(elevation), assumed_time=assumed)
+
+
+def _azimuth_elevation(lat: float, decl: float, hour_angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sun's azimuth (0-360, clockwise from north) and elevation, degrees, at latitude ``lat`` with
+    declination ``decl`` and each hour angle (degrees from local solar noon, afternoon positive)."""
+    phi, d, h = math.radians(lat), math.radians(decl), np.radians(hour_angle)
+    cos_zen = math.sin(phi) * math.sin(d) + math.cos(phi) * math.cos(d) * np.cos(h)
+    zen = np.arccos(np.clip(cos_zen, -1.0, 1.0))
+    az = np.degrees(np.arctan2(np.sin(h), np.cos(h) * math.sin(phi) - math.tan(d) * math.cos(phi)))
+    return (az + 180.0) % 360.0, 90.0 - np.degrees(zen)
+
+
+SHADOW_SUN_UP_DEG = 3.0
+""":func:`sun_from_shadows` places the sun only where it stands at least this high: lower, the
+shadows run off across the scene and a person reading their direction would say so."""
+SHADOW_BEARING_TOLERANCE_DEG = 1.0
+"""How near the sun's azimuth must come to the one a shadow bearing asks for (the search's step is
+0.05 degrees of hour angle, a few hundredths of a degree of azimuth at mid-latitudes)."""
+
+
+def sun_from_shadows(lon: float, lat: float, day: datetime | None, shadows_toward_deg: float) -> SunPosition:
+    """The sun at ``lon``, ``lat`` on ``day`` (its UTC date; the spring equinox when None) at the time
+    the shadows point to ``shadows_toward_deg`` (a compass bearing, clockwise from north).
+
+    For an image whose time of day is unknown, a person can read the shadows' direction off the
+    image; with the date and the place that fixes the time of day (the sun's azimuth sweeps east to
+    west through the day), and so the sun's height too. The azimuth is the bearing's opposite; the
+    elevation is the sun's at that moment. Raises ValueError, saying which bearings the shadows can
+    take there that day, when the sun never stands at that azimuth while it is up.
+
+    >>> from datetime import datetime, timezone
+    >>> when = datetime(2011, 5, 1, 22, 0, tzinfo=timezone.utc)  # Joplin, Missouri, late afternoon
+    >>> p = solar_position(-94.5, 37.08, when)
+    >>> q = sun_from_shadows(-94.5, 37.08, when, (p.azimuth_deg + 180.0) % 360.0)
+    >>> round(q.azimuth_deg, 1) == round(p.azimuth_deg, 1), abs(q.elevation_deg - p.elevation_deg) < 0.05
+    (True, True)
+    """
+    if not 0.0 <= shadows_toward_deg < 360.0:
+        raise ValueError(
+            f"a shadow bearing is 0-360 degrees clockwise from north, not {shadows_toward_deg:g}"
+        )
+    if day is None:
+        day = datetime(2000, 3, 20, tzinfo=timezone.utc)
+    day = (day if day.tzinfo else day.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    target = (shadows_toward_deg + 180.0) % 360.0
+    hour_angle = np.arange(-180.0, 180.0, 0.05)
+    # The declination at local solar noon, then at the moment found (it moves up to 0.4 degrees a day).
+    moment = datetime(day.year, day.month, day.day, 12, 0, tzinfo=timezone.utc) - timedelta(hours=lon / 15.0)
+    for _ in range(2):
+        decl, _ = _declination_and_equation_of_time(moment)
+        azimuth, elevation = _azimuth_elevation(lat, decl, hour_angle)
+        up = elevation >= SHADOW_SUN_UP_DEG
+        if not up.any():
+            raise ValueError(f"the sun does not rise {SHADOW_SUN_UP_DEG:g} degrees there on {day.date()}")
+        off = np.abs((azimuth - target + 180.0) % 360.0 - 180.0)
+        best = int(np.argmin(np.where(up, off, np.inf)))
+        moment += timedelta(hours=float(hour_angle[best]) / 15.0)
+    if off[best] > SHADOW_BEARING_TOLERANCE_DEG:
+        toward = (azimuth[up] + 180.0) % 360.0
+        first, last = toward[0], toward[-1]  # the sun's first and last bearing while up, in daylight order
+        raise ValueError(
+            f"shadows cannot point to {shadows_toward_deg:g} degrees at {lat:.2f}, {lon:.2f} "
+            f"on {day.date()}: "
+            f"while the sun is up they swing from {first:.0f} to {last:.0f} degrees (clockwise from north, "
+            "the way they point from what casts them); check the bearing and the date"
+        )
+    return SunPosition(azimuth_deg=target, elevation_deg=float(elevation[best]), assumed_time=False)
 
 
 def shadow_vector_px(sun: SunPosition) -> tuple[float, float]:
