@@ -146,6 +146,7 @@ def build_report(
     evidence_dir: str | os.PathLike[str] | None = None,
     thumbnails: int = 4,
     acquired: datetime | None = None,
+    shadows_toward: float | None = None,
 ) -> Report:
     """Compare the count on ``day`` (or of ``scene``) with the station's earlier counts.
 
@@ -154,13 +155,14 @@ def build_report(
     from their files and their outputs (overlay, detections, count) written
     under ``evidence_dir``; scenes that cannot be read are left out.
     A ``scene`` that is not in the history is counted (``station_file`` needed),
-    at ``acquired`` when given (the time its file does not give, see
-    :func:`railcount.pipeline.count_scene`).
+    at ``acquired`` when given (the time its file does not give), and with the sun placed from the
+    shadows' bearing ``shadows_toward`` when given (see :func:`railcount.pipeline.count_scene`).
     """
     if (day is None) == (scene is None):
         raise UsageError("give exactly one of --date YYYY-MM-DD or --scene SCENE")
-    if acquired is not None and scene is None:
-        raise UsageError("--acquired gives the time of a --scene counted afresh; with --date drop it")
+    for given, option in ((acquired, "--acquired"), (shadows_toward, "--shadows-toward")):
+        if given is not None and scene is None:
+            raise UsageError(f"{option} is for a --scene counted afresh; with --date drop it")
     if not 0.0 <= min_observed <= 1.0:
         raise UsageError(f"--min-observed {min_observed}: expected a share between 0 and 1, e.g. 0.8")
     if baseline_years < 1:
@@ -178,11 +180,12 @@ def build_report(
     # Read once, before any work: a wrong polygon file is a usage error.
     polygon = None if station_file is None else station_polygon(station_file, station)
     judged = find_judged(obs, source, station, day=day, scene=scene)
-    if judged is not None and acquired is not None:
-        raise UsageError(
-            f"{source}: scene {scene} is already in the history of {station!r} (counted as of "
-            f"{judged.date.isoformat()}); --acquired is for a scene counted afresh: drop it"
-        )
+    for given, option in ((acquired, "--acquired"), (shadows_toward, "--shadows-toward")):
+        if judged is not None and given is not None:
+            raise UsageError(
+                f"{source}: scene {scene} is already in the history of {station!r} (counted as of "
+                f"{judged.date.isoformat()}); {option} is for a scene counted afresh: drop it"
+            )
     if evidence_dir is not None:
         from railcount.io.outputs import output_dir
 
@@ -197,7 +200,7 @@ def build_report(
                 "give --station-file STATION.geojson to count it, or choose a --date"
             )
         folder = None if evidence_dir is None else Path(evidence_dir) / "judged"
-        fresh = _count(scene, polygon, folder, acquired)
+        fresh = _count(scene, polygon, folder, acquired, shadows_toward)
         judged = fresh.observation
     comp = compare(
         judged,
@@ -317,12 +320,20 @@ def station_polygon(station_file: str | os.PathLike[str], station: str) -> Stati
     raise StationError(f"{station_file}: no station named {station!r} (found: {names}); check --station-file")
 
 
-def _count(scene: str, polygon: Station, folder: Path | None, acquired: datetime | None = None) -> Overlay:
+def _count(
+    scene: str,
+    polygon: Station,
+    folder: Path | None,
+    acquired: datetime | None = None,
+    shadows_toward: float | None = None,
+) -> Overlay:
     from railcount.detect.params import DetectorParams
     from railcount.pipeline import count_scene
 
     params = DetectorParams()  # passed, so that the parameters recorded are the ones used
-    (sc,) = count_scene(scene, [polygon], params=params, out_dir=folder, acquired=acquired)
+    (sc,) = count_scene(
+        scene, [polygon], params=params, out_dir=folder, acquired=acquired, shadows_toward=shadows_toward
+    )
     # The judged count keeps what it was warned of (a caveat of the report).
     record = {**sc.result.to_dict(), "params": params.to_dict(), "warnings": list(sc.cautions)}
     o = observation_from_record(record)

@@ -422,15 +422,17 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
 
 
 def _time_of_day(record: str | None, acquired: str | None) -> str:
-    """``given`` or ``assumed``: the count record's own ``sun`` (since session 24), else its acquisition
-    time (none, or exactly midnight UTC, is how date-only metadata reads: the sun was assumed)."""
+    """``given``, ``assumed`` or ``from shadows``: the count record's own ``sun`` (since session 24), else
+    its acquisition time (none, or exactly midnight UTC, is how date-only metadata reads: the sun was
+    assumed)."""
+    from railcount.io.history import TIMES_OF_DAY
     from railcount.io.scenes import stored_time_unknown
 
     try:
         sun = json.loads(record).get("sun") if record else None
     except (ValueError, AttributeError):
         sun = None
-    if isinstance(sun, dict) and sun.get("time_of_day") in ("given", "assumed"):
+    if isinstance(sun, dict) and sun.get("time_of_day") in TIMES_OF_DAY:
         return str(sun["time_of_day"])
     return "assumed" if stored_time_unknown(acquired) else "given"
 

@@ -521,6 +521,24 @@ def test_a_count_made_with_no_time_of_day_is_a_caveat(tmp_path, capsys, synth_pa
     assert not any("no time of day" in c for c in rec["caveats"])
 
 
+def test_a_count_with_the_sun_from_the_shadows_bearing_is_no_caveat(tmp_path, capsys, synth_pair):
+    """--shadows-toward places the judged scene's sun: no caveat of an assumed one, and the count is the
+    one made with the time."""
+    _, judged_tif, station = synth_pair
+    named = tmp_path / "tumangang_2023-10-05_untagged.tif"
+    untimed_copy(judged_tif, named)
+    assert main(["count", str(judged_tif), "--station", str(station), "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    bearing = f"{(counted['sun']['azimuth_deg'] + 180.0) % 360.0:.1f}"
+    hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])
+    rec = run_json(capsys, *scene_args(hist, named, station), "--shadows-toward", bearing)
+    assert not any("no time of day" in c for c in rec["caveats"]), rec["caveats"]
+    assert rec["date"] == "2023-10-05" and rec["railcars"] == counted["railcars"]
+    args = ["report", "--station", "Tumangang", "--history", str(hist), "--date", "2023-10-05"]
+    assert main([*args, "--shadows-toward", bearing]) == 2
+    assert "--shadows-toward is for a --scene counted afresh" in capsys.readouterr().err
+
+
 def test_baseline_counts_with_no_time_of_day_are_counted_in_a_caveat(tmp_path, capsys):
     from railcount.io.history import observation_from_record
 

@@ -63,6 +63,15 @@ def report(
         help="With --scene: its acquisition time when the file does not say, ISO 8601 "
         "(e.g. 2023-10-05T02:15Z); the sun and the count's date come from it.",
     ),
+    shadows_toward: float | None = typer.Option(
+        None,
+        "--shadows-toward",
+        min=0.0,
+        max=360.0,
+        metavar="DEGREES",
+        help="With --scene: the compass bearing its shadows point to on the image, when its file gives "
+        "no time of day; the sun is placed from it (as railcount count --shadows-toward).",
+    ),
 ) -> None:
     """Compare a station's count on a date with its history: verdict, statistics and one sentence.
 
@@ -90,6 +99,7 @@ def report(
         evidence_dir=out,
         thumbnails=thumbnails,
         acquired=parse_acquired(acquired) if acquired is not None else None,
+        shadows_toward=shadows_toward,
     )
     paths = write_report(rep, out) if out is not None else {}
     if as_json:

@@ -143,11 +143,17 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
     )
 
 
+TIMES_OF_DAY = ("given", "assumed", "from shadows")
+"""The values of a count record's ``sun["time_of_day"]``: the time given, the sun assumed at 10:30, or
+the sun placed from the shadows' bearing (``--shadows-toward``)."""
+
+
 def _time_unknown(r: dict[str, Any]) -> bool | None:
     """Whether a count record, store row or exported CSV row was counted with no time of day (the sun
     assumed); None when it does not say.
 
-    A record's ``sun`` says so since session 24, a store row or an exported CSV its ``time_of_day``;
+    A record's ``sun`` says so since session 24 (``from shadows``, since session 61, is a sun placed
+    from the shadows' bearing: not assumed), a store row or an exported CSV its ``time_of_day``;
     else a full acquisition time does (exactly midnight UTC is how date-only metadata reads); a bare
     date says nothing.
     """
@@ -155,7 +161,7 @@ def _time_unknown(r: dict[str, Any]) -> bool | None:
 
     sun = r.get("sun")
     said = sun.get("time_of_day") if isinstance(sun, dict) else r.get("time_of_day")
-    if said in ("given", "assumed"):
+    if said in TIMES_OF_DAY:
         return bool(said == "assumed")
     text = str(r.get("acquired") or "")
     if len(text) <= 10 or parse_datetime(text) is None:

@@ -1,0 +1,244 @@
+"""Scenes with a date but no time of day: counted with their time, with the date and the shadows'
+bearing (``--shadows-toward``), and with the date alone; prints a table.
+
+Usage:  python benchmarks/untimed.py [--suite tuned] [--realism generic] [--first 600] [--last 680]
+                                     [--offsets 0,10,-10] [--workers 2] [--no-real]
+                                     [--joplin-bearing 75] [--muttenz-bearing 28]
+
+A file that gives its date but not its time of day is counted with the sun
+assumed at 10:30 local solar time, and an image taken at another hour is
+then read with the cars' shadows on the wrong side. ``railcount count
+--shadows-toward DEGREES`` takes the compass bearing the shadows point to,
+read off the image by the person counting, and places the sun at the time
+of that day when they point there (:func:`railcount.detect.sun.sun_from_shadows`).
+
+Generated scenes (from the benchmark cache, generated if missing; the
+generated yards' shadows are known exactly) are each counted:
+
+* ``time``: as drawn, with their acquisition time;
+* ``bearing +D``: their date only, with the true shadows' bearing plus
+  each offset D of ``--offsets`` (degrees; a person reading the bearing
+  off an image is a few degrees out); a bearing the sun cannot give that
+  day is counted as a failure of that side;
+* ``date only``: their date only, the sun assumed at 10:30.
+
+Rows: the weighted count error (sum |count - truth| / sum truth), bias,
+precision / recall / F1 (centres within half a car length), and in how many
+scenes the count is the one made with the time. The generated yards are
+drawn in mid-morning, near the assumed hour, so ``date only`` costs them
+little except where the sun stands along their tracks (the ``generic``
+yards' low suns).
+
+With ``../shared/real`` (skipped without it), the real scenes whose files
+give a date only: the Joplin parking lot and rail strip (no railcars),
+natively and made coarser to 0.75 and 1.0 m as ``benchmarks/real_gsd.py``
+makes them (four grid offsets), and Muttenz west (43 wagons) natively and
+at 0.3-1.0 m, counted with the sun assumed and with the bearing read off
+each image by eye; where a truth is given, each count comes with the
+true railcars among its boxes (``COUNT/FOUND``) (``--joplin-bearing``, default 75: the houses' and
+trees' shadows point east, a little north; ``--muttenz-bearing``, default
+28: the masts' long shadows, north-north-east).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import NamedTuple
+
+from railcount.errors import UsageError
+from railcount.evaluate import Match
+from railcount.io.stations import read_stations
+from railcount.pipeline import StationEvaluation, evaluate_scene
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import NO_RAILCARS, ROOT, SHARED_REAL, ensure_scene, known_warnings_ignored
+from real_gsd import coarse_copies
+
+
+class Side(NamedTuple):
+    """One way of counting a scene: its truth, count, true positives and detections (count None:
+    the bearing could not be given)."""
+
+    truth: int
+    count: int | None
+    found: int
+    detected: int
+
+
+def _side(ev: StationEvaluation | None, truth: int) -> Side:
+    if ev is None:
+        return Side(truth, None, 0, 0)
+    return Side(ev.truth_count, ev.count.result.railcars, ev.match.true_positives, ev.match.detected)
+
+
+def _evaluate(scene: Path, station: Path, truth: Path, **kw: object) -> StationEvaluation | None:
+    """The scene's one station evaluated, or None when the bearing asked for cannot be given."""
+    try:
+        with known_warnings_ignored():
+            (ev,) = evaluate_scene(scene, read_stations(station), truth, **kw)  # type: ignore[arg-type]
+    except UsageError:
+        return None
+    return ev
+
+
+def the_day(when: datetime) -> datetime:
+    """Midnight UTC of ``when``'s UTC date: how a date with no time of day reads.
+
+    >>> the_day(datetime(2021, 6, 15, 23, 30, tzinfo=timezone.utc)).isoformat()
+    '2021-06-15T00:00:00+00:00'
+    """
+    d = when.astimezone(timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+def scene_sides(job: tuple[str, int, str, str, tuple[float, ...]]) -> list[Side]:
+    """A generated scene counted with its time, with its date and the true bearing plus each offset,
+    and with its date alone."""
+    suite, i, cache, realism, offsets = job
+    tif, station = ensure_scene(suite, i, cache, realism)
+    truth = tif.with_suffix(".truth.geojson")
+    timed = _evaluate(tif, station, truth)
+    assert timed is not None and timed.count.result.sun is not None and timed.count.result.acquired
+    day = the_day(timed.count.result.acquired)
+    toward = (float(timed.count.result.sun["azimuth_deg"]) + 180.0) % 360.0  # type: ignore[arg-type]
+    n = timed.truth_count
+    sides = [_side(timed, n)]
+    for off in offsets:
+        sides.append(
+            _side(_evaluate(tif, station, truth, acquired=day, shadows_toward=(toward + off) % 360.0), n)
+        )
+    sides.append(_side(_evaluate(tif, station, truth, acquired=day), n))
+    return sides
+
+
+def labels(offsets: tuple[float, ...]) -> list[str]:
+    """The sides' row labels.
+
+    >>> labels((0.0, 10.0, -10.0))
+    ['time', 'bearing +0', 'bearing +10', 'bearing -10', 'date only']
+    """
+    return ["time", *(f"bearing {o:+g}" for o in offsets), "date only"]
+
+
+HEAD = f"{'side':<14}{'scenes':>7}{'truth':>7}{'count':>7}{'WAPE':>8}{'bias':>8}{'P':>6}{'R':>6}{'F1':>6}"
+HEAD += f"{'same as time':>14}{'failed':>8}"
+
+
+def side_row(label: str, sides: list[Side], timed: list[Side]) -> str:
+    """A table row: the scenes one side counted, pooled (the scenes it failed on left out)."""
+    done = [(s, t) for s, t in zip(sides, timed, strict=True) if s.count is not None]
+    truth = sum(s.truth for s, _ in done)
+    count = sum(s.count or 0 for s, _ in done)
+    err = sum(abs((s.count or 0) - s.truth) for s, _ in done)
+    m = Match(truth, sum(s.detected for s, _ in done), sum(s.found for s, _ in done))
+    same = sum(s.count == t.count for s, t in done)
+    wape = f"{err / truth:.1%}" if truth else "-"
+    bias = f"{(count - truth) / truth:+.1%}" if truth else "-"
+    failed = len(sides) - len(done)
+    return (
+        f"{label:<14}{len(done):>7}{truth:>7}{count:>7}{wape:>8}{bias:>8}"
+        f"{m.precision:>6.2f}{m.recall:>6.2f}{m.f1:>6.2f}{f'{same}/{len(done)}':>14}{failed:>8}"
+    )
+
+
+def generated_table(per_scene: list[list[Side]], offsets: tuple[float, ...]) -> list[str]:
+    """The generated scenes' table: a row per side."""
+    lines = [HEAD, "-" * len(HEAD)]
+    timed = [s[0] for s in per_scene]
+    for k, label in enumerate(labels(offsets)):
+        lines.append(side_row(label, [s[k] for s in per_scene], timed))
+    return lines
+
+
+REAL_BEARING_CASES = (
+    ("joplin lot", "joplin/joplin_2011.tif", "joplin/station_lot.geojson", None, (0.75, 1.0)),
+    ("joplin rail", "joplin/joplin_2011.tif", "joplin/station_rail.geojson", None, (0.75, 1.0)),
+    (
+        "muttenz west",
+        "muttenz/muttenz_2018.tif",
+        "muttenz/station_west.geojson",
+        "muttenz/truth_west.geojson",
+        (0.3, 0.5, 0.75, 1.0),
+    ),
+)
+"""(name, scene, station, truth or None for no railcars, GSDs to make coarser) under ``../shared/real``."""
+
+
+def _counted(ev: StationEvaluation | None, labelled: bool) -> str:
+    """A count, with the true railcars among its boxes after a slash where the scene is labelled."""
+    if ev is None:
+        return "-"
+    return (
+        f"{ev.count.result.railcars}/{ev.match.true_positives}" if labelled else str(ev.count.result.railcars)
+    )
+
+
+def real_lines(bearings: dict[str, float], folder: Path) -> list[str]:
+    """A row per real scene and GSD: its counts (each grid offset; where labelled, COUNT/FOUND: the
+    true railcars among the boxes) with the sun assumed and with the bearing read off the image, and
+    the truth."""
+    head = f"{'scene':<14}{'gsd':>6}{'bearing':>9}{'truth':>7}{'assumed sun':>26}{'with the bearing':>26}"
+    lines = [head, "-" * len(head)]
+    for name, tif, station, truth_file, gsds in REAL_BEARING_CASES:
+        src, stations = SHARED_REAL / tif, SHARED_REAL / station
+        truth = SHARED_REAL / truth_file if truth_file else NO_RAILCARS
+        bearing = bearings[name.split()[0]]
+        for gsd in (None, *gsds):
+            copies = [src] if gsd is None else coarse_copies(src, gsd, 0.55, folder)
+            assumed, given = [], []
+            for copy in copies:
+                a = _evaluate(copy, stations, truth)
+                g = _evaluate(copy, stations, truth, shadows_toward=bearing)
+                assumed.append(_counted(a, truth_file is not None))
+                given.append(_counted(g, truth_file is not None))
+                n = (a or g).truth_count if (a or g) else 0
+            label = "native" if gsd is None else f"{gsd:.2f}"
+            lines.append(
+                f"{name:<14}{label:>6}{bearing:>9g}{n:>7}{' '.join(assumed):>26}{' '.join(given):>26}"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--suite", default="tuned")
+    ap.add_argument("--realism", default="generic", help="v1 (plain), v2 or generic (default)")
+    ap.add_argument("--first", type=int, default=600)
+    ap.add_argument("--last", type=int, default=680, help="one past the last scene")
+    ap.add_argument(
+        "--offsets", default="0,10,-10", help="degrees added to the true bearing, comma-separated"
+    )
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
+    ap.add_argument("--no-real", action="store_true", help="leave out the real scenes")
+    ap.add_argument("--joplin-bearing", type=float, default=75.0)
+    ap.add_argument("--muttenz-bearing", type=float, default=28.0)
+    args = ap.parse_args(argv)
+    offsets = tuple(float(x) for x in args.offsets.split(",") if x.strip())
+    jobs = [(args.suite, i, args.cache, args.realism, offsets) for i in range(args.first, args.last)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        per_scene = list(pool.map(scene_sides, jobs))
+    print(
+        f"{args.suite} {args.realism} scenes {args.first}-{args.last - 1}: with their time, with their date "
+        "and the shadows' bearing (true + offset), with their date alone (sun assumed at 10:30)"
+    )
+    print("\n".join(generated_table(per_scene, offsets)))
+    if args.no_real:
+        return 0
+    if not SHARED_REAL.is_dir():
+        print(f"\nreal scenes: {SHARED_REAL} not found, skipped")
+        return 0
+    print("\nreal scenes (date only), counts per grid offset (native: one)")
+    with tempfile.TemporaryDirectory() as tmp:
+        bearings = {"joplin": args.joplin_bearing, "muttenz": args.muttenz_bearing}
+        print("\n".join(real_lines(bearings, Path(tmp))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""benchmarks/untimed.py: generated scenes counted with their time, their date and bearing, their date."""
+
+import doctest
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import untimed
+from untimed import Side, generated_table
+
+
+def test_the_docstring_examples():
+    assert doctest.testmod(untimed).failed == 0
+
+
+def test_a_side_the_bearing_could_not_give_is_left_out_and_counted_as_failed():
+    timed = [Side(10, 9, 9, 9), Side(20, 20, 19, 20)]
+    bearing = [Side(10, 9, 9, 9), Side(20, None, 0, 0)]
+    alone = [Side(10, 7, 7, 8), Side(20, 22, 19, 22)]
+    lines = generated_table([list(s) for s in zip(timed, bearing, alone, strict=True)], (0.0,))
+    rows = {
+        line.split()[0] + (" " + line.split()[1] if line.startswith("bearing") else ""): line
+        for line in lines[2:]
+    }
+    time_row, bearing_row, alone_row = rows["time"].split(), rows["bearing +0"].split(), rows["date"].split()
+    assert time_row[1:4] == ["2", "30", "29"] and time_row[4] == "3.3%" and time_row[-2:] == ["2/2", "0"]
+    assert bearing_row[2:5] == ["1", "10", "9"] and bearing_row[-2:] == ["1/1", "1"]  # only the first scene
+    assert alone_row[2:5] == ["2", "30", "29"] and alone_row[5] == "16.7%" and alone_row[-2:] == ["0/2", "0"]
+
+
+def test_the_true_bearing_counts_as_the_time_does(tmp_path, capsys):
+    args = ["--realism", "v1", "--first", "601", "--last", "602", "--offsets", "0", "--workers", "1"]
+    assert untimed.main([*args, "--cache", str(tmp_path), "--no-real"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    time_row = next(line for line in out if line.startswith("time")).split()
+    bearing_row = next(line for line in out if line.startswith("bearing +0")).split()
+    assert bearing_row[2:] == [*time_row[1:-2], "1/1", "0"]
+    assert int(time_row[2]) > 0  # a yard with cars
