@@ -137,7 +137,8 @@ def count_scene(
                 f"{windows[0].scene_id}: {when}, so the sun is assumed at {hour:02d}:{minute:02d} local "
                 "solar time and shadows may be read on the wrong side (false cars beside buildings); "
                 f"if the acquisition time is known, pass it (--acquired {day}THH:MMZ, UTC) or set "
-                "it in the file (TIFFTAG_DATETIME)"
+                "it in the file (TIFFTAG_DATETIME); if not, give the compass bearing the shadows point "
+                "to on the image (--shadows-toward DEGREES, clockwise from north)"
             ),
             stacklevel=2,
         )

@@ -359,7 +359,8 @@ def caveats(c: Comparison) -> tuple[str, ...]:
         out.append(
             f"the count on {j.date.isoformat()} was made with no time of day: the sun was assumed at 10:30 "
             "local solar time, so shadows may have been read on the wrong side (buildings taken for cars); "
-            "if the acquisition time is known, count the scene again with it (railcount count --acquired)"
+            "if the acquisition time is known, count the scene again with it (railcount count --acquired), "
+            "or with the bearing its shadows point to on the image (--shadows-toward)"
         )
     warned = [o for o in c.baseline_obs if scene_cautions(o.warnings)]
     if warned:
