@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,13 @@ _DASH, _GAP = 4, 4
 stretched to close evenly around the box)."""
 _FALSE = (0, 94, 213)  # vermillion: a detection no true car matched (evaluation)
 _MISSED = (255, 255, 255)  # white: a true car no detection matched (evaluation)
+_SHADOW_SWATCH = (-3, -3, -3)  # the legend's key for the shadows' direction: drawn as an arrow
+_SHADOW_LABELS = {
+    "given": "shadows (from the time)",
+    "assumed": "shadows if 10:30 (no time): compare",
+    "from shadows": "shadows (as given)",
+}
+"""The legend's words for the arrow, by the count's ``sun["time_of_day"]``: where the sun was put."""
 
 
 def detections_lonlat(window: SceneWindow, dets: Detections) -> np.ndarray:
@@ -102,6 +109,39 @@ def display_bgr(window: SceneWindow) -> np.ndarray:
 
 _DIM = (np.arange(256) * 0.45).astype(np.uint8)
 """Pixels outside the station, dimmed (a lookup table: each value times 0.45, truncated)."""
+
+
+def shadow_arrow(window: SceneWindow, sun: dict[str, Any] | None) -> tuple[float, float] | None:
+    """The unit direction (x = column, y = row) in which the count took the shadows to point on the
+    window's picture, from the sun it placed (``CountResult.sun``); None without one.
+
+    The bearing (the sun's azimuth turned round) is a direction on the ground, east and north; the
+    window's transform carries it into pixels, so a rotated grid turns it too. (A projected grid's
+    north differs from true north by its convergence, a degree or two: not drawn.)
+
+    >>> from affine import Affine
+    >>> from railcount.models import SceneWindow, Station
+    >>> from shapely.geometry import box
+    >>> w = SceneWindow(np.zeros((4, 4, 3)), np.ones((4, 4), bool), np.ones((4, 4), bool),
+    ...                 Affine(0.5, 0, 0, 0, -0.5, 0), None, 0.5, "s", Station("s", box(0, 0, 1, 1)))
+    >>> [round(v, 6) + 0.0 for v in shadow_arrow(w, {"azimuth_deg": 180.0})]  # a noon sun: shadows north, up
+    [0.0, -1.0]
+    >>> [round(v, 6) + 0.0 for v in shadow_arrow(w, {"azimuth_deg": 90.0})]  # a morning sun: shadows west
+    [-1.0, 0.0]
+    """
+    if not sun or sun.get("azimuth_deg") is None:
+        return None
+    toward = np.radians(float(sun["azimuth_deg"]) + 180.0)
+    east, north = np.sin(toward), np.cos(toward)
+    t = window.transform
+    # The pixel step (col, row) that moves (east, north) on the map: the inverse of the linear part.
+    det = t.a * t.e - t.b * t.d
+    if det == 0:
+        return None
+    col = (t.e * east - t.b * north) / det
+    row = (-t.d * east + t.a * north) / det
+    norm = float(np.hypot(col, row))
+    return (float(col / norm), float(row / norm)) if norm > 0 else None
 
 
 def overlay_image(
@@ -189,7 +229,12 @@ def overlay_image(
     if result.tarped:
         types += f"; {result.tarped} tarped"
     note = f"types (indicative): {types}" if types else ""
-    _caption(img, caption, [*legend, (_STATION, "station")], note, caution)
+    legend.append((_STATION, "station"))
+    arrow = shadow_arrow(window, result.sun)
+    if arrow is not None and result.sun is not None:
+        # Which way the count took the shadows to fall: set it against the shadows in the picture.
+        legend.append((_SHADOW_SWATCH, _SHADOW_LABELS.get(str(result.sun.get("time_of_day")), "shadows")))
+    _caption(img, caption, legend, note, caution, arrow=arrow)
     return img
 
 
@@ -402,38 +447,112 @@ def _caption(
     legend: list[tuple[tuple[int, int, int], str]],
     note: str = "",
     caution: str = "",
+    *,
+    arrow: tuple[float, float] | None = None,
 ) -> None:
     """A black banner at the top: the count, a colour legend, then an optional note line and an
-    optional caution line (amber)."""
+    optional caution line (amber). The legend's shadow key is ``arrow`` (x, y), drawn as an arrow.
+
+    Each part is wrapped onto more lines where the picture is too narrow for it (the count at its
+    ``|`` separators, the legend between its keys, the note and caution between words), so nothing
+    is cut off at the picture's edge."""
     font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.55, img.shape[1] / 2000)
     thick = max(1, round(size * 2))
-    (tw, th), base = cv2.getTextSize(text, font, size, thick)
+    (_, th), base = cv2.getTextSize(text, font, size, thick)
     line = th + base + 10
     small = 0.8 * size
-    extra = [(t, c) for t, c in ((note, (255, 255, 255)), (caution, (0, 191, 255))) if t]
-    lines = 2 + len(extra)
-    legend_w = 8 + sum(40 + cv2.getTextSize(label, font, small, thick)[0][0] for _, label in legend)
+    room = img.shape[1] - 16
+
+    def wide(t: str, scale: float) -> int:
+        return int(cv2.getTextSize(t, font, scale, thick)[0][0])
+
+    titles = _wrap(text.split(" | "), " | ", lambda t: wide(t, size), room)
+    rows = _legend_rows([40 + wide(label, small) for _, label in legend], room)
+    extra = [
+        (piece, colour)
+        for t, colour in ((note, (255, 255, 255)), (caution, (0, 191, 255)))
+        if t
+        for piece in _wrap(t.split(" "), " ", lambda t: wide(t, small), room)
+    ]
     width = max(
-        [tw + 16, 520, legend_w] + [cv2.getTextSize(t, font, small, thick)[0][0] + 16 for t, _ in extra]
+        [520, *(wide(t, size) + 16 for t in titles), *(wide(t, small) + 16 for t, _ in extra)]
+        + [8 + sum(40 + wide(legend[i][1], small) for i in r) for r in rows]
     )
+    lines = len(titles) + len(rows) + len(extra)
     cv2.rectangle(img, (0, 0), (min(img.shape[1], width), lines * line + 8), (0, 0, 0), -1)
-    cv2.putText(img, text, (8, th + 7), font, size, (255, 255, 255), thick, cv2.LINE_AA)
+    for k, t in enumerate(titles):
+        cv2.putText(
+            img, t, (8, k * line + th + (7 if k == 0 else 4)), font, size, (255, 255, 255), thick, cv2.LINE_AA
+        )
+    first_extra = len(titles) + len(rows)
     for k, (t, colour) in enumerate(extra):
-        cv2.putText(img, t, (8, (2 + k) * line + th + 4), font, small, colour, max(1, thick - 1), cv2.LINE_AA)
-    x, y = 8, line + th + 4
-    for colour, label in legend:
-        if colour == _TARP_SWATCH:
-            _draw_dot(img, np.array([x + 11.0, y - th / 2 + 1]), max(3, th // 2 - 1))
-        elif colour == _UNSURE_SWATCH:
-            box = np.array(
-                [[x + 1, y - th + 3], [x + 21, y - th + 3], [x + 21, y - 1], [x + 1, y - 1]], float
-            )
-            dashes = [np.round(piece * 8).astype(np.int32) for piece in _dash_pieces(box, 5.0, 3.0)]
-            cv2.polylines(img, dashes, False, _CAR, 2, cv2.LINE_AA, shift=3)
+        y = (first_extra + k) * line + th + 4
+        cv2.putText(img, t, (8, y), font, small, colour, max(1, thick - 1), cv2.LINE_AA)
+    for r, row in enumerate(rows):
+        x, y = 8, (len(titles) + r) * line + th + 4
+        for i in row:
+            colour, label = legend[i]
+            _legend_key(img, colour, x, y, th, arrow)
+            cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
+            x += 40 + wide(label, small)
+
+
+def _legend_key(
+    img: np.ndarray, colour: tuple[int, int, int], x: int, y: int, th: int, arrow: tuple[float, float] | None
+) -> None:
+    """One legend key, left of its label, on the text line whose baseline is ``y``."""
+    if colour == _TARP_SWATCH:
+        _draw_dot(img, np.array([x + 11.0, y - th / 2 + 1]), max(3, th // 2 - 1))
+    elif colour == _SHADOW_SWATCH:
+        if arrow is not None:
+            centre, half = np.array([x + 11.0, y - th / 2 + 1]), 0.5 * max(12.0, th + 2.0)
+            tail = np.round((centre - half * np.array(arrow)) * 8).astype(int)
+            head = np.round((centre + half * np.array(arrow)) * 8).astype(int)
+            cv2.arrowedLine(img, tuple(tail), tuple(head), _STATION, 2, cv2.LINE_AA, shift=3, tipLength=0.45)
+    elif colour == _UNSURE_SWATCH:
+        box = np.array([[x + 1, y - th + 3], [x + 21, y - th + 3], [x + 21, y - 1], [x + 1, y - 1]], float)
+        dashes = [np.round(piece * 8).astype(np.int32) for piece in _dash_pieces(box, 5.0, 3.0)]
+        cv2.polylines(img, dashes, False, _CAR, 2, cv2.LINE_AA, shift=3)
+    else:
+        cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
+
+
+def _wrap(pieces: list[str], sep: str, width: Callable[[str], int], room: int) -> list[str]:
+    """``pieces`` joined by ``sep`` into as few lines as fit ``room`` (by ``width``), greedily; a piece
+    wider than ``room`` has a line of its own.
+
+    >>> _wrap(["aa", "bbb", "c", "dddd"], " ", len, 6)
+    ['aa bbb', 'c dddd']
+    >>> _wrap(["aaaaaaaa", "b"], " ", len, 6)
+    ['aaaaaaaa', 'b']
+    """
+    out: list[str] = []
+    for piece in pieces:
+        if out and width(out[-1] + sep + piece) <= room:
+            out[-1] += sep + piece
         else:
-            cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
-        cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
-        x += 40 + cv2.getTextSize(label, font, small, thick)[0][0]
+            out.append(piece)
+    return out
+
+
+def _legend_rows(widths: list[int], room: int) -> list[list[int]]:
+    """The legend's keys (their widths, key and label and the gap after) in rows that fit ``room``
+    past the 8 px margin, greedily: each row the indices of its keys.
+
+    >>> _legend_rows([100, 200, 300, 50], 400)
+    [[0, 1], [2, 3]]
+    """
+    rows: list[list[int]] = []
+    used = 0
+    for i, w in enumerate(widths):
+        # The last key's trailing gap (12 px) need not fit.
+        if rows and used + w - 12 <= room:
+            rows[-1].append(i)
+            used += w
+        else:
+            rows.append([i])
+            used = w
+    return rows
 
 
 def _ring_coords(ring: np.ndarray) -> list[list[float]]:

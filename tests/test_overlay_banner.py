@@ -1,0 +1,59 @@
+"""The overlay's banner: the shadows' direction the count used, drawn as an arrow to set against the
+picture's shadows, and every part of the banner kept inside a narrow picture."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from railcount.io import outputs
+
+
+def _yellow(img: np.ndarray) -> np.ndarray:
+    return np.all(np.abs(img.astype(int) - outputs._STATION) < 40, axis=2)
+
+
+def _banner_rows(img: np.ndarray) -> int:
+    """Rows of the black banner (its left margin, before any text, is black to its last row)."""
+    margin_black = (img[:, :6] == 0).all(axis=(1, 2))
+    return int(np.argmin(margin_black)) if not margin_black.all() else img.shape[0]
+
+
+def test_the_arrow_points_where_the_count_put_the_shadows(counted_sample):
+    """The sample's sun (known time) and the same count with no sun: the banner gains an arrow, in the
+    station's yellow, pointing away from the sun."""
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    assert result.sun is not None and result.sun["time_of_day"] == "given"
+    with_sun = outputs.overlay_image(window, dets, result)
+    without = outputs.overlay_image(window, dets, dataclasses.replace(result, sun=None))
+    top = _banner_rows(with_sun)
+    arrow = _yellow(with_sun[:top]) & ~_yellow(without[:top])
+    rows, cols = np.nonzero(arrow)
+    assert 20 < rows.size < 2000  # a small arrow, not a swatch or a line of text
+    # Its head is the end with more ink: the tip's barbs. The head lies toward the shadows.
+    dx, dy = outputs.shadow_arrow(window, result.sun)
+    along = (cols - cols.mean()) * dx + (rows - rows.mean()) * dy
+    assert (along > 0).sum() > (along < 0).sum()
+    # The sun in the south-east of a morning at Tumangang: shadows to the north-west, up and left.
+    assert dx < 0 and dy < 0
+
+
+def test_a_narrow_picture_wraps_the_banner_instead_of_cutting_it(counted_sample):
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    narrow = dataclasses.replace(
+        window,
+        pixels=np.ascontiguousarray(window.pixels[:, :300]),
+        data=np.ascontiguousarray(window.data[:, :300]),
+        inside=np.ascontiguousarray(window.inside[:, :300]),
+    )
+    img = outputs.overlay_image(
+        narrow, dets, result, caution="a caution long enough to need a second line " * 3
+    )
+    wide = outputs.overlay_image(window, dets, result)
+    top = _banner_rows(img)
+    assert img.shape[1] < 1300 and top > _banner_rows(wide)  # more lines than on the wide picture
+    # The banner's width (black along its top row), and nothing written in its last 6 px: every line
+    # fits inside it, and it inside the picture.
+    width = int(np.argmin((img[0] == 0).all(axis=1))) or img.shape[1]
+    assert (img[:top, width - 6 : width] == 0).all()
