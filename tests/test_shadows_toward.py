@@ -114,11 +114,20 @@ def test_a_bearing_the_sun_cannot_give_is_a_one_line_usage_error(tagged_and_bare
     assert "check the bearing and the date" in err[0]
 
 
-@pytest.mark.parametrize("value", ["-5", "360.5", "east"])
-def test_a_bearing_out_of_range_is_refused(tagged_and_bare, capsys, value):
+@pytest.mark.parametrize("value", ["-5", "360.5", "eastish", "nan", ""])
+def test_a_bearing_that_is_not_one_is_a_one_line_usage_error(tagged_and_bare, capsys, value):
     _, bare, station, _ = tagged_and_bare
     assert main(["count", str(bare), "--station", str(station), "--shadows-toward", value]) == 2
-    assert "--shadows-toward" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"railcount: error: --shadows-toward {value!r}: not a bearing")
+
+
+def test_a_compass_point_is_a_bearing(tagged_and_bare, capsys):
+    _, bare, station, _ = tagged_and_bare
+    code, rec, err = _count(capsys, str(bare), "--station", str(station), "--acquired", "2021-06-15",
+                            "--shadows-toward", "north-west")  # fmt: skip
+    assert code == 0, err
+    assert rec["sun"]["shadows_toward_deg"] == 315.0 and rec["sun"]["azimuth_deg"] == 135.0
 
 
 def test_pixel_space_takes_the_bearing_from_the_images_top(tagged_and_bare, capsys, tmp_path):

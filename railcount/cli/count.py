@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP
+from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP, parse_bearing
 from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
@@ -48,8 +48,8 @@ def count(
         "detections.csv in pixel coordinates instead of detections.geojson.",
     ),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
-    shadows_toward: float | None = typer.Option(
-        None, "--shadows-toward", min=0.0, max=360.0, help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
+    shadows_toward: str | None = typer.Option(
+        None, "--shadows-toward", help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
     ),
     cloud_cover: float | None = typer.Option(
         None,
@@ -96,6 +96,7 @@ def count(
             "missing --station STATION.geojson (or --gsd METRES to count an ungeoreferenced image whole)"
         )
     when = parse_acquired(acquired) if acquired is not None else None
+    toward = parse_bearing(shadows_toward) if shadows_toward is not None else None
     stations = read_stations(station) if station is not None else []
     source = scene[0] if len(scene) == 1 else scene
     with helper_allowed(workers > 1):
@@ -107,7 +108,7 @@ def count(
             gsd_m=gsd,
             acquired=when,
             cloud_cover=cloud_cover,
-            shadows_toward=shadows_toward,
+            shadows_toward=toward,
         )
     for sc in counted:
         r = sc.result

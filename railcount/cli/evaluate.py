@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP
+from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP, parse_bearing
 from railcount.io.stations import read_stations
 
 
@@ -32,8 +32,8 @@ def evaluate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per station per line."),
     acquired: str | None = typer.Option(None, "--acquired", help=ACQUIRED_HELP),
-    shadows_toward: float | None = typer.Option(
-        None, "--shadows-toward", min=0.0, max=360.0, help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
+    shadows_toward: str | None = typer.Option(
+        None, "--shadows-toward", help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
     ),
     workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
 ) -> None:
@@ -55,9 +55,10 @@ def evaluate(
     from railcount.runtime import helper_allowed
 
     when = parse_acquired(acquired) if acquired is not None else None
+    toward = parse_bearing(shadows_toward) if shadows_toward is not None else None
     with helper_allowed(workers > 1):
         evaluated = evaluate_scene(
-            scene, read_stations(station), truth, out_dir=out, acquired=when, shadows_toward=shadows_toward
+            scene, read_stations(station), truth, out_dir=out, acquired=when, shadows_toward=toward
         )
     for ev in evaluated:
         rec = ev.to_dict()

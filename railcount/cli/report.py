@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from railcount.cli.options import parse_bearing
 from railcount.errors import UsageError
 
 
@@ -63,14 +64,13 @@ def report(
         help="With --scene: its acquisition time when the file does not say, ISO 8601 "
         "(e.g. 2023-10-05T02:15Z); the sun and the count's date come from it.",
     ),
-    shadows_toward: float | None = typer.Option(
+    shadows_toward: str | None = typer.Option(
         None,
         "--shadows-toward",
-        min=0.0,
-        max=360.0,
         metavar="DEGREES",
-        help="With --scene: the compass bearing its shadows point to on the image, when its file gives "
-        "no time of day; the sun is placed from it (as railcount count --shadows-toward).",
+        help="With --scene: the compass bearing (or point, e.g. ENE) its shadows point to on the "
+        "image, when its file gives no time of day; the sun is placed from it (as railcount count "
+        "--shadows-toward).",
     ),
 ) -> None:
     """Compare a station's count on a date with its history: verdict, statistics and one sentence.
@@ -99,7 +99,7 @@ def report(
         evidence_dir=out,
         thumbnails=thumbnails,
         acquired=parse_acquired(acquired) if acquired is not None else None,
-        shadows_toward=shadows_toward,
+        shadows_toward=parse_bearing(shadows_toward) if shadows_toward is not None else None,
     )
     paths = write_report(rep, out) if out is not None else {}
     if as_json:
