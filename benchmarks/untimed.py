@@ -3,6 +3,7 @@ bearing (``--shadows-toward``), and with the date alone; prints a table.
 
 Usage:  python benchmarks/untimed.py [--suite tuned] [--realism generic] [--first 600] [--last 680]
                                      [--offsets 0,10,-10] [--workers 2] [--no-real]
+                                     [--afternoon 15:30 --scenes 40 --gsd 0.5 --dates ...]
                                      [--joplin-bearing 75] [--muttenz-bearing 28]
 
 A file that gives its date but not its time of day is counted with the sun
@@ -21,6 +22,11 @@ generated yards' shadows are known exactly) are each counted:
   off an image is a few degrees out); a bearing the sun cannot give that
   day is counted as a failure of that side;
 * ``date only``: their date only, the sun assumed at 10:30.
+
+``--afternoon HH:MM`` counts instead fresh yards (``benchmarks/stress.py``'s
+seeds, which no suite uses; ``--scenes``, ``--gsd``, ``--cars``, ``--dates``)
+drawn at that local solar time, when the sun is far from where the
+assumed 10:30 puts it: the case the bearing is for.
 
 Rows: the weighted count error (sum |count - truth| / sum truth), bias,
 precision / recall / F1 (centres within half a car length), and in how many
@@ -56,8 +62,9 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import StationEvaluation, evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import NO_RAILCARS, ROOT, SHARED_REAL, ensure_scene, known_warnings_ignored
+from accuracy import NO_RAILCARS, ROOT, SHARED_REAL, ensure_scene, ensure_spec, known_warnings_ignored
 from real_gsd import coarse_copies
+from stress import stress_folder, stress_spec
 
 
 class Side(NamedTuple):
@@ -96,11 +103,42 @@ def the_day(when: datetime) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
 
-def scene_sides(job: tuple[str, int, str, str, tuple[float, ...]]) -> list[Side]:
+def utc_of_local_solar(local: str, lon: float) -> str:
+    """``HH:MM`` local solar time at longitude ``lon`` as an ``HH:MM:SS`` UTC time of the same day (the
+    equation of time, a quarter of an hour at most, left out).
+
+    >>> utc_of_local_solar("15:30", 130.6), utc_of_local_solar("10:30", -94.5)
+    ('06:48:00', '16:48:00')
+    """
+    hh, mm = (int(x) for x in local.split(":"))
+    minutes = round(hh * 60 + mm - 4.0 * lon) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:00"
+
+
+def afternoon_scene(
+    i: int, realism: str, gsd: float, dates: list[str], cars: int, local: str, cache: str
+) -> tuple[Path, Path]:
+    """Fresh yard ``i`` (:func:`stress.stress_spec`) drawn at the local solar time ``local``."""
+    from railcount.synth import SceneSpec
+    from railcount.synth.sites import spec_site
+
+    spec = stress_spec(i, realism, gsd, dates, cars)
+    lon = spec_site(SceneSpec(**spec)).lonlat[0]  # type: ignore[arg-type]
+    spec["time_utc"] = utc_of_local_solar(local, lon)
+    folder = Path(cache) / f"{stress_folder(realism, gsd, cars)}-{local.replace(':', '')}"
+    return ensure_spec(spec, folder)
+
+
+def scene_sides(job: tuple) -> list[Side]:
     """A generated scene counted with its time, with its date and the true bearing plus each offset,
-    and with its date alone."""
-    suite, i, cache, realism, offsets = job
-    tif, station = ensure_scene(suite, i, cache, realism)
+    and with its date alone. ``job``: (suite, i, cache, realism, offsets), or with ``suite``
+    ``"afternoon"`` (i, realism, gsd, dates, cars, local time, cache) after it."""
+    if job[0] == "afternoon":
+        *_, offsets = job
+        tif, station = afternoon_scene(*job[1:-1])
+    else:
+        suite, i, cache, realism, offsets = job
+        tif, station = ensure_scene(suite, i, cache, realism)
     truth = tif.with_suffix(".truth.geojson")
     timed = _evaluate(tif, station, truth)
     assert timed is not None and timed.count.result.sun is not None and timed.count.result.acquired
@@ -216,16 +254,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))
     ap.add_argument("--no-real", action="store_true", help="leave out the real scenes")
+    ap.add_argument("--afternoon", metavar="HH:MM", help="fresh yards drawn at this local solar time")
+    ap.add_argument("--scenes", type=int, default=40, help="with --afternoon: how many yards")
+    ap.add_argument("--gsd", type=float, default=0.5, help="with --afternoon: their GSD (metres)")
+    ap.add_argument("--cars", type=int, default=40, help="with --afternoon: railcars drawn in each")
+    ap.add_argument(
+        "--dates", default="2021-03-20,2021-06-20,2021-09-22,2021-12-21", help="with --afternoon: in turn"
+    )
     ap.add_argument("--joplin-bearing", type=float, default=75.0)
     ap.add_argument("--muttenz-bearing", type=float, default=28.0)
     args = ap.parse_args(argv)
     offsets = tuple(float(x) for x in args.offsets.split(",") if x.strip())
-    jobs = [(args.suite, i, args.cache, args.realism, offsets) for i in range(args.first, args.last)]
+    if args.afternoon:
+        dates = [d.strip() for d in args.dates.split(",") if d.strip()]
+        jobs: list[tuple] = [
+            ("afternoon", i, args.realism, args.gsd, dates, args.cars, args.afternoon, args.cache, offsets)
+            for i in range(args.scenes)
+        ]
+        what = (
+            f"{args.scenes} fresh {args.realism} yards at {args.gsd:g} m drawn at {args.afternoon} local time"
+        )
+    else:
+        jobs = [(args.suite, i, args.cache, args.realism, offsets) for i in range(args.first, args.last)]
+        what = f"{args.suite} {args.realism} scenes {args.first}-{args.last - 1}"
     with ProcessPoolExecutor(args.workers) as pool:
         per_scene = list(pool.map(scene_sides, jobs))
     print(
-        f"{args.suite} {args.realism} scenes {args.first}-{args.last - 1}: with their time, with their date "
-        "and the shadows' bearing (true + offset), with their date alone (sun assumed at 10:30)"
+        f"{what}: with their time, with their date and the shadows' bearing (true + offset), with their "
+        "date alone (sun assumed at 10:30)"
     )
     print("\n".join(generated_table(per_scene, offsets)))
     if args.no_real:
