@@ -341,7 +341,7 @@ def plan_batch(
             plan.records += _records_for(todo, key, src.path, iso, "skipped", reason)
             continue
         if todo:
-            plan.tasks.append(SceneTask(src.path, key, iso, todo, src.cloud_cover))
+            plan.tasks.append(SceneTask(src.path, key, iso, todo, src.cloud_cover, src.shadows_toward))
     plan.notes += [_note(r) for r in plan.records]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan

@@ -46,18 +46,25 @@ _THREAD_VARS = ("GDAL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "
 class SceneTask:
     """One scene to count for the stations it covers (``acquired`` as ISO 8601 UTC; ``cloud_cover``
     the provider's estimate, percent, when the SOURCE gives one: a STAC item's, which replaces what
-    the file's own metadata say; None leaves those to the count)."""
+    the file's own metadata say; None leaves those to the count; ``shadows_toward`` the bearing its
+    shadows point to, from a scene list's line, which places the sun)."""
 
     scene: str
     key: str
     acquired: str | None
     stations: tuple[Station, ...]
     cloud_cover: float | None = None
+    shadows_toward: float | None = None
 
 
 Outcome = dict[str, Any]
 """One station's result: ``station``, ``status`` (ok or failed), ``reason``, ``count``
 (the ``count --json`` record), ``detections`` (GeoJSON) and ``seconds``."""
+
+
+def task_arguments(task: SceneTask, params: DetectorParams) -> tuple[Any, ...]:
+    """:func:`count_task`'s arguments for ``task``, in order (every engine submits the same)."""
+    return (task.scene, task.stations, params, task.acquired, task.cloud_cover, task.shadows_toward)
 
 
 def limit_threads() -> None:
@@ -172,6 +179,7 @@ def count_task(
     params: DetectorParams,
     acquired: str | None = None,
     cloud_cover: float | None = None,
+    shadows_toward: float | None = None,
 ) -> list[Outcome]:
     """Count ``scene`` for each station separately; never raises.
 
@@ -181,7 +189,9 @@ def count_task(
     STAC item's ``datetime``, a scene list's time, else what the file says):
     the count is made, and the sun placed, at that time, so the stored
     count and the store's ``acquired`` agree. ``cloud_cover`` is a STAC item's ``eo:cloud_cover``
-    (percent), which replaces what the file's metadata say.
+    (percent), which replaces what the file's metadata say. ``shadows_toward`` (a scene list's
+    ``shadows=``) places the sun from the shadows' bearing; a bearing the sun cannot give that day
+    fails the scene with the reason.
     """
     from railcount.io.outputs import detections_geojson
     from railcount.pipeline import count_scene
@@ -198,7 +208,14 @@ def count_task(
                 # log line and summary say so, once, not a worker's raw warning per scene.
                 warnings.simplefilter("ignore", AssumedSunWarning)
                 when = datetime.fromisoformat(acquired) if acquired else None
-                (sc,) = count_scene(scene, [st], params=params, acquired=when, cloud_cover=cloud_cover)
+                (sc,) = count_scene(
+                    scene,
+                    [st],
+                    params=params,
+                    acquired=when,
+                    cloud_cover=cloud_cover,
+                    shadows_toward=shadows_toward,
+                )
             count = sc.result.to_dict()
             if sc.cautions:  # as the warning's line reads, scene first
                 count["warnings"] = [f"{sc.window.scene_id}: {c}" for c in sc.cautions]
@@ -255,7 +272,7 @@ def run_tasks(
         pages_for(_windows(tasks))  # only where the command line set small pages
         with _one_thread_each(), helper_allowed(workers > 1):
             for task in tasks:
-                yield task, count_task(task.scene, task.stations, params, task.acquired, task.cloud_cover)
+                yield task, count_task(*task_arguments(task, params))
 
 
 MAX_POOL_RESTARTS = 3
@@ -297,10 +314,7 @@ def _run_pool(
             )
             broken = False
             try:
-                futures = {
-                    pool.submit(count_task, t.scene, t.stations, params, t.acquired, t.cloud_cover): t
-                    for t in pending
-                }
+                futures = {pool.submit(count_task, *task_arguments(t, params)): t for t in pending}
                 for fut in as_completed(futures):
                     task, exc = futures[fut], fut.exception()
                     if isinstance(exc, BrokenProcessPool):
@@ -357,10 +371,7 @@ def _run_dask(
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
     from distributed import as_completed as dask_completed
 
-    futures = {
-        client.submit(count_task, t.scene, t.stations, params, t.acquired, t.cloud_cover, pure=False): t
-        for t in tasks
-    }
+    futures = {client.submit(count_task, *task_arguments(t, params), pure=False): t for t in tasks}
     for fut in dask_completed(futures):
         task = futures[fut]
         try:

@@ -104,7 +104,8 @@ def batch(
                 f"warning: {summary.time_unknown} of the {summary.ok} counts were made with no time of day "
                 "(the sun assumed at 10:30 local solar time, so shadows may be read on the wrong side and "
                 "buildings taken for cars); list the scenes with their acquisition times (a line 'PATH "
-                "2023-10-05T01:48Z') or set TIFFTAG_DATETIME"
+                "2023-10-05T01:48Z'), or with the bearing their shadows point to on the image ('PATH "
+                "shadows=75'), or set TIFFTAG_DATETIME"
             )
     raise typer.Exit(summary.exit_code)
 
@@ -132,7 +133,10 @@ def log_line(p: Progress) -> None:
                 note += " (warning: high sun, short shadows, likely low)"
             if any(is_coarse(n) for n in notes):
                 note += " (warning: coarse imagery, likely low)"
-            if stored_time_unknown(o["count"].get("acquired")):
+            sun = o["count"].get("sun") or {}
+            if sun.get("time_of_day") == "from shadows":
+                note += f" (sun placed from shadows toward {sun.get('shadows_toward_deg'):g})"
+            elif stored_time_unknown(o["count"].get("acquired")):
                 note += " (no time of day: sun assumed)"
             cover = o["count"].get("provider_cloud_cover")
             if cover is not None and any(is_provider_cloud(n) for n in notes):

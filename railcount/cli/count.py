@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP, parse_bearing
+from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP
 from railcount.errors import UsageError
 from railcount.io.stations import read_stations
 
@@ -86,7 +86,7 @@ def count(
     """
     from railcount.counting import unsure_railcars
     from railcount.io.bands import parse_bands
-    from railcount.io.scenes import parse_acquired
+    from railcount.io.scenes import parse_acquired, parse_bearing
     from railcount.pipeline import count_scene
     from railcount.runtime import helper_allowed
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP, parse_bearing
+from railcount.cli.options import ACQUIRED_HELP, SHADOWS_TOWARD_HELP, WORKERS_HELP
 from railcount.io.stations import read_stations
 
 
@@ -49,7 +49,7 @@ def evaluate(
     --station sample_tiles/tumangang_station.geojson
     --truth sample_tiles/tumangang_2023-10-05.truth.geojson --out eval/
     """
-    from railcount.io.scenes import parse_acquired
+    from railcount.io.scenes import parse_acquired, parse_bearing
     from railcount.models import RAILCAR_TYPES
     from railcount.pipeline import evaluate_scene
     from railcount.runtime import helper_allowed

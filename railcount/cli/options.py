@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from railcount.errors import UsageError
-
 ACQUIRED_HELP = (
     "Acquisition time, when the file does not say or says wrong: ISO 8601, e.g. "
     "2023-10-05T02:15Z (UTC) or 2023-10-05T11:15+09:00. The sun is placed from it, and with it "
@@ -27,31 +25,3 @@ WORKERS_HELP = (
 )
 """``--workers`` of ``railcount count`` and ``railcount evaluate``
 (:func:`railcount.runtime.helper_allowed`)."""
-
-COMPASS_POINTS = tuple("N NNE NE ENE E ESE SE SSE S SSW SW WSW W WNW NW NNW".split())
-"""The sixteen compass points, clockwise from north, 22.5 degrees apart."""
-_COMPASS_WORDS = {"NORTH": "N", "EAST": "E", "SOUTH": "S", "WEST": "W"}
-
-
-def parse_bearing(text: str, option: str = "--shadows-toward") -> float:
-    """A compass bearing given on the command line: degrees clockwise from north (0-360), or one of
-    the sixteen compass points (``E``, ``ENE``, ``north-west`` ...); anything else is a one-line error.
-
-    >>> parse_bearing("75"), parse_bearing("ENE"), parse_bearing("north-west"), parse_bearing("360")
-    (75.0, 67.5, 315.0, 0.0)
-    """
-    word = text.strip().upper().replace("-", "").replace(" ", "")
-    for full, short in _COMPASS_WORDS.items():
-        word = word.replace(full, short)
-    if word in COMPASS_POINTS:
-        return 22.5 * COMPASS_POINTS.index(word)
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 360.0:
-        raise UsageError(
-            f"{option} {text!r}: not a bearing; give the way the shadows point on the image as degrees "
-            "clockwise from north (0-360, east is 90) or a compass point such as E or NNW"
-        )
-    return value % 360.0

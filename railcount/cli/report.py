@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from railcount.cli.options import parse_bearing
 from railcount.errors import UsageError
 
 
@@ -79,7 +78,7 @@ def report(
     railcount report --station Tumangang --history counts.csv --date 2023-10-05
     --period pre-pandemic=2018-01-01:2020-01-31 --out report
     """
-    from railcount.io.scenes import parse_acquired
+    from railcount.io.scenes import parse_acquired, parse_bearing
     from railcount.report.baseline import Thresholds
     from railcount.reporting import build_report, parse_period, write_report
 

@@ -414,6 +414,35 @@ def parse_acquired(text: str, option: str = "--acquired") -> datetime:
     return value.astimezone(timezone.utc)
 
 
+COMPASS_POINTS = tuple("N NNE NE ENE E ESE SE SSE S SSW SW WSW W WNW NW NNW".split())
+"""The sixteen compass points, clockwise from north, 22.5 degrees apart."""
+_COMPASS_WORDS = {"NORTH": "N", "EAST": "E", "SOUTH": "S", "WEST": "W"}
+
+
+def parse_bearing(text: str, option: str = "--shadows-toward") -> float:
+    """A compass bearing given on the command line: degrees clockwise from north (0-360), or one of
+    the sixteen compass points (``E``, ``ENE``, ``north-west`` ...); anything else is a one-line error.
+
+    >>> parse_bearing("75"), parse_bearing("ENE"), parse_bearing("north-west"), parse_bearing("360")
+    (75.0, 67.5, 315.0, 0.0)
+    """
+    word = text.strip().upper().replace("-", "").replace(" ", "")
+    for full, short in _COMPASS_WORDS.items():
+        word = word.replace(full, short)
+    if word in COMPASS_POINTS:
+        return 22.5 * COMPASS_POINTS.index(word)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 360.0:
+        raise UsageError(
+            f"{option} {text!r}: not a bearing; give the way the shadows point on the image as degrees "
+            "clockwise from north (0-360, east is 90) or a compass point such as E or NNW"
+        )
+    return value % 360.0
+
+
 def date_from_name(name: str) -> datetime | None:
     """The YYYY-MM-DD date in a file name, as midnight UTC, or None."""
     match = _DATE_IN_NAME.search(Path(name).name)

@@ -28,7 +28,14 @@ from shapely.geometry.base import BaseGeometry
 from railcount.errors import UsageError
 from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
 from railcount.io.mosaic import listed_raster
-from railcount.io.scenes import WGS84, acquisition_time, open_scene, parse_datetime, provider_cloud_cover
+from railcount.io.scenes import (
+    WGS84,
+    acquisition_time,
+    open_scene,
+    parse_bearing,
+    parse_datetime,
+    provider_cloud_cover,
+)
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
 """Files a folder SOURCE is searched for."""
@@ -45,7 +52,8 @@ class SceneSource:
 
     ``acquired`` and ``footprint`` (lon/lat) are set for STAC items, else None;
     ``cloud_cover`` is a STAC item's ``eo:cloud_cover`` (percent of the scene, as its provider
-    estimated it), when it gives one.
+    estimated it), when it gives one; ``shadows_toward`` the compass bearing its shadows point to, when
+    a scene list's line gives one (``shadows=75``; see :func:`railcount.detect.sun.sun_from_shadows`).
     """
 
     path: str
@@ -53,6 +61,7 @@ class SceneSource:
     footprint: BaseGeometry | None = None
     from_stac: bool = False
     cloud_cover: float | None = None
+    shadows_toward: float | None = None
 
 
 @dataclass(frozen=True)
@@ -133,11 +142,31 @@ def list_scenes(
         entry = line.split("#", 1)[0].strip()
         if not entry:
             continue
+        entry, toward = _listed_shadows(entry, path, number)
         entry, when = _listed_time(entry, path, number)
         if not is_url(entry) and not Path(entry).is_absolute():
             entry = os.path.abspath(path.parent / entry)
-        out.append(SceneSource(entry, acquired=when))
+        out.append(SceneSource(entry, acquired=when, shadows_toward=toward))
     return out
+
+
+_LISTED_SHADOWS = re.compile(r"^(?P<rest>.*\S)\s+shadows=(?P<bearing>\S*)$", re.IGNORECASE)
+"""A scene list's line ending in the bearing its shadows point to: ``PATH [TIME] shadows=75``."""
+
+
+def _listed_shadows(entry: str, listing: Path, number: int) -> tuple[str, float | None]:
+    """A scene list line without its last word ``shadows=BEARING`` and that bearing (degrees clockwise
+    from north or a compass point, :func:`railcount.io.scenes.parse_bearing`), when it ends in one.
+
+    >>> _listed_shadows("a b.tif 2011-05-01 shadows=ENE", Path("l.txt"), 1)
+    ('a b.tif 2011-05-01', 67.5)
+    >>> _listed_shadows("a.tif", Path("l.txt"), 1)
+    ('a.tif', None)
+    """
+    m = _LISTED_SHADOWS.match(entry)
+    if m is None:
+        return entry, None
+    return m["rest"], parse_bearing(m["bearing"], f"{listing}, line {number}: shadows=")
 
 
 _LISTED_TIME = re.compile(r"^(?P<path>.*\S)\s+(?P<time>\d{4}-\d{2}-\d{2}(?:[T ]\S*)?)$")

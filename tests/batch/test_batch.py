@@ -279,6 +279,35 @@ def test_list_file_with_a_bad_time_is_a_one_line_error(
     assert not (tmp_path / "r.db").exists() or read_counts(tmp_path / "r.db") == []
 
 
+def test_list_file_gives_the_shadows_bearing(tmp_path: Path, scenes: Path, station: Path, capsys) -> None:
+    """``shadows=BEARING`` after a listed scene places its sun from the shadows (degrees or a compass
+    point): stored as such, not counted as a scene with no time of day; a bearing the sun cannot give
+    that day fails that scene alone, with the reason."""
+    listing = scenes / "list.txt"
+    listing.write_text(
+        "a_2021-05-01.tif shadows=NW\n2022/b_2022-02-03.tif 2022-02-03 shadows=180\n2022/c.tif\n"
+    )
+    db = tmp_path / "r.db"
+    notes: list[str] = []
+    summary = run_batch(station, listing, db=db, workers=1, log=notes.append)
+    assert (summary.ok, summary.failed, summary.time_unknown) == (2, 1, 0), notes
+    rows = {Path(r["scene"]).name: r for r in read_counts(db)}
+    assert rows["b_2022-02-03.tif"]["status"] == "failed"
+    assert "shadows cannot point to 180 degrees" in rows["b_2022-02-03.tif"]["reason"]
+    with sqlite3.connect(db) as c:
+        (record,) = c.execute("SELECT record FROM counts WHERE scene LIKE '%a_2021-05-01.tif'").fetchone()
+    c.close()
+    sun = json.loads(record)["sun"]
+    assert sun["time_of_day"] == "from shadows" and sun["shadows_toward_deg"] == 315.0
+    assert sun["azimuth_deg"] == 135.0
+    # A last word that is not a bearing is a one-line usage error naming the line.
+    listing.write_text("a_2021-05-01.tif shadows=up\n")
+    args = ["batch", "--station", str(station), "--scenes", str(listing), "--db", str(tmp_path / "x.db")]
+    code = main(args)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"{listing}, line 1: shadows= 'up': not a bearing" in err[0]
+
+
 def test_store_record_of_old_failure_replaced_by_success(tmp_path: Path, scenes: Path, station: Path) -> None:
     db = tmp_path / "r.db"
     from railcount.io.sources import scene_key
