@@ -128,6 +128,14 @@ def count_scene(
                 window_sun(w)
             except ValueError as err:
                 raise UsageError(f"{w.scene_id}: --shadows-toward: {err}") from None
+        if windows and windows[0].acquired is None:
+            warnings.warn(
+                AssumedSunWarning(
+                    f"{windows[0].scene_id}: no acquisition date, so the sun's height for the shadows' "
+                    "bearing is taken at the spring equinox; pass the date (--acquired YYYY-MM-DD)"
+                ),
+                stacklevel=2,
+            )
     elif windows and time_of_day_unknown(windows[0].acquired):
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)

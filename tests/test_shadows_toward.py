@@ -130,6 +130,18 @@ def test_a_compass_point_is_a_bearing(tagged_and_bare, capsys):
     assert rec["sun"]["shadows_toward_deg"] == 315.0 and rec["sun"]["azimuth_deg"] == 135.0
 
 
+def test_with_no_date_the_height_is_the_equinoxs_and_a_warning_says_so(tagged_and_bare, capsys):
+    _, bare, station, _ = tagged_and_bare  # no date in its name or tags
+    code, rec, err = _count(capsys, str(bare), "--station", str(station), "--shadows-toward", "300")
+    assert code == 0 and rec["acquired"] is None
+    assert "no acquisition date, so the sun's height for the shadows' bearing is taken at the spring" in err
+    code, dated, err = _count(
+        capsys, str(bare), "--station", str(station), "--shadows-toward", "300", "--acquired", "2021-06-15"
+    )
+    assert code == 0 and "no acquisition date" not in err
+    assert dated["sun"]["elevation_deg"] != rec["sun"]["elevation_deg"]  # June's sun, not March's
+
+
 def test_pixel_space_takes_the_bearing_from_the_images_top(tagged_and_bare, capsys, tmp_path):
     """An image with no georeferencing: the bearing sets the side, from the image's top."""
     tagged, *_ = tagged_and_bare
