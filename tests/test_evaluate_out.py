@@ -138,11 +138,14 @@ def test_the_picture_marks_the_missed_and_the_false_cars(case):
     window = case["window"]
     picture = cv2.imread(str(case["out"] / "evaluation.png"))
     overlay = cv2.imread(str(case["out"] / "overlay.png"))
-    assert picture.shape == overlay.shape
-    scale = picture.shape[0] / window.shape[0]
+    # The same picture under each banner (the evaluation's caption is longer, so its banner may be taller).
+    assert picture.shape[1] == overlay.shape[1]
+    scale = picture.shape[1] / window.shape[1]
+    height = round(window.shape[0] * scale)
 
     def patch(img: np.ndarray, rc: np.ndarray, radius: int) -> np.ndarray:
         r, c = np.round(rc * scale).astype(int)
+        r += img.shape[0] - height  # below the banner
         return img[max(0, r - radius) : r + radius + 1, max(0, c - radius) : c + radius + 1].reshape(-1, 3)
 
     def has(px: np.ndarray, colour: tuple[int, int, int]) -> bool:

@@ -57,3 +57,13 @@ def test_a_narrow_picture_wraps_the_banner_instead_of_cutting_it(counted_sample)
     # fits inside it, and it inside the picture.
     width = int(np.argmin((img[0] == 0).all(axis=1))) or img.shape[1]
     assert (img[:top, width - 6 : width] == 0).all()
+
+
+def test_the_banner_stands_above_the_picture_and_hides_none_of_it(counted_sample):
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    img = outputs.overlay_image(window, dets, result)
+    scale = img.shape[1] / window.shape[1]
+    top = _banner_rows(img)
+    assert img.shape[0] - top == round(window.shape[0] * scale)  # every row of the picture is below it
+    assert (img[:top] == 0).mean() > 0.8  # a black band, text on it
+    assert not (img[top] == 0).all()  # the picture's first row, shown

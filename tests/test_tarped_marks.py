@@ -27,13 +27,15 @@ def test_each_tarped_railcar_gets_a_dot_and_nothing_else_changes(counted_sample)
         counted_sample.window, dataclasses.replace(dets, tarped=np.zeros(len(dets), bool)), result
     )
     scale = marked.shape[1] / counted_sample.window.shape[1]
+    assert marked.shape == plain.shape
+    below = marked.shape[0] - round(counted_sample.window.shape[0] * scale)  # the banner's rows, above
     top = max(_banner_rows(marked), _banner_rows(plain)) + 2
     changed = (marked != plain).any(axis=2)
     changed[:top] = False
     _, _, stats, centroids = cv2.connectedComponentsWithStats(changed.view(np.uint8))
     spots = centroids[1:]  # (x, y)
     # One spot per tarped car, centred on its box, and white at its middle.
-    expected = dets.corners()[tarped].mean(axis=1) * scale
+    expected = dets.corners()[tarped].mean(axis=1) * scale + (0, below)
     assert len(spots) == tarped.size, (len(spots), tarped.size)
     for x, y in expected:
         d = np.hypot(*(spots - (x, y)).T)
@@ -52,8 +54,10 @@ def test_the_legend_names_the_dot_only_when_a_car_is_tarped(counted_sample):
     without = outputs.overlay_image(counted_sample.window, none, result)
     top = _banner_rows(with_dot)
     assert top == _banner_rows(without) > 20
-    # The banner widens to fit a longer legend: compare where both banners lie.
-    width = min(int(np.argmin((img[top - 2] == 0).all(axis=1))) for img in (with_dot, without))
+    # Compare where both banners lie (the banner spans the picture's width).
+    width = min(
+        int(np.argmin((img[top - 2] == 0).all(axis=1))) or img.shape[1] for img in (with_dot, without)
+    )
     differs = (with_dot[:top, :width] != without[:top, :width]).any(axis=2)
     assert differs.any(), "the legend has no key for the tarped dot"
     # What differs is the key and its label, on the legend's line: a white dot among other white text.

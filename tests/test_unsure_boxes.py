@@ -87,12 +87,13 @@ def test_the_sample_overlay_dashes_its_unsure_railcars_and_counts_them(counted_s
     assert 0 < unsure.sum() < len(dets)  # the sample has both, so both are checked
     img = outputs.overlay_image(counted_sample.window, dets, result)
     scale = img.shape[1] / counted_sample.window.shape[1]
+    below = img.shape[0] - round(counted_sample.window.shape[0] * scale)  # the banner's rows, above
     cover = []
     for i in range(len(dets)):
         if dets.kind[i] == "locomotive":
             continue
         colour = outputs._METHOD_COLOUR[str(dets.method[i])]
-        cover.append((bool(unsure[i]), _edge_coverage(img, dets.corners()[i] * scale, colour)))
+        cover.append((bool(unsure[i]), _edge_coverage(img, dets.corners()[i] * scale + (0, below), colour)))
     sure_cover = [c for u, c in cover if not u]
     unsure_cover = [c for u, c in cover if u]
     # Boxes overlap their neighbours here and there, so compare the typical box of each kind.

@@ -234,8 +234,7 @@ def overlay_image(
     if arrow is not None and result.sun is not None:
         # Which way the count took the shadows to fall: set it against the shadows in the picture.
         legend.append((_SHADOW_SWATCH, _SHADOW_LABELS.get(str(result.sun.get("time_of_day")), "shadows")))
-    _caption(img, caption, legend, note, caution, arrow=arrow)
-    return img
+    return _caption(img, caption, legend, note, caution, arrow=arrow)
 
 
 def _draw_box(
@@ -449,10 +448,11 @@ def _caption(
     caution: str = "",
     *,
     arrow: tuple[float, float] | None = None,
-) -> None:
-    """A black banner at the top: the count, a colour legend, then an optional note line and an
+) -> np.ndarray:
+    """``img`` under a black banner: the count, a colour legend, then an optional note line and an
     optional caution line (amber). The legend's shadow key is ``arrow`` (x, y), drawn as an arrow.
 
+    The banner is added above the picture, not drawn over it, so it hides none of the station.
     Each part is wrapped onto more lines where the picture is too narrow for it (the count at its
     ``|`` separators, the legend between its keys, the note and caution between words), so nothing
     is cut off at the picture's edge."""
@@ -474,12 +474,9 @@ def _caption(
         if t
         for piece in _wrap(t.split(" "), " ", lambda t: wide(t, small), room)
     ]
-    width = max(
-        [520, *(wide(t, size) + 16 for t in titles), *(wide(t, small) + 16 for t, _ in extra)]
-        + [8 + sum(40 + wide(legend[i][1], small) for i in r) for r in rows]
-    )
     lines = len(titles) + len(rows) + len(extra)
-    cv2.rectangle(img, (0, 0), (min(img.shape[1], width), lines * line + 8), (0, 0, 0), -1)
+    picture = img
+    img = np.zeros((lines * line + 8, picture.shape[1], 3), np.uint8)
     for k, t in enumerate(titles):
         cv2.putText(
             img, t, (8, k * line + th + (7 if k == 0 else 4)), font, size, (255, 255, 255), thick, cv2.LINE_AA
@@ -495,6 +492,7 @@ def _caption(
             _legend_key(img, colour, x, y, th, arrow)
             cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
             x += 40 + wide(label, small)
+    return np.vstack([img, picture])
 
 
 def _legend_key(
