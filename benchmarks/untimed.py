@@ -5,6 +5,7 @@ Usage:  python benchmarks/untimed.py [--suite tuned] [--realism generic] [--firs
                                      [--offsets 0,10,-10] [--workers 2] [--no-real]
                                      [--afternoon 15:30 --scenes 40 --gsd 0.5 --dates ...]
                                      [--joplin-bearing 75] [--muttenz-bearing 28]
+                                     [--set NAME=VALUE ...]
 
 A file that gives its date but not its time of day is counted with the sun
 assumed at 10:30 local solar time, and an image taken at another hour is
@@ -27,6 +28,9 @@ generated yards' shadows are known exactly) are each counted:
 seeds, which no suite uses; ``--scenes``, ``--gsd``, ``--cars``, ``--dates``)
 drawn at that local solar time, when the sun is far from where the
 assumed 10:30 puts it: the case the bearing is for.
+
+``--set NAME=VALUE`` (repeatable, as in ``accuracy.py``) counts every side with a
+DetectorParams field changed.
 
 Rows: the weighted count error (sum |count - truth| / sum truth), bias,
 precision / recall / F1 (centres within half a car length), and in how many
@@ -62,7 +66,17 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import StationEvaluation, evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import NO_RAILCARS, ROOT, SHARED_REAL, ensure_scene, ensure_spec, known_warnings_ignored
+from accuracy import (
+    NO_RAILCARS,
+    ROOT,
+    SHARED_REAL,
+    add_set_argument,
+    ensure_scene,
+    ensure_spec,
+    known_warnings_ignored,
+    params_of,
+    parse_overrides,
+)
 from real_gsd import coarse_copies
 from stress import stress_folder, stress_spec
 
@@ -131,26 +145,29 @@ def afternoon_scene(
 
 def scene_sides(job: tuple) -> list[Side]:
     """A generated scene counted with its time, with its date and the true bearing plus each offset,
-    and with its date alone. ``job``: (suite, i, cache, realism, offsets), or with ``suite``
-    ``"afternoon"`` (i, realism, gsd, dates, cars, local time, cache) after it."""
+    and with its date alone. ``job``: (suite, i, cache, realism, offsets, overrides), or with
+    ``suite`` ``"afternoon"`` (i, realism, gsd, dates, cars, local time, cache) after it; overrides:
+    DetectorParams fields (``--set``)."""
     if job[0] == "afternoon":
-        *_, offsets = job
-        tif, station = afternoon_scene(*job[1:-1])
+        *_, offsets, overrides = job
+        tif, station = afternoon_scene(*job[1:-2])
     else:
-        suite, i, cache, realism, offsets = job
+        suite, i, cache, realism, offsets, overrides = job
         tif, station = ensure_scene(suite, i, cache, realism)
+    params = params_of(overrides)
     truth = tif.with_suffix(".truth.geojson")
-    timed = _evaluate(tif, station, truth)
+    timed = _evaluate(tif, station, truth, params=params)
     assert timed is not None and timed.count.result.sun is not None and timed.count.result.acquired
     day = the_day(timed.count.result.acquired)
     toward = (float(timed.count.result.sun["azimuth_deg"]) + 180.0) % 360.0  # type: ignore[arg-type]
     n = timed.truth_count
     sides = [_side(timed, n)]
     for off in offsets:
+        bearing = (toward + off) % 360.0
         sides.append(
-            _side(_evaluate(tif, station, truth, acquired=day, shadows_toward=(toward + off) % 360.0), n)
+            _side(_evaluate(tif, station, truth, params=params, acquired=day, shadows_toward=bearing), n)
         )
-    sides.append(_side(_evaluate(tif, station, truth, acquired=day), n))
+    sides.append(_side(_evaluate(tif, station, truth, params=params, acquired=day), n))
     return sides
 
 
@@ -216,7 +233,9 @@ def _counted(ev: StationEvaluation | None, labelled: bool) -> str:
     )
 
 
-def real_lines(bearings: dict[str, float], folder: Path) -> list[str]:
+def real_lines(
+    bearings: dict[str, float], folder: Path, overrides: dict[str, object] | None = None
+) -> list[str]:
     """A row per real scene and GSD: its counts (each grid offset; where labelled, COUNT/FOUND: the
     true railcars among the boxes) with the sun assumed and with the bearing read off the image, and
     the truth."""
@@ -230,8 +249,8 @@ def real_lines(bearings: dict[str, float], folder: Path) -> list[str]:
             copies = [src] if gsd is None else coarse_copies(src, gsd, 0.55, folder)
             assumed, given = [], []
             for copy in copies:
-                a = _evaluate(copy, stations, truth)
-                g = _evaluate(copy, stations, truth, shadows_toward=bearing)
+                a = _evaluate(copy, stations, truth, params=params_of(overrides))
+                g = _evaluate(copy, stations, truth, params=params_of(overrides), shadows_toward=bearing)
                 assumed.append(_counted(a, truth_file is not None))
                 given.append(_counted(g, truth_file is not None))
                 n = (a or g).truth_count if (a or g) else 0
@@ -261,21 +280,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--dates", default="2021-03-20,2021-06-20,2021-09-22,2021-12-21", help="with --afternoon: in turn"
     )
+    add_set_argument(ap)
     ap.add_argument("--joplin-bearing", type=float, default=75.0)
     ap.add_argument("--muttenz-bearing", type=float, default=28.0)
     args = ap.parse_args(argv)
+    overrides = parse_overrides(args.set, ap)
     offsets = tuple(float(x) for x in args.offsets.split(",") if x.strip())
     if args.afternoon:
         dates = [d.strip() for d in args.dates.split(",") if d.strip()]
         jobs: list[tuple] = [
-            ("afternoon", i, args.realism, args.gsd, dates, args.cars, args.afternoon, args.cache, offsets)
+            (
+                "afternoon",
+                i,
+                args.realism,
+                args.gsd,
+                dates,
+                args.cars,
+                args.afternoon,
+                args.cache,
+                offsets,
+                overrides,
+            )
             for i in range(args.scenes)
         ]
         what = (
             f"{args.scenes} fresh {args.realism} yards at {args.gsd:g} m drawn at {args.afternoon} local time"
         )
     else:
-        jobs = [(args.suite, i, args.cache, args.realism, offsets) for i in range(args.first, args.last)]
+        jobs = [
+            (args.suite, i, args.cache, args.realism, offsets, overrides)
+            for i in range(args.first, args.last)
+        ]
         what = f"{args.suite} {args.realism} scenes {args.first}-{args.last - 1}"
     with ProcessPoolExecutor(args.workers) as pool:
         per_scene = list(pool.map(scene_sides, jobs))
@@ -292,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nreal scenes (date only), counts per grid offset (native: one)")
     with tempfile.TemporaryDirectory() as tmp:
         bearings = {"joplin": args.joplin_bearing, "muttenz": args.muttenz_bearing}
-        print("\n".join(real_lines(bearings, Path(tmp))))
+        print("\n".join(real_lines(bearings, Path(tmp), overrides)))
     return 0
 
 

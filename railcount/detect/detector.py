@@ -313,13 +313,16 @@ def _candidates(
     # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
     reads = [bool(log is None and read_along(a, sun, gsd, params)) for a in directions]
 
-    def read(k: int) -> list[_Reading]:
-        return _read_direction(prep, gsd, directions[k], params, sun, regions[k], log, reads[k])
+    def read(k: int, side: np.ndarray | None = None) -> tuple[list[_Reading], np.ndarray | None]:
+        return _read_direction(prep, gsd, directions[k], params, sun, regions[k], log, reads[k], side)
 
     # The frames are independent: a second process may read some of them (never with ``log``,
     # which this process must fill), and the results come back in the frames' order.
     n = len(directions)
-    per_frame = shared_map(read, n) if log is None else [read(k) for k in range(n)]
+    if params.piece_side_from_main and sun.assumed_time and log is None:
+        per_frame = _read_pieces_after_mains(read, directions, regions, params)
+    else:
+        per_frame = [r for r, _ in (shared_map(read, n) if log is None else [read(k) for k in range(n)])]
     found = []
     along_rows = []
     for reads_along, readings in zip(reads, per_frame, strict=True):
@@ -342,6 +345,34 @@ def _candidates(
     return _Found(dets, features, types, placed, fill_context, beside, along, along_ctx)
 
 
+def _read_pieces_after_mains(
+    read: Callable[[int, np.ndarray | None], tuple[list[_Reading], np.ndarray | None]],
+    directions: list[float],
+    regions: list[np.ndarray | Piece | None],
+    params: DetectorParams,
+) -> list[list[_Reading]]:
+    """Every frame's readings, the main frames read first and each curve piece then on the side of the
+    window the nearest main frame (within ``params.piece_side_max_deg``) chose
+    (``params.piece_side_from_main``); in the frames' order."""
+    n = len(directions)
+    mains = [k for k in range(n) if not isinstance(regions[k], Piece)]
+    pieces = [k for k in range(n) if isinstance(regions[k], Piece)]
+    first = shared_map(lambda i: read(mains[i], None), len(mains))
+    chosen = [(directions[k], side) for k, (_, side) in zip(mains, first, strict=True) if side is not None]
+
+    def side_for(k: int) -> np.ndarray | None:
+        off = [abs((directions[k] - a + 90.0) % 180.0 - 90.0) for a, _ in chosen]
+        if not off or min(off) > params.piece_side_max_deg:
+            return None
+        return chosen[int(np.argmin(off))][1]
+
+    later = shared_map(lambda i: read(pieces[i], side_for(pieces[i])), len(pieces))
+    out: list[list[_Reading]] = [[] for _ in range(n)]
+    for k, (readings, _) in [*zip(mains, first, strict=True), *zip(pieces, later, strict=True)]:
+        out[k] = readings
+    return out
+
+
 def _read_direction(
     prep: Prepared,
     gsd: float,
@@ -351,7 +382,8 @@ def _read_direction(
     region: np.ndarray | Piece | None,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None,
     along: bool,
-) -> list[_Reading]:
+    side: np.ndarray | None = None,
+) -> tuple[list[_Reading], np.ndarray | None]:
     """:func:`_detect_along` on each reading of one direction's frame: one, or with ``along`` two.
 
     With ``along`` (the sun shines along the direction, :func:`sun_along`) no shadow lies beside
@@ -360,13 +392,27 @@ def _read_direction(
     what both readings propose. The frame's maps go when this returns: the next direction's frame
     is not made while they are held. Where the sun does give the frame a side (its shadows across
     the tracks are short, :func:`short_shadows_across`), the one reading on that side is made.
+
+    Also returned: the side of the window (x, y) the one reading took its shadows to fall on, as
+    the unit vector across the frame towards it (None for two readings or none taken); ``side``,
+    such a vector, makes the reading take the side of this frame that lies towards it.
     """
     if along:
         no_fills = dataclasses.replace(params, fill_gaps=False)
         frame, readings = _frame_maps(prep, gsd, angle, no_fills, sun, region, ("up", "down"))
-        return [_detect_along(frame, maps, gsd, angle, no_fills, sun, None, region) for maps in readings]
-    frame, (maps,) = _frame_maps(prep, gsd, angle, params, sun, region)
-    return [_detect_along(frame, maps, gsd, angle, params, sun, log, region)]
+        return [
+            _detect_along(frame, maps, gsd, angle, no_fills, sun, None, region) for maps in readings
+        ], None
+    frame, (maps,) = _frame_maps(prep, gsd, angle, params, sun, region, world_side=side)
+    taken = None if maps.terms is None else _side_vector(frame, maps.terms.shadow_side)
+    return [_detect_along(frame, maps, gsd, angle, params, sun, log, region)], taken
+
+
+def _side_vector(frame: TrackFrame, side: str) -> np.ndarray:
+    """The unit vector in window (x, y) across ``frame`` towards its ``side`` ("up": smaller rows)."""
+    up = -np.array([frame.matrix[1, 0], frame.matrix[1, 1]], dtype=float)
+    up /= max(float(np.hypot(*up)), 1e-12)
+    return up if side == "up" else -up
 
 
 def sun_along(angle: float, sun: SunPosition) -> bool:
@@ -651,6 +697,8 @@ def _frame_maps(
     sun: SunPosition,
     region: np.ndarray | Piece | None = None,
     force_sides: tuple[str, ...] = (),
+    *,
+    world_side: np.ndarray | None = None,
 ) -> tuple[TrackFrame, list[_FrameMaps]]:
     """The bands warped into the frame of one track direction (cut to ``region``, window (x, y)
     points, widened by ``frame_margin_m``), the band evidence there, and the centreline runs and
@@ -661,7 +709,10 @@ def _frame_maps(
     leave along the track mapped (with ``params.along_edged``, edged bands near them are proposed
     too). The readings share the warped bands, the dash map and one pass of the band maps
     (:func:`~railcount.detect.strips.sided_evidence`); each is what a reading of its side alone
-    gives. Where the sun does give the frame a side, there is one reading, on that side."""
+    gives. Where the sun does give the frame a side, there is one reading, on that side.
+
+    ``world_side`` (a window (x, y) vector; :func:`_read_pieces_after_mains`) gives the one reading
+    its side: the side of this frame towards it, as known."""
     if isinstance(region, Piece):
         frame = TrackFrame.for_direction(prep.data.shape, angle, region.corners, params.piece_margin_m / gsd)
     else:
@@ -682,6 +733,8 @@ def _frame_maps(
     dashes = None
     if not force_sides:
         known = not sun.assumed_time
+        if world_side is not None:
+            side, known = ("up" if float(_side_vector(frame, "up") @ world_side) > 0 else "down"), True
         evidence = [frame_evidence(*bands, core, gsd, params, shadow_side=side, side_is_known=known)]
     else:
         # Read along the sun (at a known time, :func:`sun_along`): the dashes its shadows leave along

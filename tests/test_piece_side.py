@@ -1,0 +1,77 @@
+"""Curve pieces taking their main frame's side when the time of day is unknown
+(``DetectorParams.piece_side_from_main``; a switch, off by default)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from railcount.detect.detector import _read_pieces_after_mains, detect
+from railcount.detect.params import DetectorParams
+from railcount.detect.regions import Piece
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+
+from .geofixtures import write_synth
+
+ON = DetectorParams(piece_side_from_main=True)
+
+
+def _piece(angle: float) -> Piece:
+    return Piece(angle, np.zeros((4, 2)), np.ones((2, 2), bool), 8)
+
+
+def test_each_piece_takes_the_side_of_the_nearest_main_frame_within_reach():
+    directions = [10.0, 12.0, 60.0, 100.0, 172.0]
+    regions = [None, _piece(12.0), _piece(60.0), None, _piece(172.0)]
+    up = {0: np.array([0.0, -1.0]), 3: np.array([1.0, 0.0])}  # the sides the two main frames chose
+    calls: list[tuple[int, object]] = []
+
+    def read(k: int, side: np.ndarray | None):
+        calls.append((k, None if side is None else tuple(side)))
+        return [f"reading {k}"], up.get(k)
+
+    out = _read_pieces_after_mains(read, directions, regions, DetectorParams(piece_side_max_deg=30.0))
+    assert out == [[f"reading {k}"] for k in range(5)]  # in the frames' order
+    assert [k for k, _ in calls[:2]] == [0, 3]  # the main frames first, on their own
+    given = dict(calls[2:])
+    assert given[1] == (0.0, -1.0)  # 2 degrees from the first main frame
+    assert given[2] is None  # 50 and 40 degrees from them: its own choice
+    assert given[4] == (0.0, -1.0)  # 18 degrees from the first across 180
+
+
+def test_a_count_with_a_known_time_is_the_same_either_way(tmp_path):
+    paths, station = write_synth(tmp_path, date="2021-06-15", cars=20, gsd_m=0.5, seed=11)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    off, on = detect(window), detect(window, ON)
+    assert len(off) > 5
+    for field in dataclasses.fields(off):
+        assert np.array_equal(getattr(off, field.name), getattr(on, field.name)), field.name
+
+
+def test_muttenz_made_coarser_keeps_its_wagons_and_drops_false_boxes(shared_real, tmp_path):
+    """Muttenz west averaged to 0.75 m, its file a date only: with the switch, the pieces read their
+    shadows where the main frame does (as a known sun puts them), the same wagons are found and
+    fewer boxes stand on no wagon."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from real_gsd import coarser
+
+    from railcount.evaluate import match_pairs
+    from railcount.io.truth import stock_in_window, truth_features
+
+    muttenz = shared_real / "muttenz"
+    copy = coarser(muttenz / "muttenz_2018.tif", 0.75, 0.55, tmp_path / "muttenz_075.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (window,) = read_windows(copy, read_stations(muttenz / "station_west.geojson"))
+        truth = stock_in_window(truth_features(muttenz / "truth_west.geojson"), window)[0]
+        off, on = detect(window), detect(window, ON)
+    radius = 7.5 / window.gsd_m
+    found_off = len(match_pairs(off.center, truth, radius))
+    found_on = len(match_pairs(on.center, truth, radius))
+    assert found_on >= found_off
+    assert len(on) - found_on < len(off) - found_off  # fewer boxes on no wagon
