@@ -36,3 +36,19 @@ def test_the_true_bearing_counts_as_the_time_does(tmp_path, capsys):
     bearing_row = next(line for line in out if line.startswith("bearing +0")).split()
     assert bearing_row[2:] == [*time_row[1:-2], "1/1", "0"]
     assert int(time_row[2]) > 0  # a yard with cars
+
+
+def test_afternoon_yards_are_drawn_at_the_hour_asked(tmp_path, capsys):
+    import json
+
+    args = ["--afternoon", "15:30", "--scenes", "1", "--realism", "v1", "--offsets", "0", "--workers", "1"]
+    assert untimed.main([*args, "--cache", str(tmp_path), "--no-real"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "drawn at 15:30 local time" in out[0]
+    time_row = next(line for line in out if line.startswith("time")).split()
+    bearing_row = next(line for line in out if line.startswith("bearing +0")).split()
+    assert bearing_row[2:] == [*time_row[1:-2], "1/1", "0"]
+    (truth,) = tmp_path.glob("stress-v1-0.5m-40cars-1530/*.truth.json")
+    acquired = json.loads(truth.read_text())["acquired"]
+    assert acquired.endswith("T06:48:00Z")  # 15:30 at Tumangang's 130.6 E is 06:48 UTC
+    assert 200 < json.loads(truth.read_text())["sun_azimuth_deg"] < 280  # an afternoon sun, in the west
