@@ -140,13 +140,16 @@ def count_scene(
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
         day = windows[0].acquired.date().isoformat() if windows[0].acquired else "2023-10-05"
+        toward = (window_sun(windows[0]).azimuth_deg + 180.0) % 360.0
+        origin = "from the image's top" if is_pixel_space(windows[0]) else "from north"
         warnings.warn(
             AssumedSunWarning(
                 f"{windows[0].scene_id}: {when}, so the sun is assumed at {hour:02d}:{minute:02d} local "
-                "solar time and shadows may be read on the wrong side (false cars beside buildings); "
+                f"solar time (shadows pointing about {toward:.0f} degrees, clockwise {origin}) and "
+                "shadows may be read on the wrong side (false cars beside buildings); "
                 f"if the acquisition time is known, pass it (--acquired {day}THH:MMZ, UTC) or set "
                 "it in the file (TIFFTAG_DATETIME); if not, give the compass bearing the shadows point "
-                "to on the image (--shadows-toward DEGREES, clockwise from north)"
+                "to on the image (--shadows-toward DEGREES)"
             ),
             stacklevel=2,
         )

@@ -142,6 +142,17 @@ def test_with_no_date_the_height_is_the_equinoxs_and_a_warning_says_so(tagged_an
     assert dated["sun"]["elevation_deg"] != rec["sun"]["elevation_deg"]  # June's sun, not March's
 
 
+def test_the_assumed_suns_warning_says_where_it_puts_the_shadows(tagged_and_bare, capsys):
+    """So that a person can set it against the picture's shadows without opening the overlay."""
+    _, bare, station, _ = tagged_and_bare
+    code, rec, err = _count(capsys, str(bare), "--station", str(station), "--acquired", "2021-06-15")
+    assert code == 0 and rec["sun"]["time_of_day"] == "assumed"
+    toward = round((rec["sun"]["azimuth_deg"] + 180.0) % 360.0)
+    found = re.search(r"shadows pointing about (\d+) degrees, clockwise from north", err)
+    assert found is not None, err
+    assert abs(int(found.group(1)) - toward) <= 1
+
+
 def test_pixel_space_takes_the_bearing_from_the_images_top(tagged_and_bare, capsys, tmp_path):
     """An image with no georeferencing: the bearing sets the side, from the image's top."""
     tagged, *_ = tagged_and_bare
