@@ -210,3 +210,25 @@ def test_the_chart_rings_the_counts_that_came_with_a_warning():
     assert n == 0 and not any("warning" in t for t in legend)
     n, legend = rings(compare(judged(60, 40, 200, warnings=(note,)), warned_base))
     assert n == 2 and "count with a warning (likely low)" in legend  # one baseline count and the judged one
+
+
+@pytest.mark.parametrize("at", [0, 3, 8])
+def test_the_previous_highs_label_stays_inside_the_plot(at):
+    """Wherever in the window the previous high falls (first, middle or last of the baseline), its
+    label lies inside the axes, clear of the y axis and its labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from railcount.report.chart import baseline_chart
+
+    values = [20, 22, 25, 21, 23, 24, 22, 20, 21]
+    values[at] = 40
+    hist = series(values, start=date(2018, 11, 1), step=180)
+    c = compare(judged(60, 55, 65), hist)
+    fig = baseline_chart(c, [*c.baseline_obs, c.judged])
+    ax = fig.axes[0]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (label,) = [t for t in ax.texts if t.get_text().startswith("previous high")]
+    box, frame = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (box, frame)

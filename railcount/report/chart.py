@@ -213,15 +213,19 @@ def baseline_chart(
     # The previous maximum.
     if s.max is not None and s.max_date is not None:
         left = min([c.baseline_start, *(o.date for o in shown)])
-        near_end = (s.max_date - left).days > 0.75 * max(1, (j.date - left).days)
+        where = (s.max_date - left).days / max(1, (j.date - left).days)
+        # The label reads away from the nearer edge, so it stays inside the plot: leftwards from a
+        # high late in the window, rightwards from one early in it (it would cross the axis), else
+        # centred on it.
+        ha, dx = ("right", 6) if where > 0.75 else ("left", -6) if where < 0.25 else ("center", 0)
         ax.axhline(s.max, color=ORANGE, lw=1.4, ls="--", zorder=2)
         ax.plot([_dt(s.max_date)], [s.max], marker="o", ms=13, mfc="none", mec=ORANGE, mew=2.2, zorder=5)
         ax.annotate(
             f"previous high: {s.max:g} ({s.max_date.isoformat()})",
             (_dt(s.max_date), s.max),
-            xytext=(6 if near_end else 0, 10),
+            xytext=(dx, 10),
             textcoords="offset points",
-            ha="right" if near_end else "center",
+            ha=ha,
             va="bottom",
             fontsize=10,
             color="#8a5d00",
