@@ -154,7 +154,8 @@ def _overlay_section(report: Report) -> list[str]:
             f"({_n(o.low)}\N{EN DASH}{_n(o.high)}){escape(differs)}; "
             "every counted car is outlined; the dashed ones are those the car model was unsure of "
             "(under 0.7), which hold about half the false ones on generated yards: check them first; "
-            "a white dot marks a car called tarped."
+            "a white dot marks a car called tarped; the yellow arrow in the legend shows which way the "
+            "count took the shadows to point: set it against the picture's shadows."
             "</figcaption></figure>"
         )
     else:
