@@ -129,10 +129,16 @@ def count_scene(
             except ValueError as err:
                 raise UsageError(f"{w.scene_id}: --shadows-toward: {err}") from None
         if windows and windows[0].acquired is None:
+            # (In pixel space --acquired is refused: the date comes from the file's name or tags.)
+            mend = (
+                "name the file with its date (YYYY-MM-DD)"
+                if is_pixel_space(windows[0])
+                else "pass the date (--acquired YYYY-MM-DD)"
+            )
             warnings.warn(
                 AssumedSunWarning(
                     f"{windows[0].scene_id}: no acquisition date, so the sun's height for the shadows' "
-                    "bearing is taken at the spring equinox; pass the date (--acquired YYYY-MM-DD)"
+                    f"bearing is taken at the spring equinox; {mend}"
                 ),
                 stacklevel=2,
             )

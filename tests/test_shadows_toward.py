@@ -164,6 +164,7 @@ def test_pixel_space_takes_the_bearing_from_the_images_top(tagged_and_bare, caps
         main(["count", str(png), "--gsd", "0.5", "--shadows-toward", "300", "--out", str(tmp_path / "o")])
         == 0
     )
+    assert "name the file with its date" in capsys.readouterr().err  # (--acquired is refused with --gsd)
     sun = json.loads((tmp_path / "o" / "count.json").read_text())["sun"]
     assert sun["azimuth_deg"] == 120.0 and sun["time_of_day"] == "from shadows"
     assert sun["shadows_toward_deg"] == 300.0 and 0.0 < sun["elevation_deg"] < 90.0
