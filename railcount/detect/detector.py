@@ -42,7 +42,7 @@ from railcount.detect.candidates import (
 )
 from railcount.detect.cars import BandTerms, FrameCars, Runs, centreline_runs, pitch_box_centres, split_runs
 from railcount.detect.dashes import ALONG_CONTEXT, dash_context, dash_map, edged_gate
-from railcount.detect.exemplars import rescued
+from railcount.detect.exemplars import angle_apart, rescued
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import direction_peaks
@@ -361,10 +361,10 @@ def _read_pieces_after_mains(
     chosen = [(directions[k], side) for k, (_, side) in zip(mains, first, strict=True) if side is not None]
 
     def side_for(k: int) -> np.ndarray | None:
-        off = [abs((directions[k] - a + 90.0) % 180.0 - 90.0) for a, _ in chosen]
-        if not off or min(off) > params.piece_side_max_deg:
+        if not chosen:
             return None
-        return chosen[int(np.argmin(off))][1]
+        off = angle_apart(np.array(directions[k]), np.array([a for a, _ in chosen]))
+        return None if off.min() > params.piece_side_max_deg else chosen[int(np.argmin(off))][1]
 
     later = shared_map(lambda i: read(pieces[i], side_for(pieces[i])), len(pieces))
     out: list[list[_Reading]] = [[] for _ in range(n)]
