@@ -46,7 +46,7 @@ from typing import NamedTuple
 from railcount.detect.params import DetectorParams
 from railcount.io.stations import read_stations
 from railcount.models import Station
-from railcount.pipeline import evaluate_scene
+from railcount.pipeline import StationEvaluation, evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import (
@@ -100,6 +100,11 @@ def counted_against(
     """``scene`` (one station) counted and matched against ``truth``."""
     with known_warnings_ignored():
         (ev,) = evaluate_scene(scene, stations, truth, params=params)
+    return counted_of(ev)
+
+
+def counted_of(ev: StationEvaluation) -> Counted:
+    """One station's evaluation as a :class:`Counted`."""
     r = ev.count.result
     return Counted(
         ev.truth_count,

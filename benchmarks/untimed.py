@@ -58,7 +58,6 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
 
 from railcount.errors import UsageError
 from railcount.evaluate import Match
@@ -77,24 +76,14 @@ from accuracy import (
     params_of,
     parse_overrides,
 )
+from conditions import Counted, counted_of, figures
 from real_gsd import coarse_copies
 from stress import stress_folder, stress_spec
 
 
-class Side(NamedTuple):
-    """One way of counting a scene: its truth, count, true positives and detections (count None:
-    the bearing could not be given)."""
-
-    truth: int
-    count: int | None
-    found: int
-    detected: int
-
-
-def _side(ev: StationEvaluation | None, truth: int) -> Side:
-    if ev is None:
-        return Side(truth, None, 0, 0)
-    return Side(ev.truth_count, ev.count.result.railcars, ev.match.true_positives, ev.match.detected)
+def _side(ev: StationEvaluation | None) -> Counted | None:
+    """One way of counting a scene, or None where the bearing asked for could not be given."""
+    return None if ev is None else counted_of(ev)
 
 
 def _evaluate(scene: Path, station: Path, truth: Path, **kw: object) -> StationEvaluation | None:
@@ -143,7 +132,7 @@ def afternoon_scene(
     return ensure_spec(spec, folder)
 
 
-def scene_sides(job: tuple) -> list[Side]:
+def scene_sides(job: tuple) -> list[Counted | None]:
     """A generated scene counted with its time, with its date and the true bearing plus each offset,
     and with its date alone. ``job``: (suite, i, cache, realism, offsets, overrides), or with
     ``suite`` ``"afternoon"`` (i, realism, gsd, dates, cars, local time, cache) after it; overrides:
@@ -160,14 +149,13 @@ def scene_sides(job: tuple) -> list[Side]:
     assert timed is not None and timed.count.result.sun is not None and timed.count.result.acquired
     day = the_day(timed.count.result.acquired)
     toward = (float(timed.count.result.sun["azimuth_deg"]) + 180.0) % 360.0  # type: ignore[arg-type]
-    n = timed.truth_count
-    sides = [_side(timed, n)]
+    sides = [_side(timed)]
     for off in offsets:
         bearing = (toward + off) % 360.0
         sides.append(
-            _side(_evaluate(tif, station, truth, params=params, acquired=day, shadows_toward=bearing), n)
+            _side(_evaluate(tif, station, truth, params=params, acquired=day, shadows_toward=bearing))
         )
-    sides.append(_side(_evaluate(tif, station, truth, params=params, acquired=day), n))
+    sides.append(_side(_evaluate(tif, station, truth, params=params, acquired=day)))
     return sides
 
 
@@ -184,16 +172,16 @@ HEAD = f"{'side':<14}{'scenes':>7}{'truth':>7}{'count':>7}{'WAPE':>8}{'bias':>8}
 HEAD += f"{'same as time':>14}{'failed':>8}"
 
 
-def side_row(label: str, sides: list[Side], timed: list[Side]) -> str:
-    """A table row: the scenes one side counted, pooled (the scenes it failed on left out)."""
-    done = [(s, t) for s, t in zip(sides, timed, strict=True) if s.count is not None]
-    truth = sum(s.truth for s, _ in done)
-    count = sum(s.count or 0 for s, _ in done)
-    err = sum(abs((s.count or 0) - s.truth) for s, _ in done)
-    m = Match(truth, sum(s.detected for s, _ in done), sum(s.found for s, _ in done))
-    same = sum(s.count == t.count for s, t in done)
-    wape = f"{err / truth:.1%}" if truth else "-"
-    bias = f"{(count - truth) / truth:+.1%}" if truth else "-"
+def side_row(label: str, sides: list[Counted | None], timed: list[Counted | None]) -> str:
+    """A table row: the scenes one side counted, pooled (the scenes it failed on, None, left out)."""
+    done = [(s, t) for s, t in zip(sides, timed, strict=True) if s is not None]
+    counted = [s for s, _ in done]
+    error, off, _, found, truth = figures(counted)
+    m = Match(truth, sum(s.detections for s in counted), found)
+    count = sum(s.count for s in counted)
+    same = sum(t is not None and s.count == t.count for s, t in done)
+    wape = f"{error:.1%}" if truth else "-"
+    bias = f"{off:+.1%}" if truth else "-"
     failed = len(sides) - len(done)
     return (
         f"{label:<14}{len(done):>7}{truth:>7}{count:>7}{wape:>8}{bias:>8}"
@@ -201,8 +189,9 @@ def side_row(label: str, sides: list[Side], timed: list[Side]) -> str:
     )
 
 
-def generated_table(per_scene: list[list[Side]], offsets: tuple[float, ...]) -> list[str]:
-    """The generated scenes' table: a row per side."""
+def generated_table(per_scene: list[list[Counted | None]], offsets: tuple[float, ...]) -> list[str]:
+    """The generated scenes' table: a row per side (each scene's first, counted with its time, is
+    never None)."""
     lines = [HEAD, "-" * len(HEAD)]
     timed = [s[0] for s in per_scene]
     for k, label in enumerate(labels(offsets)):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import untimed
-from untimed import Side, generated_table
+from conditions import Counted
+from untimed import generated_table
 
 
 def test_the_docstring_examples():
@@ -14,9 +15,9 @@ def test_the_docstring_examples():
 
 
 def test_a_side_the_bearing_could_not_give_is_left_out_and_counted_as_failed():
-    timed = [Side(10, 9, 9, 9), Side(20, 20, 19, 20)]
-    bearing = [Side(10, 9, 9, 9), Side(20, None, 0, 0)]
-    alone = [Side(10, 7, 7, 8), Side(20, 22, 19, 22)]
+    timed = [Counted(10, 9, 9, 9), Counted(20, 20, 19, 20)]
+    bearing = [Counted(10, 9, 9, 9), None]
+    alone = [Counted(10, 7, 7, 8), Counted(20, 22, 19, 22)]
     lines = generated_table([list(s) for s in zip(timed, bearing, alone, strict=True)], (0.0,))
     rows = {
         line.split()[0] + (" " + line.split()[1] if line.startswith("bearing") else ""): line
