@@ -123,6 +123,27 @@ def synth_window(folder: Path, **spec):
     return window, truth_stock(paths["truth_geojson"], window)
 
 
+def muttenz_west_coarser(shared_real: Path, folder: Path, gsd_m: float):
+    """Muttenz west made coarser to ``gsd_m`` as ``benchmarks/real_gsd.py`` makes it (area average,
+    a 0.55 px blur), written in ``folder`` and read back: the station's window and its true stock."""
+    import sys
+    import warnings
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from real_gsd import coarser
+
+    from railcount.io.scenes import read_windows
+    from railcount.io.stations import read_stations
+    from railcount.io.truth import truth_stock
+
+    muttenz = shared_real / "muttenz"
+    copy = coarser(muttenz / "muttenz_2018.tif", gsd_m, 0.55, folder / f"muttenz_{gsd_m:g}m.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (window,) = read_windows(copy, read_stations(muttenz / "station_west.geojson"))
+    return window, truth_stock(muttenz / "truth_west.geojson", window)
+
+
 def found_railcars(window, truth, params=None) -> tuple[int, int]:
     """Detect in ``window``: (true railcars matched, railcars counted), a match within 7.5 m. The
     detector's warnings are ignored: these yards are drawn to be what they warn of."""

@@ -21,6 +21,8 @@ from railcount.detect.exemplars import chain_sizes, rescued
 from railcount.detect.params import DetectorParams
 from railcount.models import SceneWindow, Station
 
+from .geofixtures import muttenz_west_coarser
+
 GSD = 0.75
 CAR_M, GAP_M = 14.0, 1.0
 
@@ -128,25 +130,15 @@ def test_chains_link_end_to_end_on_one_line():
 def test_real_wagons_turned_down_at_0_75_m_are_found_again(shared_real, tmp_path):
     """Muttenz west averaged to 0.75 m: the second look finds wagons the car model turned down, and
     what it adds is on wagons more often than not, drawn dashed at the threshold it missed."""
-    import sys
     import warnings
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from real_gsd import coarser
 
     from railcount.detect.detector import detect
     from railcount.evaluate import match_pairs
-    from railcount.io.scenes import read_windows
-    from railcount.io.stations import read_stations
-    from railcount.io.truth import stock_in_window, truth_features
 
-    muttenz = shared_real / "muttenz"
-    copy = coarser(muttenz / "muttenz_2018.tif", 0.75, 0.55, tmp_path / "muttenz_075.tif")
+    window, stock = muttenz_west_coarser(shared_real, tmp_path, 0.75)
+    truth = stock.cars
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        (window,) = read_windows(copy, read_stations(muttenz / "station_west.geojson"))
-        truth = stock_in_window(truth_features(muttenz / "truth_west.geojson"), window)[0]
         off = detect(window, DetectorParams(exemplar_rescue=False))
         on = detect(window, DetectorParams(exemplar_rescue=True))
     radius = 7.5 / window.gsd_m

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
-import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +13,7 @@ from railcount.detect.regions import Piece
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
-from .geofixtures import write_synth
+from .geofixtures import found_railcars, muttenz_west_coarser, write_synth
 
 ON = DetectorParams(piece_side_from_main=True)
 
@@ -56,22 +53,9 @@ def test_a_count_with_a_known_time_is_the_same_either_way(tmp_path):
 def test_muttenz_made_coarser_keeps_its_wagons_and_drops_false_boxes(shared_real, tmp_path):
     """Muttenz west averaged to 0.75 m, its file a date only: with the switch, the pieces read their
     shadows where the main frame does (as a known sun puts them), the same wagons are found and
-    fewer boxes stand on no wagon."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from real_gsd import coarser
-
-    from railcount.evaluate import match_pairs
-    from railcount.io.truth import stock_in_window, truth_features
-
-    muttenz = shared_real / "muttenz"
-    copy = coarser(muttenz / "muttenz_2018.tif", 0.75, 0.55, tmp_path / "muttenz_075.tif")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (window,) = read_windows(copy, read_stations(muttenz / "station_west.geojson"))
-        truth = stock_in_window(truth_features(muttenz / "truth_west.geojson"), window)[0]
-        off, on = detect(window), detect(window, ON)
-    radius = 7.5 / window.gsd_m
-    found_off = len(match_pairs(off.center, truth, radius))
-    found_on = len(match_pairs(on.center, truth, radius))
+    fewer railcars stand on no wagon."""
+    window, truth = muttenz_west_coarser(shared_real, tmp_path, 0.75)
+    found_off, counted_off = found_railcars(window, truth)
+    found_on, counted_on = found_railcars(window, truth, ON)
     assert found_on >= found_off
-    assert len(on) - found_on < len(off) - found_off  # fewer boxes on no wagon
+    assert counted_on - found_on < counted_off - found_off  # fewer railcars on no wagon
