@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 def batch(
     station: Path = typer.Option(
-        ..., "--station", "-s", help="GeoJSON with one or more station polygons (lon/lat), named by 'name'."
+        ...,
+        "--station",
+        "-s",
+        help=(
+            "One or more station polygons: GeoJSON (lon/lat, or with a 'crs' member) or a one-layer "
+            "GeoPackage or Shapefile (as QGIS saves them), named by 'name'."
+        ),
     ),
     scenes: str = typer.Option(
         ...,

@@ -24,7 +24,10 @@ def count(
         None,
         "--station",
         "-s",
-        help="GeoJSON with one or more station polygons (lon/lat), named by 'name'. Required unless --gsd.",
+        help=(
+            "One or more station polygons: GeoJSON (lon/lat, or with a 'crs' member) or a one-layer "
+            "GeoPackage or Shapefile (as QGIS saves them), named by 'name'. Required unless --gsd."
+        ),
     ),
     out: Path | None = typer.Option(
         None,
@@ -77,6 +80,8 @@ def count(
     railcount count https://example.org/yard_cog.tif --station yard.geojson --json
 
     railcount count tiles/ --station yard.geojson --bands 3,2,1
+
+    railcount count scene.tif --station yard_drawn_in_qgis.gpkg
 
     railcount count photo.png --gsd 0.5 --out out
 

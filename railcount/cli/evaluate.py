@@ -13,7 +13,15 @@ from railcount.io.stations import read_stations
 
 def evaluate(
     scene: str = typer.Argument(..., help="GeoTIFF scene (path or URL)."),
-    station: Path = typer.Option(..., "--station", "-s", help="GeoJSON station polygon(s), lon/lat."),
+    station: Path = typer.Option(
+        ...,
+        "--station",
+        "-s",
+        help=(
+            "Station polygons: GeoJSON (lon/lat, or with a 'crs' member) or a one-layer GeoPackage or "
+            "Shapefile (as QGIS saves them), named by 'name'."
+        ),
+    ),
     truth: Path = typer.Option(
         ...,
         "--truth",

@@ -50,7 +50,11 @@ def report(
         False, "--point", help="Judge the count itself, not the low end of its interval."
     ),
     station_file: Path | None = typer.Option(
-        None, "--station-file", help="Station polygon GeoJSON: to draw overlays and count a --scene."
+        None,
+        "--station-file",
+        help=(
+            "Station polygon file (GeoJSON, GeoPackage or Shapefile): to draw overlays and count a --scene."
+        ),
     ),
     thumbnails: int = typer.Option(4, "--thumbnails", help="Baseline scenes to draw in the report."),
     out: Path | None = typer.Option(

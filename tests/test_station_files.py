@@ -1,0 +1,213 @@
+"""Station polygons as QGIS saves them: GeoPackage, Shapefile (plain and zipped), and GeoJSON with a
+``crs`` member in a projected system. Every file here is written by GDAL (pyogrio), as QGIS writes
+them, and each must count the bundled sample as its lon/lat GeoJSON twin does."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from rasterio.warp import transform_geom
+from shapely.geometry import mapping, shape
+
+from railcount.cli import main
+from railcount.errors import StationError
+from railcount.io.stations import read_stations
+
+from .conftest import SAMPLE_SCENE, SAMPLE_STATION
+from .test_cli import run_cli
+
+pyogrio_raw = pytest.importorskip("pyogrio.raw")
+
+UTM = "EPSG:32652"  # the 2023-10-05 sample's own system
+
+
+def _sample_feature() -> tuple[str, dict]:
+    doc = json.loads(SAMPLE_STATION.read_text())
+    feat = doc["features"][0]
+    return feat["properties"]["name"], feat["geometry"]
+
+
+def _write_layer(path: Path, geoms: list[dict], fields: dict[str, list], crs: str | None, **kw) -> Path:
+    """One polygon layer written by GDAL's driver for ``path``'s kind."""
+    wkb = np.array([shapely.to_wkb(shape(g)) for g in geoms], dtype=object)
+    driver = {".gpkg": "GPKG", ".shp": "ESRI Shapefile"}[path.suffix]
+    pyogrio_raw.write(
+        path,
+        wkb,
+        [np.array(v, dtype=object if isinstance(v[0], str) else None) for v in fields.values()],
+        list(fields),
+        driver=driver,
+        crs=crs,
+        geometry_type="Polygon",
+        **kw,
+    )
+    return path
+
+
+@pytest.fixture
+def utm_geometry() -> dict:
+    _, geom = _sample_feature()
+    return dict(transform_geom("EPSG:4326", UTM, geom))
+
+
+def _counted(station: Path, capsys) -> dict:
+    assert main(["count", str(SAMPLE_SCENE), "--station", str(station), "--json"]) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    return json.loads(line)
+
+
+def _same_place(a, b, tolerance_deg: float = 1e-7) -> bool:
+    """Two lon/lat geometries within about a centimetre of each other, vertex for vertex."""
+    return a.equals_exact(b, tolerance_deg)
+
+
+def test_geopackage_in_utm_reads_as_the_lonlat_geojson(tmp_path, utm_geometry):
+    name, _ = _sample_feature()
+    gpkg = _write_layer(tmp_path / "yard.gpkg", [utm_geometry], {"name": [name]}, UTM)
+    (from_gpkg,) = read_stations(gpkg)
+    (from_json,) = read_stations(SAMPLE_STATION)
+    assert from_gpkg.name == from_json.name == name
+    assert _same_place(from_gpkg.geometry, from_json.geometry)
+    # A projected layer read as if it were lon/lat would be hundreds of kilometres away.
+    assert -180 <= from_gpkg.geometry.bounds[0] <= 180
+
+
+def test_every_qgis_format_counts_the_sample_as_the_geojson_does(tmp_path, utm_geometry, capsys):
+    name, _ = _sample_feature()
+    gpkg = _write_layer(tmp_path / "yard.gpkg", [utm_geometry], {"name": [name]}, UTM)
+    shp = _write_layer(tmp_path / "yard.shp", [utm_geometry], {"name": [name]}, UTM)
+    zipped = tmp_path / "yard_shp.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        for part in tmp_path.glob("yard.*"):
+            if part.suffix != ".gpkg":
+                z.write(part, part.name)
+    projected_json = tmp_path / "yard_utm.geojson"
+    projected_json.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}},
+                "features": [{"type": "Feature", "properties": {"name": name}, "geometry": utm_geometry}],
+            }
+        )
+    )
+    want = _counted(SAMPLE_STATION, capsys)
+    for station in (gpkg, shp, zipped, projected_json):
+        got = _counted(station, capsys)
+        assert got["station"] == want["station"], station.name
+        assert (got["railcars"], got["railcars_low"], got["railcars_high"]) == (
+            want["railcars"],
+            want["railcars_low"],
+            want["railcars_high"],
+        ), station.name
+        assert got["locomotives"] == want["locomotives"], station.name
+
+
+def test_lonlat_crs_members_leave_the_coordinates_alone(tmp_path):
+    name, geom = _sample_feature()
+    (plain,) = read_stations(SAMPLE_STATION)
+    for member in (
+        {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        {"type": "name", "properties": {"name": "EPSG:4326"}},
+        {"type": "EPSG", "properties": {"code": 4326}},
+    ):
+        p = tmp_path / "lonlat.geojson"
+        feature = {"type": "Feature", "crs": member, "properties": {"name": name}, "geometry": geom}
+        p.write_text(json.dumps(feature))
+        (st,) = read_stations(p)
+        assert st.geometry.equals_exact(plain.geometry, 0.0), member
+
+
+def test_old_style_epsg_member_is_honoured(tmp_path, utm_geometry):
+    p = tmp_path / "old.geojson"
+    member = {"type": "EPSG", "properties": {"code": 32652}}
+    p.write_text(json.dumps({"type": "Feature", "crs": member, "properties": {}, "geometry": utm_geometry}))
+    (st,) = read_stations(p)
+    assert _same_place(st.geometry, read_stations(SAMPLE_STATION)[0].geometry)
+
+
+def test_name_in_other_capitals_and_plain_properties(tmp_path, utm_geometry):
+    fields = {"NAME": ["North", "South"], "tracks": [12, 7]}
+    gpkg = _write_layer(tmp_path / "caps.gpkg", [utm_geometry, utm_geometry], fields, UTM)
+    north, south = read_stations(gpkg)
+    assert (north.name, south.name) == ("North", "South")
+    assert north.properties["tracks"] == 12 and type(north.properties["tracks"]) is int
+    json.dumps(north.properties)  # the batch stores them: plain JSON values only
+
+
+def test_utf8_bom_geojson_is_read(tmp_path):
+    p = tmp_path / "bom.geojson"
+    p.write_bytes(b"\xef\xbb\xbf" + SAMPLE_STATION.read_bytes())
+    assert [s.name for s in read_stations(p)] == [s.name for s in read_stations(SAMPLE_STATION)]
+
+
+def test_shapefile_without_its_prj_says_so(tmp_path, utm_geometry):
+    shp = _write_layer(tmp_path / "noprj.shp", [utm_geometry], {"name": ["Yard"]}, UTM)
+    shp.with_suffix(".prj").unlink()
+    with pytest.raises(StationError, match=r"no coordinate system \(a Shapefile without its \.prj\?\)"):
+        read_stations(shp)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d, g: _two_layers(d, g), "holds 2 layers (north, south); railcount reads one"),
+        (lambda d, g: _junk(d), "not a station file railcount can read"),
+        (lambda d, g: _unknown_crs(d, g), "is not one GDAL knows"),
+        (lambda d, g: _unreadable_member(d, g), "names no coordinate system railcount can read"),
+    ],
+)
+def test_bad_station_files_are_one_line_errors(tmp_path, utm_geometry, make, message):
+    station = make(tmp_path, utm_geometry)
+    proc = run_cli("count", str(SAMPLE_SCENE), "--station", str(station))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith(f"railcount: error: {station}:")
+    assert message in lines[0]
+
+
+def _two_layers(folder: Path, geom: dict) -> Path:
+    path = folder / "two.gpkg"
+    _write_layer(path, [geom], {"name": ["A"]}, UTM, layer="north")
+    _write_layer(path, [geom], {"name": ["B"]}, UTM, layer="south", append=True)
+    return path
+
+
+def _junk(folder: Path) -> Path:
+    path = folder / "yard.gpkg"
+    path.write_bytes(bytes(range(256)) * 8)
+    return path
+
+
+def _unknown_crs(folder: Path, geom: dict) -> Path:
+    path = folder / "unknown.geojson"
+    member = {"type": "name", "properties": {"name": "EPSG:999999"}}
+    path.write_text(json.dumps({"type": "Feature", "crs": member, "properties": {}, "geometry": geom}))
+    return path
+
+
+def _unreadable_member(folder: Path, geom: dict) -> Path:
+    path = folder / "member.geojson"
+    member = {"type": "link", "properties": {"href": "http://example.org/crs", "type": "proj4"}}
+    path.write_text(json.dumps({"type": "Feature", "crs": member, "properties": {}, "geometry": geom}))
+    return path
+
+
+def test_a_station_in_utm_without_a_crs_member_still_says_lonlat(tmp_path, utm_geometry):
+    p = tmp_path / "bare.geojson"
+    p.write_text(json.dumps({"type": "Feature", "properties": {"name": "Y"}, "geometry": utm_geometry}))
+    with pytest.raises(StationError, match="name their coordinate system in a 'crs' member"):
+        read_stations(p)
+
+
+def test_station_round_trip_keeps_the_polygon(tmp_path, utm_geometry):
+    # The polygon read from a GeoPackage, written back out in UTM, lands where it started (to a mm).
+    (st,) = read_stations(_write_layer(tmp_path / "rt.gpkg", [utm_geometry], {"name": ["Y"]}, UTM))
+    back = shape(transform_geom("EPSG:4326", UTM, mapping(st.geometry)))
+    assert back.equals_exact(shape(utm_geometry), 1e-3)
