@@ -245,15 +245,16 @@ def test_unreadable_scene_is_one_line_exit_1(inner_station, plain_scene):
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        (None, "cannot read the truth file"),
-        ('{"type": "Feature', "not a GeoJSON FeatureCollection"),
+        (None, "truth file not found; check the path"),
+        ('{"type": "Feature', "not valid JSON (line 1"),
         ('{"type": "FeatureCollection"}', "not a GeoJSON FeatureCollection"),
         ('{"type": "FeatureCollection", "features": {}}', "not a GeoJSON FeatureCollection"),
-        # Written in a projected CRS: said so by an old-style crs member, or only by metre coordinates.
+        # A crs member naming a system GDAL does not know (one it knows is transformed to lon/lat:
+        # tests/test_station_files.py); metre coordinates with no crs member at all.
         (
-            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:32652"}}, '
+            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:999999"}}, '
             '"features": []}',
-            "the truth is in EPSG:32652, not longitude/latitude; reproject it",
+            "coordinate system 'EPSG:999999' is not one GDAL knows",
         ),
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '

@@ -26,7 +26,8 @@ def evaluate(
         ...,
         "--truth",
         "-t",
-        help="GeoJSON of the true railcar footprints (lon/lat); features with is_railcar false "
+        help="The true railcar footprints: GeoJSON (lon/lat, or with a 'crs' member), or a one-layer "
+        "GeoPackage or Shapefile as QGIS saves them; features with is_railcar false "
         "or class/kind 'locomotive' are not railcars; an outline centred under 2 m from an earlier "
         "one is that car drawn again, counted once (with a warning).",
     ),

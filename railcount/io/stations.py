@@ -10,24 +10,28 @@ which is what the loader clips scenes with.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
 from railcount.errors import StationError
+from railcount.io.vectors import (
+    GEOJSON_SUFFIXES,
+    NO_CRS_HINT,
+    doc_crs,
+    looks_like_json,
+    read_vector_doc,
+    source_crs,
+    to_lonlat,
+)
 from railcount.models import Station
 
 _AREA_TYPES = ("Polygon", "MultiPolygon")
 ZERO_AREA_SHARE = 1e-9
 """A polygon filling less than this share of its bounding box is a line in floating-point disguise."""
-
-
-GEOJSON_SUFFIXES = (".geojson", ".json")
 
 
 def read_stations(path: str | Path) -> list[Station]:
@@ -57,88 +61,13 @@ def read_stations(path: str | Path) -> list[Station]:
         lon/lat bounds.
     """
     path = Path(path)
-    if not path.exists():
-        raise StationError(f"{path}: station file not found; pass a GeoJSON or GeoPackage polygon file")
-    if path.is_file() and path.suffix.lower() not in GEOJSON_SUFFIXES and not _looks_like_json(path):
-        return _read_vector_file(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StationError(
-            f"{path}: cannot read station file ({exc}); check the path and permissions"
-        ) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise StationError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "the station file must be GeoJSON"
-        ) from None
-    return stations_from_geojson(doc, source=str(path))
+    doc, crs = read_vector_doc(path, what="station", error=StationError)
+    hint = NO_CRS_HINT if crs is None and not _is_geojson(path) else None
+    return stations_from_geojson(doc, source=str(path), crs=crs, no_crs_hint=hint)
 
 
-def _looks_like_json(path: Path) -> bool:
-    """Whether the file starts (after white space and a byte-order mark) like a JSON object."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(64)
-    except OSError:
-        return False
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
-
-
-def _read_vector_file(path: Path) -> list[Station]:
-    """Stations from one layer of a file GDAL's vector drivers read (through pyogrio), in lon/lat."""
-    try:
-        import pyogrio
-        from pyogrio.errors import DataSourceError
-        from pyogrio.raw import read as read_layer
-    except ImportError:
-        raise StationError(
-            f"{path}: not GeoJSON, and reading other vector files needs pyogrio (pip install pyogrio); "
-            "or save the station layer as GeoJSON"
-        ) from None
-    try:
-        layers = pyogrio.list_layers(path)
-    except DataSourceError:
-        raise StationError(
-            f"{path}: not a station file railcount can read (GeoJSON, GeoPackage, Shapefile or another "
-            "vector format GDAL knows); save the station polygons as GeoJSON or GeoPackage"
-        ) from None
-    if len(layers) != 1:
-        names = ", ".join(str(n) for n, _ in layers) or "none"
-        raise StationError(
-            f"{path}: holds {len(layers)} layers ({names}); railcount reads one: save the station "
-            "layer alone (in QGIS: Export > Save Features As...)"
-        )
-    try:
-        meta, _, wkb, fields = read_layer(path)
-    except (DataSourceError, RuntimeError, ValueError) as exc:
-        raise StationError(f"{path}: cannot read its layer ({exc}); save the station layer again") from None
-    crs = meta.get("crs")
-    features = []
-    for i, blob in enumerate(wkb):
-        props = {str(k): _plain(v[i]) for k, v in zip(meta["fields"], fields, strict=True)}
-        geom = None if blob is None else shapely.geometry.mapping(shapely.from_wkb(blob))
-        features.append({"type": "Feature", "properties": props, "geometry": geom})
-    doc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
-    if crs is None:
-        hint = "the layer has no coordinate system (a Shapefile without its .prj?): give it one"
-        return stations_from_geojson(doc, source=str(path), no_crs_hint=hint)
-    return stations_from_geojson(doc, source=str(path), crs=str(crs))
-
-
-def _plain(value: Any) -> Any:
-    """A field value as plain Python (numpy scalars to numbers, NaN and dates to None or text)."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+def _is_geojson(path: Path) -> bool:
+    return path.suffix.lower() in GEOJSON_SUFFIXES or looks_like_json(path)
 
 
 def stations_from_geojson(
@@ -154,9 +83,9 @@ def stations_from_geojson(
         raise StationError(
             f"{source}: not a GeoJSON object (no 'type'); expected a Polygon, Feature or FeatureCollection"
         )
-    if crs is None and doc.get("crs") is not None:
-        crs = _crs_member(doc["crs"], source)
-    source_crs = None if crs is None else _source_crs(crs, source)
+    if crs is None:
+        crs = doc_crs(doc, source, StationError)
+    from_crs = None if crs is None else source_crs(crs, source, StationError)
     kind = doc["type"]
     if kind == "FeatureCollection":
         features = doc.get("features")
@@ -183,8 +112,8 @@ def stations_from_geojson(
                 f"{source}: feature {i} has geometry {got!r}; stations must be Polygon or MultiPolygon"
             )
         name = str(_name_of(props) or f"station-{i + 1}")
-        if source_crs is not None:
-            geom_doc = _to_lonlat(geom_doc, source_crs, name, source)
+        if from_crs is not None:
+            geom_doc = to_lonlat(geom_doc, from_crs, f"station {name!r}", source, StationError)
         geometry = _polygon(geom_doc, name, source, no_crs_hint)
         stations.append(Station(name=name, geometry=geometry, properties=dict(props)))
     if not stations:
@@ -203,55 +132,6 @@ def _name_of(props: dict[str, Any]) -> Any:
     if props.get("name"):
         return props["name"]
     return next((v for k, v in props.items() if str(k).lower() == "name" and v), None)
-
-
-def _crs_member(member: Any, source: str) -> str:
-    """The coordinate system a GeoJSON ``crs`` member names (``{"type": "name", ...}`` or the
-    older ``{"type": "EPSG", "properties": {"code": N}}``)."""
-    props = member.get("properties") if isinstance(member, dict) else None
-    if isinstance(props, dict):
-        if member.get("type") == "name" and isinstance(props.get("name"), str):
-            return str(props["name"])
-        if str(member.get("type")).upper() == "EPSG" and props.get("code") is not None:
-            return f"EPSG:{props['code']}"
-    raise StationError(
-        f"{source}: its 'crs' member {json.dumps(member)[:80]} names no coordinate system railcount "
-        "can read; save the stations in lon/lat (EPSG:4326) and drop the member"
-    )
-
-
-def _source_crs(crs: str, source: str) -> Any:
-    """The rasterio CRS of ``crs``, or None where it is lon/lat on WGS 84 (no transform needed)."""
-    import rasterio
-    from rasterio.crs import CRS
-    from rasterio.errors import CRSError
-
-    try:
-        with rasterio.Env():  # GDAL's own messages go to rasterio's logger, not to stderr
-            parsed = CRS.from_user_input(crs)
-    except CRSError:
-        raise StationError(
-            f"{source}: coordinate system {crs[:80]!r} is not one GDAL knows; save the stations in "
-            "lon/lat (EPSG:4326)"
-        ) from None
-    if parsed.to_epsg() == 4326 or parsed.to_string() == "OGC:CRS84":
-        return None
-    return parsed
-
-
-def _to_lonlat(geom_doc: dict[str, Any], crs: Any, name: str, source: str) -> dict[str, Any]:
-    """A GeoJSON geometry transformed from ``crs`` to lon/lat."""
-    import rasterio
-    from rasterio.warp import transform_geom
-
-    try:
-        with rasterio.Env():
-            return dict(transform_geom(crs, "EPSG:4326", geom_doc))
-    except Exception as exc:  # GDAL's errors here are of several kinds, all of them bad coordinates
-        raise StationError(
-            f"{source}: station {name!r} cannot be transformed from {crs} to lon/lat ({exc}); "
-            "check its coordinates and coordinate system"
-        ) from None
 
 
 def _polygon(

@@ -1,17 +1,25 @@
-"""Read ground-truth railcar footprints (GeoJSON, lon/lat) into a window's pixel frame."""
+"""Read ground-truth railcar footprints (GeoJSON, GeoPackage, Shapefile) into a window's pixel frame."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from rasterio.warp import transform as warp_points
 
 from railcount.errors import UsageError
 from railcount.io.scenes import WGS84
+from railcount.io.vectors import (
+    GEOJSON_SUFFIXES,
+    NO_CRS_HINT,
+    doc_crs,
+    looks_like_json,
+    read_vector_doc,
+    source_crs,
+    to_lonlat,
+)
 from railcount.models import SceneWindow, apply_affine
 
 
@@ -57,43 +65,59 @@ Hand-drawn truth has such repeats: Muttenz west's 45 outlines are 43 wagons."""
 
 
 def truth_features(path: str | os.PathLike[str]) -> list[dict]:
-    """The features of a truth GeoJSON FeatureCollection, or a one-line error that says what is wrong."""
+    """The features of a truth file, in lon/lat, or a one-line error that says what is wrong.
+
+    The file is a GeoJSON FeatureCollection (lon/lat, or in the system its ``crs`` member names, as
+    QGIS writes a projected layer), or one layer of a GeoPackage, Shapefile or another file GDAL
+    reads, in its layer's system (:mod:`railcount.io.vectors`): cars outlined in QGIS can be
+    passed as saved. Railcars and locomotives are transformed to lon/lat; other features are
+    passed on as they are.
+    """
     path = Path(path)
+    doc, crs = read_vector_doc(path, what="truth", error=UsageError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the truth file ({exc.strerror}); check the path") from None
-    try:
-        doc = json.loads(text)
         feats = doc["features"]
         if not isinstance(feats, list):
             raise TypeError("features is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise UsageError(
             f"{path}: not a GeoJSON FeatureCollection ({exc}); pass the true cars as a FeatureCollection "
-            "of polygons in lon/lat"
+            "of polygons (lon/lat, or a GeoPackage or Shapefile layer)"
         ) from None
-    _check_lonlat_polygons(path, doc, feats)
+    if crs is None:
+        crs = doc_crs(doc, str(path), UsageError)
+    from_crs = None if crs is None else source_crs(crs, str(path), UsageError)
+    if from_crs is not None:
+        feats = [_to_lonlat_if_stock(f, k, from_crs, path) for k, f in enumerate(feats)]
+    layer_without_crs = crs is None and not (path.suffix.lower() in GEOJSON_SUFFIXES or looks_like_json(path))
+    _check_lonlat_polygons(path, feats, NO_CRS_HINT if layer_without_crs else None)
     return feats
 
 
 _REPROJECT = "reproject it to lon/lat (EPSG:4326), e.g. ogr2ogr -t_srs EPSG:4326 truth_lonlat.geojson"
 
 
-def _check_lonlat_polygons(path: Path, doc: dict, feats: list) -> None:
+def _to_lonlat_if_stock(feat: Any, k: int, crs: Any, path: Path) -> Any:
+    """A railcar or locomotive feature with its polygon transformed from ``crs`` to lon/lat; any
+    other feature, or one that is not a polygon (left for :func:`_check_lonlat_polygons` to refuse),
+    as it is."""
+    if not isinstance(feat, dict):
+        return feat
+    car, loco = _kind(feat.get("properties") or {})
+    geom = feat.get("geometry")
+    if not (car or loco) or not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+        return feat
+    return {**feat, "geometry": to_lonlat(geom, crs, f"feature {k}", str(path), UsageError)}
+
+
+def _check_lonlat_polygons(path: Path, feats: list, no_crs_hint: str | None = None) -> None:
     """A one-line error unless every railcar and locomotive of ``feats`` is a polygon in lon/lat.
 
-    GeoJSON is lon/lat (RFC 7946); a file written in a projected CRS (an old-style ``crs`` member,
-    or metre coordinates) would otherwise put every car off the map, or fail deep in the
-    reprojection. Other features (look-alikes, notes) are not read, so not checked.
+    GeoJSON is lon/lat (RFC 7946); a file written in a projected system that does not say so (metre
+    coordinates with no ``crs`` member) would otherwise put every car off the map, or fail deep in
+    the reprojection. Other features (look-alikes, notes) are not read, so not checked.
+    ``no_crs_hint`` replaces the advice for a layer that names no coordinate system.
     """
-    crs = doc.get("crs") if isinstance(doc, dict) else None
-    if isinstance(crs, dict):
-        name = str((crs.get("properties") or {}).get("name", ""))
-        if name and not any(tag in name.upper() for tag in ("CRS84", "4326")):
-            raise UsageError(
-                f"{path}: the truth is in {name}, not longitude/latitude; {_REPROJECT} {path.name}"
-            )
     for k, f in enumerate(feats):
         if not isinstance(f, dict):
             raise UsageError(f"{path}: feature {k} is not a GeoJSON Feature; give each car as a Feature")
@@ -116,9 +140,12 @@ def _check_lonlat_polygons(path: Path, doc: dict, feats: list) -> None:
         far = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90) | ~np.isfinite(xy).all(axis=1)
         if far.any():
             x, y = xy[far][0]
+            advice = no_crs_hint or (
+                "GeoJSON truth must be lon/lat or name its system in a 'crs' member: "
+                f"{_REPROJECT} {path.name}"
+            )
             raise UsageError(
-                f"{path}: feature {k} has coordinates outside longitude/latitude ({x:.6g}, {y:.6g}); "
-                f"GeoJSON truth must be lon/lat: {_REPROJECT} {path.name}"
+                f"{path}: feature {k} has coordinates outside longitude/latitude ({x:.6g}, {y:.6g}); {advice}"
             )
 
 
@@ -132,8 +159,18 @@ def _outer_ring(geom: dict) -> np.ndarray:
 def _kind(props: dict) -> tuple[bool, bool]:
     """(railcar, locomotive) for a truth feature's properties; see :func:`stock_in_window`."""
     loco = "locomotive" in (props.get("class"), props.get("kind"))
-    car = props["is_railcar"] is not False if "is_railcar" in props else not loco
+    car = _flag(props["is_railcar"], missing=True) if "is_railcar" in props else not loco
     return car, loco
+
+
+def _flag(value: Any, *, missing: bool = False) -> bool:
+    """A yes/no property as written by GeoJSON (true/false), or by a GeoPackage or Shapefile, which
+    keep it as 1/0 or as text ("true", "no", ...); ``missing`` for null."""
+    if value is None:
+        return missing
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "f", "no", "n")
+    return bool(value)
 
 
 def truth_stock(path: str | os.PathLike[str], window: SceneWindow) -> Stock:
@@ -158,7 +195,7 @@ def stock_in_window(feats: list[dict], window: SceneWindow) -> Stock:
     for k, f in enumerate(feats):
         props = f.get("properties") or {}
         # Cars under opaque cloud or in nodata cannot be seen, so they are not counted.
-        if props.get("hidden_by_cloud") or props.get("in_nodata"):
+        if _flag(props.get("hidden_by_cloud")) or _flag(props.get("in_nodata")):
             continue
         car, loco = _kind(props)
         if not (car or loco):
@@ -167,7 +204,7 @@ def stock_in_window(feats: list[dict], window: SceneWindow) -> Stock:
         lonlat.append(ring.mean(axis=0))
         rings.append(ring)
         classes.append(str(props.get("class") or props.get("kind") or "railcar"))
-        tarped.append(bool(props.get("tarped")))
+        tarped.append(_flag(props.get("tarped")))
         is_car.append(car)
         is_loco.append(loco)
         number.append(k)

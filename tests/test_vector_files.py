@@ -1,6 +1,7 @@
-"""Station polygons as QGIS saves them: GeoPackage, Shapefile (plain and zipped), and GeoJSON with a
-``crs`` member in a projected system. Every file here is written by GDAL (pyogrio), as QGIS writes
-them, and each must count the bundled sample as its lon/lat GeoJSON twin does."""
+"""Station polygons and truth as QGIS saves them: GeoPackage, Shapefile (plain and zipped), and
+GeoJSON with a ``crs`` member in a projected system. Every file here is written by GDAL (pyogrio), as
+QGIS writes them, and each must count (or evaluate) the bundled sample as its lon/lat GeoJSON twin
+does."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from railcount.io.stations import read_stations
 
 from .conftest import SAMPLE_SCENE, SAMPLE_STATION
 from .test_cli import run_cli
+
+SAMPLE_TRUTH = SAMPLE_SCENE.with_suffix(".truth.geojson")
 
 pyogrio_raw = pytest.importorskip("pyogrio.raw")
 
@@ -211,3 +214,57 @@ def test_station_round_trip_keeps_the_polygon(tmp_path, utm_geometry):
     (st,) = read_stations(_write_layer(tmp_path / "rt.gpkg", [utm_geometry], {"name": ["Y"]}, UTM))
     back = shape(transform_geom("EPSG:4326", UTM, mapping(st.geometry)))
     assert back.equals_exact(shape(utm_geometry), 1e-3)
+
+
+def _truth_in_utm(folder: Path) -> tuple[Path, Path]:
+    """The sample's truth written in UTM twice: as a GeoPackage layer (every property kept as a field)
+    and as GeoJSON with a crs member."""
+    doc = json.loads(SAMPLE_TRUTH.read_text())
+    feats = [f for f in doc["features"] if f["geometry"]["type"] in ("Polygon", "MultiPolygon")]
+    utm = [dict(transform_geom("EPSG:4326", UTM, f["geometry"])) for f in feats]
+    keys = sorted({k for f in feats for k, v in f["properties"].items() if isinstance(v, (str, bool))})
+    fields = {k: [str(f["properties"].get(k, "")) for f in feats] for k in keys}
+    # Booleans (is_railcar, tarped, hidden_by_cloud) kept as booleans: GDAL writes them as integers.
+    for k in keys:
+        if all(isinstance(f["properties"].get(k, False), bool) for f in feats):
+            fields[k] = [int(bool(f["properties"].get(k, False))) for f in feats]
+    gpkg = _write_layer(folder / "truth.gpkg", utm, fields, UTM)
+    as_json = folder / "truth_utm.geojson"
+    member = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}}
+    utm_feats = [{**f, "geometry": g} for f, g in zip(feats, utm, strict=True)]
+    as_json.write_text(json.dumps({"type": "FeatureCollection", "crs": member, "features": utm_feats}))
+    return gpkg, as_json
+
+
+def _evaluated(truth: Path, capsys) -> dict:
+    argv = ["evaluate", str(SAMPLE_SCENE), "--station", str(SAMPLE_STATION), "--truth", str(truth), "--json"]
+    assert main(argv) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    return json.loads(line)
+
+
+def test_truth_saved_in_utm_evaluates_as_the_lonlat_truth(tmp_path, capsys):
+    gpkg, as_json = _truth_in_utm(tmp_path)
+    want = _evaluated(SAMPLE_TRUTH, capsys)
+    assert want["truth"] > 0
+    for truth in (gpkg, as_json):
+        got = _evaluated(truth, capsys)
+        for key in ("truth", "true_positives", "true_locomotives", "true_tarped", "types_right", "f1"):
+            assert got[key] == want[key], (truth.name, key)
+
+
+def test_truth_in_metres_with_no_crs_says_how_to_fix_it(tmp_path):
+    from railcount.errors import UsageError
+    from railcount.io.truth import truth_features
+
+    _, as_json = _truth_in_utm(tmp_path)
+    doc = json.loads(as_json.read_text())
+    del doc["crs"]
+    bare = tmp_path / "bare.geojson"
+    bare.write_text(json.dumps(doc))
+    with pytest.raises(UsageError, match="name its system in a 'crs' member"):
+        truth_features(bare)
+    shp = _write_layer(tmp_path / "truth.shp", [doc["features"][0]["geometry"]], {"class": ["tank"]}, UTM)
+    shp.with_suffix(".prj").unlink()
+    with pytest.raises(UsageError, match=r"a Shapefile without its \.prj"):
+        truth_features(shp)
