@@ -268,3 +268,98 @@ def test_truth_in_metres_with_no_crs_says_how_to_fix_it(tmp_path):
     shp.with_suffix(".prj").unlink()
     with pytest.raises(UsageError, match=r"a Shapefile without its \.prj"):
         truth_features(shp)
+
+
+def _truth_as_points(folder: Path) -> tuple[Path, list[dict]]:
+    """The sample's truth with each outline replaced by a point on its centre (the mean of its
+    corners, the centre the evaluation matches), as an analyst clicking cars in QGIS gives it."""
+    doc = json.loads(SAMPLE_TRUTH.read_text())
+    points = []
+    for f in doc["features"]:
+        corners = np.asarray(f["geometry"]["coordinates"][0][:-1], dtype=float)
+        centre = corners.mean(axis=0).tolist()
+        points.append({**f, "geometry": {"type": "Point", "coordinates": centre}})
+    path = folder / "points.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": points}))
+    return path, points
+
+
+def test_truth_given_as_centre_points_evaluates_as_the_outlines(tmp_path, capsys):
+    points, feats = _truth_as_points(tmp_path)
+    want = _evaluated(SAMPLE_TRUTH, capsys)
+    keys = (
+        "truth",
+        "true_positives",
+        "true_locomotives",
+        "locomotives_matched",
+        "true_tarped",
+        "types_right",
+    )
+    got = _evaluated(points, capsys)
+    assert {k: got[k] for k in keys} == {k: want[k] for k in keys}
+    # The same points as a GeoPackage point layer in UTM, as QGIS saves one.
+    utm = [dict(transform_geom("EPSG:4326", UTM, f["geometry"])) for f in feats]
+    fields = {
+        "class": [str(f["properties"].get("class", "")) for f in feats],
+        "is_railcar": [int(bool(f["properties"].get("is_railcar", True))) for f in feats],
+        "tarped": [int(bool(f["properties"].get("tarped", False))) for f in feats],
+    }
+    wkb = np.array([shapely.to_wkb(shape(g)) for g in utm], dtype=object)
+    gpkg = tmp_path / "points.gpkg"
+    pyogrio_raw.write(
+        gpkg,
+        wkb,
+        [np.array(v, dtype=object if isinstance(v[0], str) else None) for v in fields.values()],
+        list(fields),
+        driver="GPKG",
+        crs=UTM,
+        geometry_type="Point",
+    )
+    got = _evaluated(gpkg, capsys)
+    assert {k: got[k] for k in keys} == {k: want[k] for k in keys}
+
+
+def test_missed_centre_points_are_marked_in_the_picture_and_the_errors(tmp_path, capsys):
+    import cv2
+    from rasterio.warp import transform as warp_points
+
+    from railcount.io.outputs import _MISSED, MISSED_POINT_RADIUS_M
+    from railcount.io.scenes import WGS84, read_windows
+    from railcount.models import apply_affine
+
+    points, _ = _truth_as_points(tmp_path)
+    out = tmp_path / "out"
+    argv = ["evaluate", str(SAMPLE_SCENE), "--station", str(SAMPLE_STATION), "--truth", str(points)]
+    assert main([*argv, "--out", str(out), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    missed = [
+        f
+        for f in json.loads((out / "errors.geojson").read_text())["features"]
+        if f["properties"]["error"] == "missed"
+    ]
+    assert len(missed) == record["truth"] - record["true_positives"] > 0
+    assert all(f["geometry"]["type"] == "Point" for f in missed)
+    # Each missed point is ringed in the missed colour in the evaluation picture, not in the overlay.
+    (window,) = read_windows(SAMPLE_SCENE, read_stations(SAMPLE_STATION))
+    picture = cv2.imread(str(out / "evaluation.png"))
+    overlay = cv2.imread(str(out / "overlay.png"))
+    scale = picture.shape[1] / window.shape[1]
+    lonlat = np.array([f["geometry"]["coordinates"] for f in missed])
+    x, y = warp_points(WGS84, window.crs, lonlat[:, 0].tolist(), lonlat[:, 1].tolist())
+    cols, rows = apply_affine(~window.transform, np.asarray(x), np.asarray(y))
+    radius = MISSED_POINT_RADIUS_M / window.gsd_m * scale
+    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+
+    def on_ring(img: np.ndarray, r: float, c: float) -> float:
+        """The share of points round the ring (within a pixel of it) drawn in the missed colour."""
+        top = img.shape[0] - round(window.shape[0] * scale)  # below the banner
+        hits = 0
+        for a in angles:
+            rr = round(r * scale + radius * np.sin(a)) + top
+            cc = round(c * scale + radius * np.cos(a))
+            px = img[rr - 1 : rr + 2, cc - 1 : cc + 2].reshape(-1, 3).astype(int)
+            hits += bool((np.abs(px - _MISSED).sum(axis=1) < 40).any())
+        return hits / len(angles)
+
+    assert min(on_ring(picture, r, c) for r, c in zip(rows, cols, strict=True)) > 0.8
+    assert max(on_ring(overlay, r, c) for r, c in zip(rows, cols, strict=True)) < 0.5

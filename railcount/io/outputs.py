@@ -198,6 +198,14 @@ def overlay_image(
             # Thin diagonals: told apart from an orange pitch box without relying on colour.
             cv2.polylines(img, [pts[[0, 2]], pts[[1, 3]]], False, _FALSE, 1, cv2.LINE_AA, shift=3)
         for ring in errors.missed_rings:
+            if len(ring) == 1:
+                # A car the truth gives by its centre: a ring round that point, wider than the car and
+                # open in the middle (a tarped car's dot is filled and smaller).
+                centre = tuple(int(v) for v in np.round(ring[0, ::-1] * scale * 8))
+                radius = max(4 * thick, round(MISSED_POINT_RADIUS_M / window.gsd_m * scale)) * 8
+                cv2.circle(img, centre, radius, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
+                cv2.circle(img, centre, radius, _MISSED, thick, cv2.LINE_AA, shift=3)
+                continue
             pts = np.round(ring[:, ::-1] * scale * 8).astype(np.int32)
             cv2.polylines(img, [pts], True, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
             cv2.polylines(img, [pts], True, _MISSED, thick, cv2.LINE_AA, shift=3)
@@ -307,6 +315,10 @@ def _shade(img: np.ndarray, window: SceneWindow, cloud: np.ndarray | None) -> bo
     return True
 
 
+MISSED_POINT_RADIUS_M = 2.5
+"""The radius of the ring the evaluation picture draws round a missed car the truth gives as a point."""
+
+
 @dataclass(frozen=True)
 class ErrorMarks:
     """Where a count disagrees with ground truth, for the evaluation picture."""
@@ -344,11 +356,19 @@ def errors_geojson(
     """
     feats: list[dict[str, Any]] = []
     for ring in errors.missed_lonlat:
+        geometry: dict[str, Any]
+        if len(ring) == 1:  # a car the truth gives by its centre
+            geometry = {
+                "type": "Point",
+                "coordinates": [round(float(ring[0, 0]), 8), round(float(ring[0, 1]), 8)],
+            }
+        else:
+            geometry = {"type": "Polygon", "coordinates": [_ring_coords(ring)]}
         feats.append(
             {
                 "type": "Feature",
                 "properties": {"error": "missed", "station": result.station},
-                "geometry": {"type": "Polygon", "coordinates": [_ring_coords(ring)]},
+                "geometry": geometry,
             }
         )
     detected = detections_geojson(window, dets, result)["features"]

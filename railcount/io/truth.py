@@ -105,7 +105,7 @@ def _to_lonlat_if_stock(feat: Any, k: int, crs: Any, path: Path) -> Any:
         return feat
     car, loco = _kind(feat.get("properties") or {})
     geom = feat.get("geometry")
-    if not (car or loco) or not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+    if not (car or loco) or not isinstance(geom, dict) or geom.get("type") not in STOCK_GEOMETRIES:
         return feat
     return {**feat, "geometry": to_lonlat(geom, crs, f"feature {k}", str(path), UsageError)}
 
@@ -127,15 +127,15 @@ def _check_lonlat_polygons(path: Path, feats: list, no_crs_hint: str | None = No
         geom = f.get("geometry") or {}
         kind = geom.get("type") if isinstance(geom, dict) else None
         try:
-            if kind not in ("Polygon", "MultiPolygon"):
+            if kind not in STOCK_GEOMETRIES:
                 raise ValueError
             xy = _outer_ring(geom)
-            if len(xy) < 3:
+            if len(xy) < (1 if kind == "Point" else 3):
                 raise ValueError
         except (ValueError, TypeError, KeyError, IndexError):
             raise UsageError(
-                f"{path}: feature {k} is not a polygon ({kind or 'no geometry'}); outline each car as a "
-                "Polygon in lon/lat"
+                f"{path}: feature {k} is not a polygon or a point ({kind or 'no geometry'}); outline each "
+                "car as a Polygon, or mark its centre with a Point, in lon/lat"
             ) from None
         far = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90) | ~np.isfinite(xy).all(axis=1)
         if far.any():
@@ -149,9 +149,17 @@ def _check_lonlat_polygons(path: Path, feats: list, no_crs_hint: str | None = No
             )
 
 
+STOCK_GEOMETRIES = ("Polygon", "MultiPolygon", "Point")
+"""How a true car may be given: its outline, or a point on its centre (quicker to mark by hand; the
+evaluation matches centres, and a point's missed car is drawn as a ring round it)."""
+
+
 def _outer_ring(geom: dict) -> np.ndarray:
     """The outer ring of a Polygon, or of a MultiPolygon's first polygon: (k, 2) lon/lat, the closing
-    vertex included."""
+    vertex included; a Point as a ring of that one vertex, closed: (2, 2)."""
+    if geom["type"] == "Point":
+        xy = np.asarray(geom["coordinates"], dtype=float)[:2].reshape(1, 2)
+        return np.vstack([xy, xy])
     polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
     return np.asarray(polys[0][0], dtype=float)[:, :2]
 
