@@ -363,3 +363,43 @@ def test_missed_centre_points_are_marked_in_the_picture_and_the_errors(tmp_path,
 
     assert min(on_ring(picture, r, c) for r, c in zip(rows, cols, strict=True)) > 0.8
     assert max(on_ring(overlay, r, c) for r, c in zip(rows, cols, strict=True)) < 0.5
+
+
+def _google_earth_kml(ring: list[list[float]], name: str) -> str:
+    """A placemark as Google Earth saves one: lon,lat,height triples, the name in the Placemark."""
+    coords = " ".join(f"{x},{y},0" for x, y in ring)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">\n'
+        f"<Document><name>yard.kml</name><Placemark><name>{name}</name><Polygon><tessellate>1</tessellate>"
+        f"<outerBoundaryIs><LinearRing><coordinates>{coords}</coordinates></LinearRing></outerBoundaryIs>"
+        "</Polygon></Placemark></Document></kml>\n"
+    )
+
+
+def test_heights_in_the_coordinates_and_google_earth_files(tmp_path, capsys):
+    # A third coordinate is allowed by RFC 7946 and always present in KML; it used to end in a traceback.
+    name, geom = _sample_feature()
+    with_heights = tmp_path / "heights.geojson"
+    ring3d = [[x, y, 12.5] for x, y in geom["coordinates"][0]]
+    feature = {
+        "type": "Feature",
+        "properties": {"name": name},
+        "geometry": {"type": "Polygon", "coordinates": [ring3d]},
+    }
+    with_heights.write_text(json.dumps(feature))
+    kml = tmp_path / "yard.kml"
+    kml.write_text(_google_earth_kml(geom["coordinates"][0], name))
+    kmz = tmp_path / "yard.kmz"
+    with zipfile.ZipFile(kmz, "w") as z:
+        z.write(kml, "doc.kml")
+    want = _counted(SAMPLE_STATION, capsys)
+    for station in (with_heights, kml, kmz):
+        (st,) = read_stations(station)
+        assert st.name == name and not st.geometry.has_z, station.name
+        got = _counted(station, capsys)
+        assert (got["station"], got["railcars"], got["railcars_low"], got["railcars_high"]) == (
+            want["station"],
+            want["railcars"],
+            want["railcars_low"],
+            want["railcars_high"],
+        ), station.name

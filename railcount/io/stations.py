@@ -138,7 +138,8 @@ def _polygon(
     geom_doc: dict[str, Any], name: str, source: str, no_crs_hint: str | None = None
 ) -> Polygon | MultiPolygon:
     try:
-        geom = shape(geom_doc)
+        # Heights (GeoJSON's optional third coordinate; KML always has one) say nothing of the outline.
+        geom = shapely.force_2d(shape(geom_doc))
     except (ValueError, TypeError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
         raise StationError(f"{source}: station {name!r} has malformed coordinates ({exc})") from None
     if geom.is_empty:
