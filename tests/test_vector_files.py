@@ -118,6 +118,7 @@ def test_lonlat_crs_members_leave_the_coordinates_alone(tmp_path):
         {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
         {"type": "name", "properties": {"name": "EPSG:4326"}},
         {"type": "EPSG", "properties": {"code": 4326}},
+        "EPSG:4326",  # a bare string: not the specification's form, but unambiguous
     ):
         p = tmp_path / "lonlat.geojson"
         feature = {"type": "Feature", "crs": member, "properties": {"name": name}, "geometry": geom}

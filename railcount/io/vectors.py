@@ -133,6 +133,8 @@ def doc_crs(doc: Any, source: str, error: type[UsageError]) -> str | None:
 def crs_member(member: Any, source: str, error: type[UsageError]) -> str:
     """The coordinate system a GeoJSON ``crs`` member names: ``{"type": "name", ...}`` as GDAL and
     QGIS write it, or the older ``{"type": "EPSG", "properties": {"code": N}}``."""
+    if isinstance(member, str) and member.strip():  # not the specification's form, but unambiguous
+        return member.strip()
     props = member.get("properties") if isinstance(member, dict) else None
     if isinstance(props, dict):
         if member.get("type") == "name" and isinstance(props.get("name"), str):
