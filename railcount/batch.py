@@ -27,6 +27,7 @@ from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
 from railcount.io.scenes import date_from_name
 from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key
+from railcount.io.stations import outline_text, same_outline
 from railcount.models import Station
 from railcount.store import Record, Store, count_states, open_store
 from railcount.workers import SceneTask, connect_dask, describe, run_tasks
@@ -287,6 +288,19 @@ def plan_batch(
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
+    # A count made with another outline of the station (a polygon edited since) is made again.
+    outlines = {} if force else store.outlines(DETECTOR_VERSION)
+    redone: dict[str, int] = {}
+
+    def stored(st: Station, key: str) -> bool:
+        if states.get((st.name, key)) != "ok":
+            return False
+        was = outlines.get((st.name, key))
+        if was is None or same_outline(was, st):
+            return True
+        redone[st.name] = redone.get(st.name, 0) + 1
+        return False
+
     seen: dict[str, str] = {}
     for src in sources:
         # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
@@ -331,7 +345,7 @@ def plan_batch(
         if acquired is None:
             plan.records += _records_for(covered, key, src.path, None, "skipped", NO_DATE)
             continue
-        todo = tuple(st for st in covered if states.get((st.name, key)) != "ok")
+        todo = tuple(st for st in covered if not stored(st, key))
         if todo and max_cloud_cover is not None and cover is not None and cover > max_cloud_cover:
             # (A count already stored stays: nothing computed is thrown away.)
             reason = (
@@ -343,6 +357,12 @@ def plan_batch(
         if todo:
             plan.tasks.append(SceneTask(src.path, key, iso, todo, src.cloud_cover, src.shadows_toward))
     plan.notes += [_note(r) for r in plan.records]
+    plan.notes += [
+        f"{name}: the station's outline differs from the one {_n(n, 'stored count')} of it "
+        f"{'was' if n == 1 else 'were'} made with; {'that scene is' if n == 1 else 'those scenes are'} "
+        "counted again"
+        for name, n in redone.items()
+    ]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan
 
@@ -363,6 +383,7 @@ def _records_for(
 
 def _records(task: SceneTask, outcomes: list[dict[str, Any]], params: DetectorParams) -> list[Record]:
     p = params.to_dict()
+    outline = {st.name: outline_text(st) for st in task.stations}
     return [
         Record(
             o["station"],
@@ -375,6 +396,7 @@ def _records(task: SceneTask, outcomes: list[dict[str, Any]], params: DetectorPa
             params=p if o["status"] == "ok" else None,
             detections=o.get("detections"),
             seconds=o.get("seconds"),
+            outline=outline.get(o["station"]) if o["status"] == "ok" else None,
         )
         for o in outcomes
     ]

@@ -34,7 +34,7 @@ from railcount import __version__
 from railcount.errors import StoreError
 
 APPLICATION_ID = 0x72636E74  # "rcnt"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "failed", "skipped")
 
 _SCHEMA = """
@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS counts (
     detections TEXT,
     seconds REAL,
     written REAL NOT NULL,
+    -- the station outline the count was made with (railcount.io.stations.outline_text, WKT lon/lat);
+    -- NULL for counts stored before schema 2
+    outline TEXT,
     PRIMARY KEY (station, scene_key, detector_version)
 );
 CREATE INDEX IF NOT EXISTS counts_acquired ON counts (acquired);
@@ -74,9 +77,9 @@ CREATE TABLE IF NOT EXISTS files (
 """
 
 # Schema migrations: MIGRATIONS[v] turns a version-v store into version v + 1.
-# Version 1 is the first released format, so there is nothing to migrate yet;
-# a later schema adds its step here and bumps SCHEMA_VERSION.
-MIGRATIONS: dict[int, str] = {}
+# Version 2 (session 62) keeps the station outline each count was made with; counts stored before
+# it have none (NULL), and are taken to match the outline in use.
+MIGRATIONS: dict[int, str] = {1: "ALTER TABLE counts ADD COLUMN outline TEXT;"}
 
 COLUMNS = (
     "station",
@@ -128,6 +131,7 @@ class Record:
     params: dict[str, Any] | None = None
     detections: dict[str, Any] | None = None
     seconds: float | None = None
+    outline: str | None = None  # the station outline the count was made with (WKT, lon/lat)
 
 
 class Store:
@@ -160,7 +164,9 @@ class Store:
                 (record.station, record.scene_key, record.scene),
             )
         self.conn.execute(
-            "INSERT OR REPLACE INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO counts (station, scene_key, detector_version, scene, acquired, status, "
+            "reason, railcars, railcars_low, railcars_high, locomotives, observed_fraction, gsd_m, record, "
+            "params, detections, seconds, written, outline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 record.station,
                 record.scene_key,
@@ -180,6 +186,7 @@ class Store:
                 json.dumps(record.detections) if record.detections is not None else None,
                 record.seconds,
                 time.time(),
+                record.outline,
             ),
         )
 
@@ -199,6 +206,15 @@ class Store:
             if out.get((station, key)) != "ok":
                 out[(station, key)] = status
         return out
+
+    def outlines(self, detector_version: str) -> dict[tuple[str, str], str | None]:
+        """The station outline (WKT) each ok count of ``detector_version`` was made with, by
+        (station, scene key); None for counts stored before the store kept it."""
+        rows = self.conn.execute(
+            "SELECT station, scene_key, outline FROM counts WHERE detector_version = ? AND status = 'ok'",
+            (detector_version,),
+        )
+        return {(station, key): outline for station, key, outline in rows}
 
     def warned(self, detector_version: str) -> set[tuple[str, str]]:
         """The (station, scene key) pairs whose ok count of ``detector_version`` came with a warning

@@ -127,6 +127,27 @@ def stations_from_geojson(
     return stations
 
 
+OUTLINE_TOLERANCE_DEG = 1e-7
+"""Two outlines whose corners lie within this (about a centimetre) are the same station outline."""
+
+
+def outline_text(station: Station) -> str:
+    """A station's outline as the batch's store keeps it with every count: normalised WKT (rings
+    and corners in a canonical order), lon/lat to 8 decimals (about a millimetre)."""
+    return str(shapely.to_wkt(shapely.normalize(station.geometry), rounding_precision=8))
+
+
+def same_outline(text: str, station: Station) -> bool:
+    """Whether an outline kept by :func:`outline_text` is ``station``'s, to
+    :data:`OUTLINE_TOLERANCE_DEG`: a polygon saved again (in another coordinate system, format or
+    vertex order) is the same; one with a corner moved, a hole cut or a part added is not."""
+    try:
+        kept = shapely.from_wkt(text)
+    except shapely.errors.GEOSException:
+        return False
+    return bool(kept.equals_exact(shapely.normalize(station.geometry), OUTLINE_TOLERANCE_DEG))
+
+
 def _name_of(props: dict[str, Any]) -> Any:
     """The ``name`` property, or failing that one named so in other capitals (``Name``, ``NAME``)."""
     if props.get("name"):
