@@ -264,13 +264,13 @@ def test_unreadable_scene_is_one_line_exit_1(inner_station, plain_scene):
         ),
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
-            '{"type": "Point", "coordinates": [130.6, 42.4]}}]}',
-            "feature 0 is not a polygon (Point)",
+            '{"type": "LineString", "coordinates": [[130.6, 42.4], [130.6002, 42.4]]}}]}',
+            "feature 0 is not a polygon or a point (LineString)",
         ),
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", '
             '"properties": {"class": "tank"}}]}',
-            "feature 0 is not a polygon (no geometry)",
+            "feature 0 is not a polygon or a point (no geometry)",
         ),
     ],
 )
