@@ -160,7 +160,10 @@ def test_shapefile_without_its_prj_says_so(tmp_path, utm_geometry):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda d, g: _two_layers(d, g), "holds 2 layers (north, south); railcount reads one"),
+        (
+            lambda d, g: _two_layers(d, g),
+            "holds 2 layers (north, south); name the station layer as QGIS does",
+        ),
         (lambda d, g: _junk(d), "not a station file railcount can read"),
         (lambda d, g: _unknown_crs(d, g), "is not one GDAL knows"),
         (lambda d, g: _unreadable_member(d, g), "names no coordinate system railcount can read"),
@@ -404,3 +407,42 @@ def test_heights_in_the_coordinates_and_google_earth_files(tmp_path, capsys):
             want["railcars_low"],
             want["railcars_high"],
         ), station.name
+
+
+def test_a_layer_of_a_project_geopackage(tmp_path, utm_geometry, capsys):
+    # A QGIS project's GeoPackage: a layer of notes (points), the stations, and drafts of them.
+    name, _ = _sample_feature()
+    project = tmp_path / "project.gpkg"
+    point = {"type": "Point", "coordinates": [631500.0, 4697500.0]}
+    wkb = np.array([shapely.to_wkb(shape(point))], dtype=object)
+    pyogrio_raw.write(
+        project,
+        wkb,
+        [np.array(["a note"], dtype=object)],
+        ["name"],
+        driver="GPKG",
+        crs=UTM,
+        geometry_type="Point",
+        layer="notes",
+    )
+    _write_layer(project, [utm_geometry], {"name": [name]}, UTM, layer="stations", append=True)
+    # One polygon layer among others: that is the station layer.
+    want = _counted(SAMPLE_STATION, capsys)
+    assert _counted(project, capsys)["railcars"] == want["railcars"]
+    # Two: the one named as QGIS names a layer's source is read; a name it lacks is a one-line error.
+    _write_layer(project, [utm_geometry], {"name": ["Draft"]}, UTM, layer="drafts", append=True)
+    with pytest.raises(
+        StationError, match=r"holds 3 layers \(notes, stations, drafts\); name the station layer"
+    ):
+        read_stations(project)
+    (st,) = read_stations(f"{project}|layername=stations")
+    assert st.name == name
+    assert _counted(Path(f"{project}|layername=stations"), capsys)["railcars"] == want["railcars"]
+    (draft,) = read_stations(f"{project}|layername=drafts")
+    assert draft.name == "Draft"
+    proc = run_cli("count", str(SAMPLE_SCENE), "--station", f"{project}|layername=nope")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        f"railcount: error: {project}: has no layer 'nope' (it holds notes, stations, drafts); "
+        "name one of them after |layername="
+    )

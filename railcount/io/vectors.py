@@ -37,11 +37,19 @@ def read_vector_doc(path: Path, *, what: str, error: type[UsageError]) -> tuple[
     A GeoJSON file's ``crs`` member is left in the object (see :func:`doc_crs`); a layer read
     through GDAL comes back as a FeatureCollection with its layer's system. ``what`` names the file
     in messages ("station", "truth").
+
+    A layer of a file with several is named as QGIS names a layer's source:
+    ``project.gpkg|layername=stations``. Without a name, a file whose layers hold one of the
+    geometries ``what`` needs (polygons for a station; polygons or points for truth) in only one of
+    them reads that one.
     """
+    path, layer = split_layer(path)
     if not path.exists():
         raise error(f"{path}: {what} file not found; check the path")
-    if path.is_file() and path.suffix.lower() not in GEOJSON_SUFFIXES and not looks_like_json(path):
-        return read_layer(path, what=what, error=error)
+    if layer is not None or (
+        path.is_file() and path.suffix.lower() not in GEOJSON_SUFFIXES and not looks_like_json(path)
+    ):
+        return read_layer(path, what=what, error=error, layer=layer)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -59,6 +67,19 @@ def read_vector_doc(path: Path, *, what: str, error: type[UsageError]) -> tuple[
     return doc, None
 
 
+LAYER_MARK = "|layername="
+"""How QGIS names one layer of a file in a layer's source (``project.gpkg|layername=stations``)."""
+
+
+def split_layer(path: Path | str) -> tuple[Path, str | None]:
+    """The file and the layer named after :data:`LAYER_MARK` (None when no layer is named)."""
+    text = str(path)
+    if LAYER_MARK not in text:
+        return Path(path), None
+    file, _, rest = text.partition(LAYER_MARK)
+    return Path(file), rest.split("|")[0]
+
+
 def looks_like_json(path: Path) -> bool:
     """Whether the file starts (after white space and a byte-order mark) like a JSON object."""
     try:
@@ -73,9 +94,19 @@ NO_CRS_HINT = "the layer has no coordinate system (a Shapefile without its .prj?
 """What to do about a layer with no coordinate system whose coordinates are not lon/lat."""
 
 
-def read_layer(path: Path, *, what: str, error: type[UsageError]) -> tuple[dict[str, Any], str | None]:
-    """The one layer of a file GDAL's vector drivers read, as a FeatureCollection in its own
-    coordinates, and its coordinate system (None where it has none)."""
+WANTED_GEOMETRIES = {
+    "station": ("Polygon", "MultiPolygon"),
+    "truth": ("Polygon", "MultiPolygon", "Point"),
+}
+"""The layer geometry types each kind of file is read for (as GDAL names them, any Z or M dropped)."""
+
+
+def read_layer(
+    path: Path, *, what: str, error: type[UsageError], layer: str | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """One layer of a file GDAL's vector drivers read, as a FeatureCollection in its own
+    coordinates, and its coordinate system (None where it has none): ``layer``, or the file's only
+    layer, or its only layer of the geometries ``what`` needs (:data:`WANTED_GEOMETRIES`)."""
     try:
         import pyogrio
         from pyogrio.errors import DataSourceError
@@ -92,14 +123,27 @@ def read_layer(path: Path, *, what: str, error: type[UsageError]) -> tuple[dict[
             f"{path}: not a {what} file railcount can read (GeoJSON, GeoPackage, Shapefile or another "
             f"vector format GDAL knows); save the {what} polygons as GeoJSON or GeoPackage"
         ) from None
-    if len(layers) != 1:
-        names = ", ".join(str(n) for n, _ in layers) or "none"
-        raise error(
-            f"{path}: holds {len(layers)} layers ({names}); railcount reads one: save the {what} "
-            "layer alone (in QGIS: Export > Save Features As...)"
-        )
+    names = [str(n) for n, _ in layers]
+    if layer is not None:
+        if layer not in names:
+            raise error(
+                f"{path}: has no layer {layer!r} (it holds {', '.join(names) or 'none'}); "
+                f"name one of them after {LAYER_MARK.strip('=')}="
+            )
+    elif len(layers) == 1:
+        layer = names[0]
+    else:
+        wanted = WANTED_GEOMETRIES.get(what, ())
+        fitting = [str(n) for n, kind in layers if _base_geometry(str(kind)) in wanted]
+        if len(fitting) != 1:
+            raise error(
+                f"{path}: holds {len(layers)} layers ({', '.join(names) or 'none'}); name the {what} "
+                f"layer as QGIS does, {path.name}{LAYER_MARK}NAME, or save it alone (in QGIS: Export > "
+                "Save Features As...)"
+            )
+        layer = fitting[0]
     try:
-        meta, _, wkb, fields = read_raw(path)
+        meta, _, wkb, fields = read_raw(path, layer=layer)
     except (DataSourceError, RuntimeError, ValueError) as exc:
         raise error(f"{path}: cannot read its layer ({exc}); save the {what} layer again") from None
     features = []
@@ -109,6 +153,11 @@ def read_layer(path: Path, *, what: str, error: type[UsageError]) -> tuple[dict[
         features.append({"type": "Feature", "properties": props, "geometry": geom})
     crs = meta.get("crs")
     return {"type": "FeatureCollection", "features": features}, None if crs is None else str(crs)
+
+
+def _base_geometry(kind: str) -> str:
+    """A GDAL layer geometry type without its dimensions: "Polygon Z" and "3D Polygon" are "Polygon"."""
+    return kind.replace("3D ", "").split(" ")[0]
 
 
 def plain(value: Any) -> Any:
