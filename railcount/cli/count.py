@@ -25,8 +25,9 @@ def count(
         "--station",
         "-s",
         help=(
-            "One or more station polygons: GeoJSON (lon/lat, or with a 'crs' member) or a one-layer "
-            "GeoPackage or Shapefile (as QGIS saves them), named by 'name'. Required unless --gsd."
+            "One or more station polygons, named by 'name': GeoJSON (lon/lat, or with a 'crs' member), "
+            "a GeoPackage (FILE.gpkg|layername=NAME for one of several layers), a Shapefile or a KML, "
+            "as QGIS or Google Earth save them. Required unless --gsd."
         ),
     ),
     out: Path | None = typer.Option(

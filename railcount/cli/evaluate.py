@@ -18,16 +18,17 @@ def evaluate(
         "--station",
         "-s",
         help=(
-            "Station polygons: GeoJSON (lon/lat, or with a 'crs' member) or a one-layer GeoPackage or "
-            "Shapefile (as QGIS saves them), named by 'name'."
+            "Station polygons, named by 'name': GeoJSON (lon/lat, or with a 'crs' member), a "
+            "GeoPackage (FILE.gpkg|layername=NAME for one of several layers), a Shapefile or a KML."
         ),
     ),
     truth: Path = typer.Option(
         ...,
         "--truth",
         "-t",
-        help="The true railcar footprints: GeoJSON (lon/lat, or with a 'crs' member), or a one-layer "
-        "GeoPackage or Shapefile as QGIS saves them; features with is_railcar false "
+        help="The true railcars, each an outline or a point on its centre: GeoJSON (lon/lat, or with a "
+        "'crs' member), or a GeoPackage (FILE.gpkg|layername=NAME of several) or Shapefile layer as "
+        "QGIS saves them; features with is_railcar false "
         "or class/kind 'locomotive' are not railcars; an outline centred under 2 m from an earlier "
         "one is that car drawn again, counted once (with a warning).",
     ),
