@@ -291,12 +291,17 @@ def plan_batch(
     # A count made with another outline of the station (a polygon edited since) is made again.
     outlines = {} if force else store.outlines(DETECTOR_VERSION)
     redone: dict[str, int] = {}
+    same: dict[tuple[str, str], bool] = {}  # (station, kept outline): a store of years holds few outlines
 
     def stored(st: Station, key: str) -> bool:
         if states.get((st.name, key)) != "ok":
             return False
         was = outlines.get((st.name, key))
-        if was is None or same_outline(was, st):
+        if was is None:
+            return True
+        if (st.name, was) not in same:
+            same[(st.name, was)] = same_outline(was, st)
+        if same[(st.name, was)]:
             return True
         redone[st.name] = redone.get(st.name, 0) + 1
         return False
