@@ -18,15 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
 from railcount.errors import StationError
-from railcount.io.vectors import (
-    GEOJSON_SUFFIXES,
-    NO_CRS_HINT,
-    doc_crs,
-    looks_like_json,
-    read_vector_doc,
-    source_crs,
-    to_lonlat,
-)
+from railcount.io.vectors import doc_crs, read_vector_doc, source_crs, to_lonlat
 from railcount.models import Station
 
 _AREA_TYPES = ("Polygon", "MultiPolygon")
@@ -61,13 +53,8 @@ def read_stations(path: str | Path) -> list[Station]:
         lon/lat bounds.
     """
     path = Path(path)
-    doc, crs = read_vector_doc(path, what="station", error=StationError)
-    hint = NO_CRS_HINT if crs is None and not _is_geojson(path) else None
+    doc, crs, hint = read_vector_doc(path, what="station", error=StationError)
     return stations_from_geojson(doc, source=str(path), crs=crs, no_crs_hint=hint)
-
-
-def _is_geojson(path: Path) -> bool:
-    return path.suffix.lower() in GEOJSON_SUFFIXES or looks_like_json(path)
 
 
 def stations_from_geojson(

@@ -11,15 +11,7 @@ from rasterio.warp import transform as warp_points
 
 from railcount.errors import UsageError
 from railcount.io.scenes import WGS84
-from railcount.io.vectors import (
-    GEOJSON_SUFFIXES,
-    NO_CRS_HINT,
-    doc_crs,
-    looks_like_json,
-    read_vector_doc,
-    source_crs,
-    to_lonlat,
-)
+from railcount.io.vectors import doc_crs, read_vector_doc, source_crs, to_lonlat
 from railcount.models import SceneWindow, apply_affine
 
 
@@ -74,7 +66,7 @@ def truth_features(path: str | os.PathLike[str]) -> list[dict]:
     passed on as they are.
     """
     path = Path(path)
-    doc, crs = read_vector_doc(path, what="truth", error=UsageError)
+    doc, crs, no_crs_hint = read_vector_doc(path, what="truth", error=UsageError)
     try:
         feats = doc["features"]
         if not isinstance(feats, list):
@@ -89,8 +81,7 @@ def truth_features(path: str | os.PathLike[str]) -> list[dict]:
     from_crs = None if crs is None else source_crs(crs, str(path), UsageError)
     if from_crs is not None:
         feats = [_to_lonlat_if_stock(f, k, from_crs, path) for k, f in enumerate(feats)]
-    layer_without_crs = crs is None and not (path.suffix.lower() in GEOJSON_SUFFIXES or looks_like_json(path))
-    _check_lonlat_polygons(path, feats, NO_CRS_HINT if layer_without_crs else None)
+    _check_lonlat_polygons(path, feats, no_crs_hint)
     return feats
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -30,9 +30,20 @@ from railcount.errors import UsageError
 GEOJSON_SUFFIXES = (".geojson", ".json")
 
 
-def read_vector_doc(path: Path, *, what: str, error: type[UsageError]) -> tuple[dict[str, Any], str | None]:
-    """The file as a GeoJSON object in its own coordinates, and the system they are in (None where the
-    file names none: lon/lat for GeoJSON).
+class VectorDoc(NamedTuple):
+    """A polygon file read as a GeoJSON object, in its own coordinates."""
+
+    doc: Any
+    crs: str | None
+    """The layer's coordinate system (None for GeoJSON, whose ``crs`` member stays in ``doc``: see
+    :func:`doc_crs`, and for a layer that names none)."""
+    no_crs_hint: str | None
+    """What to do about coordinates out of lon/lat range: :data:`NO_CRS_HINT` for a layer with no
+    coordinate system, None (the reader's own advice) otherwise."""
+
+
+def read_vector_doc(path: Path, *, what: str, error: type[UsageError]) -> VectorDoc:
+    """The file as a GeoJSON object in its own coordinates (:class:`VectorDoc`).
 
     A GeoJSON file's ``crs`` member is left in the object (see :func:`doc_crs`); a layer read
     through GDAL comes back as a FeatureCollection with its layer's system. ``what`` names the file
@@ -64,7 +75,7 @@ def read_vector_doc(path: Path, *, what: str, error: type[UsageError]) -> tuple[
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             f"the {what} file must be GeoJSON, a GeoPackage or a Shapefile"
         ) from None
-    return doc, None
+    return VectorDoc(doc, None, None)
 
 
 LAYER_MARK = "|layername="
@@ -101,9 +112,7 @@ WANTED_GEOMETRIES = {
 """The layer geometry types each kind of file is read for (as GDAL names them, any Z or M dropped)."""
 
 
-def read_layer(
-    path: Path, *, what: str, error: type[UsageError], layer: str | None = None
-) -> tuple[dict[str, Any], str | None]:
+def read_layer(path: Path, *, what: str, error: type[UsageError], layer: str | None = None) -> VectorDoc:
     """One layer of a file GDAL's vector drivers read, as a FeatureCollection in its own
     coordinates, and its coordinate system (None where it has none): ``layer``, or the file's only
     layer, or its only layer of the geometries ``what`` needs (:data:`WANTED_GEOMETRIES`)."""
@@ -152,7 +161,8 @@ def read_layer(
         geom = None if blob is None else shapely.geometry.mapping(shapely.from_wkb(blob))
         features.append({"type": "Feature", "properties": props, "geometry": geom})
     crs = meta.get("crs")
-    return {"type": "FeatureCollection", "features": features}, None if crs is None else str(crs)
+    doc = {"type": "FeatureCollection", "features": features}
+    return VectorDoc(doc, None, NO_CRS_HINT) if crs is None else VectorDoc(doc, str(crs), None)
 
 
 def _base_geometry(kind: str) -> str:
