@@ -25,8 +25,9 @@ from typing import Any
 
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
+from railcount.io.mosaic import scene_label
 from railcount.io.scenes import date_from_name
-from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key
+from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key, tile_groups
 from railcount.io.stations import outline_text, same_outline
 from railcount.models import Station
 from railcount.store import Record, Store, count_states, open_store
@@ -307,9 +308,10 @@ def plan_batch(
         return False
 
     seen: dict[str, str] = {}
+    found: list[_Found] = []
     for src in sources:
         # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
-        acquired, footprint, problem = src.acquired, src.footprint, None
+        acquired, footprint, problem, grid = src.acquired, src.footprint, None, None
         # A STAC item's cloud cover, else (for the skip only: the count reads it itself) the file's.
         cover = src.cloud_cover
         if remote and not is_url(src.path) and not os.path.exists(src.path):
@@ -317,7 +319,7 @@ def plan_batch(
         elif not src.from_stac:
             try:
                 info = probe_scene(src.path)
-                acquired, footprint = src.acquired or info.acquired, info.footprint
+                acquired, footprint, grid = src.acquired or info.acquired, info.footprint, info.grid
                 cover = info.cloud_cover if cover is None else cover
             except Exception as exc:  # unreadable or corrupt: recorded, and the batch goes on
                 problem = describe(exc)
@@ -335,32 +337,49 @@ def plan_batch(
             continue
         seen[key] = src.path
         plan.found += 1
-        iso = acquired.isoformat() if acquired else None
-        if problem is not None:
-            plan.records += _records_for(stations, key, src.path, iso, "failed", problem)
+        found.append(_Found(src, key, acquired, footprint, cover, problem, grid))
+
+    stored_keys = {key for _, key in store.states(DETECTOR_VERSION)}
+    for group in tile_groups([(f.src.path, f.acquired, f.grid) for f in found]):
+        f = found[group[0]] if len(group) == 1 else _mosaic([found[i] for i in group])
+        if f.tiles:
+            again = sum(k in stored_keys for k in f.replaces)
+            plan.notes.append(
+                f"{f.label}: {len(f.tiles)} tiles of one acquisition "
+                f"({', '.join(os.path.basename(t) for t in f.tiles)}), counted as one scene"
+                + ("; the counts stored for them one by one are replaced" if again else "")
+            )
+        key, label = f.key, f.label
+        iso = f.acquired.isoformat() if f.acquired else None
+        if f.problem is not None:
+            plan.records += _records_for(stations, key, label, iso, "failed", f.problem)
             plan.selected.update((st.name, key) for st in stations)
             continue
-        covered = [st for st in stations if footprint is None or footprint.intersects(st.geometry)]
+        covered = [st for st in stations if f.footprint is None or f.footprint.intersects(st.geometry)]
         if not covered:
-            reason = f"{src.path}: covers none of the stations ({_names(stations)}); check the scene's area"
-            plan.records += _records_for(stations, key, src.path, iso, "failed", reason)
+            reason = f"{label}: covers none of the stations ({_names(stations)}); check the scene's area"
+            plan.records += _records_for(stations, key, label, iso, "failed", reason)
             plan.selected.update((st.name, key) for st in stations)
             continue
         plan.selected.update((st.name, key) for st in covered)
-        if acquired is None:
-            plan.records += _records_for(covered, key, src.path, None, "skipped", NO_DATE)
+        if f.acquired is None:
+            plan.records += _records_for(covered, key, label, None, "skipped", NO_DATE)
             continue
         todo = tuple(st for st in covered if not stored(st, key))
+        cover = f.cover
         if todo and max_cloud_cover is not None and cover is not None and cover > max_cloud_cover:
             # (A count already stored stays: nothing computed is thrown away.)
             reason = (
-                f"{src.path}: its provider reports {cover:g} % cloud cover, more than --max-cloud-cover "
+                f"{label}: its provider reports {cover:g} % cloud cover, more than --max-cloud-cover "
                 f"{max_cloud_cover:g}; raise it to count this scene"
             )
-            plan.records += _records_for(todo, key, src.path, iso, "skipped", reason)
+            plan.records += _records_for(todo, key, label, iso, "skipped", reason)
             continue
         if todo:
-            plan.tasks.append(SceneTask(src.path, key, iso, todo, src.cloud_cover, src.shadows_toward))
+            src = f.src
+            plan.tasks.append(
+                SceneTask(label, key, iso, todo, src.cloud_cover, src.shadows_toward, f.tiles, f.replaces)
+            )
     plan.notes += [_note(r) for r in plan.records]
     plan.notes += [
         f"{name}: the station's outline differs from the one {_n(n, 'stored count')} of it "
@@ -370,6 +389,47 @@ def plan_batch(
     ]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A scene found, dated, identified and selected by date, before it is planned."""
+
+    src: SceneSource
+    key: str
+    acquired: datetime | None
+    footprint: Any
+    cover: float | None
+    problem: str | None
+    grid: Any = None
+    tiles: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return scene_label(list(self.tiles)) if self.tiles else self.src.path
+
+
+def _mosaic(parts: Sequence[_Found]) -> _Found:
+    """Tiles of one acquisition (:func:`~railcount.io.sources.tile_groups`) as one scene: identified by
+    its tiles' contents together, its footprint theirs joined, its cloud cover the provider's."""
+    import hashlib
+
+    import shapely
+
+    keys = sorted(p.key for p in parts)
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    covers = [p.cover for p in parts if p.cover is not None]
+    return _Found(
+        parts[0].src,
+        "tiles:" + digest,
+        parts[0].acquired,
+        shapely.union_all([p.footprint for p in parts]),
+        max(covers) if covers else None,
+        None,
+        tiles=tuple(p.src.path for p in parts),
+        replaces=tuple(keys),
+    )
 
 
 def _note(r: Record) -> str:
@@ -402,6 +462,7 @@ def _records(task: SceneTask, outcomes: list[dict[str, Any]], params: DetectorPa
             detections=o.get("detections"),
             seconds=o.get("seconds"),
             outline=outline.get(o["station"]) if o["status"] == "ok" else None,
+            replaces=task.replaces,
         )
         for o in outcomes
     ]

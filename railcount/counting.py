@@ -159,4 +159,5 @@ def summarise(
         unsure_share=unsure,
         sun=sun,
         provider_cloud_cover=window.cloud_cover,
+        tiles=window.tiles,
     )

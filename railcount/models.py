@@ -85,6 +85,10 @@ class SceneWindow:
         the image: the sun is then placed at the time of the acquisition
         date when they point there, whatever time of day the file gives
         (:func:`railcount.detect.sun.window_sun`).
+    tiles : tuple of str
+        The files the scene was stitched from, when it is a mosaic of
+        several (``scene_id`` then names the first and how many more); ()
+        for one file.
     """
 
     pixels: np.ndarray
@@ -99,6 +103,7 @@ class SceneWindow:
     value_range: tuple[float, float] = (0.0, 255.0)
     cloud_cover: float | None = None
     shadows_toward_deg: float | None = None
+    tiles: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]
@@ -243,6 +248,8 @@ class CountResult:
     sun: dict[str, Any] | None = None
     # Percent of the scene its provider reported cloudy (file metadata or a STAC item); None: not given.
     provider_cloud_cover: float | None = None
+    # The files of a scene read as one mosaic (tiles of one acquisition), in order; () for one file.
+    tiles: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -263,4 +270,5 @@ class CountResult:
             "unsure_share": round(self.unsure_share, 4),
             "sun": dict(self.sun) if self.sun is not None else None,
             "provider_cloud_cover": self.provider_cloud_cover,
+            "tiles": list(self.tiles) or None,
         }

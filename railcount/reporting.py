@@ -123,7 +123,7 @@ def find_judged(
             )
         return max(same, key=lambda o: o.observed_fraction if o.observed_fraction is not None else 1.0)
     assert scene is not None
-    exact = [o for o in obs if o.scene == scene]
+    exact = [o for o in obs if o.scene == scene or scene in o.tiles]
     by_name = [o for o in obs if o.scene and Path(o.scene).name == Path(scene).name]
     found = exact or by_name
     return found[0] if found else None
@@ -255,7 +255,7 @@ def _with_evidence(
     for o in _thumbnail_candidates(comp):
         if len(thumbs) >= thumbnails or tries >= 3 * thumbnails:
             break
-        path = _resolve(o.scene or "", base_dir)
+        path = _resolve(o.tiles[0] if o.tiles else o.scene or "", base_dir)
         if "://" not in path and not Path(path).is_file():
             continue  # a missing local file costs nothing to skip
         tries += 1
@@ -292,7 +292,9 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            drawn = _count(_resolve(o.scene, base_dir), polygon, folder)
+            # A scene counted as a mosaic of tiles is read from its tiles again, as one.
+            scene = [_resolve(t, base_dir) for t in o.tiles] if o.tiles else _resolve(o.scene, base_dir)
+            drawn = _count(scene, polygon, folder)
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
     for w in caught:
@@ -321,13 +323,14 @@ def station_polygon(station_file: str | os.PathLike[str], station: str) -> Stati
 
 
 def _count(
-    scene: str,
+    scene: str | list[str],
     polygon: Station,
     folder: Path | None,
     acquired: datetime | None = None,
     shadows_toward: float | None = None,
 ) -> Overlay:
     from railcount.detect.params import DetectorParams
+    from railcount.io.mosaic import scene_label
     from railcount.pipeline import count_scene
 
     params = DetectorParams()  # passed, so that the parameters recorded are the ones used
@@ -339,7 +342,7 @@ def _count(
     o = observation_from_record(record)
     if o is None:
         raise NoObservationError(
-            f"{scene}: has no acquisition date (no date tag, no YYYY-MM-DD in its name); "
+            f"{scene_label(scene)}: has no acquisition date (no date tag, no YYYY-MM-DD in its name); "
             "pass --acquired YYYY-MM-DDTHH:MMZ, name the file with its date, or judge a --date from the "
             "history"
         )

@@ -132,6 +132,9 @@ class Record:
     detections: dict[str, Any] | None = None
     seconds: float | None = None
     outline: str | None = None  # the station outline the count was made with (WKT, lon/lat)
+    # Scene keys of the tiles of this scene (one acquisition delivered as several files), whose
+    # records, counted one tile at a time, an ok record of the whole replaces.
+    replaces: tuple[str, ...] = ()
 
 
 class Store:
@@ -147,7 +150,9 @@ class Store:
         An ``ok`` record removes the pair's failed or skipped record: it was retried.
         It also removes the station's failed or skipped record for the same path
         under another key: the file there was broken (or missing) and has been
-        replaced, so the time series shows the scene once.
+        replaced, so the time series shows the scene once. And it removes the
+        station's records of the scene's tiles counted one by one (``replaces``,
+        any detector version): each was a part of this scene taken for a whole.
         """
         with self.conn:
             for record in records:
@@ -163,6 +168,12 @@ class Store:
                 "DELETE FROM counts WHERE station = ? AND (scene_key = ? OR scene = ?) AND status != 'ok'",
                 (record.station, record.scene_key, record.scene),
             )
+            if record.replaces:
+                marks = ",".join("?" * len(record.replaces))
+                self.conn.execute(
+                    f"DELETE FROM counts WHERE station = ? AND scene_key IN ({marks})",
+                    (record.station, *record.replaces),
+                )
         self.conn.execute(
             "INSERT OR REPLACE INTO counts (station, scene_key, detector_version, scene, acquired, status, "
             "reason, railcars, railcars_low, railcars_high, locomotives, observed_fraction, gsd_m, record, "
@@ -378,8 +389,8 @@ def read_counts(
         ``detector_version`` (None for records that never reached the
         detector), ``warnings`` (the count's warnings joined by
         :data:`WARNINGS_SEPARATOR`, or None), ``time_of_day``,
-        ``unsure_share``, ``provider_cloud_cover`` (see :data:`COLUMNS`), ``params`` (detector
-        parameters dict or None) and
+        ``unsure_share``, ``provider_cloud_cover`` (see :data:`COLUMNS`), ``tiles`` (the files of a
+        scene counted as a mosaic of tiles, or None), ``params`` (detector parameters dict or None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
     Raises
@@ -432,6 +443,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "time_of_day": _time_of_day(r[16], r[3]) if r[4] == "ok" else None,
             "unsure_share": _number_of(r[16], "unsure_share"),
             "provider_cloud_cover": _number_of(r[16], "provider_cloud_cover"),
+            "tiles": _tiles_of(r[16]),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
@@ -460,6 +472,15 @@ def _number_of(record: str | None, key: str) -> float | None:
     except (ValueError, AttributeError):
         return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _tiles_of(record: str | None) -> list[str] | None:
+    """The files a stored count's scene was stitched from (a mosaic of tiles), or None for one file."""
+    try:
+        tiles = json.loads(record).get("tiles") if record else None
+    except (ValueError, AttributeError):
+        return None
+    return [str(t) for t in tiles] if isinstance(tiles, list) and tiles else None
 
 
 def _warnings_of(record: str | None) -> str | None:

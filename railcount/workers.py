@@ -55,6 +55,11 @@ class SceneTask:
     stations: tuple[Station, ...]
     cloud_cover: float | None = None
     shadows_toward: float | None = None
+    tiles: tuple[str, ...] = ()
+    """The files of a scene delivered as tiles, read as one mosaic (``scene`` is then its label,
+    :func:`railcount.io.mosaic.scene_label`); () for a scene of one file."""
+    replaces: tuple[str, ...] = ()
+    """Scene keys of those tiles, whose counts stored one by one this count replaces."""
 
 
 Outcome = dict[str, Any]
@@ -64,7 +69,8 @@ Outcome = dict[str, Any]
 
 def task_arguments(task: SceneTask, params: DetectorParams) -> tuple[Any, ...]:
     """:func:`count_task`'s arguments for ``task``, in order (every engine submits the same)."""
-    return (task.scene, task.stations, params, task.acquired, task.cloud_cover, task.shadows_toward)
+    scene = list(task.tiles) if task.tiles else task.scene
+    return (scene, task.stations, params, task.acquired, task.cloud_cover, task.shadows_toward)
 
 
 def limit_threads() -> None:
@@ -174,14 +180,15 @@ def describe(exc: BaseException) -> str:
 
 
 def count_task(
-    scene: str,
+    scene: str | Sequence[str],
     stations: Sequence[Station],
     params: DetectorParams,
     acquired: str | None = None,
     cloud_cover: float | None = None,
     shadows_toward: float | None = None,
 ) -> list[Outcome]:
-    """Count ``scene`` for each station separately; never raises.
+    """Count ``scene`` (a file or URL, or the tiles of one acquisition) for each station separately;
+    never raises.
 
     A station the scene cannot be counted for (no overlap, only nodata, a
     corrupt tile) is ``failed`` with its reason; the others are still counted.

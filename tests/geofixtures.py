@@ -164,3 +164,19 @@ def plain_tif(path: Path, seed: int, tags: dict | None = None, *, shift_m: float
     rng = np.random.default_rng(seed)
     pix = np.clip(120 + rng.normal(0, 6, (160, 240, 3)), 0, 255).astype(np.uint8)
     return write_tif(path, pix, tags=tags, transform=from_origin(ORIGIN[0] + shift_m, ORIGIN[1], 0.5, 0.5))
+
+
+def split_scene(scene: Path, folder: Path, cols: int, *, names: str = "R1C{}", **tags: str) -> list[Path]:
+    """``scene`` cut into ``cols`` tiles side by side, as a provider delivers a large scene, written
+    losslessly (DEFLATE) with the scene's tags, and ``tags`` over them, into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(scene) as ds:
+        pix, t, crs, kept = ds.read(), ds.transform, ds.crs, ds.tags()
+    edges = np.linspace(0, pix.shape[2], cols + 1).astype(int)
+    out = []
+    for i in range(cols):
+        part = np.moveaxis(pix[:, :, edges[i] : edges[i + 1]], 0, -1)
+        wt = t * rasterio.Affine.translation(int(edges[i]), 0)
+        name = folder / f"{names.format(i + 1)}.tif"
+        out.append(write_tif(name, part, crs=crs, transform=wt, tags={**kept, **tags}))
+    return out

@@ -284,7 +284,8 @@ def test_cli_counts_several_tiles(tmp_path, sample, capsys):
     tiles = _split(tmp_path / "tiles", pix, t, crs, tags, 1, 2)
     assert main(["count", *map(str, tiles), "-s", str(STATION), "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["scene"].endswith("(+1 tiles)")
+    assert rec["scene"].endswith("(+1 tile)")
+    assert rec["tiles"] == [str(p) for p in tiles]  # which files made the count
     assert rec["railcars"] == ref.railcars
 
 

@@ -140,6 +140,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         params=r.get("params") or r.get("detector_params"),
         warnings=split_warnings(r.get("warnings")),
         time_unknown=_time_unknown(r),
+        tiles=tuple(str(t) for t in r.get("tiles") or ()),
     )
 
 

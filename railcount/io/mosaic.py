@@ -18,16 +18,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from affine import Affine
 from rasterio.io import DatasetReader, MemoryFile
 
 from railcount.errors import SceneReadError
 from railcount.io.gdalenv import is_remote
 
-RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".ntf", ".img")
 
 GRID_TOLERANCE_PX = 0.01
 """How far (in pixels) a tile's corner may lie off the first tile's pixel grid."""
@@ -87,7 +89,8 @@ def scene_label(scene: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     files = [os.fspath(s) for s in scene]
     if len(files) == 1:
         return files[0]
-    return f"{files[0]} (+{len(files) - 1} tiles)"
+    more = len(files) - 1
+    return f"{files[0]} (+{more} tile{'s' if more > 1 else ''})"
 
 
 # Object-store URLs as GDAL names them (a VRT's tiles are opened by GDAL, not rasterio).
@@ -115,6 +118,53 @@ def gdal_path(name: str) -> str:
     return name if name.startswith("/vsi") or is_remote(name) else str(Path(name).resolve())
 
 
+@dataclass(frozen=True)
+class TileGrid:
+    """What decides whether rasters are pieces of one product: CRS, pixel grid, size, bands and types."""
+
+    crs: Any
+    transform: Affine
+    width: int
+    height: int
+    count: int
+    dtypes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, ds: DatasetReader) -> TileGrid:
+        return cls(ds.crs, ds.transform, ds.width, ds.height, ds.count, tuple(ds.dtypes))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) in the CRS, for a north-up grid."""
+        t = self.transform
+        x0, x1 = sorted((t.c, t.c + self.width * t.a))
+        y0, y1 = sorted((t.f, t.f + self.height * t.e))
+        return x0, y0, x1, y1
+
+
+def grid_mismatch(tile: TileGrid, first: TileGrid, first_name: str) -> str | None:
+    """Why ``tile`` cannot be read with ``first`` (named ``first_name``) as one mosaic, or None when it
+    can: both north-up in one CRS, with the same pixel size, bands and data types, on one pixel grid
+    (within :data:`GRID_TOLERANCE_PX`)."""
+    t, t0 = tile.transform, first.transform
+    if tile.crs is None or t.b != 0 or t.d != 0:
+        return "is not a north-up georeferenced tile"
+    if tile.crs != first.crs:
+        return f"has CRS {tile.crs} but {first_name} has {first.crs}"
+    if not (abs(t.a - t0.a) <= 1e-6 * abs(t0.a) and abs(t.e - t0.e) <= 1e-6 * abs(t0.e)):
+        return f"has pixel size {t.a:g} x {-t.e:g} but {first_name} has {t0.a:g} x {-t0.e:g}"
+    if tile.count != first.count or tile.dtypes != first.dtypes:
+        return (
+            f"has {tile.count} {tile.dtypes[0]} bands but {first_name} has "
+            f"{first.count} {first.dtypes[0]} bands"
+        )
+    # How far off the grid, as a signed fraction of a pixel in [-0.5, 0.5].
+    fx, fy = ((off % 1.0) - (off % 1.0 > 0.5) for off in ((t.c - t0.c) / t0.a, (t.f - t0.f) / t0.e))
+    if abs(fx) > GRID_TOLERANCE_PX or abs(fy) > GRID_TOLERANCE_PX:
+        return f"is offset by {fx:+.2f}, {fy:+.2f} px from {first_name}'s pixel grid"
+    return None
+
+
 def mosaic_vrt(
     tiles: Sequence[str], *, open_tile: Callable[[str], AbstractContextManager[DatasetReader]]
 ) -> str:
@@ -138,36 +188,14 @@ def mosaic_vrt(
                     "descriptions": ds.descriptions,
                     "nodata": ds.nodata,
                     "tags": ds.tags(),
+                    "grid": TileGrid.of(ds),
                 }
             )
     first = infos[0]
     t0 = first["transform"]
     for info in infos:
-        t = info["transform"]
-        north_up = info["crs"] is not None and t.b == 0 and t.d == 0
-        _require(north_up, info, "is not a north-up georeferenced tile")
-        _require(
-            info["crs"] == first["crs"], info, f"has CRS {info['crs']} but {first['name']} has {first['crs']}"
-        )
-        same_res = abs(t.a - t0.a) <= 1e-6 * abs(t0.a) and abs(t.e - t0.e) <= 1e-6 * abs(t0.e)
-        _require(
-            same_res, info, f"has pixel size {t.a:g} x {-t.e:g} but {first['name']} has {t0.a:g} x {-t0.e:g}"
-        )
-        _require(
-            info["count"] == first["count"] and info["dtypes"] == first["dtypes"],
-            info,
-            f"has {info['count']} {info['dtypes'][0]} bands but {first['name']} has "
-            f"{first['count']} {first['dtypes'][0]} bands",
-        )
-    for info in infos:
-        t = info["transform"]
-        # How far off the grid, as a signed fraction of a pixel in [-0.5, 0.5].
-        fx, fy = ((off % 1.0) - (off % 1.0 > 0.5) for off in ((t.c - t0.c) / t0.a, (t.f - t0.f) / t0.e))
-        _require(
-            abs(fx) <= GRID_TOLERANCE_PX and abs(fy) <= GRID_TOLERANCE_PX,
-            info,
-            f"is offset by {fx:+.2f}, {fy:+.2f} px from {first['name']}'s pixel grid",
-        )
+        reason = grid_mismatch(info["grid"], first["grid"], first["name"])
+        _require(reason is None, info, reason or "")
     lefts = [i["transform"].c for i in infos]
     tops = [i["transform"].f for i in infos]
     rights = [i["transform"].c + i["width"] * t0.a for i in infos]

@@ -19,6 +19,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -176,8 +177,13 @@ def read_windows(
     SceneReadError, NotGeoreferencedError, NoOverlapError, NoValidPixelsError, UsageError
     """
     label = scene_label(scene)
+    files = scene_sources(scene)
+    tiles = tuple(files) if len(files) > 1 else ()
     with open_scene(scene) as ds:
-        return [read_window(ds, st, margin_m=margin_m, bands=bands, name=label) for st in stations]
+        return [
+            replace(read_window(ds, st, margin_m=margin_m, bands=bands, name=label), tiles=tiles)
+            for st in stations
+        ]
 
 
 def read_window(
@@ -340,19 +346,33 @@ def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> 
 
     The metadata are read in this order: an acquisition-time tag of the file's own
     (:data:`_DATETIME_TAGS`); the time GDAL reads from the provider's delivery files
-    (:data:`IMAGERY_DOMAIN`); last ``TIFFTAG_DATETIME``, which the TIFF format defines as the
+    (:data:`IMAGERY_DOMAIN`); a NITF image's own acquisition time (``IDATIM``); last
+    ``TIFFTAG_DATETIME``, which the TIFF format defines as the
     image's creation time (often a processing date), trusted only when nothing better is there.
     ``name`` is the scene's name when it differs from the dataset's (a mosaic).
     """
     tags = ds.tags()
     imagery = _imagery_tags(ds)
     candidates = [tags.get(key) for key in _DATETIME_TAGS]
-    candidates += [imagery.get("ACQUISITIONDATETIME"), tags.get("TIFFTAG_DATETIME")]
+    candidates += [imagery.get("ACQUISITIONDATETIME"), _nitf_time(tags.get("NITF_IDATIM"))]
+    candidates.append(tags.get("TIFFTAG_DATETIME"))
     for text in candidates:
         parsed = parse_datetime(text) if text else None
         if parsed is not None:
             return parsed
     return date_from_name(name or ds.name)
+
+
+def _nitf_time(idatim: str | None) -> str | None:
+    """A NITF 2.1 image's acquisition time (its header's ``IDATIM``, ``CCYYMMDDhhmmss`` in UTC, as GDAL
+    gives it in ``NITF_IDATIM``) as ISO 8601; None when absent or not in that form (the spec allows
+    ``-`` for unknown digits).
+
+    >>> _nitf_time("20231005014852")
+    '2023-10-05T01:48:52+00:00'
+    """
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})", (idatim or "").strip())
+    return f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:{m[6]}+00:00" if m else None
 
 
 def provider_cloud_cover(ds: rasterio.io.DatasetReader) -> float | None:
@@ -521,17 +541,14 @@ def _square_pixels(window: SceneWindow, gx: float, gy: float) -> SceneWindow:
     sx, sy = cols / new_cols, rows / new_rows
     t = window.transform
     transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)
-    return SceneWindow(
+    # Everything else the window carries (its name, time, tiles, provider's cloud cover) stays.
+    return replace(
+        window,
         pixels=pix,
         data=resize_mask(window.data),
         inside=resize_mask(window.inside),
         transform=transform,
-        crs=window.crs,
         gsd_m=g,
-        scene_id=window.scene_id,
-        station=window.station,
-        acquired=window.acquired,
-        value_range=window.value_range,
     )
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,13 +22,14 @@ from typing import Any, Protocol
 
 import shapely
 from rasterio.errors import RasterioError
+from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from railcount.errors import UsageError
 from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
-from railcount.io.mosaic import listed_raster
+from railcount.io.mosaic import TileGrid, grid_mismatch, listed_raster
 from railcount.io.scenes import (
     WGS84,
     acquisition_time,
@@ -37,8 +39,8 @@ from railcount.io.scenes import (
     provider_cloud_cover,
 )
 
-RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
-"""Files a folder SOURCE is searched for."""
+RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff", ".ntf", ".jp2")
+"""Files a folder SOURCE is searched for: GeoTIFF, and the NITF and JPEG 2000 files providers deliver."""
 # A SOURCE that is one file of these is one scene, never a list of paths to read line by line.
 SINGLE_RASTER_SUFFIXES = (*RASTER_SUFFIXES, *MOSAIC_SUFFIXES)
 STAC_SUFFIXES = (".json", ".geojson")
@@ -66,12 +68,16 @@ class SceneSource:
 
 @dataclass(frozen=True)
 class SceneInfo:
-    """What a scene's header says: acquisition time, lon/lat footprint, and the cloud cover its
-    provider's delivery files give (percent, :func:`railcount.io.scenes.provider_cloud_cover`)."""
+    """What a scene's header says: acquisition time, lon/lat footprint, the cloud cover its
+    provider's delivery files give (percent, :func:`railcount.io.scenes.provider_cloud_cover`) and
+    its pixel grid."""
 
     acquired: datetime | None
     footprint: BaseGeometry
     cloud_cover: float | None = None
+    grid: TileGrid | None = None
+    """The file's own pixel grid (None when it was resampled to a north-up one): whether it is a tile
+    of a product delivered in several (:func:`tile_groups`)."""
 
 
 class KeyCache(Protocol):
@@ -317,7 +323,8 @@ def probe_scene(scene: str) -> SceneInfo:
             box = transform_bounds(ds.crs, WGS84, *ds.bounds, densify_pts=21)
         except RasterioError as exc:
             raise SceneReadError(f"{scene}: cannot place the scene on the globe ({exc})") from None
-        return SceneInfo(acquisition_time(ds), shapely.box(*box), provider_cloud_cover(ds))
+        grid = None if isinstance(ds, WarpedVRT) else TileGrid.of(ds)
+        return SceneInfo(acquisition_time(ds), shapely.box(*box), provider_cloud_cover(ds), grid)
 
 
 def scene_key(scene: str, cache: KeyCache | None = None) -> str:
@@ -349,3 +356,53 @@ def scene_key(scene: str, cache: KeyCache | None = None) -> str:
     if cache is not None:
         cache.remember_key(path, st.st_size, st.st_mtime_ns, key)
     return key
+
+
+def tile_groups(scenes: Sequence[tuple[str, datetime | None, TileGrid | None]]) -> list[list[int]]:
+    """Which scenes are tiles of one acquisition, to be read as one mosaic: lists of indices into
+    ``scenes`` (path, acquisition time, pixel grid), each in the order given; a scene on its own is a
+    list of one.
+
+    Providers deliver a large scene as several files (``..._R1C1.TIF``, ``..._R1C2.TIF``), and a
+    station on a tile edge is half in each: counted file by file it would be two half-counts of one
+    date. Files are tiles of one acquisition when they are local files in one folder, acquired at
+    the same instant with a time of day (a date alone, or a date from the file name, could be two
+    passes of one day), pieces of one product (:func:`~railcount.io.mosaic.grid_mismatch`), and
+    joined edge to edge or overlapping, directly or through other tiles.
+    """
+    from railcount.detect.sun import time_of_day_unknown
+
+    buckets: dict[tuple[str, datetime], list[int]] = {}
+    for i, (path, when, grid) in enumerate(scenes):
+        if grid is None or when is None or is_url(path) or time_of_day_unknown(when):
+            continue
+        buckets.setdefault((os.path.dirname(os.path.abspath(path)), when), []).append(i)
+    parent = list(range(len(scenes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for members in buckets.values():
+        for n, i in enumerate(members):
+            gi = scenes[i][2]
+            assert gi is not None
+            for j in members[n + 1 :]:
+                gj = scenes[j][2]
+                assert gj is not None
+                if grid_mismatch(gj, gi, scenes[i][0]) is None and _touching(gi, gj):
+                    parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(scenes)):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+def _touching(a: TileGrid, b: TileGrid) -> bool:
+    """Whether two tiles of one grid overlap or share an edge (within half a pixel)."""
+    pad = 0.5 * abs(a.transform.a)
+    ax0, ay0, ax1, ay1 = a.bounds
+    bx0, by0, bx1, by1 = b.bounds
+    return ax0 <= bx1 + pad and bx0 <= ax1 + pad and ay0 <= by1 + pad and by0 <= ay1 + pad

@@ -79,6 +79,8 @@ class Observation:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # True: counted with no time of day (the sun assumed); None: not known (a history CSV's date).
     time_unknown: bool | None = field(default=None, compare=False)
+    # The files of a scene counted as a mosaic of tiles (``scene`` is then its label); () for one file.
+    tiles: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def low(self) -> float:

@@ -1,0 +1,166 @@
+"""Scenes as providers deliver them. Tiles of one acquisition (``..._R1C1.tif``, ``..._R1C2.tif``):
+the batch counts them once, as one mosaic, not as two half-counts of one date, and tiles counted one by
+one before are replaced. NITF and JPEG 2000 files in a folder are scenes too, and a NITF image's own
+acquisition time (``IDATIM``) dates it."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from rasterio.crs import CRS
+from rasterio.transform import from_origin
+
+from railcount.batch import run_batch
+from railcount.io.mosaic import TileGrid
+from railcount.io.sources import scene_key, tile_groups
+from railcount.io.stations import read_stations
+from railcount.pipeline import count_scene
+from railcount.store import Record, open_store, read_counts
+
+from ..geofixtures import SAMPLE_SCENE, SAMPLE_STATION, SAMPLES, split_scene
+
+OTHER = SAMPLES / "tumangang_2021-03-18.tif"
+
+
+@pytest.fixture(scope="module")
+def whole() -> int:
+    """The 2023-10-05 sample counted from its one file."""
+    return count_scene(SAMPLE_SCENE, read_stations(SAMPLE_STATION))[0].result.railcars
+
+
+@pytest.fixture
+def delivery(tmp_path: Path) -> tuple[Path, list[Path]]:
+    """A folder holding the 2023-10-05 sample in two tiles (the station crosses their edge) and the
+    2021-03-18 sample as one file."""
+    folder = tmp_path / "order"
+    tiles = split_scene(SAMPLE_SCENE, folder / "23OCT05", 2, names="23OCT05014852-R1C{}")
+    shutil.copy(OTHER, folder / OTHER.name)
+    return folder, tiles
+
+
+def test_tiles_of_one_acquisition_are_one_count_of_the_whole_station(tmp_path, delivery, whole) -> None:
+    folder, tiles = delivery
+    db = tmp_path / "r.db"
+    notes: list[str] = []
+    s = run_batch(SAMPLE_STATION, folder, db=db, workers=1, log=notes.append)
+    assert (s.ok, s.failed, s.processed) == (2, 0, 2)
+    rows = {r["acquired"][:10]: r for r in read_counts(db)}
+    assert sorted(rows) == ["2021-03-18", "2023-10-05"]
+    tiled = rows["2023-10-05"]
+    # The same pixels as the one file: the same count, the whole station seen.
+    assert tiled["railcars"] == whole
+    assert tiled["observed_fraction"] == pytest.approx(1.0)
+    assert tiled["tiles"] == [str(t) for t in tiles]
+    assert tiled["scene"] == f"{tiles[0]} (+1 tile)"
+    assert rows["2021-03-18"]["tiles"] is None
+    assert any("2 tiles of one acquisition" in n and "counted as one scene" in n for n in notes), notes
+    # Run again: nothing new to count.
+    again = run_batch(SAMPLE_STATION, folder, db=db, workers=1)
+    assert (again.ok, again.processed) == (2, 0)
+
+
+def test_tiles_counted_one_by_one_before_are_replaced(tmp_path, delivery, whole) -> None:
+    folder, tiles = delivery
+    db = tmp_path / "r.db"
+    station = read_stations(SAMPLE_STATION)[0]
+    with open_store(db) as store:  # as a railcount that counted each tile as a scene left them
+        for tile in tiles:
+            (sc,) = count_scene(tile, [station])
+            count = sc.result.to_dict()
+            assert count["observed_fraction"] < 0.8  # each half alone: a part taken for a whole
+            key = scene_key(str(tile), store)
+            store.write(Record(station.name, key, str(tile), "ok", acquired=count["acquired"], count=count))
+    notes: list[str] = []
+    s = run_batch(SAMPLE_STATION, folder, db=db, workers=1, log=notes.append)
+    assert s.processed == 2 and s.ok == 2
+    assert any("the counts stored for them one by one are replaced" in n for n in notes), notes
+    rows = [r for r in read_counts(db) if r["acquired"].startswith("2023-10-05")]
+    assert len(rows) == 1  # one count for the date, not three
+    assert rows[0]["railcars"] == whole and rows[0]["tiles"] == [str(t) for t in tiles]
+
+
+def test_the_report_draws_a_tiled_scene_from_its_tiles(tmp_path, delivery, whole) -> None:
+    from railcount.reporting import build_report
+
+    folder, tiles = delivery
+    db = tmp_path / "r.db"
+    run_batch(SAMPLE_STATION, folder, db=db, workers=1)
+    report = build_report(
+        "Tumangang",
+        db=db,
+        day=date(2023, 10, 5),
+        station_file=SAMPLE_STATION,
+        evidence_dir=tmp_path / "report",
+        thumbnails=0,
+    )
+    assert report.judged_overlay is not None, report.overlay_note
+    assert report.judged_overlay.observation.railcars == whole
+    assert report.judged_overlay.png.startswith(b"\x89PNG")
+    # A tile's own path names the scene it belongs to.
+    picked = build_report("Tumangang", db=db, scene=str(tiles[1]))
+    assert picked.comparison.judged.railcars == whole
+
+
+def test_nitf_and_jpeg2000_deliveries_are_found_and_dated(tmp_path, whole) -> None:
+    import rasterio
+    from rasterio.shutil import copy as copy_raster
+
+    folder = tmp_path / "order"
+    folder.mkdir()
+    with rasterio.open(SAMPLE_SCENE) as ds:  # its pixels as JPEG decodes them, kept losslessly below
+        pix, profile = ds.read(), {**ds.profile, "compress": "deflate", "photometric": "rgb"}
+    plain = tmp_path / "plain.tif"
+    with rasterio.open(plain, "w", **profile) as out:
+        out.write(pix)
+    with rasterio.open(plain) as ds:  # no time tags: the NITF's header alone gives the time
+        copy_raster(ds, folder / "23OCT05014852-P2AS.NTF", driver="NITF", IDATIM="20231005014852")
+        jp2 = folder / "IMG_PHR_2021-03-18.JP2"
+        copy_raster(ds, jp2, driver="JP2OpenJPEG", QUALITY=100, REVERSIBLE="YES")
+    db = tmp_path / "r.db"
+    s = run_batch(SAMPLE_STATION, folder, db=db, workers=1)
+    assert (s.ok, s.failed, s.skipped) == (2, 0, 0)
+    rows = {Path(r["scene"]).suffix: r for r in read_counts(db)}
+    assert rows[".NTF"]["acquired"] == "2023-10-05T01:48:52+00:00"
+    assert rows[".NTF"]["time_of_day"] == "given"
+    assert rows[".JP2"]["acquired"].startswith("2021-03-18")  # from its name: no time tag
+    # The JPEG 2000 copy keeps the pixels and georeferencing exactly: the count of the same pixels at
+    # the same (date-only) time.
+    day = datetime(2021, 3, 18, tzinfo=timezone.utc)
+    (same,) = count_scene(plain, read_stations(SAMPLE_STATION), acquired=day)
+    assert rows[".JP2"]["railcars"] == same.result.railcars
+    # NITF keeps UTM corners to the whole metre, so its grid is off by a fraction of a pixel.
+    assert abs(rows[".NTF"]["railcars"] - whole) <= 0.15 * whole
+
+
+# Which files are tiles of one acquisition: the rule, on grids alone.
+UTM = CRS.from_epsg(32652)
+NOON = datetime(2023, 10, 5, 1, 48, 52, tzinfo=timezone.utc)
+
+
+def _grid(x0: float, *, res: float = 0.5, width: int = 100, y0: float = 4697000.0) -> TileGrid:
+    return TileGrid(UTM, from_origin(x0, y0, res, res), width, 100, 3, ("uint8",) * 3)
+
+
+def test_tile_groups_rule() -> None:
+    a, b, c = _grid(0.0), _grid(50.0), _grid(100.0)  # side by side, 50 m wide each
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/b.tif", NOON, b), ("/d/c.tif", NOON, c)]) == [[0, 1, 2]]
+    # Joined through a middle tile listed last.
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/c.tif", NOON, c), ("/d/b.tif", NOON, b)]) == [[0, 1, 2]]
+    apart = _grid(75.0 + 50.0)  # a 25 m gap
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/x.tif", NOON, apart)]) == [[0], [1]]
+    later = NOON.replace(second=53)
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/b.tif", later, b)]) == [[0], [1]]
+    midnight = datetime(2023, 10, 5, tzinfo=timezone.utc)  # a date alone: maybe two passes that day
+    assert tile_groups([("/d/a.tif", midnight, a), ("/d/b.tif", midnight, b)]) == [[0], [1]]
+    assert tile_groups([("/d/a.tif", None, a), ("/d/b.tif", None, b)]) == [[0], [1]]
+    assert tile_groups([("/d/a.tif", NOON, a), ("/e/b.tif", NOON, b)]) == [[0], [1]]  # other folders
+    finer = _grid(50.0, res=0.25, width=200)  # another product of the same pass (pan beside colour)
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/p.tif", NOON, finer)]) == [[0], [1]]
+    off = _grid(50.2)  # off the pixel grid by 0.4 px
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/o.tif", NOON, off)]) == [[0], [1]]
+    assert tile_groups([("/d/a.tif", NOON, None), ("/d/b.tif", NOON, b)]) == [[0], [1]]  # rotated
+    remote = ("https://h/b.tif", NOON, b)
+    assert tile_groups([("https://h/a.tif", NOON, a), remote]) == [[0], [1]]
