@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -77,18 +78,27 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
     systems, with the settings of :mod:`railcount.io.gdalenv`); several tiles
     or a directory of tiles open as one in-memory VRT mosaic. A rotated or
     sheared geotransform is resampled on the fly to a north-up grid (a
-    ``WarpedVRT``), so the window arithmetic below stays axis-aligned.
+    ``WarpedVRT``), so the window arithmetic below stays axis-aligned; so is
+    a file placed by ground control points alone (no geotransform), on a
+    grid GDAL fits to them in their CRS.
     """
     sources = scene_sources(scene)
     with contextlib.ExitStack() as stack:
         stack.enter_context(gdal_env(remote=any(is_remote(s) for s in sources), names=sources))
+        # The file whose metadata (acquisition time, the provider's, NBITS, band names) are the
+        # scene's: the file itself, or a mosaic's first tile (an in-memory VRT keeps no sidecars').
+        meta = stack.enter_context(open_file(sources[0]))
         if len(sources) == 1:
-            ds = stack.enter_context(open_file(sources[0]))
+            ds = meta
         else:
             xml = mosaic_vrt(sources, open_tile=open_file)
             mem = stack.enter_context(vrt_file(xml))
             ds = stack.enter_context(mem.open())
-        if ds.crs is not None and _is_rotated(ds.transform):
+        # A map grid in the GCPs' CRS for a file placed by ground control points alone (as
+        # `gdal_translate -gcp` leaves a georeferenced screenshot); GDAL fits the grid to them.
+        crs = ds.crs if ds.crs is not None else _gcp_crs(ds)
+        warped = crs is not None and (ds.crs is None or _is_rotated(ds.transform))
+        if warped:
             from rasterio.enums import Resampling
             from rasterio.vrt import WarpedVRT
 
@@ -96,9 +106,46 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
             # unless the file already has nodata or an alpha band, which the warp carries along.
             no_mask = ds.nodata is None and ColorInterp.alpha not in ds.colorinterp
             ds = stack.enter_context(
-                WarpedVRT(ds, crs=ds.crs, resampling=Resampling.bilinear, add_alpha=no_mask)
+                WarpedVRT(ds, crs=crs, resampling=Resampling.bilinear, add_alpha=no_mask)
             )
-        yield ds
+        yield ds if ds is meta else cast(rasterio.io.DatasetReader, _Described(ds, meta, warped))
+
+
+class _Described:
+    """A virtual dataset (a warped VRT, a mosaic) that answers for its metadata from the file it was
+    made of. GDAL's warped VRT keeps the pixels but drops the tags, so a rotated file lost its
+    acquisition time (the sun then assumed at 10:30) and the provider's cloud cover; a mosaic's
+    in-memory VRT has no delivery files beside it. Everything else is the virtual dataset's."""
+
+    def __init__(self, virtual: Any, source: rasterio.io.DatasetReader, warped: bool) -> None:
+        self._virtual = virtual
+        self._source = source
+        self.warped = warped
+        """Resampled onto another grid (a rotated or GCP-placed file), not only stitched."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._virtual, name)
+
+    def tags(self, bidx: int = 0, ns: str | None = None) -> dict[str, str]:
+        if bidx > self._source.count:  # an alpha band the warp added
+            return {}
+        return dict(self._source.tags(bidx, ns=ns))
+
+    @property
+    def descriptions(self) -> tuple[str | None, ...]:
+        extra = max(0, self._virtual.count - self._source.count)
+        return (*self._source.descriptions, *(None,) * extra)
+
+
+def is_warped(ds: Any) -> bool:
+    """Whether an :func:`open_scene` dataset was resampled onto a grid other than its file's."""
+    return isinstance(ds, _Described) and ds.warped
+
+
+def _gcp_crs(ds: rasterio.io.DatasetReader) -> CRS | None:
+    """The CRS of a file placed by three or more ground control points and no geotransform, else None."""
+    points, crs = ds.gcps
+    return crs if crs is not None and len(points) >= 3 and not has_geotransform(ds) else None
 
 
 @contextlib.contextmanager
@@ -475,6 +522,12 @@ def date_from_name(name: str) -> datetime | None:
 
 
 def _check_georeferenced(ds: rasterio.io.DatasetReader, name: str) -> None:
+    if ds.crs is None and ds.rpcs is not None:
+        raise NotGeoreferencedError(
+            f"{name}: is not orthorectified (it carries RPCs, the sensor's model, but no map grid); "
+            "orthorectify it first (gdalwarp -rpc -to RPC_DEM=dem.tif -t_srs EPSG:326NN in out.tif) or "
+            "use the provider's orthorectified product"
+        )
     if ds.crs is None:
         raise NotGeoreferencedError(
             f"{name}: has no coordinate reference system; railcount needs a georeferenced "

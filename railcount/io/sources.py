@@ -22,7 +22,6 @@ from typing import Any, Protocol
 
 import shapely
 from rasterio.errors import RasterioError
-from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -33,6 +32,7 @@ from railcount.io.mosaic import TileGrid, grid_mismatch, listed_raster
 from railcount.io.scenes import (
     WGS84,
     acquisition_time,
+    is_warped,
     open_scene,
     parse_bearing,
     parse_datetime,
@@ -323,7 +323,7 @@ def probe_scene(scene: str) -> SceneInfo:
             box = transform_bounds(ds.crs, WGS84, *ds.bounds, densify_pts=21)
         except RasterioError as exc:
             raise SceneReadError(f"{scene}: cannot place the scene on the globe ({exc})") from None
-        grid = None if isinstance(ds, WarpedVRT) else TileGrid.of(ds)
+        grid = None if is_warped(ds) else TileGrid.of(ds)
         return SceneInfo(acquisition_time(ds), shapely.box(*box), provider_cloud_cover(ds), grid)
 
 
