@@ -28,7 +28,8 @@ def batch(
     scenes: str = typer.Option(
         ...,
         "--scenes",
-        help="A folder of GeoTIFFs (searched recursively), a text file listing paths or URLs, "
+        help="A folder of GeoTIFFs, NITF or JPEG 2000 files (searched recursively; tiles of one "
+        "acquisition are counted as one scene), a text file listing paths or URLs, "
         "or a STAC catalog / ItemCollection (JSON file or URL).",
     ),
     date_from: datetime | None = typer.Option(

@@ -15,8 +15,9 @@ from railcount.io.stations import read_stations
 def count(
     scene: list[str] = typer.Argument(
         ...,
-        help="GeoTIFF scene: a path, an http(s):// or s3:// URL (a COG is read by byte ranges), "
-        "a VRT, a directory of tiles, or several tiles of one acquisition (read as one mosaic).",
+        help="GeoTIFF scene (or NITF, JPEG 2000...): a path, an http(s):// or s3:// URL (a COG is read "
+        "by byte ranges), a VRT, a directory of tiles, or several tiles of one acquisition (read as "
+        "one mosaic).",
         show_default=False,
         metavar="SCENE",
     ),
