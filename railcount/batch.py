@@ -340,14 +340,15 @@ def plan_batch(
         found.append(_Found(src, key, acquired, footprint, cover, problem, grid))
 
     stored_keys = {key for _, key in store.states(DETECTOR_VERSION)}
+    mosaics = store.mosaics()
     for group in tile_groups([(f.src.path, f.acquired, f.grid) for f in found]):
-        f = found[group[0]] if len(group) == 1 else _mosaic([found[i] for i in group])
+        f = found[group[0]] if len(group) == 1 else _mosaic([found[i] for i in group], mosaics)
         if f.tiles:
             again = sum(k in stored_keys for k in f.replaces)
             plan.notes.append(
                 f"{f.label}: {len(f.tiles)} tiles of one acquisition "
                 f"({', '.join(os.path.basename(t) for t in f.tiles)}), counted as one scene"
-                + ("; the counts stored for them one by one are replaced" if again else "")
+                + ("; it replaces the counts stored before of its tiles" if again else "")
             )
         key, label = f.key, f.label
         iso = f.acquired.isoformat() if f.acquired else None
@@ -410,25 +411,30 @@ class _Found:
         return scene_label(list(self.tiles)) if self.tiles else self.src.path
 
 
-def _mosaic(parts: Sequence[_Found]) -> _Found:
+def _mosaic(parts: Sequence[_Found], stored: dict[str, frozenset[str]]) -> _Found:
     """Tiles of one acquisition (:func:`~railcount.io.sources.tile_groups`) as one scene: identified by
-    its tiles' contents together, its footprint theirs joined, its cloud cover the provider's."""
+    its tiles' contents together, its footprint theirs joined, its cloud cover the provider's. It
+    replaces the counts stored of its tiles one by one, and of ``stored`` mosaics (scene key: tile
+    paths) that share a tile with it: the same scene with fewer tiles (a delivery still arriving)."""
     import hashlib
 
     import shapely
 
     keys = sorted(p.key for p in parts)
     digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    paths = {p.src.path for p in parts}
+    key = "tiles:" + digest
+    fewer = sorted(k for k, tiles in stored.items() if k != key and tiles & paths)
     covers = [p.cover for p in parts if p.cover is not None]
     return _Found(
         parts[0].src,
-        "tiles:" + digest,
+        key,
         parts[0].acquired,
         shapely.union_all([p.footprint for p in parts]),
         max(covers) if covers else None,
         None,
         tiles=tuple(p.src.path for p in parts),
-        replaces=tuple(keys),
+        replaces=(*keys, *fewer),
     )
 
 

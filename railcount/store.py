@@ -227,6 +227,13 @@ class Store:
         )
         return {(station, key): outline for station, key, outline in rows}
 
+    def mosaics(self) -> dict[str, frozenset[str]]:
+        """The tiles (paths) of every stored scene counted as a mosaic of tiles, by scene key."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT scene_key, record FROM counts WHERE scene_key LIKE 'tiles:%' AND status = 'ok'"
+        )
+        return {key: frozenset(_tiles_of(record) or ()) for key, record in rows}
+
     def warned(self, detector_version: str) -> set[tuple[str, str]]:
         """The (station, scene key) pairs whose ok count of ``detector_version`` came with a warning
         (e.g. the sun throwing the shadows along the tracks)."""

@@ -76,10 +76,30 @@ def test_tiles_counted_one_by_one_before_are_replaced(tmp_path, delivery, whole)
     notes: list[str] = []
     s = run_batch(SAMPLE_STATION, folder, db=db, workers=1, log=notes.append)
     assert s.processed == 2 and s.ok == 2
-    assert any("the counts stored for them one by one are replaced" in n for n in notes), notes
+    assert any("it replaces the counts stored before of its tiles" in n for n in notes), notes
     rows = [r for r in read_counts(db) if r["acquired"].startswith("2023-10-05")]
     assert len(rows) == 1  # one count for the date, not three
     assert rows[0]["railcars"] == whole and rows[0]["tiles"] == [str(t) for t in tiles]
+
+
+def test_a_delivery_still_arriving_is_counted_again_whole(tmp_path, whole) -> None:
+    # Three tiles; the batch first sees two of them (the third still downloading), then all three.
+    folder = tmp_path / "order"
+    tiles = split_scene(SAMPLE_SCENE, tmp_path / "all", 3, names="23OCT05014852-R1C{}")
+    folder.mkdir()
+    for tile in tiles[:2]:
+        shutil.copy(tile, folder / tile.name)
+    db = tmp_path / "r.db"
+    first = run_batch(SAMPLE_STATION, folder, db=db, workers=1)
+    (partial,) = read_counts(db)
+    assert first.ok == 1 and partial["observed_fraction"] < 0.95 and len(partial["tiles"]) == 2
+    shutil.copy(tiles[2], folder / tiles[2].name)
+    notes: list[str] = []
+    then = run_batch(SAMPLE_STATION, folder, db=db, workers=1, log=notes.append)
+    assert then.processed == 1 and any("3 tiles of one acquisition" in n for n in notes), notes
+    (complete,) = read_counts(db)  # the two-tile count is replaced, not kept beside it
+    assert complete["tiles"] == [str(folder / t.name) for t in tiles]
+    assert complete["observed_fraction"] == pytest.approx(1.0) and complete["railcars"] == whole
 
 
 def test_the_report_draws_a_tiled_scene_from_its_tiles(tmp_path, delivery, whole) -> None:
