@@ -23,9 +23,11 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
+
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
-from railcount.io.mosaic import scene_label
+from railcount.io.mosaic import TileGrid, scene_label
 from railcount.io.scenes import date_from_name
 from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key, tile_groups
 from railcount.io.stations import outline_text, same_outline
@@ -285,7 +287,8 @@ def plan_batch(
     (a Dask cluster does the reading), a local path this process cannot see
     is left for the workers: it is dated by its file name and identified by
     its path. A scene whose provider reports more cloud than ``max_cloud_cover`` (percent) is
-    skipped for the stations it covers.
+    skipped for the stations it covers. Files that are tiles of one acquisition
+    (:func:`~railcount.io.sources.tile_groups`) are planned as one scene, read as a mosaic.
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
@@ -399,10 +402,10 @@ class _Found:
     src: SceneSource
     key: str
     acquired: datetime | None
-    footprint: Any
+    footprint: BaseGeometry | None
     cover: float | None
     problem: str | None
-    grid: Any = None
+    grid: TileGrid | None = None
     tiles: tuple[str, ...] = ()
     replaces: tuple[str, ...] = ()
 
