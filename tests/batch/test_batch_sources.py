@@ -23,7 +23,7 @@ from railcount.batch import run_batch
 from railcount.cli import main
 from railcount.store import read_counts
 
-from ..geofixtures import ORIGIN, box_ring, plain_tif, write_station, write_tif
+from ..geofixtures import ORIGIN, box_ring, plain_tif, split_scene, write_station, write_tif
 
 RAILCOUNT = str(Path(sys.executable).with_name("railcount"))
 
@@ -218,10 +218,15 @@ def test_dask_cluster_stores_what_local_workers_store(tmp_path: Path, scenes: Pa
         (scenes / "broken_2022-05-05.tif").write_text("not a raster")  # refused when listed
         blank = np.zeros((160, 240, 3), dtype=np.uint8)
         write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)  # fails on a worker
+        # A scene delivered in two tiles (the station on their edge): a worker reads them as one.
+        whole = plain_tif(tmp_path / "whole.tif", 4, {"TIFFTAG_DATETIME": "2022:09:09 03:04:05"})
+        split_scene(whole, scenes / "order", 2)
         on_cluster = run_batch(station, scenes, db=tmp_path / "dask.db", scheduler=address)
         local = run_batch(station, scenes, db=tmp_path / "local.db", workers=1)
-        assert (on_cluster.ok, on_cluster.failed) == (3, 2) == (local.ok, local.failed)
-        assert read_counts(tmp_path / "dask.db") == read_counts(tmp_path / "local.db")
+        assert (on_cluster.ok, on_cluster.failed) == (4, 2) == (local.ok, local.failed)
+        rows = read_counts(tmp_path / "dask.db")
+        assert rows == read_counts(tmp_path / "local.db")
+        assert [len(r["tiles"] or ()) for r in rows if r["acquired"].startswith("2022-09-09")] == [2]
     finally:
         for proc in (worker, scheduler):
             if proc is not None:
