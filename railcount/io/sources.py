@@ -32,6 +32,7 @@ from railcount.io.mosaic import TileGrid, grid_mismatch, listed_raster
 from railcount.io.scenes import (
     WGS84,
     acquisition_time,
+    date_from_name,
     is_warped,
     open_scene,
     parse_bearing,
@@ -368,7 +369,8 @@ def tile_groups(scenes: Sequence[tuple[str, datetime | None, TileGrid | None]]) 
     date. Files are tiles of one acquisition when they are local files in one folder, acquired at
     the same instant with a time of day (a date alone, or a date from the file name, could be two
     passes of one day), pieces of one product (:func:`~railcount.io.mosaic.grid_mismatch`), and
-    joined edge to edge or overlapping, directly or through other tiles.
+    joined edge to edge, directly or through other tiles, without covering the same ground (no
+    more than :data:`MAX_TILE_OVERLAP` of the smaller) or naming two different dates.
     """
     from railcount.detect.sun import time_of_day_unknown
 
@@ -392,7 +394,7 @@ def tile_groups(scenes: Sequence[tuple[str, datetime | None, TileGrid | None]]) 
             for j in members[n + 1 :]:
                 gj = scenes[j][2]
                 assert gj is not None
-                if grid_mismatch(gj, gi, scenes[i][0]) is None and _touching(gi, gj):
+                if _tiles_of_one(scenes[i][0], gi, scenes[j][0], gj):
                     parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(scenes)):
@@ -400,9 +402,26 @@ def tile_groups(scenes: Sequence[tuple[str, datetime | None, TileGrid | None]]) 
     return sorted(groups.values())
 
 
-def _touching(a: TileGrid, b: TileGrid) -> bool:
-    """Whether two tiles of one grid overlap or share an edge (within half a pixel)."""
+MAX_TILE_OVERLAP = 0.5
+"""Tiles of one delivery meet edge to edge (or overlap a little); two files acquired at the same
+instant that share more than this share of the smaller's area are two copies of a scene (a clip
+beside the whole), or two scenes whose files were stamped with one time, not tiles."""
+
+
+def _tiles_of_one(name_a: str, a: TileGrid, name_b: str, b: TileGrid) -> bool:
+    """Whether two files (of one folder, acquired at one instant) are tiles of one delivery: pieces
+    of one product that meet edge to edge (within half a pixel) without covering the same ground,
+    and whose names do not give two different dates."""
+    if grid_mismatch(b, a, name_a) is not None:
+        return False
+    day_a, day_b = date_from_name(name_a), date_from_name(name_b)
+    if day_a is not None and day_b is not None and day_a != day_b:
+        return False
     pad = 0.5 * abs(a.transform.a)
     ax0, ay0, ax1, ay1 = a.bounds
     bx0, by0, bx1, by1 = b.bounds
-    return ax0 <= bx1 + pad and bx0 <= ax1 + pad and ay0 <= by1 + pad and by0 <= ay1 + pad
+    if not (ax0 <= bx1 + pad and bx0 <= ax1 + pad and ay0 <= by1 + pad and by0 <= ay1 + pad):
+        return False
+    shared = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return shared <= MAX_TILE_OVERLAP * smaller

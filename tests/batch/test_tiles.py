@@ -182,5 +182,13 @@ def test_tile_groups_rule() -> None:
     off = _grid(50.2)  # off the pixel grid by 0.4 px
     assert tile_groups([("/d/a.tif", NOON, a), ("/d/o.tif", NOON, off)]) == [[0], [1]]
     assert tile_groups([("/d/a.tif", NOON, None), ("/d/b.tif", NOON, b)]) == [[0], [1]]  # rotated
+    # Two files of the same ground stamped with one time: a clip beside its scene, or two dates
+    # whose files carry one processing time; not tiles.
+    same_ground = _grid(10.0)  # 40 of its 50 m over a's
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/s.tif", NOON, same_ground)]) == [[0], [1]]
+    edge = _grid(45.0)  # 5 m over a's edge: tiles cut with an overlap
+    assert tile_groups([("/d/a.tif", NOON, a), ("/d/e.tif", NOON, edge)]) == [[0, 1]]
+    # Names that give two dates are two scenes, whatever the tags say.
+    assert tile_groups([("/d/a_2021-03-18.tif", NOON, a), ("/d/b_2023-10-05.tif", NOON, b)]) == [[0], [1]]
     remote = ("https://h/b.tif", NOON, b)
     assert tile_groups([("https://h/a.tif", NOON, a), remote]) == [[0], [1]]
