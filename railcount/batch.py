@@ -35,6 +35,9 @@ from railcount.models import Station
 from railcount.store import Record, Store, count_states, open_store
 from railcount.workers import SceneTask, connect_dask, describe, run_tasks
 
+PLAN_LOG_EVERY_S = 10.0
+"""How often a batch still planning says how far it has got (seconds)."""
+
 NO_DATE = (
     "no acquisition date (no STAC datetime, no TIFFTAG_DATETIME or acquisition tag, no YYYY-MM-DD in "
     "the file name); add one to count it"
@@ -226,6 +229,7 @@ def run_batch(
                 force=force,
                 remote=remote,
                 max_cloud_cover=max_cloud_cover,
+                log=log,
             )
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
@@ -274,6 +278,8 @@ def plan_batch(
     force: bool = False,
     remote: bool = False,
     max_cloud_cover: float | None = None,
+    log: Callable[[str], None] | None = None,
+    log_every_s: float = PLAN_LOG_EVERY_S,
 ) -> Plan:
     """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
 
@@ -289,6 +295,10 @@ def plan_batch(
     its path. A scene whose provider reports more cloud than ``max_cloud_cover`` (percent) is
     skipped for the stations it covers. Files that are tiles of one acquisition
     (:func:`~railcount.io.sources.tile_groups`) are planned as one scene, read as a mosaic.
+
+    Planning reads every new file once (its header, and all its bytes for the content key), which
+    over an archive of large scenes takes minutes before anything is counted: ``log`` is then given
+    a line on how far it has got every ``log_every_s`` seconds (none for a plan quicker than that).
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
@@ -312,7 +322,15 @@ def plan_batch(
 
     seen: dict[str, str] = {}
     found: list[_Found] = []
-    for src in sources:
+    started = last = time.perf_counter()
+    for n, src in enumerate(sources):
+        now = time.perf_counter()
+        if log is not None and now - last >= log_every_s:
+            last = now
+            log(
+                f"planning: {n} of {_n(len(sources), 'scene')} looked at in {now - started:.0f} s (each new "
+                "file is read whole once, to tell duplicates apart, and remembered for later runs)"
+            )
         # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
         acquired, footprint, problem, grid = src.acquired, src.footprint, None, None
         # A STAC item's cloud cover, else (for the skip only: the count reads it itself) the file's.

@@ -458,3 +458,20 @@ def test_scenes_with_no_time_of_day_are_said_once_not_per_scene(
     )
     timed = run_batch(station, listing, db=tmp_path / "timed.db", workers=1)
     assert (timed.ok, timed.time_unknown) == (3, 0)
+
+
+def test_a_long_plan_says_how_far_it_has_got(tmp_path: Path, scenes: Path, station: Path) -> None:
+    from railcount.batch import plan_batch
+    from railcount.io.sources import list_scenes
+
+    sources = list_scenes(scenes)
+    stations = read_stations(station)
+    with open_store(tmp_path / "r.db") as store:
+        lines: list[str] = []
+        plan_batch(sources, stations, store, log=lines.append, log_every_s=0.0)
+        # With no interval, a line before each scene, counting up; none for a plan quicker than the interval.
+        assert [line.split(" of ")[0] for line in lines] == [f"planning: {n}" for n in range(len(sources))]
+        assert f"of {len(sources)} scenes looked at" in lines[-1]
+        quiet: list[str] = []
+        plan_batch(sources, stations, store, log=quiet.append)
+        assert quiet == []
