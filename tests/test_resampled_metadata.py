@@ -77,6 +77,11 @@ def test_a_rotated_file_keeps_its_delivery_metadata(tmp_path, sample):
     assert got["acquired"] == "2023-10-05T01:48:52+00:00" and got["sun"]["time_of_day"] == "given"
     assert got["provider_cloud_cover"] == pytest.approx(12.0)
     assert ref.railcars_low <= got["railcars"] <= ref.railcars_high
+    # A batch dates it too (before: skipped, "no acquisition date").
+    from railcount.batch import run_batch
+
+    summary = run_batch(SAMPLE_STATION, tmp_path, db=tmp_path / "r.db", workers=1)
+    assert (summary.ok, summary.skipped) == (1, 0)
 
 
 def test_a_file_placed_by_ground_control_points_is_counted(tmp_path, sample):
