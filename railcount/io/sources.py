@@ -137,7 +137,7 @@ def list_scenes(
     if path.suffix.lower() in SINGLE_RASTER_SUFFIXES:
         return [SceneSource(os.path.abspath(path))]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(
             f"{path}: cannot read the scene list ({exc}); pass a folder, a text file or a STAC catalog"

@@ -233,6 +233,16 @@ def test_list_file_with_relative_paths(tmp_path: Path, scenes: Path, station: Pa
     }
 
 
+def test_list_file_saved_by_windows_notepad_or_excel(tmp_path: Path, scenes: Path, station: Path) -> None:
+    # A byte-order mark before the first path and CRLF line ends; before, the first scene was
+    # "not found" (the mark read as part of its path).
+    listing = tmp_path / "list.txt"
+    lines = [str(scenes / "a_2021-05-01.tif"), str(scenes / "2022" / "b_2022-02-03.tif")]
+    listing.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    summary = run_batch(station, listing, db=tmp_path / "r.db", workers=1)
+    assert (summary.ok, summary.failed) == (2, 0)
+
+
 def _stored_acquired(db: Path) -> dict[str, tuple[str, str]]:
     """Per scene file name: the store row's acquired, and the acquired of the count record stored in it."""
     with sqlite3.connect(db) as c:
