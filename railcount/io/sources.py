@@ -151,6 +151,11 @@ def list_scenes(
             continue
         entry, toward = _listed_shadows(entry, path, number)
         entry, when = _listed_time(entry, path, number)
+        # A path pasted with its quotes ("Copy as path" on Windows), or from the home folder.
+        if len(entry) > 1 and entry[0] == entry[-1] and entry[0] in "'\"":
+            entry = entry[1:-1]
+        if not is_url(entry):
+            entry = os.path.expanduser(entry)
         if not is_url(entry) and not Path(entry).is_absolute():
             entry = os.path.abspath(path.parent / entry)
         out.append(SceneSource(entry, acquired=when, shadows_toward=toward))

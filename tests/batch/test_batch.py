@@ -233,7 +233,9 @@ def test_list_file_with_relative_paths(tmp_path: Path, scenes: Path, station: Pa
     }
 
 
-def test_list_file_saved_by_windows_notepad_or_excel(tmp_path: Path, scenes: Path, station: Path) -> None:
+def test_list_file_saved_by_windows_notepad_or_excel(
+    tmp_path: Path, scenes: Path, station: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A byte-order mark before the first path and CRLF line ends; before, the first scene was
     # "not found" (the mark read as part of its path).
     listing = tmp_path / "list.txt"
@@ -241,6 +243,14 @@ def test_list_file_saved_by_windows_notepad_or_excel(tmp_path: Path, scenes: Pat
     listing.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
     summary = run_batch(station, listing, db=tmp_path / "r.db", workers=1)
     assert (summary.ok, summary.failed) == (2, 0)
+    # Paths pasted with their quotes, and one from the home folder.
+    home = tmp_path / "home"
+    (home / "scenes").mkdir(parents=True)
+    plain_tif(home / "scenes" / "c_2021-06-01.tif", 7)
+    listing.write_text(f"\"{lines[0]}\"\n'{lines[1]}'  2022-02-03T03:00Z\n~/scenes/c_2021-06-01.tif\n")
+    monkeypatch.setenv("HOME", str(home))
+    summary = run_batch(station, listing, db=tmp_path / "q.db", workers=1)
+    assert (summary.ok, summary.failed) == (3, 0)
 
 
 def _stored_acquired(db: Path) -> dict[str, tuple[str, str]]:
