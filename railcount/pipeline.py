@@ -160,7 +160,8 @@ def count_scene(
             stacklevel=2,
         )
     results = []
-    for window in windows:
+    dirs = station_dirs(out_dir, stations) if out_dir is not None else []
+    for k, window in enumerate(windows):
         # The caution and the cloud read the window alone: where the command line allows a second
         # process (runtime.helper_process), a copy of this one makes them while this one detects.
         beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
@@ -193,7 +194,7 @@ def count_scene(
         result = summarise(seen, dets, shadows_along=bool(along), short_shadows=bool(short), sun=sun)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
-            target = station_dir(out_dir, window.station, len(stations))
+            target = dirs[k]
             outputs = write_outputs(
                 target,
                 window,
@@ -253,14 +254,34 @@ def along_tracks_caution(window: SceneWindow, params: DetectorParams) -> str:
 
 
 def safe_name(name: str) -> str:
-    """A file-system-safe folder name for a station."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    """A file-system-safe folder name for a station: its letters and digits in any script (a Korean or
+    Cyrillic name stays readable), runs of anything else one ``_``.
+
+    >>> safe_name("Tumangang / yard 2"), safe_name("두만강역"), safe_name("..")
+    ('Tumangang_yard_2', '두만강역', 'station')
+    """
+    cleaned = re.sub(r"[^\w.-]+", "_", name).strip("._")
     return cleaned or "station"
 
 
-def station_dir(out_dir: str | os.PathLike[str], station: Station, n_stations: int) -> Path:
-    """Where a station's files go: ``out_dir``, or a subfolder named after it when there are several."""
-    return Path(out_dir) / safe_name(station.name) if n_stations > 1 else Path(out_dir)
+def station_dirs(out_dir: str | os.PathLike[str], stations: Sequence[Station]) -> list[Path]:
+    """Where each station's files go: ``out_dir`` for one station; for several, a subfolder each,
+    named after it, with ``_2``, ``_3``... after names that would share one (two names of letters no
+    folder name keeps, or the same name in other capitals, which Windows and macOS folders do not
+    tell apart): no station's files overwrite another's."""
+    if len(stations) <= 1:
+        return [Path(out_dir)] * len(stations)
+    taken: set[str] = set()
+    out = []
+    for st in stations:
+        base = name = safe_name(st.name)
+        k = 1
+        while name.casefold() in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name.casefold())
+        out.append(Path(out_dir) / name)
+    return out
 
 
 STRICT_RADIUS_M = 2.5
@@ -389,8 +410,11 @@ def evaluate_scene(
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
-    for sc in count_scene(
-        scene, stations, params=params, out_dir=out_dir, acquired=acquired, shadows_toward=shadows_toward
+    dirs = station_dirs(out_dir, stations) if out_dir is not None else []
+    for k, sc in enumerate(
+        count_scene(
+            scene, stations, params=params, out_dir=out_dir, acquired=acquired, shadows_toward=shadows_toward
+        )
     ):
         stock = stock_in_window(feats, sc.window)
         if stock.repeats:
@@ -422,7 +446,7 @@ def evaluate_scene(
                 missed_lonlat=tuple(stock.rings_lonlat[j] for j in missed),
                 false=np.flatnonzero(~is_loco)[ev.false],
             )
-            target = station_dir(out_dir, sc.window.station, len(stations))
+            target = dirs[k]
             written = write_evaluation(target, sc.window, sc.detections, sc.result, ev.to_dict(), marks)
             ev.outputs.update(sc.outputs)
             ev.outputs.update(written)

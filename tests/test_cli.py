@@ -77,6 +77,22 @@ def test_several_stations_one_line_and_one_folder_each(tmp_path, plain_scene, ca
             assert (out / folder / name).is_file()
 
 
+def test_stations_whose_names_share_a_folder_name_keep_their_own_folders(tmp_path, plain_scene, capsys):
+    # Korean and Cyrillic names (before: both "station", the second's files over the first's), and
+    # two names that differ only in capitals (one folder on Windows and macOS).
+    x0, y0 = ORIGIN
+    names = ["두만강역", "Туманган", "Yard", "yard"]
+    rings = {n: box_ring(x0 + 10 + 70 * k, y0 - 100, x0 + 70 + 70 * k, y0 - 10) for k, n in enumerate(names)}
+    st = write_station(tmp_path / "four.geojson", rings)
+    out = tmp_path / "out"
+    assert main(["count", str(plain_scene), "--station", str(st), "--json", "--out", str(out)]) == 0
+    capsys.readouterr()
+    folders = ["두만강역", "Туманган", "Yard", "yard_2"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(folders)
+    for name, folder in zip(names, folders, strict=True):
+        assert json.loads((out / folder / "count.json").read_text(encoding="utf-8"))["station"] == name
+
+
 def test_human_summary(plain_scene, inner_station, capsys):
     assert main(["count", str(plain_scene), "--station", str(inner_station)]) == 0
     out = capsys.readouterr().out
