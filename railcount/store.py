@@ -296,6 +296,14 @@ def open_store(db: str | os.PathLike[str], *, create: bool = True) -> Store:
     fresh = not path.exists() or path.stat().st_size == 0
     if not fresh:
         _check_header(path)
+    elif create and not path.parent.exists():
+        # As --out does: a new store's folder is made (`--db results/tumangang.db` in a new project).
+        try:
+            path.parent.mkdir(parents=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{path}: cannot create the results store's folder ({exc.strerror}); choose another --db"
+            ) from None
     try:
         conn = sqlite3.connect(path, timeout=30.0)
     except sqlite3.Error as exc:

@@ -79,6 +79,15 @@ def test_missing_store_is_a_railcount_error(tmp_path: Path) -> None:
     assert not (tmp_path / "nope.db").exists()
 
 
+def test_a_new_store_gets_its_folder_and_a_blocked_one_a_line(tmp_path: Path) -> None:
+    with open_store(tmp_path / "results" / "2023" / "r.db") as store:  # as --out makes its folder
+        store.write(Record("A", "k1", "a.tif", "skipped", reason="no date"))
+    assert (tmp_path / "results" / "2023" / "r.db").is_file()
+    (tmp_path / "file").write_text("a file where the folder would go")
+    with pytest.raises(RailcountError, match="cannot create the results store's folder"):
+        open_store(tmp_path / "file" / "sub" / "r.db")
+
+
 @pytest.mark.parametrize("kind", ["text", "other_sqlite", "newer"])
 def test_foreign_or_newer_store_is_refused_and_left_untouched(tmp_path: Path, kind: str) -> None:
     db = tmp_path / "x.db"
