@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from pathlib import Path
@@ -362,7 +362,9 @@ def plan_batch(
 
     stored_keys = {key for _, key in store.states(DETECTOR_VERSION)}
     mosaics = store.mosaics()
-    for group in tile_groups([(f.src.path, f.acquired, f.grid) for f in found]):
+    found = _stac_grids(found)
+    scenes = [(f.src.path, f.acquired, f.grid) for f in found]
+    for group in tile_groups(scenes, [f.src.group for f in found]):
         f = found[group[0]] if len(group) == 1 else _mosaic([found[i] for i in group], mosaics)
         if f.tiles:
             again = sum(k in stored_keys for k in f.replaces)
@@ -432,6 +434,33 @@ class _Found:
         return scene_label(list(self.tiles)) if self.tiles else self.src.path
 
 
+def _stac_grids(found: list[_Found]) -> list[_Found]:
+    """``found`` with the pixel grids of the STAC items that may be tiles of one acquisition: two or
+    more of one collection at one instant with a time of day (a grid tiling's items, such as
+    analysis-ready tiles). Only those assets' headers are read (a few range requests each); an item
+    whose header cannot be read is left alone, to be counted (or failed) on its own."""
+    from collections import Counter
+
+    from railcount.detect.sun import time_of_day_unknown
+
+    def slot(f: _Found) -> tuple[str, datetime] | None:
+        if not f.src.from_stac or f.acquired is None or time_of_day_unknown(f.acquired):
+            return None
+        return (f.src.group or "", f.acquired)
+
+    shared = Counter(s for s in map(slot, found) if s is not None)
+    out = []
+    for f in found:
+        s = slot(f)
+        if s is not None and shared[s] > 1 and f.grid is None:
+            try:
+                f = replace(f, grid=probe_scene(f.src.path).grid)
+            except Exception:  # counted on its own; its own count says what is wrong
+                pass
+        out.append(f)
+    return out
+
+
 def _mosaic(parts: Sequence[_Found], stored: dict[str, frozenset[str]]) -> _Found:
     """Tiles of one acquisition (:func:`~railcount.io.sources.tile_groups`) as one scene: identified by
     its tiles' contents together, its footprint theirs joined, its cloud cover the provider's. It
@@ -447,8 +476,11 @@ def _mosaic(parts: Sequence[_Found], stored: dict[str, frozenset[str]]) -> _Foun
     key = "tiles:" + digest
     fewer = sorted(k for k, tiles in stored.items() if k != key and tiles & paths)
     covers = [p.cover for p in parts if p.cover is not None]
+    # A STAC item's cloud cover replaces the file's in the count: the tiles' highest stands for all.
+    stac_covers = [p.src.cloud_cover for p in parts if p.src.cloud_cover is not None]
+    src = replace(parts[0].src, cloud_cover=max(stac_covers) if stac_covers else None)
     return _Found(
-        parts[0].src,
+        src,
         key,
         parts[0].acquired,
         shapely.union_all([p.footprint for p in parts]),

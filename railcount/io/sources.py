@@ -65,6 +65,9 @@ class SceneSource:
     from_stac: bool = False
     cloud_cover: float | None = None
     shadows_toward: float | None = None
+    group: str | None = None
+    """Which scenes may be tiles of one acquisition with this one (:func:`tile_groups`): a STAC
+    item's collection (``stac:ID``); None for a file or URL, whose folder says it."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,16 @@ def _stac_scenes(
         if asset is None:
             continue
         cover = _cloud_cover(item.properties.get("eo:cloud_cover"))
-        out.append(SceneSource(asset, acquired=when, footprint=footprint, from_stac=True, cloud_cover=cover))
+        out.append(
+            SceneSource(
+                asset,
+                acquired=when,
+                footprint=footprint,
+                from_stac=True,
+                cloud_cover=cover,
+                group=f"stac:{item.collection_id or ''}",
+            )
+        )
     return out
 
 
@@ -364,14 +376,19 @@ def scene_key(scene: str, cache: KeyCache | None = None) -> str:
     return key
 
 
-def tile_groups(scenes: Sequence[tuple[str, datetime | None, TileGrid | None]]) -> list[list[int]]:
+def tile_groups(
+    scenes: Sequence[tuple[str, datetime | None, TileGrid | None]],
+    folders: Sequence[str | None] | None = None,
+) -> list[list[int]]:
     """Which scenes are tiles of one acquisition, to be read as one mosaic: lists of indices into
-    ``scenes`` (path, acquisition time, pixel grid), each in the order given; a scene on its own is a
-    list of one.
+    ``scenes`` (path or URL, acquisition time, pixel grid), each in the order given; a scene on its
+    own is a list of one. ``folders`` says, per scene, which may go together (a STAC collection's
+    items: :attr:`SceneSource.group`); by default, and where it gives None, a file's folder or a
+    URL's path up to its last ``/``.
 
     Providers deliver a large scene as several files (``..._R1C1.TIF``, ``..._R1C2.TIF``), and a
     station on a tile edge is half in each: counted file by file it would be two half-counts of one
-    date. Files are tiles of one acquisition when they are local files in one folder, acquired at
+    date. Files are tiles of one acquisition when they are in one folder (a URL's too), acquired at
     the same instant with a time of day (a date alone, or a date from the file name, could be two
     passes of one day), pieces of one product (:func:`~railcount.io.mosaic.grid_mismatch`), and
     joined edge to edge, directly or through other tiles, without covering the same ground (no
@@ -381,9 +398,12 @@ def tile_groups(scenes: Sequence[tuple[str, datetime | None, TileGrid | None]]) 
 
     buckets: dict[tuple[str, datetime], list[int]] = {}
     for i, (path, when, grid) in enumerate(scenes):
-        if grid is None or when is None or is_url(path) or time_of_day_unknown(when):
+        if grid is None or when is None or time_of_day_unknown(when):
             continue
-        buckets.setdefault((os.path.dirname(os.path.abspath(path)), when), []).append(i)
+        folder = folders[i] if folders is not None else None
+        if folder is None:
+            folder = path.rsplit("/", 1)[0] if is_url(path) else os.path.dirname(os.path.abspath(path))
+        buckets.setdefault((folder, when), []).append(i)
     parent = list(range(len(scenes)))
 
     def root(i: int) -> int:

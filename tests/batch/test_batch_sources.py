@@ -21,9 +21,19 @@ from rasterio.transform import from_origin
 
 from railcount.batch import run_batch
 from railcount.cli import main
+from railcount.io.stations import read_stations
 from railcount.store import read_counts
 
-from ..geofixtures import ORIGIN, box_ring, plain_tif, split_scene, write_station, write_tif
+from ..geofixtures import (
+    ORIGIN,
+    SAMPLE_SCENE,
+    SAMPLE_STATION,
+    box_ring,
+    plain_tif,
+    split_scene,
+    write_station,
+    write_tif,
+)
 
 RAILCOUNT = str(Path(sys.executable).with_name("railcount"))
 
@@ -130,6 +140,36 @@ def test_stac_catalog_and_scenes_over_http(
     listing.write_text(f"{url}/a_2021-05-01.tif\n{url}/b_2021-06-01.tif\n")
     again = run_batch(station, listing, db=db, workers=1)
     assert (again.ok, again.processed) == (2, 0)
+
+
+def test_stac_tiles_of_one_acquisition_over_http_are_one_scene(
+    tmp_path: Path, http_root: tuple[Path, str]
+) -> None:
+    # Analysis-ready deliveries are grids of tiles, each a STAC item at the acquisition's instant:
+    # the sample cut in two, one item per tile, the station across their edge.
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    from railcount.pipeline import count_scene
+
+    root, url = http_root
+    tiles = split_scene(SAMPLE_SCENE, root / "tiles", 2, names="tile_{}")
+    items = []
+    for k, tile in enumerate(tiles):
+        with rasterio.open(tile) as ds:
+            w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
+        ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+        items.append(_item(f"t{k}", "2023-10-05T01:48:52Z", ring, f"{url}/tiles/{tile.name}"))
+    for item in items:
+        item["collection"] = "ard"
+    (root / "items.json").write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    db = tmp_path / "r.db"
+    summary = run_batch(SAMPLE_STATION, f"{url}/items.json", db=db, workers=2)
+    assert (summary.ok, summary.failed, summary.processed) == (1, 0, 1)
+    (row,) = read_counts(db)
+    assert row["tiles"] == [f"{url}/tiles/{t.name}" for t in tiles]
+    whole = count_scene(SAMPLE_SCENE, read_stations(SAMPLE_STATION))[0].result.railcars
+    assert row["railcars"] == whole and row["observed_fraction"] == pytest.approx(1.0)
 
 
 def test_kill_9_loses_only_scenes_in_flight_and_rerun_completes(tmp_path: Path, station: Path) -> None:

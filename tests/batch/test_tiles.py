@@ -190,5 +190,10 @@ def test_tile_groups_rule() -> None:
     assert tile_groups([("/d/a.tif", NOON, a), ("/d/e.tif", NOON, edge)]) == [[0, 1]]
     # Names that give two dates are two scenes, whatever the tags say.
     assert tile_groups([("/d/a_2021-03-18.tif", NOON, a), ("/d/b_2023-10-05.tif", NOON, b)]) == [[0], [1]]
-    remote = ("https://h/b.tif", NOON, b)
-    assert tile_groups([("https://h/a.tif", NOON, a), remote]) == [[0], [1]]
+    # URLs in one folder too; and where a SOURCE says which scenes may go together (STAC items of
+    # one collection), that, not their folders.
+    assert tile_groups([("https://h/x/a.tif", NOON, a), ("https://h/x/b.tif", NOON, b)]) == [[0, 1]]
+    assert tile_groups([("https://h/x/a.tif", NOON, a), ("https://h/y/b.tif", NOON, b)]) == [[0], [1]]
+    items = [("https://h/i1/visual.tif", NOON, a), ("https://h/i2/visual.tif", NOON, b)]
+    assert tile_groups(items, ["stac:ard", "stac:ard"]) == [[0, 1]]
+    assert tile_groups(items, ["stac:ard", "stac:other"]) == [[0], [1]]
