@@ -140,3 +140,19 @@ def test_a_mosaic_takes_its_first_tiles_delivery_metadata(tmp_path, capsys):
     assert got["tiles"] == [str(t) for t in tiles]
     assert main(["count", str(tmp_path / "tiles"), "--station", str(SAMPLE_STATION), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["acquired"] == "2023-10-05T01:48:52+00:00"
+
+
+def test_tiles_of_different_dates_are_not_stitched_into_one_scene(tmp_path, capsys):
+    # One product's grid, two dates (a folder of a station's scenes cut on a fixed tiling): before,
+    # they were stitched together and dated by the first.
+    tiles = split_scene(SAMPLE_SCENE, tmp_path / "mixed", 2)
+    with rasterio.open(tiles[1], "r+") as ds:
+        ds.update_tags(TIFFTAG_DATETIME="2021:03:18 02:28:39")
+    code = main(["count", str(tmp_path / "mixed"), "--station", str(SAMPLE_STATION)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "R1C2.tif: taken 2021-03-18T02:28:39+00:00, but" in err and "of one acquisition" in err
+    # Tiles of one acquisition, one of them without any time of its own, still read as one.
+    with rasterio.open(tiles[1], "r+") as ds:
+        ds.update_tags(TIFFTAG_DATETIME="")
+    assert main(["count", str(tmp_path / "mixed"), "--station", str(SAMPLE_STATION)]) == 0

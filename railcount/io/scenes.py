@@ -92,6 +92,7 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
             ds = meta
         else:
             xml = mosaic_vrt(sources, open_tile=open_file)
+            _one_acquisition(sources)
             mem = stack.enter_context(vrt_file(xml))
             ds = stack.enter_context(mem.open())
         # A map grid in the GCPs' CRS for a file placed by ground control points alone (as
@@ -140,6 +141,32 @@ class _Described:
 def is_warped(ds: Any) -> bool:
     """Whether an :func:`open_scene` dataset was resampled onto a grid other than its file's."""
     return isinstance(ds, _Described) and ds.warped
+
+
+def _one_acquisition(tiles: Sequence[str]) -> None:
+    """Refuse tiles that say they were taken at different times: a folder of one product's scenes of
+    several dates is on one grid too, and a mosaic of them would stitch the dates together under the
+    first one's. Tiles that give no time are taken to be the others' (a date alone is compared as a
+    date)."""
+    from railcount.detect.sun import time_of_day_unknown
+
+    first: tuple[str, datetime] | None = None
+    for name in tiles:
+        with open_file(name) as ds:
+            when = acquisition_time(ds, name)
+        if when is None:
+            continue
+        if first is None:
+            first = (name, when)
+            continue
+        other, then = first
+        day_only = time_of_day_unknown(when) or time_of_day_unknown(then)
+        if (when.date() != then.date()) if day_only else (when != then):
+            raise SceneReadError(
+                f"{name}: taken {when.isoformat()}, but {other} {then.isoformat()}; tiles read as one "
+                "scene must be of one acquisition: count the scenes one by one, or give the folder to "
+                "railcount batch, which keeps them apart"
+            )
 
 
 def _gcp_crs(ds: rasterio.io.DatasetReader) -> CRS | None:
