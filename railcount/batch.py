@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
 from railcount.io.mosaic import TileGrid, scene_label
-from railcount.io.scenes import date_from_name
+from railcount.io.scenes import date_from_name, same_acquisition
 from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key, tile_groups
 from railcount.io.stations import outline_text, same_outline
 from railcount.models import Station
@@ -454,9 +454,12 @@ def _stac_grids(found: list[_Found]) -> list[_Found]:
         s = slot(f)
         if s is not None and shared[s] > 1 and f.grid is None:
             try:
-                f = replace(f, grid=probe_scene(f.src.path).grid)
+                info = probe_scene(f.src.path)
             except Exception:  # counted on its own; its own count says what is wrong
-                pass
+                info = None
+            # A file whose own tags give another time would be refused in a mosaic: left alone.
+            if info is not None and (info.acquired is None or same_acquisition(info.acquired, s[1])):
+                f = replace(f, grid=info.grid)
         out.append(f)
     return out
 

@@ -143,13 +143,27 @@ def is_warped(ds: Any) -> bool:
     return isinstance(ds, _Described) and ds.warped
 
 
+def same_acquisition(a: datetime, b: datetime) -> bool:
+    """Whether two acquisition times can be one acquisition's: the same instant, or the same day
+    where either gives a date alone.
+
+    >>> from datetime import datetime, timezone
+    >>> day, t = datetime(2023, 10, 5, tzinfo=timezone.utc), datetime(2023, 10, 5, 1, 48, tzinfo=timezone.utc)
+    >>> same_acquisition(day, t), same_acquisition(t, t.replace(minute=49))
+    (True, False)
+    """
+    from railcount.detect.sun import time_of_day_unknown
+
+    if time_of_day_unknown(a) or time_of_day_unknown(b):
+        return a.date() == b.date()
+    return a == b
+
+
 def _one_acquisition(tiles: Sequence[str]) -> None:
     """Refuse tiles that say they were taken at different times: a folder of one product's scenes of
     several dates is on one grid too, and a mosaic of them would stitch the dates together under the
     first one's. Tiles that give no time are taken to be the others' (a date alone is compared as a
     date)."""
-    from railcount.detect.sun import time_of_day_unknown
-
     first: tuple[str, datetime] | None = None
     for name in tiles:
         with open_file(name) as ds:
@@ -160,8 +174,7 @@ def _one_acquisition(tiles: Sequence[str]) -> None:
             first = (name, when)
             continue
         other, then = first
-        day_only = time_of_day_unknown(when) or time_of_day_unknown(then)
-        if (when.date() != then.date()) if day_only else (when != then):
+        if not same_acquisition(when, then):
             raise SceneReadError(
                 f"{name}: taken {when.isoformat()}, but {other} {then.isoformat()}; tiles read as one "
                 "scene must be of one acquisition: count the scenes one by one, or give the folder to "

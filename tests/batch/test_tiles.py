@@ -197,3 +197,38 @@ def test_tile_groups_rule() -> None:
     items = [("https://h/i1/visual.tif", NOON, a), ("https://h/i2/visual.tif", NOON, b)]
     assert tile_groups(items, ["stac:ard", "stac:ard"]) == [[0, 1]]
     assert tile_groups(items, ["stac:ard", "stac:other"]) == [[0], [1]]
+
+
+def test_stac_tiles_whose_files_say_another_time_are_counted_apart(tmp_path) -> None:
+    # Two items of one collection at one instant, but one file's own tags name another day: a mosaic
+    # would refuse them, so each is counted as it is (two counts, not a failure).
+    import json
+
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    tiles = split_scene(SAMPLE_SCENE, tmp_path / "ard", 2, names="tile_{}")
+    with rasterio.open(tiles[1], "r+") as ds:
+        ds.update_tags(TIFFTAG_DATETIME="2021:03:18 02:28:39")
+    features = []
+    for k, tile in enumerate(tiles):
+        with rasterio.open(tile) as ds:
+            w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
+        features.append(
+            {
+                "type": "Feature",
+                "stac_version": "1.0.0",
+                "id": f"t{k}",
+                "collection": "ard",
+                "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
+                "bbox": [w, s, e, n],
+                "properties": {"datetime": "2023-10-05T01:48:52Z"},
+                "links": [],
+                "assets": {"visual": {"href": str(tile), "type": "image/tiff; application=geotiff"}},
+            }
+        )
+    listing = tmp_path / "items.json"
+    listing.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    s = run_batch(SAMPLE_STATION, listing, db=tmp_path / "r.db", workers=1)
+    assert (s.ok, s.failed, s.processed) == (2, 0, 2)
+    assert all(r["tiles"] is None for r in read_counts(tmp_path / "r.db"))
