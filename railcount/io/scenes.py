@@ -433,21 +433,51 @@ def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> 
 
     The metadata are read in this order: an acquisition-time tag of the file's own
     (:data:`_DATETIME_TAGS`); the time GDAL reads from the provider's delivery files
-    (:data:`IMAGERY_DOMAIN`); a NITF image's own acquisition time (``IDATIM``); last
-    ``TIFFTAG_DATETIME``, which the TIFF format defines as the
-    image's creation time (often a processing date), trusted only when nothing better is there.
+    (:data:`IMAGERY_DOMAIN`); a NITF image's own acquisition time (``IDATIM``); the time a Maxar
+    product's file name starts with (:func:`maxar_time_from_name`); last ``TIFFTAG_DATETIME``,
+    which the TIFF format defines as the image's creation time (often a processing date), trusted
+    only when nothing better is there.
     ``name`` is the scene's name when it differs from the dataset's (a mosaic).
     """
     tags = ds.tags()
     imagery = _imagery_tags(ds)
     candidates = [tags.get(key) for key in _DATETIME_TAGS]
     candidates += [imagery.get("ACQUISITIONDATETIME"), _nitf_time(tags.get("NITF_IDATIM"))]
-    candidates.append(tags.get("TIFFTAG_DATETIME"))
+    candidates += [maxar_time_from_name(name or ds.name), tags.get("TIFFTAG_DATETIME")]
     for text in candidates:
         parsed = parse_datetime(text) if text else None
         if parsed is not None:
             return parsed
     return date_from_name(name or ds.name)
+
+
+_MAXAR_NAME = re.compile(
+    r"^(\d{2})(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(\d{2})(\d{2})(\d{2})(\d{2})-", re.IGNORECASE
+)
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def maxar_time_from_name(name: str) -> str | None:
+    """The acquisition time a Maxar (DigitalGlobe) product's file name starts with, ``YYMONDDhhmmss``
+    in UTC (``14SEP24105008-S2AS_R1C1-054565869010_01_P001.TIF``), as ISO 8601; None for other names.
+    The product's ``.IMD`` says the same, but GDAL finds it only beside an untiled file (a tile's
+    name carries ``_R1C1`` that the ``.IMD``'s lacks).
+
+    >>> maxar_time_from_name("/d/14SEP24105008-S2AS_R1C1-054565869010_01_P001.TIF")
+    '2014-09-24T10:50:08+00:00'
+    >>> maxar_time_from_name("tumangang_2023-10-05.tif") is None
+    True
+    """
+    m = _MAXAR_NAME.match(Path(name).name)
+    if m is None:
+        return None
+    yy, month = int(m[1]), _MONTHS.index(m[2].upper()) + 1
+    try:
+        day, hour, minute, second = (int(m[k]) for k in range(3, 7))
+        when = datetime(1900 + yy if yy >= 90 else 2000 + yy, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=timezone.utc).isoformat()
 
 
 def _nitf_time(idatim: str | None) -> str | None:

@@ -232,3 +232,18 @@ def test_stac_tiles_whose_files_say_another_time_are_counted_apart(tmp_path) -> 
     s = run_batch(SAMPLE_STATION, listing, db=tmp_path / "r.db", workers=1)
     assert (s.ok, s.failed, s.processed) == (2, 0, 2)
     assert all(r["tiles"] is None for r in read_counts(tmp_path / "r.db"))
+
+
+def test_a_maxar_tiled_delivery_is_dated_by_its_names_and_counted_whole(tmp_path, whole) -> None:
+    # Maxar names a product's files after its acquisition time (YYMONDDhhmmss) and its .IMD after the
+    # product, without the tiles' R1C1: GDAL finds no .IMD beside a tile. The tiles carry no time tag.
+    folder = tmp_path / "058012345010_01" / "058012345010_01_P001_MUL"
+    tiles = split_scene(
+        SAMPLE_SCENE, folder, 2, names="23OCT05014852-S2AS_R1C{}-058012345010_01_P001", TIFFTAG_DATETIME=""
+    )
+    (folder / "23OCT05014852-S2AS-058012345010_01_P001.IMD").write_text('version = "28.3";\nEND;\n')
+    s = run_batch(SAMPLE_STATION, tmp_path, db=tmp_path / "r.db", workers=1)
+    assert (s.ok, s.skipped, s.processed) == (1, 0, 1)  # before: both skipped, "no acquisition date"
+    (row,) = read_counts(tmp_path / "r.db")
+    assert row["acquired"] == "2023-10-05T01:48:52+00:00" and row["time_of_day"] == "given"
+    assert row["tiles"] == [str(t) for t in tiles] and row["railcars"] == whole
