@@ -133,6 +133,11 @@ class _Described:
         return dict(self._source.tags(bidx, ns=ns))
 
     @property
+    def source_path(self) -> str:
+        """The file the metadata come from (a mosaic's first tile)."""
+        return str(self._source.name)
+
+    @property
     def descriptions(self) -> tuple[str | None, ...]:
         extra = max(0, self._virtual.count - self._source.count)
         return (*self._source.descriptions, *(None,) * extra)
@@ -492,10 +497,12 @@ def _nitf_time(idatim: str | None) -> str | None:
     return f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:{m[6]}+00:00" if m else None
 
 
-def provider_cloud_cover(ds: rasterio.io.DatasetReader) -> float | None:
+def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None) -> float | None:
     """Percent of the scene its provider reported cloudy, from GDAL's :data:`IMAGERY_DOMAIN`
-    (``CLOUDCOVER``), else a ``CLOUDCOVER`` or ``CLOUD_COVER`` tag of the file's own; None when none
-    is given, or it is GDAL's 999 (not known) or not a percentage."""
+    (``CLOUDCOVER``), else a ``CLOUDCOVER`` or ``CLOUD_COVER`` tag of the file's own, else, for a
+    tile of a Maxar product, the product's ``.IMD`` (:func:`maxar_product_imd`; ``name`` is the
+    file's path when the dataset's is not); None when none is given, or it is GDAL's 999 (not
+    known) or not a percentage."""
     tags, imagery = ds.tags(), _imagery_tags(ds)
     for text in (imagery.get("CLOUDCOVER"), tags.get("CLOUDCOVER"), tags.get("CLOUD_COVER")):
         try:
@@ -504,7 +511,46 @@ def provider_cloud_cover(ds: rasterio.io.DatasetReader) -> float | None:
             continue
         if 0.0 <= value <= 100.0:
             return value
+    if imagery:
+        return None  # GDAL read the delivery's files, and they give none
+    imd = maxar_product_imd(name or getattr(ds, "source_path", None) or ds.name)
+    return _imd_cloud_cover(imd) if imd is not None else None
+
+
+_MAXAR_TILE = re.compile(r"_R\d+C\d+-", re.IGNORECASE)
+
+
+def maxar_product_imd(path: str) -> Path | None:
+    """The ``.IMD`` of the Maxar product a tile belongs to (``..._R1C1-...TIF`` -> ``...-....IMD``
+    beside it, in any capitals), or None: GDAL looks for a file's ``.IMD`` under its own name only."""
+    if "://" in path:
+        return None
+    tile = Path(path)
+    if not _MAXAR_TILE.search(tile.stem):
+        return None
+    stem = _MAXAR_TILE.sub("-", tile.stem)
+    for suffix in (".IMD", ".imd"):
+        candidate = tile.with_name(stem + suffix)
+        if candidate.is_file():
+            return candidate
     return None
+
+
+def _imd_cloud_cover(imd: Path) -> float | None:
+    """The first ``cloudCover`` an ``.IMD`` gives (a share of the image, 0-1), as a percentage; None
+    when it gives none or an unknown one (-999)."""
+    try:
+        text = imd.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"^\s*cloudCover\s*=\s*([-+0-9.eE]+)\s*;", text, re.MULTILINE)
+    if m is None:
+        return None
+    try:
+        share = float(m[1])
+    except ValueError:
+        return None
+    return round(100.0 * share, 6) if 0.0 <= share <= 1.0 else None
 
 
 def _imagery_tags(ds: rasterio.io.DatasetReader) -> dict[str, str]:

@@ -241,9 +241,17 @@ def test_a_maxar_tiled_delivery_is_dated_by_its_names_and_counted_whole(tmp_path
     tiles = split_scene(
         SAMPLE_SCENE, folder, 2, names="23OCT05014852-S2AS_R1C{}-058012345010_01_P001", TIFFTAG_DATETIME=""
     )
-    (folder / "23OCT05014852-S2AS-058012345010_01_P001.IMD").write_text('version = "28.3";\nEND;\n')
+    imd = 'version = "28.3";\nBEGIN_GROUP = IMAGE_1\n\tcloudCover = 0.120;\nEND_GROUP = IMAGE_1\nEND;\n'
+    (folder / "23OCT05014852-S2AS-058012345010_01_P001.IMD").write_text(imd)
     s = run_batch(SAMPLE_STATION, tmp_path, db=tmp_path / "r.db", workers=1)
     assert (s.ok, s.skipped, s.processed) == (1, 0, 1)  # before: both skipped, "no acquisition date"
     (row,) = read_counts(tmp_path / "r.db")
     assert row["acquired"] == "2023-10-05T01:48:52+00:00" and row["time_of_day"] == "given"
     assert row["tiles"] == [str(t) for t in tiles] and row["railcars"] == whole
+    # The product's .IMD gives its cloud cover (12 %), kept with the count, with its caution.
+    assert row["provider_cloud_cover"] == pytest.approx(12.0) and "cloud" in (row["warnings"] or "")
+    from railcount.errors import ProviderCloudWarning
+
+    with pytest.warns(ProviderCloudWarning):  # and railcount count on the folder reads it too
+        (sc,) = count_scene(folder, read_stations(SAMPLE_STATION))
+    assert sc.result.provider_cloud_cover == pytest.approx(12.0)
