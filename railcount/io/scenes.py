@@ -59,6 +59,9 @@ _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_COMPACT_DATE_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
+"""``YYYYMMDD`` standing alone (``20231005_014852_...``, ``yard_20231005.tif``), not inside a longer
+run of digits such as an order number."""
 _DATETIME_TAGS = ("ACQUISITION_DATETIME", "ACQUISITIONDATETIME", "DATETIME_ACQUIRED")
 """Tags of the file's own metadata that name its acquisition time, in the order they are trusted."""
 IMAGERY_DOMAIN = "IMAGERY"
@@ -627,8 +630,17 @@ def parse_bearing(text: str, option: str = "--shadows-toward") -> float:
 
 
 def date_from_name(name: str) -> datetime | None:
-    """The YYYY-MM-DD date in a file name, as midnight UTC, or None."""
-    match = _DATE_IN_NAME.search(Path(name).name)
+    """The date in a file name, ``YYYY-MM-DD`` or else ``YYYYMMDD`` standing alone, as midnight UTC
+    (a date alone: a time of day beside it may be local), or None.
+
+    >>> names = ("a_2023-10-05.tif", "20231005_014852_ssc2_visual.tif")
+    >>> [date_from_name(n).date().isoformat() for n in names]
+    ['2023-10-05', '2023-10-05']
+    >>> date_from_name("058012345010_01_P001.tif") is None
+    True
+    """
+    base = Path(name).name
+    match = _DATE_IN_NAME.search(base) or _COMPACT_DATE_IN_NAME.search(base)
     if not match:
         return None
     try:
