@@ -49,8 +49,10 @@ _GDAL_TYPES = {
 def listed_raster(path: Path, suffixes: Sequence[str] = RASTER_SUFFIXES) -> bool:
     """Whether a folder's entry is a raster to read: a file with one of ``suffixes``, or a link named
     so whose target is gone (an archive's drive not mounted), which is kept so that reading it
-    fails with a line that says so (:func:`railcount.io.scenes.open_file`)."""
-    if path.suffix.lower() not in suffixes:
+    fails with a line that says so (:func:`railcount.io.scenes.open_file`). macOS's ``._NAME`` files
+    (AppleDouble: a file's Finder data, left beside it on drives that cannot hold it) are not rasters,
+    whatever their suffix, and are left out."""
+    if path.suffix.lower() not in suffixes or path.name.startswith("._"):
         return False
     return path.is_file() or (path.is_symlink() and not path.exists())
 

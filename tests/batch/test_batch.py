@@ -511,3 +511,11 @@ def test_a_compact_date_in_a_name_dates_the_scene(tmp_path: Path, station: Path)
     assert rows["20211105_031502_ssc2_u0001_visual.tif"]["acquired"] == "2021-11-05T00:00:00+00:00"
     assert rows["order_058012345010.tif"]["status"] == "skipped"
     assert "YYYYMMDD" in rows["order_058012345010.tif"]["reason"]
+
+
+def test_macos_finder_files_are_not_scenes(tmp_path: Path, scenes: Path, station: Path) -> None:
+    # A folder copied from a Mac onto a FAT or exFAT drive holds a "._NAME" file beside each file.
+    for tif in list(scenes.rglob("*.tif")):
+        (tif.parent / f"._{tif.name}").write_bytes(b"\x00\x05\x16\x07" + bytes(4092))
+    summary = run_batch(station, scenes, db=tmp_path / "r.db", workers=1)
+    assert (summary.ok, summary.failed) == (3, 0)  # before: three more scenes, all failed
