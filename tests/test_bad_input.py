@@ -306,3 +306,16 @@ def test_truth_features_that_are_not_cars_need_not_be_polygons(tmp_path):
     truth = tmp_path / "truth.geojson"
     truth.write_text(json.dumps({"type": "FeatureCollection", "features": [note, car]}))
     assert len(truth_features(truth)) == 2
+
+
+def test_a_delivery_still_in_its_zip_is_named_as_one(tmp_path, capsys):
+    import zipfile
+
+    archive = tmp_path / "058012345010_01.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SCENE, SCENE.name)
+    err = one_line_error(capsys, ["count", str(archive), "--station", str(STATION)], 1)
+    assert f"{archive}: is an archive, not a raster; unpack it" in err
+    argv = ["batch", "--station", str(STATION), "--scenes", str(archive), "--db", str(tmp_path / "r.db")]
+    err = one_line_error(capsys, argv, 2)
+    assert f"{archive}: is an archive; unpack it and pass the folder it holds" in err

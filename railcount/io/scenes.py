@@ -190,6 +190,14 @@ def _one_acquisition(tiles: Sequence[str]) -> None:
             )
 
 
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")
+
+
+def is_archive(name: str) -> bool:
+    """Whether ``name`` is an archive a delivery comes in (``.zip``, ``.tar.gz``, ...), by its name."""
+    return name.lower().endswith(_ARCHIVES)
+
+
 def _gcp_crs(ds: rasterio.io.DatasetReader) -> CRS | None:
     """The CRS of a file placed by three or more ground control points and no geotransform, else None."""
     points, crs = ds.gcps
@@ -228,6 +236,10 @@ def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
         if "permission denied" in reason.lower():
             raise SceneReadError(
                 f"{name}: permission denied; ask the file's owner for read access (chmod +r) or copy it"
+            ) from None
+        if is_archive(name):
+            raise SceneReadError(
+                f"{name}: is an archive, not a raster; unpack it and pass the scene, or the folder of tiles"
             ) from None
         raise SceneReadError(
             f"{name}: cannot open as a raster ({reason}); pass a GeoTIFF (or another format GDAL reads)"

@@ -33,6 +33,7 @@ from railcount.io.scenes import (
     WGS84,
     acquisition_time,
     date_from_name,
+    is_archive,
     is_warped,
     open_scene,
     parse_bearing,
@@ -139,6 +140,8 @@ def list_scenes(
         )
     if path.suffix.lower() in SINGLE_RASTER_SUFFIXES:
         return [SceneSource(os.path.abspath(path))]
+    if is_archive(path.name):
+        raise UsageError(f"{path}: is an archive; unpack it and pass the folder it holds")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
