@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
 from railcount.io.mosaic import TileGrid, scene_label
-from railcount.io.scenes import date_from_name, same_acquisition
+from railcount.io.scenes import date_from_name
 from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key, tile_groups
 from railcount.io.stations import outline_text, same_outline
 from railcount.models import Station
@@ -453,13 +453,11 @@ def _stac_grids(found: list[_Found]) -> list[_Found]:
     for f in found:
         s = slot(f)
         if s is not None and shared[s] > 1 and f.grid is None:
+            # (The item's time wins over what its file's tags say, as everywhere in a batch.)
             try:
-                info = probe_scene(f.src.path)
+                f = replace(f, grid=probe_scene(f.src.path).grid)
             except Exception:  # counted on its own; its own count says what is wrong
-                info = None
-            # A file whose own tags give another time would be refused in a mosaic: left alone.
-            if info is not None and (info.acquired is None or same_acquisition(info.acquired, s[1])):
-                f = replace(f, grid=info.grid)
+                pass
         out.append(f)
     return out
 

@@ -115,7 +115,8 @@ def count_scene(
         windows = [read_image(scene, gsd_m=gsd_m, bands=bands)]
         stations = [windows[0].station]
     else:
-        windows = read_windows(scene, stations, bands=bands)
+        # A time the caller gives (a batch's plan, --acquired) dates the scene whatever its tiles say.
+        windows = read_windows(scene, stations, bands=bands, dated=acquired is not None)
     if acquired is not None:
         moment = acquired if acquired.tzinfo else acquired.replace(tzinfo=timezone.utc)
         windows = [dataclasses.replace(w, acquired=moment) for w in windows]

@@ -152,6 +152,10 @@ def test_tiles_of_different_dates_are_not_stitched_into_one_scene(tmp_path, caps
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert "R1C2.tif: taken 2021-03-18T02:28:39+00:00, but" in err and "of one acquisition" in err
+    # Said to be one (--acquired), they are read as one: the time given wins, as everywhere.
+    argv = ["count", str(tmp_path / "mixed"), "--station", str(SAMPLE_STATION)]
+    assert main([*argv, "--acquired", "2023-10-05T01:48:52Z"]) == 0
+    capsys.readouterr()
     # Tiles of one acquisition, one of them without any time of its own, still read as one.
     with rasterio.open(tiles[1], "r+") as ds:
         ds.update_tags(TIFFTAG_DATETIME="")

@@ -74,7 +74,7 @@ Scene = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 @contextlib.contextmanager
-def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
+def open_scene(scene: Scene, *, dated: bool = False) -> Iterator[rasterio.io.DatasetReader]:
     """Open a scene as one raster, turning GDAL's errors into one-line :class:`SceneReadError`s.
 
     A path or URL opens as is (remote URLs through GDAL's network file
@@ -83,7 +83,10 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
     sheared geotransform is resampled on the fly to a north-up grid (a
     ``WarpedVRT``), so the window arithmetic below stays axis-aligned; so is
     a file placed by ground control points alone (no geotransform), on a
-    grid GDAL fits to them in their CRS.
+    grid GDAL fits to them in their CRS. Tiles that say they were taken at
+    different times are refused, unless the caller dates the scene itself
+    (``dated``: a batch's planned time, ``--acquired``), which wins over
+    what the files say.
     """
     sources = scene_sources(scene)
     with contextlib.ExitStack() as stack:
@@ -95,7 +98,8 @@ def open_scene(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
             ds = meta
         else:
             xml = mosaic_vrt(sources, open_tile=open_file)
-            _one_acquisition(sources)
+            if not dated:
+                _one_acquisition(sources)
             mem = stack.enter_context(vrt_file(xml))
             ds = stack.enter_context(mem.open())
         # A map grid in the GCPs' CRS for a file placed by ground control points alone (as
@@ -151,20 +155,27 @@ def is_warped(ds: Any) -> bool:
     return isinstance(ds, _Described) and ds.warped
 
 
+ACQUISITION_SLACK_S = 600.0
+"""How far apart two times of one acquisition's files may be (seconds): a tile stamped when it was
+cut from the strip, a few seconds or minutes after another."""
+
+
 def same_acquisition(a: datetime, b: datetime) -> bool:
-    """Whether two acquisition times can be one acquisition's: the same instant, or the same day
-    where either gives a date alone.
+    """Whether two acquisition times can be one acquisition's: within :data:`ACQUISITION_SLACK_S`,
+    or the same day where either gives a date alone.
 
     >>> from datetime import datetime, timezone
     >>> day, t = datetime(2023, 10, 5, tzinfo=timezone.utc), datetime(2023, 10, 5, 1, 48, tzinfo=timezone.utc)
     >>> same_acquisition(day, t), same_acquisition(t, t.replace(minute=49))
-    (True, False)
+    (True, True)
+    >>> same_acquisition(t, t.replace(hour=3))
+    False
     """
     from railcount.detect.sun import time_of_day_unknown
 
     if time_of_day_unknown(a) or time_of_day_unknown(b):
         return a.date() == b.date()
-    return a == b
+    return abs((a - b).total_seconds()) <= ACQUISITION_SLACK_S
 
 
 def _one_acquisition(tiles: Sequence[str]) -> None:
@@ -185,8 +196,8 @@ def _one_acquisition(tiles: Sequence[str]) -> None:
         if not same_acquisition(when, then):
             raise SceneReadError(
                 f"{name}: taken {when.isoformat()}, but {other} {then.isoformat()}; tiles read as one "
-                "scene must be of one acquisition: count the scenes one by one, or give the folder to "
-                "railcount batch, which keeps them apart"
+                "scene must be of one acquisition: count the scenes one by one, give the folder to "
+                "railcount batch, which keeps them apart, or, if they are one, say when (--acquired)"
             )
 
 
@@ -265,6 +276,7 @@ def read_windows(
     *,
     margin_m: float = DEFAULT_MARGIN_M,
     bands: Sequence[int] | None = None,
+    dated: bool = False,
 ) -> list[SceneWindow]:
     """Read one window per station from a scene, opening it once.
 
@@ -278,6 +290,9 @@ def read_windows(
     bands : sequence of int, optional
         1-based bands to use (three for R, G, B or one); by default chosen by
         :func:`railcount.io.bands.choose_bands`.
+    dated : bool, default False
+        The caller gives the acquisition time: tiles' own differing times are not refused
+        (see :func:`open_scene`).
 
     Raises
     ------
@@ -286,7 +301,7 @@ def read_windows(
     label = scene_label(scene)
     files = scene_sources(scene)
     tiles = tuple(files) if len(files) > 1 else ()
-    with open_scene(scene) as ds:
+    with open_scene(scene, dated=dated) as ds:
         return [
             replace(read_window(ds, st, margin_m=margin_m, bands=bands, name=label), tiles=tiles)
             for st in stations

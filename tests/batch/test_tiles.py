@@ -199,9 +199,9 @@ def test_tile_groups_rule() -> None:
     assert tile_groups(items, ["stac:ard", "stac:other"]) == [[0], [1]]
 
 
-def test_stac_tiles_whose_files_say_another_time_are_counted_apart(tmp_path) -> None:
-    # Two items of one collection at one instant, but one file's own tags name another day: a mosaic
-    # would refuse them, so each is counted as it is (two counts, not a failure).
+def test_stac_tiles_are_one_scene_whatever_their_files_tags_say(tmp_path, whole) -> None:
+    # Two items of one collection at one instant, one file's own tags naming another day (a
+    # processing date): the item's time wins, as a SOURCE's time does everywhere in a batch.
     import json
 
     import rasterio
@@ -230,8 +230,10 @@ def test_stac_tiles_whose_files_say_another_time_are_counted_apart(tmp_path) -> 
     listing = tmp_path / "items.json"
     listing.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     s = run_batch(SAMPLE_STATION, listing, db=tmp_path / "r.db", workers=1)
-    assert (s.ok, s.failed, s.processed) == (2, 0, 2)
-    assert all(r["tiles"] is None for r in read_counts(tmp_path / "r.db"))
+    assert (s.ok, s.failed, s.processed) == (1, 0, 1)
+    (row,) = read_counts(tmp_path / "r.db")
+    assert row["tiles"] == [str(t) for t in tiles] and row["acquired"] == "2023-10-05T01:48:52+00:00"
+    assert row["railcars"] == whole
 
 
 def test_a_maxar_tiled_delivery_is_dated_by_its_names_and_counted_whole(tmp_path, whole) -> None:
