@@ -141,7 +141,15 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         warnings=split_warnings(r.get("warnings")),
         time_unknown=_time_unknown(r),
         tiles=tuple(str(t) for t in r.get("tiles") or ()),
+        acquired_at=_acquired_at(r.get("acquired")),
     )
+
+
+def _acquired_at(value: Any) -> datetime | None:
+    """A stored count's acquisition time, as the count was made at it (None if it is not one)."""
+    from railcount.io.scenes import parse_datetime
+
+    return parse_datetime(value) if isinstance(value, str) else None
 
 
 TIMES_OF_DAY = ("given", "assumed", "from shadows")

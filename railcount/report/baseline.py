@@ -27,7 +27,7 @@ Definitions:
   share one value);
 * quantiles are numpy's default (linear interpolation).
 
->>> from datetime import date
+>>> from datetime import date, datetime
 >>> hist = [Observation(date(2020, 1, d), 10 + d % 3) for d in range(1, 21)]
 >>> c = compare(Observation(date(2020, 2, 1), 30, 27, 33), hist)
 >>> c.verdict, c.baseline.n, c.baseline.max
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -81,6 +81,9 @@ class Observation:
     time_unknown: bool | None = field(default=None, compare=False)
     # The files of a scene counted as a mosaic of tiles (``scene`` is then its label); () for one file.
     tiles: tuple[str, ...] = field(default=(), compare=False)
+    # The acquisition time the count was made at (a STAC item's or a scene list's, else the file's), to
+    # count the scene again at it; None where the history gives a date alone (a CSV).
+    acquired_at: datetime | None = field(default=None, compare=False)
 
     @property
     def low(self) -> float:

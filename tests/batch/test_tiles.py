@@ -257,3 +257,34 @@ def test_a_maxar_tiled_delivery_is_dated_by_its_names_and_counted_whole(tmp_path
     with pytest.warns(ProviderCloudWarning):  # and railcount count on the folder reads it too
         (sc,) = count_scene(folder, read_stations(SAMPLE_STATION))
     assert sc.result.provider_cloud_cover == pytest.approx(12.0)
+
+
+def test_the_report_counts_a_scene_again_at_the_time_it_was_counted_at(tmp_path) -> None:
+    # A scene whose file gives no time, listed with one: the report's evidence pack counts it again at
+    # that time (before: at the sun assumed for a date alone, another count than the stored one).
+    import rasterio
+
+    from railcount.reporting import build_report
+
+    scene = tmp_path / "yard_2023-10-05.tif"
+    with rasterio.open(SAMPLE_SCENE) as ds:
+        profile = {**ds.profile, "compress": "deflate", "photometric": "rgb"}
+        pix = ds.read()
+    with rasterio.open(scene, "w", **profile) as out:
+        out.write(pix)  # no tags: the name gives the date alone
+    listing = tmp_path / "scenes.txt"
+    listing.write_text(f"{scene}  2023-10-05T06:30Z\n{SAMPLES / 'tumangang_2021-03-18.tif'}\n")
+    db = tmp_path / "r.db"
+    run_batch(SAMPLE_STATION, listing, db=db, workers=1)
+    stored = next(r for r in read_counts(db) if r["acquired"].startswith("2023-10-05"))
+    assert stored["acquired"] == "2023-10-05T06:30:00+00:00"
+    report = build_report(
+        "Tumangang",
+        db=db,
+        day=date(2023, 10, 5),
+        station_file=SAMPLE_STATION,
+        evidence_dir=tmp_path / "report",
+        thumbnails=0,
+    )
+    assert report.judged_overlay is not None, report.overlay_note
+    assert report.judged_overlay.observation.railcars == stored["railcars"]
