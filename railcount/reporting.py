@@ -294,8 +294,9 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
             warnings.simplefilter("always")
             # A scene counted as a mosaic of tiles is read from its tiles again, as one.
             scene = [_resolve(t, base_dir) for t in o.tiles] if o.tiles else _resolve(o.scene, base_dir)
-            # At the time the stored count was made at (a STAC item's or a list's may not be the file's).
-            drawn = _count(scene, polygon, folder, o.acquired_at)
+            # At the time (and the shadows' bearing) the stored count was made with: a STAC item's or a
+            # scene list's may not be the file's.
+            drawn = _count(scene, polygon, folder, o.acquired_at, o.shadows_toward)
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
     for w in caught:

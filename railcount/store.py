@@ -405,7 +405,8 @@ def read_counts(
         detector), ``warnings`` (the count's warnings joined by
         :data:`WARNINGS_SEPARATOR`, or None), ``time_of_day``,
         ``unsure_share``, ``provider_cloud_cover`` (see :data:`COLUMNS`), ``tiles`` (the files of a
-        scene counted as a mosaic of tiles, or None), ``params`` (detector parameters dict or None) and
+        scene counted as a mosaic of tiles, or None), ``shadows_toward_deg`` (the bearing a count
+        placed its sun from, or None), ``params`` (detector parameters dict or None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
     Raises
@@ -459,6 +460,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "unsure_share": _number_of(r[16], "unsure_share"),
             "provider_cloud_cover": _number_of(r[16], "provider_cloud_cover"),
             "tiles": _tiles_of(r[16]),
+            "shadows_toward_deg": _shadows_of(r[16]),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
@@ -478,6 +480,16 @@ def _time_of_day(record: str | None, acquired: str | None) -> str:
     if isinstance(sun, dict) and sun.get("time_of_day") in TIMES_OF_DAY:
         return str(sun["time_of_day"])
     return "assumed" if stored_time_unknown(acquired) else "given"
+
+
+def _shadows_of(record: str | None) -> float | None:
+    """The shadows' bearing a stored count placed its sun from (``from shadows``), or None."""
+    try:
+        sun = json.loads(record).get("sun") if record else None
+    except (ValueError, AttributeError):
+        return None
+    value = sun.get("shadows_toward_deg") if isinstance(sun, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _number_of(record: str | None, key: str) -> float | None:

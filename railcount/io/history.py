@@ -142,7 +142,17 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         time_unknown=_time_unknown(r),
         tiles=tuple(str(t) for t in r.get("tiles") or ()),
         acquired_at=_acquired_at(r.get("acquired")),
+        shadows_toward=_shadows_toward(r),
     )
+
+
+def _shadows_toward(r: dict[str, Any]) -> float | None:
+    """The shadows' bearing a count placed its sun from: a store row's, or a count record's ``sun``
+    (0, north, is a bearing)."""
+    value = r.get("shadows_toward_deg")
+    if value is None and isinstance(r.get("sun"), dict):
+        value = r["sun"].get("shadows_toward_deg")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _acquired_at(value: Any) -> datetime | None:

@@ -84,6 +84,8 @@ class Observation:
     # The acquisition time the count was made at (a STAC item's or a scene list's, else the file's), to
     # count the scene again at it; None where the history gives a date alone (a CSV).
     acquired_at: datetime | None = field(default=None, compare=False)
+    # The shadows' bearing the count placed its sun from (a scene list's shadows=), or None.
+    shadows_toward: float | None = field(default=None, compare=False)
 
     @property
     def low(self) -> float:

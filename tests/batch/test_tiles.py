@@ -288,3 +288,34 @@ def test_the_report_counts_a_scene_again_at_the_time_it_was_counted_at(tmp_path)
     )
     assert report.judged_overlay is not None, report.overlay_note
     assert report.judged_overlay.observation.railcars == stored["railcars"]
+
+
+def test_the_report_counts_a_scene_again_with_its_shadows_bearing(tmp_path) -> None:
+    # A date-only scene listed with the bearing its shadows point to: the evidence pack places the sun
+    # from it again (before: at the sun assumed for a date alone, another count than the stored one).
+    import rasterio
+
+    from railcount.reporting import build_report
+
+    scene = tmp_path / "yard_2023-10-05.tif"
+    with rasterio.open(SAMPLE_SCENE) as ds:
+        profile = {**ds.profile, "compress": "deflate", "photometric": "rgb"}
+        pix = ds.read()
+    with rasterio.open(scene, "w", **profile) as out:
+        out.write(pix)
+    listing = tmp_path / "scenes.txt"
+    listing.write_text(f"{scene}  shadows=N\n{SAMPLES / 'tumangang_2021-03-18.tif'}\n")
+    db = tmp_path / "r.db"
+    run_batch(SAMPLE_STATION, listing, db=db, workers=1)
+    stored = next(r for r in read_counts(db) if r["acquired"].startswith("2023-10-05"))
+    assert stored["time_of_day"] == "from shadows" and stored["shadows_toward_deg"] == 0.0
+    report = build_report(
+        "Tumangang",
+        db=db,
+        day=date(2023, 10, 5),
+        station_file=SAMPLE_STATION,
+        evidence_dir=tmp_path / "report",
+        thumbnails=0,
+    )
+    assert report.judged_overlay is not None, report.overlay_note
+    assert report.judged_overlay.observation.railcars == stored["railcars"]
