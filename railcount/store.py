@@ -232,7 +232,7 @@ class Store:
         rows = self.conn.execute(
             "SELECT DISTINCT scene_key, record FROM counts WHERE scene_key LIKE 'tiles:%' AND status = 'ok'"
         )
-        return {key: frozenset(_tiles_of(record) or ()) for key, record in rows}
+        return {key: frozenset(_tiles_of(_parsed(record)) or ()) for key, record in rows}
 
     def warned(self, detector_version: str) -> set[tuple[str, str]]:
         """The (station, scene key) pairs whose ok count of ``detector_version`` came with a warning
@@ -242,7 +242,7 @@ class Store:
             "AND record LIKE '%\"warnings\"%'",
             (detector_version,),
         )
-        return {(station, key) for station, key, record in rows if _warnings_of(record)}
+        return {(station, key) for station, key, record in rows if _warnings_of(_parsed(record))}
 
     def time_unknown(self, detector_version: str) -> set[tuple[str, str]]:
         """The (station, scene key) pairs whose ok count of ``detector_version`` was made with no time of
@@ -255,7 +255,7 @@ class Store:
         return {
             (station, key)
             for station, key, record, acquired in rows
-            if _time_of_day(record, acquired) == "assumed"
+            if _time_of_day(_parsed(record), acquired) == "assumed"
         }
 
     def cached_key(self, path: str, size: int, mtime_ns: int) -> str | None:
@@ -442,6 +442,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
     rows = [r for _, r in best.values()]
     rows.sort(key=lambda r: (r[3] is None, r[3] or "", r[0], r[2]))
     for r in rows:
+        rec = _parsed(r[16])  # the count record, read once for every column taken from it
         yield {
             "station": r[0],
             "scene": r[2],
@@ -455,69 +456,60 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "observed_fraction": r[10],
             "gsd_m": r[11],
             "detector_version": r[12] or None,
-            "warnings": _warnings_of(r[16]),
-            "time_of_day": _time_of_day(r[16], r[3]) if r[4] == "ok" else None,
-            "unsure_share": _number_of(r[16], "unsure_share"),
-            "provider_cloud_cover": _number_of(r[16], "provider_cloud_cover"),
-            "tiles": _tiles_of(r[16]),
-            "shadows_toward_deg": _shadows_of(r[16]),
+            "warnings": _warnings_of(rec),
+            "time_of_day": _time_of_day(rec, r[3]) if r[4] == "ok" else None,
+            "unsure_share": _number(rec.get("unsure_share")),
+            "provider_cloud_cover": _number(rec.get("provider_cloud_cover")),
+            "tiles": _tiles_of(rec),
+            "shadows_toward_deg": _shadows_of(rec),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
 
 
-def _time_of_day(record: str | None, acquired: str | None) -> str:
+def _parsed(record: str | None) -> dict[str, Any]:
+    """A stored count record (``count --json``'s object) as a dict; {} when there is none or it is not
+    one."""
+    try:
+        value = json.loads(record) if record else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _time_of_day(rec: dict[str, Any], acquired: str | None) -> str:
     """``given``, ``assumed`` or ``from shadows``: the count record's own ``sun`` (since session 24), else
     its acquisition time (none, or exactly midnight UTC, is how date-only metadata reads: the sun was
     assumed)."""
     from railcount.io.history import TIMES_OF_DAY
     from railcount.io.scenes import stored_time_unknown
 
-    try:
-        sun = json.loads(record).get("sun") if record else None
-    except (ValueError, AttributeError):
-        sun = None
+    sun = rec.get("sun")
     if isinstance(sun, dict) and sun.get("time_of_day") in TIMES_OF_DAY:
         return str(sun["time_of_day"])
     return "assumed" if stored_time_unknown(acquired) else "given"
 
 
-def _shadows_of(record: str | None) -> float | None:
+def _shadows_of(rec: dict[str, Any]) -> float | None:
     """The shadows' bearing a stored count placed its sun from (``from shadows``), or None."""
-    try:
-        sun = json.loads(record).get("sun") if record else None
-    except (ValueError, AttributeError):
-        return None
-    value = sun.get("shadows_toward_deg") if isinstance(sun, dict) else None
+    sun = rec.get("sun")
+    return _number(sun.get("shadows_toward_deg")) if isinstance(sun, dict) else None
+
+
+def _number(value: Any) -> float | None:
+    """A number kept in a stored count record (``unsure_share``, ``provider_cloud_cover``...), or None."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _number_of(record: str | None, key: str) -> float | None:
-    """A number kept in a stored count record (``unsure_share``, ``provider_cloud_cover``), or None."""
-    try:
-        value = json.loads(record).get(key) if record else None
-    except (ValueError, AttributeError):
-        return None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _tiles_of(record: str | None) -> list[str] | None:
+def _tiles_of(rec: dict[str, Any]) -> list[str] | None:
     """The files a stored count's scene was stitched from (a mosaic of tiles), or None for one file."""
-    try:
-        tiles = json.loads(record).get("tiles") if record else None
-    except (ValueError, AttributeError):
-        return None
+    tiles = rec.get("tiles")
     return [str(t) for t in tiles] if isinstance(tiles, list) and tiles else None
 
 
-def _warnings_of(record: str | None) -> str | None:
+def _warnings_of(rec: dict[str, Any]) -> str | None:
     """The warnings of a stored count record, joined into one text (None when it has none)."""
-    if not record:
-        return None
-    try:
-        notes = json.loads(record).get("warnings") or []
-    except (ValueError, AttributeError):
-        return None
+    notes = rec.get("warnings") or []
     return WARNINGS_SEPARATOR.join(str(n) for n in notes) or None
 
 
