@@ -168,15 +168,21 @@ def grid_mismatch(tile: TileGrid, first: TileGrid, first_name: str) -> str | Non
 
 
 def mosaic_vrt(
-    tiles: Sequence[str], *, open_tile: Callable[[str], AbstractContextManager[DatasetReader]]
+    tiles: Sequence[str],
+    *,
+    open_tile: Callable[[str], AbstractContextManager[DatasetReader]],
+    seen: Callable[[str, DatasetReader], None] | None = None,
 ) -> str:
     """VRT XML that places each tile at its position in a common grid.
 
-    ``open_tile(name)`` opens one tile (so the caller's error handling applies).
+    ``open_tile(name)`` opens one tile (so the caller's error handling applies); ``seen(name, ds)``,
+    when given, reads what else the caller needs of each tile while it is open.
     """
     infos: list[dict[str, Any]] = []
     for name in tiles:
         with open_tile(name) as ds:
+            if seen is not None:
+                seen(name, ds)
             infos.append(
                 {
                     "name": name,

@@ -97,9 +97,11 @@ def open_scene(scene: Scene, *, dated: bool = False) -> Iterator[rasterio.io.Dat
         if len(sources) == 1:
             ds = meta
         else:
-            xml = mosaic_vrt(sources, open_tile=open_file)
-            if not dated:
-                _one_acquisition(sources)
+            times: list[tuple[str, datetime | None]] = []
+            # Each tile's own time is read in the one open the mosaic makes of it.
+            note = None if dated else lambda name, tile: times.append((name, acquisition_time(tile, name)))
+            xml = mosaic_vrt(sources, open_tile=open_file, seen=note)
+            _one_acquisition(times)
             mem = stack.enter_context(vrt_file(xml))
             ds = stack.enter_context(mem.open())
         # A map grid in the GCPs' CRS for a file placed by ground control points alone (as
@@ -178,15 +180,13 @@ def same_acquisition(a: datetime, b: datetime) -> bool:
     return abs((a - b).total_seconds()) <= ACQUISITION_SLACK_S
 
 
-def _one_acquisition(tiles: Sequence[str]) -> None:
-    """Refuse tiles that say they were taken at different times: a folder of one product's scenes of
-    several dates is on one grid too, and a mosaic of them would stitch the dates together under the
-    first one's. Tiles that give no time are taken to be the others' (a date alone is compared as a
-    date)."""
+def _one_acquisition(times: Sequence[tuple[str, datetime | None]]) -> None:
+    """Refuse tiles that say they were taken at different times (``times``: each tile's name and
+    own time): a folder of one product's scenes of several dates is on one grid too, and a mosaic of
+    them would stitch the dates together under the first one's. Tiles that give no time are taken to
+    be the others' (a date alone is compared as a date)."""
     first: tuple[str, datetime] | None = None
-    for name in tiles:
-        with open_file(name) as ds:
-            when = acquisition_time(ds, name)
+    for name, when in times:
         if when is None:
             continue
         if first is None:
