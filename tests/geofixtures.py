@@ -180,3 +180,47 @@ def split_scene(scene: Path, folder: Path, cols: int, *, names: str = "R1C{}", *
         name = folder / f"{names.format(i + 1)}.tif"
         out.append(write_tif(name, part, crs=crs, transform=wt, tags={**kept, **tags}))
     return out
+
+
+def rotated(pix: np.ndarray, t, crs, **warp) -> tuple[np.ndarray, rasterio.Affine]:
+    """(bands, rows, cols) pixels resampled onto their grid turned by 20 degrees about its centre, and
+    that rotated transform (``warp``: more of ``rasterio.warp.reproject``'s arguments)."""
+    from rasterio import Affine
+    from rasterio.warp import reproject
+
+    cx, cy = t * (pix.shape[2] / 2, pix.shape[1] / 2)
+    rot = Affine.translation(cx, cy) * Affine.rotation(20) * Affine.translation(-cx, -cy) * t
+    out = np.zeros_like(pix)
+    reproject(pix, out, src_transform=t, src_crs=crs, dst_transform=rot, dst_crs=crs, **warp)
+    return out, rot
+
+
+def stac_item(item_id: str, when: str, ring: list, asset: str, links: list | None = None, **more) -> dict:
+    """A STAC Item (a GeoJSON Feature) of one ``visual`` GeoTIFF asset over ``ring`` (lon/lat), taken at
+    ``when``; ``more`` are further top-level members (``collection="ard"``)."""
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": item_id,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": [min(lons), min(lats), max(lons), max(lats)],
+        "properties": {"datetime": when},
+        "links": links or [],
+        "assets": {"visual": {"href": asset, "type": "image/tiff; application=geotiff"}},
+        **more,
+    }
+
+
+def tile_items(tiles: list[Path], when: str, href=str) -> list[dict]:
+    """One STAC item per tile of collection ``ard``, all taken at ``when``, each over its tile's lon/lat
+    bounds, with ``href(tile)`` for its asset: a delivery cut into a grid of tiles, an item each."""
+    from rasterio.warp import transform_bounds
+
+    items = []
+    for k, tile in enumerate(tiles):
+        with rasterio.open(tile) as ds:
+            w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
+        ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+        items.append(stac_item(f"t{k}", when, ring, href(tile), collection="ard"))
+    return items

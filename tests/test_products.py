@@ -12,7 +12,7 @@ import pytest
 import rasterio
 from affine import Affine
 from rasterio.enums import ColorInterp
-from rasterio.warp import Resampling, reproject
+from rasterio.warp import Resampling
 from rasterio.windows import Window
 
 from railcount.cli import main
@@ -23,7 +23,7 @@ from railcount.io.scenes import open_file, read_windows
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
-from .geofixtures import ORIGIN, write_tif
+from .geofixtures import ORIGIN, rotated, write_tif
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2023-10-05.tif"
@@ -161,12 +161,7 @@ def test_alpha_band_and_internal_mask_are_masks(tmp_path, plain_scene, inner_sta
 def test_rotated_geotransform_is_warped_north_up(tmp_path, sample):
     """The sample resampled onto a grid rotated by 20 degrees counts within the original's interval."""
     pix, t, crs, tags, ref = sample
-    cx, cy = t * (pix.shape[2] / 2, pix.shape[1] / 2)
-    rot = Affine.translation(cx, cy) * Affine.rotation(20) * Affine.translation(-cx, -cy) * t
-    out = np.zeros_like(pix)
-    reproject(
-        pix, out, src_transform=t, src_crs=crs, dst_transform=rot, dst_crs=crs, resampling=Resampling.bilinear
-    )
+    out, rot = rotated(pix, t, crs, resampling=Resampling.bilinear)
     scene = _write(tmp_path / "rotated.tif", out, rot, crs, tags)
     with rasterio.open(scene) as ds:
         assert ds.transform.b != 0  # really rotated
@@ -183,11 +178,7 @@ def test_rotated_file_with_its_own_alpha_band(tmp_path, plain_scene, inner_stati
         pix, t, crs = ds.read(), ds.transform, ds.crs
     alpha = np.full((1, *pix.shape[1:]), 255, np.uint8)
     alpha[:, :, :200] = 0  # the station's first quarter (columns 100-199 of 100-499)
-    cx, cy = t * (pix.shape[2] / 2, pix.shape[1] / 2)
-    rot = Affine.translation(cx, cy) * Affine.rotation(20) * Affine.translation(-cx, -cy) * t
-    out = np.zeros((4, *pix.shape[1:]), np.uint8)
-    src = np.concatenate([pix, alpha])
-    reproject(src, out, src_transform=t, src_crs=crs, dst_transform=rot, dst_crs=crs)
+    out, rot = rotated(np.concatenate([pix, alpha]), t, crs)
     rgba = _write(tmp_path / "rot_rgba.tif", out, rot, crs, {}, photometric="RGB", alpha="YES")
     (w,) = read_windows(rgba, read_stations(inner_station), margin_m=0.0)
     assert w.transform.b == 0 and w.pixels.shape[2] == 3

@@ -6,24 +6,20 @@ only a sensor model (RPCs) is refused with what to do."""
 from __future__ import annotations
 
 import json
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 from rasterio.control import GroundControlPoint
-from rasterio.errors import NotGeoreferencedWarning
 from rasterio.rpc import RPC
-from rasterio.transform import Affine
-from rasterio.warp import Resampling, reproject
+from rasterio.warp import Resampling
 
 from railcount.cli import main
 from railcount.errors import ProviderCloudWarning
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
-from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION, SAMPLES, split_scene
+from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION, SAMPLES, rotated, split_scene, write_tif
 
 IMD = (
     'version = "28.3";\nBEGIN_GROUP = IMAGE_1\n\tsatId = "WV02";\n'
@@ -39,37 +35,14 @@ def sample():
     return pix, t, crs, tags, count_scene(SAMPLE_SCENE, read_stations(SAMPLE_STATION))[0].result
 
 
-def _write(path: Path, pix: np.ndarray, **profile) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(
-            path,
-            "w",
-            driver="GTiff",
-            width=pix.shape[2],
-            height=pix.shape[1],
-            count=pix.shape[0],
-            dtype=pix.dtype,
-            compress="deflate",
-            **profile,
-        ) as ds:
-            ds.write(pix)
-    return path
-
-
 def _count(scene) -> dict:
     return count_scene(scene, read_stations(SAMPLE_STATION))[0].result.to_dict()
 
 
 def test_a_rotated_file_keeps_its_delivery_metadata(tmp_path, sample):
     pix, t, crs, _, ref = sample
-    cx, cy = t * (pix.shape[2] / 2, pix.shape[1] / 2)
-    rot = Affine.translation(cx, cy) * Affine.rotation(20) * Affine.translation(-cx, -cy) * t
-    out = np.zeros_like(pix)
-    reproject(
-        pix, out, src_transform=t, src_crs=crs, dst_transform=rot, dst_crs=crs, resampling=Resampling.bilinear
-    )
-    scene = _write(tmp_path / "scene.tif", out, crs=crs, transform=rot)  # no tags of its own
+    out, rot = rotated(pix, t, crs, resampling=Resampling.bilinear)
+    scene = write_tif(tmp_path / "scene.tif", np.moveaxis(out, 0, -1), crs=crs, transform=rot)  # no tags
     (tmp_path / "scene.IMD").write_text(IMD)
     with pytest.warns(ProviderCloudWarning):  # the caution the provider's 12 % brings
         got = _count(scene)
@@ -89,7 +62,7 @@ def test_a_file_placed_by_ground_control_points_is_counted(tmp_path, sample):
     rows, cols = pix.shape[1:]
     corners = [(0, 0), (0, cols), (rows, 0), (rows, cols), (rows // 2, cols // 3)]
     gcps = [GroundControlPoint(row=r, col=c, x=(t * (c, r))[0], y=(t * (c, r))[1]) for r, c in corners]
-    scene = _write(tmp_path / "placed.tif", pix)
+    scene = write_tif(tmp_path / "placed.tif", np.moveaxis(pix, 0, -1), crs=None)
     with rasterio.open(scene, "r+") as ds:
         ds.gcps = (gcps, crs)
         ds.update_tags(**tags)
@@ -101,7 +74,7 @@ def test_a_file_placed_by_ground_control_points_is_counted(tmp_path, sample):
 
 def test_a_file_with_only_a_sensor_model_is_refused_with_what_to_do(tmp_path, sample, capsys):
     pix = sample[0]
-    scene = _write(tmp_path / "basic.tif", pix)
+    scene = write_tif(tmp_path / "basic.tif", np.moveaxis(pix, 0, -1), crs=None)
     unit = [1.0] + [0.0] * 19
     with rasterio.open(scene, "r+") as ds:
         ds.rpcs = RPC(

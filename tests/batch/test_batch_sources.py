@@ -31,6 +31,8 @@ from ..geofixtures import (
     box_ring,
     plain_tif,
     split_scene,
+    stac_item,
+    tile_items,
     write_station,
     write_tif,
 )
@@ -59,20 +61,6 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
             server.stdout.close()
 
 
-def _item(item_id: str, when: str, ring: list, asset: str, links: list | None = None) -> dict:
-    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
-    return {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "id": item_id,
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": [min(lons), min(lats), max(lons), max(lats)],
-        "properties": {"datetime": when},
-        "links": links or [],
-        "assets": {"visual": {"href": asset, "type": "image/tiff; application=geotiff"}},
-    }
-
-
 def _footprint(shift_m: float = 0.0) -> list:
     x0, y0 = ORIGIN
     return box_ring(x0 + shift_m, y0 - 80, x0 + shift_m + 120, y0)
@@ -85,10 +73,10 @@ def test_stac_item_collection_selects_by_date_and_footprint(tmp_path: Path, stat
     plain_tif(folder / "b.tif", 2)
     items = [
         # STAC's date wins over the one in the name
-        _item("a", "2022-06-01T10:30:00Z", _footprint(), "a_2021-05-01.tif"),
-        _item("b", "2023-01-02T00:00:00Z", _footprint(), str(folder / "b.tif")),
-        _item("old", "2019-01-01T00:00:00Z", _footprint(), "never_opened_1.tif"),
-        _item("far", "2022-07-01T00:00:00Z", _footprint(50_000), "never_opened_2.tif"),
+        stac_item("a", "2022-06-01T10:30:00Z", _footprint(), "a_2021-05-01.tif"),
+        stac_item("b", "2023-01-02T00:00:00Z", _footprint(), str(folder / "b.tif")),
+        stac_item("old", "2019-01-01T00:00:00Z", _footprint(), "never_opened_1.tif"),
+        stac_item("far", "2022-07-01T00:00:00Z", _footprint(50_000), "never_opened_2.tif"),
     ]
     collection = folder / "items.json"
     collection.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
@@ -128,7 +116,7 @@ def test_stac_catalog_and_scenes_over_http(
     parent = [{"rel": "root", "href": "../catalog.json"}, {"rel": "parent", "href": "../catalog.json"}]
     (root / "catalog.json").write_text(json.dumps(catalog))
     for name, when in (("a", "2021-05-01T00:00:00Z"), ("b", "2021-06-01T00:00:00Z")):
-        item = _item(name, when, _footprint(), f"../{name}_{when[:10]}.tif", parent)
+        item = stac_item(name, when, _footprint(), f"../{name}_{when[:10]}.tif", parent)
         (root / "items" / f"{name}.json").write_text(json.dumps(item))
     db = tmp_path / "r.db"
     summary = run_batch(station, f"{url}/catalog.json", db=db, workers=1)
@@ -147,21 +135,11 @@ def test_stac_tiles_of_one_acquisition_over_http_are_one_scene(
 ) -> None:
     # Analysis-ready deliveries are grids of tiles, each a STAC item at the acquisition's instant:
     # the sample cut in two, one item per tile, the station across their edge.
-    import rasterio
-    from rasterio.warp import transform_bounds
-
     from railcount.pipeline import count_scene
 
     root, url = http_root
     tiles = split_scene(SAMPLE_SCENE, root / "tiles", 2, names="tile_{}")
-    items = []
-    for k, tile in enumerate(tiles):
-        with rasterio.open(tile) as ds:
-            w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
-        ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
-        items.append(_item(f"t{k}", "2023-10-05T01:48:52Z", ring, f"{url}/tiles/{tile.name}"))
-    for item in items:
-        item["collection"] = "ard"
+    items = tile_items(tiles, "2023-10-05T01:48:52Z", lambda tile: f"{url}/tiles/{tile.name}")
     (root / "items.json").write_text(json.dumps({"type": "FeatureCollection", "features": items}))
     db = tmp_path / "r.db"
     summary = run_batch(SAMPLE_STATION, f"{url}/items.json", db=db, workers=2)

@@ -14,8 +14,8 @@ from railcount.cli import main
 from railcount.io.sources import list_scenes
 from railcount.store import read_counts
 
-from ..geofixtures import plain_tif
-from .test_batch_sources import _footprint, _item
+from ..geofixtures import plain_tif, stac_item
+from .test_batch_sources import _footprint
 
 
 def _collection(folder: Path, covers: dict[str, object]) -> Path:
@@ -24,7 +24,7 @@ def _collection(folder: Path, covers: dict[str, object]) -> Path:
     items = []
     for k, (name, cover) in enumerate(covers.items()):
         plain_tif(folder / f"{name}.tif", k + 1)
-        item = _item(name, f"2022-0{k + 1}-15T02:00:00Z", _footprint(), f"{name}.tif")
+        item = stac_item(name, f"2022-0{k + 1}-15T02:00:00Z", _footprint(), f"{name}.tif")
         if cover is not None:
             item["properties"]["eo:cloud_cover"] = cover
         items.append(item)

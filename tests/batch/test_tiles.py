@@ -20,7 +20,7 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 from railcount.store import Record, open_store, read_counts
 
-from ..geofixtures import SAMPLE_SCENE, SAMPLE_STATION, SAMPLES, split_scene
+from ..geofixtures import SAMPLE_SCENE, SAMPLE_STATION, SAMPLES, split_scene, tile_items, untimed_copy
 
 OTHER = SAMPLES / "tumangang_2021-03-18.tif"
 
@@ -130,12 +130,9 @@ def test_nitf_and_jpeg2000_deliveries_are_found_and_dated(tmp_path, whole) -> No
 
     folder = tmp_path / "order"
     folder.mkdir()
-    with rasterio.open(SAMPLE_SCENE) as ds:  # its pixels as JPEG decodes them, kept losslessly below
-        pix, profile = ds.read(), {**ds.profile, "compress": "deflate", "photometric": "rgb"}
     plain = tmp_path / "plain.tif"
-    with rasterio.open(plain, "w", **profile) as out:
-        out.write(pix)
-    with rasterio.open(plain) as ds:  # no time tags: the NITF's header alone gives the time
+    untimed_copy(SAMPLE_SCENE, plain)  # its pixels as JPEG decodes them, without time tags
+    with rasterio.open(plain) as ds:  # the NITF's header alone gives the time
         copy_raster(ds, folder / "23OCT05014852-P2AS.NTF", driver="NITF", IDATIM="20231005014852")
         jp2 = folder / "IMG_PHR_2021-03-18.JP2"
         copy_raster(ds, jp2, driver="JP2OpenJPEG", QUALITY=100, REVERSIBLE="YES")
@@ -205,28 +202,11 @@ def test_stac_tiles_are_one_scene_whatever_their_files_tags_say(tmp_path, whole)
     import json
 
     import rasterio
-    from rasterio.warp import transform_bounds
 
     tiles = split_scene(SAMPLE_SCENE, tmp_path / "ard", 2, names="tile_{}")
     with rasterio.open(tiles[1], "r+") as ds:
         ds.update_tags(TIFFTAG_DATETIME="2021:03:18 02:28:39")
-    features = []
-    for k, tile in enumerate(tiles):
-        with rasterio.open(tile) as ds:
-            w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
-        features.append(
-            {
-                "type": "Feature",
-                "stac_version": "1.0.0",
-                "id": f"t{k}",
-                "collection": "ard",
-                "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
-                "bbox": [w, s, e, n],
-                "properties": {"datetime": "2023-10-05T01:48:52Z"},
-                "links": [],
-                "assets": {"visual": {"href": str(tile), "type": "image/tiff; application=geotiff"}},
-            }
-        )
+    features = tile_items(tiles, "2023-10-05T01:48:52Z")
     listing = tmp_path / "items.json"
     listing.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     s = run_batch(SAMPLE_STATION, listing, db=tmp_path / "r.db", workers=1)
@@ -259,25 +239,29 @@ def test_a_maxar_tiled_delivery_is_dated_by_its_names_and_counted_whole(tmp_path
     assert sc.result.provider_cloud_cover == pytest.approx(12.0)
 
 
-def test_the_report_counts_a_scene_again_at_the_time_it_was_counted_at(tmp_path) -> None:
-    # A scene whose file gives no time, listed with one: the report's evidence pack counts it again at
-    # that time (before: at the sun assumed for a date alone, another count than the stored one).
-    import rasterio
-
+@pytest.mark.parametrize(
+    "given, stored",
+    [
+        # A time on the scene's line
+        ("2023-10-05T06:30Z", {"acquired": "2023-10-05T06:30:00+00:00"}),
+        # The bearing its shadows point to, the date from the name
+        ("shadows=N", {"time_of_day": "from shadows", "shadows_toward_deg": 0.0}),
+    ],
+)
+def test_the_report_counts_a_scene_again_as_its_count_was_made(tmp_path, given, stored) -> None:
+    # A scene whose file gives no time, listed with its time or its shadows' bearing: the report's
+    # evidence pack counts it again so (before: at the sun assumed for a date alone, another count
+    # than the stored one).
     from railcount.reporting import build_report
 
     scene = tmp_path / "yard_2023-10-05.tif"
-    with rasterio.open(SAMPLE_SCENE) as ds:
-        profile = {**ds.profile, "compress": "deflate", "photometric": "rgb"}
-        pix = ds.read()
-    with rasterio.open(scene, "w", **profile) as out:
-        out.write(pix)  # no tags: the name gives the date alone
+    untimed_copy(SAMPLE_SCENE, scene)  # the name gives the date alone
     listing = tmp_path / "scenes.txt"
-    listing.write_text(f"{scene}  2023-10-05T06:30Z\n{SAMPLES / 'tumangang_2021-03-18.tif'}\n")
+    listing.write_text(f"{scene}  {given}\n{SAMPLES / 'tumangang_2021-03-18.tif'}\n")
     db = tmp_path / "r.db"
     run_batch(SAMPLE_STATION, listing, db=db, workers=1)
-    stored = next(r for r in read_counts(db) if r["acquired"].startswith("2023-10-05"))
-    assert stored["acquired"] == "2023-10-05T06:30:00+00:00"
+    row = next(r for r in read_counts(db) if r["acquired"].startswith("2023-10-05"))
+    assert {k: row[k] for k in stored} == stored
     report = build_report(
         "Tumangang",
         db=db,
@@ -287,35 +271,4 @@ def test_the_report_counts_a_scene_again_at_the_time_it_was_counted_at(tmp_path)
         thumbnails=0,
     )
     assert report.judged_overlay is not None, report.overlay_note
-    assert report.judged_overlay.observation.railcars == stored["railcars"]
-
-
-def test_the_report_counts_a_scene_again_with_its_shadows_bearing(tmp_path) -> None:
-    # A date-only scene listed with the bearing its shadows point to: the evidence pack places the sun
-    # from it again (before: at the sun assumed for a date alone, another count than the stored one).
-    import rasterio
-
-    from railcount.reporting import build_report
-
-    scene = tmp_path / "yard_2023-10-05.tif"
-    with rasterio.open(SAMPLE_SCENE) as ds:
-        profile = {**ds.profile, "compress": "deflate", "photometric": "rgb"}
-        pix = ds.read()
-    with rasterio.open(scene, "w", **profile) as out:
-        out.write(pix)
-    listing = tmp_path / "scenes.txt"
-    listing.write_text(f"{scene}  shadows=N\n{SAMPLES / 'tumangang_2021-03-18.tif'}\n")
-    db = tmp_path / "r.db"
-    run_batch(SAMPLE_STATION, listing, db=db, workers=1)
-    stored = next(r for r in read_counts(db) if r["acquired"].startswith("2023-10-05"))
-    assert stored["time_of_day"] == "from shadows" and stored["shadows_toward_deg"] == 0.0
-    report = build_report(
-        "Tumangang",
-        db=db,
-        day=date(2023, 10, 5),
-        station_file=SAMPLE_STATION,
-        evidence_dir=tmp_path / "report",
-        thumbnails=0,
-    )
-    assert report.judged_overlay is not None, report.overlay_note
-    assert report.judged_overlay.observation.railcars == stored["railcars"]
+    assert report.judged_overlay.observation.railcars == row["railcars"]
