@@ -91,6 +91,43 @@ def test_bgrn_by_description_and_by_bands_option_count_as_rgb(tmp_path, sample, 
     assert json.loads(capsys.readouterr().out)["railcars"] == same.railcars
 
 
+@pytest.mark.parametrize(
+    ("name", "scale", "dtype", "nbits"),
+    [
+        ("8-bit values in 16 bits", 1, np.uint16, None),
+        ("11-bit values without NBITS", 8, np.uint16, None),
+        ("11-bit values with NBITS", 8, np.uint16, 11),
+        ("8-bit values as float", 1, np.float32, None),
+    ],
+)
+def test_the_same_pixels_in_another_container_count_the_same(tmp_path, sample, name, scale, dtype, nbits):
+    """Zero stays zero: the detector reads shadows as fractions of the sunlit level, so a 16-bit
+    file without NBITS must not have its darkest pixel subtracted (it was, until 0.6.22: the sample
+    stored in 16 bits counted 70 (38-110) where the 8-bit file counts 67 (51-97))."""
+    pix, t, crs, tags, ref = sample
+    extra = {"nbits": nbits} if nbits else {}
+    scene = _write(tmp_path / "copy.tif", pix.astype(dtype) * dtype(scale), t, crs, tags, **extra)
+    (w,) = read_windows(scene, read_stations(STATION))
+    assert w.value_range == ((0.0, 255.0) if scale == 1 else (0.0, 2047.0)), name
+    got = _count(scene)
+    assert (got.railcars, got.railcars_low, got.railcars_high, got.by_type) == (
+        ref.railcars,
+        ref.railcars_low,
+        ref.railcars_high,
+        ref.by_type,
+    ), name
+
+
+def test_a_window_s_darkest_value_is_not_its_zero(tmp_path, sample):
+    """A 16-bit window whose darkest pixel is far above zero keeps zero as zero, and one whose
+    values need 12 bits is read on 12 bits."""
+    pix, t, crs, tags, _ = sample
+    lifted = _write(tmp_path / "lifted.tif", pix.astype(np.uint16) * 12 + 400, t, crs, tags)
+    (w,) = read_windows(lifted, read_stations(STATION))
+    assert int(w.pixels.min()) >= 400
+    assert w.value_range == (0.0, 4095.0)
+
+
 @pytest.mark.parametrize("text", ["3,2", "0,1,2", "red", "1,2,3,4"])
 def test_bad_bands_option_is_a_usage_error(text):
     with pytest.raises(UsageError, match="--bands"):

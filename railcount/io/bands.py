@@ -106,9 +106,22 @@ def working_dtype(dtype: str) -> np.dtype:
 
 
 def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
-    """The range of meaningful values: the dtype's for 8 bit, ``NBITS`` when set, else the data's.
+    """The range of meaningful values: the dtype's for 8 bit, ``NBITS`` when set, else the bit depth the data need.
 
-    Float data within [0, 1] is taken as reflectance (0-1).
+    The detector reads shadows as fractions of the sunlit level in *linear*
+    units, so zero must stay zero: data without ``NBITS`` (most 16-bit
+    deliveries) are taken from 0 to the smallest ``2**k - 1`` (``k`` at
+    least 8) that holds the window's largest value, so 8-bit values stored
+    in 16 bits read as 8-bit, and 11-bit ones as with ``NBITS=11``.
+    Float data within [0, 1] is taken as reflectance (0-1); data with
+    negative values keep the window's own range.
+
+    Until railcount 0.6.22 the range was the window's own minimum to
+    maximum: the darkest pixel was subtracted, shadows read darker than they
+    are, and the same pixels counted otherwise in 16 bits than in 8.
+
+    >>> _bit_depth_top(200.0), _bit_depth_top(255.0), _bit_depth_top(1500.0), _bit_depth_top(4000.0)
+    (255.0, 255.0, 2047.0, 4095.0)
     """
     dtype = np.dtype(ds.dtypes[0])
     if dtype == np.uint8:
@@ -122,4 +135,11 @@ def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.nda
     lo, hi = float(np.min(sample)), float(np.max(sample))
     if dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
         return 0.0, 1.0
-    return lo, hi if hi > lo else lo + 1.0
+    if lo < 0.0:
+        return lo, hi if hi > lo else lo + 1.0
+    return 0.0, _bit_depth_top(hi)
+
+
+def _bit_depth_top(largest: float) -> float:
+    """The smallest ``2**k - 1`` (``k`` at least 8) at or above ``largest``."""
+    return float(2 ** max(8, int(np.ceil(largest)).bit_length()) - 1)
