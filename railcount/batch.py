@@ -142,6 +142,7 @@ def run_batch(
     progress: Callable[[Progress], None] | None = None,
     log: Callable[[str], None] | None = None,
     max_cloud_cover: float | None = None,
+    bands: Sequence[int] | None = None,
 ) -> BatchSummary:
     """Count every station in every scene of ``scenes`` that covers it, into the store ``db``.
 
@@ -177,6 +178,11 @@ def run_batch(
         scene: a STAC item's ``eo:cloud_cover``, else the delivery's metadata files as
         GDAL reads them); scenes that report none are counted. The provider's figure is
         kept with every count either way.
+    bands : sequence of int, optional
+        The files' bands to read as red, green, blue (or one panchromatic band),
+        numbered from 1, for every scene (``--bands``; an archive of one product
+        shares its band order); kept with each count (``bands``). A count stored
+        from other bands is made again.
 
     Returns
     -------
@@ -228,6 +234,7 @@ def run_batch(
                 end=hi,
                 force=force,
                 remote=remote,
+                bands=bands,
                 max_cloud_cover=max_cloud_cover,
                 log=log,
             )
@@ -242,7 +249,8 @@ def run_batch(
                     f"selected, {_n(len(plan.tasks), 'scene')} to count"
                 )
             done = failed = 0
-            for task, outcomes in run_tasks(plan.tasks, params, workers=n_workers, client=client, log=log):
+            tasks = [replace(t, bands=tuple(bands)) for t in plan.tasks] if bands else plan.tasks
+            for task, outcomes in run_tasks(tasks, params, workers=n_workers, client=client, log=log):
                 store.write(*_records(task, outcomes, params))
                 done += 1
                 failed += any(o["status"] != "ok" for o in outcomes)
@@ -280,6 +288,7 @@ def plan_batch(
     max_cloud_cover: float | None = None,
     log: Callable[[str], None] | None = None,
     log_every_s: float = PLAN_LOG_EVERY_S,
+    bands: Sequence[int] | None = None,
 ) -> Plan:
     """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
 
@@ -299,6 +308,7 @@ def plan_batch(
     Planning reads every new file once (its header, and all its bytes for the content key), which
     over an archive of large scenes takes minutes before anything is counted: ``log`` is then given
     a line on how far it has got every ``log_every_s`` seconds (none for a plan quicker than that).
+    With ``bands`` (a batch's ``--bands``), a count stored with other bands than those is made again.
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
@@ -306,9 +316,16 @@ def plan_batch(
     outlines = {} if force else store.outlines(DETECTOR_VERSION)
     redone: dict[str, int] = {}
     same: dict[tuple[str, str], bool] = {}  # (station, kept outline): a store of years holds few outlines
+    # A count read from other bands than a --bands given now (the band order put right) is made again.
+    wanted = list(bands) if bands else None
+    stored_bands = {} if force or wanted is None else store.bands(DETECTOR_VERSION)
+    rebanded: dict[str, int] = {}
 
     def stored(st: Station, key: str) -> bool:
         if states.get((st.name, key)) != "ok":
+            return False
+        if wanted is not None and stored_bands.get((st.name, key)) != wanted:
+            rebanded[st.name] = rebanded.get(st.name, 0) + 1
             return False
         was = outlines.get((st.name, key))
         if was is None:
@@ -410,6 +427,12 @@ def plan_batch(
         f"{'was' if n == 1 else 'were'} made with; {'that scene is' if n == 1 else 'those scenes are'} "
         "counted again"
         for name, n in redone.items()
+    ]
+    plan.notes += [
+        f"{name}: {_n(n, 'stored count')} {'was' if n == 1 else 'were'} read from other bands than "
+        f"--bands {','.join(map(str, wanted or ()))}; {'that scene is' if n == 1 else 'those scenes are'} "
+        "counted again"
+        for name, n in rebanded.items()
     ]
     plan.tasks.sort(key=lambda t: (t.acquired or "", t.scene))
     return plan

@@ -160,4 +160,5 @@ def summarise(
         sun=sun,
         provider_cloud_cover=window.cloud_cover,
         tiles=window.tiles,
+        bands=window.bands,
     )

@@ -61,6 +61,11 @@ class SlowReadWarning(RailcountWarning):
     """A scene can be read, but its layout makes reading slow (e.g. a striped, untiled file)."""
 
 
+class BandOrderWarning(RailcountWarning):
+    """A multispectral file names none of its bands red, green or blue, so its first three are read as
+    red, green, blue; many 4-band products are blue, green, red, near-infrared (``--bands 3,2,1``)."""
+
+
 class TruthRepeatWarning(RailcountWarning):
     """A truth file outlines one car twice (two centres closer than any two cars stand); the car is
     counted once (:data:`railcount.io.truth.REPEAT_M`)."""

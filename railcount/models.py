@@ -89,6 +89,9 @@ class SceneWindow:
         The files the scene was stitched from, when it is a mosaic of
         several (``scene_id`` then names the first and how many more); ()
         for one file.
+    bands : tuple of int
+        The file's bands the pixels were read from, numbered from 1: red,
+        green, blue, or the one panchromatic band; () when not known.
     """
 
     pixels: np.ndarray
@@ -104,6 +107,7 @@ class SceneWindow:
     cloud_cover: float | None = None
     shadows_toward_deg: float | None = None
     tiles: tuple[str, ...] = ()
+    bands: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]
@@ -250,6 +254,8 @@ class CountResult:
     provider_cloud_cover: float | None = None
     # The files of a scene read as one mosaic (tiles of one acquisition), in order; () for one file.
     tiles: tuple[str, ...] = ()
+    # The file's bands read as red, green, blue (or the one panchromatic band), numbered from 1.
+    bands: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -271,4 +277,5 @@ class CountResult:
             "sun": dict(self.sun) if self.sun is not None else None,
             "provider_cloud_cover": self.provider_cloud_cover,
             "tiles": list(self.tiles) or None,
+            "bands": list(self.bands) or None,
         }

@@ -147,6 +147,7 @@ def build_report(
     thumbnails: int = 4,
     acquired: datetime | None = None,
     shadows_toward: float | None = None,
+    bands: Sequence[int] | None = None,
 ) -> Report:
     """Compare the count on ``day`` (or of ``scene``) with the station's earlier counts.
 
@@ -156,11 +157,13 @@ def build_report(
     under ``evidence_dir``; scenes that cannot be read are left out.
     A ``scene`` that is not in the history is counted (``station_file`` needed),
     at ``acquired`` when given (the time its file does not give), and with the sun placed from the
-    shadows' bearing ``shadows_toward`` when given (see :func:`railcount.pipeline.count_scene`).
+    shadows' bearing ``shadows_toward`` when given (see :func:`railcount.pipeline.count_scene`), and
+    from the file's ``bands`` when given (red, green, blue, or one).
     """
     if (day is None) == (scene is None):
         raise UsageError("give exactly one of --date YYYY-MM-DD or --scene SCENE")
-    for given, option in ((acquired, "--acquired"), (shadows_toward, "--shadows-toward")):
+    fresh_only = ((acquired, "--acquired"), (shadows_toward, "--shadows-toward"), (bands, "--bands"))
+    for given, option in fresh_only:
         if given is not None and scene is None:
             raise UsageError(f"{option} is for a --scene counted afresh; with --date drop it")
     if not 0.0 <= min_observed <= 1.0:
@@ -180,7 +183,7 @@ def build_report(
     # Read once, before any work: a wrong polygon file is a usage error.
     polygon = None if station_file is None else station_polygon(station_file, station)
     judged = find_judged(obs, source, station, day=day, scene=scene)
-    for given, option in ((acquired, "--acquired"), (shadows_toward, "--shadows-toward")):
+    for given, option in fresh_only:
         if judged is not None and given is not None:
             raise UsageError(
                 f"{source}: scene {scene} is already in the history of {station!r} (counted as of "
@@ -200,7 +203,7 @@ def build_report(
                 "give --station-file STATION.geojson to count it, or choose a --date"
             )
         folder = None if evidence_dir is None else Path(evidence_dir) / "judged"
-        fresh = _count(scene, polygon, folder, acquired, shadows_toward)
+        fresh = _count(scene, polygon, folder, acquired, shadows_toward, bands)
         judged = fresh.observation
     comp = compare(
         judged,
@@ -296,7 +299,7 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
             scene = [_resolve(t, base_dir) for t in o.tiles] if o.tiles else _resolve(o.scene, base_dir)
             # At the time (and the shadows' bearing) the stored count was made with: a STAC item's or a
             # scene list's may not be the file's.
-            drawn = _count(scene, polygon, folder, o.acquired_at, o.shadows_toward)
+            drawn = _count(scene, polygon, folder, o.acquired_at, o.shadows_toward, o.bands or None)
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
     for w in caught:
@@ -330,6 +333,7 @@ def _count(
     folder: Path | None,
     acquired: datetime | None = None,
     shadows_toward: float | None = None,
+    bands: Sequence[int] | None = None,
 ) -> Overlay:
     from railcount.detect.params import DetectorParams
     from railcount.io.mosaic import scene_label
@@ -337,7 +341,13 @@ def _count(
 
     params = DetectorParams()  # passed, so that the parameters recorded are the ones used
     (sc,) = count_scene(
-        scene, [polygon], params=params, out_dir=folder, acquired=acquired, shadows_toward=shadows_toward
+        scene,
+        [polygon],
+        params=params,
+        out_dir=folder,
+        acquired=acquired,
+        shadows_toward=shadows_toward,
+        bands=bands,
     )
     # The judged count keeps what it was warned of (a caveat of the report).
     record = {**sc.result.to_dict(), "params": params.to_dict(), "warnings": list(sc.cautions)}

@@ -227,6 +227,15 @@ class Store:
         )
         return {(station, key): outline for station, key, outline in rows}
 
+    def bands(self, detector_version: str) -> dict[tuple[str, str], list[int] | None]:
+        """The file's bands each ok count of ``detector_version`` was read from (red, green, blue,
+        or one), by (station, scene key); None where the count does not say."""
+        rows = self.conn.execute(
+            "SELECT station, scene_key, record FROM counts WHERE detector_version = ? AND status = 'ok'",
+            (detector_version,),
+        )
+        return {(station, key): _bands_of(_parsed(record)) for station, key, record in rows}
+
     def mosaics(self) -> dict[str, frozenset[str]]:
         """The tiles (paths) of every stored scene counted as a mosaic of tiles, by scene key."""
         rows = self.conn.execute(
@@ -406,7 +415,8 @@ def read_counts(
         :data:`WARNINGS_SEPARATOR`, or None), ``time_of_day``,
         ``unsure_share``, ``provider_cloud_cover`` (see :data:`COLUMNS`), ``tiles`` (the files of a
         scene counted as a mosaic of tiles, or None), ``shadows_toward_deg`` (the bearing a count
-        placed its sun from, or None), ``params`` (detector parameters dict or None) and
+        placed its sun from, or None), ``bands`` (the file's bands read as red, green, blue, or
+        None), ``params`` (detector parameters dict or None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
     Raises
@@ -462,6 +472,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "provider_cloud_cover": _number(rec.get("provider_cloud_cover")),
             "tiles": _tiles_of(rec),
             "shadows_toward_deg": _shadows_of(rec),
+            "bands": _bands_of(rec),
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }
@@ -499,6 +510,15 @@ def _shadows_of(rec: dict[str, Any]) -> float | None:
 def _number(value: Any) -> float | None:
     """A number kept in a stored count record (``unsure_share``, ``provider_cloud_cover``...), or None."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _bands_of(rec: dict[str, Any]) -> list[int] | None:
+    """The file's bands a stored count read as red, green, blue (or one), numbered from 1; None when
+    the record does not say (the file's own choice, or a count older than railcount 0.6.22)."""
+    bands = rec.get("bands")
+    if isinstance(bands, list) and bands and all(type(b) is int for b in bands):
+        return list(bands)
+    return None
 
 
 def _tiles_of(rec: dict[str, Any]) -> list[str] | None:

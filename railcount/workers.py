@@ -60,6 +60,9 @@ class SceneTask:
     :func:`railcount.io.mosaic.scene_label`); () for a scene of one file."""
     replaces: tuple[str, ...] = ()
     """Scene keys of those tiles, whose counts stored one by one this count replaces."""
+    bands: tuple[int, ...] = ()
+    """The file's bands to read as red, green, blue (or one), numbered from 1 (a batch's ``--bands``);
+    () lets each file's colour interpretation or band names choose."""
 
 
 Outcome = dict[str, Any]
@@ -70,7 +73,15 @@ Outcome = dict[str, Any]
 def task_arguments(task: SceneTask, params: DetectorParams) -> tuple[Any, ...]:
     """:func:`count_task`'s arguments for ``task``, in order (every engine submits the same)."""
     scene = list(task.tiles) if task.tiles else task.scene
-    return (scene, task.stations, params, task.acquired, task.cloud_cover, task.shadows_toward)
+    return (
+        scene,
+        task.stations,
+        params,
+        task.acquired,
+        task.cloud_cover,
+        task.shadows_toward,
+        task.bands or None,
+    )
 
 
 def limit_threads() -> None:
@@ -186,6 +197,7 @@ def count_task(
     acquired: str | None = None,
     cloud_cover: float | None = None,
     shadows_toward: float | None = None,
+    bands: Sequence[int] | None = None,
 ) -> list[Outcome]:
     """Count ``scene`` (a file or URL, or the tiles of one acquisition) for each station separately;
     never raises.
@@ -198,7 +210,8 @@ def count_task(
     count and the store's ``acquired`` agree. ``cloud_cover`` is a STAC item's ``eo:cloud_cover``
     (percent), which replaces what the file's metadata say. ``shadows_toward`` (a scene list's
     ``shadows=``) places the sun from the shadows' bearing; a bearing the sun cannot give that day
-    fails the scene with the reason.
+    fails the scene with the reason. ``bands`` (a batch's ``--bands``) are the file's bands read as
+    red, green, blue, or one; a file without them fails with the reason.
     """
     from railcount.io.outputs import detections_geojson
     from railcount.pipeline import count_scene
@@ -222,6 +235,7 @@ def count_task(
                     acquired=when,
                     cloud_cover=cloud_cover,
                     shadows_toward=shadows_toward,
+                    bands=bands,
                 )
             count = sc.result.to_dict()
             if sc.cautions:  # as the warning's line reads, scene first

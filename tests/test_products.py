@@ -16,7 +16,7 @@ from rasterio.warp import Resampling
 from rasterio.windows import Window
 
 from railcount.cli import main
-from railcount.errors import SceneReadError, UsageError
+from railcount.errors import BandOrderWarning, SceneReadError, UsageError
 from railcount.io.bands import parse_bands
 from railcount.io.mosaic import mosaic_vrt
 from railcount.io.scenes import open_file, read_windows
@@ -81,14 +81,54 @@ def test_bgrn_by_description_and_by_bands_option_count_as_rgb(tmp_path, sample, 
     same = _count(rgb)
     assert _count(named).railcars == same.railcars
     assert ref.railcars_low <= same.railcars <= ref.railcars_high  # 16 bit or 8 bit: the same yard
-    # Without names the first three bands (B, G, R) would be taken; --bands puts them right.
+    # Without names the first three bands (B, G, R) are taken, with a warning; --bands puts them right.
     anonymous = _write(tmp_path / "anon.tif", bgrn, t, crs, tags)
-    (w_first3,) = read_windows(anonymous, read_stations(STATION))
+    with pytest.warns(BandOrderWarning, match=r"anon\.tif: its 4 bands carry no colour names.*--bands 3,2,1"):
+        (w_first3,) = read_windows(anonymous, read_stations(STATION))
+    assert w_first3.bands == (1, 2, 3)
     (w_chosen,) = read_windows(anonymous, read_stations(STATION), bands=(3, 2, 1))
+    assert w_chosen.bands == (3, 2, 1)
     assert not np.array_equal(w_first3.pixels, w_rgb.pixels)
     np.testing.assert_array_equal(w_chosen.pixels, w_rgb.pixels)
     assert main(["count", str(anonymous), "-s", str(STATION), "--bands", "3,2,1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["railcars"] == same.railcars
+    out = json.loads(capsys.readouterr().out)
+    assert out["railcars"] == same.railcars and out["bands"] == [3, 2, 1]
+
+
+def test_a_four_band_file_without_colour_names_is_warned_of_and_its_types_follow_the_bands(
+    tmp_path, sample, capsys
+):
+    """The cars' types are read from their colours: blue read as red turns the sample's tank cars
+    into open ones. The first three bands are read (as before), with one warning line naming the
+    file and the way out; with --bands 3,2,1 the 16-bit BGRN copy counts exactly as the 8-bit file,
+    types and all, and count.json says which bands were read."""
+    pix, t, crs, tags, ref = sample
+    bgrn = np.stack([pix[2], pix[1], pix[0], pix[1]]).astype(np.uint16) * 8
+    anonymous = _write(tmp_path / "bgrn.tif", bgrn, t, crs, tags)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BandOrderWarning)  # the command line prints it; checked below
+        assert main(["count", str(anonymous), "-s", str(STATION), "--json"]) == 0
+    captured = capsys.readouterr()
+    guessed = json.loads(captured.out)
+    assert guessed["bands"] == [1, 2, 3] and guessed["by_type"] != ref.by_type
+    assert main(["count", str(anonymous), "-s", str(STATION), "--bands", "3,2,1", "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)
+    assert chosen["bands"] == [3, 2, 1]
+    assert (chosen["railcars"], chosen["railcars_low"], chosen["railcars_high"], chosen["by_type"]) == (
+        ref.railcars,
+        ref.railcars_low,
+        ref.railcars_high,
+        ref.by_type,
+    )
+    # A three-band file without names, and a named four-band one, are read without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandOrderWarning)
+        read_windows(_write(tmp_path / "rgb_anon.tif", pix, t, crs, tags), read_stations(STATION))
+        named = _write(tmp_path / "named.tif", bgrn, t, crs, tags)
+        with rasterio.open(named, "r+") as ds:
+            ds.descriptions = ("blue", "green", "red", "nir")
+        (w,) = read_windows(named, read_stations(STATION))
+    assert w.bands == (3, 2, 1)
 
 
 @pytest.mark.parametrize(

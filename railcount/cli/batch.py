@@ -64,6 +64,13 @@ def batch(
     as_json: bool = typer.Option(
         False, "--json", help="Print the summary as one JSON object (ok, failed, skipped, db)."
     ),
+    bands: str | None = typer.Option(
+        None,
+        "--bands",
+        help="The files' bands to read as red, green, blue (e.g. 3,2,1 for blue-green-red-NIR "
+        "files whose bands carry no names) or one panchromatic band, for every scene. Scenes "
+        "stored from other bands are counted again.",
+    ),
 ) -> None:
     """Count every station in every scene of SCENES that covers it, into a results store.
 
@@ -80,6 +87,7 @@ def batch(
     --from 2022-01-01 --to 2023-12-31 --db tumangang.db
     """
     from railcount.batch import run_batch
+    from railcount.io.bands import parse_bands
 
     summary = run_batch(
         station,
@@ -91,6 +99,7 @@ def batch(
         scheduler=scheduler,
         force=force,
         max_cloud_cover=max_cloud_cover,
+        bands=parse_bands(bands),
         progress=ProgressBar() if sys.stderr.isatty() else log_line,
         log=_note,
     )

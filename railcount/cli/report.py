@@ -75,6 +75,12 @@ def report(
         "image, when its file gives no time of day; the sun is placed from it (as railcount count "
         "--shadows-toward).",
     ),
+    bands: str | None = typer.Option(
+        None,
+        "--bands",
+        help="With --scene: the file's bands to read as red, green, blue (e.g. 3,2,1 for a "
+        "blue-green-red-NIR file whose bands carry no names) or one panchromatic band.",
+    ),
 ) -> None:
     """Compare a station's count on a date with its history: verdict, statistics and one sentence.
 
@@ -82,6 +88,7 @@ def report(
     railcount report --station Tumangang --history counts.csv --date 2023-10-05
     --period pre-pandemic=2018-01-01:2020-01-31 --out report
     """
+    from railcount.io.bands import parse_bands
     from railcount.io.scenes import parse_acquired, parse_bearing
     from railcount.report.baseline import Thresholds
     from railcount.reporting import build_report, parse_period, write_report
@@ -103,6 +110,7 @@ def report(
         thumbnails=thumbnails,
         acquired=parse_acquired(acquired) if acquired is not None else None,
         shadows_toward=parse_bearing(shadows_toward) if shadows_toward is not None else None,
+        bands=parse_bands(bands),
     )
     paths = write_report(rep, out) if out is not None else {}
     if as_json:

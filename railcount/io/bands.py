@@ -9,6 +9,7 @@ data, they are masks. ``--bands`` overrides the choice.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +17,7 @@ import rasterio
 from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.windows import Window
 
-from railcount.errors import DataError, UsageError
+from railcount.errors import BandOrderWarning, DataError, UsageError
 
 _COLOURS = ("red", "green", "blue")
 # Descriptions like "Red", "red (B4)", "B04 red", "RED_BAND" name the band; "red edge" does not.
@@ -45,14 +46,24 @@ def parse_bands(text: str | None) -> tuple[int, ...] | None:
     return idx
 
 
-def choose_bands(ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = None) -> list[int]:
+def choose_bands(
+    ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = None, name: str | None = None
+) -> list[int]:
     """1-based indexes of the bands to read: R, G, B, or the one panchromatic band.
+
+    A file of four or more data bands that names none of them red, green and
+    blue (colour interpretation or description) has its first three read as
+    red, green, blue, with a :class:`~railcount.errors.BandOrderWarning`: many
+    4-band products are blue, green, red, near-infrared, and the cars' types
+    are read from their colours.
 
     Parameters
     ----------
     ds : rasterio dataset
     bands : sequence of int, optional
         An explicit choice (one or three 1-based indexes), checked against the file.
+    name : str, optional
+        The scene's name in messages (default: the dataset's).
 
     Raises
     ------
@@ -88,7 +99,18 @@ def choose_bands(ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = No
                 by_desc[colour] = i + 1
     if len(by_desc) == 3 and len(set(by_desc.values())) == 3:
         return [by_desc[c] for c in _COLOURS]
-    return data_bands[:3]
+    chosen = data_bands[:3]
+    if len(data_bands) >= 4:
+        warnings.warn(
+            BandOrderWarning(
+                f"{name or ds.name}: its {len(data_bands)} bands carry no colour names, so bands "
+                f"{', '.join(map(str, chosen))} are read as red, green, blue; many 4-band products are "
+                "blue, green, red, near-infrared: if this one is, pass --bands 3,2,1 (else the file's "
+                "red, green and blue band numbers), as the cars' types are read from their colours"
+            ),
+            stacklevel=2,
+        )
+    return chosen
 
 
 def read_validity(ds: rasterio.io.DatasetReader, band_idx: list[int], window: Window) -> np.ndarray:
@@ -106,7 +128,7 @@ def working_dtype(dtype: str) -> np.dtype:
 
 
 def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
-    """The range of meaningful values: the dtype's for 8 bit, ``NBITS`` when set, else the bit depth the data need.
+    """The range of meaningful values: the dtype's for 8 bit, ``NBITS`` when set, else the data's bit depth.
 
     The detector reads shadows as fractions of the sunlit level in *linear*
     units, so zero must stay zero: data without ``NBITS`` (most 16-bit

@@ -143,6 +143,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         tiles=tuple(str(t) for t in r.get("tiles") or ()),
         acquired_at=_acquired_at(r.get("acquired")),
         shadows_toward=_shadows_toward(r),
+        bands=tuple(int(b) for b in r.get("bands") or ()),
     )
 
 

@@ -79,7 +79,7 @@ def read_image(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
                     "so the station polygon is clipped and the GSD measured from the file"
                 )
-            band_idx = choose_bands(ds, bands)
+            band_idx = choose_bands(ds, bands, name)
             data, data_mask = read_bands(ds, band_idx, Window(0, 0, ds.width, ds.height), name)
             pixels = np.ascontiguousarray(np.moveaxis(data, 0, -1))
             rows, cols = pixels.shape[:2]
@@ -101,4 +101,5 @@ def read_image(
                 station=station,
                 acquired=acquisition_time(ds, name),
                 value_range=value_range(ds, pixels, data_mask),
+                bands=tuple(band_idx),
             )

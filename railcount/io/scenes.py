@@ -351,7 +351,7 @@ def read_window(
             [mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True, all_touched=True
         )
 
-    band_idx = choose_bands(ds, bands)
+    band_idx = choose_bands(ds, bands, name)
     # The part of the window that lies inside the raster.
     rc0, rc1 = max(c0, 0), min(c1, ds.width)
     rr0, rr1 = max(r0, 0), min(r1, ds.height)
@@ -388,6 +388,7 @@ def read_window(
         acquired=acquisition_time(ds, name),
         value_range=value_range(ds, pixels, valid),
         cloud_cover=provider_cloud_cover(ds),
+        bands=tuple(band_idx),
     )
     return _square_pixels(window, gx, gy)
 

@@ -86,6 +86,8 @@ class Observation:
     acquired_at: datetime | None = field(default=None, compare=False)
     # The shadows' bearing the count placed its sun from (a scene list's shadows=), or None.
     shadows_toward: float | None = field(default=None, compare=False)
+    # The file's bands the count read as red, green, blue (a batch's or a count's --bands), or ().
+    bands: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def low(self) -> float:

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -519,3 +520,56 @@ def test_macos_finder_files_are_not_scenes(tmp_path: Path, scenes: Path, station
         (tif.parent / f"._{tif.name}").write_bytes(b"\x00\x05\x16\x07" + bytes(4092))
     summary = run_batch(station, scenes, db=tmp_path / "r.db", workers=1)
     assert (summary.ok, summary.failed) == (3, 0)  # before: three more scenes, all failed
+
+
+def test_bands_for_a_four_band_archive_are_kept_and_a_change_counts_again(
+    tmp_path: Path, station: Path
+) -> None:
+    """``--bands`` reads every scene's bands as given and keeps them with each count; a batch run
+    again with other bands (the band order put right after the warning) counts the stored scenes
+    again and says so, and once more counts nothing; the report's evidence pack draws a stored count
+    from the bands it was read from."""
+    from railcount.errors import BandOrderWarning
+    from railcount.reporting import build_report
+
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    for seed, day in ((1, "2021-05-01"), (2, "2022-02-03")):
+        rng = np.random.default_rng(seed)
+        bgr = np.clip(120 + rng.normal(0, 6, (160, 240, 3)), 0, 255)
+        write_tif(folder / f"bgrn_{day}.tif", np.dstack([bgr, bgr[:, :, 1:2]]).astype(np.uint16) * 8)
+    db = tmp_path / "r.db"
+
+    def stored_bands() -> dict[str, list[int] | None]:
+        with sqlite3.connect(db) as c:
+            rows = c.execute("SELECT scene, record FROM counts").fetchall()
+        c.close()
+        return {Path(s).name: json.loads(r).get("bands") for s, r in rows}
+
+    with pytest.warns(BandOrderWarning) as caught:
+        first = run_batch(station, folder, db=db, workers=1)
+    said = sorted(str(w.message) for w in caught if isinstance(w.message, BandOrderWarning))
+    assert len(said) == 2 and all("its 4 bands carry no colour names" in m for m in said)
+    assert "bgrn_2021-05-01.tif" in said[0] and "bgrn_2022-02-03.tif" in said[1]
+    assert (first.ok, first.processed) == (2, 2)
+    assert stored_bands() == {"bgrn_2021-05-01.tif": [1, 2, 3], "bgrn_2022-02-03.tif": [1, 2, 3]}
+    notes: list[str] = []
+    again = run_batch(station, folder, db=db, workers=1, bands=(3, 2, 1), log=notes.append)
+    assert (again.ok, again.processed) == (2, 2)
+    assert any("2 stored counts were read from other bands than --bands 3,2,1" in n for n in notes), notes
+    assert all(b == [3, 2, 1] for b in stored_bands().values())
+    assert run_batch(station, folder, db=db, workers=1, bands=(3, 2, 1)).processed == 0
+    assert {tuple(r["bands"]) for r in read_counts(db)} == {(3, 2, 1)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandOrderWarning)  # read from its stored bands: no guess, no warning
+        rep = build_report(
+            "Inner",
+            db=db,
+            day=date(2022, 2, 3),
+            station_file=station,
+            evidence_dir=tmp_path / "report",
+            min_observed=0.0,
+        )
+    assert rep is not None
+    judged = json.loads((tmp_path / "report" / "judged" / "count.json").read_text())
+    assert judged["bands"] == [3, 2, 1]
