@@ -398,6 +398,7 @@ def evaluate_scene(
     out_dir: str | os.PathLike[str] | None = None,
     acquired: datetime | None = None,
     shadows_toward: float | None = None,
+    bands: Sequence[int] | None = None,
 ) -> list[StationEvaluation]:
     """Count ``scene`` and compare each station with the railcars in ``truth`` (GeoJSON, lon/lat).
 
@@ -406,15 +407,21 @@ def evaluate_scene(
     the count's files and the evaluation's (``evaluation.json``,
     ``errors.geojson``: the missed and the false cars, ``evaluation.png``)
     are written there, in a subfolder per station when there are several.
-    ``acquired`` replaces the scene's acquisition time, and ``shadows_toward`` places the sun from the
-    shadows' bearing (see :func:`count_scene`).
+    ``acquired`` replaces the scene's acquisition time, ``shadows_toward`` places the sun from the
+    shadows' bearing, and ``bands`` picks the bands read (see :func:`count_scene`).
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
     dirs = station_dirs(out_dir, stations) if out_dir is not None else []
     for k, sc in enumerate(
         count_scene(
-            scene, stations, params=params, out_dir=out_dir, acquired=acquired, shadows_toward=shadows_toward
+            scene,
+            stations,
+            params=params,
+            out_dir=out_dir,
+            acquired=acquired,
+            shadows_toward=shadows_toward,
+            bands=bands,
         )
     ):
         stock = stock_in_window(feats, sc.window)

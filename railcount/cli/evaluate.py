@@ -46,6 +46,12 @@ def evaluate(
         None, "--shadows-toward", help=SHADOWS_TOWARD_HELP, metavar="DEGREES"
     ),
     workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
+    bands: str | None = typer.Option(
+        None,
+        "--bands",
+        help="Bands to use, numbered from 1: three for red,green,blue (e.g. 3,2,1 for a BGRN file whose "
+        "bands carry no names) or one (panchromatic). Default: from the file's colour names.",
+    ),
 ) -> None:
     """Count SCENE and compare with TRUTH: count error and detection precision / recall / F1.
 
@@ -59,6 +65,7 @@ def evaluate(
     --station sample_tiles/tumangang_station.geojson
     --truth sample_tiles/tumangang_2023-10-05.truth.geojson --out eval/
     """
+    from railcount.io.bands import parse_bands
     from railcount.io.scenes import parse_acquired, parse_bearing
     from railcount.models import RAILCAR_TYPES
     from railcount.pipeline import evaluate_scene
@@ -68,7 +75,13 @@ def evaluate(
     toward = parse_bearing(shadows_toward) if shadows_toward is not None else None
     with helper_allowed(workers > 1):
         evaluated = evaluate_scene(
-            scene, read_stations(station), truth, out_dir=out, acquired=when, shadows_toward=toward
+            scene,
+            read_stations(station),
+            truth,
+            out_dir=out,
+            acquired=when,
+            shadows_toward=toward,
+            bands=parse_bands(bands),
         )
     for ev in evaluated:
         rec = ev.to_dict()
