@@ -23,7 +23,9 @@ origin (the first is the window as ``railcount count`` reads it, the row
 counts, the mean spread of a scene's counts over the origins (largest
 minus smallest, in cars and as a share of its truth) and their mean
 standard deviation. The bundled 2023-10-05 sample follows, counted at each
-origin (no truth: its hand count is "roughly 73").
+origin (no truth: its hand count is "roughly 73"), then the real scenes of
+``../shared/real`` (Muttenz west against its truth, the Joplin rail line and
+parking lot against none) when that folder is there.
 """
 
 from __future__ import annotations
@@ -40,7 +42,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import GSDS, ensure_scene, map_scene_range, scene_range_arguments  # noqa: E402
+from accuracy import (  # noqa: E402
+    GSDS,
+    REAL_CASES,
+    SHARED_REAL,
+    ensure_scene,
+    map_scene_range,
+    scene_range_arguments,
+)
 
 from railcount.models import SceneWindow  # noqa: E402
 
@@ -170,7 +179,30 @@ def main(argv: list[str] | None = None) -> int:
     print()
     each = ", ".join(f"{r}:{c} {n}" for (r, c), n in zip(args.shifts, counts, strict=True))
     print(f"bundled sample {SAMPLE.name}, railcars at each origin: {each}")
+    for line in real_lines(args.shifts):
+        print(line)
     return 0
+
+
+def real_lines(shifts: list[tuple[int, int]]) -> list[str]:
+    """One line per real scene of ``../shared/real``: its truth and the railcars at each origin
+    (none when the folder is absent)."""
+    from railcount.io.scenes import read_windows
+    from railcount.io.stations import read_stations
+    from railcount.io.truth import truth_centres
+
+    if not SHARED_REAL.is_dir():
+        return [f"(real scenes skipped: {SHARED_REAL} not found)"]
+    out = []
+    for name, tif, station, truth_file in REAL_CASES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (window,) = read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / station))
+            truth = len(truth_centres(SHARED_REAL / truth_file, window)) if truth_file else 0
+            counts = railcars_at(window, shifts)
+        each = ", ".join(f"{r}:{c} {n}" for (r, c), n in zip(shifts, counts, strict=True))
+        out.append(f"real {name} (truth {truth}), railcars at each origin: {each}")
+    return out
 
 
 if __name__ == "__main__":

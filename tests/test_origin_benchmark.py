@@ -56,3 +56,21 @@ def test_the_table_pools_origins_and_scenes():
     # spread (2 + 1) / 2 = 1.5 cars; of truth (0.2 + 0.05) / 2 = 12.5 %; sd (1 + 0.5) / 2 = 0.75
     assert cells[8:] == ["1.5", "12.5%", "0.75"]
     assert any(line.startswith("t all") for line in lines)
+
+
+@pytest.mark.real
+def test_the_real_scenes_are_counted_at_each_origin(shared_real):
+    """One line per real scene: its truth (Muttenz west's 43 wagons, its two outlines drawn twice
+    counted once; none on the Joplin polygons) and a count at each origin, the first as read."""
+    import origin
+    from accuracy import REAL_CASES
+
+    from railcount.detect.detector import detect
+
+    lines = origin.real_lines([(0, 0), (1, 1)])
+    assert [line.split(" (")[0] for line in lines] == [f"real {name}" for name, *_ in REAL_CASES]
+    assert "(truth 43)" in lines[0] and "(truth 0)" in lines[1] and "(truth 0)" in lines[2]
+    _, tif, station, _ = REAL_CASES[0]
+    (w,) = read_windows(shared_real / tif, read_stations(shared_real / station))
+    as_read = int((detect(w).kind != "locomotive").sum())
+    assert lines[0].endswith(f"0:0 {as_read}, 1:1 {railcars_at(w, [(1, 1)])[0]}")
