@@ -439,3 +439,22 @@ def test_paletted_band_is_expanded_to_rgb_and_transparent_entries_are_masks(tmp_
     img = read_image(png, gsd_m=0.5)
     np.testing.assert_array_equal(img.pixels, lut[idx])
     np.testing.assert_array_equal(img.data, idx > 0)
+
+
+def test_eight_unnamed_bands_are_warned_of_with_worldview_s_order(tmp_path, sample):
+    """A WorldView-like 8-band file (coastal, blue, green, yellow, red, red edge, NIR1, NIR2) without
+    band names: the warning gives WorldView's red, green, blue (5, 3, 2), which count as the sample."""
+    pix, t, crs, tags, ref = sample
+    r, g, b = pix.astype(np.uint16) * 8
+    eight = np.stack([b, b, g, (r + g) // 2, r, g, g, g])
+    scene = _write(tmp_path / "wv3.tif", eight, t, crs, tags)
+    with pytest.warns(BandOrderWarning, match=r"wv3\.tif: its 8 bands .* pass --bands 5,3,2"):
+        read_windows(scene, read_stations(STATION))
+    got = _count(scene, bands=(5, 3, 2))
+    assert got.bands == (5, 3, 2)
+    assert (got.railcars, got.railcars_low, got.railcars_high, got.by_type) == (
+        ref.railcars,
+        ref.railcars_low,
+        ref.railcars_high,
+        ref.by_type,
+    )

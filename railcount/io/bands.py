@@ -101,16 +101,30 @@ def choose_bands(
         return [by_desc[c] for c in _COLOURS]
     chosen = data_bands[:3]
     if len(data_bands) >= 4:
-        warnings.warn(
-            BandOrderWarning(
-                f"{name or ds.name}: its {len(data_bands)} bands carry no colour names, so bands "
-                f"{', '.join(map(str, chosen))} are read as red, green, blue; many 4-band products are "
-                "blue, green, red, near-infrared: if this one is, pass --bands 3,2,1 (else the file's "
-                "red, green and blue band numbers), as the cars' types are read from their colours"
-            ),
-            stacklevel=2,
-        )
+        warnings.warn(BandOrderWarning(_unnamed(name or ds.name, len(data_bands), chosen)), stacklevel=2)
     return chosen
+
+
+def _unnamed(name: str, n: int, chosen: list[int]) -> str:
+    """The warning for ``n`` data bands without colour names, of which ``chosen`` are read as RGB.
+
+    >>> "pass --bands 5,3,2" in _unnamed("a.tif", 8, [1, 2, 3])
+    True
+    >>> _unnamed("a.tif", 4, [1, 2, 3]).split("; ")[0]
+    'a.tif: its 4 bands carry no colour names, so bands 1, 2, 3 are read as red, green, blue'
+    """
+    if n == 8:
+        usual = (
+            "WorldView's eight bands are coastal, blue, green, yellow, red, red edge, NIR1, NIR2: "
+            "if this file's are, pass --bands 5,3,2"
+        )
+    else:
+        usual = "many 4-band products are blue, green, red, near-infrared: if this one is, pass --bands 3,2,1"
+    return (
+        f"{name}: its {n} bands carry no colour names, so bands {', '.join(map(str, chosen))} are read "
+        f"as red, green, blue; {usual} (else the file's red, green and blue band numbers), as the cars' "
+        "types are read from their colours"
+    )
 
 
 def read_validity(ds: rasterio.io.DatasetReader, band_idx: list[int], window: Window) -> np.ndarray:
