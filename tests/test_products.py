@@ -458,3 +458,23 @@ def test_eight_unnamed_bands_are_warned_of_with_worldview_s_order(tmp_path, samp
         ref.railcars_high,
         ref.by_type,
     )
+
+
+@pytest.mark.parametrize(("dtype", "scale", "top"), [(np.int16, 8, 2047.0), (np.float32, 1 / 255, 1.0)])
+def test_negative_values_read_as_black(tmp_path, sample, dtype, scale, top):
+    """A surface-reflectance product's few negative values (signed 16-bit, or float reflectance)
+    are black: the window keeps zero as zero, and counts as the same data with them set to 0."""
+    pix, t, crs, tags, _ = sample
+    values = (pix.astype(np.float64) * scale).astype(dtype)
+    values[:, 600:603, 700:703] = dtype(-20 * scale)  # inside the station, on the yard
+    signed = _write(tmp_path / "signed.tif", values, t, crs, tags)
+    clipped = _write(tmp_path / "clipped.tif", np.maximum(values, dtype(0)), t, crs, tags)
+    (w,) = read_windows(signed, read_stations(STATION))
+    assert float(w.pixels.min()) < 0 and w.value_range == (0.0, top)
+    a, b = _count(signed), _count(clipped)
+    assert (a.railcars, a.railcars_low, a.railcars_high, a.by_type) == (
+        b.railcars,
+        b.railcars_low,
+        b.railcars_high,
+        b.by_type,
+    )

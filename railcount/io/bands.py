@@ -149,8 +149,9 @@ def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.nda
     deliveries) are taken from 0 to the smallest ``2**k - 1`` (``k`` at
     least 8) that holds the window's largest value, so 8-bit values stored
     in 16 bits read as 8-bit, and 11-bit ones as with ``NBITS=11``.
-    Float data within [0, 1] is taken as reflectance (0-1); data with
-    negative values keep the window's own range.
+    Float data up to 1 is taken as reflectance (0-1). Negative values (a
+    surface-reflectance product's over-corrected dark pixels) read as black;
+    only data with no positive value keep the window's own range.
 
     Until railcount 0.6.22 the range was the window's own minimum to
     maximum: the darkest pixel was subtracted, shadows read darker than they
@@ -169,10 +170,10 @@ def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.nda
     if sample.size == 0:
         return 0.0, 1.0
     lo, hi = float(np.min(sample)), float(np.max(sample))
-    if dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
-        return 0.0, 1.0
-    if lo < 0.0:
+    if hi <= 0.0:
         return lo, hi if hi > lo else lo + 1.0
+    if dtype.kind == "f" and hi <= 1.0:
+        return 0.0, 1.0
     return 0.0, _bit_depth_top(hi)
 
 
