@@ -249,14 +249,22 @@ def run_batch(
                     f"selected, {_n(len(plan.tasks), 'scene')} to count"
                 )
             done = failed = 0
+            guessed: list[str] = []  # one line per scene read from unnamed bands
             tasks = [replace(t, bands=tuple(bands)) for t in plan.tasks] if bands else plan.tasks
             for task, outcomes in run_tasks(tasks, params, workers=n_workers, client=client, log=log):
                 store.write(*_records(task, outcomes, params))
                 done += 1
                 failed += any(o["status"] != "ok" for o in outcomes)
+                guessed += [o["bands_guessed"] for o in outcomes[:1] if o.get("bands_guessed")]
                 if progress is not None:
                     elapsed = time.perf_counter() - t0
                     progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
+            if guessed and log is not None:
+                log(
+                    f"warning: {_n(len(guessed), 'scene')} counted in this run name none of their bands "
+                    f"red, green or blue, so their first three were read as such; the first: {guessed[0]} "
+                    "(run again with --bands: the scenes read from other bands are counted again)"
+                )
             tally = count_states(store.states(DETECTOR_VERSION), plan.selected)
             warned = len(store.warned(DETECTOR_VERSION) & plan.selected)
             time_unknown = len(store.time_unknown(DETECTOR_VERSION) & plan.selected)

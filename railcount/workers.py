@@ -27,6 +27,7 @@ from typing import Any
 from railcount.detect.params import DetectorParams
 from railcount.errors import (
     AssumedSunWarning,
+    BandOrderWarning,
     CautionWarning,
     RailcountError,
     UsageError,
@@ -221,12 +222,14 @@ def count_task(
     for st in stations:
         t0 = time.perf_counter()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(record=True) as caught:
                 # Kept with the stored record instead of lost in a worker's stderr; others go on.
                 warnings.simplefilter("ignore", CautionWarning)
                 # An assumed sun shows in the stored acquisition time (no time of day); the batch's
                 # log line and summary say so, once, not a worker's raw warning per scene.
                 warnings.simplefilter("ignore", AssumedSunWarning)
+                # Bands read without colour names: the batch says so once, for all its scenes.
+                warnings.simplefilter("always", BandOrderWarning)
                 when = datetime.fromisoformat(acquired) if acquired else None
                 (sc,) = count_scene(
                     scene,
@@ -237,6 +240,10 @@ def count_task(
                     shadows_toward=shadows_toward,
                     bands=bands,
                 )
+            guessed = [str(w.message) for w in caught if issubclass(w.category, BandOrderWarning)]
+            for w in caught:  # any other warning is shown as it would have been
+                if not issubclass(w.category, BandOrderWarning):
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
             count = sc.result.to_dict()
             if sc.cautions:  # as the warning's line reads, scene first
                 count["warnings"] = [f"{sc.window.scene_id}: {c}" for c in sc.cautions]
@@ -248,6 +255,8 @@ def count_task(
                     "count": count,
                     "detections": detections_geojson(sc.window, sc.detections, sc.result),
                     "seconds": time.perf_counter() - t0,
+                    # Its bands were read without colour names (the warning's line), or None.
+                    "bands_guessed": guessed[0] if guessed else None,
                 }
             )
         except Exception as exc:  # one bad scene must not stop the batch
