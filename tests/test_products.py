@@ -478,3 +478,42 @@ def test_negative_values_read_as_black(tmp_path, sample, dtype, scale, top):
         b.railcars_high,
         b.by_type,
     )
+
+
+_IMD_BANDS = {
+    4: ("B", "G", "R", "N"),
+    8: ("C", "B", "G", "Y", "R", "RE", "N", "N2"),
+}
+
+
+def _imd(bands: tuple[str, ...]) -> str:
+    groups = "".join(
+        f"BEGIN_GROUP = BAND_{b}\n\tabsCalFactor = 1.0e-02;\nEND_GROUP = BAND_{b}\n" for b in bands
+    )
+    return f'version = "28.3";\n{groups}BEGIN_GROUP = IMAGE_1\n\tsatId = "WV03";\nEND_GROUP = IMAGE_1\nEND;\n'
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+@pytest.mark.parametrize("n", [4, 8])
+def test_a_maxar_delivery_s_imd_gives_the_band_order(tmp_path, sample, n, tiled):
+    """A Maxar image names none of its bands, but its .IMD lists them in order (BAND_B, BAND_G, ...):
+    red, green and blue are taken from it, without a warning, for the image (its own .IMD) and for a
+    tile of a tiled product (the product's .IMD, named without R1C1); the count is the sample's."""
+    pix, t, crs, tags, ref = sample
+    r, g, b = pix.astype(np.uint16) * 8
+    layers = {"B": b, "G": g, "R": r, "C": b, "Y": (r + g) // 2, "RE": g, "N": g, "N2": g}
+    stack = np.stack([layers[k] for k in _IMD_BANDS[n]])
+    product = "23OCT05014852-M2AS-058012345010_01_P001"
+    image = "23OCT05014852-M2AS_R1C1-058012345010_01_P001" if tiled else product
+    scene = _write(tmp_path / f"{image}.TIF", stack, t, crs, tags)
+    (tmp_path / f"{product}.IMD").write_text(_imd(_IMD_BANDS[n]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandOrderWarning)
+        (w,) = read_windows(scene, read_stations(STATION))
+        got = _count(scene)
+    assert w.bands == ((3, 2, 1) if n == 4 else (5, 3, 2))
+    assert (got.railcars, got.by_type) == (ref.railcars, ref.by_type)
+    # An .IMD listing another number of bands than the image holds is not trusted: the warning stands.
+    (tmp_path / f"{product}.IMD").write_text(_imd(("B", "G", "R")))
+    with pytest.warns(BandOrderWarning):
+        read_windows(scene, read_stations(STATION))

@@ -18,6 +18,7 @@ from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.windows import Window
 
 from railcount.errors import BandOrderWarning, DataError, UsageError
+from railcount.io.maxar import imd_band_names, imd_of
 
 _COLOURS = ("red", "green", "blue")
 # Descriptions like "Red", "red (B4)", "B04 red", "RED_BAND" name the band; "red edge" does not.
@@ -52,10 +53,11 @@ def choose_bands(
     """1-based indexes of the bands to read: R, G, B, or the one panchromatic band.
 
     A file of four or more data bands that names none of them red, green and
-    blue (colour interpretation or description) has its first three read as
-    red, green, blue, with a :class:`~railcount.errors.BandOrderWarning`: many
-    4-band products are blue, green, red, near-infrared, and the cars' types
-    are read from their colours.
+    blue (colour interpretation or description) is read as the Maxar ``.IMD``
+    beside it lists its bands, else has its first three read as red, green,
+    blue, with a :class:`~railcount.errors.BandOrderWarning`: many 4-band
+    products are blue, green, red, near-infrared, and the cars' types are read
+    from their colours.
 
     Parameters
     ----------
@@ -99,10 +101,27 @@ def choose_bands(
                 by_desc[colour] = i + 1
     if len(by_desc) == 3 and len(set(by_desc.values())) == 3:
         return [by_desc[c] for c in _COLOURS]
+    if len(data_bands) >= 4:
+        listed = _listed_by_imd(ds, name, data_bands)
+        if listed is not None:
+            return listed
     chosen = data_bands[:3]
     if len(data_bands) >= 4:
         warnings.warn(BandOrderWarning(_unnamed(name or ds.name, len(data_bands), chosen)), stacklevel=2)
     return chosen
+
+
+def _listed_by_imd(
+    ds: rasterio.io.DatasetReader, name: str | None, data_bands: list[int]
+) -> list[int] | None:
+    """Red, green and blue as a Maxar ``.IMD`` beside the file lists its bands (one group per band, in
+    the file's order; :mod:`railcount.io.maxar`), or None when there is none, or it lists another
+    number of bands or no red, green and blue."""
+    imd = imd_of(getattr(ds, "source_path", None) or name or ds.name)
+    listed = imd_band_names(imd) if imd is not None else []
+    if len(listed) != len(data_bands) or not {"R", "G", "B"} <= set(listed):
+        return None
+    return [data_bands[listed.index(c)] for c in ("R", "G", "B")]
 
 
 def _unnamed(name: str, n: int, chosen: list[int]) -> str:

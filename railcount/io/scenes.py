@@ -49,6 +49,7 @@ from railcount.errors import (
 )
 from railcount.io.bands import choose_bands, read_validity, value_range, working_dtype
 from railcount.io.gdalenv import gdal_env, is_remote
+from railcount.io.maxar import product_imd
 from railcount.io.mosaic import gdal_path, mosaic_vrt, scene_label, scene_sources, vrt_file
 from railcount.models import SceneWindow, Station, apply_affine
 
@@ -548,23 +549,9 @@ def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None)
     return _imd_cloud_cover(imd) if imd is not None else None
 
 
-_MAXAR_TILE = re.compile(r"_R\d+C\d+-", re.IGNORECASE)
-
-
 def maxar_product_imd(path: str) -> Path | None:
-    """The ``.IMD`` of the Maxar product a tile belongs to (``..._R1C1-...TIF`` -> ``...-....IMD``
-    beside it, in any capitals), or None: GDAL looks for a file's ``.IMD`` under its own name only."""
-    if "://" in path:
-        return None
-    tile = Path(path)
-    if not _MAXAR_TILE.search(tile.stem):
-        return None
-    stem = _MAXAR_TILE.sub("-", tile.stem)
-    for suffix in (".IMD", ".imd"):
-        candidate = tile.with_name(stem + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
+    """The ``.IMD`` of the Maxar product a tile belongs to (:func:`railcount.io.maxar.product_imd`)."""
+    return product_imd(path)
 
 
 def _imd_cloud_cover(imd: Path) -> float | None:
