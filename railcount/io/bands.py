@@ -1,8 +1,9 @@
 """Which bands of a scene are used, which pixels are valid, and what their values mean.
 
 RGB is chosen from multispectral files (BGRN, WorldView's eight bands...) by
-colour interpretation, else by band description, else the first three data
-bands; a single data band (panchromatic) is used as is; alpha bands are never
+colour interpretation, else by band description, else by a Maxar ``.IMD``'s
+list of bands, else the first three data bands (with a warning when there are
+more); a single data band (panchromatic) is used as is; alpha bands are never
 data, they are masks. ``--bands`` overrides the choice.
 """
 
