@@ -161,4 +161,5 @@ def summarise(
         provider_cloud_cover=window.cloud_cover,
         tiles=window.tiles,
         bands=window.bands,
+        bands_guessed=window.bands_guessed,
     )

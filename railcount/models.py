@@ -92,6 +92,10 @@ class SceneWindow:
     bands : tuple of int
         The file's bands the pixels were read from, numbered from 1: red,
         green, blue, or the one panchromatic band; () when not known.
+    bands_guessed : bool
+        True when the file names none of its several bands, so its first
+        three were read as red, green, blue (a
+        :class:`~railcount.errors.BandOrderWarning`).
     """
 
     pixels: np.ndarray
@@ -108,6 +112,7 @@ class SceneWindow:
     shadows_toward_deg: float | None = None
     tiles: tuple[str, ...] = ()
     bands: tuple[int, ...] = ()
+    bands_guessed: bool = False
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]
@@ -256,6 +261,8 @@ class CountResult:
     tiles: tuple[str, ...] = ()
     # The file's bands read as red, green, blue (or the one panchromatic band), numbered from 1.
     bands: tuple[int, ...] = ()
+    # True when the file names none of its several bands and its first three were read as RGB.
+    bands_guessed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -278,4 +285,5 @@ class CountResult:
             "provider_cloud_cover": self.provider_cloud_cover,
             "tiles": list(self.tiles) or None,
             "bands": list(self.bands) or None,
+            "bands_guessed": self.bands_guessed,
         }

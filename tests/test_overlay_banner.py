@@ -67,3 +67,18 @@ def test_the_banner_stands_above_the_picture_and_hides_none_of_it(counted_sample
     assert img.shape[0] - top == round(window.shape[0] * scale)  # every row of the picture is below it
     assert (img[:top] == 0).mean() > 0.8  # a black band, text on it
     assert not (img[top] == 0).all()  # the picture's first row, shown
+
+
+def test_types_read_from_guessed_bands_say_so_on_the_banner(counted_sample):
+    """The car types are read from colour: when the file named none of its bands, the banner's types
+    line says which were taken for red, green and blue (and is drawn: the banner changes)."""
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    guessed = dataclasses.replace(result, bands=(1, 2, 3), bands_guessed=True)
+    assert outputs.types_note(result).startswith("types (indicative): ")
+    assert outputs.types_note(guessed).startswith(
+        "types (indicative; bands 1, 2, 3 taken for red, green, blue): "
+    )
+    plain, marked = outputs.overlay_image(window, dets, result), outputs.overlay_image(window, dets, guessed)
+    top = min(_banner_rows(plain), _banner_rows(marked))
+    assert plain.shape[1] == marked.shape[1] and not np.array_equal(plain[:top], marked[:top])
+    np.testing.assert_array_equal(plain[_banner_rows(plain) :], marked[_banner_rows(marked) :])

@@ -110,10 +110,11 @@ def test_a_four_band_file_without_colour_names_is_warned_of_and_its_types_follow
         assert main(["count", str(anonymous), "-s", str(STATION), "--json"]) == 0
     captured = capsys.readouterr()
     guessed = json.loads(captured.out)
-    assert guessed["bands"] == [1, 2, 3] and guessed["by_type"] != ref.by_type
+    assert guessed["bands"] == [1, 2, 3] and guessed["bands_guessed"] is True
+    assert guessed["by_type"] != ref.by_type
     assert main(["count", str(anonymous), "-s", str(STATION), "--bands", "3,2,1", "--json"]) == 0
     chosen = json.loads(capsys.readouterr().out)
-    assert chosen["bands"] == [3, 2, 1]
+    assert chosen["bands"] == [3, 2, 1] and chosen["bands_guessed"] is False
     assert (chosen["railcars"], chosen["railcars_low"], chosen["railcars_high"], chosen["by_type"]) == (
         ref.railcars,
         ref.railcars_low,

@@ -233,10 +233,7 @@ def overlay_image(
     if errors is not None:
         caption += f" | truth {errors.truth}: {len(errors.missed_rings)} missed, {len(errors.false)} false"
         legend += [(_MISSED, "missed (true car)"), (_FALSE, "false (no true car)")]
-    types = ", ".join(f"{n} {name}" for name, n in result.by_type.items() if n)
-    if result.tarped:
-        types += f"; {result.tarped} tarped"
-    note = f"types (indicative): {types}" if types else ""
+    note = types_note(result)
     legend.append((_STATION, "station"))
     arrow = shadow_arrow(window, result.sun)
     if arrow is not None and result.sun is not None:
@@ -400,6 +397,27 @@ def write_evaluation(
     if not cv2.imwrite(str(paths["picture"]), overlay_image(window, dets, result, errors=errors)):
         raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
     return paths
+
+
+def types_note(result: CountResult) -> str:
+    """The overlay's line of car types, "" when none: indicative, and when the file named none of its
+    bands, which bands were taken for red, green and blue (types are read from colour).
+
+    >>> from railcount.models import CountResult
+    >>> r = CountResult("S", "s.tif", None, 3, 2, 4, 0, {"tank": 2, "open": 1}, 1, 1.0, 0.5, "x",
+    ...                 bands=(1, 2, 3), bands_guessed=True)
+    >>> types_note(r)
+    'types (indicative; bands 1, 2, 3 taken for red, green, blue): 2 tank, 1 open; 1 tarped'
+    """
+    types = ", ".join(f"{n} {name}" for name, n in result.by_type.items() if n)
+    if result.tarped:
+        types += f"; {result.tarped} tarped"
+    read = (
+        f"indicative; bands {', '.join(map(str, result.bands))} taken for red, green, blue"
+        if result.bands_guessed
+        else "indicative"
+    )
+    return f"types ({read}): {types}" if types else ""
 
 
 def write_outputs(

@@ -33,8 +33,8 @@ from rasterio.warp import transform_geom
 from rasterio.windows import Window
 from shapely.geometry import box, mapping, shape
 
-from railcount.errors import SceneReadError, UsageError
-from railcount.io.bands import choose_bands, value_range
+from railcount.errors import BandOrderWarning, SceneReadError, UsageError
+from railcount.io.bands import band_choice, value_range
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.mosaic import scene_label
 from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
@@ -79,7 +79,9 @@ def read_image(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
                     "so the station polygon is clipped and the GSD measured from the file"
                 )
-            band_idx = choose_bands(ds, bands, name)
+            band_idx, guess = band_choice(ds, bands, name)
+            if guess:
+                warnings.warn(BandOrderWarning(guess), stacklevel=3)
             data, data_mask = read_bands(ds, band_idx, Window(0, 0, ds.width, ds.height), name)
             pixels = np.ascontiguousarray(np.moveaxis(data, 0, -1))
             rows, cols = pixels.shape[:2]
@@ -102,4 +104,5 @@ def read_image(
                 acquired=acquisition_time(ds, name),
                 value_range=value_range(ds, pixels, data_mask),
                 bands=tuple(band_idx),
+                bands_guessed=guess is not None,
             )

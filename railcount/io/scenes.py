@@ -40,6 +40,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railcount.errors import (
+    BandOrderWarning,
     NoOverlapError,
     NotGeoreferencedError,
     NoValidPixelsError,
@@ -47,7 +48,7 @@ from railcount.errors import (
     SlowReadWarning,
     UsageError,
 )
-from railcount.io.bands import choose_bands, read_validity, value_range, working_dtype
+from railcount.io.bands import band_choice, read_validity, value_range, working_dtype
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.maxar import product_imd
 from railcount.io.mosaic import gdal_path, mosaic_vrt, scene_label, scene_sources, vrt_file
@@ -352,7 +353,9 @@ def read_window(
             [mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True, all_touched=True
         )
 
-    band_idx = choose_bands(ds, bands, name)
+    band_idx, guess = band_choice(ds, bands, name)
+    if guess:
+        warnings.warn(BandOrderWarning(guess), stacklevel=3)
     # The part of the window that lies inside the raster.
     rc0, rc1 = max(c0, 0), min(c1, ds.width)
     rr0, rr1 = max(r0, 0), min(r1, ds.height)
@@ -390,6 +393,7 @@ def read_window(
         value_range=value_range(ds, pixels, valid),
         cloud_cover=provider_cloud_cover(ds),
         bands=tuple(band_idx),
+        bands_guessed=guess is not None,
     )
     return _square_pixels(window, gx, gy)
 
