@@ -255,7 +255,7 @@ def run_batch(
                 store.write(*_records(task, outcomes, params))
                 done += 1
                 failed += any(o["status"] != "ok" for o in outcomes)
-                guessed += [o["bands_guessed"] for o in outcomes[:1] if o.get("bands_guessed")]
+                guessed += [o["bands_guessed"] for o in outcomes if o.get("bands_guessed")][:1]
                 if progress is not None:
                     elapsed = time.perf_counter() - t0
                     progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))

@@ -51,24 +51,20 @@ def parse_bands(text: str | None) -> tuple[int, ...] | None:
 def choose_bands(
     ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = None, name: str | None = None
 ) -> list[int]:
-    """:func:`band_choice`'s bands, with its warning given as a
-    :class:`~railcount.errors.BandOrderWarning` when the file names none of its bands."""
-    chosen, guess = band_choice(ds, bands, name)
-    if guess:
-        warnings.warn(BandOrderWarning(guess), stacklevel=2)
-    return chosen
+    """:func:`band_choice`'s bands (and its warning, when they are a guess)."""
+    return band_choice(ds, bands, name)[0]
 
 
 def band_choice(
     ds: rasterio.io.DatasetReader, bands: Sequence[int] | None = None, name: str | None = None
-) -> tuple[list[int], str | None]:
-    """1-based indexes of the bands to read (R, G, B, or the one panchromatic band), and the warning
-    when they are a guess (else None).
+) -> tuple[list[int], bool]:
+    """1-based indexes of the bands to read (R, G, B, or the one panchromatic band), and whether they
+    are a guess, which a :class:`~railcount.errors.BandOrderWarning` then says.
 
     A file of four or more data bands that names none of them red, green and
     blue (colour interpretation or description) is read as the Maxar ``.IMD``
     beside it lists its bands, else has its first three read as red, green,
-    blue, and the warning says so: many 4-band products are blue, green, red,
+    blue, and the warning is given: many 4-band products are blue, green, red,
     near-infrared, and the cars' types are read from their colours.
 
     Parameters
@@ -93,7 +89,7 @@ def band_choice(
                 f"{ds.name}: --bands names band {bad[0]} but the file has {ds.count} "
                 f"band{'s' if ds.count != 1 else ''}; number bands from 1"
             )
-        return list(bands), None
+        return list(bands), False
     interp = list(ds.colorinterp)
     data_bands = [i + 1 for i, ci in enumerate(interp) if ci != ColorInterp.alpha]
     if not data_bands:
@@ -102,25 +98,26 @@ def band_choice(
             "if a band does hold the image, name it with --bands N"
         )
     if len(data_bands) < 3:
-        return data_bands[:1], None
+        return data_bands[:1], False
     by_ci = {ci: i + 1 for i, ci in enumerate(interp)}
     if all(c in by_ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
-        return [by_ci[ColorInterp.red], by_ci[ColorInterp.green], by_ci[ColorInterp.blue]], None
+        return [by_ci[ColorInterp.red], by_ci[ColorInterp.green], by_ci[ColorInterp.blue]], False
     by_desc: dict[str, int] = {}
     for i, desc in enumerate(ds.descriptions):
         for colour, pattern in _DESCRIPTION.items():
             if desc and colour not in by_desc and pattern.search(desc):
                 by_desc[colour] = i + 1
     if len(by_desc) == 3 and len(set(by_desc.values())) == 3:
-        return [by_desc[c] for c in _COLOURS], None
+        return [by_desc[c] for c in _COLOURS], False
     if len(data_bands) >= 4:
         listed = _listed_by_imd(ds, name, data_bands)
         if listed is not None:
-            return listed, None
+            return listed, False
     chosen = data_bands[:3]
-    if len(data_bands) >= 4:
-        return chosen, _unnamed(name or ds.name, len(data_bands), chosen)
-    return chosen, None
+    if len(data_bands) < 4:
+        return chosen, False
+    warnings.warn(BandOrderWarning(_unnamed(name or ds.name, len(data_bands), chosen)), stacklevel=3)
+    return chosen, True
 
 
 def _listed_by_imd(

@@ -33,7 +33,7 @@ from rasterio.warp import transform_geom
 from rasterio.windows import Window
 from shapely.geometry import box, mapping, shape
 
-from railcount.errors import BandOrderWarning, SceneReadError, UsageError
+from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import band_choice, value_range
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.mosaic import scene_label
@@ -79,9 +79,7 @@ def read_image(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
                     "so the station polygon is clipped and the GSD measured from the file"
                 )
-            band_idx, guess = band_choice(ds, bands, name)
-            if guess:
-                warnings.warn(BandOrderWarning(guess), stacklevel=3)
+            band_idx, guessed = band_choice(ds, bands, name)
             data, data_mask = read_bands(ds, band_idx, Window(0, 0, ds.width, ds.height), name)
             pixels = np.ascontiguousarray(np.moveaxis(data, 0, -1))
             rows, cols = pixels.shape[:2]
@@ -104,5 +102,5 @@ def read_image(
                 acquired=acquisition_time(ds, name),
                 value_range=value_range(ds, pixels, data_mask),
                 bands=tuple(band_idx),
-                bands_guessed=guess is not None,
+                bands_guessed=guessed,
             )

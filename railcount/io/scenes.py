@@ -40,7 +40,6 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railcount.errors import (
-    BandOrderWarning,
     NoOverlapError,
     NotGeoreferencedError,
     NoValidPixelsError,
@@ -353,9 +352,7 @@ def read_window(
             [mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True, all_touched=True
         )
 
-    band_idx, guess = band_choice(ds, bands, name)
-    if guess:
-        warnings.warn(BandOrderWarning(guess), stacklevel=3)
+    band_idx, guessed = band_choice(ds, bands, name)
     # The part of the window that lies inside the raster.
     rc0, rc1 = max(c0, 0), min(c1, ds.width)
     rr0, rr1 = max(r0, 0), min(r1, ds.height)
@@ -393,7 +390,7 @@ def read_window(
         value_range=value_range(ds, pixels, valid),
         cloud_cover=provider_cloud_cover(ds),
         bands=tuple(band_idx),
-        bands_guessed=guess is not None,
+        bands_guessed=guessed,
     )
     return _square_pixels(window, gx, gy)
 
@@ -536,7 +533,7 @@ def _nitf_time(idatim: str | None) -> str | None:
 def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None) -> float | None:
     """Percent of the scene its provider reported cloudy, from GDAL's :data:`IMAGERY_DOMAIN`
     (``CLOUDCOVER``), else a ``CLOUDCOVER`` or ``CLOUD_COVER`` tag of the file's own, else, for a
-    tile of a Maxar product, the product's ``.IMD`` (:func:`maxar_product_imd`; ``name`` is the
+    tile of a Maxar product, the product's ``.IMD`` (:func:`~railcount.io.maxar.product_imd`; ``name`` is the
     file's path when the dataset's is not); None when none is given, or it is GDAL's 999 (not
     known) or not a percentage."""
     tags, imagery = ds.tags(), _imagery_tags(ds)
@@ -549,13 +546,8 @@ def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None)
             return value
     if imagery:
         return None  # GDAL read the delivery's files, and they give none
-    imd = maxar_product_imd(name or getattr(ds, "source_path", None) or ds.name)
+    imd = product_imd(name or getattr(ds, "source_path", None) or ds.name)
     return _imd_cloud_cover(imd) if imd is not None else None
-
-
-def maxar_product_imd(path: str) -> Path | None:
-    """The ``.IMD`` of the Maxar product a tile belongs to (:func:`railcount.io.maxar.product_imd`)."""
-    return product_imd(path)
 
 
 def _imd_cloud_cover(imd: Path) -> float | None:

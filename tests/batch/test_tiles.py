@@ -41,6 +41,15 @@ def delivery(tmp_path: Path) -> tuple[Path, list[Path]]:
     return folder, tiles
 
 
+def _report_of_2023_10_05(db: Path, out: Path):
+    """The sample station's report on 2023-10-05 from ``db``, its evidence pack written to ``out``."""
+    from railcount.reporting import build_report
+
+    return build_report(
+        "Tumangang", db=db, day=date(2023, 10, 5), station_file=SAMPLE_STATION, evidence_dir=out, thumbnails=0
+    )
+
+
 def test_tiles_of_one_acquisition_are_one_count_of_the_whole_station(tmp_path, delivery, whole) -> None:
     folder, tiles = delivery
     db = tmp_path / "r.db"
@@ -108,14 +117,7 @@ def test_the_report_draws_a_tiled_scene_from_its_tiles(tmp_path, delivery, whole
     folder, tiles = delivery
     db = tmp_path / "r.db"
     run_batch(SAMPLE_STATION, folder, db=db, workers=1)
-    report = build_report(
-        "Tumangang",
-        db=db,
-        day=date(2023, 10, 5),
-        station_file=SAMPLE_STATION,
-        evidence_dir=tmp_path / "report",
-        thumbnails=0,
-    )
+    report = _report_of_2023_10_05(db, tmp_path / "report")
     assert report.judged_overlay is not None, report.overlay_note
     assert report.judged_overlay.observation.railcars == whole
     assert report.judged_overlay.png.startswith(b"\x89PNG")
@@ -252,8 +254,6 @@ def test_the_report_counts_a_scene_again_as_its_count_was_made(tmp_path, given, 
     # A scene whose file gives no time, listed with its time or its shadows' bearing: the report's
     # evidence pack counts it again so (before: at the sun assumed for a date alone, another count
     # than the stored one).
-    from railcount.reporting import build_report
-
     scene = tmp_path / "yard_2023-10-05.tif"
     untimed_copy(SAMPLE_SCENE, scene)  # the name gives the date alone
     listing = tmp_path / "scenes.txt"
@@ -262,13 +262,6 @@ def test_the_report_counts_a_scene_again_as_its_count_was_made(tmp_path, given, 
     run_batch(SAMPLE_STATION, listing, db=db, workers=1)
     row = next(r for r in read_counts(db) if r["acquired"].startswith("2023-10-05"))
     assert {k: row[k] for k in stored} == stored
-    report = build_report(
-        "Tumangang",
-        db=db,
-        day=date(2023, 10, 5),
-        station_file=SAMPLE_STATION,
-        evidence_dir=tmp_path / "report",
-        thumbnails=0,
-    )
+    report = _report_of_2023_10_05(db, tmp_path / "report")
     assert report.judged_overlay is not None, report.overlay_note
     assert report.judged_overlay.observation.railcars == row["railcars"]
