@@ -17,7 +17,14 @@ made once) as:
 * ``BGRN, no names``: colour scenes as 16-bit blue, green, red, NIR (the
   green band again) with no colour interpretation or band names, read as
   railcount reads them unless told (the first three bands, with a warning),
-  and ``BGRN, --bands 3,2,1``: the same files with the bands given.
+  and ``BGRN, --bands 3,2,1``: the same files with the bands given;
+* ``Planet analytic``: as Planet delivers a SkySat ``analytic`` asset: the
+  BGRN copy's pixels with no tags at all (no ``NBITS``, no acquisition
+  time), the time only in the file name, which Planet writes in UTC
+  (``20231005_014852_ssc9_u0600_analytic.tif``); panchromatic scenes as a
+  16-bit ``_panchromatic`` file. Until detector 0.6.23 such a file was
+  counted with its date alone (the sun assumed at 10:30) and its bands
+  guessed.
 
 Panchromatic scenes have no BGRN rows. Each row gives the weighted count
 error (sum |count - truth| / sum truth) and bias of the copies, how many
@@ -31,6 +38,7 @@ value, and its count moved (see the README's *Scenes the loader reads*).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -42,13 +50,21 @@ from rasterio.enums import ColorInterp, MaskFlags
 
 from railcount.errors import BandOrderWarning
 from railcount.io.bands import choose_bands
+from railcount.io.scenes import parse_datetime
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import ensure_scene, known_warnings_ignored, map_scene_range, scene_range_arguments
 
-CONTAINERS = ("as generated", "16-bit, no NBITS", "float32", "BGRN, no names", "BGRN, --bands 3,2,1")
+CONTAINERS = (
+    "as generated",
+    "16-bit, no NBITS",
+    "float32",
+    "BGRN, no names",
+    "BGRN, --bands 3,2,1",
+    "Planet analytic",
+)
 
 
 class Counted(NamedTuple):
@@ -108,10 +124,15 @@ def copies(scene: Path, folder: Path) -> dict[str, Path]:
         rgb = [b - 1 for b in chosen] if len(chosen) == 3 else None
         wide = pix.astype(np.uint16) * (8 if eight else 1)
         stem = scene.stem
+        when = parse_datetime(tags["TIFFTAG_DATETIME"])
+        assert when is not None, scene
+        number = re.match(r"s(\d+)_", stem)  # the benchmark's seed: two scenes taken at one second differ
+        item = f"{when:%Y%m%d_%H%M%S}_ssc9_u{int(number[1]) % 10000 if number else 0:04d}"
         paths = {
             "16-bit, no NBITS": folder / f"{stem}.u16.tif",
             "float32": folder / f"{stem}.f32.tif",
             "BGRN, no names": folder / f"{stem}.bgrn.tif",
+            "Planet analytic": folder / f"{item}_{'analytic' if rgb is not None else 'panchromatic'}.tif",
         }
         if not paths["16-bit, no NBITS"].exists():
             _save(
@@ -131,11 +152,20 @@ def copies(scene: Path, folder: Path) -> dict[str, Path]:
                 anonymous,
                 mask=mask,
             )
+        if not paths["Planet analytic"].exists():
+            if rgb is not None:
+                r, g, b = (wide[i] for i in rgb)
+                planet, interp4 = np.stack([b, g, r, g]), [ColorInterp.gray] + [ColorInterp.undefined] * 3
+            else:
+                planet, interp4 = wide, [ColorInterp.gray] * ds.count
+            _save(
+                paths["Planet analytic"], planet, _profile(ds, len(planet), "uint16"), {}, interp4, mask=mask
+            )
         assert bits in (None, "11"), bits
     out.update({k: p for k, p in paths.items() if p.exists()})
     if "BGRN, no names" in out:
         out["BGRN, --bands 3,2,1"] = out["BGRN, no names"]
-    return out
+    return {k: out[k] for k in CONTAINERS if k in out}
 
 
 def count_copies(job: tuple[str, int, str, str]) -> list[Counted]:

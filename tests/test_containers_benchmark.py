@@ -24,7 +24,11 @@ def scene(tmp_path: Path) -> tuple[Path, Path]:
     """A small 8-bit colour scene, its bands stored blue, green, red but named, and a station in it."""
     rng = np.random.default_rng(4)
     rgb = rng.integers(20, 240, (120, 160, 3), dtype=np.uint8)
-    path = write_tif(tmp_path / "yard_2021-05-01.tif", rgb[:, :, ::-1].copy(), tags={"NOTE": "kept"})
+    path = write_tif(
+        tmp_path / "yard_2021-05-01.tif",
+        rgb[:, :, ::-1].copy(),
+        tags={"NOTE": "kept", "TIFFTAG_DATETIME": "2021:05:01 02:15:30"},
+    )
     with rasterio.open(path, "r+") as ds:
         ds.colorinterp = [ColorInterp.blue, ColorInterp.green, ColorInterp.red]
     x0, y0 = ORIGIN
@@ -45,11 +49,19 @@ def test_every_copy_reads_as_the_scene(tmp_path: Path, scene) -> None:
             bands = (3, 2, 1) if container == "BGRN, --bands 3,2,1" else None
             (reads[container],) = read_windows(copy, stations, bands=bands)
         with rasterio.open(copy) as ds:
-            assert ds.tags()["NOTE"] == "kept" and ds.tags(1, "IMAGE_STRUCTURE").get("NBITS") is None
+            assert ds.tags(1, "IMAGE_STRUCTURE").get("NBITS") is None
+            # A Planet asset keeps nothing but the pixels: the time is in its name only.
+            planet = container == "Planet analytic"
+            assert ds.tags().get("NOTE") == (None if planet else "kept")
+            assert ("TIFFTAG_DATETIME" in ds.tags()) is not planet
+    assert made["Planet analytic"].name == "20210501_021530_ssc9_u0000_analytic.tif"
+    assert {w.acquired for w in reads.values()} == {own.acquired}
     eight = own.pixels.astype(np.float64)
     np.testing.assert_array_equal(reads["16-bit, no NBITS"].pixels, eight * 8)
     np.testing.assert_array_equal(reads["float32"].pixels, eight)
     np.testing.assert_array_equal(reads["BGRN, --bands 3,2,1"].pixels, eight * 8)
+    np.testing.assert_array_equal(reads["Planet analytic"].pixels, eight * 8)
+    assert reads["Planet analytic"].bands == (3, 2, 1) and not reads["Planet analytic"].bands_guessed
     # Without names the file's first three bands (blue, green, red) are read as red, green, blue.
     np.testing.assert_array_equal(reads["BGRN, no names"].pixels, eight[:, :, ::-1] * 8)
     assert reads["16-bit, no NBITS"].value_range == reads["BGRN, --bands 3,2,1"].value_range == (0.0, 2047.0)

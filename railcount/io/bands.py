@@ -19,6 +19,7 @@ from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.windows import Window
 
 from railcount.errors import BandOrderWarning, DataError, UsageError
+from railcount.io import planet
 from railcount.io.maxar import imd_band_names, imd_of
 
 _COLOURS = ("red", "green", "blue")
@@ -63,7 +64,8 @@ def band_choice(
 
     A file of four or more data bands that names none of them red, green and
     blue (colour interpretation or description) is read as the Maxar ``.IMD``
-    beside it lists its bands, else has its first three read as red, green,
+    beside it lists its bands, or as a Planet multispectral asset's name says
+    (:func:`railcount.io.planet.rgb_bands`), else has its first three read as red, green,
     blue, and the warning is given: many 4-band products are blue, green, red,
     near-infrared, and the cars' types are read from their colours.
 
@@ -110,7 +112,8 @@ def band_choice(
     if len(by_desc) == 3 and len(set(by_desc.values())) == 3:
         return [by_desc[c] for c in _COLOURS], False
     if len(data_bands) >= 4:
-        listed = _listed_by_imd(ds, name, data_bands)
+        own = str(getattr(ds, "source_path", None) or ds.name)
+        listed = _listed_by_imd(own, data_bands) or planet.rgb_bands(own, data_bands)
         if listed is not None:
             return listed, False
     chosen = data_bands[:3]
@@ -120,13 +123,11 @@ def band_choice(
     return chosen, True
 
 
-def _listed_by_imd(
-    ds: rasterio.io.DatasetReader, name: str | None, data_bands: list[int]
-) -> list[int] | None:
+def _listed_by_imd(path: str, data_bands: list[int]) -> list[int] | None:
     """Red, green and blue as a Maxar ``.IMD`` beside the file lists its bands (one group per band, in
     the file's order; :mod:`railcount.io.maxar`), or None when there is none, or it lists another
     number of bands or no red, green and blue."""
-    imd = imd_of(getattr(ds, "source_path", None) or name or ds.name)
+    imd = imd_of(path)
     listed = imd_band_names(imd) if imd is not None else []
     if len(listed) != len(data_bands) or not {"R", "G", "B"} <= set(listed):
         return None

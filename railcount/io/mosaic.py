@@ -28,6 +28,7 @@ from rasterio.io import DatasetReader, MemoryFile
 
 from railcount.errors import SceneReadError
 from railcount.io.gdalenv import is_remote
+from railcount.io.planet import is_mask
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".ntf", ".img")
 
@@ -51,8 +52,9 @@ def listed_raster(path: Path, suffixes: Sequence[str] = RASTER_SUFFIXES) -> bool
     so whose target is gone (an archive's drive not mounted), which is kept so that reading it
     fails with a line that says so (:func:`railcount.io.scenes.open_file`). macOS's ``._NAME`` files
     (AppleDouble: a file's Finder data, left beside it on drives that cannot hold it) are not rasters,
-    whatever their suffix, and are left out."""
-    if path.suffix.lower() not in suffixes or path.name.startswith("._"):
+    whatever their suffix, and are left out, as are a Planet order's usable-data masks
+    (``..._udm2.tif``: :func:`railcount.io.planet.is_mask`), which share their image's name and grid."""
+    if path.suffix.lower() not in suffixes or path.name.startswith("._") or is_mask(path):
         return False
     return path.is_file() or (path.is_symlink() and not path.exists())
 

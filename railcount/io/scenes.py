@@ -47,6 +47,7 @@ from railcount.errors import (
     SlowReadWarning,
     UsageError,
 )
+from railcount.io import planet
 from railcount.io.bands import band_choice, read_validity, value_range, working_dtype
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.maxar import product_imd
@@ -220,6 +221,11 @@ def _gcp_crs(ds: rasterio.io.DatasetReader) -> CRS | None:
 def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
     """Open one raster file or URL, turning GDAL's errors into one-line :class:`SceneReadError`s."""
     remote = is_remote(name)
+    if planet.is_mask(name):
+        raise SceneReadError(
+            f"{name}: is a Planet usable-data mask (udm), not an image; count the image of the same "
+            "item (its visual, pansharpened or analytic file)"
+        )
     if not remote and not name.startswith("/vsi"):  # GDAL's virtual paths (/vsizip/...) are GDAL's to check
         path = Path(name)
         if not path.exists():
@@ -472,7 +478,9 @@ def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> 
     The metadata are read in this order: an acquisition-time tag of the file's own
     (:data:`_DATETIME_TAGS`); the time GDAL reads from the provider's delivery files
     (:data:`IMAGERY_DOMAIN`); a NITF image's own acquisition time (``IDATIM``); the time a Maxar
-    product's file name starts with (:func:`maxar_time_from_name`); last ``TIFFTAG_DATETIME``,
+    product's file name starts with (:func:`maxar_time_from_name`); a Planet item's ``acquired``
+    from the ``_metadata.json`` beside it, else the UTC time its file name starts with
+    (:mod:`railcount.io.planet`); last ``TIFFTAG_DATETIME``,
     which the TIFF format defines as the image's creation time (often a processing date), trusted
     only when nothing better is there.
     ``name`` is the scene's name when it differs from the dataset's (a mosaic).
@@ -481,7 +489,13 @@ def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> 
     imagery = _imagery_tags(ds)
     candidates = [tags.get(key) for key in _DATETIME_TAGS]
     candidates += [imagery.get("ACQUISITIONDATETIME"), _nitf_time(tags.get("NITF_IDATIM"))]
-    candidates += [maxar_time_from_name(name or ds.name), tags.get("TIFFTAG_DATETIME")]
+    own = _file_of(ds)
+    candidates += [
+        maxar_time_from_name(name or ds.name),
+        planet.metadata_time(own),
+        planet.time_from_name(own),
+    ]
+    candidates += [tags.get("TIFFTAG_DATETIME")]
     for text in candidates:
         parsed = parse_datetime(text) if text else None
         if parsed is not None:
@@ -534,8 +548,9 @@ def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None)
     """Percent of the scene its provider reported cloudy, from GDAL's :data:`IMAGERY_DOMAIN`
     (``CLOUDCOVER``), else a ``CLOUDCOVER`` or ``CLOUD_COVER`` tag of the file's own, else, for a
     tile of a Maxar product, the product's ``.IMD`` (:func:`~railcount.io.maxar.product_imd`; ``name`` is the
-    file's path when the dataset's is not); None when none is given, or it is GDAL's 999 (not
-    known) or not a percentage."""
+    file's path when the dataset's is not), else a Planet item's ``_metadata.json``
+    (:func:`railcount.io.planet.metadata_cloud_cover`); None when none is given, or it is GDAL's
+    999 (not known) or not a percentage."""
     tags, imagery = ds.tags(), _imagery_tags(ds)
     for text in (imagery.get("CLOUDCOVER"), tags.get("CLOUDCOVER"), tags.get("CLOUD_COVER")):
         try:
@@ -546,8 +561,13 @@ def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None)
             return value
     if imagery:
         return None  # GDAL read the delivery's files, and they give none
-    imd = product_imd(name or getattr(ds, "source_path", None) or ds.name)
-    return _imd_cloud_cover(imd) if imd is not None else None
+    imd = product_imd(name or _file_of(ds))
+    return _imd_cloud_cover(imd) if imd is not None else planet.metadata_cloud_cover(_file_of(ds))
+
+
+def _file_of(ds: Any) -> str:
+    """The file a dataset's metadata come from: a mosaic's or a warped file's own, else the dataset's."""
+    return str(getattr(ds, "source_path", None) or ds.name)
 
 
 def _imd_cloud_cover(imd: Path) -> float | None:
