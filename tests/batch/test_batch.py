@@ -499,17 +499,20 @@ def test_a_long_plan_says_how_far_it_has_got(tmp_path: Path, scenes: Path, stati
 
 
 def test_a_compact_date_in_a_name_dates_the_scene(tmp_path: Path, station: Path) -> None:
-    # Planet names its files after the acquisition (20211105_031502_ssc2_u0001_visual.tif): the date is
-    # taken (the time beside it is not: it could be local), where before the scene was skipped. A run
-    # of more digits (an order number) is no date.
+    # A date written YYYYMMDD and standing alone in a name dates the scene, where before session 63 it
+    # was skipped; the time beside it is not taken (it could be local), unless the name is Planet's,
+    # whose times are UTC (20211105_031502_ssc2_u0001_visual.tif; detector 0.6.23). A run of more
+    # digits (an order number) is no date.
     folder = tmp_path / "scenes"
     folder.mkdir()
     plain_tif(folder / "20211105_031502_ssc2_u0001_visual.tif", 11)
+    plain_tif(folder / "yard_20211106_031502.tif", 13)
     plain_tif(folder / "order_058012345010.tif", 12)
     summary = run_batch(station, folder, db=tmp_path / "r.db", workers=1)
-    assert (summary.ok, summary.skipped, summary.time_unknown) == (1, 1, 1)
+    assert (summary.ok, summary.skipped, summary.time_unknown) == (2, 1, 1)
     rows = {Path(r["scene"]).name: r for r in read_counts(tmp_path / "r.db")}
-    assert rows["20211105_031502_ssc2_u0001_visual.tif"]["acquired"] == "2021-11-05T00:00:00+00:00"
+    assert rows["20211105_031502_ssc2_u0001_visual.tif"]["acquired"] == "2021-11-05T03:15:02+00:00"
+    assert rows["yard_20211106_031502.tif"]["acquired"] == "2021-11-06T00:00:00+00:00"
     assert rows["order_058012345010.tif"]["status"] == "skipped"
     assert "YYYYMMDD" in rows["order_058012345010.tif"]["reason"]
 
