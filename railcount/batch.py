@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams
 from railcount.errors import UsageError
 from railcount.io.mosaic import TileGrid, scene_label
+from railcount.io.planet import one_image_per_item
 from railcount.io.scenes import date_from_name
 from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key, tile_groups
 from railcount.io.stations import outline_text, same_outline
@@ -303,7 +304,8 @@ def plan_batch(
     A scene acquired outside [start, end) is left out before its content is
     hashed (an archive of years costs a month's hashing for a month's
     batch). Scenes whose content was already seen under another path are
-    left out (counted once). A scene that cannot be opened, or covers no
+    left out (counted once), and so are the other image assets of a Planet item whose best one
+    (:func:`~railcount.io.planet.one_image_per_item`) is there. A scene that cannot be opened, or covers no
     station, is failed for every station; an undated one is skipped for the
     stations it covers. What the store already holds ``ok`` for this
     detector version is not counted again unless ``force``. With ``remote``
@@ -347,8 +349,20 @@ def plan_batch(
 
     seen: dict[str, str] = {}
     found: list[_Found] = []
+    # An order holding a Planet item's visual and analytic images: one acquisition, counted once.
+    files = [i for i, src in enumerate(sources) if not src.from_stac]
+    other_assets = {
+        files[i]: files[j] for i, j in one_image_per_item([sources[k].path for k in files]).items()
+    }
     started = last = time.perf_counter()
     for n, src in enumerate(sources):
+        if n in other_assets:
+            plan.duplicates += 1
+            kept = os.path.basename(sources[other_assets[n]].path)
+            plan.notes.append(
+                f"{src.path}: the same Planet item as {kept}, which is counted instead; counted once"
+            )
+            continue
         now = time.perf_counter()
         if log is not None and now - last >= log_every_s:
             last = now

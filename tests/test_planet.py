@@ -159,3 +159,27 @@ def test_usable_data_masks_are_not_scenes(tmp_path, sample, capsys):
         rows = list(con.execute("select scene, acquired, railcars, record from counts"))
     assert [(r[0], r[1], r[2]) for r in rows] == [(str(scene), "2023-10-05T01:48:52+00:00", ref.railcars)]
     assert json.loads(rows[0][3])["bands"] == [3, 2, 1]
+
+
+def test_an_item_s_two_images_are_counted_once(tmp_path, sample):
+    """An order with the item's analytic and visual images (and their masks): one acquisition, so a
+    batch counts the visual one and leaves the other out as a duplicate, saying which it counted."""
+    from railcount.batch import run_batch
+    from railcount.store import read_counts
+
+    pix, t, crs, ref = sample
+    order = tmp_path / "order"
+    order.mkdir()
+    _write(order / f"{ITEM}_analytic.tif", _analytic(pix), t, crs)
+    visual = _write(
+        order / f"{ITEM}_visual.tif", pix, t, crs, [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    )
+    _write(order / f"{ITEM}_visual_udm2.tif", (pix[:1] > 0).astype(np.uint8).repeat(8, axis=0), t, crs)
+    other = _write(order / "20231006_020000_ssc9_u0001_analytic.tif", _analytic(pix), t, crs)
+    notes: list[str] = []
+    summary = run_batch(STATION, order, db=tmp_path / "r.db", workers=1, log=notes.append)
+    assert (summary.ok, summary.failed, summary.duplicates) == (2, 0, 1)
+    rows = {r["scene"]: r for r in read_counts(tmp_path / "r.db")}
+    assert set(rows) == {str(visual), str(other)}
+    assert rows[str(visual)]["railcars"] == ref.railcars
+    assert any(f"{ITEM}_analytic.tif: the same Planet item as {ITEM}_visual.tif" in n for n in notes)

@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -172,3 +174,45 @@ def rgb_bands(path: str, data_bands: list[int]) -> list[int] | None:
         return None
     order = {4: (3, 2, 1), 8: (6, 4, 2)}.get(len(data_bands))
     return [data_bands[i - 1] for i in order] if order else None
+
+
+def asset_rank(asset: str) -> int:
+    """How good an image asset is to count, best first: ``visual`` (the sharp, colour-corrected RGB
+    picture, like the 8-bit scenes the detector was built and checked on), ``pansharpened``, the
+    multispectral ``analytic`` (softer: SkySat takes it at about 1 m and resamples it), its raw
+    ``analytic_dn``, ``panchromatic`` (no colour, so no types), anything else.
+
+    >>> [asset_rank(a) for a in ("visual_clip", "pansharpened", "3B_AnalyticMS_SR", "analytic_dn", "x")]
+    [0, 1, 2, 3, 5]
+    """
+    lower = asset.lower()
+    if "visual" in lower:
+        return 0
+    if "pansharpened" in lower:
+        return 1
+    if "analytic" in lower:
+        return 3 if "_dn" in lower else 2
+    return 4 if "panchromatic" in lower else 5
+
+
+def one_image_per_item(paths: Sequence[str]) -> dict[int, int]:
+    """Files that are other image assets of a Planet item already in ``paths`` (in the same folder):
+    each left-out index mapped to the index of the file counted instead, the best asset
+    (:func:`asset_rank`), the first listed of equals. An order can hold an item's ``visual`` and
+    ``analytic`` images side by side: one acquisition, to be counted once.
+
+    >>> i = "20231005_014852_ssc9_u0001"
+    >>> one_image_per_item([f"o/{i}_analytic.tif", "o/yard.tif", f"o/{i}_visual.tif", f"p/{i}_visual.tif"])
+    {0: 2}
+    """
+    items: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for i, path in enumerate(paths):
+        name = item_name(path)
+        if name is not None:
+            folder = os.path.dirname(path.split("?", 1)[0])
+            items.setdefault((folder, name.item_id.lower()), []).append((asset_rank(name.asset), i))
+    out: dict[int, int] = {}
+    for members in items.values():
+        ranked = [i for _, i in sorted(members)]
+        out.update({i: ranked[0] for i in ranked[1:]})
+    return out
