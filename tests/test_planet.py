@@ -183,3 +183,37 @@ def test_an_item_s_two_images_are_counted_once(tmp_path, sample):
     assert set(rows) == {str(visual), str(other)}
     assert rows[str(visual)]["railcars"] == ref.railcars
     assert any(f"{ITEM}_analytic.tif: the same Planet item as {ITEM}_visual.tif" in n for n in notes)
+
+
+def test_a_stac_item_s_image_is_picked_not_its_mask(tmp_path, sample):
+    """A STAC item as Planet's delivery writes its assets (ortho_udm2 first, then the XML, the
+    analytic and the visual image): the visual image is counted, and without it the analytic one;
+    never the mask, which before was taken as the item's first GeoTIFF."""
+    from railcount.io.sources import list_scenes
+
+    from .geofixtures import stac_item
+
+    pix, t, crs, _ = sample
+    visual = _write(
+        tmp_path / f"{ITEM}_visual.tif", pix, t, crs, [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    )
+    analytic = _write(tmp_path / f"{ITEM}_analytic.tif", _analytic(pix), t, crs)
+    udm2 = _write(tmp_path / f"{ITEM}_udm2.tif", (pix[:1] > 0).astype(np.uint8).repeat(8, axis=0), t, crs)
+    ring = [[130.6, 42.4], [130.7, 42.4], [130.7, 42.5], [130.6, 42.5], [130.6, 42.4]]
+    item = stac_item(ITEM, "2023-10-05T01:48:52Z", ring, str(udm2))
+    tiff = "image/tiff; application=geotiff"
+    item["assets"] = {
+        "ortho_udm2": {"href": udm2.name, "type": tiff},
+        "ortho_analytic_4b_xml": {"href": "meta.xml", "type": "application/xml"},
+        "ortho_analytic_4b": {"href": analytic.name, "type": tiff, "roles": ["data"]},
+        "ortho_visual": {"href": visual.name, "type": tiff, "roles": ["data"]},
+    }
+    path = tmp_path / "item.json"
+    path.write_text(json.dumps(item))
+    assert [s.path for s in list_scenes(path)] == [str(visual)]
+    del item["assets"]["ortho_visual"]
+    path.write_text(json.dumps(item))
+    assert [s.path for s in list_scenes(path)] == [str(analytic)]
+    item["assets"] = {"udm": {"href": udm2.name, "type": tiff, "roles": ["data-mask"]}}
+    path.write_text(json.dumps(item))
+    assert list_scenes(path) == []

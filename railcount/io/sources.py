@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from railcount.errors import UsageError
 from railcount.io.mosaic import RASTER_SUFFIXES as MOSAIC_SUFFIXES
 from railcount.io.mosaic import TileGrid, grid_mismatch, listed_raster
+from railcount.io.planet import is_mask
 from railcount.io.scenes import (
     WGS84,
     acquisition_time,
@@ -48,6 +49,11 @@ SINGLE_RASTER_SUFFIXES = (*RASTER_SUFFIXES, *MOSAIC_SUFFIXES)
 STAC_SUFFIXES = (".json", ".geojson")
 # STAC asset keys tried in order for the image to count.
 _ASSET_KEYS = ("visual", "image", "data", "analytic", "pan", "panchromatic")
+# Words that name an image in other keys (Planet's ortho_visual ...), best first, and words or roles that
+# name what is not the image to count.
+_ASSET_WORDS = ("visual", "pansharpened", "analytic", "panchromatic")
+_NOT_IMAGE_WORDS = ("udm", "mask", "thumbnail", "overview", "preview", "browse", "xml", "metadata", "cloud")
+_NOT_IMAGE_ROLES = {"data-mask", "thumbnail", "overview", "metadata", "cloud", "cloud-shadow", "snow-ice"}
 
 
 @dataclass(frozen=True)
@@ -296,13 +302,19 @@ def _parse_stac_time(value: Any) -> datetime | None:
 
 
 def _pick_asset(item: Any, base: str) -> str | None:
-    """Absolute href of the item's image asset: a well-known key, else the first GeoTIFF.
+    """Absolute href of the item's image asset: a well-known key, else a key that names a kind of
+    image (Planet's ``ortho_visual``, ``ortho_pansharpened``, ``ortho_analytic_4b``, in that order),
+    else the first GeoTIFF; never a mask, thumbnail or overview (by its key, roles or file name: a
+    Planet ``ortho_udm2`` listed first was counted as the scene).
 
     Relative hrefs resolve against the item's own location, else against ``base``
     (the ItemCollection's file or URL).
     """
-    assets = item.assets
+    assets = {k: a for k, a in item.assets.items() if not _not_an_image(k, a)}
     chosen = next((assets[k] for k in _ASSET_KEYS if k in assets), None)
+    if chosen is None:
+        named = [(rank, k) for k in assets for rank, word in enumerate(_ASSET_WORDS) if word in k.lower()]
+        chosen = assets[min(named)[1]] if named else None
     if chosen is None:
         chosen = next(
             (
@@ -322,6 +334,17 @@ def _pick_asset(item: Any, base: str) -> str | None:
 
         return urljoin(base, href)
     return os.path.abspath(os.path.join(os.path.dirname(base), href))
+
+
+def _not_an_image(key: str, asset: Any) -> bool:
+    """Whether a STAC asset is something other than the image to count: a mask, a thumbnail, an
+    overview or metadata, by its key, its roles or (a Planet usable-data mask) its file name."""
+    lower = key.lower()
+    if any(word in lower for word in _NOT_IMAGE_WORDS):
+        return True
+    if _NOT_IMAGE_ROLES & {str(r).lower() for r in (asset.roles or [])}:
+        return True
+    return is_mask(asset.href)
 
 
 def probe_scene(scene: str) -> SceneInfo:
