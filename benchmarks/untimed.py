@@ -22,7 +22,11 @@ generated yards' shadows are known exactly) are each counted:
   each offset D of ``--offsets`` (degrees; a person reading the bearing
   off an image is a few degrees out); a bearing the sun cannot give that
   day is counted as a failure of that side;
-* ``date only``: their date only, the sun assumed at 10:30.
+* ``date only``: their date only, the sun assumed at 10:30;
+* ``Planet name``: the scene saved again with no tags (no acquisition
+  time), its time only in a Planet file name, which Planet writes in UTC
+  (``20210320_063900_ssc9_u0001_visual.tif``; detector 0.6.23 reads it;
+  0.6.22 read the date alone, as ``date only``).
 
 ``--afternoon HH:MM`` counts instead fresh yards (``benchmarks/stress.py``'s
 seeds, which no suite uses; ``--scenes``, ``--gsd``, ``--cars``, ``--dates``)
@@ -156,16 +160,56 @@ def scene_sides(job: tuple) -> list[Counted | None]:
             _side(_evaluate(tif, station, truth, params=params, acquired=day, shadows_toward=bearing))
         )
     sides.append(_side(_evaluate(tif, station, truth, params=params, acquired=day)))
+    sides.append(
+        _side(_evaluate(planet_copy(tif, timed.count.result.acquired), station, truth, params=params))
+    )
     return sides
+
+
+def planet_copy(tif: Path, when: datetime) -> Path:
+    """``tif``'s pixels (bands, mask and band names as they are) with no tags at all, named as Planet
+    names a SkySat file taken at ``when`` (UTC), in a folder beside ``tif``'s; made once."""
+    import re
+
+    import rasterio
+    from rasterio.enums import MaskFlags
+
+    number = re.match(r"s(\d+)_", tif.stem)
+    folder = tif.parent.with_name(tif.parent.name + "-planet")
+    with rasterio.open(tif) as ds:
+        asset = "visual" if ds.count >= 3 else "panchromatic"
+        out = folder / f"{when:%Y%m%d_%H%M%S}_ssc9_u{int(number[1]) % 10000 if number else 0:04d}_{asset}.tif"
+        if out.exists():
+            return out
+        folder.mkdir(parents=True, exist_ok=True)
+        profile = {**ds.profile, "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
+        for key in ("photometric", "jpeg_quality", "nbits"):
+            profile.pop(key, None)
+        bits = ds.tags(1, "IMAGE_STRUCTURE").get("NBITS")
+        mask = (
+            None
+            if ds.mask_flag_enums[0] == [MaskFlags.all_valid] or ds.nodata is not None
+            else ds.dataset_mask()
+        )
+        part = out.with_suffix(".part.tif")
+        with rasterio.open(part, "w", **profile) as dst:
+            dst.write(ds.read())
+            dst.colorinterp = ds.colorinterp
+            if bits:
+                dst.update_tags(1, ns="IMAGE_STRUCTURE", NBITS=bits)
+            if mask is not None:
+                dst.write_mask(mask)
+        part.replace(out)
+    return out
 
 
 def labels(offsets: tuple[float, ...]) -> list[str]:
     """The sides' row labels.
 
     >>> labels((0.0, 10.0, -10.0))
-    ['time', 'bearing +0', 'bearing +10', 'bearing -10', 'date only']
+    ['time', 'bearing +0', 'bearing +10', 'bearing -10', 'date only', 'Planet name']
     """
-    return ["time", *(f"bearing {o:+g}" for o in offsets), "date only"]
+    return ["time", *(f"bearing {o:+g}" for o in offsets), "date only", "Planet name"]
 
 
 HEAD = f"{'side':<14}{'scenes':>7}{'truth':>7}{'count':>7}{'WAPE':>8}{'bias':>8}{'P':>6}{'R':>6}{'F1':>6}"
@@ -305,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         per_scene = list(pool.map(scene_sides, jobs))
     print(
         f"{what}: with their time, with their date and the shadows' bearing (true + offset), with their "
-        "date alone (sun assumed at 10:30)"
+        "date alone (sun assumed at 10:30), and saved with their time only in a Planet file name"
     )
     print("\n".join(generated_table(per_scene, offsets)))
     if args.no_real:

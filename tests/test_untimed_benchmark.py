@@ -4,6 +4,8 @@ import doctest
 import sys
 from pathlib import Path
 
+import rasterio
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import untimed
 from conditions import Counted
@@ -18,7 +20,8 @@ def test_a_side_the_bearing_could_not_give_is_left_out_and_counted_as_failed():
     timed = [Counted(10, 9, 9, 9), Counted(20, 20, 19, 20)]
     bearing = [Counted(10, 9, 9, 9), None]
     alone = [Counted(10, 7, 7, 8), Counted(20, 22, 19, 22)]
-    lines = generated_table([list(s) for s in zip(timed, bearing, alone, strict=True)], (0.0,))
+    planet = list(timed)
+    lines = generated_table([list(s) for s in zip(timed, bearing, alone, planet, strict=True)], (0.0,))
     rows = {
         line.split()[0] + (" " + line.split()[1] if line.startswith("bearing") else ""): line
         for line in lines[2:]
@@ -27,6 +30,7 @@ def test_a_side_the_bearing_could_not_give_is_left_out_and_counted_as_failed():
     assert time_row[1:4] == ["2", "30", "29"] and time_row[4] == "3.3%" and time_row[-2:] == ["2/2", "0"]
     assert bearing_row[2:5] == ["1", "10", "9"] and bearing_row[-2:] == ["1/1", "1"]  # only the first scene
     assert alone_row[2:5] == ["2", "30", "29"] and alone_row[5] == "16.7%" and alone_row[-2:] == ["0/2", "0"]
+    assert rows["Planet"].split()[2:] == [*time_row[1:-2], "2/2", "0"]
 
 
 def test_the_true_bearing_counts_as_the_time_does(tmp_path, capsys):
@@ -37,6 +41,12 @@ def test_the_true_bearing_counts_as_the_time_does(tmp_path, capsys):
     bearing_row = next(line for line in out if line.startswith("bearing +0")).split()
     assert bearing_row[2:] == [*time_row[1:-2], "1/1", "0"]
     assert int(time_row[2]) > 0  # a yard with cars
+    # Saved without its time tag under a Planet name, the yard counts as with its time.
+    planet_row = next(line for line in out if line.startswith("Planet name")).split()
+    assert planet_row[2:] == [*time_row[1:-2], "1/1", "0"]
+    (copy,) = tmp_path.glob("*-planet/*_ssc9_u*_visual.tif")
+    with rasterio.open(copy) as ds:
+        assert "TIFFTAG_DATETIME" not in ds.tags()
 
 
 def test_afternoon_yards_are_drawn_at_the_hour_asked(tmp_path, capsys):
