@@ -82,3 +82,49 @@ def test_types_read_from_guessed_bands_say_so_on_the_banner(counted_sample):
     top = min(_banner_rows(plain), _banner_rows(marked))
     assert plain.shape[1] == marked.shape[1] and not np.array_equal(plain[:top], marked[:top])
     np.testing.assert_array_equal(plain[_banner_rows(plain) :], marked[_banner_rows(marked) :])
+
+
+def _named(result, name: str):
+    return dataclasses.replace(result, station=name)
+
+
+def test_a_station_named_in_greek_is_titled_in_greek(counted_sample):
+    """OpenCV's built-in font draws '?' for Greek letters: the title is drawn with a font file that
+    has them (matplotlib's DejaVu Sans), not as the '?' the built-in font would give, the banner's
+    height unchanged; a Latin name keeps the built-in font."""
+    from railcount.io import fonts
+
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    greek = outputs.overlay_image(window, dets, _named(result, "Σταθμός"))
+    marks = outputs.overlay_image(window, dets, _named(result, "???????"))
+    top = _banner_rows(greek)
+    assert top == _banner_rows(marks)
+    assert not np.array_equal(greek[:top], marks[:top])
+    assert fonts.title_face("Σταθμός | 2023-10-05") is not None and fonts.title_face("Tumangang") is None
+    # The title's letters stay inside the banner's first line, as tall as the built-in font's.
+    ink = (greek[:top, :, :].max(axis=2) > 128) & ~(marks[:top, :, :].max(axis=2) > 128)
+    rows = np.nonzero(ink.any(axis=1))[0]
+    assert rows.size and rows.max() < top // 3
+
+
+def test_korean_letters_take_a_system_font_that_has_them(counted_sample):
+    """Korean needs a font of the system's (none ships with railcount): where one has the letters
+    the title is drawn with it, and where none does the built-in font's '?' stay."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from railcount.io import fonts
+
+    def has_hangul(path: str) -> bool:
+        try:
+            return all(FT2Font(path).get_char_index(ord(c)) for c in "두만강역")
+        except Exception:
+            return False
+
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    korean = outputs.overlay_image(window, dets, _named(result, "두만강역"))
+    marks = outputs.overlay_image(window, dets, _named(result, "????"))
+    top = _banner_rows(korean)
+    system = any(has_hangul(p) for p in font_manager.findSystemFonts())
+    assert (fonts.title_face("두만강역") is not None) == system
+    assert np.array_equal(korean[:top], marks[:top]) != system

@@ -15,6 +15,7 @@ from rasterio.warp import transform as warp_points
 from railcount.cautions import caption as caution_caption
 from railcount.counting import unsure_railcars
 from railcount.errors import UsageError
+from railcount.io.fonts import title_face
 from railcount.io.pixelspace import is_pixel_space
 from railcount.io.scenes import WGS84, station_in_crs
 from railcount.models import CountResult, Detections, SceneWindow, apply_affine
@@ -478,6 +479,16 @@ def output_dir(path: str | Path) -> Path:
     return out
 
 
+_SIZE_REFERENCE = "0123456789"
+"""Text in every title (its date), drawn as tall in a title face as in the built-in font."""
+
+
+def _face_size(face: cv2.FontFace, height: int) -> int:
+    """The size in pixels at which ``face`` draws :data:`_SIZE_REFERENCE` ``height`` pixels tall."""
+    at_100 = cv2.getTextSize((0, 0), _SIZE_REFERENCE, (0, 0), face, 100)[3]
+    return max(8, round(100 * height / max(at_100, 1)))
+
+
 def _caption(
     img: np.ndarray,
     text: str,
@@ -500,11 +511,18 @@ def _caption(
     line = th + base + 10
     small = 0.8 * size
     room = img.shape[1] - 16
+    # A station named in letters the built-in font lacks (Korean, Greek...) is titled with a font
+    # file that has them (railcount.io.fonts), its capitals as tall as the built-in font's.
+    face = title_face(text)
+    px = 0 if face is None else _face_size(face, cv2.getTextSize(_SIZE_REFERENCE, font, size, thick)[0][1])
 
     def wide(t: str, scale: float) -> int:
         return int(cv2.getTextSize(t, font, scale, thick)[0][0])
 
-    titles = _wrap(text.split(" | "), " | ", lambda t: wide(t, size), room)
+    def title_wide(t: str) -> int:
+        return wide(t, size) if face is None else int(cv2.getTextSize((0, 0), t, (0, 0), face, px)[2])
+
+    titles = _wrap(text.split(" | "), " | ", title_wide, room)
     rows = _legend_rows([40 + wide(label, small) for _, label in legend], room)
     extra = [
         (piece, colour)
@@ -516,9 +534,11 @@ def _caption(
     picture = img
     img = np.zeros((lines * line + 8, picture.shape[1], 3), np.uint8)
     for k, t in enumerate(titles):
-        cv2.putText(
-            img, t, (8, k * line + th + (7 if k == 0 else 4)), font, size, (255, 255, 255), thick, cv2.LINE_AA
-        )
+        org = (8, k * line + th + (7 if k == 0 else 4))
+        if face is None:
+            cv2.putText(img, t, org, font, size, (255, 255, 255), thick, cv2.LINE_AA)
+        else:
+            cv2.putText(img, t, org, (255, 255, 255), face, px)
     first_extra = len(titles) + len(rows)
     for k, (t, colour) in enumerate(extra):
         y = (first_extra + k) * line + th + 4
