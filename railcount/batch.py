@@ -372,18 +372,24 @@ def plan_batch(
             )
         # A time the SOURCE gives (a STAC item's datetime, a scene list's column) wins over the file's.
         acquired, footprint, problem, grid = src.acquired, src.footprint, None, None
+        # Where the time came from, kept with the count: the SOURCE's, else the file's.
+        given = ("stac_item" if src.from_stac else "scene_list") if src.acquired is not None else None
+        source = given
         # A STAC item's cloud cover, else (for the skip only: the count reads it itself) the file's.
         cover = src.cloud_cover
         if remote and not is_url(src.path) and not os.path.exists(src.path):
             acquired = src.acquired or date_from_name(src.path)
+            source = given or ("file_name_date" if acquired is not None else None)
         elif not src.from_stac:
             try:
                 info = probe_scene(src.path)
                 acquired, footprint, grid = src.acquired or info.acquired, info.footprint, info.grid
+                source = given or info.acquired_from
                 cover = info.cloud_cover if cover is None else cover
             except Exception as exc:  # unreadable or corrupt: recorded, and the batch goes on
                 problem = describe(exc)
                 acquired = src.acquired or date_from_name(src.path)
+                source = given or ("file_name_date" if acquired is not None else None)
         if acquired is not None:
             acquired = acquired.astimezone(timezone.utc)
             plan.dated.append(acquired)
@@ -397,7 +403,7 @@ def plan_batch(
             continue
         seen[key] = src.path
         plan.found += 1
-        found.append(_Found(src, key, acquired, footprint, cover, problem, grid))
+        found.append(_Found(src, key, acquired, footprint, cover, problem, grid, acquired_from=source))
 
     stored_keys = {key for _, key in store.states(DETECTOR_VERSION)}
     mosaics = store.mosaics()
@@ -441,7 +447,17 @@ def plan_batch(
         if todo:
             src = f.src
             plan.tasks.append(
-                SceneTask(label, key, iso, todo, src.cloud_cover, src.shadows_toward, f.tiles, f.replaces)
+                SceneTask(
+                    label,
+                    key,
+                    iso,
+                    todo,
+                    src.cloud_cover,
+                    src.shadows_toward,
+                    f.tiles,
+                    f.replaces,
+                    acquired_from=f.acquired_from,
+                )
             )
     plan.notes += [_note(r) for r in plan.records]
     plan.notes += [
@@ -473,6 +489,7 @@ class _Found:
     grid: TileGrid | None = None
     tiles: tuple[str, ...] = ()
     replaces: tuple[str, ...] = ()
+    acquired_from: str | None = None
 
     @property
     def label(self) -> str:
@@ -534,6 +551,7 @@ def _mosaic(parts: Sequence[_Found], stored: dict[str, frozenset[str]]) -> _Foun
         None,
         tiles=tuple(p.src.path for p in parts),
         replaces=(*keys, *fewer),
+        acquired_from=parts[0].acquired_from,
     )
 
 

@@ -146,6 +146,7 @@ def summarise(
         station=window.station.name,
         scene=window.scene_id,
         acquired=window.acquired,
+        acquired_from=window.acquired_from if window.acquired is not None else None,
         railcars=railcars,
         railcars_low=low,
         railcars_high=high,

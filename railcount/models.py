@@ -73,6 +73,10 @@ class SceneWindow:
         The station the window was clipped to.
     acquired : datetime or None
         Acquisition time, when the file carries one.
+    acquired_from : str or None
+        Where ``acquired`` came from: a key of
+        :data:`railcount.io.scenes.ACQUIRED_FROM` (``"planet_file_name"``,
+        ``"given"`` ...); None with no time.
     value_range : (float, float)
         The range of meaningful pixel values (e.g. 0-2047 for 11-bit data).
     cloud_cover : float or None
@@ -107,6 +111,7 @@ class SceneWindow:
     scene_id: str
     station: Station
     acquired: datetime | None = None
+    acquired_from: str | None = None
     value_range: tuple[float, float] = (0.0, 255.0)
     cloud_cover: float | None = None
     shadows_toward_deg: float | None = None
@@ -263,6 +268,8 @@ class CountResult:
     bands: tuple[int, ...] = ()
     # True when the file names none of its several bands and its first three were read as RGB.
     bands_guessed: bool = False
+    # Where ``acquired`` came from (a key of railcount.io.scenes.ACQUIRED_FROM); None with no time.
+    acquired_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -270,6 +277,7 @@ class CountResult:
             "station": self.station,
             "scene": self.scene,
             "acquired": self.acquired.isoformat() if self.acquired else None,
+            "acquired_from": self.acquired_from,
             "railcars": self.railcars,
             "railcars_low": self.railcars_low,
             "railcars_high": self.railcars_high,

@@ -69,6 +69,7 @@ def count_scene(
     acquired: datetime | None = None,
     cloud_cover: float | None = None,
     shadows_toward: float | None = None,
+    acquired_from: str = "given",
 ) -> list[StationCount]:
     """Count railcars in ``scene`` for each station, optionally writing outputs.
 
@@ -86,7 +87,9 @@ def count_scene(
     ``acquired`` (timezone-aware; naive is UTC) replaces the acquisition
     time read from the scene's metadata or name: the sun, and so the side
     the shadows fall on, is placed from it. Midnight UTC exactly reads as a
-    date with no time of day, as date-only metadata does.
+    date with no time of day, as date-only metadata does. ``acquired_from`` says where it came from
+    (a key of :data:`railcount.io.scenes.ACQUIRED_FROM`; a batch passes its STAC item's or scene
+    list's, or what the file said when it planned the scene), kept with the count.
 
     ``cloud_cover`` (percent of the scene) replaces the cloud cover its provider's metadata gives
     (GDAL's ``IMAGERY`` domain); a batch passes a STAC item's ``eo:cloud_cover``. It is kept with the
@@ -119,7 +122,7 @@ def count_scene(
         windows = read_windows(scene, stations, bands=bands, dated=acquired is not None)
     if acquired is not None:
         moment = acquired if acquired.tzinfo else acquired.replace(tzinfo=timezone.utc)
-        windows = [dataclasses.replace(w, acquired=moment) for w in windows]
+        windows = [dataclasses.replace(w, acquired=moment, acquired_from=acquired_from) for w in windows]
     if cloud_cover is not None:
         windows = [dataclasses.replace(w, cloud_cover=cloud_cover) for w in windows]
     if shadows_toward is not None:

@@ -299,7 +299,9 @@ def _try_count(o: Observation, polygon: Station, folder: Path, base_dir: Path) -
             scene = [_resolve(t, base_dir) for t in o.tiles] if o.tiles else _resolve(o.scene, base_dir)
             # At the time (and the shadows' bearing) the stored count was made with: a STAC item's or a
             # scene list's may not be the file's.
-            drawn = _count(scene, polygon, folder, o.acquired_at, o.shadows_toward, o.bands or None)
+            drawn = _count(
+                scene, polygon, folder, o.acquired_at, o.shadows_toward, o.bands or None, o.acquired_from
+            )
     except RailcountError as exc:
         return None, f"Overlay unavailable: {exc}"
     for w in caught:
@@ -334,6 +336,7 @@ def _count(
     acquired: datetime | None = None,
     shadows_toward: float | None = None,
     bands: Sequence[int] | None = None,
+    acquired_from: str | None = None,
 ) -> Overlay:
     from railcount.detect.params import DetectorParams
     from railcount.io.mosaic import scene_label
@@ -348,6 +351,7 @@ def _count(
         acquired=acquired,
         shadows_toward=shadows_toward,
         bands=bands,
+        acquired_from=acquired_from or "given",
     )
     # The judged count keeps what it was warned of (a caveat of the report).
     record = {**sc.result.to_dict(), "params": params.to_dict(), "warnings": list(sc.cautions)}

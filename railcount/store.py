@@ -98,6 +98,7 @@ COLUMNS = (
     "time_of_day",
     "unsure_share",
     "provider_cloud_cover",
+    "acquired_from",
 )
 """The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``).
 
@@ -107,7 +108,10 @@ acquisition's time of day (``given``) or with the sun assumed at 10:30 local sol
 (``assumed``); None for a count that was not made. ``provider_cloud_cover`` is the cloud cover the
 scene's provider reported (percent of the scene, a STAC item's ``eo:cloud_cover``), kept with the
 count; None when the SOURCE gave none or the scene was not counted. ``unsure_share`` is the count's
-share of railcars the car model gave under 0.7 (the overlay's dashed boxes), from its record."""
+share of railcars the car model gave under 0.7 (the overlay's dashed boxes), from its record.
+``acquired_from`` says where ``acquired`` came from (a key of
+:data:`railcount.io.scenes.ACQUIRED_FROM`: ``planet_file_name``, ``stac_item``, ``tiff_datetime``...);
+None for counts made before railcount 0.6.23 or not made."""
 
 WARNINGS_SEPARATOR = " | "
 """Joins a count's warnings into one text cell (they are one line each and hold no such bar)."""
@@ -413,10 +417,11 @@ def read_counts(
         ``detector_version`` (None for records that never reached the
         detector), ``warnings`` (the count's warnings joined by
         :data:`WARNINGS_SEPARATOR`, or None), ``time_of_day``,
-        ``unsure_share``, ``provider_cloud_cover`` (see :data:`COLUMNS`), ``tiles`` (the files of a
-        scene counted as a mosaic of tiles, or None), ``shadows_toward_deg`` (the bearing a count
-        placed its sun from, or None), ``bands`` (the file's bands read as red, green, blue, or
-        None), ``params`` (detector parameters dict or None) and
+        ``unsure_share``, ``provider_cloud_cover``, ``acquired_from`` (see :data:`COLUMNS`),
+        ``tiles`` (the files of a scene counted as a mosaic of tiles, or None),
+        ``shadows_toward_deg`` (the bearing a count placed its sun from, or None), ``bands`` (the
+        file's bands read as red, green, blue, or None), ``params`` (detector parameters dict or
+        None) and
         ``detections`` (GeoJSON FeatureCollection dict in lon/lat, or None).
 
     Raises
@@ -470,6 +475,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "time_of_day": _time_of_day(rec, r[3]) if r[4] == "ok" else None,
             "unsure_share": _number(rec.get("unsure_share")),
             "provider_cloud_cover": _number(rec.get("provider_cloud_cover")),
+            "acquired_from": rec.get("acquired_from") if isinstance(rec.get("acquired_from"), str) else None,
             "tiles": _tiles_of(rec),
             "shadows_toward_deg": _shadows_of(rec),
             "bands": _bands_of(rec),

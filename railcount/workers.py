@@ -64,6 +64,9 @@ class SceneTask:
     bands: tuple[int, ...] = ()
     """The file's bands to read as red, green, blue (or one), numbered from 1 (a batch's ``--bands``);
     () lets each file's colour interpretation or band names choose."""
+    acquired_from: str | None = None
+    """Where ``acquired`` came from (a key of :data:`railcount.io.scenes.ACQUIRED_FROM`), kept with
+    the count."""
 
 
 Outcome = dict[str, Any]
@@ -82,6 +85,7 @@ def task_arguments(task: SceneTask, params: DetectorParams) -> tuple[Any, ...]:
         task.cloud_cover,
         task.shadows_toward,
         task.bands or None,
+        task.acquired_from,
     )
 
 
@@ -199,6 +203,7 @@ def count_task(
     cloud_cover: float | None = None,
     shadows_toward: float | None = None,
     bands: Sequence[int] | None = None,
+    acquired_from: str | None = None,
 ) -> list[Outcome]:
     """Count ``scene`` (a file or URL, or the tiles of one acquisition) for each station separately;
     never raises.
@@ -239,6 +244,7 @@ def count_task(
                     cloud_cover=cloud_cover,
                     shadows_toward=shadows_toward,
                     bands=bands,
+                    acquired_from=acquired_from or "given",
                 )
             guessed = [str(w.message) for w in caught if issubclass(w.category, BandOrderWarning)]
             for w in caught:  # any other warning is shown as it would have been

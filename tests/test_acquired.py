@@ -40,14 +40,16 @@ def test_the_given_time_places_the_sun_as_the_files_own_tag_does(tagged_and_bare
     code, from_tag, err = _count(capsys, str(tagged), "--station", str(station), "--out", str(tmp_path / "a"))
     assert code == 0 and "no acquisition date" not in err and "no time of day" not in err
     code, undated, err = _count(capsys, str(bare), "--station", str(station))
-    assert code == 0 and undated["acquired"] is None
+    assert code == 0 and undated["acquired"] is None and undated["acquired_from"] is None
+    # Where each time came from is kept with the count: the tag TIFF calls the file's creation time.
+    assert from_tag["acquired_from"] == "tiff_datetime"
     assert "no acquisition date" in err and "--acquired" in err  # the warning says how to mend it
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     code, given, err = _count(
         capsys, str(bare), "--station", str(station), "--acquired", stamp, "--out", str(tmp_path / "b")
     )
     assert code == 0 and "no acquisition date" not in err and "no time of day" not in err, err
-    assert given["acquired"] == when.isoformat()
+    assert given["acquired"] == when.isoformat() and given["acquired_from"] == "given"
     written = json.loads((tmp_path / "b" / "count.json").read_text())
     assert written["acquired"] == given["acquired"]
     for key in ("railcars", "railcars_low", "railcars_high", "locomotives", "by_type"):

@@ -83,7 +83,7 @@ def test_a_skysat_analytic_asset_counts_as_the_sample(tmp_path, sample):
         got = count_scene(scene, read_stations(STATION))[0].result
     assert w.acquired.isoformat() == "2023-10-05T01:48:52+00:00"
     assert w.bands == (3, 2, 1) and not w.bands_guessed
-    assert got.sun["time_of_day"] == "given"
+    assert got.sun["time_of_day"] == "given" and got.acquired_from == "planet_file_name"
     assert _same(got, ref)
 
 
@@ -94,7 +94,7 @@ def test_another_name_keeps_the_date_alone(tmp_path, sample):
     scene = _write(tmp_path / "tumangang_20231005_014852.tif", _analytic(pix), t, crs)
     with pytest.warns(BandOrderWarning):
         (w,) = read_windows(scene, read_stations(STATION))
-    assert w.acquired.isoformat() == "2023-10-05T00:00:00+00:00"
+    assert w.acquired.isoformat() == "2023-10-05T00:00:00+00:00" and w.acquired_from == "file_name_date"
     assert w.bands == (1, 2, 3) and w.bands_guessed
 
 
@@ -125,12 +125,13 @@ def test_the_item_metadata_beside_the_image(tmp_path, sample, capsys):
     )
     assert main(["count", str(scene), "-s", str(STATION), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["acquired"] == "2023-10-05T01:50:00.500000+00:00"
+    assert out["acquired"] == "2023-10-05T01:50:00.500000+00:00" and out["acquired_from"] == "planet_metadata"
     assert out["provider_cloud_cover"] == pytest.approx(30.0)
     meta.write_text(json.dumps({"properties": {"cloud_percent": 12, "cloud_cover": 0.3}}))
     assert main(["count", str(scene), "-s", str(STATION), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["acquired"] == "2023-10-05T01:48:52+00:00"  # no "acquired": the name's
+    assert out["acquired_from"] == "planet_file_name"
     assert out["provider_cloud_cover"] == pytest.approx(12.0)
 
 
@@ -159,6 +160,7 @@ def test_usable_data_masks_are_not_scenes(tmp_path, sample, capsys):
         rows = list(con.execute("select scene, acquired, railcars, record from counts"))
     assert [(r[0], r[1], r[2]) for r in rows] == [(str(scene), "2023-10-05T01:48:52+00:00", ref.railcars)]
     assert json.loads(rows[0][3])["bands"] == [3, 2, 1]
+    assert json.loads(rows[0][3])["acquired_from"] == "planet_file_name"
 
 
 def test_an_item_s_two_images_are_counted_once(tmp_path, sample):

@@ -56,6 +56,7 @@ def write_counts_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:
         "time_of_day": pa.string(),
         "unsure_share": pa.float64(),
         "provider_cloud_cover": pa.float64(),
+        "acquired_from": pa.string(),
     }
     columns: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in COLUMNS}
     columns["acquired"] = [datetime.fromisoformat(v) if v else None for v in columns["acquired"]]

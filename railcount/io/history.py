@@ -142,6 +142,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         time_unknown=_time_unknown(r),
         tiles=tuple(str(t) for t in r.get("tiles") or ()),
         acquired_at=_acquired_at(r.get("acquired")),
+        acquired_from=r.get("acquired_from") if isinstance(r.get("acquired_from"), str) else None,
         shadows_toward=_shadows_toward(r),
         bands=tuple(int(b) for b in r.get("bands") or ()),
     )

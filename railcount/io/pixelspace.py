@@ -37,7 +37,7 @@ from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import band_choice, value_range
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.mosaic import scene_label
-from railcount.io.scenes import acquisition_time, has_geotransform, open_file, read_bands
+from railcount.io.scenes import acquisition_source, has_geotransform, open_file, read_bands
 from railcount.models import SceneWindow, Station
 
 PIXEL_CRS = CRS.from_proj4("+proj=aeqd +lat_0=45 +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
@@ -90,6 +90,7 @@ def read_image(
             inside = np.ones((rows, cols), dtype=bool)
             if not data_mask.any():
                 raise SceneReadError(f"{name}: every pixel is nodata; nothing to count")
+            acquired, acquired_from = acquisition_source(ds, name)
             return SceneWindow(
                 pixels=pixels,
                 data=data_mask,
@@ -99,7 +100,8 @@ def read_image(
                 gsd_m=gsd_m,
                 scene_id=name,
                 station=station,
-                acquired=acquisition_time(ds, name),
+                acquired=acquired,
+                acquired_from=acquired_from,
                 value_range=value_range(ds, pixels, data_mask),
                 bands=tuple(band_idx),
                 bands_guessed=guessed,

@@ -382,6 +382,7 @@ def read_window(
             f"{name}: station {station.name!r} covers only nodata pixels in this scene; "
             "choose a scene that images the station"
         )
+    acquired, acquired_from = acquisition_source(ds, name)
     gx, gy = ground_pixel_size(win_transform, crs, (full.height, full.width))
     window = SceneWindow(
         pixels=pixels,
@@ -392,7 +393,8 @@ def read_window(
         gsd_m=math.sqrt(gx * gy),
         scene_id=name,
         station=station,
-        acquired=acquisition_time(ds, name),
+        acquired=acquired,
+        acquired_from=acquired_from,
         value_range=value_range(ds, pixels, valid),
         cloud_cover=provider_cloud_cover(ds),
         bands=tuple(band_idx),
@@ -472,6 +474,22 @@ def ground_pixel_size(transform: Affine, crs: CRS, shape_rc: tuple[int, int]) ->
     return dist(1), dist(2)
 
 
+ACQUIRED_FROM = {
+    "file_tags": "an acquisition-time tag of the file (ACQUISITION_DATETIME, ...)",
+    "delivery_files": "the provider's delivery files beside the image as GDAL reads them (a Maxar .IMD...)",
+    "nitf_header": "the NITF image header's acquisition time (IDATIM)",
+    "maxar_file_name": "the UTC time a Maxar product's file name starts with",
+    "planet_metadata": "the Planet item's acquired time in the _metadata.json beside the image",
+    "planet_file_name": "the UTC time a Planet file name starts with",
+    "tiff_datetime": "TIFFTAG_DATETIME, which the TIFF standard defines as the file's creation time",
+    "file_name_date": "a date in the file name (no time of day)",
+    "given": "given by the caller (railcount count --acquired, or the Python API)",
+    "stac_item": "the STAC item's datetime",
+    "scene_list": "the time on the scene's line of a scene list",
+}
+"""Where a count's acquisition time came from (``count.json``'s ``acquired_from``), and what each means."""
+
+
 def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> datetime | None:
     """Acquisition time from the file's metadata, else from a YYYY-MM-DD date in its name (UTC).
 
@@ -485,22 +503,31 @@ def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> 
     only when nothing better is there.
     ``name`` is the scene's name when it differs from the dataset's (a mosaic).
     """
+    return acquisition_source(ds, name)[0]
+
+
+def acquisition_source(
+    ds: rasterio.io.DatasetReader, name: str | None = None
+) -> tuple[datetime | None, str | None]:
+    """:func:`acquisition_time`, and where it came from: a key of :data:`ACQUIRED_FROM` (None, no time)."""
     tags = ds.tags()
     imagery = _imagery_tags(ds)
-    candidates = [tags.get(key) for key in _DATETIME_TAGS]
-    candidates += [imagery.get("ACQUISITIONDATETIME"), _nitf_time(tags.get("NITF_IDATIM"))]
     own = _file_of(ds)
+    candidates = [("file_tags", tags.get(key)) for key in _DATETIME_TAGS]
     candidates += [
-        maxar_time_from_name(name or ds.name),
-        planet.metadata_time(own),
-        planet.time_from_name(own),
+        ("delivery_files", imagery.get("ACQUISITIONDATETIME")),
+        ("nitf_header", _nitf_time(tags.get("NITF_IDATIM"))),
+        ("maxar_file_name", maxar_time_from_name(name or ds.name)),
+        ("planet_metadata", planet.metadata_time(own)),
+        ("planet_file_name", planet.time_from_name(own)),
+        ("tiff_datetime", tags.get("TIFFTAG_DATETIME")),
     ]
-    candidates += [tags.get("TIFFTAG_DATETIME")]
-    for text in candidates:
+    for source, text in candidates:
         parsed = parse_datetime(text) if text else None
         if parsed is not None:
-            return parsed
-    return date_from_name(name or ds.name)
+            return parsed, source
+    day = date_from_name(name or ds.name)
+    return day, ("file_name_date" if day is not None else None)
 
 
 _MAXAR_NAME = re.compile(

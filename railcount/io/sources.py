@@ -32,7 +32,7 @@ from railcount.io.mosaic import TileGrid, grid_mismatch, listed_raster
 from railcount.io.planet import is_mask
 from railcount.io.scenes import (
     WGS84,
-    acquisition_time,
+    acquisition_source,
     date_from_name,
     is_archive,
     is_warped,
@@ -87,6 +87,8 @@ class SceneInfo:
     footprint: BaseGeometry
     cloud_cover: float | None = None
     grid: TileGrid | None = None
+    acquired_from: str | None = None
+    """Where ``acquired`` came from (a key of :data:`railcount.io.scenes.ACQUIRED_FROM`)."""
     """The file's own pixel grid (None when it was resampled to a north-up one): whether it is a tile
     of a product delivered in several (:func:`tile_groups`)."""
 
@@ -368,7 +370,8 @@ def probe_scene(scene: str) -> SceneInfo:
         except RasterioError as exc:
             raise SceneReadError(f"{scene}: cannot place the scene on the globe ({exc})") from None
         grid = None if is_warped(ds) else TileGrid.of(ds)
-        return SceneInfo(acquisition_time(ds), shapely.box(*box), provider_cloud_cover(ds), grid)
+        when, source = acquisition_source(ds)
+        return SceneInfo(when, shapely.box(*box), provider_cloud_cover(ds), grid, source)
 
 
 def scene_key(scene: str, cache: KeyCache | None = None) -> str:

@@ -84,6 +84,8 @@ class Observation:
     # The acquisition time the count was made at (a STAC item's or a scene list's, else the file's), to
     # count the scene again at it; None where the history gives a date alone (a CSV).
     acquired_at: datetime | None = field(default=None, compare=False)
+    # Where acquired_at came from (a key of railcount.io.scenes.ACQUIRED_FROM), when the record says.
+    acquired_from: str | None = field(default=None, compare=False)
     # The shadows' bearing the count placed its sun from (a scene list's shadows=), or None.
     shadows_toward: float | None = field(default=None, compare=False)
     # The file's bands the count read as red, green, blue (a batch's or a count's --bands), or ().

@@ -280,6 +280,13 @@ def test_list_file_gives_acquisition_times(tmp_path: Path, scenes: Path, station
         "a_2021-05-01.tif": ("2021-05-02T01:00:00+00:00",) * 2,  # not the date in its name
         "c.tif": ("2022-07-09T03:04:05+00:00",) * 2,  # no time listed: its tag's
     }
+    # Where each count's time came from: the list's line, or the file's own tag.
+    sources = {Path(r["scene"]).name: r["acquired_from"] for r in read_counts(db)}
+    assert sources == {
+        "undated.tif": "scene_list",
+        "a_2021-05-01.tif": "scene_list",
+        "c.tif": "tiff_datetime",
+    }
     # Listed without a time, the undated scene is skipped, as from a folder.
     listing.write_text("undated.tif\n")
     again = run_batch(station, listing, db=tmp_path / "r2.db", workers=1)

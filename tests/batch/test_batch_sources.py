@@ -93,6 +93,7 @@ def test_stac_item_collection_selects_by_date_and_footprint(tmp_path: Path, stat
         ]
     c.close()
     assert stored == ["2022-06-01T10:30:00+00:00", "2023-01-02T00:00:00+00:00"]
+    assert [r["acquired_from"] for r in rows] == ["stac_item", "stac_item"]  # where the time came from
 
 
 def test_stac_catalog_and_scenes_over_http(
