@@ -77,6 +77,10 @@ class SceneWindow:
         Where ``acquired`` came from: a key of
         :data:`railcount.io.scenes.ACQUIRED_FROM` (``"planet_file_name"``,
         ``"given"`` ...); None with no time.
+    night_time : datetime or None
+        A time of day the file gave that puts the sun below the horizon over
+        the scene, so not the picture's (``acquired`` is then its date alone
+        and the sun is assumed); None otherwise.
     value_range : (float, float)
         The range of meaningful pixel values (e.g. 0-2047 for 11-bit data).
     cloud_cover : float or None
@@ -112,6 +116,7 @@ class SceneWindow:
     station: Station
     acquired: datetime | None = None
     acquired_from: str | None = None
+    night_time: datetime | None = None
     value_range: tuple[float, float] = (0.0, 255.0)
     cloud_cover: float | None = None
     shadows_toward_deg: float | None = None

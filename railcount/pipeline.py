@@ -28,7 +28,14 @@ from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams
-from railcount.detect.sun import ASSUMED_SOLAR_TIME_H, time_of_day_unknown, window_sun
+from railcount.detect.sun import (
+    ASSUMED_SOLAR_TIME_H,
+    SHADOW_SUN_UP_DEG,
+    solar_position,
+    sun_height_words,
+    time_of_day_unknown,
+    window_sun,
+)
 from railcount.errors import (
     AssumedSunWarning,
     CoarseImageryWarning,
@@ -41,7 +48,7 @@ from railcount.errors import (
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.outputs import ErrorMarks, display_bgr, write_evaluation, write_outputs
 from railcount.io.pixelspace import is_pixel_space, read_image
-from railcount.io.scenes import Scene, read_windows
+from railcount.io.scenes import ACQUIRED_FROM, Scene, read_windows
 from railcount.io.truth import REPEAT_M, Stock, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 from railcount.runtime import aside
@@ -122,7 +129,13 @@ def count_scene(
         windows = read_windows(scene, stations, bands=bands, dated=acquired is not None)
     if acquired is not None:
         moment = acquired if acquired.tzinfo else acquired.replace(tzinfo=timezone.utc)
-        windows = [dataclasses.replace(w, acquired=moment, acquired_from=acquired_from) for w in windows]
+        windows = [
+            dataclasses.replace(w, acquired=moment, acquired_from=acquired_from, night_time=None)
+            for w in windows
+        ]
+        if acquired_from in ("given", "scene_list") and gsd_m is None:
+            for w in windows:  # a person's time: a local one written as UTC is refused
+                _refuse_a_night_time(w)
     if cloud_cover is not None:
         windows = [dataclasses.replace(w, cloud_cover=cloud_cover) for w in windows]
     if shadows_toward is not None:
@@ -148,6 +161,16 @@ def count_scene(
             )
     elif windows and time_of_day_unknown(windows[0].acquired):
         when = "no acquisition date" if windows[0].acquired is None else "a date but no time of day"
+        night = windows[0].night_time
+        if night is not None:
+            height = solar_position(*_centre(windows[0]), night).elevation_deg
+            when = (
+                f"its acquisition time {night.astimezone(timezone.utc):%Y-%m-%dT%H:%M}Z "
+                f"(from {ACQUIRED_FROM.get(windows[0].acquired_from or '', 'the file')}) puts the sun "
+                f"{sun_height_words(height)} over the station, so it is not when the picture "
+                "was taken (a processing time, or a local time written as UTC); only its date is kept "
+                "(check that too)"
+            )
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
         day = windows[0].acquired.date().isoformat() if windows[0].acquired else "2023-10-05"
         toward = (window_sun(windows[0]).azimuth_deg + 180.0) % 360.0
@@ -463,3 +486,39 @@ def evaluate_scene(
             ev.outputs.update(written)
         out.append(ev)
     return out
+
+
+def _centre(window: SceneWindow) -> tuple[float, float]:
+    """The station's centroid, lon and lat: where the sun is placed for a count."""
+    c = window.station.geometry.centroid
+    return float(c.x), float(c.y)
+
+
+def _refuse_a_night_time(window: SceneWindow) -> None:
+    """A one-line usage error when the time a person gave (``--acquired``, or a scene list's time in a
+    batch, which then records the scene as failed with it) puts the sun below the horizon over the
+    station (or under :data:`~railcount.detect.sun.SHADOW_SUN_UP_DEG` up): no picture to count was taken
+    then. A local time written without its
+    offset reads as UTC: at Tumangang, 10:48 local read as UTC is 19:48 local, after dark, and the
+    bundled sample then counted 39 (20-62) of its 73 railcars where its true time gives 67 (51-97)."""
+    if window.acquired is None or time_of_day_unknown(window.acquired):
+        return
+    height = solar_position(*_centre(window), window.acquired).elevation_deg
+    if height >= SHADOW_SUN_UP_DEG:
+        return
+    when = window.acquired.astimezone(timezone.utc)
+    zone = round(_centre(window)[0] / 15.0)  # the hours the local time runs ahead of UTC, by longitude
+    sign = "+" if zone >= 0 else "-"
+    by_hand = window.acquired_from == "given"
+    given = (
+        f"--acquired {when:%Y-%m-%dT%H:%M}Z"
+        if by_hand
+        else f"{window.scene_id}: the time listed, {when:%H:%M}Z,"
+    )
+    raise UsageError(
+        f"{given} puts the sun {sun_height_words(height)} over "
+        f"{window.station.name!r}, too low for a picture to count (railcount needs it {SHADOW_SUN_UP_DEG:g} "
+        "degrees up); give the acquisition time in "
+        f"UTC, or a local time with its offset (e.g. {when:%Y-%m-%dT%H:%M}{sign}{abs(zone):02d}:00 "
+        f"if {when:%H:%M} was the time at UTC{sign}{abs(zone)})"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -171,3 +171,41 @@ def test_the_count_says_where_it_put_the_sun(tagged_and_bare, capsys, tmp_path):
         cv2.imwrite(str(png), np.moveaxis(src.read(), 0, -1)[:, :, ::-1])
     assert main(["count", str(png), "--gsd", "0.5", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[0])["sun"] is None
+
+
+def test_a_local_time_written_as_utc_is_refused_with_its_offset_form(tagged_and_bare, capsys):
+    """The yard's time written in Tumangang's local time without its offset reads as UTC, nine hours
+    late: after dark there. That is refused in one line (the sun below the horizon), which shows the
+    time with the offset; given so, the count is the one the file's own time gives."""
+    tagged, _, station, when = tagged_and_bare
+    local = when + timedelta(hours=9)  # the wall clock at Tumangang (UTC+9)
+    naive = local.strftime("%Y-%m-%dT%H:%M")
+    code, rec, err = _count(capsys, str(tagged), "--station", str(station), "--acquired", naive)
+    assert code == 2 and rec == {} and len(err.strip().splitlines()) == 1
+    assert "below the horizon" in err and f"{naive}+09:00" in err
+    code, with_offset, _ = _count(
+        capsys, str(tagged), "--station", str(station), "--acquired", f"{naive}+09:00"
+    )
+    code_tag, from_tag, _ = _count(capsys, str(tagged), "--station", str(station))
+    assert code == code_tag == 0
+    assert with_offset["railcars"] == from_tag["railcars"] and with_offset["by_type"] == from_tag["by_type"]
+
+
+def test_a_file_time_after_dark_keeps_only_its_date(tagged_and_bare, capsys, tmp_path):
+    """A TIFFTAG_DATETIME that is a processing time (after dark over the station) is not the
+    picture's: only its date is kept, the sun assumed, with a warning saying what the file said and
+    where; the count is the one a date-only file gives. Before, the night sun was used as given."""
+    tagged, bare, station, when = tagged_and_bare
+    night = tmp_path / "night.tif"
+    untimed_copy(tagged, night)
+    stamp = when.replace(hour=14, minute=5, second=0)  # 23:05 at Tumangang
+    with rasterio.open(night, "r+") as ds:
+        ds.update_tags(TIFFTAG_DATETIME=stamp.strftime("%Y:%m:%d %H:%M:%S"))
+    code, rec, err = _count(capsys, str(night), "--station", str(station))
+    assert code == 0 and rec["acquired"] == f"{when:%Y-%m-%d}T00:00:00+00:00"
+    assert rec["acquired_from"] == "tiff_datetime" and rec["sun"]["time_of_day"] == "assumed"
+    assert f"{stamp:%Y-%m-%dT%H:%M}Z (from TIFFTAG_DATETIME" in err and "below the horizon" in err
+    code, day_only, _ = _count(capsys, str(bare), "--station", str(station), "--acquired", f"{when:%Y-%m-%d}")
+    assert code == 0
+    for key in ("railcars", "railcars_low", "railcars_high", "by_type"):
+        assert rec[key] == day_only[key], key

@@ -106,6 +106,17 @@ def solar_position(lon: float, lat: float, when: datetime | None) -> SunPosition
     return SunPosition(azimuth_deg=float(azimuth), elevation_deg=float(elevation), assumed_time=assumed)
 
 
+def sun_height_words(height_deg: float) -> str:
+    """How a warning or error says the sun was too low for a picture (:data:`SHADOW_SUN_UP_DEG`).
+
+    >>> sun_height_words(-21.8), sun_height_words(1.24)
+    ('22 degrees below the horizon', 'only 1.2 degrees above the horizon')
+    """
+    if height_deg < 0.0:
+        return f"{-height_deg:.0f} degrees below the horizon"
+    return f"only {height_deg:.1f} degrees above the horizon"
+
+
 def _azimuth_elevation(lat: float, decl: float, hour_angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sun's azimuth (0-360, clockwise from north) and elevation, degrees, at latitude ``lat`` with
     declination ``decl`` and each hour angle (degrees from local solar noon, afternoon positive)."""

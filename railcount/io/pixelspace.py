@@ -90,7 +90,7 @@ def read_image(
             inside = np.ones((rows, cols), dtype=bool)
             if not data_mask.any():
                 raise SceneReadError(f"{name}: every pixel is nodata; nothing to count")
-            acquired, acquired_from = acquisition_source(ds, name)
+            acquisition = acquisition_source(ds, name)
             return SceneWindow(
                 pixels=pixels,
                 data=data_mask,
@@ -100,8 +100,8 @@ def read_image(
                 gsd_m=gsd_m,
                 scene_id=name,
                 station=station,
-                acquired=acquired,
-                acquired_from=acquired_from,
+                acquired=acquisition.when,
+                acquired_from=acquisition.source,
                 value_range=value_range(ds, pixels, data_mask),
                 bands=tuple(band_idx),
                 bands_guessed=guessed,

@@ -14,6 +14,7 @@ so cars that straddle the station's edge are seen whole; the counting rule
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -39,6 +40,7 @@ from rasterio.windows import Window
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from railcount.detect.sun import SHADOW_SUN_UP_DEG
 from railcount.errors import (
     NoOverlapError,
     NotGeoreferencedError,
@@ -382,7 +384,7 @@ def read_window(
             f"{name}: station {station.name!r} covers only nodata pixels in this scene; "
             "choose a scene that images the station"
         )
-    acquired, acquired_from = acquisition_source(ds, name)
+    acquisition = acquisition_source(ds, name)
     gx, gy = ground_pixel_size(win_transform, crs, (full.height, full.width))
     window = SceneWindow(
         pixels=pixels,
@@ -393,8 +395,9 @@ def read_window(
         gsd_m=math.sqrt(gx * gy),
         scene_id=name,
         station=station,
-        acquired=acquired,
-        acquired_from=acquired_from,
+        acquired=acquisition.when,
+        acquired_from=acquisition.source,
+        night_time=acquisition.night,
         value_range=value_range(ds, pixels, valid),
         cloud_cover=provider_cloud_cover(ds),
         bands=tuple(band_idx),
@@ -503,13 +506,27 @@ def acquisition_time(ds: rasterio.io.DatasetReader, name: str | None = None) -> 
     only when nothing better is there.
     ``name`` is the scene's name when it differs from the dataset's (a mosaic).
     """
-    return acquisition_source(ds, name)[0]
+    return acquisition_source(ds, name).when
 
 
-def acquisition_source(
-    ds: rasterio.io.DatasetReader, name: str | None = None
-) -> tuple[datetime | None, str | None]:
-    """:func:`acquisition_time`, and where it came from: a key of :data:`ACQUIRED_FROM` (None, no time)."""
+@dataclasses.dataclass(frozen=True)
+class Acquisition:
+    """When a scene was taken, as its files say, and which of them said it."""
+
+    when: datetime | None
+    source: str | None
+    """A key of :data:`ACQUIRED_FROM`; None with no time."""
+    night: datetime | None = None
+    """A time of day the files gave that puts the sun below the horizon over the scene (or under
+    :data:`~railcount.detect.sun.SHADOW_SUN_UP_DEG` up), so not when a picture that can be counted
+    was taken (a processing time, or a local time written as UTC): ``when`` is then its date alone,
+    and the sun is assumed."""
+
+
+def acquisition_source(ds: rasterio.io.DatasetReader, name: str | None = None) -> Acquisition:
+    """:func:`acquisition_time`, where it came from, and a night-time time of day it was given (see
+    :class:`Acquisition`): a time that puts the sun below the horizon over the scene's centre keeps
+    only its date."""
     tags = ds.tags()
     imagery = _imagery_tags(ds)
     own = _file_of(ds)
@@ -525,9 +542,32 @@ def acquisition_source(
     for source, text in candidates:
         parsed = parse_datetime(text) if text else None
         if parsed is not None:
-            return parsed, source
+            height = sun_height_over(ds, parsed)
+            if height is not None and height < SHADOW_SUN_UP_DEG:
+                d = parsed.astimezone(timezone.utc)
+                return Acquisition(
+                    datetime(d.year, d.month, d.day, tzinfo=timezone.utc), source, night=parsed
+                )
+            return Acquisition(parsed, source)
     day = date_from_name(name or ds.name)
-    return day, ("file_name_date" if day is not None else None)
+    return Acquisition(day, "file_name_date" if day is not None else None)
+
+
+def sun_height_over(ds: Any, when: datetime) -> float | None:
+    """The sun's elevation (degrees) over the centre of ``ds`` at ``when``; None for a time with no time
+    of day, or a dataset that cannot be placed on Earth."""
+    from railcount.detect.sun import solar_position, time_of_day_unknown
+
+    if time_of_day_unknown(when) or ds.crs is None:
+        return None
+    try:
+        left, bottom, right, top = ds.bounds
+        (lon,), (lat,) = warp_points(ds.crs, WGS84, [(left + right) / 2], [(bottom + top) / 2])
+    except Exception:  # a CRS GDAL cannot turn to lon/lat: no check, as before
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    return solar_position(lon, lat, when).elevation_deg
 
 
 _MAXAR_NAME = re.compile(

@@ -370,8 +370,10 @@ def probe_scene(scene: str) -> SceneInfo:
         except RasterioError as exc:
             raise SceneReadError(f"{scene}: cannot place the scene on the globe ({exc})") from None
         grid = None if is_warped(ds) else TileGrid.of(ds)
-        when, source = acquisition_source(ds)
-        return SceneInfo(when, shapely.box(*box), provider_cloud_cover(ds), grid, source)
+        acquisition = acquisition_source(ds)
+        return SceneInfo(
+            acquisition.when, shapely.box(*box), provider_cloud_cover(ds), grid, acquisition.source
+        )
 
 
 def scene_key(scene: str, cache: KeyCache | None = None) -> str:

@@ -293,6 +293,25 @@ def test_list_file_gives_acquisition_times(tmp_path: Path, scenes: Path, station
     assert (again.ok, again.skipped) == (0, 1)
 
 
+def test_a_listed_time_after_dark_fails_that_scene_with_the_reason(
+    tmp_path: Path, scenes: Path, station: Path
+) -> None:
+    """A time typed into a scene list in local time without its offset reads as UTC; at night over the
+    station no picture was taken then: that scene is failed with the reason (the way to write the
+    time), and the others are counted."""
+    plain_tif(scenes / "undated.tif", 9)
+    listing = scenes / "list.txt"
+    listing.write_text("undated.tif   2022-03-04T14:30\na_2021-05-01.tif   2021-05-01T02:00Z\n")
+    db = tmp_path / "r.db"
+    summary = run_batch(station, listing, db=db, workers=1)
+    assert (summary.ok, summary.failed) == (1, 1)
+    rows = {Path(r["scene"]).name: r for r in read_counts(db)}
+    reason = rows["undated.tif"]["reason"]
+    assert rows["undated.tif"]["status"] == "failed" and "the time listed, 14:30Z," in reason
+    assert "below the horizon" in reason and "+09:00" in reason
+    assert rows["a_2021-05-01.tif"]["status"] == "ok"
+
+
 def test_list_file_with_a_bad_time_is_a_one_line_error(
     tmp_path: Path, scenes: Path, station: Path, capsys
 ) -> None:
