@@ -108,16 +108,21 @@ def test_a_station_named_in_greek_is_titled_in_greek(counted_sample):
 
 
 def test_korean_letters_take_a_system_font_that_has_them(counted_sample):
-    """Korean needs a font of the system's (none ships with railcount): where one has the letters
-    the title is drawn with it, and where none does the built-in font's '?' stay."""
+    """Korean needs a font of the system's (none ships with railcount): where one that OpenCV can draw
+    with has the letters, the title is drawn with it; where none does, the built-in font's '?' stay."""
+    import cv2
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
     from railcount.io import fonts
 
-    def has_hangul(path: str) -> bool:
+    letters = frozenset("두만강역")
+
+    def usable(path: str) -> bool:
         try:
-            return all(FT2Font(path).get_char_index(ord(c)) for c in "두만강역")
+            if not all(FT2Font(path).get_char_index(ord(c)) for c in letters):
+                return False
+            return fonts._draws(cv2.FontFace(path), letters)
         except Exception:
             return False
 
@@ -125,6 +130,6 @@ def test_korean_letters_take_a_system_font_that_has_them(counted_sample):
     korean = outputs.overlay_image(window, dets, _named(result, "두만강역"))
     marks = outputs.overlay_image(window, dets, _named(result, "????"))
     top = _banner_rows(korean)
-    system = any(has_hangul(p) for p in font_manager.findSystemFonts())
+    system = any(usable(p) for p in font_manager.findSystemFonts())
     assert (fonts.title_face("두만강역") is not None) == system
     assert np.array_equal(korean[:top], marks[:top]) != system
