@@ -219,3 +219,30 @@ def test_a_stac_item_s_image_is_picked_not_its_mask(tmp_path, sample):
     item["assets"] = {"udm": {"href": udm2.name, "type": tiff, "roles": ["data-mask"]}}
     path.write_text(json.dumps(item))
     assert list_scenes(path) == []
+
+
+def test_an_order_s_manifest_lists_its_images(tmp_path, sample):
+    """A Planet order's manifest.json as the batch's SOURCE: the images it lists (paths relative to it),
+    without their masks or metadata files; before, it was read as STAC and refused."""
+    pix, t, crs, ref = sample
+    order = tmp_path / "order"
+    (order / "SkySatCollect").mkdir(parents=True)
+    image = _write(order / "SkySatCollect" / f"{ITEM}_analytic.tif", _analytic(pix), t, crs)
+    _write(
+        order / "SkySatCollect" / f"{ITEM}_analytic_udm2.tif",
+        (pix[:1] > 0).astype(np.uint8).repeat(8, 0),
+        t,
+        crs,
+    )
+    files = [
+        {"path": f"SkySatCollect/{ITEM}_analytic.tif", "media_type": "image/tiff"},
+        {"path": f"SkySatCollect/{ITEM}_analytic_udm2.tif", "media_type": "image/tiff"},
+        {"path": f"SkySatCollect/{ITEM}_metadata.json", "media_type": "application/json"},
+    ]
+    manifest = order / "manifest.json"
+    manifest.write_text(json.dumps({"name": "tumangang", "files": files}))
+    assert [s.path for s in list_scenes(manifest)] == [str(image)]
+    db = tmp_path / "r.db"
+    assert main(["batch", "--station", str(STATION), "--scenes", str(manifest), "--db", str(db)]) == 0
+    with sqlite3.connect(db) as con:
+        assert [r[0] for r in con.execute("select railcars from counts")] == [ref.railcars]

@@ -121,8 +121,9 @@ def list_scenes(
         file (GeoTIFF, VRT, JPEG 2000...), a text
         file with one path or URL per line (``#`` starts a comment; relative
         paths are relative to the file; a line may end, after whitespace, in
-        the scene's acquisition time as ISO 8601), or a STAC Catalog, Collection,
-        ItemCollection or Item (a ``.json`` file or a URL).
+        the scene's acquisition time as ISO 8601), a STAC Catalog, Collection,
+        ItemCollection or Item (a ``.json`` file or a URL), or a Planet order's
+        ``manifest.json`` (the images it lists, without their masks).
     bbox, start, end
         Only for STAC: items whose geometry misses ``bbox`` (lon/lat) or whose
         datetime lies outside [start, end) are left out without being opened.
@@ -157,6 +158,9 @@ def list_scenes(
             f"{path}: cannot read the scene list ({exc}); pass a folder, a text file or a STAC catalog"
         ) from None
     if path.suffix.lower() in STAC_SUFFIXES or text.lstrip().startswith("{"):
+        listed = _order_manifest(path, text)
+        if listed is not None:
+            return listed
         return _stac_scenes(str(path), bbox, start, end)
     out = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -216,6 +220,29 @@ def _listed_time(entry: str, listing: Path, number: int) -> tuple[str, datetime 
             "acquisition time as ISO 8601 (2023-10-05T01:48Z), or nothing"
         )
     return m["path"], when.astimezone(timezone.utc)
+
+
+def _order_manifest(path: Path, text: str) -> list[SceneSource] | None:
+    """The images a Planet order's ``manifest.json`` lists (its ``files``, each a ``path`` relative to
+    the manifest), rasters only and no usable-data masks; None when ``text`` is not such a manifest
+    (a STAC document, say)."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    files = doc.get("files") if isinstance(doc, dict) and "stac_version" not in doc else None
+    if (
+        not isinstance(files, list)
+        or not files
+        or not all(isinstance(f, dict) and "path" in f for f in files)
+    ):
+        return None
+    out = []
+    for f in files:
+        file = path.parent / str(f["path"])
+        if file.suffix.lower() in RASTER_SUFFIXES and not is_mask(file):
+            out.append(SceneSource(os.path.abspath(file)))
+    return out
 
 
 def _stac_scenes(
