@@ -41,6 +41,7 @@ import argparse
 import re
 import sys
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -76,12 +77,33 @@ class Counted(NamedTuple):
     by_type: dict[str, int]
 
 
-def _profile(ds: rasterio.io.DatasetReader, count: int, dtype: str) -> dict:
+def copy_profile(ds: rasterio.io.DatasetReader, count: int, dtype: str) -> dict:
+    """``ds``'s profile for a lossless, tiled copy of ``count`` bands of ``dtype`` (no JPEG, no NBITS)."""
     profile = {**ds.profile, "count": count, "dtype": dtype, "compress": "deflate", "tiled": True}
     for key in ("photometric", "nbits", "predictor", "jpeg_quality"):
         profile.pop(key, None)
     profile.update(blockxsize=256, blockysize=256)
     return profile
+
+
+def internal_mask(ds: rasterio.io.DatasetReader) -> np.ndarray | None:
+    """``ds``'s internal mask (a swath edge's nodata), for a copy to carry; None when every pixel is
+    valid or nodata values say it."""
+    if ds.mask_flag_enums[0] == [MaskFlags.all_valid] or ds.nodata is not None:
+        return None
+    return ds.dataset_mask()
+
+
+def planet_item(when: datetime, stem: str) -> str:
+    """The SkySat item name a copy of benchmark scene ``stem`` taken at ``when`` (UTC) is given, its
+    collect number the scene's seed, so two scenes taken in the same second differ.
+
+    >>> from datetime import timezone
+    >>> planet_item(datetime(2021, 8, 22, 1, 30, tzinfo=timezone.utc), "s1660_2021-08-22")
+    '20210822_013000_ssc9_u1660'
+    """
+    number = re.match(r"s(\d+)_", stem)
+    return f"{when:%Y%m%d_%H%M%S}_ssc9_u{int(number[1]) % 10000 if number else 0:04d}"
 
 
 def _save(path: Path, pix: np.ndarray, profile: dict, tags: dict, interp=None, names=None, mask=None) -> Path:
@@ -109,12 +131,7 @@ def copies(scene: Path, folder: Path) -> dict[str, Path]:
     with rasterio.open(scene) as ds:
         pix = ds.read()
         tags = ds.tags()
-        # An internal mask (a swath edge's nodata) goes with every copy.
-        mask = (
-            None
-            if ds.mask_flag_enums[0] == [MaskFlags.all_valid] or ds.nodata is not None
-            else ds.dataset_mask()
-        )
+        mask = internal_mask(ds)  # (a swath edge's nodata) goes with every copy
         bits = ds.tags(1, "IMAGE_STRUCTURE").get("NBITS")
         eight = ds.dtypes[0] == "uint8"
         interp, names = list(ds.colorinterp), ds.descriptions
@@ -123,11 +140,13 @@ def copies(scene: Path, folder: Path) -> dict[str, Path]:
             chosen = choose_bands(ds)
         rgb = [b - 1 for b in chosen] if len(chosen) == 3 else None
         wide = pix.astype(np.uint16) * (8 if eight else 1)
+        # Blue, green, red and NIR (green again), the bands unnamed: the BGRN and Planet copies.
+        bgrn = None if rgb is None else np.stack([wide[rgb[2]], wide[rgb[1]], wide[rgb[0]], wide[rgb[1]]])
+        anonymous = [ColorInterp.gray] + [ColorInterp.undefined] * 3
         stem = scene.stem
         when = parse_datetime(tags["TIFFTAG_DATETIME"])
         assert when is not None, scene
-        number = re.match(r"s(\d+)_", stem)  # the benchmark's seed: two scenes taken at one second differ
-        item = f"{when:%Y%m%d_%H%M%S}_ssc9_u{int(number[1]) % 10000 if number else 0:04d}"
+        item = planet_item(when, stem)
         paths = {
             "16-bit, no NBITS": folder / f"{stem}.u16.tif",
             "float32": folder / f"{stem}.f32.tif",
@@ -136,30 +155,28 @@ def copies(scene: Path, folder: Path) -> dict[str, Path]:
         }
         if not paths["16-bit, no NBITS"].exists():
             _save(
-                paths["16-bit, no NBITS"], wide, _profile(ds, ds.count, "uint16"), tags, interp, names, mask
+                paths["16-bit, no NBITS"],
+                wide,
+                copy_profile(ds, ds.count, "uint16"),
+                tags,
+                interp,
+                names,
+                mask,
             )
         if not paths["float32"].exists():
             floats = pix.astype(np.float32)
-            _save(paths["float32"], floats, _profile(ds, ds.count, "float32"), tags, interp, names, mask)
-        if rgb is not None and not paths["BGRN, no names"].exists():
-            r, g, b = (wide[i] for i in rgb)
-            anonymous = [ColorInterp.gray] + [ColorInterp.undefined] * 3
-            _save(
-                paths["BGRN, no names"],
-                np.stack([b, g, r, g]),
-                _profile(ds, 4, "uint16"),
-                tags,
-                anonymous,
-                mask=mask,
-            )
+            _save(paths["float32"], floats, copy_profile(ds, ds.count, "float32"), tags, interp, names, mask)
+        if bgrn is not None and not paths["BGRN, no names"].exists():
+            _save(paths["BGRN, no names"], bgrn, copy_profile(ds, 4, "uint16"), tags, anonymous, mask=mask)
         if not paths["Planet analytic"].exists():
-            if rgb is not None:
-                r, g, b = (wide[i] for i in rgb)
-                planet, interp4 = np.stack([b, g, r, g]), [ColorInterp.gray] + [ColorInterp.undefined] * 3
-            else:
-                planet, interp4 = wide, [ColorInterp.gray] * ds.count
+            planet, interp4 = (bgrn, anonymous) if bgrn is not None else (wide, [ColorInterp.gray] * ds.count)
             _save(
-                paths["Planet analytic"], planet, _profile(ds, len(planet), "uint16"), {}, interp4, mask=mask
+                paths["Planet analytic"],
+                planet,
+                copy_profile(ds, len(planet), "uint16"),
+                {},
+                interp4,
+                mask=mask,
             )
         assert bits in (None, "11"), bits
     out.update({k: p for k, p in paths.items() if p.exists()})

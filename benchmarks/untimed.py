@@ -169,28 +169,19 @@ def scene_sides(job: tuple) -> list[Counted | None]:
 def planet_copy(tif: Path, when: datetime) -> Path:
     """``tif``'s pixels (bands, mask and band names as they are) with no tags at all, named as Planet
     names a SkySat file taken at ``when`` (UTC), in a folder beside ``tif``'s; made once."""
-    import re
-
     import rasterio
-    from rasterio.enums import MaskFlags
+    from containers import copy_profile, internal_mask, planet_item
 
-    number = re.match(r"s(\d+)_", tif.stem)
     folder = tif.parent.with_name(tif.parent.name + "-planet")
     with rasterio.open(tif) as ds:
         asset = "visual" if ds.count >= 3 else "panchromatic"
-        out = folder / f"{when:%Y%m%d_%H%M%S}_ssc9_u{int(number[1]) % 10000 if number else 0:04d}_{asset}.tif"
+        out = folder / f"{planet_item(when, tif.stem)}_{asset}.tif"
         if out.exists():
             return out
         folder.mkdir(parents=True, exist_ok=True)
-        profile = {**ds.profile, "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
-        for key in ("photometric", "jpeg_quality", "nbits"):
-            profile.pop(key, None)
+        profile = copy_profile(ds, ds.count, ds.dtypes[0])
         bits = ds.tags(1, "IMAGE_STRUCTURE").get("NBITS")
-        mask = (
-            None
-            if ds.mask_flag_enums[0] == [MaskFlags.all_valid] or ds.nodata is not None
-            else ds.dataset_mask()
-        )
+        mask = internal_mask(ds)
         part = out.with_suffix(".part.tif")
         with rasterio.open(part, "w", **profile) as dst:
             dst.write(ds.read())
