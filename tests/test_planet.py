@@ -20,6 +20,8 @@ from railcount.io.sources import list_scenes
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
+from .geofixtures import write_tif
+
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2023-10-05.tif"
 STATION = SAMPLES / "tumangang_station.geojson"
@@ -37,21 +39,8 @@ def sample():
 
 def _write(path: Path, pix: np.ndarray, t, crs, interp=None) -> Path:
     """A GeoTIFF as a provider writes it here: no tags at all (no time, no NBITS), bands unnamed."""
-    profile = dict(
-        driver="GTiff",
-        width=pix.shape[2],
-        height=pix.shape[1],
-        count=pix.shape[0],
-        dtype=pix.dtype,
-        crs=crs,
-        transform=t,
-        tiled=True,
-        blockxsize=256,
-        blockysize=256,
-        compress="deflate",
-    )
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(pix)
+    write_tif(path, np.moveaxis(pix, 0, -1), crs=crs, transform=t)
+    with rasterio.open(path, "r+") as dst:
         dst.colorinterp = interp or [ColorInterp.gray] + [ColorInterp.undefined] * (pix.shape[0] - 1)
     return path
 

@@ -40,24 +40,8 @@ def sample():
 
 
 def _write(path: Path, pix: np.ndarray, t, crs, tags, **extra) -> Path:
-    profile = dict(
-        driver="GTiff",
-        width=pix.shape[2],
-        height=pix.shape[1],
-        count=pix.shape[0],
-        dtype=pix.dtype,
-        crs=crs,
-        transform=t,
-        tiled=True,
-        blockxsize=256,
-        blockysize=256,
-        compress="deflate",
-    )
-    profile.update(extra)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(pix)
-        dst.update_tags(**tags)
-    return path
+    """``pix`` (bands, rows, cols) written as a tiled GeoTIFF on ``t`` and ``crs``, with ``tags``."""
+    return write_tif(path, np.moveaxis(pix, 0, -1), crs=crs, transform=t, tags=tags, **extra)
 
 
 def _count(scene, **kw):
