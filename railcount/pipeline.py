@@ -499,8 +499,8 @@ def _refuse_a_night_time(window: SceneWindow) -> None:
     batch, which then records the scene as failed with it) puts the sun below the horizon over the
     station, or under :data:`~railcount.detect.sun.SHADOW_SUN_UP_DEG` up: no picture to count was
     taken then. A local time written without its offset reads as UTC: at Tumangang, 10:48 local read
-    as UTC is 19:48 local, after dark, and the bundled sample then counted 39 (20-62) of its 73
-    railcars where its true time gives 67 (51-97)."""
+    as UTC is 19:48 local, after dark, and the bundled sample then counted 39 of its 73 railcars
+    where its true time gives 67."""
     if window.acquired is None or time_of_day_unknown(window.acquired):
         return
     height = solar_position(*_centre(window), window.acquired).elevation_deg

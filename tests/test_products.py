@@ -128,7 +128,7 @@ def test_a_four_band_file_without_colour_names_is_warned_of_and_its_types_follow
 def test_the_same_pixels_in_another_container_count_the_same(tmp_path, sample, name, scale, dtype, nbits):
     """Zero stays zero: the detector reads shadows as fractions of the sunlit level, so a 16-bit
     file without NBITS must not have its darkest pixel subtracted (it was, until 0.6.22: the sample
-    stored in 16 bits counted 70 (38-110) where the 8-bit file counts 67 (51-97))."""
+    stored in 16 bits counted 70 where the 8-bit file counts 67)."""
     pix, t, crs, tags, ref = sample
     extra = {"nbits": nbits} if nbits else {}
     scene = _write(tmp_path / "copy.tif", pix.astype(dtype) * dtype(scale), t, crs, tags, **extra)
