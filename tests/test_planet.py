@@ -87,6 +87,18 @@ def test_another_name_keeps_the_date_alone(tmp_path, sample):
     assert w.bands == (1, 2, 3) and w.bands_guessed
 
 
+@pytest.mark.parametrize("name", ["20231005_104852_0001.tif", "20231005_104852_beef_west.tif"])
+def test_a_numbered_name_is_not_taken_for_planetscope(tmp_path, sample, name):
+    """A date, a time and four characters of a person's own numbering (a local 10:48 here) look like a
+    PlanetScope item's name; without the product level Planet writes after it (``3B_``) the time is
+    not read as UTC: only the date is kept. Read as UTC, 10:48 is 19:48 at Tumangang, after dark."""
+    pix, t, crs, _ = sample
+    scene = _write(tmp_path / name, pix, t, crs)
+    (w,) = read_windows(scene, read_stations(STATION))
+    assert w.acquired.isoformat() == "2023-10-05T00:00:00+00:00" and w.acquired_from == "file_name_date"
+    assert not w.night_time
+
+
 def test_eight_band_planetscope_order(tmp_path, sample):
     """An 8-band PlanetScope asset: coastal blue, blue, green I, green, yellow, red, red edge, NIR."""
     pix, t, crs, ref = sample

@@ -14,6 +14,10 @@ asset (Planet's *How can we interpret image file names and ID numbers?*):
 A date and time standing at the start of a name followed by a Planet
 satellite's name are read as that UTC time (:func:`time_from_name`); other
 names with a date keep only the date, as their time of day may be local.
+A PlanetScope satellite is four hexadecimal characters, which a person's
+own numbering can also be (``20231005_143000_0001.tif``), so for those the
+name must go on with the product level Planet puts there (``3B_``,
+``1B_``...); SkySat's ``ssc9`` is its own proof.
 
 An order delivered from Planet's Orders API holds beside the images the
 item's properties as ``ITEM_metadata.json`` (``acquired``, ``cloud_percent``
@@ -53,6 +57,9 @@ _ITEM_NAME = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _MASK = re.compile(r"_(?:DN_)?udm2?(?:_|$)", re.IGNORECASE)
+_PRODUCT_LEVEL = re.compile(r"^[0-9][AB](?:_|$)", re.IGNORECASE)
+"""What follows a PlanetScope item's name in its files: the product level (``3B_AnalyticMS``,
+``1B_udm2``, ``3B``)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ def item_name(path: str) -> ItemName | None:
     '20231005_014852_12_2463'
     >>> item_name("tumangang_20231005_143000.tif") is None, item_name("20231005_143000_yard.tif") is None
     (True, True)
+    >>> item_name("20231005_143000_0001.tif") is None, item_name("20231005_143000_beef_west.tif") is None
+    (True, True)
     """
     stem = Path(path.split("?", 1)[0]).name
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
@@ -93,7 +102,10 @@ def item_name(path: str) -> ItemName | None:
         return None
     if not 2009 <= when.year <= 2200:  # Planet's first imagery is from 2009 (RapidEye)
         return None
-    return ItemName(m[0], when, m["satellite"], stem[m.end() :].lstrip("_"))
+    name = ItemName(m[0], when, m["satellite"], stem[m.end() :].lstrip("_"))
+    if not name.is_skysat and _PRODUCT_LEVEL.match(name.asset) is None:
+        return None  # four characters a person's numbering can also be, with no product level after
+    return name
 
 
 def time_from_name(path: str) -> str | None:
