@@ -49,6 +49,10 @@ class NoOverlapError(DataError, ValueError):
     """A station polygon does not overlap the scene's footprint."""
 
 
+class WindowTooLargeError(DataError, MemoryError):
+    """A station's window would need more memory to count than the machine has free."""
+
+
 class NoValidPixelsError(DataError, ValueError):
     """The station's window holds no valid (non-nodata) pixels."""
 

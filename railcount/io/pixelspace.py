@@ -36,6 +36,7 @@ from shapely.geometry import box, mapping, shape
 from railcount.errors import SceneReadError, UsageError
 from railcount.io.bands import band_choice, value_range
 from railcount.io.gdalenv import gdal_env, is_remote
+from railcount.io.memory import check_window_fits
 from railcount.io.mosaic import scene_label
 from railcount.io.scenes import acquisition_source, has_geotransform, open_file, read_bands
 from railcount.models import SceneWindow, Station
@@ -79,6 +80,7 @@ def read_image(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
                     "so the station polygon is clipped and the GSD measured from the file"
                 )
+            check_window_fits(ds.height, ds.width, gsd_m, name, Path(name).stem)
             band_idx, guessed = band_choice(ds, bands, name)
             data, data_mask = read_bands(ds, band_idx, Window(0, 0, ds.width, ds.height), name)
             pixels = np.ascontiguousarray(np.moveaxis(data, 0, -1))

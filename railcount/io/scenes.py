@@ -53,6 +53,7 @@ from railcount.io import planet
 from railcount.io.bands import band_choice, read_validity, value_range, working_dtype
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.maxar import product_imd
+from railcount.io.memory import check_window_fits
 from railcount.io.mosaic import gdal_path, mosaic_vrt, scene_label, scene_sources, vrt_file
 from railcount.models import SceneWindow, Station, apply_affine
 
@@ -351,6 +352,7 @@ def read_window(
     c0, c1, r0, r1 = c0 - mc, c1 + mc, r0 - mr, r1 + mr
 
     full = Window(c0, r0, c1 - c0, r1 - r0)
+    check_window_fits(full.height, full.width, math.sqrt(gx0 * gy0), name, station.name)
     win_transform = ds.window_transform(full)
     shape_rc = (full.height, full.width)
     inside = geometry_mask([mapping(geom)], out_shape=shape_rc, transform=win_transform, invert=True)

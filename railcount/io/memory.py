@@ -1,0 +1,106 @@
+"""Whether a station's window fits in this machine's memory, asked before its pixels are read.
+
+A station polygon drawn generously (a whole town around its yard, a scene's
+footprint) makes a window of hundreds of megapixels at 0.3 m. The detector
+needs memory in proportion: measured on windows of the 0.3 m speed scene
+tiled 1 x 1, 2 x 2 and 3 x 3 (6, 24 and 54 Mpx), ``railcount count`` peaked
+at 0.53, 1.55 and 2.35 GB (session 66). Past what the machine has free the
+operating system first swaps, then kills the process with no word of why.
+So the loader estimates the need first and refuses the window with a
+one-line error that says what to do; a batch records that scene as failed
+and goes on.
+
+The estimate is :data:`BYTES_PER_PIXEL` bytes per pixel of the window on
+the detector's working grid (windows finer than 0.3 m are counted on a 0.3 m
+grid): above what the large windows took (65 and 43 bytes a pixel at 24 and
+54 Mpx); a small window takes more per pixel (89 at 6 Mpx) but fits
+anywhere. Memory free is Linux's
+``MemAvailable`` (``/proc/meminfo``), or the limit in the environment
+variable ``RAILCOUNT_MEMORY_LIMIT`` (``"4G"``, ``"500M"``, bytes), which
+also serves where ``/proc`` is missing; with neither the check is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+from railcount.errors import UsageError, WindowTooLargeError
+
+BYTES_PER_PIXEL = 70
+"""Memory a count needs per pixel of the window on the working grid: 24 and 54 Mpx windows peaked at 65
+and 43 bytes a pixel (the largest process of the two a count runs), so this holds for large windows with
+room (a 6 Mpx window took 89, but half a gigabyte fits anywhere)."""
+
+WORK_GSD_M = 0.3
+"""The detector's working grid: finer windows are counted on it (``DetectorParams.work_gsd_m``)."""
+
+LIMIT_ENV = "RAILCOUNT_MEMORY_LIMIT"
+"""An environment variable that caps the memory a window may need (``4G``, ``500M``, bytes)."""
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``"4G"``, ``"500M"``, ``"1.5GB"``, ``"64k"`` or a plain number.
+
+    >>> parse_size("4G"), parse_size("500m"), parse_size("1.5GiB"), parse_size("2048")
+    (4294967296, 524288000, 1610612736, 2048)
+    """
+    m = _SIZE.match(text)
+    if m is None:
+        raise UsageError(
+            f"{LIMIT_ENV}={text!r} is not a size; give bytes or a number with K, M, G or T (e.g. 4G)"
+        )
+    power = " KMGT".index((m[2] or " ").upper())
+    return int(float(m[1]) * 1024**power)
+
+
+def available_bytes() -> int | None:
+    """The memory a window may use: :data:`LIMIT_ENV` if set, else Linux's ``MemAvailable``; None when
+    neither is known."""
+    limit = os.environ.get(LIMIT_ENV, "").strip()
+    if limit:
+        return parse_size(limit)
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def needed_bytes(height: int, width: int, gsd_m: float) -> int:
+    """The memory a count of a ``height`` x ``width`` window of ``gsd_m`` pixels is expected to need.
+
+    >>> needed_bytes(1500, 4000, 0.3) / 1e9, needed_bytes(3000, 8000, 0.15) / 1e9
+    (0.42, 0.42)
+    """
+    share = min(1.0, gsd_m / WORK_GSD_M) ** 2 if gsd_m > 0 else 1.0
+    return math.ceil(height * width * share * BYTES_PER_PIXEL)
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB"
+
+
+def check_window_fits(height: int, width: int, gsd_m: float, scene: str, station: str) -> None:
+    """Raise :class:`WindowTooLargeError` when the window would need more memory than is free."""
+    free = available_bytes()
+    if free is None:
+        return
+    need = needed_bytes(height, width, gsd_m)
+    if need <= free:
+        return
+    side_km = math.sqrt(height * width) * gsd_m / 1000.0
+    limited = bool(os.environ.get(LIMIT_ENV, "").strip())
+    room = f"{LIMIT_ENV} allows {_gb(free)}" if limited else f"{_gb(free)} is free"
+    raise WindowTooLargeError(
+        f"{scene}: station {station!r} reads a {width} x {height} px window ({height * width / 1e6:.0f} "
+        f"Mpx at {gsd_m:.2f} m, as much ground as a square {side_km:.1f} km a side), whose count would "
+        f"need about {_gb(need)} of memory where {room}; draw the station around the tracks only, or "
+        "split it into several polygons (each is counted on its own window)"
+    )

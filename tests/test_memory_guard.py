@@ -1,0 +1,120 @@
+"""A station window too large for the memory a count may use is refused before its pixels are read: one
+line naming the scene and the station and what to do, exit 1; in a batch that scene fails with the
+reason and the others are counted.
+
+The limit is set with ``RAILCOUNT_MEMORY_LIMIT`` (the machine's free memory is the default), so a
+window that fits anywhere can stand for one that fits nowhere.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.enums import Resampling
+
+from railcount.batch import run_batch
+from railcount.cli import main
+from railcount.io.memory import LIMIT_ENV, available_bytes, needed_bytes
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.store import read_counts
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SCENE = SAMPLES / "tumangang_2023-10-05.tif"
+STATION = SAMPLES / "tumangang_station.geojson"
+
+
+def _need() -> int:
+    """What the sample's window (0.5 m) is expected to need."""
+    (w,) = read_windows(SCENE, read_stations(STATION))
+    return needed_bytes(*w.pixels.shape[:2], w.gsd_m)
+
+
+def test_a_window_over_the_limit_is_one_line_exit_1(monkeypatch, capsys):
+    monkeypatch.setenv(LIMIT_ENV, str(_need() // 2))
+    assert main(["count", str(SCENE), "--station", str(STATION)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    line = err[0]
+    assert line.startswith(f"railcount: error: {SCENE}: station 'Tumangang' reads a ")
+    assert f"{LIMIT_ENV} allows" in line and "split it into several polygons" in line
+
+
+def test_a_window_under_the_limit_counts(monkeypatch, capsys):
+    monkeypatch.setenv(LIMIT_ENV, str(_need() * 2))
+    assert main(["count", str(SCENE), "--station", str(STATION)]) == 0
+    assert "railcars" in capsys.readouterr().out
+
+
+def test_the_machine_s_free_memory_is_the_default(monkeypatch):
+    """Without the variable the limit is what the machine has free (Linux), which the sample fits."""
+    monkeypatch.delenv(LIMIT_ENV, raising=False)
+    free = available_bytes()
+    if Path("/proc/meminfo").exists():
+        assert free is not None and free > _need()
+    else:
+        assert free is None
+
+
+@pytest.mark.parametrize("value", ["lots", "4 X", "-1G"])
+def test_a_limit_that_is_not_a_size_is_a_usage_error(monkeypatch, capsys, value):
+    monkeypatch.setenv(LIMIT_ENV, value)
+    assert main(["count", str(SCENE), "--station", str(STATION)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{LIMIT_ENV}={value!r} is not a size" in err[0]
+
+
+def _finer_copy(path: Path, gsd_m: float) -> Path:
+    """The sample resampled to ``gsd_m`` (same ground, more pixels), written by rasterio."""
+    with rasterio.open(SCENE) as src:
+        scale = src.res[0] / gsd_m
+        h, w = round(src.height * scale), round(src.width * scale)
+        pixels = src.read(out_shape=(src.count, h, w), resampling=Resampling.bilinear)
+        profile = src.profile | {
+            "width": w,
+            "height": h,
+            "transform": src.transform * src.transform.scale(src.width / w, src.height / h),
+        }
+        tags = src.tags()
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(pixels)
+        dst.update_tags(**tags)
+    return path
+
+
+def test_in_a_batch_only_the_window_too_large_fails(tmp_path, monkeypatch):
+    """Two scenes of the station's ground: the sample (0.5 m) and a 0.2 m copy, whose window holds six
+    and a quarter times the pixels (counted on a 0.3 m grid: 2.8 times the need). A limit between the two
+    needs fails the fine one with the reason and counts the other."""
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    shutil.copy(SCENE, scenes / SCENE.name)
+    fine = _finer_copy(scenes / "tumangang_2023-10-06.tif", 0.2)
+    (w,) = read_windows(fine, read_stations(STATION))
+    fine_need = needed_bytes(*w.pixels.shape[:2], w.gsd_m)
+    assert fine_need > 2 * _need()
+    monkeypatch.setenv(LIMIT_ENV, str((fine_need + _need()) // 2))
+    db = tmp_path / "r.db"
+    summary = run_batch(STATION, scenes, db=db, workers=1)
+    assert (summary.ok, summary.failed) == (1, 1)
+    rows = {Path(r["scene"]).name: r for r in read_counts(db)}
+    assert rows[SCENE.name]["status"] == "ok" and rows[SCENE.name]["railcars"] > 0
+    failed = rows[fine.name]
+    assert failed["status"] == "failed" and "whose count would need about" in failed["reason"]
+    assert np.isclose(w.gsd_m, 0.2, atol=0.01)
+
+
+def test_an_image_in_pixel_space_is_checked_too(tmp_path, monkeypatch, capsys):
+    """With ``--gsd`` the whole image is the window: a 2000 x 1500 px PNG at 0.3 m needs about 0.2 GB."""
+    import cv2
+
+    png = tmp_path / "yard.png"
+    cv2.imwrite(str(png), np.full((1500, 2000, 3), 120, np.uint8))
+    monkeypatch.setenv(LIMIT_ENV, "100M")
+    assert main(["count", str(png), "--gsd", "0.3"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "station 'yard' reads a 2000 x 1500 px window" in err[0], err
