@@ -8,7 +8,11 @@ window that fits anywhere can stand for one that fits nowhere.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +22,7 @@ from rasterio.enums import Resampling
 
 from railcount.batch import run_batch
 from railcount.cli import main
-from railcount.io.memory import LIMIT_ENV, available_bytes, needed_bytes
+from railcount.io.memory import LIMIT_ENV, available_bytes, cgroup_room, needed_bytes
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.store import read_counts
@@ -118,3 +122,131 @@ def test_an_image_in_pixel_space_is_checked_too(tmp_path, monkeypatch, capsys):
     assert main(["count", str(png), "--gsd", "0.3"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "station 'yard' reads a 2000 x 1500 px window" in err[0], err
+
+
+def _files(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize(
+    ("proc", "files", "room"),
+    [
+        pytest.param(
+            "0::/user.slice/notebook\n",
+            {
+                "user.slice/notebook/memory.max": f"{2 * GIB}\n",
+                "user.slice/notebook/memory.current": f"{GIB}\n",
+                "user.slice/notebook/memory.stat": f"anon 1\ninactive_file {GIB // 4}\n",
+                "user.slice/memory.max": "max\n",
+                "user.slice/memory.current": f"{3 * GIB}\n",
+            },
+            GIB + GIB // 4,
+            id="v2: the group's limit less its use, page cache counted as room",
+        ),
+        pytest.param(
+            "4:memory:/process_api/x\n3:cpuset:/\n",
+            {
+                "memory/process_api/x/memory.limit_in_bytes": f"{4 * GIB}\n",
+                "memory/process_api/x/memory.usage_in_bytes": f"{3 * GIB}\n",
+                "memory/process_api/memory.limit_in_bytes": "9223372036854771712\n",
+                "memory/process_api/memory.usage_in_bytes": f"{5 * GIB}\n",
+            },
+            GIB,
+            id="v1: the memory controller's line, a parent with no limit",
+        ),
+        pytest.param(
+            "0::/\n",
+            {"memory.max": f"{GIB}\n", "memory.current": f"{GIB // 2}\n"},
+            GIB // 2,
+            id="v2 in a container: the group is the root",
+        ),
+        pytest.param(
+            "0::/a/b\n",
+            {
+                "a/b/memory.max": f"{8 * GIB}\n",
+                "a/b/memory.current": f"{GIB}\n",
+                "a/memory.max": f"{4 * GIB}\n",
+                "a/memory.current": f"{3 * GIB + GIB // 2}\n",
+            },
+            GIB // 2,
+            id="a parent's limit binds first",
+        ),
+        pytest.param("0::/a\n", {"a/memory.max": "max\n", "a/memory.current": "5\n"}, None, id="no limit"),
+        pytest.param("0::/a\n", {}, None, id="nothing to read"),
+    ],
+)
+def test_the_room_under_a_control_group_s_limit(tmp_path, proc, files, room):
+    """Cgroup files as the kernel lays them out, written under a folder standing for /sys/fs/cgroup."""
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    _files(root, files)
+    (tmp_path / "proc_cgroup").write_text(proc)
+    assert cgroup_room(str(root), str(tmp_path / "proc_cgroup")) == room
+
+
+def test_this_machine_s_control_group_is_read():
+    """On Linux the real /proc/self/cgroup and /sys/fs/cgroup: no limit (None) or a byte count."""
+    room = cgroup_room()
+    assert room is None or room >= 0
+    if room is not None:
+        assert available_bytes() is not None and available_bytes() <= room
+
+
+def _child_memory_cgroup(limit: int) -> Path:
+    """A real cgroup v1 memory group under this process's own, limited to ``limit`` bytes; skips where
+    the kernel or the permissions do not allow one (not Linux, cgroup v2 only, not root)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        pytest.skip("no /proc/self/cgroup")
+    fields = [ln.split(":", 2) for ln in lines if ln.count(":") >= 2]
+    own = [group for _, controllers, group in fields if "memory" in controllers.split(",")]
+    base = Path("/sys/fs/cgroup/memory")
+    if not own or not base.is_dir():
+        pytest.skip("no cgroup v1 memory controller")
+    group = base / own[0].strip("/") / f"railcount_test_{os.getpid()}"
+    try:
+        group.mkdir()
+        (group / "memory.limit_in_bytes").write_text(str(limit))
+    except OSError as e:
+        pytest.skip(f"cannot make a memory cgroup here: {e}")
+    return group
+
+
+def test_a_container_s_limit_is_heeded(tmp_path):
+    """In a real memory cgroup of 200 MB (a container's or a notebook server's limit, where
+    /proc/meminfo shows the whole host) the 0.3 m sample, which needs about 0.21 GB, is refused in one
+    line instead of being killed by the kernel (exit 137, no word) as it was."""
+    group = _child_memory_cgroup(200_000_000)
+    scene, station = SAMPLES / "tumangang_2022-08-30.tif", STATION
+    try:
+        env = {k: v for k, v in os.environ.items() if k != LIMIT_ENV}
+        run = subprocess.run(
+            [
+                "sh",
+                "-c",
+                f'echo $$ > "{group}/cgroup.procs" && exec "{sys.executable}" -c '
+                f'"import sys; from railcount.cli import main; sys.exit(main(sys.argv[1:]))" count '
+                f'"{scene}" --station "{station}"',
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        for _ in range(50):  # the kernel lets the group go once its last process has
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+    err = run.stderr.strip().splitlines()
+    assert run.returncode == 1, (run.returncode, run.stderr[-500:])
+    assert len(err) == 1 and "whose count would need about 0.2" in err[0] and "is free" in err[0], err

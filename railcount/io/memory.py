@@ -13,11 +13,15 @@ and goes on.
 The estimate is :data:`BYTES_PER_PIXEL` bytes per pixel of the window on
 the detector's working grid (windows finer than 0.3 m are counted on a 0.3 m
 grid): above what the large windows took (65 and 43 bytes a pixel at 24 and
-54 Mpx); a small window takes more per pixel (89 at 6 Mpx) but fits
-anywhere. Memory free is Linux's
-``MemAvailable`` (``/proc/meminfo``), or the limit in the environment
-variable ``RAILCOUNT_MEMORY_LIMIT`` (``"4G"``, ``"500M"``, bytes), which
-also serves where ``/proc`` is missing; with neither the check is skipped.
+54 Mpx); a small window takes more per pixel (89 at 6 Mpx) but half a
+gigabyte is seldom short. Memory free is the smaller of Linux's ``MemAvailable``
+(``/proc/meminfo``) and the room left under the process's control-group
+limit (cgroup v1 or v2: a container's, a notebook server's, where
+``MemAvailable`` shows the whole host's; in a 200 MB group the 0.3 m
+sample was killed by the kernel, exit 137, with no word). The
+environment variable ``RAILCOUNT_MEMORY_LIMIT`` (``"4G"``, ``"500M"``,
+bytes) replaces both, and serves where neither can be read (off Linux);
+with none of them the check is skipped.
 """
 
 from __future__ import annotations
@@ -58,19 +62,104 @@ def parse_size(text: str) -> int:
 
 
 def available_bytes() -> int | None:
-    """The memory a window may use: :data:`LIMIT_ENV` if set, else Linux's ``MemAvailable``; None when
-    neither is known."""
+    """The memory a window may use: :data:`LIMIT_ENV` if set, else the smaller of Linux's
+    ``MemAvailable`` and the room left under this process's control-group limit (a container's, a
+    notebook server's: there ``MemAvailable`` is the whole host's); None when neither is known."""
     limit = os.environ.get(LIMIT_ENV, "").strip()
     if limit:
         return parse_size(limit)
+    known = [n for n in (_mem_available(), cgroup_room()) if n is not None]
+    return min(known) if known else None
+
+
+def _mem_available(meminfo: str = "/proc/meminfo") -> int | None:
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
+        with open(meminfo, encoding="ascii") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+_NO_LIMIT = 1 << 60
+"""Limits at or above this (cgroup v1 writes 9223372036854771712 for none) are no limit."""
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    if text == "max":
+        return _NO_LIMIT
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _stat(path: str, key: str) -> int:
+    """A value of a cgroup ``memory.stat`` file (0 when absent)."""
+    try:
+        with open(path, encoding="ascii") as f:
+            for line in f:
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def cgroup_room(root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/self/cgroup") -> int | None:
+    """Bytes left under the memory limit of this process's control group and its parents, counting
+    reclaimable page cache (``inactive_file``) as room; None when no limit applies or none can be read.
+
+    Both cgroup versions are read: v2 (``0::/path``, ``memory.max`` and ``memory.current`` under
+    ``root/path`` and each parent) and v1 (``N:memory:/path``, ``memory.limit_in_bytes`` and
+    ``memory.usage_in_bytes`` under ``root/memory/path`` and each parent). Inside a container the
+    group's own directory is usually ``root`` itself, which is tried too.
+    """
+    try:
+        with open(proc_cgroup, encoding="ascii") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    rooms: list[int] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, group = parts
+        if controllers == "":
+            base, limit_f, usage_f, stat_key = root, "memory.max", "memory.current", "inactive_file"
+        elif "memory" in controllers.split(","):
+            base, limit_f, usage_f, stat_key = (
+                os.path.join(root, "memory"),
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+                "total_inactive_file",
+            )
+        else:
+            continue
+        rel = group.strip("/")
+        tried: set[str] = set()
+        while True:
+            folder = os.path.join(base, rel) if rel else base
+            if folder not in tried:
+                tried.add(folder)
+                limit = _read_int(os.path.join(folder, limit_f))
+                usage = _read_int(os.path.join(folder, usage_f))
+                if limit is not None and limit < _NO_LIMIT and usage is not None:
+                    cache = _stat(os.path.join(folder, "memory.stat"), stat_key)
+                    rooms.append(max(0, limit - usage + cache))
+            if not rel:
+                break
+            rel = os.path.dirname(rel)
+    return min(rooms) if rooms else None
 
 
 def needed_bytes(height: int, width: int, gsd_m: float) -> int:
@@ -84,7 +173,9 @@ def needed_bytes(height: int, width: int, gsd_m: float) -> int:
 
 
 def _gb(n: float) -> str:
-    return f"{n / 1e9:.1f} GB"
+    """``0.21 GB``, ``1.7 GB``, ``24 GB``: two figures, so a need and a room that differ read apart."""
+    gb = n / 1e9
+    return f"{gb:.2f} GB" if gb < 1 else f"{gb:.1f} GB" if gb < 10 else f"{gb:.0f} GB"
 
 
 def check_window_fits(height: int, width: int, gsd_m: float, scene: str, station: str) -> None:
