@@ -22,6 +22,13 @@ from railcount.errors import BandOrderWarning, DataError, UsageError
 from railcount.io import planet
 from railcount.io.maxar import imd_band_names, imd_of
 
+
+def file_of(ds: rasterio.io.DatasetReader) -> str:
+    """The file a dataset's metadata come from: a mosaic's or a warped file's own (``source_path``),
+    else the dataset's."""
+    return str(getattr(ds, "source_path", None) or ds.name)
+
+
 _COLOURS = ("red", "green", "blue")
 # Descriptions like "Red", "red (B4)", "B04 red", "RED_BAND" name the band; "red edge" does not.
 _DESCRIPTION = {c: re.compile(rf"(?<![a-z]){c}(?![a-z])(?!.*edge)", re.IGNORECASE) for c in _COLOURS}
@@ -112,7 +119,7 @@ def band_choice(
     if len(by_desc) == 3 and len(set(by_desc.values())) == 3:
         return [by_desc[c] for c in _COLOURS], False
     if len(data_bands) >= 4:
-        own = str(getattr(ds, "source_path", None) or ds.name)
+        own = file_of(ds)
         listed = _listed_by_imd(own, data_bands) or planet.rgb_bands(own, data_bands)
         if listed is not None:
             return listed, False

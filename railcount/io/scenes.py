@@ -50,7 +50,7 @@ from railcount.errors import (
     UsageError,
 )
 from railcount.io import planet
-from railcount.io.bands import band_choice, read_validity, value_range, working_dtype
+from railcount.io.bands import band_choice, file_of, read_validity, value_range, working_dtype
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.maxar import product_imd
 from railcount.io.memory import check_window_fits
@@ -531,7 +531,7 @@ def acquisition_source(ds: rasterio.io.DatasetReader, name: str | None = None) -
     only its date."""
     tags = ds.tags()
     imagery = _imagery_tags(ds)
-    own = _file_of(ds)
+    own = file_of(ds)
     candidates = [("file_tags", tags.get(key)) for key in _DATETIME_TAGS]
     candidates += [
         ("delivery_files", imagery.get("ACQUISITIONDATETIME")),
@@ -630,13 +630,8 @@ def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None)
             return value
     if imagery:
         return None  # GDAL read the delivery's files, and they give none
-    imd = product_imd(name or _file_of(ds))
-    return _imd_cloud_cover(imd) if imd is not None else planet.metadata_cloud_cover(_file_of(ds))
-
-
-def _file_of(ds: Any) -> str:
-    """The file a dataset's metadata come from: a mosaic's or a warped file's own, else the dataset's."""
-    return str(getattr(ds, "source_path", None) or ds.name)
+    imd = product_imd(name or file_of(ds))
+    return _imd_cloud_cover(imd) if imd is not None else planet.metadata_cloud_cover(file_of(ds))
 
 
 def _imd_cloud_cover(imd: Path) -> float | None:
