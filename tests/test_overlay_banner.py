@@ -133,3 +133,32 @@ def test_korean_letters_take_a_system_font_that_has_them(counted_sample):
     system = any(usable(p) for p in font_manager.findSystemFonts())
     assert (fonts.title_face("두만강역") is not None) == system
     assert np.array_equal(korean[:top], marks[:top]) != system
+
+
+def test_a_wide_picture_s_legend_keys_grow_with_its_text(counted_sample):
+    """A large station's overlay is drawn at full resolution, many thousand pixels wide, and its caption's
+    text grows with it; the legend's keys grow too (before, they stayed 22 px wide, slivers beside
+    letters over a hundred pixels tall, and the tarp dot ran into its neighbour's label)."""
+    import cv2
+
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    reps = 5
+    wide_window = dataclasses.replace(
+        window,
+        pixels=np.ascontiguousarray(np.tile(window.pixels, (1, reps, 1))),
+        data=np.ascontiguousarray(np.tile(window.data, (1, reps))),
+        inside=np.ascontiguousarray(np.tile(window.inside, (1, reps))),
+    )
+    widths = []
+    for w in (window, wide_window):
+        img = outputs.overlay_image(w, dets, result)
+        top = _banner_rows(img)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(_yellow(img[:top]).astype(np.uint8))
+        # The station's key: the largest solid yellow patch of the banner (the arrow is a thin line).
+        solid = max(range(1, n), key=lambda i: stats[i, cv2.CC_STAT_AREA])
+        widths.append((img.shape[1], int(stats[solid, cv2.CC_STAT_WIDTH])))
+    (narrow_px, narrow_key), (wide_px, wide_key) = widths
+    assert wide_px > 2.5 * narrow_px
+    assert narrow_key == 23  # as drawn since the legend was made (22 px and its last column)
+    scale = (wide_px / 2000) / 1.25  # the text's scale over the scale keys grow from (2500 px wide)
+    assert wide_key >= 0.9 * 22 * scale, (wide_key, scale)

@@ -507,6 +507,9 @@ def _caption(
     is cut off at the picture's edge."""
     font, size = cv2.FONT_HERSHEY_SIMPLEX, max(0.55, img.shape[1] / 2000)
     thick = max(1, round(size * 2))
+    # The legend's keys are drawn to the text's scale past pictures 2500 px wide (a large station's
+    # window at full resolution), where keys of fixed size shrank to slivers under the text.
+    key_scale = max(1.0, size / _KEY_SCALE_FROM)
     (_, th), base = cv2.getTextSize(text, font, size, thick)
     line = th + base + 10
     small = 0.8 * size
@@ -523,7 +526,9 @@ def _caption(
         return wide(t, size) if face is None else int(cv2.getTextSize((0, 0), t, (0, 0), face, px)[2])
 
     titles = _wrap(text.split(" | "), " | ", title_wide, room)
-    rows = _legend_rows([40 + wide(label, small) for _, label in legend], room)
+    rows = _legend_rows(
+        [round(40 * key_scale) + wide(label, small) for _, label in legend], room, round(12 * key_scale)
+    )
     extra = [
         (piece, colour)
         for t, colour in ((note, (255, 255, 255)), (caution, (0, 191, 255)))
@@ -547,30 +552,46 @@ def _caption(
         x, y = 8, (len(titles) + r) * line + th + 4
         for i in row:
             colour, label = legend[i]
-            _legend_key(img, colour, x, y, th, arrow)
-            cv2.putText(img, label, (x + 28, y), font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
-            x += 40 + wide(label, small)
+            _legend_key(img, colour, x, y, th, arrow, key_scale)
+            at = (x + round(28 * key_scale), y)
+            cv2.putText(img, label, at, font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
+            x += round(40 * key_scale) + wide(label, small)
     return np.vstack([img, picture])
 
 
+_KEY_SCALE_FROM = 1.25
+"""The caption's text scale (a picture 2500 px wide) past which the legend's keys grow with the text."""
+
+
 def _legend_key(
-    img: np.ndarray, colour: tuple[int, int, int], x: int, y: int, th: int, arrow: tuple[float, float] | None
+    img: np.ndarray,
+    colour: tuple[int, int, int],
+    x: int,
+    y: int,
+    th: int,
+    arrow: tuple[float, float] | None,
+    k: float = 1.0,
 ) -> None:
-    """One legend key, left of its label, on the text line whose baseline is ``y``."""
+    """One legend key, left of its label, on the text line whose baseline is ``y``; ``k`` scales its
+    width, lines and dashes with the text (1 up to pictures 2500 px wide)."""
+    mid = 11.0 * k
+    line = max(2, round(2 * k))
     if colour == _TARP_SWATCH:
-        _draw_dot(img, np.array([x + 11.0, y - th / 2 + 1]), max(3, th // 2 - 1))
+        _draw_dot(img, np.array([x + mid, y - th / 2 + 1]), max(3, th // 2 - 1))
     elif colour == _SHADOW_SWATCH:
         if arrow is not None:
-            centre, half = np.array([x + 11.0, y - th / 2 + 1]), 0.5 * max(12.0, th + 2.0)
+            centre, half = np.array([x + mid, y - th / 2 + 1]), 0.5 * max(12.0 * k, th + 2.0)
             tail = np.round((centre - half * np.array(arrow)) * 8).astype(int)
             head = np.round((centre + half * np.array(arrow)) * 8).astype(int)
-            cv2.arrowedLine(img, tuple(tail), tuple(head), _STATION, 2, cv2.LINE_AA, shift=3, tipLength=0.45)
+            ends = (tuple(tail), tuple(head))
+            cv2.arrowedLine(img, *ends, _STATION, line, cv2.LINE_AA, shift=3, tipLength=0.45)
     elif colour == _UNSURE_SWATCH:
-        box = np.array([[x + 1, y - th + 3], [x + 21, y - th + 3], [x + 21, y - 1], [x + 1, y - 1]], float)
-        dashes = [np.round(piece * 8).astype(np.int32) for piece in _dash_pieces(box, 5.0, 3.0)]
-        cv2.polylines(img, dashes, False, _CAR, 2, cv2.LINE_AA, shift=3)
+        right = x + round(21 * k)
+        box = np.array([[x + 1, y - th + 3], [right, y - th + 3], [right, y - 1], [x + 1, y - 1]], float)
+        dashes = [np.round(piece * 8).astype(np.int32) for piece in _dash_pieces(box, 5.0 * k, 3.0 * k)]
+        cv2.polylines(img, dashes, False, _CAR, line, cv2.LINE_AA, shift=3)
     else:
-        cv2.rectangle(img, (x, y - th + 2), (x + 22, y), colour, -1)
+        cv2.rectangle(img, (x, y - th + 2), (x + round(22 * k), y), colour, -1)
 
 
 def _wrap(pieces: list[str], sep: str, width: Callable[[str], int], room: int) -> list[str]:
@@ -591,8 +612,8 @@ def _wrap(pieces: list[str], sep: str, width: Callable[[str], int], room: int) -
     return out
 
 
-def _legend_rows(widths: list[int], room: int) -> list[list[int]]:
-    """The legend's keys (their widths, key and label and the gap after) in rows that fit ``room``
+def _legend_rows(widths: list[int], room: int, gap: int = 12) -> list[list[int]]:
+    """The legend's keys (their widths, key and label and the ``gap`` after) in rows that fit ``room``
     past the 8 px margin, greedily: each row the indices of its keys.
 
     >>> _legend_rows([100, 200, 300, 50], 400)
@@ -601,8 +622,8 @@ def _legend_rows(widths: list[int], room: int) -> list[list[int]]:
     rows: list[list[int]] = []
     used = 0
     for i, w in enumerate(widths):
-        # The last key's trailing gap (12 px) need not fit.
-        if rows and used + w - 12 <= room:
+        # The last key's trailing gap need not fit.
+        if rows and used + w - gap <= room:
             rows[-1].append(i)
             used += w
         else:
