@@ -395,7 +395,7 @@ def write_evaluation(
     paths["evaluation"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     feats = errors_geojson(window, dets, result, errors)
     paths["errors"].write_text(json.dumps(feats), encoding="utf-8")
-    if not cv2.imwrite(str(paths["picture"]), overlay_image(window, dets, result, errors=errors)):
+    if not write_png(paths["picture"], overlay_image(window, dets, result, errors=errors)):
         raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
     return paths
 
@@ -462,9 +462,21 @@ def write_outputs(
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     caution = caution_caption(cautions, window.gsd_m)
     picture = overlay_image(window, dets, result, cloud, caution=caution, shown=shown)
-    if not cv2.imwrite(str(paths["overlay"]), picture):
+    if not write_png(paths["overlay"], picture):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
+
+
+PNG_OPTIONS = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+"""How the pictures are saved: zlib level 1. OpenCV 5's default settings wrote the README's overlay in
+4.97 MB and a 12,000 px wide one in 93 MB; level 1 writes the same pixels in 2.58 MB and 42 MB, in as
+long (0.13 against 0.12 s; 2.1 against 1.9 s). Smaller pictures are quicker to send and to put in a
+report's evidence pack."""
+
+
+def write_png(path: str | Path, img: np.ndarray) -> bool:
+    """Save a picture as PNG with :data:`PNG_OPTIONS`; False when it could not be written."""
+    return bool(cv2.imwrite(str(path), img, PNG_OPTIONS))
 
 
 def output_dir(path: str | Path) -> Path:
