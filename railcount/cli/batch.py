@@ -82,6 +82,9 @@ def batch(
     skipped); 3 some failed (the rest are stored); 1 none could be counted;
     2 usage error (bad options, missing SOURCE or station file, unusable store).
 
+    A scene whose station window would need more memory than is free fails
+    with the reason; RAILCOUNT_MEMORY_LIMIT (e.g. 4G) sets that limit.
+
     Example:
     railcount batch --station tumangang_station.geojson --scenes scenes/
     --from 2022-01-01 --to 2023-12-31 --db tumangang.db

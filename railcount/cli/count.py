@@ -75,6 +75,10 @@ def count(
     not guaranteed on hazy, cloudy or soft imagery). Locomotives are counted
     apart.
 
+    A station whose window would need more memory than is free (a polygon
+    drawn round a town) is refused before it is read: split it. The
+    environment variable RAILCOUNT_MEMORY_LIMIT (e.g. 4G) sets that limit.
+
     Examples:
     railcount count sample_tiles/tumangang_2023-10-05.tif
     --station sample_tiles/tumangang_station.geojson --out out
