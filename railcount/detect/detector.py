@@ -46,7 +46,7 @@ from railcount.detect.exemplars import angle_apart, rescued
 from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import direction_peaks
-from railcount.detect.params import DetectorParams, to_px
+from railcount.detect.params import DetectorParams, to_px, working_scale
 from railcount.detect.prepare import Prepared, prepare
 from railcount.detect.regions import (
     MIN_SHARE,
@@ -490,14 +490,6 @@ def _prepare(window: SceneWindow, scale: float, params: DetectorParams) -> Prepa
     return prepare(
         window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
     )
-
-
-def working_scale(gsd_m: float, params: DetectorParams) -> float:
-    """The scale the detector resamples a window of ``gsd_m`` to (1: as it is): it works no finer
-    than ``params.work_gsd_m``, so cars (about 3 m) and coupling gaps (0.6-1.5 m) stay resolved and
-    very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m wagons lose precision: 0.77 against
-    0.92 at native resolution.) The working GSD is ``gsd_m / working_scale(gsd_m, params)``."""
-    return min(1.0, gsd_m / params.work_gsd_m)
 
 
 def _set_up(

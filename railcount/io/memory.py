@@ -30,15 +30,13 @@ import math
 import os
 import re
 
+from railcount.detect.params import DetectorParams, working_scale
 from railcount.errors import UsageError, WindowTooLargeError
 
 BYTES_PER_PIXEL = 70
 """Memory a count needs per pixel of the window on the working grid: 24 and 54 Mpx windows peaked at 65
 and 43 bytes a pixel (the largest process of the two a count runs), so this holds for large windows with
-room (a 6 Mpx window took 89, but half a gigabyte fits anywhere)."""
-
-WORK_GSD_M = 0.3
-"""The detector's working grid: finer windows are counted on it (``DetectorParams.work_gsd_m``)."""
+room (a 6 Mpx window took 89, but half a gigabyte is seldom short)."""
 
 LIMIT_ENV = "RAILCOUNT_MEMORY_LIMIT"
 """An environment variable that caps the memory a window may need (``4G``, ``500M``, bytes)."""
@@ -65,11 +63,17 @@ def available_bytes() -> int | None:
     """The memory a window may use: :data:`LIMIT_ENV` if set, else the smaller of Linux's
     ``MemAvailable`` and the room left under this process's control-group limit (a container's, a
     notebook server's: there ``MemAvailable`` is the whole host's); None when neither is known."""
-    limit = os.environ.get(LIMIT_ENV, "").strip()
-    if limit:
-        return parse_size(limit)
+    limit = _limit_from_env()
+    if limit is not None:
+        return limit
     known = [n for n in (_mem_available(), cgroup_room()) if n is not None]
     return min(known) if known else None
+
+
+def _limit_from_env() -> int | None:
+    """:data:`LIMIT_ENV`'s size in bytes; None when it is unset or blank."""
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    return parse_size(text) if text else None
 
 
 def _mem_available(meminfo: str = "/proc/meminfo") -> int | None:
@@ -146,16 +150,13 @@ def cgroup_room(root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/self/cgr
         else:
             continue
         rel = group.strip("/")
-        tried: set[str] = set()
-        while True:
+        while True:  # the group's folder, then each parent's up to ``base``
             folder = os.path.join(base, rel) if rel else base
-            if folder not in tried:
-                tried.add(folder)
-                limit = _read_int(os.path.join(folder, limit_f))
-                usage = _read_int(os.path.join(folder, usage_f))
-                if limit is not None and limit < _NO_LIMIT and usage is not None:
-                    cache = _stat(os.path.join(folder, "memory.stat"), stat_key)
-                    rooms.append(max(0, limit - usage + cache))
+            limit = _read_int(os.path.join(folder, limit_f))
+            usage = _read_int(os.path.join(folder, usage_f))
+            if limit is not None and limit < _NO_LIMIT and usage is not None:
+                cache = _stat(os.path.join(folder, "memory.stat"), stat_key)
+                rooms.append(max(0, limit - usage + cache))
             if not rel:
                 break
             rel = os.path.dirname(rel)
@@ -168,7 +169,7 @@ def needed_bytes(height: int, width: int, gsd_m: float) -> int:
     >>> needed_bytes(1500, 4000, 0.3) / 1e9, needed_bytes(3000, 8000, 0.15) / 1e9
     (0.42, 0.42)
     """
-    share = min(1.0, gsd_m / WORK_GSD_M) ** 2 if gsd_m > 0 else 1.0
+    share = working_scale(gsd_m, DetectorParams()) ** 2 if gsd_m > 0 else 1.0
     return math.ceil(height * width * share * BYTES_PER_PIXEL)
 
 
@@ -187,8 +188,7 @@ def check_window_fits(height: int, width: int, gsd_m: float, scene: str, station
     if need <= free:
         return
     side_km = math.sqrt(height * width) * gsd_m / 1000.0
-    limited = bool(os.environ.get(LIMIT_ENV, "").strip())
-    room = f"{LIMIT_ENV} allows {_gb(free)}" if limited else f"{_gb(free)} is free"
+    room = f"{LIMIT_ENV} allows {_gb(free)}" if _limit_from_env() is not None else f"{_gb(free)} is free"
     raise WindowTooLargeError(
         f"{scene}: station {station!r} reads a {width} x {height} px window ({height * width / 1e6:.0f} "
         f"Mpx at {gsd_m:.2f} m, as much ground as a square {side_km:.1f} km a side), whose count would "

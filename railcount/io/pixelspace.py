@@ -80,7 +80,8 @@ def read_image(
                     f"{name}: is georeferenced ({ds.crs.to_string()}); drop --gsd and give --station, "
                     "so the station polygon is clipped and the GSD measured from the file"
                 )
-            check_window_fits(ds.height, ds.width, gsd_m, name, Path(name).stem)
+            label = Path(name).stem or "image"  # the stand-in station's name
+            check_window_fits(ds.height, ds.width, gsd_m, name, label)
             band_idx, guessed = band_choice(ds, bands, name)
             data, data_mask = read_bands(ds, band_idx, Window(0, 0, ds.width, ds.height), name)
             pixels = np.ascontiguousarray(np.moveaxis(data, 0, -1))
@@ -88,7 +89,7 @@ def read_image(
             transform = Affine(gsd_m, 0.0, -cols * gsd_m / 2, 0.0, -gsd_m, rows * gsd_m / 2)
             footprint = box(-cols * gsd_m / 2, -rows * gsd_m / 2, cols * gsd_m / 2, rows * gsd_m / 2)
             lonlat = shape(transform_geom(PIXEL_CRS, "EPSG:4326", mapping(footprint)))
-            station = Station(name=Path(name).stem or "image", geometry=lonlat, properties={})
+            station = Station(name=label, geometry=lonlat, properties={})
             inside = np.ones((rows, cols), dtype=bool)
             if not data_mask.any():
                 raise SceneReadError(f"{name}: every pixel is nodata; nothing to count")
