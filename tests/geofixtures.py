@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from rasterio.enums import Resampling
 from rasterio.transform import from_origin
 from rasterio.warp import transform as warp_points
 
@@ -224,3 +225,13 @@ def tile_items(tiles: list[Path], when: str, href=str) -> list[dict]:
         ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
         items.append(stac_item(f"t{k}", when, ring, href(tile), collection="ard"))
     return items
+
+
+def resampled(scene: Path, factor: float, resampling: Resampling) -> tuple[np.ndarray, dict, dict]:
+    """A scene read onto pixels ``factor`` times as large (same ground, same corner): its (bands, rows,
+    cols) pixels, the profile to write them with and its tags."""
+    with rasterio.open(scene) as ds:
+        width, height = round(ds.width / factor), round(ds.height / factor)
+        pix = ds.read(out_shape=(ds.count, height, width), resampling=resampling)
+        t = ds.transform * ds.transform.scale(ds.width / width, ds.height / height)
+        return pix, {**ds.profile, "width": width, "height": height, "transform": t}, ds.tags()

@@ -27,6 +27,8 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.store import read_counts
 
+from .geofixtures import resampled
+
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2023-10-05.tif"
 STATION = SAMPLES / "tumangang_station.geojson"
@@ -73,17 +75,8 @@ def test_a_limit_that_is_not_a_size_is_a_usage_error(monkeypatch, capsys, value)
 
 
 def _finer_copy(path: Path, gsd_m: float) -> Path:
-    """The sample resampled to ``gsd_m`` (same ground, more pixels), written by rasterio."""
-    with rasterio.open(SCENE) as src:
-        scale = src.res[0] / gsd_m
-        h, w = round(src.height * scale), round(src.width * scale)
-        pixels = src.read(out_shape=(src.count, h, w), resampling=Resampling.bilinear)
-        profile = src.profile | {
-            "width": w,
-            "height": h,
-            "transform": src.transform * src.transform.scale(src.width / w, src.height / h),
-        }
-        tags = src.tags()
+    """The sample (0.5 m) resampled to ``gsd_m`` (same ground, more pixels), written by rasterio."""
+    pixels, profile, tags = resampled(SCENE, gsd_m / 0.5, Resampling.bilinear)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(pixels)
         dst.update_tags(**tags)

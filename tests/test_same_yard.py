@@ -14,6 +14,8 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
+from .geofixtures import resampled
+
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 STATION = SAMPLES / "tumangang_station.geojson"
 
@@ -45,12 +47,7 @@ def _within(got, ref) -> None:
 
 def test_resampled_from_0_3_to_0_5_m(tmp_path, reference):
     ref = reference["2022-08-30"]
-    with rasterio.open(SAMPLES / "tumangang_2022-08-30.tif") as ds:
-        factor = 0.5 / ref.gsd_m
-        width, height = round(ds.width / factor), round(ds.height / factor)
-        pix = ds.read(out_shape=(3, height, width), resampling=Resampling.average)
-        t = ds.transform * ds.transform.scale(ds.width / width, ds.height / height)
-        profile, tags = {**ds.profile, "width": width, "height": height, "transform": t}, ds.tags()
+    pix, profile, tags = resampled(SAMPLES / "tumangang_2022-08-30.tif", 0.5 / ref.gsd_m, Resampling.average)
     got = _count(_save(tmp_path / "coarse.tif", pix, profile, tags))
     assert got.gsd_m == pytest.approx(0.5, rel=0.02)
     _within(got, ref)
