@@ -255,7 +255,7 @@ def run_batch(
             for task, outcomes in run_tasks(tasks, params, workers=n_workers, client=client, log=log):
                 store.write(*_records(task, outcomes, params))
                 done += 1
-                failed += any(o["status"] != "ok" for o in outcomes)
+                failed += any(o["status"] == "failed" for o in outcomes)
                 guessed += [o["bands_guessed"] for o in outcomes if o.get("bands_guessed")][:1]
                 if progress is not None:
                     elapsed = time.perf_counter() - t0

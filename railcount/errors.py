@@ -53,6 +53,11 @@ class WindowTooLargeError(DataError, MemoryError):
     """A station's window would need more memory to count than the machine has free."""
 
 
+class TooCoarseError(DataError, ValueError):
+    """The scene's pixels are too coarse to count railcars by (``DetectorParams.max_gsd_m``); a batch
+    records such a scene as skipped, with the reason."""
+
+
 class NoValidPixelsError(DataError, ValueError):
     """The station's window holds no valid (non-nodata) pixels."""
 

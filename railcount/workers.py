@@ -30,6 +30,7 @@ from railcount.errors import (
     BandOrderWarning,
     CautionWarning,
     RailcountError,
+    TooCoarseError,
     UsageError,
 )
 from railcount.io.sources import is_url
@@ -265,6 +266,8 @@ def count_task(
                     "bands_guessed": guessed[0] if guessed else None,
                 }
             )
+        except TooCoarseError as exc:  # not a failure: no later run would count it either
+            out.append(_failed(st.name, str(exc), time.perf_counter() - t0) | {"status": "skipped"})
         except Exception as exc:  # one bad scene must not stop the batch
             out.append(_failed(st.name, describe(exc), time.perf_counter() - t0))
     return out

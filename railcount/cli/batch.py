@@ -162,6 +162,8 @@ def log_line(p: Progress) -> None:
             if cover is not None and any(is_provider_cloud(n) for n in notes):
                 note += f" (warning: its provider reports {cover:g} % cloud, may be low)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
+        elif o["status"] == "skipped":
+            parts.append(f"{o['station']} skipped: {o['reason']}")
         else:
             parts.append(f"{o['station']} FAILED: {o['reason']}")
     print(

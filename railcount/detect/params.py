@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.24"
+DETECTOR_VERSION = "0.6.25"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -38,6 +38,15 @@ class DetectorParams:
     work_gsd_m : float
         Finer imagery is averaged down to this ground sample distance before
         detection (detections are mapped back to the window's pixels).
+    max_gsd_m : float
+        The coarsest ground sample distance counted (detector 0.6.25): a
+        scene with coarser pixels is refused
+        (:class:`~railcount.errors.TooCoarseError`), not counted. Made
+        coarser by averaging, generated yards were counted 13 / 18 / 25 /
+        29 % low at 1.1 / 1.15 / 1.2 / 1.25 m and Muttenz west 33 / 44 /
+        65 / 87 % low, its interval holding the truth up to 1.15 m and not
+        from 1.2 m; at 3 m nothing was found (``benchmarks/real_gsd.py``,
+        session 67).
     max_directions : int
         Most track directions looked for in one window.
     crop_frames : bool
@@ -414,6 +423,7 @@ class DetectorParams:
     car_length_max_m: float = 24.0
     default_pitch_m: float = 16.0
     work_gsd_m: float = 0.3
+    max_gsd_m: float = 1.1
     max_directions: int = 4
     crop_frames: bool = True
     refine_directions: bool = False
