@@ -499,8 +499,8 @@ def _centre(window: SceneWindow) -> tuple[float, float]:
 
 def _refuse_too_coarse(window: SceneWindow, params: DetectorParams) -> None:
     """A one-line :class:`TooCoarseError` for a window whose pixels are coarser than
-    ``params.max_gsd_m``: there a railcar (about 3 m wide) is two or three pixels across, its shadow
-    as much, and a count would be a number with nothing under it (a 3 m PlanetScope scene of the
+    ``params.max_gsd_m``: there a railcar (about 3 m wide) is under three pixels across, its shadow
+    as little, and a count would be a number with nothing under it (a 3 m PlanetScope scene of the
     bundled sample's yard read 0 railcars, interval 0-1, where 73 stand)."""
     gsd = window.gsd_m
     if not gsd > params.max_gsd_m * (1.0 + 1e-6):

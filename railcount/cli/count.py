@@ -78,6 +78,8 @@ def count(
     A station whose window would need more memory than is free (a polygon
     drawn round a town) is refused before it is read: split it. The
     environment variable RAILCOUNT_MEMORY_LIMIT (e.g. 4G) sets that limit.
+    Imagery coarser than 1.1 m (PlanetScope's 3 m) is refused: a railcar is
+    under three pixels across there.
 
     Examples:
     railcount count sample_tiles/tumangang_2023-10-05.tif

@@ -43,7 +43,7 @@ class DetectorParams:
         scene with coarser pixels is refused
         (:class:`~railcount.errors.TooCoarseError`), not counted. Made
         coarser by averaging, generated yards were counted 13 / 18 / 25 /
-        29 % low at 1.1 / 1.15 / 1.2 / 1.25 m and Muttenz west 33 / 44 /
+        29 % off (nearly all low) at 1.1 / 1.15 / 1.2 / 1.25 m and Muttenz west 33 / 44 /
         65 / 87 % low, its interval holding the truth up to 1.15 m and not
         from 1.2 m; at 3 m nothing was found (``benchmarks/real_gsd.py``,
         session 67).

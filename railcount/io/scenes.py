@@ -50,7 +50,14 @@ from railcount.errors import (
     UsageError,
 )
 from railcount.io import planet
-from railcount.io.bands import band_choice, file_of, read_validity, value_range, working_dtype
+from railcount.io.bands import (
+    band_choice,
+    black_fill,
+    file_of,
+    read_validity,
+    value_range,
+    working_dtype,
+)
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.maxar import product_imd
 from railcount.io.memory import check_window_fits
@@ -374,6 +381,7 @@ def read_window(
     dr, dc = rr0 - r0, rc0 - c0
     pixels[dr : dr + sub.height, dc : dc + sub.width] = np.moveaxis(data, 0, -1)
     valid_data[dr : dr + sub.height, dc : dc + sub.width] = masks
+    valid_data &= ~black_fill(pixels, math.sqrt(gx0 * gy0))
 
     valid = inside & valid_data
     if not valid.any():
@@ -383,8 +391,8 @@ def read_window(
                 "pixel centres; choose a scene that covers the station"
             )
         raise NoValidPixelsError(
-            f"{name}: station {station.name!r} covers only nodata pixels in this scene; "
-            "choose a scene that images the station"
+            f"{name}: station {station.name!r} covers only nodata pixels (or black fill) in this "
+            "scene; choose a scene that images the station"
         )
     acquisition = acquisition_source(ds, name)
     gx, gy = ground_pixel_size(win_transform, crs, (full.height, full.width))

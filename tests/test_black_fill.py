@@ -1,0 +1,96 @@
+"""Black in every band over a square of 4 m or more, in a file that declares no nodata value (a collar, a
+missing tile, a screenshot's margin), is read as no data: the station's ``observed_fraction`` drops
+instead of the blackened part passing for ground without cars.
+
+Before, the bundled sample with the western half of its window blackened read "23 railcars (19-28),
+100 % observed".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import rasterio
+
+from railcount.cli import main
+from railcount.io.pixelspace import read_image
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SCENE = SAMPLES / "tumangang_2023-10-05.tif"
+STATION = SAMPLES / "tumangang_station.geojson"
+
+
+def _edited(path: Path, edit, dtype: str | None = None) -> Path:
+    """The sample rewritten by rasterio with ``edit`` applied to its (bands, rows, cols) pixels, no nodata."""
+    with rasterio.open(SCENE) as src:
+        pixels, tags = src.read(), src.tags()
+        profile = {k: src.profile[k] for k in ("driver", "width", "height", "count", "crs", "transform")}
+    assert src.nodata is None
+    if dtype is not None:
+        pixels = pixels.astype(dtype) * 8  # 11-bit-like data in 16 bits
+    edit(pixels)
+    with rasterio.open(path, "w", **profile, dtype=pixels.dtype) as dst:
+        dst.write(pixels)
+        dst.update_tags(**tags)
+    return path
+
+
+def _window(path: Path):
+    (w,) = read_windows(path, read_stations(STATION))
+    return w
+
+
+def _west_half(pixels: np.ndarray) -> None:
+    pixels[:, :, : pixels.shape[2] // 2] = 0
+
+
+@pytest.mark.parametrize("dtype", [None, "uint16"])
+def test_a_blackened_half_is_not_observed(tmp_path, dtype):
+    whole = _window(SCENE)
+    half = _window(_edited(tmp_path / "half.tif", _west_half, dtype))
+    assert whole.observed_fraction == 1.0
+    # What is left is the station's part east of the file's middle column, to a pixel's width.
+    cols = np.arange(half.shape[1])
+    with rasterio.open(SCENE) as src:
+        middle = src.width // 2
+        window_col0 = round((~src.transform * (half.transform.c, half.transform.f))[0])
+    east = (cols + window_col0 >= middle)[None, :]
+    expected = (half.inside & east).sum() / half.inside.sum()
+    assert half.observed_fraction == pytest.approx(expected, abs=0.01)
+    assert 0.3 < half.observed_fraction < 0.7
+
+
+def test_black_specks_are_picture(tmp_path):
+    """Black under 4 m a side (a pixel here and there, a 3 x 3 px speck) stays data."""
+
+    def specks(pixels: np.ndarray) -> None:
+        pixels[:, 100:103, 200:203] = 0
+        pixels[:, 500, 40:640:7] = 0
+
+    assert _window(_edited(tmp_path / "specks.tif", specks)).observed_fraction == 1.0
+
+
+def test_an_all_black_window_is_one_line_exit_1(tmp_path, capsys):
+    path = _edited(tmp_path / "black.tif", lambda p: p.fill(0))
+    assert main(["count", str(path), "--station", str(STATION)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert err[0] == (
+        f"railcount: error: {path}: station 'Tumangang' covers only nodata pixels (or black fill) in this "
+        "scene; choose a scene that images the station"
+    )
+
+
+def test_an_image_in_pixel_space_with_a_black_margin(tmp_path):
+    png = tmp_path / "shot.png"
+    rng = np.random.default_rng(0)
+    img = rng.integers(40, 200, (400, 600, 3), dtype=np.uint8)
+    img[:, :150] = 0  # a screenshot's black margin, a quarter of the width
+    cv2.imwrite(str(png), img)
+    w = read_image(png, gsd_m=0.5)
+    assert w.observed_fraction == pytest.approx(0.75, abs=0.005)
