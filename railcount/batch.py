@@ -40,8 +40,8 @@ PLAN_LOG_EVERY_S = 10.0
 """How often a batch still planning says how far it has got (seconds)."""
 
 NO_DATE = (
-    "no acquisition date (no STAC datetime, no TIFFTAG_DATETIME or acquisition tag, no YYYY-MM-DD or "
-    "YYYYMMDD in the file name); add one to count it"
+    "no acquisition date (no STAC datetime, no TIFFTAG_DATETIME or acquisition tag, no YYYY-MM-DD, "
+    "YYYY_MM_DD or YYYYMMDD in the file name); add one to count it"
 )
 
 

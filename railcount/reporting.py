@@ -358,9 +358,9 @@ def _count(
     o = observation_from_record(record)
     if o is None:
         raise NoObservationError(
-            f"{scene_label(scene)}: has no acquisition date (no date tag, no YYYY-MM-DD or YYYYMMDD in its "
-            "name); pass --acquired YYYY-MM-DDTHH:MMZ, name the file with its date, or judge a --date from "
-            "the history"
+            f"{scene_label(scene)}: has no acquisition date (no date tag, no YYYY-MM-DD, YYYY_MM_DD or "
+            "YYYYMMDD in its name); pass --acquired YYYY-MM-DDTHH:MMZ, name the file with its date, or "
+            "judge a --date from the history"
         )
     png = sc.outputs["overlay"].read_bytes() if sc.outputs else b""
     return Overlay(o, png, folder or Path("."))

@@ -145,6 +145,27 @@ def test_date_from_file_name_when_no_tag(tmp_path, inner_station):
     assert w.acquired == datetime(2019, 6, 12, tzinfo=timezone.utc)
 
 
+@pytest.mark.parametrize(
+    ("name", "day"),
+    [
+        ("yard_2023_10_05.tif", (2023, 10, 5)),
+        ("yard.2023.10.05.tif", (2023, 10, 5)),
+        ("2023_10_05_1200_yard.tif", (2023, 10, 5)),
+        ("yard_2023_13_05.tif", None),  # no thirteenth month
+        ("yard_2023_10-05.tif", None),  # separators that differ are not a date
+        ("yard_05-10-2023.tif", None),  # day first: 5 October or 10 May?
+        ("yard_05_10_2023.tif", None),
+        ("yard_231005.tif", None),  # a two-digit year
+    ],
+)
+def test_dates_with_underscores_or_dots_in_names_and_ambiguous_ones_not(tmp_path, inner_station, name, day):
+    """``YYYY_MM_DD`` and ``YYYY.MM.DD`` date a scene as ``YYYY-MM-DD`` does (since detector 0.6.25); a
+    day-first or two-digit-year date is ambiguous and leaves the scene undated."""
+    scene = write_tif(tmp_path / name, np.full((400, 600, 3), 9, np.uint8))
+    (w,) = read_windows(scene, read_stations(inner_station))
+    assert w.acquired == (None if day is None else datetime(*day, tzinfo=timezone.utc))
+
+
 @pytest.mark.parametrize("dst_crs", ["EPSG:4326", "EPSG:3857"])
 def test_gsd_in_metres_for_geographic_and_web_mercator(tmp_path, inner_station, dst_crs):
     """The same 0.5 m scene warped to degrees or Web Mercator still reports about 0.5 m,

@@ -70,7 +70,8 @@ _A = 6378137.0
 _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
 
-_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_DATE_IN_NAME = re.compile(r"(?<!\d)(?:(\d{4})-(\d{2})-(\d{2})|((?:19|20)\d{2})([_.])(\d{2})\5(\d{2}))(?!\d)")
+"""``YYYY-MM-DD``, or ``YYYY_MM_DD`` / ``YYYY.MM.DD`` with a year from 1900 on (``yard_2023_10_05.tif``)."""
 _COMPACT_DATE_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 """``YYYYMMDD`` standing alone (``20231005_014852_...``, ``yard_20231005.tif``), not inside a longer
 run of digits such as an order number."""
@@ -733,21 +734,26 @@ def parse_bearing(text: str, option: str = "--shadows-toward") -> float:
 
 
 def date_from_name(name: str) -> datetime | None:
-    """The date in a file name, ``YYYY-MM-DD`` or else ``YYYYMMDD`` standing alone, as midnight UTC
-    (a date alone: a time of day beside it may be local), or None.
+    """The date in a file name, ``YYYY-MM-DD`` (or ``YYYY_MM_DD``, ``YYYY.MM.DD``) or else ``YYYYMMDD``
+    standing alone, as midnight UTC (a date alone: a time of day beside it may be local), or None.
+    Day-first and two-digit-year dates (``05-10-2023``, ``231005``) are not read: they are ambiguous.
 
-    >>> names = ("a_2023-10-05.tif", "20231005_014852_ssc2_visual.tif")
+    >>> names = ("a_2023-10-05.tif", "20231005_014852_ssc2_visual.tif", "yard_2023_10_05.tif")
     >>> [date_from_name(n).date().isoformat() for n in names]
-    ['2023-10-05', '2023-10-05']
+    ['2023-10-05', '2023-10-05', '2023-10-05']
     >>> date_from_name("058012345010_01_P001.tif") is None
     True
     """
     base = Path(name).name
-    match = _DATE_IN_NAME.search(base) or _COMPACT_DATE_IN_NAME.search(base)
-    if not match:
+    match = _DATE_IN_NAME.search(base)
+    if match:
+        y, m, d = (match[1], match[2], match[3]) if match[1] else (match[4], match[6], match[7])
+    elif match := _COMPACT_DATE_IN_NAME.search(base):
+        y, m, d = match[1], match[2], match[3]
+    else:
         return None
     try:
-        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=timezone.utc)
+        return datetime(int(y), int(m), int(d), tzinfo=timezone.utc)
     except ValueError:
         return None
 
