@@ -5,6 +5,7 @@ Also the evaluation path: the same count compared with ground truth.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -47,12 +48,13 @@ from railcount.errors import (
     UsageError,
 )
 from railcount.evaluate import Match, match_centres, match_pairs
+from railcount.io.memory import helper_fits
 from railcount.io.outputs import ErrorMarks, display_bgr, write_evaluation, write_outputs
 from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import ACQUIRED_FROM, Scene, read_windows
 from railcount.io.truth import REPEAT_M, Stock, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
-from railcount.runtime import aside
+from railcount.runtime import aside, helper_allowed
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,14 +195,17 @@ def count_scene(
     dirs = station_dirs(out_dir, stations) if out_dir is not None else []
     for k, window in enumerate(windows):
         # The caution and the cloud read the window alone: where the command line allows a second
-        # process (runtime.helper_process), a copy of this one makes them while this one detects.
-        beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
-        try:
-            dets = detect(window, params)
-        except BaseException:
-            beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
-            raise
-        along, cloud_mask, shown = beside.result()
+        # process (runtime.helper_process), a copy of this one makes them while this one detects;
+        # not where the memory free holds one count of the window but not two.
+        two = helper_fits(*window.shape, window.gsd_m)
+        with contextlib.nullcontext() if two else helper_allowed(False):
+            beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
+            try:
+                dets = detect(window, params)
+            except BaseException:
+                beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
+                raise
+            along, cloud_mask, shown = beside.result()
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
         sun = sun_record(window)
         # With no date at all the sun is made up (the equinox), and says nothing of the season.

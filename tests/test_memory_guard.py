@@ -56,6 +56,23 @@ def test_a_window_under_the_limit_counts(monkeypatch, capsys):
     assert "railcars" in capsys.readouterr().out
 
 
+def test_a_window_that_fits_one_process_and_not_two_is_counted_in_one(monkeypatch, capsys):
+    """The command line's second process adds up to 0.6 of the need: with room for one count and not
+    for two, no copy is forked; with room for two, one is (where two cores may be used)."""
+    from railcount import runtime
+
+    monkeypatch.setenv(LIMIT_ENV, str(int(_need() * 1.3)))
+    before = runtime._forks
+    assert main(["count", str(SCENE), "--station", str(STATION)]) == 0
+    assert "railcars" in capsys.readouterr().out
+    assert runtime._forks == before
+    monkeypatch.setenv(LIMIT_ENV, str(_need() * 2))
+    assert main(["count", str(SCENE), "--station", str(STATION)]) == 0
+    if runtime.helper_process(True):  # (asks only whether this machine may fork one)
+        assert runtime._forks > before
+    runtime.helper_process(False)
+
+
 def test_the_machine_s_free_memory_is_the_default(monkeypatch):
     """Without the variable the limit is what the machine has free (Linux), which the sample fits."""
     monkeypatch.delenv(LIMIT_ENV, raising=False)
@@ -85,15 +102,16 @@ def _finer_copy(path: Path, gsd_m: float) -> Path:
 
 def test_in_a_batch_only_the_window_too_large_fails(tmp_path, monkeypatch):
     """Two scenes of the station's ground: the sample (0.5 m) and a 0.2 m copy, whose window holds six
-    and a quarter times the pixels (counted on a 0.3 m grid: 2.8 times the need). A limit between the two
-    needs fails the fine one with the reason and counts the other."""
+    and a quarter times the pixels (counted on a 0.3 m grid: 2.8 times the pixels, 1.7 times the need
+    with the count's base). A limit between the two needs fails the fine one with the reason and counts
+    the other."""
     scenes = tmp_path / "scenes"
     scenes.mkdir()
     shutil.copy(SCENE, scenes / SCENE.name)
     fine = _finer_copy(scenes / "tumangang_2023-10-06.tif", 0.2)
     (w,) = read_windows(fine, read_stations(STATION))
     fine_need = needed_bytes(*w.pixels.shape[:2], w.gsd_m)
-    assert fine_need > 2 * _need()
+    assert fine_need > 1.5 * _need()
     monkeypatch.setenv(LIMIT_ENV, str((fine_need + _need()) // 2))
     db = tmp_path / "r.db"
     summary = run_batch(STATION, scenes, db=db, workers=1)
@@ -214,7 +232,7 @@ def _child_memory_cgroup(limit: int) -> Path:
 
 def test_a_container_s_limit_is_heeded(tmp_path):
     """In a real memory cgroup of 200 MB (a container's or a notebook server's limit, where
-    /proc/meminfo shows the whole host) the 0.3 m sample, which needs about 0.21 GB, is refused in one
+    /proc/meminfo shows the whole host) the 0.3 m sample, which needs about 0.4 GB, is refused in one
     line instead of being killed by the kernel (exit 137, no word) as it was."""
     group = _child_memory_cgroup(200_000_000)
     scene, station = SAMPLES / "tumangang_2022-08-30.tif", STATION
@@ -242,4 +260,4 @@ def test_a_container_s_limit_is_heeded(tmp_path):
                 time.sleep(0.1)
     err = run.stderr.strip().splitlines()
     assert run.returncode == 1, (run.returncode, run.stderr[-500:])
-    assert len(err) == 1 and "whose count would need about 0.2" in err[0] and "is free" in err[0], err
+    assert len(err) == 1 and "whose count would need about 0.40 GB" in err[0] and "is free" in err[0], err

@@ -2,26 +2,36 @@
 
 A station polygon drawn generously (a whole town around its yard, a scene's
 footprint) makes a window of hundreds of megapixels at 0.3 m. The detector
-needs memory in proportion: measured on windows of the 0.3 m speed scene
-tiled 1 x 1, 2 x 2 and 3 x 3 (6, 24 and 54 Mpx), ``railcount count`` peaked
-at 0.53, 1.55 and 2.35 GB (session 66). Past what the machine has free the
-operating system first swaps, then kills the process with no word of why.
-So the loader estimates the need first and refuses the window with a
-one-line error that says what to do; a batch records that scene as failed
-and goes on.
+needs memory in proportion, and past what the machine has free the operating
+system first swaps, then kills the process with no word of why. So the loader
+estimates the need first and refuses the window with a one-line error that
+says what to do; a batch records that scene as failed and goes on.
 
-The estimate is :data:`BYTES_PER_PIXEL` bytes per pixel of the window on
-the detector's working grid (windows finer than 0.3 m are counted on a 0.3 m
-grid): above what the large windows took (65 and 43 bytes a pixel at 24 and
-54 Mpx); a small window takes more per pixel (89 at 6 Mpx) but half a
-gigabyte is seldom short. Memory free is the smaller of Linux's ``MemAvailable``
-(``/proc/meminfo``) and the room left under the process's control-group
-limit (cgroup v1 or v2: a container's, a notebook server's, where
-``MemAvailable`` shows the whole host's; in a 200 MB group the 0.3 m
-sample was killed by the kernel, exit 137, with no word). The
-environment variable ``RAILCOUNT_MEMORY_LIMIT`` (``"4G"``, ``"500M"``,
-bytes) replaces both, and serves where neither can be read (off Linux);
-with none of them the check is skipped.
+The estimate (:func:`needed_bytes`) is what a count adds to its process once
+the window is known: :data:`BASE_BYTES` plus :data:`BYTES_PER_PIXEL` bytes per
+pixel of the window on the detector's working grid (windows finer than 0.3 m
+are counted on a 0.3 m grid). Measured in session 67 as the largest process's
+peak less the 105 MB a count holds when the check runs, on the tiled speed
+scene (6, 24, 54 Mpx: 425, 1445, 2245 MB more), two generated yards of other
+layouts at 1-3 times their size (1.7, 10.8, 24.3 Mpx: 210, 549, 1526 MB), and
+one whose tracks run with the sun and are read twice (2.3, 14.4, 32.3 Mpx:
+305, 1228, 2147 MB): the estimate is above every one (by 6 % at 14.4 Mpx,
+twice at 54 Mpx). Session 66's 70 bytes a pixel with no base fell short on
+small windows and on the sun-along yard, where the count would still have
+been killed.
+
+A count of one window may fork a second process (:mod:`railcount.runtime`),
+which adds up to :data:`HELPER_SHARE` of the estimate (its summed memory was
+1.35-1.55 times one process's): where the window fits one process and not
+two, the count is made in one (:func:`helper_fits`).
+
+Memory free is the smaller of Linux's ``MemAvailable`` (``/proc/meminfo``)
+and the room left under the process's control-group limit (cgroup v1 or v2: a
+container's, a notebook server's, where ``MemAvailable`` shows the whole
+host's; in a 200 MB group the 0.3 m sample was killed by the kernel, exit
+137, with no word). The environment variable ``RAILCOUNT_MEMORY_LIMIT``
+(``"4G"``, ``"500M"``, bytes) replaces both, and serves where neither can be
+read (off Linux); with none of them the check is skipped.
 """
 
 from __future__ import annotations
@@ -33,10 +43,15 @@ import re
 from railcount.detect.params import DetectorParams, working_scale
 from railcount.errors import UsageError, WindowTooLargeError
 
-BYTES_PER_PIXEL = 70
-"""Memory a count needs per pixel of the window on the working grid: 24 and 54 Mpx windows peaked at 65
-and 43 bytes a pixel (the largest process of the two a count runs), so this holds for large windows with
-room (a 6 Mpx window took 89, but half a gigabyte is seldom short)."""
+BASE_BYTES = 150_000_000
+"""What a count adds to its process whatever the window's size (reading, the detector's tables and models)."""
+
+BYTES_PER_PIXEL = 85
+"""What a count adds per pixel of the window on the working grid, above :data:`BASE_BYTES`: the most any
+measured window took (a 14.4 Mpx yard whose tracks run with the sun, read on both sides: 78)."""
+
+HELPER_SHARE = 0.6
+"""What a count's forked second process adds, as a share of :func:`needed_bytes`: measured 0.37-0.59."""
 
 LIMIT_ENV = "RAILCOUNT_MEMORY_LIMIT"
 """An environment variable that caps the memory a window may need (``4G``, ``500M``, bytes)."""
@@ -164,13 +179,21 @@ def cgroup_room(root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/self/cgr
 
 
 def needed_bytes(height: int, width: int, gsd_m: float) -> int:
-    """The memory a count of a ``height`` x ``width`` window of ``gsd_m`` pixels is expected to need.
+    """The memory a count of a ``height`` x ``width`` window of ``gsd_m`` pixels is expected to add to
+    its process (one process).
 
     >>> needed_bytes(1500, 4000, 0.3) / 1e9, needed_bytes(3000, 8000, 0.15) / 1e9
-    (0.42, 0.42)
+    (0.66, 0.66)
     """
     share = working_scale(gsd_m, DetectorParams()) ** 2 if gsd_m > 0 else 1.0
-    return math.ceil(height * width * share * BYTES_PER_PIXEL)
+    return BASE_BYTES + math.ceil(height * width * share * BYTES_PER_PIXEL)
+
+
+def helper_fits(height: int, width: int, gsd_m: float) -> bool:
+    """Whether a count of this window may also fork its second process (:data:`HELPER_SHARE`) within
+    the memory free now; True when that cannot be known."""
+    free = available_bytes()
+    return free is None or needed_bytes(height, width, gsd_m) * (1.0 + HELPER_SHARE) <= free
 
 
 def _gb(n: float) -> str:
