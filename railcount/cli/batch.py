@@ -79,8 +79,9 @@ def batch(
     the same command run again counts only what is missing or failed.
 
     Exit codes: 0 every selected scene counted (undated ones, and ones
-    coarser than 1.1 m, are listed as skipped); 3 some failed (the rest are stored); 1 none could be counted;
-    2 usage error (bad options, missing SOURCE or station file, unusable store).
+    coarser than 1.1 m, are listed as skipped); 3 some failed (the rest are
+    stored); 1 none could be counted; 2 usage error (bad options, missing
+    SOURCE or station file, unusable store).
 
     A scene whose station window would need more memory than is free fails
     with the reason; RAILCOUNT_MEMORY_LIMIT (e.g. 4G) sets that limit.

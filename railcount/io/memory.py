@@ -15,7 +15,7 @@ peak less the 105 MB a count holds when the check runs, on the tiled speed
 scene (6, 24, 54 Mpx: 425, 1445, 2245 MB more), two generated yards of other
 layouts at 1-3 times their size (1.7, 10.8, 24.3 Mpx: 210, 549, 1526 MB), and
 one whose tracks run with the sun and are read twice (2.3, 14.4, 32.3 Mpx:
-305, 1228, 2147 MB): the estimate is above every one (by 6 % at 14.4 Mpx,
+305, 1228, 2147 MB): the estimate is above every one (by 12 % at 14.4 Mpx,
 twice at 54 Mpx). Session 66's 70 bytes a pixel with no base fell short on
 small windows and on the sun-along yard, where the count would still have
 been killed.
@@ -48,7 +48,7 @@ BASE_BYTES = 150_000_000
 
 BYTES_PER_PIXEL = 85
 """What a count adds per pixel of the window on the working grid, above :data:`BASE_BYTES`: the most any
-measured window took (a 14.4 Mpx yard whose tracks run with the sun, read on both sides: 78)."""
+measured window took (a 14.4 Mpx yard whose tracks run with the sun, read on both sides: 75)."""
 
 HELPER_SHARE = 0.6
 """What a count's forked second process adds, as a share of :func:`needed_bytes`: measured 0.37-0.59."""
