@@ -190,9 +190,8 @@ def black_fill(pixels: np.ndarray, gsd_m: float) -> np.ndarray:
     >>> m = black_fill(px, 0.5); int(m.sum()), bool(m[5, 30])
     (800, False)
     """
-    first = pixels[..., 0] == 0
-    if not first.any():  # (the usual case, and a cheap test)
-        return first
+    if pixels.size == 0 or pixels[..., 0].min() > 0:  # (the usual case, and a cheap test)
+        return np.zeros(pixels.shape[:2], bool)
     zero = np.logical_and.reduce([pixels[..., b] == 0 for b in range(pixels.shape[2])])
     k = max(3, round(BLACK_FILL_M / gsd_m)) | 1  # (odd: an even square's opening shifts by a pixel)
     return cv2.morphologyEx(zero.view(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8)).view(bool)

@@ -377,12 +377,13 @@ def read_window(
     sub = Window(rc0, rr0, rc1 - rc0, rr1 - rr0)
     _warn_if_striped(ds, sub, len(band_idx), name)
     data, masks = read_bands(ds, band_idx, sub, name)
+    # (On the pixels read: the window's margin past the raster's edge holds no data already.)
+    masks &= ~black_fill(np.moveaxis(data, 0, -1), math.sqrt(gx0 * gy0))
     pixels = np.zeros((full.height, full.width, data.shape[0]), dtype=data.dtype)
     valid_data = np.zeros((full.height, full.width), dtype=bool)
     dr, dc = rr0 - r0, rc0 - c0
     pixels[dr : dr + sub.height, dc : dc + sub.width] = np.moveaxis(data, 0, -1)
     valid_data[dr : dr + sub.height, dc : dc + sub.width] = masks
-    valid_data &= ~black_fill(pixels, math.sqrt(gx0 * gy0))
 
     valid = inside & valid_data
     if not valid.any():
