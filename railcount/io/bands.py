@@ -197,6 +197,29 @@ def black_fill(pixels: np.ndarray, gsd_m: float) -> np.ndarray:
     return cv2.morphologyEx(zero.view(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8)).view(bool)
 
 
+def nodata_specks_read(masks: np.ndarray, gsd_m: float) -> np.ndarray:
+    """``masks`` (True: data) with the pixels of no data that lie in no square of no data
+    :data:`BLACK_FILL_M` a side read as data: the specks a nodata value in the data's own range marks
+    inside the picture. A file written with ``-a_nodata 0`` to hide its collar also marks every pixel
+    of a shadow that happens to be 0 in every band; holes in the shadows cost the count its cars (the
+    bundled sample with its darkest 1.6 % of pixels set to 0 read 64 railcars, and 48 with nodata 0
+    declared). A speck keeps its stored value, which is the nodata value (0 for a non-finite float).
+    A scene's collar, a missing tile or a swath's edge is a region, and stays no data.
+
+    >>> m = np.ones((40, 40), bool); m[:, :20] = False; m[5, 30] = m[6, 31] = False; m[:, 38:] = False
+    >>> r = nodata_specks_read(m, 0.5); int((~r).sum()), bool(r[5, 30]), bool(r[0, 39])
+    (880, True, False)
+    """
+    if masks.all():
+        return masks
+    k = max(3, round(BLACK_FILL_M / gsd_m)) | 1
+    # Beyond the edges read lies unknown ground: taken as no data there, so a region the window cuts
+    # to a sliver along its edge stays no data.
+    holes = cv2.copyMakeBorder((~masks).view(np.uint8), k, k, k, k, cv2.BORDER_CONSTANT, value=1)
+    regions = cv2.morphologyEx(holes, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))[k:-k, k:-k]
+    return ~regions.view(bool)
+
+
 def working_dtype(dtype: str) -> np.dtype:
     """The dtype pixels are held in: the file's when the detector handles it, else float32."""
     return np.dtype(dtype) if dtype in _DTYPES_KEPT else np.dtype(np.float32)
