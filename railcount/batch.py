@@ -14,6 +14,7 @@ failed.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -25,11 +26,11 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from railcount.detect.params import DETECTOR_VERSION, DetectorParams
-from railcount.errors import UsageError
+from railcount.detect.params import DETECTOR_VERSION, DetectorParams, too_coarse
+from railcount.errors import TooCoarseError, UsageError
 from railcount.io.mosaic import TileGrid, scene_label
 from railcount.io.planet import one_image_per_item
-from railcount.io.scenes import date_from_name
+from railcount.io.scenes import date_from_name, ground_pixel_size
 from railcount.io.sources import SceneSource, is_url, list_scenes, probe_scene, scene_key, tile_groups
 from railcount.io.stations import outline_text, same_outline
 from railcount.models import Station
@@ -238,6 +239,7 @@ def run_batch(
                 bands=bands,
                 max_cloud_cover=max_cloud_cover,
                 log=log,
+                params=params,
             )
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
@@ -298,6 +300,7 @@ def plan_batch(
     log: Callable[[str], None] | None = None,
     log_every_s: float = PLAN_LOG_EVERY_S,
     bands: Sequence[int] | None = None,
+    params: DetectorParams | None = None,
 ) -> Plan:
     """Decide what to do with every scene: count it, record it failed or skipped, or leave it out.
 
@@ -319,6 +322,9 @@ def plan_batch(
     over an archive of large scenes takes minutes before anything is counted: ``log`` is then given
     a line on how far it has got every ``log_every_s`` seconds (none for a plan quicker than that).
     With ``bands`` (a batch's ``--bands``), a count stored with other bands than those is made again.
+    A scene whose header shows pixels coarser than ``params.max_gsd_m`` is skipped for the stations it
+    covers with :class:`~railcount.errors.TooCoarseError`'s line, before any worker reads it (a rerun
+    does not read it again).
     """
     plan = Plan()
     states = {} if force else store.states(DETECTOR_VERSION)
@@ -433,6 +439,11 @@ def plan_batch(
         plan.selected.update((st.name, key) for st in covered)
         if f.acquired is None:
             plan.records += _records_for(covered, key, label, None, "skipped", NO_DATE)
+            continue
+        gsd = _grid_gsd(f.grid)
+        if gsd is not None and too_coarse(gsd, params or DetectorParams()):
+            reason = str(TooCoarseError.of(label, gsd, (params or DetectorParams()).max_gsd_m))
+            plan.records += _records_for(covered, key, label, iso, "skipped", reason)
             continue
         todo = tuple(st for st in covered if not stored(st, key))
         cover = f.cover
@@ -561,6 +572,18 @@ def _note(r: Record) -> str:
     if reason.startswith(f"{r.scene}: "):
         reason = reason[len(r.scene) + 2 :]
     return f"{r.scene}: {r.status} for {r.station}: {reason}"
+
+
+def _grid_gsd(grid: TileGrid | None) -> float | None:
+    """The ground size (metres) of a scene's pixels from its header's grid; None without one (a
+    rotated, GCP-placed or STAC-listed scene, a mosaic: its count checks the window itself)."""
+    if grid is None or grid.crs is None:
+        return None
+    try:
+        gx, gy = ground_pixel_size(grid.transform, grid.crs, (grid.height, grid.width))
+    except Exception:  # a grid GDAL cannot place: the count will say why
+        return None
+    return math.sqrt(gx * gy)
 
 
 def _records_for(

@@ -28,7 +28,7 @@ from railcount.cautions import (
 from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
-from railcount.detect.params import DetectorParams
+from railcount.detect.params import DetectorParams, too_coarse
 from railcount.detect.sun import (
     ASSUMED_SOLAR_TIME_H,
     SHADOW_SUN_UP_DEG,
@@ -507,15 +507,8 @@ def _refuse_too_coarse(window: SceneWindow, params: DetectorParams) -> None:
     ``params.max_gsd_m``: there a railcar (about 3 m wide) is under three pixels across, its shadow
     as little, and a count would be a number with nothing under it (a 3 m PlanetScope scene of the
     bundled sample's yard read 0 railcars, interval 0-1, where 73 stand)."""
-    gsd = window.gsd_m
-    if not gsd > params.max_gsd_m * (1.0 + 1e-6):
-        return
-    raise TooCoarseError(
-        f"{window.scene_id}: {gsd:.2f} m pixels are too coarse to count railcars by (a car, about 3 m "
-        f"wide, is {3.0 / gsd:.1f} pixels across); railcount counts imagery of {params.max_gsd_m:g} m "
-        "or finer, best 0.3-0.5 m: yards made coarser were counted a quarter to two thirds low at "
-        "1.2 m, and at 3 m nothing was found"
-    )
+    if too_coarse(window.gsd_m, params):
+        raise TooCoarseError.of(window.scene_id, window.gsd_m, params.max_gsd_m)
 
 
 def _refuse_a_night_time(window: SceneWindow) -> None:

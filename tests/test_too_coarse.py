@@ -92,6 +92,9 @@ def test_in_a_batch_the_coarse_scene_is_skipped_with_its_reason(tmp_path, copies
     summary = run_batch(STATION, scenes, db=db, workers=1)
     assert (summary.ok, summary.failed, summary.skipped) == (1, 0, 1)
     assert summary.exit_code == 0
+    assert summary.processed == 1  # skipped from its header: no worker read it
+    again = run_batch(STATION, scenes, db=db, workers=1)
+    assert (again.ok, again.skipped, again.processed) == (1, 1, 0)
     rows = {Path(r["scene"]).name: r for r in read_counts(db)}
     assert rows[SCENE.name]["status"] == "ok" and rows[SCENE.name]["railcars"] > 0
     skipped = rows[Path(coarse).name]

@@ -520,3 +520,9 @@ def working_scale(gsd_m: float, params: DetectorParams) -> float:
     very fine imagery costs less. (At 0.5 m, Muttenz's 0.25 m wagons lose precision: 0.77 against
     0.92 at native resolution.) The working GSD is ``gsd_m / working_scale(gsd_m, params)``."""
     return min(1.0, gsd_m / params.work_gsd_m)
+
+
+def too_coarse(gsd_m: float, params: DetectorParams) -> bool:
+    """Whether pixels of ``gsd_m`` are coarser than ``params.max_gsd_m`` (a hair over it is not), so that
+    a window of them is not counted (:class:`~railcount.errors.TooCoarseError`)."""
+    return gsd_m > params.max_gsd_m * (1.0 + 1e-6)
