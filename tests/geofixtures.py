@@ -235,3 +235,12 @@ def resampled(scene: Path, factor: float, resampling: Resampling) -> tuple[np.nd
         pix = ds.read(out_shape=(ds.count, height, width), resampling=resampling)
         t = ds.transform * ds.transform.scale(ds.width / width, ds.height / height)
         return pix, {**ds.profile, "width": width, "height": height, "transform": t}, ds.tags()
+
+
+def write_resampled(path: Path, scene: Path, factor: float, resampling: Resampling) -> Path:
+    """:func:`resampled` written to ``path`` by rasterio, with the scene's profile and tags."""
+    pixels, profile, tags = resampled(scene, factor, resampling)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(pixels)
+        dst.update_tags(**tags)
+    return path

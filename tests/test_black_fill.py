@@ -26,8 +26,9 @@ SCENE = SAMPLES / "tumangang_2023-10-05.tif"
 STATION = SAMPLES / "tumangang_station.geojson"
 
 
-def _edited(path: Path, edit, dtype: str | None = None) -> Path:
-    """The sample rewritten by rasterio with ``edit`` applied to its (bands, rows, cols) pixels, no nodata."""
+def _edited(path: Path, edit, dtype: str | None = None, nodata: float | None = None) -> Path:
+    """The sample rewritten by rasterio with ``edit`` applied to its (bands, rows, cols) pixels; with
+    ``nodata`` declared (as ``gdal_translate -a_nodata 0`` leaves it), else none."""
     with rasterio.open(SCENE) as src:
         pixels, tags = src.read(), src.tags()
         profile = {k: src.profile[k] for k in ("driver", "width", "height", "count", "crs", "transform")}
@@ -35,7 +36,7 @@ def _edited(path: Path, edit, dtype: str | None = None) -> Path:
     if dtype is not None:
         pixels = pixels.astype(dtype) * 8  # 11-bit-like data in 16 bits
     edit(pixels)
-    with rasterio.open(path, "w", **profile, dtype=pixels.dtype) as dst:
+    with rasterio.open(path, "w", **profile, dtype=pixels.dtype, nodata=nodata) as dst:
         dst.write(pixels)
         dst.update_tags(**tags)
     return path
@@ -97,19 +98,6 @@ def test_an_image_in_pixel_space_with_a_black_margin(tmp_path):
     assert w.observed_fraction == pytest.approx(0.75, abs=0.005)
 
 
-def _declared(path: Path, edit) -> Path:
-    """The sample edited and written with nodata 0 declared (as ``gdal_translate -a_nodata 0`` leaves it)."""
-    with rasterio.open(SCENE) as src:
-        pixels, tags = src.read(), src.tags()
-        keys = ("driver", "dtype", "width", "height", "count", "crs", "transform")
-        profile = {k: src.profile[k] for k in keys}
-    edit(pixels)
-    with rasterio.open(path, "w", **profile, nodata=0) as dst:
-        dst.write(pixels)
-        dst.update_tags(**tags)
-    return path
-
-
 def _darkest_to_zero(pixels: np.ndarray) -> None:
     """The darkest 1.6 % of the pixels (deep shadow) set to 0 in every band, as a hard stretch clips them."""
     pixels[:, pixels.mean(axis=0) < 35] = 0
@@ -120,7 +108,7 @@ def test_nodata_specks_in_shadows_are_read_as_data(tmp_path):
     cost the sample a quarter of its cars (64 -> 48). Specks under a 4 m square are read as the picture's
     own black, so the file counts as the one without nodata declared."""
     plain = _edited(tmp_path / "clipped.tif", _darkest_to_zero)
-    declared = _declared(tmp_path / "clipped_nodata.tif", _darkest_to_zero)
+    declared = _edited(tmp_path / "clipped_nodata.tif", _darkest_to_zero, nodata=0)
     stations = read_stations(STATION)
     (a,) = count_scene(plain, stations)
     (b,) = count_scene(declared, stations)
@@ -130,5 +118,5 @@ def test_nodata_specks_in_shadows_are_read_as_data(tmp_path):
 
 
 def test_a_declared_nodata_region_stays_no_data(tmp_path):
-    half = _window(_declared(tmp_path / "half_nodata.tif", _west_half))
+    half = _window(_edited(tmp_path / "half_nodata.tif", _west_half, nodata=0))
     assert 0.3 < half.observed_fraction < 0.7

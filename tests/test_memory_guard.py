@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rasterio
 from rasterio.enums import Resampling
 
 from railcount.batch import run_batch
@@ -27,7 +26,7 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.store import read_counts
 
-from .geofixtures import resampled
+from .geofixtures import write_resampled
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2023-10-05.tif"
@@ -103,11 +102,7 @@ def test_a_limit_that_is_not_a_size_is_a_usage_error(monkeypatch, capsys, value)
 
 def _finer_copy(path: Path, gsd_m: float) -> Path:
     """The sample (0.5 m) resampled to ``gsd_m`` (same ground, more pixels), written by rasterio."""
-    pixels, profile, tags = resampled(SCENE, gsd_m / 0.5, Resampling.bilinear)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(pixels)
-        dst.update_tags(**tags)
-    return path
+    return write_resampled(path, SCENE, gsd_m / 0.5, Resampling.bilinear)
 
 
 def test_in_a_batch_only_the_window_too_large_fails(tmp_path, monkeypatch):

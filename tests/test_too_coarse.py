@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rasterio
 from rasterio.enums import Resampling
 
 from railcount.batch import run_batch
@@ -24,7 +23,7 @@ from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 from railcount.store import read_counts
 
-from .geofixtures import resampled
+from .geofixtures import write_resampled
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2023-10-05.tif"
@@ -33,11 +32,7 @@ STATION = SAMPLES / "tumangang_station.geojson"
 
 def _coarser_copy(path: Path, gsd_m: float) -> Path:
     """The sample (0.5 m) averaged onto ``gsd_m`` pixels (same ground, same tags), written by rasterio."""
-    pixels, profile, tags = resampled(SCENE, gsd_m / 0.5, Resampling.average)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(pixels)
-        dst.update_tags(**tags)
-    return path
+    return write_resampled(path, SCENE, gsd_m / 0.5, Resampling.average)
 
 
 @pytest.fixture(scope="module")
