@@ -327,6 +327,7 @@ def plan_batch(
     does not read it again).
     """
     plan = Plan()
+    params = params or DetectorParams()
     states = {} if force else store.states(DETECTOR_VERSION)
     # A count made with another outline of the station (a polygon edited since) is made again.
     outlines = {} if force else store.outlines(DETECTOR_VERSION)
@@ -441,8 +442,8 @@ def plan_batch(
             plan.records += _records_for(covered, key, label, None, "skipped", NO_DATE)
             continue
         gsd = _grid_gsd(f.grid)
-        if gsd is not None and too_coarse(gsd, params or DetectorParams()):
-            reason = str(TooCoarseError.of(label, gsd, (params or DetectorParams()).max_gsd_m))
+        if gsd is not None and too_coarse(gsd, params):
+            reason = str(TooCoarseError.of(label, gsd, params.max_gsd_m))
             plan.records += _records_for(covered, key, label, iso, "skipped", reason)
             continue
         todo = tuple(st for st in covered if not stored(st, key))

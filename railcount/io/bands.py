@@ -193,8 +193,19 @@ def black_fill(pixels: np.ndarray, gsd_m: float) -> np.ndarray:
     if pixels.size == 0 or pixels[..., 0].min() > 0:  # (the usual case, and a cheap test)
         return np.zeros(pixels.shape[:2], bool)
     zero = np.logical_and.reduce([pixels[..., b] == 0 for b in range(pixels.shape[2])])
+    return _in_squares(zero, gsd_m)
+
+
+def _in_squares(mask: np.ndarray, gsd_m: float, *, mask_beyond: bool = False) -> np.ndarray:
+    """The pixels of ``mask`` that lie in a square of ``mask`` pixels :data:`BLACK_FILL_M` a side (an
+    opening, with OpenCV's borders); ``mask_beyond`` takes a square's width past the array's edges to be
+    ``mask`` too."""
     k = max(3, round(BLACK_FILL_M / gsd_m)) | 1  # (odd: an even square's opening shifts by a pixel)
-    return cv2.morphologyEx(zero.view(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8)).view(bool)
+    square = np.ones((k, k), np.uint8)
+    if not mask_beyond:
+        return cv2.morphologyEx(mask.view(np.uint8), cv2.MORPH_OPEN, square).view(bool)
+    m = cv2.copyMakeBorder(mask.view(np.uint8), k, k, k, k, cv2.BORDER_CONSTANT, value=1)
+    return cv2.morphologyEx(m, cv2.MORPH_OPEN, square)[k:-k, k:-k].view(bool)
 
 
 def nodata_specks_read(masks: np.ndarray, gsd_m: float) -> np.ndarray:
@@ -212,12 +223,16 @@ def nodata_specks_read(masks: np.ndarray, gsd_m: float) -> np.ndarray:
     """
     if masks.all():
         return masks
-    k = max(3, round(BLACK_FILL_M / gsd_m)) | 1
     # Beyond the edges read lies unknown ground: taken as no data there, so a region the window cuts
     # to a sliver along its edge stays no data.
-    holes = cv2.copyMakeBorder((~masks).view(np.uint8), k, k, k, k, cv2.BORDER_CONSTANT, value=1)
-    regions = cv2.morphologyEx(holes, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))[k:-k, k:-k]
-    return ~regions.view(bool)
+    return ~_in_squares(~masks, gsd_m, mask_beyond=True)
+
+
+def picture(masks: np.ndarray, pixels: np.ndarray, gsd_m: float) -> np.ndarray:
+    """Where pixels read hold picture: ``masks`` (the file's nodata, masks and alpha) with its specks read
+    as data (:func:`nodata_specks_read`) and black fill taken out (:func:`black_fill`); ``pixels`` are
+    (rows, cols, bands)."""
+    return nodata_specks_read(masks, gsd_m) & ~black_fill(pixels, gsd_m)
 
 
 def working_dtype(dtype: str) -> np.dtype:

@@ -34,7 +34,7 @@ from rasterio.windows import Window
 from shapely.geometry import box, mapping, shape
 
 from railcount.errors import SceneReadError, UsageError
-from railcount.io.bands import band_choice, black_fill, nodata_specks_read, value_range
+from railcount.io.bands import band_choice, picture, value_range
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.memory import check_window_fits
 from railcount.io.mosaic import scene_label
@@ -91,7 +91,7 @@ def read_image(
             lonlat = shape(transform_geom(PIXEL_CRS, "EPSG:4326", mapping(footprint)))
             station = Station(name=label, geometry=lonlat, properties={})
             inside = np.ones((rows, cols), dtype=bool)
-            data_mask = nodata_specks_read(data_mask, gsd_m) & ~black_fill(pixels, gsd_m)
+            data_mask = picture(data_mask, pixels, gsd_m)
             if not data_mask.any():
                 raise SceneReadError(f"{name}: every pixel is nodata (or black fill); nothing to count")
             acquisition = acquisition_source(ds, name)

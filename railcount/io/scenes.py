@@ -52,9 +52,8 @@ from railcount.errors import (
 from railcount.io import planet
 from railcount.io.bands import (
     band_choice,
-    black_fill,
     file_of,
-    nodata_specks_read,
+    picture,
     read_validity,
     value_range,
     working_dtype,
@@ -379,8 +378,7 @@ def read_window(
     _warn_if_striped(ds, sub, len(band_idx), name)
     data, masks = read_bands(ds, band_idx, sub, name)
     # (On the pixels read: the window's margin past the raster's edge holds no data already.)
-    masks = nodata_specks_read(masks, math.sqrt(gx0 * gy0))
-    masks &= ~black_fill(np.moveaxis(data, 0, -1), math.sqrt(gx0 * gy0))
+    masks = picture(masks, np.moveaxis(data, 0, -1), math.sqrt(gx0 * gy0))
     pixels = np.zeros((full.height, full.width, data.shape[0]), dtype=data.dtype)
     valid_data = np.zeros((full.height, full.width), dtype=bool)
     dr, dc = rr0 - r0, rc0 - c0
