@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 
 from railcount.io import outputs
@@ -162,3 +163,29 @@ def test_a_wide_picture_s_legend_keys_grow_with_its_text(counted_sample):
     assert narrow_key == 23  # as drawn since the legend was made (22 px and its last column)
     scale = (wide_px / 2000) / 1.25  # the text's scale over the scale keys grow from (2500 px wide)
     assert wide_key >= 0.9 * 22 * scale, (wide_key, scale)
+
+
+def _solid_block(img: np.ndarray, colour: tuple[int, int, int], size: int = 8) -> bool:
+    """Whether ``img`` holds a ``size`` x ``size`` square of exactly ``colour`` (a legend key; the
+    text's anti-aliased edges never fill one)."""
+    exact = np.all(img == np.array(colour, np.uint8), axis=2).astype(np.uint8)
+    return bool((cv2.boxFilter(exact, cv2.CV_32F, (size, size), normalize=False) >= size * size).any())
+
+
+def test_a_partly_observed_station_says_how_much_was_seen(counted_sample):
+    """Half the station without data: the title gains the share seen (its ink grows by the words'),
+    and the legend a dark-grey key for the part not seen; a whole station shows neither."""
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    assert result.observed_fraction == 1.0
+    data = window.data.copy()
+    data[:, : data.shape[1] // 2] = False
+    half = dataclasses.replace(window, data=data)
+    whole_img = outputs.overlay_image(window, dets, result)
+    half_img = outputs.overlay_image(half, dets, dataclasses.replace(result, observed_fraction=0.46))
+    top_whole, top_half = _banner_rows(whole_img), _banner_rows(half_img)
+    assert not _solid_block(whole_img[:top_whole], outputs._NODATA)
+    assert _solid_block(half_img[:top_half], outputs._NODATA)
+    # The title's first line (the same up to the observed share) has more ink with it.
+    line = slice(0, 30)
+    assert (half_img[line] > 128).sum() > (whole_img[line] > 128).sum() + 200
+    assert outputs.observed_note(0.46) == "46% observed" and outputs.observed_note(1.0) == ""

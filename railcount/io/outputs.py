@@ -27,6 +27,7 @@ _LOCO = (167, 121, 204)  # reddish purple
 _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
 _FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap filling)
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
+_NODATA = (40, 40, 40)  # dark grey: pixels without data (not seen, so not counted)
 _METHOD_COLOUR = {"gap": _CAR, "pitch": _PITCH, "fill": _FILL}
 _UNSURE_SWATCH = (-1, -1, -1)  # the legend's key for dashed boxes: drawn as a dashed outline, not a colour
 _TARP = (255, 255, 255)  # white dot, black rim: a railcar called tarped (the shape tells it, not the colour)
@@ -217,6 +218,10 @@ def overlay_image(
         f"{result.station} | {when} | {result.railcars} railcars "
         f"({result.railcars_low}-{result.railcars_high})"
     )
+    seen = observed_note(result.observed_fraction)
+    if seen:
+        # The share of the station the count saw: a partly covered station's count is a floor.
+        caption += f" | {seen}"
     legend = [(_CAR, "car seen apart"), (_PITCH, "car counted by pitch")]
     if (dets.method == "fill").any():
         legend.append((_FILL, "car in a hole of a consist"))
@@ -231,6 +236,8 @@ def overlay_image(
         legend.append((_TARP_SWATCH, "tarped load"))
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
+    if (window.inside & ~window.data).any():
+        legend.append((_NODATA, "no data: not seen"))
     if errors is not None:
         caption += f" | truth {errors.truth}: {len(errors.missed_rings)} missed, {len(errors.false)} false"
         legend += [(_MISSED, "missed (true car)"), (_FALSE, "false (no true car)")]
@@ -241,6 +248,19 @@ def overlay_image(
         # Which way the count took the shadows to fall: set it against the shadows in the picture.
         legend.append((_SHADOW_SWATCH, _SHADOW_LABELS.get(str(result.sun.get("time_of_day")), "shadows")))
     return _caption(img, caption, legend, note, caution, arrow=arrow)
+
+
+def observed_note(observed_fraction: float | None) -> str:
+    """``"46% observed"`` for the caption where a count saw less of its station than would print as
+    100 % (no data or opaque cloud), else ``""``: the share as the printed line gives it.
+
+    >>> observed_note(0.4612), observed_note(0.996), observed_note(None)
+    ('46% observed', '', '')
+    """
+    if observed_fraction is None:
+        return ""
+    text = f"{observed_fraction:.0%}"
+    return "" if text == "100%" else f"{text} observed"
 
 
 def _draw_box(
@@ -304,7 +324,7 @@ def _shade(img: np.ndarray, window: SceneWindow, cloud: np.ndarray | None) -> bo
     cv2.copyTo(cv2.LUT(img, _DIM), (~window.inside).view(np.uint8), img)  # (writes into img)
     nodata = ~window.data
     if nodata.any():
-        img[nodata] = (40, 40, 40)
+        img[nodata] = _NODATA
     if cloud is None or not cloud.any():
         return False
     rows, cols = np.nonzero(cloud)  # (only the cloud's pixels: it is usually a small part)
@@ -604,6 +624,8 @@ def _legend_key(
         cv2.polylines(img, dashes, False, _CAR, line, cv2.LINE_AA, shift=3)
     else:
         cv2.rectangle(img, (x, y - th + 2), (x + round(22 * k), y), colour, -1)
+        if colour == _NODATA:  # (dark grey on the black banner: outlined so that it shows)
+            cv2.rectangle(img, (x, y - th + 2), (x + round(22 * k), y), (128, 128, 128), 1)
 
 
 def _wrap(pieces: list[str], sep: str, width: Callable[[str], int], room: int) -> list[str]:
