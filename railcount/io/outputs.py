@@ -488,10 +488,16 @@ def write_outputs(
 
 
 PNG_OPTIONS = [cv2.IMWRITE_PNG_COMPRESSION, 1]
-"""How the pictures are saved: zlib level 1. OpenCV 5's default settings wrote the README's overlay in
-4.97 MB and a 12,000 px wide one in 93 MB; level 1 writes the same pixels in 2.58 MB and 42 MB, in as
-long (0.13 against 0.12 s; 2.1 against 1.9 s). Smaller pictures are quicker to send and to put in a
-report's evidence pack."""
+if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # (OpenCV 4.11 and later; before, libpng's adaptive filters)
+    PNG_OPTIONS += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+"""How the pictures are saved: zlib level 1, each row stored as its difference from the row above
+(PNG's "up" filter). OpenCV 5's default settings wrote the README's overlay in 4.97 MB and a 12,000 px
+wide one in 93 MB; level 1 writes the same pixels in 2.58 MB and 42 MB, in as long (0.13 against
+0.12 s; 2.1 against 1.9 s). The one filter for every row in place of libpng's choice per row (session
+68) writes them 30-40 % faster, within 5 % of the size: the README's overlay 0.152 -> 0.089 s (2.58 ->
+2.69 MB), the 4002 x 1814 px speed window's 0.39 -> 0.27 s (9.70 -> 9.12 MB), Muttenz's evaluation
+picture 0.122 -> 0.080 s (2.49 -> 2.42 MB), pixel for pixel the same. Smaller pictures are quicker to
+send and to put in a report's evidence pack."""
 
 
 def write_png(path: str | Path, img: np.ndarray) -> bool:
