@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from railcount.cautions import (
     coarse_imagery_caution,
     provider_cloud_caution,
     short_shadow_caution,
+)
+from railcount.cautions import (
+    caption as caution_caption,
 )
 from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import hide_cloud, opaque_cloud
@@ -49,7 +52,14 @@ from railcount.errors import (
 )
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.memory import helper_fits
-from railcount.io.outputs import ErrorMarks, display_bgr, write_evaluation, write_outputs
+from railcount.io.outputs import (
+    ErrorMarks,
+    detections_geojson,
+    display_bgr,
+    overlay_image,
+    write_evaluation,
+    write_outputs,
+)
 from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import ACQUIRED_FROM, Scene, read_windows
 from railcount.io.truth import REPEAT_M, Stock, stock_in_window, truth_features
@@ -66,6 +76,36 @@ class StationCount:
     result: CountResult
     outputs: dict[str, Path]
     cautions: tuple[str, ...] = ()  # what was warned of (one line each), as count.json's "warnings"
+    cloud: np.ndarray | None = None
+    """Where opaque cloud hid the window (not counted; ``window.data`` is already without it)."""
+
+    def record(self) -> dict[str, Any]:
+        """The record ``railcount count --json`` prints: the count, its interval, the types, the
+        observed share, the sun..., and ``warnings`` when the count came with cautions."""
+        return {**self.result.to_dict(), **({"warnings": list(self.cautions)} if self.cautions else {})}
+
+    def geojson(self) -> dict[str, Any]:
+        """The counted cars as ``detections.geojson`` holds them: an RFC 7946 FeatureCollection in
+        lon/lat, a Polygon per car with its ``type``, ``score``, ``unsure``, ``method`` ...
+        (``geopandas.GeoDataFrame.from_features(sc.geojson(), crs=4326)``). In pixel space (an image
+        counted with ``gsd``) there is no place on a map: that is an error, as a CSV is written there."""
+        if is_pixel_space(self.window):
+            raise UsageError(
+                f"{self.window.scene_id}: counted in pixel space, so its cars have no place on a map; "
+                "read their pixel boxes from .detections"
+            )
+        return detections_geojson(self.window, self.detections, self.result)
+
+    def overlay(self) -> np.ndarray:
+        """The overlay picture as ``overlay.png`` holds it, as an RGB uint8 array (rows, cols, 3), for
+        matplotlib's ``imshow`` or ``PIL.Image.fromarray``."""
+        window = self.window
+        if self.cloud is not None and self.cloud.any():
+            # The count's window had the cloud taken out of its data; the picture hatches it instead.
+            window = dataclasses.replace(window, data=window.data | self.cloud)
+        caution = caution_caption(self.cautions, window.gsd_m)
+        picture = overlay_image(window, self.detections, self.result, self.cloud, caution=caution)
+        return np.ascontiguousarray(picture[:, :, ::-1])
 
 
 def count_scene(
@@ -240,7 +280,7 @@ def count_scene(
                 cautions=cautions,
                 shown=shown,
             )
-        results.append(StationCount(seen, dets, result, outputs, tuple(cautions)))
+        results.append(StationCount(seen, dets, result, outputs, tuple(cautions), cloud))
     return results
 
 

@@ -1,0 +1,293 @@
+"""railcount's Python interface: the command line's jobs as functions, for notebooks and scripts.
+
+Each function does what its command does, takes the same inputs in Python's own types (a path, a
+:class:`datetime.date` or an ISO 8601 string, a bearing as a number or a compass point) and returns
+the objects the command prints from, so that nothing is read back from files::
+
+    import railcount
+
+    (tumangang,) = railcount.count("scene.tif", "station.geojson", out="out/")
+    tumangang.result.railcars, tumangang.result.railcars_low, tumangang.result.railcars_high
+    tumangang.record()          # the record `railcount count --json` prints
+    tumangang.geojson()         # the counted cars, lon/lat (geopandas.GeoDataFrame.from_features)
+    tumangang.overlay()         # the overlay picture, RGB (matplotlib's imshow)
+
+    railcount.evaluate_count("scene.tif", "station.geojson", "truth.geojson")  # railcount evaluate
+    railcount.count_series("station.geojson", "scenes/", db="station.db", start="2018-01-01")  # batch
+    railcount.counts("station.db", station="Tumangang")         # the time series, a dict a row
+    judged = railcount.judge("Tumangang", db="station.db", day="2023-10-05", out="report/")  # report
+    judged.comparison.verdict, judged.comparison.sentence
+
+Bad input raises :class:`railcount.errors.RailcountError` (a :class:`ValueError` for a usage error,
+:class:`railcount.errors.DataError` for a scene or store that cannot be used) whose message is the
+one line the command prints. Warnings (an assumed time of day, a caution on the count) are Python
+warnings of :class:`railcount.errors.RailcountWarning`'s kinds, which a notebook shows once each.
+
+The functions are named for what they do, not for their commands: ``railcount.batch``,
+``railcount.evaluate`` and ``railcount.report`` are the modules behind those commands. The names here
+are the stable ones: :mod:`railcount.pipeline`, :mod:`railcount.batch` and the other
+modules they call may change between versions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from railcount.errors import UsageError
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from railcount.batch import BatchSummary
+    from railcount.models import Station
+    from railcount.pipeline import StationCount, StationEvaluation
+    from railcount.reporting import Report
+
+PathLike = Union[str, "os.PathLike[str]"]
+StationsLike = Union[PathLike, "Station", Sequence["Station"], "BaseGeometry", Mapping[str, Any]]
+"""A station file's path, a :class:`~railcount.models.Station` or several, a shapely (Multi)Polygon in
+lon/lat, or a GeoJSON object (geometry, Feature or FeatureCollection) as a dict."""
+
+__all__ = ["count", "count_series", "counts", "evaluate_count", "judge", "stations"]
+
+
+def stations(source: StationsLike) -> list[Station]:
+    """The stations ``source`` gives, as :class:`~railcount.models.Station` objects (lon/lat).
+
+    >>> from shapely.geometry import box
+    >>> [s.name for s in stations(box(130.60, 42.42, 130.61, 42.43))]
+    ['station-1']
+    >>> [s.name for s in stations({"type": "Feature", "properties": {"name": "Tumangang"},
+    ...     "geometry": {"type": "Polygon", "coordinates": [[[130.6, 42.42], [130.61, 42.42],
+    ...     [130.61, 42.43], [130.6, 42.42]]]}})]
+    ['Tumangang']
+    """
+    from shapely.geometry.base import BaseGeometry
+
+    from railcount.io.stations import read_stations, stations_from_geojson
+    from railcount.models import Station
+
+    if isinstance(source, Station):
+        return [source]
+    if isinstance(source, (str, os.PathLike)):
+        return read_stations(Path(source))
+    if isinstance(source, BaseGeometry):
+        from shapely.geometry import mapping
+
+        return stations_from_geojson(dict(mapping(source)), source="the station geometry")
+    if isinstance(source, Mapping):
+        return stations_from_geojson(dict(source), source="the station GeoJSON")
+    if isinstance(source, Sequence) and all(isinstance(s, Station) for s in source):
+        return list(source)
+    raise UsageError(
+        f"station: expected a file's path, a Station, a shapely Polygon in lon/lat or a GeoJSON dict, "
+        f"not {type(source).__name__}"
+    )
+
+
+def count(
+    scene: PathLike | Sequence[PathLike],
+    station: StationsLike | None = None,
+    *,
+    out: PathLike | None = None,
+    acquired: str | date | datetime | None = None,
+    shadows_toward: str | float | None = None,
+    bands: str | Sequence[int] | None = None,
+    gsd: float | None = None,
+    cloud_cover: float | None = None,
+    workers: int = 2,
+) -> list[StationCount]:
+    """Count the railcars of each station in ``scene``: ``railcount count``.
+
+    ``scene`` is a path or URL, a folder of tiles, or a list of tiles of one acquisition. ``out``
+    writes ``overlay.png``, ``detections.geojson`` and ``count.json`` there (a subfolder per station
+    when there are several). ``acquired`` (ISO 8601 text, a date, a datetime; naive is UTC) replaces
+    the scene's acquisition time; ``shadows_toward`` (degrees clockwise from north, or a compass point
+    such as ``"ENE"``) places the sun from the shadows' bearing; ``bands`` (``"3,2,1"`` or ``(3, 2,
+    1)``) picks red, green and blue; ``gsd`` counts an image without georeferencing whole, in pixel
+    space (then no ``station``); ``workers`` 1 keeps the count in this process.
+
+    Returns one :class:`~railcount.pipeline.StationCount` per station, in the station file's order.
+    """
+    from railcount.pipeline import count_scene
+    from railcount.runtime import helper_allowed
+
+    if station is None and gsd is None:
+        raise UsageError("count: give station= (a station file or polygon), or gsd= to count an image whole")
+    listed = stations(station) if station is not None else []
+    source: Any = os.fspath(scene) if isinstance(scene, (str, os.PathLike)) else [os.fspath(s) for s in scene]
+    with helper_allowed(workers > 1):
+        return count_scene(
+            source,
+            listed,
+            out_dir=out,
+            bands=_bands(bands),
+            gsd_m=gsd,
+            acquired=_moment(acquired),
+            cloud_cover=cloud_cover,
+            shadows_toward=_bearing(shadows_toward),
+        )
+
+
+def evaluate_count(
+    scene: PathLike,
+    station: StationsLike,
+    truth: PathLike,
+    *,
+    out: PathLike | None = None,
+    acquired: str | date | datetime | None = None,
+    shadows_toward: str | float | None = None,
+    bands: str | Sequence[int] | None = None,
+) -> list[StationEvaluation]:
+    """Count ``scene`` and score each station's count against ``truth`` (car outlines or points):
+    ``railcount evaluate``. ``.to_dict()`` of each result is the record ``--json`` prints (count,
+    truth, error, precision, recall, F1, ...); ``out`` writes ``evaluation.png`` and
+    ``errors.geojson`` beside the count's files."""
+    from railcount.pipeline import evaluate_scene
+
+    return evaluate_scene(
+        os.fspath(scene),
+        stations(station),
+        os.fspath(truth),
+        out_dir=out,
+        acquired=_moment(acquired),
+        shadows_toward=_bearing(shadows_toward),
+        bands=_bands(bands),
+    )
+
+
+def count_series(
+    station: StationsLike,
+    scenes: PathLike,
+    *,
+    db: PathLike = "railcount.db",
+    start: str | date | None = None,
+    end: str | date | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    max_cloud_cover: float | None = None,
+    bands: str | Sequence[int] | None = None,
+) -> BatchSummary:
+    """Count every station in every scene of ``scenes`` (a folder, a list file or a STAC catalog),
+    acquired from ``start`` to ``end``, into the results store ``db``: ``railcount batch``. A rerun
+    counts only what is missing or failed (``force`` recounts all). Returns the summary the command
+    prints (``ok``, ``failed``, ``skipped``: every selected scene's state in the store)."""
+    from railcount.batch import run_batch
+
+    return run_batch(
+        stations(station),
+        os.fspath(scenes),
+        db=db,
+        start=_day(start, "start"),
+        end=_day(end, "end"),
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        max_cloud_cover=max_cloud_cover,
+        bands=_bands(bands),
+    )
+
+
+def counts(db: PathLike, station: str | None = None, *, detections: bool = False) -> list[dict[str, Any]]:
+    """The counts time series in the results store ``db``: one dict per station and scene, sorted by
+    acquisition time, with the columns ``railcount export --format csv`` writes (``station``,
+    ``scene``, ``acquired``, ``status``, ``railcars``, ``railcars_low``, ``railcars_high``,
+    ``locomotives``, ``observed_fraction``, ``gsd_m``, ``detector_version``, ...).
+    ``pandas.DataFrame(railcount.counts(db))`` makes a table of it. ``detections`` also loads each
+    count's cars (lon/lat outlines)."""
+    from railcount.store import read_counts
+
+    return read_counts(db, station, detections=detections)
+
+
+def judge(
+    station: str,
+    *,
+    db: PathLike | None = None,
+    history: PathLike | None = None,
+    day: str | date | None = None,
+    scene: PathLike | None = None,
+    out: PathLike | None = None,
+    station_file: PathLike | None = None,
+    periods: Sequence[str] = (),
+    baseline_years: int = 5,
+    min_observed: float = 0.8,
+) -> Report:
+    """Judge the count of ``station`` on ``day`` (or of ``scene``, counted afresh from
+    ``station_file``) against its history in ``db`` (or a CSV ``history``): ``railcount report``.
+    ``periods`` are named spans shaded on the chart (``"pre-pandemic=2018-01-01:2020-01-31"``).
+    With ``out``, ``report.json``, ``chart.png``, ``chart.svg`` and ``report.html`` are written there,
+    with the evidence pack's overlays when ``station_file`` is given. The returned report's
+    ``comparison`` holds the verdict, the sentence and the baseline figures."""
+    from railcount.reporting import build_report, parse_period, write_report
+
+    judged = build_report(
+        station,
+        db=db,
+        history=history,
+        day=_day(day, "day"),
+        scene=os.fspath(scene) if scene is not None else None,
+        station_file=station_file,
+        evidence_dir=out if out is not None and station_file is not None else None,
+        periods=[parse_period(p) for p in periods],
+        baseline_years=baseline_years,
+        min_observed=min_observed,
+    )
+    if out is not None:
+        write_report(judged, out)
+    return judged
+
+
+def _moment(value: str | date | datetime | None) -> datetime | None:
+    """An acquisition time from text (as ``--acquired`` reads it), a date (its midnight UTC: a day
+    with no time of day) or a datetime (naive is UTC)."""
+    from datetime import timezone
+
+    from railcount.io.scenes import parse_acquired
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_acquired(value, "acquired")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise UsageError(f"acquired: expected ISO 8601 text, a date or a datetime, not {type(value).__name__}")
+
+
+def _day(value: str | date | None, name: str) -> date | None:
+    """A date from ``YYYY-MM-DD`` text or a date (a datetime gives its date)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise UsageError(f"{name}: {value!r} is not a date; expected YYYY-MM-DD, e.g. 2023-10-05") from None
+
+
+def _bearing(value: str | float | None) -> float | None:
+    """A compass bearing from a number or text (degrees, or a compass point)."""
+    from railcount.io.scenes import parse_bearing
+
+    if value is None:
+        return None
+    return parse_bearing(str(value), "shadows_toward")
+
+
+def _bands(value: str | Sequence[int] | None) -> tuple[int, ...] | None:
+    """Bands as ``"3,2,1"`` or a sequence of band numbers (from 1)."""
+    from railcount.io.bands import parse_bands
+
+    if value is None or isinstance(value, str):
+        return parse_bands(value)
+    return parse_bands(",".join(str(int(b)) for b in value))

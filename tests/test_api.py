@@ -1,0 +1,161 @@
+"""The Python interface (``import railcount``): the same counts, files, series and verdicts as the
+commands, from Python's own types, and the same one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from shapely.geometry import shape
+
+import railcount
+from railcount.cli import main
+from railcount.errors import RailcountError, UsageError
+from railcount.io.stations import read_stations
+
+from .geofixtures import write_synth
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SCENE = SAMPLES / "tumangang_2023-10-05.tif"
+STATION = SAMPLES / "tumangang_station.geojson"
+
+
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory):
+    """The sample counted by ``railcount.count`` with ``out``, and by ``railcount count --out --json``."""
+    folder = tmp_path_factory.mktemp("api")
+    (sc,) = railcount.count(str(SCENE), STATION, out=folder / "api")
+    return sc, folder
+
+
+def test_count_gives_what_the_command_prints_and_writes(counted, capsys):
+    sc, folder = counted
+    assert main(["count", str(SCENE), "--station", str(STATION), "--json", "--out", str(folder / "cli")]) == 0
+    printed = json.loads(capsys.readouterr().out.strip())
+    assert sc.record() == printed
+    # The cars and the picture, as the command's files hold them.
+    written = json.loads((folder / "cli" / "detections.geojson").read_text())
+    assert sc.geojson() == written
+    picture = cv2.imread(str(folder / "cli" / "overlay.png"))
+    assert np.array_equal(sc.overlay(), picture[:, :, ::-1])
+    # And the files railcount.count wrote itself.
+    api_file, cli_file = folder / "api" / "detections.geojson", folder / "cli" / "detections.geojson"
+    assert api_file.read_text() == cli_file.read_text()
+
+
+def test_evaluate_count_scores_as_the_command(tmp_path, capsys):
+    truth = SAMPLES / "tumangang_2023-10-05.truth.geojson"
+    (ev,) = railcount.evaluate_count(SCENE, STATION, truth, out=tmp_path)
+    assert main(["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip())
+    assert ev.to_dict() == printed
+    assert json.loads((tmp_path / "evaluation.json").read_text()) == printed
+
+
+def test_a_station_as_a_path_a_polygon_a_geojson_dict_or_station_objects(counted):
+    sc, _ = counted
+    (from_file,) = read_stations(STATION)
+    doc = json.loads(STATION.read_text())
+    feature = doc["features"][0] if doc.get("type") == "FeatureCollection" else doc
+    polygon = shape(feature["geometry"])
+    for given in (str(STATION), STATION, from_file, [from_file], feature, polygon):
+        (station,) = railcount.stations(given)
+        assert station.geometry.equals(from_file.geometry)
+    # A bare polygon has no name; the count is the same.
+    (unnamed,) = railcount.count(SCENE, polygon)
+    assert unnamed.result.station == "station-1"
+    assert unnamed.result.railcars == sc.result.railcars
+    with pytest.raises(UsageError, match="expected a file's path"):
+        railcount.stations(42)
+
+
+def test_times_bearings_and_bands_in_python_types():
+    # The sample's file gives 01:48 UTC; a date alone is a day with no time of day, as --acquired reads it.
+    a = railcount.count(SCENE, STATION, acquired=date(2023, 10, 5), workers=1)[0].result
+    b = railcount.count(SCENE, STATION, acquired="2023-10-05", workers=1)[0].result
+    assert a.acquired == b.acquired == datetime(2023, 10, 5, tzinfo=timezone.utc)
+    assert a.to_dict() == b.to_dict()
+    c = railcount.count(SCENE, STATION, shadows_toward="NW", bands=(1, 2, 3), workers=1)[0].result
+    d = railcount.count(SCENE, STATION, shadows_toward=315, bands="1,2,3", workers=1)[0].result
+    assert c.to_dict() == d.to_dict() and c.sun == d.sun and c.sun["time_of_day"] == "from shadows"
+    with pytest.raises(UsageError) as err:
+        railcount.count_series(STATION, SAMPLES, start="5 October 2023")
+    assert "start" in str(err.value) and "YYYY-MM-DD" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(RailcountError, match="station="):
+        railcount.count(SCENE)
+
+
+def test_cloud_is_hatched_on_the_overlay_as_in_the_file(tmp_path):
+    """A cloudy scene: the count's window has the cloud taken out of its data, and the picture
+    ``overlay()`` draws is still the file's (the cloud hatched, not grey)."""
+    paths, station = write_synth(
+        tmp_path, conditions="cloud=0.35", date="2021-05-20", cars=60, gsd_m=0.75, seed=4321, realism="v2"
+    )
+    (sc,) = railcount.count(paths["tif"], station, out=tmp_path / "out")
+    assert sc.cloud is not None and sc.cloud.any() and sc.result.observed_fraction < 0.9
+    assert np.array_equal(sc.overlay(), cv2.imread(str(tmp_path / "out" / "overlay.png"))[:, :, ::-1])
+
+
+def test_batch_counts_and_report_as_the_commands(tmp_path, capsys):
+    """A short synthetic series: ``railcount.count_series`` fills the store as ``railcount batch`` would,
+    ``railcount.counts`` reads back what ``railcount export`` writes, and ``railcount.judge`` gives
+    the verdict and files of ``railcount report``."""
+    from railcount.demo import demo_series, generate
+
+    series = demo_series(8)
+    station_file = generate(tmp_path / "scenes", series)
+    db = tmp_path / "station.db"
+    summary = railcount.count_series(station_file, tmp_path / "scenes", db=db, workers=1, start="2018-01-01")
+    assert summary.ok == len(series) and summary.failed == 0
+    rows = railcount.counts(db, station="Tumangang")
+    assert main(["export", "--db", str(db), "--format", "csv"]) == 0
+    csv_lines = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == len(csv_lines) - 1 == len(series)
+    header = csv_lines[0].split(",")
+    for row, line in zip(rows, csv_lines[1:], strict=True):
+        values = dict(zip(header, line.split(","), strict=False))
+        assert values["scene"] == row["scene"] and int(values["railcars"]) == row["railcars"]
+    last = series[-1][0]
+    judged = railcount.judge("Tumangang", db=db, day=last, out=tmp_path / "report", baseline_years=6)
+    assert (
+        main(
+            [
+                "report",
+                "--station",
+                "Tumangang",
+                "--db",
+                str(db),
+                "--date",
+                last.isoformat(),
+                "--baseline-years",
+                "6",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out.strip())
+    assert judged.to_dict() == printed
+    assert printed["verdict"] in {"unprecedented", "elevated", "typical", "low"}
+    assert {p.name for p in (tmp_path / "report").iterdir()} >= {"chart.png", "report.html", "report.json"}
+
+
+def test_import_railcount_stays_light():
+    """``import railcount`` loads none of the heavy modules until a function is used."""
+    code = (
+        "import sys, railcount; heavy = [m for m in ('cv2', 'rasterio', 'shapely', 'railcount.pipeline') "
+        "if m in sys.modules]; print(heavy); railcount.stations; "
+        "print('railcount.api' in sys.modules, sorted(railcount.__all__))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    first, second = out.strip().splitlines()
+    assert first == "[]"
+    assert second.startswith("True") and "count" in second
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        railcount.nothing  # noqa: B018
