@@ -178,6 +178,38 @@ def is_coarse(caution: str) -> bool:
     return COARSE_PHRASE in caution
 
 
+TILED_PHRASE = "was counted in tiles"
+"""Part of every caution that a window was counted in tiles (:func:`tiled_caution`), by which a stored
+one is recognised."""
+
+
+def tiled_caution(station: str, grid: tuple[int, int], need_bytes: int, free_bytes: int) -> str:
+    """One line for the user when a window too large for the memory free was counted in ``grid``
+    (rows, cols) tiles (:func:`railcount.io.memory.plan_tiles`); "" for one tile.
+
+    >>> tiled_caution("Yard", (2, 3), 3_100_000_000, 2_000_000_000)[:64]
+    'Yard: the window was counted in tiles, 2 x 3, as a count of it w'
+    """
+    from railcount.io.memory import TILE_OVERLAP_M, gb_text
+
+    rows, cols = grid
+    if rows * cols <= 1:
+        return ""
+    return (
+        f"{station}: the window {TILED_PHRASE}, {rows} x {cols}, as a count of it whole would need "
+        f"about {gb_text(need_bytes)} of memory where {gb_text(free_bytes)} is free; each car "
+        f"is counted in the tile that holds its centre, each tile reading {TILE_OVERLAP_M:.0f} m past "
+        "its share, so no car is counted twice, but the tiles set their own contrast and track "
+        "directions: check the boxes along the seams on the overlay, or count on a machine with more "
+        "memory"
+    )
+
+
+def is_tiled(caution: str) -> bool:
+    """Whether a caution (as stored) says the window was counted in tiles."""
+    return TILED_PHRASE in caution
+
+
 def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
     """The cautions that concern one scene, not the product (all but the coarse-imagery ones)."""
     return tuple(c for c in cautions if not is_coarse(c))
@@ -194,4 +226,6 @@ def caption(cautions: Iterable[str], gsd_m: float) -> str:
         parts.append("provider reports cloud: look for haze over the tracks")
     if any(is_coarse(c) for c in cautions):
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
+    if any(is_tiled(c) for c in cautions):
+        parts.append("counted in tiles for lack of memory: check along the seams")
     return "caution: " + "; ".join(parts) if parts else ""

@@ -120,6 +120,11 @@ class CoarseImageryWarning(CautionWarning):
     resolutions have run low (see :mod:`railcount.cautions`)."""
 
 
+class TiledCountWarning(CautionWarning):
+    """The window was too large to count whole in the memory free and was counted in tiles, which set
+    their own contrast and track directions (see :func:`railcount.cautions.tiled_caution`)."""
+
+
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
+import math
 import os
 import re
 import warnings
@@ -18,12 +20,14 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+from affine import Affine
 
 from railcount.cautions import (
     ALONG_PHRASE,
     coarse_imagery_caution,
     provider_cloud_caution,
     short_shadow_caution,
+    tiled_caution,
 )
 from railcount.cautions import (
     caption as caution_caption,
@@ -46,12 +50,13 @@ from railcount.errors import (
     ProviderCloudWarning,
     ShadowsAlongTracksWarning,
     ShortShadowsWarning,
+    TiledCountWarning,
     TooCoarseError,
     TruthRepeatWarning,
     UsageError,
 )
 from railcount.evaluate import Match, match_centres, match_pairs
-from railcount.io.memory import helper_fits
+from railcount.io.memory import TILE_OVERLAP_M, available_bytes, helper_fits, needed_bytes, plan_tiles
 from railcount.io.outputs import (
     ErrorMarks,
     detections_geojson,
@@ -78,6 +83,8 @@ class StationCount:
     cautions: tuple[str, ...] = ()  # what was warned of (one line each), as count.json's "warnings"
     cloud: np.ndarray | None = None
     """Where opaque cloud hid the window (not counted; ``window.data`` is already without it)."""
+    grid: tuple[int, int] = (1, 1)
+    """The tiles (rows, cols) the window was counted in (:func:`tile_windows`): one where it fit whole."""
 
     def record(self) -> dict[str, Any]:
         """The record ``railcount count --json`` prints: the count, its interval, the types, the
@@ -104,7 +111,10 @@ class StationCount:
             # The count's window had the cloud taken out of its data; the picture hatches it instead.
             window = dataclasses.replace(window, data=window.data | self.cloud)
         caution = caution_caption(self.cautions, window.gsd_m)
-        picture = overlay_image(window, self.detections, self.result, self.cloud, caution=caution)
+        seams = tile_seams(window.shape, self.grid)
+        picture = overlay_image(
+            window, self.detections, self.result, self.cloud, caution=caution, seams=seams
+        )
         return np.ascontiguousarray(picture[:, :, ::-1])
 
 
@@ -237,27 +247,36 @@ def count_scene(
         # The caution and the cloud read the window alone: where the command line allows a second
         # process (runtime.helper_process), a copy of this one makes them while this one detects;
         # not where the memory free holds one count of the window but not two.
-        two = helper_fits(*window.shape, window.gsd_m)
+        # A window too large to count whole in the memory free is counted in tiles (plan_tiles).
+        grid = plan_tiles(*window.shape, window.gsd_m) or (1, 1)
+        tiles = tile_windows(window, grid)
+        two = all(helper_fits(*t.window.shape, window.gsd_m) for t in tiles)
         with contextlib.nullcontext() if two else helper_allowed(False):
             beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
             try:
-                dets = detect(window, params)
+                dets = detect(window, params) if len(tiles) == 1 else _detect_in_tiles(tiles, params)
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
             along, cloud_mask, shown = beside.result()
+        tiled = ""
+        if len(tiles) > 1:
+            tiled = tiled_caution(
+                window.station.name, grid, needed_bytes(*window.shape, window.gsd_m), available_bytes() or 0
+            )
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
         sun = sun_record(window)
         # With no date at all the sun is made up (the equinox), and says nothing of the season.
         elevation = float(cast(float, sun["elevation_deg"])) if sun and window.acquired is not None else None
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
-        cautions = [c for c in (along, short, cloudy, coarse) if c]
+        cautions = [c for c in (along, short, cloudy, coarse, tiled) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
             (short, ShortShadowsWarning),
             (cloudy, ProviderCloudWarning),
             (coarse, CoarseImageryWarning),
+            (tiled, TiledCountWarning),
         )
         for text, kind in kinds:
             if text:
@@ -279,9 +298,91 @@ def count_scene(
                 cloud=cloud,
                 cautions=cautions,
                 shown=shown,
+                seams=tile_seams(window.shape, grid),
             )
-        results.append(StationCount(seen, dets, result, outputs, tuple(cautions), cloud))
+        results.append(StationCount(seen, dets, result, outputs, tuple(cautions), cloud, grid))
     return results
+
+
+def tile_windows(window: SceneWindow, grid: tuple[int, int]) -> list[Tile]:
+    """The window cut into ``grid`` (rows, cols) tiles (:class:`Tile`), each reaching
+    :data:`~railcount.io.memory.TILE_OVERLAP_M` past its share on every side it shares with another
+    tile. One tile: the window itself, whole.
+
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> from rasterio.crs import CRS
+    >>> from shapely.geometry import box
+    >>> from railcount.models import SceneWindow, Station
+    >>> w = SceneWindow(np.zeros((1000, 3000, 3), np.uint8), np.ones((1000, 3000), bool),
+    ...     np.ones((1000, 3000), bool), Affine(0.5, 0, 0, 0, -0.5, 0), CRS.from_epsg(32652), 0.5, "s",
+    ...     Station("s", box(0, 0, 1, 1)))
+    >>> [(t.window.shape, t.window.transform.c, t.offset, t.share) for t in tile_windows(w, (1, 2))]
+    [((1000, 1620), 0.0, (0, 0), (0, 1000, 0, 1500)), ((1000, 1620), 690.0, (0, 1380), (0, 1000, 1500, 3000))]
+    """
+    rows, cols = grid
+    height, width = window.shape
+    if rows * cols <= 1:
+        return [Tile(window, (0, 0), (0, height, 0, width))]
+    reach = math.ceil(TILE_OVERLAP_M / window.gsd_m)
+    row_cuts, col_cuts = _cuts(height, rows), _cuts(width, cols)
+    out = []
+    for r0, r1 in itertools.pairwise(row_cuts):
+        for c0, c1 in itertools.pairwise(col_cuts):
+            top, bottom = max(0, r0 - reach), min(height, r1 + reach)
+            left, right = max(0, c0 - reach), min(width, c1 + reach)
+            tile = dataclasses.replace(
+                window,
+                pixels=np.ascontiguousarray(window.pixels[top:bottom, left:right]),
+                data=np.ascontiguousarray(window.data[top:bottom, left:right]),
+                inside=np.ascontiguousarray(window.inside[top:bottom, left:right]),
+                transform=window.transform * Affine.translation(left, top),
+            )
+            out.append(Tile(tile, (top, left), (r0, r1, c0, c1)))
+    return out
+
+
+def _cuts(size: int, parts: int) -> list[int]:
+    """Where ``size`` pixels are cut into ``parts`` shares, both ends included."""
+    return [round(k * size / parts) for k in range(parts + 1)]
+
+
+def tile_seams(shape: tuple[int, int], grid: tuple[int, int]) -> tuple[list[int], list[int]]:
+    """The rows and the columns of a window of ``shape`` where its ``grid`` tiles' shares meet (none
+    for one tile), for the overlay to draw.
+
+    >>> tile_seams((1000, 3000), (1, 2)), tile_seams((1000, 3000), (1, 1))
+    (([], [1500]), ([], []))
+    """
+    return _cuts(shape[0], grid[0])[1:-1], _cuts(shape[1], grid[1])[1:-1]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile of a window counted in tiles (:func:`tile_windows`)."""
+
+    window: SceneWindow
+    """Its pixels, a window of their own (its transform places them)."""
+    offset: tuple[int, int]
+    """Its top-left pixel in the whole window (row, col)."""
+    share: tuple[int, int, int, int]
+    """The part of the whole window whose cars it counts: rows ``[share[0], share[1])``, columns
+    ``[share[2], share[3])``; the shares of a window's tiles cover it once."""
+
+
+def _detect_in_tiles(tiles: list[Tile], params: DetectorParams) -> Detections:
+    """:func:`detect` on each tile, keeping the cars whose centre lies in the tile's share, in the whole
+    window's pixels: each car is counted once, by the tile that holds its centre."""
+    parts = []
+    for t in tiles:
+        dets = detect(t.window, params)
+        if not len(dets):
+            continue
+        center = dets.center + np.array(t.offset, float)
+        r0, r1, c0, c1 = t.share
+        mine = (center[:, 0] >= r0) & (center[:, 0] < r1) & (center[:, 1] >= c0) & (center[:, 1] < c1)
+        parts.append(dataclasses.replace(dets, center=center).subset(mine))
+    return Detections.concat(parts) if parts else Detections.empty()
 
 
 def _window_checks(

@@ -1,6 +1,6 @@
-"""A station window too large for the memory a count may use is refused before its pixels are read: one
-line naming the scene and the station and what to do, exit 1; in a batch that scene fails with the
-reason and the others are counted.
+"""A station window too large for the memory a count may use is counted in tiles (since session 68), and
+one too large even for tiles is refused before its pixels are read: one line naming the scene and the
+station and what to do, exit 1; in a batch that scene fails with the reason and the others are counted.
 
 The limit is set with ``RAILCOUNT_MEMORY_LIMIT`` (the machine's free memory is the default), so a
 window that fits anywhere can stand for one that fits nowhere.
@@ -20,8 +20,9 @@ import pytest
 from rasterio.enums import Resampling
 
 from railcount.batch import run_batch
+from railcount.cautions import is_tiled
 from railcount.cli import main
-from railcount.io.memory import LIMIT_ENV, available_bytes, cgroup_room, needed_bytes
+from railcount.io.memory import LIMIT_ENV, available_bytes, cgroup_room, needed_bytes, plan_tiles
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.store import read_counts
@@ -105,27 +106,49 @@ def _finer_copy(path: Path, gsd_m: float) -> Path:
     return write_resampled(path, SCENE, gsd_m / 0.5, Resampling.bilinear)
 
 
-def test_in_a_batch_only_the_window_too_large_fails(tmp_path, monkeypatch):
+def test_in_a_batch_a_window_too_large_is_counted_in_tiles_or_fails_alone(tmp_path, monkeypatch):
     """Two scenes of the station's ground: the sample (0.5 m) and a 0.2 m copy, whose window holds six
     and a quarter times the pixels (counted on a 0.3 m grid: 2.8 times the pixels, 1.7 times the need
-    with the count's base). A limit between the two needs fails the fine one with the reason and counts
-    the other."""
+    with the count's base). A limit between the two needs counts the fine one in tiles, with the
+    caution; a limit just over the sample's need, where even 64 tiles of the fine one do not fit,
+    fails it with the reason and counts the other."""
     scenes = tmp_path / "scenes"
     scenes.mkdir()
     shutil.copy(SCENE, scenes / SCENE.name)
     fine = _finer_copy(scenes / "tumangang_2023-10-06.tif", 0.2)
     (w,) = read_windows(fine, read_stations(STATION))
     fine_need = needed_bytes(*w.pixels.shape[:2], w.gsd_m)
-    assert fine_need > 1.5 * _need()
-    monkeypatch.setenv(LIMIT_ENV, str((fine_need + _need()) // 2))
+    assert fine_need > 1.5 * _need() and np.isclose(w.gsd_m, 0.2, atol=0.01)
+    # The least limit (in steps of 1 % of the fine need) at which its tiles fit: tiles of 250 m or more
+    # of this 440 x 613 m window, with their overlap and the whole window's pixels, need most of the
+    # whole window's need.
+    tiled = [
+        limit
+        for limit in range(_need(), fine_need, fine_need // 100)
+        if plan_tiles(*w.pixels.shape[:2], w.gsd_m, limit) not in (None, (1, 1))
+    ]
+    assert tiled, "no limit between the two needs counts the fine copy in tiles"
+    between = tiled[0]
+    monkeypatch.setenv(LIMIT_ENV, str(between))
     db = tmp_path / "r.db"
+    summary = run_batch(STATION, scenes, db=db, workers=1)
+    assert (summary.ok, summary.failed) == (2, 0)
+    rows = {Path(r["scene"]).name: r for r in read_counts(db)}
+    # (The store keeps a count's warnings in one text cell.)
+    assert rows[fine.name]["railcars"] > 0 and is_tiled(rows[fine.name]["warnings"] or "")
+    assert not is_tiled(rows[SCENE.name]["warnings"] or "")
+
+    just_over = int(_need() * 1.05)
+    assert plan_tiles(*w.pixels.shape[:2], w.gsd_m, just_over) is None
+    monkeypatch.setenv(LIMIT_ENV, str(just_over))
+    db = tmp_path / "r2.db"
     summary = run_batch(STATION, scenes, db=db, workers=1)
     assert (summary.ok, summary.failed) == (1, 1)
     rows = {Path(r["scene"]).name: r for r in read_counts(db)}
     assert rows[SCENE.name]["status"] == "ok" and rows[SCENE.name]["railcars"] > 0
     failed = rows[fine.name]
     assert failed["status"] == "failed" and "whose count would need about" in failed["reason"]
-    assert np.isclose(w.gsd_m, 0.2, atol=0.01)
+    assert "too much even in tiles of 250 m" in failed["reason"]
 
 
 def test_an_image_in_pixel_space_is_checked_too(tmp_path, monkeypatch, capsys):

@@ -142,7 +142,7 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
-    from railcount.cautions import is_along, is_coarse, is_provider_cloud, is_short_shadow
+    from railcount.cautions import is_along, is_coarse, is_provider_cloud, is_short_shadow, is_tiled
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
@@ -154,6 +154,8 @@ def log_line(p: Progress) -> None:
                 note += " (warning: high sun, short shadows, likely low)"
             if any(is_coarse(n) for n in notes):
                 note += " (warning: coarse imagery, likely low)"
+            if any(is_tiled(n) for n in notes):
+                note += " (warning: counted in tiles for lack of memory, check the seams)"
             sun = o["count"].get("sun") or {}
             if sun.get("time_of_day") == "from shadows":
                 note += f" (sun placed from shadows toward {sun.get('shadows_toward_deg'):g})"

@@ -196,25 +196,77 @@ def helper_fits(height: int, width: int, gsd_m: float) -> bool:
     return free is None or needed_bytes(height, width, gsd_m) * (1.0 + HELPER_SHARE) <= free
 
 
-def _gb(n: float) -> str:
+def gb_text(n: float) -> str:
     """``0.21 GB``, ``1.7 GB``, ``24 GB``: two figures, so a need and a room that differ read apart."""
     gb = n / 1e9
     return f"{gb:.2f} GB" if gb < 1 else f"{gb:.1f} GB" if gb < 10 else f"{gb:.0f} GB"
 
 
+WINDOW_BYTES_PER_PIXEL = 10
+"""What a window holds per pixel while it is counted in tiles: its pixels (up to four 16-bit bands) and
+its two masks."""
+
+TILE_OVERLAP_M = 60.0
+"""A tile reaches this far past its share of the window on every side it shares with another (ground
+metres), so that a car on the seam, its shadow and the track beyond its ends lie whole in the tile
+that holds its centre."""
+
+MAX_TILES = 64
+"""A window needing more tiles than this is refused."""
+
+MIN_TILE_M = 250.0
+"""A tile's share of the window is at least this long (ground metres) on a side the window is cut
+along: a smaller tile would be mostly overlap, and its own contrast stretch and track directions would
+rest on too little ground (``benchmarks/tiles.py``)."""
+
+
+def plan_tiles(height: int, width: int, gsd_m: float, free: int | None = None) -> tuple[int, int] | None:
+    """(rows, cols) of tiles to count a ``height`` x ``width`` window of ``gsd_m`` pixels in, within
+    ``free`` bytes (default :func:`available_bytes`): ``(1, 1)`` where the whole window fits (or the
+    memory free is unknown); else the fewest tiles, cut across the window's longer side first, each
+    reaching :data:`TILE_OVERLAP_M` past its share and none under :data:`MIN_TILE_M` across, whose
+    count fits beside the whole window's pixels; None where no such tiles do.
+
+    >>> plan_tiles(1500, 4000, 0.3, free=10**9), plan_tiles(6000, 16000, 0.3, free=2 * 10**9)
+    ((1, 1), (2, 6))
+    >>> plan_tiles(6000, 16000, 0.3, free=10**9) is None
+    True
+    """
+    free = available_bytes() if free is None else free
+    if free is None or needed_bytes(height, width, gsd_m) <= free:
+        return (1, 1)
+    room = free - height * width * WINDOW_BYTES_PER_PIXEL
+    pad = 2 * math.ceil(TILE_OVERLAP_M / gsd_m) if gsd_m > 0 else 0
+    least = math.ceil(MIN_TILE_M / gsd_m) if gsd_m > 0 else 0
+    fits: list[tuple[int, int, tuple[int, int]]] = []
+    for rows in range(1, MAX_TILES + 1):
+        for cols in range(1, MAX_TILES // rows + 1):
+            tile_h, tile_w = math.ceil(height / rows), math.ceil(width / cols)
+            if (rows > 1 and tile_h < least) or (cols > 1 and tile_w < least):
+                continue
+            reach_h = min(height, tile_h + (pad if rows > 1 else 0))
+            reach_w = min(width, tile_w + (pad if cols > 1 else 0))
+            if needed_bytes(reach_h, reach_w, gsd_m) <= room:
+                # The fewest tiles; of as many, the squarer ones (less seam for their ground).
+                fits.append((rows * cols, abs(tile_h - tile_w), (rows, cols)))
+    return min(fits)[2] if fits else None
+
+
 def check_window_fits(height: int, width: int, gsd_m: float, scene: str, station: str) -> None:
-    """Raise :class:`WindowTooLargeError` when the window would need more memory than is free."""
+    """Raise :class:`WindowTooLargeError` when the window would need more memory than is free, even
+    counted in tiles (:func:`plan_tiles`)."""
     free = available_bytes()
-    if free is None:
+    if free is None or plan_tiles(height, width, gsd_m, free) is not None:
         return
     need = needed_bytes(height, width, gsd_m)
-    if need <= free:
-        return
     side_km = math.sqrt(height * width) * gsd_m / 1000.0
-    room = f"{LIMIT_ENV} allows {_gb(free)}" if _limit_from_env() is not None else f"{_gb(free)} is free"
+    room = (
+        f"{LIMIT_ENV} allows {gb_text(free)}" if _limit_from_env() is not None else f"{gb_text(free)} is free"
+    )
     raise WindowTooLargeError(
         f"{scene}: station {station!r} reads a {width} x {height} px window ({height * width / 1e6:.0f} "
         f"Mpx at {gsd_m:.2f} m, as much ground as a square {side_km:.1f} km a side), whose count would "
-        f"need about {_gb(need)} of memory where {room}; draw the station around the tracks only, or "
-        "split it into several polygons (each is counted on its own window)"
+        f"need about {gb_text(need)} of memory, too much even in tiles of {MIN_TILE_M:.0f} m, where "
+        f"{room}; draw the station around the tracks only, or split it into several polygons (each is "
+        "counted on its own window)"
     )

@@ -28,6 +28,8 @@ _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
 _FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap filling)
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
 _NODATA = (40, 40, 40)  # dark grey: pixels without data (not seen, so not counted)
+_SEAM = (255, 255, 255)  # white dots: where the tiles of a window counted in tiles meet
+_SEAM_SWATCH = (-4, -4, -4)  # the legend's key for the seams: drawn as a dotted line
 _METHOD_COLOUR = {"gap": _CAR, "pitch": _PITCH, "fill": _FILL}
 _UNSURE_SWATCH = (-1, -1, -1)  # the legend's key for dashed boxes: drawn as a dashed outline, not a colour
 _TARP = (255, 255, 255)  # white dot, black rim: a railcar called tarped (the shape tells it, not the colour)
@@ -155,6 +157,7 @@ def overlay_image(
     errors: ErrorMarks | None = None,
     caution: str = "",
     shown: np.ndarray | None = None,
+    seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
 ) -> np.ndarray:
     """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
 
@@ -164,7 +167,9 @@ def overlay_image(
     detections are outlined again in vermillion and the true cars no
     detection matched are drawn in white, and the caption says how many.
     A ``caution`` is written on the caption's last line, in amber. ``shown`` is
-    :func:`display_bgr` of the window when already made (it is drawn on).
+    :func:`display_bgr` of the window when already made (it is drawn on). ``seams`` (rows, columns of
+    the window) are where the tiles of a window counted in tiles meet: drawn as dotted white lines,
+    as a car on one may be read differently by the tiles either side.
     """
     img = display_bgr(window) if shown is None else shown
     hatched = _shade(img, window, cloud)
@@ -183,6 +188,18 @@ def overlay_image(
             cv2.polylines(
                 img, [np.round(xy * 8).astype(np.int32)], True, _STATION, thick + 1, cv2.LINE_AA, shift=3
             )
+    seam_rows, seam_cols = seams
+    for at, across in [*((r, False) for r in seam_rows), *((c, True) for c in seam_cols)]:
+        # Under the boxes: a car on a seam stays legible.
+        h, w = img.shape[:2]
+        ends = (
+            np.array([[at * scale, 0.0], [at * scale, h]])
+            if across
+            else np.array([[0.0, at * scale], [w, at * scale]])
+        )
+        dots = [np.round(p * 8).astype(np.int32) for p in _segment_dashes(ends, 3.0 * thick, 3.0 * thick)]
+        cv2.polylines(img, dots, False, (0, 0, 0), thick + 2, cv2.LINE_AA, shift=3)
+        cv2.polylines(img, dots, False, _SEAM, thick, cv2.LINE_AA, shift=3)
     corners = dets.corners() * scale
     unsure = unsure_railcars(dets)
     for i in range(len(dets)):
@@ -236,6 +253,8 @@ def overlay_image(
         legend.append((_TARP_SWATCH, "tarped load"))
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
+    if seam_rows or seam_cols:
+        legend.append((_SEAM_SWATCH, "tile seam: check the boxes on it"))
     if (window.inside & ~window.data).any():
         legend.append((_NODATA, "no data: not seen"))
     if errors is not None:
@@ -315,6 +334,23 @@ def _dash_pieces(corners: np.ndarray, dash: float, gap: float) -> list[np.ndarra
         turns = [ring[j] for j in range(1, len(ring) - 1) if s0 < along[j] < s1]
         pieces.append(np.array([point(s0), *turns, point(s1)]))
     return pieces
+
+
+def _segment_dashes(ends: np.ndarray, dash: float, gap: float) -> list[np.ndarray]:
+    """The dashes of a straight line between ``ends`` (2, 2) ((x, y) picture pixels), a dash first.
+
+    >>> [p.tolist() for p in _segment_dashes(np.array([[0.0, 0.0], [10.0, 0.0]]), 2.0, 3.0)]
+    [[[0.0, 0.0], [2.0, 0.0]], [[5.0, 0.0], [7.0, 0.0]], [[10.0, 0.0], [10.0, 0.0]]]
+    """
+    start, stop = ends.astype(float)
+    length = float(np.hypot(*(stop - start)))
+    if length <= 0:
+        return []
+    step = (stop - start) / length
+    return [
+        np.array([start + s * step, start + min(s + dash, length) * step])
+        for s in np.arange(0.0, length + 1e-9, dash + gap)
+    ]
 
 
 def _shade(img: np.ndarray, window: SceneWindow, cloud: np.ndarray | None) -> bool:
@@ -451,13 +487,15 @@ def write_outputs(
     cloud: np.ndarray | None = None,
     cautions: Sequence[str] = (),
     shown: np.ndarray | None = None,
+    seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
 ) -> dict[str, Path]:
     """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``.
 
     ``cloud`` marks window pixels under opaque cloud (hatched on the overlay).
     ``cautions`` (one line each, e.g. the sun along the tracks) go into
     ``count.json`` as ``warnings`` and onto the overlay's caption. ``shown``
-    is :func:`display_bgr` of the window when already made.
+    is :func:`display_bgr` of the window when already made. ``seams`` are the rows and columns where
+    the tiles of a window counted in tiles meet (drawn dotted on the overlay).
     """
     out = output_dir(out_dir)
     georeferenced = not is_pixel_space(window)
@@ -481,7 +519,7 @@ def write_outputs(
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     caution = caution_caption(cautions, window.gsd_m)
-    picture = overlay_image(window, dets, result, cloud, caution=caution, shown=shown)
+    picture = overlay_image(window, dets, result, cloud, caution=caution, shown=shown, seams=seams)
     if not write_png(paths["overlay"], picture):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
@@ -623,6 +661,10 @@ def _legend_key(
             head = np.round((centre + half * np.array(arrow)) * 8).astype(int)
             ends = (tuple(tail), tuple(head))
             cv2.arrowedLine(img, *ends, _STATION, line, cv2.LINE_AA, shift=3, tipLength=0.45)
+    elif colour == _SEAM_SWATCH:
+        key = np.array([[x + 1, y - th / 2 + 1], [x + 22 * k, y - th / 2 + 1]])
+        dots = [np.round(p * 8).astype(np.int32) for p in _segment_dashes(key, 3.0 * k, 3.0 * k)]
+        cv2.polylines(img, dots, False, _SEAM, line, cv2.LINE_AA, shift=3)
     elif colour == _UNSURE_SWATCH:
         right = x + round(21 * k)
         box = np.array([[x + 1, y - th + 3], [right, y - th + 3], [right, y - 1], [x + 1, y - 1]], float)

@@ -50,6 +50,7 @@ from railcount.cautions import (
     is_along,
     is_provider_cloud,
     is_short_shadow,
+    is_tiled,
     scene_cautions,
 )
 
@@ -382,6 +383,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
                 ("the sun along the tracks", any(is_along(n) for n in notes)),
                 ("a high sun's short shadows", any(is_short_shadow(n) for n in notes)),
                 ("cloud its provider reported", any(is_provider_cloud(n) for n in notes)),
+                ("a window counted in tiles", any(is_tiled(n) for n in notes)),
             )
             if said
         ]
