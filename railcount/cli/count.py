@@ -75,8 +75,9 @@ def count(
     not guaranteed on hazy, cloudy or soft imagery). Locomotives are counted
     apart.
 
-    A station whose window would need more memory than is free (a polygon
-    drawn round a town) is refused before it is read: split it. The
+    A station whose window would need more memory than is free (a large
+    yard, a polygon drawn round a town) is counted in tiles, with a caution;
+    one too large even for tiles is refused before it is read: split it. The
     environment variable RAILCOUNT_MEMORY_LIMIT (e.g. 4G) sets that limit.
     Imagery coarser than 1.1 m (PlanetScope's 3 m) is refused: a railcar is
     under three pixels across there.

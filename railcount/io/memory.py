@@ -4,8 +4,10 @@ A station polygon drawn generously (a whole town around its yard, a scene's
 footprint) makes a window of hundreds of megapixels at 0.3 m. The detector
 needs memory in proportion, and past what the machine has free the operating
 system first swaps, then kills the process with no word of why. So the loader
-estimates the need first and refuses the window with a one-line error that
-says what to do; a batch records that scene as failed and goes on.
+estimates the need first. A window that does not fit whole is counted in tiles that do
+(:func:`plan_tiles`, since session 68; ``railcount.pipeline.tile_windows``), and one that does not
+fit even so is refused with a one-line error that says what to do; a batch records that scene as
+failed and goes on.
 
 The estimate (:func:`needed_bytes`) is what a count adds to its process once
 the window is known: :data:`BASE_BYTES` plus :data:`BYTES_PER_PIXEL` bytes per
