@@ -56,7 +56,14 @@ from railcount.errors import (
     UsageError,
 )
 from railcount.evaluate import Match, match_centres, match_pairs
-from railcount.io.memory import TILE_OVERLAP_M, available_bytes, helper_fits, needed_bytes, plan_tiles
+from railcount.io.memory import (
+    TILE_OVERLAP_M,
+    WINDOW_BYTES_PER_PIXEL,
+    helper_fits,
+    limit_from_env,
+    needed_bytes,
+    window_plan,
+)
 from railcount.io.outputs import (
     ErrorMarks,
     detections_geojson,
@@ -247,10 +254,16 @@ def count_scene(
         # The caution and the cloud read the window alone: where the command line allows a second
         # process (runtime.helper_process), a copy of this one makes them while this one detects;
         # not where the memory free holds one count of the window but not two.
-        # A window too large to count whole in the memory free is counted in tiles (plan_tiles).
-        grid = plan_tiles(*window.shape, window.gsd_m) or (1, 1)
+        # A window too large to count whole in the memory free is counted in tiles (plan_tiles), as
+        # the loader planned before the read: the window's arrays, read since, are counted back in.
+        read = window.pixels.nbytes + window.data.nbytes + window.inside.nbytes
+        grid, free = window_plan(*window.shape, window.gsd_m, window.scene_id, window.station.name, held=read)
         tiles = tile_windows(window, grid)
-        two = all(helper_fits(*t.window.shape, window.gsd_m) for t in tiles)
+        # What the tiles' count leaves the window's arrays, of the memory free now (a limit the user set
+        # does not shrink as the window is read).
+        spoken = window.shape[0] * window.shape[1] * WINDOW_BYTES_PER_PIXEL
+        held = 0 if len(tiles) == 1 else spoken - (0 if limit_from_env() is not None else read)
+        two = all(helper_fits(*t.window.shape, window.gsd_m, held) for t in tiles)
         with contextlib.nullcontext() if two else helper_allowed(False):
             beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
             try:
@@ -262,7 +275,7 @@ def count_scene(
         tiled = ""
         if len(tiles) > 1:
             tiled = tiled_caution(
-                window.station.name, grid, needed_bytes(*window.shape, window.gsd_m), available_bytes() or 0
+                window.station.name, grid, needed_bytes(*window.shape, window.gsd_m), free or 0
             )
         coarse = coarse_imagery_caution(window.station.name, window.gsd_m, params.gap_visible_gsd_m)
         sun = sun_record(window)

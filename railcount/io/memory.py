@@ -80,14 +80,14 @@ def available_bytes() -> int | None:
     """The memory a window may use: :data:`LIMIT_ENV` if set, else the smaller of Linux's
     ``MemAvailable`` and the room left under this process's control-group limit (a container's, a
     notebook server's: there ``MemAvailable`` is the whole host's); None when neither is known."""
-    limit = _limit_from_env()
+    limit = limit_from_env()
     if limit is not None:
         return limit
     known = [n for n in (_mem_available(), cgroup_room()) if n is not None]
     return min(known) if known else None
 
 
-def _limit_from_env() -> int | None:
+def limit_from_env() -> int | None:
     """:data:`LIMIT_ENV`'s size in bytes; None when it is unset or blank."""
     text = os.environ.get(LIMIT_ENV, "").strip()
     return parse_size(text) if text else None
@@ -191,11 +191,12 @@ def needed_bytes(height: int, width: int, gsd_m: float) -> int:
     return BASE_BYTES + math.ceil(height * width * share * BYTES_PER_PIXEL)
 
 
-def helper_fits(height: int, width: int, gsd_m: float) -> bool:
+def helper_fits(height: int, width: int, gsd_m: float, held: int = 0) -> bool:
     """Whether a count of this window may also fork its second process (:data:`HELPER_SHARE`) within
-    the memory free now; True when that cannot be known."""
+    the memory free now, less ``held`` bytes already spoken for (a window counted in tiles holds its
+    whole window's pixels); True when that cannot be known."""
     free = available_bytes()
-    return free is None or needed_bytes(height, width, gsd_m) * (1.0 + HELPER_SHARE) <= free
+    return free is None or needed_bytes(height, width, gsd_m) * (1.0 + HELPER_SHARE) <= free - held
 
 
 def gb_text(n: float) -> str:
@@ -257,13 +258,28 @@ def plan_tiles(height: int, width: int, gsd_m: float, free: int | None = None) -
 def check_window_fits(height: int, width: int, gsd_m: float, scene: str, station: str) -> None:
     """Raise :class:`WindowTooLargeError` when the window would need more memory than is free, even
     counted in tiles (:func:`plan_tiles`)."""
+    window_plan(height, width, gsd_m, scene, station)
+
+
+def window_plan(
+    height: int, width: int, gsd_m: float, scene: str, station: str, *, held: int = 0
+) -> tuple[tuple[int, int], int | None]:
+    """The tiles (rows, cols) to count the window in (:func:`plan_tiles`) and the memory free they
+    were planned for, or :class:`WindowTooLargeError` when none fit. ``held`` is what the window's
+    arrays already hold once it is read: the memory free now, plus that, is what the count may use
+    (asked before the read, it is 0; :data:`LIMIT_ENV` is taken as it is, before and after)."""
     free = available_bytes()
-    if free is None or plan_tiles(height, width, gsd_m, free) is not None:
-        return
+    if free is None:
+        return (1, 1), None
+    if limit_from_env() is None:  # (a limit set by the user is the same before and after the read)
+        free += held
+    grid = plan_tiles(height, width, gsd_m, free)
+    if grid is not None:
+        return grid, free
     need = needed_bytes(height, width, gsd_m)
     side_km = math.sqrt(height * width) * gsd_m / 1000.0
     room = (
-        f"{LIMIT_ENV} allows {gb_text(free)}" if _limit_from_env() is not None else f"{gb_text(free)} is free"
+        f"{LIMIT_ENV} allows {gb_text(free)}" if limit_from_env() is not None else f"{gb_text(free)} is free"
     )
     raise WindowTooLargeError(
         f"{scene}: station {station!r} reads a {width} x {height} px window ({height * width / 1e6:.0f} "
