@@ -70,7 +70,7 @@ def counted(window: SceneWindow, grid: tuple[int, int], truth: np.ndarray) -> tu
     if rows * cols == 1:
         found = detect(window)
     else:
-        found = _detect_in_tiles(tile_windows(window, (rows, cols)), DetectorParams())
+        found = _detect_in_tiles(window, tile_windows(window, (rows, cols)), DetectorParams())
     cars = found.subset(found.kind != "locomotive")
     match = match_centres(cars.center, truth, MATCH_M / window.gsd_m)
     return len(cars), match.true_positives, len(truth)

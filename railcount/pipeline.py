@@ -251,23 +251,25 @@ def count_scene(
     results = []
     dirs = station_dirs(out_dir, stations) if out_dir is not None else []
     for k, window in enumerate(windows):
-        # The caution and the cloud read the window alone: where the command line allows a second
-        # process (runtime.helper_process), a copy of this one makes them while this one detects;
-        # not where the memory free holds one count of the window but not two.
         # A window too large to count whole in the memory free is counted in tiles (plan_tiles), as
         # the loader planned before the read: the window's arrays, read since, are counted back in.
         read = window.pixels.nbytes + window.data.nbytes + window.inside.nbytes
         grid, free = window_plan(*window.shape, window.gsd_m, window.scene_id, window.station.name, held=read)
         tiles = tile_windows(window, grid)
-        # What the tiles' count leaves the window's arrays, of the memory free now (a limit the user set
-        # does not shrink as the window is read).
-        spoken = window.shape[0] * window.shape[1] * WINDOW_BYTES_PER_PIXEL
-        held = 0 if len(tiles) == 1 else spoken - (0 if limit_from_env() is not None else read)
-        two = all(helper_fits(*t.window.shape, window.gsd_m, held) for t in tiles)
+        # The caution and the cloud read the window alone: where the command line allows a second
+        # process (runtime.helper_process), a copy of this one makes them while this one detects;
+        # not where the memory free holds one count of the window (or of its largest tile) but not
+        # two. Tiles leave room for the window's arrays, of which the memory free now has lost what
+        # was read (a limit the user set does not shrink as the window is read).
+        held = 0
+        if len(tiles) > 1:
+            held = window.shape[0] * window.shape[1] * WINDOW_BYTES_PER_PIXEL
+            held -= read if limit_from_env() is None else 0
+        two = all(helper_fits(*t.shape, window.gsd_m, held) for t in tiles)
         with contextlib.nullcontext() if two else helper_allowed(False):
             beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
             try:
-                dets = detect(window, params) if len(tiles) == 1 else _detect_in_tiles(tiles, params)
+                dets = detect(window, params) if len(tiles) == 1 else _detect_in_tiles(window, tiles, params)
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
@@ -318,9 +320,10 @@ def count_scene(
 
 
 def tile_windows(window: SceneWindow, grid: tuple[int, int]) -> list[Tile]:
-    """The window cut into ``grid`` (rows, cols) tiles (:class:`Tile`), each reaching
+    """The tiles (:class:`Tile`) of ``window`` cut into ``grid`` (rows, cols), each reaching
     :data:`~railcount.io.memory.TILE_OVERLAP_M` past its share on every side it shares with another
-    tile. One tile: the window itself, whole.
+    tile. One tile: the window whole. A tile's pixels are copied out only when it is counted
+    (:meth:`Tile.cut`), so that the tiles of a window never all hold a copy at once.
 
     >>> import numpy as np
     >>> from affine import Affine
@@ -330,28 +333,20 @@ def tile_windows(window: SceneWindow, grid: tuple[int, int]) -> list[Tile]:
     >>> w = SceneWindow(np.zeros((1000, 3000, 3), np.uint8), np.ones((1000, 3000), bool),
     ...     np.ones((1000, 3000), bool), Affine(0.5, 0, 0, 0, -0.5, 0), CRS.from_epsg(32652), 0.5, "s",
     ...     Station("s", box(0, 0, 1, 1)))
-    >>> [(t.window.shape, t.window.transform.c, t.offset, t.share) for t in tile_windows(w, (1, 2))]
+    >>> [(t.shape, t.cut(w).transform.c, t.offset, t.share) for t in tile_windows(w, (1, 2))]
     [((1000, 1620), 0.0, (0, 0), (0, 1000, 0, 1500)), ((1000, 1620), 690.0, (0, 1380), (0, 1000, 1500, 3000))]
     """
     rows, cols = grid
     height, width = window.shape
     if rows * cols <= 1:
-        return [Tile(window, (0, 0), (0, height, 0, width))]
+        return [Tile((0, 0), (height, width), (0, height, 0, width))]
     reach = math.ceil(TILE_OVERLAP_M / window.gsd_m)
-    row_cuts, col_cuts = _cuts(height, rows), _cuts(width, cols)
     out = []
-    for r0, r1 in itertools.pairwise(row_cuts):
-        for c0, c1 in itertools.pairwise(col_cuts):
+    for r0, r1 in itertools.pairwise(_cuts(height, rows)):
+        for c0, c1 in itertools.pairwise(_cuts(width, cols)):
             top, bottom = max(0, r0 - reach), min(height, r1 + reach)
             left, right = max(0, c0 - reach), min(width, c1 + reach)
-            tile = dataclasses.replace(
-                window,
-                pixels=np.ascontiguousarray(window.pixels[top:bottom, left:right]),
-                data=np.ascontiguousarray(window.data[top:bottom, left:right]),
-                inside=np.ascontiguousarray(window.inside[top:bottom, left:right]),
-                transform=window.transform * Affine.translation(left, top),
-            )
-            out.append(Tile(tile, (top, left), (r0, r1, c0, c1)))
+            out.append(Tile((top, left), (bottom - top, right - left), (r0, r1, c0, c1)))
     return out
 
 
@@ -374,21 +369,36 @@ def tile_seams(shape: tuple[int, int], grid: tuple[int, int]) -> tuple[list[int]
 class Tile:
     """One tile of a window counted in tiles (:func:`tile_windows`)."""
 
-    window: SceneWindow
-    """Its pixels, a window of their own (its transform places them)."""
     offset: tuple[int, int]
     """Its top-left pixel in the whole window (row, col)."""
+    shape: tuple[int, int]
+    """Its rows and columns."""
     share: tuple[int, int, int, int]
     """The part of the whole window whose cars it counts: rows ``[share[0], share[1])``, columns
     ``[share[2], share[3])``; the shares of a window's tiles cover it once."""
 
+    def cut(self, window: SceneWindow) -> SceneWindow:
+        """The tile's pixels out of ``window``, a window of their own (its transform places them)."""
+        (top, left), (rows, cols) = self.offset, self.shape
+        if (top, left) == (0, 0) and (rows, cols) == window.shape:
+            return window
+        part = np.s_[top : top + rows, left : left + cols]
+        return dataclasses.replace(
+            window,
+            pixels=np.ascontiguousarray(window.pixels[part]),
+            data=np.ascontiguousarray(window.data[part]),
+            inside=np.ascontiguousarray(window.inside[part]),
+            transform=window.transform * Affine.translation(left, top),
+        )
 
-def _detect_in_tiles(tiles: list[Tile], params: DetectorParams) -> Detections:
-    """:func:`detect` on each tile, keeping the cars whose centre lies in the tile's share, in the whole
-    window's pixels: each car is counted once, by the tile that holds its centre."""
+
+def _detect_in_tiles(window: SceneWindow, tiles: list[Tile], params: DetectorParams) -> Detections:
+    """:func:`detect` on each tile of ``window`` in turn, keeping the cars whose centre lies in the
+    tile's share, in the whole window's pixels: each car is counted once, by the tile that holds its
+    centre."""
     parts = []
     for t in tiles:
-        dets = detect(t.window, params)
+        dets = detect(t.cut(window), params)
         if not len(dets):
             continue
         center = dets.center + np.array(t.offset, float)
