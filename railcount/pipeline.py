@@ -653,7 +653,10 @@ def evaluate_scene(
                 false=np.flatnonzero(~is_loco)[ev.false],
             )
             target = dirs[k]
-            written = write_evaluation(target, sc.window, sc.detections, sc.result, ev.to_dict(), marks)
+            seams = tile_seams(sc.window.shape, sc.grid)
+            written = write_evaluation(
+                target, sc.window, sc.detections, sc.result, ev.to_dict(), marks, seams
+            )
             ev.outputs.update(sc.outputs)
             ev.outputs.update(written)
         out.append(ev)

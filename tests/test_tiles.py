@@ -139,6 +139,10 @@ def test_a_count_in_tiles_counts_each_car_once_and_says_so(tmp_path, monkeypatch
     for col in tile_seams(window.shape, grid)[1]:
         assert white[:, col * scale].mean() > 0.3
     assert white[:, (col + 40) * scale].mean() < 0.1
+    # And on the evaluation's picture.
+    evaluation = cv2.imread(str(tmp_path / "evaluation.png"))
+    banner = evaluation.shape[0] - window.shape[0] * scale
+    assert (evaluation[banner:, col * scale] > 235).all(axis=1).mean() > 0.3
     assert abs(tiled["railcars"] - whole["railcars"]) <= max(4, 0.15 * whole["truth"])
     assert tiled["f1"] >= whole["f1"] - 0.08, (tiled, whole)
 

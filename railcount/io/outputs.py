@@ -440,8 +440,10 @@ def write_evaluation(
     result: CountResult,
     record: dict[str, Any],
     errors: ErrorMarks,
+    seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
 ) -> dict[str, Path]:
-    """Write ``evaluation.json``, ``errors.geojson`` and ``evaluation.png`` into ``out_dir``."""
+    """Write ``evaluation.json``, ``errors.geojson`` and ``evaluation.png`` into ``out_dir`` (``seams``:
+    where the tiles of a window counted in tiles meet, as on the overlay)."""
     out = output_dir(out_dir)
     paths = {
         "evaluation": out / "evaluation.json",
@@ -451,7 +453,7 @@ def write_evaluation(
     paths["evaluation"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     feats = errors_geojson(window, dets, result, errors)
     paths["errors"].write_text(json.dumps(feats), encoding="utf-8")
-    if not write_png(paths["picture"], overlay_image(window, dets, result, errors=errors)):
+    if not write_png(paths["picture"], overlay_image(window, dets, result, errors=errors, seams=seams)):
         raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
     return paths
 
