@@ -93,6 +93,24 @@ class StationCount:
     grid: tuple[int, int] = (1, 1)
     """The tiles (rows, cols) the window was counted in (:func:`tile_windows`): one where it fit whole."""
 
+    def line(self) -> str:
+        """The line ``railcount count`` prints: station, date, the count and its interval, the
+        locomotives, the GSD, the observed share, how many boxes are unsure, the scene."""
+        r = self.result
+        date = r.acquired.date().isoformat() if r.acquired else "date unknown"
+        locos = f", {r.locomotives} locomotive{'s' if r.locomotives != 1 else ''}" if r.locomotives else ""
+        # The boxes the overlay draws dashed: the ones to check first.
+        unsure = int(unsure_railcars(self.detections).sum())
+        return (
+            f"{r.station}  {date}  {r.railcars} railcars ({r.railcars_low}-{r.railcars_high}){locos}"
+            f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed, {unsure} unsure]"
+            f"  {Path(r.scene).name}"
+        )
+
+    def __repr__(self) -> str:
+        # (The dataclass's own would print the window's pixel arrays: two hundred lines in a notebook.)
+        return f"<StationCount {self.line()}>"
+
     def record(self) -> dict[str, Any]:
         """The record ``railcount count --json`` prints: the count, its interval, the types, the
         observed share, the sun..., and ``warnings`` when the count came with cautions."""
@@ -534,6 +552,19 @@ class StationEvaluation:
         return DashedBoxes(
             int(dashed.sum()), int((~dashed).sum()), int((dashed & false).sum()), int((~dashed & false).sum())
         )
+
+    def line(self) -> str:
+        """The first line ``railcount evaluate`` prints: the count and its interval, the truth, the
+        error, and precision, recall and F1."""
+        r, m = self.count.result, self.match
+        return (
+            f"{r.station}: counted {r.railcars} ({r.railcars_low}-{r.railcars_high}), "
+            f"truth {self.truth_count}, error {r.railcars - self.truth_count:+d}; "
+            f"precision {m.precision:.2f}, recall {m.recall:.2f}, F1 {m.f1:.2f}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<StationEvaluation {self.line()}>"
 
     def to_dict(self) -> dict[str, object]:
         r = self.count.result

@@ -159,3 +159,15 @@ def test_import_railcount_stays_light():
     assert second.startswith("True") and "count" in second
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         railcount.nothing  # noqa: B018
+
+
+def test_a_result_shows_as_its_command_s_line(counted, capsys):
+    """In a notebook a count shows as the line ``railcount count`` prints, not as its pixel arrays."""
+    sc, _ = counted
+    assert main(["count", str(SCENE), "--station", str(STATION)]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[0]
+    assert repr(sc) == f"<StationCount {printed}>" and sc.line() == printed
+    truth = SAMPLES / "tumangang_2023-10-05.truth.geojson"
+    (ev,) = railcount.evaluate_count(SCENE, STATION, truth)
+    assert main(["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth)]) == 0
+    assert repr(ev) == f"<StationEvaluation {capsys.readouterr().out.splitlines()[0]}>"

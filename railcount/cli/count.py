@@ -98,7 +98,6 @@ def count(
 
     railcount count yard_2011-05-01.tif --station yard.geojson --shadows-toward 80
     """
-    from railcount.counting import unsure_railcars
     from railcount.io.bands import parse_bands
     from railcount.io.scenes import parse_acquired, parse_bearing
     from railcount.pipeline import count_scene
@@ -131,15 +130,7 @@ def count(
             record = {**r.to_dict(), **({"warnings": list(sc.cautions)} if sc.cautions else {})}
             typer.echo(json.dumps(record))
             continue
-        date = r.acquired.date().isoformat() if r.acquired else "date unknown"
-        locos = f", {r.locomotives} locomotive{'s' if r.locomotives != 1 else ''}" if r.locomotives else ""
-        # The boxes the overlay draws dashed: the ones to check first.
-        unsure = int(unsure_railcars(sc.detections).sum())
-        typer.echo(
-            f"{r.station}  {date}  {r.railcars} railcars ({r.railcars_low}-{r.railcars_high}){locos}"
-            f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed, {unsure} unsure]"
-            f"  {Path(r.scene).name}"
-        )
+        typer.echo(sc.line())
         if sc.outputs:
             typer.echo(
                 f"  wrote {sc.outputs['overlay'].parent}/: " + ", ".join(p.name for p in sc.outputs.values())

@@ -88,11 +88,7 @@ def evaluate(
         if as_json:
             typer.echo(json.dumps(rec))
             continue
-        typer.echo(
-            f"{rec['station']}: counted {rec['railcars']} ({rec['railcars_low']}-{rec['railcars_high']}), "
-            f"truth {rec['truth']}, error {rec['count_error']:+d}; "
-            f"precision {rec['precision']:.2f}, recall {rec['recall']:.2f}, F1 {rec['f1']:.2f}"
-        )
+        typer.echo(ev.line())
         if rec["types_labelled"]:
             types = (
                 f"types: {rec['types_right']} of {rec['types_classified']} classified cars right "
