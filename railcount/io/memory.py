@@ -226,9 +226,9 @@ rest on too little ground (``benchmarks/tiles.py``)."""
 def plan_tiles(height: int, width: int, gsd_m: float, free: int | None = None) -> tuple[int, int] | None:
     """(rows, cols) of tiles to count a ``height`` x ``width`` window of ``gsd_m`` pixels in, within
     ``free`` bytes (default :func:`available_bytes`): ``(1, 1)`` where the whole window fits (or the
-    memory free is unknown); else the fewest tiles, cut across the window's longer side first, each
-    reaching :data:`TILE_OVERLAP_M` past its share and none under :data:`MIN_TILE_M` across, whose
-    count fits beside the whole window's pixels; None where no such tiles do.
+    memory free is unknown); else the fewest tiles (of as many, the squarest), each reaching
+    :data:`TILE_OVERLAP_M` past its share and none under :data:`MIN_TILE_M` across where the window is
+    cut, whose count fits beside the whole window's pixels; None where no such tiles do.
 
     >>> plan_tiles(1500, 4000, 0.3, free=10**9), plan_tiles(6000, 16000, 0.3, free=2 * 10**9)
     ((1, 1), (2, 6))
