@@ -258,27 +258,28 @@ def _child_memory_cgroup(limit: int) -> Path:
     return group
 
 
-def test_a_container_s_limit_is_heeded(tmp_path):
-    """In a real memory cgroup of 200 MB (a container's or a notebook server's limit, where
-    /proc/meminfo shows the whole host) the 0.3 m sample, which needs about 0.4 GB, is refused in one
-    line instead of being killed by the kernel (exit 137, no word) as it was."""
-    group = _child_memory_cgroup(200_000_000)
-    scene, station = SAMPLES / "tumangang_2022-08-30.tif", STATION
+def count_in_group(limit: int, *args: str) -> tuple[subprocess.CompletedProcess, int]:
+    """``railcount count ARGS`` in a fresh process inside a real memory cgroup of ``limit`` bytes (made
+    by :func:`_child_memory_cgroup`, without ``RAILCOUNT_MEMORY_LIMIT``): the run and the group's peak
+    memory (bytes)."""
+    group = _child_memory_cgroup(limit)
     try:
         env = {k: v for k, v in os.environ.items() if k != LIMIT_ENV}
+        quoted = " ".join(f'"{a}"' for a in args)
         run = subprocess.run(
             [
                 "sh",
                 "-c",
                 f'echo $$ > "{group}/cgroup.procs" && exec "{sys.executable}" -c '
                 f'"import sys; from railcount.cli import main; sys.exit(main(sys.argv[1:]))" count '
-                f'"{scene}" --station "{station}"',
+                f"{quoted}",
             ],
             capture_output=True,
             text=True,
             env=env,
             timeout=300,
         )
+        peak = int((group / "memory.max_usage_in_bytes").read_text())
     finally:
         for _ in range(50):  # the kernel lets the group go once its last process has
             try:
@@ -286,6 +287,15 @@ def test_a_container_s_limit_is_heeded(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
+    return run, peak
+
+
+def test_a_container_s_limit_is_heeded(tmp_path):
+    """In a real memory cgroup of 200 MB (a container's or a notebook server's limit, where
+    /proc/meminfo shows the whole host) the 0.3 m sample, which needs about 0.4 GB, is refused in one
+    line instead of being killed by the kernel (exit 137, no word) as it was."""
+    scene, station = SAMPLES / "tumangang_2022-08-30.tif", STATION
+    run, _ = count_in_group(200_000_000, str(scene), "--station", str(station))
     err = run.stderr.strip().splitlines()
     assert run.returncode == 1, (run.returncode, run.stderr[-500:])
     assert len(err) == 1 and "whose count would need about 0.40 GB" in err[0] and "is free" in err[0], err

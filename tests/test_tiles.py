@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -27,6 +24,8 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.models import SceneWindow, Station
 from railcount.pipeline import tile_seams, tile_windows
+
+from .test_memory_guard import count_in_group
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2022-08-30.tif"  # 0.3 m, a 620 x 430 m window
@@ -161,37 +160,6 @@ def test_the_python_interface_draws_the_same_seams(tmp_path, monkeypatch):
     assert np.array_equal(sc.overlay(), cv2.imread(str(tmp_path / "overlay.png"))[:, :, ::-1])
 
 
-def _count_in_group(limit: int, tif: Path, station: Path) -> tuple[subprocess.CompletedProcess, int]:
-    """``railcount count --json`` in a real memory cgroup of ``limit`` bytes: the run and its peak."""
-    from .test_memory_guard import _child_memory_cgroup
-
-    group = _child_memory_cgroup(limit)
-    try:
-        env = {k: v for k, v in os.environ.items() if k != LIMIT_ENV}
-        run = subprocess.run(
-            [
-                "sh",
-                "-c",
-                f'echo $$ > "{group}/cgroup.procs" && exec "{sys.executable}" -c '
-                f'"import sys; from railcount.cli import main; sys.exit(main(sys.argv[1:]))" count '
-                f'"{tif}" --station "{station}" --json',
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        peak = int((group / "memory.max_usage_in_bytes").read_text())
-    finally:
-        for _ in range(50):
-            try:
-                group.rmdir()
-                break
-            except OSError:
-                time.sleep(0.1)
-    return run, peak
-
-
 def test_in_a_real_memory_group_a_window_too_large_whole_is_counted_in_tiles(tmp_path):
     """A 4002 x 1502 px window at 0.3 m (the speed benchmark's: the 0.3 m sample beside its mirror
     image), which needs about 0.66 GB whole, in real memory cgroups: in 600 MB, refused before session
@@ -202,12 +170,12 @@ def test_in_a_real_memory_group_a_window_too_large_whole_is_counted_in_tiles(tmp
     from speed import build_scene
 
     tif, station = build_scene(tmp_path)
-    run, peak = _count_in_group(600_000_000, tif, station)
+    run, peak = count_in_group(600_000_000, str(tif), "--station", str(station), "--json")
     assert run.returncode == 0, (run.returncode, run.stderr[-500:])
     assert any(is_tiled(line) for line in run.stderr.splitlines()), run.stderr
     record = json.loads(run.stdout.strip())
     assert record["railcars"] > 50 and any(is_tiled(w) for w in record["warnings"])
     assert peak < 600_000_000
-    run, _ = _count_in_group(450_000_000, tif, station)
+    run, _ = count_in_group(450_000_000, str(tif), "--station", str(station), "--json")
     err = run.stderr.strip().splitlines()
     assert run.returncode == 1 and len(err) == 1 and "too much even in tiles" in err[0], run.stderr[-500:]
