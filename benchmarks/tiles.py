@@ -4,7 +4,7 @@ Usage:  python benchmarks/tiles.py [--suite tuned] [--realism v1|v2|generic] [--
                                    [--last 800] [--gsd 0.3] [--grids 1x1,1x2,2x2] [--workers 2]
 
 Since session 68 a station's window too large to count whole in the memory free is counted in tiles
-(``railcount.pipeline.tile_windows``): each tile reaches 60 m past its share of the window, and each
+(``railcount.detect.tiles.tile_windows``): each tile reaches 60 m past its share of the window, and each
 car is counted by the tile that holds its centre. The tiles set their own contrast and find their
 own track directions, so the count can differ from the whole window's. This script counts each
 chosen generated scene (from the benchmark cache, generated if missing) whole and cut into each of
@@ -61,7 +61,7 @@ def counted(window: SceneWindow, grid: tuple[int, int], truth: np.ndarray) -> tu
     from railcount.detect.detector import detect
     from railcount.detect.params import DetectorParams
     from railcount.evaluate import match_centres
-    from railcount.pipeline import _detect_in_tiles, tile_windows
+    from railcount.detect.tiles import detect_in_tiles, tile_windows
 
     cv2.setNumThreads(1)
     rows, cols = grid
@@ -70,7 +70,7 @@ def counted(window: SceneWindow, grid: tuple[int, int], truth: np.ndarray) -> tu
     if rows * cols == 1:
         found = detect(window)
     else:
-        found = _detect_in_tiles(window, tile_windows(window, (rows, cols)), DetectorParams())
+        found = detect_in_tiles(window, tile_windows(window, (rows, cols)), DetectorParams())
     cars = found.subset(found.kind != "locomotive")
     match = match_centres(cars.center, truth, MATCH_M / window.gsd_m)
     return len(cars), match.true_positives, len(truth)

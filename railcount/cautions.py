@@ -199,9 +199,9 @@ def tiled_caution(station: str, grid: tuple[int, int], need_bytes: int, free_byt
         f"{station}: the window {TILED_PHRASE}, {rows} x {cols}, as a count of it whole would need "
         f"about {gb_text(need_bytes)} of memory where {gb_text(free_bytes)} is free; each car "
         f"is counted in the tile that holds its centre, each tile reading {TILE_OVERLAP_M:.0f} m past "
-        "its share, so no car is counted twice, but the tiles set their own contrast and track "
-        "directions: check the boxes along the seams on the overlay, or count on a machine with more "
-        "memory"
+        "its share and reading the whole window's contrast and track directions, so no car is counted "
+        "twice, but a tile sees less of the yard around a car near a seam: check the boxes along the "
+        "seams on the overlay, or count on a machine with more memory"
     )
 
 

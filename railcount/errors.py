@@ -121,8 +121,9 @@ class CoarseImageryWarning(CautionWarning):
 
 
 class TiledCountWarning(CautionWarning):
-    """The window was too large to count whole in the memory free and was counted in tiles, which set
-    their own contrast and track directions (see :func:`railcount.cautions.tiled_caution`)."""
+    """The window was too large to count whole in the memory free and was counted in tiles, which read
+    the whole window's contrast and track directions but see less of the yard near their seams (see
+    :func:`railcount.cautions.tiled_caution`)."""
 
 
 class StoreError(UsageError):

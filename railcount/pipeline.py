@@ -8,8 +8,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import itertools
-import math
 import os
 import re
 import warnings
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from affine import Affine
 
 from railcount.cautions import (
     ALONG_PHRASE,
@@ -44,6 +41,7 @@ from railcount.detect.sun import (
     time_of_day_unknown,
     window_sun,
 )
+from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows
 from railcount.errors import (
     AssumedSunWarning,
     CoarseImageryWarning,
@@ -57,7 +55,6 @@ from railcount.errors import (
 )
 from railcount.evaluate import Match, match_centres, match_pairs
 from railcount.io.memory import (
-    TILE_OVERLAP_M,
     WINDOW_BYTES_PER_PIXEL,
     helper_fits,
     limit_from_env,
@@ -287,7 +284,7 @@ def count_scene(
         with contextlib.nullcontext() if two else helper_allowed(False):
             beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
             try:
-                dets = detect(window, params) if len(tiles) == 1 else _detect_in_tiles(window, tiles, params)
+                dets = detect(window, params) if len(tiles) == 1 else detect_in_tiles(window, tiles, params)
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
@@ -335,95 +332,6 @@ def count_scene(
             )
         results.append(StationCount(seen, dets, result, outputs, tuple(cautions), cloud, grid))
     return results
-
-
-def tile_windows(window: SceneWindow, grid: tuple[int, int]) -> list[Tile]:
-    """The tiles (:class:`Tile`) of ``window`` cut into ``grid`` (rows, cols), each reaching
-    :data:`~railcount.io.memory.TILE_OVERLAP_M` past its share on every side it shares with another
-    tile. One tile: the window whole. A tile's pixels are copied out only when it is counted
-    (:meth:`Tile.cut`), so that the tiles of a window never all hold a copy at once.
-
-    >>> import numpy as np
-    >>> from affine import Affine
-    >>> from rasterio.crs import CRS
-    >>> from shapely.geometry import box
-    >>> from railcount.models import SceneWindow, Station
-    >>> w = SceneWindow(np.zeros((1000, 3000, 3), np.uint8), np.ones((1000, 3000), bool),
-    ...     np.ones((1000, 3000), bool), Affine(0.5, 0, 0, 0, -0.5, 0), CRS.from_epsg(32652), 0.5, "s",
-    ...     Station("s", box(0, 0, 1, 1)))
-    >>> [(t.shape, t.cut(w).transform.c, t.offset, t.share) for t in tile_windows(w, (1, 2))]
-    [((1000, 1620), 0.0, (0, 0), (0, 1000, 0, 1500)), ((1000, 1620), 690.0, (0, 1380), (0, 1000, 1500, 3000))]
-    """
-    rows, cols = grid
-    height, width = window.shape
-    if rows * cols <= 1:
-        return [Tile((0, 0), (height, width), (0, height, 0, width))]
-    reach = math.ceil(TILE_OVERLAP_M / window.gsd_m)
-    out = []
-    for r0, r1 in itertools.pairwise(_cuts(height, rows)):
-        for c0, c1 in itertools.pairwise(_cuts(width, cols)):
-            top, bottom = max(0, r0 - reach), min(height, r1 + reach)
-            left, right = max(0, c0 - reach), min(width, c1 + reach)
-            out.append(Tile((top, left), (bottom - top, right - left), (r0, r1, c0, c1)))
-    return out
-
-
-def _cuts(size: int, parts: int) -> list[int]:
-    """Where ``size`` pixels are cut into ``parts`` shares, both ends included."""
-    return [round(k * size / parts) for k in range(parts + 1)]
-
-
-def tile_seams(shape: tuple[int, int], grid: tuple[int, int]) -> tuple[list[int], list[int]]:
-    """The rows and the columns of a window of ``shape`` where its ``grid`` tiles' shares meet (none
-    for one tile), for the overlay to draw.
-
-    >>> tile_seams((1000, 3000), (1, 2)), tile_seams((1000, 3000), (1, 1))
-    (([], [1500]), ([], []))
-    """
-    return _cuts(shape[0], grid[0])[1:-1], _cuts(shape[1], grid[1])[1:-1]
-
-
-@dataclass(frozen=True)
-class Tile:
-    """One tile of a window counted in tiles (:func:`tile_windows`)."""
-
-    offset: tuple[int, int]
-    """Its top-left pixel in the whole window (row, col)."""
-    shape: tuple[int, int]
-    """Its rows and columns."""
-    share: tuple[int, int, int, int]
-    """The part of the whole window whose cars it counts: rows ``[share[0], share[1])``, columns
-    ``[share[2], share[3])``; the shares of a window's tiles cover it once."""
-
-    def cut(self, window: SceneWindow) -> SceneWindow:
-        """The tile's pixels out of ``window``, a window of their own (its transform places them)."""
-        (top, left), (rows, cols) = self.offset, self.shape
-        if (top, left) == (0, 0) and (rows, cols) == window.shape:
-            return window
-        part = np.s_[top : top + rows, left : left + cols]
-        return dataclasses.replace(
-            window,
-            pixels=np.ascontiguousarray(window.pixels[part]),
-            data=np.ascontiguousarray(window.data[part]),
-            inside=np.ascontiguousarray(window.inside[part]),
-            transform=window.transform * Affine.translation(left, top),
-        )
-
-
-def _detect_in_tiles(window: SceneWindow, tiles: list[Tile], params: DetectorParams) -> Detections:
-    """:func:`detect` on each tile of ``window`` in turn, keeping the cars whose centre lies in the
-    tile's share, in the whole window's pixels: each car is counted once, by the tile that holds its
-    centre."""
-    parts = []
-    for t in tiles:
-        dets = detect(t.cut(window), params)
-        if not len(dets):
-            continue
-        center = dets.center + np.array(t.offset, float)
-        r0, r1, c0, c1 = t.share
-        mine = (center[:, 0] >= r0) & (center[:, 0] < r1) & (center[:, 1] >= c0) & (center[:, 1] < c1)
-        parts.append(dataclasses.replace(dets, center=center).subset(mine))
-    return Detections.concat(parts) if parts else Detections.empty()
 
 
 def _window_checks(

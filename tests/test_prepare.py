@@ -12,8 +12,9 @@ from railcount.detect.prepare import (
     SNOW_MAX_SATURATION,
     SNOW_MIN_LUM,
     _counts,
-    _dehaze,
+    _haze_excess,
     _percentiles_of_counts,
+    _remove_haze,
     _snow_share,
     band_mean,
     prepare,
@@ -22,6 +23,11 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
 from .geofixtures import write_synth
+
+
+def _dehaze(linear, floor, dark_share, haze_floor, median, floor_ratio):
+    """Linear luminance with the haze :func:`prepare` would find taken off."""
+    return _remove_haze(linear, _haze_excess(floor, dark_share, haze_floor, median, floor_ratio))
 
 
 def test_band_mean_is_numpys_mean():

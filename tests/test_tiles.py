@@ -18,12 +18,12 @@ from shapely.geometry import box
 
 from railcount.cautions import is_tiled
 from railcount.cli import main
+from railcount.detect.tiles import tile_seams, tile_windows
 from railcount.errors import TiledCountWarning
 from railcount.io.memory import LIMIT_ENV, MIN_TILE_M, TILE_OVERLAP_M, needed_bytes, plan_tiles
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.models import SceneWindow, Station
-from railcount.pipeline import tile_seams, tile_windows
 
 from .test_memory_guard import count_in_group
 
@@ -179,3 +179,105 @@ def test_in_a_real_memory_group_a_window_too_large_whole_is_counted_in_tiles(tmp
     run, _ = count_in_group(450_000_000, str(tif), "--station", str(station), "--json")
     err = run.stderr.strip().splitlines()
     assert run.returncode == 1 and len(err) == 1 and "too much even in tiles" in err[0], run.stderr[-500:]
+
+
+SCENE_05 = SAMPLES / "tumangang_2023-10-05.tif"  # 0.5 m
+
+
+def _same_as_whole(window, grid, *, exact=True):
+    """Each tile of ``window`` prepared with :func:`window_stats` against the whole window prepared: the
+    same pixels (to the bit with ``exact``), the same snow share within a hair (its every other pixel
+    falls otherwise in a tile), and the same track directions."""
+    from railcount.detect.detector import _prepare, direction_patches, weakest_direction_share
+    from railcount.detect.orientation import direction_peaks
+    from railcount.detect.params import DetectorParams, working_scale
+    from railcount.detect.regions import REGION_GSD_M, coarse
+    from railcount.detect.tiles import window_stats
+
+    params = DetectorParams()
+    assert working_scale(window.gsd_m, params) == 1.0
+    whole = _prepare(window, 1.0, params)
+    tiles = tile_windows(window, grid)
+    stats = window_stats(window, params)
+    for t in tiles:
+        part = _prepare(t.cut(window), 1.0, params, stats.levels)
+        (top, left), (rows, cols) = t.offset, t.shape
+        for name in ("rgb", "log_lum", "linear_lum"):
+            got, want = getattr(part, name), getattr(whole, name)[top : top + rows, left : left + cols]
+            if exact:
+                assert np.array_equal(got, want), (name, t)
+            else:
+                assert np.allclose(got, want, atol=2e-4), (name, t, np.abs(got - want).max())
+    assert abs(stats.levels.snow_share - whole.snow_share) < 0.002, (
+        stats.levels.snow_share,
+        whole.snow_share,
+    )
+    want = direction_peaks(
+        whole.log_lum,
+        whole.data,
+        window.gsd_m,
+        min_share=weakest_direction_share(params),
+        max_directions=params.max_directions,
+    )
+    assert len(stats.peaks) == len(want) and len(want) >= 1
+    for (a, sa), (b, sb) in zip(stats.peaks, want, strict=True):
+        assert abs(a - b) < 0.01 and abs(sa - sb) < 0.01, (stats.peaks, want)
+    small, ok, f = coarse(whole.log_lum, whole.data, window.gsd_m, REGION_GSD_M)
+    found = direction_patches(small, ok, window.gsd_m, f, whole.data.shape, want, params)
+    assert stats.patched == [bool(ps) for ps in found]
+    return stats
+
+
+@pytest.mark.parametrize("grid", [(1, 3), (2, 2)])
+def test_tiles_are_prepared_with_the_whole_windows_stretch_haze_snow_and_directions(grid):
+    """A window counted in tiles is read as a whole before any tile is counted: its 8-bit tiles are
+    stretched to the bit as the whole window is, with its snow share and its track directions (before
+    session 69 each tile set its own, and a tile of a long yard found one of its two directions)."""
+    (window,) = read_windows(SCENE_05, read_stations(STATION))
+    stats = _same_as_whole(window, grid)
+    assert stats.levels.haze == 0.0
+
+
+def test_hazy_11_bit_and_float_tiles_are_prepared_as_the_whole_window():
+    """Under a veil of haze (11-bit values all lifted), the haze the whole window would lose is taken
+    off every tile, to the bit; float pixels (reflectance) are counted in bins, within a hair."""
+    import dataclasses
+
+    (window,) = read_windows(SCENE_05, read_stations(STATION))
+    pixels = window.pixels.astype(np.uint16) * 4 + 900
+    hazy = dataclasses.replace(window, pixels=pixels, value_range=(0.0, 2047.0))
+    stats = _same_as_whole(hazy, (1, 3))
+    assert stats.levels.haze > 0.1  # the veil is seen, and taken off
+    reflectance = dataclasses.replace(hazy, pixels=pixels.astype(np.float32) / 2047.0, value_range=(0.0, 1.0))
+    stats = _same_as_whole(reflectance, (2, 2), exact=False)
+    assert stats.levels.haze > 0.1
+
+
+def test_a_long_yard_counted_in_four_tiles_finds_the_cars_counted_whole(tmp_path):
+    """The speed benchmark's window (the 0.3 m sample beside its mirror image: one track direction in
+    its left half, another in its right) cut into four tiles side by side: each tile alone finds only its
+    own half's direction; with the whole window's levels and directions the tiles count what the
+    whole window counts within two cars (session 69: 93 whole, 93 in 1 x 4 tiles; 85 before, when each
+    tile read its own)."""
+    from railcount.detect.detector import detect
+    from railcount.detect.orientation import direction_peaks
+    from railcount.detect.params import DetectorParams
+    from railcount.detect.prepare import prepare
+    from railcount.detect.tiles import detect_in_tiles, window_stats
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from speed import build_scene
+
+    cv2.setNumThreads(1)
+    tif, station = build_scene(tmp_path)
+    (window,) = read_windows(tif, read_stations(station))
+    tiles = tile_windows(window, (1, 4))
+    params = DetectorParams()
+    own = [direction_peaks(prepare(t.cut(window)).log_lum, t.cut(window).data, 0.3) for t in tiles]
+    assert all(len(p) == 1 for p in own), own
+    stats = window_stats(window, params)
+    assert len(stats.peaks) == 2 and all(stats.patched)
+    whole = detect(window, params)
+    tiled = detect_in_tiles(window, tiles, params, stats=stats)
+    n_whole, n_tiled = (int(np.sum(d.kind != "locomotive")) for d in (whole, tiled))
+    assert abs(n_tiled - n_whole) <= 2, (n_tiled, n_whole)

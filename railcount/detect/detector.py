@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import cv2
@@ -47,7 +48,7 @@ from railcount.detect.fill import FILL_CONTEXT, fill_probability, gap_fills
 from railcount.detect.frame import TrackFrame, along_across
 from railcount.detect.orientation import direction_peaks
 from railcount.detect.params import DetectorParams, to_px, working_scale
-from railcount.detect.prepare import Prepared, prepare
+from railcount.detect.prepare import Levels, Prepared, prepare
 from railcount.detect.regions import (
     MIN_SHARE,
     PIECE_SHARE,
@@ -77,7 +78,9 @@ from railcount.models import Detections, SceneWindow
 from railcount.runtime import shared_map
 
 
-def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detections:
+def detect(
+    window: SceneWindow, params: DetectorParams | None = None, *, stats: WindowStats | None = None
+) -> Detections:
     """Find the railcars in a window.
 
     Parameters
@@ -86,6 +89,9 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         Pixels clipped to a station (with a margin), with their GSD.
     params : DetectorParams, optional
         Defaults to ``DetectorParams()``.
+    stats : WindowStats, optional
+        For a tile of a larger window (:func:`~railcount.detect.tiles.detect_in_tiles`): the larger
+        window's stretch, haze, snow and track directions, used instead of the tile's own.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def detect(window: SceneWindow, params: DetectorParams | None = None) -> Detecti
         judged, the band strength of the run).
     """
     params = params or DetectorParams()
-    found = _candidates(window, params)
+    found = _candidates(window, params, stats=stats)
     dets, features, types = found.dets, found.features, found.types
     placed, beside = found.placed, found.beside
     if not len(dets):
@@ -296,6 +302,7 @@ def _candidates(
     params: DetectorParams | None = None,
     *,
     log: list[tuple[np.ndarray, float, np.ndarray]] | None = None,
+    stats: WindowStats | None = None,
 ) -> _Found:
     """Every candidate of every track frame (:class:`_Found`): :func:`candidates`, where each
     candidate's box goes, the :data:`~railcount.detect.fill.FILL_CONTEXT` rows, which candidates
@@ -308,7 +315,7 @@ def _candidates(
     positions (window pixels), direction and feature rows
     (:func:`roof_alternatives`).
     """
-    prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams())
+    prep, scale, gsd, params, directions, sun, regions = _set_up(window, params or DetectorParams(), stats)
     first = len(log) if log is not None else 0
     # (The roof model's fit, with ``log``, reads every direction the one-sided way.)
     reads = [bool(log is None and read_along(a, sun, gsd, params)) for a in directions]
@@ -485,15 +492,63 @@ def candidates_in_station(
     return dets.subset(keep), features[keep], types[keep]
 
 
-def _prepare(window: SceneWindow, scale: float, params: DetectorParams) -> Prepared:
-    """:func:`~railcount.detect.prepare.prepare` at ``scale``, with ``params``' haze correction."""
+def _prepare(
+    window: SceneWindow, scale: float, params: DetectorParams, levels: Levels | None = None
+) -> Prepared:
+    """:func:`~railcount.detect.prepare.prepare` at ``scale``, with ``params``' haze correction (or
+    ``levels``, a larger window's)."""
     return prepare(
-        window, scale=scale, haze_floor=params.haze_floor, haze_floor_ratio=params.haze_floor_ratio
+        window,
+        scale=scale,
+        haze_floor=params.haze_floor,
+        haze_floor_ratio=params.haze_floor_ratio,
+        levels=levels,
     )
 
 
+@dataclass(frozen=True, eq=False)
+class WindowStats:
+    """What the detector reads from a whole window before it looks for cars, for the tiles of a window
+    too large to count whole to read the same (:func:`~railcount.detect.tiles.window_stats`): each
+    tile's own would set its contrast, its haze and snow, and which track directions its frames
+    follow, by its part of the yard alone."""
+
+    levels: Levels
+    """The stretch, the haze and the snow share (:func:`~railcount.detect.prepare.prepare`)."""
+    peaks: list[tuple[float, float]]
+    """The track directions and their shares of the strongest
+    (:func:`~railcount.detect.orientation.direction_peaks`)."""
+    patched: list[bool]
+    """For each direction, whether it has a patch in the window (:func:`direction_patches`): a tile
+    with none of its own does not search a direction that has one elsewhere, as the whole window
+    would not have searched there."""
+
+
+def weakest_direction_share(params: DetectorParams) -> float:
+    """The least share of the strongest peak a track direction needs to be followed at all."""
+    weak = params.weak_direction_min_share if params.crop_frames else params.direction_min_share
+    return min(weak, params.direction_min_share)
+
+
+def direction_patches(
+    small: np.ndarray,
+    ok: np.ndarray,
+    gsd: float,
+    f: int,
+    shape: tuple[int, int],
+    peaks: list[tuple[float, float]],
+    params: DetectorParams,
+) -> list[list[np.ndarray]]:
+    """Each track direction's patches (:func:`~railcount.detect.regions.direction_regions`), a strong
+    direction's blocks held to :data:`~railcount.detect.regions.MIN_SHARE` and a weak one's to
+    ``params.weak_direction_block_share``."""
+    strong = [share >= params.direction_min_share for _, share in peaks]
+    least = [MIN_SHARE if k else params.weak_direction_block_share for k in strong]
+    return direction_regions(small, ok, gsd, f, shape, [a for a, _ in peaks], least)
+
+
 def _set_up(
-    window: SceneWindow, params: DetectorParams
+    window: SceneWindow, params: DetectorParams, stats: WindowStats | None = None
 ) -> tuple[Prepared, float, float, DetectorParams, list[float], SunPosition, list[np.ndarray | Piece | None]]:
     """What every track direction shares: the prepared bands, their scale and GSD, the
     parameters (with the snow ratio when the window is snow-covered), the track
@@ -501,9 +556,11 @@ def _set_up(
     sun, and the patch each frame is cut to
     (:func:`~railcount.detect.regions.direction_regions`; None: the whole window). With
     ``params.curve_pieces``, stretches of track off every direction (curves) follow, each a
-    :class:`~railcount.detect.regions.Piece` at its own direction."""
+    :class:`~railcount.detect.regions.Piece` at its own direction. With ``stats`` (a tile of a larger
+    window), the stretch, haze, snow share and track directions are the larger window's (and not
+    refined)."""
     scale = working_scale(window.gsd_m, params)
-    prep = _prepare(window, scale, params)
+    prep = _prepare(window, scale, params, stats.levels if stats is not None else None)
     gsd = window.gsd_m / scale
     if prep.snow_share >= params.snow_min_share:
         # Snow lights its own shadows with skylight: they sit at 0.40-0.50 of the
@@ -515,15 +572,17 @@ def _set_up(
             # flank, and the believed-neighbour rule would drop those that stand alone (0.6.11).
             neighbour_shadow=params.neighbour_shadow and params.neighbour_on_snow,
         )
-    weak = params.weak_direction_min_share if params.crop_frames else params.direction_min_share
-    peaks = direction_peaks(
-        prep.log_lum,
-        prep.data,
-        gsd,
-        max_directions=params.max_directions,
-        min_share=min(weak, params.direction_min_share),
-        refine=params.refine_directions,
-    )
+    if stats is not None:
+        peaks = stats.peaks
+    else:
+        peaks = direction_peaks(
+            prep.log_lum,
+            prep.data,
+            gsd,
+            max_directions=params.max_directions,
+            min_share=weakest_direction_share(params),
+            refine=params.refine_directions,
+        )
     directions = [a for a, _ in peaks]
     sun = window_sun(window)
     angles = list(directions)
@@ -531,14 +590,14 @@ def _set_up(
     if params.crop_frames and directions:
         # One frame per patch of each direction. A strong direction with no patch keeps the whole
         # window; a weak one (a branch, or a road's edges) is searched only where it has a patch.
-        # Where each direction's lines run is read from pixels of REGION_GSD_M or coarser.
+        # Where each direction's lines run is read from pixels of REGION_GSD_M or coarser. In a tile,
+        # a strong direction with patches elsewhere in the window and none here is not searched here.
         small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
-        strong = [share >= params.direction_min_share for _, share in peaks]
-        least = [MIN_SHARE if k else params.weak_direction_block_share for k in strong]
-        found = direction_regions(small, ok, gsd, f, prep.data.shape, angles, least)
+        found = direction_patches(small, ok, gsd, f, prep.data.shape, peaks, params)
+        elsewhere = stats.patched if stats is not None else [False] * len(peaks)
         patches: list[list[np.ndarray | None]] = [
-            list(ps) or ([None] if share >= params.direction_min_share else [])
-            for ps, (_, share) in zip(found, peaks, strict=True)
+            list(ps) or ([None] if share >= params.direction_min_share and not other else [])
+            for ps, (_, share), other in zip(found, peaks, elsewhere, strict=True)
         ]
         angles = [a for a, ps in zip(directions, patches, strict=True) for _ in ps]
         regions = [p for ps in patches for p in ps]

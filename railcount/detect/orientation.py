@@ -93,8 +93,43 @@ def direction_peaks(
     [(0, 1.0)]
     """
     hist, n, kept = _histogram(log_lum, valid, gsd_m, keep=refine)
+    picked, out, shares = _peaks(hist, n, max_directions, min_share, min_separation_deg)
+    if kept is not None:
+        bins, energy, where = kept
+        out = [_refine(a, b, bins, energy, where, log_lum.shape[1]) for a, b in zip(out, picked, strict=True)]
+    return list(zip(out, shares, strict=True))
+
+
+def peaks_of_histogram(
+    hist: np.ndarray,
+    n: int,
+    *,
+    max_directions: int = 2,
+    min_share: float = 0.45,
+    min_separation_deg: float = 20.0,
+) -> list[tuple[float, float]]:
+    """:func:`direction_peaks` of a gradient-energy histogram already made (:func:`direction_histogram`:
+    a window counted in tiles adds up its tiles' own), without the refinement.
+
+    >>> r, c = np.mgrid[0:200, 0:300]
+    >>> img, ok = np.sin((0.87 * r + 0.5 * c) / 3.0).astype(np.float32), np.ones((200, 300), bool)
+    >>> halves = [direction_histogram(img, ok, 0.5, own=(0, 200, c, c + 150)) for c in (0, 150)]
+    >>> whole = direction_histogram(img, ok, 0.5)
+    >>> bool(np.allclose(halves[0][0] + halves[1][0], whole[0])), halves[0][1] + halves[1][1] == whole[1]
+    (True, True)
+    >>> peaks_of_histogram(*whole) == direction_peaks(img, ok, 0.5)
+    True
+    """
+    _, out, shares = _peaks(hist, n, max_directions, min_share, min_separation_deg)
+    return list(zip(out, shares, strict=True))
+
+
+def _peaks(
+    hist: np.ndarray, n: int, max_directions: int, min_share: float, min_separation_deg: float
+) -> tuple[list[int], list[float], list[float]]:
+    """The picked bins, their directions (degrees, sub-bin) and their shares of the strongest peak."""
     if n < 100:
-        return []
+        return [], [], []
     # Circular smoothing with a Gaussian of 2 degrees.
     offsets = np.arange(-12, 13)
     kernel = np.exp(-0.5 * (offsets / 4.0) ** 2)
@@ -102,7 +137,7 @@ def direction_peaks(
     smooth = np.convolve(padded, kernel / kernel.sum(), mode="valid")
     order = np.argsort(smooth)[::-1]
     if not smooth[order[0]] > 0:
-        return []  # no gradient at all (a flat window): no direction
+        return [], [], []  # no gradient at all (a flat window): no direction
     picked: list[int] = []
     min_sep = int(min_separation_deg * N_BINS / 180.0)
     for b in order:
@@ -121,18 +156,43 @@ def direction_peaks(
         frac = 0.5 * (y0 - y2) / denom if denom != 0 else 0.0
         grad_dir = (b + frac) * 180.0 / N_BINS
         out.append(float((grad_dir + 90.0) % 180.0))
-    if kept is not None:
-        bins, energy, where = kept
-        out = [_refine(a, b, bins, energy, where, log_lum.shape[1]) for a, b in zip(out, picked, strict=True)]
-    return list(zip(out, shares, strict=True))
+    return picked, out, shares
 
 
 HISTOGRAM_ROWS = 128
 """Rows of the window each block of :func:`_histogram` contributes (before its halo)."""
 
 
+def histogram_halo(gsd_m: float) -> int:
+    """How many pixels around a pixel its gradient in :func:`direction_histogram` reads (and one spare).
+
+    >>> histogram_halo(0.3), histogram_halo(1.0)
+    (6, 5)
+    """
+    # OpenCV's float Gaussian reaches ceil(4 sigma) rows and the Sobel one more; the erosion's two
+    # are fewer. One row spare.
+    return int(np.ceil(4.0 * max(0.7, 0.3 / gsd_m))) + 2
+
+
+def direction_histogram(
+    log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, *, own: tuple[int, int, int, int] | None = None
+) -> tuple[np.ndarray, int]:
+    """The gradient-energy histogram of direction (:data:`N_BINS` bins over [0, 180)) of the window's
+    pixels and how many fed it, as :func:`direction_peaks` makes it; with ``own`` (rows ``own[0]:own[1]``,
+    columns ``own[2]:own[3]``), of those pixels only, the rest of the window giving their
+    neighbourhood: the histograms of tiles whose ``own`` parts cover a window once add up to the
+    window's (up to the float sums' order)."""
+    hist, n, _ = _histogram(log_lum, valid, gsd_m, own=own)
+    return hist, n
+
+
 def _histogram(
-    log_lum: np.ndarray, valid: np.ndarray, gsd_m: float, *, keep: bool = False
+    log_lum: np.ndarray,
+    valid: np.ndarray,
+    gsd_m: float,
+    *,
+    keep: bool = False,
+    own: tuple[int, int, int, int] | None = None,
 ) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
     """The gradient-energy histogram of direction (:data:`N_BINS` bins over [0, 180)) and how many
     pixels fed it; with ``keep``, also their bins, energies and flat window indices (for
@@ -146,25 +206,33 @@ def _histogram(
     the first time a process touches it).
     """
     sigma = max(0.7, 0.3 / gsd_m)
-    # OpenCV's float Gaussian reaches ceil(4 sigma) rows and the Sobel one more; the erosion's two
-    # are fewer. One row spare.
-    halo = int(np.ceil(4.0 * sigma)) + 2
+    halo = histogram_halo(gsd_m)
     rows = log_lum.shape[0]
     hist = np.zeros(N_BINS)
     n = 0
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     cross = np.ones((5, 5), np.uint8)
-    for y0 in range(0, rows, HISTOGRAM_ROWS):
-        y1 = min(rows, y0 + HISTOGRAM_ROWS)
+    first, last = (0, rows) if own is None else (own[0], own[1])
+    # With ``own``, the columns read reach the halo past its own (``keep`` is never asked with it).
+    c0, c1 = (
+        (0, log_lum.shape[1])
+        if own is None
+        else (max(0, own[2] - halo), min(log_lum.shape[1], own[3] + halo))
+    )
+    for y0 in range(first, last, HISTOGRAM_ROWS):
+        y1 = min(last, y0 + HISTOGRAM_ROWS)
         a, b = max(0, y0 - halo), min(rows, y1 + halo)
-        own = slice(y0 - a, y1 - a)
+        mine = slice(y0 - a, y1 - a)
         # Pixels next to the window's edge or nodata carry the mask's own edges.
-        inner = cv2.erode(np.ascontiguousarray(valid[a:b]).view(np.uint8), cross).view(bool)[own]
+        inner = cv2.erode(np.ascontiguousarray(valid[a:b, c0:c1]).view(np.uint8), cross).view(bool)[mine]
+        if own is not None:
+            inner[:, : own[2] - c0] = False
+            inner[:, own[3] - c0 :] = False
         if not inner.any():
             continue
-        blurred = cv2.GaussianBlur(log_lum[a:b], (0, 0), sigma)
-        gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)[own][inner]
-        gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)[own][inner]
+        blurred = cv2.GaussianBlur(np.ascontiguousarray(log_lum[a:b, c0:c1]), (0, 0), sigma)
+        gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)[mine][inner]
+        gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)[mine][inner]
         energy = gx * gx + gy * gy
         bins = gradient_bins(gx, gy, energy)
         hist += np.bincount(bins, weights=energy, minlength=N_BINS)

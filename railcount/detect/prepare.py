@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -44,6 +45,122 @@ class Prepared:
     snow_share: float = 0.0
 
 
+@dataclass(frozen=True)
+class Levels:
+    """What :func:`prepare` reads from a whole window's pixels before it stretches them, for the parts
+    of a window counted in tiles to be prepared alike (:func:`window_levels`)."""
+
+    stretch: tuple[float, float]
+    """The values stretched to 0 and 1 (the 0.5th and 99.5th percentiles of the valid values)."""
+    haze: float
+    """The haze taken off linear luminance (:func:`_haze_excess`; 0: none)."""
+    snow_share: float | None = None
+    """The share of the valid pixels that look like snow (:attr:`Prepared.snow_share`; None: each part's
+    own)."""
+
+
+FLOAT_BINS = 1 << 16
+"""Bins of the value histograms of pixels that are not 8- or 16-bit (:func:`level_counts`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class LevelCounts:
+    """Histograms of part of a window's working pixels that add up over parts (``+``), from which
+    :func:`window_levels` takes the whole window's :class:`Levels`."""
+
+    values: np.ndarray
+    """The values (8- or 16-bit: each one; else the centres of :data:`FLOAT_BINS` bins)."""
+    bands: np.ndarray
+    """How often each value occurs in the three bands of the valid pixels."""
+    lit_values: np.ndarray
+    """Linear luminance values (non-decreasing)."""
+    lit: np.ndarray
+    """How often each occurs over the pixels with data."""
+
+    def __add__(self, other: LevelCounts) -> LevelCounts:
+        return dataclasses.replace(self, bands=self.bands + other.bands, lit=self.lit + other.lit)
+
+
+def level_counts(
+    window: SceneWindow,
+    scale: float,
+    own: tuple[int, int, int, int],
+    span: tuple[float, float] | None = None,
+) -> LevelCounts:
+    """:class:`LevelCounts` of the pixels of ``window`` (averaged down to ``scale``, as :func:`prepare`
+    does) in rows ``own[0]:own[1]`` and columns ``own[2]:own[3]`` of the working grid. Pixels that are
+    not 8- or 16-bit are counted in :data:`FLOAT_BINS` bins over ``span`` (the whole window's range of
+    values: :func:`value_span`); their linear luminance in as many over [0, 1].
+
+    For 8- and 16-bit pixels :func:`window_levels` of one part covering the window gives what
+    :func:`prepare` finds, to the bit:
+
+    >>> rng = np.random.default_rng(3)
+    >>> from affine import Affine
+    >>> from rasterio.crs import CRS
+    >>> from shapely.geometry import box
+    >>> from railcount.models import Station
+    >>> px = rng.integers(40, 220, (60, 80, 3), dtype=np.uint8)
+    >>> w = SceneWindow(px, np.ones((60, 80), bool), np.ones((60, 80), bool), Affine(0.5, 0, 0, 0, -0.5, 0),
+    ...     CRS.from_epsg(32652), 0.5, "s", Station("s", box(0, 0, 1, 1)))
+    >>> levels = window_levels(level_counts(w, 1.0, (0, 60, 0, 80)), w.value_range, 0.11, 0.235)
+    >>> own, given = prepare(w, haze_floor=0.11, haze_floor_ratio=0.235), prepare(w, levels=levels)
+    >>> all(np.array_equal(getattr(own, k), getattr(given, k)) for k in ("rgb", "log_lum", "linear_lum"))
+    True
+    """
+    pix, data, valid = _working(window, scale)
+    part = np.s_[own[0] : own[1], own[2] : own[3]]
+    pix, data, valid = np.ascontiguousarray(pix[part]), data[part], valid[part]
+    if pix.dtype in (np.uint8, np.uint16):
+        top = int(np.iinfo(pix.dtype).max)
+        values = np.arange(top + 1, dtype=pix.dtype)
+        bands = sum(_counts(pix, k, valid, top + 1) for k in range(3))
+        by_sum = _counts(_band_sum(pix), 0, data, 3 * top + 1)
+        lit_values = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), window.value_range)
+        return LevelCounts(values, np.asarray(bands), lit_values, by_sum)
+    lo, hi = span if span is not None else window.value_range
+    hi = hi if hi > lo else lo + 1.0
+    edges = np.linspace(lo, hi, FLOAT_BINS + 1)
+    flat = pix.astype(np.float32).reshape(-1, 3)[valid.ravel()]
+    bands, _ = np.histogram(flat, bins=edges)
+    linear = _linear(band_mean(pix.astype(np.float32)), window.value_range)[data]
+    lit, lit_edges = np.histogram(linear, bins=FLOAT_BINS, range=(0.0, 1.0))
+    return LevelCounts(
+        0.5 * (edges[:-1] + edges[1:]), bands.astype(np.int64), 0.5 * (lit_edges[:-1] + lit_edges[1:]), lit
+    )
+
+
+def value_span(window: SceneWindow) -> tuple[float, float]:
+    """The least and the greatest valid value of the window's colour bands (for :func:`level_counts`)."""
+    pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
+    valid = window.valid[:, :, None]
+    if not window.valid.any():
+        return window.value_range
+    lo = float(np.min(pix, where=valid, initial=np.inf))
+    hi = float(np.max(pix, where=valid, initial=-np.inf))
+    return lo, hi
+
+
+def window_levels(
+    counts: LevelCounts,
+    value_range: tuple[float, float],
+    haze_floor: float | None,
+    haze_floor_ratio: float | None,
+) -> Levels:
+    """The :class:`Levels` :func:`prepare` would find in the pixels ``counts`` counted (the snow share is
+    left to the parts)."""
+    if counts.bands.any():
+        lo, hi = (float(v) for v in _percentiles_of_counts(counts.bands, counts.values, [0.5, 99.5]))
+    else:
+        lo, hi = value_range
+    haze = 0.0
+    if haze_floor is not None and counts.bands.any() and counts.lit.any():
+        floor, median = (float(v) for v in _percentiles_of_counts(counts.lit, counts.lit_values, [0.1, 50.0]))
+        dark_share = int(counts.lit[counts.lit_values < SHADOW_DARK * median].sum()) / int(counts.lit.sum())
+        haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
+    return Levels((lo, hi), haze)
+
+
 LOG_OFFSET = 0.08
 SHADOW_DARK = 0.45
 """A pixel below this share of its window's median linear luminance reads as shadow-dark."""
@@ -59,6 +176,7 @@ def prepare(
     scale: float = 1.0,
     haze_floor: float | None = None,
     haze_floor_ratio: float | None = None,
+    levels: Levels | None = None,
 ) -> Prepared:
     """Stretch the window to [0, 1] with robust percentiles of its valid pixels.
 
@@ -86,22 +204,15 @@ def prepare(
 
     8- and 16-bit pixels take a faster path to the same numbers
     (:func:`_prepare_integer`).
+
+    With ``levels`` (a window counted in tiles: :func:`window_levels`), the stretch, the haze removed
+    and the snow share are the whole window's, not this part's own, and ``haze_floor`` is not read.
     """
-    pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
-    data, valid = window.data, window.valid
-    if scale < 1.0:
-        rows, cols = data.shape
-        size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
-        if pix.dtype not in (np.uint8, np.uint16, np.float32):
-            pix = pix.astype(np.float32)
-        pix = cv2.resize(np.ascontiguousarray(pix), size, interpolation=cv2.INTER_AREA)
-        pix = pix.reshape(size[1], size[0], -1)
-        data = _resize_mask(data, size)
-        valid = _resize_mask(valid, size)
-    if pix.shape[2] == 1:
-        pix = np.repeat(pix, 3, axis=2)
+    pix, data, valid = _working(window, scale)
+    if levels is not None:
+        return _prepare_at(window, pix, data, valid, levels)
     if pix.dtype in (np.uint8, np.uint16):
-        return _prepare_integer(window, np.ascontiguousarray(pix), data, valid, haze_floor, haze_floor_ratio)
+        return _prepare_integer(window, pix, data, valid, haze_floor, haze_floor_ratio)
     # Percentiles of every valid value (np.compress gathers them several
     # times faster than a boolean index).
     pix = pix.astype(np.float32)
@@ -115,10 +226,59 @@ def prepare(
     if haze_floor is not None and sample.size:
         lit = linear[data]
         floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
-        linear = _dehaze(
-            linear, floor, float(np.mean(lit < SHADOW_DARK * median)), haze_floor, median, haze_floor_ratio
+        excess = _haze_excess(
+            floor, float(np.mean(lit < SHADOW_DARK * median)), haze_floor, median, haze_floor_ratio
         )
+        linear = _remove_haze(linear, excess)
     return _finish(rgb, linear, data, valid)
+
+
+def _working(window: SceneWindow, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The window's colour bands (rows, cols, 3; a single band repeated), data and valid masks, averaged
+    down to ``scale`` (see :func:`prepare`)."""
+    pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
+    data, valid = window.data, window.valid
+    if scale < 1.0:
+        rows, cols = data.shape
+        size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+        if pix.dtype not in (np.uint8, np.uint16, np.float32):
+            pix = pix.astype(np.float32)
+        pix = cv2.resize(np.ascontiguousarray(pix), size, interpolation=cv2.INTER_AREA)
+        pix = pix.reshape(size[1], size[0], -1)
+        data = _resize_mask(data, size)
+        valid = _resize_mask(valid, size)
+    if pix.shape[2] == 1:
+        pix = np.repeat(pix, 3, axis=2)
+    return np.ascontiguousarray(pix), data, valid
+
+
+def working_valid(window: SceneWindow, scale: float) -> np.ndarray:
+    """The window's valid pixels on the working grid of ``scale`` (as :func:`prepare` averages it down)."""
+    if scale >= 1.0:
+        return window.valid
+    rows, cols = window.shape
+    return _resize_mask(window.valid, (max(1, round(cols * scale)), max(1, round(rows * scale))))
+
+
+def _prepare_at(
+    window: SceneWindow, pix: np.ndarray, data: np.ndarray, valid: np.ndarray, levels: Levels
+) -> Prepared:
+    """:func:`prepare` of working pixels with a whole window's ``levels``."""
+    lo, hi = levels.stretch
+    if pix.dtype in (np.uint8, np.uint16):
+        top = int(np.iinfo(pix.dtype).max)
+        table = _stretch(np.arange(top + 1, dtype=np.float32), lo, hi)
+        rgb = cv2.LUT(pix, table) if pix.dtype == np.uint8 else table[pix]
+        total = _band_sum(pix)
+        linear = _linear(np.divide(total, np.float32(3.0), out=total), window.value_range)
+    else:
+        pix = pix.astype(np.float32)
+        rgb = _stretch(pix, lo, hi)
+        linear = _linear(band_mean(pix), window.value_range)
+    prep = _finish(rgb, _remove_haze(linear, levels.haze), data, valid)
+    if levels.snow_share is None:
+        return prep
+    return dataclasses.replace(prep, snow_share=levels.snow_share)
 
 
 def _prepare_integer(
@@ -159,7 +319,7 @@ def _prepare_integer(
         floor, median = (float(v) for v in _percentiles_of_counts(by_sum, lit_of_sum, [0.1, 50.0]))
         # np.mean of the comparison: a count over the number of data pixels (both exact).
         dark_share = int(by_sum[lit_of_sum < SHADOW_DARK * median].sum()) / int(by_sum.sum())
-        linear = _dehaze(linear, floor, dark_share, haze_floor, median, haze_floor_ratio)
+        linear = _remove_haze(linear, _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio))
     return _finish(rgb, linear, data, valid)
 
 
@@ -178,15 +338,15 @@ def _linear(mean: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
     return np.clip(mean, 0.0, 1.0, out=mean)
 
 
-def _dehaze(
-    linear: np.ndarray,
+def _haze_excess(
     floor: float,
     dark_share: float,
     haze_floor: float,
     median: float,
     floor_ratio: float | None,
-) -> np.ndarray:
-    """Linear luminance corrected for haze when the window looks hazy (see :func:`prepare`).
+) -> float:
+    """The haze to take off linear luminance when the window looks hazy (see :func:`prepare`); 0 when
+    it does not.
 
     Haze adds light to every pixel, shadows included, so cast shadows stop
     looking dark. Clear scenes' darkest pixels (deep shadow) sit below
@@ -206,12 +366,20 @@ def _dehaze(
     """
     excess = floor - haze_floor
     if excess <= 0 or dark_share >= HAZE_MAX_DARK_SHARE:
-        return linear  # not hazy
+        return 0.0  # not hazy
     if floor_ratio is not None and floor >= SHADOW_DARK * median:
         # (floor - v) / (median - v) = floor_ratio
         excess = (floor - floor_ratio * median) / (1.0 - floor_ratio)
         if excess <= 0:
-            return linear
+            return 0.0
+    return float(excess)
+
+
+def _remove_haze(linear: np.ndarray, excess: float) -> np.ndarray:
+    """Linear luminance with the haze ``excess`` (:func:`_haze_excess`) taken off and the rest rescaled
+    (``linear`` itself when there is none)."""
+    if excess <= 0:
+        return linear
     return np.clip((linear - np.float32(excess)) * np.float32(1.0 / (1.0 - excess)), 0.0, 1.0)
 
 
@@ -242,11 +410,18 @@ def _snow_share(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> float
     generated snow scenes 77-88 % of the pixels, on the clear scenes (the
     bundled samples, Muttenz's concrete and ballast, Joplin) 2-23 %.
     """
+    grey, n_valid = snow_counts(rgb, linear, valid)
+    return grey / n_valid if n_valid else 0.0
+
+
+def snow_counts(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> tuple[int, int]:
+    """The pixels :func:`_snow_share` looks at that look like snow, and how many it looks at (those of
+    ``valid``, on every other row and column)."""
     # Every other row and column is plenty for a share, and four times cheaper.
     rgb, linear, valid = rgb[::2, ::2], linear[::2, ::2], valid[::2, ::2]
     n_valid = np.count_nonzero(valid)
     if not n_valid:
-        return 0.0
+        return 0, 0
     # Only bright pixels can be snow: their colour alone is looked at (on clear
     # scenes a few of them, gathered from the strided views instead of whole bands).
     rows, cols = np.divmod(np.flatnonzero((linear > SNOW_MIN_LUM) & valid), valid.shape[1])
@@ -254,7 +429,7 @@ def _snow_share(rgb: np.ndarray, linear: np.ndarray, valid: np.ndarray) -> float
     top = np.maximum(np.maximum(colour[:, 0], colour[:, 1]), colour[:, 2])
     bottom = np.minimum(np.minimum(colour[:, 0], colour[:, 1]), colour[:, 2])
     grey = (top - bottom) < np.float32(SNOW_MAX_SATURATION) * np.maximum(top, np.float32(1e-3))
-    return float(np.count_nonzero(grey) / n_valid)
+    return int(np.count_nonzero(grey)), int(n_valid)
 
 
 def _counts(image: np.ndarray, channel: int, mask: np.ndarray, n: int) -> np.ndarray:

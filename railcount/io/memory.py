@@ -5,7 +5,7 @@ footprint) makes a window of hundreds of megapixels at 0.3 m. The detector
 needs memory in proportion, and past what the machine has free the operating
 system first swaps, then kills the process with no word of why. So the loader
 estimates the need first. A window that does not fit whole is counted in tiles that do
-(:func:`plan_tiles`, since session 68; ``railcount.pipeline.tile_windows``), and one that does not
+(:func:`plan_tiles`, since session 68; ``railcount.detect.tiles.tile_windows``), and one that does not
 fit even so is refused with a one-line error that says what to do; a batch records that scene as
 failed and goes on.
 
@@ -219,8 +219,8 @@ MAX_TILES = 64
 
 MIN_TILE_M = 250.0
 """A tile's share of the window is at least this long (ground metres) on a side the window is cut
-along: a smaller tile would be mostly overlap, and its own contrast stretch and track directions would
-rest on too little ground (``benchmarks/tiles.py``)."""
+along: a smaller tile would be mostly overlap, so read twice over for little (the curve pieces and
+the regions of each track direction are still found per tile; ``benchmarks/tiles.py``)."""
 
 
 def plan_tiles(height: int, width: int, gsd_m: float, free: int | None = None) -> tuple[int, int] | None:
