@@ -197,11 +197,11 @@ def tiled_caution(station: str, grid: tuple[int, int], need_bytes: int, free_byt
         return ""
     return (
         f"{station}: the window {TILED_PHRASE}, {rows} x {cols}, as a count of it whole would need "
-        f"about {gb_text(need_bytes)} of memory where {gb_text(free_bytes)} is free; each car "
-        f"is counted in the tile that holds its centre, each tile reading {TILE_OVERLAP_M:.0f} m past "
-        "its share and reading the whole window's contrast and track directions, so no car is counted "
-        "twice, but a tile sees less of the yard around a car near a seam: check the boxes along the "
-        "seams on the overlay, or count on a machine with more memory"
+        f"about {gb_text(need_bytes)} of memory where {gb_text(free_bytes)} is free; every tile reads "
+        f"{TILE_OVERLAP_M:.0f} m past its share with the whole window's contrast and track directions, "
+        "and each car is counted once, by the tile that holds its centre, but the count can differ from "
+        "a whole one by a few cars: check the boxes along the seams on the overlay, or count on a "
+        "machine with more memory"
     )
 
 

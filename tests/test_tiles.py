@@ -188,10 +188,10 @@ def _same_as_whole(window, grid, *, exact=True):
     """Each tile of ``window`` prepared with :func:`window_stats` against the whole window prepared: the
     same pixels (to the bit with ``exact``), the same snow share within a hair (its every other pixel
     falls otherwise in a tile), and the same track directions."""
-    from railcount.detect.detector import _prepare, direction_patches, weakest_direction_share
+    from railcount.detect.detector import _prepare, direction_patches, near_station, weakest_direction_share
     from railcount.detect.orientation import direction_peaks
     from railcount.detect.params import DetectorParams, working_scale
-    from railcount.detect.regions import REGION_GSD_M, coarse
+    from railcount.detect.regions import REGION_GSD_M, coarse, curve_pieces
     from railcount.detect.tiles import window_stats
 
     params = DetectorParams()
@@ -225,6 +225,31 @@ def _same_as_whole(window, grid, *, exact=True):
     small, ok, f = coarse(whole.log_lum, whole.data, window.gsd_m, REGION_GSD_M)
     found = direction_patches(small, ok, window.gsd_m, f, whole.data.shape, want, params)
     assert stats.patched == [bool(ps) for ps in found]
+    # The patches and curve pieces the tiles search are the window's, moved into each tile's pixels.
+    assert stats.patches is not None and stats.pieces is not None
+    assert [len(ps) for ps in stats.patches] == [len(ps) for ps in found]
+    for mine, theirs in zip(stats.patches, found, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
+    near = near_station(window, small)
+    pieces = curve_pieces(small, ok, window.gsd_m, f, whole.data.shape, [a for a, _ in want], near)
+    assert [(p.angle_deg, p.cells.sum()) for p in stats.pieces] == [
+        (p.angle_deg, p.cells.sum()) for p in pieces
+    ]
+    for t in tiles:
+        (top, left), (rows, cols) = t.offset, t.shape
+        moved = stats.in_tile(left, top, cols, rows)
+        assert moved.pieces is not None and moved.patches is not None
+        meets = [
+            p
+            for p in stats.pieces
+            if (p.corners.min(axis=0) < [left + cols, top + rows]).all()
+            and (p.corners.max(axis=0) >= [left, top]).all()
+        ]
+        assert len(moved.pieces) == len(meets)
+        for p, q in zip(meets, moved.pieces, strict=True):
+            assert np.array_equal(q.corners, p.corners - [left, top])
+            cells = np.argwhere(p.cells)[:, ::-1] * p.cell_px + 0.5 * p.cell_px  # a point in each cell
+            assert q.owns(cells - [left, top]).all()
     return stats
 
 

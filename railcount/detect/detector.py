@@ -522,6 +522,31 @@ class WindowStats:
     """For each direction, whether it has a patch in the window (:func:`direction_patches`): a tile
     with none of its own does not search a direction that has one elsewhere, as the whole window
     would not have searched there."""
+    patches: list[list[np.ndarray]] | None = None
+    """Each direction's patches in the window (with ``params.crop_frames``), in the working pixels of
+    the window or, after :meth:`in_tile`, of a tile: a tile searches where the whole window would (its
+    own blocks' energy is judged against the window's, not the tile's)."""
+    pieces: list[Piece] | None = None
+    """The window's curve pieces (with ``params.curve_pieces``), as ``patches``."""
+
+    def in_tile(self, x0: float, y0: float, cols: int, rows: int) -> WindowStats:
+        """These statistics for the tile whose working pixels start at the window's working (``x0``,
+        ``y0``) and are ``cols`` x ``rows``: the patches and pieces moved into its pixels, those that
+        miss it left out."""
+
+        def meets(points: np.ndarray) -> bool:
+            lo, hi = points.min(axis=0), points.max(axis=0)
+            return bool(lo[0] < cols and hi[0] >= 0 and lo[1] < rows and hi[1] >= 0)
+
+        shift = np.array([x0, y0], float)
+        patches = None
+        if self.patches is not None:
+            moved = [[np.asarray(p, float) - shift for p in ps] for ps in self.patches]
+            patches = [[p for p in ps if len(p) and meets(p)] for ps in moved]
+        pieces = None
+        if self.pieces is not None:
+            pieces = [q for q in (p.moved(x0, y0) for p in self.pieces) if meets(q.corners)]
+        return dataclasses.replace(self, patches=patches, pieces=pieces)
 
 
 def weakest_direction_share(params: DetectorParams) -> float:
@@ -593,7 +618,10 @@ def _set_up(
         # Where each direction's lines run is read from pixels of REGION_GSD_M or coarser. In a tile,
         # a strong direction with patches elsewhere in the window and none here is not searched here.
         small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
-        found = direction_patches(small, ok, gsd, f, prep.data.shape, peaks, params)
+        if stats is not None and stats.patches is not None:
+            found = stats.patches
+        else:
+            found = direction_patches(small, ok, gsd, f, prep.data.shape, peaks, params)
         elsewhere = stats.patched if stats is not None else [False] * len(peaks)
         patches: list[list[np.ndarray | None]] = [
             list(ps) or ([None] if share >= params.direction_min_share and not other else [])
@@ -602,8 +630,11 @@ def _set_up(
         angles = [a for a, ps in zip(directions, patches, strict=True) for _ in ps]
         regions = [p for ps in patches for p in ps]
         if params.curve_pieces:
-            near = _near_station(window, small)
-            pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near)
+            if stats is not None and stats.pieces is not None:
+                pieces = stats.pieces
+            else:
+                near = near_station(window, small)
+                pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near)
             angles += [p.angle_deg for p in pieces]
             regions += pieces
     return prep, scale, gsd, params, angles, sun, regions
@@ -654,7 +685,7 @@ PIECE_REACH_M = 10.0
 stand on a track just outside)."""
 
 
-def _near_station(window: SceneWindow, small: np.ndarray) -> np.ndarray:
+def near_station(window: SceneWindow, small: np.ndarray) -> np.ndarray:
     """Where ``small`` (the window resampled to a coarser grid) lies within :data:`PIECE_REACH_M` of the
     station polygon."""
     rows, cols = small.shape

@@ -188,21 +188,41 @@ class Piece:
         The grid of cells it owns (its own, grown by one cell).
     cell_px : int
         Window pixels per cell side.
+    origin : (float, float)
+        The window (x, y) where its grid of cells starts: (0, 0), but for a piece of a larger window
+        moved into a tile of it (:meth:`moved`).
     """
 
     angle_deg: float
     corners: np.ndarray
     cells: np.ndarray
     cell_px: int
+    origin: tuple[float, float] = (0.0, 0.0)
 
     def owns(self, xy: np.ndarray) -> np.ndarray:
         """Whether each window (x, y) point, shape (n, 2), lies in the piece's cells."""
-        ij = np.floor(np.asarray(xy, float).reshape(-1, 2) / self.cell_px).astype(np.int64)
+        at = np.asarray(xy, float).reshape(-1, 2) - np.asarray(self.origin, float)
+        ij = np.floor(at / self.cell_px).astype(np.int64)
         rows, cols = self.cells.shape
         inside = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
         out = np.zeros(len(ij), bool)
         out[inside] = self.cells[ij[inside, 1], ij[inside, 0]]
         return out
+
+    def moved(self, dx: float, dy: float) -> Piece:
+        """The same piece in a part of its window whose (0, 0) is the window's (``dx``, ``dy``).
+
+        >>> p = Piece(30.0, np.array([[40.0, 40.0], [80.0, 60.0]]), np.eye(4, dtype=bool), 20)
+        >>> q = p.moved(30.0, 10.0)
+        >>> q.corners.tolist(), bool(p.owns([[45, 45]])[0]), bool(q.owns([[15, 35]])[0])
+        ([[10.0, 30.0], [50.0, 50.0]], True, True)
+        """
+        shift = np.array([dx, dy], float)
+        return dataclasses.replace(
+            self,
+            corners=np.asarray(self.corners, float) - shift,
+            origin=(self.origin[0] - dx, self.origin[1] - dy),
+        )
 
 
 def curve_pieces(

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from affine import Affine
 
-from railcount.detect.detector import WindowStats, detect, direction_patches, weakest_direction_share
+from railcount.detect.detector import (
+    WindowStats,
+    detect,
+    direction_patches,
+    near_station,
+    weakest_direction_share,
+)
 from railcount.detect.orientation import N_BINS, direction_histogram, histogram_halo, peaks_of_histogram
 from railcount.detect.params import DetectorParams, working_scale
 from railcount.detect.prepare import (
@@ -31,7 +37,7 @@ from railcount.detect.prepare import (
     window_levels,
     working_valid,
 )
-from railcount.detect.regions import REGION_GSD_M, coarse
+from railcount.detect.regions import REGION_GSD_M, Piece, coarse, curve_pieces
 from railcount.io.memory import TILE_OVERLAP_M
 from railcount.models import Detections, SceneWindow
 
@@ -182,11 +188,17 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
         hist, n, max_directions=params.max_directions, min_share=weakest_direction_share(params)
     )
     patched = [False] * len(peaks)
+    found: list[list[np.ndarray]] | None = None
+    pieces: list[Piece] | None = None
     if params.crop_frames and peaks:
         small, ok = (np.concatenate(parts) for parts in zip(*smalls, strict=True))
-        found = direction_patches(small, ok, gsd, f, (working_rows, working_cols), peaks, params)
+        shape = (working_rows, working_cols)
+        found = direction_patches(small, ok, gsd, f, shape, peaks, params)
         patched = [bool(ps) for ps in found]
-    return WindowStats(Levels(levels.stretch, levels.haze, snow), peaks, patched)
+        if params.curve_pieces:
+            directions = [a for a, _ in peaks]
+            pieces = curve_pieces(small, ok, gsd, f, shape, directions, near_station(window, small))
+    return WindowStats(Levels(levels.stretch, levels.haze, snow), peaks, patched, found, pieces)
 
 
 def _working_shape(shape: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -204,9 +216,11 @@ def detect_in_tiles(
     the tile's share, in the whole window's pixels: each car is counted once, by the tile that holds
     its centre."""
     stats = stats if stats is not None else window_stats(window, params)
+    scale = working_scale(window.gsd_m, params)
     parts = []
     for t in tiles:
-        dets = detect(t.cut(window), params, stats=stats)
+        (top, left), (rows, cols) = t.offset, _working_shape(t.shape, scale)
+        dets = detect(t.cut(window), params, stats=stats.in_tile(left * scale, top * scale, cols, rows))
         if not len(dets):
             continue
         center = dets.center + np.array(t.offset, float)
