@@ -5,8 +5,10 @@ Usage:  python benchmarks/tiles.py [--suite tuned] [--realism v1|v2|generic] [--
 
 Since session 68 a station's window too large to count whole in the memory free is counted in tiles
 (``railcount.detect.tiles.tile_windows``): each tile reaches 60 m past its share of the window, and each
-car is counted by the tile that holds its centre. The tiles set their own contrast and find their
-own track directions, so the count can differ from the whole window's. This script counts each
+car is counted by the tile that holds its centre. Since session 69 the tiles read the whole window's
+contrast, haze, snow, track directions, patches and curve pieces first
+(``railcount.detect.tiles.window_stats``), but each track frame still chooses its shadow side and is
+resampled from its own origin, so the count can differ from the whole window's. This script counts each
 chosen generated scene (from the benchmark cache, generated if missing) whole and cut into each of
 ``--grids`` (rows x cols; the longer side of the window is cut into the cols), whatever the memory,
 and prints per GSD and grid the weighted absolute error against the truth (sum |count - truth| / sum
@@ -60,8 +62,8 @@ def counted(window: SceneWindow, grid: tuple[int, int], truth: np.ndarray) -> tu
 
     from railcount.detect.detector import detect
     from railcount.detect.params import DetectorParams
-    from railcount.evaluate import match_centres
     from railcount.detect.tiles import detect_in_tiles, tile_windows
+    from railcount.evaluate import match_centres
 
     cv2.setNumThreads(1)
     rows, cols = grid
