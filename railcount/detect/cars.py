@@ -274,7 +274,9 @@ def band_strength(
     side = (
         shadow_side
         if side_is_known
-        else choose_side(maps.side_sums(valid), shadow_side, decide=not params.edged_fallback)
+        else choose_side(
+            maps.side_sums(valid), shadow_side, ratio=params.side_ratio, decide=not params.edged_fallback
+        )
     )
     if side is None:
         return maps.edged(), None

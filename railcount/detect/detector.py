@@ -610,6 +610,8 @@ def _set_up(
         )
     directions = [a for a, _ in peaks]
     sun = window_sun(window)
+    if sun.assumed_time and params.assumed_side_ratio is not None:
+        params = dataclasses.replace(params, side_ratio=params.assumed_side_ratio)
     angles = list(directions)
     regions: list[np.ndarray | Piece | None] = [None] * len(directions)
     if params.crop_frames and directions:

@@ -116,6 +116,18 @@ class DetectorParams:
         car are read (0.8 m until detector 0.5.2). In dense yards a wider
         flank reaches the neighbouring car's shadow: at 0.5 m it rounded to
         two pixels (1.0 m).
+    side_ratio : float
+        How clear a track frame's own evidence of lit car bodies must be to overrule the side the sun
+        gives its shadows: the weaker side's squared evidence at most this share of the stronger's
+        (:func:`~railcount.detect.cars.choose_side`; 0.8 and 1.0 for every scene were measured worse
+        in session 8).
+    assumed_side_ratio : float or None
+        ``side_ratio`` where the sun's time of day is assumed (a date only); None: ``side_ratio``. A
+        switch, off: at 0.8 the Joplin lot reads 0-2 false railcars with any margin around its
+        station (11-16 with margins other than the default 25 m) and the real scenes made coarser
+        as before or better, but generated yards counted with their date alone, drawn near the
+        assumed hour, read some frames on the wrong side (tuned plain 600-639: F1 0.92 -> 0.86;
+        session 69, ``benchmarks/margins.py``, ``benchmarks/untimed.py``).
     edged_fallback : bool
         Where no shadow side can be told (the sun along the tracks, or the
         acquisition time unknown and the lit bodies not clearly on one
@@ -438,6 +450,8 @@ class DetectorParams:
     along_smooth_m: float = 2.5
     flank_width_m: float = 0.5
     edged_fallback: bool = False
+    side_ratio: float = 0.6
+    assumed_side_ratio: float | None = None
     min_side_contrast: float = 0.2
     shadow_ratio: float = 0.45
     sunlit_reach_m: float = 4.0

@@ -234,7 +234,7 @@ def frame_evidence(
         blocks.append(Block(rows=rows, cols=cols, own=own, maps=kept))
     if not blocks:
         return np.zeros(data.shape, np.float32), None
-    side = choose_side(sums, shadow_side, decide=not params.edged_fallback)
+    side = choose_side(sums, shadow_side, ratio=params.side_ratio, decide=not params.edged_fallback)
     if side is None:
         return StripMap(blocks, "edged", data.shape, strip_rows).to_frame(), None
     strength = StripMap(blocks, f"strength_{side}", data.shape, strip_rows).to_frame()
