@@ -164,7 +164,7 @@ def test_the_python_interface_draws_the_same_seams(tmp_path, monkeypatch):
 def test_in_a_real_memory_group_a_window_too_large_whole_is_counted_in_tiles(tmp_path):
     """A 4002 x 1502 px window at 0.3 m (the speed benchmark's: the 0.3 m sample beside its mirror
     image), which needs about 0.66 GB whole, in real memory cgroups: in 600 MB, refused before session
-    68, now counted in tiles within the group (measured: 1 x 3 tiles, a peak of 348 MB; 352 MB since the
+    68, now counted in tiles within the group (measured: 1 x 3 tiles, a peak of 348 MB; 356 MB since the
     tiles read the whole window's levels first, session 69), exit 0, the
     caution on stderr; in 450 MB, where even tiles do not fit, refused in one line (a first version of
     the tiling counted it whole there, and the kernel killed it, exit 137)."""
