@@ -7,11 +7,12 @@ A station's window is its polygon's bounding box and a margin (25 m by default, 
 changes with the margin, and only cars whose centre lies in the polygon are counted, but the
 detector makes some decisions over its whole window: each track frame chooses the side its cars'
 shadows fall on from the window's evidence where that evidence is clear, and from the sun where it
-is not. This script counts the real scenes of ``../shared/real`` (Muttenz west against its 43
-wagons, the Joplin rail line and parking lot against none) with each margin of ``--margins``,
-twice: as their files give the time (a date only, so the sun is assumed at 10:30 local solar time),
-and with the shadows' bearing read off the image (``--shadows-toward``: Muttenz 28 degrees, Joplin
-75). Each row gives the railcars counted at each margin, and for Muttenz the true wagons found
+is not. This script counts the four bundled samples (their files give the time; against their truth)
+and the real scenes of ``../shared/real`` (Muttenz west against its 43 wagons, the Joplin rail line
+and parking lot against none) with each margin of ``--margins``; the real scenes twice: as their
+files give the time (a date only, so the sun is assumed at 10:30 local solar time), and with the
+shadows' bearing read off the image (``--shadows-toward``: Muttenz 28 degrees, Joplin 75). Each row
+gives the railcars counted at each margin and, where there is a truth, the true cars found
 (centres within half a car length).
 
 Session 69 found the Joplin lot's 0 true at the default margin only (docs/loader.md, *Tiles read
@@ -29,6 +30,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import REAL_CASES, SHARED_REAL, add_set_argument, params_of, parse_overrides
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
+SAMPLE_CASES = tuple(
+    (tif.stem, tif, SAMPLES / "tumangang_station.geojson", tif.with_suffix(".truth.geojson"))
+    for tif in sorted(SAMPLES.glob("tumangang_*.tif"))
+)
+"""The bundled samples, as :data:`REAL_CASES` lists the real scenes (paths here are absolute)."""
 
 BEARINGS = {"muttenz west": 28.0, "joplin rail": 75.0, "joplin lot": 75.0}
 """The compass bearing each scene's shadows point to, read off the image (as benchmarks/untimed.py)."""
@@ -63,6 +71,7 @@ def counted(case: tuple, margin: float, bearing: float | None, params) -> tuple[
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the assumed sun's warning is what this table is about
         (window,) = read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / station), margin_m=margin)
+        # (a sample's paths are absolute: SHARED_REAL / an absolute path is that path)
         if bearing is not None:
             window = dataclasses.replace(window, shadows_toward_deg=bearing)
         found = detect(window, params)
@@ -79,21 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     add_set_argument(ap)
     args = ap.parse_args(argv)
     params = params_of(parse_overrides(args.set, ap))
-    if not SHARED_REAL.is_dir():
-        print(f"(real scenes skipped: {SHARED_REAL} not found)")
-        return 0
-    head = f"{'scene':<14}{'sun':<10}{'truth':>6}  " + "".join(f"{f'{m:g} m':>9}" for m in args.margins)
+    head = f"{'scene':<26}{'sun':<10}{'truth':>6}  " + "".join(f"{f'{m:g} m':>9}" for m in args.margins)
     print("railcars counted (true cars found) with each margin read around the station")
     print(head)
     print("-" * len(head))
-    for case in REAL_CASES:
-        name = case[0]
-        for label, bearing in (("assumed", None), (f"{BEARINGS[name]:g} deg", BEARINGS[name])):
-            cells, truth = [], 0
-            for m in args.margins:
-                n, hit, truth = counted(case, m, bearing, params)
-                cells.append(f"{n}" if hit is None else f"{n} ({hit})")
-            print(f"{name:<14}{label:<10}{truth:>6}  " + "".join(f"{c:>9}" for c in cells), flush=True)
+    rows = [(case, "time", None) for case in SAMPLE_CASES]
+    if SHARED_REAL.is_dir():
+        for case in REAL_CASES:
+            bearing = BEARINGS[case[0]]
+            rows += [(case, "assumed", None), (case, f"{bearing:g} deg", bearing)]
+    for case, label, bearing in rows:
+        cells, truth = [], 0
+        for m in args.margins:
+            n, hit, truth = counted(case, m, bearing, params)
+            cells.append(f"{n}" if hit is None else f"{n} ({hit})")
+        print(f"{case[0]:<26}{label:<10}{truth:>6}  " + "".join(f"{c:>9}" for c in cells), flush=True)
+    if not SHARED_REAL.is_dir():
+        print(f"(real scenes skipped: {SHARED_REAL} not found)")
     return 0
 
 

@@ -37,3 +37,4 @@ def test_each_margin_reads_the_window_the_loader_reads(shared_real, capsys):
     assert main(["--margins", "25"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len([line for line in out if line.startswith(("muttenz", "joplin"))]) == 6
+    assert len([line for line in out if line.startswith("tumangang_")]) == 4
