@@ -190,14 +190,14 @@ def tiled_caution(station: str, grid: tuple[int, int], need_bytes: int, free_byt
     >>> tiled_caution("Yard", (2, 3), 3_100_000_000, 2_000_000_000)[:64]
     'Yard: the window was counted in tiles, 2 x 3, as a count of it w'
     """
-    from railcount.io.memory import TILE_OVERLAP_M, gb_text
+    from railcount.io.memory import TILE_OVERLAP_M, gb_text, room_words
 
     rows, cols = grid
     if rows * cols <= 1:
         return ""
     return (
         f"{station}: the window {TILED_PHRASE}, {rows} x {cols}, as a count of it whole would need "
-        f"about {gb_text(need_bytes)} of memory where {gb_text(free_bytes)} is free; every tile reads "
+        f"about {gb_text(need_bytes)} of memory where {room_words(free_bytes)}; every tile reads "
         f"{TILE_OVERLAP_M:.0f} m past its share with the whole window's contrast and track directions, "
         "and each car is counted once, by the tile that holds its centre, but the count can differ from "
         "a whole one by a few cars: check the boxes along the seams on the overlay, or count on a "

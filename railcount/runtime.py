@@ -65,6 +65,24 @@ def reuse_freed_memory() -> bool:
     return _applied
 
 
+def release_freed_memory() -> bool:
+    """Give the memory this process has freed but kept (:func:`reuse_freed_memory`) back to the
+    operating system (glibc's ``malloc_trim``); True when some was. For a window about to be planned
+    in a process that has counted others: what it kept is memory the window may use, but the memory
+    free, as the system and a control group report it, does not include it. A no-op returning False
+    off glibc."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return bool(trim(0))
+
+
 SMALL_PAGES_MAX_WINDOWS = 12
 """A process that will count more windows than this keeps numpy's huge pages (:func:`pages_for`).
 

@@ -32,6 +32,7 @@ from railcount.errors import (
     RailcountError,
     TooCoarseError,
     UsageError,
+    WindowTooLargeError,
 )
 from railcount.io.sources import is_url
 from railcount.models import Station
@@ -123,11 +124,13 @@ def _windows(tasks: Sequence[SceneTask]) -> int:
     return sum(len(t.stations) for t in tasks)
 
 
-def _init_worker(windows: int, parent: int | None = None) -> None:
+def _init_worker(windows: int, parent: int | None = None, workers: int = 1) -> None:
     """Set a batch worker up to count about ``windows`` windows: dying with the batch's process
     ``parent`` (:func:`die_with_parent`), one thread each, freed memory kept, small pages when that
-    is few (:func:`~railcount.runtime.pages_for`), and no helper process of its own (the workers
-    already keep the cores busy; a forked worker would inherit the setting)."""
+    is few (:func:`~railcount.runtime.pages_for`), no helper process of its own (the workers
+    already keep the cores busy; a forked worker would inherit the setting), and its share of the
+    memory free among the pool's ``workers`` (:func:`~railcount.io.memory.share_memory`)."""
+    from railcount.io.memory import share_memory
     from railcount.runtime import helper_process, pages_for, tune_memory
 
     if parent is not None:
@@ -136,6 +139,7 @@ def _init_worker(windows: int, parent: int | None = None) -> None:
     tune_memory()
     pages_for(windows)
     helper_process(False)
+    share_memory(workers)
 
 
 def die_with_parent(parent: int) -> None:
@@ -268,9 +272,25 @@ def count_task(
             )
         except TooCoarseError as exc:  # not a failure: no later run would count it either
             out.append(_failed(st.name, str(exc), time.perf_counter() - t0) | {"status": "skipped"})
+        except WindowTooLargeError as exc:  # in a worker's share of the memory: the pool counts it alone
+            alone = {ALONE: True} if memory_shared() else {}
+            out.append(_failed(st.name, describe(exc), time.perf_counter() - t0) | alone)
         except Exception as exc:  # one bad scene must not stop the batch
             out.append(_failed(st.name, describe(exc), time.perf_counter() - t0))
     return out
+
+
+ALONE = "alone"
+"""An outcome's key (never stored) for a station refused for lack of memory in a worker that shares the
+memory with others (:func:`~railcount.io.memory.share_memory`): :func:`_run_pool` counts that scene
+again once the pool is done, in a pool of one worker that has all of it."""
+
+
+def memory_shared() -> bool:
+    """Whether this process plans its windows with a share of the memory free (a batch's worker)."""
+    from railcount.io import memory
+
+    return memory._share > 1
 
 
 def _failed(station: str, reason: str, seconds: float | None = None) -> Outcome:
@@ -328,6 +348,10 @@ def _run_pool(
     unfinished task of that pool is lost; they are submitted again to a new
     pool, up to :data:`MAX_POOL_RESTARTS` times, after which the rest are
     recorded as failed (a rerun retries them).
+
+    Each worker plans its windows with its share of the memory free (:func:`_init_worker`). A scene
+    with a station too large for that share, even in tiles (:data:`ALONE`), is counted again once
+    the pool is done, in a pool of one worker, which has all of the memory free.
     """
     import multiprocessing
 
@@ -335,6 +359,7 @@ def _run_pool(
 
     global _last_start
     pending = list(tasks)
+    alone: list[SceneTask] = []
     finished = restarts = 0
     with _one_thread_each():  # (which gives OpenCV its thread count back at the end)
         while pending:
@@ -349,7 +374,7 @@ def _run_pool(
                 max_workers=size,
                 mp_context=multiprocessing.get_context(_last_start),
                 initializer=_init_worker,
-                initargs=(each, os.getpid()),
+                initargs=(each, os.getpid(), size),
             )
             broken = False
             try:
@@ -362,6 +387,9 @@ def _run_pool(
                     outcomes = failed_task(task, describe(exc)) if exc is not None else fut.result()
                     pending.remove(task)
                     finished += 1
+                    if any(o.pop(ALONE, False) for o in outcomes) and size > 1:
+                        alone.append(task)
+                        continue
                     yield task, outcomes
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
@@ -374,11 +402,17 @@ def _run_pool(
                 reason = "worker processes kept dying (killed, or out of memory?); rerun to retry"
                 for task in pending:
                     yield task, failed_task(task, reason)
-                return
+                break
             log(
                 f"a worker process died (killed, or out of memory?); counting the {len(pending)} "
                 "unfinished scene(s) in new worker processes"
             )
+    if alone:
+        log(
+            f"{len(alone)} scene(s) too large for a worker's share of the memory: counting them again "
+            "one at a time, with all of it"
+        )
+        yield from _run_pool(alone, params, 1, log)
 
 
 def connect_dask(scheduler: str, *, timeout_s: float = 10.0) -> Any:

@@ -262,6 +262,11 @@ def count_in_group(limit: int, *args: str) -> tuple[subprocess.CompletedProcess,
     """``railcount count ARGS`` in a fresh process inside a real memory cgroup of ``limit`` bytes (made
     by :func:`_child_memory_cgroup`, without ``RAILCOUNT_MEMORY_LIMIT``): the run and the group's peak
     memory (bytes)."""
+    return run_in_group(limit, "count", *args)
+
+
+def run_in_group(limit: int, command: str, *args: str) -> tuple[subprocess.CompletedProcess, int]:
+    """``railcount COMMAND ARGS`` as :func:`count_in_group` runs ``count``."""
     group = _child_memory_cgroup(limit)
     try:
         env = {k: v for k, v in os.environ.items() if k != LIMIT_ENV}
@@ -271,7 +276,7 @@ def count_in_group(limit: int, *args: str) -> tuple[subprocess.CompletedProcess,
                 "sh",
                 "-c",
                 f'echo $$ > "{group}/cgroup.procs" && exec "{sys.executable}" -c '
-                f'"import sys; from railcount.cli import main; sys.exit(main(sys.argv[1:]))" count '
+                f'"import sys; from railcount.cli import main; sys.exit(main(sys.argv[1:]))" {command} '
                 f"{quoted}",
             ],
             capture_output=True,
@@ -299,3 +304,57 @@ def test_a_container_s_limit_is_heeded(tmp_path):
     err = run.stderr.strip().splitlines()
     assert run.returncode == 1, (run.returncode, run.stderr[-500:])
     assert len(err) == 1 and "whose count would need about 0.40 GB" in err[0] and "is free" in err[0], err
+
+
+def test_a_batch_s_workers_share_the_memory(monkeypatch):
+    """Each of a batch's worker processes plans its windows with its share of the memory free, and
+    says so when one does not fit."""
+    from railcount.io import memory
+
+    monkeypatch.setenv(LIMIT_ENV, "1G")
+    try:
+        memory.share_memory(2)
+        assert memory.available_bytes() == 2**29
+        assert memory.room_words(2**29) == (
+            f"{LIMIT_ENV} allows 0.54 GB to each of the 2 batch workers (fewer --workers give each more)"
+        )
+    finally:
+        memory.share_memory(1)
+    assert memory.available_bytes() == 2**30 and memory.room_words(2**30) == f"{LIMIT_ENV} allows 1.1 GB"
+
+
+def test_in_a_real_memory_group_two_workers_count_what_fits_one_at_a_time(tmp_path):
+    """Two distinct copies of the speed benchmark's window (0.66 GB each whole; counted alone in an
+    800 MB group in tiles or whole), a batch with two workers in a real 800 MB memory cgroup. Before
+    session 69 each worker planned with all of the memory free, both counted at once, the kernel
+    killed them, and the batch stopped with "the worker processes stopped twice" and nothing counted.
+    Now each worker has half; the windows that do not fit in half, even in tiles, are counted again
+    once the pool is done, one at a time with all of it: both stored, exit 0."""
+    import sqlite3
+
+    import rasterio
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from speed import build_scene
+
+    tif, station = build_scene(tmp_path)
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    for k in range(2):
+        with rasterio.open(tif) as ds:
+            profile, data, tags = ds.profile, ds.read(), ds.tags()
+        data[:, 0, k] = 7  # two scenes of distinct content (a batch counts one content once)
+        with rasterio.open(scenes / f"yard_{k}_2022-08-30.tif", "w", **profile) as dst:
+            dst.write(data)
+            dst.update_tags(**tags)
+    db = tmp_path / "b.db"
+    run, peak = run_in_group(
+        800_000_000, "batch", "--station", str(station), "--scenes", str(scenes), "--db", str(db),
+        "--workers", "2",
+    )  # fmt: skip
+    assert run.returncode == 0, (run.returncode, run.stderr[-800:])
+    assert "too large for a worker's share of the memory" in run.stderr, run.stderr
+    with sqlite3.connect(db) as conn:
+        statuses = [r[0] for r in conn.execute("SELECT status FROM counts")]
+    assert statuses == ["ok", "ok"], statuses
+    assert peak < 800_000_000

@@ -44,6 +44,7 @@ import re
 
 from railcount.detect.params import DetectorParams, working_scale
 from railcount.errors import UsageError, WindowTooLargeError
+from railcount.runtime import release_freed_memory
 
 BASE_BYTES = 150_000_000
 """What a count adds to its process whatever the window's size (reading, the detector's tables and models)."""
@@ -76,15 +77,45 @@ def parse_size(text: str) -> int:
     return int(float(m[1]) * 1024**power)
 
 
+_share = 1
+"""How many processes count windows at once on this machine, this one among them (:func:`share_memory`)."""
+
+
+def share_memory(processes: int) -> None:
+    """Have this process plan its windows as one of ``processes`` that count at once (a batch's
+    worker processes): each may use that share of the memory free (:func:`available_bytes`), so that
+    all of them together fit. Before session 69 each planned with all of it, and a batch of two
+    workers in an 800 MB container, each counting a window that fitted alone in tiles, was killed
+    by the kernel and counted nothing."""
+    global _share
+    _share = max(1, int(processes))
+
+
 def available_bytes() -> int | None:
     """The memory a window may use: :data:`LIMIT_ENV` if set, else the smaller of Linux's
     ``MemAvailable`` and the room left under this process's control-group limit (a container's, a
-    notebook server's: there ``MemAvailable`` is the whole host's); None when neither is known."""
+    notebook server's: there ``MemAvailable`` is the whole host's); None when neither is known. In a
+    process that counts beside others (:func:`share_memory`), its share of that."""
     limit = limit_from_env()
     if limit is not None:
-        return limit
+        return limit // _share
     known = [n for n in (_mem_available(), cgroup_room()) if n is not None]
-    return min(known) if known else None
+    return min(known) // _share if known else None
+
+
+def room_words(free: int) -> str:
+    """The memory a window was planned for, in words: ``"0.52 GB is free"`` or
+    ``"RAILCOUNT_MEMORY_LIMIT allows 0.35 GB"``, in a batch's worker to each of its workers.
+
+    >>> room_words(520_000_000)  # (a process of its own, RAILCOUNT_MEMORY_LIMIT unset)
+    '0.52 GB is free'
+    """
+    words = (
+        f"{LIMIT_ENV} allows {gb_text(free)}" if limit_from_env() is not None else f"{gb_text(free)} is free"
+    )
+    if _share > 1:
+        words += f" to each of the {_share} batch workers (fewer --workers give each more)"
+    return words
 
 
 def limit_from_env() -> int | None:
@@ -274,13 +305,16 @@ def window_plan(
     if limit_from_env() is None:  # (a limit set by the user is the same before and after the read)
         free += held
     grid = plan_tiles(height, width, gsd_m, free)
+    if grid != (1, 1) and limit_from_env() is None and release_freed_memory():
+        # A process that has counted other windows keeps what it freed (runtime.reuse_freed_memory),
+        # which the memory free does not show: given back, it is free again.
+        free = (available_bytes() or 0) + held
+        grid = plan_tiles(height, width, gsd_m, free)
     if grid is not None:
         return grid, free
     need = needed_bytes(height, width, gsd_m)
     side_km = math.sqrt(height * width) * gsd_m / 1000.0
-    room = (
-        f"{LIMIT_ENV} allows {gb_text(free)}" if limit_from_env() is not None else f"{gb_text(free)} is free"
-    )
+    room = room_words(free)
     raise WindowTooLargeError(
         f"{scene}: station {station!r} reads a {width} x {height} px window ({height * width / 1e6:.0f} "
         f"Mpx at {gsd_m:.2f} m, as much ground as a square {side_km:.1f} km a side), whose count would "
