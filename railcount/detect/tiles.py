@@ -140,8 +140,10 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
     (:class:`~railcount.detect.detector.WindowStats`), made a strip of :data:`STATS_ROWS` rows at a
     time, so that the memory it takes is a strip's, not a window's: a first pass adds up the strips'
     histograms of values and of luminance (the stretch and the haze follow from them), a second
-    prepares each strip, with a halo of rows, with those, and adds up its snow and its gradient-energy
-    histogram of direction.
+    prepares each strip, with a halo of rows, with those, and adds up its snow, its gradient-energy
+    histogram of direction (the track directions follow) and its copy at
+    :data:`~railcount.detect.regions.REGION_GSD_M`, on which the directions' patches and the curve
+    pieces are then found as the whole window would find them.
 
     Where the working grid is the file's (0.3 m imagery and coarser) and the pixels are 8- or 16-bit,
     the stretch, the haze and the snow share are the whole window's to the bit, and the histogram of
