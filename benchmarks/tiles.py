@@ -37,6 +37,7 @@ from accuracy import (
     scene_range_arguments,
 )
 
+from railcount.io.memory import MIN_TILE_M
 from railcount.models import SceneWindow
 
 MATCH_M = 7.5
@@ -136,9 +137,34 @@ def real_lines(grids: list[tuple[int, int]]) -> list[str]:
             (window,) = read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / station))
             truth = truth_centres(SHARED_REAL / truth_file, window) if truth_file else np.zeros((0, 2))
             each = [counted(window, g, truth) for g in grids]
-        shown = ", ".join(f"{gr}x{gc} {n}" for (gr, gc), (n, _, _) in zip(grids, each, strict=True))
+        shown = ", ".join(
+            f"{gr}x{gc} {n}{'' if planned(window, (gr, gc)) else '*'}"
+            for (gr, gc), (n, _, _) in zip(grids, each, strict=True)
+        )
         out.append(f"real {name} (truth {len(truth)}, {window.shape[1]} x {window.shape[0]} px): {shown}")
+    out.append(
+        f"* tiles under {MIN_TILE_M:.0f} m across, which railcount count never makes (MIN_TILE_M); "
+        "the generated rows count every grid whatever its tiles' size"
+    )
     return out
+
+
+def planned(window: SceneWindow, grid: tuple[int, int]) -> bool:
+    """Whether ``railcount count`` could cut ``window`` into ``grid`` (rows x cols, the longer side into
+    the cols, as :func:`counted` cuts it): one tile, or every cut side's share at least
+    :data:`~railcount.io.memory.MIN_TILE_M` across.
+
+    >>> from types import SimpleNamespace
+    >>> w = SimpleNamespace(shape=(394, 544), gsd_m=0.6)  # the Joplin lot: 236 x 326 m
+    >>> speed = SimpleNamespace(shape=(1500, 4000), gsd_m=0.3)  # 450 x 1200 m
+    >>> planned(w, (1, 1)), planned(w, (1, 2)), planned(speed, (1, 4)), planned(speed, (2, 2))
+    (True, False, True, False)
+    """
+    rows, cols = grid
+    if window.shape[0] > window.shape[1]:
+        rows, cols = cols, rows
+    height, width = (n * window.gsd_m for n in window.shape)
+    return all(n == 1 or side / n >= MIN_TILE_M for n, side in ((rows, height), (cols, width)))
 
 
 def main(argv: list[str] | None = None) -> int:
