@@ -224,6 +224,7 @@ def count_task(
     fails the scene with the reason. ``bands`` (a batch's ``--bands``) are the file's bands read as
     red, green, blue, or one; a file without them fails with the reason.
     """
+    from railcount.io.memory import memory_share
     from railcount.io.outputs import detections_geojson
     from railcount.pipeline import count_scene
 
@@ -273,7 +274,7 @@ def count_task(
         except TooCoarseError as exc:  # not a failure: no later run would count it either
             out.append(_failed(st.name, str(exc), time.perf_counter() - t0) | {"status": "skipped"})
         except WindowTooLargeError as exc:  # in a worker's share of the memory: the pool counts it alone
-            alone = {ALONE: True} if memory_shared() else {}
+            alone = {ALONE: True} if memory_share() > 1 else {}
             out.append(_failed(st.name, describe(exc), time.perf_counter() - t0) | alone)
         except Exception as exc:  # one bad scene must not stop the batch
             out.append(_failed(st.name, describe(exc), time.perf_counter() - t0))
@@ -284,13 +285,6 @@ ALONE = "alone"
 """An outcome's key (never stored) for a station refused for lack of memory in a worker that shares the
 memory with others (:func:`~railcount.io.memory.share_memory`): :func:`_run_pool` counts that scene
 again once the pool is done, in a pool of one worker that has all of it."""
-
-
-def memory_shared() -> bool:
-    """Whether this process plans its windows with a share of the memory free (a batch's worker)."""
-    from railcount.io import memory
-
-    return memory._share > 1
 
 
 def _failed(station: str, reason: str, seconds: float | None = None) -> Outcome:

@@ -619,11 +619,16 @@ def _set_up(
         # window; a weak one (a branch, or a road's edges) is searched only where it has a patch.
         # Where each direction's lines run is read from pixels of REGION_GSD_M or coarser. In a tile,
         # a strong direction with patches elsewhere in the window and none here is not searched here.
-        small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
         if stats is not None and stats.patches is not None:
-            found = stats.patches
+            # A tile: the whole window's patches and curve pieces, moved into its pixels.
+            found, pieces = stats.patches, stats.pieces or []
         else:
+            small, ok, f = coarse(prep.log_lum, prep.data, gsd, REGION_GSD_M)
             found = direction_patches(small, ok, gsd, f, prep.data.shape, peaks, params)
+            pieces = []
+            if params.curve_pieces:
+                near = near_station(window, small)
+                pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near)
         elsewhere = stats.patched if stats is not None else [False] * len(peaks)
         patches: list[list[np.ndarray | None]] = [
             list(ps) or ([None] if share >= params.direction_min_share and not other else [])
@@ -631,14 +636,8 @@ def _set_up(
         ]
         angles = [a for a, ps in zip(directions, patches, strict=True) for _ in ps]
         regions = [p for ps in patches for p in ps]
-        if params.curve_pieces:
-            if stats is not None and stats.pieces is not None:
-                pieces = stats.pieces
-            else:
-                near = near_station(window, small)
-                pieces = curve_pieces(small, ok, gsd, f, prep.data.shape, directions, near)
-            angles += [p.angle_deg for p in pieces]
-            regions += pieces
+        angles += [p.angle_deg for p in pieces]
+        regions += pieces
     return prep, scale, gsd, params, angles, sun, regions
 
 

@@ -112,12 +112,7 @@ def level_counts(
     part = np.s_[own[0] : own[1], own[2] : own[3]]
     pix, data, valid = np.ascontiguousarray(pix[part]), data[part], valid[part]
     if pix.dtype in (np.uint8, np.uint16):
-        top = int(np.iinfo(pix.dtype).max)
-        values = np.arange(top + 1, dtype=pix.dtype)
-        bands = sum(_counts(pix, k, valid, top + 1) for k in range(3))
-        by_sum = _counts(_band_sum(pix), 0, data, 3 * top + 1)
-        lit_values = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), window.value_range)
-        return LevelCounts(values, np.asarray(bands), lit_values, by_sum)
+        return _integer_counts(pix, data, valid, _band_sum(pix), window.value_range)
     lo, hi = span if span is not None else window.value_range
     hi = hi if hi > lo else lo + 1.0
     edges = np.linspace(lo, hi, FLOAT_BINS + 1)
@@ -200,7 +195,7 @@ def prepare(
     invented false cars there. With ``haze_floor_ratio``, a window whose
     floor is above :data:`SHADOW_DARK` of its median (nothing in it is
     shadow) loses the haze that puts its floor at that share of the median,
-    as on clear windows (see :func:`_dehaze`).
+    as on clear windows (see :func:`_haze_excess`).
 
     8- and 16-bit pixels take a faster path to the same numbers
     (:func:`_prepare_integer`).
@@ -239,8 +234,8 @@ def _working(window: SceneWindow, scale: float) -> tuple[np.ndarray, np.ndarray,
     pix = window.pixels[:, :, :3] if window.pixels.shape[2] >= 3 else window.pixels[:, :, :1]
     data, valid = window.data, window.valid
     if scale < 1.0:
-        rows, cols = data.shape
-        size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+        rows, cols = working_shape(data.shape, scale)
+        size = (cols, rows)
         if pix.dtype not in (np.uint8, np.uint16, np.float32):
             pix = pix.astype(np.float32)
         pix = cv2.resize(np.ascontiguousarray(pix), size, interpolation=cv2.INTER_AREA)
@@ -256,20 +251,38 @@ def working_valid(window: SceneWindow, scale: float) -> np.ndarray:
     """The window's valid pixels on the working grid of ``scale`` (as :func:`prepare` averages it down)."""
     if scale >= 1.0:
         return window.valid
-    rows, cols = window.shape
-    return _resize_mask(window.valid, (max(1, round(cols * scale)), max(1, round(rows * scale))))
+    rows, cols = working_shape(window.shape, scale)
+    return _resize_mask(window.valid, (cols, rows))
+
+
+def working_shape(shape: tuple[int, int], scale: float) -> tuple[int, int]:
+    """Rows and columns of a window of ``shape`` on the working grid of ``scale`` (as :func:`prepare`
+    averages it down; as it is for ``scale`` 1).
+
+    >>> working_shape((1501, 4002), 1.0), working_shape((1501, 4002), 0.85)
+    ((1501, 4002), (1276, 3402))
+    """
+    if scale >= 1.0:
+        return shape
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
 
 
 def _prepare_at(
-    window: SceneWindow, pix: np.ndarray, data: np.ndarray, valid: np.ndarray, levels: Levels
+    window: SceneWindow,
+    pix: np.ndarray,
+    data: np.ndarray,
+    valid: np.ndarray,
+    levels: Levels,
+    total: np.ndarray | None = None,
 ) -> Prepared:
-    """:func:`prepare` of working pixels with a whole window's ``levels``."""
+    """:func:`prepare` of working pixels with ``levels`` (their own, or a whole window's); ``total``:
+    8- or 16-bit pixels' band sum when it was made already (it is overwritten)."""
     lo, hi = levels.stretch
     if pix.dtype in (np.uint8, np.uint16):
         top = int(np.iinfo(pix.dtype).max)
         table = _stretch(np.arange(top + 1, dtype=np.float32), lo, hi)
         rgb = cv2.LUT(pix, table) if pix.dtype == np.uint8 else table[pix]
-        total = _band_sum(pix)
+        total = _band_sum(pix) if total is None else total
         linear = _linear(np.divide(total, np.float32(3.0), out=total), window.value_range)
     else:
         pix = pix.astype(np.float32)
@@ -300,27 +313,32 @@ def _prepare_integer(
     functions of the sum: the haze test's percentiles and dark share come
     from a histogram of the sum over the data.
     """
+    total = _band_sum(pix)
+    counts = _integer_counts(pix, data, valid, total, window.value_range, lit=haze_floor is not None)
+    levels = window_levels(counts, window.value_range, haze_floor, haze_floor_ratio)
+    return _prepare_at(window, pix, data, valid, levels, total)
+
+
+def _integer_counts(
+    pix: np.ndarray,
+    data: np.ndarray,
+    valid: np.ndarray,
+    total: np.ndarray,
+    value_range: tuple[float, float],
+    *,
+    lit: bool = True,
+) -> LevelCounts:
+    """:class:`LevelCounts` of 8- or 16-bit pixels (rows, cols, 3) whose band sum is ``total``
+    (:func:`_band_sum`): how often each value occurs in the valid pixels' bands and, with ``lit``, each
+    band sum over the pixels with data (linear luminance is a non-decreasing function of the sum)."""
     top = int(np.iinfo(pix.dtype).max)
     values = np.arange(top + 1, dtype=pix.dtype)
-    counts = (
+    bands = (
         _counts(pix, 0, valid, top + 1) + _counts(pix, 1, valid, top + 1) + _counts(pix, 2, valid, top + 1)
     )
-    if counts.any():
-        lo, hi = (float(v) for v in _percentiles_of_counts(counts, values, [0.5, 99.5]))
-    else:
-        lo, hi = window.value_range
-    table = _stretch(values.astype(np.float32), lo, hi)
-    rgb = cv2.LUT(pix, table) if pix.dtype == np.uint8 else table[pix]
-    total = _band_sum(pix)
-    by_sum = _counts(total, 0, data, 3 * top + 1) if haze_floor is not None and counts.any() else None
-    linear = _linear(np.divide(total, np.float32(3.0), out=total), window.value_range)
-    if haze_floor is not None and by_sum is not None:
-        lit_of_sum = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), window.value_range)
-        floor, median = (float(v) for v in _percentiles_of_counts(by_sum, lit_of_sum, [0.1, 50.0]))
-        # np.mean of the comparison: a count over the number of data pixels (both exact).
-        dark_share = int(by_sum[lit_of_sum < SHADOW_DARK * median].sum()) / int(by_sum.sum())
-        linear = _remove_haze(linear, _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio))
-    return _finish(rgb, linear, data, valid)
+    by_sum = _counts(total, 0, data, 3 * top + 1) if lit else np.zeros(1, np.int64)
+    lit_values = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), value_range)
+    return LevelCounts(values, bands, lit_values, by_sum)
 
 
 def _stretch(pix: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -35,6 +35,7 @@ from railcount.detect.prepare import (
     snow_counts,
     value_span,
     window_levels,
+    working_shape,
     working_valid,
 )
 from railcount.detect.regions import REGION_GSD_M, Piece, coarse, curve_pieces
@@ -160,7 +161,7 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
         y1 = min(rows, y0 + STATS_ROWS)
         strip = Tile((y0, 0), (y1 - y0, cols), (y0, y1, 0, cols))
         part = strip.cut(window)
-        c = level_counts(part, scale, strip.own(scale, _working_shape(part.shape, scale)), span)
+        c = level_counts(part, scale, strip.own(scale, working_shape(part.shape, scale)), span)
         counts = c if counts is None else counts + c
     assert counts is not None
     levels = window_levels(counts, window.value_range, params.haze_floor, params.haze_floor_ratio)
@@ -203,13 +204,6 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
     return WindowStats(Levels(levels.stretch, levels.haze, snow), peaks, patched, found, pieces)
 
 
-def _working_shape(shape: tuple[int, int], scale: float) -> tuple[int, int]:
-    """Rows and columns of a window of ``shape`` averaged down to ``scale`` (as prepare does)."""
-    if scale >= 1.0:
-        return shape
-    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
-
-
 def detect_in_tiles(
     window: SceneWindow, tiles: list[Tile], params: DetectorParams, *, stats: WindowStats | None = None
 ) -> Detections:
@@ -221,7 +215,7 @@ def detect_in_tiles(
     scale = working_scale(window.gsd_m, params)
     parts = []
     for t in tiles:
-        (top, left), (rows, cols) = t.offset, _working_shape(t.shape, scale)
+        (top, left), (rows, cols) = t.offset, working_shape(t.shape, scale)
         dets = detect(t.cut(window), params, stats=stats.in_tile(left * scale, top * scale, cols, rows))
         if not len(dets):
             continue

@@ -91,6 +91,11 @@ def share_memory(processes: int) -> None:
     _share = max(1, int(processes))
 
 
+def memory_share() -> int:
+    """How many processes this one shares the memory free with, itself included (:func:`share_memory`)."""
+    return _share
+
+
 def available_bytes() -> int | None:
     """The memory a window may use: :data:`LIMIT_ENV` if set, else the smaller of Linux's
     ``MemAvailable`` and the room left under this process's control-group limit (a container's, a
