@@ -115,6 +115,11 @@ class ProviderCloudWarning(CautionWarning):
     (see :mod:`railcount.cautions`)."""
 
 
+class CloudShadowWarning(CautionWarning):
+    """Part of the station lay in a cloud's shadow, where cars cast no shadow and most are missed: the
+    count leaves that part out of ``observed_fraction`` (see :mod:`railcount.cautions`)."""
+
+
 class CoarseImageryWarning(CautionWarning):
     """The imagery is too coarse to see the gaps between coupled cars; on real yards counts made at such
     resolutions have run low (see :mod:`railcount.cautions`)."""

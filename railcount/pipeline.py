@@ -21,6 +21,7 @@ import numpy as np
 
 from railcount.cautions import (
     ALONG_PHRASE,
+    cloud_shadow_caution,
     coarse_imagery_caution,
     provider_cloud_caution,
     short_shadow_caution,
@@ -30,7 +31,7 @@ from railcount.cautions import (
     caption as caution_caption,
 )
 from railcount.counting import summarise, unsure_railcars
-from railcount.detect.cloud import hide_cloud, opaque_cloud
+from railcount.detect.cloud import cloud_shadow, hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams, too_coarse
 from railcount.detect.sun import (
@@ -44,6 +45,7 @@ from railcount.detect.sun import (
 from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows
 from railcount.errors import (
     AssumedSunWarning,
+    CloudShadowWarning,
     CoarseImageryWarning,
     ProviderCloudWarning,
     ShadowsAlongTracksWarning,
@@ -89,6 +91,10 @@ class StationCount:
     """Where opaque cloud hid the window (not counted; ``window.data`` is already without it)."""
     grid: tuple[int, int] = (1, 1)
     """The tiles (rows, cols) the window was counted in (:func:`tile_windows`): one where it fit whole."""
+    shade: np.ndarray | None = None
+    """Where a cloud's shadow lay (:func:`~railcount.detect.cloud.cloud_shadow`): the cars found there
+    are counted, but ``window.data`` is without it, as the count saw too little there to call it
+    observed."""
 
     def line(self) -> str:
         """The line ``railcount count`` prints: station, date, the count and its interval, the
@@ -129,13 +135,14 @@ class StationCount:
         """The overlay picture as ``overlay.png`` holds it, as an RGB uint8 array (rows, cols, 3), for
         matplotlib's ``imshow`` or ``PIL.Image.fromarray``."""
         window = self.window
-        if self.cloud is not None and self.cloud.any():
-            # The count's window had the cloud taken out of its data; the picture hatches it instead.
-            window = dataclasses.replace(window, data=window.data | self.cloud)
+        for hidden in (self.cloud, self.shade):
+            if hidden is not None and hidden.any():
+                # The count's window had these taken out of its data; the picture hatches them instead.
+                window = dataclasses.replace(window, data=window.data | hidden)
         caution = caution_caption(self.cautions, window.gsd_m)
         seams = tile_seams(window.shape, self.grid)
         picture = overlay_image(
-            window, self.detections, self.result, self.cloud, caution=caution, seams=seams
+            window, self.detections, self.result, self.cloud, caution=caution, seams=seams, shade=self.shade
         )
         return np.ascontiguousarray(picture[:, :, ::-1])
 
@@ -288,7 +295,7 @@ def count_scene(
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
-            along, cloud_mask, shown = beside.result()
+            along, cloud_mask, shade, shown = beside.result()
         tiled = ""
         if len(tiles) > 1:
             tiled = tiled_caution(
@@ -300,11 +307,13 @@ def count_scene(
         elevation = float(cast(float, sun["elevation_deg"])) if sun and window.acquired is not None else None
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
-        cautions = [c for c in (along, short, cloudy, coarse, tiled) if c]
+        shaded = cloud_shadow_caution(window.station.name, shade_share(window, shade))
+        cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
             (short, ShortShadowsWarning),
             (cloudy, ProviderCloudWarning),
+            (shaded, CloudShadowWarning),
             (coarse, CoarseImageryWarning),
             (tiled, TiledCountWarning),
         )
@@ -313,8 +322,9 @@ def count_scene(
                 warnings.warn(kind(f"{window.scene_id}: {text}"), stacklevel=2)
         seen, cloud = window, None
         if params.mask_cloud:
-            # What opaque cloud hides is not counted, and observed_fraction says so.
-            seen, dets, cloud = hide_cloud(window, dets, cloud_mask)
+            # What opaque cloud hides is not counted, and observed_fraction says so; it leaves out a
+            # cloud's shadow too, where most cars are missed (those found there are counted).
+            seen, dets, cloud = hide_cloud(window, dets, cloud_mask, shade)
         result = summarise(seen, dets, shadows_along=bool(along), short_shadows=bool(short), sun=sun)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
@@ -326,22 +336,33 @@ def count_scene(
                 result,
                 params=params.to_dict(),
                 cloud=cloud,
+                shade=shade,
                 cautions=cautions,
                 shown=shown,
                 seams=tile_seams(window.shape, grid),
             )
-        results.append(StationCount(seen, dets, result, outputs, tuple(cautions), cloud, grid))
+        results.append(StationCount(seen, dets, result, outputs, tuple(cautions), cloud, grid, shade))
     return results
 
 
 def _window_checks(
     window: SceneWindow, params: DetectorParams, picture: bool
-) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """What is read from the window apart from the detector: the caution when the sun throws the
-    shadows along the tracks, the opaque cloud (with ``params.mask_cloud``) and, with ``picture``,
-    the window as the overlay shows it (:func:`~railcount.io.outputs.display_bgr`)."""
+    shadows along the tracks, the opaque cloud and a cloud's shadow (with ``params.mask_cloud``) and,
+    with ``picture``, the window as the overlay shows it (:func:`~railcount.io.outputs.display_bgr`)."""
     cloud = opaque_cloud(window) if params.mask_cloud else None
-    return along_tracks_caution(window, params), cloud, display_bgr(window) if picture else None
+    shade = cloud_shadow(window, cloud) if params.mask_cloud else None
+    return along_tracks_caution(window, params), cloud, shade, display_bgr(window) if picture else None
+
+
+def shade_share(window: SceneWindow, shade: np.ndarray | None) -> float:
+    """The share of ``window``'s station (its pixels with data) that ``shade`` covers (0 for None)."""
+    if shade is None:
+        return 0.0
+    valid = window.valid
+    n = int(valid.sum())
+    return float((shade & valid).sum()) / n if n else 0.0
 
 
 def sun_record(window: SceneWindow) -> dict[str, object] | None:
@@ -593,8 +614,12 @@ def evaluate_scene(
             )
             target = dirs[k]
             seams = tile_seams(sc.window.shape, sc.grid)
+            shown = sc.window
+            if sc.shade is not None and sc.shade.any():
+                # The count left a cloud's shadow out of its data; the picture shows it, hatched.
+                shown = dataclasses.replace(shown, data=shown.data | sc.shade)
             written = write_evaluation(
-                target, sc.window, sc.detections, sc.result, ev.to_dict(), marks, seams
+                target, shown, sc.detections, sc.result, ev.to_dict(), marks, seams, shade=sc.shade
             )
             ev.outputs.update(sc.outputs)
             ev.outputs.update(written)

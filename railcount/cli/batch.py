@@ -142,7 +142,14 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
-    from railcount.cautions import is_along, is_coarse, is_provider_cloud, is_short_shadow, is_tiled
+    from railcount.cautions import (
+        is_along,
+        is_cloud_shadow,
+        is_coarse,
+        is_provider_cloud,
+        is_short_shadow,
+        is_tiled,
+    )
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
@@ -154,6 +161,9 @@ def log_line(p: Progress) -> None:
                 note += " (warning: high sun, short shadows, likely low)"
             if any(is_coarse(n) for n in notes):
                 note += " (warning: coarse imagery, likely low)"
+            if any(is_cloud_shadow(n) for n in notes):
+                seen = o["count"].get("observed_fraction")
+                note += f" (warning: a cloud's shadow, {seen:.0%} observed, likely low)"
             if any(is_tiled(n) for n in notes):
                 note += " (warning: counted in tiles for lack of memory, check the seams)"
             sun = o["count"].get("sun") or {}

@@ -27,6 +27,7 @@ _LOCO = (167, 121, 204)  # reddish purple
 _PITCH = (0, 159, 230)  # orange: cars counted by pitch, not seen apart
 _FILL = (115, 158, 0)  # bluish green: cars found in a hole of a consist (gap filling)
 _CLOUD = (178, 114, 0)  # blue: hatching over opaque cloud, not counted
+_SHADE = (205, 205, 205)  # light grey: hatching the other way over a cloud's shadow (most cars missed)
 _NODATA = (40, 40, 40)  # dark grey: pixels without data (not seen, so not counted)
 _SEAM = (255, 255, 255)  # white dots: where the tiles of a window counted in tiles meet
 _SEAM_SWATCH = (-4, -4, -4)  # the legend's key for the seams: drawn as a dotted line
@@ -158,6 +159,7 @@ def overlay_image(
     caution: str = "",
     shown: np.ndarray | None = None,
     seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
+    shade: np.ndarray | None = None,
 ) -> np.ndarray:
     """BGR uint8 picture of the station: polygon in yellow, every counted car outlined.
 
@@ -169,10 +171,11 @@ def overlay_image(
     A ``caution`` is written on the caption's last line, in amber. ``shown`` is
     :func:`display_bgr` of the window when already made (it is drawn on). ``seams`` (rows, columns of
     the window) are where the tiles of a window counted in tiles meet: drawn as dotted white lines,
-    as a car on one may be read differently by the tiles either side.
+    as a car on one may be read differently by the tiles either side. ``shade`` (a cloud's shadow,
+    :func:`~railcount.detect.cloud.cloud_shadow`) is hatched the other way, in light grey.
     """
     img = display_bgr(window) if shown is None else shown
-    hatched = _shade(img, window, cloud)
+    hatched, shaded = _shade(img, window, cloud, shade)
     # Enlarge small windows so a car is at least ~40 px long on screen.
     scale = max(1, min(4, int(np.ceil(max(1600 / max(window.shape), 30.0 * window.gsd_m / 15.0)))))
     if scale > 1:
@@ -253,6 +256,8 @@ def overlay_image(
         legend.append((_TARP_SWATCH, "tarped load"))
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
+    if shaded:
+        legend.append((_SHADE, "cloud's shadow: most cars missed"))
     if seam_rows or seam_cols:
         legend.append((_SEAM_SWATCH, "tile seam: check the boxes on it"))
     if (window.inside & ~window.data).any():
@@ -353,20 +358,30 @@ def _segment_dashes(ends: np.ndarray, dash: float, gap: float) -> list[np.ndarra
     ]
 
 
-def _shade(img: np.ndarray, window: SceneWindow, cloud: np.ndarray | None) -> bool:
+def _shade(
+    img: np.ndarray, window: SceneWindow, cloud: np.ndarray | None, shade: np.ndarray | None = None
+) -> tuple[bool, bool]:
     """In place on the window's BGR picture: pixels outside the station dimmed to 0.45 (truncated),
-    pixels without data dark grey, and opaque ``cloud`` hatched with diagonal stripes (every third
-    band of four pixels). True when there was cloud to hatch."""
+    pixels without data dark grey, opaque ``cloud`` hatched with diagonal stripes (every third
+    band of four pixels) and a cloud's ``shade`` with thin stripes the other way (every eighth band
+    of two pixels). Whether there was cloud,
+    and shade, to hatch."""
     cv2.copyTo(cv2.LUT(img, _DIM), (~window.inside).view(np.uint8), img)  # (writes into img)
     nodata = ~window.data
     if nodata.any():
         img[nodata] = _NODATA
-    if cloud is None or not cloud.any():
-        return False
-    rows, cols = np.nonzero(cloud)  # (only the cloud's pixels: it is usually a small part)
-    stripe = ((rows + cols) // 4) % 3 == 0
-    img[rows[stripe], cols[stripe]] = _CLOUD
-    return True
+    drawn = []
+    # The cloud's stripes cover a third of it (nothing shows through); the shadow's, thin and sparse,
+    # an eighth: the cars in it are to be looked at.
+    for mask, colour, sign, width, every in ((cloud, _CLOUD, 1, 4, 3), (shade, _SHADE, -1, 2, 8)):
+        if mask is None or not mask.any():
+            drawn.append(False)
+            continue
+        rows, cols = np.nonzero(mask)  # (only the mask's pixels: it is usually a small part)
+        stripe = ((rows + sign * cols) // width) % every == 0
+        img[rows[stripe], cols[stripe]] = colour
+        drawn.append(True)
+    return drawn[0], drawn[1]
 
 
 MISSED_POINT_RADIUS_M = 2.5
@@ -441,9 +456,12 @@ def write_evaluation(
     record: dict[str, Any],
     errors: ErrorMarks,
     seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
+    *,
+    shade: np.ndarray | None = None,
 ) -> dict[str, Path]:
     """Write ``evaluation.json``, ``errors.geojson`` and ``evaluation.png`` into ``out_dir`` (``seams``:
-    where the tiles of a window counted in tiles meet, as on the overlay)."""
+    where the tiles of a window counted in tiles meet, as on the overlay; ``shade``: a cloud's shadow,
+    hatched as on the overlay)."""
     out = output_dir(out_dir)
     paths = {
         "evaluation": out / "evaluation.json",
@@ -453,7 +471,9 @@ def write_evaluation(
     paths["evaluation"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     feats = errors_geojson(window, dets, result, errors)
     paths["errors"].write_text(json.dumps(feats), encoding="utf-8")
-    if not write_png(paths["picture"], overlay_image(window, dets, result, errors=errors, seams=seams)):
+    if not write_png(
+        paths["picture"], overlay_image(window, dets, result, errors=errors, seams=seams, shade=shade)
+    ):
         raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
     return paths
 
@@ -490,10 +510,12 @@ def write_outputs(
     cautions: Sequence[str] = (),
     shown: np.ndarray | None = None,
     seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
+    shade: np.ndarray | None = None,
 ) -> dict[str, Path]:
     """Write ``detections.geojson``, ``count.json`` and ``overlay.png`` into ``out_dir``.
 
-    ``cloud`` marks window pixels under opaque cloud (hatched on the overlay).
+    ``cloud`` marks window pixels under opaque cloud (hatched on the overlay), ``shade`` those in a
+    cloud's shadow (hatched the other way).
     ``cautions`` (one line each, e.g. the sun along the tracks) go into
     ``count.json`` as ``warnings`` and onto the overlay's caption. ``shown``
     is :func:`display_bgr` of the window when already made. ``seams`` are the rows and columns where
@@ -521,7 +543,9 @@ def write_outputs(
         record["detector_params"] = params
     paths["count"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     caution = caution_caption(cautions, window.gsd_m)
-    picture = overlay_image(window, dets, result, cloud, caution=caution, shown=shown, seams=seams)
+    picture = overlay_image(
+        window, dets, result, cloud, caution=caution, shown=shown, seams=seams, shade=shade
+    )
     if not write_png(paths["overlay"], picture):
         raise UsageError(f"{paths['overlay']}: could not write the overlay image; check the directory")
     return paths
