@@ -16,7 +16,7 @@ from shapely.geometry import shape
 
 import railcount
 from railcount.cli import main
-from railcount.errors import RailcountError, UsageError
+from railcount.errors import CloudShadowWarning, RailcountError, UsageError
 from railcount.io.stations import read_stations
 
 from .geofixtures import write_synth
@@ -92,13 +92,15 @@ def test_times_bearings_and_bands_in_python_types():
 
 
 def test_cloud_is_hatched_on_the_overlay_as_in_the_file(tmp_path):
-    """A cloudy scene: the count's window has the cloud taken out of its data, and the picture
-    ``overlay()`` draws is still the file's (the cloud hatched, not grey)."""
+    """A cloudy scene: the count's window has the cloud and its shadow taken out of its data, and the
+    picture ``overlay()`` draws is still the file's (both hatched, not grey)."""
     paths, station = write_synth(
         tmp_path, conditions="cloud=0.35", date="2021-05-20", cars=60, gsd_m=0.75, seed=4321, realism="v2"
     )
-    (sc,) = railcount.count(paths["tif"], station, out=tmp_path / "out")
+    with pytest.warns(CloudShadowWarning):
+        (sc,) = railcount.count(paths["tif"], station, out=tmp_path / "out")
     assert sc.cloud is not None and sc.cloud.any() and sc.result.observed_fraction < 0.9
+    assert sc.shade is not None and sc.shade.any()
     assert np.array_equal(sc.overlay(), cv2.imread(str(tmp_path / "out" / "overlay.png"))[:, :, ::-1])
 
 
