@@ -14,8 +14,8 @@ the overlay's caption and read back by the report. Four kinds exist:
 * the scene's provider reported cloud over it (:func:`provider_cloud_caution`): railcount cannot
   see thin cloud, so the provider's estimate (GDAL's ``IMAGERY`` metadata, a STAC item's
   ``eo:cloud_cover``) is the one cue there is;
-* part of the station lay in a cloud's shadow (:func:`cloud_shadow_caution`), where the ground is
-  lit by the sky alone and most cars are missed;
+* part of the station lay in a wide shadow, a cloud's or a tall building's
+  (:func:`cloud_shadow_caution`), where the ground is lit by the sky alone and most cars are missed;
 * the imagery is too coarse to see the gaps between coupled cars
   (:func:`coarse_imagery_caution`), a property of the product, which every
   scene of a station's history may share. The report reads this kind from
@@ -65,21 +65,22 @@ CLOUD_SHADOW_SHARE = 0.01
 """From this share of the station in a cloud's shadow (:func:`railcount.detect.cloud.cloud_shadow`) a
 count comes with a caution (:func:`cloud_shadow_caution`)."""
 
-CLOUD_SHADOW_PHRASE = "in a cloud's shadow"
+CLOUD_SHADOW_PHRASE = "in a wide shadow"
 """Part of every cloud-shadow caution's text, by which a stored one is recognised."""
 
 
 def cloud_shadow_caution(station: str, share: float) -> str:
     """One line for the user when ``share`` (0-1) of the station, :data:`CLOUD_SHADOW_SHARE` or more,
-    lay in a cloud's shadow (else "").
+    lay in a wide shadow, a cloud's or a tall building's (else "").
 
-    >>> cloud_shadow_caution("Yard", 0.23)[:58]
-    "Yard: 23 % of the station lay in a cloud's shadow, lit by "
+    >>> cloud_shadow_caution("Yard", 0.23)[:50]
+    'Yard: 23 % of the station lay in a wide shadow (a '
     """
     if share < CLOUD_SHADOW_SHARE:
         return ""
     return (
-        f"{station}: {share * 100:.0f} % of the station lay {CLOUD_SHADOW_PHRASE}, lit by the sky alone, "
+        f"{station}: {share * 100:.0f} % of the station lay {CLOUD_SHADOW_PHRASE} (a cloud's, or a tall "
+        "building's), lit by the sky alone, "
         "where cars cast no shadow to be found by (on generated yards a third of such cars were "
         "found): the cars found there are counted, but observed_fraction leaves that part out and the "
         "interval's upper end allows for the cars missed in it; read the count as a floor and look at "
@@ -258,7 +259,7 @@ def caption(cautions: Iterable[str], gsd_m: float) -> str:
     if any(is_provider_cloud(c) for c in cautions):
         parts.append("provider reports cloud: look for haze over the tracks")
     if any(is_cloud_shadow(c) for c in cautions):
-        parts.append("cloud shadow (hatched): most cars there missed")
+        parts.append("wide shadow (hatched): most cars there missed")
     if any(is_coarse(c) for c in cautions):
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
     if any(is_tiled(c) for c in cautions):

@@ -116,8 +116,9 @@ class ProviderCloudWarning(CautionWarning):
 
 
 class CloudShadowWarning(CautionWarning):
-    """Part of the station lay in a cloud's shadow, where cars cast no shadow and most are missed: the
-    count leaves that part out of ``observed_fraction`` (see :mod:`railcount.cautions`)."""
+    """Part of the station lay in a wide shadow (a cloud's, or a tall building's), where cars cast no
+    shadow and most are missed: the count leaves that part out of ``observed_fraction`` (see
+    :mod:`railcount.cautions`)."""
 
 
 class CoarseImageryWarning(CautionWarning):

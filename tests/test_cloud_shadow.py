@@ -126,7 +126,7 @@ def test_the_caution_names_the_share_and_is_recognised():
     text = cloud_shadow_caution("Yard", 0.23)
     assert text.startswith("Yard: 23 % of the station") and is_cloud_shadow(text)
     assert cloud_shadow_caution("Yard", 0.005) == ""
-    assert "cloud shadow" in caption([text], 0.5)
+    assert "wide shadow" in caption([text], 0.5)
 
 
 def test_real_scenes_have_no_shade(shared_real):

@@ -82,7 +82,7 @@ def cloud_shadow(window: SceneWindow, cloud: np.ndarray | None = None) -> np.nda
     (:data:`SHADE_PERCENTILE`), blocks under :data:`SHADE_RATIO` of it are opened with a disk of
     :data:`SHADE_OPEN_M` and regions of :data:`SHADE_MIN_AREA_M2` or more are kept. Measured on
     tuned scenes 600-799 (session 70): on the v1 and v2 scenes without cloud at most 0.2 % of a
-    station is marked (none on v2), on 12 of the 16 v2 cloud scenes 2-46 %; on the bundled samples
+    station is marked (none on v2), on 12 of the 16 v2 cloud scenes 2-45 %; on the bundled samples
     and the real scenes none.
     """
     rows, cols = window.shape

@@ -257,7 +257,7 @@ def overlay_image(
     if hatched:
         legend.append((_CLOUD, "cloud: not seen"))
     if shaded:
-        legend.append((_SHADE, "cloud's shadow: most cars missed"))
+        legend.append((_SHADE, "wide shadow (cloud, building): most cars missed"))
     if seam_rows or seam_cols:
         legend.append((_SEAM_SWATCH, "tile seam: check the boxes on it"))
     if (window.inside & ~window.data).any():

@@ -384,7 +384,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
                 ("the sun along the tracks", any(is_along(n) for n in notes)),
                 ("a high sun's short shadows", any(is_short_shadow(n) for n in notes)),
                 ("cloud its provider reported", any(is_provider_cloud(n) for n in notes)),
-                ("a cloud's shadow", any(is_cloud_shadow(n) for n in notes)),
+                ("a cloud's or building's wide shadow", any(is_cloud_shadow(n) for n in notes)),
                 ("a window counted in tiles", any(is_tiled(n) for n in notes)),
             )
             if said
