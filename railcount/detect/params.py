@@ -212,6 +212,10 @@ class DetectorParams:
         ``detect``): the cars it hides are not guessed, detections under it
         are dropped, ``observed_fraction`` drops and the interval widens
         upwards.
+    mask_cloud_shadow : bool
+        With ``mask_cloud``, take a wide shadow (a cloud's, or a tall
+        building's; :func:`railcount.detect.cloud.cloud_shadow`) out of
+        ``observed_fraction`` too, keeping the cars found in it (0.6.26).
     max_roof_texture : float
         Mean |Laplacian| of log luminance above which a band is too textured
         to be a roof (rails and ballast show through).
@@ -469,6 +473,7 @@ class DetectorParams:
     haze_floor: float | None = 0.11
     haze_floor_ratio: float | None = 0.235
     mask_cloud: bool = True
+    mask_cloud_shadow: bool = True
     max_roof_texture: float = 1.25
     texture_gsd_power: float = 2.0
     dark_along_texture: float = 0.0
