@@ -139,3 +139,35 @@ def test_real_scenes_have_no_shade(shared_real):
             warnings.simplefilter("ignore")  # (a date but no time of day: the sun's caution)
             (window,) = read_windows(shared_real / tif, read_stations(shared_real / station))
         assert not cloud_shadow(window, opaque_cloud(window)).any(), station
+
+
+def test_a_batch_log_line_and_a_report_name_the_wide_shadow(capsys):
+    from datetime import date
+
+    from railcount.batch import Progress
+    from railcount.cli.batch import log_line
+    from railcount.report.baseline import Observation, compare
+
+    shaded = cloud_shadow_caution("Yard", 0.3)
+    count = {"railcars": 12, "observed_fraction": 0.7, "warnings": [shaded]}
+    outcome = {"status": "ok", "station": "Yard", "count": count}
+    log_line(
+        Progress(done=1, failed=0, total=1, elapsed_s=2.0, scene="/data/cloudy.tif", outcomes=(outcome,))
+    )
+    assert "cloudy.tif: Yard 12 railcars (warning: a wide shadow, 70% observed, likely low)" in (
+        capsys.readouterr().err
+    )
+    # A report names the kind among its baseline's warnings; the shaded count, under 80 % observed,
+    # is left out of the baseline.
+    history = [
+        Observation(
+            date(2022, m, 15), 20, observed_fraction=0.9 if m == 5 else 1.0, warnings=(shaded,) * (m == 5)
+        )
+        for m in range(2, 10)
+    ] + [Observation(date(2022, 10, 15), 8, observed_fraction=0.7, warnings=(shaded,))]
+    c = compare(Observation(date(2023, 10, 5), 30), history)
+    (said,) = [k for k in c.caveats if "baseline counts came with a warning" in k]
+    assert said.startswith(
+        "1 of the 8 baseline counts came with a warning (a cloud's or building's wide shadow"
+    )
+    assert len(c.excluded) == 1 and c.excluded[0].date == date(2022, 10, 15)
