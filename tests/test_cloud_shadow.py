@@ -23,7 +23,7 @@ from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION
 
 RADIUS_M = 60.0
 DIFFUSE = 0.28
-"""What a cloud's shadow leaves of the light: the generator's (``rgbn *= 1 - 0.72 * shadow``)."""
+"""What a cloud's shadow leaves of sunlit ground: about a cast shadow's share (0.24-0.30)."""
 
 
 def _disk(shape_rc: tuple[int, int], centre_rc: tuple[float, float], radius_px: float) -> np.ndarray:
@@ -171,3 +171,43 @@ def test_a_batch_log_line_and_a_report_name_the_wide_shadow(capsys):
         "1 of the 8 baseline counts came with a warning (a cloud's or building's wide shadow"
     )
     assert len(c.excluded) == 1 and c.excluded[0].date == date(2022, 10, 15)
+
+
+def test_the_generator_takes_the_direct_sun_away_under_a_cloud_s_shadow():
+    """Under a cloud's shadow sunlit ground falls to a cast shadow's share of the light and a cast
+    shadow stays as it was: the cars cast none there, as under a real cloud's shadow."""
+    from railcount.synth.sensor import _cloud_shadow_factor
+    from railcount.synth.structures import SHADOW_TINT
+
+    shadow = np.array([[0.0, 1.0, 1.0, 0.5]], np.float32)
+    direct = np.array([[1.0, 1.0, 0.0, 1.0]], np.float32)
+    f = _cloud_shadow_factor(shadow, direct, SHADOW_TINT, 1)
+    np.testing.assert_allclose(f[0, 0], 1.0)  # no cloud's shadow: nothing changes
+    np.testing.assert_allclose(f[0, 1, :3], SHADOW_TINT, rtol=1e-6)  # sunlit ground: skylight alone
+    np.testing.assert_allclose(f[0, 2], 1.0)  # a cast shadow: had no direct sun to lose
+    np.testing.assert_allclose(f[0, 3, :3], 0.5 + 0.5 * SHADOW_TINT, rtol=1e-6)  # half the shadow
+    # A sunlit pixel beside a cast one, both under the shadow: the same light, no shadow between them.
+    canvas_lit, canvas_cast = 1.0, SHADOW_TINT  # (reflectance 1, as painted)
+    np.testing.assert_allclose(canvas_lit * f[0, 1, :3], canvas_cast * f[0, 2, :3], rtol=1e-6)
+
+
+def test_direct_light_is_none_in_cast_shadows_and_full_on_roofs():
+    from railcount.synth import SceneSpec
+    from railcount.synth.render import direct_light, plan_layout
+    from railcount.synth.sites import spec_site
+    from railcount.synth.structures import shadow_polys_v2
+
+    spec = SceneSpec(cars=20, gsd_m=1.0, seed=5, realism="v2", conditions="cloud=0.3")
+    site = spec_site(spec)
+    layout = plan_layout(spec, site)
+    from railcount.synth.render import _output_grids
+
+    grid, _ = _output_grids(site, 1.0, site.crs)
+    direct = direct_light(layout, grid)
+    roofs = grid.mask(list(layout.vehicles.corners())) > 0.99
+    buildings = [np.asarray(a.polygon.exterior.coords)[:-1] for a in site.areas if a.height_m > 0]
+    cast = grid.mask(shadow_polys_v2(layout.vehicles, site, layout.sun)) > 0.99
+    cast &= grid.mask([*layout.vehicles.corners(), *buildings]) == 0
+    assert roofs.any() and cast.any()
+    assert direct[roofs].min() > 0.99
+    assert np.median(direct[cast]) < 0.2  # (softened at their edges)

@@ -120,6 +120,29 @@ def paint_v2(
     season = season_of(layout.acquired.month)
     canvas = paint_ground_v2(grid, site, season, rng, grain, snow=snow)
     overhead = OverheadShadows(site, sun)
+    shade, low = _ground_shade(layout, grid, crowns, overhead)
+    tint = SNOW_SHADOW_TINT if snow else SHADOW_TINT
+    for ch, k in enumerate(tint):
+        canvas[..., ch] *= 1 - shade * np.float32(1 - k)
+    del shade
+    paint_structures_v2(canvas, grid, site, sun, grain, lean=lean, snow=snow)
+    if crowns:
+        rng_f = foliage_rng if foliage_rng is not None else np.random.default_rng(0)
+        paint_vegetation(
+            canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean, shade=low, tint=tint
+        )
+    paint_vehicles_v2(canvas, grid, layout.vehicles, sun, grain, lean=lean, overhead=overhead)
+    paint_overhead(canvas, grid, site, lean=lean)
+    return canvas
+
+
+def _ground_shade(
+    layout: SceneLayout, grid: Grid, crowns: tuple[Area, ...], overhead: OverheadShadows
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The cast shadows on the ground (vehicles, buildings, masts, hedges and trees), softened, as
+    coverage 0-1 on ``grid``; and, where there are weeds on an idle track, the shadows of the cars and
+    masts alone that the weeds lie in (else None)."""
+    site, sun = layout.site, layout.sun
     cast = shadow_polys_v2(layout.vehicles, site, sun)
     masts = overhead.shade(grid, 0.0) if overhead.items else None
     soften = max(0.5, 0.12 / grid.px)
@@ -134,20 +157,26 @@ def paint_v2(
     if masts is not None:
         np.maximum(shade, masts, out=shade)
     del masts
-    shade = cv2.GaussianBlur(shade, (0, 0), soften)
-    tint = SNOW_SHADOW_TINT if snow else SHADOW_TINT
-    for ch, k in enumerate(tint):
-        canvas[..., ch] *= 1 - shade * np.float32(1 - k)
-    del shade
-    paint_structures_v2(canvas, grid, site, sun, grain, lean=lean, snow=snow)
-    if crowns:
-        rng_f = foliage_rng if foliage_rng is not None else np.random.default_rng(0)
-        paint_vegetation(
-            canvas, grid, crowns, sun, rng_f, season=season, snow=snow, lean=lean, shade=low, tint=tint
-        )
-    paint_vehicles_v2(canvas, grid, layout.vehicles, sun, grain, lean=lean, overhead=overhead)
-    paint_overhead(canvas, grid, site, lean=lean)
-    return canvas
+    return cv2.GaussianBlur(shade, (0, 0), soften), low
+
+
+def direct_light(
+    layout: SceneLayout, grid: Grid, *, lean: np.ndarray | None = None, crowns: tuple[Area, ...] = ()
+) -> np.ndarray:
+    """The share of the direct sun each pixel of ``grid`` receives (0-1, float32), as :func:`paint_v2`
+    draws the scene: none in the cast shadows on the ground, all on sunlit ground and on the roofs of
+    vehicles and buildings (drawn where ``lean`` puts them). A cloud's shadow takes the direct sun
+    away, and so leaves a cast shadow as it was (:func:`~railcount.synth.sensor.sense_v2`)."""
+    site = layout.site
+    lean = np.zeros(2) if lean is None else np.asarray(lean, dtype=float)
+    shade, _ = _ground_shade(layout, grid, crowns, OverheadShadows(site, layout.sun))
+    direct = np.subtract(np.float32(1.0), shade, out=shade)
+    vehicles = layout.vehicles
+    roofs = [c + lean * h for c, h in zip(vehicles.corners(), vehicles.height, strict=True)]
+    roofs += [
+        np.asarray(a.polygon.exterior.coords)[:-1] + lean * a.height_m for a in site.areas if a.height_m > 0
+    ]
+    return np.maximum(direct, grid.mask(roofs), out=direct)
 
 
 @dataclass(frozen=True, eq=False)
@@ -338,6 +367,9 @@ def synthesize(spec: SceneSpec) -> SynthScene:
             r_noise,
             bands=product.bands,
             sky=sky.on_grid(src) if sky is not None else None,
+            # Under a cloud's shadow no direct sun: the cast shadows there stay as they were.
+            direct=direct_light(layout, fine, lean=lean, crowns=crowns) if v2 and cond.cloud else None,
+            tint=SNOW_SHADOW_TINT if cond.snow else SHADOW_TINT,
             blur=cond.blur,
             noise=cond.noise,
             sharpen=v2,

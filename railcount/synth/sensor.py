@@ -82,6 +82,31 @@ def near_infrared(rgb: np.ndarray) -> np.ndarray:
     return np.maximum(r, 0.8 * (r + g + b) / 3) + 2.6 * green
 
 
+CLOUD_SHADOW_LEFT = 0.28
+"""What a cloud's shadow leaves of the light where no ``direct`` map is given (the skylight)."""
+
+
+def _cloud_shadow_factor(
+    shadow: np.ndarray, direct: np.ndarray | None, tint: np.ndarray | None, supersample: int
+) -> np.ndarray:
+    """What a cloud's shadow (opacity 0-1, output grid) leaves of each band's light (rows, cols, 4).
+
+    Without ``direct`` everything under it is dimmed alike, to :data:`CLOUD_SHADOW_LEFT`. With it
+    (the share of the direct sun each fine-grid pixel receives, :func:`~railcount.synth.render.direct_light`)
+    a pixel keeps its skylight, ``tint`` (R, G, B: a cast shadow's share of the light), and loses its
+    direct sun: sunlit ground and roofs fall to the tint, and a cast shadow, which had no direct sun,
+    stays as it was, as under a real cloud's shadow, where nothing casts one.
+    """
+    s = shadow[..., None]
+    if direct is None or tint is None:
+        return 1 - (1 - CLOUD_SHADOW_LEFT) * s
+    h, w = shadow.shape
+    d = cv2.resize(direct, (w, h), interpolation=cv2.INTER_AREA) if supersample > 1 else direct
+    k = np.append(np.asarray(tint, np.float32), np.float32(np.mean(tint)))  # NIR: the bands' mean
+    lit = k + (1 - k) * d[..., None]
+    return (1 - s) + s * (k / lit)
+
+
 def sense_v2(
     reflectance: np.ndarray,
     supersample: int,
@@ -89,6 +114,8 @@ def sense_v2(
     *,
     bands: str,
     sky: dict[str, np.ndarray] | None,
+    direct: np.ndarray | None = None,
+    tint: np.ndarray | None = None,
     blur: float = 1.0,
     noise: float = 1.0,
     sharpen: bool = True,
@@ -105,6 +132,10 @@ def sense_v2(
         ``"rgb8"``, ``"bgrn16"``, ``"pan16"`` or ``"pan8"`` (see :class:`~railcount.synth.spec.Product`).
     sky : dict or None
         Fields from :meth:`~railcount.synth.atmosphere.Sky.on_grid` on the output grid.
+    direct, tint : ndarray or None
+        The share of the direct sun each fine-grid pixel receives, and a cast shadow's share of the
+        light (R, G, B): under a cloud's shadow the direct sun alone is taken away (see
+        :func:`_cloud_shadow_factor`); without them the shadow dims everything alike.
     blur, noise : float
         Multipliers of the point-spread width and of the noise.
     sharpen : bool
@@ -123,7 +154,7 @@ def sense_v2(
     rgbn = np.concatenate([img, near_infrared(img)[..., None]], axis=-1)
     del img
     if sky is not None:
-        rgbn *= (1 - 0.72 * sky["shadow"])[..., None]
+        rgbn *= _cloud_shadow_factor(sky["shadow"], direct, tint, supersample)
         for alpha, colour in (
             (sky["thin"], _THIN),
             (sky["cloud"], _CLOUD * sky["tone"][..., None]),
