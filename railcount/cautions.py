@@ -81,7 +81,7 @@ def cloud_shadow_caution(station: str, share: float) -> str:
     return (
         f"{station}: {share * 100:.0f} % of the station lay {CLOUD_SHADOW_PHRASE} (a cloud's, or a tall "
         "building's), lit by the sky alone, "
-        "where cars cast no shadow to be found by (on generated yards a third of such cars were "
+        "where cars cast no shadow to be found by (on generated yards one in ten of such cars was "
         "found): the cars found there are counted, but observed_fraction leaves that part out and the "
         "interval's upper end allows for the cars missed in it; read the count as a floor and look at "
         "the hatched part of the overlay"

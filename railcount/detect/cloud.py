@@ -16,8 +16,8 @@ yard keeps its dark rails, cars and shadows.
 
 A cloud also throws a shadow, usually somewhere else in the scene. There the
 ground is lit by the sky alone: the cars cast no shadow to be found by, and
-most of them are missed (on the tuned v2 cloud scenes 600-799, 60 of 195
-cars in the generator's cloud shadow were found, against 244 of 293 in
+nearly all of them are missed (on the tuned v2 cloud scenes 600-799, 20 of
+195 cars in the generator's cloud shadow were found, against 242 of 293 in
 sunlight; ``benchmarks/cloud.py --count``). They are seen,
 and counted where found, but :func:`cloud_shadow` marks the region so that
 ``observed_fraction`` leaves it out and the interval's upper bound allows for
