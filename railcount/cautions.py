@@ -4,7 +4,7 @@ A caution says the count was made, but under conditions where the detector
 is known to be weak, so the number needs a look before it is used. Each is
 warned of on stderr by ``railcount count``, written into ``count.json`` as
 ``warnings``, stored by the batch (export's ``warnings`` column), drawn on
-the overlay's caption and read back by the report. Four kinds exist:
+the overlay's caption and read back by the report. These kinds exist:
 
 * the sun throws the shadows along the tracks (:func:`railcount.pipeline.along_tracks_caution`),
   a property of one scene's time and the station's tracks;
@@ -20,7 +20,8 @@ the overlay's caption and read back by the report. Four kinds exist:
   (:func:`coarse_imagery_caution`), a property of the product, which every
   scene of a station's history may share. The report reads this kind from
   each count's ground sample distance and says it once, instead of ringing
-  every count on the chart.
+  every count on the chart;
+* the window was counted in tiles for lack of memory (:func:`tiled_caution`).
 
 All but the coarse-imagery kind are *scene cautions* (:func:`scene_cautions`), named in the
 report's caveats; its chart rings the counts that came with the first kind

@@ -350,8 +350,8 @@ def _window_checks(
 ) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """What is read from the window apart from the detector: the caution when the sun throws the
     shadows along the tracks, the opaque cloud and a cloud's shadow (with ``params.mask_cloud`` and
-    ``params.mask_cloud_shadow``) and,
-    with ``picture``, the window as the overlay shows it (:func:`~railcount.io.outputs.display_bgr`)."""
+    ``params.mask_cloud_shadow``) and, with ``picture``, the window as the overlay shows it
+    (:func:`~railcount.io.outputs.display_bgr`)."""
     cloud = opaque_cloud(window) if params.mask_cloud else None
     shade = cloud_shadow(window, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
     return along_tracks_caution(window, params), cloud, shade, display_bgr(window) if picture else None

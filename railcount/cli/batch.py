@@ -163,7 +163,8 @@ def log_line(p: Progress) -> None:
                 note += " (warning: coarse imagery, likely low)"
             if any(is_cloud_shadow(n) for n in notes):
                 seen = o["count"].get("observed_fraction")
-                note += f" (warning: a wide shadow, {seen:.0%} observed, likely low)"
+                seen_text = f", {seen:.0%} observed" if seen is not None else ""
+                note += f" (warning: a wide shadow{seen_text}, likely low)"
             if any(is_tiled(n) for n in notes):
                 note += " (warning: counted in tiles for lack of memory, check the seams)"
             sun = o["count"].get("sun") or {}

@@ -364,8 +364,7 @@ def _shade(
     """In place on the window's BGR picture: pixels outside the station dimmed to 0.45 (truncated),
     pixels without data dark grey, opaque ``cloud`` hatched with diagonal stripes (every third
     band of four pixels) and a cloud's ``shade`` with thin stripes the other way (every eighth band
-    of two pixels). Whether there was cloud,
-    and shade, to hatch."""
+    of two pixels). Whether there was cloud, and shade, to hatch."""
     cv2.copyTo(cv2.LUT(img, _DIM), (~window.inside).view(np.uint8), img)  # (writes into img)
     nodata = ~window.data
     if nodata.any():
