@@ -73,7 +73,9 @@ def count(
     range meant to hold the true number nine times in ten, calibrated on
     generated scenes (wider when the detector was unsure of more of the cars;
     not guaranteed on hazy, cloudy or soft imagery). Locomotives are counted
-    apart.
+    apart. The observed share leaves out what opaque cloud hides and what
+    lies in a cloud's (or a tall building's) wide shadow, where cars cast no
+    shadow and most are missed; the count says so.
 
     A station whose window would need more memory than is free (a large
     yard, a polygon drawn round a town) is counted in tiles, with a caution;
