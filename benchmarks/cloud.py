@@ -102,12 +102,34 @@ def generated_sky(suite: str, i: int, realism: str = "v2"):
     return make_sky(site, layout.sun, cond, rng), site.crs
 
 
+def sky_at(
+    sky, site_crs, window: SceneWindow, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the generator's opaque cloud and its shadow cover points of ``window`` (``cols``, ``rows``:
+    continuous pixel coordinates from its corner): each one's opacity is :data:`SHADE_OPACITY` or
+    more."""
+    from rasterio.warp import transform as warp_points
+
+    x, y = window.transform * (cols, rows)
+    if window.crs != site_crs:
+        x, y = warp_points(window.crs, site_crs, x, y)
+    xy = np.column_stack([x, y]).reshape(-1, 2)
+    cloud = sky.opacity(sky.sample(sky.density, xy)) >= SHADE_OPACITY
+    shadow = sky.opacity(sky.sample(sky.density, xy + sky.toward_sun)) >= SHADE_OPACITY
+    return cloud, shadow
+
+
+def real_windows():
+    """(name, window) of each real scene's station (``../shared/real``), in :data:`REAL_CASES`' order."""
+    for name, tif, station, _ in REAL_CASES:
+        for window in read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / station)):
+            yield name, window
+
+
 def shade_blocks(window: SceneWindow, sky, site_crs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per 4 m block of ``window`` holding station pixels: whether the generator's cloud shadow covers
     its centre (no shadow without a sky), whether :func:`cloud_shadow` found it, and whether opaque
     cloud covers it (the generator's, or where there is none, nothing)."""
-    from rasterio.warp import transform as warp_points
-
     k = max(1, round(SHADE_BLOCK_M / window.gsd_m))
     rows, cols = window.shape
     nr, nc = rows // k, cols // k
@@ -116,13 +138,8 @@ def shade_blocks(window: SceneWindow, sky, site_crs) -> tuple[np.ndarray, np.nda
     found = cloud_shadow(window, opaque_cloud(window))[br * k + k // 2, bc * k + k // 2]
     if sky is None:
         return np.zeros(len(br), bool), found, np.zeros(len(br), bool)
-    x, y = window.transform * (bc * k + k / 2, br * k + k / 2)
-    if window.crs != site_crs:
-        x, y = warp_points(window.crs, site_crs, x, y)
-    xy = np.column_stack([x, y])
-    cloud = sky.opacity(sky.sample(sky.density, xy)) >= SHADE_OPACITY
-    shade = (sky.opacity(sky.sample(sky.density, xy + sky.toward_sun)) >= SHADE_OPACITY) & ~cloud
-    return shade, found, cloud
+    cloud, shadow = sky_at(sky, site_crs, window, bc * k + k / 2, br * k + k / 2)
+    return shadow & ~cloud, found, cloud
 
 
 def scene_shade(job: tuple[str, int, str, str]) -> tuple[str, int, int, int, int]:
@@ -157,24 +174,19 @@ def scene_cars(job: tuple[str, int, str, str]) -> tuple[int, int, int, int, bool
     tif, station = ensure_scene(suite, i, cache, realism)
     stations = read_stations(station)
     sky, crs = generated_sky(suite, i, realism)
-    held = []
+    counts = []
     for params in (DetectorParams(), DetectorParams(mask_cloud_shadow=False)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             (sc,) = count_scene(tif, stations, params=params)
-        truth = truth_centres(tif.with_suffix(".truth.geojson"), sc.window)
-        held.append(sc.result.railcars_low <= len(truth) <= sc.result.railcars_high)
+        counts.append(sc)
+    truth = truth_centres(tif.with_suffix(".truth.geojson"), sc.window)
+    held = [c.result.railcars_low <= len(truth) <= c.result.railcars_high for c in counts]
     cars = sc.detections.subset(sc.detections.kind != "locomotive")
     matched = np.zeros(len(truth), bool)
     for _, j in match_pairs(cars.center, truth, 7.5 / sc.window.gsd_m):
         matched[j] = True
-    from rasterio.warp import transform as warp_points
-
-    x, y = sc.window.transform * (truth[:, 1] + 0.5, truth[:, 0] + 0.5)
-    if sc.window.crs != crs:
-        x, y = warp_points(sc.window.crs, crs, x, y)
-    xy = np.column_stack([x, y]).reshape(-1, 2)
-    shaded = sky.opacity(sky.sample(sky.density, xy + sky.toward_sun)) >= SHADE_OPACITY
+    _, shaded = sky_at(sky, crs, sc.window, truth[:, 1] + 0.5, truth[:, 0] + 0.5)
     return (
         int(shaded.sum()),
         int((shaded & matched).sum()),
@@ -215,14 +227,12 @@ def print_shade(results: list[tuple[str, int, int, int, int]], args: argparse.Na
             f"{int((found > 0.01).sum()):>7}{precision:>11}{recall:>8}"
         )
     if SHARED_REAL.is_dir():
-        for name, tif, station, _ in REAL_CASES:
-            for window in read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / station)):
-                _, found, _ = shade_blocks(window, None, None)
-                share = float(found.mean()) if found.size else 0.0
-                print(
-                    f"{'real: ' + name:<30}{1:>5}{0.0:>11.3f}{share:>12.3f}{share:>11.3f}"
-                    f"{int(share > 0.01):>7}"
-                )
+        for name, window in real_windows():
+            _, found, _ = shade_blocks(window, None, None)
+            share = float(found.mean()) if found.size else 0.0
+            print(
+                f"{'real: ' + name:<30}{1:>5}{0.0:>11.3f}{share:>12.3f}{share:>11.3f}{int(share > 0.01):>7}"
+            )
 
 
 def print_cars(args: argparse.Namespace) -> None:
@@ -270,10 +280,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{int((found > 0.01).sum()):>7}"
         )
     if SHARED_REAL.is_dir():
-        for name, tif, station, _ in REAL_CASES:
-            for window in read_windows(SHARED_REAL / tif, read_stations(SHARED_REAL / station)):
-                share = cloud_share(window)
-                print(f"{'real: ' + name:<30}{1:>5}{share:>12.3f}{share:>11.3f}{int(share > 0.01):>7}")
+        for name, window in real_windows():
+            share = cloud_share(window)
+            print(f"{'real: ' + name:<30}{1:>5}{share:>12.3f}{share:>11.3f}{int(share > 0.01):>7}")
     else:
         print(f"(no {SHARED_REAL}: the real rows are left out)")
     print_shade(map_scene_range(scene_shade, args, realism="v2"), args)

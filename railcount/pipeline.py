@@ -134,17 +134,22 @@ class StationCount:
     def overlay(self) -> np.ndarray:
         """The overlay picture as ``overlay.png`` holds it, as an RGB uint8 array (rows, cols, 3), for
         matplotlib's ``imshow`` or ``PIL.Image.fromarray``."""
-        window = self.window
-        for hidden in (self.cloud, self.shade):
-            if hidden is not None and hidden.any():
-                # The count's window had these taken out of its data; the picture hatches them instead.
-                window = dataclasses.replace(window, data=window.data | hidden)
+        window = self._shown(self.cloud, self.shade)
         caution = caution_caption(self.cautions, window.gsd_m)
         seams = tile_seams(window.shape, self.grid)
         picture = overlay_image(
             window, self.detections, self.result, self.cloud, caution=caution, seams=seams, shade=self.shade
         )
         return np.ascontiguousarray(picture[:, :, ::-1])
+
+    def _shown(self, *hidden: np.ndarray | None) -> SceneWindow:
+        """The count's window with ``hidden`` (masks it took out of its data: the cloud, a cloud's
+        shadow) put back, for a picture to hatch instead of greying them."""
+        window = self.window
+        for mask in hidden:
+            if mask is not None and mask.any():
+                window = dataclasses.replace(window, data=window.data | mask)
+        return window
 
 
 def count_scene(
@@ -615,12 +620,16 @@ def evaluate_scene(
             )
             target = dirs[k]
             seams = tile_seams(sc.window.shape, sc.grid)
-            shown = sc.window
-            if sc.shade is not None and sc.shade.any():
-                # The count left a cloud's shadow out of its data; the picture shows it, hatched.
-                shown = dataclasses.replace(shown, data=shown.data | sc.shade)
+            # A cloud's shadow is shown, hatched (the cloud stays grey, as before).
             written = write_evaluation(
-                target, shown, sc.detections, sc.result, ev.to_dict(), marks, seams, shade=sc.shade
+                target,
+                sc._shown(sc.shade),
+                sc.detections,
+                sc.result,
+                ev.to_dict(),
+                marks,
+                seams,
+                shade=sc.shade,
             )
             ev.outputs.update(sc.outputs)
             ev.outputs.update(written)

@@ -193,15 +193,13 @@ def test_the_generator_takes_the_direct_sun_away_under_a_cloud_s_shadow():
 
 def test_direct_light_is_none_in_cast_shadows_and_full_on_roofs():
     from railcount.synth import SceneSpec
-    from railcount.synth.render import direct_light, plan_layout
+    from railcount.synth.render import _output_grids, direct_light, plan_layout
     from railcount.synth.sites import spec_site
     from railcount.synth.structures import shadow_polys_v2
 
     spec = SceneSpec(cars=20, gsd_m=1.0, seed=5, realism="v2", conditions="cloud=0.3")
     site = spec_site(spec)
     layout = plan_layout(spec, site)
-    from railcount.synth.render import _output_grids
-
     grid, _ = _output_grids(site, 1.0, site.crs)
     direct = direct_light(layout, grid)
     roofs = grid.mask(list(layout.vehicles.corners())) > 0.99
