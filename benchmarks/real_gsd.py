@@ -273,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     add_set_argument(ap)
     args = ap.parse_args(argv)
     params = params_of(parse_overrides(args.set, ap))
+    limit = (params or DetectorParams()).max_gsd_m
+    if any(g > limit for g in args.gsds):
+        ap.error(
+            f"--gsds {max(args.gsds):g} is coarser than the detector counts (max_gsd_m {limit:g} m); "
+            "add --set max_gsd_m=10 to count it all the same, as session 67 measured the refusal"
+        )
     if not SHARED_REAL.is_dir() and not args.control:
         print(f"no {SHARED_REAL}: nothing to measure (the real scenes are not in the repository)")
         return 0

@@ -263,18 +263,26 @@ def count_scene(
         hour, minute = divmod(round(ASSUMED_SOLAR_TIME_H * 60), 60)
         day = windows[0].acquired.date().isoformat() if windows[0].acquired else "2023-10-05"
         toward = (window_sun(windows[0]).azimuth_deg + 180.0) % 360.0
-        origin = "from the image's top" if is_pixel_space(windows[0]) else "from north"
-        warnings.warn(
-            AssumedSunWarning(
+        if is_pixel_space(windows[0]):
+            # No place on Earth to put the sun over, so no time helps (--acquired is refused): only the
+            # bearing read off the image can give the side.
+            text = (
+                f"{windows[0].scene_id}: {when} and no place on Earth, so where the image does not show "
+                f"the shadow side clearly the sun is taken at {hour:02d}:{minute:02d} local solar time at "
+                f"a mid-latitude (shadows pointing about {toward:.0f} degrees, clockwise from the image's "
+                "top) and shadows may be read on the wrong side (false cars beside buildings); give the "
+                "bearing the shadows point to, clockwise from the image's top (--shadows-toward DEGREES)"
+            )
+        else:
+            text = (
                 f"{windows[0].scene_id}: {when}, so the sun is assumed at {hour:02d}:{minute:02d} local "
-                f"solar time (shadows pointing about {toward:.0f} degrees, clockwise {origin}) and "
+                f"solar time (shadows pointing about {toward:.0f} degrees, clockwise from north) and "
                 "shadows may be read on the wrong side (false cars beside buildings); "
                 f"if the acquisition time is known, pass it (--acquired {day}THH:MMZ, UTC) or set "
                 "it in the file (TIFFTAG_DATETIME); if not, give the compass bearing the shadows point "
                 "to on the image (--shadows-toward DEGREES)"
-            ),
-            stacklevel=2,
-        )
+            )
+        warnings.warn(AssumedSunWarning(text), stacklevel=2)
     results = []
     dirs = station_dirs(out_dir, stations) if out_dir is not None else []
     for k, window in enumerate(windows):

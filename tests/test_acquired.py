@@ -170,7 +170,14 @@ def test_the_count_says_where_it_put_the_sun(tagged_and_bare, capsys, tmp_path):
 
         cv2.imwrite(str(png), np.moveaxis(src.read(), 0, -1)[:, :, ::-1])
     assert main(["count", str(png), "--gsd", "0.5", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[0])["sun"] is None
+    out, err = capsys.readouterr()
+    assert json.loads(out.strip().splitlines()[0])["sun"] is None
+    # Its warning asks only for what such an image can take: the shadows' bearing, not a time
+    # (--acquired is refused in pixel space), and following it is accepted.
+    (said,) = [line for line in err.splitlines() if "local solar time" in line]
+    assert "--shadows-toward" in said and "--acquired" not in said and "TIFFTAG" not in said
+    assert main(["count", str(png), "--gsd", "0.5", "--json", "--shadows-toward", "315"]) == 0
+    assert "local solar time" not in capsys.readouterr().err
 
 
 def test_a_local_time_written_as_utc_is_refused_with_its_offset_form(tagged_and_bare, capsys):

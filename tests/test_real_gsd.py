@@ -4,13 +4,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import rasterio
 from rasterio.transform import from_origin
 
 from .geofixtures import ORIGIN, write_tif
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from real_gsd import coarser
+from real_gsd import coarser, main
 
 
 def _write(path: Path, gsd: float) -> np.ndarray:
@@ -112,3 +113,15 @@ def test_the_control_counts_generated_yards_made_coarser(tmp_path):
     # The detector's settings reach the control: keeping no candidate counts nothing.
     (none,) = rows(DetectorParams(min_car_probability=1.01, fill_gaps=False))
     assert int(none[4]) == 0 and none[5] == "100%"
+
+
+def test_a_gsd_the_detector_refuses_is_a_usage_error_not_a_traceback(capsys):
+    """The README's command for imagery coarser than 1.1 m crashed mid-table on 1.15 m once the
+    detector refused such imagery (0.6.25); now it stops before anything is made, saying how to
+    measure it anyway, and with the refusal lifted it is accepted."""
+    with pytest.raises(SystemExit) as stop:
+        main(["--gsds", "1.1,1.15"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--gsds 1.15 is coarser than the detector counts" in err and "--set max_gsd_m=10" in err
+    assert "Traceback" not in err

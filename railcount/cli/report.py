@@ -27,7 +27,7 @@ def report(
         None,
         "--history",
         help="CSV of counts: date,railcars[,railcars_low,railcars_high,observed_fraction,"
-        "scene,gsd_m,station].",
+        "scene,gsd_m,detector_version,warnings,station]; railcount export --format csv writes one.",
     ),
     on: str | None = typer.Option(None, "--date", help="Judge the count on this date (YYYY-MM-DD)."),
     scene: str | None = typer.Option(None, "--scene", help="Judge the count of this scene."),

@@ -80,7 +80,8 @@ def synth(
 ) -> None:
     """Synthesise one scene of SITE on DATE and write it to OUT_DIR.
 
-    Writes STEM.tif, STEM.truth.geojson, STEM.truth.json and SITE_station.geojson.
+    Writes STEM.tif, STEM.truth.geojson, STEM.truth.json and NAME_station.geojson (NAME the
+    site, or for generic yards generic-SEED).
 
     Example: railcount synth sample_tiles --site tumangang --date 2023-10-05
     --cars 73 --gsd 0.5 --crs EPSG:32652 --seed 7
