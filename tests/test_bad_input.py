@@ -319,3 +319,37 @@ def test_a_delivery_still_in_its_zip_is_named_as_one(tmp_path, capsys):
     argv = ["batch", "--station", str(STATION), "--scenes", str(archive), "--db", str(tmp_path / "r.db")]
     err = one_line_error(capsys, argv, 2)
     assert f"{archive}: is an archive; unpack it and pass the folder it holds" in err
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["count", "x.tif", "--gsd", "abc"], "'--gsd'"),
+        (["count", "x.tif", "--bogus"], "No such option: --bogus"),
+        (["bogus"], "No such command 'bogus'"),
+        (["count"], "Missing argument 'SCENE'"),
+        (["evaluate", "x.tif", "--station", "s.geojson"], "Missing option '--truth'"),
+        (
+            ["batch", "--station", "s.geojson", "--scenes", "d", "--from", "2023-02-30"],
+            "not a date that exists",
+        ),
+    ],
+)
+def test_the_parsers_usage_errors_are_one_line_too(capsys, args, words):
+    """What the option parser refuses reads as railcount's own errors do: one line, exit 2, with
+    where the usage is (it was a box of five or six lines drawn by the parser)."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("railcount: error: "), err
+    assert words in err and "--help')" in err
+
+
+def test_the_console_script_exits_with_the_code(tmp_path):
+    """The installed `railcount` exits with what main returns (2 for a usage error, 0 for --help)."""
+    import subprocess
+
+    exe = Path(sys.executable).with_name("railcount")
+    bad = subprocess.run([str(exe), "count", "x.tif", "--gsd", "abc"], capture_output=True, text=True)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    ok = subprocess.run([str(exe), "count", "--help"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "Usage" in ok.stdout

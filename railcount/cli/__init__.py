@@ -1,9 +1,9 @@
 """The ``railcount`` command line: a thin typer layer over the library.
 
 Errors are handled here and only here: a :class:`~railcount.errors.RailcountError`
-becomes one line on stderr and its exit code (2 usage, 1 data); typer
-reports its own usage errors (exit 2); anything else is a bug and keeps its
-traceback.
+becomes one line on stderr and its exit code (2 usage, 1 data); the
+parser's own usage errors become one line too (exit 2, :func:`main`);
+anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -96,15 +96,36 @@ _register()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; with ``argv`` return the exit code instead of exiting (for tests)."""
+    """Run the command line and return its exit code (the console script exits with it).
+
+    A usage error the parser finds (an unknown option, a value of the wrong type, a missing
+    argument) is one line on stderr, as railcount's own errors are, with where to read the usage;
+    exit code 2.
+    """
     from railcount.runtime import tune_memory
 
+    try:  # typer vendors click since 0.2x; before, it raised click's own exceptions
+        from typer._click import exceptions as parser
+    except ImportError:  # pragma: no cover - older typer
+        from click import exceptions as parser  # type: ignore[no-redef]
+
     tune_memory()
-    if argv is None:
-        app()
-        return 0
     try:
-        app(args=list(argv))
+        code = app(args=None if argv is None else list(argv), standalone_mode=False)
+    except parser.NoArgsIsHelpError as exc:  # bare `railcount` or `railcount count`: the help
+        exc.show()
+        return 2
+    except parser.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "railcount"
+        message = " ".join(exc.format_message().split())  # one line, whatever the parser wrapped
+        message = message.replace("Value error, ", "")  # the validator's prefix says nothing
+        if "does not match the formats" in message:  # also a day no calendar has (2023-02-30)
+            message = message.rstrip(".") + ", or is not a date that exists."
+        print(f"railcount: error: {message} (see '{where} --help')", file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print("railcount: interrupted", file=sys.stderr)
+        return 130
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    return 0
+    return int(code) if isinstance(code, int) else 0
