@@ -65,6 +65,7 @@ from railcount.io.memory import (
 )
 from railcount.io.outputs import (
     ErrorMarks,
+    check_output_dir,
     detections_geojson,
     display_bgr,
     overlay_image,
@@ -196,6 +197,8 @@ def count_scene(
     for a scene whose file gives a date but no time of day, or a wrong one.
     """
     params = params or DetectorParams()
+    if out_dir is not None:  # before the scene is read and counted, not after
+        check_output_dir(out_dir)
     if gsd_m is not None and acquired is not None:
         raise UsageError(
             "an image counted in pixel space (--gsd) has no place on Earth to put the sun over; "

@@ -353,3 +353,21 @@ def test_the_console_script_exits_with_the_code(tmp_path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     ok = subprocess.run([str(exe), "count", "--help"], capture_output=True, text=True)
     assert ok.returncode == 0 and "Usage" in ok.stdout
+
+
+def test_an_output_folder_that_cannot_be_is_said_before_any_work(tmp_path, capsys):
+    """--out on a file (or below one) is refused in one line before the scene is even opened, so a
+    long count is not thrown away at the end; synth and demo say so before drawing anything (they
+    ended in a traceback)."""
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    missing_scene = str(tmp_path / "nowhere.tif")  # would fail too, later: the folder is said first
+    for out in (taken, taken / "sub"):
+        assert main(["count", missing_scene, "--gsd", "0.5", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot be an output directory" in err and "nowhere" not in err
+    assert main(["synth", str(taken), "--cars", "3"]) == 2
+    assert "choose another OUT_DIR" in capsys.readouterr().err
+    assert main(["demo", "--out", str(taken), "--dates", "3"]) == 2
+    assert "choose another --out" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing drawn or written

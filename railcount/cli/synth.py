@@ -90,10 +90,12 @@ def synth(
     --conditions cloud=0.3,off_nadir=15 --product bgrn16+edge
     """
     from railcount.errors import UsageError
+    from railcount.io.outputs import output_dir
     from railcount.synth import SceneSpec, synthesize, write_scene, write_station
 
     if compress not in (None, "jpeg", "deflate"):
         raise UsageError(f"--compress must be jpeg or deflate; got {compress!r}")
+    output_dir(out_dir, "OUT_DIR")  # made before the scene is drawn, or said why not
     spec = SceneSpec(
         site=site,
         date=date,

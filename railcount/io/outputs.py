@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -568,14 +569,32 @@ def write_png(path: str | Path, img: np.ndarray) -> bool:
     return bool(cv2.imwrite(str(path), img, PNG_OPTIONS))
 
 
-def output_dir(path: str | Path) -> Path:
+def check_output_dir(path: str | os.PathLike[str], option: str = "--out") -> None:
+    """Say in one line, before any counting, why ``path`` cannot take outputs: a file stands where it
+    or a folder above it would be, or the nearest folder that exists cannot be written in. Nothing is
+    created (a count that then fails leaves no empty folder behind)."""
+    out = Path(path)
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        where = "it is a file" if probe == out else f"{probe} is a file"
+        raise UsageError(f"{out}: cannot be an output directory ({where}); choose another {option}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"{out}: cannot create output directory ({probe} cannot be written in); choose another {option}"
+        )
+
+
+def output_dir(path: str | Path, option: str = "--out") -> Path:
     """Create ``path`` (and its parents) for outputs, or say in one line why it cannot be."""
     out = Path(path)
+    check_output_dir(out, option)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(
-            f"{out}: cannot create output directory ({exc.strerror}); choose another --out"
+            f"{out}: cannot create output directory ({exc.strerror}); choose another {option}"
         ) from None
     return out
 
