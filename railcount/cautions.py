@@ -16,6 +16,8 @@ the overlay's caption and read back by the report. These kinds exist:
   ``eo:cloud_cover``) is the one cue there is;
 * part of the station lay in a wide shadow, a cloud's or a tall building's
   (:func:`cloud_shadow_caution`), where the ground is lit by the sky alone and most cars are missed;
+* under four fifths of the station was seen (:func:`partial_view_caution`): the rest lay outside
+  the scene, held no data, or lay under opaque cloud or in a wide shadow;
 * the imagery is too coarse to see the gaps between coupled cars
   (:func:`coarse_imagery_caution`), a property of the product, which every
   scene of a station's history may share. The report reads this kind from
@@ -92,6 +94,37 @@ def cloud_shadow_caution(station: str, share: float) -> str:
 def is_cloud_shadow(caution: str) -> bool:
     """Whether a caution (as stored) is a cloud-shadow one (:func:`cloud_shadow_caution`)."""
     return CLOUD_SHADOW_PHRASE in caution
+
+
+PARTIAL_VIEW_SHARE = 0.8
+"""Under this share of the station seen (``observed_fraction``) a count comes with a caution
+(:func:`partial_view_caution`); a report leaves such counts out of its baseline by default
+(``--min-observed 0.8``)."""
+
+PARTIAL_VIEW_PHRASE = "of the station was seen"
+"""Part of every partial-view caution's text, by which a stored one is recognised."""
+
+
+def partial_view_caution(station: str, observed: float) -> str:
+    """One line for the user when under :data:`PARTIAL_VIEW_SHARE` of the station was seen (else "").
+
+    >>> partial_view_caution("Yard", 0.48)[:42]
+    'Yard: only 48 % of the station was seen (t'
+    """
+    if observed >= PARTIAL_VIEW_SHARE:
+        return ""
+    return (
+        f"{station}: only {observed * 100:.0f} % {PARTIAL_VIEW_PHRASE} (the rest lay outside the scene, "
+        "held no data, or lay under opaque cloud or in a wide shadow); the count is of the seen part, "
+        "and its interval's upper end allows for the rest in proportion to the cars seen (at least "
+        "three): count a scene that covers the station to know it, and note that a report leaves "
+        f"counts under {PARTIAL_VIEW_SHARE:.0%} observed out of its baseline"
+    )
+
+
+def is_partial_view(caution: str) -> bool:
+    """Whether a caution (as stored) is a partial-view one (:func:`partial_view_caution`)."""
+    return PARTIAL_VIEW_PHRASE in caution
 
 
 COARSE_GSD_M = 0.65
@@ -261,6 +294,8 @@ def caption(cautions: Iterable[str], gsd_m: float) -> str:
         parts.append("provider reports cloud: look for haze over the tracks")
     if any(is_cloud_shadow(c) for c in cautions):
         parts.append("wide shadow (hatched): most cars there missed")
+    if any(is_partial_view(c) for c in cautions):
+        parts.append("part of the station not seen: the count is of the seen part")
     if any(is_coarse(c) for c in cautions):
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
     if any(is_tiled(c) for c in cautions):

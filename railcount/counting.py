@@ -82,6 +82,13 @@ def unsure_share(scores: np.ndarray) -> float:
     return float((scores < UNSURE_BELOW).mean()) if scores.size else 0.0
 
 
+FEW_SEEN_CARS = 3
+"""Where the seen part of a partly observed station holds fewer railcars than this, the interval's
+upper end scales this many to the unseen part instead: three is the most a seen part counted empty
+could well have held (the rule of three: with none seen, the 95 % upper bound of a Poisson mean). A
+station half seen and counted empty read "0 railcars (0-1)"; it now reads (0-5)."""
+
+
 def interval(
     railcars: int,
     unsure: float = 0.0,
@@ -103,6 +110,8 @@ def interval(
 
     >>> interval(73, 0.05), interval(73, 0.5), interval(0), interval(20, 0.05, short_shadows=True)
     ((63, 85), (37, 120), (0, 1), (14, 46))
+    >>> interval(0, observed=0.48), interval(40, observed=0.48)
+    ((0, 5), (34, 91))
     """
     band = int(np.searchsorted(UNSURE_EDGES, unsure, side="right"))
     lo_ratio, hi_ratio = INTERVAL_RATIOS[band]
@@ -112,7 +121,9 @@ def interval(
     low = max(0, math.floor(lo_ratio * railcars) - 1)
     high = math.ceil(hi_ratio * railcars) + 1
     if 0 < observed < 1:
-        high += math.ceil(railcars * (1.0 - observed) / observed)
+        # The cars of the unseen part, in proportion to the seen part's; never fewer than
+        # FEW_SEEN_CARS' share, so a part seen empty does not vouch for the rest.
+        high += math.ceil(max(railcars, FEW_SEEN_CARS) * (1.0 - observed) / observed)
     return low, high
 
 

@@ -121,6 +121,11 @@ class CloudShadowWarning(CautionWarning):
     :mod:`railcount.cautions`)."""
 
 
+class PartialViewWarning(CautionWarning):
+    """Under four fifths of the station was seen (outside the scene, no data, opaque cloud or a wide
+    shadow): the count is of the seen part (see :func:`railcount.cautions.partial_view_caution`)."""
+
+
 class CoarseImageryWarning(CautionWarning):
     """The imagery is too coarse to see the gaps between coupled cars; on real yards counts made at such
     resolutions have run low (see :mod:`railcount.cautions`)."""

@@ -23,6 +23,7 @@ from railcount.cautions import (
     ALONG_PHRASE,
     cloud_shadow_caution,
     coarse_imagery_caution,
+    partial_view_caution,
     provider_cloud_caution,
     short_shadow_caution,
     tiled_caution,
@@ -47,6 +48,7 @@ from railcount.errors import (
     AssumedSunWarning,
     CloudShadowWarning,
     CoarseImageryWarning,
+    PartialViewWarning,
     ProviderCloudWarning,
     ShadowsAlongTracksWarning,
     ShortShadowsWarning,
@@ -342,6 +344,10 @@ def count_scene(
             # cloud's shadow too, where most cars are missed (those found there are counted).
             seen, dets, cloud = hide_cloud(window, dets, cloud_mask, shade)
         result = summarise(seen, dets, shadows_along=bool(along), short_shadows=bool(short), sun=sun)
+        partial = partial_view_caution(window.station.name, result.observed_fraction)
+        if partial:  # (the seen share is known once cloud and shade are taken out)
+            warnings.warn(PartialViewWarning(f"{window.scene_id}: {partial}"), stacklevel=2)
+            cautions.insert(len(cautions) - bool(coarse) - bool(tiled), partial)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = dirs[k]

@@ -146,6 +146,7 @@ def log_line(p: Progress) -> None:
         is_along,
         is_cloud_shadow,
         is_coarse,
+        is_partial_view,
         is_provider_cloud,
         is_short_shadow,
         is_tiled,
@@ -165,6 +166,9 @@ def log_line(p: Progress) -> None:
                 seen = o["count"].get("observed_fraction")
                 seen_text = f", {seen:.0%} observed" if seen is not None else ""
                 note += f" (warning: a wide shadow{seen_text}, likely low)"
+            if any(is_partial_view(n) for n in notes) and not any(is_cloud_shadow(n) for n in notes):
+                seen = o["count"].get("observed_fraction")
+                note += f" (warning: {seen:.0%} observed, the rest not counted)" if seen is not None else ""
             if any(is_tiled(n) for n in notes):
                 note += " (warning: counted in tiles for lack of memory, check the seams)"
             sun = o["count"].get("sun") or {}

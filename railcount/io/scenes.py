@@ -282,6 +282,11 @@ def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
 
 
 DEFAULT_MARGIN_M = 25.0
+MIN_SEEN_SHARE = 0.02
+"""A scene whose data covers less of a station than this (0-1) is refused for it (exit 1; in a batch
+the pair is recorded failed with the line): a count of a sliver says nothing of the station, and its
+interval, scaled from the cars in the sliver, said less (a one-pixel overlap read "0 railcars (0-1),
+0% observed", exit 0)."""
 STRIPED_WARN_BYTES = 64 * 2**20
 """Warn when a striped file makes a window read decode more than this many bytes..."""
 STRIPED_WARN_RATIO = 8
@@ -395,6 +400,14 @@ def read_window(
         raise NoValidPixelsError(
             f"{name}: station {station.name!r} covers only nodata pixels (or black fill) in this "
             "scene; choose a scene that images the station"
+        )
+    seen_share = float(valid.sum()) / float(inside.sum())
+    if seen_share < MIN_SEEN_SHARE:
+        share_text = f"{seen_share:.1%}" if seen_share >= 0.001 else "under 0.1%"
+        raise NoValidPixelsError(
+            f"{name}: this scene's data covers {share_text} of station {station.name!r} (the "
+            "rest lies outside the scene or is nodata), too little to count; choose a scene that images "
+            "the station, or draw the station around what this one covers"
         )
     acquisition = acquisition_source(ds, name)
     gx, gy = ground_pixel_size(win_transform, crs, (full.height, full.width))

@@ -49,6 +49,7 @@ from railcount.cautions import (
     coarse_gsd,
     is_along,
     is_cloud_shadow,
+    is_partial_view,
     is_provider_cloud,
     is_short_shadow,
     is_tiled,
@@ -385,6 +386,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
                 ("a high sun's short shadows", any(is_short_shadow(n) for n in notes)),
                 ("cloud its provider reported", any(is_provider_cloud(n) for n in notes)),
                 ("a cloud's or building's wide shadow", any(is_cloud_shadow(n) for n in notes)),
+                ("part of the station not seen", any(is_partial_view(n) for n in notes)),
                 ("a window counted in tiles", any(is_tiled(n) for n in notes)),
             )
             if said
