@@ -90,6 +90,16 @@ class TruthRepeatWarning(RailcountWarning):
     counted once (:data:`railcount.io.truth.REPEAT_M`)."""
 
 
+class StationNotCountedWarning(RailcountWarning):
+    """One of several stations lies outside the scene (or where it holds no data) and was not counted;
+    the others were."""
+
+
+class StationRepairedWarning(RailcountWarning):
+    """A station polygon was invalid (its outline crosses itself) and was repaired: the area counted is
+    the repair's, which may not be what was meant."""
+
+
 class AssumedSunWarning(RailcountWarning):
     """A scene gives no time of day, so the sun's position (which side shadows fall on) is assumed."""
 

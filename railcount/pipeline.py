@@ -218,7 +218,9 @@ def count_scene(
         stations = [windows[0].station]
     else:
         # A time the caller gives (a batch's plan, --acquired) dates the scene whatever its tiles say.
-        windows = read_windows(scene, stations, bands=bands, dated=acquired is not None)
+        windows = read_windows(
+            scene, stations, bands=bands, dated=acquired is not None, skip_outside=len(stations) > 1
+        )
     for w in windows:  # before anything is said of the sun: no count will be made
         _refuse_too_coarse(w, params)
     if acquired is not None:
@@ -289,8 +291,13 @@ def count_scene(
             )
         warnings.warn(AssumedSunWarning(text), stacklevel=2)
     results = []
-    dirs = station_dirs(out_dir, stations) if out_dir is not None else []
-    for k, window in enumerate(windows):
+    # (By name, unique in a station file: a station the scene does not image has no window.)
+    dirs = (
+        dict(zip((st.name for st in stations), station_dirs(out_dir, stations), strict=True))
+        if out_dir
+        else {}
+    )
+    for window in windows:
         # A window too large to count whole in the memory free is counted in tiles (plan_tiles), as
         # the loader planned before the read: the window's arrays, read since, are counted back in.
         read = window.pixels.nbytes + window.data.nbytes + window.inside.nbytes
@@ -350,7 +357,7 @@ def count_scene(
             cautions.insert(len(cautions) - bool(coarse) - bool(tiled), partial)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
-            target = dirs[k]
+            target = dirs[window.station.name]
             outputs = write_outputs(
                 target,
                 window,
@@ -593,17 +600,19 @@ def evaluate_scene(
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
-    dirs = station_dirs(out_dir, stations) if out_dir is not None else []
-    for k, sc in enumerate(
-        count_scene(
-            scene,
-            stations,
-            params=params,
-            out_dir=out_dir,
-            acquired=acquired,
-            shadows_toward=shadows_toward,
-            bands=bands,
-        )
+    dirs = (
+        dict(zip((st.name for st in stations), station_dirs(out_dir, stations), strict=True))
+        if out_dir
+        else {}
+    )
+    for sc in count_scene(
+        scene,
+        stations,
+        params=params,
+        out_dir=out_dir,
+        acquired=acquired,
+        shadows_toward=shadows_toward,
+        bands=bands,
     ):
         stock = stock_in_window(feats, sc.window)
         if stock.repeats:
@@ -635,7 +644,7 @@ def evaluate_scene(
                 missed_lonlat=tuple(stock.rings_lonlat[j] for j in missed),
                 false=np.flatnonzero(~is_loco)[ev.false],
             )
-            target = dirs[k]
+            target = dirs[sc.window.station.name]
             seams = tile_seams(sc.window.shape, sc.grid)
             # A cloud's shadow is shown, hatched (the cloud stays grey, as before).
             written = write_evaluation(

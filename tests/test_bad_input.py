@@ -371,3 +371,31 @@ def test_an_output_folder_that_cannot_be_is_said_before_any_work(tmp_path, capsy
     assert main(["demo", "--out", str(taken), "--dates", "3"]) == 2
     assert "choose another --out" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing drawn or written
+
+
+def test_a_station_the_scene_does_not_image_is_left_out_and_the_others_counted(tmp_path, capsys):
+    """One of two stations far from the scene used to fail the whole count (the other's count, made,
+    was never printed); now it is said in one warning line and the other is counted and written."""
+    doc = json.loads(STATION.read_text())
+    far = {
+        "type": "Feature",
+        "properties": {"name": "Far"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[8.60, 47.53], [8.61, 47.53], [8.61, 47.54], [8.60, 47.54], [8.60, 47.53]]],
+        },
+    }
+    both = tmp_path / "both.geojson"
+    both.write_text(json.dumps({**doc, "features": [*doc["features"], far]}))
+    out = tmp_path / "out"
+    assert main(["count", str(SCENE), "--station", str(both), "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    (record,) = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
+    assert record["station"] == "Tumangang" and record["railcars"] > 0
+    said = [line for line in captured.err.splitlines() if "'Far'" in line]
+    assert len(said) == 1 and said[0].startswith("railcount: warning:") and "not counted" in said[0]
+    assert (out / "Tumangang" / "count.json").is_file() and not (out / "Far").exists()
+    only_far = tmp_path / "far.geojson"
+    only_far.write_text(json.dumps({"type": "FeatureCollection", "features": [far]}))
+    err = one_line_error(capsys, ["count", str(SCENE), "--station", str(only_far)], 1)
+    assert "does not overlap the scene" in err

@@ -171,3 +171,41 @@ def test_remote_image_in_pixel_space_asks_only_for_its_file(tmp_path):
     np.testing.assert_array_equal(w.pixels, pix)
     # The remote settings apply here too: no directory listing, no side-car probes.
     assert set(served.paths) == {"/photo.tif"}, served.paths
+
+
+def test_a_server_that_takes_the_connection_and_never_answers_is_given_up_on(monkeypatch, capsys):
+    """A real socket on 127.0.0.1 that accepts and then says nothing: the count gives up in one line.
+    By default after 20 s without a byte (GDAL_HTTP_LOW_SPEED_TIME), and a minute with the retries;
+    before, the 60 s timeout and its two retries held the count silent for three minutes. The test
+    shortens the wait through the environment, which wins over railcount's defaults."""
+    import threading
+    import time
+
+    assert int(REMOTE_DEFAULTS["GDAL_HTTP_LOW_SPEED_TIME"]) <= 30
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)  # never answered
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/stalled_2023-10-05.tif"
+    monkeypatch.setenv("GDAL_HTTP_LOW_SPEED_TIME", "2")
+    monkeypatch.setenv("GDAL_HTTP_MAX_RETRY", "0")
+    start = time.monotonic()
+    try:
+        code = main(["count", url, "--station", str(STATION)])
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert code == 1 and time.monotonic() - start < 30
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "stalled_2023-10-05.tif" in err and "Traceback" not in err

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from railcount.errors import StationError, UsageError
+from railcount.errors import StationError, StationRepairedWarning, UsageError
 from railcount.io.stations import read_stations, stations_from_geojson
 
 SQUARE = [[130.0, 42.0], [130.01, 42.0], [130.01, 42.01], [130.0, 42.01], [130.0, 42.0]]
@@ -42,7 +42,8 @@ def test_bare_geometry_and_feature_get_default_names():
 
 def test_self_intersecting_polygon_is_repaired():
     bowtie = [[130.0, 42.0], [130.01, 42.01], [130.01, 42.0], [130.0, 42.01], [130.0, 42.0]]
-    st = stations_from_geojson({"type": "Polygon", "coordinates": [bowtie]})[0]
+    with pytest.warns(StationRepairedWarning, match="repaired into 2 parts"):  # said, not silent
+        st = stations_from_geojson({"type": "Polygon", "coordinates": [bowtie]})[0]
     assert st.geometry.is_valid and st.geometry.area > 0
 
 
@@ -84,3 +85,34 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("{ not json")
     with pytest.raises(UsageError, match=r"bad\.geojson: not valid JSON"):
         read_stations(bad)
+
+
+def test_lon_lat_corners_under_a_projected_crs_member_blame_the_file(tmp_path):
+    """Corners written in lon/lat under a 'crs' member naming UTM read as a yard under a metre across
+    at the UTM zone's origin: said of the station file, where it was said of the scene ('does not
+    overlap')."""
+    import json
+
+    ring = [[130.596, 42.417], [130.603, 42.417], [130.603, 42.420], [130.596, 42.420], [130.596, 42.417]]
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "C"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    path = tmp_path / "station.geojson"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(StationError, match="delete the 'crs' member") as err:
+        read_stations(path)
+    assert "station.geojson" in str(err.value)
+    # The same corners in metres of that system are read as they are.
+    metres = [[x * 1000.0 + 500000.0, y * 100000.0] for x, y in ring]
+    doc["features"][0]["geometry"]["coordinates"] = [metres]
+    path.write_text(json.dumps(doc))
+    (st,) = read_stations(path)
+    assert st.geometry.area > 0

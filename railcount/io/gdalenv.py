@@ -16,6 +16,10 @@ window needs. The defaults below keep that cheap and predictable:
 * ``GDAL_HTTP_TIMEOUT`` / ``GDAL_HTTP_CONNECTTIMEOUT`` / ``GDAL_HTTP_MAX_RETRY``:
   an unreachable server fails in seconds with a clear message instead of
   hanging; transient 429/5xx answers are retried twice.
+* ``GDAL_HTTP_LOW_SPEED_TIME=20`` / ``GDAL_HTTP_LOW_SPEED_LIMIT=1``: a server
+  that takes the connection but sends nothing for 20 s is given up on (with
+  the retries, about a minute), where the 60 s timeout and its retries held
+  a count, or a batch's plan, silent for three minutes.
 * ``VSI_CACHE=TRUE``: re-reading a byte range within a process is free.
 
 A value already set in the environment wins over these defaults, so a user
@@ -48,6 +52,8 @@ REMOTE_DEFAULTS: dict[str, str] = {
     "GDAL_HTTP_CONNECTTIMEOUT": "10",
     "GDAL_HTTP_MAX_RETRY": "2",
     "GDAL_HTTP_RETRY_DELAY": "1",
+    "GDAL_HTTP_LOW_SPEED_TIME": "20",
+    "GDAL_HTTP_LOW_SPEED_LIMIT": "1",
     "VSI_CACHE": "TRUE",
 }
 

@@ -42,11 +42,13 @@ from shapely.geometry.base import BaseGeometry
 
 from railcount.detect.sun import SHADOW_SUN_UP_DEG
 from railcount.errors import (
+    DataError,
     NoOverlapError,
     NotGeoreferencedError,
     NoValidPixelsError,
     SceneReadError,
     SlowReadWarning,
+    StationNotCountedWarning,
     UsageError,
 )
 from railcount.io import planet
@@ -300,6 +302,7 @@ def read_windows(
     margin_m: float = DEFAULT_MARGIN_M,
     bands: Sequence[int] | None = None,
     dated: bool = False,
+    skip_outside: bool = False,
 ) -> list[SceneWindow]:
     """Read one window per station from a scene, opening it once.
 
@@ -316,6 +319,11 @@ def read_windows(
     dated : bool, default False
         The caller gives the acquisition time: tiles' own differing times are not refused
         (see :func:`open_scene`).
+    skip_outside : bool, default False
+        A station the scene does not image (no overlap, or too little of it with data) is left out
+        with a :class:`~railcount.errors.StationNotCountedWarning` saying why, and the others are
+        read; only when none is left is its error raised. (A station file may hold stations
+        beyond any one scene.)
 
     Raises
     ------
@@ -324,11 +332,25 @@ def read_windows(
     label = scene_label(scene)
     files = scene_sources(scene)
     tiles = tuple(files) if len(files) > 1 else ()
+    windows: list[SceneWindow] = []
+    outside: list[DataError] = []
     with open_scene(scene, dated=dated) as ds:
-        return [
-            replace(read_window(ds, st, margin_m=margin_m, bands=bands, name=label), tiles=tiles)
-            for st in stations
-        ]
+        for st in stations:
+            try:
+                windows.append(
+                    replace(read_window(ds, st, margin_m=margin_m, bands=bands, name=label), tiles=tiles)
+                )
+            except (NoOverlapError, NoValidPixelsError) as exc:
+                if not skip_outside:
+                    raise
+                outside.append(exc)
+    if outside and not windows:
+        raise outside[0]
+    for missed in outside:
+        warnings.warn(
+            StationNotCountedWarning(f"{missed} (not counted; the other stations were)"), stacklevel=2
+        )
+    return windows
 
 
 def read_window(
@@ -783,13 +805,13 @@ def _check_georeferenced(ds: rasterio.io.DatasetReader, name: str) -> None:
         raise NotGeoreferencedError(
             f"{name}: has no coordinate reference system; railcount needs a georeferenced "
             "GeoTIFF (assign one with gdal_translate -a_srs / -a_ullr), or count the whole "
-            "image in pixel space with --gsd METRES"
+            "image in pixel space with railcount count --gsd METRES"
         )
     if not has_geotransform(ds):
         raise NotGeoreferencedError(
             f"{name}: has no geotransform; railcount needs a georeferenced GeoTIFF "
             "(assign one with gdal_translate -a_ullr), or count the whole image in pixel space "
-            "with --gsd METRES"
+            "with railcount count --gsd METRES"
         )
 
 

@@ -10,6 +10,7 @@ which is what the loader clips scenes with.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
-from railcount.errors import StationError
+from railcount.errors import StationError, StationRepairedWarning
 from railcount.io.vectors import doc_crs, read_vector_doc, source_crs, to_lonlat
 from railcount.models import Station
 
@@ -100,6 +101,7 @@ def stations_from_geojson(
             )
         name = str(_name_of(props) or f"station-{i + 1}")
         if from_crs is not None:
+            _refuse_degrees_as_metres(geom_doc, from_crs, name, source)
             geom_doc = to_lonlat(geom_doc, from_crs, f"station {name!r}", source, StationError)
         geometry = _polygon(geom_doc, name, source, no_crs_hint)
         stations.append(Station(name=name, geometry=geometry, properties=dict(props)))
@@ -142,6 +144,25 @@ def _name_of(props: dict[str, Any]) -> Any:
     return next((v for k, v in props.items() if str(k).lower() == "name" and v), None)
 
 
+def _refuse_degrees_as_metres(geom_doc: dict[str, Any], crs: Any, name: str, source: str) -> None:
+    """A station whose file names a projected 'crs' but whose corners read as lon/lat, all within a
+    unit of each other (a yard under a metre across), was written in lon/lat with a wrong 'crs' member:
+    say so of the file, not later of the scene ("does not overlap")."""
+    if not getattr(crs, "is_projected", False):
+        return
+    try:
+        minx, miny, maxx, maxy = shape(geom_doc).bounds
+    except Exception:  # malformed coordinates are said where they are parsed
+        return
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90 and max(maxx - minx, maxy - miny) < 1:
+        raise StationError(
+            f"{source}: station {name!r} has lon/lat-like coordinates (bounds {minx:.6g}, {miny:.6g}, "
+            f"{maxx:.6g}, {maxy:.6g}), but the file's 'crs' member says {crs}, in metres: a yard under "
+            "a metre across; delete the 'crs' member (GeoJSON is lon/lat) or write the coordinates in "
+            "that system"
+        )
+
+
 def _polygon(
     geom_doc: dict[str, Any], name: str, source: str, no_crs_hint: str | None = None
 ) -> Polygon | MultiPolygon:
@@ -179,6 +200,15 @@ def _polygon(
             raise StationError(
                 f"{source}: station {name!r} is an invalid polygon ({reason}) and cannot be repaired"
             )
+        parts = len(getattr(geom, "geoms", [geom]))
+        warnings.warn(
+            StationRepairedWarning(
+                f"{source}: station {name!r} is an invalid polygon ({reason}); it was repaired into "
+                f"{parts} part{'s' if parts > 1 else ''}, and that is the area counted: check it on the "
+                "overlay, and fix the outline (QGIS: Vector > Geometry Tools > Check Validity)"
+            ),
+            stacklevel=2,
+        )
     minx, miny, maxx, maxy = geom.bounds
     if geom.area <= ZERO_AREA_SHARE * (maxx - minx) * (maxy - miny) or geom.area < 1e-16:
         raise StationError(
