@@ -14,6 +14,7 @@ failed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -27,7 +28,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams, too_coarse
-from railcount.errors import TooCoarseError, UsageError
+from railcount.errors import BatchStoppedError, StoreError, TooCoarseError, UsageError
 from railcount.io.mosaic import TileGrid, scene_label
 from railcount.io.planet import one_image_per_item
 from railcount.io.scenes import date_from_name, ground_pixel_size
@@ -73,7 +74,8 @@ class BatchSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 all selected scenes counted, 3 some failed, 1 none could be counted."""
+        """0 all selected scenes counted, 3 some failed, 1 none could be counted (a batch stopped
+        part-way by its store exits 3 too: :class:`~railcount.errors.BatchStoppedError`)."""
         if self.ok == 0:
             return 1
         return 3 if self.failed else 0
@@ -196,7 +198,11 @@ def run_batch(
     ------
     UsageError
         Bad stations, a missing or empty SOURCE, no scene in the date range,
-        or an unusable store.
+        or an unusable store (:class:`~railcount.errors.StoreError`: not a store, locked by another
+        program for :data:`railcount.store.LOCK_WAIT_S`, read-only).
+    BatchStoppedError
+        The store was locked by another program, or made read-only, after this run had stored some
+        scenes (exit code 3): they are kept, and the same call again counts the rest.
 
     Examples
     --------
@@ -254,14 +260,28 @@ def run_batch(
             done = failed = 0
             guessed: list[str] = []  # one line per scene read from unnamed bands
             tasks = [replace(t, bands=tuple(bands)) for t in plan.tasks] if bands else plan.tasks
-            for task, outcomes in run_tasks(tasks, params, workers=n_workers, client=client, log=log):
-                store.write(*_records(task, outcomes, params))
-                done += 1
-                failed += any(o["status"] == "failed" for o in outcomes)
-                guessed += [o["bands_guessed"] for o in outcomes if o.get("bands_guessed")][:1]
-                if progress is not None:
-                    elapsed = time.perf_counter() - t0
-                    progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
+            # (closing: a batch stopped part-way shuts its worker processes down as it stops.)
+            with contextlib.closing(
+                run_tasks(tasks, params, workers=n_workers, client=client, log=log)
+            ) as running:
+                for task, outcomes in running:
+                    try:
+                        store.write(*_records(task, outcomes, params))
+                    except StoreError as exc:  # locked by another program, or made read-only
+                        if not done:
+                            raise
+                        raise BatchStoppedError(
+                            f"{exc} ({_n(done, 'scene')} of this run stored before it stopped, "
+                            f"{len(tasks) - done} not)"
+                        ) from None
+                    done += 1
+                    failed += any(o["status"] == "failed" for o in outcomes)
+                    guessed += [o["bands_guessed"] for o in outcomes if o.get("bands_guessed")][:1]
+                    if progress is not None:
+                        elapsed = time.perf_counter() - t0
+                        progress(
+                            Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes))
+                        )
             if guessed and log is not None:
                 log(
                     f"warning: {_n(len(guessed), 'scene')} counted in this run name none of their bands "
