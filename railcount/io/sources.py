@@ -33,6 +33,7 @@ from railcount.io.planet import is_mask
 from railcount.io.scenes import (
     WGS84,
     acquisition_source,
+    check_georeferenced,
     date_from_name,
     is_archive,
     is_warped,
@@ -385,13 +386,12 @@ def probe_scene(scene: str) -> SceneInfo:
         The scene cannot be opened (see :func:`railcount.io.scenes.open_scene`)
         or has no georeferencing.
     """
-    from railcount.errors import NotGeoreferencedError, SceneReadError
+    from railcount.errors import SceneReadError
 
     with open_scene(scene) as ds:
-        if ds.crs is None:
-            raise NotGeoreferencedError(
-                f"{scene}: has no coordinate reference system; railcount needs a georeferenced GeoTIFF"
-            )
+        # The reason `railcount count` gives, with its fix (a file with no geotransform would
+        # otherwise be placed at the CRS's origin, and said to cover none of the stations).
+        check_georeferenced(ds, scene)
         try:
             box = transform_bounds(ds.crs, WGS84, *ds.bounds, densify_pts=21)
         except RasterioError as exc:
