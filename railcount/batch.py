@@ -130,6 +130,8 @@ class Plan:
     dated: list[datetime] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """One line for each scene left out or not counted, and why."""
+    mended: list[str] = field(default_factory=list)
+    """Scene keys of STAC items read now whose problem a run before recorded (:func:`problem_key`)."""
 
 
 def run_batch(
@@ -230,6 +232,14 @@ def run_batch(
     sources = list_scenes(scenes, bbox=_bbox(stations), start=lo, end=hi)
     if not sources:
         raise UsageError(f"{scenes}: holds no scenes (GeoTIFF files, paths or STAC items); check the SOURCE")
+    if all(src.problem is not None for src in sources):
+        # Nothing in it can be counted: one line, as for a SOURCE that cannot be read at all.
+        first = sources[0].problem
+        raise UsageError(
+            first
+            if len(sources) == 1
+            else f"none of the {len(sources)} STAC items of {scenes} can be counted; the first: {first}"
+        )
     client = connect_dask(scheduler) if scheduler else None
     try:
         with open_store(db) as store:
@@ -250,6 +260,7 @@ def run_batch(
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
             store.write(*plan.records)
+            store.forget_problems(plan.mended)
             if log is not None:
                 for note in plan.notes:
                     log(note)
@@ -404,7 +415,11 @@ def plan_batch(
         source = given
         # A STAC item's cloud cover, else (for the skip only: the count reads it itself) the file's.
         cover = src.cloud_cover
-        if remote and not is_url(src.path) and not os.path.exists(src.path):
+        if src.item is not None:
+            plan.mended.append(problem_key(src.item))
+        if src.problem is not None:  # a STAC item that cannot be read, or has no image to count
+            problem = src.problem
+        elif remote and not is_url(src.path) and not os.path.exists(src.path):
             acquired = src.acquired or date_from_name(src.path)
             source = given or ("file_name_date" if acquired is not None else None)
         elif not src.from_stac:
@@ -423,7 +438,7 @@ def plan_batch(
             if (start and acquired < start) or (end and acquired >= end):
                 plan.found += 1
                 continue
-        key = scene_key(src.path, store)
+        key = scene_key(src.path, store) if src.problem is None else problem_key(src.path)
         if key in seen:
             plan.duplicates += 1
             plan.notes.append(f"{src.path}: same content as {seen[key]}; counted once")
@@ -448,8 +463,11 @@ def plan_batch(
         key, label = f.key, f.label
         iso = f.acquired.isoformat() if f.acquired else None
         if f.problem is not None:
-            plan.records += _records_for(stations, key, label, iso, "failed", f.problem)
-            plan.selected.update((st.name, key) for st in stations)
+            # A STAC item's problem is recorded for the stations its footprint covers, if it gives one.
+            hit = [st for st in stations if f.footprint is None or f.footprint.intersects(st.geometry)]
+            status = f.src.problem_status if f.src.problem is not None else "failed"
+            plan.records += _records_for(hit, key, label, iso, status, f.problem)
+            plan.selected.update((st.name, key) for st in hit)
             continue
         covered = [st for st in stations if f.footprint is None or f.footprint.intersects(st.geometry)]
         if not covered:
@@ -528,6 +546,12 @@ class _Found:
         return scene_label(list(self.tiles)) if self.tiles else self.src.path
 
 
+def problem_key(item: str) -> str:
+    """The scene key a STAC item's problem is stored under: its own path (its JSON's file or URL, or
+    ``COLLECTION#ID``), as it has no image to identify it by."""
+    return "stac-item:" + item
+
+
 def _stac_grids(found: list[_Found]) -> list[_Found]:
     """``found`` with the pixel grids of the STAC items that may be tiles of one acquisition: two or
     more of one collection at one instant with a time of day (a grid tiling's items, such as
@@ -538,7 +562,7 @@ def _stac_grids(found: list[_Found]) -> list[_Found]:
     from railcount.detect.sun import time_of_day_unknown
 
     def slot(f: _Found) -> tuple[str, datetime] | None:
-        if not f.src.from_stac or f.acquired is None or time_of_day_unknown(f.acquired):
+        if not f.src.from_stac or f.problem or f.acquired is None or time_of_day_unknown(f.acquired):
             return None
         return (f.src.group or "", f.acquired)
 

@@ -209,6 +209,17 @@ class Store:
             ),
         )
 
+    def forget_problems(self, keys: Iterable[str]) -> None:
+        """Remove the failed or skipped records of the scene ``keys``: a STAC item that could not be
+        read before and can now (its record is of the item; its image is counted under its own)."""
+        rows = self.conn.execute("SELECT DISTINCT scene_key FROM counts WHERE status != 'ok'")
+        stale = {key for (key,) in rows} & set(keys)
+        if not stale:
+            return  # (no write: a rerun over a read-only copy of a store can still plan)
+        with writing(self.path), self.conn:
+            for key in sorted(stale):
+                self.conn.execute("DELETE FROM counts WHERE scene_key = ? AND status != 'ok'", (key,))
+
     def states(self, detector_version: str) -> dict[tuple[str, str], str]:
         """Status of every stored (station, scene key) for ``detector_version``.
 
