@@ -59,7 +59,8 @@ class BatchSummary:
     gaps between coupled cars: likely low);
     ``time_unknown`` how many of them were made with the time of day unknown
     (the sun assumed at 10:30 local solar time: shadows may be read on the
-    wrong side).
+    wrong side); ``uncovered`` the stations no selected scene covers, when
+    some other station is covered (nothing was counted for them: a warning line each).
     """
 
     ok: int
@@ -71,6 +72,7 @@ class BatchSummary:
     seconds: float = 0.0
     warned: int = 0
     time_unknown: int = 0
+    uncovered: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -91,6 +93,7 @@ class BatchSummary:
             "seconds": round(self.seconds, 2),
             "warned": self.warned,
             "time_unknown": self.time_unknown,
+            "uncovered": list(self.uncovered),
         }
 
 
@@ -130,6 +133,8 @@ class Plan:
     dated: list[datetime] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """One line for each scene left out or not counted, and why."""
+    uncovered: list[str] = field(default_factory=list)
+    """Stations that no selected scene covers, when another station is covered (each has a note)."""
     mended: list[str] = field(default_factory=list)
     """Scene keys of STAC items read now whose problem a run before recorded (:func:`problem_key`)."""
 
@@ -312,6 +317,7 @@ def run_batch(
             seconds=time.perf_counter() - t0,
             warned=warned,
             time_unknown=time_unknown,
+            uncovered=tuple(plan.uncovered),
         )
     finally:
         if client is not None:
@@ -451,7 +457,9 @@ def plan_batch(
     mosaics = store.mosaics()
     found = _stac_grids(found)
     scenes = [(f.src.path, f.acquired, f.grid) for f in found]
-    for group in tile_groups(scenes, [f.src.group for f in found]):
+    seen_over: set[str] = set()  # the stations some scene's footprint covers
+    groups = tile_groups(scenes, [f.src.group for f in found])
+    for group in groups:
         f = found[group[0]] if len(group) == 1 else _mosaic([found[i] for i in group], mosaics)
         if f.tiles:
             again = sum(k in stored_keys for k in f.replaces)
@@ -468,6 +476,8 @@ def plan_batch(
             status = f.src.problem_status if f.src.problem is not None else "failed"
             plan.records += _records_for(hit, key, label, iso, status, f.problem)
             plan.selected.update((st.name, key) for st in hit)
+            if f.footprint is not None:
+                seen_over.update(st.name for st in hit)
             continue
         covered = [st for st in stations if f.footprint is None or f.footprint.intersects(st.geometry)]
         if not covered:
@@ -476,6 +486,7 @@ def plan_batch(
             plan.selected.update((st.name, key) for st in stations)
             continue
         plan.selected.update((st.name, key) for st in covered)
+        seen_over.update(st.name for st in covered)
         if f.acquired is None:
             plan.records += _records_for(covered, key, label, None, "skipped", NO_DATE)
             continue
@@ -510,6 +521,14 @@ def plan_batch(
                 )
             )
     plan.notes += [_note(r) for r in plan.records]
+    if seen_over:  # (when no station is covered, each scene's failure says so)
+        plan.uncovered = [st.name for st in stations if st.name not in seen_over]
+        plan.notes += [
+            f"warning: station {name!r} lies in none of the {_n(len(groups), 'scene')} selected, so "
+            "nothing was counted for it; check its polygon (the right place, longitude before "
+            "latitude), or add scenes that cover it"
+            for name in plan.uncovered
+        ]
     plan.notes += [
         f"{name}: the station's outline differs from the one {_n(n, 'stored count')} of it "
         f"{'was' if n == 1 else 'were'} made with; {'that scene is' if n == 1 else 'those scenes are'} "

@@ -1,5 +1,5 @@
 """Bad parts of a batch's SOURCE: a STAC catalog URL that answers 404, one unreadable STAC item among good
-ones, an item with nothing to count, and files with no georeferencing. One bad
+ones, an item with nothing to count, files with no georeferencing, and a station no scene covers. One bad
 part is recorded with its reason and the rest are counted; only a SOURCE with nothing usable is an error."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from rasterio import Affine
 
+from railcount.batch import run_batch
 from railcount.cli import main
 from railcount.store import read_counts
 
-from ..geofixtures import ORIGIN, box_ring, plain_tif, stac_item, write_tif
+from ..geofixtures import ORIGIN, box_ring, plain_tif, stac_item, write_station, write_tif
 
 
 def _ring() -> list:
@@ -169,3 +170,29 @@ def test_files_with_no_georeferencing_are_failed_with_the_reason_count_gives(
     assert main(_batch(station, folder, db)) == 3
     failed = {name: reason for name, status, reason in _rows(db) if status == "failed"}
     assert failed == counted
+
+
+def test_a_station_no_scene_covers_is_a_warning_line(
+    tmp_path: Path, scenes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x0, y0 = ORIGIN
+    stations = write_station(
+        tmp_path / "two.geojson",
+        {
+            "Inner": box_ring(x0 + 30, y0 - 60, x0 + 90, y0 - 20),
+            "Far": box_ring(x0 + 50_000, y0 - 60, x0 + 50_060, y0 - 20),
+        },
+    )
+    db = tmp_path / "r.db"
+    assert main([*_batch(stations, scenes, db), "--json"]) == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert (summary["ok"], summary["uncovered"]) == (3, ["Far"])
+    warnings = [line for line in err.splitlines() if line.startswith("railcount: warning:")]
+    assert warnings == [
+        "railcount: warning: station 'Far' lies in none of the 3 scenes selected, so nothing was counted for "
+        "it; check its polygon (the right place, longitude before latitude), or add scenes that cover it"
+    ]
+    # From Python too.
+    again = run_batch(stations, scenes, db=db, workers=1)
+    assert again.uncovered == ("Far",) and again.exit_code == 0
