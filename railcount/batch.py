@@ -14,6 +14,7 @@ failed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -27,7 +28,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from railcount.detect.params import DETECTOR_VERSION, DetectorParams, too_coarse
-from railcount.errors import TooCoarseError, UsageError
+from railcount.errors import BatchStoppedError, StoreError, TooCoarseError, UsageError
 from railcount.io.mosaic import TileGrid, scene_label
 from railcount.io.planet import one_image_per_item
 from railcount.io.scenes import date_from_name, ground_pixel_size
@@ -58,7 +59,8 @@ class BatchSummary:
     gaps between coupled cars: likely low);
     ``time_unknown`` how many of them were made with the time of day unknown
     (the sun assumed at 10:30 local solar time: shadows may be read on the
-    wrong side).
+    wrong side); ``uncovered`` the stations no selected scene covers, when
+    some other station is covered (nothing was counted for them: a warning line each).
     """
 
     ok: int
@@ -70,10 +72,12 @@ class BatchSummary:
     seconds: float = 0.0
     warned: int = 0
     time_unknown: int = 0
+    uncovered: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
-        """0 all selected scenes counted, 3 some failed, 1 none could be counted."""
+        """0 all selected scenes counted, 3 some failed, 1 none could be counted (a batch stopped
+        part-way by its store exits 3 too: :class:`~railcount.errors.BatchStoppedError`)."""
         if self.ok == 0:
             return 1
         return 3 if self.failed else 0
@@ -89,6 +93,7 @@ class BatchSummary:
             "seconds": round(self.seconds, 2),
             "warned": self.warned,
             "time_unknown": self.time_unknown,
+            "uncovered": list(self.uncovered),
         }
 
 
@@ -128,6 +133,10 @@ class Plan:
     dated: list[datetime] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """One line for each scene left out or not counted, and why."""
+    uncovered: list[str] = field(default_factory=list)
+    """Stations that no selected scene covers, when another station is covered (each has a note)."""
+    mended: list[str] = field(default_factory=list)
+    """Scene keys of STAC items read now whose problem a run before recorded (:func:`problem_key`)."""
 
 
 def run_batch(
@@ -196,7 +205,11 @@ def run_batch(
     ------
     UsageError
         Bad stations, a missing or empty SOURCE, no scene in the date range,
-        or an unusable store.
+        or an unusable store (:class:`~railcount.errors.StoreError`: not a store, locked by another
+        program for :data:`railcount.store.LOCK_WAIT_S`, read-only).
+    BatchStoppedError
+        The store was locked by another program, or made read-only, after this run had stored some
+        scenes (exit code 3): they are kept, and the same call again counts the rest.
 
     Examples
     --------
@@ -224,6 +237,14 @@ def run_batch(
     sources = list_scenes(scenes, bbox=_bbox(stations), start=lo, end=hi)
     if not sources:
         raise UsageError(f"{scenes}: holds no scenes (GeoTIFF files, paths or STAC items); check the SOURCE")
+    if all(src.problem is not None for src in sources):
+        # Nothing in it can be counted: one line, as for a SOURCE that cannot be read at all.
+        first = sources[0].problem
+        raise UsageError(
+            first
+            if len(sources) == 1
+            else f"none of the {len(sources)} STAC items of {scenes} can be counted; the first: {first}"
+        )
     client = connect_dask(scheduler) if scheduler else None
     try:
         with open_store(db) as store:
@@ -244,6 +265,7 @@ def run_batch(
             if not plan.selected:
                 raise UsageError(_nothing_selected(scenes, plan, lo, hi))
             store.write(*plan.records)
+            store.forget_problems(plan.mended)
             if log is not None:
                 for note in plan.notes:
                     log(note)
@@ -254,14 +276,28 @@ def run_batch(
             done = failed = 0
             guessed: list[str] = []  # one line per scene read from unnamed bands
             tasks = [replace(t, bands=tuple(bands)) for t in plan.tasks] if bands else plan.tasks
-            for task, outcomes in run_tasks(tasks, params, workers=n_workers, client=client, log=log):
-                store.write(*_records(task, outcomes, params))
-                done += 1
-                failed += any(o["status"] == "failed" for o in outcomes)
-                guessed += [o["bands_guessed"] for o in outcomes if o.get("bands_guessed")][:1]
-                if progress is not None:
-                    elapsed = time.perf_counter() - t0
-                    progress(Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes)))
+            # (closing: a batch stopped part-way shuts its worker processes down as it stops.)
+            with contextlib.closing(
+                run_tasks(tasks, params, workers=n_workers, client=client, log=log)
+            ) as running:
+                for task, outcomes in running:
+                    try:
+                        store.write(*_records(task, outcomes, params))
+                    except StoreError as exc:  # locked by another program, or made read-only
+                        if not done:
+                            raise
+                        raise BatchStoppedError(
+                            f"{exc} ({_n(done, 'scene')} of this run stored before it stopped, "
+                            f"{len(tasks) - done} not)"
+                        ) from None
+                    done += 1
+                    failed += any(o["status"] == "failed" for o in outcomes)
+                    guessed += [o["bands_guessed"] for o in outcomes if o.get("bands_guessed")][:1]
+                    if progress is not None:
+                        elapsed = time.perf_counter() - t0
+                        progress(
+                            Progress(done, failed, len(plan.tasks), elapsed, task.scene, tuple(outcomes))
+                        )
             if guessed and log is not None:
                 log(
                     f"warning: {_n(len(guessed), 'scene')} counted in this run name none of their bands "
@@ -281,6 +317,7 @@ def run_batch(
             seconds=time.perf_counter() - t0,
             warned=warned,
             time_unknown=time_unknown,
+            uncovered=tuple(plan.uncovered),
         )
     finally:
         if client is not None:
@@ -384,7 +421,11 @@ def plan_batch(
         source = given
         # A STAC item's cloud cover, else (for the skip only: the count reads it itself) the file's.
         cover = src.cloud_cover
-        if remote and not is_url(src.path) and not os.path.exists(src.path):
+        if src.item is not None:
+            plan.mended.append(problem_key(src.item))
+        if src.problem is not None:  # a STAC item that cannot be read, or has no image to count
+            problem = src.problem
+        elif remote and not is_url(src.path) and not os.path.exists(src.path):
             acquired = src.acquired or date_from_name(src.path)
             source = given or ("file_name_date" if acquired is not None else None)
         elif not src.from_stac:
@@ -403,7 +444,7 @@ def plan_batch(
             if (start and acquired < start) or (end and acquired >= end):
                 plan.found += 1
                 continue
-        key = scene_key(src.path, store)
+        key = scene_key(src.path, store) if src.problem is None else problem_key(src.path)
         if key in seen:
             plan.duplicates += 1
             plan.notes.append(f"{src.path}: same content as {seen[key]}; counted once")
@@ -416,7 +457,9 @@ def plan_batch(
     mosaics = store.mosaics()
     found = _stac_grids(found)
     scenes = [(f.src.path, f.acquired, f.grid) for f in found]
-    for group in tile_groups(scenes, [f.src.group for f in found]):
+    seen_over: set[str] = set()  # the stations some scene's footprint covers
+    groups = tile_groups(scenes, [f.src.group for f in found])
+    for group in groups:
         f = found[group[0]] if len(group) == 1 else _mosaic([found[i] for i in group], mosaics)
         if f.tiles:
             again = sum(k in stored_keys for k in f.replaces)
@@ -428,8 +471,13 @@ def plan_batch(
         key, label = f.key, f.label
         iso = f.acquired.isoformat() if f.acquired else None
         if f.problem is not None:
-            plan.records += _records_for(stations, key, label, iso, "failed", f.problem)
-            plan.selected.update((st.name, key) for st in stations)
+            # A STAC item's problem is recorded for the stations its footprint covers, if it gives one.
+            hit = [st for st in stations if f.footprint is None or f.footprint.intersects(st.geometry)]
+            status = f.src.problem_status if f.src.problem is not None else "failed"
+            plan.records += _records_for(hit, key, label, iso, status, f.problem)
+            plan.selected.update((st.name, key) for st in hit)
+            if f.footprint is not None:
+                seen_over.update(st.name for st in hit)
             continue
         covered = [st for st in stations if f.footprint is None or f.footprint.intersects(st.geometry)]
         if not covered:
@@ -438,6 +486,7 @@ def plan_batch(
             plan.selected.update((st.name, key) for st in stations)
             continue
         plan.selected.update((st.name, key) for st in covered)
+        seen_over.update(st.name for st in covered)
         if f.acquired is None:
             plan.records += _records_for(covered, key, label, None, "skipped", NO_DATE)
             continue
@@ -472,6 +521,14 @@ def plan_batch(
                 )
             )
     plan.notes += [_note(r) for r in plan.records]
+    if seen_over:  # (when no station is covered, each scene's failure says so)
+        plan.uncovered = [st.name for st in stations if st.name not in seen_over]
+        plan.notes += [
+            f"warning: station {name!r} lies in none of the {_n(len(groups), 'scene')} selected, so "
+            "nothing was counted for it; check its polygon (the right place, longitude before "
+            "latitude), or add scenes that cover it"
+            for name in plan.uncovered
+        ]
     plan.notes += [
         f"{name}: the station's outline differs from the one {_n(n, 'stored count')} of it "
         f"{'was' if n == 1 else 'were'} made with; {'that scene is' if n == 1 else 'those scenes are'} "
@@ -508,6 +565,12 @@ class _Found:
         return scene_label(list(self.tiles)) if self.tiles else self.src.path
 
 
+def problem_key(item: str) -> str:
+    """The scene key a STAC item's problem is stored under: its own path (its JSON's file or URL, or
+    ``COLLECTION#ID``), as it has no image to identify it by."""
+    return "stac-item:" + item
+
+
 def _stac_grids(found: list[_Found]) -> list[_Found]:
     """``found`` with the pixel grids of the STAC items that may be tiles of one acquisition: two or
     more of one collection at one instant with a time of day (a grid tiling's items, such as
@@ -518,7 +581,7 @@ def _stac_grids(found: list[_Found]) -> list[_Found]:
     from railcount.detect.sun import time_of_day_unknown
 
     def slot(f: _Found) -> tuple[str, datetime] | None:
-        if not f.src.from_stac or f.acquired is None or time_of_day_unknown(f.acquired):
+        if not f.src.from_stac or f.problem or f.acquired is None or time_of_day_unknown(f.acquired):
             return None
         return (f.src.group or "", f.acquired)
 

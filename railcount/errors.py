@@ -10,6 +10,7 @@ Exit codes used by the CLI:
   missing files, malformed station GeoJSON.
 * 1 -- data errors (:class:`DataError` and its subclasses): a scene that cannot
   be read or used, a station outside the scene.
+* 3 -- a batch stopped part-way (:class:`BatchStoppedError`), after storing some scenes.
 """
 
 from __future__ import annotations
@@ -149,6 +150,23 @@ class TiledCountWarning(CautionWarning):
 
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
+
+
+class StoreLockedError(StoreError):
+    """Another program (another ``railcount batch``, a database browser) held the results store's lock
+    for longer than railcount waits (:data:`railcount.store.LOCK_WAIT_S`)."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The results store cannot be written (a read-only file, folder or disk)."""
+
+
+class BatchStoppedError(RailcountError, RuntimeError):
+    """A batch stopped part-way because its store could no longer be written; the scenes it stored
+    before are kept, and the same command run again counts the rest (exit code 3, as for a batch in
+    which some scenes failed)."""
+
+    exit_code = 3
 
 
 class HistoryError(UsageError):

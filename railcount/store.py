@@ -21,6 +21,7 @@ The public reader for other stages is :func:`read_counts`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -31,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from railcount import __version__
-from railcount.errors import StoreError
+from railcount.errors import StoreError, StoreLockedError, StoreReadOnlyError
+
+LOCK_WAIT_S = 30.0
+"""How long a write waits for another program's lock on the store (seconds) before giving up."""
 
 APPLICATION_ID = 0x72636E74  # "rcnt"
 SCHEMA_VERSION = 2
@@ -158,7 +162,7 @@ class Store:
         station's records of the scene's tiles counted one by one (``replaces``,
         any detector version): each was a part of this scene taken for a whole.
         """
-        with self.conn:
+        with writing(self.path), self.conn:
             for record in records:
                 self._write(record)
 
@@ -204,6 +208,17 @@ class Store:
                 record.outline,
             ),
         )
+
+    def forget_problems(self, keys: Iterable[str]) -> None:
+        """Remove the failed or skipped records of the scene ``keys``: a STAC item that could not be
+        read before and can now (its record is of the item; its image is counted under its own)."""
+        rows = self.conn.execute("SELECT DISTINCT scene_key FROM counts WHERE status != 'ok'")
+        stale = {key for (key,) in rows} & set(keys)
+        if not stale:
+            return  # (no write: a rerun over a read-only copy of a store can still plan)
+        with writing(self.path), self.conn:
+            for key in sorted(stale):
+                self.conn.execute("DELETE FROM counts WHERE scene_key = ? AND status != 'ok'", (key,))
 
     def states(self, detector_version: str) -> dict[tuple[str, str], str]:
         """Status of every stored (station, scene key) for ``detector_version``.
@@ -279,7 +294,7 @@ class Store:
         return str(row[0]) if row else None
 
     def remember_key(self, path: str, size: int, mtime_ns: int, key: str) -> None:
-        with self.conn:
+        with writing(self.path), self.conn:
             self.conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (path, size, mtime_ns, key))
 
     def close(self) -> None:
@@ -318,11 +333,12 @@ def open_store(db: str | os.PathLike[str], *, create: bool = True) -> Store:
                 f"{path}: cannot create the results store's folder ({exc.strerror}); choose another --db"
             ) from None
     try:
-        conn = sqlite3.connect(path, timeout=30.0)
+        conn = sqlite3.connect(path, timeout=LOCK_WAIT_S)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open the results store ({exc}); check the path") from None
     try:
-        _prepare(conn, path, fresh)
+        with writing(path):
+            _prepare(conn, path, fresh)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"{path}: not a railcount results store ({exc}); pass another --db file") from None
@@ -330,6 +346,48 @@ def open_store(db: str | os.PathLike[str], *, create: bool = True) -> Store:
         conn.close()
         raise
     return Store(conn, path)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn SQLite's "database is locked" and "attempt to write a readonly database" into one-line
+    :class:`StoreLockedError` and :class:`StoreReadOnlyError` naming the store ``path``."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        problem = _problem(exc)
+        if problem == "locked":
+            raise StoreLockedError(
+                f"{path}: the results store is locked by another program (another railcount batch on "
+                f"it, or a database browser with changes not written) and stayed locked for "
+                f"{LOCK_WAIT_S:g} s; close or wait for it, then run the same command again: the scenes "
+                "already stored are kept, and only the rest are counted"
+            ) from None
+        if problem == "readonly":
+            raise StoreReadOnlyError(
+                f"{path}: the results store cannot be written (a read-only file, folder or disk); "
+                f"make it writable (chmod u+w {path}) or pass another --db"
+            ) from None
+        raise
+
+
+# SQLite's primary result codes (the low byte of an extended one).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 5, 6, 8
+
+
+def _problem(exc: sqlite3.OperationalError) -> str | None:
+    """``locked``, ``readonly`` or None: what an SQLite error says of the store, by its result code
+    (Python 3.11+), else (3.10 keeps no code) by SQLite's fixed message."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        primary = code & 0xFF
+        if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return "locked"
+        return "readonly" if primary == _SQLITE_READONLY else None
+    text = str(exc)
+    if "database is locked" in text or "database table is locked" in text:
+        return "locked"
+    return "readonly" if "readonly database" in text else None
 
 
 def _check_header(path: Path) -> None:

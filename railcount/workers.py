@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -302,7 +302,7 @@ def run_tasks(
     workers: int = 1,
     client: Any = None,
     log: Callable[[str], None] | None = None,
-) -> Iterator[tuple[SceneTask, list[Outcome]]]:
+) -> Generator[tuple[SceneTask, list[Outcome]], None, None]:
     """Run every task and yield (task, outcomes) as each scene finishes, in completion order.
 
     ``client`` (a ``distributed.Client``, see :func:`connect_dask`) runs them

@@ -219,7 +219,13 @@ def test_a_stac_item_s_image_is_picked_not_its_mask(tmp_path, sample):
     assert [s.path for s in list_scenes(path)] == [str(analytic)]
     item["assets"] = {"udm": {"href": udm2.name, "type": tiff, "roles": ["data-mask"]}}
     path.write_text(json.dumps(item))
-    assert list_scenes(path) == []
+    # With only its mask the item has no image to count: listed as skipped, with the reason.
+    (only_mask,) = list_scenes(path)
+    assert only_mask.problem_status == "skipped" and only_mask.path == str(path)
+    assert only_mask.problem == (
+        f"{path}: STAC item {ITEM!r} lists no image to count (only udm); add the image (a GeoTIFF, "
+        "asset key 'visual' or 'data') to the item to count it"
+    )
 
 
 def test_an_order_s_manifest_lists_its_images(tmp_path, sample):

@@ -254,7 +254,7 @@ def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
             )
     try:
         with warnings.catch_warnings():
-            # Georeferencing is checked, with a message of our own, in _check_georeferenced.
+            # Georeferencing is checked, with a message of our own, in check_georeferenced.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             ds = rasterio.open(gdal_path(name) if remote else name)
     except RasterioIOError as exc:
@@ -370,7 +370,7 @@ def read_window(
     records (default: the dataset's).
     """
     name = name or ds.name
-    _check_georeferenced(ds, name)
+    check_georeferenced(ds, name)
     crs = ds.crs
     geom = station_in_crs(station.geometry, crs)
     inv = ~ds.transform
@@ -794,7 +794,9 @@ def date_from_name(name: str) -> datetime | None:
         return None
 
 
-def _check_georeferenced(ds: rasterio.io.DatasetReader, name: str) -> None:
+def check_georeferenced(ds: rasterio.io.DatasetReader, name: str) -> None:
+    """Raise :class:`NotGeoreferencedError`, whose line says how to georeference the file, unless the
+    open scene ``ds`` (named ``name``) has a coordinate reference system and a geotransform."""
     if ds.crs is None and ds.rpcs is not None:
         raise NotGeoreferencedError(
             f"{name}: is not orthorectified (it carries RPCs, the sensor's model, but no map grid); "

@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from railcount.io.planet import is_mask
 from railcount.io.scenes import (
     WGS84,
     acquisition_source,
+    check_georeferenced,
     date_from_name,
     is_archive,
     is_warped,
@@ -75,6 +76,17 @@ class SceneSource:
     group: str | None = None
     """Which scenes may be tiles of one acquisition with this one (:func:`tile_groups`): a STAC
     item's collection (``stac:ID``); None for a file or URL, whose folder says it."""
+    problem: str | None = None
+    """Why this listed scene cannot be counted, one line that names it: a STAC item that cannot be
+    read (its JSON missing, a ``datetime`` that is not one) or that lists no image to count. ``path``
+    is then the item's own (its JSON's file or URL, or ``COLLECTION#ID`` in an ItemCollection), and
+    the batch records it with ``problem_status`` and goes on."""
+    problem_status: str = "failed"
+    """``failed`` (the item is broken: mending it makes it countable) or ``skipped`` (it has nothing
+    to count, such as an item of thumbnails only)."""
+    item: str | None = None
+    """A readable STAC item's own path, as ``path`` names an unreadable one: a rerun once it is mended
+    replaces the record of its problem."""
 
 
 @dataclass(frozen=True)
@@ -251,30 +263,54 @@ def _stac_scenes(
     start: datetime | None,
     end: datetime | None,
 ) -> list[SceneSource]:
+    """The scenes of a STAC Catalog, Collection, ItemCollection or Item; an item that cannot be read,
+    or lists no image to count, is listed with its problem (:attr:`SceneSource.problem`) and the rest
+    are read on. Only a SOURCE that cannot be read at all is a :class:`UsageError`."""
     try:
         import pystac
     except ImportError:
         raise UsageError(
             f"{href}: reading a STAC catalog needs pystac; pip install 'railcount[stac]'"
         ) from None
+    if not is_url(href):
+        href = os.path.abspath(href)
     try:
-        obj = pystac.read_file(href)
-        if isinstance(obj, pystac.Item):
-            items = [obj]
-        elif isinstance(obj, pystac.Catalog):
-            items = list(obj.get_items(recursive=True))
-        else:  # pragma: no cover - read_file returns one of the above
-            items = []
-    except pystac.STACTypeError:
-        items = _item_collection(href)
-    except (OSError, json.JSONDecodeError, pystac.STACError, KeyError, ValueError) as exc:
+        doc = _read_json(href)
+    except Exception as exc:
+        why = _read_failure(exc)
+        if why is None:
+            raise
         raise UsageError(
-            f"{href}: cannot read as a STAC catalog or item collection ({type(exc).__name__}: {exc}); "
-            "check the file or URL"
+            f"{href}: cannot read as a STAC catalog or item collection ({why}); check the file or URL"
         ) from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if isinstance(features, list):
+        if not any(isinstance(f, dict) and "stac_version" in f for f in features):
+            raise UsageError(
+                f"{href}: not a STAC Catalog, Collection, Item or ItemCollection (a GeoJSON "
+                "FeatureCollection whose features are no STAC items); pass a STAC JSON file or URL"
+            )
+        found = [
+            _stac_item(f, f"{href}#{f.get('id') if isinstance(f, dict) else n}", None)
+            for n, f in enumerate(features)
+        ]
+    elif isinstance(doc, dict) and doc.get("type") == "Feature":
+        found = [_stac_item(doc, href, href)]
+    else:
+        try:
+            obj = pystac.read_dict(doc, href=href)
+        except (pystac.STACError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise UsageError(
+                f"{href}: cannot read as a STAC catalog or item collection ({type(exc).__name__}: {exc}); "
+                "check the file or URL"
+            ) from None
+        found = _catalog_items(obj) if isinstance(obj, pystac.Catalog) else [_stac_item(doc, href, href)]
     box = shapely.box(*bbox) if bbox else None
     out = []
-    for item in items:
+    for item, label in found:
+        if isinstance(item, SceneSource):  # its problem, with its item's path
+            out.append(item)
+            continue
         when = item.datetime or _parse_stac_time(item.properties.get("start_datetime"))
         if when is not None and when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
@@ -284,9 +320,18 @@ def _stac_scenes(
         if box is not None and footprint is not None and not footprint.intersects(box):
             continue
         asset = _pick_asset(item, href)
-        if asset is None:
-            continue
         cover = _cloud_cover(item.properties.get("eo:cloud_cover"))
+        group = f"stac:{item.collection_id or ''}"
+        if asset is None:
+            kinds = ", ".join(sorted(item.assets))
+            problem = (
+                f"{label}: STAC item {item.id!r} lists no image to count "
+                f"({f'only {kinds}' if kinds else 'no assets at all'}); add the image (a GeoTIFF, "
+                "asset key 'visual' or 'data') to the item to count it"
+            )
+            skipped = SceneSource(label, when, footprint, from_stac=True, cloud_cover=cover, group=group)
+            out.append(replace(skipped, problem=problem, problem_status="skipped"))
+            continue
         out.append(
             SceneSource(
                 asset,
@@ -294,9 +339,103 @@ def _stac_scenes(
                 footprint=footprint,
                 from_stac=True,
                 cloud_cover=cover,
-                group=f"stac:{item.collection_id or ''}",
+                group=group,
+                item=label,
             )
         )
+    return out
+
+
+def _read_json(href: str) -> Any:
+    """A JSON document from a file or URL, read as pystac reads it (its network settings)."""
+    import pystac
+
+    return json.loads(pystac.StacIO.default().read_text(href))
+
+
+def _read_failure(exc: BaseException) -> str | None:
+    """What went wrong reading a STAC document, in a few words; None for an error that is a bug."""
+    from urllib.error import HTTPError
+
+    if isinstance(exc.__cause__, HTTPError):  # pystac wraps an HTTP error in a bare Exception
+        return f"HTTP {exc.__cause__.code} {exc.__cause__.reason}"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
+        return f"not JSON: {exc}"
+    return None
+
+
+_STAC_TIMES = ("datetime", "start_datetime", "end_datetime")
+
+
+def _stac_item(doc: Any, label: str, href: str | None) -> tuple[Any, str]:
+    """``doc`` read as a STAC Item (its own file or URL ``href``, if it has one), with ``label``; or,
+    when it is not one, a :class:`SceneSource` whose problem names it (``label``) and what is wrong."""
+    import pystac
+
+    item_id = doc.get("id") if isinstance(doc, dict) else None
+    name = f"STAC item {item_id!r}" if isinstance(item_id, str) else "a STAC item"
+    props = doc.get("properties") if isinstance(doc, dict) else None
+    for key in _STAC_TIMES:
+        value = props.get(key) if isinstance(props, dict) else None
+        if value is not None and (not isinstance(value, str) or parse_datetime(value) is None):
+            problem = (
+                f"{label}: {name} has {key} {value!r}, which is not a date and time; give it as "
+                "ISO 8601 (2023-10-05T01:48:52Z)"
+            )
+            return SceneSource(label, from_stac=True, problem=problem), label
+    try:
+        return pystac.Item.from_dict(doc, href=href, preserve_dict=False), label
+    except (pystac.STACError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        problem = f"{label}: {name} cannot be read ({type(exc).__name__}: {exc}); correct the item"
+        return SceneSource(label, from_stac=True, problem=problem), label
+
+
+def _catalog_items(catalog: Any) -> list[tuple[Any, str]]:
+    """Every item of a STAC Catalog or Collection and of its children, depth first (as pystac's
+    ``get_items(recursive=True)``), each with its own file or URL; an item or a child catalog that
+    cannot be read is listed as a :class:`SceneSource` with its problem, and the rest are read on."""
+    import pystac
+
+    out: list[tuple[Any, str]] = []
+    seen: set[str] = set()
+
+    def unreadable(ref: str, what: str, exc: Exception) -> tuple[Any, str]:
+        why = _read_failure(exc)
+        if why is None:
+            raise exc
+        problem = f"{ref}: cannot read {what} ({why}); check the catalog's link to it"
+        return SceneSource(ref, from_stac=True, problem=problem), ref
+
+    def walk(cat: Any) -> None:
+        for link in cat.get_links(pystac.RelType.ITEM):
+            if link.is_resolved() and isinstance(link.target, pystac.Item):
+                out.append((link.target, link.target.get_self_href() or link.target.id))
+                continue
+            ref = link.get_absolute_href() or link.href
+            try:
+                doc = _read_json(ref)
+            except Exception as exc:
+                out.append(unreadable(ref, "this STAC item", exc))
+                continue
+            out.append(_stac_item(doc, ref, ref))
+        for link in cat.get_links(pystac.RelType.CHILD):
+            ref = link.get_absolute_href() or link.href
+            if ref in seen:
+                continue
+            seen.add(ref)
+            try:
+                child = link.target if link.is_resolved() else pystac.read_dict(_read_json(ref), href=ref)
+            except Exception as exc:
+                out.append(unreadable(ref, "this child catalog, so none of its items", exc))
+                continue
+            if isinstance(child, pystac.Catalog):
+                walk(child)
+
+    walk(catalog)
     return out
 
 
@@ -307,18 +446,6 @@ def _cloud_cover(value: Any) -> float | None:
         return None
     value = float(value)
     return value if 0.0 <= value <= 100.0 else None
-
-
-def _item_collection(href: str) -> list[Any]:
-    import pystac
-
-    try:
-        return list(pystac.ItemCollection.from_file(href))
-    except Exception as exc:  # pystac raises a variety of types for malformed input
-        raise UsageError(
-            f"{href}: not a STAC Catalog, Collection, Item or ItemCollection ({type(exc).__name__}); "
-            "pass a STAC JSON file or URL"
-        ) from None
 
 
 def _parse_stac_time(value: Any) -> datetime | None:
@@ -385,13 +512,12 @@ def probe_scene(scene: str) -> SceneInfo:
         The scene cannot be opened (see :func:`railcount.io.scenes.open_scene`)
         or has no georeferencing.
     """
-    from railcount.errors import NotGeoreferencedError, SceneReadError
+    from railcount.errors import SceneReadError
 
     with open_scene(scene) as ds:
-        if ds.crs is None:
-            raise NotGeoreferencedError(
-                f"{scene}: has no coordinate reference system; railcount needs a georeferenced GeoTIFF"
-            )
+        # The reason `railcount count` gives, with its fix (a file with no geotransform would
+        # otherwise be placed at the CRS's origin, and said to cover none of the stations).
+        check_georeferenced(ds, scene)
         try:
             box = transform_bounds(ds.crs, WGS84, *ds.bounds, densify_pts=21)
         except RasterioError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,24 @@ def scenes(tmp_path: Path) -> Path:
     plain_tif(folder / "2022" / "b_2022-02-03.tif", 2)
     plain_tif(folder / "2022" / "c.tif", 3, {"TIFFTAG_DATETIME": "2022:07:09 03:04:05"})
     return folder
+
+
+@pytest.fixture
+def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP (with range requests) by a separate process on 127.0.0.1."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parents[1] / "rangeserver.py"), str(root)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        yield root, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()

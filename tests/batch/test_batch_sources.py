@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -38,27 +37,6 @@ from ..geofixtures import (
 )
 
 RAILCOUNT = str(Path(sys.executable).with_name("railcount"))
-
-
-@pytest.fixture
-def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A folder served over HTTP (with range requests) by a separate process on 127.0.0.1."""
-    root = tmp_path / "www"
-    root.mkdir()
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "rangeserver.py"), str(root)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        yield root, f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def _footprint(shift_m: float = 0.0) -> list:
