@@ -115,7 +115,7 @@ def partial_view_caution(station: str, observed: float) -> str:
         return ""
     return (
         f"{station}: only {observed * 100:.0f} % {PARTIAL_VIEW_PHRASE} (the rest lay outside the scene, "
-        "held no data, or lay under opaque cloud or in a wide shadow); the count is of the seen part, "
+        "held no data, or lay under opaque cloud or a wide shadow); the count is of the seen part, "
         "and its interval's upper end allows for the rest in proportion to the cars seen (at least "
         "three): count a scene that covers the station to know it, and note that a report leaves "
         f"counts under {PARTIAL_VIEW_SHARE:.0%} observed out of its baseline"

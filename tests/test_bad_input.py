@@ -399,3 +399,11 @@ def test_a_station_the_scene_does_not_image_is_left_out_and_the_others_counted(t
     only_far.write_text(json.dumps({"type": "FeatureCollection", "features": [far]}))
     err = one_line_error(capsys, ["count", str(SCENE), "--station", str(only_far)], 1)
     assert "does not overlap the scene" in err
+
+
+def test_a_loop_of_links_is_not_called_a_missing_drive(tmp_path, capsys):
+    a, b = tmp_path / "a_2023-10-05.tif", tmp_path / "b_2023-10-05.tif"
+    a.symlink_to(b.name)
+    b.symlink_to(a.name)
+    err = one_line_error(capsys, ["count", str(a), "--station", str(STATION)], 1)
+    assert "a loop of links" in err and "mount its drive" not in err

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from railcount.cautions import PARTIAL_VIEW_PHRASE, caption, is_partial_view
+from railcount.cautions import PARTIAL_VIEW_PHRASE, caption, is_partial_view, partial_view_caution
 from railcount.cli import main
 from railcount.errors import PartialViewWarning
 
@@ -75,3 +75,6 @@ def test_the_caption_says_it():
         "part of the station not seen: the count is of the seen part"
     )
     assert not is_partial_view("Yard: 23 % of the station lay in a wide shadow")
+    # Nor is a partial view read as any other kind (the overlay once said "wide shadow (hatched)").
+    said = caption([partial_view_caution("Yard", 0.48)], 0.5)
+    assert said == "caution: part of the station not seen: the count is of the seen part"

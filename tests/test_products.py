@@ -502,3 +502,15 @@ def test_a_maxar_delivery_s_imd_gives_the_band_order(tmp_path, sample, n, tiled)
     (tmp_path / f"{product}.IMD").write_text(_imd(("B", "G", "R")))
     with pytest.warns(BandOrderWarning):
         read_windows(scene, read_stations(STATION))
+
+
+def test_two_unnamed_bands_are_a_guess_and_said(tmp_path):
+    """Two image bands, neither colours nor a mask: the first is read as panchromatic, as before, but
+    now as a guess, said (it was silent, and the count said its bands were not guessed)."""
+    from railcount.io.bands import band_choice
+
+    path = write_tif(tmp_path / "two.tif", np.zeros((16, 16, 2), np.uint16))
+    with rasterio.open(path, "r+") as ds:
+        ds.colorinterp = [ColorInterp.undefined] * 2
+    with rasterio.open(path) as ds, pytest.warns(BandOrderWarning, match=r"two\.tif: has two image bands"):
+        assert band_choice(ds, None, "two.tif") == ([1], True)

@@ -209,3 +209,30 @@ def test_a_server_that_takes_the_connection_and_never_answers_is_given_up_on(mon
     assert code == 1 and time.monotonic() - start < 30
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "stalled_2023-10-05.tif" in err and "Traceback" not in err
+
+
+def test_a_server_without_range_requests_is_named_as_such(tmp_path, capsys):
+    """Python's own file server answers whole files only: said so, with what to do, not 'check the
+    network'."""
+    import functools
+    import shutil
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    shutil.copy(SCENE, tmp_path / SCENE.name)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{SCENE.name}"
+        assert main(["count", url, "--station", str(STATION)]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "does not answer range requests" in err
+    assert "download the file" in err

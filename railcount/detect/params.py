@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.26"
+DETECTOR_VERSION = "0.6.27"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:

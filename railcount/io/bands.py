@@ -107,6 +107,17 @@ def band_choice(
             f"{ds.name}: every band is an alpha (transparency) band, so there is no image to count; "
             "if a band does hold the image, name it with --bands N"
         )
+    if len(data_bands) == 2:  # neither colour nor one panchromatic band: the first is a guess
+        warnings.warn(
+            BandOrderWarning(
+                f"{name or ds.name}: has two image bands, so band {data_bands[0]} is read as one "
+                "panchromatic band; if the image is in the other, pass --bands "
+                f"{data_bands[1]}, and if one of them is a transparency mask, mark it so (gdal_edit.py "
+                "-colorinterp_2 alpha)"
+            ),
+            stacklevel=3,
+        )
+        return data_bands[:1], True
     if len(data_bands) < 3:
         return data_bands[:1], False
     by_ci = {ci: i + 1 for i, ci in enumerate(interp)}

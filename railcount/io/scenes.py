@@ -243,8 +243,14 @@ def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
         path = Path(name)
         if not path.exists():
             if path.is_symlink():
+                target = os.readlink(path)
+                if os.path.lexists(path.parent / target) and not os.path.exists(path.parent / target):
+                    raise SceneReadError(  # the target is itself a link that leads nowhere, or back
+                        f"{name}: a link to {target}, a link that leads back to itself or to a missing "
+                        "file (a loop of links); point it at the scene file itself"
+                    )
                 raise SceneReadError(
-                    f"{name}: a link to {os.readlink(path)}, which is not there; "
+                    f"{name}: a link to {target}, which is not there; "
                     "mount its drive or fix the link, then run again"
                 )
             raise SceneReadError(f"{name}: scene file not found; check the path")
@@ -259,6 +265,12 @@ def open_file(name: str) -> Iterator[rasterio.io.DatasetReader]:
             ds = rasterio.open(gdal_path(name) if remote else name)
     except RasterioIOError as exc:
         reason = _gdal_reason(exc)
+        if remote and "range" in reason.lower() and "not supported" in reason.lower():
+            raise SceneReadError(  # a plain web server: the file is there, but not readable in parts
+                f"{name}: the server does not answer range requests ({reason}), which reading a "
+                "window of a remote scene needs; download the file and count the local copy, or serve "
+                "it from a server or object store that answers them"
+            ) from None
         if remote:
             raise SceneReadError(
                 f"{name}: cannot open the remote scene ({reason}); check the URL, the network "
