@@ -77,8 +77,10 @@ def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | Non
     from railcount.batch import usable_cores  # the batch's default
     from railcount.synth import write_station
 
+    from railcount.io.outputs import output_dir
+
     _check_workers(workers)
-    folder.mkdir(parents=True, exist_ok=True)
+    output_dir(folder)  # or one line saying why it cannot be
     todo = [
         (str(folder), day, cars, 1000 + i)
         for i, (day, cars) in enumerate(series)

@@ -310,7 +310,7 @@ def test_out_that_cannot_be_made_fails_before_counting(tmp_path, capsys, synth_p
     assert main([*args, "--station-file", str(station), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     # The --out itself is named (not a sub-folder the counting reached first), in one line.
-    assert err.count("\n") == 1 and f"{out}: cannot create output directory" in err
+    assert err.count("\n") == 1 and f"{out}: cannot be an output directory (it is a file)" in err
     assert out.read_text() == "not a folder"
 
 

@@ -22,9 +22,9 @@ def demo(
     railcount demo --out railcount-demo
     """
     from railcount.demo import run_demo
-    from railcount.io.outputs import output_dir
+    from railcount.io.outputs import check_output_dir
 
-    output_dir(out)  # made before anything is drawn, or said why not
+    check_output_dir(out)  # before anything is drawn (run_demo makes it once the options are checked)
 
     res = run_demo(out, n_dates=dates, workers=workers, log=lambda msg: typer.echo(msg, err=True))
     typer.echo(f"{res.verdict}: {res.sentence}")
