@@ -78,3 +78,17 @@ def test_the_caption_says_it():
     # Nor is a partial view read as any other kind (the overlay once said "wide shadow (hatched)").
     said = caption([partial_view_caution("Yard", 0.48)], 0.5)
     assert said == "caution: part of the station not seen: the count is of the seen part"
+
+
+def test_the_batch_log_line_says_how_much_was_seen(tmp_path, capsys):
+    with rasterio.open(SCENE) as src:
+        cols = src.width
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    _masked_copy(folder / "west_half_2023-10-05.tif", (slice(None), slice(0, cols // 2)))
+    db = tmp_path / "b.db"
+    assert (
+        main(["batch", "--station", str(STATION), "--scenes", str(folder), "--db", str(db), "-w", "1"]) == 0
+    )
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "west_half" in x and "railcars" in x]
+    assert "% observed, the rest not counted)" in line
