@@ -75,9 +75,8 @@ def _make_scene(args: tuple[str, date, int, int]) -> str:
 def generate(folder: Path, series: list[tuple[date, int]], *, workers: int | None = None) -> Path:
     """Write the series' scenes (skipping those already there) and the station; return the station file."""
     from railcount.batch import usable_cores  # the batch's default
-    from railcount.synth import write_station
-
     from railcount.io.outputs import output_dir
+    from railcount.synth import write_station
 
     _check_workers(workers)
     output_dir(folder)  # or one line saying why it cannot be

@@ -154,7 +154,10 @@ class StoreError(UsageError):
 
 class StoreLockedError(StoreError):
     """Another program (another ``railcount batch``, a database browser) held the results store's lock
-    for longer than railcount waits (:data:`railcount.store.LOCK_WAIT_S`)."""
+    for longer than railcount waits (:data:`railcount.store.LOCK_WAIT_S`): nothing could be processed
+    (exit code 1, as issue 5 reads it), and the same command run later goes on."""
+
+    exit_code = 1
 
 
 class StoreReadOnlyError(StoreError):

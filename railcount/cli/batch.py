@@ -82,9 +82,9 @@ def batch(
     coarser than 1.1 m, are listed as skipped); 3 some failed (the rest are
     stored), or the store was locked by another program or made read-only
     part-way (what was counted is stored: run the same command again);
-    1 none could be counted; 2 usage error (bad options, missing SOURCE or
-    station file, unusable store: locked by another program for 30 s, or
-    read-only).
+    1 none could be counted (also: the store stayed locked by another
+    program for 30 s); 2 usage error (bad options, missing SOURCE or station
+    file, a store that is not one or is read-only).
 
     A scene whose station window would need more memory than is free fails
     with the reason; RAILCOUNT_MEMORY_LIMIT (e.g. 4G) sets that limit.
