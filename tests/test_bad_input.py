@@ -407,3 +407,17 @@ def test_a_loop_of_links_is_not_called_a_missing_drive(tmp_path, capsys):
     b.symlink_to(a.name)
     err = one_line_error(capsys, ["count", str(a), "--station", str(STATION)], 1)
     assert "a loop of links" in err and "mount its drive" not in err
+
+
+def test_an_unknown_crs_for_synth_is_one_line_without_gdal_s_own(tmp_path):
+    """GDAL printed its own 'ERROR 1: PROJ: ...' line to stderr before railcount's (two lines)."""
+    import subprocess
+
+    exe = Path(sys.executable).with_name("railcount")
+    done = subprocess.run(
+        [str(exe), "synth", str(tmp_path / "out"), "--crs", "EPSG:999999", "--cars", "3"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "EPSG:999999" in done.stderr and "ERROR 1" not in done.stderr

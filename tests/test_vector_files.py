@@ -157,6 +157,13 @@ def test_shapefile_without_its_prj_says_so(tmp_path, utm_geometry):
         read_stations(shp)
 
 
+def test_shapefile_without_its_shx_says_which_file_is_missing(tmp_path, utm_geometry):
+    shp = _write_layer(tmp_path / "noshx.shp", [utm_geometry], {"name": ["Yard"]}, UTM)
+    shp.with_suffix(".shx").unlink()
+    with pytest.raises(StationError, match=r"noshx\.shp: a Shapefile without its \.shx beside it"):
+        read_stations(shp)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

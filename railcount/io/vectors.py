@@ -128,6 +128,14 @@ def read_layer(path: Path, *, what: str, error: type[UsageError], layer: str | N
     try:
         layers = pyogrio.list_layers(path)
     except DataSourceError:
+        if path.suffix.lower() == ".shp":  # a Shapefile is several files; say which one is missing
+            missing = [s for s in (".shx", ".dbf") if not path.with_suffix(s).exists()]
+            if missing:
+                raise error(
+                    f"{path}: a Shapefile without its {' and '.join(missing)} beside it (a Shapefile is "
+                    f"several files of one name); copy all of them, or save the {what} layer as GeoJSON "
+                    "or GeoPackage"
+                ) from None
         raise error(
             f"{path}: not a {what} file railcount can read (GeoJSON, GeoPackage, Shapefile or another "
             f"vector format GDAL knows); save the {what} polygons as GeoJSON or GeoPackage"

@@ -343,11 +343,13 @@ class SceneSpec:
                 "16-bit: drop jpeg or choose rgb8/pan8"
             )
         if self.crs is not None:
+            import rasterio
             from rasterio.crs import CRS
             from rasterio.errors import CRSError
 
             try:
-                CRS.from_user_input(self.crs)
+                with rasterio.Env():  # GDAL's own message goes to rasterio's logger, not to stderr
+                    CRS.from_user_input(self.crs)
             except CRSError as exc:
                 raise UsageError(
                     f"crs {self.crs!r} is not a CRS rasterio knows ({exc}); "
