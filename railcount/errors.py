@@ -91,6 +91,11 @@ class TruthRepeatWarning(RailcountWarning):
     counted once (:data:`railcount.io.truth.REPEAT_M`)."""
 
 
+class OverlayUnavailableWarning(RailcountWarning):
+    """A report could not count its judged scene again to draw it (the file moved, or cannot be read):
+    its figures are the history's, and the evidence pack has no overlay."""
+
+
 class StationNotCountedWarning(RailcountWarning):
     """One of several stations lies outside the scene (or where it holds no data) and was not counted;
     the others were."""

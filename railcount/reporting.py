@@ -25,6 +25,7 @@ from railcount.errors import (
     CoarseImageryWarning,
     EmptyBaselineError,
     NoObservationError,
+    OverlayUnavailableWarning,
     RailcountError,
     StationError,
     UsageError,
@@ -253,6 +254,14 @@ def _with_evidence(
     judged, note = fresh, ""
     if judged is None:
         judged, note = _try_count(comp.judged, polygon, out / "judged", base_dir)
+        if judged is None and comp.judged.scene:  # said here too, not only inside report.html
+            warnings.warn(
+                OverlayUnavailableWarning(
+                    f"{note.removeprefix('Overlay unavailable: ')} (the report has no overlay of the "
+                    "judged count; its figures are the history's)"
+                ),
+                stacklevel=2,
+            )
     thumbs: list[Overlay] = []
     tries = 0
     for o in _thumbnail_candidates(comp):

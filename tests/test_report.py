@@ -339,6 +339,9 @@ def test_unreadable_scene_says_why(tmp_path, capsys, synth_pair):
     )
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Overlay unavailable" in page and "tumangang_2023-10-05.tif" in page
+    # ...and on stderr, in one warning line (it was only inside report.html, exit 0 without a word).
+    said = [x for x in capsys.readouterr().err.splitlines() if "no overlay of the judged count" in x]
+    assert len(said) == 1 and said[0].startswith("railcount: warning: ") and "tumangang_2023-10-05" in said[0]
     # A polygon file without the station is a usage error, said before any work.
     capsys.readouterr()
     args = ["report", "--station", "Elsewhere", "--history", str(hist), "--date", "2023-10-05"]
