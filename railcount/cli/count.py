@@ -75,7 +75,10 @@ def count(
     not guaranteed on hazy, cloudy or soft imagery). Locomotives are counted
     apart. The observed share leaves out what opaque cloud hides and what
     lies in a cloud's (or a tall building's) wide shadow, where cars cast no
-    shadow and most are missed; the count says so.
+    shadow and most are missed; the count says so. A station seen under four
+    fifths comes with a caution; one the scene holds under 2 % of is refused,
+    and of several stations, one the scene does not image is left out with a
+    warning while the others are counted.
 
     A station whose window would need more memory than is free (a large
     yard, a polygon drawn round a town) is counted in tiles, with a caution;
