@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from railcount.errors import RailcountError
-from railcount.io.scenes import read_windows
+from railcount.io.scenes import MIN_SEEN_SHARE, read_windows
 from railcount.io.stations import stations_from_geojson
 from railcount.models import apply_affine
 
@@ -66,10 +66,20 @@ def test_window_invariants(scene, poly):
     raster = shapely.box(ORIGIN[0], ORIGIN[1] - ROWS * GSD, ORIGIN[0] + COLS * GSD, ORIGIN[1])
     try:
         (w,) = read_windows(path, stations, margin_m=0.0)
-    except RailcountError:
+    except RailcountError as exc:
         # Refused only when no pixel centre of the raster lies inside the station: it
         # misses the raster, or overlaps it in a sliver between pixel centres (which
-        # can be long: a 0.2 m x 3.6 m sliver along the edge has 0.73 m2, three pixels).
+        # can be long: a 0.2 m x 3.6 m sliver along the edge has 0.73 m2, three pixels);
+        # or (since session 71) when the raster images under MIN_SEEN_SHARE of it.
+        share = (
+            geom_map.intersection(
+                shapely.box(ORIGIN[0], ORIGIN[1] - ROWS * GSD, ORIGIN[0] + COLS * GSD, ORIGIN[1])
+            ).area
+            / geom_map.area
+        )
+        if "too little to count" in str(exc):
+            assert share < MIN_SEEN_SHARE + geom_map.length / GSD / (geom_map.area / GSD**2), share
+            return
         cols, rows = np.meshgrid(np.arange(COLS) + 0.5, np.arange(ROWS) + 0.5)
         xs, ys = ORIGIN[0] + cols * GSD, ORIGIN[1] - rows * GSD
         assert not shapely.contains_xy(geom_map.buffer(-0.01), xs, ys).any()
@@ -111,7 +121,7 @@ EDGE = st.sampled_from(["free", "left", "right", "top", "bottom", "corner", "who
 def test_windows_on_random_grids_and_edges(tmp_path, crs, px, shape, box, edge, margin_px):
     from rasterio.transform import from_origin
 
-    from railcount.errors import NoOverlapError
+    from railcount.errors import NoOverlapError, NoValidPixelsError
     from railcount.io.scenes import ground_pixel_size
 
     rows, cols = shape
@@ -142,6 +152,10 @@ def test_windows_on_random_grids_and_edges(tmp_path, crs, px, shape, box, edge, 
     overlap_r = min(r0 + h, rows) - max(r0, 0)
     if overlap_c <= 0 or overlap_r <= 0:
         with pytest.raises(NoOverlapError):
+            read_windows(path, stations, margin_m=margin_m)
+        return
+    if overlap_c * overlap_r < MIN_SEEN_SHARE * w * h:  # a sliver of the station: refused (session 71)
+        with pytest.raises(NoValidPixelsError, match="too little to count"):
             read_windows(path, stations, margin_m=margin_m)
         return
     (win,) = read_windows(path, stations, margin_m=margin_m)
