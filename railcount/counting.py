@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from railcount.cautions import PARTIAL_VIEW_SHARE
 from railcount.detect.params import DETECTOR_VERSION
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow
 
@@ -83,10 +84,11 @@ def unsure_share(scores: np.ndarray) -> float:
 
 
 FEW_SEEN_CARS = 3
-"""Where the seen part of a partly observed station holds fewer railcars than this, the interval's
-upper end scales this many to the unseen part instead: three is the most a seen part counted empty
-could well have held (the rule of three: with none seen, the 95 % upper bound of a Poisson mean). A
-station half seen and counted empty read "0 railcars (0-1)"; it now reads (0-5)."""
+"""Where a station is seen under four fifths (:data:`~railcount.cautions.PARTIAL_VIEW_SHARE`) and its
+seen part holds fewer railcars than this, the interval's upper end scales this many to the unseen
+part instead: three is the most a seen part counted empty could well have held (the rule of three:
+with none seen, the 95 % upper bound of a Poisson mean). A station half seen and counted empty read
+"0 railcars (0-1)"; it now reads (0-5). Seen more fully, the count's own cars are scaled as before."""
 
 
 def interval(
@@ -121,9 +123,11 @@ def interval(
     low = max(0, math.floor(lo_ratio * railcars) - 1)
     high = math.ceil(hi_ratio * railcars) + 1
     if 0 < observed < 1:
-        # The cars of the unseen part, in proportion to the seen part's; never fewer than
-        # FEW_SEEN_CARS' share, so a part seen empty does not vouch for the rest.
-        high += math.ceil(max(railcars, FEW_SEEN_CARS) * (1.0 - observed) / observed)
+        # The cars of the unseen part, in proportion to the seen part's; where a fifth or more is
+        # unseen, never fewer than FEW_SEEN_CARS' share, so a part seen empty does not vouch for
+        # the rest.
+        seen = max(railcars, FEW_SEEN_CARS) if observed < PARTIAL_VIEW_SHARE else railcars
+        high += math.ceil(seen * (1.0 - observed) / observed)
     return low, high
 
 
