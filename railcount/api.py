@@ -81,7 +81,7 @@ def stations(source: StationsLike) -> list[Station]:
         return stations_from_geojson(dict(mapping(source)), source="the station geometry")
     if isinstance(source, Mapping):
         return stations_from_geojson(dict(source), source="the station GeoJSON")
-    if isinstance(source, Sequence) and all(isinstance(s, Station) for s in source):
+    if isinstance(source, Sequence) and source and all(isinstance(s, Station) for s in source):
         return list(source)
     raise UsageError(
         f"station: expected a file's path, a Station, a shapely Polygon in lon/lat or a GeoJSON dict, "
@@ -118,17 +118,20 @@ def count(
 
     if station is None and gsd is None:
         raise UsageError("count: give station= (a station file or polygon), or gsd= to count an image whole")
+    source = _scene(scene)
+    gsd_m = _number(gsd, "gsd", 0.05, 5.0)
+    cover = _number(cloud_cover, "cloud_cover", 0.0, 100.0)
+    n_workers = _count_of(workers, "workers")
     listed = stations(station) if station is not None else []
-    source: Any = os.fspath(scene) if isinstance(scene, (str, os.PathLike)) else [os.fspath(s) for s in scene]
-    with helper_allowed(workers > 1):
+    with helper_allowed(n_workers > 1):
         return count_scene(
             source,
             listed,
             out_dir=out,
             bands=_bands(bands),
-            gsd_m=gsd,
+            gsd_m=gsd_m,
             acquired=_moment(acquired),
-            cloud_cover=cloud_cover,
+            cloud_cover=cover,
             shadows_toward=_bearing(shadows_toward),
         )
 
@@ -150,9 +153,9 @@ def evaluate_count(
     from railcount.pipeline import evaluate_scene
 
     return evaluate_scene(
-        os.fspath(scene),
+        _path(scene, "scene"),
         stations(station),
-        os.fspath(truth),
+        _path(truth, "truth"),
         out_dir=out,
         acquired=_moment(acquired),
         shadows_toward=_bearing(shadows_toward),
@@ -181,14 +184,14 @@ def count_series(
 
     return run_batch(
         stations(station),
-        os.fspath(scenes),
-        db=db,
+        _path(scenes, "scenes"),
+        db=_path(db, "db"),
         start=_day(start, "start"),
         end=_day(end, "end"),
-        workers=workers,
+        workers=None if workers is None else _count_of(workers, "workers"),
         scheduler=scheduler,
         force=force,
-        max_cloud_cover=max_cloud_cover,
+        max_cloud_cover=_number(max_cloud_cover, "max_cloud_cover", 0.0, 100.0),
         bands=_bands(bands),
     )
 
@@ -202,7 +205,16 @@ def counts(db: PathLike, station: str | None = None, *, detections: bool = False
     count's cars (lon/lat outlines)."""
     from railcount.store import read_counts
 
-    return read_counts(db, station, detections=detections)
+    path = _path(db, "db")
+    name = None if station is None else _name(station, "station")
+    rows = read_counts(path, name, detections=detections)
+    if name is not None and not rows:  # a misspelt name must not read as an empty history
+        names = sorted({r["station"] for r in read_counts(path, detections=False)})
+        raise UsageError(
+            f"{path}: no records for station {name!r} (stations in the store: "
+            f"{', '.join(repr(n) for n in names) or 'none'})"
+        )
+    return rows
 
 
 def judge(
@@ -226,17 +238,19 @@ def judge(
     ``comparison`` holds the verdict, the sentence and the baseline figures."""
     from railcount.reporting import build_report, parse_period, write_report
 
+    if periods is None or isinstance(periods, str):
+        periods = () if periods is None else (periods,)
     judged = build_report(
-        station,
-        db=db,
-        history=history,
+        _name(station, "station"),  # one station's history, never every station's pooled
+        db=None if db is None else _path(db, "db"),
+        history=None if history is None else _path(history, "history"),
         day=_day(day, "day"),
-        scene=os.fspath(scene) if scene is not None else None,
-        station_file=station_file,
+        scene=_path(scene, "scene") if scene is not None else None,
+        station_file=None if station_file is None else _path(station_file, "station_file"),
         evidence_dir=out if out is not None and station_file is not None else None,
-        periods=[parse_period(p) for p in periods],
-        baseline_years=baseline_years,
-        min_observed=min_observed,
+        periods=[parse_period(_name(p, "periods")) for p in periods],
+        baseline_years=_count_of(baseline_years, "baseline_years"),
+        min_observed=_number(min_observed, "min_observed", 0.0, 1.0) or 0.0,
     )
     if out is not None:
         write_report(judged, out)
@@ -290,4 +304,47 @@ def _bands(value: str | Sequence[int] | None) -> tuple[int, ...] | None:
 
     if value is None or isinstance(value, str):
         return parse_bands(value)
-    return parse_bands(",".join(str(int(b)) for b in value))
+    if not isinstance(value, Sequence) or not all(
+        isinstance(b, int) and not isinstance(b, bool) for b in value
+    ):
+        raise UsageError(f"bands: expected band numbers from 1, as (3, 2, 1) or '3,2,1'; got {value!r}")
+    return parse_bands(",".join(str(b) for b in value))
+
+
+def _path(value: object, name: str) -> str:
+    """A path given as text or a :class:`os.PathLike`, as text; else the one-line usage error."""
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value) != "":
+        return str(os.fspath(value))
+    raise UsageError(f"{name}: expected a path (text or pathlib.Path), not {value!r}")
+
+
+def _scene(value: object) -> str | list[str]:
+    """A scene: one path or URL, or a non-empty list of tiles' paths."""
+    if isinstance(value, (str, os.PathLike)):
+        return _path(value, "scene")
+    if isinstance(value, Sequence) and value:
+        return [_path(v, "scene") for v in value]
+    raise UsageError(f"scene: expected a path or URL, or a list of tiles' paths, not {value!r}")
+
+
+def _name(value: object, name: str) -> str:
+    """Non-empty text (a station's name, a period)."""
+    if isinstance(value, str) and value.strip():
+        return value
+    raise UsageError(f"{name}: expected a name (non-empty text), not {value!r}")
+
+
+def _number(value: object, name: str, low: float, high: float) -> float | None:
+    """None, or a number from ``low`` to ``high``; else the one-line usage error."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise UsageError(f"{name}: expected a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
+
+
+def _count_of(value: object, name: str) -> int:
+    """A whole number of 1 or more (workers, years)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{name}: expected a whole number of 1 or more, not {value!r}")
+    return value

@@ -173,3 +173,55 @@ def test_a_result_shows_as_its_command_s_line(counted, capsys):
     (ev,) = railcount.evaluate_count(SCENE, STATION, truth)
     assert main(["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth)]) == 0
     assert repr(ev) == f"<StationEvaluation {capsys.readouterr().out.splitlines()[0]}>"
+
+
+_T, _S = str(SCENE), str(STATION)
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: railcount.count(123, _S), "scene: expected a path"),
+        (lambda: railcount.count([], _S), "scene: expected a path"),
+        (lambda: railcount.count(_T, []), "station: expected"),
+        (lambda: railcount.count(_T, _S, bands=3), "bands: expected band numbers"),
+        (lambda: railcount.count(_T, _S, bands=("r", "g", "b")), "bands: expected band numbers"),
+        (lambda: railcount.count(_T, _S, bands=(3.7, 2, 1)), "bands: expected band numbers"),
+        (lambda: railcount.count(_T, _S, workers="2"), "workers: expected a whole number"),
+        (lambda: railcount.count(_T, _S, workers=0), "workers: expected a whole number"),
+        (lambda: railcount.count(_T, gsd="abc"), "gsd: expected a number from 0.05 to 5"),
+        (lambda: railcount.count(_T, _S, cloud_cover=150), "cloud_cover: expected a number from 0 to 100"),
+        (lambda: railcount.evaluate_count(_T, _S, None), "truth: expected a path"),
+        (lambda: railcount.count_series(_S, 5), "scenes: expected a path"),
+        (lambda: railcount.count_series(_S, "d", db=None), "db: expected a path"),
+        (lambda: railcount.count_series(_S, "d", max_cloud_cover=-5), "max_cloud_cover: expected"),
+        (lambda: railcount.counts(5), "db: expected a path"),
+        (lambda: railcount.counts("r.db", station=["Tumangang"]), "station: expected a name"),
+        (lambda: railcount.judge(None, history="h.csv"), "station: expected a name"),
+        (lambda: railcount.judge(["Tumangang"], history="h.csv"), "station: expected a name"),
+        (lambda: railcount.judge("Tumangang", history="h.csv", baseline_years="5"), "baseline_years"),
+        (lambda: railcount.judge("Tumangang", history="h.csv", min_observed=2), "min_observed"),
+        (lambda: railcount.judge("Tumangang", history="h.csv", periods=[5]), "periods: expected a name"),
+    ],
+)
+def test_wrong_types_are_one_line_usage_errors(call, words):
+    """What the command line's parser refuses, the functions refuse too, in one line naming the
+    parameter, before any work: they raised TypeError, IndexError or sqlite3's ProgrammingError from
+    deep inside, some after a whole count, and judge(None, ...) pooled every station of the store
+    into one baseline and judged against it without a word."""
+    with pytest.raises(UsageError, match=words) as err:
+        call()
+    assert "\n" not in str(err.value)
+
+
+def test_counts_of_a_station_the_store_does_not_hold_say_which_it_does(tmp_path):
+    db = tmp_path / "t.db"
+    assert (
+        main(["batch", "--station", _S, "--scenes", str(SAMPLES), "--db", str(db), "--from", "2023-01-01"])
+        == 0
+    )
+    assert [r["station"] for r in railcount.counts(db, station="Tumangang")] == ["Tumangang"]
+    with pytest.raises(
+        UsageError, match=r"no records for station 'Tumangan' \(stations in the store: 'Tumangang'\)"
+    ):
+        railcount.counts(db, station="Tumangan")
