@@ -96,6 +96,11 @@ class OverlayUnavailableWarning(RailcountWarning):
     its figures are the history's, and the evidence pack has no overlay."""
 
 
+class SeveralCountsWarning(RailcountWarning):
+    """A report's history holds several counts of the station on the date judged: the best observed
+    is judged, and the warning names the others."""
+
+
 class StationNotCountedWarning(RailcountWarning):
     """One of several stations lies outside the scene (or where it holds no data) and was not counted;
     the others were."""

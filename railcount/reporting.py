@@ -27,6 +27,7 @@ from railcount.errors import (
     NoObservationError,
     OverlayUnavailableWarning,
     RailcountError,
+    SeveralCountsWarning,
     StationError,
     UsageError,
 )
@@ -122,7 +123,21 @@ def find_judged(
                 f"{source}: no observation of {station!r} on {day.isoformat()} "
                 f"(nearest: {', '.join(near) or 'none'}); choose a --date with a count"
             )
-        return max(same, key=lambda o: o.observed_fraction if o.observed_fraction is not None else 1.0)
+        best = max(same, key=lambda o: o.observed_fraction if o.observed_fraction is not None else 1.0)
+        if len(same) > 1:  # said, not chosen silently
+            others = ", ".join(
+                str(o.railcars) + (f" ({Path(o.scene).name})" if o.scene else "") for o in same
+            )
+            warnings.warn(
+                SeveralCountsWarning(
+                    f"{source}: {len(same)} counts of {station!r} on {day.isoformat()} ({others}); the "
+                    f"best observed, {best.railcars}"
+                    + (f" ({Path(best.scene).name})" if best.scene else "")
+                    + ", is judged: pass --scene to judge another, or keep one row a date"
+                ),
+                stacklevel=2,
+            )
+        return best
     assert scene is not None
     exact = [o for o in obs if o.scene == scene or scene in o.tiles]
     by_name = [o for o in obs if o.scene and Path(o.scene).name == Path(scene).name]

@@ -609,3 +609,14 @@ def test_a_semicolon_history_with_a_decimal_point_is_read_too(tmp_path):
     hist.write_text("date;railcars;observed_fraction;gsd_m\n2023-01-01;20;0.9;0,5\n")
     (o,) = read_history_csv(hist, "T")
     assert (o.railcars, o.observed_fraction, o.gsd_m) == (20, 0.9, 0.5)
+
+
+def test_two_counts_on_the_judged_date_are_said_not_chosen_silently(tmp_path, capsys):
+    rows = tumangang_rows()
+    rows.append({**rows[-1], "railcars": 12, "railcars_low": 10, "railcars_high": 15, "scene": "other.tif"})
+    hist = write_history(tmp_path / "h.csv", rows)
+    assert main(["report", "--station", "Tumangang", "--history", str(hist), "--date", "2023-10-05"]) == 0
+    out, err = capsys.readouterr()
+    (said,) = [x for x in err.splitlines() if "2 counts of 'Tumangang' on 2023-10-05" in x]
+    assert "73 (tumangang_2023-10-05.tif), 12 (other.tif)" in said and "pass --scene" in said
+    assert out.startswith("unprecedented: 73 railcars")
