@@ -96,6 +96,10 @@ class OverlayUnavailableWarning(RailcountWarning):
     its figures are the history's, and the evidence pack has no overlay."""
 
 
+class ChartFontWarning(RailcountWarning):
+    """The report's chart font cannot draw some characters of the station's name."""
+
+
 class SeveralCountsWarning(RailcountWarning):
     """A report's history holds several counts of the station on the date judged: the best observed
     is judged, and the warning names the others."""

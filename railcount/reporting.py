@@ -22,6 +22,7 @@ from typing import Any
 
 from railcount.errors import (
     CautionWarning,
+    ChartFontWarning,
     CoarseImageryWarning,
     EmptyBaselineError,
     NoObservationError,
@@ -400,6 +401,29 @@ def require_matplotlib() -> None:
         ) from None
 
 
+def _say_missing_glyphs(caught: list[warnings.WarningMessage], station: str) -> None:
+    """Matplotlib warns once per character its font cannot draw (a station named in Chinese: six raw
+    lines); say it once, as railcount's, and pass any other warning on."""
+    import re
+
+    missing: list[str] = []
+    for w in caught:
+        found = re.search(r"Glyph (\d+) .*missing from font", str(w.message))
+        if found:
+            char = chr(int(found.group(1)))
+            missing += [] if char in missing else [char]
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        warnings.warn(
+            ChartFontWarning(
+                f"chart: its font has no glyphs for {''.join(missing)!r} (in {station!r}), drawn as boxes "
+                "in chart.png and chart.svg; report.html and report.json give the name in full"
+            ),
+            stacklevel=3,
+        )
+
+
 def write_report(report: Report, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``report.json``, ``chart.png``, ``chart.svg`` and ``report.html`` into ``out_dir``."""
     require_matplotlib()
@@ -409,10 +433,13 @@ def write_report(report: Report, out_dir: str | os.PathLike[str]) -> dict[str, P
 
     out = output_dir(Path(out_dir))
     paths = {name: out / name for name in ("report.json", "chart.png", "chart.svg", "report.html")}
-    fig = baseline_chart(report.comparison, report.history)
     png = io.BytesIO()
-    fig.savefig(png, format="png")
-    fig.savefig(paths["chart.svg"], format="svg")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = baseline_chart(report.comparison, report.history)
+        fig.savefig(png, format="png")
+        fig.savefig(paths["chart.svg"], format="svg")
+    _say_missing_glyphs(caught, report.comparison.station)
     paths["chart.png"].write_bytes(png.getvalue())
     paths["report.json"].write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
     paths["report.html"].write_text(render_html(report, png.getvalue()), encoding="utf-8")

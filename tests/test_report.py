@@ -620,3 +620,16 @@ def test_two_counts_on_the_judged_date_are_said_not_chosen_silently(tmp_path, ca
     (said,) = [x for x in err.splitlines() if "2 counts of 'Tumangang' on 2023-10-05" in x]
     assert "73 (tumangang_2023-10-05.tif), 12 (other.tif)" in said and "pass --scene" in said
     assert out.startswith("unprecedented: 73 railcars")
+
+
+def test_a_name_the_chart_font_cannot_draw_is_said_once(tmp_path, capsys):
+    """Matplotlib warned once per missing character (six raw lines for a Chinese name)."""
+    name = "Tumen 图们江"
+    rows = [{**r, "station": name} for r in tumangang_rows()]
+    hist = write_history(tmp_path / "h.csv", rows)
+    args = ["report", "--station", name, "--history", str(hist), "--date", "2023-10-05"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    said = [x for x in err.splitlines() if "no glyphs" in x]
+    assert len(said) == 1 and "'图们江'" in said[0] and "UserWarning" not in err
+    assert name in json.loads((tmp_path / "o" / "report.json").read_text())["station"]
