@@ -57,6 +57,8 @@ class Report:
     overlay_note: str = ""
     """Why the judged scene's overlay is missing, when it is."""
     thumbnails: tuple[Overlay, ...] = ()
+    thumbnail_note: str = ""
+    """Why the previous high has no thumbnail, when it has none though one was asked for."""
     detector: dict[str, Any] = field(default_factory=dict)
     """Detector version and parameters of the judged count, when known."""
 
@@ -280,22 +282,35 @@ def _with_evidence(
             )
     thumbs: list[Overlay] = []
     tries = 0
-    for o in _thumbnail_candidates(comp):
+    thumb_note = ""
+    for k, o in enumerate(_thumbnail_candidates(comp)):
         if len(thumbs) >= thumbnails or tries >= 3 * thumbnails:
             break
         path = _resolve(o.tiles[0] if o.tiles else o.scene or "", base_dir)
+        why = ""
         if "://" not in path and not Path(path).is_file():
-            continue  # a missing local file costs nothing to skip
-        tries += 1
-        ov, _ = _try_count(o, polygon, out / "baseline" / o.date.isoformat(), base_dir)
-        if ov is not None:
-            thumbs.append(ov)
+            why = f"{path}: scene file not found"  # a missing local file costs nothing to skip
+        else:
+            tries += 1
+            ov, why = _try_count(o, polygon, out / "baseline" / o.date.isoformat(), base_dir)
+            if ov is not None:
+                thumbs.append(ov)
+        if why and k == 0:  # the previous high, the picture a reader looks for first: say why not
+            thumb_note = (
+                f"The previous high ({o.date.isoformat()}, {o.railcars} railcars) could not be drawn: "
+                f"{why.removeprefix('Overlay unavailable: ')}."
+            )
     thumbs.sort(key=lambda t: t.observation.date)
     detector = report.detector
     if fresh is not None:
         detector = {"version": fresh.observation.detector_version, "params": fresh.observation.params}
     return replace(
-        report, judged_overlay=judged, overlay_note=note, thumbnails=tuple(thumbs), detector=detector
+        report,
+        judged_overlay=judged,
+        overlay_note=note,
+        thumbnails=tuple(thumbs),
+        thumbnail_note=thumb_note,
+        detector=detector,
     )
 
 

@@ -339,6 +339,8 @@ def test_unreadable_scene_says_why(tmp_path, capsys, synth_pair):
     )
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Overlay unavailable" in page and "tumangang_2023-10-05.tif" in page
+    # The previous high's thumbnail is missing too, and the page says why (it was left out unsaid).
+    assert 'id="thumbnail-note"' in page and "The previous high (" in page and "scene file not found" in page
     # ...and on stderr, in one warning line (it was only inside report.html, exit 0 without a word).
     said = [x for x in capsys.readouterr().err.splitlines() if "no overlay of the judged count" in x]
     assert len(said) == 1 and said[0].startswith("railcount: warning: ") and "tumangang_2023-10-05" in said[0]

@@ -161,8 +161,12 @@ def _overlay_section(report: Report) -> list[str]:
     else:
         note = report.overlay_note or "Overlay unavailable."
         out.append(f'<p class="note" id="overlay-note">{escape(note)}</p>')
+    if report.thumbnails or report.thumbnail_note:
+        out.append("<h2>Baseline scenes</h2>")
+    if report.thumbnail_note:
+        out.append(f'<p class="note" id="thumbnail-note">{escape(report.thumbnail_note)}</p>')
     if report.thumbnails:
-        out.append("<h2>Baseline scenes</h2><div class=thumbs>")
+        out.append("<div class=thumbs>")
         for t in report.thumbnails:
             o = t.observation
             out.append(
