@@ -148,6 +148,34 @@ def find_judged(
     return found[0] if found else None
 
 
+def _not_counted_that_day(
+    exc: NoObservationError, db: str | os.PathLike[str] | None, station: str, day: date | None
+) -> NoObservationError:
+    """``exc``, or, where the store holds the station's scene of ``day`` as failed or skipped, the same
+    error saying so and why (it read only 'choose a --date with a count')."""
+    if db is None or day is None:
+        return exc
+    from railcount.store import read_counts
+
+    try:
+        rows = read_counts(db, station, detections=False)
+    except RailcountError:
+        return exc
+    missed = [
+        r
+        for r in rows
+        if r.get("status") in ("failed", "skipped") and str(r.get("acquired") or "")[:10] == day.isoformat()
+    ]
+    if not missed:
+        return exc
+    r = missed[0]
+    return NoObservationError(
+        f"{db}: {station!r} on {day.isoformat()} was not counted: its scene {Path(str(r['scene'])).name} "
+        f"is stored as {r['status']} ({r.get('reason') or 'no reason given'}); fix it and run the batch "
+        "again, or choose a --date with a count"
+    )
+
+
 def build_report(
     station: str,
     *,
@@ -201,7 +229,10 @@ def build_report(
     obs, source = load_history(station, history=history, db=db)
     # Read once, before any work: a wrong polygon file is a usage error.
     polygon = None if station_file is None else station_polygon(station_file, station)
-    judged = find_judged(obs, source, station, day=day, scene=scene)
+    try:
+        judged = find_judged(obs, source, station, day=day, scene=scene)
+    except NoObservationError as exc:
+        raise _not_counted_that_day(exc, db, station, day) from None
     for given, option in fresh_only:
         if judged is not None and given is not None:
             raise UsageError(

@@ -635,3 +635,45 @@ def test_a_name_the_chart_font_cannot_draw_is_said_once(tmp_path, capsys):
     said = [x for x in err.splitlines() if "no glyphs" in x]
     assert len(said) == 1 and "'图们江'" in said[0] and "UserWarning" not in err
     assert name in json.loads((tmp_path / "o" / "report.json").read_text())["station"]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('date,railcars,observed_fraction\n2023-01-01,20,"0,935"\n', "with a decimal point (0.935), or"),
+        ("date,railcars,observed_fraction\n2023-01-01,20,93%\n", "not a percentage"),
+        ("date,railcars,observed_fraction\n2023-01-01,20,x\n", "expected a share between 0 and 1"),
+        ("date,railcars\n2023-01-01,12.5\n", "expected a whole number of cars"),
+    ],
+)
+def test_a_bad_history_cell_says_what_it_should_be(tmp_path, text, says):
+    """A decimal comma in a comma-separated file, a percentage, a word where a share goes, half a car:
+    each said for what it is (all read 'expected a number of 0 or more', or were taken as they were)."""
+    from railcount.errors import HistoryError
+
+    hist = tmp_path / "hist.csv"
+    hist.write_text(text)
+    with pytest.raises(HistoryError, match=r"hist\.csv: line 2: ") as err:
+        read_history_csv(hist, "T")
+    assert says in str(err.value)
+
+
+def test_a_date_whose_scene_failed_says_so_and_why(tmp_path, capsys):
+    """--date of a scene the batch stored as failed read only 'no observation ...; choose a --date with
+    a count'; it now says the scene failed, and the reason the store keeps."""
+    samples = Path(__file__).resolve().parents[1] / "sample_tiles"
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    good = samples / "tumangang_2023-10-05.tif"
+    (scenes / good.name).write_bytes(good.read_bytes())
+    (scenes / "tumangang_2022-01-01.tif").write_bytes(good.read_bytes()[:4000])  # cut short: corrupt
+    station = samples / "tumangang_station.geojson"
+    db = tmp_path / "t.db"
+    assert (
+        main(["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(db), "-w", "1"]) == 3
+    )
+    capsys.readouterr()
+    assert main(["report", "--station", "Tumangang", "--db", str(db), "--date", "2022-01-01"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "on 2022-01-01 was not counted" in err
+    assert "tumangang_2022-01-01.tif is stored as failed (" in err

@@ -220,7 +220,18 @@ def _row(path: Path, line: int, r: dict[str, str], *, decimal_comma: bool = Fals
         except ValueError:
             v = math.nan
         if not math.isfinite(v) or v < 0:
-            raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected a number of 0 or more")
+            wanted = "a share between 0 and 1" if col == "observed_fraction" else "a number of 0 or more"
+            hint = ""
+            if not decimal_comma and text.count(",") == 1 and "." not in text:
+                hint = (
+                    " with a decimal point (0.935), or, for decimal commas, cells separated by "
+                    "semicolons as a spreadsheet saves them"
+                )
+            elif text.endswith("%"):
+                hint = " (a share, not a percentage: 0.93, not 93%)"
+            raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected {wanted}{hint}")
+        if col.startswith("railcars") and not v.is_integer():
+            raise HistoryError(f"{path}: line {line}: {col} is {text!r}; expected a whole number of cars")
         if col == "observed_fraction" and v > 1:
             # A percentage (95 for 95 %) would make every count look well observed.
             raise HistoryError(
