@@ -72,6 +72,10 @@ def detections_collection(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             continue
         for feat in r["detections"].get("features", []):
             props = dict(feat.get("properties") or {})
+            # A count's car number repeats across counts; as "id" GDAL (QGIS) takes it for the feature's
+            # id and renumbers the repeats with a warning: kept as "car".
+            if "id" in props:
+                props["car"] = props.pop("id")
             props.update(
                 station=r["station"],
                 scene=r["scene"],

@@ -291,6 +291,8 @@ def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
     assert info["features"] == sum(len(r["detections"]["features"]) for r in rows if r["detections"])
     assert info["features"] > 0 and info["geometry_type"] == "Polygon"
     assert {"station", "scene", "date", "type"} <= set(info["fields"])
+    # Each count's car numbers repeat across counts: as "id" GDAL took them for feature ids.
+    assert "car" in set(info["fields"]) and "id" not in set(info["fields"])
     assert main(["export", "--db", str(db), "--format", "parquet"]) == 2
     assert "--output" in capsys.readouterr().err
     assert main(["export", "--db", str(db), "--station", "Tumangan", "--format", "csv"]) == 2
