@@ -56,7 +56,7 @@ def report(
             "Station polygon file (GeoJSON, GeoPackage or Shapefile): to draw overlays and count a --scene."
         ),
     ),
-    thumbnails: int = typer.Option(4, "--thumbnails", help="Baseline scenes to draw in the report."),
+    thumbnails: int = typer.Option(4, "--thumbnails", min=0, help="Baseline scenes to draw in the report."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write report.json, chart.png, chart.svg and report.html here."
     ),

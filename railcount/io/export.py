@@ -100,6 +100,8 @@ def export_rows(rows: Sequence[dict[str, Any]], fmt: str, output: Path | None) -
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet writes a binary file; pass --output FILE.parquet")
     try:
+        if output is not None and output.parent != output:  # its folder made, as --db's and --out's are
+            output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             assert output is not None
             write_counts_parquet(rows, output)

@@ -284,7 +284,7 @@ def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
 
     import pyogrio
 
-    gj = tmp_path / "dets.geojson"
+    gj = tmp_path / "new" / "folder" / "dets.geojson"  # its folder made, as --db's and --out's are
     args = ["export", "--db", str(db), "--station", "Tumangang", "--format", "geojson", "-o", str(gj)]
     assert main(args) == 0
     info = pyogrio.read_info(gj)
