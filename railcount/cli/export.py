@@ -38,6 +38,9 @@ def export(
             f"{db}: no records for station {station!r} (stations in the store: "
             f"{', '.join(repr(n) for n in names) or 'none'}); check --station"
         )
+    if not rows:  # an empty table is what was asked for, but say why it is empty
+        said = f"railcount: warning: {db}: the store holds no counts yet; run railcount batch first"
+        typer.echo(said, err=True)
     text = export_rows(rows, fmt, output)
     if text is not None:
         typer.echo(text, nl=not text.endswith("\n"))

@@ -437,3 +437,15 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_export_of_an_empty_store_says_why_it_is_empty(tmp_path: Path, capsys) -> None:
+    from railcount.store import open_store
+
+    db = tmp_path / "empty.db"
+    with open_store(db):
+        pass
+    assert main(["export", "--db", str(db), "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("station,scene,acquired,status") and len(out.strip().splitlines()) == 1
+    assert "holds no counts yet; run railcount batch first" in err
