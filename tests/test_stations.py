@@ -61,6 +61,14 @@ def test_self_intersecting_polygon_is_repaired():
             "longitude/latitude",
         ),
         ({"features": []}, "no 'type'"),
+        (
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"coordinates": [[[130, 42], [131, 42], [130, 43]]]},
+            },
+            "feature 0's geometry has no 'type'",
+        ),
     ],
 )
 def test_bad_stations_are_refused_with_reason(doc, words):

@@ -95,6 +95,11 @@ def stations_from_geojson(
         props = feat.get("properties") or {}
         geom_doc = feat.get("geometry")
         if not isinstance(geom_doc, dict) or geom_doc.get("type") not in _AREA_TYPES:
+            if isinstance(geom_doc, dict) and "type" not in geom_doc:
+                raise StationError(
+                    f"{source}: feature {i}'s geometry has no 'type'; give it "
+                    '"type": "Polygon" (or "MultiPolygon") beside its coordinates'
+                )
             got = geom_doc.get("type") if isinstance(geom_doc, dict) else geom_doc
             raise StationError(
                 f"{source}: feature {i} has geometry {got!r}; stations must be Polygon or MultiPolygon"
