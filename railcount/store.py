@@ -405,10 +405,19 @@ def _check_header(path: Path) -> None:
 
 
 def _prepare(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-    if app_id != APPLICATION_ID and (has_tables or not fresh):
+    # The three read at one moment (one read transaction): another process may be making this store
+    # now, and its tables without its mark read as someone else's database.
+    conn.execute("BEGIN")
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    finally:
+        conn.execute("COMMIT")
+    # An SQLite file with nothing in it and no application's mark is a store whose making was cut
+    # short (a batch killed in its first milliseconds, once WAL had written the header): made now.
+    # One with tables, or another application's mark, is someone else's and left as it is.
+    if (app_id != APPLICATION_ID and has_tables) or app_id not in (0, APPLICATION_ID):
         raise StoreError(
             f"{path}: is an SQLite database but not a railcount results store; "
             "pass another --db file, this one is left as it is"
@@ -418,7 +427,7 @@ def _prepare(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
             f"{path}: was written by a newer railcount (store schema {version}, this railcount "
             f"reads up to {SCHEMA_VERSION}); upgrade railcount (pip install -U railcount)"
         )
-    conn.execute("PRAGMA journal_mode=WAL")
+    _wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a killed process
     stamp = f"railcount {__version__}".replace("'", "")
     if app_id != APPLICATION_ID:
@@ -434,6 +443,23 @@ def _prepare(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
             f"{steps} PRAGMA user_version = {SCHEMA_VERSION}; "
             f"INSERT OR REPLACE INTO meta VALUES ('migrated_by', '{stamp}');",
         )
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting for a lock as long as other writes do: the switch answers "database is
+    locked" at once, without SQLite's busy wait, while another process makes the same new store (two
+    batches started together: one failed at once, saying it had waited 30 s)."""
+    import time
+
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if _problem(exc) != "locked" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _in_one_transaction(conn: sqlite3.Connection, script: str) -> None:

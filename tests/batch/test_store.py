@@ -137,3 +137,48 @@ def test_older_store_is_migrated_in_place_with_its_records(tmp_path: Path, monke
         assert "note" in [r[1] for r in c.execute("PRAGMA table_info(counts)")]
         assert c.execute("SELECT value FROM meta WHERE key = 'migrated_by'").fetchone() is not None
     c.close()
+
+
+def test_a_store_whose_making_was_cut_short_is_made_on_the_next_run(tmp_path: Path) -> None:
+    """A batch killed in its first milliseconds could leave an SQLite file with WAL's header and
+    nothing else; every rerun refused it as someone else's database. Now it is made; a file with
+    another application's mark, or with tables, is still left as it is."""
+    cut = tmp_path / "cut.db"
+    with sqlite3.connect(cut) as c:
+        c.execute("PRAGMA journal_mode=WAL")  # writes the header; no table, no mark
+    assert cut.stat().st_size > 0
+    with open_store(cut) as store:
+        store.write(
+            Record("T", "k", "s.tif", "ok", acquired="2023-10-05T00:00:00+00:00", count={"railcars": 1})
+        )
+    assert [r["station"] for r in read_counts(cut)] == ["T"]
+    theirs = tmp_path / "theirs.db"
+    with sqlite3.connect(theirs) as c:
+        c.execute("PRAGMA application_id = 1234")
+        c.execute("PRAGMA journal_mode=WAL")
+    with pytest.raises(StoreError, match="not a railcount results store"):
+        open_store(theirs)
+
+
+def _open_at_once(args: tuple[str, object]) -> str:
+    path, barrier = args
+    barrier.wait()  # type: ignore[attr-defined]
+    try:
+        with open_store(path):
+            return "ok"
+    except RailcountError as exc:
+        return str(exc)
+
+
+def test_two_processes_making_one_new_store_at_once_both_open_it(tmp_path: Path) -> None:
+    """Two batches started together on a new store: the switch to WAL answered "locked" at once to
+    one of them, which failed saying it had waited 30 s (12 of 12 times with the two opens aligned)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Manager() as manager:
+        for k in range(6):
+            barrier = manager.Barrier(2)
+            path = str(tmp_path / f"new{k}.db")
+            with ctx.Pool(2) as pool:
+                assert pool.map(_open_at_once, [(path, barrier), (path, barrier)]) == ["ok", "ok"]
