@@ -424,13 +424,64 @@ def connect_dask(scheduler: str, *, timeout_s: float = 10.0) -> Any:
             f"--scheduler {scheduler}: running on a Dask cluster needs dask.distributed; "
             "pip install 'railcount[dask]'"
         ) from None
+    _probe_dask(scheduler, timeout_s)
     try:
         return Client(scheduler, timeout=timeout_s)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except Exception as exc:  # OSError, TimeoutError, ValueError; or what a stranger's bytes raise inside
         raise UsageError(
-            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc}); "
-            "check the address (tcp://HOST:PORT) and that the scheduler is running"
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); check the address (tcp://HOST:PORT) and that the scheduler is running"
         ) from None
+
+
+DASK_GREETING_S = 5.0
+"""How long a ``tcp://`` address has to greet before railcount says no Dask scheduler listens there."""
+
+
+def _probe_dask(scheduler: str, timeout_s: float) -> None:
+    """Refuse, in one line, a ``tcp://`` address where something other than a Dask scheduler listens.
+
+    A Dask scheduler greets a new connection at once with its handshake, a frame whose first eight
+    bytes are its length as a small little-endian integer. Dask's own connect waited for ever on a
+    server that says nothing (the dashboard's port, a web server) and crashed on one that greets in
+    text (an SSH server's "SSH-2.0-...": an 'allocation of 2.82 EiB')."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not scheduler.startswith("tcp://"):
+        return  # tls:// and the rest are Dask's to check
+    try:
+        where = urlsplit(scheduler)
+        host, port = where.hostname, where.port
+    except ValueError:
+        return
+    if not host or port is None:
+        return
+    head = b""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.settimeout(DASK_GREETING_S)
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except TimeoutError:
+        if not head:
+            raise UsageError(
+                f"--scheduler {scheduler}: something listens there but did not greet as a Dask "
+                f"scheduler does within {DASK_GREETING_S:g} s (the dashboard's port, 8787, rather than the "
+                "scheduler's, 8786?); check the address"
+            ) from None
+        return
+    except OSError:
+        return  # unreachable: Client says so, as before
+    if len(head) == 8 and int.from_bytes(head, "little") > 2**32:
+        shown = head.decode("ascii", "replace")
+        raise UsageError(
+            f"--scheduler {scheduler}: something other than a Dask scheduler answers there "
+            f"(it began {shown!r}); check the address (tcp://HOST:PORT of the scheduler, usually 8786)"
+        )
 
 
 def _run_dask(
@@ -444,5 +495,9 @@ def _run_dask(
         try:
             outcomes = fut.result()
         except Exception as exc:  # a worker lost, or the task could not run there
-            outcomes = failed_task(task, f"on the Dask cluster: {describe(exc)}")
+            if type(exc).__name__ == "KilledWorker":  # expected on a cluster, not a bug to report
+                why = "the worker counting it died, and Dask gave up on it; run the same command again"
+            else:
+                why = describe(exc)
+            outcomes = failed_task(task, f"on the Dask cluster: {why}")
         yield task, outcomes

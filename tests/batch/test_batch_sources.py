@@ -249,6 +249,50 @@ def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path, scenes: Path, st
     assert code == 2 and "cannot reach the Dask scheduler" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("greeting", "says"),
+    [(None, "did not greet as a Dask scheduler does"), (b"SSH-2.0-OpenSSH_9.6\r\n", "it began 'SSH-2.0-'")],
+)
+def test_a_scheduler_address_where_something_else_listens_is_one_line(
+    tmp_path: Path, scenes: Path, station: Path, capsys, monkeypatch, greeting, says
+) -> None:
+    """A real server on 127.0.0.1 that is not Dask's: a silent one (a web server, the dashboard's port)
+    held the batch for ever; one greeting in text (SSH) crashed Dask's connect with 'Unable to
+    allocate 2.82 EiB'."""
+    pytest.importorskip("distributed")
+    import socket
+    import threading
+
+    import railcount.workers as workers
+
+    monkeypatch.setattr(workers, "DASK_GREETING_S", 1.0)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if greeting:
+                conn.sendall(greeting)
+
+    threading.Thread(target=serve, daemon=True).start()
+    args = ["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(tmp_path / "r.db")]
+    try:
+        code = main([*args, "--scheduler", f"tcp://127.0.0.1:{server.getsockname()[1]}"])
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and says in err and len(err.splitlines()) == 1, err
+
+
 def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
     import shutil
 
