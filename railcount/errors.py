@@ -105,6 +105,10 @@ class SeveralCountsWarning(RailcountWarning):
     is judged, and the warning names the others."""
 
 
+class DaskIdleWarning(RailcountWarning):
+    """A batch on a Dask cluster waits for scenes while the cluster has no worker left."""
+
+
 class StationNotCountedWarning(RailcountWarning):
     """One of several stations lies outside the scene (or where it holds no data) and was not counted;
     the others were."""

@@ -29,6 +29,7 @@ from railcount.errors import (
     AssumedSunWarning,
     BandOrderWarning,
     CautionWarning,
+    DaskIdleWarning,
     RailcountError,
     TooCoarseError,
     UsageError,
@@ -487,17 +488,48 @@ def _probe_dask(scheduler: str, timeout_s: float) -> None:
 def _run_dask(
     tasks: Sequence[SceneTask], params: DetectorParams, client: Any
 ) -> Iterator[tuple[SceneTask, list[Outcome]]]:
-    from distributed import as_completed as dask_completed
+    from distributed import wait as dask_wait
 
     futures = {client.submit(count_task, *task_arguments(t, params), pure=False): t for t in tasks}
-    for fut in dask_completed(futures):
-        task = futures[fut]
+    pending = set(futures)
+    idle_s, said = 0.0, False
+    while pending:
         try:
-            outcomes = fut.result()
-        except Exception as exc:  # a worker lost, or the task could not run there
-            if type(exc).__name__ == "KilledWorker":  # expected on a cluster, not a bug to report
-                why = "the worker counting it died, and Dask gave up on it; run the same command again"
-            else:
-                why = describe(exc)
-            outcomes = failed_task(task, f"on the Dask cluster: {why}")
-        yield task, outcomes
+            done, pending = dask_wait(pending, timeout=DASK_WATCH_S, return_when="FIRST_COMPLETED")
+        except TimeoutError:  # (distributed raises where concurrent.futures would return none done)
+            done = set()
+        if not done:  # nothing finished for a while: say so if the cluster has no worker left
+            idle_s += DASK_WATCH_S
+            if not said and idle_s >= DASK_NO_WORKERS_S and not client.scheduler_info().get("workers"):
+                warnings.warn(
+                    DaskIdleWarning(
+                        f"the Dask cluster at {client.scheduler.address} has no worker left, so "
+                        f"{len(pending)} scene(s) wait for one; start workers and the batch goes on, or "
+                        "stop it (Ctrl-C): what is stored is kept, and the same command counts the rest"
+                    ),
+                    stacklevel=2,
+                )
+                said = True
+            continue
+        idle_s, said = 0.0, False
+        for fut in done:
+            yield _dask_outcome(futures[fut], fut)
+
+
+DASK_WATCH_S = 5.0
+"""How often a Dask batch with nothing finished looks at the cluster's workers (seconds)."""
+DASK_NO_WORKERS_S = 30.0
+"""After this long with nothing finished and no worker on the cluster, a Dask batch says so."""
+
+
+def _dask_outcome(task: SceneTask, fut: Any) -> tuple[SceneTask, list[Outcome]]:
+    """A finished Dask future's outcomes, or the task failed with why."""
+    try:
+        outcomes = fut.result()
+    except Exception as exc:  # a worker lost, or the task could not run there
+        if type(exc).__name__ == "KilledWorker":  # expected on a cluster, not a bug to report
+            why = "the worker counting it died, and Dask gave up on it; run the same command again"
+        else:
+            why = describe(exc)
+        outcomes = failed_task(task, f"on the Dask cluster: {why}")
+    return task, outcomes

@@ -493,3 +493,83 @@ def test_export_of_an_empty_store_says_why_it_is_empty(tmp_path: Path, capsys) -
     out, err = capsys.readouterr()
     assert out.startswith("station,scene,acquired,status") and len(out.strip().splitlines()) == 1
     assert "holds no counts yet; run railcount batch first" in err
+
+
+def test_a_dask_cluster_without_workers_is_said_and_a_worker_arriving_finishes_it(
+    tmp_path: Path, scenes: Path, station: Path, monkeypatch
+) -> None:
+    """With no worker on the cluster the batch waited in silence (a helper killed it at 180 s). Now
+    it says so, once, and goes on when a worker arrives. A real scheduler on 127.0.0.1, with its
+    worker started only after the batch has said it waits."""
+    pytest.importorskip("distributed")
+    import threading
+    import warnings
+
+    import railcount.workers as workers
+    from railcount.errors import DaskIdleWarning
+
+    monkeypatch.setattr(workers, "DASK_WATCH_S", 0.5)
+    monkeypatch.setattr(workers, "DASK_NO_WORKERS_S", 1.0)
+    dask = str(Path(sys.executable).with_name("dask"))
+    sched_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    common = ["--no-dashboard"]
+    scheduler = subprocess.Popen(
+        [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--scheduler-file",
+            str(sched_file),
+            *common,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    procs: list[subprocess.Popen] = [scheduler]
+    said = threading.Event()
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() or not sched_file.read_text().strip():
+            assert time.monotonic() < deadline and scheduler.poll() is None, "dask scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+
+        def start_worker_once_said() -> None:
+            said.wait(timeout=60)
+            procs.append(
+                subprocess.Popen(
+                    [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", *common],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    cwd=tmp_path,
+                )
+            )
+
+        threading.Thread(target=start_worker_once_said, daemon=True).start()
+        shown = warnings.showwarning
+
+        def show(message, category, *args, **kwargs):  # the batch's thread is this one
+            if issubclass(category, DaskIdleWarning):
+                said.set()
+            else:
+                shown(message, category, *args, **kwargs)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DaskIdleWarning)
+            monkeypatch.setattr(warnings, "showwarning", show)
+            summary = run_batch(station, scenes, db=tmp_path / "dask.db", scheduler=address)
+        assert said.is_set() and summary.ok > 0 and summary.failed == 0
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
