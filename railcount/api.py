@@ -203,18 +203,10 @@ def counts(db: PathLike, station: str | None = None, *, detections: bool = False
     ``locomotives``, ``observed_fraction``, ``gsd_m``, ``detector_version``, ...).
     ``pandas.DataFrame(railcount.counts(db))`` makes a table of it. ``detections`` also loads each
     count's cars (lon/lat outlines)."""
-    from railcount.store import read_counts
+    from railcount.store import read_station_counts
 
-    path = _path(db, "db")
     name = None if station is None else _name(station, "station")
-    rows = read_counts(path, name, detections=detections)
-    if name is not None and not rows:  # a misspelt name must not read as an empty history
-        names = sorted({r["station"] for r in read_counts(path, detections=False)})
-        raise UsageError(
-            f"{path}: no records for station {name!r} (stations in the store: "
-            f"{', '.join(repr(n) for n in names) or 'none'})"
-        )
-    return rows
+    return read_station_counts(_path(db, "db"), name, detections=detections, mend="check station=")
 
 
 def judge(

@@ -291,12 +291,7 @@ def count_scene(
             )
         warnings.warn(AssumedSunWarning(text), stacklevel=2)
     results = []
-    # (By name, unique in a station file: a station the scene does not image has no window.)
-    dirs = (
-        dict(zip((st.name for st in stations), station_dirs(out_dir, stations), strict=True))
-        if out_dir
-        else {}
-    )
+    dirs = station_dirs(out_dir, stations)
     for window in windows:
         # A window too large to count whole in the memory free is counted in tiles (plan_tiles), as
         # the loader planned before the read: the window's arrays, read since, are counted back in.
@@ -440,15 +435,19 @@ def safe_name(name: str) -> str:
     return cleaned or "station"
 
 
-def station_dirs(out_dir: str | os.PathLike[str], stations: Sequence[Station]) -> list[Path]:
-    """Where each station's files go: ``out_dir`` for one station; for several, a subfolder each,
-    named after it, with ``_2``, ``_3``... after names that would share one (two names of letters no
-    folder name keeps, or the same name in other capitals, which Windows and macOS folders do not
-    tell apart): no station's files overwrite another's."""
+def station_dirs(out_dir: str | os.PathLike[str] | None, stations: Sequence[Station]) -> dict[str, Path]:
+    """Where each station's files go, by its name (unique in a station file; a station the scene does
+    not image has no window, so windows are matched by name, not by order): ``out_dir`` for one
+    station; for several, a subfolder each, named after it, with ``_2``, ``_3``... after names that
+    would share one (two names of letters no folder name keeps, or the same name in other capitals,
+    which Windows and macOS folders do not tell apart): no station's files overwrite another's. None
+    for no ``out_dir``."""
+    if out_dir is None:
+        return {}
     if len(stations) <= 1:
-        return [Path(out_dir)] * len(stations)
+        return {st.name: Path(out_dir) for st in stations}
     taken: set[str] = set()
-    out = []
+    out = {}
     for st in stations:
         base = name = safe_name(st.name)
         k = 1
@@ -456,7 +455,7 @@ def station_dirs(out_dir: str | os.PathLike[str], stations: Sequence[Station]) -
             k += 1
             name = f"{base}_{k}"
         taken.add(name.casefold())
-        out.append(Path(out_dir) / name)
+        out[st.name] = Path(out_dir) / name
     return out
 
 
@@ -600,11 +599,7 @@ def evaluate_scene(
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     out = []
-    dirs = (
-        dict(zip((st.name for st in stations), station_dirs(out_dir, stations), strict=True))
-        if out_dir
-        else {}
-    )
+    dirs = station_dirs(out_dir, stations)
     for sc in count_scene(
         scene,
         stations,

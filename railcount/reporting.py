@@ -128,15 +128,15 @@ def find_judged(
             )
         best = max(same, key=lambda o: o.observed_fraction if o.observed_fraction is not None else 1.0)
         if len(same) > 1:  # said, not chosen silently
-            others = ", ".join(
-                str(o.railcars) + (f" ({Path(o.scene).name})" if o.scene else "") for o in same
-            )
+
+            def said(o: Observation) -> str:
+                return str(o.railcars) + (f" ({Path(o.scene).name})" if o.scene else "")
+
             warnings.warn(
                 SeveralCountsWarning(
-                    f"{source}: {len(same)} counts of {station!r} on {day.isoformat()} ({others}); the "
-                    f"best observed, {best.railcars}"
-                    + (f" ({Path(best.scene).name})" if best.scene else "")
-                    + ", is judged: pass --scene to judge another, or keep one row a date"
+                    f"{source}: {len(same)} counts of {station!r} on {day.isoformat()} "
+                    f"({', '.join(map(said, same))}); the best observed, {said(best)}, is judged: pass "
+                    "--scene to judge another, or keep one row a date"
                 ),
                 stacklevel=2,
             )

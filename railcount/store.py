@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from railcount import __version__
-from railcount.errors import StoreError, StoreLockedError, StoreReadOnlyError
+from railcount.errors import StoreError, StoreLockedError, StoreReadOnlyError, UsageError
 
 LOCK_WAIT_S = 30.0
 """How long a write waits for another program's lock on the store (seconds) before giving up."""
@@ -520,6 +520,21 @@ def read_counts(
     """
     with open_store(db, create=False) as store:
         return list(_best_records(store, station, detections))
+
+
+def read_station_counts(
+    db: str | os.PathLike[str], station: str | None, *, detections: bool, mend: str
+) -> list[dict[str, Any]]:
+    """:func:`read_counts`, but a ``station`` the store holds no record of is a usage error naming the
+    stations it does hold, and ``mend`` (a misspelt name must not read as an empty history)."""
+    rows = read_counts(db, station, detections=detections)
+    if station is not None and not rows:
+        names = sorted({r["station"] for r in read_counts(db, detections=False)})
+        raise UsageError(
+            f"{db}: no records for station {station!r} (stations in the store: "
+            f"{', '.join(repr(n) for n in names) or 'none'}); {mend}"
+        )
+    return rows
 
 
 def _best_records(store: Store, station: str | None, detections: bool) -> Iterator[dict[str, Any]]:

@@ -165,13 +165,12 @@ def log_line(p: Progress) -> None:
                 note += " (warning: high sun, short shadows, likely low)"
             if any(is_coarse(n) for n in notes):
                 note += " (warning: coarse imagery, likely low)"
+            seen = o["count"].get("observed_fraction")
             if any(is_cloud_shadow(n) for n in notes):
-                seen = o["count"].get("observed_fraction")
                 seen_text = f", {seen:.0%} observed" if seen is not None else ""
                 note += f" (warning: a wide shadow{seen_text}, likely low)"
-            if any(is_partial_view(n) for n in notes) and not any(is_cloud_shadow(n) for n in notes):
-                seen = o["count"].get("observed_fraction")
-                note += f" (warning: {seen:.0%} observed, the rest not counted)" if seen is not None else ""
+            elif any(is_partial_view(n) for n in notes) and seen is not None:
+                note += f" (warning: {seen:.0%} observed, the rest not counted)"
             if any(is_tiled(n) for n in notes):
                 note += " (warning: counted in tiles for lack of memory, check the seams)"
             sun = o["count"].get("sun") or {}

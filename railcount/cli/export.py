@@ -26,18 +26,11 @@ def export(
     Example:
     railcount export --db tumangang.db --format csv --output tumangang.csv
     """
-    from railcount.errors import UsageError
     from railcount.io.export import export_rows
-    from railcount.store import read_counts
+    from railcount.store import read_station_counts
 
     fmt = fmt.lower()
-    rows = read_counts(db, station=station, detections=fmt == "geojson")
-    if station is not None and not rows:  # a misspelt name must not export an empty table
-        names = sorted({r["station"] for r in read_counts(db, detections=False)})
-        raise UsageError(
-            f"{db}: no records for station {station!r} (stations in the store: "
-            f"{', '.join(repr(n) for n in names) or 'none'}); check --station"
-        )
+    rows = read_station_counts(db, station, detections=fmt == "geojson", mend="check --station")
     if not rows:  # an empty table is what was asked for, but say why it is empty
         said = f"railcount: warning: {db}: the store holds no counts yet; run railcount batch first"
         typer.echo(said, err=True)
