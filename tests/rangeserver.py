@@ -102,6 +102,37 @@ def _handler(root: Path, served: Served) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
+def held_server(greeting: bytes | None = None) -> Iterator[int]:
+    """A real TCP server on 127.0.0.1 that takes every connection, sends ``greeting`` (or nothing)
+    and never answers more: a stalled scene server, or a port where no Dask scheduler listens.
+    Yields its port; closes it and the connections it holds on leaving."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)  # never answered
+            if greeting:
+                conn.sendall(greeting)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+@contextmanager
 def range_server(root: Path) -> Iterator[tuple[str, Served]]:
     """Serve ``root`` on a free port of 127.0.0.1; yields the base URL and the byte counter."""
     served = Served()

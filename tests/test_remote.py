@@ -17,7 +17,7 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
-from .rangeserver import range_server
+from .rangeserver import held_server, range_server
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
 SCENE = SAMPLES / "tumangang_2023-10-05.tif"
@@ -178,34 +178,14 @@ def test_a_server_that_takes_the_connection_and_never_answers_is_given_up_on(mon
     By default after 20 s without a byte (GDAL_HTTP_LOW_SPEED_TIME), and a minute with the retries;
     before, the 60 s timeout and its two retries held the count silent for three minutes. The test
     shortens the wait through the environment, which wins over railcount's defaults."""
-    import threading
     import time
 
     assert int(REMOTE_DEFAULTS["GDAL_HTTP_LOW_SPEED_TIME"]) <= 30
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            held.append(conn)  # never answered
-
-    threading.Thread(target=accept, daemon=True).start()
-    url = f"http://127.0.0.1:{server.getsockname()[1]}/stalled_2023-10-05.tif"
     monkeypatch.setenv("GDAL_HTTP_LOW_SPEED_TIME", "2")
     monkeypatch.setenv("GDAL_HTTP_MAX_RETRY", "0")
     start = time.monotonic()
-    try:
-        code = main(["count", url, "--station", str(STATION)])
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
+    with held_server() as port:
+        code = main(["count", f"http://127.0.0.1:{port}/stalled_2023-10-05.tif", "--station", str(STATION)])
     assert code == 1 and time.monotonic() - start < 30
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "stalled_2023-10-05.tif" in err and "Traceback" not in err

@@ -35,8 +35,56 @@ from ..geofixtures import (
     write_station,
     write_tif,
 )
+from ..rangeserver import held_server
 
 RAILCOUNT = str(Path(sys.executable).with_name("railcount"))
+
+
+class _DaskCluster:
+    """A real Dask scheduler on 127.0.0.1 (no dashboard, no fixed port: the tests may run beside
+    others), and the workers a test starts on it; every process is stopped on leaving."""
+
+    def __init__(self, folder: Path) -> None:
+        self.dask = str(Path(sys.executable).with_name("dask"))
+        self.env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+        self.folder = folder
+        sched_file = folder / "scheduler.json"
+        self.procs: list[subprocess.Popen] = []
+        self._start("scheduler", "--port", "0", "--scheduler-file", str(sched_file))
+        try:
+            deadline = time.monotonic() + 60
+            while not sched_file.exists() or not sched_file.read_text().strip():
+                assert time.monotonic() < deadline and self.procs[0].poll() is None, (
+                    "dask scheduler did not start"
+                )
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()
+            raise
+        self.address = json.loads(sched_file.read_text())["address"]
+
+    def start_worker(self, *options: str) -> None:
+        self._start("worker", self.address, "--nthreads", "1", *options)
+
+    def _start(self, *args: str) -> None:
+        self.procs.append(
+            subprocess.Popen(
+                [self.dask, *args, "--host", "127.0.0.1", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=self.env,
+                cwd=self.folder,
+            )
+        )
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _footprint(shift_m: float = 0.0) -> list:
@@ -178,40 +226,10 @@ def test_kill_9_loses_only_scenes_in_flight_and_rerun_completes(tmp_path: Path, 
 @pytest.mark.slow
 def test_dask_cluster_stores_what_local_workers_store(tmp_path: Path, scenes: Path, station: Path) -> None:
     pytest.importorskip("distributed")
-    dask = str(Path(sys.executable).with_name("dask"))
-    sched_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    common = ["--no-dashboard"]  # and no fixed ports: the test may run beside others
-    scheduler = subprocess.Popen(
-        [
-            dask,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--scheduler-file",
-            str(sched_file),
-            *common,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    worker = None
+    cluster = _DaskCluster(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() or not sched_file.read_text().strip():
-            assert time.monotonic() < deadline and scheduler.poll() is None, "dask scheduler did not start"
-            time.sleep(0.1)
-        address = json.loads(sched_file.read_text())["address"]
-        worker = subprocess.Popen(
-            [dask, "worker", address, "--nthreads", "1", "--nworkers", "2", "--host", "127.0.0.1", *common],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=tmp_path,
-        )
+        address = cluster.address
+        cluster.start_worker("--nworkers", "2")
         (scenes / "broken_2022-05-05.tif").write_text("not a raster")  # refused when listed
         blank = np.zeros((160, 240, 3), dtype=np.uint8)
         write_tif(scenes / "blank_2022-04-04.tif", blank, nodata=0)  # fails on a worker
@@ -225,14 +243,7 @@ def test_dask_cluster_stores_what_local_workers_store(tmp_path: Path, scenes: Pa
         assert rows == read_counts(tmp_path / "local.db")
         assert [len(r["tiles"] or ()) for r in rows if r["acquired"].startswith("2022-09-09")] == [2]
     finally:
-        for proc in (worker, scheduler):
-            if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        cluster.stop()
 
 
 @pytest.mark.slow
@@ -260,35 +271,12 @@ def test_a_scheduler_address_where_something_else_listens_is_one_line(
     held the batch for ever; one greeting in text (SSH) crashed Dask's connect with 'Unable to
     allocate 2.82 EiB'."""
     pytest.importorskip("distributed")
-    import socket
-    import threading
-
     import railcount.workers as workers
 
     monkeypatch.setattr(workers, "DASK_GREETING_S", 1.0)
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            held.append(conn)
-            if greeting:
-                conn.sendall(greeting)
-
-    threading.Thread(target=serve, daemon=True).start()
     args = ["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(tmp_path / "r.db")]
-    try:
-        code = main([*args, "--scheduler", f"tcp://127.0.0.1:{server.getsockname()[1]}"])
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
+    with held_server(greeting) as port:
+        code = main([*args, "--scheduler", f"tcp://127.0.0.1:{port}"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and says in err and len(err.splitlines()) == 1, err
 
@@ -510,46 +498,14 @@ def test_a_dask_cluster_without_workers_is_said_and_a_worker_arriving_finishes_i
 
     monkeypatch.setattr(workers, "DASK_WATCH_S", 0.5)
     monkeypatch.setattr(workers, "DASK_NO_WORKERS_S", 1.0)
-    dask = str(Path(sys.executable).with_name("dask"))
-    sched_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    common = ["--no-dashboard"]
-    scheduler = subprocess.Popen(
-        [
-            dask,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--scheduler-file",
-            str(sched_file),
-            *common,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    procs: list[subprocess.Popen] = [scheduler]
+    cluster = _DaskCluster(tmp_path)
     said = threading.Event()
     try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() or not sched_file.read_text().strip():
-            assert time.monotonic() < deadline and scheduler.poll() is None, "dask scheduler did not start"
-            time.sleep(0.1)
-        address = json.loads(sched_file.read_text())["address"]
+        address = cluster.address
 
         def start_worker_once_said() -> None:
             said.wait(timeout=60)
-            procs.append(
-                subprocess.Popen(
-                    [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", *common],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    env=env,
-                    cwd=tmp_path,
-                )
-            )
+            cluster.start_worker()
 
         threading.Thread(target=start_worker_once_said, daemon=True).start()
         shown = warnings.showwarning
@@ -566,10 +522,4 @@ def test_a_dask_cluster_without_workers_is_said_and_a_worker_arriving_finishes_i
             summary = run_batch(station, scenes, db=tmp_path / "dask.db", scheduler=address)
         assert said.is_set() and summary.ok > 0 and summary.failed == 0
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        cluster.stop()
