@@ -200,13 +200,28 @@ def counts(db: PathLike, station: str | None = None, *, detections: bool = False
     """The counts time series in the results store ``db``: one dict per station and scene, sorted by
     acquisition time, with the columns ``railcount export --format csv`` writes (``station``,
     ``scene``, ``acquired``, ``status``, ``railcars``, ``railcars_low``, ``railcars_high``,
-    ``locomotives``, ``observed_fraction``, ``gsd_m``, ``detector_version``, ...).
-    ``pandas.DataFrame(railcount.counts(db))`` makes a table of it. ``detections`` also loads each
-    count's cars (lon/lat outlines)."""
+    ``locomotives``, ``observed_fraction``, ``gsd_m``, ``detector_version``, ...), except that
+    ``acquired`` is a timezone-aware :class:`~datetime.datetime` in UTC (``None`` for a scene with no
+    date), where the CSV writes ISO 8601 text. ``pandas.DataFrame(railcount.counts(db))`` makes a
+    table of it, with ``acquired`` as a datetime column. ``detections`` also loads each count's cars
+    (lon/lat outlines)."""
     from railcount.store import read_station_counts
 
     name = None if station is None else _name(station, "station")
-    return read_station_counts(_path(db, "db"), name, detections=detections, mend="check station=")
+    rows = read_station_counts(_path(db, "db"), name, detections=detections, mend="check station=")
+    for row in rows:
+        row["acquired"] = _stored_moment(row["acquired"])
+    return rows
+
+
+def _stored_moment(text: str | None) -> datetime | None:
+    """A stored acquisition time (ISO 8601, as the store and the CSV keep it) as a UTC datetime."""
+    from datetime import timezone
+
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def judge(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import cv2
@@ -123,6 +123,10 @@ def test_batch_counts_and_report_as_the_commands(tmp_path, capsys):
     for row, line in zip(rows, csv_lines[1:], strict=True):
         values = dict(zip(header, line.split(","), strict=False))
         assert values["scene"] == row["scene"] and int(values["railcars"]) == row["railcars"]
+        # The CSV's text, as a UTC datetime (pandas makes a datetime column of it, not strings).
+        assert isinstance(row["acquired"], datetime) and row["acquired"].utcoffset() == timedelta(0)
+        assert row["acquired"] == datetime.fromisoformat(values["acquired"])
+    assert [r["acquired"] for r in rows] == sorted(r["acquired"] for r in rows)
     last = series[-1][0]
     judged = railcount.judge("Tumangang", db=db, day=last, out=tmp_path / "report", baseline_years=6)
     assert (
