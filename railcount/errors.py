@@ -86,6 +86,12 @@ class BandOrderWarning(RailcountWarning):
     red, green, blue; many 4-band products are blue, green, red, near-infrared (``--bands 3,2,1``)."""
 
 
+class NegativeValuesWarning(RailcountWarning):
+    """Many of a window's pixels hold values below zero, which read as black: a signed file stored with
+    an offset, or a product scaled otherwise than as reflectance or counts (a few negative pixels, a
+    surface-reflectance product's over-corrected darks, are normal and not warned of)."""
+
+
 class TruthRepeatWarning(RailcountWarning):
     """A truth file outlines one car twice (two centres closer than any two cars stand); the car is
     counted once (:data:`railcount.io.truth.REPEAT_M`)."""

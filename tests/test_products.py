@@ -16,7 +16,7 @@ from rasterio.warp import Resampling
 from rasterio.windows import Window
 
 from railcount.cli import main
-from railcount.errors import BandOrderWarning, SceneReadError, UsageError
+from railcount.errors import BandOrderWarning, NegativeValuesWarning, SceneReadError, UsageError
 from railcount.io.bands import parse_bands
 from railcount.io.mosaic import mosaic_vrt
 from railcount.io.scenes import open_file, read_windows
@@ -463,6 +463,28 @@ def test_negative_values_read_as_black(tmp_path, sample, dtype, scale, top):
         b.railcars_high,
         b.by_type,
     )
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.float32])
+def test_an_image_shifted_below_zero_is_warned_of(tmp_path, sample, dtype):
+    """A signed or float file whose values are shifted down (most of the yard below zero) reads mostly
+    black: a warning names the file and the share, where a surface-reflectance product's few negative
+    pixels (the test above) are not warned of."""
+    pix, t, crs, tags, _ = sample
+    values = (pix.astype(np.float64) * 8 - 1500).astype(dtype)
+    scene = _write(tmp_path / "shifted.tif", values, t, crs, tags)
+    with pytest.warns(NegativeValuesWarning, match=r"shifted\.tif: \d+% of the station's pixels hold values below zero"):
+        read_windows(scene, read_stations(STATION))
+    few = (pix.astype(np.float64) * 8).astype(dtype)
+    few[:, 600:603, 700:703] = -160
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NegativeValuesWarning)
+        read_windows(_write(tmp_path / "few.tif", few, t, crs, tags), read_stations(STATION))
+    # Every value below zero: the window keeps its own range (it is not read as black), no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NegativeValuesWarning)
+        (w,) = read_windows(_write(tmp_path / "all.tif", values - 3000, t, crs, tags), read_stations(STATION))
+    assert w.value_range[1] <= 0
 
 
 _IMD_BANDS = {

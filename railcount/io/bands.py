@@ -19,7 +19,7 @@ import rasterio
 from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.windows import Window
 
-from railcount.errors import BandOrderWarning, DataError, UsageError
+from railcount.errors import BandOrderWarning, DataError, NegativeValuesWarning, UsageError
 from railcount.io import planet
 from railcount.io.maxar import imd_band_names, imd_of
 
@@ -285,6 +285,36 @@ def value_range(ds: rasterio.io.DatasetReader, pixels: np.ndarray, valid: np.nda
     if dtype.kind == "f" and hi <= 1.0:
         return 0.0, 1.0
     return 0.0, _bit_depth_top(hi)
+
+
+NEGATIVE_SHARE = 0.05
+"""The share of a window's valid pixels below zero (their colour bands' mean) above which
+:func:`warn_negative_values` warns: surface-reflectance products put a few over-corrected dark pixels
+there (well under 1 % of a yard); a twentieth is a file whose values are shifted or scaled."""
+
+
+def warn_negative_values(pixels: np.ndarray, valid: np.ndarray, name: str) -> None:
+    """A :class:`~railcount.errors.NegativeValuesWarning` when over :data:`NEGATIVE_SHARE` of the valid
+    pixels of a signed or float window read below zero, and so as black (a window with no positive
+    value keeps its own range, :func:`value_range`, and is not warned of)."""
+    if pixels.dtype.kind not in "if" or not valid.any():
+        return
+    colour = pixels[:, :, :3] if pixels.shape[2] >= 3 else pixels[:, :, :1]
+    mean = colour.astype(np.float32).mean(axis=2)
+    if float(np.max(mean, where=valid, initial=-np.inf)) <= 0.0:
+        return
+    below = mean < 0
+    share = float(np.count_nonzero(below & valid)) / float(np.count_nonzero(valid))
+    if share > NEGATIVE_SHARE:
+        warnings.warn(
+            NegativeValuesWarning(
+                f"{name}: {share:.0%} of the station's pixels hold values below zero, which read as "
+                "black, so the count will be wrong; if the file's values are shifted or scaled, rescale "
+                "them to start at 0 (gdal_translate -scale, or the product's own offset and scale) and "
+                "count that copy"
+            ),
+            stacklevel=3,
+        )
 
 
 def _bit_depth_top(largest: float) -> float:

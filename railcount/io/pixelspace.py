@@ -34,7 +34,7 @@ from rasterio.windows import Window
 from shapely.geometry import box, mapping, shape
 
 from railcount.errors import SceneReadError, UsageError
-from railcount.io.bands import band_choice, picture, value_range
+from railcount.io.bands import band_choice, picture, value_range, warn_negative_values
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.memory import check_window_fits
 from railcount.io.mosaic import scene_label
@@ -94,6 +94,7 @@ def read_image(
             data_mask = picture(data_mask, pixels, gsd_m)
             if not data_mask.any():
                 raise SceneReadError(f"{name}: every pixel is nodata (or black fill); nothing to count")
+            warn_negative_values(pixels, data_mask, name)
             acquisition = acquisition_source(ds, name)
             return SceneWindow(
                 pixels=pixels,

@@ -58,6 +58,7 @@ from railcount.io.bands import (
     picture,
     read_validity,
     value_range,
+    warn_negative_values,
     working_dtype,
 )
 from railcount.io.gdalenv import gdal_env, is_remote
@@ -443,6 +444,7 @@ def read_window(
             "rest lies outside the scene or is nodata), too little to count; choose a scene that images "
             "the station, or draw the station around what this one covers"
         )
+    warn_negative_values(pixels, valid, name)
     acquisition = acquisition_source(ds, name)
     gx, gy = ground_pixel_size(win_transform, crs, (full.height, full.width))
     window = SceneWindow(
