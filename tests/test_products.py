@@ -473,7 +473,8 @@ def test_an_image_shifted_below_zero_is_warned_of(tmp_path, sample, dtype):
     pix, t, crs, tags, _ = sample
     values = (pix.astype(np.float64) * 8 - 1500).astype(dtype)
     scene = _write(tmp_path / "shifted.tif", values, t, crs, tags)
-    with pytest.warns(NegativeValuesWarning, match=r"shifted\.tif: \d+% of the station's pixels hold values below zero"):
+    below = r"shifted\.tif: \d+% of the station's pixels hold values below zero"
+    with pytest.warns(NegativeValuesWarning, match=below):
         read_windows(scene, read_stations(STATION))
     few = (pix.astype(np.float64) * 8).astype(dtype)
     few[:, 600:603, 700:703] = -160
