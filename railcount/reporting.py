@@ -142,10 +142,24 @@ def find_judged(
             )
         return best
     assert scene is not None
+    from railcount.io.sources import is_url, scene_key
+
     exact = [o for o in obs if o.scene == scene or scene in o.tiles]
+    if not exact and not is_url(scene):
+        path = os.path.abspath(scene)
+        exact = [o for o in obs if o.scene and not is_url(o.scene) and os.path.abspath(o.scene) == path]
+    if exact:
+        return exact[0]
+    keyed = [o for o in obs if o.scene_key and o.scene_key.startswith("sha256:")]
+    if keyed and not is_url(scene) and os.path.isfile(scene):
+        # A file here, and a store that knows its scenes' content: the same content under another
+        # path is the stored count; another file of the same name (providers reuse names) is not,
+        # and is counted afresh.
+        key = scene_key(scene)
+        return next((o for o in keyed if o.scene_key == key), None)
+    # A history CSV (scenes by name), or a scene named but not here: its name.
     by_name = [o for o in obs if o.scene and Path(o.scene).name == Path(scene).name]
-    found = exact or by_name
-    return found[0] if found else None
+    return by_name[0] if by_name else None
 
 
 def _not_counted_that_day(

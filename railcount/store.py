@@ -560,6 +560,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
         yield {
             "station": r[0],
             "scene": r[2],
+            "scene_key": r[1],
             "acquired": r[3],
             "status": r[4],
             "reason": r[5],

@@ -301,6 +301,45 @@ def test_scene_is_counted_and_drawn(tmp_path, capsys, synth_pair):
     assert (out / "baseline" / rows[-1]["date"] / "overlay.png").is_file()
 
 
+def test_a_scene_is_known_to_the_store_by_its_content_not_its_name(tmp_path, capsys, synth_pair):
+    """``--scene`` against a results store: the stored count of the same file under another path or name;
+    never the stored count of another file that shares its name (providers reuse names, and the report
+    judged the stored one without a word); by name only where the file named is not here."""
+    from railcount.reporting import find_judged, load_history
+
+    base_tif, judged_tif, _ = synth_pair
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    stored = scenes / "scene.tif"
+    shutil.copy(base_tif, stored)
+    station = tmp_path / "station.geojson"
+    shutil.copy(synth_pair[2], station)
+    db = tmp_path / "t.db"
+    assert main(["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(db), "-w", "1"]) == 0
+    capsys.readouterr()
+    obs, source = load_history("Tumangang", db=db)
+    (mine,) = obs
+    assert mine.scene_key and mine.scene_key.startswith("sha256:")
+    renamed = tmp_path / "elsewhere" / "renamed.tif"
+    renamed.parent.mkdir()
+    shutil.copy(stored, renamed)
+    namesake = tmp_path / "other" / "scene.tif"
+    namesake.parent.mkdir()
+    shutil.copy(judged_tif, namesake)
+    assert find_judged(obs, source, "Tumangang", scene=str(stored)) == mine
+    assert find_judged(obs, source, "Tumangang", scene=str(renamed)) == mine
+    assert find_judged(obs, source, "Tumangang", scene=str(namesake)) is None  # counted afresh
+    assert find_judged(obs, source, "Tumangang", scene=str(tmp_path / "gone" / "scene.tif")) == mine
+    # The command: the namesake is counted (its own 2023-10-05 count), not judged as the stored 2021 one.
+    args = ["report", "--station", "Tumangang", "--db", str(db), "--scene", str(namesake)]
+    assert main([*args, "--station-file", str(station), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert main(["count", str(namesake), "--station", str(station), "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    rec = json.loads(out)
+    assert rec["date"] == "2023-10-05" and rec["railcars"] == counted["railcars"]
+
+
 def test_out_that_cannot_be_made_fails_before_counting(tmp_path, capsys, synth_pair):
     _, judged_tif, station = synth_pair
     hist = write_history(tmp_path / "h.csv", tumangang_rows()[:-1])

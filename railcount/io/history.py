@@ -143,6 +143,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         tiles=tuple(str(t) for t in r.get("tiles") or ()),
         acquired_at=_acquired_at(r.get("acquired")),
         acquired_from=r.get("acquired_from") if isinstance(r.get("acquired_from"), str) else None,
+        scene_key=r.get("scene_key") if isinstance(r.get("scene_key"), str) else None,
         shadows_toward=_shadows_toward(r),
         bands=tuple(int(b) for b in r.get("bands") or ()),
     )

@@ -93,6 +93,9 @@ class Observation:
     shadows_toward: float | None = field(default=None, compare=False)
     # The file's bands the count read as red, green, blue (a batch's or a count's --bands), or ().
     bands: tuple[int, ...] = field(default=(), compare=False)
+    # The results store's identity of the scene's content (railcount.io.sources.scene_key), or None
+    # (a history CSV): how a report's --scene is known for the same file under another path.
+    scene_key: str | None = field(default=None, compare=False)
 
     @property
     def low(self) -> float:
