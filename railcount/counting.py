@@ -182,4 +182,5 @@ def summarise(
         tiles=window.tiles,
         bands=window.bands,
         bands_guessed=window.bands_guessed,
+        synthetic=window.synthetic,
     )

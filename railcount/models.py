@@ -38,6 +38,12 @@ def apply_affine(t: Affine, x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.
     return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
 
 
+SYNTHETIC_TAG = "RAILCOUNT_SYNTHETIC"
+"""The GeoTIFF tag ``railcount synth`` writes into every scene it makes (its value says what made it):
+the loader reads it, and a count, its overlay and a report made from such a scene say it is synthetic,
+so that a demonstration is not taken for an observation of a real station."""
+
+
 @dataclass(frozen=True)
 class Station:
     """A named station polygon in lon/lat (EPSG:4326, RFC 7946 axis order)."""
@@ -104,6 +110,9 @@ class SceneWindow:
         True when the file names none of its several bands, so its first
         three were read as red, green, blue (a
         :class:`~railcount.errors.BandOrderWarning`).
+    synthetic : bool
+        True when the file was made by ``railcount synth`` (its
+        :data:`SYNTHETIC_TAG`): generated, not an acquisition.
     """
 
     pixels: np.ndarray
@@ -123,6 +132,7 @@ class SceneWindow:
     tiles: tuple[str, ...] = ()
     bands: tuple[int, ...] = ()
     bands_guessed: bool = False
+    synthetic: bool = False
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]
@@ -275,6 +285,8 @@ class CountResult:
     bands_guessed: bool = False
     # Where ``acquired`` came from (a key of railcount.io.scenes.ACQUIRED_FROM); None with no time.
     acquired_from: str | None = None
+    # True for a scene made by ``railcount synth`` (SYNTHETIC_TAG): a demonstration, not an observation.
+    synthetic: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; ``acquired`` as ISO 8601 or None."""
@@ -299,4 +311,5 @@ class CountResult:
             "tiles": list(self.tiles) or None,
             "bands": list(self.bands) or None,
             "bands_guessed": self.bands_guessed,
+            "synthetic": self.synthetic,
         }

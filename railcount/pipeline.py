@@ -107,9 +107,10 @@ class StationCount:
         locos = f", {r.locomotives} locomotive{'s' if r.locomotives != 1 else ''}" if r.locomotives else ""
         # The boxes the overlay draws dashed: the ones to check first.
         unsure = int(unsure_railcars(self.detections).sum())
+        made = ", synthetic scene" if r.synthetic else ""  # railcount synth's: not an observation
         return (
             f"{r.station}  {date}  {r.railcars} railcars ({r.railcars_low}-{r.railcars_high}){locos}"
-            f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed, {unsure} unsure]"
+            f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed, {unsure} unsure{made}]"
             f"  {Path(r.scene).name}"
         )
 

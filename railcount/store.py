@@ -579,6 +579,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "tiles": _tiles_of(rec),
             "shadows_toward_deg": _shadows_of(rec),
             "bands": _bands_of(rec),
+            "synthetic": rec.get("synthetic") is True,
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }

@@ -48,13 +48,17 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     lines = captured.out.strip().splitlines()
     report = json.loads((out / "report" / "report.json").read_text())
     assert lines[0] == f"{report['verdict']}: {report['sentence']}"
-    assert f"report: {out / 'report' / 'report.html'}" in lines[1]
+    # The report's caveats, as railcount report prints them; the first says the data are synthetic.
+    assert lines[1 : 1 + len(report["caveats"])] == [f"  caveat: {n}" for n in report["caveats"]]
+    assert report["caveats"][0].startswith("SYNTHETIC DATA: the count on 2023-10-05 and ")
+    assert f"report: {out / 'report' / 'report.html'}" in lines[1 + len(report["caveats"])]
     rows = read_counts(out / "railcount.db", station="Tumangang")
     assert len(rows) == 8 and all(r["status"] == "ok" for r in rows)
     assert report["railcars"] == rows[-1]["railcars"] and report["date"] == "2023-10-05"
     assert report["baseline"]["n"] == sum(r["acquired"][:10] >= "2018-10-05" for r in rows[:-1])
     page = (out / "report" / "report.html").read_text()
-    assert 'id="overlay"' in page
+    assert 'id="overlay"' in page and '<p class="synthetic" id="synthetic">SYNTHETIC DATA: ' in page
+    assert str(tmp_path) not in page  # scenes and store by their names: no folders of this machine
     # Run again: scenes and counts are reused, the answer is the same.
     assert main(["demo", "--out", str(out), "--dates", "8", "--workers", "1"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == lines[0]

@@ -189,3 +189,36 @@ def test_a_partly_observed_station_says_how_much_was_seen(counted_sample):
     line = slice(0, 30)
     assert (half_img[line] > 128).sum() > (whole_img[line] > 128).sum() + 200
     assert outputs.observed_note(0.46) == "46% observed" and outputs.observed_note(1.0) == ""
+
+
+def test_a_synthetic_scene_says_so_on_its_overlay_and_its_line(counted_sample, tmp_path):
+    """The bundled sample was made by railcount synth (its RAILCOUNT_SYNTHETIC tag): its count, the line
+    printed and the overlay's title say so; the same pixels saved without the tag (as an acquisition's
+    file would be) count alike and say nothing of it."""
+    import rasterio
+
+    from railcount.io.scenes import read_windows
+    from railcount.io.stations import read_stations
+    from railcount.models import SYNTHETIC_TAG
+
+    from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION
+
+    window, dets, result = counted_sample.window, counted_sample.detections, counted_sample.result
+    assert window.synthetic and result.synthetic and result.to_dict()["synthetic"] is True
+    assert counted_sample.line().endswith("unsure, synthetic scene]  tumangang_2023-10-05.tif")
+    real = dataclasses.replace(result, synthetic=False)
+    marked, plain = outputs.overlay_image(window, dets, result), outputs.overlay_image(window, dets, real)
+    top = _banner_rows(marked)
+    assert not np.array_equal(marked[:top], plain[:top])  # the title line differs
+    np.testing.assert_array_equal(marked[top:], plain[_banner_rows(plain) :])  # the picture does not
+    # Saved again without the tag: not synthetic.
+    copy = tmp_path / "copy.tif"
+    with rasterio.open(SAMPLE_SCENE) as src:
+        profile, pixels, tags = src.profile, src.read(), src.tags()
+    assert SYNTHETIC_TAG in tags
+    profile.update(compress="deflate", photometric=None)
+    with rasterio.open(copy, "w", **{k: v for k, v in profile.items() if v is not None}) as dst:
+        dst.write(pixels)
+        dst.update_tags(**{k: v for k, v in tags.items() if k != SYNTHETIC_TAG})
+    (w,) = read_windows(copy, read_stations(SAMPLE_STATION))
+    assert not w.synthetic

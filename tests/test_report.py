@@ -9,6 +9,7 @@ import shutil
 import statistics
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -315,7 +316,8 @@ def test_a_scene_is_known_to_the_store_by_its_content_not_its_name(tmp_path, cap
     station = tmp_path / "station.geojson"
     shutil.copy(synth_pair[2], station)
     db = tmp_path / "t.db"
-    assert main(["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(db), "-w", "1"]) == 0
+    batch = ["batch", "--station", str(station), "--scenes", str(scenes), "--db", str(db), "-w", "1"]
+    assert main(batch) == 0
     capsys.readouterr()
     obs, source = load_history("Tumangang", db=db)
     (mine,) = obs
@@ -716,3 +718,23 @@ def test_a_date_whose_scene_failed_says_so_and_why(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "on 2022-01-01 was not counted" in err
     assert "tumangang_2022-01-01.tif is stored as failed (" in err
+
+
+def test_synthetic_counts_say_so_in_the_chart_title_and_first_caveat():
+    """A report on counts made from railcount synth's scenes: SYNTHETIC DATA leads the chart's title and
+    the caveats; on counts of acquisitions (a CSV history) neither says it."""
+    from railcount.report.baseline import Observation, compare
+    from railcount.report.chart import title_of
+
+    rows = tumangang_rows()
+    history = [Observation(date.fromisoformat(r["date"]), r["railcars"]) for r in rows[:-1]]
+    judged = Observation(date(2023, 10, 5), 73, 70, 76)
+    real = compare(judged, history, station="Tumangang")
+    assert not title_of(real).startswith("SYNTHETIC") and not any("SYNTHETIC" in n for n in real.caveats)
+    made = compare(
+        replace(judged, synthetic=True), [replace(o, synthetic=True) for o in history], station="Tumangang"
+    )
+    assert title_of(made).startswith("SYNTHETIC DATA \N{EM DASH} Tumangang: ")
+    assert made.caveats[0].startswith("SYNTHETIC DATA: the count on 2023-10-05 and ")
+    assert made.caveats[0].endswith("says nothing about the real Tumangang")
+    assert made.verdict == real.verdict  # the flag says what the data are; it judges nothing

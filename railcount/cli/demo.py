@@ -28,5 +28,7 @@ def demo(
 
     res = run_demo(out, n_dates=dates, workers=workers, log=lambda msg: typer.echo(msg, err=True))
     typer.echo(f"{res.verdict}: {res.sentence}")
+    for note in res.caveats:  # as railcount report prints them
+        typer.echo(f"  caveat: {note}")
     typer.echo(f"report: {res.html}  ({res.seconds:.0f} s)")
     typer.echo(f"again from the store: railcount report --station Tumangang --db {res.db} --date 2023-10-05")

@@ -144,6 +144,7 @@ def observation_from_record(r: dict[str, Any]) -> Observation | None:
         acquired_at=_acquired_at(r.get("acquired")),
         acquired_from=r.get("acquired_from") if isinstance(r.get("acquired_from"), str) else None,
         scene_key=r.get("scene_key") if isinstance(r.get("scene_key"), str) else None,
+        synthetic=r.get("synthetic") is True,
         shadows_toward=_shadows_toward(r),
         bands=tuple(int(b) for b in r.get("bands") or ()),
     )

@@ -239,6 +239,9 @@ def overlay_image(
         f"{result.station} | {when} | {result.railcars} railcars "
         f"({result.railcars_low}-{result.railcars_high})"
     )
+    if result.synthetic:
+        # A picture travels without its count.json: say on it that the scene was generated.
+        caption = f"SYNTHETIC SCENE | {caption}"
     seen = observed_note(result.observed_fraction)
     if seen:
         # The share of the station the count saw: a partly covered station's count is a floor.

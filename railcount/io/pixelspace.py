@@ -38,7 +38,7 @@ from railcount.io.bands import band_choice, picture, value_range, warn_negative_
 from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.memory import check_window_fits
 from railcount.io.mosaic import scene_label
-from railcount.io.scenes import acquisition_source, has_geotransform, open_file, read_bands
+from railcount.io.scenes import acquisition_source, has_geotransform, is_synthetic, open_file, read_bands
 from railcount.models import SceneWindow, Station
 
 PIXEL_CRS = CRS.from_proj4("+proj=aeqd +lat_0=45 +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
@@ -110,4 +110,5 @@ def read_image(
                 value_range=value_range(ds, pixels, data_mask),
                 bands=tuple(band_idx),
                 bands_guessed=guessed,
+                synthetic=is_synthetic(ds),
             )

@@ -65,7 +65,7 @@ from railcount.io.gdalenv import gdal_env, is_remote
 from railcount.io.maxar import product_imd
 from railcount.io.memory import check_window_fits
 from railcount.io.mosaic import gdal_path, mosaic_vrt, scene_label, scene_sources, vrt_file
-from railcount.models import SceneWindow, Station, apply_affine
+from railcount.models import SYNTHETIC_TAG, SceneWindow, Station, apply_affine
 
 WGS84 = CRS.from_epsg(4326)
 # WGS84 ellipsoid, for converting small lon/lat steps to metres.
@@ -463,6 +463,7 @@ def read_window(
         cloud_cover=provider_cloud_cover(ds),
         bands=tuple(band_idx),
         bands_guessed=guessed,
+        synthetic=is_synthetic(ds),
     )
     return _square_pixels(_north_up(window), gx, gy)
 
@@ -670,6 +671,11 @@ def _nitf_time(idatim: str | None) -> str | None:
     """
     m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})", (idatim or "").strip())
     return f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:{m[6]}+00:00" if m else None
+
+
+def is_synthetic(ds: rasterio.io.DatasetReader) -> bool:
+    """Whether the file was made by ``railcount synth`` (its :data:`~railcount.models.SYNTHETIC_TAG`)."""
+    return bool(ds.tags().get(SYNTHETIC_TAG))
 
 
 def provider_cloud_cover(ds: rasterio.io.DatasetReader, name: str | None = None) -> float | None:

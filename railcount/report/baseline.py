@@ -96,6 +96,8 @@ class Observation:
     # The results store's identity of the scene's content (railcount.io.sources.scene_key), or None
     # (a history CSV): how a report's --scene is known for the same file under another path.
     scene_key: str | None = field(default=None, compare=False)
+    # True: counted on a scene made by railcount synth (a demonstration, not an observation).
+    synthetic: bool = field(default=False, compare=False)
 
     @property
     def low(self) -> float:
@@ -359,6 +361,9 @@ def compare(
 def caveats(c: Comparison) -> tuple[str, ...]:
     """Plain warnings about what makes the judged count and its baseline hard to compare."""
     j, out = c.judged, []
+    made = synthetic_note(c)
+    if made:
+        out.append(made)
     if j.observed_fraction is not None and j.observed_fraction < c.min_observed:
         out.append(
             f"only {j.observed_fraction:.0%} of the station was seen on {j.date.isoformat()}; "
@@ -419,6 +424,31 @@ def caveats(c: Comparison) -> tuple[str, ...]:
                 f"{med:.2f} m; counts at such different resolutions are not directly comparable"
             )
     return tuple(out)
+
+
+def synthetic_note(c: Comparison) -> str:
+    """The first caveat when the judged count or any baseline count was made on a scene ``railcount
+    synth`` generated (else ""): such a report demonstrates the method and says nothing of the station.
+
+    >>> from datetime import date
+    >>> o = Observation(date(2023, 10, 5), 73, synthetic=True)
+    >>> history = [Observation(date(2023, 1, d), 20 + d, synthetic=True) for d in range(1, 8)]
+    >>> c = compare(o, history, station="T")
+    >>> synthetic_note(c)[:61]
+    'SYNTHETIC DATA: the count on 2023-10-05 and 7 of the 7 baseli'
+    """
+    j = c.judged
+    n = sum(o.synthetic for o in c.baseline_obs)
+    if not j.synthetic and not n:
+        return ""
+    which = [f"the count on {j.date.isoformat()}"] if j.synthetic else []
+    if n:
+        which.append(f"{n} of the {len(c.baseline_obs)} baseline counts")
+    return (
+        f"SYNTHETIC DATA: {' and '.join(which)} {'were' if len(which) > 1 or n > 1 else 'was'} made on "
+        "scenes railcount synth generated, not on acquisitions: this report demonstrates the method and "
+        f"says nothing about the real {c.station}"
+    )
 
 
 def _coarse_caveat(c: Comparison) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from railcount.cautions import is_along, is_short_shadow
 from railcount.counting import SHORT_INTERVAL_SINCE
-from railcount.report.baseline import Comparison, Observation
+from railcount.report.baseline import Comparison, Observation, synthetic_note
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -65,7 +65,9 @@ def title_of(c: Comparison) -> str:
     else:
         plural = "s" if s.n != 1 else ""
         tail = f"only {s.n} earlier observation{plural} (need {c.thresholds.min_observations})"
-    return f"{c.station}: {word}\n{j.railcars:g} railcars on {j.date.isoformat()}, {tail}"
+    # A chart travels without its report: one made from generated scenes says so in its title.
+    made = "SYNTHETIC DATA \N{EM DASH} " if synthetic_note(c) else ""
+    return f"{made}{c.station}: {word}\n{j.railcars:g} railcars on {j.date.isoformat()}, {tail}"
 
 
 def widened_for_short_shadows(o: Observation) -> bool:
@@ -231,6 +233,8 @@ def baseline_chart(
             color="#8a5d00",
             fontweight="bold",
             zorder=6,
+            # On a light ground of its own: the counts' interval lines run behind it.
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         )
         legend.append(Line2D([], [], color=ORANGE, lw=1.4, ls="--", label="previous high"))
 

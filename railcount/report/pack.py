@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import json
 from html import escape
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from railcount import __version__
-from railcount.report.baseline import Observation, Stats, format_count
+from railcount.report.baseline import Observation, Stats, format_count, synthetic_note
 from railcount.report.chart import VERDICT_WORDS
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:ta
 img{max-width:100%;height:auto;border:1px solid #ddd}
 .thumbs{display:flex;flex-wrap:wrap;gap:12px}.thumbs figure{margin:0;width:270px}
 .thumbs img{width:270px}figcaption{font-size:.85em;color:#333}
-.note{color:#555;font-style:italic}.caveat{border-left:4px solid #E69F00;padding-left:.6em}
+.note{color:#555;font-style:italic}
+.synthetic{background:#000;color:#fff;font-weight:bold;padding:.5em .8em}
+.caveat{border-left:4px solid #E69F00;padding-left:.6em}
 code{font-size:.9em;word-break:break-all}
 details pre{white-space:pre-wrap;font-size:.8em;background:#f6f6f6;padding:.6em}
 """
@@ -76,9 +79,23 @@ def _obs_cells(o: Observation) -> str:
     gsd = "\N{EN DASH}" if o.gsd_m is None else f"{o.gsd_m:.2f} m"
     return (
         f"<td>{o.date.isoformat()}</td><td class=n>{_n(o.railcars)}{escape(interval)}</td>"
-        f"<td class=n>{seen}</td><td class=n>{gsd}</td><td><code>{escape(o.scene or '')}</code></td>"
+        f"<td class=n>{seen}</td><td class=n>{gsd}</td><td><code>{escape(shown_name(o.scene))}</code></td>"
         f"<td>{escape(o.detector_version or '')}</td>"
     )
+
+
+def shown_name(path: str | None) -> str:
+    """A scene or store as the page names it: a local file by its name alone (a published evidence
+    pack need not show the folders of the machine that made it), a URL whole.
+
+    >>> shown_name("/home/analyst/cases/2023/tumangang_2023-10-05.tif"), shown_name(None)
+    ('tumangang_2023-10-05.tif', '')
+    >>> shown_name("https://example.org/scenes/yard.tif")
+    'https://example.org/scenes/yard.tif'
+    """
+    if not path:
+        return ""
+    return path if "://" in path else PurePath(path).name or path
 
 
 def render_html(report: Report, chart_png: bytes) -> str:
@@ -97,10 +114,15 @@ def render_html(report: Report, chart_png: bytes) -> str:
         "img-src data:; style-src 'unsafe-inline'\">",
         f"<title>{station} {j.date.isoformat()}: {escape(c.verdict)} \N{EN DASH} railcount report</title>",
         f"<style>{_CSS}</style></head><body>",
+        *(
+            [f'<p class="synthetic" id="synthetic">{escape(synthetic_note(c))}</p>']
+            if synthetic_note(c)
+            else []
+        ),
         f"<h1>{station} \N{EN DASH} {j.date.isoformat()}</h1>",
         f'<p><span class="verdict" id="verdict" style="background:{colour}">{escape(word)}</span></p>',
         f'<p class="sentence" id="sentence">{escape(c.sentence)}</p>',
-        *(f'<p class="caveat">Caveat: {escape(n)}</p>' for n in c.caveats),
+        *(f'<p class="caveat">Caveat: {escape(n)}</p>' for n in c.caveats if n != synthetic_note(c)),
         "<h2>Chart</h2>",
         f'<img id="chart" alt="{escape(c.station)} railcar counts over time" src="{data_uri(chart_png)}">',
         "<h2>Statistics</h2>",
@@ -109,7 +131,7 @@ def render_html(report: Report, chart_png: bytes) -> str:
     parts += _overlay_section(report)
     parts += _provenance(report)
     parts.append(
-        f'<p class="note">Made by railcount {escape(__version__)} from {escape(report.source)}. '
+        f'<p class="note">Made by railcount {escape(__version__)} from {escape(shown_name(report.source))}. '
         "Verdicts: unprecedented = the count's low end is above every baseline count; elevated = above "
         f"the baseline's {c.thresholds.elevated_percentile:g}th percentile; insufficient history = fewer "
         f"than {c.thresholds.min_observations} baseline counts.</p>"
@@ -149,7 +171,7 @@ def _overlay_section(report: Report) -> list[str]:
             differs = f" (the history holds {_n(judged.railcars)}: another detector or parameters)"
         out.append(
             f'<figure style="margin:0"><img id="overlay" alt="every counted car outlined" '
-            f'src="{data_uri(ov.png)}"><figcaption>{escape(o.scene or "")}: counted with detector '
+            f'src="{data_uri(ov.png)}"><figcaption>{escape(shown_name(o.scene))}: counted with detector '
             f"{escape(o.detector_version or '?')}, {_n(o.railcars)} railcars "
             f"({_n(o.low)}\N{EN DASH}{_n(o.high)}){escape(differs)}; "
             "every counted car is outlined; the dashed ones are those the car model was unsure of "
@@ -172,7 +194,7 @@ def _overlay_section(report: Report) -> list[str]:
             out.append(
                 f'<figure><img alt="overlay {o.date.isoformat()}" src="{data_uri(t.png)}">'
                 f"<figcaption>{o.date.isoformat()}: {_n(o.railcars)} railcars "
-                f"<code>{escape(o.scene or '')}</code></figcaption></figure>"
+                f"<code>{escape(shown_name(o.scene))}</code></figcaption></figure>"
             )
         out.append("</div>")
     return out
@@ -188,7 +210,11 @@ def _provenance(report: Report) -> list[str]:
     ]
     out += [f"<tr>{_obs_cells(o)}</tr>" for o in reversed(c.baseline_obs)]
     out.append("</table>")
-    out.append(f'<p class="note">First row: the judged count; then the {c.baseline.n} baseline counts.</p>')
+    out.append(
+        f'<p class="note">First row: the judged count; then the {c.baseline.n} baseline counts. Scenes '
+        "are named by their files (report.json gives their paths; this page leaves out the folders "
+        "they were in on the machine that made it).</p>"
+    )
     det: dict[str, Any] = report.detector
     if det:
         out.append(
