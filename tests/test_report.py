@@ -738,3 +738,25 @@ def test_synthetic_counts_say_so_in_the_chart_title_and_first_caveat():
     assert made.caveats[0].startswith("SYNTHETIC DATA: the count on 2023-10-05 and ")
     assert made.caveats[0].endswith("says nothing about the real Tumangang")
     assert made.verdict == real.verdict  # the flag says what the data are; it judges nothing
+
+
+def test_station_may_be_the_station_file_as_count_and_batch_take_it(history, capsys, tmp_path):
+    """``--station`` is a name for report but a file for count and batch: a file holding one station is
+    read for its name (and draws the overlays); one holding several is one line naming them, exit 2."""
+    from railcount.io.stations import read_stations
+
+    samples = Path(__file__).resolve().parents[1] / "sample_tiles"
+    one = samples / "tumangang_station.geojson"
+    (name,) = [s.name for s in read_stations(one)]
+    by_name = run_json(capsys, "--station", name, "--history", str(history), "--date", "2023-10-05")
+    by_file = run_json(capsys, "--station", str(one), "--history", str(history), "--date", "2023-10-05")
+    assert by_file == by_name
+    both = json.loads(one.read_text())
+    second = json.loads(json.dumps(both["features"][0]))
+    second["properties"]["name"] = "Elsewhere"
+    both["features"].append(second)
+    two = tmp_path / "two.geojson"
+    two.write_text(json.dumps(both))
+    assert main(["report", "--station", str(two), "--history", str(history), "--date", "2023-10-05"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "this file holds 2 ('Tumangang', 'Elsewhere')" in err

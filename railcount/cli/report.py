@@ -20,8 +20,35 @@ def _date(text: str | None, option: str) -> date | None:
         raise UsageError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
 
 
+_VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml")
+
+
+def station_name_of(station: str, station_file: Path | None) -> tuple[str, Path | None]:
+    """``--station`` as the report takes it: a name, as in the history; or, as ``count`` and ``batch``
+    take it, a station file holding one station, whose name is then judged and which draws the overlays
+    (the ``--station-file``) unless another is given."""
+    path = Path(station)
+    if not (path.suffix.lower() in _VECTOR_SUFFIXES or "|" in station) or not path.is_file():
+        return station, station_file
+    from railcount.io.stations import read_stations
+
+    names = [s.name for s in read_stations(station)]
+    if len(names) != 1:
+        raise UsageError(
+            f"{station}: --station here takes a station's name, and this file holds {len(names)} "
+            f"({', '.join(repr(n) for n in names)}); give one with --station NAME and the file with "
+            "--station-file"
+        )
+    return names[0], station_file if station_file is not None else path
+
+
 def report(
-    station: str = typer.Option(..., "--station", "-s", help="Station name, as in the history."),
+    station: str = typer.Option(
+        ...,
+        "--station",
+        "-s",
+        help="Station name, as in the history (or a station file holding one station, as count takes it).",
+    ),
     db: Path | None = typer.Option(None, "--db", help="Results store written by railcount batch."),
     history: Path | None = typer.Option(
         None,
@@ -93,6 +120,7 @@ def report(
     from railcount.report.baseline import Thresholds
     from railcount.reporting import build_report, parse_period, write_report
 
+    station, station_file = station_name_of(station, station_file)
     rep = build_report(
         station,
         history=history,
