@@ -700,7 +700,8 @@ def _legend_key(
     mid = 11.0 * k
     line = max(2, round(2 * k))
     if colour == _TARP_SWATCH:
-        _draw_dot(img, np.array([x + mid, y - th / 2 + 1]), max(3, th // 2 - 1))
+        # Within the key's width (its black rim 2 px wider), clear of its label.
+        _draw_dot(img, np.array([x + mid, y - th / 2 + 1]), max(3, min(th // 2 - 1, round(mid) - 3)))
     elif colour == _SHADOW_SWATCH:
         if arrow is not None:
             centre, half = np.array([x + mid, y - th / 2 + 1]), 0.5 * max(12.0 * k, th + 2.0)
@@ -716,7 +717,8 @@ def _legend_key(
         right = x + round(21 * k)
         box = np.array([[x + 1, y - th + 3], [right, y - th + 3], [right, y - 1], [x + 1, y - 1]], float)
         dashes = [np.round(piece * 8).astype(np.int32) for piece in _dash_pieces(box, 5.0 * k, 3.0 * k)]
-        cv2.polylines(img, dashes, False, _CAR, line, cv2.LINE_AA, shift=3)
+        # Light grey, not a box colour: a dashed box of any colour (apart, by pitch, a fill) is unsure.
+        cv2.polylines(img, dashes, False, (210, 210, 210), line, cv2.LINE_AA, shift=3)
     else:
         cv2.rectangle(img, (x, y - th + 2), (x + round(22 * k), y), colour, -1)
         if colour == _NODATA:  # (dark grey on the black banner: outlined so that it shows)
