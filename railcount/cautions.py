@@ -283,6 +283,26 @@ def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in cautions if not is_coarse(c))
 
 
+def codes(cautions: Iterable[str]) -> tuple[str, ...]:
+    """Short names of the kinds of ``cautions`` (as stored), in this module's order, each once: a column
+    a spreadsheet can filter on where the cautions' own text runs to hundreds of characters.
+
+    >>> codes([coarse_imagery_caution("Y", 1.0, 0.65), partial_view_caution("Y", 0.5)])
+    ('partial_view', 'coarse')
+    """
+    notes = list(cautions)
+    kinds = (
+        ("along_tracks", is_along),
+        ("short_shadows", is_short_shadow),
+        ("provider_cloud", is_provider_cloud),
+        ("wide_shadow", is_cloud_shadow),
+        ("partial_view", is_partial_view),
+        ("coarse", is_coarse),
+        ("tiled", is_tiled),
+    )
+    return tuple(name for name, test in kinds if any(test(n) for n in notes))
+
+
 def caption(cautions: Iterable[str], gsd_m: float) -> str:
     """The overlay's short caution line for ``cautions`` ("" when there are none)."""
     parts = []

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from railcount import __version__
+from railcount.cautions import codes as caution_codes
 from railcount.errors import StoreError, StoreLockedError, StoreReadOnlyError, UsageError
 
 LOCK_WAIT_S = 30.0
@@ -99,15 +100,19 @@ COLUMNS = (
     "gsd_m",
     "detector_version",
     "warnings",
+    "cautions",
     "time_of_day",
     "unsure_share",
     "provider_cloud_cover",
     "acquired_from",
+    "synthetic",
 )
 """The columns of the counts time series, in order (``read_counts`` adds ``params`` and ``detections``).
 
 ``warnings`` holds the count's warnings (e.g. the sun throwing the shadows along the tracks), joined
-by :data:`WARNINGS_SEPARATOR`, or None. ``time_of_day`` says whether the count was made with the
+by :data:`WARNINGS_SEPARATOR`, or None; ``cautions`` their kinds' short names
+(:func:`railcount.cautions.codes`: ``coarse;short_shadows``), or None; ``synthetic`` is true for a
+count of a scene ``railcount synth`` made. ``time_of_day`` says whether the count was made with the
 acquisition's time of day (``given``) or with the sun assumed at 10:30 local solar time
 (``assumed``); None for a count that was not made. ``provider_cloud_cover`` is the cloud cover the
 scene's provider reported (percent of the scene, a STAC item's ``eo:cloud_cover``), kept with the
@@ -572,6 +577,7 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "gsd_m": r[11],
             "detector_version": r[12] or None,
             "warnings": _warnings_of(rec),
+            "cautions": ";".join(caution_codes(rec.get("warnings") or [])) or None,
             "time_of_day": _time_of_day(rec, r[3]) if r[4] == "ok" else None,
             "unsure_share": _number(rec.get("unsure_share")),
             "provider_cloud_cover": _number(rec.get("provider_cloud_cover")),

@@ -54,6 +54,8 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     assert f"report: {out / 'report' / 'report.html'}" in lines[1 + len(report["caveats"])]
     rows = read_counts(out / "railcount.db", station="Tumangang")
     assert len(rows) == 8 and all(r["status"] == "ok" for r in rows)
+    # 1 m scenes of railcount synth: every row says coarse among its cautions' kinds, and synthetic.
+    assert all("coarse" in r["cautions"].split(";") and r["synthetic"] is True for r in rows)
     assert report["railcars"] == rows[-1]["railcars"] and report["date"] == "2023-10-05"
     assert report["baseline"]["n"] == sum(r["acquired"][:10] >= "2018-10-05" for r in rows[:-1])
     page = (out / "report" / "report.html").read_text()

@@ -53,10 +53,12 @@ def write_counts_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:
         "gsd_m": pa.float64(),
         "detector_version": pa.string(),
         "warnings": pa.string(),
+        "cautions": pa.string(),
         "time_of_day": pa.string(),
         "unsure_share": pa.float64(),
         "provider_cloud_cover": pa.float64(),
         "acquired_from": pa.string(),
+        "synthetic": pa.bool_(),
     }
     columns: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in COLUMNS}
     columns["acquired"] = [datetime.fromisoformat(v) if v else None for v in columns["acquired"]]

@@ -28,6 +28,7 @@ OPTIONAL = (
     "detector_version",
     "warnings",
     "time_of_day",
+    "synthetic",
 )
 
 
@@ -48,7 +49,7 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
 
     Columns: ``date`` and ``railcars`` (required), ``railcars_low``,
     ``railcars_high``, ``observed_fraction``, ``scene``, ``gsd_m``,
-    ``detector_version``, ``warnings`` (optional) and ``station``: when
+    ``detector_version``, ``warnings``, ``time_of_day``, ``synthetic`` (optional) and ``station``: when
     present, only rows naming ``station`` are kept (an unknown station is
     an error that lists the known ones); when absent the file is taken to
     be the station's. A CSV written by ``railcount export`` also works:
@@ -260,6 +261,8 @@ def _row(path: Path, line: int, r: dict[str, str], *, decimal_comma: bool = Fals
         detector_version=r.get("detector_version") or None,
         warnings=split_warnings(r.get("warnings")),
         time_unknown=_time_unknown(r),
+        # railcount export writes True/False; a spreadsheet may have made it TRUE or 1.
+        synthetic=str(r.get("synthetic") or "").strip().lower() in ("true", "1", "yes"),
     )
 
 
