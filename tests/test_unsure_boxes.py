@@ -112,7 +112,8 @@ def test_detections_say_which_railcars_are_unsure(tmp_path, capsys):
         f["properties"]["type"] != "locomotive" and f["properties"]["score"] < UNSURE_BELOW for f in feats
     ]
     assert flags == expected and any(flags) and not all(flags)
-    assert f"observed, {sum(flags)} unsure]" in line  # the count's line says how many are dashed
+    # The count's line says how many are dashed (and that the bundled sample is a generated scene).
+    assert f"observed, {sum(flags)} unsure, synthetic scene]" in line
     count = json.loads((tmp_path / "count.json").read_text())
     assert sum(flags) == round(count["unsure_share"] * count["railcars"])
 
