@@ -444,10 +444,11 @@ def synthetic_note(c: Comparison) -> str:
     which = [f"the count on {j.date.isoformat()}"] if j.synthetic else []
     if n:
         which.append(f"{n} of the {len(c.baseline_obs)} baseline counts")
+    several = len(which) > 1 or n > 1
     return (
-        f"SYNTHETIC DATA: {' and '.join(which)} {'were' if len(which) > 1 or n > 1 else 'was'} made on "
-        "scenes railcount synth generated, not on acquisitions: this report demonstrates the method and "
-        f"says nothing about the real {c.station}"
+        f"SYNTHETIC DATA: {' and '.join(which)} {'were' if several else 'was'} made on "
+        f"{'scenes' if several else 'a scene'} railcount synth generated, not on acquisitions: this report "
+        f"demonstrates the method and says nothing about the real {c.station}"
     )
 
 
