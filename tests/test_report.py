@@ -760,3 +760,26 @@ def test_station_may_be_the_station_file_as_count_and_batch_take_it(history, cap
     assert main(["report", "--station", str(two), "--history", str(history), "--date", "2023-10-05"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "this file holds 2 ('Tumangang', 'Elsewhere')" in err
+
+
+def test_the_chart_says_its_rule_detector_and_caveats_in_a_footnote():
+    """A chart shared without its report still says what the verdict compared, which detector counted,
+    at what GSD, and how many caveats the report has."""
+    from railcount.report.baseline import Observation, compare
+    from railcount.report.chart import baseline_chart, footnote
+
+    rows = tumangang_rows()
+    history = [
+        Observation(date.fromisoformat(r["date"]), r["railcars"], detector_version="0.6.27", gsd_m=0.5)
+        for r in rows[:-1]
+    ]
+    judged = Observation(date(2023, 10, 5), 73, 70, 76, detector_version="0.6.27", gsd_m=0.5)
+    c = compare(judged, history, station="Tumangang")
+    note = footnote(c)
+    assert c.verdict == "unprecedented"
+    assert note.startswith("Verdict: the count's low end above every baseline count.")
+    assert "detector 0.6.27; judged scene at 0.50 m;" in note
+    n = len(c.caveats)
+    assert note.endswith(f"{n} caveat{'s' if n != 1 else ''} in the report." if n else "no caveats.")
+    fig = baseline_chart(c, [*history, judged])
+    assert fig.get_supxlabel() == note

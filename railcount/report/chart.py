@@ -303,4 +303,24 @@ def baseline_chart(
     ax.legend(
         handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=9, frameon=False, ncols=4
     )
+    if own:
+        # A chart travels without its report: the rule it was judged by, the detector and the caveats.
+        fig.supxlabel(footnote(c), x=0.01, ha="left", fontsize=8, color="#555555")
     return fig
+
+
+def footnote(c: Comparison) -> str:
+    """The chart's last line: what the verdict compared, the detector, and how many caveats the report
+    gives (a chart shared alone still says them)."""
+    j = c.judged
+    probe = "the count's low end" if c.thresholds.use_interval else "the count"
+    rule = {
+        "unprecedented": f"{probe} above every baseline count",
+        "elevated": f"{probe} above the baseline's {c.thresholds.elevated_percentile:g}th percentile",
+        "normal": f"{probe} within the baseline's range",
+    }.get(c.verdict, f"fewer than {c.thresholds.min_observations} baseline counts")
+    version = f"detector {j.detector_version}" if j.detector_version else "detector unknown"
+    n = len(c.caveats)
+    said = f"{n} caveat{'s' if n != 1 else ''} in the report" if n else "no caveats"
+    gsd = f"; judged scene at {j.gsd_m:.2f} m" if j.gsd_m else ""
+    return f"Verdict: {rule}. railcount {version}{gsd}; {said}."
