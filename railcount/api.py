@@ -31,6 +31,7 @@ modules they call may change between versions.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -58,9 +59,13 @@ __all__ = ["count", "count_series", "counts", "evaluate_count", "judge", "statio
 def stations(source: StationsLike) -> list[Station]:
     """The stations ``source`` gives, as :class:`~railcount.models.Station` objects (lon/lat).
 
+    A polygon given without a name (a shapely geometry, or GeoJSON with no ``name`` property) is named
+    from its outline, so that two different outlines never share a name in a results store (as
+    ``station-1`` each, the second's counts replaced the first's):
+
     >>> from shapely.geometry import box
     >>> [s.name for s in stations(box(130.60, 42.42, 130.61, 42.43))]
-    ['station-1']
+    ['station-b21a2e8d']
     >>> [s.name for s in stations({"type": "Feature", "properties": {"name": "Tumangang"},
     ...     "geometry": {"type": "Polygon", "coordinates": [[[130.6, 42.42], [130.61, 42.42],
     ...     [130.61, 42.43], [130.6, 42.42]]]}})]
@@ -78,15 +83,34 @@ def stations(source: StationsLike) -> list[Station]:
     if isinstance(source, BaseGeometry):
         from shapely.geometry import mapping
 
-        return stations_from_geojson(dict(mapping(source)), source="the station geometry")
+        return _named(stations_from_geojson(dict(mapping(source)), source="the station geometry"))
     if isinstance(source, Mapping):
-        return stations_from_geojson(dict(source), source="the station GeoJSON")
+        return _named(stations_from_geojson(dict(source), source="the station GeoJSON"))
     if isinstance(source, Sequence) and source and all(isinstance(s, Station) for s in source):
         return list(source)
     raise UsageError(
         f"station: expected a file's path, a Station, a shapely Polygon in lon/lat or a GeoJSON dict, "
         f"not {type(source).__name__}"
     )
+
+
+def _named(listed: list[Station]) -> list[Station]:
+    """Stations given with no name property named ``station-`` and a fingerprint of their outline (to
+    the centimetre), in place of their place in the list."""
+    import hashlib
+    from dataclasses import replace
+
+    import shapely
+
+    from railcount.io.stations import _name_of
+
+    out = []
+    for s in listed:
+        if _name_of(dict(s.properties)) is None:
+            outline = shapely.set_precision(s.geometry, 1e-7).normalize()
+            s = replace(s, name="station-" + hashlib.sha1(shapely.to_wkb(outline)).hexdigest()[:8])
+        out.append(s)
+    return out
 
 
 def count(
@@ -179,7 +203,10 @@ def count_series(
     """Count every station in every scene of ``scenes`` (a folder, a list file or a STAC catalog),
     acquired from ``start`` to ``end``, into the results store ``db``: ``railcount batch``. A rerun
     counts only what is missing or failed (``force`` recounts all). Returns the summary the command
-    prints (``ok``, ``failed``, ``skipped``: every selected scene's state in the store)."""
+    prints (``ok``, ``failed``, ``skipped``: every selected scene's state in the store). What the
+    command warns of while planning (a station's outline differs from its stored counts', which are
+    counted again and replaced; a station no scene covers) is a
+    :class:`~railcount.errors.BatchNoteWarning`."""
     from railcount.batch import run_batch
 
     return run_batch(
@@ -193,7 +220,19 @@ def count_series(
         force=force,
         max_cloud_cover=_number(max_cloud_cover, "max_cloud_cover", 0.0, 100.0),
         bands=_bands(bands),
+        log=_warn_of_notes,
     )
+
+
+def _warn_of_notes(line: str) -> None:
+    """The batch's log, from Python: its warnings and the recounts it plans as warnings (its progress
+    and the scenes' failures are in the summary and the store)."""
+    import warnings
+
+    from railcount.errors import BatchNoteWarning
+
+    if line.startswith("warning: ") or "counted again" in line:
+        warnings.warn(BatchNoteWarning(line.removeprefix("warning: ")), stacklevel=4)
 
 
 def counts(db: PathLike, station: str | None = None, *, detections: bool = False) -> list[dict[str, Any]]:
@@ -273,6 +312,7 @@ def _moment(value: str | date | datetime | None) -> datetime | None:
 
     if value is None:
         return None
+    value = _from_numpy_time(value)
     if isinstance(value, str):
         return parse_acquired(value, "acquired")
     if isinstance(value, datetime):
@@ -286,6 +326,7 @@ def _day(value: str | date | None, name: str) -> date | None:
     """A date from ``YYYY-MM-DD`` text or a date (a datetime gives its date)."""
     if value is None:
         return None
+    value = _from_numpy_time(value)
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -294,6 +335,26 @@ def _day(value: str | date | None, name: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise UsageError(f"{name}: {value!r} is not a date; expected YYYY-MM-DD, e.g. 2023-10-05") from None
+
+
+def _from_numpy_time(value: Any) -> Any:
+    """A numpy ``datetime64`` (a DataFrame column's ``.values``) as a UTC datetime; anything else as
+    it is (pandas' Timestamp is a datetime already).
+
+    >>> import numpy as np
+    >>> _from_numpy_time(np.datetime64("2023-10-05T02:16:07.000000"))
+    datetime.datetime(2023, 10, 5, 2, 16, 7, tzinfo=datetime.timezone.utc)
+    """
+    if type(value).__name__ != "datetime64":
+        return value
+    from datetime import timedelta, timezone
+
+    import numpy as np
+
+    if np.isnat(value):
+        return None
+    micros = int(value.astype("datetime64[us]").astype(np.int64))
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
 
 
 def _bearing(value: str | float | None) -> float | None:
@@ -311,8 +372,10 @@ def _bands(value: str | Sequence[int] | None) -> tuple[int, ...] | None:
 
     if value is None or isinstance(value, str):
         return parse_bands(value)
+    if hasattr(value, "tolist") and not isinstance(value, Sequence):
+        value = value.tolist()  # a numpy array of band numbers
     if not isinstance(value, Sequence) or not all(
-        isinstance(b, int) and not isinstance(b, bool) for b in value
+        isinstance(b, numbers.Integral) and not isinstance(b, bool) for b in value
     ):
         raise UsageError(f"bands: expected band numbers from 1, as (3, 2, 1) or '3,2,1'; got {value!r}")
     return parse_bands(",".join(str(b) for b in value))
@@ -345,13 +408,14 @@ def _number(value: object, name: str, low: float, high: float) -> float | None:
     """None, or a number from ``low`` to ``high``; else the one-line usage error."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+    # numbers.Real: numpy's scalars too (a DataFrame's cell is np.float64, np.int64 ...).
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
         raise UsageError(f"{name}: expected a number from {low:g} to {high:g}, not {value!r}")
     return float(value)
 
 
 def _count_of(value: object, name: str) -> int:
     """A whole number of 1 or more (workers, years)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise UsageError(f"{name}: expected a whole number of 1 or more, not {value!r}")
-    return value
+    return int(value)

@@ -111,6 +111,12 @@ class SeveralCountsWarning(RailcountWarning):
     is judged, and the warning names the others."""
 
 
+class BatchNoteWarning(RailcountWarning):
+    """Something ``railcount.count_series`` planned that its caller should know and ``railcount batch``
+    prints: stored counts of a station whose outline changed are counted again (and replaced), a
+    station no scene covers, scenes whose bands were guessed."""
+
+
 class DaskIdleWarning(RailcountWarning):
     """A batch on a Dask cluster waits for scenes while the cluster has no worker left."""
 

@@ -68,6 +68,15 @@ class Report:
         out["detector"] = self.detector
         return out
 
+    def __repr__(self) -> str:
+        # (The dataclass's own printed every observation's detector parameters: 80,000 characters in a
+        # notebook's cell.) The verdict's line, and where the rest is.
+        c = self.comparison
+        return (
+            f"<Report {c.station!r} {c.judged.date.isoformat()}: {c.verdict}; {len(c.caveats)} caveat(s), "
+            f"{c.baseline.n} baseline counts; .comparison.sentence, .to_dict()>"
+        )
+
 
 def parse_period(text: str) -> Period:
     """``NAME=YYYY-MM-DD:YYYY-MM-DD`` as a :class:`Period`."""

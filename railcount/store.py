@@ -112,7 +112,7 @@ COLUMNS = (
 ``warnings`` holds the count's warnings (e.g. the sun throwing the shadows along the tracks), joined
 by :data:`WARNINGS_SEPARATOR`, or None; ``cautions`` their kinds' short names
 (:func:`railcount.cautions.codes`: ``coarse;short_shadows``), or None; ``synthetic`` is true for a
-count of a scene ``railcount synth`` made. ``time_of_day`` says whether the count was made with the
+count of a scene ``railcount synth`` made, None where no count was made (or one before session 72). ``time_of_day`` says whether the count was made with the
 acquisition's time of day (``given``) or with the sun assumed at 10:30 local solar time
 (``assumed``); None for a count that was not made. ``provider_cloud_cover`` is the cloud cover the
 scene's provider reported (percent of the scene, a STAC item's ``eo:cloud_cover``), kept with the
@@ -585,7 +585,8 @@ def _best_records(store: Store, station: str | None, detections: bool) -> Iterat
             "tiles": _tiles_of(rec),
             "shadows_toward_deg": _shadows_of(rec),
             "bands": _bands_of(rec),
-            "synthetic": rec.get("synthetic") is True,
+            # Known only where a count was made (since session 72): None for a failed or skipped scene.
+            "synthetic": rec["synthetic"] is True if "synthetic" in rec else None,
             "params": json.loads(r[13]) if r[13] else None,
             "detections": json.loads(r[14]) if r[14] else None,
         }

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from shapely.geometry import shape
+from shapely.geometry import box, mapping, shape
 
 import railcount
 from railcount.cli import main
@@ -67,10 +68,17 @@ def test_a_station_as_a_path_a_polygon_a_geojson_dict_or_station_objects(counted
     for given in (str(STATION), STATION, from_file, [from_file], feature, polygon):
         (station,) = railcount.stations(given)
         assert station.geometry.equals(from_file.geometry)
-    # A bare polygon has no name; the count is the same.
+    # A bare polygon has no name: it is named from its outline, so that two outlines never share a name
+    # in a store (as station-1 each, a second polygon's batch replaced the first's counts); the count
+    # is the same.
     (unnamed,) = railcount.count(SCENE, polygon)
-    assert unnamed.result.station == "station-1"
+    assert unnamed.result.station.startswith("station-") and len(unnamed.result.station) == 16
     assert unnamed.result.railcars == sc.result.railcars
+    assert [s.name for s in railcount.stations(polygon)] == [unnamed.result.station]  # the same again
+    west = polygon.intersection(box(*polygon.bounds[:2], polygon.centroid.x, polygon.bounds[3]))
+    east = polygon.difference(west)
+    names = {railcount.stations(p)[0].name for p in (polygon, west, east)}
+    assert len(names) == 3
     with pytest.raises(UsageError, match="expected a file's path"):
         railcount.stations(42)
 
@@ -129,6 +137,9 @@ def test_batch_counts_and_report_as_the_commands(tmp_path, capsys):
     assert [r["acquired"] for r in rows] == sorted(r["acquired"] for r in rows)
     last = series[-1][0]
     judged = railcount.judge("Tumangang", db=db, day=last, out=tmp_path / "report", baseline_years=6)
+    # A notebook cell ending in the report shows a line, not every observation's parameters.
+    assert len(repr(judged)) < 300 and f": {judged.comparison.verdict};" in repr(judged)
+    assert len(repr(judged.comparison)) < 500 and judged.comparison.sentence in repr(judged.comparison)
     assert (
         main(
             [
@@ -229,3 +240,49 @@ def test_counts_of_a_station_the_store_does_not_hold_say_which_it_does(tmp_path)
         UsageError, match=r"no records for station 'Tumangan' \(stations in the store: 'Tumangang'\)"
     ):
         railcount.counts(db, station="Tumangan")
+
+
+def test_numpy_and_pandas_values_are_taken_as_python_ones():
+    """A DataFrame's cells are numpy scalars and datetime64: taken as their Python values, with the
+    same count as the plain ones (they were refused as 'not a number', 'not a date')."""
+    plain = railcount.count(
+        SCENE, STATION, acquired="2023-10-05T01:48:52Z", bands=(1, 2, 3), cloud_cover=5.0, workers=1
+    )[0].result
+    numpyish = railcount.count(
+        SCENE,
+        STATION,
+        acquired=np.datetime64("2023-10-05T01:48:52"),
+        bands=np.array([1, 2, 3]),
+        cloud_cover=np.float32(5),
+        workers=np.int64(1),
+    )[0].result
+    assert numpyish.acquired == plain.acquired == datetime(2023, 10, 5, 1, 48, 52, tzinfo=timezone.utc)
+    assert (numpyish.railcars, numpyish.bands, numpyish.provider_cloud_cover) == (
+        plain.railcars,
+        plain.bands,
+        plain.provider_cloud_cover,
+    )
+    with pytest.raises(UsageError, match="workers: expected a whole number of 1 or more"):
+        railcount.count(SCENE, STATION, workers=np.float64(1.5))
+
+
+def test_count_series_warns_of_what_the_batch_command_prints_while_planning(tmp_path):
+    """A station whose outline differs from the one its stored counts were made with is counted again,
+    replacing them: the command says so in its log; from Python it is a warning (it was silent)."""
+    from railcount.errors import BatchNoteWarning
+
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    (scenes / SCENE.name).write_bytes(SCENE.read_bytes())
+    doc = json.loads(STATION.read_text())
+    feature = doc["features"][0] if doc.get("type") == "FeatureCollection" else doc
+    polygon = shape(feature["geometry"])
+    smaller = polygon.buffer(-0.0002)
+    db = tmp_path / "s.db"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchNoteWarning)
+        first = railcount.count_series({**feature, "geometry": mapping(polygon)}, scenes, db=db, workers=1)
+    assert first.ok == 1
+    with pytest.warns(BatchNoteWarning, match="the station's outline differs from the one 1 stored count"):
+        again = railcount.count_series({**feature, "geometry": mapping(smaller)}, scenes, db=db, workers=1)
+    assert again.ok == 1

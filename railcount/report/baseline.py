@@ -78,7 +78,7 @@ class Observation:
     scene: str | None = None
     gsd_m: float | None = None
     detector_version: str | None = None
-    params: dict[str, Any] | None = field(default=None, compare=False)
+    params: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # True: counted with no time of day (the sun assumed); None: not known (a history CSV's date).
     time_unknown: bool | None = field(default=None, compare=False)
@@ -191,6 +191,10 @@ class Comparison:
     min_observed: float
     caveats: tuple[str, ...] = ()
     """Things that weaken the comparison (a poorly seen judged scene, another detector or GSD)."""
+
+    def __repr__(self) -> str:
+        # (The dataclass's own printed every baseline observation: tens of thousands of characters.)
+        return f"<Comparison {self.station!r} {self.judged.date.isoformat()}: {self.sentence}>"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object printed by ``railcount report --json``."""
