@@ -114,13 +114,13 @@ by :data:`WARNINGS_SEPARATOR`, or None; ``cautions`` their kinds' short names
 (:func:`railcount.cautions.codes`: ``coarse;short_shadows``), or None; ``synthetic`` is true for a
 count of a scene ``railcount synth`` made, None where no count was made (or one before session 72).
 ``time_of_day`` says whether the count was made with the acquisition's time of day (``given``) or
-with the sun assumed at 10:30 local solar time (``assumed``); None for a count that was not made. ``provider_cloud_cover`` is the cloud cover the
-scene's provider reported (percent of the scene, a STAC item's ``eo:cloud_cover``), kept with the
-count; None when the SOURCE gave none or the scene was not counted. ``unsure_share`` is the count's
-share of railcars the car model gave under 0.7 (the overlay's dashed boxes), from its record.
-``acquired_from`` says where ``acquired`` came from (a key of
-:data:`railcount.io.scenes.ACQUIRED_FROM`: ``planet_file_name``, ``stac_item``, ``tiff_datetime``...);
-None for counts made before railcount 0.6.23 or not made."""
+with the sun assumed at 10:30 local solar time (``assumed``); None for a count that was not made.
+``provider_cloud_cover`` is the cloud cover the scene's provider reported (percent of the scene, a
+STAC item's ``eo:cloud_cover``), kept with the count; None when the SOURCE gave none or the scene
+was not counted. ``unsure_share`` is the count's share of railcars the car model gave under 0.7 (the
+overlay's dashed boxes), from its record. ``acquired_from`` says where ``acquired`` came from (a key
+of :data:`railcount.io.scenes.ACQUIRED_FROM`: ``planet_file_name``, ``stac_item``,
+``tiff_datetime``...); None for counts made before railcount 0.6.23 or not made."""
 
 WARNINGS_SEPARATOR = " | "
 """Joins a count's warnings into one text cell (they are one line each and hold no such bar)."""
