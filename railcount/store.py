@@ -344,13 +344,59 @@ def open_store(db: str | os.PathLike[str], *, create: bool = True) -> Store:
     try:
         with writing(path):
             _prepare(conn, path, fresh)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, StoreReadOnlyError) as exc:
         conn.close()
+        if not create and not fresh and _cannot_write(exc):
+            # On read-only storage (a mounted archive, a colleague's share) a store is read as it is.
+            return Store(_read_only(path), path)
         raise StoreError(f"{path}: not a railcount results store ({exc}); pass another --db file") from None
     except StoreError:
         conn.close()
         raise
     return Store(conn, path)
+
+
+_SQLITE_CANTOPEN = 14
+
+
+def _cannot_write(exc: BaseException) -> bool:
+    """Whether opening a store failed for want of writing: a read-only file or folder, or SQLite's
+    write-ahead log unable to make its files beside it ("unable to open database file")."""
+    if isinstance(exc, StoreReadOnlyError):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CANTOPEN, _SQLITE_READONLY)
+    return "unable to open database file" in str(exc) or "readonly database" in str(exc)
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A store on storage this process cannot write, opened to read: as an immutable file (no lock,
+    no write-ahead log files: nothing on such storage can change it meanwhile), after the checks
+    :func:`_prepare` makes of a store's mark and version (an older store cannot be migrated there)."""
+    from urllib.parse import quote
+
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?immutable=1", uri=True)
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path}: not a railcount results store ({exc}); pass another --db file") from None
+    problem = ""
+    if app_id != APPLICATION_ID:
+        problem = "is an SQLite database but not a railcount results store; pass another --db file"
+    elif version > SCHEMA_VERSION:
+        problem = f"was written by a newer railcount (store schema {version}); upgrade railcount"
+    elif version < SCHEMA_VERSION:
+        problem = (
+            f"was written by an older railcount (store schema {version}) and lies where it cannot be "
+            "updated; copy it to a folder you can write and read the copy"
+        )
+    if problem:
+        conn.close()
+        raise StoreError(f"{path}: {problem}")
+    return conn
 
 
 @contextlib.contextmanager

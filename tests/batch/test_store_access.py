@@ -128,3 +128,54 @@ def test_a_read_only_store_is_one_line_naming_it(
     )
     assert not any("Traceback" in line or "sqlite3" in line for line in err)
     assert _statuses(db) == ["ok", "ok", "ok"]
+
+
+@contextmanager
+def _read_only_folder(folder: Path) -> Iterator[None]:
+    """``folder`` and its files made read-only for this process, as a mounted archive is (a mode, and
+    for root the immutable attribute); skipped where neither holds."""
+    files = [p for p in folder.iterdir() if p.is_file()]
+    for p in [*files, folder]:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    flagged: list[Path] = []
+    try:
+        if _writable(folder / files[0].name) and shutil.which("chattr"):
+            for p in [*files, folder]:
+                if subprocess.run(["chattr", "+i", str(p)], capture_output=True).returncode == 0:
+                    flagged.append(p)
+        probe = folder / "probe"
+        try:
+            probe.touch()
+            probe.unlink()
+            pytest.skip("running as root where chattr +i does not work: the folder stays writable")
+        except OSError:
+            pass
+        yield
+    finally:
+        for p in reversed(flagged):
+            subprocess.run(["chattr", "-i", str(p)], check=True)
+        for p in [folder, *files]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_a_store_on_read_only_storage_is_read(
+    tmp_path: Path, scenes: Path, station: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store in a folder nothing can be written to (an archive, a colleague's share) is read by export,
+    railcount.counts and report as it is: SQLite's write-ahead log could not make its files beside it,
+    and every reader said 'not a railcount results store (unable to open database file)'."""
+    import railcount
+
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    db = shelf / "archive.db"
+    run_batch(station, scenes, db=db, workers=1)
+    want = read_counts(db, detections=False)
+    for extra in shelf.glob("archive.db-*"):  # a closed store leaves no log behind; be sure
+        extra.unlink()
+    with _read_only_folder(shelf):
+        assert main(["export", "--db", str(db), "--format", "csv"]) == 0
+        out = capsys.readouterr().out.strip().splitlines()
+        assert len(out) == 1 + len(want)
+        assert [r["railcars"] for r in railcount.counts(db)] == [r["railcars"] for r in want]
+        assert sorted(p.name for p in shelf.iterdir()) == ["archive.db"]  # nothing written beside it
