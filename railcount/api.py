@@ -409,9 +409,10 @@ def _number(value: object, name: str, low: float, high: float) -> float | None:
     if value is None:
         return None
     # numbers.Real: numpy's scalars too (a DataFrame's cell is np.float64, np.int64 ...).
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+    if number is None or not low <= number <= high:
         raise UsageError(f"{name}: expected a number from {low:g} to {high:g}, not {value!r}")
-    return float(value)
+    return number
 
 
 def _count_of(value: object, name: str) -> int:
