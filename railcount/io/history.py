@@ -32,6 +32,39 @@ OPTIONAL = (
 )
 
 
+def _is_parquet(p: Path) -> bool:
+    """Whether ``p`` is a Parquet file (its first four bytes), as ``railcount export --format parquet``
+    writes: read as the same table, not as a CSV that cannot be decoded."""
+    try:
+        with p.open("rb") as fh:
+            return fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _parquet_rows(p: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A Parquet history's column names and its rows as a CSV's cells (text; empty for a null)."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise HistoryError(
+            f"{p}: is a Parquet file, which needs pyarrow (pip install 'railcount[parquet]'); or give "
+            "the CSV railcount export --format csv writes"
+        ) from None
+    try:
+        table = pq.read_table(p)
+    except Exception as exc:  # pyarrow's errors (a cut-short or foreign file) share no public base
+        raise HistoryError(f"{p}: cannot read the Parquet history ({exc})") from None
+    header = [str(n) for n in table.column_names]
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        return v.isoformat() if isinstance(v, (date, datetime)) else str(v)
+
+    return header, [{k: cell(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
 def parse_date(text: str) -> date:
     """``YYYY-MM-DD`` or an ISO 8601 date-time (its date); raises ValueError otherwise."""
     text = text.strip()
@@ -58,17 +91,24 @@ def read_history_csv(path: str | os.PathLike[str], station: str) -> list[Observa
     """
     p = Path(path)
     try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            text = fh.read()
-        sep = _separator(text.partition("\n")[0])
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
-        rows = list(reader)
-        # The header itself: a first row's keys would hold None for cells beyond it.
-        header = [h.strip() for h in reader.fieldnames or []]
+        if _is_parquet(p):
+            header, rows = _parquet_rows(p)
+            sep = ","
+        else:
+            with p.open(newline="", encoding="utf-8-sig") as fh:
+                text = fh.read()
+            sep = _separator(text.partition("\n")[0])
+            reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
+            rows = list(reader)
+            # The header itself: a first row's keys would hold None for cells beyond it.
+            header = [h.strip() for h in reader.fieldnames or []]
     except FileNotFoundError:
         raise HistoryError(f"{p}: history file not found; give a CSV with columns date,railcars") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise HistoryError(f"{p}: cannot read the history CSV ({exc}); give a UTF-8 CSV file") from None
+        raise HistoryError(
+            f"{p}: cannot read the history CSV ({exc}); give a UTF-8 CSV file, or the Parquet file "
+            "railcount export writes"
+        ) from None
     if "date" not in header and "acquired" in header:
         date_col = "acquired"  # a CSV written by `railcount export`
     else:

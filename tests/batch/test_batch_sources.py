@@ -318,6 +318,16 @@ def test_export_csv_parquet_geojson(tmp_path: Path, capsys) -> None:
     assert pt.schema.field("acquired").type.tz == "UTC"
     assert [t.isoformat() for t in pt.column("acquired").to_pylist()] == [r["acquired"] for r in rows]
     assert pt.column("synthetic").to_pylist() == [r["synthetic"] for r in rows] == [True, None, True]
+    # The Parquet file is a history for railcount report as the CSV is (it was refused as undecodable).
+    csv_file = tmp_path / "counts.csv"
+    assert main(["export", "--db", str(db), "--format", "csv", "--output", str(csv_file)]) == 0
+    judged = []
+    for history in (out, csv_file):
+        args = ["report", "--station", "Tumangang", "--history", str(history), "--date", "2021-03-18"]
+        assert main([*args, "--json"]) == 0
+        judged.append({k: v for k, v in json.loads(capsys.readouterr().out).items() if k != "source"})
+    assert judged[0] == judged[1]
+    assert judged[0]["railcars"] == int(table[2]["railcars"])
 
     import pyogrio
 
