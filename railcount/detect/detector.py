@@ -503,6 +503,7 @@ def _prepare(
         haze_floor=params.haze_floor,
         haze_floor_ratio=params.haze_floor_ratio,
         levels=levels,
+        level=(params.level_floor_ratio, params.level_max_median),
     )
 
 

@@ -206,6 +206,14 @@ class DetectorParams:
         adds light to shadow and sunlit ground alike, and the old excess
         left the shadows of hazy yards too pale to find (detector 0.6.12,
         docs/detector.md, *Session 26*). None keeps the old excess.
+    level_floor_ratio, level_max_median : float or None
+        An experiment (session 72), off (None) by default: a window whose
+        1st percentile of linear luminance lies under ``level_floor_ratio``
+        of its median (a product's contrast stretch put its shadows at
+        black) is lifted to ``prepare.LEVEL_LOW_RATIO`` of it, as on clear
+        generated windows, and one whose median is above
+        ``level_max_median`` (a stretch that brightened it) is scaled down to
+        it (``prepare._levelled``).
     mask_cloud : bool
         Take opaque cloud out of the counted window
         (:mod:`railcount.detect.cloud`, applied by the pipeline after
@@ -472,6 +480,8 @@ class DetectorParams:
     snow_shadow_ratio: float = 0.55
     haze_floor: float | None = 0.11
     haze_floor_ratio: float | None = 0.235
+    level_floor_ratio: float | None = None
+    level_max_median: float | None = None
     mask_cloud: bool = True
     mask_cloud_shadow: bool = True
     max_roof_texture: float = 1.25

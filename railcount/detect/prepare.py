@@ -57,6 +57,11 @@ class Levels:
     snow_share: float | None = None
     """The share of the valid pixels that look like snow (:attr:`Prepared.snow_share`; None: each part's
     own)."""
+    lift: float = 0.0
+    """Added to linear luminance (white kept at 1) where the window's floor is darker, against its
+    median, than any clear window's (:func:`_levelled`; 0: none)."""
+    gain: float = 1.0
+    """Linear luminance's scale where the window's median is brighter than any clear window's (1: none)."""
 
 
 FLOAT_BINS = 1 << 16
@@ -141,19 +146,65 @@ def window_levels(
     value_range: tuple[float, float],
     haze_floor: float | None,
     haze_floor_ratio: float | None,
+    level: tuple[float | None, float | None] = (None, None),
 ) -> Levels:
     """The :class:`Levels` :func:`prepare` would find in the pixels ``counts`` counted (the snow share is
-    left to the parts)."""
+    left to the parts); ``level`` the floor ratio and median bounds of :func:`_levelled`."""
     if counts.bands.any():
         lo, hi = (float(v) for v in _percentiles_of_counts(counts.bands, counts.values, [0.5, 99.5]))
     else:
         lo, hi = value_range
-    haze = 0.0
-    if haze_floor is not None and counts.bands.any() and counts.lit.any():
-        floor, median = (float(v) for v in _percentiles_of_counts(counts.lit, counts.lit_values, [0.1, 50.0]))
-        dark_share = int(counts.lit[counts.lit_values < SHADOW_DARK * median].sum()) / int(counts.lit.sum())
-        haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
-    return Levels((lo, hi), haze)
+    haze, lift, gain = 0.0, 0.0, 1.0
+    if (haze_floor is not None or level != (None, None)) and counts.bands.any() and counts.lit.any():
+        floor, low, median = (
+            float(v) for v in _percentiles_of_counts(counts.lit, counts.lit_values, [0.1, 1.0, 50.0])
+        )
+        if haze_floor is not None:
+            dark = int(counts.lit[counts.lit_values < SHADOW_DARK * median].sum())
+            dark_share = dark / int(counts.lit.sum())
+            haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
+        if haze <= 0:
+            lift, gain = _levelled(low, median, *level)
+    return Levels((lo, hi), haze, lift=lift, gain=gain)
+
+
+LEVEL_LOW_RATIO = 0.30
+"""The 1st percentile of a clear generated window's linear luminance over its median (0.26-0.73,
+typically 0.30): what :func:`_levelled` lifts a stretched window's to."""
+
+
+def _levelled(
+    low: float,
+    median: float,
+    min_low_ratio: float | None,
+    max_median: float | None,
+) -> tuple[float, float]:
+    """(lift, gain) for a window whose linear luminance a product's contrast stretch has moved out of
+    the range of clear scenes: a 1st percentile (``low``) under ``min_low_ratio`` of the median (a
+    stretch that put the shadows at black) is lifted to :data:`LEVEL_LOW_RATIO` of it, as on clear
+    windows; a median above ``max_median`` (a stretch that brightened the whole) is scaled down to it.
+    (0, 1) within those bounds, or with them None.
+
+    >>> _levelled(0.0, 0.5, 0.15, None)[0] > 0, _levelled(0.14, 0.45, 0.15, 0.55)
+    (True, (0.0, 1.0))
+    """
+    lift = 0.0
+    if min_low_ratio is not None and median > 0 and low < min_low_ratio * median:
+        # (low + v) / (median + v) = LEVEL_LOW_RATIO
+        lift = max(0.0, (LEVEL_LOW_RATIO * median - low) / (1.0 - LEVEL_LOW_RATIO))
+    gain = 1.0
+    lifted = (median + lift) / (1.0 + lift)
+    if max_median is not None and lifted > max_median:
+        gain = max_median / lifted
+    return lift, gain
+
+
+def _level(linear: np.ndarray, lift: float, gain: float) -> np.ndarray:
+    """Linear luminance lifted by ``lift`` (white kept at 1) and scaled by ``gain`` (:func:`_levelled`)."""
+    if lift <= 0 and gain == 1.0:
+        return linear
+    scale = np.float32(gain / (1.0 + lift))
+    return np.clip((linear + np.float32(lift)) * scale, 0.0, 1.0)
 
 
 LOG_OFFSET = 0.08
@@ -172,6 +223,7 @@ def prepare(
     haze_floor: float | None = None,
     haze_floor_ratio: float | None = None,
     levels: Levels | None = None,
+    level: tuple[float | None, float | None] = (None, None),
 ) -> Prepared:
     """Stretch the window to [0, 1] with robust percentiles of its valid pixels.
 
@@ -202,12 +254,15 @@ def prepare(
 
     With ``levels`` (a window counted in tiles: :func:`window_levels`), the stretch, the haze removed
     and the snow share are the whole window's, not this part's own, and ``haze_floor`` is not read.
+
+    ``level`` (a floor ratio and a median, or None) brings a window a product's contrast stretch
+    moved out of clear scenes' range back into it (:func:`_levelled`; an experiment, off by default).
     """
     pix, data, valid = _working(window, scale)
     if levels is not None:
         return _prepare_at(window, pix, data, valid, levels)
     if pix.dtype in (np.uint8, np.uint16):
-        return _prepare_integer(window, pix, data, valid, haze_floor, haze_floor_ratio)
+        return _prepare_integer(window, pix, data, valid, haze_floor, haze_floor_ratio, level)
     # Percentiles of every valid value (np.compress gathers them several
     # times faster than a boolean index).
     pix = pix.astype(np.float32)
@@ -218,13 +273,16 @@ def prepare(
         lo, hi = window.value_range
     rgb = _stretch(pix, lo, hi)
     linear = _linear(band_mean(pix), window.value_range)
-    if haze_floor is not None and sample.size:
+    if (haze_floor is not None or level != (None, None)) and sample.size:
         lit = linear[data]
-        floor, median = (float(v) for v in np.percentile(lit, [0.1, 50.0]))
-        excess = _haze_excess(
-            floor, float(np.mean(lit < SHADOW_DARK * median)), haze_floor, median, haze_floor_ratio
-        )
-        linear = _remove_haze(linear, excess)
+        floor, low, median = (float(v) for v in np.percentile(lit, [0.1, 1.0, 50.0]))
+        excess = 0.0
+        if haze_floor is not None:
+            dark = float(np.mean(lit < SHADOW_DARK * median))
+            excess = _haze_excess(floor, dark, haze_floor, median, haze_floor_ratio)
+            linear = _remove_haze(linear, excess)
+        if excess <= 0:
+            linear = _level(linear, *_levelled(low, median, *level))
     return _finish(rgb, linear, data, valid)
 
 
@@ -288,7 +346,7 @@ def _prepare_at(
         pix = pix.astype(np.float32)
         rgb = _stretch(pix, lo, hi)
         linear = _linear(band_mean(pix), window.value_range)
-    prep = _finish(rgb, _remove_haze(linear, levels.haze), data, valid)
+    prep = _finish(rgb, _level(_remove_haze(linear, levels.haze), levels.lift, levels.gain), data, valid)
     if levels.snow_share is None:
         return prep
     return dataclasses.replace(prep, snow_share=levels.snow_share)
@@ -301,6 +359,7 @@ def _prepare_integer(
     valid: np.ndarray,
     haze_floor: float | None,
     haze_floor_ratio: float | None,
+    level: tuple[float | None, float | None] = (None, None),
 ) -> Prepared:
     """:func:`prepare` of 8- or 16-bit pixels, shape (rows, cols, 3): the float path's numbers, to the bit.
 
@@ -314,8 +373,9 @@ def _prepare_integer(
     from a histogram of the sum over the data.
     """
     total = _band_sum(pix)
-    counts = _integer_counts(pix, data, valid, total, window.value_range, lit=haze_floor is not None)
-    levels = window_levels(counts, window.value_range, haze_floor, haze_floor_ratio)
+    wants_lit = haze_floor is not None or level != (None, None)
+    counts = _integer_counts(pix, data, valid, total, window.value_range, lit=wants_lit)
+    levels = window_levels(counts, window.value_range, haze_floor, haze_floor_ratio, level)
     return _prepare_at(window, pix, data, valid, levels, total)
 
 

@@ -164,7 +164,13 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
         c = level_counts(part, scale, strip.own(scale, working_shape(part.shape, scale)), span)
         counts = c if counts is None else counts + c
     assert counts is not None
-    levels = window_levels(counts, window.value_range, params.haze_floor, params.haze_floor_ratio)
+    levels = window_levels(
+        counts,
+        window.value_range,
+        params.haze_floor,
+        params.haze_floor_ratio,
+        (params.level_floor_ratio, params.level_max_median),
+    )
     halo = math.ceil(histogram_halo(gsd) / scale)
     hist, n, grey, seen = np.zeros(N_BINS), 0, 0, 0
     smalls: list[tuple[np.ndarray, np.ndarray]] = []
