@@ -171,3 +171,23 @@ def test_hazy_16_bit_pixels_prepare_as_their_float_values(window):
     floor, median = np.percentile(a.linear_lum[a.data], [0.1, 50.0])
     assert abs(floor / median - 0.235) < 0.02
     assert not np.array_equal(a.linear_lum, old.linear_lum)
+
+
+def test_the_levelling_switch_leaves_a_clear_window_and_lifts_a_stretched_one(window):
+    """The experimental levelling (off by default) leaves a clear generated window as it is, to the bit,
+    and lifts a window stretched from its 2nd percentile (its shadows put at black) so that its 1st
+    percentile of linear luminance is again about 0.30 of its median, for 8-bit and float pixels alike."""
+    from railcount.detect.prepare import LEVEL_LOW_RATIO
+
+    on = (0.15, 0.55)
+    assert_same_prepared(prepare(window, haze_floor=0.11), prepare(window, haze_floor=0.11, level=on))
+    pix = window.pixels.astype(np.float32)
+    lo, hi = np.percentile(pix, [2.0, 98.0])
+    stretched = np.clip(np.rint((pix - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
+    w = dataclasses.replace(window, pixels=stretched)
+    for given in (w, dataclasses.replace(w, pixels=stretched.astype(np.float32))):
+        plain, levelled = prepare(given, haze_floor=0.11), prepare(given, haze_floor=0.11, level=on)
+        low, median = np.percentile(levelled.linear_lum[given.data], [1.0, 50.0])
+        raw_low, raw_median = np.percentile(plain.linear_lum[given.data], [1.0, 50.0])
+        assert raw_low / raw_median < 0.15  # the stretch put the shadows at black
+        assert low / median == pytest.approx(LEVEL_LOW_RATIO, abs=0.03) and median <= 0.55 + 1e-6
