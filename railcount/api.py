@@ -49,9 +49,10 @@ if TYPE_CHECKING:
     from railcount.reporting import Report
 
 PathLike = Union[str, "os.PathLike[str]"]
-StationsLike = Union[PathLike, "Station", Sequence["Station"], "BaseGeometry", Mapping[str, Any]]
+StationsLike = Union[PathLike, "Station", Sequence["Station"], "BaseGeometry", Mapping[str, Any], Any]
 """A station file's path, a :class:`~railcount.models.Station` or several, a shapely (Multi)Polygon in
-lon/lat, or a GeoJSON object (geometry, Feature or FeatureCollection) as a dict."""
+lon/lat, a GeoJSON object (geometry, Feature or FeatureCollection) as a dict, or anything with
+``__geo_interface__`` (a geopandas GeoDataFrame, reprojected to lon/lat from its ``crs``)."""
 
 __all__ = ["count", "count_series", "counts", "evaluate_count", "judge", "stations"]
 
@@ -86,12 +87,42 @@ def stations(source: StationsLike) -> list[Station]:
         return _named(stations_from_geojson(dict(mapping(source)), source="the station geometry"))
     if isinstance(source, Mapping):
         return _named(stations_from_geojson(dict(source), source="the station GeoJSON"))
+    if hasattr(source, "__geo_interface__"):
+        return _named(_from_geo_interface(source))
     if isinstance(source, Sequence) and source and all(isinstance(s, Station) for s in source):
         return list(source)
     raise UsageError(
-        f"station: expected a file's path, a Station, a shapely Polygon in lon/lat or a GeoJSON dict, "
-        f"not {type(source).__name__}"
+        f"station: expected a file's path, a Station, a shapely Polygon in lon/lat, a GeoJSON dict or a "
+        f"GeoDataFrame, not {type(source).__name__}"
     )
+
+
+def _from_geo_interface(source: Any) -> list[Station]:
+    """Stations from an object with ``__geo_interface__`` (a geopandas GeoDataFrame or GeoSeries, a
+    fiona feature...): in lon/lat, the object reprojected there first when it says its ``crs``."""
+    from railcount.io.stations import stations_from_geojson
+
+    crs = getattr(source, "crs", None)
+    if crs is not None and hasattr(source, "to_crs"):
+        epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
+        if epsg != 4326:
+            source = source.to_crs(4326)
+    doc = source.__geo_interface__
+    if not isinstance(doc, Mapping):
+        raise UsageError(f"station: the {type(source).__name__}'s __geo_interface__ is not a GeoJSON object")
+    return stations_from_geojson(json_ready(doc), source=f"the station {type(source).__name__}")
+
+
+def json_ready(doc: Any) -> Any:
+    """A ``__geo_interface__`` mapping as plain JSON values (a GeoDataFrame's cells are numpy scalars,
+    its coordinates tuples)."""
+    if isinstance(doc, Mapping):
+        return {str(k): json_ready(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [json_ready(v) for v in doc]
+    if hasattr(doc, "item") and not isinstance(doc, (str, bytes)):
+        return doc.item()  # a numpy scalar
+    return doc
 
 
 def _named(listed: list[Station]) -> list[Station]:

@@ -286,3 +286,20 @@ def test_count_series_warns_of_what_the_batch_command_prints_while_planning(tmp_
     with pytest.warns(BatchNoteWarning, match="the station's outline differs from the one 1 stored count"):
         again = railcount.count_series({**feature, "geometry": mapping(smaller)}, scenes, db=db, workers=1)
     assert again.ok == 1
+
+
+def test_a_geodataframe_is_a_station_in_any_crs(counted):
+    """A notebook's station is often a GeoDataFrame: read with geopandas and reprojected to UTM, it is
+    taken (back in lon/lat, named from its 'name' column) and counts as the file does."""
+    import geopandas
+
+    sc, _ = counted
+    frame = geopandas.read_file(STATION).to_crs(32652)
+    (station,) = railcount.stations(frame)
+    (from_file,) = read_stations(STATION)
+    assert station.name == from_file.name
+    assert station.geometry.symmetric_difference(from_file.geometry).area < 1e-9
+    (got,) = railcount.count(SCENE, frame, workers=1)
+    assert (got.result.station, got.result.railcars) == (sc.result.station, sc.result.railcars)
+    (unnamed,) = railcount.stations(frame.geometry)  # a GeoSeries: no name column
+    assert unnamed.name.startswith("station-")
