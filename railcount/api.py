@@ -313,25 +313,69 @@ def judge(
     With ``out``, ``report.json``, ``chart.png``, ``chart.svg`` and ``report.html`` are written there,
     with the evidence pack's overlays when ``station_file`` is given. The returned report's
     ``comparison`` holds the verdict, the sentence and the baseline figures."""
+    from railcount.errors import RailcountError
     from railcount.reporting import build_report, parse_period, write_report
 
     if periods is None or isinstance(periods, str):
         periods = () if periods is None else (periods,)
-    judged = build_report(
-        _name(station, "station"),  # one station's history, never every station's pooled
-        db=None if db is None else _path(db, "db"),
-        history=None if history is None else _path(history, "history"),
-        day=_day(day, "day"),
-        scene=_path(scene, "scene") if scene is not None else None,
-        station_file=None if station_file is None else _path(station_file, "station_file"),
-        evidence_dir=out if out is not None and station_file is not None else None,
-        periods=[parse_period(_name(p, "periods")) for p in periods],
-        baseline_years=_count_of(baseline_years, "baseline_years"),
-        min_observed=_number(min_observed, "min_observed", 0.0, 1.0) or 0.0,
-    )
+    name = _name(station, "station")  # one station's history, never every station's pooled
+    db_path = None if db is None else _path(db, "db")
+    history_path = None if history is None else _path(history, "history")
+    on = _day(day, "day")
+    scene_path = _path(scene, "scene") if scene is not None else None
+    polygons = None if station_file is None else _path(station_file, "station_file")
+    spans = [parse_period(_name(p, "periods")) for p in periods]
+    years = _count_of(baseline_years, "baseline_years")
+    least_seen = _number(min_observed, "min_observed", 0.0, 1.0) or 0.0
+    if (day is None) == (scene is None):
+        raise UsageError("judge: give day= (a date the history has a count of) or scene=, not both")
+    try:
+        judged = build_report(
+            name,
+            db=db_path,
+            history=history_path,
+            day=on,
+            scene=scene_path,
+            station_file=polygons,
+            evidence_dir=out if out is not None and station_file is not None else None,
+            periods=spans,
+            baseline_years=years,
+            min_observed=least_seen,
+        )
+    except RailcountError as exc:
+        # The report's messages name the command's options; from Python, the function's arguments.
+        said = python_words(str(exc))
+        if said == str(exc):
+            raise
+        raise type(exc)(said) from None
     if out is not None:
         write_report(judged, out)
     return judged
+
+
+_OPTIONS_AS_ARGUMENTS = (
+    ("--station-file", "station_file="),
+    ("--baseline-years", "baseline_years="),
+    ("--min-observed", "min_observed="),
+    ("--history", "history="),
+    ("--station", "station="),
+    ("--scene", "scene="),
+    ("--date", "day="),
+    ("--db", "db="),
+)
+
+
+def python_words(message: str) -> str:
+    """A report's one-line message with the command's options named as :func:`judge`'s arguments.
+
+    >>> python_words("x.db: no observation of 'T' on 2023-10-05; choose a --date with a count")
+    "x.db: no observation of 'T' on 2023-10-05; choose a day= with a count"
+    """
+    import re
+
+    for option, argument in _OPTIONS_AS_ARGUMENTS:
+        message = re.sub(rf"{re.escape(option)}(?![\w-])", argument, message)
+    return message
 
 
 def _moment(value: str | date | datetime | None) -> datetime | None:

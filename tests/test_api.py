@@ -303,3 +303,21 @@ def test_a_geodataframe_is_a_station_in_any_crs(counted):
     assert (got.result.station, got.result.railcars) == (sc.result.station, sc.result.railcars)
     (unnamed,) = railcount.stations(frame.geometry)  # a GeoSeries: no name column
     assert unnamed.name.startswith("station-")
+
+
+def test_judge_s_messages_name_its_arguments_not_the_command_s_options(tmp_path):
+    """From Python the report's one-line errors say day=, station=, not --date, --station."""
+    from railcount.errors import HistoryError, NoObservationError
+
+    db = tmp_path / "t.db"
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    (scenes / SCENE.name).write_bytes(SCENE.read_bytes())
+    railcount.count_series(STATION, scenes, db=db, workers=1)
+    with pytest.raises(UsageError, match=r"^judge: give day= \(a date the history has a count of\)"):
+        railcount.judge("Tumangang", db=db)
+    with pytest.raises(NoObservationError) as missing:
+        railcount.judge("Tumangang", db=db, day="2023-10-06")
+    assert "choose a day= with a count" in str(missing.value) and "--" not in str(missing.value)
+    with pytest.raises(HistoryError, match=r"check station=$"):
+        railcount.judge("Tumangan", db=db, day="2023-10-05")
