@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from railcount.errors import UsageError
 
@@ -55,6 +55,32 @@ lon/lat, a GeoJSON object (geometry, Feature or FeatureCollection) as a dict, or
 ``__geo_interface__`` (a geopandas GeoDataFrame, reprojected to lon/lat from its ``crs``)."""
 
 __all__ = ["count", "count_series", "counts", "evaluate_count", "judge", "stations"]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _warnings_at_caller(fn: _F) -> _F:
+    """Warnings raised inside ``fn`` (railcount's cautions, a guessed band order ...) warned again from
+    the line that called it, as a notebook's user reads them, not from deep inside railcount."""
+    import functools
+    import warnings
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fn(*args, **kwargs)
+        from railcount.errors import RailcountWarning
+
+        for w in caught:
+            if issubclass(w.category, RailcountWarning):
+                warnings.warn(w.message, w.category, stacklevel=2)
+            else:  # another library's: where it was raised
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        return result
+
+    return cast(_F, wrapper)
 
 
 def stations(source: StationsLike) -> list[Station]:
@@ -144,6 +170,7 @@ def _named(listed: list[Station]) -> list[Station]:
     return out
 
 
+@_warnings_at_caller
 def count(
     scene: PathLike | Sequence[PathLike],
     station: StationsLike | None = None,
@@ -191,6 +218,7 @@ def count(
         )
 
 
+@_warnings_at_caller
 def evaluate_count(
     scene: PathLike,
     station: StationsLike,
@@ -218,6 +246,7 @@ def evaluate_count(
     )
 
 
+@_warnings_at_caller
 def count_series(
     station: StationsLike,
     scenes: PathLike,
@@ -266,6 +295,7 @@ def _warn_of_notes(line: str) -> None:
         warnings.warn(BatchNoteWarning(line.removeprefix("warning: ")), stacklevel=4)
 
 
+@_warnings_at_caller
 def counts(db: PathLike, station: str | None = None, *, detections: bool = False) -> list[dict[str, Any]]:
     """The counts time series in the results store ``db``: one dict per station and scene, sorted by
     acquisition time, with the columns ``railcount export --format csv`` writes (``station``,
@@ -294,6 +324,7 @@ def _stored_moment(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+@_warnings_at_caller
 def judge(
     station: str,
     *,

@@ -321,3 +321,13 @@ def test_judge_s_messages_name_its_arguments_not_the_command_s_options(tmp_path)
     assert "choose a day= with a count" in str(missing.value) and "--" not in str(missing.value)
     with pytest.raises(HistoryError, match=r"check station=$"):
         railcount.judge("Tumangan", db=db, day="2023-10-05")
+
+
+def test_railcount_s_warnings_point_at_the_caller_s_line():
+    """A notebook's user reads a warning's file and line: railcount's own point at the call, not into
+    railcount's modules."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        railcount.count(SCENE, STATION, acquired="2023-10-05", workers=1)  # a date alone: the sun assumed
+    ours = [w for w in caught if issubclass(w.category, railcount.errors.RailcountWarning)]
+    assert ours and all(w.filename == __file__ for w in ours)
