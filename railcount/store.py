@@ -371,18 +371,27 @@ def _cannot_write(exc: BaseException) -> bool:
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A store on storage this process cannot write, opened to read: as an immutable file (no lock,
-    no write-ahead log files: nothing on such storage can change it meanwhile), after the checks
+    """A store on storage this process cannot write, opened to read (as an immutable file where SQLite
+    cannot even lock it: on such storage nothing can change it meanwhile), after the checks
     :func:`_prepare` makes of a store's mark and version (an older store cannot be migrated there)."""
     from urllib.parse import quote
 
-    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?immutable=1", uri=True)
-    try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(f"{path}: not a railcount results store ({exc}); pass another --db file") from None
+    uri = f"file:{quote(str(path.resolve()))}"
+    # Read-only with SQLite's locks first (another process may still write a file this one may not);
+    # immutable where even that cannot open it (a folder where the write-ahead log's files cannot be).
+    for mode in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=LOCK_WAIT_S)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            break
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if mode == "mode=ro" and _cannot_write(exc):
+                continue
+            raise StoreError(
+                f"{path}: not a railcount results store ({exc}); pass another --db file"
+            ) from None
     problem = ""
     if app_id != APPLICATION_ID:
         problem = "is an SQLite database but not a railcount results store; pass another --db file"
