@@ -7,8 +7,8 @@ The command line's jobs as Python functions (:mod:`railcount.api`)::
     station.result.railcars, station.result.railcars_low, station.result.railcars_high
 
 ``count``, ``evaluate_count``, ``count_series`` (the batch), ``counts`` (the store's time series),
-``judge`` (the report) and ``stations`` are imported when first used, so ``import railcount`` itself
-stays light.
+``detections`` (the store's cars), ``judge`` (the report) and ``stations`` are imported when first
+used, so ``import railcount`` itself stays light.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("count", "count_series", "counts", "evaluate_count", "judge", "stations")
+_API = ("count", "count_series", "counts", "detections", "evaluate_count", "judge", "stations")
 
 __all__ = ["__version__", *_API]
 

@@ -54,7 +54,7 @@ StationsLike = Union[PathLike, "Station", Sequence["Station"], "BaseGeometry", M
 lon/lat, a GeoJSON object (geometry, Feature or FeatureCollection) as a dict, or anything with
 ``__geo_interface__`` (a geopandas GeoDataFrame, reprojected to lon/lat from its ``crs``)."""
 
-__all__ = ["count", "count_series", "counts", "evaluate_count", "judge", "stations"]
+__all__ = ["count", "count_series", "counts", "detections", "evaluate_count", "judge", "stations"]
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -312,6 +312,20 @@ def counts(db: PathLike, station: str | None = None, *, detections: bool = False
     for row in rows:
         row["acquired"] = _stored_moment(row["acquired"])
     return rows
+
+
+@_warnings_at_caller
+def detections(db: PathLike, station: str | None = None) -> dict[str, Any]:
+    """Every car the results store ``db`` holds (of ``station``, or of all), as one GeoJSON
+    FeatureCollection in lon/lat: what ``railcount export --format geojson`` writes, each car with its
+    ``station``, ``scene``, ``acquired``, ``date``, ``type``, ``car`` number and ``detector_version``.
+    ``geopandas.GeoDataFrame.from_features(railcount.detections(db), crs=4326)`` makes a table of it."""
+    from railcount.io.export import detections_collection
+    from railcount.store import read_station_counts
+
+    name = None if station is None else _name(station, "station")
+    rows = read_station_counts(_path(db, "db"), name, detections=True, mend="check station=")
+    return detections_collection(rows)
 
 
 def _stored_moment(text: str | None) -> datetime | None:

@@ -124,6 +124,12 @@ def test_batch_counts_and_report_as_the_commands(tmp_path, capsys):
     summary = railcount.count_series(station_file, tmp_path / "scenes", db=db, workers=1, start="2018-01-01")
     assert summary.ok == len(series) and summary.failed == 0
     rows = railcount.counts(db, station="Tumangang")
+    # The cars: what export --format geojson writes, one feature per car.
+    cars = railcount.detections(db, station="Tumangang")
+    assert main(["export", "--db", str(db), "--format", "geojson"]) == 0
+    assert cars == json.loads(capsys.readouterr().out)
+    counted = sum(r["railcars"] + r["locomotives"] for r in rows if r["status"] == "ok")
+    assert len(cars["features"]) == counted > 0
     assert main(["export", "--db", str(db), "--format", "csv"]) == 0
     csv_lines = capsys.readouterr().out.strip().splitlines()
     assert len(rows) == len(csv_lines) - 1 == len(series)
