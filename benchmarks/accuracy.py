@@ -464,6 +464,48 @@ def interval_stats(rows: list[Outcome]) -> tuple[float, float]:
     return inside, span
 
 
+def table_header(first: str) -> str:
+    """The header of :func:`summary_row`'s rows, ``first`` naming their first column."""
+    return (
+        f"{first:<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
+        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'span':>5} {'sec':>6}"
+    )
+
+
+def print_levels(
+    done: list[tuple[str, float, Outcome]],
+    levels: list[float],
+    *,
+    name: str,
+    prefix: str,
+    title: str,
+    blocks: str | None,
+) -> None:
+    """The tables of a benchmark that counts the same yards (``"yard"``) and look-alike blocks
+    (``"town"``) at several ``levels`` of one change (``benchmarks/blur.py``, ``processing.py``): a row
+    per level and GSD and a line of false railcars per level, each labelled ``prefix`` and the level.
+    ``blocks`` titles the blocks' lines (None: no blocks)."""
+    header = table_header(f"{name} / gsd")
+    print(title)
+    print(header)
+    print("-" * len(header))
+    for level in levels:
+        mine = [o for kind, lv, o in done if kind == "yard" and lv == level]
+        for g in GSDS:
+            part = at_gsd(mine, g)
+            if part:
+                print(summary_row(f"{prefix}{level:g} {g:.2f} m", part))
+        print(summary_row(f"{prefix}{level:g} all", mine))
+        print("-" * len(header))
+    if blocks is not None:
+        print(blocks)
+        for level in levels:
+            counts = [o.count for kind, lv, o in done if kind == "town" and lv == level]
+            with_any = sum(c > 0 for c in counts)
+            print(f"{prefix}{level:<5g} {sum(counts):>5} false railcars, {with_any} of {len(counts)} blocks")
+        print("-" * len(header))
+
+
 def summary_row(label: str, rows: list[Outcome]) -> str:
     truth = sum(o.truth for o in rows)
     count = sum(o.count for o in rows)
@@ -791,10 +833,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = everything[: len(jobs)]
     calibration_only = everything[len(jobs) : len(jobs) + len(extra)]
     lookalikes = everything[len(jobs) + len(extra) :]
-    header = (
-        f"{'suite / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'span':>5} {'sec':>6}"
-    )
+    header = table_header("suite / gsd")
     print(header)
     print("-" * len(header))
     for suite in suites:

@@ -42,17 +42,15 @@ import rasterio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import (
-    GSDS,
     NO_RAILCARS,
     REAL_CASES,
     ROOT,
     SHARED_REAL,
     Outcome,
-    at_gsd,
     ensure_spec,
     outcome,
+    print_levels,
     scene_spec,
-    summary_row,
 )
 
 from railcount.io.stations import read_stations
@@ -145,28 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(args.workers) as pool:
         done = list(pool.map(run_generated, jobs, chunksize=2))
 
-    header = (
-        f"{'blur / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'span':>5} {'sec':>6}"
+    print_levels(
+        done,
+        levels,
+        name="blur",
+        prefix="x",
+        title=f"{args.scenes} tuned plain yards per level, the sensor's blur (0.55 px) times the level",
+        blocks=f"look-alike blocks (tuned town 0-{args.blocks - 1}, truth 0): false railcars"
+        if args.blocks
+        else None,
     )
-    print(f"{args.scenes} tuned plain yards per level, the sensor's blur (0.55 px) times the level")
-    print(header)
-    print("-" * len(header))
-    for level in levels:
-        mine = [o for kind, lv, o in done if kind == "yard" and lv == level]
-        for g in GSDS:
-            part = at_gsd(mine, g)
-            if part:
-                print(summary_row(f"x{level:g} {g:.2f} m", part))
-        print(summary_row(f"x{level:g} all", mine))
-        print("-" * len(header))
-    if args.blocks:
-        print(f"look-alike blocks (tuned town 0-{args.blocks - 1}, truth 0): false railcars")
-        for level in levels:
-            counts = [o.count for kind, lv, o in done if kind == "town" and lv == level]
-            with_any = sum(c > 0 for c in counts)
-            print(f"x{level:<5g} {sum(counts):>5} false railcars, {with_any} of {len(counts)} blocks")
-        print("-" * len(header))
     print("real scenes, pixels blurred in memory (Muttenz west: 43 wagons; Joplin: 0)")
     for row in real_rows(levels):
         print(row)

@@ -54,19 +54,17 @@ import rasterio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import (
-    GSDS,
     NO_RAILCARS,
     REAL_CASES,
     ROOT,
     SHARED_REAL,
     Outcome,
     add_set_argument,
-    at_gsd,
     ensure_scene,
     outcome,
     params_of,
     parse_overrides,
-    summary_row,
+    print_levels,
 )
 from real_gsd import coarser
 
@@ -230,34 +228,16 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(args.workers) as pool:
             done = list(pool.map(run_generated, jobs, chunksize=2))
 
-    header = (
-        f"{args.kind + ' / gsd':<22} {'n':>4} {'truth':>6} {'count':>6} {'WAPE':>6} {'bias':>7} "
-        f"{'P':>5} {'R':>5} {'F1':>5} {'P2.5':>6} {'R2.5':>6} {'in':>5} {'span':>5} {'sec':>6}"
+    span = f"{args.first}-{args.first + args.blocks - 1}"
+    print_levels(
+        done,
+        levels,
+        name=args.kind,
+        prefix=f"{args.kind} ",
+        title=f"tuned plain yards {args.first}-{args.last - 1}, processed: {args.kind} at each level "
+        f"({IDENTITY[args.kind]:g}: as generated)",
+        blocks=f"look-alike blocks (tuned town {span}, truth 0): false railcars" if args.blocks else None,
     )
-    print(
-        f"tuned plain yards {args.first}-{args.last - 1}, processed: {args.kind} at each level "
-        f"({IDENTITY[args.kind]:g}: as generated)"
-    )
-    print(header)
-    print("-" * len(header))
-    for level in levels:
-        mine = [o for kind, v, o in done if kind == "yard" and v == level]
-        for g in GSDS:
-            part = at_gsd(mine, g)
-            if part:
-                print(summary_row(f"{args.kind} {level:g} {g:.2f} m", part))
-        print(summary_row(f"{args.kind} {level:g} all", mine))
-        print("-" * len(header))
-    if args.blocks:
-        span = f"{args.first}-{args.first + args.blocks - 1}"
-        print(f"look-alike blocks (tuned town {span}, truth 0): false railcars")
-        for level in levels:
-            counts = [o.count for kind, v, o in done if kind == "town" and v == level]
-            with_any = sum(c > 0 for c in counts)
-            print(
-                f"{args.kind} {level:<5g} {sum(counts):>5} false railcars, {with_any} of {len(counts)} blocks"
-            )
-        print("-" * len(header))
     if not args.no_real:
         print(
             f"real scenes, {args.kind} (Muttenz west: railcars (wagons found) of 43; Joplin: railcars with "
