@@ -332,10 +332,10 @@ def _stored_moment(text: str | None) -> datetime | None:
     """A stored acquisition time (ISO 8601, as the store and the CSV keep it) as a UTC datetime."""
     from datetime import timezone
 
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    from railcount.io.scenes import parse_datetime
+
+    moment = parse_datetime(text) if text else None  # (naive is UTC, as the loader reads it)
+    return None if moment is None else moment.astimezone(timezone.utc)
 
 
 @_warnings_at_caller

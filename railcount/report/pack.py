@@ -105,6 +105,7 @@ def render_html(report: Report, chart_png: bytes) -> str:
     colour = _VERDICT_COLOURS.get(c.verdict, "#555")
     word = VERDICT_WORDS.get(c.verdict, c.verdict)
     station = escape(c.station)
+    made = synthetic_note(c)  # atop the page, not again among the caveats
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -114,15 +115,11 @@ def render_html(report: Report, chart_png: bytes) -> str:
         "img-src data:; style-src 'unsafe-inline'\">",
         f"<title>{station} {j.date.isoformat()}: {escape(c.verdict)} \N{EN DASH} railcount report</title>",
         f"<style>{_CSS}</style></head><body>",
-        *(
-            [f'<p class="synthetic" id="synthetic">{escape(synthetic_note(c))}</p>']
-            if synthetic_note(c)
-            else []
-        ),
+        *([f'<p class="synthetic" id="synthetic">{escape(made)}</p>'] if made else []),
         f"<h1>{station} \N{EN DASH} {j.date.isoformat()}</h1>",
         f'<p><span class="verdict" id="verdict" style="background:{colour}">{escape(word)}</span></p>',
         f'<p class="sentence" id="sentence">{escape(c.sentence)}</p>',
-        *(f'<p class="caveat">Caveat: {escape(n)}</p>' for n in c.caveats if n != synthetic_note(c)),
+        *(f'<p class="caveat">Caveat: {escape(n)}</p>' for n in c.caveats if n != made),
         "<h2>Chart</h2>",
         f'<img id="chart" alt="{escape(c.station)} railcar counts over time" src="{data_uri(chart_png)}">',
         "<h2>Statistics</h2>",
