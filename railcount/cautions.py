@@ -23,7 +23,9 @@ the overlay's caption and read back by the report. These kinds exist:
   scene of a station's history may share. The report reads this kind from
   each count's ground sample distance and says it once, instead of ringing
   every count on the chart;
-* the window was counted in tiles for lack of memory (:func:`tiled_caution`).
+* the window was counted in tiles for lack of memory (:func:`tiled_caution`);
+* the picture's darkest tones are clipped to black (:func:`stretched_caution`): a contrast stretch
+  made it for display, and such pictures are counted high.
 
 All but the coarse-imagery kind are *scene cautions* (:func:`scene_cautions`), named in the
 report's caveats; its chart rings the counts that came with the first kind
@@ -278,6 +280,48 @@ def is_tiled(caution: str) -> bool:
     return TILED_PHRASE in caution
 
 
+STRETCH_CLIP_SHARE = 0.0025
+"""From this share of a colour band's valid pixels at the bottom of the file's value range a window
+reads as contrast-stretched (:func:`stretched_caution`; :mod:`railcount.detect.stretch` lifts it back
+before counting). A sensor's picture of sunlit ground has almost none there: of 1460 generated windows
+as made (every suite and product; ``benchmarks/processing.py`` prints their stretched copies) the most
+was 0.16 % (a town block's black vehicles), the Tumangang-like yards' 0.03 %, the real scenes' none. A
+stretch from the 0.5th percentile left 0.2-3 % of a band there, from the 2nd 1-10 %."""
+
+STRETCH_FINDINGS = (
+    "generated yards stretched from the 0.5th and the 2nd percentile were still counted 15 % and 33 % "
+    "off (10 % and 29 % high), with more false cars on dark track edges and in look-alike blocks"
+)
+"""What ``python benchmarks/processing.py --kind stretch`` measured with the lift (detector 0.6.28,
+session 73; 26.5 % and 44.1 % off without it): the caution's figures."""
+
+STRETCHED_PHRASE = "clipped to black"
+"""Part of every stretched-picture caution's text, by which a stored one is recognised."""
+
+
+def stretched_caution(station: str, clipped: float) -> str:
+    """One line for the user when ``clipped`` (0-1, the most of any colour band's valid pixels at the
+    bottom of the file's value range) is :data:`STRETCH_CLIP_SHARE` or more (else "").
+
+    >>> stretched_caution("Yard", 0.012)[:60]
+    'Yard: 1.2 % of the picture is clipped to black in a band: it'
+    """
+    if clipped < STRETCH_CLIP_SHARE:
+        return ""
+    return (
+        f"{station}: {clipped * 100:.1f} % of the picture is {STRETCHED_PHRASE} in a band: it looks "
+        "contrast-stretched for display (a styled export, or a provider's dynamic-range adjustment), "
+        "which deepens every shadow; railcount lifted its darkest tones back before counting, but "
+        f"{STRETCH_FINDINGS}: expect the count to be high, count the provider's unstretched file if "
+        "there is one, and check the boxes on the overlay"
+    )
+
+
+def is_stretched(caution: str) -> bool:
+    """Whether a caution (as stored) says the picture was contrast-stretched."""
+    return STRETCHED_PHRASE in caution
+
+
 def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
     """The cautions that concern one scene, not the product (all but the coarse-imagery ones)."""
     return tuple(c for c in cautions if not is_coarse(c))
@@ -299,6 +343,7 @@ def codes(cautions: Iterable[str]) -> tuple[str, ...]:
         ("partial_view", is_partial_view),
         ("coarse", is_coarse),
         ("tiled", is_tiled),
+        ("stretched", is_stretched),
     )
     return tuple(name for name, test in kinds if any(test(n) for n in notes))
 
@@ -320,4 +365,6 @@ def caption(cautions: Iterable[str], gsd_m: float) -> str:
         parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
     if any(is_tiled(c) for c in cautions):
         parts.append("counted in tiles for lack of memory: check along the seams")
+    if any(is_stretched(c) for c in cautions):
+        parts.append("contrast-stretched picture: likely high")
     return "caution: " + "; ".join(parts) if parts else ""

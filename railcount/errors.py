@@ -178,6 +178,11 @@ class TiledCountWarning(CautionWarning):
     :func:`railcount.cautions.tiled_caution`)."""
 
 
+class StretchedPictureWarning(CautionWarning):
+    """The picture's darkest tones are clipped to black: a contrast stretch made it for display, and
+    stretched pictures are counted high (see :func:`railcount.cautions.stretched_caution`)."""
+
+
 class StoreError(UsageError):
     """A results store is missing, is not a railcount store, or was written by a newer railcount."""
 

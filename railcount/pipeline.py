@@ -26,6 +26,7 @@ from railcount.cautions import (
     partial_view_caution,
     provider_cloud_caution,
     short_shadow_caution,
+    stretched_caution,
     tiled_caution,
 )
 from railcount.cautions import (
@@ -35,6 +36,7 @@ from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import cloud_shadow, hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams, too_coarse
+from railcount.detect.stretch import band_lifts, lifted
 from railcount.detect.sun import (
     ASSUMED_SOLAR_TIME_H,
     SHADOW_SUN_UP_DEG,
@@ -52,6 +54,7 @@ from railcount.errors import (
     ProviderCloudWarning,
     ShadowsAlongTracksWarning,
     ShortShadowsWarning,
+    StretchedPictureWarning,
     TiledCountWarning,
     TooCoarseError,
     TruthRepeatWarning,
@@ -329,7 +332,8 @@ def count_scene(
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
         shaded = cloud_shadow_caution(window.station.name, shade_share(window, shade))
-        cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled) if c]
+        stretched = stretched_caution(window.station.name, max(band_lifts(window, None).clipped, default=0.0))
+        cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
             (short, ShortShadowsWarning),
@@ -337,6 +341,7 @@ def count_scene(
             (shaded, CloudShadowWarning),
             (coarse, CoarseImageryWarning),
             (tiled, TiledCountWarning),
+            (stretched, StretchedPictureWarning),
         )
         for text, kind in kinds:
             if text:
@@ -350,7 +355,7 @@ def count_scene(
         partial = partial_view_caution(window.station.name, result.observed_fraction)
         if partial:  # (the seen share is known once cloud and shade are taken out)
             warnings.warn(PartialViewWarning(f"{window.scene_id}: {partial}"), stacklevel=2)
-            cautions.insert(len(cautions) - bool(coarse) - bool(tiled), partial)
+            cautions.insert(len(cautions) - bool(coarse) - bool(tiled) - bool(stretched), partial)
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = dirs[window.station.name]
@@ -376,10 +381,13 @@ def _window_checks(
     """What is read from the window apart from the detector: the caution when the sun throws the
     shadows along the tracks, the opaque cloud and a cloud's shadow (with ``params.mask_cloud`` and
     ``params.mask_cloud_shadow``) and, with ``picture``, the window as the overlay shows it
-    (:func:`~railcount.io.outputs.display_bgr`)."""
-    cloud = opaque_cloud(window) if params.mask_cloud else None
-    shade = cloud_shadow(window, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
-    return along_tracks_caution(window, params), cloud, shade, display_bgr(window) if picture else None
+    (:func:`~railcount.io.outputs.display_bgr`). They are read, as the detector reads, on a
+    contrast-stretched picture lifted back (:mod:`railcount.detect.stretch`); the overlay shows the
+    picture as delivered."""
+    seen = lifted(window, band_lifts(window, params.stretch_clip_share))
+    cloud = opaque_cloud(seen) if params.mask_cloud else None
+    shade = cloud_shadow(seen, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
+    return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None
 
 
 def shade_share(window: SceneWindow, shade: np.ndarray | None) -> float:

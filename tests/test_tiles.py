@@ -196,15 +196,18 @@ def _same_as_whole(window, grid, *, exact=True):
     from railcount.detect.orientation import direction_peaks
     from railcount.detect.params import DetectorParams, working_scale
     from railcount.detect.regions import REGION_GSD_M, coarse, curve_pieces
+    from railcount.detect.stretch import band_lifts, lifted
     from railcount.detect.tiles import window_stats
 
     params = DetectorParams()
     assert working_scale(window.gsd_m, params) == 1.0
-    whole = _prepare(window, 1.0, params)
+    lifts = band_lifts(window, params.stretch_clip_share)  # (a contrast-stretched window's, lifted back)
+    whole = _prepare(lifted(window, lifts), 1.0, params)
     tiles = tile_windows(window, grid)
     stats = window_stats(window, params)
+    assert stats.lifts == lifts
     for t in tiles:
-        part = _prepare(t.cut(window), 1.0, params, stats.levels)
+        part = _prepare(lifted(t.cut(window), stats.lifts), 1.0, params, stats.levels)
         (top, left), (rows, cols) = t.offset, t.shape
         for name in ("rgb", "log_lum", "linear_lum"):
             got, want = getattr(part, name), getattr(whole, name)[top : top + rows, left : left + cols]
@@ -280,6 +283,18 @@ def test_hazy_11_bit_and_float_tiles_are_prepared_as_the_whole_window():
     reflectance = dataclasses.replace(hazy, pixels=pixels.astype(np.float32) / 2047.0, value_range=(0.0, 1.0))
     stats = _same_as_whole(reflectance, (2, 2), exact=False)
     assert stats.levels.haze > 0.1
+
+
+def test_a_contrast_stretched_window_s_tiles_are_lifted_as_the_whole_window():
+    """A window whose darkest tones a stretch clipped (:mod:`railcount.detect.stretch`) has every tile
+    lifted by the whole window's offsets, to the bit, not each by its own part's."""
+    import dataclasses
+
+    (window,) = read_windows(SCENE_05, read_stations(STATION))
+    pix = window.pixels.astype(np.float64)
+    clipped = np.clip((pix - 45.0) * 1.5, 0, 255).astype(np.uint8)
+    stats = _same_as_whole(dataclasses.replace(window, pixels=clipped), (2, 2))
+    assert stats.lifts.stretched and all(v > 0 for v in stats.lifts.lifts)
 
 
 def test_a_long_yard_counted_in_four_tiles_finds_the_cars_counted_whole(tmp_path):

@@ -152,6 +152,7 @@ def log_line(p: Progress) -> None:
         is_partial_view,
         is_provider_cloud,
         is_short_shadow,
+        is_stretched,
         is_tiled,
     )
     from railcount.io.scenes import stored_time_unknown
@@ -173,6 +174,8 @@ def log_line(p: Progress) -> None:
                 note += f" (warning: {seen:.0%} observed, the rest not counted)"
             if any(is_tiled(n) for n in notes):
                 note += " (warning: counted in tiles for lack of memory, check the seams)"
+            if any(is_stretched(n) for n in notes):
+                note += " (warning: a contrast-stretched picture, likely high)"
             sun = o["count"].get("sun") or {}
             if sun.get("time_of_day") == "from shadows":
                 note += f" (sun placed from shadows toward {sun.get('shadows_toward_deg'):g})"

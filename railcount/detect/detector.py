@@ -59,6 +59,8 @@ from railcount.detect.regions import (
     direction_regions,
 )
 from railcount.detect.roofs import alternatives, choose_rows, roof_probability
+from railcount.detect.stretch import NONE as NO_LIFTS
+from railcount.detect.stretch import BandLifts, band_lifts, lifted
 from railcount.detect.strips import frame_evidence, sided_evidence
 from railcount.detect.sun import (
     ALONG_SHADOW_ACROSS,
@@ -103,6 +105,10 @@ def detect(
         judged, the band strength of the run).
     """
     params = params or DetectorParams()
+    # A picture a contrast stretch clipped is lifted back first (the window's own lifts, or for a
+    # tile the whole window's).
+    lifts = stats.lifts if stats is not None else band_lifts(window, params.stretch_clip_share)
+    window = lifted(window, lifts)
     found = _candidates(window, params, stats=stats)
     dets, features, types = found.dets, found.features, found.types
     placed, beside = found.placed, found.beside
@@ -529,6 +535,9 @@ class WindowStats:
     own blocks' energy is judged against the window's, not the tile's)."""
     pieces: list[Piece] | None = None
     """The window's curve pieces (with ``params.curve_pieces``), as ``patches``."""
+    lifts: BandLifts = NO_LIFTS
+    """The offsets given back to the bands of a contrast-stretched window
+    (:func:`~railcount.detect.stretch.band_lifts`), every tile's alike."""
 
     def in_tile(self, x0: float, y0: float, cols: int, rows: int) -> WindowStats:
         """These statistics for the tile whose working pixels start at the window's working (``x0``,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DETECTOR_VERSION = "0.6.27"
+DETECTOR_VERSION = "0.6.28"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -214,6 +214,14 @@ class DetectorParams:
         generated windows, and one whose median is above
         ``level_max_median`` (a stretch that brightened it) is scaled down to
         it (``prepare._levelled``).
+    stretch_clip_share : float or None
+        From this share of a colour band's valid pixels at the bottom of
+        the file's value range the window reads as contrast-stretched (a
+        product's stretch clipped its darkest tones to black), and each band
+        whose 1st percentile lies under 0.30 of its median is given back the
+        offset that puts it there, white kept (:mod:`railcount.detect.stretch`;
+        detector 0.6.28, session 73). 0.0025: above the most any generated
+        window as made shows (0.16 %). None: never.
     mask_cloud : bool
         Take opaque cloud out of the counted window
         (:mod:`railcount.detect.cloud`, applied by the pipeline after
@@ -482,6 +490,7 @@ class DetectorParams:
     haze_floor_ratio: float | None = 0.235
     level_floor_ratio: float | None = None
     level_max_median: float | None = None
+    stretch_clip_share: float | None = 0.0025
     mask_cloud: bool = True
     mask_cloud_shadow: bool = True
     max_roof_texture: float = 1.25

@@ -39,6 +39,7 @@ from railcount.detect.prepare import (
     working_valid,
 )
 from railcount.detect.regions import REGION_GSD_M, Piece, coarse, curve_pieces
+from railcount.detect.stretch import band_lifts, lifted
 from railcount.io.memory import TILE_OVERLAP_M
 from railcount.models import Detections, SceneWindow
 
@@ -155,12 +156,13 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
     scale = working_scale(window.gsd_m, params)
     gsd = window.gsd_m / scale
     rows, cols = window.shape
+    lifts = band_lifts(window, params.stretch_clip_share)
     span = None if window.pixels.dtype in (np.uint8, np.uint16) else value_span(window)
     counts: LevelCounts | None = None
     for y0 in range(0, rows, STATS_ROWS):
         y1 = min(rows, y0 + STATS_ROWS)
         strip = Tile((y0, 0), (y1 - y0, cols), (y0, y1, 0, cols))
-        part = strip.cut(window)
+        part = lifted(strip.cut(window), lifts)
         c = level_counts(part, scale, strip.own(scale, working_shape(part.shape, scale)), span)
         counts = c if counts is None else counts + c
     assert counts is not None
@@ -179,7 +181,7 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
         y1 = min(rows, y0 + STATS_ROWS)
         top, bottom = max(0, y0 - halo), min(rows, y1 + halo)
         strip = Tile((top, 0), (bottom - top, cols), (y0, y1, 0, cols))
-        part = strip.cut(window)
+        part = lifted(strip.cut(window), lifts)
         prep = prepare(part, scale=scale, levels=levels)
         own = strip.own(scale, prep.data.shape)
         mine = np.s_[own[0] : own[1], own[2] : own[3]]
@@ -207,7 +209,7 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
         if params.curve_pieces:
             directions = [a for a, _ in peaks]
             pieces = curve_pieces(small, ok, gsd, f, shape, directions, near_station(window, small))
-    return WindowStats(Levels(levels.stretch, levels.haze, snow), peaks, patched, found, pieces)
+    return WindowStats(Levels(levels.stretch, levels.haze, snow), peaks, patched, found, pieces, lifts)
 
 
 def detect_in_tiles(

@@ -52,6 +52,7 @@ from railcount.cautions import (
     is_partial_view,
     is_provider_cloud,
     is_short_shadow,
+    is_stretched,
     is_tiled,
     scene_cautions,
 )
@@ -388,7 +389,8 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             "if the acquisition time is known, count the scene again with it (railcount count --acquired), "
             "or with the bearing its shadows point to on the image (--shadows-toward)"
         )
-    warned = [o for o in c.baseline_obs if scene_cautions(o.warnings)]
+    # Every scene caution but the stretched picture's says cars are missed; that one says the count is high.
+    warned = [o for o in c.baseline_obs if any(not is_stretched(n) for n in scene_cautions(o.warnings))]
     if warned:
         notes = [n for o in warned for n in scene_cautions(o.warnings)]
         kinds = [
@@ -408,6 +410,14 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             f"({' or '.join(kinds) or 'see each'}, where cars are missed), the first on "
             f"{min(o.date for o in warned).isoformat()}; those counts may be low (see the warnings column of "
             "railcount export)"
+        )
+    stretched = [o for o in c.baseline_obs if any(is_stretched(n) for n in o.warnings)]
+    if stretched:
+        out.append(
+            f"{len(stretched)} of the {len(c.baseline_obs)} baseline counts were made on contrast-stretched "
+            f"pictures (their darkest tones clipped to black), the first on "
+            f"{min(o.date for o in stretched).isoformat()}; such pictures are counted high (see the warnings "
+            "column of railcount export): count the providers' unstretched files if there are any"
         )
     unknown = [o for o in c.baseline_obs if o.time_unknown]
     if unknown:

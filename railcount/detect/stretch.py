@@ -1,0 +1,148 @@
+"""Pictures whose darkest tones a contrast stretch clipped to black: found, and lifted back before counting.
+
+A delivered product is sometimes not the sensor's radiance but a picture made
+for the eye: a linear stretch from a low percentile (QGIS's default view, a
+provider's dynamic-range adjustment) subtracts an offset from every value
+and clips what falls below it to the band's bottom code. The detector reads
+shadows by their ratio to the sunlit ground in linear light, and an offset
+taken off deepens every ratio: on generated yards a stretch from the 0.5th
+percentile put 20-25 % on the count, one from the 2nd 40 %
+(``benchmarks/processing.py --kind stretch``; ``docs/accuracy.md``,
+*Contrast-stretched imagery*).
+
+The stretch leaves a mark the detector can read: a share of the pixels at
+the bottom code. A sensor's picture of sunlit ground has none there (haze
+and skylight light even deep shadow); of 1460 generated windows as made
+(every suite, every product), none had over 0.16 % of a band at its bottom
+code, and the Tumangang-like yards and real scenes none over 0.03 %.
+
+Where a band is so clipped, each band whose 1st percentile (above the
+bottom) lies under :data:`LOW_RATIO` of its median is given back an offset: the one that puts
+that percentile at :data:`LOW_RATIO` of the median, white kept where it was
+(:func:`band_lifts`, :func:`lifted`). That is the least offset a clear
+window shows; a stretch's true offset is not known, so the lift restores
+part of it. Windows with no clipped band are not touched, to the bit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from railcount.cautions import STRETCH_CLIP_SHARE
+from railcount.models import SceneWindow
+
+CLIP_SHARE = STRETCH_CLIP_SHARE
+"""(``DetectorParams.stretch_clip_share``'s default, :data:`railcount.cautions.STRETCH_CLIP_SHARE`.)"""
+
+LOW_RATIO = 0.30
+"""A clipped band's 1st percentile is lifted to this share of its median: the least a clear
+generated window's linear luminance shows (0.29-0.73 on the plain yards; ``prepare.LEVEL_LOW_RATIO``)."""
+
+
+@dataclass(frozen=True)
+class BandLifts:
+    """What :func:`band_lifts` found in a window's colour bands (one entry per band)."""
+
+    clipped: tuple[float, ...]
+    """The share of each band's valid pixels at the bottom of the file's value range."""
+    lifts: tuple[float, ...]
+    """The offset (in the file's values) given back to each band (0: none)."""
+
+    @property
+    def stretched(self) -> bool:
+        """Whether some band reads as clipped by a contrast stretch."""
+        return any(c >= CLIP_SHARE for c in self.clipped)
+
+    @property
+    def any(self) -> bool:
+        """Whether some band is lifted."""
+        return any(v > 0 for v in self.lifts)
+
+
+NONE = BandLifts((), ())
+"""No band read, none lifted."""
+
+
+def _colour_bands(window: SceneWindow) -> int:
+    return 3 if window.pixels.shape[2] >= 3 else 1
+
+
+def band_lifts(
+    window: SceneWindow, clip_share: float | None = CLIP_SHARE, low_ratio: float = LOW_RATIO
+) -> BandLifts:
+    """The clipped share of each colour band of ``window`` and the offset that lifts it back
+    (see the module's text); ``clip_share`` None reads the shares and lifts nothing.
+
+    Read on every other row and column of the valid pixels (a share and two percentiles need no more).
+
+    >>> from affine import Affine
+    >>> from rasterio.crs import CRS
+    >>> from shapely.geometry import box
+    >>> from railcount.models import Station
+    >>> rng = np.random.default_rng(1)
+    >>> px = rng.integers(60, 200, (80, 80, 3)).astype(np.uint8)
+    >>> w = SceneWindow(px, np.ones((80, 80), bool), np.ones((80, 80), bool), Affine(0.5, 0, 0, 0, -0.5, 0),
+    ...     CRS.from_epsg(32652), 0.5, "s", Station("s", box(0, 0, 1, 1)))
+    >>> band_lifts(w).any, band_lifts(w).stretched
+    (False, False)
+    >>> px[:8, :, 0] = 0  # 10 % of the red band clipped to black
+    >>> found = band_lifts(w)
+    >>> found.stretched, [round(c, 2) for c in found.clipped], found.lifts[0] > 0, found.lifts[1:]
+    (True, [0.1, 0.0, 0.0], True, (0.0, 0.0))
+    """
+    n = _colour_bands(window)
+    valid = window.valid[::2, ::2]
+    if not valid.any():
+        return BandLifts((0.0,) * n, (0.0,) * n)
+    v0 = window.value_range[0]
+    seen = np.count_nonzero(valid)
+    strided = window.pixels[::2, ::2]
+    clipped = tuple(float(np.count_nonzero((strided[:, :, b] <= v0) & valid)) / seen for b in range(n))
+    if clip_share is None or max(clipped) < clip_share:
+        return BandLifts(clipped, (0.0,) * n)
+    # A stretch is made of every band: each whose darkest lie too far under its median is lifted.
+    lifts = []
+    for b in range(n):
+        values = strided[:, :, b][valid]
+        low, median = (float(v) - v0 for v in _percentiles(values, (1.0, 50.0)))
+        lift = 0.0
+        if median > 0 and low < low_ratio * median:
+            # (low + c) / (median + c) = low_ratio
+            lift = (low_ratio * median - low) / (1.0 - low_ratio)
+        lifts.append(lift)
+    return BandLifts(clipped, tuple(lifts))
+
+
+def _percentiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+    """Percentiles ``qs`` of ``values`` (by counting, for 8- and 16-bit values)."""
+    if values.dtype in (np.uint8, np.uint16):
+        counts = np.bincount(values, minlength=1)
+        cum = np.cumsum(counts)
+        ranks = [min(cum[-1] - 1, int(np.floor(q / 100.0 * (cum[-1] - 1)))) for q in qs]
+        return np.searchsorted(cum, np.array(ranks) + 1).astype(np.float64)
+    return np.percentile(values.astype(np.float64), qs)
+
+
+def lifted(window: SceneWindow, found: BandLifts) -> SceneWindow:
+    """``window`` with each band's offset (``found.lifts``) added back and the band scaled to keep its
+    white where it was, in the file's dtype (``window`` itself when no band is lifted)."""
+    if not found.any:
+        return window
+    v0, top = window.value_range
+    span = top - v0
+    pixels = window.pixels.copy()
+    for b, lift in enumerate(found.lifts):
+        if lift <= 0:
+            continue
+        scale = span / (span + lift)
+        if pixels.dtype in (np.uint8, np.uint16):
+            table = np.arange(np.iinfo(pixels.dtype).max + 1, dtype=np.float64)
+            table = np.clip(np.rint((table - v0 + lift) * scale + v0), 0, np.iinfo(pixels.dtype).max)
+            pixels[:, :, b] = table.astype(pixels.dtype)[window.pixels[:, :, b]]
+        else:
+            band = (window.pixels[:, :, b].astype(np.float64) - v0 + lift) * scale + v0
+            pixels[:, :, b] = band.astype(pixels.dtype)
+    return dataclasses.replace(window, pixels=pixels)

@@ -1,0 +1,167 @@
+"""A picture whose darkest tones a contrast stretch clipped to black is lifted back before counting and
+its count comes with a caution; a picture as a sensor made it is not touched."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from railcount.cautions import (
+    STRETCH_CLIP_SHARE,
+    caption,
+    codes,
+    is_stretched,
+    stretched_caution,
+)
+from railcount.detect.detector import detect
+from railcount.detect.params import DetectorParams
+from railcount.detect.stretch import LOW_RATIO, band_lifts, lifted
+from railcount.errors import StretchedPictureWarning
+from railcount.io.scenes import read_windows
+from railcount.io.stations import read_stations
+from railcount.pipeline import count_scene
+
+from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from processing import processed
+
+SAMPLES = SAMPLE_SCENE.parent
+
+
+@pytest.fixture(scope="module")
+def stretched(tmp_path_factory) -> Path:
+    """The 0.5 m sample as a styled view exports it: each band stretched from its 2nd to its 98th
+    percentile, what falls outside clipped (a GeoTIFF written by rasterio, the sample's tags kept)."""
+    return processed(SAMPLE_SCENE, "stretch", 2.0, tmp_path_factory.mktemp("stretch") / "stretched.tif")
+
+
+def _window(path: Path):
+    (window,) = read_windows(path, read_stations(SAMPLE_STATION))
+    return window
+
+
+@pytest.mark.parametrize("tif", sorted(SAMPLES.glob("*.tif")), ids=lambda p: p.stem)
+def test_a_picture_as_made_is_not_touched(tif):
+    window = _window(tif)
+    found = band_lifts(window)
+    assert len(found.clipped) == 3 and max(found.clipped) < STRETCH_CLIP_SHARE
+    assert not found.stretched and not found.any and found.lifts == (0.0, 0.0, 0.0)
+    assert lifted(window, found) is window
+
+
+def test_a_stretched_picture_is_found_and_its_darkest_lifted_with_white_kept(stretched):
+    window = _window(stretched)
+    found = band_lifts(window)
+    assert found.stretched and all(c >= STRETCH_CLIP_SHARE for c in found.clipped)
+    assert all(v > 0 for v in found.lifts)
+    up = lifted(window, found)
+    assert up.pixels.dtype == window.pixels.dtype and up.pixels.shape == window.pixels.shape
+    assert up.pixels is not window.pixels and window.pixels[window.valid].min() == 0  # the input kept
+    for b in range(3):
+        before, after = window.pixels[:, :, b][window.valid], up.pixels[:, :, b][window.valid]
+        # White stays white, black is lifted, and the order of the values is kept.
+        assert after[before == 255].min() == 255 and after[before == 0].min() > 0
+        order = np.argsort(before, kind="stable")
+        assert (np.diff(after[order].astype(int)) >= 0).all()
+        # The darkest 1 % now sit at about LOW_RATIO of the median, as on a clear picture.
+        low, median = np.percentile(after.astype(float), [1, 50])
+        assert low / median == pytest.approx(LOW_RATIO, abs=0.03)
+    # Read without a threshold, nothing is lifted but the shares are read.
+    unread = band_lifts(window, None)
+    assert unread.clipped == found.clipped and not unread.any
+
+
+def test_an_11_bit_and_a_float_picture_are_lifted_alike():
+    """The lift works in the file's values: an 11-bit copy of a clipped picture gets the 8-bit one's
+    offsets times 2047/255, a float copy (reflectance 0-1) the same over 255."""
+    window = _window(SAMPLE_SCENE)
+    pix = window.pixels.astype(np.float64)
+    clipped = np.clip((pix - 40.0) * 1.4, 0, 255).astype(np.uint8)
+    eight = dataclasses.replace(window, pixels=clipped)
+    eleven = dataclasses.replace(
+        window,
+        pixels=np.rint(clipped.astype(np.float64) * 2047 / 255).astype(np.uint16),
+        value_range=(0.0, 2047.0),
+    )
+    reflect = dataclasses.replace(window, pixels=clipped.astype(np.float32) / 255, value_range=(0.0, 1.0))
+    a, b, c = (band_lifts(w) for w in (eight, eleven, reflect))
+    assert a.stretched and b.stretched and c.stretched
+    np.testing.assert_allclose(np.array(b.lifts) * 255 / 2047, a.lifts, rtol=0.03)
+    np.testing.assert_allclose(np.array(c.lifts) * 255, a.lifts, rtol=0.03)
+    for w, f in ((eleven, b), (reflect, c)):
+        up = lifted(w, f)
+        assert up.pixels.dtype == w.pixels.dtype
+        assert float(up.pixels[w.valid].min()) > 0
+
+
+def test_a_count_of_a_stretched_picture_lifts_it_and_says_so(stretched, tmp_path):
+    stations = read_stations(SAMPLE_STATION)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (plain,) = count_scene(SAMPLE_SCENE, stations)
+    assert not any(isinstance(w.message, StretchedPictureWarning) for w in caught)
+    assert not any(is_stretched(c) for c in plain.cautions)
+    with pytest.warns(StretchedPictureWarning, match="clipped to black"):
+        count_scene(stretched, stations, out_dir=tmp_path)
+    record = json.loads((tmp_path / "count.json").read_text())
+    assert any(is_stretched(w) for w in record["warnings"])
+    assert "stretched" in codes(record["warnings"])
+    # Counted on the lifted picture: the detector's own reading of the window lifted gives the same cars.
+    window = _window(stretched)
+    lifted_first = detect(lifted(window, band_lifts(window)), DetectorParams())
+    as_given = detect(window, DetectorParams())
+    assert len(as_given) == len(lifted_first)
+    np.testing.assert_array_equal(as_given.center, lifted_first.center)
+    # Switched off, the picture is counted as delivered, and differently.
+    off = detect(window, DetectorParams(stretch_clip_share=None))
+    assert len(off) != len(as_given) or not np.array_equal(off.center, as_given.center)
+
+
+def test_the_command_warns_of_a_stretched_picture_on_stderr(stretched, tmp_path):
+    exe = shutil.which("railcount") or str(Path(sys.executable).with_name("railcount"))
+    done = subprocess.run(
+        [exe, "count", str(stretched), "--station", str(SAMPLE_STATION), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert any(is_stretched(line) and str(stretched.name) in line for line in done.stderr.splitlines())
+    (row,) = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert any(is_stretched(w) for w in row["warnings"])
+
+
+def test_the_caution_s_threshold_caption_and_code():
+    assert stretched_caution("Yard", STRETCH_CLIP_SHARE * 0.99) == ""
+    text = stretched_caution("Yard", 0.031)
+    assert text.startswith("Yard: 3.1 % of the picture is clipped to black") and is_stretched(text)
+    assert "count the provider's unstretched file" in text
+    assert caption([text], 0.5) == "caution: contrast-stretched picture: likely high"
+    assert codes([text]) == ("stretched",)
+
+
+def test_a_baseline_of_stretched_counts_is_a_caveat_of_high_counts_not_of_low_ones():
+    from datetime import date
+
+    from railcount.report.baseline import Observation, compare
+
+    note = stretched_caution("Yard", 0.02)
+    history = [
+        Observation(date(2023, m, 1), 40 + m, detector_version="0.6.28", gsd_m=0.5) for m in range(1, 9)
+    ]
+    history[2] = dataclasses.replace(history[2], warnings=(note,))
+    judged = Observation(date(2023, 10, 5), 44, 40, 48, gsd_m=0.5)
+    comp = compare(judged, history)
+    said = [c for c in comp.caveats if "contrast-stretched" in c]
+    assert len(said) == 1 and said[0].startswith("1 of the 8 baseline counts") and "counted high" in said[0]
+    assert not any("may be low" in c for c in comp.caveats)
