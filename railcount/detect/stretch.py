@@ -100,7 +100,7 @@ def band_lifts(
     v0 = window.value_range[0]
     seen = np.count_nonzero(valid)
     strided = window.pixels[::2, ::2]
-    clipped = tuple(float(np.count_nonzero((strided[:, :, b] <= v0) & valid)) / seen for b in range(n))
+    clipped = tuple(int(np.count_nonzero((strided[:, :, b] <= v0) & valid)) / int(seen) for b in range(n))
     if clip_share is None or max(clipped) < clip_share:
         return BandLifts(clipped, (0.0,) * n)
     # A stretch is made of every band: each whose darkest lie too far under its median is lifted.
