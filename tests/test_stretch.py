@@ -165,3 +165,18 @@ def test_a_baseline_of_stretched_counts_is_a_caveat_of_high_counts_not_of_low_on
     said = [c for c in comp.caveats if "contrast-stretched" in c]
     assert len(said) == 1 and said[0].startswith("1 of the 8 baseline counts") and "counted high" in said[0]
     assert not any("may be low" in c for c in comp.caveats)
+
+
+def test_a_reflectance_product_s_negative_pixels_are_no_stretch():
+    """A surface-reflectance product puts a few over-corrected dark pixels below zero; they read as
+    black, but they are not a stretch's clipping (which puts values exactly at the bottom)."""
+    window = _window(SAMPLE_SCENE)
+    reflect = window.pixels.astype(np.float32) / 255
+    dark = window.pixels.mean(axis=2) < np.percentile(window.pixels.mean(axis=2)[window.valid], 2)
+    reflect[dark] -= 0.2  # 2 % of the pixels below zero
+    w = dataclasses.replace(window, pixels=reflect, value_range=(0.0, 1.0))
+    found = band_lifts(w)
+    assert not found.stretched and not found.any
+    # Clipped to exactly zero instead, they are.
+    w = dataclasses.replace(window, pixels=np.where(dark[:, :, None], 0.0, reflect).astype(np.float32))
+    assert band_lifts(w).stretched

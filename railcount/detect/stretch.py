@@ -100,7 +100,9 @@ def band_lifts(
     v0 = window.value_range[0]
     seen = np.count_nonzero(valid)
     strided = window.pixels[::2, ::2]
-    clipped = tuple(int(np.count_nonzero((strided[:, :, b] <= v0) & valid)) / int(seen) for b in range(n))
+    # Exactly at the bottom: values below it (a surface-reflectance product's over-corrected dark
+    # pixels, which read as black) are no stretch's clipping.
+    clipped = tuple(int(np.count_nonzero((strided[:, :, b] == v0) & valid)) / int(seen) for b in range(n))
     if clip_share is None or max(clipped) < clip_share:
         return BandLifts(clipped, (0.0,) * n)
     # A stretch is made of every band: each whose darkest lie too far under its median is lifted.
