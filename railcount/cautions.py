@@ -25,7 +25,7 @@ the overlay's caption and read back by the report. These kinds exist:
   every count on the chart;
 * the window was counted in tiles for lack of memory (:func:`tiled_caution`);
 * the picture's darkest tones are clipped to black (:func:`stretched_caution`): a contrast stretch
-  made it for display, and such pictures are counted high.
+  (or strong sharpening) made it for display, and such pictures are counted high.
 
 All but the coarse-imagery kind are *scene cautions* (:func:`scene_cautions`), named in the
 report's caveats; its chart rings the counts that came with the first kind
@@ -289,8 +289,8 @@ was 0.16 % (a town block's black vehicles), the Tumangang-like yards' 0.03 %, th
 stretch from the 0.5th percentile left 0.2-3 % of a band there, from the 2nd 1-10 %."""
 
 STRETCH_FINDINGS = (
-    "generated yards stretched from the 0.5th and the 2nd percentile were still counted 15 % and 33 % "
-    "off (10 % and 29 % high), with more false cars on dark track edges and in look-alike blocks"
+    "generated yards stretched from the 0.5th and the 2nd percentile were still counted 12 % and 27 % "
+    "off (5 % and 21 % high), with more false cars on dark track edges"
 )
 """What ``python benchmarks/processing.py --kind stretch`` measured with the lift (detector 0.6.28,
 session 73; 26.5 % and 44.1 % off without it): the caution's figures."""
@@ -309,9 +309,10 @@ def stretched_caution(station: str, clipped: float) -> str:
     if clipped < STRETCH_CLIP_SHARE:
         return ""
     return (
-        f"{station}: {clipped * 100:.1f} % of the picture is {STRETCHED_PHRASE} in a band: it looks "
-        "contrast-stretched for display (a styled export, or a provider's dynamic-range adjustment), "
-        "which deepens every shadow; railcount lifted its darkest tones back before counting, but "
+        f"{station}: {clipped * 100:.1f} % of the picture is {STRETCHED_PHRASE} in a band: it was "
+        "processed for display (a contrast stretch, as a styled export or a provider's dynamic-range "
+        "adjustment makes, or strong sharpening), which deepens every shadow; railcount lifted its "
+        "darkest tones back before counting, but "
         f"{STRETCH_FINDINGS}: expect the count to be high, count the provider's unstretched file if "
         "there is one, and check the boxes on the overlay"
     )

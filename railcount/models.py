@@ -113,6 +113,12 @@ class SceneWindow:
     synthetic : bool
         True when the file was made by ``railcount synth`` (its
         :data:`SYNTHETIC_TAG`): generated, not an acquisition.
+    stretch_lifted : bool
+        True when the pixels are a contrast-stretched picture's lifted back
+        by :func:`railcount.detect.stretch.lifted` (their floor was put back
+        where a clear window's lies, so the detector's own colour stretch
+        starts from the bottom of ``value_range``, not from the darkest
+        pixels).
     """
 
     pixels: np.ndarray
@@ -133,6 +139,7 @@ class SceneWindow:
     bands: tuple[int, ...] = ()
     bands_guessed: bool = False
     synthetic: bool = False
+    stretch_lifted: bool = False
 
     def __post_init__(self) -> None:
         rows, cols = self.pixels.shape[:2]

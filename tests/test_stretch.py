@@ -180,3 +180,19 @@ def test_a_reflectance_product_s_negative_pixels_are_no_stretch():
     # Clipped to exactly zero instead, they are.
     w = dataclasses.replace(window, pixels=np.where(dark[:, :, None], 0.0, reflect).astype(np.float32))
     assert band_lifts(w).stretched
+
+
+def test_a_lifted_window_keeps_its_floor_in_the_detectors_colour_stretch(stretched):
+    """The detector's own colour stretch starts at the bottom of a lifted window's range: from its
+    darkest pixels, it would take off the floor the lift put back, and the log luminance's shadows would
+    stay as deep as the product's stretch made them. Linear luminance is the file's values either way."""
+    from railcount.detect.prepare import band_mean, prepare
+
+    window = _window(stretched)
+    up = lifted(window, band_lifts(window))
+    assert up.stretch_lifted and not window.stretch_lifted
+    kept = prepare(up)
+    taken = prepare(dataclasses.replace(up, stretch_lifted=False))
+    floor = [float(np.percentile(band_mean(p.rgb)[up.valid], 1)) for p in (kept, taken)]
+    assert floor[0] > 0.1 and floor[1] < 0.05, floor
+    np.testing.assert_array_equal(kept.linear_lum, taken.linear_lum)

@@ -218,8 +218,9 @@ class DetectorParams:
         From this share of a colour band's valid pixels at the bottom of
         the file's value range the window reads as contrast-stretched (a
         product's stretch clipped its darkest tones to black), and each band
-        whose 1st percentile lies under 0.30 of its median is given back the
-        offset that puts it there, white kept (:mod:`railcount.detect.stretch`;
+        whose 1st percentile lies under 0.25 of its median is given back the
+        offset that puts it there, white kept, and the detector's colour
+        stretch starts from the bottom of the range (:mod:`railcount.detect.stretch`;
         detector 0.6.28, session 73). 0.0025: above the most any generated
         window as made shows (0.16 %). None: never.
     mask_cloud : bool

@@ -147,13 +147,19 @@ def window_levels(
     haze_floor: float | None,
     haze_floor_ratio: float | None,
     level: tuple[float | None, float | None] = (None, None),
+    *,
+    from_bottom: bool = False,
 ) -> Levels:
     """The :class:`Levels` :func:`prepare` would find in the pixels ``counts`` counted (the snow share is
-    left to the parts); ``level`` the floor ratio and median bounds of :func:`_levelled`."""
+    left to the parts); ``level`` the floor ratio and median bounds of :func:`_levelled`; with
+    ``from_bottom`` (a window :func:`~railcount.detect.stretch.lifted`) the colour stretch starts at
+    the bottom of ``value_range``."""
     if counts.bands.any():
         lo, hi = (float(v) for v in _percentiles_of_counts(counts.bands, counts.values, [0.5, 99.5]))
     else:
         lo, hi = value_range
+    if from_bottom:
+        lo = value_range[0]
     haze, lift, gain = 0.0, 0.0, 1.0
     if (haze_floor is not None or level != (None, None)) and counts.bands.any() and counts.lit.any():
         floor, low, median = (
@@ -255,6 +261,10 @@ def prepare(
     With ``levels`` (a window counted in tiles: :func:`window_levels`), the stretch, the haze removed
     and the snow share are the whole window's, not this part's own, and ``haze_floor`` is not read.
 
+    A window :func:`~railcount.detect.stretch.lifted` back from a product's contrast stretch
+    (``window.stretch_lifted``) is stretched from the bottom of its value range instead of its 0.5th
+    percentile, which would take off again the floor the lift put back.
+
     ``level`` (a floor ratio and a median, or None) brings a window a product's contrast stretch
     moved out of clear scenes' range back into it (:func:`_levelled`; an experiment, off by default).
     """
@@ -271,6 +281,8 @@ def prepare(
         lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
     else:
         lo, hi = window.value_range
+    if window.stretch_lifted:
+        lo = window.value_range[0]
     rgb = _stretch(pix, lo, hi)
     linear = _linear(band_mean(pix), window.value_range)
     if (haze_floor is not None or level != (None, None)) and sample.size:
@@ -375,7 +387,9 @@ def _prepare_integer(
     total = _band_sum(pix)
     wants_lit = haze_floor is not None or level != (None, None)
     counts = _integer_counts(pix, data, valid, total, window.value_range, lit=wants_lit)
-    levels = window_levels(counts, window.value_range, haze_floor, haze_floor_ratio, level)
+    levels = window_levels(
+        counts, window.value_range, haze_floor, haze_floor_ratio, level, from_bottom=window.stretch_lifted
+    )
     return _prepare_at(window, pix, data, valid, levels, total)
 
 

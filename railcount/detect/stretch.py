@@ -19,9 +19,12 @@ code, and the Tumangang-like yards and real scenes none over 0.03 %.
 Where a band is so clipped, each band whose 1st percentile (above the
 bottom) lies under :data:`LOW_RATIO` of its median is given back an offset: the one that puts
 that percentile at :data:`LOW_RATIO` of the median, white kept where it was
-(:func:`band_lifts`, :func:`lifted`). That is the least offset a clear
-window shows; a stretch's true offset is not known, so the lift restores
-part of it. Windows with no clipped band are not touched, to the bit.
+(:func:`band_lifts`, :func:`lifted`). That is about the least offset a
+clear window shows; a stretch's true offset is not in the file, so the lift
+restores a typical one. The detector then stretches the lifted window's
+colours from the bottom of the range, not from its darkest pixels
+(``SceneWindow.stretch_lifted``), so that the floor put back is kept in the
+log luminance too. Windows with no clipped band are not touched, to the bit.
 """
 
 from __future__ import annotations
@@ -37,9 +40,16 @@ from railcount.models import SceneWindow
 CLIP_SHARE = STRETCH_CLIP_SHARE
 """(``DetectorParams.stretch_clip_share``'s default, :data:`railcount.cautions.STRETCH_CLIP_SHARE`.)"""
 
-LOW_RATIO = 0.30
-"""A clipped band's 1st percentile is lifted to this share of its median: the least a clear
-generated window's linear luminance shows (0.29-0.73 on the plain yards; ``prepare.LEVEL_LOW_RATIO``)."""
+LOW_RATIO = 0.25
+"""A clipped band's 1st percentile is lifted to this share of its median: about the least a clear
+window's linear luminance shows (Muttenz west 0.26; the generated plain yards 0.29-0.73). Chosen
+among 0.20, 0.25 and 0.30 on stretched generated yards and Muttenz west stretched and made coarser
+(``docs/accuracy.md``, *Lifted back, since detector 0.6.28*): 0.30 took Muttenz at 1.0 m from 25
+railcars as made to 9-13 stretched, 0.20 left the yards 29.5 % off at the 2nd percentile."""
+
+
+STEP = 4
+""":func:`band_lifts` reads every ``STEP`` th row and column."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,8 @@ def band_lifts(
     """The clipped share of each colour band of ``window`` and the offset that lifts it back
     (see the module's text); ``clip_share`` None reads the shares and lifts nothing.
 
-    Read on every other row and column of the valid pixels (a share and two percentiles need no more).
+    Read on every :data:`STEP` th row and column of the valid pixels (a share and two percentiles need no
+    more: about 3 ms for a 4000 x 1500 window, which every count reads three times).
 
     >>> from affine import Affine
     >>> from rasterio.crs import CRS
@@ -94,12 +105,12 @@ def band_lifts(
     (True, [0.1, 0.0, 0.0], True, (0.0, 0.0))
     """
     n = _colour_bands(window)
-    valid = window.valid[::2, ::2]
+    valid = window.valid[::STEP, ::STEP]
     if not valid.any():
         return BandLifts((0.0,) * n, (0.0,) * n)
     v0 = window.value_range[0]
     seen = np.count_nonzero(valid)
-    strided = window.pixels[::2, ::2]
+    strided = window.pixels[::STEP, ::STEP]
     # Exactly at the bottom: values below it (a surface-reflectance product's over-corrected dark
     # pixels, which read as black) are no stretch's clipping.
     clipped = tuple(int(np.count_nonzero((strided[:, :, b] == v0) & valid)) / int(seen) for b in range(n))
@@ -130,7 +141,13 @@ def _percentiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
 
 def lifted(window: SceneWindow, found: BandLifts) -> SceneWindow:
     """``window`` with each band's offset (``found.lifts``) added back and the band scaled to keep its
-    white where it was, in the file's dtype (``window`` itself when no band is lifted)."""
+    white where it was, in the file's dtype, marked ``stretch_lifted`` (``window`` itself when no band
+    is lifted).
+
+    The mark tells :func:`~railcount.detect.prepare.prepare` to stretch the colour bands from the
+    bottom of the value range: its usual stretch from the darkest valid values would take the floor
+    the lift put back off again, and the log luminance's shadows would stay as deep as the stretch
+    made them."""
     if not found.any:
         return window
     v0, top = window.value_range
@@ -147,4 +164,4 @@ def lifted(window: SceneWindow, found: BandLifts) -> SceneWindow:
         else:
             band = (window.pixels[:, :, b].astype(np.float64) - v0 + lift) * scale + v0
             pixels[:, :, b] = band.astype(pixels.dtype)
-    return dataclasses.replace(window, pixels=pixels)
+    return dataclasses.replace(window, pixels=pixels, stretch_lifted=True)

@@ -172,6 +172,7 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
         params.haze_floor,
         params.haze_floor_ratio,
         (params.level_floor_ratio, params.level_max_median),
+        from_bottom=lifts.any,
     )
     halo = math.ceil(histogram_halo(gsd) / scale)
     hist, n, grey, seen = np.zeros(N_BINS), 0, 0, 0
