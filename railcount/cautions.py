@@ -299,20 +299,27 @@ STRETCHED_PHRASE = "clipped to black"
 """Part of every stretched-picture caution's text, by which a stored one is recognised."""
 
 
-def stretched_caution(station: str, clipped: float) -> str:
+def stretched_caution(station: str, clipped: float, lifted: bool = True) -> str:
     """One line for the user when ``clipped`` (0-1, the most of any colour band's valid pixels at the
-    bottom of the file's value range) is :data:`STRETCH_CLIP_SHARE` or more (else "").
+    bottom of the file's value range) is :data:`STRETCH_CLIP_SHARE` or more (else ""); ``lifted``
+    False: it was not lifted back (no band's darkest lay low enough, or ``DetectorParams.stretch_clip_share``
+    was None).
 
     >>> stretched_caution("Yard", 0.012)[:60]
     'Yard: 1.2 % of the picture is clipped to black in a band: it'
     """
     if clipped < STRETCH_CLIP_SHARE:
         return ""
+    done = (
+        "railcount lifted its darkest tones back before counting, but"
+        if lifted
+        else "it was counted as it is (no band needed lifting, or the lift was switched off: "
+        "stretch_clip_share), and even lifted back"
+    )
     return (
         f"{station}: {clipped * 100:.1f} % of the picture is {STRETCHED_PHRASE} in a band: it was "
         "processed for display (a contrast stretch, as a styled export or a provider's dynamic-range "
-        "adjustment makes, or strong sharpening), which deepens every shadow; railcount lifted its "
-        "darkest tones back before counting, but "
+        f"adjustment makes, or strong sharpening), which deepens every shadow; {done} "
         f"{STRETCH_FINDINGS}: expect the count to be high, count the provider's unstretched file if "
         "there is one, and check the boxes on the overlay"
     )

@@ -332,7 +332,8 @@ def count_scene(
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
         shaded = cloud_shadow_caution(window.station.name, shade_share(window, shade))
-        stretched = stretched_caution(window.station.name, max(band_lifts(window, None).clipped, default=0.0))
+        found = band_lifts(window, params.stretch_clip_share)
+        stretched = stretched_caution(window.station.name, max(found.clipped, default=0.0), lifted=found.any)
         cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),

@@ -196,3 +196,12 @@ def test_a_lifted_window_keeps_its_floor_in_the_detectors_colour_stretch(stretch
     floor = [float(np.percentile(band_mean(p.rgb)[up.valid], 1)) for p in (kept, taken)]
     assert floor[0] > 0.1 and floor[1] < 0.05, floor
     np.testing.assert_array_equal(kept.linear_lum, taken.linear_lum)
+
+
+def test_with_the_lift_switched_off_the_caution_says_the_picture_was_counted_as_it_is(stretched):
+    with pytest.warns(StretchedPictureWarning, match="counted as it is"):
+        (sc,) = count_scene(
+            stretched, read_stations(SAMPLE_STATION), params=DetectorParams(stretch_clip_share=None)
+        )
+    (note,) = [c for c in sc.cautions if is_stretched(c)]
+    assert "railcount lifted" not in note and "switched off" in note
