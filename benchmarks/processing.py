@@ -151,11 +151,26 @@ def sharpened(src: Path, amount: float, dst: Path) -> Path:
     return processed(src, "sharpen", amount, dst)
 
 
+EIGHT_BIT_RGB = ("clahe", "jpeg")
+"""The kinds that process 8-bit RGB only: scenes of other products are left out of every level."""
+
+
+def applies(kind: str, tif: Path) -> bool:
+    """Whether ``kind`` can process ``tif`` (:data:`EIGHT_BIT_RGB`)."""
+    if kind not in EIGHT_BIT_RGB:
+        return True
+    with rasterio.open(tif) as ds:
+        return ds.count >= 3 and ds.dtypes[0] == "uint8"
+
+
 def run_generated(
     job: tuple[str, int, str, float, str, str, dict[str, object]],
-) -> tuple[str, float, Outcome]:
+) -> tuple[str, float, Outcome | None]:
+    """One scene processed and counted (None: ``processing`` does not apply to its product)."""
     kind, i, processing, amount, cache, tmp, overrides = job
     tif, station = ensure_scene("tuned", i, cache, "v1" if kind == "yard" else "town")
+    if not applies(processing, tif):
+        return kind, amount, None
     copy = processed(tif, processing, amount, Path(tmp) / f"{kind}_{i}_{amount:g}.tif", seed=i)
     t0 = time.perf_counter()
     truth = tif.with_suffix(".truth.geojson")
@@ -226,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         blocks = range(args.first, args.first + args.blocks)
         jobs += [("town", i, args.kind, v, args.cache, tmp, overrides) for v in levels for i in blocks]
         with ProcessPoolExecutor(args.workers) as pool:
-            done = list(pool.map(run_generated, jobs, chunksize=2))
+            counted = list(pool.map(run_generated, jobs, chunksize=2))
+    done = [(kind, level, o) for kind, level, o in counted if o is not None]
+    left = [(kind, level) for kind, level, o in counted if o is None and level == levels[0]]
 
     span = f"{args.first}-{args.first + args.blocks - 1}"
     print_levels(
@@ -238,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         f"({IDENTITY[args.kind]:g}: as generated)",
         blocks=f"look-alike blocks (tuned town {span}, truth 0): false railcars" if args.blocks else None,
     )
+    if left:
+        yards = sum(kind == "yard" for kind, _ in left)
+        print(
+            f"({args.kind} processes 8-bit RGB only: {yards} yards and {len(left) - yards} blocks of other "
+            "products are left out of every level)"
+        )
     if not args.no_real:
         print(
             f"real scenes, {args.kind} (Muttenz west: railcars (wagons found) of 43; Joplin: railcars with "

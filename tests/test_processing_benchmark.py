@@ -9,9 +9,9 @@ import pytest
 import rasterio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from processing import SIGMA_PX, main, processed_bands, sharpened
+from processing import SIGMA_PX, applies, main, processed_bands, sharpened
 
-from .geofixtures import SAMPLE_SCENE
+from .geofixtures import SAMPLE_SCENE, write_tif
 
 
 def test_sharpened_is_the_unsharp_mask_of_every_band_and_keeps_the_file_s_tags(tmp_path):
@@ -63,3 +63,15 @@ def test_each_processing_at_its_identity_leaves_the_pixels_and_otherwise_does_wh
         moved = np.abs(processed_bands(bands, kind, level).astype(int) - bands)
         assert 0 < moved.mean() < 8
     assert processed_bands(bands, "clahe", 2.0).std() > bands.std()
+
+
+def test_clahe_and_jpeg_leave_out_scenes_that_are_not_8_bit_rgb(tmp_path):
+    """They process 8-bit RGB only: an 11-bit or a single-band scene is left out of every level (it
+    raised in a worker and lost the whole run), and the other kinds take every product."""
+    eleven = write_tif(tmp_path / "eleven.tif", np.full((32, 32, 4), 900, np.uint16))
+    pan = write_tif(tmp_path / "pan.tif", np.full((32, 32, 1), 90, np.uint8))
+    for kind in ("clahe", "jpeg"):
+        assert applies(kind, SAMPLE_SCENE) and not applies(kind, eleven) and not applies(kind, pan)
+        with pytest.raises(ValueError, match="needs 8-bit RGB"):
+            processed_bands(np.full((4, 8, 8), 900, np.uint16), kind, 1.0)
+    assert all(applies(kind, f) for kind in ("sharpen", "stretch", "gamma", "noise") for f in (eleven, pan))
