@@ -352,7 +352,14 @@ def count_scene(
             # What opaque cloud hides is not counted, and observed_fraction says so; it leaves out a
             # cloud's shadow too, where most cars are missed (those found there are counted).
             seen, dets, cloud = hide_cloud(window, dets, cloud_mask, shade)
-        result = summarise(seen, dets, shadows_along=bool(along), short_shadows=bool(short), sun=sun)
+        result = summarise(
+            seen,
+            dets,
+            shadows_along=bool(along),
+            short_shadows=bool(short),
+            stretched=bool(stretched),
+            sun=sun,
+        )
         partial = partial_view_caution(window.station.name, result.observed_fraction)
         if partial:  # (the seen share is known once cloud and shade are taken out)
             warnings.warn(PartialViewWarning(f"{window.scene_id}: {partial}"), stacklevel=2)

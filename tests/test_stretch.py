@@ -21,6 +21,7 @@ from railcount.cautions import (
     is_stretched,
     stretched_caution,
 )
+from railcount.counting import STRETCHED_INTERVAL_RATIOS, interval
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
 from railcount.detect.stretch import LOW_RATIO, band_lifts, lifted
@@ -111,9 +112,15 @@ def test_a_count_of_a_stretched_picture_lifts_it_and_says_so(stretched, tmp_path
     assert not any(isinstance(w.message, StretchedPictureWarning) for w in caught)
     assert not any(is_stretched(c) for c in plain.cautions)
     with pytest.warns(StretchedPictureWarning, match="clipped to black"):
-        count_scene(stretched, stations, out_dir=tmp_path)
+        (sc,) = count_scene(stretched, stations, out_dir=tmp_path)
     record = json.loads((tmp_path / "count.json").read_text())
     assert any(is_stretched(w) for w in record["warnings"])
+    # Its interval reaches down as far as such pictures were found counted high.
+    r = sc.result
+    want = interval(r.railcars, r.unsure_share, r.observed_fraction, stretched=True)
+    assert (r.railcars_low, r.railcars_high) == want
+    assert r.railcars_low < interval(r.railcars, r.unsure_share, r.observed_fraction)[0]
+    assert r.railcars_low <= STRETCHED_INTERVAL_RATIOS[0] * r.railcars
     assert "stretched" in codes(record["warnings"])
     # Counted on the lifted picture: the detector's own reading of the window lifted gives the same cars.
     window = _window(stretched)
@@ -205,3 +212,26 @@ def test_with_the_lift_switched_off_the_caution_says_the_picture_was_counted_as_
         )
     (note,) = [c for c in sc.cautions if is_stretched(c)]
     assert "railcount lifted" not in note and "switched off" in note
+
+
+def test_a_stretched_count_s_widened_interval_is_dotted_on_the_chart():
+    from datetime import date
+
+    from railcount.report.baseline import Observation, compare
+    from railcount.report.chart import baseline_chart
+
+    from .test_short_shadows import _dotted_bars
+
+    note = stretched_caution("Yard", 0.02)
+    history = [Observation(date(2023, m, 1), 40 + m, 36 + m, 46 + m, gsd_m=0.5) for m in range(1, 9)]
+    history[2] = dataclasses.replace(history[2], railcars_low=13, detector_version="0.6.28", warnings=(note,))
+    judged = Observation(date(2023, 10, 5), 44, 40, 48, gsd_m=0.5)
+    c = compare(judged, history)
+    fig = baseline_chart(c, [*c.baseline_obs, c.judged])
+    assert _dotted_bars(fig) == 1
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "interval widened: stretched picture" in labels
+    # Stored by a detector before the widening, the same count keeps a solid line.
+    history[2] = dataclasses.replace(history[2], detector_version="0.6.27")
+    c = compare(judged, history)
+    assert _dotted_bars(baseline_chart(c, [*c.baseline_obs, c.judged])) == 0

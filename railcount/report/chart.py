@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from railcount.cautions import is_along, is_short_shadow
-from railcount.counting import SHORT_INTERVAL_SINCE
+from railcount.cautions import is_along, is_short_shadow, is_stretched
+from railcount.counting import SHORT_INTERVAL_SINCE, STRETCHED_INTERVAL_SINCE
 from railcount.report.baseline import Comparison, Observation, synthetic_note
 
 if TYPE_CHECKING:
@@ -70,16 +70,41 @@ def title_of(c: Comparison) -> str:
     return f"{made}{c.station}: {word}\n{j.railcars:g} railcars on {j.date.isoformat()}, {tail}"
 
 
+def _version(o: Observation) -> tuple[int, ...] | None:
+    """The count's detector version as numbers (None: unknown or not a release's)."""
+    if not o.detector_version:
+        return None
+    try:
+        return tuple(int(part) for part in o.detector_version.split(".")[:3])
+    except ValueError:
+        return None
+
+
 def widened_for_short_shadows(o: Observation) -> bool:
     """Whether a count's interval was widened for a high sun's short shadows: it came with the
     short-shadow caution from detector 0.6.18 or later (an earlier or unknown version's was not)."""
-    if not any(is_short_shadow(n) for n in o.warnings) or not o.detector_version:
-        return False
-    try:
-        version = tuple(int(part) for part in o.detector_version.split(".")[:3])
-    except ValueError:
-        return False
-    return version >= SHORT_INTERVAL_SINCE
+    version = _version(o)
+    return (
+        any(is_short_shadow(n) for n in o.warnings)
+        and version is not None
+        and version >= SHORT_INTERVAL_SINCE
+    )
+
+
+def widened_for_stretch(o: Observation) -> bool:
+    """Whether a count's interval was widened (downwards) for a contrast-stretched picture: it came
+    with the stretched caution from detector 0.6.28 or later."""
+    version = _version(o)
+    return (
+        any(is_stretched(n) for n in o.warnings)
+        and version is not None
+        and version >= STRETCHED_INTERVAL_SINCE
+    )
+
+
+def widened(o: Observation) -> bool:
+    """Whether a count's interval was widened for a doubt its caution names (its line is dotted)."""
+    return widened_for_short_shadows(o) or widened_for_stretch(o)
 
 
 def _dot_interval(bars: Any) -> None:
@@ -167,7 +192,7 @@ def baseline_chart(
     ]
     # A count under a high sun's short shadows has an interval widened for them (detector 0.6.18):
     # its line is dotted, so that a tall summer line reads as doubt, not as a busy day.
-    short = {id(o) for o in shown if widened_for_short_shadows(o)}
+    short = {id(o) for o in shown if widened(o)}
     for (group, style), dotted in itertools.product(groups, (False, True)):
         part = [o for o in group if (id(o) in short) == dotted]
         if not part:
@@ -179,8 +204,16 @@ def baseline_chart(
         if dotted:
             _dot_interval(bars)
     legend.append(Line2D([], [], color=BLACK, marker="o", ms=4, lw=0.9, label="count (line: its interval)"))
-    if short or widened_for_short_shadows(j):
-        label = "interval widened: high sun, short shadows"
+    why = [
+        reason
+        for reason, test in (
+            ("high sun, short shadows", widened_for_short_shadows),
+            ("stretched picture", widened_for_stretch),
+        )
+        if any(test(o) for o in [*shown, j])
+    ]
+    if why:
+        label = f"interval widened: {'; '.join(why)}"
         legend.append(Line2D([], [], color=BLACK, lw=0.9, ls=SHORT_SHADOW_DASH, label=label))
     if any(id(o) not in base_ids and id(o) not in excl_ids for o in shown):
         legend.append(Line2D([], [], color=GREY, marker="o", ms=4, ls="", label="count outside the baseline"))
@@ -253,7 +286,7 @@ def baseline_chart(
         capsize=5,
         zorder=7,
     )
-    if widened_for_short_shadows(j):
+    if widened(j):
         _dot_interval(judged_bars)
     interval = f" ({j.low:g}-{j.high:g})" if j.low != j.high else ""
     ax.annotate(
