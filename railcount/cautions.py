@@ -35,7 +35,8 @@ report's caveats; its chart rings the counts that came with the first kind
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 PROVIDER_CLOUD_PCT = 10.0
 """From this much cloud over a scene (percent, as its provider reported it: GDAL's ``IMAGERY``
@@ -335,6 +336,71 @@ def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in cautions if not is_coarse(c))
 
 
+@dataclass(frozen=True)
+class Kind:
+    """One kind of caution, as every reader of stored cautions names it."""
+
+    code: str
+    """Its short name (the export's ``cautions`` column: :func:`codes`)."""
+    test: Callable[[str], bool]
+    """Whether a stored caution is of this kind."""
+    caption: str
+    """The overlay's few words for it (:func:`caption`; ``{gsd}``: the count's GSD)."""
+    missed: str | None
+    """How a report names it among the baseline's cautions where cars are missed (None: a report
+    says it apart: the coarse imagery once for the whole history, a stretched picture as high)."""
+
+
+KINDS = (
+    Kind(
+        "along_tracks",
+        is_along,
+        "shadows fall along the tracks; cars there are often missed",
+        "the sun along the tracks",
+    ),
+    Kind(
+        "short_shadows",
+        is_short_shadow,
+        "high sun, shadows under 3 px: likely low",
+        "a high sun's short shadows",
+    ),
+    Kind(
+        "provider_cloud",
+        is_provider_cloud,
+        "provider reports cloud: look for haze over the tracks",
+        "cloud its provider reported",
+    ),
+    Kind(
+        "wide_shadow",
+        is_cloud_shadow,
+        "wide shadow (hatched): most cars there missed",
+        "a cloud's or building's wide shadow",
+    ),
+    Kind(
+        "partial_view",
+        is_partial_view,
+        "part of the station not seen: the count is of the seen part",
+        "part of the station not seen",
+    ),
+    Kind("coarse", is_coarse, "{gsd} m imagery: count runs by length; likely low, check every box", None),
+    Kind(
+        "tiled",
+        is_tiled,
+        "counted in tiles for lack of memory: check along the seams",
+        "a window counted in tiles",
+    ),
+    Kind("stretched", is_stretched, "contrast-stretched picture: likely high", None),
+)
+"""Every kind of caution, in this module's order: the one list :func:`codes`, :func:`caption` and a
+report's caveats (:func:`missed_kinds`) read."""
+
+
+def kinds_of(cautions: Iterable[str]) -> tuple[Kind, ...]:
+    """The kinds of ``cautions`` (as stored), in :data:`KINDS`' order, each once."""
+    notes = list(cautions)
+    return tuple(k for k in KINDS if any(k.test(n) for n in notes))
+
+
 def codes(cautions: Iterable[str]) -> tuple[str, ...]:
     """Short names of the kinds of ``cautions`` (as stored), in this module's order, each once: a column
     a spreadsheet can filter on where the cautions' own text runs to hundreds of characters.
@@ -342,37 +408,15 @@ def codes(cautions: Iterable[str]) -> tuple[str, ...]:
     >>> codes([coarse_imagery_caution("Y", 1.0, 0.65), partial_view_caution("Y", 0.5)])
     ('partial_view', 'coarse')
     """
-    notes = list(cautions)
-    kinds = (
-        ("along_tracks", is_along),
-        ("short_shadows", is_short_shadow),
-        ("provider_cloud", is_provider_cloud),
-        ("wide_shadow", is_cloud_shadow),
-        ("partial_view", is_partial_view),
-        ("coarse", is_coarse),
-        ("tiled", is_tiled),
-        ("stretched", is_stretched),
-    )
-    return tuple(name for name, test in kinds if any(test(n) for n in notes))
+    return tuple(k.code for k in kinds_of(cautions))
+
+
+def missed_kinds(cautions: Iterable[str]) -> tuple[str, ...]:
+    """How a report names the kinds of ``cautions`` where cars are missed (:attr:`Kind.missed`)."""
+    return tuple(k.missed for k in kinds_of(cautions) if k.missed is not None)
 
 
 def caption(cautions: Iterable[str], gsd_m: float) -> str:
     """The overlay's short caution line for ``cautions`` ("" when there are none)."""
-    parts = []
-    if any(is_along(c) for c in cautions):
-        parts.append("shadows fall along the tracks; cars there are often missed")
-    if any(is_short_shadow(c) for c in cautions):
-        parts.append("high sun, shadows under 3 px: likely low")
-    if any(is_provider_cloud(c) for c in cautions):
-        parts.append("provider reports cloud: look for haze over the tracks")
-    if any(is_cloud_shadow(c) for c in cautions):
-        parts.append("wide shadow (hatched): most cars there missed")
-    if any(is_partial_view(c) for c in cautions):
-        parts.append("part of the station not seen: the count is of the seen part")
-    if any(is_coarse(c) for c in cautions):
-        parts.append(f"{gsd_m:.2f} m imagery: count runs by length; likely low, check every box")
-    if any(is_tiled(c) for c in cautions):
-        parts.append("counted in tiles for lack of memory: check along the seams")
-    if any(is_stretched(c) for c in cautions):
-        parts.append("contrast-stretched picture: likely high")
+    parts = [k.caption.format(gsd=f"{gsd_m:.2f}") for k in kinds_of(cautions)]
     return "caution: " + "; ".join(parts) if parts else ""

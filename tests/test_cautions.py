@@ -101,3 +101,27 @@ def test_a_report_says_coarse_imagery_once_and_rings_no_count():
     mixed = compare(Observation(date(2023, 10, 5), 60, gsd_m=0.5), _history([0.5] * 5 + [0.75]))
     (named,) = [k for k in mixed.caveats if "coarser than" in k]
     assert named.startswith("1 of the 6 baseline counts was made")
+
+
+def test_every_kind_of_caution_is_read_back_as_itself_alone():
+    """One table (:data:`railcount.cautions.KINDS`) names each kind for the export's codes, the overlay's
+    caption and a report's caveats: each caution the count can give is read back as its own kind only."""
+    from railcount import cautions as k
+
+    made = {
+        "along_tracks": f"Yard: the sun {k.ALONG_PHRASE} (azimuth 120)",
+        "short_shadows": k.short_shadow_caution("Yard", 1.0, 70.0),
+        "provider_cloud": k.provider_cloud_caution("Yard", 23.0),
+        "wide_shadow": k.cloud_shadow_caution("Yard", 0.2),
+        "partial_view": k.partial_view_caution("Yard", 0.5),
+        "coarse": k.coarse_imagery_caution("Yard", 1.0, 0.65),
+        "tiled": k.tiled_caution("Yard", (2, 2), 3_000_000_000, 1_000_000_000),
+        "stretched": k.stretched_caution("Yard", 0.02),
+    }
+    assert [kind.code for kind in k.KINDS] == list(made)
+    for code, text in made.items():
+        assert text and k.codes([text]) == (code,), code
+        (kind,) = k.kinds_of([text])
+        assert k.caption([text], 0.75) == "caution: " + kind.caption.format(gsd="0.75")
+        assert k.missed_kinds([text]) == (() if kind.missed is None else (kind.missed,))
+    assert k.codes(made.values()) == tuple(made)

@@ -47,13 +47,8 @@ from railcount.cautions import (
     COARSE_GSD_M,
     COARSE_REAL_FINDINGS,
     coarse_gsd,
-    is_along,
-    is_cloud_shadow,
-    is_partial_view,
-    is_provider_cloud,
-    is_short_shadow,
     is_stretched,
-    is_tiled,
+    missed_kinds,
     scene_cautions,
 )
 
@@ -392,19 +387,7 @@ def caveats(c: Comparison) -> tuple[str, ...]:
     # Every scene caution but the stretched picture's says cars are missed; that one says the count is high.
     warned = [o for o in c.baseline_obs if any(not is_stretched(n) for n in scene_cautions(o.warnings))]
     if warned:
-        notes = [n for o in warned for n in scene_cautions(o.warnings)]
-        kinds = [
-            kind
-            for kind, said in (
-                ("the sun along the tracks", any(is_along(n) for n in notes)),
-                ("a high sun's short shadows", any(is_short_shadow(n) for n in notes)),
-                ("cloud its provider reported", any(is_provider_cloud(n) for n in notes)),
-                ("a cloud's or building's wide shadow", any(is_cloud_shadow(n) for n in notes)),
-                ("part of the station not seen", any(is_partial_view(n) for n in notes)),
-                ("a window counted in tiles", any(is_tiled(n) for n in notes)),
-            )
-            if said
-        ]
+        kinds = missed_kinds(n for o in warned for n in scene_cautions(o.warnings))
         out.append(
             f"{len(warned)} of the {len(c.baseline_obs)} baseline counts came with a warning "
             f"({' or '.join(kinds) or 'see each'}, where cars are missed), the first on "
