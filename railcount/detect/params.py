@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from railcount.cautions import STRETCH_CLIP_SHARE
+
 DETECTOR_VERSION = "0.6.28"
 
 
@@ -221,8 +223,8 @@ class DetectorParams:
         whose 1st percentile lies under 0.25 of its median is given back the
         offset that puts it there, white kept, and the detector's colour
         stretch starts from the bottom of the range (:mod:`railcount.detect.stretch`;
-        detector 0.6.28, session 73). 0.0025: above the most any generated
-        window as made shows (0.16 %). None: never.
+        detector 0.6.28, session 73). ``cautions.STRETCH_CLIP_SHARE`` (0.25 %):
+        above the most any generated window as made shows (0.16 %). None: never.
     mask_cloud : bool
         Take opaque cloud out of the counted window
         (:mod:`railcount.detect.cloud`, applied by the pipeline after
@@ -491,7 +493,7 @@ class DetectorParams:
     haze_floor_ratio: float | None = 0.235
     level_floor_ratio: float | None = None
     level_max_median: float | None = None
-    stretch_clip_share: float | None = 0.0025
+    stretch_clip_share: float | None = STRETCH_CLIP_SHARE
     mask_cloud: bool = True
     mask_cloud_shadow: bool = True
     max_roof_texture: float = 1.25

@@ -39,9 +39,6 @@ import numpy as np
 from railcount.cautions import STRETCH_CLIP_SHARE
 from railcount.models import SceneWindow
 
-CLIP_SHARE = STRETCH_CLIP_SHARE
-"""(``DetectorParams.stretch_clip_share``'s default, :data:`railcount.cautions.STRETCH_CLIP_SHARE`.)"""
-
 LOW_RATIO = 0.25
 """A clipped band's 1st percentile is lifted to this share of its median: about the least a clear
 window's linear luminance shows (Muttenz west 0.26; the generated plain yards 0.29-0.73). Chosen
@@ -66,7 +63,7 @@ class BandLifts:
     @property
     def stretched(self) -> bool:
         """Whether some band reads as clipped by a contrast stretch."""
-        return any(c >= CLIP_SHARE for c in self.clipped)
+        return any(c >= STRETCH_CLIP_SHARE for c in self.clipped)
 
     @property
     def any(self) -> bool:
@@ -83,7 +80,7 @@ def _colour_bands(window: SceneWindow) -> int:
 
 
 def band_lifts(
-    window: SceneWindow, clip_share: float | None = CLIP_SHARE, low_ratio: float = LOW_RATIO
+    window: SceneWindow, clip_share: float | None = STRETCH_CLIP_SHARE, low_ratio: float = LOW_RATIO
 ) -> BandLifts:
     """The clipped share of each colour band of ``window`` and the offset that lifts it back
     (see the module's text); ``clip_share`` None reads the shares and lifts nothing.

@@ -10,7 +10,7 @@ Colours are from the Okabe-Ito colour-blind-safe set (as in the overlay).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -70,36 +70,28 @@ def title_of(c: Comparison) -> str:
     return f"{made}{c.station}: {word}\n{j.railcars:g} railcars on {j.date.isoformat()}, {tail}"
 
 
-def _version(o: Observation) -> tuple[int, ...] | None:
-    """The count's detector version as numbers (None: unknown or not a release's)."""
-    if not o.detector_version:
-        return None
+def _widened_for(o: Observation, caution: Callable[[str], bool], since: tuple[int, ...]) -> bool:
+    """Whether ``o`` came with a caution ``caution`` recognises from the detector version ``since`` on,
+    which widened its interval (an earlier, unknown or unreleased version's was not)."""
+    if not any(caution(n) for n in o.warnings) or not o.detector_version:
+        return False
     try:
-        return tuple(int(part) for part in o.detector_version.split(".")[:3])
+        version = tuple(int(part) for part in o.detector_version.split(".")[:3])
     except ValueError:
-        return None
+        return False
+    return version >= since
 
 
 def widened_for_short_shadows(o: Observation) -> bool:
     """Whether a count's interval was widened for a high sun's short shadows: it came with the
     short-shadow caution from detector 0.6.18 or later (an earlier or unknown version's was not)."""
-    version = _version(o)
-    return (
-        any(is_short_shadow(n) for n in o.warnings)
-        and version is not None
-        and version >= SHORT_INTERVAL_SINCE
-    )
+    return _widened_for(o, is_short_shadow, SHORT_INTERVAL_SINCE)
 
 
 def widened_for_stretch(o: Observation) -> bool:
     """Whether a count's interval was widened (downwards) for a contrast-stretched picture: it came
     with the stretched caution from detector 0.6.28 or later."""
-    version = _version(o)
-    return (
-        any(is_stretched(n) for n in o.warnings)
-        and version is not None
-        and version >= STRETCHED_INTERVAL_SINCE
-    )
+    return _widened_for(o, is_stretched, STRETCHED_INTERVAL_SINCE)
 
 
 def widened(o: Observation) -> bool:
