@@ -18,7 +18,7 @@ from railcount.counting import unsure_railcars
 from railcount.errors import UsageError
 from railcount.io.fonts import title_face
 from railcount.io.pixelspace import is_pixel_space
-from railcount.io.scenes import WGS84, station_in_crs
+from railcount.io.scenes import WGS84, ground_pixel_size, station_in_crs
 from railcount.models import CountResult, Detections, SceneWindow, apply_affine
 
 # Colour-blind-safe palette (Okabe-Ito), as BGR for OpenCV.
@@ -42,6 +42,8 @@ stretched to close evenly around the box)."""
 _FALSE = (0, 94, 213)  # vermillion: a detection no true car matched (evaluation)
 _MISSED = (255, 255, 255)  # white: a true car no detection matched (evaluation)
 _SHADOW_SWATCH = (-3, -3, -3)  # the legend's key for the shadows' direction: drawn as an arrow
+_SCALE_SWATCH = (-5, -5, -5)  # the legend's key for the scale: drawn as the bar itself, to the picture's scale
+_NORTH_SWATCH = (-6, -6, -6)  # the legend's key for true north: drawn as an arrow
 _SHADOW_LABELS = {
     "given": "shadows (from the time)",
     "assumed": "shadows if 10:30 (no time): compare",
@@ -117,13 +119,90 @@ _DIM = (np.arange(256) * 0.45).astype(np.uint8)
 """Pixels outside the station, dimmed (a lookup table: each value times 0.45, truncated)."""
 
 
+_EARTH_RADIUS_M = 6_371_008.8
+"""The mean Earth radius: a metre's step east or north at the window's centre, in degrees (the
+ellipsoid would turn a direction by under 0.2 degrees)."""
+
+
+def ground_axes(window: SceneWindow) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pixel steps (column, row) of one metre due east and one metre due north on the ground at
+    the window's centre, or None where the window has no real place on Earth (no CRS, or an image
+    read in pixel space).
+
+    True north, not the grid's: a projected grid's north (UTM's, say) differs from it by the
+    convergence of the meridians, about a degree at Tumangang and up to three at a zone's edge.
+
+    >>> from affine import Affine
+    >>> from railcount.models import SceneWindow, Station
+    >>> from railcount.io.scenes import WGS84
+    >>> from shapely.geometry import box
+    >>> w = SceneWindow(np.zeros((4, 4, 3)), np.ones((4, 4), bool), np.ones((4, 4), bool),
+    ...                 Affine(1e-5, 0, 130.0, 0, -1e-5, 42.0), WGS84, 0.9, "s", Station("s", box(0, 0, 1, 1)))
+    >>> east, north = ground_axes(w)  # a degree of longitude is shorter than one of latitude at 42 N
+    >>> [round(float(v), 2) + 0.0 for v in (*east, *north)]
+    [1.21, 0.0, 0.0, -0.9]
+    """
+    if window.crs is None or is_pixel_space(window):
+        return None
+    rows, cols = window.shape
+    cx, cy = apply_affine(window.transform, [cols / 2.0], [rows / 2.0])
+    lon, lat = (v[0] for v in warp_points(window.crs, WGS84, list(cx), list(cy)))
+    step = np.degrees(1.0 / _EARTH_RADIUS_M)
+    lons = [lon, lon + step / np.cos(np.radians(lat)), lon]
+    lats = [lat, lat, lat + step]
+    mx, my = warp_points(WGS84, window.crs, lons, lats)
+    col, row = apply_affine(~window.transform, mx, my)
+    east = np.array([col[1] - col[0], row[1] - row[0]])
+    north = np.array([col[2] - col[0], row[2] - row[0]])
+    if not (np.isfinite(east).all() and np.isfinite(north).all()):
+        return None
+    return east, north
+
+
+def scale_bar(metres_per_px: float, longest_px: float) -> tuple[float, int] | None:
+    """The longest round length of ground (1, 2 or 5 times a power of ten metres) whose bar on the
+    picture is at most ``longest_px`` long, with that bar's length in pixels; None when no such bar
+    is at least 20 px long or the scale is unknown.
+
+    >>> scale_bar(0.5, 240)  # a 0.5 m window drawn at its own size
+    (100.0, 200)
+    >>> scale_bar(0.3 / 4, 240)  # a 0.3 m window enlarged four times
+    (10.0, 133)
+    >>> scale_bar(2.0, 900)
+    (1000.0, 500)
+    """
+    if not (np.isfinite(metres_per_px) and metres_per_px > 0 and longest_px >= 20):
+        return None
+    most = longest_px * metres_per_px
+    power = 10.0 ** np.floor(np.log10(most))
+    length = max(k * power for k in (1, 2, 5) if k * power <= most * (1 + 1e-9))
+    px = round(length / metres_per_px)
+    return (float(length), int(px)) if px >= 20 else None
+
+
+def picture_scale_bar(window: SceneWindow, scale: int, width: int) -> tuple[float, int] | None:
+    """The overlay's scale bar (metres, pixels; :func:`scale_bar`) for ``window`` drawn ``scale``
+    times its size on a picture ``width`` pixels wide: to the picture's own scale along its rows
+    (ground metres per column at the window's centre), at most 240 px long (more on pictures over
+    2500 px wide, as the banner's text grows) and never over 0.4 of the banner's width."""
+    across_m = window.gsd_m
+    if window.crs is not None and not is_pixel_space(window):
+        across_m = ground_pixel_size(window.transform, window.crs, window.shape)[0]
+    return scale_bar(across_m / scale, min(240.0 * max(1.0, width / 2500), 0.4 * (width - 16)))
+
+
+def scale_label(metres: float) -> str:
+    """``"100 m"``, ``"2 km"``, ``"0.5 m"``: a scale bar's length as its label gives it."""
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
 def shadow_arrow(window: SceneWindow, sun: dict[str, Any] | None) -> tuple[float, float] | None:
     """The unit direction (x = column, y = row) in which the count took the shadows to point on the
     window's picture, from the sun it placed (``CountResult.sun``); None without one.
 
-    The bearing (the sun's azimuth turned round) is a direction on the ground, east and north; the
-    window's transform carries it into pixels, so a rotated grid turns it too. (A projected grid's
-    north differs from true north by its convergence, a degree or two: not drawn.)
+    The bearing (the sun's azimuth turned round) is a direction on the ground, east and north, from
+    true north (:func:`ground_axes`), so a rotated grid or a projected grid's convergence turns the
+    arrow too. A window with no place on Earth takes its grid's axes for east and north.
 
     >>> from affine import Affine
     >>> from railcount.models import SceneWindow, Station
@@ -139,6 +218,11 @@ def shadow_arrow(window: SceneWindow, sun: dict[str, Any] | None) -> tuple[float
         return None
     toward = np.radians(float(sun["azimuth_deg"]) + 180.0)
     east, north = np.sin(toward), np.cos(toward)
+    axes = ground_axes(window)
+    if axes is not None:
+        step = east * axes[0] + north * axes[1]
+        norm = float(np.hypot(*step))
+        return (float(step[0] / norm), float(step[1] / norm)) if norm > 0 else None
     t = window.transform
     # The pixel step (col, row) that moves (east, north) on the map: the inverse of the linear part.
     det = t.a * t.e - t.b * t.d
@@ -235,9 +319,11 @@ def overlay_image(
     when = result.acquired.strftime("%Y-%m-%d %H:%M UTC") if result.acquired else "date unknown"
     if result.acquired and result.acquired.strftime("%H:%M:%S") == "00:00:00":
         when = result.acquired.strftime("%Y-%m-%d")
+    # The picture travels without the README: the interval says what it is (calibrated to hold the
+    # truth nine times in ten).
     caption = (
         f"{result.station} | {when} | {result.railcars} railcars "
-        f"({result.railcars_low}-{result.railcars_high})"
+        f"(likely {result.railcars_low}-{result.railcars_high})"
     )
     if result.synthetic:
         # A picture travels without its count.json: say on it that the scene was generated.
@@ -275,7 +361,18 @@ def overlay_image(
     if arrow is not None and result.sun is not None:
         # Which way the count took the shadows to fall: set it against the shadows in the picture.
         legend.append((_SHADOW_SWATCH, _SHADOW_LABELS.get(str(result.sun.get("time_of_day")), "shadows")))
-    return _caption(img, caption, legend, note, caution, arrow=arrow)
+    axes = ground_axes(window)
+    north = None
+    if axes is not None and (length := float(np.hypot(*axes[1]))) > 0:
+        north = (float(axes[1][0]) / length, float(axes[1][1]) / length)
+        legend.append((_NORTH_SWATCH, "north"))
+    # A picture published without its count.json still says how big a car is.
+    bar = picture_scale_bar(window, scale, img.shape[1])
+    if bar is not None:
+        legend.append((_SCALE_SWATCH, scale_label(bar[0])))
+    return _caption(
+        img, caption, legend, note, caution, arrow=arrow, north=north, bar_px=0 if bar is None else bar[1]
+    )
 
 
 def observed_note(observed_fraction: float | None) -> str:
@@ -620,9 +717,12 @@ def _caption(
     caution: str = "",
     *,
     arrow: tuple[float, float] | None = None,
+    north: tuple[float, float] | None = None,
+    bar_px: int = 0,
 ) -> np.ndarray:
     """``img`` under a black banner: the count, a colour legend, then an optional note line and an
-    optional caution line (amber). The legend's shadow key is ``arrow`` (x, y), drawn as an arrow.
+    optional caution line (amber). The legend's shadow key is ``arrow`` (x, y), drawn as an arrow,
+    its north key ``north`` likewise, and its scale key a bar ``bar_px`` long (the picture's pixels).
 
     The banner is added above the picture, not drawn over it, so it hides none of the station.
     Each part is wrapped onto more lines where the picture is too narrow for it (the count at its
@@ -649,8 +749,14 @@ def _caption(
         return wide(t, size) if face is None else int(cv2.getTextSize((0, 0), t, (0, 0), face, px)[2])
 
     titles = _wrap(text.split(" | "), " | ", title_wide, room)
+    def key_room(colour: tuple[int, int, int]) -> int:
+        """Pixels from a key's left edge to its label's."""
+        return bar_px + round(8 * key_scale) if colour == _SCALE_SWATCH else round(28 * key_scale)
+
     rows = _legend_rows(
-        [round(40 * key_scale) + wide(label, small) for _, label in legend], room, round(12 * key_scale)
+        [key_room(colour) + round(12 * key_scale) + wide(label, small) for colour, label in legend],
+        room,
+        round(12 * key_scale),
     )
     extra = [
         (piece, colour)
@@ -675,10 +781,10 @@ def _caption(
         x, y = 8, (len(titles) + r) * line + th + 4
         for i in row:
             colour, label = legend[i]
-            _legend_key(img, colour, x, y, th, arrow, key_scale)
-            at = (x + round(28 * key_scale), y)
+            _legend_key(img, colour, x, y, th, north if colour == _NORTH_SWATCH else arrow, key_scale, bar_px)
+            at = (x + key_room(colour), y)
             cv2.putText(img, label, at, font, small, (255, 255, 255), max(1, thick - 1), cv2.LINE_AA)
-            x += round(40 * key_scale) + wide(label, small)
+            x += key_room(colour) + round(12 * key_scale) + wide(label, small)
     return np.vstack([img, picture])
 
 
@@ -694,21 +800,34 @@ def _legend_key(
     th: int,
     arrow: tuple[float, float] | None,
     k: float = 1.0,
+    bar_px: int = 0,
 ) -> None:
     """One legend key, left of its label, on the text line whose baseline is ``y``; ``k`` scales its
-    width, lines and dashes with the text (1 up to pictures 2500 px wide)."""
+    width, lines and dashes with the text (1 up to pictures 2500 px wide). ``arrow`` is the direction
+    an arrow key points (shadows, north); the scale key is a bar ``bar_px`` long."""
     mid = 11.0 * k
     line = max(2, round(2 * k))
-    if colour == _TARP_SWATCH:
-        # Within the key's width (its black rim 2 px wider), clear of its label.
-        _draw_dot(img, np.array([x + mid, y - th / 2 + 1]), max(3, min(th // 2 - 1, round(mid) - 3)))
-    elif colour == _SHADOW_SWATCH:
+    if colour == _SCALE_SWATCH:
+        # Four segments, white and hollow in turn, with ticks at both ends: the map-maker's bar.
+        top, bottom = y - th + 2 + th // 4, y - th // 4
+        edges = np.round(np.linspace(x, x + bar_px, 5)).astype(int)
+        for i in range(4):
+            cv2.rectangle(img, (edges[i], top), (edges[i + 1], bottom), (255, 255, 255), -1 if i % 2 == 0 else 1)
+        for at in (edges[0], edges[-1]):
+            cv2.line(img, (at, y - th + 2), (at, y), (255, 255, 255), max(1, line // 2))
+    elif colour in (_SHADOW_SWATCH, _NORTH_SWATCH):
         if arrow is not None:
             centre, half = np.array([x + mid, y - th / 2 + 1]), 0.5 * max(12.0 * k, th + 2.0)
             tail = np.round((centre - half * np.array(arrow)) * 8).astype(int)
             head = np.round((centre + half * np.array(arrow)) * 8).astype(int)
             ends = (tuple(tail), tuple(head))
-            cv2.arrowedLine(img, *ends, _STATION, line, cv2.LINE_AA, shift=3, tipLength=0.45)
+            ink = _STATION if colour == _SHADOW_SWATCH else (255, 255, 255)
+            # The head's barbs (at 45 degrees) kept within the key's width, whichever way it points.
+            tip = min(0.45, (mid - line - 1) / (2 * half * np.sqrt(0.5)))
+            cv2.arrowedLine(img, *ends, ink, line, cv2.LINE_AA, shift=3, tipLength=tip)
+    elif colour == _TARP_SWATCH:
+        # Within the key's width (its black rim 2 px wider), clear of its label.
+        _draw_dot(img, np.array([x + mid, y - th / 2 + 1]), max(3, min(th // 2 - 1, round(mid) - 3)))
     elif colour == _SEAM_SWATCH:
         key = np.array([[x + 1, y - th / 2 + 1], [x + 22 * k, y - th / 2 + 1]])
         dots = [np.round(p * 8).astype(np.int32) for p in _segment_dashes(key, 3.0 * k, 3.0 * k)]
