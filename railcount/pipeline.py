@@ -112,7 +112,7 @@ class StationCount:
         unsure = int(unsure_railcars(self.detections).sum())
         made = ", synthetic scene" if r.synthetic else ""  # railcount synth's: not an observation
         return (
-            f"{r.station}  {date}  {r.railcars} railcars ({r.railcars_low}-{r.railcars_high}){locos}"
+            f"{r.station}  {date}  {r.railcars} railcars (likely {r.railcars_low}-{r.railcars_high}){locos}"
             f"  [gsd {r.gsd_m:.2f} m, {r.observed_fraction:.0%} observed, {unsure} unsure{made}]"
             f"  {Path(r.scene).name}"
         )

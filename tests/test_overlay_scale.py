@@ -33,7 +33,8 @@ true north there (UTM zone 52's, about 1 degree)."""
 def _warped(dest: Path, crs: str) -> Path:
     """The bundled sample warped by GDAL onto ``crs``, written as a real GeoTIFF."""
     with rasterio.open(SAMPLE_SCENE) as src:
-        transform, width, height = calculate_default_transform(src.crs, crs, src.width, src.height, *src.bounds)
+        size = (src.width, src.height)
+        transform, width, height = calculate_default_transform(src.crs, crs, *size, *src.bounds)
         profile = src.profile | {"crs": crs, "transform": transform, "width": width, "height": height}
         with rasterio.open(dest, "w", **profile) as out:
             for b in range(1, src.count + 1):

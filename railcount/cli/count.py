@@ -69,7 +69,7 @@ def count(
 ) -> None:
     """Count the railcars of each station in SCENE.
 
-    Each count is printed with its interval, e.g. "81 railcars (62-117)": the
+    Each count is printed with its interval, e.g. "81 railcars (likely 62-117)": the
     range meant to hold the true number nine times in ten, calibrated on
     generated scenes (wider when the detector was unsure of more of the cars;
     not guaranteed on hazy, cloudy or soft imagery). Locomotives are counted

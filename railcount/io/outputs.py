@@ -42,7 +42,7 @@ stretched to close evenly around the box)."""
 _FALSE = (0, 94, 213)  # vermillion: a detection no true car matched (evaluation)
 _MISSED = (255, 255, 255)  # white: a true car no detection matched (evaluation)
 _SHADOW_SWATCH = (-3, -3, -3)  # the legend's key for the shadows' direction: drawn as an arrow
-_SCALE_SWATCH = (-5, -5, -5)  # the legend's key for the scale: drawn as the bar itself, to the picture's scale
+_SCALE_SWATCH = (-5, -5, -5)  # the legend's key for the scale: the bar itself, to the picture's scale
 _NORTH_SWATCH = (-6, -6, -6)  # the legend's key for true north: drawn as an arrow
 _SHADOW_LABELS = {
     "given": "shadows (from the time)",
@@ -136,8 +136,9 @@ def ground_axes(window: SceneWindow) -> tuple[np.ndarray, np.ndarray] | None:
     >>> from railcount.models import SceneWindow, Station
     >>> from railcount.io.scenes import WGS84
     >>> from shapely.geometry import box
+    >>> t = Affine(1e-5, 0, 130.0, 0, -1e-5, 42.0)  # a lon/lat grid at 42 N
     >>> w = SceneWindow(np.zeros((4, 4, 3)), np.ones((4, 4), bool), np.ones((4, 4), bool),
-    ...                 Affine(1e-5, 0, 130.0, 0, -1e-5, 42.0), WGS84, 0.9, "s", Station("s", box(0, 0, 1, 1)))
+    ...                 t, WGS84, 0.9, "s", Station("s", box(0, 0, 1, 1)))
     >>> east, north = ground_axes(w)  # a degree of longitude is shorter than one of latitude at 42 N
     >>> [round(float(v), 2) + 0.0 for v in (*east, *north)]
     [1.21, 0.0, 0.0, -0.9]
@@ -749,6 +750,7 @@ def _caption(
         return wide(t, size) if face is None else int(cv2.getTextSize((0, 0), t, (0, 0), face, px)[2])
 
     titles = _wrap(text.split(" | "), " | ", title_wide, room)
+
     def key_room(colour: tuple[int, int, int]) -> int:
         """Pixels from a key's left edge to its label's."""
         return bar_px + round(8 * key_scale) if colour == _SCALE_SWATCH else round(28 * key_scale)
@@ -812,7 +814,8 @@ def _legend_key(
         top, bottom = y - th + 2 + th // 4, y - th // 4
         edges = np.round(np.linspace(x, x + bar_px, 5)).astype(int)
         for i in range(4):
-            cv2.rectangle(img, (edges[i], top), (edges[i + 1], bottom), (255, 255, 255), -1 if i % 2 == 0 else 1)
+            fill = -1 if i % 2 == 0 else 1
+            cv2.rectangle(img, (edges[i], top), (edges[i + 1], bottom), (255, 255, 255), fill)
         for at in (edges[0], edges[-1]):
             cv2.line(img, (at, y - th + 2), (at, y), (255, 255, 255), max(1, line // 2))
     elif colour in (_SHADOW_SWATCH, _NORTH_SWATCH):
