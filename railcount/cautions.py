@@ -349,6 +349,10 @@ class Kind:
     missed: str | None
     """How a report names it among the baseline's cautions where cars are missed (None: a report
     says it apart: the coarse imagery once for the whole history, a stretched picture as high)."""
+    log: str
+    """The batch log's words for it, after "warning: " (:func:`log_notes`; ``{observed}``: ", 70%
+    observed" where the share is known, ``{seen}``: "70%", ``{cover}``: the provider's cloud cover in
+    per cent; a note whose figure is unknown is left out)."""
 
 
 KINDS = (
@@ -357,42 +361,60 @@ KINDS = (
         is_along,
         "shadows fall along the tracks; cars there are often missed",
         "the sun along the tracks",
+        "the sun along the tracks, likely low",
     ),
     Kind(
         "short_shadows",
         is_short_shadow,
         "high sun, shadows under 3 px: likely low",
         "a high sun's short shadows",
+        "high sun, short shadows, likely low",
     ),
     Kind(
         "provider_cloud",
         is_provider_cloud,
         "provider reports cloud: look for haze over the tracks",
         "cloud its provider reported",
+        "its provider reports {cover:g} % cloud, may be low",
     ),
     Kind(
         "wide_shadow",
         is_cloud_shadow,
         "wide shadow (hatched): most cars there missed",
         "a cloud's or building's wide shadow",
+        "a wide shadow{observed}, likely low",
     ),
     Kind(
         "partial_view",
         is_partial_view,
         "part of the station not seen: the count is of the seen part",
         "part of the station not seen",
+        "{seen} observed, the rest not counted",
     ),
-    Kind("coarse", is_coarse, "{gsd} m imagery: count runs by length; likely low, check every box", None),
+    Kind(
+        "coarse",
+        is_coarse,
+        "{gsd} m imagery: count runs by length; likely low, check every box",
+        None,
+        "coarse imagery, likely low",
+    ),
     Kind(
         "tiled",
         is_tiled,
         "counted in tiles for lack of memory: check along the seams",
         "a window counted in tiles",
+        "counted in tiles for lack of memory, check the seams",
     ),
-    Kind("stretched", is_stretched, "contrast-stretched picture: likely high", None),
+    Kind(
+        "stretched",
+        is_stretched,
+        "contrast-stretched picture: likely high",
+        None,
+        "a contrast-stretched picture, likely high",
+    ),
 )
-"""Every kind of caution, in this module's order: the one list :func:`codes`, :func:`caption` and a
-report's caveats (:func:`missed_kinds`) read."""
+"""Every kind of caution, in this module's order: the one list :func:`codes`, :func:`caption`, a
+report's caveats (:func:`missed_kinds`) and the batch log (:func:`log_notes`) read."""
 
 
 def kinds_of(cautions: Iterable[str]) -> tuple[Kind, ...]:
@@ -414,6 +436,33 @@ def codes(cautions: Iterable[str]) -> tuple[str, ...]:
 def missed_kinds(cautions: Iterable[str]) -> tuple[str, ...]:
     """How a report names the kinds of ``cautions`` where cars are missed (:attr:`Kind.missed`)."""
     return tuple(k.missed for k in kinds_of(cautions) if k.missed is not None)
+
+
+def log_notes(cautions: Iterable[str], observed: float | None, cover: float | None) -> list[str]:
+    """The batch log's warnings for ``cautions`` (as stored), in :data:`KINDS`' order: each kind's
+    :attr:`Kind.log` with the count's ``observed`` share and the provider's cloud ``cover`` filled in.
+    A wide shadow's note gives the observed share, so the partial view's is then left out.
+
+    >>> log_notes([partial_view_caution("Y", 0.5)], 0.5, None)
+    ['50% observed, the rest not counted']
+    >>> log_notes([partial_view_caution("Y", 0.5)], None, None)
+    []
+    """
+    kinds = kinds_of(cautions)
+    codes_found = {k.code for k in kinds}
+    figures = {
+        "observed": "" if observed is None else f", {observed:.0%} observed",
+        "seen": None if observed is None else f"{observed:.0%}",
+        "cover": cover,
+    }
+    notes = []
+    for k in kinds:
+        if k.code == "partial_view" and "wide_shadow" in codes_found:
+            continue
+        if any(f"{{{name}" in k.log and value is None for name, value in figures.items()):
+            continue
+        notes.append(k.log.format(**figures))
+    return notes
 
 
 def caption(cautions: Iterable[str], gsd_m: float) -> str:

@@ -125,3 +125,46 @@ def test_every_kind_of_caution_is_read_back_as_itself_alone():
         assert k.caption([text], 0.75) == "caution: " + kind.caption.format(gsd="0.75")
         assert k.missed_kinds([text]) == (() if kind.missed is None else (kind.missed,))
     assert k.codes(made.values()) == tuple(made)
+
+
+def test_the_batch_log_names_every_kind_once(capsys):
+    """The batch's log line reads the same table: each caution alone gives one warning note, its
+    figures filled in; all of them together give one note per kind, the partial view's left out
+    where the wide shadow's already says how much was observed."""
+    from railcount import cautions as k
+    from railcount.batch import Progress
+    from railcount.cli.batch import log_line
+
+    made = [
+        f"Yard: the sun {k.ALONG_PHRASE} (azimuth 120)",
+        k.short_shadow_caution("Yard", 1.0, 70.0),
+        k.provider_cloud_caution("Yard", 23.0),
+        k.cloud_shadow_caution("Yard", 0.2),
+        k.partial_view_caution("Yard", 0.5),
+        k.coarse_imagery_caution("Yard", 1.0, 0.65),
+        k.tiled_caution("Yard", (2, 2), 3_000_000_000, 1_000_000_000),
+        k.stretched_caution("Yard", 0.02),
+    ]
+
+    def logged(warnings: list[str], seen: float | None = 0.7, cover: float | None = 23.0) -> str:
+        count = {
+            "railcars": 12,
+            "warnings": warnings,
+            "observed_fraction": seen,
+            "provider_cloud_cover": cover,
+        }
+        count["acquired"] = "2023-10-05T01:48:00Z"
+        outcome = {"status": "ok", "station": "Yard", "count": count}
+        log_line(Progress(1, 0, 1, 1.0, "scene.tif", (outcome,)))
+        return capsys.readouterr().err
+
+    for text in made:
+        assert logged([text]).count("(warning: ") == 1, text
+    assert "(warning: 70% observed, the rest not counted)" in logged([made[4]])
+    assert "provider reports 23 % cloud" in logged([made[2]])
+    both = logged(made)
+    assert both.count("(warning: ") == len(made) - 1
+    assert "a wide shadow, 70% observed, likely low" in both and "the rest not counted" not in both
+    # A figure the count lacks: its note is left out rather than printed with a gap.
+    assert "(warning: " not in logged([made[2]], cover=None)
+    assert "(warning: " not in logged([made[4]], seen=None)

@@ -145,45 +145,22 @@ def _note(text: str) -> None:
 
 def log_line(p: Progress) -> None:
     """One plain line on stderr per finished scene (for logs and pipes)."""
-    from railcount.cautions import (
-        is_along,
-        is_cloud_shadow,
-        is_coarse,
-        is_partial_view,
-        is_provider_cloud,
-        is_short_shadow,
-        is_stretched,
-        is_tiled,
-    )
+    from railcount.cautions import log_notes
     from railcount.io.scenes import stored_time_unknown
 
     parts = []
     for o in p.outcomes:
         if o["status"] == "ok":
-            notes = o["count"].get("warnings") or []
-            note = " (warning: the sun along the tracks, likely low)" if any(map(is_along, notes)) else ""
-            if any(is_short_shadow(n) for n in notes):
-                note += " (warning: high sun, short shadows, likely low)"
-            if any(is_coarse(n) for n in notes):
-                note += " (warning: coarse imagery, likely low)"
-            seen = o["count"].get("observed_fraction")
-            if any(is_cloud_shadow(n) for n in notes):
-                seen_text = f", {seen:.0%} observed" if seen is not None else ""
-                note += f" (warning: a wide shadow{seen_text}, likely low)"
-            elif any(is_partial_view(n) for n in notes) and seen is not None:
-                note += f" (warning: {seen:.0%} observed, the rest not counted)"
-            if any(is_tiled(n) for n in notes):
-                note += " (warning: counted in tiles for lack of memory, check the seams)"
-            if any(is_stretched(n) for n in notes):
-                note += " (warning: a contrast-stretched picture, likely high)"
-            sun = o["count"].get("sun") or {}
+            count = o["count"]
+            warned = log_notes(
+                count.get("warnings") or [], count.get("observed_fraction"), count.get("provider_cloud_cover")
+            )
+            note = "".join(f" (warning: {w})" for w in warned)
+            sun = count.get("sun") or {}
             if sun.get("time_of_day") == "from shadows":
                 note += f" (sun placed from shadows toward {sun.get('shadows_toward_deg'):g})"
-            elif stored_time_unknown(o["count"].get("acquired")):
+            elif stored_time_unknown(count.get("acquired")):
                 note += " (no time of day: sun assumed)"
-            cover = o["count"].get("provider_cloud_cover")
-            if cover is not None and any(is_provider_cloud(n) for n in notes):
-                note += f" (warning: its provider reports {cover:g} % cloud, may be low)"
             parts.append(f"{o['station']} {o['count']['railcars']} railcars{note}")
         elif o["status"] == "skipped":
             parts.append(f"{o['station']} skipped: {o['reason']}")
