@@ -128,7 +128,7 @@ def test_sentence_states_the_numbers():
     c = compare(judged(73, 70, 76), hist)
     assert c.baseline.n == 118 and c.baseline.median == 23
     assert c.sentence == (
-        "73 railcars (70-76) on 2023-10-05: 3.2x the 5-year median of 23 and above all 118 "
+        "73 railcars (likely 70-76) on 2023-10-05: 3.2x the 5-year median of 23 and above all 118 "
         f"observations since 2018-10-06; the previous high was 41 on {hist[60].date.isoformat()}."
     )
 

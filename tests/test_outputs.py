@@ -64,8 +64,8 @@ def test_overlay_is_an_image_of_the_station(counted):
 def test_overlay_shading_dims_outside_greys_nodata_and_hatches_cloud():
     """The overlay's shading, against the rule written out plainly: outside the station each value
     times 0.45 (truncated), no data (40, 40, 40), opaque cloud striped on every third band of four
-    diagonals, a cloud's shadow on every eighth band of two the other way; the rest as the detector
-    saw it."""
+    diagonals, a cloud's shadow on every eighth band of two the other way, both inside the station
+    only (outside they change no count); the rest as the detector saw it."""
     from railcount.io import outputs
 
     rng = np.random.default_rng(3)
@@ -80,7 +80,7 @@ def test_overlay_shading_dims_outside_greys_nodata_and_hatches_cloud():
     expected = base.copy()
     expected[~window.inside] = (base[~window.inside] * 0.45).astype(np.uint8)
     expected[~window.data] = (40, 40, 40)
-    expected[cloud & (((yy + xx) // 4) % 3 == 0)] = outputs._CLOUD
+    expected[cloud & window.inside & (((yy + xx) // 4) % 3 == 0)] = outputs._CLOUD
     for mask in (cloud, None, np.zeros_like(cloud)):
         img = base.copy()
         assert outputs._shade(img, window, mask) == (mask is not None and bool(mask.any()), False)
@@ -89,10 +89,18 @@ def test_overlay_shading_dims_outside_greys_nodata_and_hatches_cloud():
     # A cloud's shadow: thin stripes the other way, every eighth band of two diagonals.
     shade = (yy > 60) & (xx < 60)
     with_shade = expected.copy()
-    with_shade[shade & (((yy - xx) // 2) % 8 == 0)] = outputs._SHADE
+    with_shade[shade & window.inside & (((yy - xx) // 2) % 8 == 0)] = outputs._SHADE
     img = base.copy()
     assert outputs._shade(img, window, cloud, shade) == (True, True)
     np.testing.assert_array_equal(img, with_shade)
+    # Cloud and shadow wholly outside the station (a bright roof beside it): nothing hatched, and the
+    # legend gets no key for them.
+    img = base.copy()
+    assert outputs._shade(img, window, cloud & ~window.inside, shade & ~window.inside) == (False, False)
+    plain = base.copy()
+    plain[~window.inside] = (base[~window.inside] * 0.45).astype(np.uint8)
+    plain[~window.data] = (40, 40, 40)
+    np.testing.assert_array_equal(img, plain)
     img = base.copy()
     outputs._shade(img, window, None)
     plain = expected.copy()

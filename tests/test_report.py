@@ -123,7 +123,7 @@ def test_json_has_the_contract_and_the_right_numbers(history, capsys):
     assert b["n"] == len(base) and b["median"] == statistics.median(base) and b["max"] == max(base) == 41
     assert b["excluded_poorly_observed"] == 1
     assert rec["verdict"] == "unprecedented" and rec["railcars"] == 73 and rec["percentile"] == 100
-    assert rec["sentence"].startswith("73 railcars (70-76) on 2023-10-05: ")
+    assert rec["sentence"].startswith("73 railcars (likely 70-76) on 2023-10-05: ")
     assert f"above all {len(base)} observations" in rec["sentence"]
     pre = [
         int(r["railcars"]) for r in rows if r["date"] <= "2020-01-31" and float(r["observed_fraction"]) >= 0.8
@@ -138,7 +138,7 @@ def test_text_output_and_interval_rule(tmp_path, capsys):
     hist = write_history(tmp_path / "h.csv", rows)
     assert main(["report", "--station", "T", "--history", str(hist), "--date", "2023-10-05"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("elevated: 73 railcars (30-76) on 2023-10-05")
+    assert out.startswith("elevated: 73 railcars (likely 30-76) on 2023-10-05")
     assert main(["report", "--station", "T", "--history", str(hist), "--date", "2023-10-05", "--point"]) == 0
     assert capsys.readouterr().out.startswith("unprecedented: ")
 

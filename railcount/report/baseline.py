@@ -510,7 +510,7 @@ def sentence(c: Comparison) -> str:
     j, s = c.judged, c.baseline
     head = f"{format_count(j.railcars)} railcars"
     if j.low != j.high:
-        head += f" ({format_count(j.low)}-{format_count(j.high)})"
+        head += f" (likely {format_count(j.low)}-{format_count(j.high)})"
     head += f" on {j.date.isoformat()}"
     if c.baseline_label == "baseline":
         span = f"from {c.baseline_start.isoformat()} to {c.baseline_end.isoformat()}"
