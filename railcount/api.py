@@ -303,8 +303,11 @@ def counts(db: PathLike, station: str | None = None, *, detections: bool = False
     ``locomotives``, ``observed_fraction``, ``gsd_m``, ``detector_version``, ...), except that
     ``acquired`` is a timezone-aware :class:`~datetime.datetime` in UTC (``None`` for a scene with no
     date), where the CSV writes ISO 8601 text. ``pandas.DataFrame(railcount.counts(db))`` makes a
-    table of it, with ``acquired`` as a datetime column. ``detections`` also loads each count's cars
-    (lon/lat outlines)."""
+    table of it, with ``acquired`` as a datetime column; where some scenes failed (their ``railcars``
+    and interval are None) pandas makes those columns floats, and ``.convert_dtypes()`` on the table
+    gives nullable integers (``Int64``, ``<NA>`` for the failed). Each row also holds the detector
+    ``params`` the count was made with. ``detections`` also loads each count's cars (lon/lat
+    outlines)."""
     from railcount.store import read_station_counts
 
     name = None if station is None else _name(station, "station")
