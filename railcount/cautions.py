@@ -289,6 +289,14 @@ as made (every suite and product; ``benchmarks/processing.py`` prints their stre
 was 0.16 % (a town block's black vehicles), the Tumangang-like yards' 0.03 %, the real scenes' none. A
 stretch from the 0.5th percentile left 0.2-3 % of a band there, from the 2nd 1-10 %."""
 
+STRETCH_BOTH_SHARE = 0.0008
+"""A window with under :data:`STRETCH_CLIP_SHARE` at the bottom of the value range still reads as
+contrast-stretched when a colour band holds this share or more at the bottom and one at the top: a
+stretch clips both ends. Of the 1500 generated windows as made the most at both ends was 0.05 % (a
+town block: 0.09 % black, 0.05 % white), the real scenes' 0.001 %; Muttenz west stretched from the
+0.5th percentile holds 0.19-0.25 % black and 0.11 % white at every GSD, under the bottom rule alone
+(session 74). Read at full resolution, as the top share of a small window is otherwise too coarse."""
+
 STRETCH_FINDINGS = (
     "generated yards stretched from the 0.5th and the 2nd percentile were still counted 12 % and 27 % "
     "off (5 % and 21 % high), with more false cars on dark track edges"
@@ -300,16 +308,29 @@ STRETCHED_PHRASE = "clipped to black"
 """Part of every stretched-picture caution's text, by which a stored one is recognised."""
 
 
-def stretched_caution(station: str, clipped: float, lifted: bool = True) -> str:
+def reads_stretched(clipped: float, white: float = 0.0) -> bool:
+    """Whether a window whose colour bands hold at most ``clipped`` (0-1) of their valid pixels at the
+    bottom of the value range and at most ``white`` at its top reads as contrast-stretched:
+    :data:`STRETCH_CLIP_SHARE` black, or :data:`STRETCH_BOTH_SHARE` at both ends.
+
+    >>> reads_stretched(0.003), reads_stretched(0.002), reads_stretched(0.002, 0.001)
+    (True, False, True)
+    """
+    return clipped >= STRETCH_CLIP_SHARE or (clipped >= STRETCH_BOTH_SHARE and white >= STRETCH_BOTH_SHARE)
+
+
+def stretched_caution(station: str, clipped: float, lifted: bool = True, white: float = 0.0) -> str:
     """One line for the user when ``clipped`` (0-1, the most of any colour band's valid pixels at the
-    bottom of the file's value range) is :data:`STRETCH_CLIP_SHARE` or more (else ""); ``lifted``
-    False: it was not lifted back (no band's darkest lay low enough, or ``DetectorParams.stretch_clip_share``
-    was None).
+    bottom of the file's value range) and ``white`` (at its top) read as stretched
+    (:func:`reads_stretched`; else ""); ``lifted`` False: it was not lifted back (no band's darkest lay
+    low enough, or ``DetectorParams.stretch_clip_share`` was None).
 
     >>> stretched_caution("Yard", 0.012)[:60]
     'Yard: 1.2 % of the picture is clipped to black in a band: it'
+    >>> stretched_caution("Yard", 0.002, white=0.0011)[:77]
+    'Yard: 0.20 % of the picture is clipped to black in a band and 0.11 % to white'
     """
-    if clipped < STRETCH_CLIP_SHARE:
+    if not reads_stretched(clipped, white):
         return ""
     done = (
         "railcount lifted its darkest tones back before counting, but"
@@ -317,8 +338,14 @@ def stretched_caution(station: str, clipped: float, lifted: bool = True) -> str:
         else "it was counted as it is (no band needed lifting, or the lift was switched off: "
         "stretch_clip_share), and even lifted back"
     )
+    amount = f"{clipped * 100:.1f} % of the picture is {STRETCHED_PHRASE} in a band"
+    if clipped < STRETCH_CLIP_SHARE:  # (read by both ends: small shares, given to a hundredth)
+        amount = (
+            f"{clipped * 100:.2f} % of the picture is {STRETCHED_PHRASE} in a band and "
+            f"{white * 100:.2f} % to white"
+        )
     return (
-        f"{station}: {clipped * 100:.1f} % of the picture is {STRETCHED_PHRASE} in a band: it was "
+        f"{station}: {amount}: it was "
         "processed for display (a contrast stretch, as a styled export or a provider's dynamic-range "
         f"adjustment makes, or strong sharpening), which deepens every shadow; {done} "
         f"{STRETCH_FINDINGS}: expect the count to be high, count the provider's unstretched file if "

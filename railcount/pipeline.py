@@ -36,7 +36,7 @@ from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import cloud_shadow, hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams, too_coarse
-from railcount.detect.stretch import band_lifts, lifted
+from railcount.detect.stretch import lifted, lifts_for
 from railcount.detect.sun import (
     ASSUMED_SOLAR_TIME_H,
     SHADOW_SUN_UP_DEG,
@@ -332,8 +332,13 @@ def count_scene(
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
         shaded = cloud_shadow_caution(window.station.name, shade_share(window, shade))
-        found = band_lifts(window, params.stretch_clip_share)
-        stretched = stretched_caution(window.station.name, max(found.clipped, default=0.0), lifted=found.any)
+        found = lifts_for(window, params)
+        stretched = stretched_caution(
+            window.station.name,
+            max(found.clipped, default=0.0),
+            lifted=found.any,
+            white=max(found.white, default=0.0),
+        )
         cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
@@ -392,7 +397,7 @@ def _window_checks(
     (:func:`~railcount.io.outputs.display_bgr`). They are read, as the detector reads, on a
     contrast-stretched picture lifted back (:mod:`railcount.detect.stretch`); the overlay shows the
     picture as delivered."""
-    seen = lifted(window, band_lifts(window, params.stretch_clip_share))
+    seen = lifted(window, lifts_for(window, params))
     cloud = opaque_cloud(seen) if params.mask_cloud else None
     shade = cloud_shadow(seen, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
     return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from railcount.cautions import (
+    STRETCH_BOTH_SHARE,
     STRETCH_CLIP_SHARE,
     caption,
     codes,
@@ -235,3 +236,57 @@ def test_a_stretched_count_s_widened_interval_is_dotted_on_the_chart():
     history[2] = dataclasses.replace(history[2], detector_version="0.6.27")
     c = compare(judged, history)
     assert _dotted_bars(baseline_chart(c, [*c.baseline_obs, c.judged])) == 0
+
+
+def test_a_light_stretch_is_read_by_both_ends(tmp_path):
+    """A stretch from the 0.02nd percentile clips less of the sample's window to black than the black
+    rule asks (0.2 %), but clips about as much to white: a stretch clips both ends, so it is read as
+    stretched (since detector 0.6.29), lifted back and cautioned, its white share given. With
+    ``stretch_both_share`` None the black share alone decides, and it is counted as it is."""
+    light = processed(SAMPLE_SCENE, "stretch", 0.02, tmp_path / "light.tif")
+    window = _window(light)
+    found = band_lifts(window)
+    assert STRETCH_BOTH_SHARE <= max(found.clipped) < STRETCH_CLIP_SHARE
+    assert max(found.white) >= STRETCH_BOTH_SHARE and found.stretched and found.any
+    assert lifted(window, found).stretch_lifted
+    assert not band_lifts(window, both_share=None).any
+    with pytest.warns(StretchedPictureWarning, match="to white"):
+        (sc,) = count_scene(light, read_stations(SAMPLE_STATION))
+    (note,) = [c for c in sc.cautions if is_stretched(c)]
+    assert "railcount lifted" in note and codes([note]) == ("stretched",)
+    assert sc.result.railcars_low <= STRETCHED_INTERVAL_RATIOS[0] * sc.result.railcars + 1
+
+
+def test_black_alone_under_the_threshold_is_no_stretch_and_white_is_read_on_every_pixel():
+    """Black vehicles in a town block put up to 0.16 % of a band at the bottom with little white: no
+    stretch. The same black with 0.1 % white is one, though the white pixels lie on rows the sampled
+    first reading skips (a small window's few white pixels are read again on every pixel)."""
+    from affine import Affine
+    from rasterio.crs import CRS
+    from shapely.geometry import box
+
+    from railcount.models import SceneWindow, Station
+
+    rng = np.random.default_rng(7)
+    px = rng.integers(10, 200, (400, 400, 3)).astype(np.uint8)  # dark enough to need a lift
+    black = rng.choice(400 * 400, 320, replace=False)  # 0.2 %, scattered
+    px.reshape(-1, 3)[black] = 0
+    w = SceneWindow(
+        px,
+        np.ones((400, 400), bool),
+        np.ones((400, 400), bool),
+        Affine(0.5, 0, 0, 0, -0.5, 0),
+        CRS.from_epsg(32652),
+        0.5,
+        "s",
+        Station("s", box(0, 0, 1, 1)),
+    )
+    alone = band_lifts(w)
+    assert max(alone.clipped) == pytest.approx(0.002) and max(alone.white) < STRETCH_BOTH_SHARE
+    assert not alone.stretched and not alone.any
+    px[1:400:4, :2, 0] = 255  # 200 white pixels, all on rows the sample skips: 0.125 %
+    both = band_lifts(w)
+    assert max(both.white) == pytest.approx(0.00125) and both.stretched and both.any
+    assert stretched_caution("s", max(both.clipped), white=max(both.white)).startswith(
+        "s: 0.20 % of the picture is clipped to black in a band and 0.12 % to white"
+    )

@@ -60,7 +60,7 @@ from railcount.detect.regions import (
 )
 from railcount.detect.roofs import alternatives, choose_rows, roof_probability
 from railcount.detect.stretch import NONE as NO_LIFTS
-from railcount.detect.stretch import BandLifts, band_lifts, lifted
+from railcount.detect.stretch import BandLifts, lifted, lifts_for
 from railcount.detect.strips import frame_evidence, sided_evidence
 from railcount.detect.sun import (
     ALONG_SHADOW_ACROSS,
@@ -107,7 +107,7 @@ def detect(
     params = params or DetectorParams()
     # A picture a contrast stretch clipped is lifted back first (the window's own lifts, or for a
     # tile the whole window's).
-    lifts = stats.lifts if stats is not None else band_lifts(window, params.stretch_clip_share)
+    lifts = stats.lifts if stats is not None else lifts_for(window, params)
     window = lifted(window, lifts)
     found = _candidates(window, params, stats=stats)
     dets, features, types = found.dets, found.features, found.types

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from railcount.cautions import STRETCH_CLIP_SHARE
+from railcount.cautions import STRETCH_BOTH_SHARE, STRETCH_CLIP_SHARE
 
-DETECTOR_VERSION = "0.6.28"
+DETECTOR_VERSION = "0.6.29"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
@@ -225,6 +225,14 @@ class DetectorParams:
         stretch starts from the bottom of the range (:mod:`railcount.detect.stretch`;
         detector 0.6.28, session 73). ``cautions.STRETCH_CLIP_SHARE`` (0.25 %):
         above the most any generated window as made shows (0.16 %). None: never.
+    stretch_both_share : float or None
+        A window with less black than ``stretch_clip_share`` is lifted all
+        the same where a colour band holds this share at the bottom of the
+        value range and one holds as much at the top: a stretch clips both
+        ends (session 74). ``cautions.STRETCH_BOTH_SHARE`` (0.08 %): above
+        the most any generated window as made shows at both ends (0.05 %),
+        under Muttenz west stretched from the 0.5th percentile (0.11 %
+        white, 0.19-0.25 % black). None: only the black share counts.
     mask_cloud : bool
         Take opaque cloud out of the counted window
         (:mod:`railcount.detect.cloud`, applied by the pipeline after
@@ -494,6 +502,7 @@ class DetectorParams:
     level_floor_ratio: float | None = None
     level_max_median: float | None = None
     stretch_clip_share: float | None = STRETCH_CLIP_SHARE
+    stretch_both_share: float | None = STRETCH_BOTH_SHARE
     mask_cloud: bool = True
     mask_cloud_shadow: bool = True
     max_roof_texture: float = 1.25

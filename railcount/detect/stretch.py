@@ -17,6 +17,12 @@ and skylight light even deep shadow); of 1460 generated windows as made
 code (0.19 % as :func:`band_lifts` samples it), and the Tumangang-like
 yards and real scenes none over 0.03 %. Strong sharpening (an unsharp mask
 of amount 2) clips the dark side of edges as much, and is lifted alike.
+A stretch clips both ends, and a light one (from the 0.5th percentile of a
+whole file, or less) can leave a station's window under that share of
+black: since detector 0.6.29 a window with 0.08 % or more of a band at the
+bottom and as much at the top reads as stretched too (Muttenz west so
+stretched: 0.19-0.25 % black, 0.11 % white; of 1500 generated windows as
+made the most at both ends was 0.05 %).
 
 Where a band is so clipped, each band whose 1st percentile (above the
 bottom) lies under :data:`LOW_RATIO` of its median is given back an offset: the one that puts
@@ -36,7 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from railcount.cautions import STRETCH_CLIP_SHARE
+from railcount.cautions import STRETCH_BOTH_SHARE, STRETCH_CLIP_SHARE, reads_stretched
+from railcount.detect.params import DetectorParams
 from railcount.models import SceneWindow
 
 LOW_RATIO = 0.25
@@ -59,11 +66,15 @@ class BandLifts:
     """The share of each band's valid pixels at the bottom of the file's value range."""
     lifts: tuple[float, ...]
     """The offset (in the file's values) given back to each band (0: none)."""
+    white: tuple[float, ...] = ()
+    """The share of each band's valid pixels at the top of the value range, where it was read: only
+    when the bottom's share alone is between :data:`~railcount.cautions.STRETCH_BOTH_SHARE` and
+    :data:`~railcount.cautions.STRETCH_CLIP_SHARE` (then both are read at full resolution)."""
 
     @property
     def stretched(self) -> bool:
-        """Whether some band reads as clipped by a contrast stretch."""
-        return any(c >= STRETCH_CLIP_SHARE for c in self.clipped)
+        """Whether the bands read as clipped by a contrast stretch (:func:`.reads_stretched`)."""
+        return reads_stretched(max(self.clipped, default=0.0), max(self.white, default=0.0))
 
     @property
     def any(self) -> bool:
@@ -80,13 +91,20 @@ def _colour_bands(window: SceneWindow) -> int:
 
 
 def band_lifts(
-    window: SceneWindow, clip_share: float | None = STRETCH_CLIP_SHARE, low_ratio: float = LOW_RATIO
+    window: SceneWindow,
+    clip_share: float | None = STRETCH_CLIP_SHARE,
+    low_ratio: float = LOW_RATIO,
+    both_share: float | None = STRETCH_BOTH_SHARE,
 ) -> BandLifts:
     """The clipped share of each colour band of ``window`` and the offset that lifts it back
-    (see the module's text); ``clip_share`` None reads the shares and lifts nothing.
+    (see the module's text); ``clip_share`` None reads the shares and lifts nothing. A window with
+    less than ``clip_share`` black is lifted too where ``both_share`` or more of a band is black and
+    as much white (a stretch clips both ends; None: not so).
 
     Read on every :data:`STEP` th row and column of the valid pixels (a share and two percentiles need no
-    more: about 3 ms for a 4000 x 1500 window, which every count reads three times).
+    more: about 3 ms for a 4000 x 1500 window, which every count reads three times); where the black
+    share so read lies between the two thresholds, both ends are read again on every pixel (the few
+    white pixels of a small window are too few on a sample).
 
     >>> from affine import Affine
     >>> from rasterio.crs import CRS
@@ -113,8 +131,17 @@ def band_lifts(
     # Exactly at the bottom: values below it (a surface-reflectance product's over-corrected dark
     # pixels, which read as black) are no stretch's clipping.
     clipped = tuple(int(np.count_nonzero((strided[:, :, b] == v0) & valid)) / int(seen) for b in range(n))
-    if clip_share is None or max(clipped) < clip_share:
-        return BandLifts(clipped, (0.0,) * n)
+    white: tuple[float, ...] = ()
+    lows = [t for t in (both_share, STRETCH_BOTH_SHARE) if t is not None]
+    highs = [t for t in (clip_share, STRETCH_CLIP_SHARE) if t is not None]
+    if lows and min(lows) <= max(clipped) < max(highs):
+        clipped, white = _end_shares(window, v0, n)
+    lifting = clip_share is not None and (
+        max(clipped) >= clip_share
+        or (both_share is not None and min(max(clipped), max(white, default=0.0)) >= both_share)
+    )
+    if not lifting:
+        return BandLifts(clipped, (0.0,) * n, white)
     # A stretch is made of every band: each whose darkest lie too far under its median is lifted.
     lifts = []
     for b in range(n):
@@ -125,7 +152,27 @@ def band_lifts(
             # (low + c) / (median + c) = low_ratio
             lift = (low_ratio * median - low) / (1.0 - low_ratio)
         lifts.append(lift)
-    return BandLifts(clipped, tuple(lifts))
+    return BandLifts(clipped, tuple(lifts), white)
+
+
+def lifts_for(window: SceneWindow, params: DetectorParams) -> BandLifts:
+    """:func:`band_lifts` of ``window`` with the thresholds of ``params`` (``stretch_clip_share``,
+    ``stretch_both_share``)."""
+    return band_lifts(window, params.stretch_clip_share, both_share=params.stretch_both_share)
+
+
+def _end_shares(window: SceneWindow, v0: float, n: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Each colour band's share of the valid pixels at the bottom (``v0``) and at the top of the
+    window's value range, read on every pixel."""
+    top = window.value_range[1]
+    valid = window.valid
+    seen = max(1, int(np.count_nonzero(valid)))
+    black, white = [], []
+    for b in range(n):
+        band = window.pixels[:, :, b]
+        black.append(int(np.count_nonzero((band == v0) & valid)) / seen)
+        white.append(int(np.count_nonzero((band >= top) & valid)) / seen)
+    return tuple(black), tuple(white)
 
 
 def _percentiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:

@@ -39,7 +39,7 @@ from railcount.detect.prepare import (
     working_valid,
 )
 from railcount.detect.regions import REGION_GSD_M, Piece, coarse, curve_pieces
-from railcount.detect.stretch import band_lifts, lifted
+from railcount.detect.stretch import lifted, lifts_for
 from railcount.io.memory import TILE_OVERLAP_M
 from railcount.models import Detections, SceneWindow
 
@@ -156,7 +156,7 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
     scale = working_scale(window.gsd_m, params)
     gsd = window.gsd_m / scale
     rows, cols = window.shape
-    lifts = band_lifts(window, params.stretch_clip_share)
+    lifts = lifts_for(window, params)
     span = None if window.pixels.dtype in (np.uint8, np.uint16) else value_span(window)
     counts: LevelCounts | None = None
     for y0 in range(0, rows, STATS_ROWS):
