@@ -173,21 +173,67 @@ def test_hazy_16_bit_pixels_prepare_as_their_float_values(window):
     assert not np.array_equal(a.linear_lum, old.linear_lum)
 
 
-def test_the_levelling_switch_leaves_a_clear_window_and_lifts_a_stretched_one(window):
-    """The experimental levelling (off by default) leaves a clear generated window as it is, to the bit,
-    and lifts a window stretched from its 2nd percentile (its shadows put at black) so that its 1st
-    percentile of linear luminance is again about 0.30 of its median, for 8-bit and float pixels alike."""
-    from railcount.detect.prepare import LEVEL_LOW_RATIO
+def test_the_levelling_leaves_a_clear_window_and_lifts_a_stretched_one(window):
+    """The levelling (on since detector 0.6.29: ``level_floor_ratio`` 0.25) leaves a clear generated
+    window as it is, to the bit, and lifts a window stretched from its 2nd percentile (its shadows put
+    at black) so that its 1st percentile of linear luminance is again about 0.30 of its lower
+    quartile, for 8-bit and float pixels alike; the median bound (an experiment, off) scales a
+    brightened one down."""
+    from railcount.detect.params import DetectorParams
+    from railcount.detect.prepare import LEVEL_LOW_RATIO, LEVEL_REFERENCE_PCT
 
-    on = (0.15, 0.55)
-    assert_same_prepared(prepare(window, haze_floor=0.11), prepare(window, haze_floor=0.11, level=on))
+    default = (DetectorParams().level_floor_ratio, DetectorParams().level_max_median)
+    assert default == (0.25, None)
+    for on in (default, (0.25, 0.55)):
+        assert_same_prepared(prepare(window, haze_floor=0.11), prepare(window, haze_floor=0.11, level=on))
     pix = window.pixels.astype(np.float32)
     lo, hi = np.percentile(pix, [2.0, 98.0])
     stretched = np.clip(np.rint((pix - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
     w = dataclasses.replace(window, pixels=stretched)
     for given in (w, dataclasses.replace(w, pixels=stretched.astype(np.float32))):
-        plain, levelled = prepare(given, haze_floor=0.11), prepare(given, haze_floor=0.11, level=on)
-        low, median = np.percentile(levelled.linear_lum[given.data], [1.0, 50.0])
-        raw_low, raw_median = np.percentile(plain.linear_lum[given.data], [1.0, 50.0])
-        assert raw_low / raw_median < 0.15  # the stretch put the shadows at black
-        assert low / median == pytest.approx(LEVEL_LOW_RATIO, abs=0.03) and median <= 0.55 + 1e-6
+        plain = prepare(given, haze_floor=0.11, level=(None, None))
+        levelled = prepare(given, haze_floor=0.11, level=(0.25, 0.55))
+        low, reference, median = np.percentile(
+            levelled.linear_lum[given.data], [1.0, LEVEL_REFERENCE_PCT, 50.0]
+        )
+        raw_low, raw_reference = np.percentile(plain.linear_lum[given.data], [1.0, LEVEL_REFERENCE_PCT])
+        assert raw_low / raw_reference < 0.15  # the stretch put the shadows at black
+        assert low / reference == pytest.approx(LEVEL_LOW_RATIO, abs=0.03) and median <= 0.55 + 1e-6
+
+
+def test_opaque_cloud_does_not_set_off_the_levelling():
+    """Bright cloud over two fifths of a window raises its median, and its 1st percentile (shadow)
+    then lies under a quarter of it: set against the median, the levelling lifted such windows and
+    paled their shadows (held-out v2 cloud scenes lost cars, session 74). Against the lower quartile,
+    which the cloud does not reach, the window is left as it is, to the bit; without the cloud the
+    two agree."""
+    from affine import Affine
+    from rasterio.crs import CRS
+    from shapely.geometry import box
+
+    from railcount.detect.prepare import _levelled
+    from railcount.models import SceneWindow, Station
+
+    rng = np.random.default_rng(5)
+    lum = rng.uniform(0.35, 0.55, (200, 200))  # sunlit ground
+    lum[rng.random((200, 200)) < 0.05] = 0.12  # shadows, a twentieth
+    clear = np.repeat(np.rint(lum * 255)[:, :, None], 3, axis=2).astype(np.uint8)
+    cloudy = clear.copy()
+    cloudy[:80] = 250  # opaque cloud, bright and grey, over the top two fifths
+    for pixels, lifted_by_median in ((clear, False), (cloudy, True)):
+        w = SceneWindow(
+            pixels,
+            np.ones((200, 200), bool),
+            np.ones((200, 200), bool),
+            Affine(0.5, 0, 0, 0, -0.5, 0),
+            CRS.from_epsg(32652),
+            0.5,
+            "s",
+            Station("s", box(0, 0, 1, 1)),
+        )
+        plain = prepare(w, haze_floor=0.11, level=(None, None))
+        low, reference, median = np.percentile(plain.linear_lum[w.data], [1.0, 25.0, 50.0])
+        assert low >= 0.25 * reference
+        assert (_levelled(low, median, 0.25, None)[0] > 0) == lifted_by_median
+        assert _levelled(low, median, 0.25, None, reference=reference) == (0.0, 1.0)
+        assert_same_prepared(plain, prepare(w, haze_floor=0.11, level=(0.25, None)))

@@ -208,14 +208,21 @@ class DetectorParams:
         adds light to shadow and sunlit ground alike, and the old excess
         left the shadows of hazy yards too pale to find (detector 0.6.12,
         docs/detector.md, *Session 26*). None keeps the old excess.
-    level_floor_ratio, level_max_median : float or None
+    level_floor_ratio : float or None
+        A window whose 1st percentile of linear luminance lies under this
+        share of its lower quartile (``prepare.LEVEL_REFERENCE_PCT``; a
+        product's contrast stretch took an offset off and put its shadows
+        near black) is lifted to ``prepare.LEVEL_LOW_RATIO`` of it, as on
+        clear windows (``prepare._levelled``). 0.25 since detector 0.6.29
+        (session 74): no generated yard as made, tuned or held out, nor any
+        real scene reads under it (the least 0.26, Muttenz west 0.31), and
+        stretches too light to clip much (from the 0.02nd-0.1th percentile
+        of a file) read down to 0.07 (Muttenz west 0.19-0.23). Against the
+        median, as session 72 tried it, opaque cloud set it off. None: off.
+    level_max_median : float or None
         An experiment (session 72), off (None) by default: a window whose
-        1st percentile of linear luminance lies under ``level_floor_ratio``
-        of its median (a product's contrast stretch put its shadows at
-        black) is lifted to ``prepare.LEVEL_LOW_RATIO`` of it, as on clear
-        generated windows, and one whose median is above
-        ``level_max_median`` (a stretch that brightened it) is scaled down to
-        it (``prepare._levelled``).
+        median is above this (a stretch that brightened it) is scaled down
+        to it (``prepare._levelled``); it hurt snow scenes.
     stretch_clip_share : float or None
         From this share of a colour band's valid pixels at the bottom of
         the file's value range the window reads as contrast-stretched (a
@@ -499,7 +506,7 @@ class DetectorParams:
     snow_shadow_ratio: float = 0.55
     haze_floor: float | None = 0.11
     haze_floor_ratio: float | None = 0.235
-    level_floor_ratio: float | None = None
+    level_floor_ratio: float | None = 0.25
     level_max_median: float | None = None
     stretch_clip_share: float | None = STRETCH_CLIP_SHARE
     stretch_both_share: float | None = STRETCH_BOTH_SHARE

@@ -162,15 +162,18 @@ def window_levels(
         lo = value_range[0]
     haze, lift, gain = 0.0, 0.0, 1.0
     if (haze_floor is not None or level != (None, None)) and counts.bands.any() and counts.lit.any():
-        floor, low, median = (
-            float(v) for v in _percentiles_of_counts(counts.lit, counts.lit_values, [0.1, 1.0, 50.0])
+        floor, low, reference, median = (
+            float(v)
+            for v in _percentiles_of_counts(
+                counts.lit, counts.lit_values, [0.1, 1.0, LEVEL_REFERENCE_PCT, 50.0]
+            )
         )
         if haze_floor is not None:
             dark = int(counts.lit[counts.lit_values < SHADOW_DARK * median].sum())
             dark_share = dark / int(counts.lit.sum())
             haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
         if haze <= 0:
-            lift, gain = _levelled(low, median, *level)
+            lift, gain = _levelled(low, median, *level, reference=reference)
     return Levels((lo, hi), haze, lift=lift, gain=gain)
 
 
@@ -179,25 +182,38 @@ LEVEL_LOW_RATIO = 0.30
 typically 0.30): what :func:`_levelled` lifts a stretched window's to."""
 
 
+LEVEL_REFERENCE_PCT = 25.0
+"""The percentile of linear luminance a window's 1st is set against by :func:`_levelled`: its lower
+quartile, not its median, which opaque cloud raises (session 74: with the median, held-out v2 scenes
+under cloud were lifted and lost cars). Clear generated windows as made hold their 1st percentile at
+0.26 of it or more (Muttenz west 0.31); stretched lightly (from the 0.02nd-0.1th percentile of a
+file) down to 0.07 (Muttenz west 0.19-0.23; ``docs/accuracy.md``, *Levelled from the lower
+quartile*)."""
+
+
 def _levelled(
     low: float,
     median: float,
     min_low_ratio: float | None,
     max_median: float | None,
+    *,
+    reference: float | None = None,
 ) -> tuple[float, float]:
     """(lift, gain) for a window whose linear luminance a product's contrast stretch has moved out of
-    the range of clear scenes: a 1st percentile (``low``) under ``min_low_ratio`` of the median (a
-    stretch that put the shadows at black) is lifted to :data:`LEVEL_LOW_RATIO` of it, as on clear
-    windows; a median above ``max_median`` (a stretch that brightened the whole) is scaled down to it.
-    (0, 1) within those bounds, or with them None.
+    the range of clear scenes: a 1st percentile (``low``) under ``min_low_ratio`` of ``reference``
+    (the :data:`LEVEL_REFERENCE_PCT` th percentile; the median when None) is lifted to
+    :data:`LEVEL_LOW_RATIO` of it, as on clear windows (a stretch took an offset off and put the
+    shadows near black); a median above ``max_median`` (a stretch that brightened the whole) is scaled
+    down to it. (0, 1) within those bounds, or with them None.
 
     >>> _levelled(0.0, 0.5, 0.15, None)[0] > 0, _levelled(0.14, 0.45, 0.15, 0.55)
     (True, (0.0, 1.0))
     """
+    ref = median if reference is None else reference
     lift = 0.0
-    if min_low_ratio is not None and median > 0 and low < min_low_ratio * median:
-        # (low + v) / (median + v) = LEVEL_LOW_RATIO
-        lift = max(0.0, (LEVEL_LOW_RATIO * median - low) / (1.0 - LEVEL_LOW_RATIO))
+    if min_low_ratio is not None and ref > 0 and low < min_low_ratio * ref:
+        # (low + v) / (ref + v) = LEVEL_LOW_RATIO
+        lift = max(0.0, (LEVEL_LOW_RATIO * ref - low) / (1.0 - LEVEL_LOW_RATIO))
     gain = 1.0
     lifted = (median + lift) / (1.0 + lift)
     if max_median is not None and lifted > max_median:
@@ -287,14 +303,16 @@ def prepare(
     linear = _linear(band_mean(pix), window.value_range)
     if (haze_floor is not None or level != (None, None)) and sample.size:
         lit = linear[data]
-        floor, low, median = (float(v) for v in np.percentile(lit, [0.1, 1.0, 50.0]))
+        floor, low, reference, median = (
+            float(v) for v in np.percentile(lit, [0.1, 1.0, LEVEL_REFERENCE_PCT, 50.0])
+        )
         excess = 0.0
         if haze_floor is not None:
             dark = float(np.mean(lit < SHADOW_DARK * median))
             excess = _haze_excess(floor, dark, haze_floor, median, haze_floor_ratio)
             linear = _remove_haze(linear, excess)
         if excess <= 0:
-            linear = _level(linear, *_levelled(low, median, *level))
+            linear = _level(linear, *_levelled(low, median, *level, reference=reference))
     return _finish(rgb, linear, data, valid)
 
 
