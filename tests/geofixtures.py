@@ -244,3 +244,25 @@ def write_resampled(path: Path, scene: Path, factor: float, resampling: Resampli
         dst.write(pixels)
         dst.update_tags(**tags)
     return path
+
+
+def array_window(pixels: np.ndarray, gsd: float = 0.5):
+    """A :class:`~railcount.models.SceneWindow` of ``pixels`` (rows, cols, bands) that are all data and
+    all inside the station: a UTM grid of ``gsd`` m pixels, north up, no file behind it."""
+    from affine import Affine
+    from rasterio.crs import CRS
+    from shapely.geometry import box
+
+    from railcount.models import SceneWindow, Station
+
+    rows, cols = pixels.shape[:2]
+    return SceneWindow(
+        pixels,
+        np.ones((rows, cols), bool),
+        np.ones((rows, cols), bool),
+        Affine(gsd, 0, 500000, 0, -gsd, 4700000),
+        CRS.from_epsg(32652),
+        gsd,
+        "s",
+        Station("s", box(0, 0, 1, 1)),
+    )

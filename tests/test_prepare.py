@@ -22,7 +22,7 @@ from railcount.detect.prepare import (
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 
-from .geofixtures import write_synth
+from .geofixtures import array_window, write_synth
 
 
 def _dehaze(linear, floor, dark_share, haze_floor, median, floor_ratio):
@@ -207,12 +207,7 @@ def test_opaque_cloud_does_not_set_off_the_levelling():
     paled their shadows (held-out v2 cloud scenes lost cars, session 74). Against the lower quartile,
     which the cloud does not reach, the window is left as it is, to the bit; without the cloud the
     two agree."""
-    from affine import Affine
-    from rasterio.crs import CRS
-    from shapely.geometry import box
-
     from railcount.detect.prepare import _levelled
-    from railcount.models import SceneWindow, Station
 
     rng = np.random.default_rng(5)
     lum = rng.uniform(0.35, 0.55, (200, 200))  # sunlit ground
@@ -221,16 +216,7 @@ def test_opaque_cloud_does_not_set_off_the_levelling():
     cloudy = clear.copy()
     cloudy[:80] = 250  # opaque cloud, bright and grey, over the top two fifths
     for pixels, lifted_by_median in ((clear, False), (cloudy, True)):
-        w = SceneWindow(
-            pixels,
-            np.ones((200, 200), bool),
-            np.ones((200, 200), bool),
-            Affine(0.5, 0, 0, 0, -0.5, 0),
-            CRS.from_epsg(32652),
-            0.5,
-            "s",
-            Station("s", box(0, 0, 1, 1)),
-        )
+        w = array_window(pixels)
         plain = prepare(w, haze_floor=0.11, level=(None, None))
         low, reference, median = np.percentile(plain.linear_lum[w.data], [1.0, 25.0, 50.0])
         assert low >= 0.25 * reference

@@ -31,7 +31,7 @@ from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
 from railcount.pipeline import count_scene
 
-from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION
+from .geofixtures import SAMPLE_SCENE, SAMPLE_STATION, array_window
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from processing import processed
@@ -261,26 +261,11 @@ def test_black_alone_under_the_threshold_is_no_stretch_and_white_is_read_on_ever
     """Black vehicles in a town block put up to 0.16 % of a band at the bottom with little white: no
     stretch. The same black with 0.1 % white is one, though the white pixels lie on rows the sampled
     first reading skips (a small window's few white pixels are read again on every pixel)."""
-    from affine import Affine
-    from rasterio.crs import CRS
-    from shapely.geometry import box
-
-    from railcount.models import SceneWindow, Station
-
     rng = np.random.default_rng(7)
     px = rng.integers(10, 200, (400, 400, 3)).astype(np.uint8)  # dark enough to need a lift
     black = rng.choice(400 * 400, 320, replace=False)  # 0.2 %, scattered
     px.reshape(-1, 3)[black] = 0
-    w = SceneWindow(
-        px,
-        np.ones((400, 400), bool),
-        np.ones((400, 400), bool),
-        Affine(0.5, 0, 0, 0, -0.5, 0),
-        CRS.from_epsg(32652),
-        0.5,
-        "s",
-        Station("s", box(0, 0, 1, 1)),
-    )
+    w = array_window(px)
     alone = band_lifts(w)
     assert max(alone.clipped) == pytest.approx(0.002) and max(alone.white) < STRETCH_BOTH_SHARE
     assert not alone.stretched and not alone.any

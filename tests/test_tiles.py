@@ -10,11 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rasterio.crs import CRS
-from shapely.geometry import box
 
 from railcount.cautions import is_tiled
 from railcount.cli import main
@@ -23,8 +20,9 @@ from railcount.errors import TiledCountWarning
 from railcount.io.memory import LIMIT_ENV, MIN_TILE_M, TILE_OVERLAP_M, needed_bytes, plan_tiles
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.models import SceneWindow, Station
+from railcount.models import SceneWindow
 
+from .geofixtures import array_window
 from .test_memory_guard import count_in_group
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_tiles"
@@ -35,16 +33,7 @@ STATION = SAMPLES / "tumangang_station.geojson"
 
 def _window(rows: int, cols: int, gsd: float) -> SceneWindow:
     pixels = np.arange(rows * cols, dtype=np.uint32).reshape(rows, cols, 1).view(np.uint8)[:, :, :3]
-    return SceneWindow(
-        np.ascontiguousarray(pixels),
-        np.ones((rows, cols), bool),
-        np.ones((rows, cols), bool),
-        Affine(gsd, 0, 500000, 0, -gsd, 4700000),
-        CRS.from_epsg(32652),
-        gsd,
-        "s",
-        Station("s", box(0, 0, 1, 1)),
-    )
+    return array_window(np.ascontiguousarray(pixels), gsd)
 
 
 @settings(max_examples=60, deadline=None)
