@@ -36,7 +36,7 @@ from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import cloud_shadow, hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams, too_coarse
-from railcount.detect.stretch import lifted, lifts_for
+from railcount.detect.stretch import BandLifts, lifted, lifts_for
 from railcount.detect.sun import (
     ASSUMED_SOLAR_TIME_H,
     SHADOW_SUN_UP_DEG,
@@ -312,10 +312,16 @@ def count_scene(
             held = window.shape[0] * window.shape[1] * WINDOW_BYTES_PER_PIXEL
             held -= read if limit_from_env() is None else 0
         two = all(helper_fits(*t.shape, window.gsd_m, held) for t in tiles)
+        # A contrast-stretched picture's lifts, read once: the detector, the window checks and the
+        # caution all use them.
+        found = lifts_for(window, params)
         with contextlib.nullcontext() if two else helper_allowed(False):
-            beside = aside(functools.partial(_window_checks, window, params, out_dir is not None))
+            beside = aside(functools.partial(_window_checks, window, params, out_dir is not None, found))
             try:
-                dets = detect(window, params) if len(tiles) == 1 else detect_in_tiles(window, tiles, params)
+                if len(tiles) == 1:
+                    dets = detect(window, params, lifts=found)
+                else:
+                    dets = detect_in_tiles(window, tiles, params, lifts=found)
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
@@ -332,7 +338,6 @@ def count_scene(
         short = short_shadow_caution(window.station.name, window.gsd_m, elevation)
         cloudy = provider_cloud_caution(window.station.name, window.cloud_cover)
         shaded = cloud_shadow_caution(window.station.name, shade_share(window, shade))
-        found = lifts_for(window, params)
         stretched = stretched_caution(
             window.station.name,
             max(found.clipped, default=0.0),
@@ -389,15 +394,15 @@ def count_scene(
 
 
 def _window_checks(
-    window: SceneWindow, params: DetectorParams, picture: bool
+    window: SceneWindow, params: DetectorParams, picture: bool, lifts: BandLifts
 ) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """What is read from the window apart from the detector: the caution when the sun throws the
     shadows along the tracks, the opaque cloud and a cloud's shadow (with ``params.mask_cloud`` and
     ``params.mask_cloud_shadow``) and, with ``picture``, the window as the overlay shows it
     (:func:`~railcount.io.outputs.display_bgr`). They are read, as the detector reads, on a
-    contrast-stretched picture lifted back (:mod:`railcount.detect.stretch`); the overlay shows the
-    picture as delivered."""
-    seen = lifted(window, lifts_for(window, params))
+    contrast-stretched picture lifted back by ``lifts`` (:func:`~railcount.detect.stretch.lifts_for`);
+    the overlay shows the picture as delivered."""
+    seen = lifted(window, lifts)
     cloud = opaque_cloud(seen) if params.mask_cloud else None
     shade = cloud_shadow(seen, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
     return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None

@@ -81,7 +81,11 @@ from railcount.runtime import shared_map
 
 
 def detect(
-    window: SceneWindow, params: DetectorParams | None = None, *, stats: WindowStats | None = None
+    window: SceneWindow,
+    params: DetectorParams | None = None,
+    *,
+    stats: WindowStats | None = None,
+    lifts: BandLifts | None = None,
 ) -> Detections:
     """Find the railcars in a window.
 
@@ -94,6 +98,9 @@ def detect(
     stats : WindowStats, optional
         For a tile of a larger window (:func:`~railcount.detect.tiles.detect_in_tiles`): the larger
         window's stretch, haze, snow and track directions, used instead of the tile's own.
+    lifts : BandLifts, optional
+        :func:`~railcount.detect.stretch.lifts_for` of ``window`` with ``params``, when the caller
+        has it already (a count reads it for its caution too); read here otherwise.
 
     Returns
     -------
@@ -107,7 +114,10 @@ def detect(
     params = params or DetectorParams()
     # A picture a contrast stretch clipped is lifted back first (the window's own lifts, or for a
     # tile the whole window's).
-    lifts = stats.lifts if stats is not None else lifts_for(window, params)
+    if stats is not None:
+        lifts = stats.lifts
+    elif lifts is None:
+        lifts = lifts_for(window, params)
     window = lifted(window, lifts)
     found = _candidates(window, params, stats=stats)
     dets, features, types = found.dets, found.features, found.types

@@ -102,7 +102,7 @@ def band_lifts(
     as much white (a stretch clips both ends; None: not so).
 
     Read on every :data:`STEP` th row and column of the valid pixels (a share and two percentiles need no
-    more: about 3 ms for a 4000 x 1500 window, which every count reads three times); where the black
+    more: about 3 ms for a 4000 x 1500 window, read once per count); where the black
     share so read lies between the two thresholds, both ends are read again on every pixel (the few
     white pixels of a small window are too few on a sample).
 

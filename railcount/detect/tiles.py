@@ -39,7 +39,7 @@ from railcount.detect.prepare import (
     working_valid,
 )
 from railcount.detect.regions import REGION_GSD_M, Piece, coarse, curve_pieces
-from railcount.detect.stretch import lifted, lifts_for
+from railcount.detect.stretch import BandLifts, lifted, lifts_for
 from railcount.io.memory import TILE_OVERLAP_M
 from railcount.models import Detections, SceneWindow
 
@@ -137,7 +137,7 @@ STATS_ROWS = 256
 """Rows of the window :func:`window_stats` reads at a time (before the halo its gradients need)."""
 
 
-def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
+def window_stats(window: SceneWindow, params: DetectorParams, lifts: BandLifts | None = None) -> WindowStats:
     """What the detector reads from the whole of ``window`` before it looks for cars
     (:class:`~railcount.detect.detector.WindowStats`), made a strip of :data:`STATS_ROWS` rows at a
     time, so that the memory it takes is a strip's, not a window's: a first pass adds up the strips'
@@ -151,12 +151,13 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
     the stretch, the haze and the snow share are the whole window's to the bit, and the histogram of
     direction adds up the same pixels' gradients. Finer imagery is averaged down strip by strip (a row
     or so differs at the strips' edges); other pixels are counted in
-    :data:`~railcount.detect.prepare.FLOAT_BINS` bins over their range.
+    :data:`~railcount.detect.prepare.FLOAT_BINS` bins over their range. ``lifts`` are the window's
+    :func:`~railcount.detect.stretch.lifts_for`, read here when not given.
     """
     scale = working_scale(window.gsd_m, params)
     gsd = window.gsd_m / scale
     rows, cols = window.shape
-    lifts = lifts_for(window, params)
+    lifts = lifts if lifts is not None else lifts_for(window, params)
     span = None if window.pixels.dtype in (np.uint8, np.uint16) else value_span(window)
     counts: LevelCounts | None = None
     for y0 in range(0, rows, STATS_ROWS):
@@ -214,13 +215,18 @@ def window_stats(window: SceneWindow, params: DetectorParams) -> WindowStats:
 
 
 def detect_in_tiles(
-    window: SceneWindow, tiles: list[Tile], params: DetectorParams, *, stats: WindowStats | None = None
+    window: SceneWindow,
+    tiles: list[Tile],
+    params: DetectorParams,
+    *,
+    stats: WindowStats | None = None,
+    lifts: BandLifts | None = None,
 ) -> Detections:
     """:func:`~railcount.detect.detector.detect` on each tile of ``window`` in turn, each reading the
-    whole window's :func:`window_stats` (``stats``, or made here), keeping the cars whose centre lies in
-    the tile's share, in the whole window's pixels: each car is counted once, by the tile that holds
-    its centre."""
-    stats = stats if stats is not None else window_stats(window, params)
+    whole window's :func:`window_stats` (``stats``, or made here, with the window's ``lifts`` when
+    given), keeping the cars whose centre lies in the tile's share, in the whole window's pixels: each
+    car is counted once, by the tile that holds its centre."""
+    stats = stats if stats is not None else window_stats(window, params, lifts)
     scale = working_scale(window.gsd_m, params)
     parts = []
     for t in tiles:
