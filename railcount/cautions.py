@@ -299,11 +299,12 @@ town block: 0.09 % black, 0.05 % white), the real scenes' 0.001 %; Muttenz west 
 
 STRETCH_FINDINGS = (
     "generated yards stretched from the 0.5th and the 2nd percentile were still counted 11 % and 27 % "
-    "off (5 % and 21 % high), with more false cars on dark track edges"
+    "off (5 % and 21 % high), with more false cars on dark track edges, and a real yard stretched from "
+    "the 0.5th 16 % low"
 )
 """What ``python benchmarks/processing.py --kind stretch`` measured with the lift (detector 0.6.29,
-session 74: 11.4 % and 26.7 % off, +4.5 % and +21.1 %; 26.5 % and 44.1 % off without it): the
-caution's figures."""
+session 74: 11.4 % and 26.7 % off, +4.5 % and +21.1 %; 26.5 % and 44.1 % off without it; Muttenz
+west stretched from the 0.5th percentile: 36 railcars of 43): the caution's figures."""
 
 STRETCHED_PHRASE = "clipped to black"
 """Part of every stretched-picture caution's text, by which a stored one is recognised."""
@@ -349,7 +350,7 @@ def stretched_caution(station: str, clipped: float, lifted: bool = True, white: 
         f"{station}: {amount}: it was "
         "processed for display (a contrast stretch, as a styled export or a provider's dynamic-range "
         f"adjustment makes, or strong sharpening), which deepens every shadow; {done} "
-        f"{STRETCH_FINDINGS}: expect the count to be high, count the provider's unstretched file if "
+        f"{STRETCH_FINDINGS}: expect the count to be off, more often high than low, count the provider's unstretched file if "
         "there is one, and check the boxes on the overlay"
     )
 
@@ -436,9 +437,9 @@ KINDS = (
     Kind(
         "stretched",
         is_stretched,
-        "contrast-stretched picture: likely high",
+        "contrast-stretched picture: a tenth or more off, often high",
         None,
-        "a contrast-stretched picture, likely high",
+        "a contrast-stretched picture, a tenth or more off, often high",
     ),
 )
 """Every kind of caution, in this module's order: the one list :func:`codes`, :func:`caption`, a

@@ -154,7 +154,7 @@ def test_the_caution_s_threshold_caption_and_code():
     text = stretched_caution("Yard", 0.031)
     assert text.startswith("Yard: 3.1 % of the picture is clipped to black") and is_stretched(text)
     assert "count the provider's unstretched file" in text
-    assert caption([text], 0.5) == "caution: contrast-stretched picture: likely high"
+    assert caption([text], 0.5) == "caution: contrast-stretched picture: a tenth or more off, often high"
     assert codes([text]) == ("stretched",)
 
 
