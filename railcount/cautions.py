@@ -350,8 +350,8 @@ def stretched_caution(station: str, clipped: float, lifted: bool = True, white: 
         f"{station}: {amount}: it was "
         "processed for display (a contrast stretch, as a styled export or a provider's dynamic-range "
         f"adjustment makes, or strong sharpening), which deepens every shadow; {done} "
-        f"{STRETCH_FINDINGS}: expect the count to be off, more often high than low, count the provider's unstretched file if "
-        "there is one, and check the boxes on the overlay"
+        f"{STRETCH_FINDINGS}: expect the count to be off, more often high than low, count the provider's "
+        "unstretched file if there is one, and check the boxes on the overlay"
     )
 
 

@@ -668,15 +668,17 @@ def evaluate_scene(
             )
             target = dirs[sc.window.station.name]
             seams = tile_seams(sc.window.shape, sc.grid)
-            # A cloud's shadow is shown, hatched (the cloud stays grey, as before).
+            # The cloud and a cloud's shadow are shown, hatched inside the station as on the overlay
+            # (greyed as no data, a bright roof outside it taken for cloud looked like a hole in the file).
             written = write_evaluation(
                 target,
-                sc._shown(sc.shade),
+                sc._shown(sc.cloud, sc.shade),
                 sc.detections,
                 sc.result,
                 ev.to_dict(),
                 marks,
                 seams,
+                cloud=sc.cloud,
                 shade=sc.shade,
             )
             ev.outputs.update(sc.outputs)

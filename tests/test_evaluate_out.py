@@ -11,7 +11,8 @@ import pytest
 from rasterio.warp import transform as warp_points
 
 from railcount.cli import main
-from railcount.io.outputs import _FALSE, _MISSED
+from railcount.detect.cloud import opaque_cloud
+from railcount.io.outputs import _FALSE, _MISSED, _NODATA
 from railcount.io.scenes import WGS84, read_windows
 from railcount.io.stations import read_stations
 from railcount.models import apply_affine
@@ -160,3 +161,22 @@ def test_the_picture_marks_the_missed_and_the_false_cars(case):
         area = patch(picture, rc, int(4 / window.gsd_m * scale))
         assert has(area, _FALSE)
         assert not has(patch(overlay, rc, int(4 / window.gsd_m * scale)), _FALSE)
+
+
+def test_the_picture_shows_what_was_taken_for_cloud_outside_the_station_as_the_overlay_does(case):
+    """This yard's warehouse roof, outside the station, reads as opaque cloud: the overlay shows it as
+    it is (cloud is hatched only inside the station), and so must the evaluation picture, which
+    painted it no-data grey, block by block, as if the file had a hole there."""
+    window = case["window"]
+    cloud = opaque_cloud(window)
+    assert cloud.any() and not (cloud & window.inside).any()  # (what this test is about)
+    picture = cv2.imread(str(case["out"] / "evaluation.png"))
+    overlay = cv2.imread(str(case["out"] / "overlay.png"))
+    scale = picture.shape[1] / window.shape[1]
+    rows, cols = np.nonzero(cloud)
+    r = np.round((rows + 0.5) * scale - 0.5).astype(int)
+    c = np.round((cols + 0.5) * scale - 0.5).astype(int)
+    for img in (picture, overlay):
+        below = img[img.shape[0] - round(window.shape[0] * scale) :]
+        grey = (below[r, c] == np.array(_NODATA, np.uint8)).all(axis=1)
+        assert grey.mean() < 0.01

@@ -560,11 +560,12 @@ def write_evaluation(
     errors: ErrorMarks,
     seams: tuple[Sequence[int], Sequence[int]] = ((), ()),
     *,
+    cloud: np.ndarray | None = None,
     shade: np.ndarray | None = None,
 ) -> dict[str, Path]:
     """Write ``evaluation.json``, ``errors.geojson`` and ``evaluation.png`` into ``out_dir`` (``seams``:
-    where the tiles of a window counted in tiles meet, as on the overlay; ``shade``: a cloud's shadow,
-    hatched as on the overlay)."""
+    where the tiles of a window counted in tiles meet, as on the overlay; ``cloud`` and ``shade``:
+    opaque cloud and a cloud's shadow, hatched as on the overlay)."""
     out = output_dir(out_dir)
     paths = {
         "evaluation": out / "evaluation.json",
@@ -575,7 +576,7 @@ def write_evaluation(
     feats = errors_geojson(window, dets, result, errors)
     paths["errors"].write_text(json.dumps(feats), encoding="utf-8")
     if not write_png(
-        paths["picture"], overlay_image(window, dets, result, errors=errors, seams=seams, shade=shade)
+        paths["picture"], overlay_image(window, dets, result, cloud, errors=errors, seams=seams, shade=shade)
     ):
         raise UsageError(f"{paths['picture']}: could not write the evaluation image; check the directory")
     return paths
