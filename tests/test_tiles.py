@@ -314,3 +314,19 @@ def test_a_long_yard_counted_in_four_tiles_finds_the_cars_counted_whole(tmp_path
     tiled = detect_in_tiles(window, tiles, params, stats=stats)
     n_whole, n_tiled = (int(np.sum(d.kind != "locomotive")) for d in (whole, tiled))
     assert abs(n_tiled - n_whole) <= 2, (n_tiled, n_whole)
+
+
+def test_a_lightly_stretched_window_s_tiles_are_levelled_as_the_whole_window():
+    """A stretch too light to clip much is levelled (:func:`~railcount.detect.prepare._levelled`, since
+    detector 0.6.29): every tile takes the whole window's lift, as the whole window is prepared (the
+    window's statistics kept the stretch, haze and snow and left the lift out, so tiles went unlevelled)."""
+    import dataclasses
+
+    (window,) = read_windows(SCENE_05, read_stations(STATION))
+    pix = window.pixels.astype(np.float64)
+    stretched = np.empty_like(window.pixels)
+    for k in range(pix.shape[2]):  # each band from its 0.05th to its 99.95th percentile, as a styled export
+        lo, hi = np.percentile(pix[:, :, k][window.valid], [0.05, 99.95])
+        stretched[:, :, k] = np.clip(np.rint((pix[:, :, k] - lo) * 255.0 / (hi - lo)), 0, 255)
+    stats = _same_as_whole(dataclasses.replace(window, pixels=stretched), (1, 3))
+    assert not stats.lifts.any and stats.levels.lift > 0

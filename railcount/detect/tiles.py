@@ -29,7 +29,6 @@ from railcount.detect.orientation import N_BINS, direction_histogram, histogram_
 from railcount.detect.params import DetectorParams, working_scale
 from railcount.detect.prepare import (
     LevelCounts,
-    Levels,
     level_counts,
     prepare,
     snow_counts,
@@ -211,7 +210,8 @@ def window_stats(window: SceneWindow, params: DetectorParams, lifts: BandLifts |
         if params.curve_pieces:
             directions = [a for a, _ in peaks]
             pieces = curve_pieces(small, ok, gsd, f, shape, directions, near_station(window, small))
-    return WindowStats(Levels(levels.stretch, levels.haze, snow), peaks, patched, found, pieces, lifts)
+    # (The lift and gain of a levelled window too: each tile is levelled as the whole window.)
+    return WindowStats(dataclasses.replace(levels, snow_share=snow), peaks, patched, found, pieces, lifts)
 
 
 def detect_in_tiles(
