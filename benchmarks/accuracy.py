@@ -113,7 +113,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from railcount.cautions import is_along, is_short_shadow, shadow_px
+from railcount.cautions import codes, is_along, is_short_shadow, shadow_px
 from railcount.counting import (
     ALONG_CALIBRATION_SCENES,
     ALONG_INTERVAL_RATIOS,
@@ -180,6 +180,7 @@ class Outcome:
     along: bool = False  # warned that the sun throws the shadows along the tracks
     short: bool = False  # warned that a 4 m car's shadow is under 3 pixels (a high sun, coarse pixels)
     shadow_px: float = math.inf  # how many pixels long a 4 m car's shadow is (inf: no sun)
+    cautions: tuple[str, ...] = ()  # the kinds of caution the count came with (railcount.cautions.codes)
 
 
 # v2 scenes: one condition (or none) and one product per scene, from its seed.
@@ -398,6 +399,7 @@ def outcome(suite: str, name: str, ev: StationEvaluation, seconds: float) -> Out
         unsure=r.unsure_share,
         observed=r.observed_fraction,
         shadow_px=shadow_px(float(r.sun["elevation_deg"]), r.gsd_m) if r.sun else math.inf,
+        cautions=codes(ev.count.cautions),
     )
 
 

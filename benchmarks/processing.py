@@ -68,6 +68,7 @@ from accuracy import (
 )
 from real_gsd import coarser
 
+from railcount.cautions import codes
 from railcount.io.stations import read_stations
 from railcount.pipeline import evaluate_scene
 
@@ -179,6 +180,43 @@ def run_generated(
     return kind, amount, outcome(kind, tif.stem, ev, time.perf_counter() - t0)
 
 
+PICTURE_CAUTIONS = ("stretched", "light_stretch")
+"""The kinds of caution (:func:`railcount.cautions.codes`) that say a picture was processed for display."""
+
+
+def print_picture_cautions(
+    done: list[tuple[str, float, Outcome]], levels: list[float], *, prefix: str
+) -> None:
+    """Per level, how many yards and blocks were counted with each caution of :data:`PICTURE_CAUTIONS`
+    (a count with both is tallied under the first) or with none, and for the yards of each group how
+    far off they were and how often their interval held the truth: the yards with none are the
+    counts a user gets with no word that the picture was processed."""
+    print(
+        "counts by the caution of a processed picture they came with; yards: error, bias and how many "
+        "intervals held the truth"
+    )
+    for level in levels:
+        cells = []
+        for kind, label in (("yard", "yards"), ("town", "blocks")):
+            mine = [o for k, lv, o in done if k == kind and lv == level]
+            if not mine:
+                continue
+            said = [next((c for c in PICTURE_CAUTIONS if c in o.cautions), "") for o in mine]
+            parts = []
+            for c in (*PICTURE_CAUTIONS, ""):
+                group = [o for o, s in zip(mine, said, strict=True) if s == c]
+                part = f"{len(group)} {c or 'with none'}"
+                if kind == "yard" and group:
+                    truth = max(sum(o.truth for o in group), 1)
+                    wape = sum(abs(o.count - o.truth) for o in group) / truth
+                    bias = sum(o.count - o.truth for o in group) / truth
+                    held = sum(o.low <= o.truth <= o.high for o in group)
+                    part += f" ({wape:.1%}, {bias:+.1%}, {held} held)"
+                parts.append(part)
+            cells.append(f"{label} " + ", ".join(parts))
+        print(f"{prefix}{level:<5g} " + "; ".join(cells))
+
+
 def real_rows(processing: str, levels: list[float], overrides: dict[str, object]) -> list[str]:
     if not SHARED_REAL.is_dir():
         return ["(../shared/real is absent: no real rows)"]
@@ -197,6 +235,7 @@ def real_rows(processing: str, levels: list[float], overrides: dict[str, object]
                     stations = read_stations(SHARED_REAL / st)
                     (ev,) = evaluate_scene(copy, stations, truth_file, params=params_of(overrides))
                     cell = f"{name} {ev.count.result.railcars}"
+                    said = [c for c in PICTURE_CAUTIONS if c in codes(ev.count.cautions)]
                     if truth:
                         cell += f" ({ev.match.true_positives} found)"
                     else:
@@ -208,7 +247,7 @@ def real_rows(processing: str, levels: list[float], overrides: dict[str, object]
                             params=params_of(overrides),
                         )
                         cell += f" / {bear.count.result.railcars}"
-                    cells.append(cell)
+                    cells.append(cell + (f" [{said[0]}]" if said else ""))
                 where = "native" if gsd is None else f"{gsd:.2f} m"
                 rows.append(f"{where:<7} {processing} {level:<4g}  " + ", ".join(cells))
     return rows
@@ -255,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({IDENTITY[args.kind]:g}: as generated)",
         blocks=f"look-alike blocks (tuned town {span}, truth 0): false railcars" if args.blocks else None,
     )
+    print_picture_cautions(done, levels, prefix=f"{args.kind} ")
     if left:
         yards = sum(kind == "yard" for kind, _ in left)
         print(

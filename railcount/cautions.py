@@ -360,6 +360,88 @@ def is_stretched(caution: str) -> bool:
     return STRETCHED_PHRASE in caution
 
 
+LIGHT_STRETCH_SHARE = 0.0002
+"""A window under :func:`reads_stretched`'s shares still looks lightly contrast-stretched where a colour
+band holds this share of its valid pixels or more at the bottom code and one as much at the top
+(:func:`reads_lightly_stretched`): a stretch from the 0.02nd percentile of a file leaves that at both
+ends in 86 of 100 tuned plain yards, 88 generic and 36 of 44 v2 (600-699), where the same windows as
+made hold no black pixel at all (v2 products under 0.01 %), and 2 of 100 look-alike town blocks as
+made hold it at both (black vehicles; up to 0.05 %). Session 75; caution only, nothing is lifted."""
+
+LIGHT_STRETCH_PHRASE = "looks lightly contrast-stretched"
+"""Part of every light-stretch caution's text (:func:`light_stretch_caution`), by which a stored one is
+recognised."""
+
+LIGHT_STRETCH_FINDINGS = (
+    "generated yards stretched from the 0.02nd-0.1th percentile of a file were counted 13-14 % off "
+    "(5-8 % high), some several times over, and a real parking lot so stretched, its time of day "
+    "unknown, took 11-16 false railcars"
+)
+"""What ``python benchmarks/processing.py --kind stretch --levels 0,0.02,0.05,0.1`` measured (detector
+0.6.29, sessions 74-75: yards 13.0 / 13.5 / 13.8 %, bias +8.1 / +5.9 / +4.6 %, against 6.1 % as made;
+1.0 m yards with 5-7 cars counted 28-32; the Joplin lot at its own 0.6 m 16 / 11 / 15 false railcars
+with the sun assumed, 0 as delivered): the :func:`light_stretch_caution`'s figures."""
+
+CLEAR_FLOOR_RATIO = 0.26
+"""The least 1st percentile of linear luminance over its lower quartile measured on generated windows
+as made (tuned plain, v2 and generic; Muttenz west 0.31, Joplin 0.49; session 74,
+``docs/accuracy.md``, *Levelled from the lower quartile*): what :func:`light_stretch_caution` sets a
+levelled window's against."""
+
+
+def reads_lightly_stretched(clipped: float, white: float) -> bool:
+    """Whether a window that does not read as stretched (:func:`reads_stretched`) holds
+    :data:`LIGHT_STRETCH_SHARE` or more of a band at each end of the value range (``clipped``: the most
+    of any band at the bottom, ``white``: at the top).
+
+    >>> reads_lightly_stretched(0.0003, 0.0005), reads_lightly_stretched(0.0003, 0.0)
+    (True, False)
+    >>> reads_lightly_stretched(0.003, 0.001)  # (stretched: the other caution)
+    False
+    """
+    return not reads_stretched(clipped, white) and min(clipped, white) >= LIGHT_STRETCH_SHARE
+
+
+def light_stretch_caution(
+    station: str, clipped: float = 0.0, white: float = 0.0, levelled: float | None = None
+) -> str:
+    """One line for the user when a window looks lightly contrast-stretched: its ends hold a few
+    black and white pixels (:func:`reads_lightly_stretched`; ``clipped`` and ``white`` as there), or
+    the detector levelled it (``levelled``: the 1st percentile of its linear luminance over its lower
+    quartile, under any clear scene's; :func:`~railcount.detect.prepare._levelled`); "" when neither.
+    Not given beside :func:`stretched_caution`, which says more.
+
+    >>> light_stretch_caution("Yard", 0.0003, 0.0005)[:96]
+    'Yard: the picture looks lightly contrast-stretched for display (0.03 % of it black in a band and'
+    >>> text = light_stretch_caution("Yard", levelled=0.19)
+    >>> "luminance is 0.19 of its lower quartile" in text, "railcount levelled its luminance" in text
+    (True, True)
+    >>> light_stretch_caution("Yard", 0.0003, 0.0)
+    ''
+    """
+    marks = []
+    if reads_lightly_stretched(clipped, white):
+        marks.append(f"{clipped * 100:.2f} % of it black in a band and {white * 100:.2f} % white")
+    if levelled is not None:
+        marks.append(
+            "its darkest tones lie nearer black than a clear scene's: its 1st percentile of luminance is "
+            f"{levelled:.2f} of its lower quartile, a clear scene's {CLEAR_FLOOR_RATIO:.2f} or more"
+        )
+    if not marks:
+        return ""
+    done = "railcount levelled its luminance before counting, but " if levelled is not None else ""
+    return (
+        f"{station}: the picture {LIGHT_STRETCH_PHRASE} for display ({'; '.join(marks)}), which "
+        f"deepens every shadow; {done}{LIGHT_STRETCH_FINDINGS}: expect the count to run high, count the "
+        "provider's unstretched file if there is one, and check the boxes on the overlay"
+    )
+
+
+def is_light_stretch(caution: str) -> bool:
+    """Whether a caution (as stored) says the picture looks lightly contrast-stretched."""
+    return LIGHT_STRETCH_PHRASE in caution
+
+
 def scene_cautions(cautions: Iterable[str]) -> tuple[str, ...]:
     """The cautions that concern one scene, not the product (all but the coarse-imagery ones)."""
     return tuple(c for c in cautions if not is_coarse(c))
@@ -440,6 +522,13 @@ KINDS = (
         "contrast-stretched picture: a tenth or more off, often high",
         None,
         "a contrast-stretched picture, a tenth or more off, often high",
+    ),
+    Kind(
+        "light_stretch",
+        is_light_stretch,
+        "lightly stretched picture?: likely high",
+        None,
+        "a lightly stretched picture, likely high",
     ),
 )
 """Every kind of caution, in this module's order: the one list :func:`codes`, :func:`caption`, a

@@ -23,6 +23,7 @@ from railcount.cautions import (
     ALONG_PHRASE,
     cloud_shadow_caution,
     coarse_imagery_caution,
+    light_stretch_caution,
     partial_view_caution,
     provider_cloud_caution,
     short_shadow_caution,
@@ -36,6 +37,7 @@ from railcount.counting import summarise, unsure_railcars
 from railcount.detect.cloud import cloud_shadow, hide_cloud, opaque_cloud
 from railcount.detect.detector import detect, shadows_along_tracks
 from railcount.detect.params import DetectorParams, too_coarse
+from railcount.detect.prepare import Levels
 from railcount.detect.stretch import BandLifts, lifted, lifts_for
 from railcount.detect.sun import (
     ASSUMED_SOLAR_TIME_H,
@@ -45,7 +47,7 @@ from railcount.detect.sun import (
     time_of_day_unknown,
     window_sun,
 )
-from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows
+from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows, whole_levels
 from railcount.errors import (
     AssumedSunWarning,
     CloudShadowWarning,
@@ -325,7 +327,7 @@ def count_scene(
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
-            along, cloud_mask, shade, shown = beside.result()
+            along, cloud_mask, shade, shown, levels = beside.result()
         tiled = ""
         if len(tiles) > 1:
             tiled = tiled_caution(
@@ -344,7 +346,14 @@ def count_scene(
             lifted=found.any,
             white=max(found.white, default=0.0),
         )
-        cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched) if c]
+        # A stretch too light to read as one by its clipping leaves a few black and white pixels, or is
+        # levelled.
+        light = ""
+        if not stretched:
+            light = light_stretch_caution(
+                window.station.name, *found.ends, levels.floor_ratio if levels.lift > 0 else None
+            )
+        cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched, light) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
             (short, ShortShadowsWarning),
@@ -353,6 +362,7 @@ def count_scene(
             (coarse, CoarseImageryWarning),
             (tiled, TiledCountWarning),
             (stretched, StretchedPictureWarning),
+            (light, StretchedPictureWarning),
         )
         for text, kind in kinds:
             if text:
@@ -373,7 +383,9 @@ def count_scene(
         partial = partial_view_caution(window.station.name, result.observed_fraction)
         if partial:  # (the seen share is known once cloud and shade are taken out)
             warnings.warn(PartialViewWarning(f"{window.scene_id}: {partial}"), stacklevel=2)
-            cautions.insert(len(cautions) - bool(coarse) - bool(tiled) - bool(stretched), partial)
+            cautions.insert(
+                len(cautions) - bool(coarse) - bool(tiled) - bool(stretched) - bool(light), partial
+            )
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = dirs[window.station.name]
@@ -395,17 +407,19 @@ def count_scene(
 
 def _window_checks(
     window: SceneWindow, params: DetectorParams, picture: bool, lifts: BandLifts
-) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None, Levels]:
     """What is read from the window apart from the detector: the caution when the sun throws the
     shadows along the tracks, the opaque cloud and a cloud's shadow (with ``params.mask_cloud`` and
-    ``params.mask_cloud_shadow``) and, with ``picture``, the window as the overlay shows it
-    (:func:`~railcount.io.outputs.display_bgr`). They are read, as the detector reads, on a
-    contrast-stretched picture lifted back by ``lifts`` (:func:`~railcount.detect.stretch.lifts_for`);
-    the overlay shows the picture as delivered."""
+    ``params.mask_cloud_shadow``), with ``picture`` the window as the overlay shows it
+    (:func:`~railcount.io.outputs.display_bgr`), and the levels the detector prepares it with
+    (:func:`~railcount.detect.tiles.whole_levels`: whether a light stretch was levelled). They are
+    read, as the detector reads, on a contrast-stretched picture lifted back by ``lifts``
+    (:func:`~railcount.detect.stretch.lifts_for`); the overlay shows the picture as delivered."""
     seen = lifted(window, lifts)
     cloud = opaque_cloud(seen) if params.mask_cloud else None
     shade = cloud_shadow(seen, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
-    return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None
+    levels = whole_levels(window, params, lifts)
+    return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None, levels
 
 
 def shade_share(window: SceneWindow, shade: np.ndarray | None) -> float:

@@ -117,6 +117,7 @@ def test_every_kind_of_caution_is_read_back_as_itself_alone():
         "coarse": k.coarse_imagery_caution("Yard", 1.0, 0.65),
         "tiled": k.tiled_caution("Yard", (2, 2), 3_000_000_000, 1_000_000_000),
         "stretched": k.stretched_caution("Yard", 0.02),
+        "light_stretch": k.light_stretch_caution("Yard", 0.0003, 0.0004),
     }
     assert [kind.code for kind in k.KINDS] == list(made)
     for code, text in made.items():
@@ -144,6 +145,7 @@ def test_the_batch_log_names_every_kind_once(capsys):
         k.coarse_imagery_caution("Yard", 1.0, 0.65),
         k.tiled_caution("Yard", (2, 2), 3_000_000_000, 1_000_000_000),
         k.stretched_caution("Yard", 0.02),
+        k.light_stretch_caution("Yard", levelled=0.2),
     ]
 
     def logged(warnings: list[str], seen: float | None = 0.7, cover: float | None = 23.0) -> str:

@@ -75,3 +75,30 @@ def test_clahe_and_jpeg_leave_out_scenes_that_are_not_8_bit_rgb(tmp_path):
         with pytest.raises(ValueError, match="needs 8-bit RGB"):
             processed_bands(np.full((4, 8, 8), 900, np.uint16), kind, 1.0)
     assert all(applies(kind, f) for kind in ("sharpen", "stretch", "gamma", "noise") for f in (eleven, pan))
+
+
+def test_the_caution_tally_counts_each_scene_once_and_scores_the_quiet_ones(capsys):
+    """Per level: yards and blocks by the picture caution their count came with (both: the first kind),
+    and the error of the yards that came with none, the counts a user takes at their word."""
+    from accuracy import Outcome
+    from processing import print_picture_cautions
+
+    def yard(truth: int, count: int, *cautions: str) -> Outcome:
+        low, high = count - 5, count + 5
+        return Outcome("tuned", "s", 0.5, truth, count, low, high, count, count, 0.1, cautions=cautions)
+
+    done = [
+        ("yard", 0.0, yard(40, 42)),
+        ("yard", 0.02, yard(40, 50, "stretched", "light_stretch")),
+        ("yard", 0.02, yard(40, 46, "coarse", "light_stretch")),
+        ("yard", 0.02, yard(50, 45, "along_tracks")),
+        ("yard", 0.02, yard(50, 60)),
+        ("town", 0.02, yard(0, 3, "light_stretch")),
+    ]
+    print_picture_cautions(done, [0.0, 0.02], prefix="stretch ")
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "stretch 0     yards 0 stretched, 0 light_stretch, 1 with none (5.0%, +5.0%, 1 held)"
+    assert out[2] == (
+        "stretch 0.02  yards 1 stretched (25.0%, +25.0%, 0 held), 1 light_stretch (15.0%, +15.0%, 0 held), "
+        "2 with none (15.0%, +5.0%, 1 held); blocks 0 stretched, 1 light_stretch, 0 with none"
+    )

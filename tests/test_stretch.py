@@ -275,3 +275,73 @@ def test_black_alone_under_the_threshold_is_no_stretch_and_white_is_read_on_ever
     assert stretched_caution("s", max(both.clipped), white=max(both.white)).startswith(
         "s: 0.20 % of the picture is clipped to black in a band and 0.12 % to white"
     )
+
+
+def _offset_copy(src: Path, dst: Path, offset: int) -> Path:
+    """``src`` with ``offset`` grey levels taken off every band, none taken to 0 (a levels adjustment
+    that pushes the darkest tones near black but clips none): same profile and tags."""
+    import rasterio
+
+    with rasterio.open(src) as ds:
+        profile, tags, bands = ds.profile, ds.tags(), ds.read()
+    profile.update(compress="deflate", photometric="rgb")  # (JPEG would take some of the 1s to 0)
+    with rasterio.open(dst, "w", **profile) as out:
+        out.write(np.clip(bands.astype(np.int16) - offset, 1, 255).astype(np.uint8))
+        out.update_tags(**tags)
+    return dst
+
+
+def test_darks_pushed_near_black_without_clipping_are_levelled_and_cautioned(tmp_path):
+    """A picture whose darkest tones were pushed near black with none at black (a levels adjustment)
+    is not read as stretched, but the detector levels it (since 0.6.29): the count says the picture
+    looks lightly stretched (since session 75), with its floor against a clear scene's, and keeps its
+    usual interval. With the levelling off there is nothing to say; the sample as made has no such
+    caution."""
+    from railcount.cautions import CLEAR_FLOOR_RATIO, is_light_stretch, log_notes
+
+    darker = _offset_copy(SAMPLE_SCENE, tmp_path / "darker.tif", 20)
+    assert not band_lifts(_window(darker)).stretched
+    with pytest.warns(StretchedPictureWarning, match="nearer black than a clear scene's"):
+        (sc,) = count_scene(darker, read_stations(SAMPLE_STATION))
+    (note,) = [c for c in sc.cautions if is_light_stretch(c)]
+    assert not any(is_stretched(c) for c in sc.cautions) and "% white" not in note
+    ratio = float(note.split("its 1st percentile of luminance is ")[1].split()[0])
+    assert 0.0 < ratio < DetectorParams().level_floor_ratio < CLEAR_FLOOR_RATIO
+    assert codes([note]) == ("light_stretch",) and "lightly stretched" in caption([note], 0.5)
+    assert log_notes([note], 1.0, None) == ["a lightly stretched picture, likely high"]
+    r = sc.result
+    assert (r.railcars_low, r.railcars_high) == interval(r.railcars, r.unsure_share, r.observed_fraction)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StretchedPictureWarning)
+        (off,) = count_scene(
+            darker, read_stations(SAMPLE_STATION), params=DetectorParams(level_floor_ratio=None)
+        )
+        (plain,) = count_scene(SAMPLE_SCENE, read_stations(SAMPLE_STATION))
+    assert not any(is_light_stretch(c) for c in (*off.cautions, *plain.cautions))
+
+
+def test_a_few_black_and_white_pixels_read_on_every_pixel_say_a_light_stretch():
+    """0.04 % of a band black and as much white, under both lift rules: nothing is lifted and the lift's
+    shares are the sample's, but both ends are read on every pixel (most of the black lies where the
+    sample does not look) and the picture is said to look lightly stretched; as much black with no
+    white is not, nor white alone (bright roofs: the sample finds no black, and nothing more is read)."""
+    from railcount.cautions import light_stretch_caution, reads_lightly_stretched
+
+    rng = np.random.default_rng(11)
+    px = rng.integers(40, 200, (400, 400, 3)).astype(np.uint8)
+    w = array_window(px)
+    px[0:16:4, 0, 1] = 0  # 4 black pixels the sample reads (every 4th row and column) ...
+    px[1:361:6, 2, 1] = 0  # ... and 60 it does not
+    found = band_lifts(w)
+    assert found.ends == (pytest.approx(64 / 160000), 0.0) and not reads_lightly_stretched(*found.ends)
+    px[1:321:5, 3, 2] = 255  # 64 white pixels
+    found = band_lifts(w)
+    assert found.ends == (pytest.approx(64 / 160000), pytest.approx(64 / 160000))
+    assert max(found.clipped) == pytest.approx(4 / 10000) and found.white == ()  # (the sample's)
+    assert not found.stretched and not found.any and reads_lightly_stretched(*found.ends)
+    assert light_stretch_caution("s", *found.ends).startswith(
+        "s: the picture looks lightly contrast-stretched for display (0.04 % of it black in a band and "
+        "0.04 % white)"
+    )
+    px[px == 0] = 1
+    assert band_lifts(w).ends == (0.0, 0.0) and light_stretch_caution("s", 0.0, 0.0004) == ""

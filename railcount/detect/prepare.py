@@ -62,6 +62,10 @@ class Levels:
     median, than any clear window's (:func:`_levelled`; 0: none)."""
     gain: float = 1.0
     """Linear luminance's scale where the window's median is brighter than any clear window's (1: none)."""
+    floor_ratio: float | None = None
+    """The 1st percentile of linear luminance over its :data:`LEVEL_REFERENCE_PCT` th, as read before
+    any lift (None: not read, or no data): under ``level_floor_ratio`` the window is levelled
+    (``lift`` > 0), and the count says why (:func:`~railcount.cautions.levelled_caution`)."""
 
 
 FLOAT_BINS = 1 << 16
@@ -160,7 +164,7 @@ def window_levels(
         lo, hi = value_range
     if from_bottom:
         lo = value_range[0]
-    haze, lift, gain = 0.0, 0.0, 1.0
+    haze, lift, gain, ratio = 0.0, 0.0, 1.0, None
     if (haze_floor is not None or level != (None, None)) and counts.bands.any() and counts.lit.any():
         floor, low, reference, median = (
             float(v)
@@ -174,7 +178,8 @@ def window_levels(
             haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
         if haze <= 0:
             lift, gain = _levelled(low, median, *level, reference=reference)
-    return Levels((lo, hi), haze, lift=lift, gain=gain)
+        ratio = low / reference if reference > 0 else None
+    return Levels((lo, hi), haze, lift=lift, gain=gain, floor_ratio=ratio)
 
 
 LEVEL_LOW_RATIO = 0.30

@@ -29,6 +29,7 @@ from railcount.detect.orientation import N_BINS, direction_histogram, histogram_
 from railcount.detect.params import DetectorParams, working_scale
 from railcount.detect.prepare import (
     LevelCounts,
+    Levels,
     level_counts,
     prepare,
     snow_counts,
@@ -136,6 +137,34 @@ STATS_ROWS = 256
 """Rows of the window :func:`window_stats` reads at a time (before the halo its gradients need)."""
 
 
+def whole_levels(window: SceneWindow, params: DetectorParams, lifts: BandLifts) -> Levels:
+    """The :class:`~railcount.detect.prepare.Levels` the detector prepares ``window`` with (lifted back
+    by ``lifts``, :func:`~railcount.detect.stretch.lifts_for`): its stretch, haze and levelling, read a
+    strip of :data:`STATS_ROWS` rows at a time (the histograms of the strips add up), so that the memory
+    taken is a strip's. For 8- and 16-bit pixels on the file's own grid, to the bit what
+    :func:`~railcount.detect.prepare.prepare` finds on the whole window; the snow share is left to
+    the parts."""
+    scale = working_scale(window.gsd_m, params)
+    rows, cols = window.shape
+    span = None if window.pixels.dtype in (np.uint8, np.uint16) else value_span(window)
+    counts: LevelCounts | None = None
+    for y0 in range(0, rows, STATS_ROWS):
+        y1 = min(rows, y0 + STATS_ROWS)
+        strip = Tile((y0, 0), (y1 - y0, cols), (y0, y1, 0, cols))
+        part = lifted(strip.cut(window), lifts)
+        c = level_counts(part, scale, strip.own(scale, working_shape(part.shape, scale)), span)
+        counts = c if counts is None else counts + c
+    assert counts is not None
+    return window_levels(
+        counts,
+        window.value_range,
+        params.haze_floor,
+        params.haze_floor_ratio,
+        (params.level_floor_ratio, params.level_max_median),
+        from_bottom=lifts.any,
+    )
+
+
 def window_stats(window: SceneWindow, params: DetectorParams, lifts: BandLifts | None = None) -> WindowStats:
     """What the detector reads from the whole of ``window`` before it looks for cars
     (:class:`~railcount.detect.detector.WindowStats`), made a strip of :data:`STATS_ROWS` rows at a
@@ -157,23 +186,7 @@ def window_stats(window: SceneWindow, params: DetectorParams, lifts: BandLifts |
     gsd = window.gsd_m / scale
     rows, cols = window.shape
     lifts = lifts if lifts is not None else lifts_for(window, params)
-    span = None if window.pixels.dtype in (np.uint8, np.uint16) else value_span(window)
-    counts: LevelCounts | None = None
-    for y0 in range(0, rows, STATS_ROWS):
-        y1 = min(rows, y0 + STATS_ROWS)
-        strip = Tile((y0, 0), (y1 - y0, cols), (y0, y1, 0, cols))
-        part = lifted(strip.cut(window), lifts)
-        c = level_counts(part, scale, strip.own(scale, working_shape(part.shape, scale)), span)
-        counts = c if counts is None else counts + c
-    assert counts is not None
-    levels = window_levels(
-        counts,
-        window.value_range,
-        params.haze_floor,
-        params.haze_floor_ratio,
-        (params.level_floor_ratio, params.level_max_median),
-        from_bottom=lifts.any,
-    )
+    levels = whole_levels(window, params, lifts)
     halo = math.ceil(histogram_halo(gsd) / scale)
     hist, n, grey, seen = np.zeros(N_BINS), 0, 0, 0
     smalls: list[tuple[np.ndarray, np.ndarray]] = []

@@ -47,6 +47,7 @@ from railcount.cautions import (
     COARSE_GSD_M,
     COARSE_REAL_FINDINGS,
     coarse_gsd,
+    is_light_stretch,
     is_stretched,
     missed_kinds,
     scene_cautions,
@@ -384,8 +385,9 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             "if the acquisition time is known, count the scene again with it (railcount count --acquired), "
             "or with the bearing its shadows point to on the image (--shadows-toward)"
         )
-    # Every scene caution but the stretched picture's says cars are missed; that one says the count is high.
-    warned = [o for o in c.baseline_obs if any(not is_stretched(n) for n in scene_cautions(o.warnings))]
+    # Every scene caution but a stretched picture's (lightly or not) says cars are missed; those say the
+    # count is high.
+    warned = [o for o in c.baseline_obs if any(not _processed(n) for n in scene_cautions(o.warnings))]
     if warned:
         kinds = missed_kinds(n for o in warned for n in scene_cautions(o.warnings))
         out.append(
@@ -394,11 +396,11 @@ def caveats(c: Comparison) -> tuple[str, ...]:
             f"{min(o.date for o in warned).isoformat()}; those counts may be low (see the warnings column of "
             "railcount export)"
         )
-    stretched = [o for o in c.baseline_obs if any(is_stretched(n) for n in o.warnings)]
+    stretched = [o for o in c.baseline_obs if any(_processed(n) for n in o.warnings)]
     if stretched:
         out.append(
             f"{len(stretched)} of the {len(c.baseline_obs)} baseline counts were made on contrast-stretched "
-            f"pictures (their darkest tones clipped to black), the first on "
+            f"pictures (their darkest tones clipped to black, or a few), the first on "
             f"{min(o.date for o in stretched).isoformat()}; such pictures are counted high (see the warnings "
             "column of railcount export): count the providers' unstretched files if there are any"
         )
@@ -447,6 +449,12 @@ def synthetic_note(c: Comparison) -> str:
         f"{'scenes' if several else 'a scene'} railcount synth generated, not on acquisitions: this report "
         f"demonstrates the method and says nothing about the real {c.station}"
     )
+
+
+def _processed(caution: str) -> bool:
+    """Whether a stored caution says the picture was processed for display (contrast-stretched, or
+    lightly so): it is counted high, not low."""
+    return is_stretched(caution) or is_light_stretch(caution)
 
 
 def _coarse_caveat(c: Comparison) -> str:
