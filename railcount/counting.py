@@ -82,6 +82,20 @@ pictures are counted high, some two or three times over. The 5th and 95th percen
 ``benchmarks/processing.py`` prints) the interval then holds the truth in 98 % of both, where the
 unsure band's held it in 94 % and 77 %. The interval is never narrower than its unsure band's."""
 
+LIGHT_STRETCH_INTERVAL_SINCE = (0, 6, 30)
+"""The detector version from which a count of a lightly stretched picture has
+:data:`LIGHT_STRETCH_INTERVAL_RATIOS`."""
+LIGHT_STRETCH_INTERVAL_RATIOS = (0.50, 1.10)
+"""(low, high) ratio truth / count for a picture that looks lightly contrast-stretched (the light
+stretch's caution, :func:`railcount.cautions.light_stretch_caution`; nothing is lifted): the windows
+so cautioned are those a stretch moved least visibly and hurt most, pale ones whose whole range was
+spread, counted a fifth high and at times several times over. The 5th and 95th percentiles (0.500
+and 1.073, median 0.83) over the 83 so cautioned of tuned plain scenes 700-799 stretched from their
+0.02nd, 0.05th and 0.1th percentiles (detector 0.6.30, session 75), rounded outwards; on the 89 so
+cautioned of scenes 600-699 so stretched (``benchmarks/processing.py``) the interval then holds the
+truth in 81 (91 %), where the unsure band's held it in 78 (88 %; the 5th percentile there is 0.36:
+the tail is heavy). The upper end is the unsure band's."""
+
 
 def unsure_railcars(detections: Detections) -> np.ndarray:
     """Which detections are unsure railcars (bool per detection): not locomotives, and given less than
@@ -111,6 +125,7 @@ def interval(
     shadows_along: bool = False,
     short_shadows: bool = False,
     stretched: bool = False,
+    light_stretch: bool = False,
 ) -> tuple[int, int]:
     """The calibrated interval (low, high) for a count with a given unsure share.
 
@@ -122,12 +137,15 @@ def interval(
     :data:`ALONG_INTERVAL_RATIOS`, and where a 4 m car's shadow is under
     three pixels (``short_shadows``) to :data:`SHORT_INTERVAL_RATIOS`: many
     cars there are missed. On a contrast-stretched picture (``stretched``) they widen to
-    :data:`STRETCHED_INTERVAL_RATIOS`: such pictures are counted high.
+    :data:`STRETCHED_INTERVAL_RATIOS`, on a lightly stretched one (``light_stretch``) to
+    :data:`LIGHT_STRETCH_INTERVAL_RATIOS`: such pictures are counted high.
 
     >>> interval(73, 0.05), interval(73, 0.5), interval(0), interval(20, 0.05, short_shadows=True)
     ((63, 85), (37, 120), (0, 1), (14, 46))
     >>> interval(0, observed=0.48), interval(40, observed=0.48), interval(73, 0.05, stretched=True)
     ((0, 5), (34, 91), (20, 96))
+    >>> interval(73, 0.05, light_stretch=True)
+    (35, 85)
     """
     band = int(np.searchsorted(UNSURE_EDGES, unsure, side="right"))
     lo_ratio, hi_ratio = INTERVAL_RATIOS[band]
@@ -135,6 +153,7 @@ def interval(
         (shadows_along, ALONG_INTERVAL_RATIOS),
         (short_shadows, SHORT_INTERVAL_RATIOS),
         (stretched, STRETCHED_INTERVAL_RATIOS),
+        (light_stretch, LIGHT_STRETCH_INTERVAL_RATIOS),
     ):
         if widened:
             lo_ratio, hi_ratio = min(lo_ratio, ratios[0]), max(hi_ratio, ratios[1])
@@ -156,6 +175,7 @@ def summarise(
     shadows_along: bool = False,
     short_shadows: bool = False,
     stretched: bool = False,
+    light_stretch: bool = False,
     sun: dict[str, Any] | None = None,
 ) -> CountResult:
     """The count of railcars (and, apart, locomotives) in a window's detections.
@@ -167,7 +187,8 @@ def summarise(
     throws the shadows along the station's tracks (``shadows_along``) or a
     4 m car's shadow is under three pixels (``short_shadows``, the
     short-shadow caution of :mod:`railcount.cautions`), and downwards on a
-    contrast-stretched picture (``stretched``, the stretched caution).
+    contrast-stretched picture (``stretched``, the stretched caution) or a lightly stretched one
+    (``light_stretch``, the light stretch's caution).
     ``sun`` is where the detector put the sun, kept with the count.
     """
     kinds = detections.kind
@@ -187,6 +208,7 @@ def summarise(
         shadows_along=shadows_along,
         short_shadows=short_shadows,
         stretched=stretched,
+        light_stretch=light_stretch,
     )
     return CountResult(
         station=window.station.name,

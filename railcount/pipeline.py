@@ -378,6 +378,7 @@ def count_scene(
             shadows_along=bool(along),
             short_shadows=bool(short),
             stretched=bool(stretched),
+            light_stretch=bool(light),
             sun=sun,
         )
         partial = partial_view_caution(window.station.name, result.observed_fraction)

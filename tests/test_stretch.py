@@ -22,7 +22,7 @@ from railcount.cautions import (
     is_stretched,
     stretched_caution,
 )
-from railcount.counting import STRETCHED_INTERVAL_RATIOS, interval
+from railcount.counting import LIGHT_STRETCH_INTERVAL_RATIOS, STRETCHED_INTERVAL_RATIOS, interval
 from railcount.detect.detector import detect
 from railcount.detect.params import DetectorParams
 from railcount.detect.stretch import LOW_RATIO, band_lifts, lifted
@@ -294,9 +294,9 @@ def _offset_copy(src: Path, dst: Path, offset: int) -> Path:
 def test_darks_pushed_near_black_without_clipping_are_levelled_and_cautioned(tmp_path):
     """A picture whose darkest tones were pushed near black with none at black (a levels adjustment)
     is not read as stretched, but the detector levels it (since 0.6.29): the count says the picture
-    looks lightly stretched (since session 75), with its floor against a clear scene's, and keeps its
-    usual interval. With the levelling off there is nothing to say; the sample as made has no such
-    caution."""
+    looks lightly stretched (since session 75), with its floor against a clear scene's, and its
+    interval reaches down to half the count. With the levelling off there is nothing to say; the sample
+    as made has no such caution."""
     from railcount.cautions import CLEAR_FLOOR_RATIO, is_light_stretch, log_notes
 
     darker = _offset_copy(SAMPLE_SCENE, tmp_path / "darker.tif", 20)
@@ -309,8 +309,15 @@ def test_darks_pushed_near_black_without_clipping_are_levelled_and_cautioned(tmp
     assert 0.0 < ratio < DetectorParams().level_floor_ratio < CLEAR_FLOOR_RATIO
     assert codes([note]) == ("light_stretch",) and "lightly stretched" in caption([note], 0.5)
     assert log_notes([note], 1.0, None) == ["a lightly stretched picture, likely high"]
-    r = sc.result
-    assert (r.railcars_low, r.railcars_high) == interval(r.railcars, r.unsure_share, r.observed_fraction)
+    r = sc.result  # the interval reaches down to half the count: such pictures are counted high
+    assert (r.railcars_low, r.railcars_high) == interval(
+        r.railcars, r.unsure_share, r.observed_fraction, light_stretch=True
+    )
+    assert (
+        r.railcars_low
+        <= LIGHT_STRETCH_INTERVAL_RATIOS[0] * r.railcars
+        < interval(r.railcars, r.unsure_share)[0]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", StretchedPictureWarning)
         (off,) = count_scene(
@@ -345,3 +352,25 @@ def test_a_few_black_and_white_pixels_read_on_every_pixel_say_a_light_stretch():
     )
     px[px == 0] = 1
     assert band_lifts(w).ends == (0.0, 0.0) and light_stretch_caution("s", 0.0, 0.0004) == ""
+
+
+def test_a_lightly_stretched_count_s_widened_interval_is_dotted_on_the_chart():
+    from datetime import date
+
+    from railcount.cautions import light_stretch_caution
+    from railcount.report.baseline import Observation, compare
+    from railcount.report.chart import baseline_chart
+
+    from .test_short_shadows import _dotted_bars
+
+    note = light_stretch_caution("Yard", 0.0003, 0.0004)
+    history = [Observation(date(2023, m, 1), 40 + m, 36 + m, 46 + m, gsd_m=0.5) for m in range(1, 9)]
+    history[2] = dataclasses.replace(history[2], railcars_low=20, detector_version="0.6.30", warnings=(note,))
+    c = compare(Observation(date(2023, 10, 5), 44, 40, 48, gsd_m=0.5), history)
+    fig = baseline_chart(c, [*c.baseline_obs, c.judged])
+    assert _dotted_bars(fig) == 1
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "interval widened: lightly stretched picture" in labels
+    history[2] = dataclasses.replace(history[2], detector_version="0.6.29")  # (before the widening)
+    c = compare(Observation(date(2023, 10, 5), 44, 40, 48, gsd_m=0.5), history)
+    assert _dotted_bars(baseline_chart(c, [*c.baseline_obs, c.judged])) == 0

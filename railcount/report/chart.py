@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from railcount.cautions import is_along, is_short_shadow, is_stretched
-from railcount.counting import SHORT_INTERVAL_SINCE, STRETCHED_INTERVAL_SINCE
+from railcount.cautions import is_along, is_light_stretch, is_short_shadow, is_stretched
+from railcount.counting import LIGHT_STRETCH_INTERVAL_SINCE, SHORT_INTERVAL_SINCE, STRETCHED_INTERVAL_SINCE
 from railcount.report.baseline import Comparison, Observation, synthetic_note
 
 if TYPE_CHECKING:
@@ -94,9 +94,15 @@ def widened_for_stretch(o: Observation) -> bool:
     return _widened_for(o, is_stretched, STRETCHED_INTERVAL_SINCE)
 
 
+def widened_for_light_stretch(o: Observation) -> bool:
+    """Whether a count's interval was widened (downwards) for a lightly stretched picture: it came with
+    the light stretch's caution from detector 0.6.30 or later."""
+    return _widened_for(o, is_light_stretch, LIGHT_STRETCH_INTERVAL_SINCE)
+
+
 def widened(o: Observation) -> bool:
     """Whether a count's interval was widened for a doubt its caution names (its line is dotted)."""
-    return widened_for_short_shadows(o) or widened_for_stretch(o)
+    return widened_for_short_shadows(o) or widened_for_stretch(o) or widened_for_light_stretch(o)
 
 
 def _dot_interval(bars: Any) -> None:
@@ -201,6 +207,7 @@ def baseline_chart(
         for reason, test in (
             ("high sun, short shadows", widened_for_short_shadows),
             ("stretched picture", widened_for_stretch),
+            ("lightly stretched picture", widened_for_light_stretch),
         )
         if any(test(o) for o in [*shown, j])
     ]
