@@ -140,8 +140,13 @@ def value_span(window: SceneWindow) -> tuple[float, float]:
     valid = window.valid[:, :, None]
     if not window.valid.any():
         return window.value_range
-    lo = float(np.min(pix, where=valid, initial=np.inf))
-    hi = float(np.max(pix, where=valid, initial=-np.inf))
+    # (The starting values in the pixels' own type: an integer one, signed 16-bit reflectance, holds no
+    # infinity.)
+    big, small = (
+        (np.inf, -np.inf) if pix.dtype.kind == "f" else (np.iinfo(pix.dtype).max, np.iinfo(pix.dtype).min)
+    )
+    lo = float(np.min(pix, where=valid, initial=big))
+    hi = float(np.max(pix, where=valid, initial=small))
     return lo, hi
 
 
