@@ -399,7 +399,8 @@ def caveats(c: Comparison) -> tuple[str, ...]:
     stretched = [o for o in c.baseline_obs if any(_processed(n) for n in o.warnings)]
     if stretched:
         out.append(
-            f"{len(stretched)} of the {len(c.baseline_obs)} baseline counts were made on contrast-stretched "
+            f"{len(stretched)} of the {len(c.baseline_obs)} baseline counts "
+            f"{'was' if len(stretched) == 1 else 'were'} made on contrast-stretched "
             f"pictures (their darkest tones clipped to black, or a few), the first on "
             f"{min(o.date for o in stretched).isoformat()}; such pictures are counted high (see the warnings "
             "column of railcount export): count the providers' unstretched files if there are any"
