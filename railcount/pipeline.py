@@ -47,7 +47,7 @@ from railcount.detect.sun import (
     time_of_day_unknown,
     window_sun,
 )
-from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows, whole_levels
+from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows
 from railcount.errors import (
     AssumedSunWarning,
     CloudShadowWarning,
@@ -319,15 +319,17 @@ def count_scene(
         found = lifts_for(window, params)
         with contextlib.nullcontext() if two else helper_allowed(False):
             beside = aside(functools.partial(_window_checks, window, params, out_dir is not None, found))
+            # The levels the detector prepared the bands with: whether a light stretch was levelled.
+            prepared: list[Levels] = []
             try:
                 if len(tiles) == 1:
-                    dets = detect(window, params, lifts=found)
+                    dets = detect(window, params, lifts=found, levels_out=prepared)
                 else:
-                    dets = detect_in_tiles(window, tiles, params, lifts=found)
+                    dets = detect_in_tiles(window, tiles, params, lifts=found, levels_out=prepared)
             except BaseException:
                 beside.cancel()  # (its copy would otherwise wait to hand over what nobody reads)
                 raise
-            along, cloud_mask, shade, shown, levels = beside.result()
+            along, cloud_mask, shade, shown = beside.result()
         tiled = ""
         if len(tiles) > 1:
             tiled = tiled_caution(
@@ -350,9 +352,8 @@ def count_scene(
         # levelled.
         light = ""
         if not stretched:
-            light = light_stretch_caution(
-                window.station.name, *found.ends, levels.floor_ratio if levels.lift > 0 else None
-            )
+            levelled = next((lv.floor_ratio for lv in prepared if lv.lift > 0), None)
+            light = light_stretch_caution(window.station.name, *found.ends, levelled)
         cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched, light) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
@@ -408,19 +409,17 @@ def count_scene(
 
 def _window_checks(
     window: SceneWindow, params: DetectorParams, picture: bool, lifts: BandLifts
-) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None, Levels]:
+) -> tuple[str, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """What is read from the window apart from the detector: the caution when the sun throws the
     shadows along the tracks, the opaque cloud and a cloud's shadow (with ``params.mask_cloud`` and
-    ``params.mask_cloud_shadow``), with ``picture`` the window as the overlay shows it
-    (:func:`~railcount.io.outputs.display_bgr`), and the levels the detector prepares it with
-    (:func:`~railcount.detect.tiles.whole_levels`: whether a light stretch was levelled). They are
-    read, as the detector reads, on a contrast-stretched picture lifted back by ``lifts``
-    (:func:`~railcount.detect.stretch.lifts_for`); the overlay shows the picture as delivered."""
+    ``params.mask_cloud_shadow``) and, with ``picture``, the window as the overlay shows it
+    (:func:`~railcount.io.outputs.display_bgr`). They are read, as the detector reads, on a
+    contrast-stretched picture lifted back by ``lifts`` (:func:`~railcount.detect.stretch.lifts_for`);
+    the overlay shows the picture as delivered."""
     seen = lifted(window, lifts)
     cloud = opaque_cloud(seen) if params.mask_cloud else None
     shade = cloud_shadow(seen, cloud) if params.mask_cloud and params.mask_cloud_shadow else None
-    levels = whole_levels(window, params, lifts)
-    return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None, levels
+    return along_tracks_caution(seen, params), cloud, shade, display_bgr(window) if picture else None
 
 
 def shade_share(window: SceneWindow, shade: np.ndarray | None) -> float:

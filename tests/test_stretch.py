@@ -374,3 +374,22 @@ def test_a_lightly_stretched_count_s_widened_interval_is_dotted_on_the_chart():
     history[2] = dataclasses.replace(history[2], detector_version="0.6.29")  # (before the widening)
     c = compare(Observation(date(2023, 10, 5), 44, 40, 48, gsd_m=0.5), history)
     assert _dotted_bars(baseline_chart(c, [*c.baseline_obs, c.judged])) == 0
+
+
+def test_the_detector_reports_the_levels_it_prepared_with_for_integer_and_float_pixels(tmp_path):
+    """The count's light-stretch caution reads the levels the detector itself prepared the bands with
+    (``detect(levels_out=)``): the same levelling for the 8-bit picture and for the same pixels as
+    float reflectance (prepared by percentiles, not histograms), and none for the sample as made."""
+    darker = _window(_offset_copy(SAMPLE_SCENE, tmp_path / "darker.tif", 20))
+    reflectance = dataclasses.replace(
+        darker, pixels=darker.pixels.astype(np.float32) / np.float32(255.0), value_range=(0.0, 1.0)
+    )
+    got = []
+    for w in (darker, reflectance, _window(SAMPLE_SCENE)):
+        out: list = []
+        detect(w, levels_out=out)
+        (levels,) = out
+        got.append(levels)
+    assert got[0].lift > 0 and got[1].lift > 0 and got[2].lift == 0
+    assert got[1].floor_ratio == pytest.approx(got[0].floor_ratio, abs=0.01)
+    assert got[2].floor_ratio is not None and got[2].floor_ratio > DetectorParams().level_floor_ratio

@@ -86,6 +86,7 @@ def detect(
     *,
     stats: WindowStats | None = None,
     lifts: BandLifts | None = None,
+    levels_out: list[Levels] | None = None,
 ) -> Detections:
     """Find the railcars in a window.
 
@@ -101,6 +102,9 @@ def detect(
     lifts : BandLifts, optional
         :func:`~railcount.detect.stretch.lifts_for` of ``window`` with ``params``, when the caller
         has it already (a count reads it for its caution too); read here otherwise.
+    levels_out : list, optional
+        Where the :class:`~railcount.detect.prepare.Levels` the bands were prepared with are appended
+        (whether a light stretch was levelled, for the count's caution).
 
     Returns
     -------
@@ -120,6 +124,8 @@ def detect(
         lifts = lifts_for(window, params)
     window = lifted(window, lifts)
     found = _candidates(window, params, stats=stats)
+    if levels_out is not None and found.levels is not None:
+        levels_out.append(found.levels)
     dets, features, types = found.dets, found.features, found.types
     placed, beside = found.placed, found.beside
     if not len(dets):
@@ -311,6 +317,7 @@ class _Found(NamedTuple):
     beside: np.ndarray  # in the shadow of a believed car a track over
     along: np.ndarray  # proposed where the sun shines along the tracks
     along_ctx: np.ndarray  # ALONG_CONTEXT rows (NaN but where ``along``)
+    levels: Levels | None = None  # what the window's bands were prepared with
 
 
 def _candidates(
@@ -365,7 +372,7 @@ def _candidates(
         placed = (placed + 0.5) / scale - 0.5
     if log is not None and scale < 1.0:
         log[first:] = [((at + 0.5) / scale - 0.5, angle, three) for at, angle, three in log[first:]]
-    return _Found(dets, features, types, placed, fill_context, beside, along, along_ctx)
+    return _Found(dets, features, types, placed, fill_context, beside, along, along_ctx, prep.levels)
 
 
 def _read_pieces_after_mains(

@@ -43,6 +43,10 @@ class Prepared:
     linear_lum: np.ndarray
     data: np.ndarray
     snow_share: float = 0.0
+    levels: Levels | None = None
+    """The stretch, haze and levelling these bands were prepared with (whether a light stretch was
+    levelled: :attr:`Levels.lift`, :attr:`Levels.floor_ratio`); None where :func:`_finish` alone made
+    them."""
 
 
 @dataclass(frozen=True)
@@ -311,19 +315,22 @@ def prepare(
         lo = window.value_range[0]
     rgb = _stretch(pix, lo, hi)
     linear = _linear(band_mean(pix), window.value_range)
+    excess, lift, gain, ratio = 0.0, 0.0, 1.0, None
     if (haze_floor is not None or level != (None, None)) and sample.size:
         lit = linear[data]
         floor, low, reference, median = (
             float(v) for v in np.percentile(lit, [0.1, 1.0, LEVEL_REFERENCE_PCT, 50.0])
         )
-        excess = 0.0
         if haze_floor is not None:
             dark = float(np.mean(lit < SHADOW_DARK * median))
             excess = _haze_excess(floor, dark, haze_floor, median, haze_floor_ratio)
             linear = _remove_haze(linear, excess)
         if excess <= 0:
-            linear = _level(linear, *_levelled(low, median, *level, reference=reference))
-    return _finish(rgb, linear, data, valid)
+            lift, gain = _levelled(low, median, *level, reference=reference)
+            linear = _level(linear, lift, gain)
+        ratio = low / reference if reference > 0 else None
+    levels = Levels((lo, hi), excess, lift=lift, gain=gain, floor_ratio=ratio)
+    return dataclasses.replace(_finish(rgb, linear, data, valid), levels=levels)
 
 
 def _working(window: SceneWindow, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -388,8 +395,8 @@ def _prepare_at(
         linear = _linear(band_mean(pix), window.value_range)
     prep = _finish(rgb, _level(_remove_haze(linear, levels.haze), levels.lift, levels.gain), data, valid)
     if levels.snow_share is None:
-        return prep
-    return dataclasses.replace(prep, snow_share=levels.snow_share)
+        return dataclasses.replace(prep, levels=levels)
+    return dataclasses.replace(prep, snow_share=levels.snow_share, levels=levels)
 
 
 def _prepare_integer(

@@ -234,12 +234,16 @@ def detect_in_tiles(
     *,
     stats: WindowStats | None = None,
     lifts: BandLifts | None = None,
+    levels_out: list[Levels] | None = None,
 ) -> Detections:
     """:func:`~railcount.detect.detector.detect` on each tile of ``window`` in turn, each reading the
     whole window's :func:`window_stats` (``stats``, or made here, with the window's ``lifts`` when
     given), keeping the cars whose centre lies in the tile's share, in the whole window's pixels: each
-    car is counted once, by the tile that holds its centre."""
+    car is counted once, by the tile that holds its centre. The whole window's levels are appended to
+    ``levels_out``, as :func:`~railcount.detect.detector.detect` appends a window's."""
     stats = stats if stats is not None else window_stats(window, params, lifts)
+    if levels_out is not None:
+        levels_out.append(stats.levels)
     scale = working_scale(window.gsd_m, params)
     parts = []
     for t in tiles:
