@@ -184,6 +184,11 @@ PICTURE_CAUTIONS = ("stretched", "light_stretch")
 """The kinds of caution (:func:`railcount.cautions.codes`) that say a picture was processed for display."""
 
 
+def picture_caution(codes: tuple[str, ...]) -> str:
+    """The first of :data:`PICTURE_CAUTIONS` among a count's caution ``codes`` ("" for none)."""
+    return next((c for c in PICTURE_CAUTIONS if c in codes), "")
+
+
 def print_picture_cautions(
     done: list[tuple[str, float, Outcome]], levels: list[float], *, prefix: str
 ) -> None:
@@ -201,7 +206,7 @@ def print_picture_cautions(
             mine = [o for k, lv, o in done if k == kind and lv == level]
             if not mine:
                 continue
-            said = [next((c for c in PICTURE_CAUTIONS if c in o.cautions), "") for o in mine]
+            said = [picture_caution(o.cautions) for o in mine]
             parts = []
             for c in (*PICTURE_CAUTIONS, ""):
                 group = [o for o, s in zip(mine, said, strict=True) if s == c]
@@ -235,7 +240,7 @@ def real_rows(processing: str, levels: list[float], overrides: dict[str, object]
                     stations = read_stations(SHARED_REAL / st)
                     (ev,) = evaluate_scene(copy, stations, truth_file, params=params_of(overrides))
                     cell = f"{name} {ev.count.result.railcars}"
-                    said = [c for c in PICTURE_CAUTIONS if c in codes(ev.count.cautions)]
+                    said = picture_caution(codes(ev.count.cautions))
                     if truth:
                         cell += f" ({ev.match.true_positives} found)"
                     else:
@@ -247,7 +252,7 @@ def real_rows(processing: str, levels: list[float], overrides: dict[str, object]
                             params=params_of(overrides),
                         )
                         cell += f" / {bear.count.result.railcars}"
-                    cells.append(cell + (f" [{said[0]}]" if said else ""))
+                    cells.append(cell + (f" [{said}]" if said else ""))
                 where = "native" if gsd is None else f"{gsd:.2f} m"
                 rows.append(f"{where:<7} {processing} {level:<4g}  " + ", ".join(cells))
     return rows

@@ -354,7 +354,6 @@ def count_scene(
         if not stretched:
             levelled = next((lv.floor_ratio for lv in prepared if lv.lift > 0), None)
             light = light_stretch_caution(window.station.name, *found.ends, levelled)
-        cautions = [c for c in (along, short, cloudy, shaded, coarse, tiled, stretched, light) if c]
         kinds = (
             (along, ShadowsAlongTracksWarning),
             (short, ShortShadowsWarning),
@@ -385,9 +384,7 @@ def count_scene(
         partial = partial_view_caution(window.station.name, result.observed_fraction)
         if partial:  # (the seen share is known once cloud and shade are taken out)
             warnings.warn(PartialViewWarning(f"{window.scene_id}: {partial}"), stacklevel=2)
-            cautions.insert(
-                len(cautions) - bool(coarse) - bool(tiled) - bool(stretched) - bool(light), partial
-            )
+        cautions = [c for c in (along, short, cloudy, shaded, partial, coarse, tiled, stretched, light) if c]
         outputs: dict[str, Path] = {}
         if out_dir is not None:
             target = dirs[window.station.name]

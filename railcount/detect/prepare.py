@@ -69,7 +69,7 @@ class Levels:
     floor_ratio: float | None = None
     """The 1st percentile of linear luminance over its :data:`LEVEL_REFERENCE_PCT` th, as read before
     any lift (None: not read, or no data): under ``level_floor_ratio`` the window is levelled
-    (``lift`` > 0), and the count says why (:func:`~railcount.cautions.levelled_caution`)."""
+    (``lift`` > 0), and the count says why (:func:`~railcount.cautions.light_stretch_caution`)."""
 
 
 FLOAT_BINS = 1 << 16
@@ -173,7 +173,6 @@ def window_levels(
         lo, hi = value_range
     if from_bottom:
         lo = value_range[0]
-    haze, lift, gain, ratio = 0.0, 0.0, 1.0, None
     if (haze_floor is not None or level != (None, None)) and counts.bands.any() and counts.lit.any():
         floor, low, reference, median = (
             float(v)
@@ -181,14 +180,37 @@ def window_levels(
                 counts.lit, counts.lit_values, [0.1, 1.0, LEVEL_REFERENCE_PCT, 50.0]
             )
         )
+        dark_share = 0.0
         if haze_floor is not None:
             dark = int(counts.lit[counts.lit_values < SHADOW_DARK * median].sum())
             dark_share = dark / int(counts.lit.sum())
-            haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
-        if haze <= 0:
-            lift, gain = _levelled(low, median, *level, reference=reference)
-        ratio = low / reference if reference > 0 else None
-    return Levels((lo, hi), haze, lift=lift, gain=gain, floor_ratio=ratio)
+        return _levels_from(
+            (lo, hi), (floor, low, reference, median), dark_share, haze_floor, haze_floor_ratio, level
+        )
+    return Levels((lo, hi), 0.0)
+
+
+def _levels_from(
+    stretch: tuple[float, float],
+    percentiles: tuple[float, float, float, float],
+    dark_share: float,
+    haze_floor: float | None,
+    haze_floor_ratio: float | None,
+    level: tuple[float | None, float | None],
+) -> Levels:
+    """The :class:`Levels` of a window from the 0.1th, 1st, :data:`LEVEL_REFERENCE_PCT` th and 50th
+    percentiles of its linear luminance and the share of it under :data:`SHADOW_DARK` of the median
+    (read only with ``haze_floor``): the haze taken off (:func:`_haze_excess`), else the levelling
+    (:func:`_levelled`), and the floor ratio the light stretch's caution reads. One rule for the
+    histogram path (:func:`window_levels`) and the float path of :func:`prepare`."""
+    floor, low, reference, median = percentiles
+    haze, lift, gain = 0.0, 0.0, 1.0
+    if haze_floor is not None:
+        haze = _haze_excess(floor, dark_share, haze_floor, median, haze_floor_ratio)
+    if haze <= 0:
+        lift, gain = _levelled(low, median, *level, reference=reference)
+    ratio = low / reference if reference > 0 else None
+    return Levels(stretch, haze, lift=lift, gain=gain, floor_ratio=ratio)
 
 
 LEVEL_LOW_RATIO = 0.30
@@ -315,21 +337,17 @@ def prepare(
         lo = window.value_range[0]
     rgb = _stretch(pix, lo, hi)
     linear = _linear(band_mean(pix), window.value_range)
-    excess, lift, gain, ratio = 0.0, 0.0, 1.0, None
+    levels = Levels((lo, hi), 0.0)
     if (haze_floor is not None or level != (None, None)) and sample.size:
         lit = linear[data]
         floor, low, reference, median = (
             float(v) for v in np.percentile(lit, [0.1, 1.0, LEVEL_REFERENCE_PCT, 50.0])
         )
-        if haze_floor is not None:
-            dark = float(np.mean(lit < SHADOW_DARK * median))
-            excess = _haze_excess(floor, dark, haze_floor, median, haze_floor_ratio)
-            linear = _remove_haze(linear, excess)
-        if excess <= 0:
-            lift, gain = _levelled(low, median, *level, reference=reference)
-            linear = _level(linear, lift, gain)
-        ratio = low / reference if reference > 0 else None
-    levels = Levels((lo, hi), excess, lift=lift, gain=gain, floor_ratio=ratio)
+        dark = float(np.mean(lit < SHADOW_DARK * median)) if haze_floor is not None else 0.0
+        levels = _levels_from(
+            (lo, hi), (floor, low, reference, median), dark, haze_floor, haze_floor_ratio, level
+        )
+        linear = _level(_remove_haze(linear, levels.haze), levels.lift, levels.gain)
     return dataclasses.replace(_finish(rgb, linear, data, valid), levels=levels)
 
 
