@@ -11,11 +11,13 @@ from railcount.detect.prepare import (
     SHADOW_DARK,
     SNOW_MAX_SATURATION,
     SNOW_MIN_LUM,
+    _band_sum,
     _counts,
     _haze_excess,
     _percentiles_of_counts,
     _remove_haze,
     _snow_share,
+    _sum_counts,
     band_mean,
     prepare,
 )
@@ -83,6 +85,31 @@ def test_counts_are_exact_beyond_float32():
     """OpenCV's histogram is float32: a bin past 2**24 (here an odd count) must still be exact."""
     image = np.zeros((9001, 2001, 1), np.uint8)
     assert _counts(image, 0, np.ones(image.shape[:2], bool), 256)[0] == 9001 * 2001
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (301, 257)])
+def test_sum_counts_are_the_masked_sums_bincount(shape):
+    """8-bit pixels' band sums counted as two bytes give np.bincount of the sums under the mask, the
+    largest sum (765) and the pixels outside the mask (given 766 first) included."""
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    pixels.reshape(-1, 3)[0] = 255  # the largest sum, inside the mask
+    mask = rng.random(shape) < 0.6
+    mask.reshape(-1)[0] = True
+    total = _band_sum(pixels)
+    want = np.bincount(total[mask].astype(np.int64), minlength=766)
+    got = _sum_counts(total, mask, 766)
+    assert got.dtype == np.int64 and got.shape == (766,) and np.array_equal(got, want)
+    assert got[765] >= 1 and got.sum() == mask.sum()
+
+
+def test_sum_counts_are_exact_beyond_float32():
+    """A bin past 2**24 (an odd count) is exact when the sums are counted as two bytes too."""
+    total = np.full((9001, 2001), 513.0, np.float32)
+    mask = np.ones(total.shape, bool)
+    mask[0, 0] = False
+    got = _sum_counts(total, mask, 766)
+    assert got[513] == 9001 * 2001 - 1 and got.sum() == got[513]
 
 
 def test_16_bit_pixels_prepare_as_their_float_values(window):

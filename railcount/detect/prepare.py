@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 
 import cv2
@@ -463,7 +464,7 @@ def _integer_counts(
     bands = (
         _counts(pix, 0, valid, top + 1) + _counts(pix, 1, valid, top + 1) + _counts(pix, 2, valid, top + 1)
     )
-    by_sum = _counts(total, 0, data, 3 * top + 1) if lit else np.zeros(1, np.int64)
+    by_sum = _sum_counts(total, data, 3 * top + 1) if lit else np.zeros(1, np.int64)
     lit_values = _linear(np.arange(by_sum.size, dtype=np.float32) / np.float32(3.0), value_range)
     return LevelCounts(values, bands, lit_values, by_sum)
 
@@ -593,6 +594,31 @@ def _counts(image: np.ndarray, channel: int, mask: np.ndarray, n: int) -> np.nda
         hist = cv2.calcHist([image[r : r + step]], [channel], mask[r : r + step], [n], [0, n])
         out += hist.ravel().astype(np.int64)
     return out
+
+
+def _sum_counts(total: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_counts` of a band sum ``total`` (float32 holding integers 0..n-1) where ``mask`` is set.
+
+    OpenCV counts float values several times slower than bytes (on the
+    speed window 0.11 s against 0.03 s for 8-bit pixels' sums). Where the
+    sum fits in 16 bits (8-bit pixels: n = 766) it is counted as two bytes
+    instead, high and low, in one two-dimensional histogram; the pixels
+    outside ``mask`` are given the value ``n`` first, counted apart and
+    dropped, which costs less than the mask. The same counts, exactly.
+    """
+    if n >= 1 << 16:
+        return _counts(total, 0, mask, n)
+    wide = total.astype(np.uint16)
+    np.copyto(wide, np.uint16(n), where=~np.asarray(mask, bool))
+    two = wide.view(np.uint8).reshape(*wide.shape, 2)
+    high = (n >> 8) + 1
+    hi_lo = [1, 0] if sys.byteorder == "little" else [0, 1]
+    out = np.zeros(high * 256, np.int64)
+    step = max(1, (1 << 24) // max(1, wide.shape[1]))
+    for r in range(0, wide.shape[0], step):
+        hist = cv2.calcHist([two[r : r + step]], hi_lo, None, [high, 256], [0, high, 0, 256])
+        out += hist.ravel().astype(np.int64)
+    return out[:n]
 
 
 def _percentiles_of_counts(counts: np.ndarray, values: np.ndarray, q: list[float]) -> np.ndarray:
