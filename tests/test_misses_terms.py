@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shapely.geometry import Point, Polygon
 
 from railcount.detect.cars import BandTerms, FrameCars, Runs, band_maps
 from railcount.detect.detector import TrackEvidence, track_evidence
@@ -21,12 +22,12 @@ from railcount.detect.frame import TrackFrame
 from railcount.detect.params import DetectorParams, to_px
 from railcount.io.scenes import read_windows
 from railcount.io.stations import read_stations
-from railcount.io.truth import truth_centres
+from railcount.io.truth import truth_centres, truth_stock
 
 from .geofixtures import write_synth
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from misses import TERMS, _evidence_stage, _in_frame, evidence_factors, weakest_term
+from misses import DARKNESS, TERMS, _evidence_stage, _in_frame, body_lightness, evidence_factors, weakest_term
 
 ROWS, COLS, GSD = 60, 120, 0.5
 CAR = np.array([30.0, 60.0])  # window (row, col) of the car's centre: on row 30 of an unrotated frame
@@ -173,3 +174,27 @@ def test_the_factors_multiply_to_band_maps_strength_off_whole_shares(side):
     product = np.stack(rows)
     assert 0.0 < product.mean() < 1.0
     np.testing.assert_allclose(product, maps.strength(side), atol=1e-5)
+
+
+def test_body_lightness_reads_the_luminance_inside_each_true_outline(tmp_path):
+    """``body_lightness`` (the table by how light a body reads, session 76) classes a car painted black
+    inside its outline as dark and one painted white as bright, and leaves the others' classes as the
+    picture has them."""
+    paths, station = write_synth(tmp_path, date="2020-09-14", cars=20, gsd_m=0.5, seed=405)
+    (window,) = read_windows(paths["tif"], read_stations(station))
+    stock = truth_stock(paths["truth_geojson"], window)
+    assert len(stock.rings) >= 3
+    before = body_lightness(window, stock)
+    pixels = window.pixels.copy()
+    top = np.iinfo(pixels.dtype).max
+    for k, value in ((0, 0), (1, top)):
+        ring = Polygon(np.asarray(stock.rings[k]))  # (row, col); a pixel (r, c) spans [r, r + 1)
+        r0, c0, r1, c1 = (int(v) for v in ring.bounds)
+        for r in range(r0, r1 + 2):
+            for c in range(c0, c1 + 2):
+                if ring.contains(Point(r + 0.5, c + 0.5)):
+                    pixels[r, c] = value
+    after = body_lightness(dataclasses.replace(window, pixels=pixels), stock)
+    assert after[0] == DARKNESS[0] and after[1] == DARKNESS[2]
+    assert len(after) == len(before) == len(stock.rings) and after[2:] == before[2:]
+    assert set(before) <= set(DARKNESS)
