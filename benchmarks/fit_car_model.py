@@ -142,6 +142,10 @@ not within STRICT_RADIUS_M of rolling stock) is labelled off rolling stock."""
 BLURRED_LEVELS = (1.5, 2.0)
 """The sensor blurs (times the generator's 0.55 px) of ``--blurred`` scenes, taken in turn by seed."""
 
+SHARPENED_AMOUNTS = (0.5, 1.0)
+"""The unsharp masks (a 1 px Gaussian, ``benchmarks/processing.py``'s) of ``--sharpened`` scenes, taken
+in turn by seed: what providers' sharpening does to a picture the generator draws unsharpened."""
+
 
 _SET: dict[str, object] = {}
 """This fit's ``--set`` overrides of the detector's settings (each worker's copy is set by
@@ -179,7 +183,31 @@ def ensure_fit_scene(i: int, realism: str, cache: str) -> tuple[Path, Path]:
 
         kind = "yard" if realism == "v1-blur" else "town"
         return ensure_blurred(kind, i, BLURRED_LEVELS[i % len(BLURRED_LEVELS)], Path(cache))
+    if realism in ("v1-sharp", "town-sharp"):
+        return ensure_sharpened(i, realism.removesuffix("-sharp"), cache)
     return ensure_scene("tuned", i, cache, realism)
+
+
+def ensure_sharpened(i: int, realism: str, cache: str) -> tuple[Path, Path]:
+    """Tuned scene ``i`` of ``realism`` sharpened by :data:`SHARPENED_AMOUNTS`' amount for its turn (made
+    once, beside the cache's scenes), with its station; its truth is the scene's own, copied."""
+    import shutil
+
+    from processing import sharpened
+
+    tif, station = ensure_scene("tuned", i, cache, realism)
+    amount = SHARPENED_AMOUNTS[i % len(SHARPENED_AMOUNTS)]
+    folder = Path(cache) / f"sharpen-{amount:g}" / realism
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / tif.name
+    for suffix in (".truth.geojson", ".truth.json"):
+        if tif.with_suffix(suffix).exists() and not out.with_suffix(suffix).exists():
+            shutil.copyfile(tif.with_suffix(suffix), out.with_suffix(suffix))
+    if not out.exists():
+        partial = folder / f".{tif.name}"
+        sharpened(tif, amount, partial)
+        partial.replace(out)
+    return out, station
 
 
 def tif_of(i: int, realism: str, cache: str) -> Path:
@@ -442,6 +470,12 @@ def fitted_on(args: argparse.Namespace) -> str:
         for what, picked in (("plain yards", args.blurred), ("look-alike blocks", args.blurred_blocks))
         if picked
     ]
+    amounts = " / ".join(f"{a:g}" for a in SHARPENED_AMOUNTS)
+    softer += [
+        f"{len(picked)} tuned {what} ({ranges_text(picked)}) sharpened by unsharp masks of {amounts}"
+        for what, picked in (("plain yards", args.sharpened), ("look-alike blocks", args.sharpened_blocks))
+        if picked
+    ]
     blurred = "".join(f", {text}" for text in softer)
     settings = f", read with {', '.join(f'{k}={v}' for k, v in sorted(_SET.items()))}" if _SET else ""
     return f"{which(args)} of the tuned suite, {kinds_text(args)}{generic}{blurred}{blocks}{settings}"
@@ -470,9 +504,11 @@ def fit_jobs(args: argparse.Namespace, *, lookalikes: bool = True) -> list[tuple
     jobs = [(i, realism, args.cache) for realism in ("v1", second_realism(args)) for i in args.scenes]
     jobs += [(i, "generic", args.cache) for i in args.generic]
     jobs += [(i, "v1-blur", args.cache) for i in args.blurred]
+    jobs += [(i, "v1-sharp", args.cache) for i in args.sharpened]
     if lookalikes:
         jobs += [(i, "town", args.cache) for i in args.lookalikes]
         jobs += [(i, "town-blur", args.cache) for i in args.blurred_blocks]
+        jobs += [(i, "town-sharp", args.cache) for i in args.sharpened_blocks]
     return jobs
 
 
@@ -523,6 +559,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         help="tuned look-alike blocks so rendered, as negatives: ranges as --scenes (default none; "
         "session 54 measured 100-199 and 0-399)",
+    )
+    ap.add_argument(
+        "--sharpened",
+        type=scene_set,
+        default=[],
+        help="tuned plain yards also fitted on sharpened by unsharp masks of amount 0.5 and 1, by turns "
+        "(benchmarks/processing.py's): ranges as --scenes (default none, as the shipped models)",
+    )
+    ap.add_argument(
+        "--sharpened-blocks",
+        type=scene_set,
+        default=[],
+        help="tuned look-alike blocks so sharpened, as negatives: ranges as --scenes (default none)",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ROOT / "bench_cache"))

@@ -23,6 +23,8 @@ def _args(cache: Path, blurred: list[int], blocks: list[int]) -> argparse.Namesp
         lookalikes=[0],
         blurred=blurred,
         blurred_blocks=blocks,
+        sharpened=[],
+        sharpened_blocks=[],
         vegetation=False,
         cache=str(cache),
     )

@@ -18,7 +18,15 @@ import fit_car_model as fit
 
 def _args() -> argparse.Namespace:
     return argparse.Namespace(
-        scenes=[0, 1], generic=[], lookalikes=[0], blurred=[], blurred_blocks=[], vegetation=False, workers=1
+        scenes=[0, 1],
+        generic=[],
+        lookalikes=[0],
+        blurred=[],
+        blurred_blocks=[],
+        sharpened=[],
+        sharpened_blocks=[],
+        vegetation=False,
+        workers=1,
     )
 
 
