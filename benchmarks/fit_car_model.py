@@ -528,8 +528,8 @@ def held_out(scene: np.ndarray) -> np.ndarray:
     return (scene // 4) % 2 == 1
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The fit's options, with ``--set``'s overrides applied to this process (:func:`use_overrides`)."""
+def argument_parser() -> argparse.ArgumentParser:
+    """The fit's options (parsing them applies nothing: :func:`parse_args` does)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
         "--scenes",
@@ -614,6 +614,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--keep-along", action="store_true", help="keep the shipped along model (do not refit it)"
     )
     add_set_argument(ap)
+    return ap
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The fit's options, with ``--set``'s overrides applied to this process (:func:`use_overrides`)."""
+    ap = argument_parser()
     args = ap.parse_args(argv)
     use_overrides(parse_overrides(args.set, ap))
     return args

@@ -16,32 +16,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fit_car_model as fit
 
 
-def _args(cache: Path, blurred: list[int], blocks: list[int]) -> argparse.Namespace:
-    return argparse.Namespace(
-        scenes=[0, 1],
-        generic=[],
-        lookalikes=[0],
-        blurred=blurred,
-        blurred_blocks=blocks,
-        sharpened=[],
-        sharpened_blocks=[],
-        vegetation=False,
-        cache=str(cache),
-    )
+def _args(cache: Path, blurred: str = "", blocks: str = "") -> argparse.Namespace:
+    """The fit's options as its own parser reads them (ranges as on the command line: "3-4", "5-5")."""
+    argv = ["--scenes", "2", "--lookalikes", "1", "--cache", str(cache)]
+    argv += ["--blurred", blurred] if blurred else []
+    argv += ["--blurred-blocks", blocks] if blocks else []
+    return fit.argument_parser().parse_args(argv)
 
 
 def test_the_softer_scenes_join_the_jobs_only_when_asked(tmp_path):
-    plain = fit.fit_jobs(_args(tmp_path, [], []))
+    plain = fit.fit_jobs(_args(tmp_path))
     assert {realism for _, realism, _ in plain} == {"v1", "v2", "town"}
-    softer = fit.fit_jobs(_args(tmp_path, [3, 4], [5]))
+    softer = fit.fit_jobs(_args(tmp_path, "3-4", "5-5"))
     assert softer[: len(plain) - 1] == plain[:-1]  # the yards first, then the blocks, as before
     added = [(i, r) for i, r, _ in softer if r.endswith("-blur")]
     assert added == [(3, "v1-blur"), (4, "v1-blur"), (5, "town-blur")]
-    assert not any(r == "town-blur" for _, r, _ in fit.fit_jobs(_args(tmp_path, [3], [5]), lookalikes=False))
-    said = fit.fitted_on(_args(tmp_path, [3, 4], [5]))
+    yards_only = fit.fit_jobs(_args(tmp_path, "3-3", "5-5"), lookalikes=False)
+    assert not any(r == "town-blur" for _, r, _ in yards_only)
+    said = fit.fitted_on(_args(tmp_path, "3-4", "5-5"))
     assert "2 tuned plain yards (3-4) rendered with 1.5 / 2 times the sensor blur" in said
     assert "1 tuned look-alike blocks (5) rendered" in said
-    assert "sensor blur" not in fit.fitted_on(_args(tmp_path, [], []))
+    assert "sensor blur" not in fit.fitted_on(_args(tmp_path))
 
 
 def test_a_softer_scene_is_the_tuned_yard_with_the_wider_blur(tmp_path):

@@ -17,17 +17,7 @@ import fit_car_model as fit
 
 
 def _args() -> argparse.Namespace:
-    return argparse.Namespace(
-        scenes=[0, 1],
-        generic=[],
-        lookalikes=[0],
-        blurred=[],
-        blurred_blocks=[],
-        sharpened=[],
-        sharpened_blocks=[],
-        vegetation=False,
-        workers=1,
-    )
+    return fit.argument_parser().parse_args(["--scenes", "2", "--lookalikes", "1", "--workers", "1"])
 
 
 @pytest.fixture

@@ -17,32 +17,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fit_car_model as fit
 
 
-def _args(cache: Path, sharpened: list[int], blocks: list[int]) -> argparse.Namespace:
-    return argparse.Namespace(
-        scenes=[0, 1],
-        generic=[],
-        lookalikes=[0],
-        blurred=[],
-        blurred_blocks=[],
-        sharpened=sharpened,
-        sharpened_blocks=blocks,
-        vegetation=False,
-        cache=str(cache),
-    )
+def _args(cache: Path, sharpened: str = "", blocks: str = "") -> argparse.Namespace:
+    """The fit's options as its own parser reads them (ranges as on the command line: "3-4", "5-5")."""
+    argv = ["--scenes", "2", "--lookalikes", "1", "--cache", str(cache)]
+    argv += ["--sharpened", sharpened] if sharpened else []
+    argv += ["--sharpened-blocks", blocks] if blocks else []
+    return fit.argument_parser().parse_args(argv)
 
 
 def test_the_sharpened_scenes_join_the_jobs_only_when_asked(tmp_path):
-    plain = fit.fit_jobs(_args(tmp_path, [], []))
+    plain = fit.fit_jobs(_args(tmp_path))
     assert {realism for _, realism, _ in plain} == {"v1", "v2", "town"}
-    sharper = fit.fit_jobs(_args(tmp_path, [3, 4], [5]))
+    sharper = fit.fit_jobs(_args(tmp_path, "3-4", "5-5"))
     assert sharper[: len(plain) - 1] == plain[:-1]  # the yards first, then the blocks, as before
     added = [(i, r) for i, r, _ in sharper if r.endswith("-sharp")]
     assert added == [(3, "v1-sharp"), (4, "v1-sharp"), (5, "town-sharp")]
-    assert not any(r == "town-sharp" for _, r, _ in fit.fit_jobs(_args(tmp_path, [3], [5]), lookalikes=False))
-    said = fit.fitted_on(_args(tmp_path, [3, 4], [5]))
+    yards_only = fit.fit_jobs(_args(tmp_path, "3-3", "5-5"), lookalikes=False)
+    assert not any(r == "town-sharp" for _, r, _ in yards_only)
+    said = fit.fitted_on(_args(tmp_path, "3-4", "5-5"))
     assert "2 tuned plain yards (3-4) sharpened by unsharp masks of 0.5 / 1" in said
     assert "1 tuned look-alike blocks (5) sharpened" in said
-    assert "sharpened" not in fit.fitted_on(_args(tmp_path, [], []))
+    assert "sharpened" not in fit.fitted_on(_args(tmp_path))
 
 
 def _edge_contrast(band: np.ndarray) -> float:
