@@ -1,6 +1,6 @@
 """The fitted type models: written by benchmarks/fit_car_model.py, do not edit by hand.
 
-Fitted 2026-12-05 on 31478 kept candidate cars within 3.0 m of a true railcar, from 600
+Fitted 2026-12-07 on 36825 kept candidate cars within 3.0 m of a true railcar, from 600
 scenes (0-599) of the tuned suite, plain (v1) and v2; one-vs-rest gradient-boosted trees
 trees 200, depth 4, rate 0.1, l2 1.0, min_leaf 20, bins 64; one set per GSD regime.
 
