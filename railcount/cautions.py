@@ -140,9 +140,9 @@ COARSE_PHRASE = "too coarse to see the gaps between coupled cars"
 """Part of every coarse-imagery caution's text, by which a stored caution is recognised."""
 
 COARSE_REAL_FINDINGS = (
-    "on a real yard averaged to 0.75-1.0 m the count ran a fifth to a half low (at 1.0 m about half "
-    "the truth, held by its interval only as widened for a high sun), and an empty parking lot took "
-    "a dozen false railcars"
+    "on a real yard averaged to 0.75-1.0 m the count ran a third to over a half low (at 1.0 m under "
+    "half the truth, inside its interval at half the grid offsets), and an empty parking lot took "
+    "five to a dozen false railcars"
 )
 """What the one real yard with a truth (Muttenz west) and the empty Joplin lot gave when made
 coarser (``benchmarks/real_gsd.py``, detector 0.6.14's counts: 20 % and 51 % low at 0.75 and 1.0 m
@@ -150,7 +150,10 @@ against its 43 wagons (24 % and 53 % against the 45 outlines read before session
 repeats); 13-16 false railcars on the lot). Its scene is dated 1 June, so at 1.0 m a 4 m car's
 shadow is 2.4 pixels: the short-shadow caution's widened interval (detector 0.6.18) holds the 43
 at all four grid offsets, where the unsure band's interval (top 30-40) held it at none; at 0.75 m
-(3.2 pixels, not widened) it holds it at all four."""
+(3.2 pixels, not widened) it holds it at all four. Since detector 0.6.32 (session 79), whose pixels
+beyond the frame's edge are no longer black (read as shadow, they put false railcars on the empty track
+along it), Muttenz made coarser reads 35 % and 56 % low at 0.75 and 1.0 m, the interval holding the 43
+at two offsets of four at 1.0 m, and the lot takes 5-10 and 12-13 false railcars."""
 
 
 def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float) -> str:
