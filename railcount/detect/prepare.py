@@ -290,7 +290,7 @@ def prepare(
     the detector indifferent to bit depth (8, 11, 12, 16 bit) and to haze
     that lifts the darkest values. Statistics come from the station's pixels;
     the margin around it keeps its pixels (cars straddling the edge are seen
-    whole) and only pixels without data are blanked.
+    whole) and only pixels without data are filled (:func:`no_data_fill`).
 
     With ``scale`` < 1 the pixels are first averaged down (``cv2.INTER_AREA``
     on the file's own dtype, which is cheap), so nothing else runs at full
