@@ -141,7 +141,7 @@ COARSE_PHRASE = "too coarse to see the gaps between coupled cars"
 
 COARSE_REAL_FINDINGS = (
     "on a real yard averaged to 0.75-1.0 m the count ran a third to over a half low (at 1.0 m under "
-    "half the truth, inside its interval at half the grid offsets), and an empty parking lot took "
+    "half the truth, inside its interval at three grid offsets of four), and an empty parking lot took "
     "five to a dozen false railcars"
 )
 """What the one real yard with a truth (Muttenz west) and the empty Joplin lot gave when made
@@ -153,7 +153,8 @@ at all four grid offsets, where the unsure band's interval (top 30-40) held it a
 (3.2 pixels, not widened) it holds it at all four. Since detector 0.6.32 (session 79), whose pixels
 beyond the frame's edge are no longer black (read as shadow, they put false railcars on the empty track
 along it), Muttenz made coarser reads 35 % and 56 % low at 0.75 and 1.0 m, the interval holding the 43
-at two offsets of four at 1.0 m, and the lot takes 5-10 and 12-13 false railcars."""
+at two offsets of four at 1.0 m (three since 0.6.33, whose fill is the 75th percentile, not the
+median), and the lot takes 5-10 and 12-13 false railcars."""
 
 
 def coarse_imagery_caution(station: str, gsd_m: float, gap_visible_gsd_m: float) -> str:

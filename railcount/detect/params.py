@@ -11,7 +11,7 @@ from typing import Any
 
 from railcount.cautions import STRETCH_BOTH_SHARE, STRETCH_CLIP_SHARE
 
-DETECTOR_VERSION = "0.6.32"
+DETECTOR_VERSION = "0.6.33"
 
 
 def to_px(metres: float, gsd_m: float, minimum: int = 1) -> int:
