@@ -286,6 +286,37 @@ def test_a_bad_truth_file_fails_before_the_scene_is_counted(tmp_path, capsys, co
     assert not out.exists()
 
 
+def test_the_station_file_given_as_the_truth_is_refused(tmp_path, capsys):
+    # An easy slip: --truth given the station polygon, which would count as one true railcar.
+    out = tmp_path / "out"
+    argv = ["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(STATION), "--out", str(out)]
+    err = one_line_error(capsys, argv, 2)
+    assert str(STATION) in err and "feature 0 is" in err and "larger than any railcar" in err
+    assert not out.exists()
+
+
+def test_the_longest_cars_pass_the_truths_size_check(tmp_path):
+    # A 93 m articulated set, at 45 degrees (its bounding box's diagonal is its length), is a car;
+    # 120 m is not. Metres east and north of 42.4 N, 130.6 E.
+    from railcount.errors import UsageError
+    from railcount.io.truth import truth_features
+
+    def car(length_m):
+        lon0, lat0 = 130.6, 42.4
+        dlon = length_m / np.sqrt(2) / (111_320.0 * np.cos(np.radians(lat0)))
+        dlat = length_m / np.sqrt(2) / 110_574.0
+        ring = [[lon0, lat0], [lon0 + dlon, lat0 + dlat], [lon0 + dlon + 1e-5, lat0 + dlat], [lon0, lat0]]
+        geometry = {"type": "Polygon", "coordinates": [ring]}
+        feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+        truth = tmp_path / f"truth_{length_m}.geojson"
+        truth.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+        return truth
+
+    assert len(truth_features(car(93))) == 1
+    with pytest.raises(UsageError, match=r"feature 0 is 12\d m across"):
+        truth_features(car(120))
+
+
 def test_truth_features_that_are_not_cars_need_not_be_polygons(tmp_path):
     # A note or a look-alike (is_railcar false) is not read, so its geometry is not checked; a car is.
     from railcount.io.truth import truth_features

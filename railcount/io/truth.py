@@ -138,6 +138,28 @@ def _check_lonlat_polygons(path: Path, feats: list, no_crs_hint: str | None = No
             raise UsageError(
                 f"{path}: feature {k} has coordinates outside longitude/latitude ({x:.6g}, {y:.6g}); {advice}"
             )
+        span = _span_m(xy)
+        if span > MAX_STOCK_M:
+            raise UsageError(
+                f"{path}: feature {k} is {span:,.0f} m across, larger than any railcar or locomotive "
+                f"(at most {MAX_STOCK_M:g} m): is it the station's outline? give each true car as its own "
+                "polygon, or a point on its centre"
+            )
+
+
+MAX_STOCK_M = 100.0
+"""No railcar or locomotive outline is longer than this, in metres (the longest cars, five-unit
+articulated container sets, are about 93 m): a truth feature larger than it is something else, most
+often the station polygon passed as the truth, which would otherwise count as one true car."""
+
+
+def _span_m(ring: np.ndarray) -> float:
+    """The diagonal, in metres, of a lon/lat ring's bounding box in a local east/north frame (about
+    its length for a car's thin outline, whatever its bearing)."""
+    lon0, lat0 = ring[0]
+    east = ((ring[:, 0] - lon0 + 180.0) % 360.0 - 180.0) * 111_320.0 * np.cos(np.radians(lat0))
+    north = (ring[:, 1] - lat0) * 110_574.0
+    return float(np.hypot(np.ptp(east), np.ptp(north)))
 
 
 STOCK_GEOMETRIES = ("Polygon", "MultiPolygon", "Point")
