@@ -295,6 +295,31 @@ def test_the_station_file_given_as_the_truth_is_refused(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_a_truth_file_given_as_the_station_is_refused(tmp_path, capsys):
+    # The other slip: --station given the truth, whose 176 car outlines would each be counted as a
+    # station of their own (exit 0, a line each). Marked by is_railcar, or by a car's class alone
+    # (as a hand-drawn file like Muttenz's marks its wagons); a station named like one is not.
+    truth = SAMPLES / "tumangang_2023-10-05.truth.geojson"
+    err = one_line_error(capsys, ["count", str(SCENE), "--station", str(truth)], 2)
+    assert str(truth) in err and "176 polygons are marked as rolling stock" in err
+    ring = [[130.6, 42.4], [130.6002, 42.4], [130.6002, 42.40003], [130.6, 42.4]]
+
+    def outlines(props):
+        path = tmp_path / "outlines.geojson"
+        geometry = {"type": "Polygon", "coordinates": [ring]}
+        feats = [{"type": "Feature", "properties": p, "geometry": geometry} for p in props]
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+        return path
+
+    hand = outlines([{"class": "wagon"}, {"class": "Wagon"}])
+    err = one_line_error(capsys, ["count", str(SCENE), "--station", str(hand)], 2)
+    assert "2 polygons are marked as rolling stock" in err
+    from railcount.io.stations import read_stations
+
+    assert len(read_stations(outlines([{"class": "wagon"}, {"name": "Flat"}]))) == 2
+    assert len(read_stations(outlines([{"name": "tank"}]))) == 1
+
+
 def test_the_longest_cars_pass_the_truths_size_check(tmp_path):
     # A 93 m articulated set, at 45 degrees (its bounding box's diagonal is its length), is a car;
     # 120 m is not. Metres east and north of 42.4 N, 130.6 E.

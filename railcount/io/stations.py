@@ -114,11 +114,31 @@ def stations_from_geojson(
         raise StationError(
             f"{source}: holds no station polygon; add a Polygon feature with a 'name' property"
         )
+    if all(_marks_stock(s.properties) for s in stations):
+        raise StationError(
+            f"{source}: its {len(stations)} polygon{'s are' if len(stations) > 1 else ' is'} marked as "
+            "rolling stock ('is_railcar', or a class such as 'flat' or 'wagon'), so it looks like a truth "
+            "file, not stations; give --station the polygons drawn around the tracks, and this file to "
+            "railcount evaluate --truth"
+        )
     names = [s.name for s in stations]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise StationError(f"{source}: station names must be unique; repeated: {', '.join(dupes)}")
     return stations
+
+
+STOCK_CLASSES = ("tank", "covered", "open", "flat", "railcar", "wagon", "locomotive")
+"""Values of a ``class`` or ``kind`` property that mark a polygon as one car of a truth file
+(railcount's own, as ``railcount synth`` writes it, or a wagon outlined by hand), not a station."""
+
+
+def _marks_stock(props: dict) -> bool:
+    """Whether a polygon's properties mark it as rolling stock: an ``is_railcar`` property, or a
+    ``class`` or ``kind`` among :data:`STOCK_CLASSES`."""
+    if "is_railcar" in props:
+        return True
+    return any(str(props.get(key) or "").strip().lower() in STOCK_CLASSES for key in ("class", "kind"))
 
 
 OUTLINE_TOLERANCE_DEG = 1e-7
