@@ -81,7 +81,7 @@ from railcount.io.outputs import (
 )
 from railcount.io.pixelspace import is_pixel_space, read_image
 from railcount.io.scenes import ACQUIRED_FROM, Scene, read_windows
-from railcount.io.truth import REPEAT_M, Stock, stock_in_window, truth_features
+from railcount.io.truth import REPEAT_M, Stock, check_truth_near, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 from railcount.runtime import aside, helper_allowed
 
@@ -636,6 +636,7 @@ def evaluate_scene(
     shadows' bearing, and ``bands`` picks the bands read (see :func:`count_scene`).
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
+    check_truth_near(truth, feats, stations)
     out = []
     dirs = station_dirs(out_dir, stations)
     for sc in count_scene(

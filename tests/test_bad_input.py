@@ -320,6 +320,47 @@ def test_a_truth_file_given_as_the_station_is_refused(tmp_path, capsys):
     assert len(read_stations(outlines([{"name": "tank"}]))) == 1
 
 
+def test_another_places_truth_is_refused_before_counting(tmp_path, capsys):
+    # The sample's truth moved a degree east (about 80 km): every car far from the station, which
+    # would read as "truth 0" and every box false.
+    doc = json.loads((SAMPLES / "tumangang_2023-10-05.truth.geojson").read_text())
+    for f in doc["features"]:
+        f["geometry"]["coordinates"] = [
+            [[x + 1.0, y] for x, y in ring] for ring in f["geometry"]["coordinates"]
+        ]
+    truth = tmp_path / "elsewhere.geojson"
+    truth.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    argv = ["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(truth), "--out", str(out)]
+    err = one_line_error(capsys, argv, 2)
+    stock = sum(
+        f["properties"]["is_railcar"] or f["properties"]["class"] == "locomotive" for f in doc["features"]
+    )
+    assert str(truth) in err and f"none of its {stock} cars lies within 1 km of the station" in err
+    assert not out.exists()
+
+
+def test_a_truth_near_the_station_or_empty_is_read():
+    # Cars 300 m beyond the station's east edge, or none at all (an empty yard's truth), pass;
+    # 1.5 km beyond, they do not.
+    from railcount.errors import UsageError
+    from railcount.io.truth import check_truth_near
+
+    stations = read_stations(STATION)
+    east, north = stations[0].geometry.bounds[2], stations[0].geometry.centroid.y
+    per_metre = 1 / (111_320.0 * np.cos(np.radians(north)))
+
+    def cars_beyond(metres):
+        x = east + metres * per_metre
+        ring = [[x, north], [x + 0.0002, north], [x + 0.0002, north + 0.00003], [x, north]]
+        return [{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]
+
+    check_truth_near("near.geojson", cars_beyond(300), stations)
+    check_truth_near("empty.geojson", [], stations)
+    with pytest.raises(UsageError, match="none of its 1 cars lies within 1 km"):
+        check_truth_near("far.geojson", cars_beyond(1500), stations)
+
+
 def test_the_longest_cars_pass_the_truths_size_check(tmp_path):
     # A 93 m articulated set, at 45 degrees (its bounding box's diagonal is its length), is a car;
     # 120 m is not. Metres east and north of 42.4 N, 130.6 E.

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from rasterio.warp import transform as warp_points
+from shapely.geometry import MultiPoint
 
 from railcount.errors import UsageError
 from railcount.io.scenes import WGS84
 from railcount.io.vectors import doc_crs, read_vector_doc, source_crs, to_lonlat
-from railcount.models import SceneWindow, apply_affine
+from railcount.models import SceneWindow, Station, apply_affine
 
 
 def truth_centres(path: str | os.PathLike[str], window: SceneWindow) -> np.ndarray:
@@ -145,6 +147,37 @@ def _check_lonlat_polygons(path: Path, feats: list, no_crs_hint: str | None = No
                 f"(at most {MAX_STOCK_M:g} m): is it the station's outline? give each true car as its own "
                 "polygon, or a point on its centre"
             )
+
+
+NEAR_STATION_M = 1000.0
+"""A truth file none of whose cars lies this near any of the stations (metres) is another place's."""
+
+
+def check_truth_near(path: str | os.PathLike[str], feats: list[dict], stations: Sequence[Station]) -> None:
+    """A one-line error when ``feats`` (a truth file's, :func:`truth_features`) hold railcars or
+    locomotives and none lies within :data:`NEAR_STATION_M` of any of ``stations``: the truth of
+    another station or scene, which would otherwise read as "truth 0" and every box false. A file with
+    no cars (an empty yard's truth) and one whose cars lie near a station but outside it pass."""
+    centres = [
+        _outer_ring(f["geometry"])[:-1].mean(axis=0) for f in feats if any(_kind(f.get("properties") or {}))
+    ]
+    if not centres or not stations:
+        return
+    xy = np.asarray(centres)
+    # Degrees to metres by the shortest degree (of longitude at the stations' highest latitude, or of
+    # latitude): the distance is never overstated, so a truth beside a station is never refused.
+    lat = max(max(abs(s.geometry.bounds[1]), abs(s.geometry.bounds[3])) for s in stations)
+    metres_per_deg = max(min(110_574.0, 111_320.0 * float(np.cos(np.radians(min(lat, 90.0))))), 1.0)
+    pts = MultiPoint([tuple(p) for p in xy])
+    nearest = min(s.geometry.distance(pts) for s in stations) * metres_per_deg
+    if nearest > NEAR_STATION_M:
+        where = f"{xy[:, 0].mean():.4f}, {xy[:, 1].mean():.4f}"
+        raise UsageError(
+            f"{path}: none of its {len(xy)} cars lies within {NEAR_STATION_M / 1000:g} km of the "
+            f"station{'s' if len(stations) > 1 else ''} (the nearest is {nearest / 1000:,.0f} km away; the "
+            f"cars centre on lon/lat {where}): is it the truth of another station or scene? give this "
+            "scene's truth"
+        )
 
 
 MAX_STOCK_M = 100.0
