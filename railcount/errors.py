@@ -97,6 +97,11 @@ class TruthRepeatWarning(RailcountWarning):
     counted once (:data:`railcount.io.truth.REPEAT_M`)."""
 
 
+class TruthDateWarning(RailcountWarning):
+    """A truth file's name carries a date more than a day from the scene's acquisition: it may be the
+    truth of another day's scene of the same station, which no other check can tell."""
+
+
 class OverlayUnavailableWarning(RailcountWarning):
     """A report could not count its judged scene again to draw it (the file moved, or cannot be read):
     its figures are the history's, and the evidence pack has no overlay."""

@@ -59,6 +59,7 @@ from railcount.errors import (
     StretchedPictureWarning,
     TiledCountWarning,
     TooCoarseError,
+    TruthDateWarning,
     TruthRepeatWarning,
     UsageError,
 )
@@ -80,7 +81,7 @@ from railcount.io.outputs import (
     write_outputs,
 )
 from railcount.io.pixelspace import is_pixel_space, read_image
-from railcount.io.scenes import ACQUIRED_FROM, Scene, read_windows
+from railcount.io.scenes import ACQUIRED_FROM, Scene, date_from_name, read_windows
 from railcount.io.truth import REPEAT_M, Stock, check_truth_near, stock_in_window, truth_features
 from railcount.models import RAILCAR_TYPES, CountResult, Detections, SceneWindow, Station
 from railcount.runtime import aside, helper_allowed
@@ -613,6 +614,29 @@ class DashedBoxes:
     sure_false: int
 
 
+TRUTH_DATE_SLACK_DAYS = 1
+"""A truth file's name may give the local date of a scene whose metadata gives UTC: a day apart is
+the same acquisition."""
+
+
+def _check_truth_date(truth: str | os.PathLike[str], acquired: datetime | None, scene: str) -> None:
+    """Warn when ``truth``'s file name carries a date more than :data:`TRUTH_DATE_SLACK_DAYS` from the
+    scene's acquisition (:class:`~railcount.errors.TruthDateWarning`); silent where either is unknown."""
+    named = date_from_name(Path(truth).name)
+    if named is None or acquired is None:
+        return
+    apart = abs((named.date() - acquired.date()).days)
+    if apart > TRUTH_DATE_SLACK_DAYS:
+        warnings.warn(
+            TruthDateWarning(
+                f"{truth}: its name says {named.date().isoformat()}, but {scene} was acquired "
+                f"{acquired.date().isoformat()}, {apart} days apart: if it is another day's truth, the "
+                "count is compared with cars that were not there; give the truth of this scene"
+            ),
+            stacklevel=3,
+        )
+
+
 def evaluate_scene(
     scene: str | os.PathLike[str],
     stations: Sequence[Station],
@@ -637,7 +661,7 @@ def evaluate_scene(
     """
     feats = truth_features(truth)  # read once, and a bad file fails before the scene is counted
     check_truth_near(truth, feats, stations)
-    out = []
+    out: list[StationEvaluation] = []
     dirs = station_dirs(out_dir, stations)
     for sc in count_scene(
         scene,
@@ -648,6 +672,8 @@ def evaluate_scene(
         shadows_toward=shadows_toward,
         bands=bands,
     ):
+        if not out:
+            _check_truth_date(truth, sc.window.acquired, sc.window.scene_id)
         stock = stock_in_window(feats, sc.window)
         if stock.repeats:
             said = ", ".join(f"{late} repeats {first}" for first, late in stock.repeats)

@@ -518,3 +518,33 @@ def test_an_unknown_crs_for_synth_is_one_line_without_gdal_s_own(tmp_path):
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "EPSG:999999" in done.stderr and "ERROR 1" not in done.stderr
+
+
+def test_a_truth_named_for_another_day_is_warned_of(tmp_path, capsys):
+    # The same station's truth for another day passes every other check: its name's date, more
+    # than a day from the scene's acquisition, is the only clue. A day apart (UTC against a local
+    # date) is the same acquisition and is not warned of.
+    import warnings
+
+    from railcount.errors import TruthDateWarning
+    from railcount.pipeline import evaluate_scene
+
+    text = (SAMPLES / "tumangang_2023-10-05.truth.geojson").read_text()
+    other_day = tmp_path / "tumangang_2021-03-18.truth.geojson"
+    other_day.write_text(text)
+    argv = ["evaluate", str(SCENE), "--station", str(STATION), "--truth", str(other_day), "--workers", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    said = [line for line in err if "its name says" in line]
+    assert len(said) == 1 and said[0].startswith("railcount: warning: ")
+    assert (
+        f"{other_day}: its name says 2021-03-18" in said[0]
+        and "acquired 2023-10-05, 931 days apart" in said[0]
+    )
+    next_day = tmp_path / "tumangang_2023-10-06.truth.geojson"
+    next_day.write_text(text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (ev,) = evaluate_scene(SCENE, read_stations(STATION), next_day)
+    assert not [w for w in caught if issubclass(w.category, TruthDateWarning)]
+    assert ev.truth_count == 73
