@@ -140,6 +140,11 @@ class AssumedSunWarning(RailcountWarning):
     """A scene gives no time of day, so the sun's position (which side shadows fall on) is assumed."""
 
 
+class AcquiredDateWarning(RailcountWarning):
+    """``--acquired`` gives a date more than a day from the one the scene's own metadata gives: a typed
+    date that places the sun for another day of the year."""
+
+
 class CautionWarning(RailcountWarning):
     """A count's caution (:mod:`railcount.cautions`): the count was made, but where the detector is known
     to be weak. Each kind is kept with the count's record (``warnings``), so a caller that stores the

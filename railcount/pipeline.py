@@ -49,6 +49,7 @@ from railcount.detect.sun import (
 )
 from railcount.detect.tiles import detect_in_tiles, tile_seams, tile_windows
 from railcount.errors import (
+    AcquiredDateWarning,
     AssumedSunWarning,
     CloudShadowWarning,
     CoarseImageryWarning,
@@ -232,6 +233,8 @@ def count_scene(
         _refuse_too_coarse(w, params)
     if acquired is not None:
         moment = acquired if acquired.tzinfo else acquired.replace(tzinfo=timezone.utc)
+        if acquired_from == "given" and windows:
+            _check_given_date(windows[0], moment)
         windows = [
             dataclasses.replace(w, acquired=moment, acquired_from=acquired_from, night_time=None)
             for w in windows
@@ -738,6 +741,32 @@ def _refuse_too_coarse(window: SceneWindow, params: DetectorParams) -> None:
     bundled sample's yard read 0 railcars, interval 0-1, where 73 stand)."""
     if too_coarse(window.gsd_m, params):
         raise TooCoarseError.of(window.scene_id, window.gsd_m, params.max_gsd_m)
+
+
+GIVEN_DATE_SLACK_DAYS = 1
+"""``--acquired`` and the scene's own date may differ by a day (a local date against UTC)."""
+
+
+def _check_given_date(window: SceneWindow, given: datetime) -> None:
+    """Warn (:class:`~railcount.errors.AcquiredDateWarning`) when a person's ``--acquired`` falls more
+    than :data:`GIVEN_DATE_SLACK_DAYS` from the date the scene's own metadata gives. Not against
+    TIFFTAG_DATETIME, which the TIFF standard makes the file's creation time: replacing it with the
+    acquisition time is what ``--acquired`` is for."""
+    own = window.acquired
+    if own is None or window.acquired_from in (None, "tiff_datetime"):
+        return
+    apart = abs((given.date() - own.astimezone(timezone.utc).date()).days)
+    if apart <= GIVEN_DATE_SLACK_DAYS:
+        return
+    source = ACQUIRED_FROM.get(window.acquired_from or "", "the file")
+    warnings.warn(
+        AcquiredDateWarning(
+            f"{window.scene_id}: --acquired {given:%Y-%m-%d} is {apart} days from {own:%Y-%m-%d}, the date "
+            f"from {source}; the sun is placed for the date given, so if it was mistyped the shadows are "
+            "looked for on the wrong side or at the wrong length: check it"
+        ),
+        stacklevel=3,
+    )
 
 
 def _refuse_a_night_time(window: SceneWindow) -> None:

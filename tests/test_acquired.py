@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -216,3 +217,24 @@ def test_a_file_time_after_dark_keeps_only_its_date(tagged_and_bare, capsys, tmp
     assert code == 0
     for key in ("railcars", "railcars_low", "railcars_high", "by_type"):
         assert rec[key] == day_only[key], key
+
+
+def test_a_given_date_far_from_the_files_own_is_warned_of(tagged_and_bare, capsys, tmp_path):
+    """--acquired with a date more than a day from the one the file's name gives: likely mistyped, and
+    the sun would be placed for another day of the year; a time of day for the same date is what the
+    option is for, and a day apart is a local date against UTC."""
+    _, bare, station, when = tagged_and_bare
+    named = tmp_path / f"yard_{when:%Y-%m-%d}.tif"  # dated by its name alone (no time of day)
+    shutil.copy(bare, named)
+    code, rec, err = _count(capsys, str(named), "--station", str(station), "--acquired", "2021-01-15T02:00Z")
+    said = [line for line in err.splitlines() if "--acquired 2021-01-15" in line]
+    assert code == 0 and rec["acquired"].startswith("2021-01-15")  # the given time is still used
+    assert len(said) == 1 and said[0].startswith("railcount: warning: ")
+    assert "is 151 days from 2021-06-15, the date from a date in the file name" in said[0]
+    for close in (f"{when:%Y-%m-%d}T{when:%H:%M}Z", "2021-06-16T01:00Z"):
+        code, rec, err = _count(capsys, str(named), "--station", str(station), "--acquired", close)
+        assert code == 0 and "days from" not in err, err
+    # TIFFTAG_DATETIME is the file's creation time by the TIFF standard: --acquired replaces it unwarned.
+    tagged = tagged_and_bare[0]
+    code, rec, err = _count(capsys, str(tagged), "--station", str(station), "--acquired", "2021-01-15T02:00Z")
+    assert code == 0 and "days from" not in err
