@@ -617,19 +617,24 @@ class DashedBoxes:
     sure_false: int
 
 
-TRUTH_DATE_SLACK_DAYS = 1
-"""A truth file's name may give the local date of a scene whose metadata gives UTC: a day apart is
-the same acquisition."""
+DATE_SLACK_DAYS = 1
+"""Two dates of one acquisition may be a day apart: a local date (a file name's, a person's) against
+the UTC date of the scene's metadata. Used by the truth file's and ``--acquired``'s date checks."""
+
+
+def _days_apart(a: datetime, b: datetime) -> int:
+    """Whole days between the UTC dates of two times."""
+    return abs((a.astimezone(timezone.utc).date() - b.astimezone(timezone.utc).date()).days)
 
 
 def _check_truth_date(truth: str | os.PathLike[str], acquired: datetime | None, scene: str) -> None:
-    """Warn when ``truth``'s file name carries a date more than :data:`TRUTH_DATE_SLACK_DAYS` from the
+    """Warn when ``truth``'s file name carries a date more than :data:`DATE_SLACK_DAYS` from the
     scene's acquisition (:class:`~railcount.errors.TruthDateWarning`); silent where either is unknown."""
     named = date_from_name(Path(truth).name)
     if named is None or acquired is None:
         return
-    apart = abs((named.date() - acquired.date()).days)
-    if apart > TRUTH_DATE_SLACK_DAYS:
+    apart = _days_apart(named, acquired)
+    if apart > DATE_SLACK_DAYS:
         warnings.warn(
             TruthDateWarning(
                 f"{truth}: its name says {named.date().isoformat()}, but {scene} was acquired "
@@ -743,20 +748,16 @@ def _refuse_too_coarse(window: SceneWindow, params: DetectorParams) -> None:
         raise TooCoarseError.of(window.scene_id, window.gsd_m, params.max_gsd_m)
 
 
-GIVEN_DATE_SLACK_DAYS = 1
-"""``--acquired`` and the scene's own date may differ by a day (a local date against UTC)."""
-
-
 def _check_given_date(window: SceneWindow, given: datetime) -> None:
     """Warn (:class:`~railcount.errors.AcquiredDateWarning`) when a person's ``--acquired`` falls more
-    than :data:`GIVEN_DATE_SLACK_DAYS` from the date the scene's own metadata gives. Not against
+    than :data:`DATE_SLACK_DAYS` from the date the scene's own metadata gives. Not against
     TIFFTAG_DATETIME, which the TIFF standard makes the file's creation time: replacing it with the
     acquisition time is what ``--acquired`` is for."""
     own = window.acquired
     if own is None or window.acquired_from in (None, "tiff_datetime"):
         return
-    apart = abs((given.date() - own.astimezone(timezone.utc).date()).days)
-    if apart <= GIVEN_DATE_SLACK_DAYS:
+    apart = _days_apart(given, own)
+    if apart <= DATE_SLACK_DAYS:
         return
     source = ACQUIRED_FROM.get(window.acquired_from or "", "the file")
     warnings.warn(

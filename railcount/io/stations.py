@@ -20,7 +20,7 @@ from shapely.validation import explain_validity
 
 from railcount.errors import StationError, StationRepairedWarning
 from railcount.io.vectors import doc_crs, read_vector_doc, source_crs, to_lonlat
-from railcount.models import Station
+from railcount.models import RAILCAR_TYPES, Station
 
 _AREA_TYPES = ("Polygon", "MultiPolygon")
 ZERO_AREA_SHARE = 1e-9
@@ -128,7 +128,7 @@ def stations_from_geojson(
     return stations
 
 
-STOCK_CLASSES = ("tank", "covered", "open", "flat", "railcar", "wagon", "locomotive")
+STOCK_CLASSES = (*RAILCAR_TYPES, "railcar", "wagon", "locomotive")
 """Values of a ``class`` or ``kind`` property that mark a polygon as one car of a truth file
 (railcount's own, as ``railcount synth`` writes it, or a wagon outlined by hand), not a station."""
 

@@ -149,6 +149,11 @@ def _check_lonlat_polygons(path: Path, feats: list, no_crs_hint: str | None = No
             )
 
 
+M_PER_DEG_LAT = 110_574.0
+M_PER_DEG_LON = 111_320.0
+"""Metres in a degree of latitude, and of longitude at the equator (times the cosine of the latitude
+elsewhere): near enough for the truth file's size and distance checks."""
+
 NEAR_STATION_M = 1000.0
 """A truth file none of whose cars lies this near any of the stations (metres) is another place's."""
 
@@ -167,7 +172,7 @@ def check_truth_near(path: str | os.PathLike[str], feats: list[dict], stations: 
     # Degrees to metres by the shortest degree (of longitude at the stations' highest latitude, or of
     # latitude): the distance is never overstated, so a truth beside a station is never refused.
     lat = max(max(abs(s.geometry.bounds[1]), abs(s.geometry.bounds[3])) for s in stations)
-    metres_per_deg = max(min(110_574.0, 111_320.0 * float(np.cos(np.radians(min(lat, 90.0))))), 1.0)
+    metres_per_deg = max(min(M_PER_DEG_LAT, M_PER_DEG_LON * float(np.cos(np.radians(min(lat, 90.0))))), 1.0)
     pts = MultiPoint([tuple(p) for p in xy])
     nearest = min(s.geometry.distance(pts) for s in stations) * metres_per_deg
     if nearest > NEAR_STATION_M:
@@ -190,8 +195,8 @@ def _span_m(ring: np.ndarray) -> float:
     """The diagonal, in metres, of a lon/lat ring's bounding box in a local east/north frame (about
     its length for a car's thin outline, whatever its bearing)."""
     lon0, lat0 = ring[0]
-    east = ((ring[:, 0] - lon0 + 180.0) % 360.0 - 180.0) * 111_320.0 * np.cos(np.radians(lat0))
-    north = (ring[:, 1] - lat0) * 110_574.0
+    east = ((ring[:, 0] - lon0 + 180.0) % 360.0 - 180.0) * M_PER_DEG_LON * np.cos(np.radians(lat0))
+    north = (ring[:, 1] - lat0) * M_PER_DEG_LAT
     return float(np.hypot(np.ptp(east), np.ptp(north)))
 
 
